@@ -1,0 +1,48 @@
+/**
+ * Beamline's public surface: tenants/, models/, bin/ and users import from here only.
+ * Named exports only (house style rule 1).
+ */
+export { BeamlineError, ConfigError, formatValue, isRetriable } from './errors.ts';
+export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
+export {
+  PrometheusMetrics,
+  checkMetricName,
+  createRootLogger,
+  noopMetrics,
+  silentLogger,
+  type CounterMetric,
+  type GaugeMetric,
+  type HistogramMetric,
+  type Labels,
+  type Logger,
+  type Metrics,
+  type RootLoggerOptions,
+} from './telemetry.ts';
+export type { EventRecord, HandlerContext, ProcessFn, ProcessWindowFn, RecordMeta } from './contract.ts';
+// Pulsar admin REST client (issue #5); added by the tenants/admin engineer.
+export {
+  PulsarAdmin,
+  PulsarAdminError,
+  PULSAR_ADMIN_ERROR_CODES,
+  compilePulsarAdminOptions,
+  decodeTokenClaims,
+  isAdminStatus,
+  parseTopicName,
+  readSecretKeyFile,
+  signHs256Token,
+  type AuthAction,
+  type BacklogQuota,
+  type BacklogQuotaPolicy,
+  type ClusterData,
+  type NamespacePolicies,
+  type PartitionedTopicStats,
+  type PulsarAdminConfig,
+  type PulsarAdminOptions,
+  type RetentionPolicy,
+  type SchemaCompatibility,
+  type SchemaInfo,
+  type TenantInfo,
+  type TokenClaims,
+  type TopicName,
+  type TopicStats,
+} from './pulsar/admin/index.ts';

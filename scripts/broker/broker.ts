@@ -1,0 +1,336 @@
+/**
+ * Start, stop and inspect a local Apache Pulsar standalone broker (one JVM: broker, bookie,
+ * RocksDB metadata, transaction coordinator). Used by `scripts/pulsar`, the test global setup
+ * and the benchmarks.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { checkJava, ensureJars } from './fetch-jars.ts';
+import { portsFor, renderLog4j, renderStandaloneConf, type InstancePorts } from './config.ts';
+import { BrokerScriptError } from './errors.ts';
+import { instanceDir, jarDir } from './paths.ts';
+import { newSecretKey, signToken } from './token.ts';
+
+export interface StartOptions {
+  /** Instance and cluster name. @default 'standalone' */
+  name?: string;
+  /** Added to every base port (6650, 8080, 3181). @default 0 */
+  offset?: number;
+  /** Token authentication and authorization on. @default false */
+  auth?: boolean;
+  /** How long to wait for readiness. @default 180000 */
+  readyTimeoutMs?: number;
+  /** JVM heap. @default '1g' */
+  heap?: string;
+  log?: (line: string) => void;
+}
+
+export interface BrokerInfo {
+  name: string;
+  pid: number;
+  serviceUrl: string;
+  adminUrl: string;
+  /** Superuser token (with auth on). */
+  token?: string;
+  secretKeyFile?: string;
+  ports: InstancePorts;
+  dir: string;
+  logFile: string;
+  startMs: number;
+}
+
+const JVM_OPENS = [
+  'java.base/java.io',
+  'java.base/java.util.zip',
+  'java.management/sun.management',
+  'jdk.management/com.sun.management.internal',
+  'java.base/java.nio',
+  'java.base/jdk.internal.misc',
+  'java.base/jdk.internal.platform',
+  'java.base/java.lang',
+  'java.base/sun.net',
+];
+
+export async function startBroker(options: StartOptions = {}): Promise<BrokerInfo> {
+  const name = options.name ?? 'standalone';
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+    throw new BrokerScriptError(`--name ${JSON.stringify(name)} is not a valid cluster name`, 'use lowercase letters, digits and dashes, starting with a letter');
+  }
+  const offset = options.offset ?? 0;
+  const log = options.log ?? (() => undefined);
+  const dir = instanceDir(name);
+  const existing = readInfo(name);
+  if (existing && isAlive(existing.pid)) {
+    throw new BrokerScriptError(
+      `broker "${name}" is already running (pid ${existing.pid}, ${existing.adminUrl})`,
+      `use it, or stop it first with \`scripts/pulsar stop --name ${name}\``,
+    );
+  }
+  checkJava();
+  const jars = ensureJars(log);
+  const ports = portsFor(offset);
+  for (const [what, port] of Object.entries(ports)) {
+    if (!(await portFree(port))) {
+      throw new BrokerScriptError(
+        `port ${port} (${what}) is already in use on 127.0.0.1`,
+        `stop whatever holds it (\`ss -ltnp | grep :${port}\`) or pick other ports with --offset N`,
+      );
+    }
+  }
+  // Every start is from a fresh data dir: a bookie reused across port changes refuses to start.
+  rmSync(dir, { recursive: true, force: true });
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dir, 'broker.log');
+  let auth: { secretKeyFile: string; adminTokenFile: string; superUserRole: string } | undefined;
+  let token: string | undefined;
+  if (options.auth) {
+    const key = newSecretKey();
+    const secretKeyFile = join(dir, 'secret.key');
+    const adminTokenFile = join(dir, 'admin.token');
+    writeFileSync(secretKeyFile, key, { mode: 0o600 });
+    token = signToken(key, 'admin');
+    writeFileSync(adminTokenFile, token, { mode: 0o600 });
+    auth = { secretKeyFile, adminTokenFile, superUserRole: 'admin' };
+  }
+  const confFile = join(dir, 'standalone.conf');
+  writeFileSync(confFile, renderStandaloneConf({ clusterName: name, ports, dataDir, ...(auth ? { auth } : {}) }));
+  const log4jFile = join(dir, 'log4j2.xml');
+  writeFileSync(log4jFile, renderLog4j(logFile));
+
+  const args = [
+    `-Xms256m`,
+    `-Xmx${options.heap ?? '1g'}`,
+    '-XX:MaxDirectMemorySize=512m',
+    '-XX:+UseG1GC',
+    ...JVM_OPENS.flatMap((m) => ['--add-opens', `${m}=ALL-UNNAMED`]),
+    '-Dio.netty.tryReflectionSetAccessible=true',
+    '-Djava.net.preferIPv4Stack=true',
+    '-Dbookkeeper.metadata.bookie.drivers=org.apache.pulsar.metadata.bookkeeper.PulsarMetadataBookieDriver',
+    '-Dbookkeeper.metadata.client.drivers=org.apache.pulsar.metadata.bookkeeper.PulsarMetadataClientDriver',
+    `-Dlog4j.configurationFile=${log4jFile}`,
+    `-Dpulsar.log.dir=${dir}`,
+    // RocksDB and Netty unpack native libraries into tmpdir: keep them per instance.
+    `-Djava.io.tmpdir=${dataDir}`,
+    `-Dbeamline.instance=${dir}`,
+    '-cp',
+    `${jarDir()}/*`,
+    'org.apache.pulsar.PulsarStandaloneStarter',
+    '--config',
+    confFile,
+    '-nfw',
+    '-nss',
+    '--metadata-dir',
+    join(dataDir, 'metadata'),
+    '--bookkeeper-dir',
+    join(dataDir, 'bookkeeper'),
+    '--bookkeeper-port',
+    String(ports.bookie),
+    '--advertised-address',
+    '127.0.0.1',
+  ];
+  const startMs = Date.now();
+  const out = openSync(join(dir, 'stdout.log'), 'a');
+  const child = spawn('java', args, { detached: true, stdio: ['ignore', out, out], cwd: dir });
+  closeSync(out);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new BrokerScriptError('java could not be started', 'check that `java -version` works');
+  const info: BrokerInfo = {
+    name,
+    pid,
+    serviceUrl: `pulsar://127.0.0.1:${ports.broker}`,
+    adminUrl: `http://127.0.0.1:${ports.web}`,
+    ...(token === undefined ? {} : { token, secretKeyFile: auth?.secretKeyFile }),
+    ports,
+    dir,
+    logFile,
+    startMs,
+  };
+  writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  log(`starting broker "${name}" (pid ${pid}, ${jars.jars} jars) on ${info.serviceUrl}, admin ${info.adminUrl}`);
+  try {
+    await waitReady(info, options.readyTimeoutMs ?? 180_000, log);
+  } catch (err) {
+    await stopBroker(name).catch(() => undefined);
+    throw err;
+  }
+  return info;
+}
+
+/** Stops the broker this script started under `name` (by pid), SIGKILL after a grace period. */
+export async function stopBroker(name = 'standalone', graceMs = 10_000): Promise<boolean> {
+  const info = readInfo(name);
+  if (!info || !isAlive(info.pid)) return false;
+  if (!ownsProcess(info)) {
+    throw new BrokerScriptError(
+      `pid ${info.pid} recorded for broker "${name}" is not that broker any more`,
+      `remove ${info.dir} and check \`ps -p ${info.pid}\``,
+    );
+  }
+  signalGroup(info.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(info.pid) && Date.now() < deadline) await delay(100);
+  if (isAlive(info.pid)) {
+    signalGroup(info.pid, 'SIGKILL');
+    while (isAlive(info.pid)) await delay(50);
+  }
+  return true;
+}
+
+export interface BrokerStatus {
+  name: string;
+  running: boolean;
+  ready: boolean;
+  info?: BrokerInfo;
+  rssBytes?: number;
+}
+
+export async function brokerStatus(name = 'standalone'): Promise<BrokerStatus> {
+  const info = readInfo(name);
+  if (!info || !isAlive(info.pid)) return { name, running: false, ready: false };
+  const ready = await httpOk(`${info.adminUrl}/admin/v2/brokers/ready`, info.token);
+  const rss = rssOf(info.pid);
+  return { name, running: true, ready, info, ...(rss === undefined ? {} : { rssBytes: rss }) };
+}
+
+export function readInfo(name: string): BrokerInfo | undefined {
+  const f = join(instanceDir(name), 'broker.json');
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as BrokerInfo;
+}
+
+export function tailLog(info: Pick<BrokerInfo, 'logFile' | 'dir'>, lines = 40): string {
+  const parts: string[] = [];
+  for (const f of [info.logFile, join(info.dir, 'stdout.log')]) {
+    if (!existsSync(f)) continue;
+    const text = readFileSync(f, 'utf8').split('\n');
+    // Long config dumps are cut so the tail stays readable.
+    parts.push(...text.slice(-lines).map((l) => (l.length > 400 ? `${l.slice(0, 400)}...` : l)));
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Ready is more than an open port: the ready endpoint, then public/default (created after
+ * "started"), then the transaction coordinator's assign topic, then the broker health check.
+ */
+async function waitReady(info: BrokerInfo, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const steps: Array<[string, () => Promise<boolean>]> = [
+    ['ready endpoint', () => httpOk(`${info.adminUrl}/admin/v2/brokers/ready`, info.token)],
+    [
+      'public/default namespace',
+      async () => {
+        const v = await httpJson(`${info.adminUrl}/admin/v2/namespaces/public`, info.token);
+        return Array.isArray(v) && v.includes('public/default');
+      },
+    ],
+    [
+      'transaction coordinator',
+      async () => {
+        const r = (await httpJson(`${info.adminUrl}/admin/v2/persistent/pulsar/system/transaction_coordinator_assign/partitions`, info.token)) as { partitions?: number } | undefined;
+        return (r?.partitions ?? 0) > 0;
+      },
+    ],
+    ['health check', () => httpOk(`${info.adminUrl}/admin/v2/brokers/health`, info.token)],
+  ];
+  for (const [what, check] of steps) {
+    for (;;) {
+      if (!isAlive(info.pid)) {
+        throw new BrokerScriptError(
+          `broker "${info.name}" exited while starting (waiting for ${what})`,
+          `read the log below (full log: ${info.logFile}); a stale data dir or a port taken by another process are the usual causes`,
+          tailLog(info),
+        );
+      }
+      if (await check().catch(() => false)) break;
+      if (Date.now() > deadline) {
+        throw new BrokerScriptError(
+          `broker "${info.name}" not ready after ${Math.round(timeoutMs / 1000)} s (waiting for ${what})`,
+          `the machine may be overloaded; read ${info.logFile}, or raise the timeout`,
+          tailLog(info),
+        );
+      }
+      await delay(250);
+    }
+    log(`  ${what}: ok (${((Date.now() - info.startMs) / 1000).toFixed(1)} s)`);
+  }
+}
+
+async function httpOk(url: string, token?: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { headers: authHeader(token), signal: AbortSignal.timeout(10_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function httpJson(url: string, token?: string): Promise<unknown> {
+  const res = await fetch(url, { headers: authHeader(token), signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) {
+    await res.arrayBuffer();
+    return undefined;
+  }
+  return res.json();
+}
+
+function authHeader(token?: string): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie (exited, not yet reaped) still answers signal 0.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function ownsProcess(info: BrokerInfo): boolean {
+  try {
+    return readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').includes(`-Dbeamline.instance=${info.dir}`);
+  } catch {
+    return true; // no /proc: trust the pid file
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function rssOf(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? undefined : Number(m[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,96 @@
+/**
+ * The standalone broker's configuration for one named instance. Each instance is its own
+ * cluster (named after the instance) with its own ports, metadata store and bookie.
+ */
+export interface InstancePorts {
+  broker: number;
+  web: number;
+  bookie: number;
+}
+
+/** Base ports plus an offset, so `--offset 10` gives 6660/8090/3191. */
+export function portsFor(offset: number): InstancePorts {
+  return { broker: 6650 + offset, web: 8080 + offset, bookie: 3181 + offset };
+}
+
+export interface BrokerConfigInput {
+  clusterName: string;
+  ports: InstancePorts;
+  dataDir: string;
+  /** Absolute paths of the HS256 secret key and the superuser's token, when auth is on. */
+  auth?: { secretKeyFile: string; adminTokenFile: string; superUserRole: string };
+}
+
+export function renderStandaloneConf(input: BrokerConfigInput): string {
+  const { ports, dataDir } = input;
+  const lines: Record<string, string | number | boolean> = {
+    clusterName: input.clusterName,
+    bindAddress: '127.0.0.1',
+    advertisedAddress: '127.0.0.1',
+    brokerServicePort: ports.broker,
+    webServicePort: ports.web,
+    // Blank on purpose: the standalone starter splits a non-blank value on ':' and a
+    // rocksdb:// URL crashes it; blank means "RocksDB under --metadata-dir".
+    metadataStoreUrl: '',
+    configurationMetadataStoreUrl: '',
+    managedLedgerDefaultEnsembleSize: 1,
+    managedLedgerDefaultWriteQuorum: 1,
+    managedLedgerDefaultAckQuorum: 1,
+    journalDirectory: `${dataDir}/bookkeeper/journal`,
+    ledgerDirectories: `${dataDir}/bookkeeper/ledgers`,
+    allowLoopback: true,
+    allowEphemeralPorts: true,
+    // A nearly full shared disk would otherwise turn the bookie read-only mid-test.
+    diskUsageThreshold: 0.999,
+    diskUsageWarnThreshold: 0.99,
+    transactionCoordinatorEnabled: true,
+    systemTopicEnabled: true,
+    topicLevelPoliciesEnabled: true,
+    brokerDeleteInactiveTopicsEnabled: false,
+    forceDeleteNamespaceAllowed: true,
+    forceDeleteTenantAllowed: true,
+    brokerShutdownTimeoutMs: 3000,
+    loadManagerClassName: 'org.apache.pulsar.broker.loadbalance.NoopLoadManager',
+    defaultNumberOfNamespaceBundles: 1,
+    brokerServiceCompactionMonitorIntervalInSeconds: 10,
+    enableReplicatedSubscriptions: true,
+    // Batch-index acks: acking one message of a batch must not ack the others (#3).
+    acknowledgmentAtBatchIndexLevelEnabled: true,
+    brokerDeduplicationEnabled: false,
+    numIOThreads: 2,
+    numHttpServerThreads: 4,
+    managedLedgerCacheSizeMB: 64,
+  };
+  if (input.auth) {
+    Object.assign(lines, {
+      authenticationEnabled: true,
+      authorizationEnabled: true,
+      authenticationProviders: 'org.apache.pulsar.broker.authentication.AuthenticationProviderToken',
+      superUserRoles: input.auth.superUserRole,
+      tokenSecretKey: `file://${input.auth.secretKeyFile}`,
+      brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
+      brokerClientAuthenticationParameters: `file://${input.auth.adminTokenFile}`,
+    });
+  }
+  return `${Object.entries(lines)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')}\n`;
+}
+
+export function renderLog4j(logFile: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <RollingFile name="file" fileName="${logFile}" filePattern="${logFile}.%i">
+      <PatternLayout pattern="%d{ISO8601} %-5p [%t] %c{1} - %m%n"/>
+      <Policies><SizeBasedTriggeringPolicy size="50MB"/></Policies>
+      <DefaultRolloverStrategy max="2"/>
+    </RollingFile>
+  </Appenders>
+  <Loggers>
+    <Logger name="org.apache.pulsar.broker.web.RequestLog" level="warn"/>
+    <Root level="info"><AppenderRef ref="file"/></Root>
+  </Loggers>
+</Configuration>
+`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The project's dependency direction (house style rule 2), checked on every `npm test`:
+ *
+ * - Each folder under functions/ is one concept; other folders reach it only through its
+ *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
+ *   contract) may be imported directly.
+ * - tenants/, models/ and bin/ use functions/ only through functions/index.ts.
+ * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
+ * - functions/inference/ alone imports TensorFlow.js, ONNX Runtime and WebGPU.
+ * - functions/windows/ and functions/state/ do no I/O.
+ * - functions/runtime/ is the only composition root: the other concepts never import it, nor
+ *   each other (windows may use state).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+export interface Violation {
+  file: string;
+  specifier: string;
+  rule: string;
+}
+
+const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bin', 'scripts'];
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
+const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
+const ML_LIBS = ['@tensorflow/', 'onnxruntime-node', 'onnxruntime-web', 'webgpu'];
+const IO_MODULES = [
+  ...SOCKETS,
+  'node:fs',
+  'node:fs/promises',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'node:worker_threads',
+  'fs',
+  'http',
+  'child_process',
+];
+
+/** Concepts under functions/ and which other concepts each may import (through their index). */
+const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
+  pulsar: [],
+  inference: [],
+  state: [],
+  windows: ['state'],
+  runtime: ['*'],
+};
+
+export function listSourceFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push(p);
+    }
+  };
+  for (const r of SOURCE_ROOTS) {
+    try {
+      walk(join(root, r));
+    } catch {
+      /* folder not there yet */
+    }
+  }
+  return out;
+}
+
+export function importsOf(source: string): string[] {
+  const specs: string[] = [];
+  for (const m of source.matchAll(IMPORT_RE)) {
+    const s = m[1] ?? m[2];
+    if (s !== undefined) specs.push(s);
+  }
+  return specs;
+}
+
+function matches(spec: string, list: readonly string[]): boolean {
+  return list.some((l) => (l.endsWith('/') ? spec.startsWith(l) : spec === l || spec.startsWith(`${l}/`)));
+}
+
+/** Path parts relative to the repo root, with '/' separators. */
+function rel(root: string, p: string): string {
+  return relative(root, p).split(sep).join('/');
+}
+
+export function checkFile(root: string, file: string, source: string): Violation[] {
+  const from = rel(root, file);
+  const violations: Violation[] = [];
+  const fromParts = from.split('/');
+  const fromTop = fromParts[0];
+  // The concept a file under functions/ belongs to ('' for the shared top-level files).
+  const fromConcept = fromTop === 'functions' && fromParts.length > 2 ? (fromParts[1] ?? '') : '';
+
+  for (const spec of importsOf(source)) {
+    const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
+    if (spec.startsWith('.')) {
+      const target = rel(root, resolve(dirname(file), spec));
+      const tParts = target.split('/');
+      if (tParts[0] !== 'functions') continue;
+      const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
+      const viaIndex = tParts.length === 3 && /^index\.(ts|js)$/.test(tParts[2] ?? '');
+      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bin') {
+        if (target !== 'functions/index.ts') add(`${fromTop}/ imports functions/ only through functions/index.ts`);
+        continue;
+      }
+      if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;
+      if (fromConcept === '' && from !== 'functions/index.ts') {
+        add('the shared top-level files of functions/ import no concept folder');
+        continue;
+      }
+      if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);
+      if (fromConcept !== '') {
+        const allowed = ALLOWED_CONCEPT_DEPS[fromConcept] ?? [];
+        if (!allowed.includes('*') && !allowed.includes(tConcept)) {
+          add(`functions/${fromConcept}/ may not depend on functions/${tConcept}/ (runtime/ is the only composition root)`);
+        }
+      }
+      continue;
+    }
+    if (fromTop !== 'functions') continue;
+    if ((matches(spec, SOCKETS) || matches(spec, WIRE_LIBS)) && fromConcept !== 'pulsar') {
+      add('only functions/pulsar/ touches sockets and wire bytes');
+    }
+    if (matches(spec, ML_LIBS) && fromConcept !== 'inference') add('only functions/inference/ imports ML runtimes');
+    if ((fromConcept === 'windows' || fromConcept === 'state') && matches(spec, IO_MODULES)) {
+      add(`functions/${fromConcept}/ does no I/O`);
+    }
+  }
+  return violations;
+}
+
+export function checkTree(root: string): Violation[] {
+  return listSourceFiles(root).flatMap((f) => checkFile(root, f, readFileSync(f, 'utf8')));
+}

@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkFile, checkTree } from '../../scripts/dev/dependency-rules.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const at = (p: string): string => `${root}${p}`;
+
+describe('dependency direction (house style rule 2)', () => {
+  it('holds for the whole tree', () => {
+    expect(checkTree(root)).toEqual([]);
+  });
+
+  it('flags a deep import into another concept folder', () => {
+    const v = checkFile(root, at('functions/runtime/worker.ts'), `import { x } from '../pulsar/client/producer.ts';`);
+    expect(v.map((x) => x.rule)).toEqual(['import functions/pulsar/ only through its index.ts']);
+  });
+
+  it('flags a concept that reaches past the composition root', () => {
+    const v = checkFile(root, at('functions/inference/pool.ts'), `import { createClient } from '../pulsar/index.ts';`);
+    expect(v).toHaveLength(1);
+    expect(v[0]?.rule).toMatch(/runtime\/ is the only composition root/);
+  });
+
+  it('flags sockets outside functions/pulsar and ML runtimes outside functions/inference', () => {
+    expect(checkFile(root, at('functions/runtime/a.ts'), `import net from 'node:net';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/runtime/a.ts'), `import * as tf from '@tensorflow/tfjs';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/pulsar/wire/a.ts'), `import net from 'node:net';`)).toEqual([]);
+    expect(checkFile(root, at('functions/inference/a.ts'), `const ort = await import('onnxruntime-node');`)).toEqual([]);
+  });
+
+  it('flags I/O in windows/ and state/', () => {
+    expect(checkFile(root, at('functions/state/store.ts'), `import { readFile } from 'node:fs/promises';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/windows/w.ts'), `import type { KeyValueStore } from '../state/index.ts';`)).toEqual([]);
+  });
+
+  it('makes tenants/ and models/ go through functions/index.ts', () => {
+    expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/errors.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/index.ts';`)).toEqual([]);
+  });
+});

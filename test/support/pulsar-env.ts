@@ -1,0 +1,38 @@
+/** The cluster the integration tests talk to (set by test/integration/global-setup.ts). */
+export interface PulsarEnv {
+  serviceUrl: string;
+  adminUrl: string;
+  token: string | undefined;
+  cluster: string;
+}
+
+export function pulsarEnv(): PulsarEnv {
+  return {
+    serviceUrl: required('PULSAR_SERVICE_URL'),
+    adminUrl: required('PULSAR_ADMIN_URL'),
+    token: process.env['PULSAR_TOKEN'] || undefined,
+    cluster: process.env['PULSAR_CLUSTER'] ?? 'standalone',
+  };
+}
+
+/** The broker with token auth and authorization on (superuser token). */
+export function pulsarAuthEnv(): PulsarEnv & { secretKeyFile: string } {
+  return {
+    serviceUrl: required('PULSAR_AUTH_SERVICE_URL'),
+    adminUrl: required('PULSAR_AUTH_ADMIN_URL'),
+    token: required('PULSAR_AUTH_TOKEN'),
+    cluster: process.env['PULSAR_AUTH_CLUSTER'] ?? 'standalone',
+    secretKeyFile: required('PULSAR_AUTH_SECRET_KEY_FILE'),
+  };
+}
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run integration tests through vitest (its global setup starts the broker) or export it`);
+  return v;
+}
+
+/** A short random suffix for tenant/namespace/topic names, so tests never collide. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
