@@ -19,30 +19,3 @@ export {
   type RootLoggerOptions,
 } from './telemetry.ts';
 export type { EventRecord, HandlerContext, ProcessFn, ProcessWindowFn, RecordMeta } from './contract.ts';
-// Pulsar admin REST client (issue #5); added by the tenants/admin engineer.
-export {
-  PulsarAdmin,
-  PulsarAdminError,
-  PULSAR_ADMIN_ERROR_CODES,
-  compilePulsarAdminOptions,
-  decodeTokenClaims,
-  isAdminStatus,
-  parseTopicName,
-  readSecretKeyFile,
-  signHs256Token,
-  type AuthAction,
-  type BacklogQuota,
-  type BacklogQuotaPolicy,
-  type ClusterData,
-  type NamespacePolicies,
-  type PartitionedTopicStats,
-  type PulsarAdminConfig,
-  type PulsarAdminOptions,
-  type RetentionPolicy,
-  type SchemaCompatibility,
-  type SchemaInfo,
-  type TenantInfo,
-  type TokenClaims,
-  type TopicName,
-  type TopicStats,
-} from './pulsar/admin/index.ts';
