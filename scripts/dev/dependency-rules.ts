@@ -7,7 +7,7 @@
  * - tenants/, models/ and bin/ use functions/ only through functions/index.ts.
  * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
  * - functions/inference/ alone imports TensorFlow.js, ONNX Runtime and WebGPU.
- * - functions/windows/ and functions/state/ do no I/O.
+ * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
  *   each other (windows may use state).
  */
@@ -21,7 +21,7 @@ export interface Violation {
 }
 
 const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bin', 'scripts'];
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
 const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
@@ -45,6 +45,7 @@ const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
   inference: [],
   state: [],
   windows: ['state'],
+  governance: [],
   runtime: ['*'],
 };
 
@@ -68,13 +69,19 @@ export function listSourceFiles(root: string): string[] {
   return out;
 }
 
-export function importsOf(source: string): string[] {
-  const specs: string[] = [];
+export interface ImportRef {
+  specifier: string;
+  /** `import type` / `export type`: erased at run time. */
+  typeOnly: boolean;
+}
+
+export function importsOf(source: string): ImportRef[] {
+  const refs: ImportRef[] = [];
   for (const m of source.matchAll(IMPORT_RE)) {
-    const s = m[1] ?? m[2];
-    if (s !== undefined) specs.push(s);
+    const s = m[2] ?? m[3];
+    if (s !== undefined) refs.push({ specifier: s, typeOnly: m[1] !== undefined });
   }
-  return specs;
+  return refs;
 }
 
 function matches(spec: string, list: readonly string[]): boolean {
@@ -94,21 +101,24 @@ export function checkFile(root: string, file: string, source: string): Violation
   // The concept a file under functions/ belongs to ('' for the shared top-level files).
   const fromConcept = fromTop === 'functions' && fromParts.length > 2 ? (fromParts[1] ?? '') : '';
 
-  for (const spec of importsOf(source)) {
+  for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     if (spec.startsWith('.')) {
       const target = rel(root, resolve(dirname(file), spec));
       const tParts = target.split('/');
       if (tParts[0] !== 'functions') continue;
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
-      const viaIndex = tParts.length === 3 && /^index\.(ts|js)$/.test(tParts[2] ?? '');
+      // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
+      const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
       if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bin') {
         if (target !== 'functions/index.ts') add(`${fromTop}/ imports functions/ only through functions/index.ts`);
         continue;
       }
       if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;
       if (fromConcept === '' && from !== 'functions/index.ts') {
-        add('the shared top-level files of functions/ import no concept folder');
+        // The shared files (contract.ts) may name a concept's types, never its implementation.
+        if (!typeOnly) add('the shared top-level files of functions/ import concept types only (`import type`)');
+        else if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);
         continue;
       }
       if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);
@@ -125,7 +135,7 @@ export function checkFile(root: string, file: string, source: string): Violation
       add('only functions/pulsar/ touches sockets and wire bytes');
     }
     if (matches(spec, ML_LIBS) && fromConcept !== 'inference') add('only functions/inference/ imports ML runtimes');
-    if ((fromConcept === 'windows' || fromConcept === 'state') && matches(spec, IO_MODULES)) {
+    if ((fromConcept === 'windows' || fromConcept === 'state' || fromConcept === 'governance') && matches(spec, IO_MODULES)) {
       add(`functions/${fromConcept}/ does no I/O`);
     }
   }

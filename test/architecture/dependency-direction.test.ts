@@ -38,3 +38,11 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/index.ts';`)).toEqual([]);
   });
 });
+
+describe('shared top-level files', () => {
+  it('may name a concept type through its index, never import its implementation', () => {
+    const typeOnly = `import type {\n  KeyValueStore,\n} from './state/index.ts';`;
+    expect(checkFile(root, at('functions/contract.ts'), typeOnly)).toEqual([]);
+    expect(checkFile(root, at('functions/contract.ts'), `import { InMemoryStore } from './state/index.ts';`)).toHaveLength(1);
+  });
+});
