@@ -2,8 +2,10 @@
  * The handler contract: what a tenant's code implements and what the runtime hands it.
  * A handler is one function; the runtime owns ack/nack, retries, state flushing and metrics.
  *
- * TODO(#6): ctx grows keyed state, the scorer (#7) and typed emitters as the worker lands.
+ * TODO(#6): typed emitters (one per output topic) as the worker lands.
+ * TODO(#7): ctx grows the scorer.
  */
+import type { KeyValueStore } from './state/index.ts';
 import type { Logger, Metrics } from './telemetry.ts';
 
 export interface RecordMeta {
@@ -22,15 +24,42 @@ export interface EventRecord<T = unknown> extends RecordMeta {
   readonly value: T;
 }
 
+export interface EmitOptions {
+  /** Output message key. @default the input record's key (a window's key for window handlers) */
+  key?: string;
+  /** @default the input record's event time (a window's end - 1 for window handlers) */
+  eventTimeMs?: number;
+  properties?: Readonly<Record<string, string>>;
+}
+
+/** Queues one output; the runtime publishes it in the same transaction as the input's ack. */
+export type EmitFn = (value: unknown, options?: EmitOptions) => void;
+
 export interface HandlerContext {
   readonly tenant: string;
   readonly namespace: string;
   readonly log: Logger;
   readonly metrics: Metrics;
+  readonly emit: EmitFn;
+  /**
+   * Keyed state, durable through the `state` changelog topic. Key it by the record's key: with
+   * Key_Shared, only that key is guaranteed to be routed to this consumer.
+   */
+  readonly state: KeyValueStore<unknown>;
+}
+
+/** The window a `ProcessWindowFn` call covers: [startMs, endMs) of one key. */
+export interface WindowInfo {
+  readonly key: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 'late': an update of a window already handed over, caused by a late event. */
+  readonly trigger: 'on-time' | 'late';
 }
 
 export type ProcessFn<T = unknown> = (record: EventRecord<T>, ctx: HandlerContext) => Promise<void> | void;
 export type ProcessWindowFn<T = unknown> = (
   records: readonly EventRecord<T>[],
   ctx: HandlerContext,
+  window: WindowInfo,
 ) => Promise<void> | void;

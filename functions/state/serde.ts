@@ -1,0 +1,46 @@
+/**
+ * Values cross the changelog as bytes. An empty payload is reserved for the tombstone (delete),
+ * so a serde must never produce zero bytes for a real value.
+ */
+import { BeamlineError } from '../errors.ts';
+
+export interface Serde<V> {
+  serialize(value: V): Uint8Array;
+  deserialize(bytes: Uint8Array): V;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON as UTF-8. Values must survive a JSON round trip: no undefined, functions, Maps, Sets,
+ * bigint or non-finite numbers (they would come back different after a restore).
+ */
+export function jsonSerde<V>(): Serde<V> {
+  return {
+    serialize(value: V): Uint8Array {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (cause) {
+        throw new BeamlineError('BL_STATE_SERIALIZE_FAILED', 'state value cannot be serialized as JSON', { cause });
+      }
+      if (text === undefined) {
+        throw new BeamlineError('BL_STATE_SERIALIZE_FAILED', 'state value cannot be serialized as JSON', {
+          details: { type: typeof value },
+        });
+      }
+      return encoder.encode(text);
+    },
+    deserialize(bytes: Uint8Array): V {
+      try {
+        return JSON.parse(decoder.decode(bytes)) as V;
+      } catch (cause) {
+        throw new BeamlineError('BL_STATE_DESERIALIZE_FAILED', 'state value is not valid UTF-8 JSON', {
+          cause,
+          details: { bytes: bytes.byteLength },
+        });
+      }
+    },
+  };
+}

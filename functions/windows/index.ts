@@ -1,0 +1,20 @@
+/** Event-time windows: assigners, watermarks, aggregations and the operator. Pure: no I/O. */
+export {
+  compileWindowOptions,
+  type AggregateSpec,
+  type WindowConfig,
+  type WindowOptions,
+  type WindowType,
+} from './window-options.ts';
+export { assignWindows, type WindowBounds } from './assigners.ts';
+export {
+  WindowOperator,
+  type WatermarkRecord,
+  type WindowRecord,
+  type WindowOperatorOptions,
+  type WindowStoreValue,
+} from './window-operator.ts';
+export type { LateEvent, LateReason, WindowEvent, WindowOutput, WindowResult } from './types.ts';
+export type { Reducer } from './reducer.ts';
+export type { AggregateName, DistinctAcc, TimedValue } from './aggregations.ts';
+export { WindowValueError } from './errors.ts';
