@@ -2,7 +2,6 @@
  * The handler contract: what a tenant's code implements and what the runtime hands it.
  * A handler is one function; the runtime owns ack/nack, retries, state flushing and metrics.
  *
- * TODO(#6): typed emitters (one per output topic) as the worker lands.
  * TODO(#7): ctx grows the scorer.
  */
 import type { KeyValueStore } from './state/index.ts';
@@ -24,7 +23,12 @@ export interface EventRecord<T = unknown> extends RecordMeta {
   readonly value: T;
 }
 
+/** The namespace topics a handler can write to. */
+export type EmitTarget = 'predictions' | 'actions' | 'review';
+
 export interface EmitOptions {
+  /** Which output topic. @default 'predictions' */
+  to?: EmitTarget;
   /** Output message key. @default the input record's key (a window's key for window handlers) */
   key?: string;
   /** @default the input record's event time (a window's end - 1 for window handlers) */

@@ -1,7 +1,7 @@
 /**
- * An in-process stand-in for the worker: feeds records to a handler through the contract in
- * functions/contract.ts with a FakeClock, a real state store and window operator, and collects
- * what the handler emits. No broker, no timers of its own.
+ * An in-process stand-in for the worker: feeds records to a handler through the same
+ * `HandlerEngine` the worker uses, with a FakeClock and in-memory compacted "topics", and
+ * collects what the handler emits. No broker, no timers of its own.
  *
  * Each `send()` behaves like one committed transaction: on success the state changelog is
  * "written" (kept in a compacted in-memory topic) and the outputs are kept; if the handler throws,
@@ -9,35 +9,18 @@
  * `restart()` simulates a crash: new stores restored from that topic.
  */
 import { FakeClock } from '../../clock.ts';
-import type {
-  EmitOptions,
-  EventRecord,
-  HandlerContext,
-  ProcessFn,
-  ProcessWindowFn,
-  RecordMeta,
-  WindowInfo,
-} from '../../contract.ts';
-import { ConfigError } from '../../errors.ts';
+import type { EventRecord, RecordMeta } from '../../contract.ts';
+import type { ChangeRecord, KeyValueStore, StoreOptions } from '../../state/index.ts';
+import type { Logger, Metrics } from '../../telemetry.ts';
 import {
-  createStateStore,
-  type ChangeRecord,
-  type KeyValueStore,
-  type StateStore,
-  type StoreOptions,
-} from '../../state/index.ts';
-import { noopMetrics, silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
-import {
-  compileWindowOptions,
-  WindowOperator,
-  type LateReason,
-  type TimedValue,
-  type WindowConfig,
-  type WindowOptions,
-  type WindowOutput,
-  type WindowResult,
-  type WindowStoreValue,
-} from '../../windows/index.ts';
+  HandlerEngine,
+  type AggregateHandlerOptions,
+  type EmittedOutput,
+  type EngineStep,
+  type LateRecord,
+  type RecordHandlerOptions,
+  type WindowHandlerOptions,
+} from '../handler-engine.ts';
 
 interface CommonOptions {
   /** @default new FakeClock() */
@@ -56,41 +39,13 @@ interface CommonOptions {
   log?: Logger;
 }
 
-/** A per-record handler, no windows. */
-export interface RecordDriverOptions<T> extends CommonOptions {
-  process: ProcessFn<T>;
-  windows?: undefined;
-  processWindow?: undefined;
-}
+type Handler<O> = Omit<O, 'tenant' | 'namespace' | 'topic' | 'clock' | 'state' | 'metrics' | 'log'>;
+export type RecordDriverOptions<T> = CommonOptions & Handler<RecordHandlerOptions<T>>;
+export type AggregateDriverOptions<T> = CommonOptions & Handler<AggregateHandlerOptions<T>>;
+export type WindowDriverOptions<T> = CommonOptions & Handler<WindowHandlerOptions<T>>;
+export type TestDriverOptions<T = unknown> = RecordDriverOptions<T> | AggregateDriverOptions<T> | WindowDriverOptions<T>;
 
-/** Windows aggregate record values; the handler gets each `WindowResult` as a record value. */
-export interface AggregateDriverOptions<T> extends CommonOptions {
-  process: ProcessFn<WindowResult>;
-  windows: WindowOptions<T>;
-  processWindow?: undefined;
-}
-
-/** A window handler gets each fired window's records (`windows.aggregate` must be unset). */
-export interface WindowDriverOptions<T> extends CommonOptions {
-  processWindow: ProcessWindowFn<T>;
-  windows: WindowOptions<T>;
-  process?: undefined;
-}
-
-export type TestDriverOptions<T = unknown> =
-  | RecordDriverOptions<T>
-  | AggregateDriverOptions<T>
-  | WindowDriverOptions<T>;
-
-/** One output the handler emitted. */
-export interface EmittedOutput {
-  readonly value: unknown;
-  readonly key: string | undefined;
-  readonly eventTimeMs: number;
-  readonly properties: Readonly<Record<string, string>>;
-  /** The input record (or `window:<key>:<start>:<end>`) it was emitted for. */
-  readonly sourceId: string;
-}
+export type { EmittedOutput, LateRecord } from '../handler-engine.ts';
 
 export type SendMeta = Partial<Omit<RecordMeta, 'messageId'>>;
 
@@ -118,16 +73,6 @@ export interface TestDriver<T = unknown> {
   takeOutputs(): EmittedOutput[];
 }
 
-/** A record no window accepted. */
-export interface LateRecord<T = unknown> {
-  readonly record: EventRecord<T>;
-  readonly reason: LateReason;
-  /** Watermark when it arrived (null before the first record). */
-  readonly watermarkMs: number | null;
-}
-
-type WindowMode = 'records' | 'values';
-
 export function createTestDriver<T = unknown>(options: TestDriverOptions<T>): TestDriver<T> {
   return new InProcessDriver<T>(options);
 }
@@ -136,58 +81,34 @@ class InProcessDriver<T> implements TestDriver<T> {
   readonly clock: FakeClock;
   readonly outputs: EmittedOutput[] = [];
   readonly late: LateRecord<T>[] = [];
-  readonly #options: TestDriverOptions<T>;
-  readonly #windowConfig: WindowConfig | undefined;
-  readonly #windowMode: WindowMode | undefined;
+  readonly #engine: HandlerEngine<T>;
   readonly #topic: string;
-  readonly #metrics: Metrics;
   // The compacted `state` topics: key -> last committed change.
   readonly #stateTopic = new Map<string, ChangeRecord>();
   readonly #windowTopic = new Map<string, ChangeRecord>();
-  #state: StateStore<unknown>;
-  #windowState: StateStore<WindowStoreValue>;
-  #operator: WindowOperator<unknown> | undefined;
   #seq = 0;
 
   constructor(options: TestDriverOptions<T>) {
-    if ((options.process === undefined) === (options.processWindow === undefined)) {
-      throw new ConfigError('testDriver.process', undefined, 'give exactly one of process or processWindow');
-    }
-    if (options.processWindow !== undefined) {
-      if (options.windows === undefined) {
-        const fix = 'processWindow needs windows, e.g. { type: "tumbling", sizeMs: 60000 }';
-        throw new ConfigError('testDriver.windows', undefined, fix);
-      }
-      if (options.windows.aggregate !== undefined || options.windows.extract !== undefined) {
-        const fix = 'leave aggregate and extract unset with processWindow: it receives the records';
-        throw new ConfigError('testDriver.windows.aggregate', options.windows.aggregate, fix);
-      }
-    }
-    this.#options = options;
     this.clock = options.clock ?? new FakeClock();
     this.#topic = options.topic ?? 'persistent://test-tenant/test-namespace/input';
-    this.#metrics = options.metrics ?? noopMetrics();
-    if (options.windows !== undefined) {
-      this.#windowMode = options.processWindow !== undefined ? 'records' : 'values';
-      const windows = options.windows as WindowOptions<unknown>;
-      this.#windowConfig = compileWindowOptions(
-        this.#windowMode === 'records' ? { ...windows, aggregate: 'collect' } : windows,
-      );
-    }
-    this.#state = this.#newStateStore();
-    this.#windowState = createStateStore<WindowStoreValue>({ clock: this.clock, name: 'windows', coalesce: true });
-    this.#operator = this.#newOperator();
+    this.#engine = new HandlerEngine<T>({
+      ...options,
+      tenant: options.tenant ?? 'test-tenant',
+      namespace: options.namespace ?? 'test-namespace',
+      topic: this.#topic,
+      clock: this.clock,
+    } as ConstructorParameters<typeof HandlerEngine<T>>[0]);
   }
 
   get state(): KeyValueStore<unknown> {
-    return this.#state.store;
+    return this.#engine.state;
   }
 
   get watermarkMs(): number | null {
-    return this.#operator?.watermarkMs ?? null;
+    return this.#engine.watermarkMs;
   }
 
-  async send(value: T, meta: SendMeta = {}): Promise<void> {
+  send(value: T, meta: SendMeta = {}): Promise<void> {
     const now = this.clock.now();
     const record: EventRecord<T> = {
       key: meta.key,
@@ -198,31 +119,19 @@ class InProcessDriver<T> implements TestDriver<T> {
       topic: meta.topic ?? this.#topic,
       value,
     };
-    await this.#transaction(async (emitted) => {
-      if (this.#operator === undefined) {
-        const ctx = this.#context(emitted, record.key, record.eventTimeMs, record.messageId);
-        await (this.#options.process as ProcessFn<T>)(record, ctx);
-        return;
-      }
-      // Window handlers get their records back, so then the operator collects whole records.
-      const windowed = this.#windowMode === 'records' ? record : record.value;
-      const out = this.#operator.process({ key: record.key ?? '', eventTimeMs: record.eventTimeMs, value: windowed });
-      for (const l of out.late) this.late.push({ record, reason: l.reason, watermarkMs: l.watermarkMs });
-      await this.#deliver(out, emitted);
-    });
+    return this.#transaction(() => this.#engine.run(record));
   }
 
   async advanceTime(ms: number): Promise<void> {
     await this.clock.advance(ms);
     await this.#transaction(() => {
-      this.#state.store.purgeExpired();
+      this.#engine.purgeExpired();
+      return { emitted: [], late: [] };
     });
   }
 
-  async advanceWatermark(toMs: number): Promise<void> {
-    const operator = this.#operator;
-    if (operator === undefined) return;
-    await this.#transaction((emitted) => this.#deliver(operator.advanceWatermark(toMs), emitted));
+  advanceWatermark(toMs: number): Promise<void> {
+    return this.#transaction(() => this.#engine.advanceWatermark(toMs));
   }
 
   endOfStream(): Promise<void> {
@@ -230,85 +139,27 @@ class InProcessDriver<T> implements TestDriver<T> {
   }
 
   restart(): void {
-    this.#state = this.#newStateStore();
-    this.#state.restore(this.#stateTopic.values());
-    this.#windowState = createStateStore<WindowStoreValue>({ clock: this.clock, name: 'windows', coalesce: true });
-    this.#windowState.restore(this.#windowTopic.values());
-    this.#operator = this.#newOperator();
+    this.#engine.reset(this.#stateTopic.values(), this.#windowTopic.values());
   }
 
   takeOutputs(): EmittedOutput[] {
     return this.outputs.splice(0, this.outputs.length);
   }
 
-  async #transaction(body: (emitted: EmittedOutput[]) => Promise<void> | void): Promise<void> {
-    const emitted: EmittedOutput[] = [];
-    const lateBefore = this.late.length;
+  async #transaction(body: () => Promise<EngineStep<T>> | EngineStep<T>): Promise<void> {
+    let step: EngineStep<T>;
     try {
-      await body(emitted);
+      step = await body();
     } catch (err) {
       // Abort: nothing emitted, state back to the last commit.
-      this.late.length = lateBefore;
       this.restart();
       throw err;
     }
-    commit(this.#stateTopic, this.#state.flush());
-    commit(this.#windowTopic, this.#windowState.flush());
-    this.outputs.push(...emitted);
-  }
-
-  async #deliver(out: WindowOutput<unknown>, emitted: EmittedOutput[]): Promise<void> {
-    for (const result of out.results) {
-      const sourceId = `window:${result.key}:${result.startMs}:${result.endMs}`;
-      const ctx = this.#context(emitted, result.key, result.endMs - 1, sourceId);
-      if (this.#windowMode === 'records') {
-        const records = (result.value as TimedValue<EventRecord<T>>[]).map((tv) => tv.value);
-        const { key, startMs, endMs, trigger } = result;
-        const window: WindowInfo = { key, startMs, endMs, trigger };
-        await (this.#options.processWindow as ProcessWindowFn<T>)(records, ctx, window);
-      } else {
-        const record: EventRecord<WindowResult> = {
-          key: result.key,
-          eventTimeMs: result.endMs - 1,
-          publishTimeMs: this.clock.now(),
-          properties: {},
-          messageId: sourceId,
-          topic: this.#topic,
-          value: result,
-        };
-        await (this.#options.process as ProcessFn<WindowResult>)(record, ctx);
-      }
-    }
-  }
-
-  #context(emitted: EmittedOutput[], key: string | undefined, eventTimeMs: number, sourceId: string): HandlerContext {
-    return {
-      tenant: this.#options.tenant ?? 'test-tenant',
-      namespace: this.#options.namespace ?? 'test-namespace',
-      log: this.#options.log ?? silentLogger,
-      metrics: this.#metrics,
-      state: this.#state.store,
-      emit: (value: unknown, options: EmitOptions = {}) => {
-        emitted.push({
-          value,
-          key: options.key ?? key,
-          eventTimeMs: options.eventTimeMs ?? eventTimeMs,
-          properties: options.properties ?? {},
-          sourceId,
-        });
-      },
-    };
-  }
-
-  #newStateStore(): StateStore<unknown> {
-    const options = this.#options.state;
-    return createStateStore<unknown>({ ...options, clock: this.clock, metrics: this.#metrics, name: 'handler' });
-  }
-
-  #newOperator(): WindowOperator<unknown> | undefined {
-    const config = this.#windowConfig;
-    if (config === undefined) return undefined;
-    return new WindowOperator<unknown>(config, this.#windowState.store, { metrics: this.#metrics, name: 'windows' });
+    const changes = this.#engine.flush();
+    commit(this.#stateTopic, changes.state);
+    commit(this.#windowTopic, changes.windows);
+    this.outputs.push(...step.emitted);
+    this.late.push(...step.late);
   }
 }
 

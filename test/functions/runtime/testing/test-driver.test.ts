@@ -125,11 +125,11 @@ describe('createTestDriver', () => {
 
   it('refuses ambiguous setups', () => {
     // @ts-expect-error: neither handler given
-    expect(() => createTestDriver({})).toThrow(/testDriver\.process/);
+    expect(() => createTestDriver({})).toThrow(/handler\.process/);
     // @ts-expect-error: processWindow without windows
-    expect(() => createTestDriver({ processWindow: () => undefined })).toThrow(/testDriver\.windows/);
+    expect(() => createTestDriver({ processWindow: () => undefined })).toThrow(/handler\.windows/);
     expect(() =>
       createTestDriver({ processWindow: () => undefined, windows: { type: 'tumbling', sizeMs: 5, aggregate: 'sum' } }),
-    ).toThrow(/testDriver\.windows\.aggregate/);
+    ).toThrow(/handler\.windows\.aggregate/);
   });
 });
