@@ -1,0 +1,34 @@
+/**
+ * Error codes of the inference engine. Stable: never reuse a code for another meaning.
+ */
+import { BeamlineError } from '../errors.ts';
+
+export const INFERENCE_ERROR_CODES = Object.freeze({
+  /** The micro-batcher's queue is full: shed load upstream and retry later. */
+  overloaded: 'BL_INFERENCE_OVERLOADED',
+  /** No requested/allowed backend could load the model. */
+  noBackend: 'BL_INFERENCE_NO_BACKEND',
+  /** The model bytes could not be parsed or loaded by the runtime. */
+  loadFailed: 'BL_INFERENCE_LOAD_FAILED',
+  /** The runtime failed while scoring a batch. */
+  predictFailed: 'BL_INFERENCE_PREDICT_FAILED',
+  /** Input shape or length does not match the model. */
+  badInput: 'BL_INFERENCE_BAD_INPUT',
+  /** The object was closed (or is draining) and takes no more work. */
+  closed: 'BL_INFERENCE_CLOSED',
+  /** A pool worker thread died. */
+  workerFailed: 'BL_INFERENCE_WORKER_FAILED',
+  /** An asynchronous score could not be written to its sink. */
+  sinkFailed: 'BL_INFERENCE_SINK_FAILED',
+});
+
+export function overloadedError(queued: number, limit: number): BeamlineError {
+  return new BeamlineError(INFERENCE_ERROR_CODES.overloaded, 'inference queue is full; retry later', {
+    retriable: true,
+    details: { queued, limit },
+  });
+}
+
+export function closedError(what: string): BeamlineError {
+  return new BeamlineError(INFERENCE_ERROR_CODES.closed, `${what} is closed`, { retriable: true, details: { what } });
+}
