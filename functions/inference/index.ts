@@ -63,3 +63,22 @@ export { ModelBreaker, compileModelBreakerOptions } from './model-breaker.ts';
 export type { BreakerState, FallbackDecision, Guarded, ModelBreakerConfig, ModelBreakerDeps, ModelBreakerOptions } from './model-breaker.ts';
 export { InferenceEngine, runtimeScorer } from './inference-engine.ts';
 export type { AsyncScoreSink, InferenceEngineDeps, InferenceEngineOptions, InferenceEngineState, Score, Scorer } from './inference-engine.ts';
+// TF.js layers -> ONNX compiler and GPU host checks (issue #8).
+export {
+  COMPILED_OPSET,
+  COMPILE_ERROR_CODES,
+  checkGpuHost,
+  chooseOnnxProviders,
+  compileTfjsToOnnx,
+  compileTfjsToOnnxOptions,
+  nodeHostView,
+  supportedLayerClasses,
+  type ChooseOnnxProvidersOptions,
+  type CompileManifest,
+  type CompileTfjsToOnnxConfig,
+  type CompileTfjsToOnnxOptions,
+  type CompiledOnnxModel,
+  type GpuHostReport,
+  type OnnxProvider,
+  type ProviderChoice,
+} from './compile/index.ts';
