@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bench-results/**', '**/*.generated.*', 'functions/pulsar/wire/proto/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bench-results/**', '.beamline/**', '**/*.generated.*', 'functions/pulsar/wire/proto/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,90 @@
+import { PULSAR_ADMIN_ERROR_CODES, PulsarAdminError, adminErrorFromResponse } from './errors.ts';
+import type { PulsarAdminConfig } from './options.ts';
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+export interface RequestOptions {
+  /** JSON-encoded when not undefined; a bare string becomes a JSON string literal. */
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Return the body as text even when labelled JSON (health endpoints answer a bare `ok`). */
+  text?: boolean;
+}
+
+/** The one place that speaks HTTP to the admin API: auth header, timeout, error mapping. */
+export class AdminHttp {
+  readonly #config: PulsarAdminConfig;
+
+  constructor(config: PulsarAdminConfig) {
+    this.#config = config;
+  }
+
+  get baseUrl(): string {
+    return this.#config.url;
+  }
+
+  async request<T = unknown>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    const { url, token, timeoutMs, fetch, logger } = this.#config;
+    let target = `${url}${path}`;
+    if (options.query !== undefined) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(options.query)) if (v !== undefined) q.set(k, String(v));
+      const s = q.toString();
+      if (s !== '') target += `?${s}`;
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const started = Date.now();
+    let response: Response;
+    try {
+      response = await fetch(target, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (cause) {
+      const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+      const code = timedOut ? PULSAR_ADMIN_ERROR_CODES.timeout : PULSAR_ADMIN_ERROR_CODES.unreachable;
+      const message = timedOut
+        ? `Pulsar admin ${method} ${path} timed out after ${timeoutMs} ms`
+        : `Pulsar admin ${method} ${path} could not reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`;
+      throw new PulsarAdminError(code, message, { method, path, status: 0 }, { retriable: true, cause });
+    }
+    const text = await response.text();
+    logger.debug({ method, path, status: response.status, elapsedMs: Date.now() - started }, 'admin request');
+    if (!response.ok) throw adminErrorFromResponse(method, path, response.status, extractReason(text));
+    if (text === '') return undefined as T;
+    const type = response.headers.get('content-type') ?? '';
+    if (options.text === true || !type.includes('json')) return text as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new PulsarAdminError(PULSAR_ADMIN_ERROR_CODES.badResponse, `Pulsar admin ${method} ${path} returned invalid JSON`, { method, path, status: response.status }, { cause });
+    }
+  }
+}
+
+function extractReason(text: string): string | undefined {
+  if (text === '') return undefined;
+  let reason = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object' && 'reason' in parsed && typeof parsed.reason === 'string') reason = parsed.reason;
+    else if (parsed !== null && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string') reason = parsed.message;
+  } catch {
+    // Jetty answers some errors (e.g. 409 on schema upload) with an HTML page: keep its title.
+    const title = /<title>(?:Error \d+ )?([\s\S]*?)<\/title>/i.exec(text);
+    if (title?.[1] !== undefined) reason = unescapeHtml(title[1]);
+  }
+  // Unexpected server errors carry a Java stack trace; the message before it is what helps.
+  reason = reason.replace(/^\s*--- An unexpected error occurred in the server ---\s*Message:\s*/, '');
+  const trace = reason.indexOf('\n\nStacktrace:');
+  if (trace !== -1) reason = reason.slice(0, trace);
+  reason = reason.trim();
+  return reason.length > 1000 ? `${reason.slice(0, 997)}...` : reason;
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}

@@ -1,0 +1,179 @@
+import { applyTenantPlan, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant } from '../../plan/index.ts';
+import type { ObservedTenant } from '../../plan/index.ts';
+import { loadTenantSpecFile, type TenantConfig } from '../../spec/index.ts';
+import { formatFlags, parseArgs, type FlagSpec, type ParsedArgs } from '../args.ts';
+import { adminFromFlags } from '../connect.ts';
+import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
+
+const SPEC_FLAGS = {
+  'local-cluster': { type: 'string', env: 'BEAMLINE_LOCAL_CLUSTER', description: 'map every region to this one cluster (e.g. standalone)' },
+} as const satisfies Record<string, FlagSpec>;
+
+interface Verb {
+  readonly summary: string;
+  readonly usage: string;
+  readonly examples: readonly string[];
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  run(args: ParsedArgs, io: CliIo, json: boolean): Promise<number>;
+}
+
+const verbs: Readonly<Record<string, Verb>> = {
+  validate: {
+    summary: 'check a tenant spec without touching any cluster',
+    usage: 'beamline tenant validate <spec.yaml> [--local-cluster NAME]',
+    examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant validate tenants/ride-safety.yaml --output json'],
+    flags: { ...SPEC_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const config = loadSpec(args);
+      const topics = config.namespaces.reduce((n, ns) => n + ns.topics.length, 0);
+      if (json) io.stdout(JSON.stringify({ ok: true, config }, null, 2));
+      else {
+        io.stdout(`${specPath(args)}: valid. tenant ${config.tenant}: ${config.namespaces.length} namespace(s), ${topics} topic(s), clusters ${config.allowedClusters.join(', ')}`);
+        for (const ns of config.namespaces) io.stdout(`  ${ns.name} -> replicates to ${ns.replicationClusters.join(', ')}`);
+      }
+      return EXIT.ok;
+    },
+  },
+  plan: {
+    summary: 'show the ordered changes apply would make',
+    usage: 'beamline tenant plan <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
+    examples: ['beamline tenant plan tenants/acme-payments.yaml --admin-url http://127.0.0.1:8080 --local-cluster standalone', 'PULSAR_ADMIN_URL=http://127.0.0.1:8080 beamline tenant plan tenants/acme-payments.yaml -o json'],
+    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const config = loadSpec(args);
+      const admin = adminFromFlags(args.flags);
+      const plan = diffTenant(config, await observeTenant(admin, config.tenant, config));
+      io.stdout(json ? JSON.stringify({ ok: plan.blockers.length === 0, plan }, null, 2) : formatPlan(plan));
+      return plan.blockers.length === 0 ? EXIT.ok : EXIT.failed;
+    },
+  },
+  apply: {
+    summary: 'make the cluster match the spec (idempotent; re-run to resume)',
+    usage: 'beamline tenant apply <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
+    examples: ['beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone', 'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token "$PULSAR_TOKEN"'],
+    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const config = loadSpec(args);
+      const admin = adminFromFlags(args.flags);
+      const plan = diffTenant(config, await observeTenant(admin, config.tenant, config));
+      if (!json) io.stdout(formatPlan(plan));
+      const result = await applyTenantPlan(admin, plan, (c, i) => {
+        if (!json) io.stdout(`  applied ${i + 1}/${plan.changes.length}: ${formatChange(c)}`);
+      });
+      if (json) io.stdout(JSON.stringify({ ok: true, tenant: config.tenant, applied: result.applied }, null, 2));
+      else io.stdout(result.applied.length === 0 ? 'nothing to do' : `applied ${result.applied.length} change(s)`);
+      return EXIT.ok;
+    },
+  },
+  describe: {
+    summary: 'show what the cluster holds for a tenant',
+    usage: 'beamline tenant describe <tenant> [--admin-url URL]',
+    examples: ['beamline tenant describe acme-payments', 'beamline tenant describe acme-payments -o json'],
+    flags: { ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const tenant = positional(args, 0, 'tenant name');
+      const observed = await observeTenant(adminFromFlags(args.flags), tenant);
+      if (observed.tenant === null) throw usageError(`tenant ${tenant} does not exist (see beamline tenant list)`);
+      io.stdout(json ? JSON.stringify({ ok: true, tenant, observed }, null, 2) : describeText(tenant, observed));
+      return EXIT.ok;
+    },
+  },
+  list: {
+    summary: 'list tenants on the cluster',
+    usage: 'beamline tenant list [--admin-url URL]',
+    examples: ['beamline tenant list', 'beamline tenant list -o json'],
+    flags: { ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const admin = adminFromFlags(args.flags);
+      const tenants = await Promise.all((await admin.tenants.list()).sort().map(async (t) => ({ tenant: t, namespaces: await admin.namespaces.list(t) })));
+      if (json) io.stdout(JSON.stringify({ ok: true, tenants }, null, 2));
+      else for (const t of tenants) io.stdout(`${t.tenant}\t${t.namespaces.length} namespace(s)`);
+      return EXIT.ok;
+    },
+  },
+  delete: {
+    summary: 'delete a tenant and everything in it (refuses while backlog remains)',
+    usage: 'beamline tenant delete <tenant | spec.yaml> [--force]',
+    examples: ['beamline tenant delete acme-payments', 'beamline tenant delete tenants/acme-payments.yaml --force'],
+    flags: { force: { type: 'boolean', description: 'delete even when subscriptions hold unconsumed messages' }, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    async run(args, io, json) {
+      const target = positional(args, 0, 'tenant name or spec file');
+      const tenant = /\.ya?ml$/.test(target) ? loadTenantSpecFile(target).tenant : target;
+      const result = await deleteTenant(adminFromFlags(args.flags), tenant, { force: args.flags['force'] === true });
+      if (json) io.stdout(JSON.stringify({ ok: true, tenant, ...result }, null, 2));
+      else io.stdout(result.deleted ? `deleted tenant ${tenant}` : `tenant ${tenant} does not exist; nothing to delete`);
+      return EXIT.ok;
+    },
+  },
+};
+
+function loadSpec(args: ParsedArgs): TenantConfig {
+  const local = args.flags['local-cluster'];
+  return loadTenantSpecFile(specPath(args), typeof local === 'string' ? { localCluster: local } : {});
+}
+
+function specPath(args: ParsedArgs): string {
+  return positional(args, 0, 'spec file (e.g. tenants/acme-payments.yaml)');
+}
+
+function positional(args: ParsedArgs, i: number, what: string): string {
+  const v = args.positionals[i];
+  if (v === undefined) throw usageError(`missing ${what}; run with --help for usage`);
+  return v;
+}
+
+function describeText(tenant: string, o: ObservedTenant): string {
+  const lines = [`tenant ${tenant}: admins ${o.tenant?.adminRoles.join(', ')}; clusters ${o.tenant?.allowedClusters.join(', ')}`];
+  for (const [name, ns] of Object.entries(o.namespaces)) {
+    lines.push(`  namespace ${name}: replication ${ns.replicationClusters.join(', ')}; compatibility ${ns.compatibility ?? 'unset'}; validation ${ns.validationEnforced ? 'enforced' : 'off'}`);
+    lines.push(`    retention ${JSON.stringify(ns.retention)}; ttl ${ns.messageTtlSeconds ?? 'unset'}s; backlog quota ${JSON.stringify(ns.backlogQuota)}`);
+    for (const [k, v] of Object.entries(ns.properties)) lines.push(`    property ${k}=${v}`);
+    for (const [t, topic] of Object.entries(ns.topics)) {
+      const grants = Object.entries(topic.permissions).map(([r, a]) => `${r}:${a.join('+')}`).join(' ');
+      lines.push(`    topic ${t}: ${topic.partitions} partition(s), dedup ${topic.deduplication ?? 'inherit'}, schema ${topic.schema === null ? 'none' : `v${topic.schema.version}`}, grants ${grants || 'none'}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function verbHelp(name: string, v: Verb): string {
+  return [`beamline tenant ${name}: ${v.summary}`, '', `usage: ${v.usage}`, '', 'options:', formatFlags(v.flags), '', 'examples:', ...v.examples.map((e) => `  ${e}`)].join('\n');
+}
+
+export const tenantCommand: NounCommand = {
+  noun: 'tenant',
+  summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs',
+  async run(argv, io) {
+    const [verb, ...rest] = argv;
+    const overview = [
+      'beamline tenant <verb>: manage a tenant from tenants/<tenant>.yaml like terraform plan/apply',
+      '',
+      'verbs:',
+      ...Object.entries(verbs).map(([n, v]) => `  ${n.padEnd(10)} ${v.summary}`),
+      '',
+      'examples:',
+      '  beamline tenant validate tenants/acme-payments.yaml',
+      '  beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone',
+      '  beamline tenant apply --help',
+    ].join('\n');
+    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+      io.stdout(overview);
+      return verb === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const v = verbs[verb];
+    const jsonRequested = wantsJson(rest);
+    if (v === undefined) return reportError(usageError(`unknown verb "${verb}"; use one of ${Object.keys(verbs).join(', ')}`), jsonRequested ? 'json' : 'text', io);
+    let mode: 'text' | 'json' = jsonRequested ? 'json' : 'text';
+    try {
+      const args = parseArgs(rest, v.flags, io.env);
+      mode = outputMode(args.flags['output']);
+      if (args.flags['help'] === true) {
+        io.stdout(verbHelp(verb, v));
+        return EXIT.ok;
+      }
+      return await v.run(args, io, mode === 'json');
+    } catch (err) {
+      return reportError(err, mode, io);
+    }
+  },
+};

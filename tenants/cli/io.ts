@@ -1,0 +1,67 @@
+import { BeamlineError } from '../../functions/index.ts';
+import type { FlagSpec } from './args.ts';
+
+/** Where a command writes; tests pass buffers instead of the process streams. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export const processIo: CliIo = {
+  stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  env: process.env,
+};
+
+/** One noun of the CLI (`beamline <noun> <verb> ...`); each lives in its own file under commands/. */
+export interface NounCommand {
+  readonly noun: string;
+  readonly summary: string;
+  /** Resolves to the process exit code. */
+  run(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });
+
+/** Flags every command shares. */
+export const COMMON_FLAGS = {
+  output: { type: 'string', short: 'o', description: 'text (default) or json' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const satisfies Record<string, FlagSpec>;
+
+export const ADMIN_FLAGS = {
+  'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'Pulsar admin URL, e.g. http://127.0.0.1:8080' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT for the admin API (never printed)' },
+  'timeout-ms': { type: 'string', description: 'per-request timeout in ms (default 30000)' },
+} as const satisfies Record<string, FlagSpec>;
+
+export type OutputMode = 'text' | 'json';
+
+export function outputMode(value: unknown): OutputMode {
+  if (value === undefined || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw new BeamlineError('BL_CLI_USAGE', `--output: invalid value ${JSON.stringify(value)}; use text or json`);
+}
+
+/** Print an error the way the user asked for, and pick the exit code. */
+export function reportError(err: unknown, mode: OutputMode, io: CliIo): number {
+  const usage = err instanceof BeamlineError && (err.code === 'BL_CLI_USAGE' || err.code === 'BL_CONFIG_INVALID');
+  if (mode === 'json') {
+    const body = err instanceof BeamlineError ? err.toJSON() : { name: 'Error', message: err instanceof Error ? err.message : String(err) };
+    io.stdout(JSON.stringify({ ok: false, error: body }, null, 2));
+  } else {
+    const code = err instanceof BeamlineError ? ` [${err.code}]` : '';
+    io.stderr(`error${code}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return usage ? EXIT.usage : EXIT.failed;
+}
+
+export function usageError(message: string): BeamlineError {
+  return new BeamlineError('BL_CLI_USAGE', message);
+}
+
+/** Whether argv asks for JSON, checked before parsing so even a parse error comes out as JSON. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--output=json' || a === '-o=json' || ((a === '--output' || a === '-o') && argv[i + 1] === 'json'));
+}

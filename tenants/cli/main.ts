@@ -1,0 +1,36 @@
+import { EXIT, processIo, type CliIo } from './io.ts';
+import { NOUNS } from './nouns.ts';
+
+function overview(): string {
+  return [
+    'beamline: Pulsar-native real-time AI functions',
+    '',
+    'usage: beamline <noun> <verb> [options]    (every command takes --help and --output json)',
+    '',
+    'nouns:',
+    ...Object.entries(NOUNS).map(([n, x]) => `  ${n.padEnd(8)} ${x.summary}`),
+    '',
+    'cluster address: --admin-url/--token or PULSAR_ADMIN_URL/PULSAR_TOKEN',
+    '',
+    'examples:',
+    '  beamline tenant validate tenants/acme-payments.yaml',
+    '  beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone',
+    '  beamline schema check acme-payments/us-east/events events-v2.avsc',
+    '  beamline token issue --role acme-payments-worker --secret-key-file secret.key',
+  ].join('\n');
+}
+
+/** Dispatch by noun; resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [noun, ...rest] = argv;
+  if (noun === undefined || noun === '--help' || noun === '-h' || noun === 'help') {
+    io.stdout(overview());
+    return noun === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const entry = NOUNS[noun];
+  if (entry === undefined) {
+    io.stderr(`error [BL_CLI_USAGE]: unknown command "${noun}"; use one of ${Object.keys(NOUNS).join(', ')} (beamline --help)`);
+    return EXIT.usage;
+  }
+  return (await entry.load()).run(rest, io);
+}

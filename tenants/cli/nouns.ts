@@ -1,0 +1,12 @@
+import type { NounCommand } from './io.ts';
+
+/**
+ * The CLI's nouns. To add one (worker, model, demo, review, actions...), write
+ * `commands/<noun>.ts` exporting a `NounCommand` and add one line here. Loaded lazily so
+ * `beamline token` never pays for what `beamline worker` imports.
+ */
+export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<NounCommand> }>> = {
+  tenant: { summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs', load: async () => (await import('./commands/tenant.ts')).tenantCommand },
+  schema: { summary: 'check a schema change against a topic before producers roll out', load: async () => (await import('./commands/schema.ts')).schemaCommand },
+  token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
+};

@@ -1,0 +1,50 @@
+import { BeamlineError, isAdminStatus, type PulsarAdmin } from '../../functions/index.ts';
+
+export interface TopicBacklog {
+  readonly topic: string;
+  readonly subscription: string;
+  readonly backlog: number;
+}
+
+/** Unconsumed messages per subscription across every topic of the tenant. */
+export async function tenantBacklog(admin: PulsarAdmin, tenant: string): Promise<TopicBacklog[]> {
+  const out: TopicBacklog[] = [];
+  for (const ns of await admin.namespaces.list(tenant)) {
+    const [partitioned, plain] = await Promise.all([admin.topics.listPartitioned(ns), admin.topics.list(ns)]);
+    const stats = await Promise.all([
+      ...partitioned.map(async (t) => [t, await admin.topics.getPartitionedStats(t)] as const),
+      ...plain.filter((t) => !/-partition-\d+$/.test(t)).map(async (t) => [t, await admin.topics.getStats(t)] as const),
+    ]);
+    for (const [topic, s] of stats) {
+      for (const [subscription, sub] of Object.entries(s.subscriptions ?? {})) {
+        const backlog = sub.msgBacklog ?? 0;
+        if (backlog > 0) out.push({ topic, subscription, backlog });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Delete a tenant with everything in it. Refuses (`BL_TENANT_HAS_BACKLOG`) while any
+ * subscription has unconsumed messages, unless `force`.
+ */
+export async function deleteTenant(admin: PulsarAdmin, tenant: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean; backlog: TopicBacklog[] }> {
+  try {
+    await admin.tenants.get(tenant);
+  } catch (err) {
+    if (isAdminStatus(err, 404)) return { deleted: false, backlog: [] };
+    throw err;
+  }
+  const backlog = await tenantBacklog(admin, tenant);
+  if (backlog.length > 0 && options.force !== true) {
+    const total = backlog.reduce((n, b) => n + b.backlog, 0);
+    throw new BeamlineError('BL_TENANT_HAS_BACKLOG', `tenant ${tenant} has ${total} unconsumed message(s) in ${backlog.length} subscription(s) (e.g. ${backlog[0]?.topic} / ${backlog[0]?.subscription}); drain them first or pass --force to delete anyway`, {
+      details: { tenant, backlog },
+    });
+  }
+  // Namespaces first so a failure leaves a tenant that a re-run can finish deleting.
+  for (const ns of await admin.namespaces.list(tenant)) await admin.namespaces.delete(ns, { force: true });
+  await admin.tenants.delete(tenant, { force: true });
+  return { deleted: true, backlog };
+}

@@ -1,0 +1,2 @@
+export { checkTopicSchema, parseAvroSchema } from './check.ts';
+export type { SchemaCheckResult, VersionVerdict } from './check.ts';

@@ -1,0 +1,50 @@
+/**
+ * The fixed topic layout of a Beamline namespace. Workers rely on these names, so a spec can
+ * tune each topic but not add, drop or rename one.
+ */
+export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit'] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+
+/** Topics that carry typed records and therefore need an Avro schema. */
+export const DATA_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'actions', 'review', 'audit'];
+/** Topics that hold latest-value-per-key and must be compacted. */
+export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
+/** Topics workers write: deduplicated by default so retries never double-publish. */
+export const OUTPUT_TOPICS: readonly TopicKind[] = ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'];
+
+export const SENSITIVITY_LEVELS = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type Sensitivity = (typeof SENSITIVITY_LEVELS)[number];
+
+export const COMPATIBILITY_STRATEGIES = [
+  'ALWAYS_COMPATIBLE',
+  'ALWAYS_INCOMPATIBLE',
+  'BACKWARD',
+  'FORWARD',
+  'FULL',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD_TRANSITIVE',
+  'FULL_TRANSITIVE',
+] as const;
+export type CompatibilityStrategy = (typeof COMPATIBILITY_STRATEGIES)[number];
+
+export const BACKLOG_POLICIES = ['producer_request_hold', 'producer_exception', 'consumer_backlog_eviction'] as const;
+
+export type RoleKind = 'worker' | 'producer' | 'analyst';
+export type Action = 'produce' | 'consume';
+
+/** Least privilege: each role gets exactly what its job needs, per topic. */
+export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<Action, readonly TopicKind[]>>>>> = {
+  worker: { consume: ['events', 'state', 'models'], produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'] },
+  producer: { produce: ['events'] },
+  analyst: { consume: ['review'] },
+};
+
+/** Namespace property keys workers read for data governance. */
+export const PROPERTY_PREFIX = 'beamline.';
+export const propertyKeys = {
+  managedBy: 'beamline.managed-by',
+  region: 'beamline.region',
+  sensitivity: (topic: string) => `beamline.topic.${topic}.sensitivity`,
+  pii: (topic: string) => `beamline.topic.${topic}.pii`,
+  role: (kind: RoleKind) => `beamline.role.${kind}`,
+};

@@ -1,0 +1,17 @@
+export { compileTenantSpec, canonicalJson, TENANT_SPEC_DEFAULTS } from './compile.ts';
+export { loadTenantSpecFile } from './load.ts';
+export { TenantSpecError } from './problems.ts';
+export {
+  TOPIC_KINDS,
+  DATA_TOPICS,
+  COMPACTED_TOPICS,
+  OUTPUT_TOPICS,
+  SENSITIVITY_LEVELS,
+  COMPATIBILITY_STRATEGIES,
+  DEFAULT_GRANTS,
+  PROPERTY_PREFIX,
+  propertyKeys,
+} from './catalog.ts';
+export type { TopicKind, Sensitivity, CompatibilityStrategy, RoleKind, Action } from './catalog.ts';
+export { parseDurationMs, parseSizeBytes, formatBytes } from './units.ts';
+export type { TenantConfig, DesiredNamespace, DesiredTopic, DesiredSchema, DesiredCluster, CompileTenantSpecOptions } from './types.ts';

@@ -1,0 +1,112 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeTokenClaims } from '../../../functions/index.ts';
+import { parseArgs } from '../../../tenants/cli/args.ts';
+import type { CliIo } from '../../../tenants/cli/io.ts';
+import { main } from '../../../tenants/cli/main.ts';
+
+function io(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, env, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
+}
+
+describe('parseArgs', () => {
+  const specs = {
+    output: { type: 'string', short: 'o', description: '' },
+    force: { type: 'boolean', description: '' },
+    'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: '' },
+  } as const;
+
+  it('reads --flag value, --flag=value, -f value, booleans, env fallbacks and --', () => {
+    const a = parseArgs(['x.yaml', '-o', 'json', '--force', '--', '--not-a-flag'], specs, { PULSAR_ADMIN_URL: 'http://e:8080' });
+    expect(a).toEqual({ positionals: ['x.yaml', '--not-a-flag'], flags: { output: 'json', force: true, 'admin-url': 'http://e:8080' } });
+    expect(parseArgs(['--admin-url=http://f:1'], specs, { PULSAR_ADMIN_URL: 'http://e:8080' }).flags['admin-url']).toBe('http://f:1');
+  });
+
+  it('refuses unknown flags with a suggestion and flags missing their value', () => {
+    expect(() => parseArgs(['--forse'], specs)).toThrow(/--forse: invalid value "--forse"; unknown option; did you mean --force\?/);
+    expect(() => parseArgs(['--output'], specs)).toThrow(/give a value: --output <value>/);
+  });
+});
+
+describe('beamline CLI', () => {
+  it('prints an overview listing the nouns; unknown nouns exit 2', async () => {
+    const a = io();
+    expect(await main(['--help'], a)).toBe(0);
+    expect(a.out.join()).toMatch(/tenant[\s\S]*schema[\s\S]*token/);
+    const b = io();
+    expect(await main(['wroker'], b)).toBe(2);
+    expect(b.err.join()).toContain('unknown command "wroker"');
+  });
+
+  it('gives every verb a --help with examples', async () => {
+    for (const argv of [
+      ['tenant', 'validate', '--help'],
+      ['tenant', 'plan', '--help'],
+      ['tenant', 'apply', '--help'],
+      ['tenant', 'describe', '--help'],
+      ['tenant', 'list', '--help'],
+      ['tenant', 'delete', '--help'],
+      ['schema', 'check', '--help'],
+      ['token', 'issue', '--help'],
+    ]) {
+      const a = io();
+      expect(await main(argv, a), argv.join(' ')).toBe(0);
+      expect(a.out.join('\n'), argv.join(' ')).toMatch(/examples:\n {2}beamline /);
+    }
+  });
+
+  it('validates a spec in text and JSON', async () => {
+    const a = io();
+    expect(await main(['tenant', 'validate', 'tenants/acme-payments.yaml'], a)).toBe(0);
+    expect(a.out[0]).toContain('valid. tenant acme-payments: 3 namespace(s), 24 topic(s)');
+    const b = io({ BEAMLINE_LOCAL_CLUSTER: 'standalone' });
+    expect(await main(['tenant', 'validate', 'tenants/ride-safety.yaml', '-o', 'json'], b)).toBe(0);
+    const parsed = JSON.parse(b.out.join('')) as { ok: boolean; config: { allowedClusters: string[] } };
+    expect(parsed.ok).toBe(true);
+    expect(parsed.config.allowedClusters).toEqual(['standalone']);
+  });
+
+  it('fails a bad spec with every problem, exit 1, also as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bl-cli-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'tenant: "bad name!"\nadminRoles: []\n');
+    const a = io();
+    expect(await main(['tenant', 'validate', file], a)).toBe(1);
+    expect(a.err.join()).toContain('[BL_TENANT_SPEC_INVALID]');
+    expect(a.err.join()).toContain('tenant: invalid value "bad name!"');
+    const b = io();
+    expect(await main(['tenant', 'validate', file, '--output', 'json'], b)).toBe(1);
+    const body = JSON.parse(b.out.join('')) as { ok: boolean; error: { code: string; problems: { field: string }[] } };
+    expect(body.ok).toBe(false);
+    expect(body.error.code).toBe('BL_TENANT_SPEC_INVALID');
+    expect(body.error.problems.map((p) => p.field)).toContain('adminRoles');
+  });
+
+  it('needs a cluster address for plan and says how to give one', async () => {
+    const a = io();
+    expect(await main(['tenant', 'plan', 'tenants/acme-payments.yaml'], a)).toBe(2);
+    expect(a.err.join()).toContain('pass --admin-url http://host:8080 or set PULSAR_ADMIN_URL');
+  });
+
+  it('issues a token for a role, signed with the key file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bl-cli-'));
+    writeFileSync(join(dir, 'secret.key'), Buffer.alloc(32, 7));
+    const a = io({ PULSAR_AUTH_SECRET_KEY_FILE: join(dir, 'secret.key') });
+    expect(await main(['token', 'issue', '--role', 'acme-payments-worker', '--expires-in', '1h', '-o', 'json'], a)).toBe(0);
+    const body = JSON.parse(a.out.join('')) as { token: string; role: string };
+    expect(decodeTokenClaims(body.token)).toMatchObject({ sub: 'acme-payments-worker' });
+    const b = io();
+    expect(await main(['token', 'issue'], b)).toBe(2);
+    expect(b.err.join()).toContain('missing --role');
+  });
+
+  it('usage errors for schema check without arguments', async () => {
+    const a = io();
+    expect(await main(['schema', 'check', 'only-topic'], a)).toBe(2);
+    expect(a.err.join()).toContain('usage: beamline schema check <topic> <file.avsc>');
+  });
+});

@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { TenantSpecError, compileTenantSpec, loadTenantSpecFile, type TenantConfig } from '../../tenants/spec/index.ts';
+
+type Doc = Record<string, unknown> & { topics: Record<string, Record<string, unknown>>; regions: Record<string, unknown>[] };
+const base = parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Doc;
+const doc = (): Doc => structuredClone(base);
+
+function problems(d: unknown): { field: string; message: string }[] {
+  try {
+    compileTenantSpec(d);
+  } catch (err) {
+    expect(err).toBeInstanceOf(TenantSpecError);
+    return (err as TenantSpecError).problems.map((p) => ({ field: p.field, message: p.message }));
+  }
+  throw new Error('spec compiled but was expected to fail');
+}
+
+/** Exactly one problem, at `field`, whose message contains each of `parts`. */
+function expectProblem(d: unknown, field: string, ...parts: string[]): void {
+  const list = problems(d);
+  expect(list.map((p) => p.field)).toEqual([field]);
+  for (const part of parts) expect(list[0]?.message).toContain(part);
+}
+
+describe('compileTenantSpec: the examples', () => {
+  it('compiles acme-payments with three namespaces of eight topics and least-privilege grants', () => {
+    const c = loadTenantSpecFile('tenants/acme-payments.yaml');
+    expect(c.tenant).toBe('acme-payments');
+    expect(c.namespaces.map((n) => n.name)).toEqual(['acme-payments/us-east', 'acme-payments/eu-west', 'acme-payments/central']);
+    const central = c.namespaces[2];
+    expect(central?.replicationClusters).toEqual(['central', 'eu-west', 'us-east']);
+    expect(c.clusters.map((x) => x.name)).toEqual(['us-east', 'eu-west', 'central']);
+    const events = central?.topics.find((t) => t.kind === 'events');
+    expect(events?.permissions).toEqual({ 'acme-payments-gateway': ['produce'], 'acme-payments-worker': ['consume'] });
+    expect(events?.deduplication).toBe(false);
+    const review = central?.topics.find((t) => t.kind === 'review');
+    expect(review?.permissions).toEqual({ 'acme-payments-analyst': ['consume'], 'acme-payments-worker': ['produce'] });
+    expect(central?.topics.find((t) => t.kind === 'state')?.compactionThresholdBytes).toBe(100 * 1024 * 1024);
+    expect(central?.topics.find((t) => t.kind === 'predictions')?.deduplication).toBe(true);
+    expect(central?.properties['beamline.topic.events.pii']).toBe('cardNumber,holderName');
+    expect(central?.properties['beamline.topic.events.sensitivity']).toBe('restricted');
+    expect(central?.compatibility).toBe('BACKWARD_TRANSITIVE');
+    expect(central?.validationEnforced).toBe(true);
+    const fields = (JSON.parse(events?.schema?.data ?? '{}') as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(fields).toEqual(expect.arrayContaining(['cardId', 'amount', 'currency', 'merchantId', 'merchantCategory', 'lat', 'lon', 'timestamp']));
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('compiles ride-safety, loading the events schema from a file next to the spec', () => {
+    const c = loadTenantSpecFile('tenants/ride-safety.yaml');
+    expect(c.namespaces).toHaveLength(4);
+    const nyc = c.namespaces[0];
+    expect(nyc?.topics.find((t) => t.kind === 'events')?.partitions).toBe(16);
+    expect(c.namespaces[1]?.topics.find((t) => t.kind === 'events')?.partitions).toBe(8);
+    expect(nyc?.replicationClusters).toEqual(['central', 'edge-nyc']);
+    expect(JSON.parse(nyc?.topics[0]?.schema?.data ?? '{}')).toMatchObject({ name: 'RideTelemetry' });
+  });
+
+  it('maps every region to one local cluster with localCluster (single dev broker)', () => {
+    const c: TenantConfig = loadTenantSpecFile('tenants/acme-payments.yaml', { localCluster: 'standalone' });
+    expect(c.allowedClusters).toEqual(['standalone']);
+    expect(c.clusters).toEqual([]);
+    expect(c.namespaces.every((n) => n.replicationClusters.join() === 'standalone')).toBe(true);
+  });
+
+  it('accepts a region whose cluster is standalone without URLs', () => {
+    const d = doc();
+    d.regions = [{ name: 'central', cluster: 'standalone' }];
+    delete d['replication'];
+    const c = compileTenantSpec(d);
+    expect(c.clusters).toEqual([]);
+    expect(c.allowedClusters).toEqual(['standalone']);
+  });
+
+  it('fills defaults: retention, TTL, quota, compatibility', () => {
+    const d = doc();
+    for (const k of ['retention', 'messageTtl', 'backlogQuota', 'schemaCompatibility', 'schemaValidationEnforced']) delete d[k];
+    const ns = compileTenantSpec(d).namespaces[0];
+    expect(ns?.retention).toEqual({ retentionTimeInMinutes: 7 * 24 * 60, retentionSizeInMB: 10 * 1024 });
+    expect(ns?.messageTtlSeconds).toBe(3 * 86400);
+    expect(ns?.backlogQuota).toEqual({ limitSize: 5 * 1024 ** 3, limitTime: -1, policy: 'producer_request_hold' });
+    expect(ns?.compatibility).toBe('BACKWARD_TRANSITIVE');
+    expect(ns?.validationEnforced).toBe(true);
+  });
+});
+
+describe('compileTenantSpec: mistakes name the field, the value and the fix', () => {
+  it('1. missing tenant', () => {
+    const d = doc();
+    delete d['tenant'];
+    expectProblem(d, 'tenant', 'undefined', 'use a tenant name');
+  });
+  it('2. no central region', () => {
+    const d = doc();
+    d.regions = d.regions.filter((r) => r['name'] !== 'central');
+    delete d['replication'];
+    expectProblem(d, 'regions', 'add a region named central');
+  });
+  it('3. duplicate region name', () => {
+    const d = doc();
+    d.regions.push({ ...d.regions[0] });
+    expectProblem(d, 'regions[3].name', '"us-east"', 'unique');
+  });
+  it('4. a required topic is missing', () => {
+    const d = doc();
+    delete d.topics['audit'];
+    expectProblem(d, 'topics.audit', 'add the audit topic');
+  });
+  it('5. an unknown topic gets a did-you-mean', () => {
+    const d = doc();
+    d.topics['event'] = { partitions: 1 };
+    expectProblem(d, 'topics.event', '"event"', 'did you mean events?');
+  });
+  it('6. partitions out of range', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], partitions: 0 };
+    expectProblem(d, 'topics.events.partitions', 'invalid value 0', 'whole number from 1 to 1024');
+  });
+  it('7. a duration without a known unit', () => {
+    const d = doc();
+    d['retention'] = { time: '7 days', size: '20GB' };
+    expectProblem(d, 'retention.time', '"7 days"', 'unit s, m, h, d or w');
+  });
+  it('8. a size without a unit', () => {
+    const d = doc();
+    d['backlogQuota'] = { size: '10', policy: 'producer_request_hold' };
+    expectProblem(d, 'backlogQuota.size', '"10"', 'unit B, KB, MB, GB or TB');
+  });
+  it('9. compaction on a topic that must not be compacted', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], compactionThreshold: '10MB' };
+    expectProblem(d, 'topics.events.compactionThreshold', 'only state and models are compacted');
+  });
+  it('10. unknown compatibility strategy', () => {
+    const d = doc();
+    d['schemaCompatibility'] = 'BACKWARDS';
+    expectProblem(d, 'schemaCompatibility', '"BACKWARDS"', 'BACKWARD_TRANSITIVE');
+  });
+  it('11. an invalid Avro schema', () => {
+    const d = doc();
+    const schema = structuredClone(d.topics['audit']?.['schema']) as { fields: { type: unknown }[] };
+    if (schema.fields[1]) schema.fields[1].type = 'strin';
+    d.topics['audit'] = { ...d.topics['audit'], schema };
+    expectProblem(d, 'topics.audit.schema', 'fix the Avro schema', 'strin');
+  });
+  it('12. a PII field that the schema does not have', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], pii: ['cardNumber', 'ssn'] };
+    expectProblem(d, 'topics.events.pii[1]', '"ssn"', 'name a field of the events schema');
+  });
+  it('13. PII on a topic marked public', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], sensitivity: 'public' };
+    expectProblem(d, 'topics.events.sensitivity', '"public"', 'confidential or restricted');
+  });
+  it('14. a data topic without a schema', () => {
+    const d = doc();
+    delete d.topics['predictions']?.['schema'];
+    expectProblem(d, 'topics.predictions.schema', 'Avro record schema');
+  });
+  it('15. replication to a region that does not exist', () => {
+    const d = doc();
+    d['replication'] = [{ namespace: 'central', to: ['ap-south'] }];
+    expectProblem(d, 'replication[0].to[0]', '"ap-south"', 'us-east, eu-west, central');
+  });
+  it('16. a grant on an unknown topic', () => {
+    const d = doc();
+    d['grants'] = [{ role: 'analyst', consume: ['reviews'] }];
+    expectProblem(d, 'grants[0].consume[0]', '"reviews"', 'did you mean review?');
+  });
+  it('17. a misspelt top-level key', () => {
+    const d = doc();
+    d['retension'] = d['retention'];
+    expectProblem(d, 'retension', 'did you mean retention?');
+  });
+  it('18. the same role for worker and producer breaks least privilege', () => {
+    const d = doc();
+    d['roles'] = { worker: 'acme', producer: 'acme', analyst: 'acme-analyst' };
+    expectProblem(d, 'roles.producer', '"acme"', 'least privilege');
+  });
+  it('19. a service URL with the wrong scheme', () => {
+    const d = doc();
+    d.regions[0] = { ...d.regions[0], serviceUrl: 'http://pulsar-us-east:6650' };
+    expectProblem(d, 'regions[0].serviceUrl', 'pulsar://host:6650');
+  });
+  it('20. a backlog quota larger than retention', () => {
+    const d = doc();
+    d['backlogQuota'] = { size: '30GB', policy: 'producer_request_hold' };
+    expectProblem(d, 'backlogQuota.size', '"30GB"', 'below retention.size');
+  });
+  it('21. state without compaction is refused', () => {
+    const d = doc();
+    d.topics['state'] = { ...d.topics['state'], compactionThreshold: '0MB' };
+    expectProblem(d, 'topics.state.compactionThreshold', 'state must be compacted');
+  });
+  it('reports every problem at once, with the source in the message', () => {
+    const d = doc();
+    delete d['tenant'];
+    d['schemaCompatibility'] = 'NOPE';
+    d.topics['events'] = { ...d.topics['events'], partitions: -1 };
+    expect(problems(d).map((p) => p.field)).toEqual(['tenant', 'schemaCompatibility', 'topics.events.partitions']);
+    expect(() => compileTenantSpec(d, {}, 'x.yaml')).toThrow(/^x\.yaml: 3 problem\(s\)/);
+  });
+  it('refuses a spec that is not a mapping', () => {
+    expect(problems('tenant: x').map((p) => p.field)).toEqual(['(root)']);
+  });
+});
