@@ -2,7 +2,6 @@
  * The handler contract: what a tenant's code implements and what the runtime hands it.
  * A handler is one function; the runtime owns ack/nack, retries, state flushing and metrics.
  *
- * TODO(#7): ctx grows the scorer.
  */
 import type { KeyValueStore } from './state/index.ts';
 import type { Logger, Metrics } from './telemetry.ts';
@@ -39,12 +38,38 @@ export interface EmitOptions {
 /** Queues one output; the runtime publishes it in the same transaction as the input's ack. */
 export type EmitFn = (value: unknown, options?: EmitOptions) => void;
 
+/** What scoring one feature row gave: a model score, or the namespace's fallback decision. */
+export type ModelScore =
+  | {
+      readonly kind: 'scored';
+      /** The model's first output (a probability for binary models). */
+      readonly score: number;
+      readonly outputs: Float32Array;
+      readonly modelVersion: string;
+    }
+  | {
+      readonly kind: 'fallback';
+      /** The breaker's fallback decision for this namespace (model down, slow or erroring). */
+      readonly decision: 'approve' | 'review' | 'block';
+      readonly reason: 'open' | 'timeout' | 'error' | 'no-model';
+    };
+
+export interface ScoreOptions {
+  /** High-priority rows go first in the micro-batcher. @default 'normal' */
+  priority?: 'high' | 'normal';
+}
+
+/** Scores one feature row with the namespace's live model (micro-batched with other records). */
+export type ScoreFn = (features: ArrayLike<number>, options?: ScoreOptions) => Promise<ModelScore>;
+
 export interface HandlerContext {
   readonly tenant: string;
   readonly namespace: string;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly emit: EmitFn;
+  /** The namespace's model; resolves to a fallback when no model is loaded. */
+  readonly score: ScoreFn;
   /**
    * Keyed state, durable through the `state` changelog topic. Key it by the record's key: with
    * Key_Shared, only that key is guaranteed to be routed to this consumer.

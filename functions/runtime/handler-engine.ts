@@ -13,6 +13,8 @@ import type {
   EmitTarget,
   EventRecord,
   HandlerContext,
+  ModelScore,
+  ScoreFn,
   ProcessFn,
   ProcessWindowFn,
   WindowInfo,
@@ -45,7 +47,12 @@ interface CommonOptions {
   metrics?: Metrics;
   /** @default silentLogger */
   log?: Logger;
+  /** The namespace's scorer. @default no model: every score is a 'no-model' fallback */
+  score?: ScoreFn;
 }
+
+const NO_MODEL: ModelScore = Object.freeze({ kind: 'fallback', decision: 'review', reason: 'no-model' });
+const noModel: ScoreFn = async () => NO_MODEL;
 
 /** A per-record handler, no windows. */
 export interface RecordHandlerOptions<T> extends CommonOptions {
@@ -223,6 +230,7 @@ export class HandlerEngine<T = unknown> {
       log: this.#options.log ?? silentLogger,
       metrics: this.#metrics,
       state: this.#state.store,
+      score: this.#options.score ?? noModel,
       emit: (value: unknown, options: EmitOptions = {}) => {
         emitted.push({
           to: options.to ?? 'predictions',

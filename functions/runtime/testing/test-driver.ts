@@ -9,7 +9,7 @@
  * `restart()` simulates a crash: new stores restored from that topic.
  */
 import { FakeClock } from '../../clock.ts';
-import type { EventRecord, RecordMeta } from '../../contract.ts';
+import type { EventRecord, RecordMeta, ScoreFn } from '../../contract.ts';
 import type { ChangeRecord, KeyValueStore, StoreOptions } from '../../state/index.ts';
 import type { Logger, Metrics } from '../../telemetry.ts';
 import {
@@ -37,9 +37,11 @@ interface CommonOptions {
   metrics?: Metrics;
   /** @default silentLogger */
   log?: Logger;
+  /** The scorer handlers see as `ctx.score`. @default every score is a 'no-model' fallback */
+  score?: ScoreFn;
 }
 
-type Handler<O> = Omit<O, 'tenant' | 'namespace' | 'topic' | 'clock' | 'state' | 'metrics' | 'log'>;
+type Handler<O> = Omit<O, 'tenant' | 'namespace' | 'topic' | 'clock' | 'state' | 'metrics' | 'log' | 'score'>;
 export type RecordDriverOptions<T> = CommonOptions & Handler<RecordHandlerOptions<T>>;
 export type AggregateDriverOptions<T> = CommonOptions & Handler<AggregateHandlerOptions<T>>;
 export type WindowDriverOptions<T> = CommonOptions & Handler<WindowHandlerOptions<T>>;

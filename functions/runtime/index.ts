@@ -1,0 +1,33 @@
+/**
+ * The namespace worker: the only composition root. It wires the Pulsar client, schemas, PII
+ * tokenization, state, windows and (TODO(#7)) the scorer around a tenant's handler.
+ */
+export { compileDecisionPolicy, decide, type Decision, type DecisionPolicy, type DecisionPolicyOptions } from './decision-policy.ts';
+export {
+  HandlerEngine,
+  type EmittedOutput,
+  type EngineChanges,
+  type EngineStep,
+  type HandlerEngineOptions,
+  type LateRecord,
+} from './handler-engine.ts';
+export {
+  createScoringHandler,
+  type FeatureSpec,
+  type Prediction,
+  type ScoringHandlerOptions,
+  type WindowAggregate,
+} from './scoring-handler.ts';
+export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './http-endpoints.ts';
+export { Ingress, deadLetterOf, type IngressOptions, type IngressResult } from './ingress.ts';
+export { NamespaceWorker, type NamespaceWorkerDeps, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
+export {
+  OUTPUT_TOPICS,
+  type DeadLetterReason,
+  type DeadLetterRecord,
+  type InputMessage,
+  type OutputMessage,
+  type OutputTopic,
+} from './records.ts';
+export { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

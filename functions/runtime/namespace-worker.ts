@@ -1,0 +1,285 @@
+/**
+ * The namespace worker: consume a batch, decode and tokenize, run the handler over state and
+ * windows, then commit outputs, state changes and input acks together. A bad record goes to the
+ * dead-letter topic with its reason; the worker keeps going.
+ *
+ * Failure model: a handler error or a failed commit may leave in-memory state ahead of what is
+ * committed, so the engine is rebuilt from the `state` topic before anything else runs. A record
+ * whose handler keeps failing is dead-lettered and its batch re-run without it.
+ */
+import { systemClock, type Clock } from '../clock.ts';
+import type { ScoreFn } from '../contract.ts';
+import { isRetriable } from '../errors.ts';
+import type { ChangeRecord } from '../state/index.ts';
+import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
+import { HandlerEngine, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
+import { deadLetterOf, type Ingress } from './ingress.ts';
+import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
+import { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
+import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
+
+export type WorkerState = 'created' | 'restoring' | 'running' | 'draining' | 'closed' | 'failed';
+
+type DistributiveOmit<U, K extends PropertyKey> = U extends unknown ? Omit<U, K> : never;
+
+/** The handler part of the engine's options (the worker fills in the rest). */
+export type WorkerHandler<T> = DistributiveOmit<HandlerEngineOptions<T>, 'tenant' | 'namespace' | 'topic' | 'clock' | 'metrics' | 'log' | 'score'>;
+
+export interface NamespaceWorkerDeps<T> {
+  io: WorkerIo;
+  ingress: Ingress<T>;
+  handler: WorkerHandler<T>;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  log?: Logger;
+  /** @default noopMetrics() */
+  metrics?: Metrics;
+  /** The namespace's scorer (`ctx.score`). @default none: scores are 'no-model' fallbacks */
+  score?: ScoreFn;
+}
+
+/** How long an idle receive waits before the loop looks at its state again. */
+const IDLE_RECEIVE_MS = 250;
+/** How often the subscription backlog gauge is refreshed. */
+const BACKLOG_EVERY_MS = 5_000;
+
+export class NamespaceWorker<T = unknown> {
+  readonly config: WorkerConfig;
+  readonly #io: WorkerIo;
+  readonly #ingress: Ingress<T>;
+  readonly #engine: HandlerEngine<T>;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #m: WorkerMetrics;
+  #state: WorkerState = 'created';
+  #loop: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
+  #failure: unknown;
+  #processed = 0;
+
+  private constructor(config: WorkerConfig, deps: NamespaceWorkerDeps<T>) {
+    this.config = config;
+    this.#io = deps.io;
+    this.#ingress = deps.ingress;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = (deps.log ?? silentLogger).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
+    const metrics = deps.metrics ?? noopMetrics();
+    this.#m = new WorkerMetrics(metrics, config);
+    this.#engine = new HandlerEngine<T>({
+      ...deps.handler,
+      tenant: config.tenant,
+      namespace: config.namespace,
+      topic: `persistent://${config.tenant}/${config.namespace}/${config.inputTopic}`,
+      clock: this.#clock,
+      metrics,
+      log: this.#log,
+      ...(deps.score === undefined ? {} : { score: deps.score }),
+    } as HandlerEngineOptions<T>);
+  }
+
+  /** Validates options and wires the parts; no I/O until `start()`. */
+  static create<T>(options: WorkerOptions, deps: NamespaceWorkerDeps<T>): NamespaceWorker<T> {
+    return new NamespaceWorker<T>(compileWorkerOptions(options), deps);
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Inputs committed since start (dead-lettered ones included). */
+  get processed(): number {
+    return this.#processed;
+  }
+
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** Restores state from the `state` topic, then starts consuming. Idempotent. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  /** Stops taking batches, finishes and commits the one in flight, then closes. Idempotent. */
+  drain(deadlineMs = this.config.drainDeadlineMs): Promise<void> {
+    this.#draining ??= this.#drain(deadlineMs);
+    return this.#draining;
+  }
+
+  /** Same as drain with no grace period for new work. Idempotent. */
+  close(): Promise<void> {
+    return this.drain();
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'restoring';
+    await this.#restore();
+    if (this.#state !== 'restoring') return;
+    this.#state = 'running';
+    this.#log.info({ guarantee: this.config.guarantee }, 'worker running');
+    this.#loop = this.#run().catch((err: unknown) => {
+      this.#failure = err;
+      this.#state = 'failed';
+      this.#log.error({ err }, 'worker failed');
+    });
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
+    if (this.#state === 'created') {
+      this.#state = 'closed';
+      return;
+    }
+    await this.#starting?.catch(() => undefined);
+    if (this.#state === 'running' || this.#state === 'restoring') this.#state = 'draining';
+    this.#log.info({ deadlineMs }, 'worker draining');
+    // No new batches: an idle receive returns at once instead of waiting out its timeout.
+    this.#io.pause();
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    const finished = await Promise.race([this.#loop ?? Promise.resolve(), deadline]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    if (finished === 'deadline') this.#log.warn({ deadlineMs }, 'drain deadline passed; closing with a batch in flight');
+    await this.#io.close();
+    if (this.#state !== 'failed') this.#state = 'closed';
+    this.#log.info({ processed: this.#processed }, 'worker closed');
+  }
+
+  async #restore(): Promise<void> {
+    const t0 = this.#clock.monotonic();
+    const snapshot = await this.#io.readChangelog();
+    this.#engine.reset(snapshot.state, snapshot.windows);
+    const seconds = (this.#clock.monotonic() - t0) / 1000;
+    const keys = snapshot.state.length + snapshot.windows.length;
+    this.#m.restored(keys, seconds);
+    this.#log.info({ keys, seconds }, 'state restored');
+  }
+
+  async #run(): Promise<void> {
+    const c = this.config;
+    let backlogAt = 0;
+    while (this.#state === 'running') {
+      if (this.#clock.monotonic() >= backlogAt) {
+        backlogAt = this.#clock.monotonic() + BACKLOG_EVERY_MS;
+        this.#io.backlog().then(
+          (n) => n !== undefined && this.#m.backlog(n),
+          () => undefined,
+        );
+      }
+      const batch = await this.#io.receive(c.batchMaxRecords, IDLE_RECEIVE_MS, c.batchMaxWaitMs);
+      if (batch.length === 0) continue;
+      await this.#processBatch(batch);
+    }
+  }
+
+  async #processBatch(batch: readonly InputMessage[]): Promise<void> {
+    const t0 = this.#clock.monotonic();
+    const failures = new Map<number, number>();
+    const poisoned = new Map<number, DeadLetterRecord>();
+    let outputs: OutputMessage[];
+    let decided: number[];
+    // Each pass either completes or poisons one record (or retries a retriable one), so the
+    // number of passes is bounded by the batch size times the retries.
+    for (;;) {
+      outputs = [];
+      decided = [];
+      const failedAt = await this.#pass(batch, poisoned, outputs, decided);
+      if (failedAt === undefined) break;
+      const { index, error } = failedAt;
+      const n = (failures.get(index) ?? 0) + 1;
+      failures.set(index, n);
+      if (!isRetriable(error) || n > this.config.handlerRetries) {
+        const m = batch[index] as InputMessage;
+        poisoned.set(index, deadLetterOf(m, 'handler-error', error, this.#clock.now()));
+        this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');
+      }
+      await this.#restore();
+    }
+    const changes = this.#engine.flush();
+    outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
+    try {
+      await this.#io.commit(outputs, batch);
+    } catch (err) {
+      this.#m.commitFailed();
+      this.#log.error({ err, records: batch.length }, 'commit failed; batch released for redelivery');
+      this.#io.release(batch);
+      await this.#restore();
+      return;
+    }
+    this.#processed += batch.length;
+    const now = this.#clock.now();
+    this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);
+    for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
+  }
+
+  /** One pass over the batch; returns the first handler failure, if any. */
+  async #pass(
+    batch: readonly InputMessage[],
+    poisoned: ReadonlyMap<number, DeadLetterRecord>,
+    outputs: OutputMessage[],
+    decided: number[],
+  ): Promise<{ index: number; error: unknown } | undefined> {
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i] as InputMessage;
+      const dead = poisoned.get(i);
+      if (dead !== undefined) {
+        outputs.push(deadLetterOutput(dead));
+        continue;
+      }
+      const r = await this.#ingress.decode(m, this.#clock.now());
+      if (!r.ok) {
+        outputs.push(deadLetterOutput(r.deadLetter));
+        continue;
+      }
+      let step: EngineStep<T>;
+      try {
+        step = await this.#engine.run(r.record);
+      } catch (error) {
+        return { index: i, error };
+      }
+      decided.push(r.record.eventTimeMs);
+      for (const e of step.emitted) {
+        outputs.push({
+          topic: e.to,
+          key: e.key,
+          payload: Buffer.from(JSON.stringify(e.value)),
+          properties: { ...e.properties, 'beamline.source': e.sourceId },
+          eventTimeMs: e.eventTimeMs,
+        });
+      }
+      for (const late of step.late) {
+        const dl = deadLetterOf(m, 'late-event', new Error(`event time ${late.record.eventTimeMs} is behind the watermark ${late.watermarkMs} by more than the allowed lateness (${late.reason})`), this.#clock.now());
+        outputs.push(deadLetterOutput(dl));
+      }
+    }
+    return undefined;
+  }
+}
+
+function deadLetterOutput(d: DeadLetterRecord): OutputMessage {
+  return {
+    topic: 'dead-letter',
+    key: d.key ?? undefined,
+    payload: Buffer.from(JSON.stringify(d)),
+    properties: { 'beamline.reason': d.reason, 'beamline.error-code': d.errorCode, 'beamline.source-message-id': d.messageId },
+    ...(d.eventTimeMs === null ? {} : { eventTimeMs: d.eventTimeMs }),
+  };
+}
+
+function stateOutputs(changes: readonly ChangeRecord[], prefix: string): OutputMessage[] {
+  return changes.map((c) => {
+    const tombstone = c.value.byteLength === 0;
+    return {
+      topic: 'state',
+      key: `${prefix}${c.key}`,
+      payload: Buffer.from(c.value),
+      ...(c.expiresAtMs === undefined ? {} : { properties: { 'beamline.expires-at-ms': String(c.expiresAtMs) } }),
+      ...(tombstone ? { nullValue: true } : {}),
+    };
+  });
+}

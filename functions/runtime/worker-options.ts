@@ -1,0 +1,85 @@
+/**
+ * Options of one namespace worker, compiled once into a frozen config with defaults, units and
+ * validation (errors name the field, the value and the fix).
+ */
+import { ConfigError } from '../errors.ts';
+
+export type ProcessingGuarantee = 'effectively-once' | 'at-least-once';
+
+export interface WorkerOptions {
+  tenant: string;
+  namespace: string;
+  /** Input topic name inside the namespace. @default 'events' */
+  inputTopic?: string;
+  /** Key_Shared subscription shared by all replicas of this worker. @default 'beamline-worker' */
+  subscription?: string;
+  /**
+   * effectively-once: each batch's input acks, state changes and outputs commit in one Pulsar
+   * transaction. at-least-once: outputs then acks, with producer de-duplication; for clusters
+   * without transactions. @default 'effectively-once'
+   */
+  guarantee?: ProcessingGuarantee;
+  /** Records per batch (one transaction each). @default 100 */
+  batchMaxRecords?: number;
+  /** How long a batch waits to fill. @default 20 */
+  batchMaxWaitMs?: number;
+  /** Messages held unacknowledged at once (backpressure on the consumer). @default 1000 */
+  maxInFlight?: number;
+  /** In-process retries of a retriable handler error before the record is dead-lettered. @default 2 */
+  handlerRetries?: number;
+  /** Transaction timeout. @default 60000 */
+  transactionTimeoutMs?: number;
+  /** On SIGTERM, finish and commit in-flight work within this deadline, then close. @default 30000 */
+  drainDeadlineMs?: number;
+  /** Port of /healthz, /readyz and /metrics; 0 = any free port, -1 = none. @default 9464 */
+  httpPort?: number;
+  /** Address the HTTP endpoints bind to. @default '127.0.0.1' */
+  httpHost?: string;
+}
+
+export type WorkerConfig = Readonly<Required<WorkerOptions>>;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.=-]*$/;
+
+export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
+  const name = (field: string, v: unknown): string => {
+    if (typeof v !== 'string' || !NAME.test(v)) {
+      throw new ConfigError(field, v, 'use letters, digits, "-", "_", "." or "=" (a Pulsar name), e.g. "acme-payments"');
+    }
+    return v;
+  };
+  const int = (field: string, v: number | undefined, dflt: number, min: number, max: number): number => {
+    const x = v ?? dflt;
+    if (!Number.isInteger(x) || x < min || x > max) throw new ConfigError(field, x, `use a whole number from ${min} to ${max}`);
+    return x;
+  };
+  const guarantee = o.guarantee ?? 'effectively-once';
+  if (guarantee !== 'effectively-once' && guarantee !== 'at-least-once') {
+    throw new ConfigError('guarantee', guarantee, 'use "effectively-once" (default) or "at-least-once"');
+  }
+  const batchMaxRecords = int('batchMaxRecords', o.batchMaxRecords, 100, 1, 10_000);
+  const maxInFlight = int('maxInFlight', o.maxInFlight, 1000, 1, 1_000_000);
+  if (maxInFlight < batchMaxRecords) {
+    throw new ConfigError('maxInFlight', maxInFlight, `make it at least batchMaxRecords (${batchMaxRecords})`);
+  }
+  return Object.freeze({
+    tenant: name('tenant', o.tenant),
+    namespace: name('namespace', o.namespace),
+    inputTopic: name('inputTopic', o.inputTopic ?? 'events'),
+    subscription: name('subscription', o.subscription ?? 'beamline-worker'),
+    guarantee,
+    batchMaxRecords,
+    batchMaxWaitMs: int('batchMaxWaitMs', o.batchMaxWaitMs, 20, 0, 60_000),
+    maxInFlight,
+    handlerRetries: int('handlerRetries', o.handlerRetries, 2, 0, 100),
+    transactionTimeoutMs: int('transactionTimeoutMs', o.transactionTimeoutMs, 60_000, 1_000, 3_600_000),
+    drainDeadlineMs: int('drainDeadlineMs', o.drainDeadlineMs, 30_000, 0, 3_600_000),
+    httpPort: int('httpPort', o.httpPort, 9464, -1, 65_535),
+    httpHost: o.httpHost ?? '127.0.0.1',
+  });
+}
+
+/** `persistent://tenant/namespace/name` for one of the namespace's topics. */
+export function namespaceTopic(config: Pick<WorkerConfig, 'tenant' | 'namespace'>, name: string): string {
+  return `persistent://${config.tenant}/${config.namespace}/${name}`;
+}
