@@ -131,7 +131,8 @@ export function checkFile(root: string, file: string, source: string): Violation
       continue;
     }
     if (fromTop !== 'functions') continue;
-    if ((matches(spec, SOCKETS) || matches(spec, WIRE_LIBS)) && fromConcept !== 'pulsar') {
+    // A type-only import (AddressInfo from node:net for an HTTP server) opens no socket.
+    if ((matches(spec, SOCKETS) || matches(spec, WIRE_LIBS)) && fromConcept !== 'pulsar' && !typeOnly) {
       add('only functions/pulsar/ touches sockets and wire bytes');
     }
     if (matches(spec, ML_LIBS) && fromConcept !== 'inference') add('only functions/inference/ imports ML runtimes');
