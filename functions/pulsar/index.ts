@@ -3,11 +3,30 @@
  * The only folder that touches sockets and wire bytes.
  */
 export {
+  Consumer,
+  MessageId,
+  Producer,
+  PulsarClient,
+  Reader,
+  TableView,
+  createClient,
+  type ClientOptions,
+  type ConsumerOptions,
+  type Message,
+  type OutgoingMessage,
+  type ProducerOptions,
+  type ReaderOptions,
+  type SubscriptionType,
+  type TableChange,
+  type TableViewOptions,
+} from './client/index.ts';
+export {
   SCHEMA_TYPES,
   SchemaDecodeError,
   SchemaDefinitionError,
   SchemaEncodeError,
   SchemaRegistry,
+  adminSchemaFetcher,
   avroSchema,
   bytesSchema,
   jsonSchema,

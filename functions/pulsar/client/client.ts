@@ -1,0 +1,169 @@
+/**
+ * createClient(): the entry point. Owns the connection pool, lookup, the shared deadline ticker
+ * and every producer/consumer/reader/table view it created (closed with it).
+ */
+import { systemClock, type Clock } from '../../clock.ts';
+import { silentLogger, type Logger } from '../../telemetry.ts';
+import { ConnectionPool } from './connection-pool.ts';
+import { Consumer } from './consumer.ts';
+import type { ClientContext } from './context.ts';
+import { DeadlineTicker } from './deadline-ticker.ts';
+import { alreadyClosedError } from './errors.ts';
+import { LookupService } from './lookup.ts';
+import {
+  compileClientOptions,
+  compileConsumerOptions,
+  type ClientConfig,
+  type ClientOptions,
+  type ConsumerOptions,
+  type ProducerOptions,
+  type ReaderOptions,
+} from './options.ts';
+import { Producer } from './producer.ts';
+import { Reader } from './reader.ts';
+import { parseServiceUrl } from './service-url.ts';
+import { TableView, type TableViewOptions } from './table-view.ts';
+
+export type ClientState = 'open' | 'closing' | 'closed';
+
+export interface ClientDeps {
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+interface Closeable {
+  close(): Promise<void>;
+}
+
+export class PulsarClient {
+  readonly config: ClientConfig;
+  readonly #ctx: ClientContext;
+  readonly #pool: ConnectionPool;
+  readonly #ticker: DeadlineTicker;
+  readonly #owned = new Set<Closeable>();
+  #state: ClientState = 'open';
+
+  constructor(options: ClientOptions, deps: ClientDeps = {}) {
+    this.config = compileClientOptions(options);
+    const clock = deps.clock ?? systemClock;
+    const logger = (deps.logger ?? silentLogger).child({ component: 'pulsar-client' });
+    this.#ticker = new DeadlineTicker(clock);
+    this.#pool = new ConnectionPool({
+      token: this.config.token,
+      tls: this.config.tls,
+      clock,
+      ticker: this.#ticker,
+      operationTimeoutMs: this.config.operationTimeoutMs,
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      keepAliveIntervalMs: this.config.keepAliveIntervalMs,
+      logger,
+    });
+    const lookup = new LookupService(this.#pool, parseServiceUrl(this.config.serviceUrl));
+    let nextId = 1;
+    this.#ctx = {
+      pool: this.#pool,
+      lookup,
+      ticker: this.#ticker,
+      clock,
+      logger,
+      operationTimeoutMs: this.config.operationTimeoutMs,
+      initialBackoffMs: this.config.initialBackoffMs,
+      maxBackoffMs: this.config.maxBackoffMs,
+      nextId: () => nextId++,
+    };
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The pool (tests check connection sharing). */
+  get pool(): ConnectionPool {
+    return this.#pool;
+  }
+
+  /** Deadlines waiting in the shared ticker (tests check nothing leaks). */
+  get pendingDeadlines(): number {
+    return this.#ticker.size;
+  }
+
+  async createProducer(options: ProducerOptions): Promise<Producer> {
+    this.#checkOpen();
+    const holder: { p?: Producer } = {};
+    const p = await Producer.create(this.#ctx, options, () => {
+      if (holder.p !== undefined) this.#owned.delete(holder.p);
+    });
+    holder.p = p;
+    this.#owned.add(p);
+    return p;
+  }
+
+  async subscribe(options: ConsumerOptions): Promise<Consumer> {
+    this.#checkOpen();
+    const cfg = compileConsumerOptions(options);
+    const holder: { v?: Consumer } = {};
+    const c = await Consumer.create(this.#ctx, cfg, this.#consumerDeps(() => holder.v));
+    holder.v = c;
+    this.#owned.add(c);
+    return c;
+  }
+
+  async createReader(options: ReaderOptions): Promise<Reader> {
+    this.#checkOpen();
+    const holder: { v?: Reader } = {};
+    const r = await Reader.create(this.#ctx, options, this.#consumerDeps(() => holder.v));
+    holder.v = r;
+    this.#owned.add(r);
+    return r;
+  }
+
+  async createTableView(options: TableViewOptions): Promise<TableView> {
+    this.#checkOpen();
+    const holder: { v?: TableView } = {};
+    const t = await TableView.create(this.#ctx, options, this.#consumerDeps(() => holder.v));
+    holder.v = t;
+    this.#owned.add(t);
+    return t;
+  }
+
+  /** Topics of a namespace (GET_TOPICS_OF_NAMESPACE), e.g. 'public/default'. */
+  getTopicsOfNamespace(namespace: string): Promise<string[]> {
+    return this.#ctx.lookup.topicsOfNamespace(namespace);
+  }
+
+  /** Partitions of a topic (0 when not partitioned). */
+  getPartitions(topic: string): Promise<number> {
+    return this.#ctx.lookup.partitions(topic);
+  }
+
+  async close(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    await Promise.allSettled([...this.#owned].map((o) => o.close()));
+    this.#owned.clear();
+    await this.#pool.close();
+    this.#ticker.close();
+    this.#state = 'closed';
+  }
+
+  #consumerDeps(self: () => Closeable | undefined): { createProducer: (o: ProducerOptions) => Promise<Producer>; onClose: () => void } {
+    return {
+      createProducer: (o) => this.createProducer(o),
+      onClose: () => {
+        const s = self();
+        if (s !== undefined) this.#owned.delete(s);
+      },
+    };
+  }
+
+  #checkOpen(): void {
+    if (this.#state !== 'open') throw alreadyClosedError('client');
+  }
+}
+
+/** Create a client. No I/O happens until the first producer, consumer or lookup. */
+export function createClient(options: ClientOptions, deps: ClientDeps = {}): PulsarClient {
+  return new PulsarClient(options, deps);
+}

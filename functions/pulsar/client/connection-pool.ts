@@ -1,0 +1,92 @@
+/**
+ * One shared connection per (logical broker, physical address, auth identity): every producer,
+ * consumer and lookup of a client to the same broker multiplexes over it.
+ */
+import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../telemetry.ts';
+import { authIdentity, type TokenSource } from './auth.ts';
+import { Connection, type TlsOptions } from './connection.ts';
+import type { DeadlineTicker } from './deadline-ticker.ts';
+import { parseBrokerUrl } from './service-url.ts';
+
+export interface PoolOptions {
+  readonly token: TokenSource | undefined;
+  readonly tls: TlsOptions | undefined;
+  readonly clock: Clock;
+  readonly ticker: DeadlineTicker;
+  readonly operationTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly keepAliveIntervalMs: number;
+  readonly logger: Logger;
+}
+
+export class ConnectionPool {
+  readonly #o: PoolOptions;
+  readonly #identity: string;
+  readonly #conns = new Map<string, Promise<Connection>>();
+  #closed = false;
+
+  constructor(o: PoolOptions) {
+    this.#o = o;
+    this.#identity = authIdentity(o.token);
+  }
+
+  /** Number of distinct pooled connections (open or opening). */
+  get size(): number {
+    return this.#conns.size;
+  }
+
+  /**
+   * The connection for `logicalUrl`, opened on first use. When `physicalUrl` differs (a proxy),
+   * CONNECT carries proxy_to_broker_url so the proxy forwards to the logical broker.
+   */
+  get(logicalUrl: string, physicalUrl: string = logicalUrl): Promise<Connection> {
+    const key = `${logicalUrl}|${physicalUrl}|${this.#identity}`;
+    const existing = this.#conns.get(key);
+    if (existing !== undefined) return existing;
+    const proxied = logicalUrl !== physicalUrl;
+    const p = Connection.create({
+      physical: parseBrokerUrl(physicalUrl),
+      logicalUrl,
+      proxyToBrokerUrl: proxied ? logicalUrl.replace(/^pulsar(\+ssl)?:\/\//, '') : undefined,
+      token: this.#o.token,
+      tls: this.#o.tls,
+      clock: this.#o.clock,
+      ticker: this.#o.ticker,
+      operationTimeoutMs: this.#o.operationTimeoutMs,
+      connectTimeoutMs: this.#o.connectTimeoutMs,
+      keepAliveIntervalMs: this.#o.keepAliveIntervalMs,
+      logger: this.#o.logger,
+    }).then(
+      (conn) => {
+        if (this.#closed) {
+          conn.close('pool closed');
+          return conn;
+        }
+        conn.onClose(() => {
+          if (this.#conns.get(key) === p) this.#conns.delete(key);
+        });
+        return conn;
+      },
+      (err: unknown) => {
+        if (this.#conns.get(key) === p) this.#conns.delete(key);
+        throw err;
+      },
+    );
+    this.#conns.set(key, p);
+    return p;
+  }
+
+  /** Open connections (for tests and metrics). */
+  async connections(): Promise<Connection[]> {
+    const settled = await Promise.allSettled([...this.#conns.values()]);
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = await this.connections();
+    this.#conns.clear();
+    for (const c of all) c.close('client closed');
+  }
+}

@@ -1,0 +1,19 @@
+/** What every producer and consumer of one client shares. */
+import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../telemetry.ts';
+import type { ConnectionPool } from './connection-pool.ts';
+import type { DeadlineTicker } from './deadline-ticker.ts';
+import type { LookupService } from './lookup.ts';
+
+export interface ClientContext {
+  readonly pool: ConnectionPool;
+  readonly lookup: LookupService;
+  readonly ticker: DeadlineTicker;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly operationTimeoutMs: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Producer and consumer ids are unique per client, so they stay valid on any connection. */
+  nextId(): number;
+}

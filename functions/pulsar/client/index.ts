@@ -1,0 +1,35 @@
+/** Beamline's Pulsar binary-protocol client. */
+export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
+export { Producer, type ProducerState } from './producer.ts';
+export { Consumer, type ConsumerState } from './consumer.ts';
+export { Reader } from './reader.ts';
+export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view.ts';
+export type { Message, OutgoingMessage } from './message.ts';
+export {
+  compileClientOptions,
+  compileProducerOptions,
+  compileConsumerOptions,
+  compileReaderOptions,
+  type ClientOptions,
+  type ClientConfig,
+  type ProducerOptions,
+  type ProducerConfig,
+  type ConsumerOptions,
+  type ConsumerConfig,
+  type ReaderOptions,
+  type SubscriptionType,
+  type InitialPositionName,
+  type AccessMode,
+  type RoutingMode,
+  type BatchingType,
+  type DeadLetterPolicy,
+} from './options.ts';
+export { javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
+export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts';
+export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
+export { DeadlineTicker } from './deadline-ticker.ts';
+export { BatchAcks } from './batch-acks.ts';
+export { Connection, CLIENT_VERSION, type TlsOptions, type ConnectionState } from './connection.ts';
+export { ConnectionPool } from './connection-pool.ts';
+export { authIdentity, type TokenSource } from './auth.ts';
+export { MessageId } from '../wire/index.ts';

@@ -1,0 +1,94 @@
+/**
+ * The public producer: one PartitionProducer for a plain topic, N for a partitioned one with
+ * routing (keyed messages by hash like the Java client; keyless by round-robin or one partition).
+ */
+import type { MessageId } from '../wire/index.ts';
+import type { ClientContext } from './context.ts';
+import type { OutgoingMessage } from './message.ts';
+import { compileProducerOptions, type ProducerOptions } from './options.ts';
+import { PartitionProducer } from './partition-producer.ts';
+import { keyPartition } from './routing.ts';
+import { parseTopicName, partitionTopic } from './topic-name.ts';
+import type { ProducerConfig } from './options.ts';
+
+export type { ProducerState } from './partition-producer.ts';
+
+export class Producer {
+  readonly topic: string;
+  readonly #cfg: ProducerConfig;
+  readonly #parts: PartitionProducer[];
+  readonly #partitioned: boolean;
+  readonly #single: number;
+  #rr = 0;
+  readonly #onClose: () => void;
+
+  private constructor(topic: string, cfg: ProducerConfig, parts: PartitionProducer[], partitioned: boolean, onClose: () => void) {
+    this.topic = topic;
+    this.#cfg = cfg;
+    this.#parts = parts;
+    this.#partitioned = partitioned;
+    this.#single = Math.floor(Math.random() * parts.length);
+    this.#rr = Math.floor(Math.random() * parts.length);
+    this.#onClose = onClose;
+  }
+
+  static async create(ctx: ClientContext, options: ProducerOptions, onClose: () => void = () => undefined): Promise<Producer> {
+    const cfg = compileProducerOptions(options);
+    const topic = parseTopicName(cfg.topic).full;
+    const n = await ctx.lookup.partitions(topic);
+    const made = await Promise.allSettled(
+      n === 0
+        ? [PartitionProducer.create(ctx, cfg, topic, -1)]
+        : Array.from({ length: n }, (_, i) =>
+            PartitionProducer.create(ctx, cfg, partitionTopic(topic, i), i),
+          ),
+    );
+    const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = made.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(ok.map((p) => p.close()));
+      throw failed.reason;
+    }
+    return new Producer(topic, cfg, ok, n > 0, onClose);
+  }
+
+  get partitions(): number {
+    return this.#partitioned ? this.#parts.length : 0;
+  }
+
+  /** Producer name(s) the broker knows (one per partition). */
+  get names(): (string | undefined)[] {
+    return this.#parts.map((p) => p.name);
+  }
+
+  /** Internal partition producers (tests inspect connections and state). */
+  get partitionProducers(): readonly PartitionProducer[] {
+    return this.#parts;
+  }
+
+  /** Resolves with the message id once the broker has stored it; waits while the queue is full. */
+  send(m: OutgoingMessage | Buffer | string): Promise<MessageId> {
+    const msg: OutgoingMessage = typeof m === 'string' || Buffer.isBuffer(m) ? { payload: m } : m;
+    return this.#route(msg).send(msg);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.#parts.map((p) => p.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#parts.map((p) => p.close()));
+    this.#onClose();
+  }
+
+  #route(m: OutgoingMessage): PartitionProducer {
+    const n = this.#parts.length;
+    if (n === 1) return this.#parts[0] as PartitionProducer;
+    if (m.key !== undefined) return this.#parts[keyPartition(m.key, n, this.#cfg.hashingScheme)] as PartitionProducer;
+    if (this.#cfg.routingMode === 'Single') return this.#parts[this.#single] as PartitionProducer;
+    // With batching, stay on one partition for a batch's worth of messages so batches fill up.
+    const per = this.#cfg.batching ? this.#cfg.batchingMaxMessages : 1;
+    const i = Math.floor(this.#rr++ / per) % n;
+    return this.#parts[i] as PartitionProducer;
+  }
+}

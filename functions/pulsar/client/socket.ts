@@ -1,0 +1,63 @@
+/** Opening the TCP or TLS socket to a broker, with a connect timeout on the injected clock. */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Clock } from '../../clock.ts';
+import { BeamlineError } from '../../errors.ts';
+import { timeoutError } from './errors.ts';
+import type { BrokerAddress } from './service-url.ts';
+
+export interface TlsOptions {
+  /** PEM CA bundle(s) to trust. @default Node's default CAs */
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** @default true */
+  rejectUnauthorized?: boolean;
+  /** Check the broker's host name against its certificate. @default true */
+  verifyHostname?: boolean;
+}
+
+export function openSocket(address: BrokerAddress, tlsOptions: TlsOptions | undefined, clock: Clock, timeoutMs: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    let settled = false;
+    const timer = clock.setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(timeoutError('connect', timeoutMs, { broker: address.url }));
+    }, timeoutMs);
+    const onConnect = (): void => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimeout(timer);
+      resolve(socket);
+    };
+    const socket: net.Socket = address.tls
+      ? tls.connect(
+          {
+            host: address.host,
+            port: address.port,
+            servername: net.isIP(address.host) === 0 ? address.host : undefined,
+            ca: tlsOptions?.ca,
+            cert: tlsOptions?.cert,
+            key: tlsOptions?.key,
+            rejectUnauthorized: tlsOptions?.rejectUnauthorized ?? true,
+            ...(tlsOptions?.verifyHostname === false ? { checkServerIdentity: () => undefined } : {}),
+          },
+          onConnect,
+        )
+      : net.connect({ host: address.host, port: address.port }, onConnect);
+    socket.once('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimeout(timer);
+      reject(
+        new BeamlineError('BL_PULSAR_CONNECT_FAILED', 'could not connect to the broker', {
+          retriable: true,
+          cause: err,
+          details: { broker: address.url },
+        }),
+      );
+    });
+  });
+}

@@ -1,0 +1,102 @@
+/** Readers (non-durable): earliest/latest/id/publish time, hasMessageAvailable, seek, compacted reads. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { MessageId, type Message, type Reader } from '../../functions/pulsar/client/index.ts';
+import { cleanupTopics, compact, newClient, subscriptions, topicName } from './client-support.ts';
+
+const client = newClient();
+afterAll(async () => {
+  await client.close();
+  await cleanupTopics();
+});
+
+async function readAll(r: Reader, idleMs = 1500): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    let m: Message;
+    try {
+      m = await r.readNext(idleMs);
+    } catch {
+      return out;
+    }
+    out.push(m.payload.toString());
+  }
+}
+
+describe('reader', () => {
+  it('reads from earliest, from latest, and answers hasMessageAvailable from the broker', async () => {
+    const topic = topicName('reader');
+    const producer = await client.createProducer({ topic, batching: false });
+    const ids: MessageId[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await producer.send(`m${i}`));
+    const fromEarliest = await client.createReader({ topic, startMessageId: 'earliest' });
+    expect(await fromEarliest.hasMessageAvailable()).toBe(true);
+    const seen: string[] = [];
+    while (await fromEarliest.hasMessageAvailable()) seen.push((await fromEarliest.readNext(5000)).payload.toString());
+    expect(seen).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(await fromEarliest.hasMessageAvailable()).toBe(false);
+    const fromLatest = await client.createReader({ topic, startMessageId: 'latest' });
+    expect(await fromLatest.hasMessageAvailable()).toBe(false);
+    await producer.send('m5');
+    expect((await fromLatest.readNext(10_000)).payload.toString()).toBe('m5');
+    // Non-durable: no subscription is left behind.
+    await fromEarliest.close();
+    await fromLatest.close();
+    expect(await subscriptions(topic)).toEqual([]);
+    await producer.close();
+  });
+
+  it('starts after an id (exclusive) or at it (inclusive), including inside a batch', async () => {
+    const topic = topicName('reader-id');
+    const plain = await client.createProducer({ topic, batching: false });
+    const ids: MessageId[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await plain.send(`p${i}`));
+    const batched = await client.createProducer({ topic, batchingMaxMessages: 4, batchingMaxDelayMs: 1000 });
+    const bids = await Promise.all(['b0', 'b1', 'b2', 'b3'].map((p) => batched.send(p)));
+    const exclusive = await client.createReader({ topic, startMessageId: ids[1]! });
+    expect(await readAll(exclusive)).toEqual(['p2', 'p3', 'b0', 'b1', 'b2', 'b3']);
+    const inclusive = await client.createReader({ topic, startMessageId: ids[1]!, startMessageIdInclusive: true });
+    expect(await readAll(inclusive)).toEqual(['p1', 'p2', 'p3', 'b0', 'b1', 'b2', 'b3']);
+    const inBatch = await client.createReader({ topic, startMessageId: bids[1]! });
+    expect(await readAll(inBatch)).toEqual(['b2', 'b3']);
+    const inBatchIncl = await client.createReader({ topic, startMessageId: bids[1]!, startMessageIdInclusive: true });
+    expect(await readAll(inBatchIncl)).toEqual(['b1', 'b2', 'b3']);
+    // Ids survive a trip through bytes and strings (exact 64-bit).
+    const again = await client.createReader({ topic, startMessageId: MessageId.fromBytes(ids[2]!.toBytes()) });
+    expect((await again.readNext(5000)).payload.toString()).toBe('p3');
+    await Promise.all([exclusive, inclusive, inBatch, inBatchIncl, again].map((r) => r.close()));
+    await Promise.all([plain.close(), batched.close()]);
+  });
+
+  it('starts at a publish time and seeks by id and by time', async () => {
+    const topic = topicName('reader-time');
+    const producer = await client.createProducer({ topic, batching: false });
+    const ids: MessageId[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await producer.send(`early${i}`));
+    await new Promise((r) => setTimeout(r, 50));
+    const cut = Date.now();
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3; i++) ids.push(await producer.send(`late${i}`));
+    const byTime = await client.createReader({ topic, startMessageId: 'earliest', startPublishTimeMs: cut });
+    expect(await readAll(byTime)).toEqual(['late0', 'late1', 'late2']);
+    await byTime.seek(ids[1]!);
+    expect(await readAll(byTime)).toEqual(['early1', 'early2', 'late0', 'late1', 'late2']);
+    await byTime.seek(cut);
+    expect(await readAll(byTime)).toEqual(['late0', 'late1', 'late2']);
+    await byTime.close();
+    await producer.close();
+  });
+
+  it('readCompacted returns only the latest value per key after compaction', async () => {
+    const topic = topicName('reader-compacted');
+    const producer = await client.createProducer({ topic, batching: false });
+    await producer.send({ payload: 'a1', key: 'a' });
+    await producer.send({ payload: 'b1', key: 'b' });
+    await producer.send({ payload: 'a2', key: 'a' });
+    await compact(topic);
+    const compacted = await client.createReader({ topic, startMessageId: 'earliest', readCompacted: true });
+    expect(await readAll(compacted)).toEqual(['b1', 'a2']);
+    const full = await client.createReader({ topic, startMessageId: 'earliest' });
+    expect(await readAll(full)).toEqual(['a1', 'b1', 'a2']);
+    await Promise.all([compacted.close(), full.close(), producer.close()]);
+  });
+});
