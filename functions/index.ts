@@ -18,7 +18,18 @@ export {
   type Metrics,
   type RootLoggerOptions,
 } from './telemetry.ts';
-export type { EventRecord, HandlerContext, ProcessFn, ProcessWindowFn, RecordMeta } from './contract.ts';
+export type {
+  EmitOptions,
+  EmitTarget,
+  EventRecord,
+  HandlerContext,
+  ModelScore,
+  ProcessFn,
+  ProcessWindowFn,
+  RecordMeta,
+  ScoreFn,
+  WindowInfo,
+} from './contract.ts';
 export {
   PULSAR_ADMIN_ERROR_CODES,
   PulsarAdmin,
@@ -46,3 +57,27 @@ export {
   type TopicName,
   type TopicStats,
 } from './pulsar/index.ts';
+export {
+  InMemoryWorkerIo,
+  createTestDriver,
+  type TestDriver,
+  type TestDriverOptions,
+} from './runtime/testing/index.ts';
+export {
+  NamespaceWorker,
+  compileDecisionPolicy,
+  compileWorkerOptions,
+  createScoringHandler,
+  decide,
+  loadWorkerFile,
+  startWorker,
+  type Decision,
+  type DecisionPolicyOptions,
+  type FeatureSpec,
+  type Prediction,
+  type RunningWorker,
+  type StartWorkerOptions,
+  type WorkerFile,
+  type WorkerHandler,
+  type WorkerOptions,
+} from './runtime/index.ts';

@@ -23,6 +23,7 @@ export type {
   TfjsLayersArtifact,
 } from './model-runtime.ts';
 export { TfjsRuntime, tfjsArtifactFromSave } from './tfjs-runtime.ts';
+export { readModelArtifact } from './model-files.ts';
 export { probeWebgpuAdapter } from './tfjs-backends.ts';
 export type { WebgpuAdapterInfo } from './tfjs-backends.ts';
 export { OrtRuntime } from './ort-runtime.ts';

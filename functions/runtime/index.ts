@@ -19,7 +19,18 @@ export {
   type WindowAggregate,
 } from './scoring-handler.ts';
 export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './http-endpoints.ts';
-export { Ingress, deadLetterOf, type IngressOptions, type IngressResult } from './ingress.ts';
+export {
+  Ingress,
+  autoDecoder,
+  deadLetterOf,
+  schemaDecoder,
+  type IngressOptions,
+  type IngressResult,
+  type PayloadDecoder,
+} from './ingress.ts';
+export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
+export { PulsarWorkerIo, type PulsarWorkerIoDeps } from './pulsar-io.ts';
+export { piiPropertyKey, startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export { NamespaceWorker, type NamespaceWorkerDeps, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
 export {
   OUTPUT_TOPICS,
@@ -30,4 +41,5 @@ export {
   type OutputTopic,
 } from './records.ts';
 export { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

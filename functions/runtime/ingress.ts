@@ -9,11 +9,21 @@ import type { PiiTokenizer } from '../governance/index.ts';
 import { SchemaDecodeError, type Schema, type SchemaRegistry } from '../pulsar/index.ts';
 import type { DeadLetterReason, DeadLetterRecord, InputMessage } from './records.ts';
 
+/** Turns a payload into a value; throws a SchemaDecodeError (or another error) when it cannot. */
+export type PayloadDecoder<T> = (payload: Buffer, topic: string, schemaVersion: Buffer | undefined) => Promise<T> | T;
+
+/** Decodes with a reader schema, resolving from each message's writer schema when a registry is given. */
+export function schemaDecoder<T>(schema: Schema<T>, registry?: SchemaRegistry): PayloadDecoder<T> {
+  return registry === undefined ? (payload) => schema.decode(payload) : (payload, topic, version) => registry.decode(schema, topic, version, payload);
+}
+
+/** AUTO_CONSUME: decodes each message with the schema it was written with. */
+export function autoDecoder(registry: SchemaRegistry): PayloadDecoder<unknown> {
+  return (payload, topic, version) => registry.decodeAuto(topic, version, payload);
+}
+
 export interface IngressOptions<T> {
-  /** The reader schema. */
-  schema: Schema<T>;
-  /** Writer schemas by version; without it every message is decoded with `schema` as is. */
-  registry?: SchemaRegistry;
+  decode: PayloadDecoder<T>;
   pii?: PiiTokenizer;
 }
 
@@ -29,9 +39,7 @@ export class Ingress<T> {
   async decode(m: InputMessage, nowMs: number): Promise<IngressResult<T>> {
     let value: T;
     try {
-      value = this.#o.registry
-        ? await this.#o.registry.decode(this.#o.schema, m.topic, m.schemaVersion, m.payload)
-        : this.#o.schema.decode(m.payload);
+      value = await this.#o.decode(m.payload, m.topic, m.schemaVersion);
     } catch (err) {
       const reason: DeadLetterReason = err instanceof SchemaDecodeError ? 'decode-error' : 'schema-mismatch';
       return { ok: false, deadLetter: deadLetterOf(m, reason, err, nowMs) };

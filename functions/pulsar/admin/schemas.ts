@@ -48,6 +48,16 @@ export class SchemasApi {
       throw err;
     }
   }
+  /** One stored version, or null when the topic has no such version. */
+  async getVersion(topic: string, version: number): Promise<SchemaInfo | null> {
+    try {
+      return await this.#http.request<SchemaInfo>('GET', this.#p(topic, `/schema/${version}`));
+    } catch (err) {
+      if (isAdminStatus(err, 404)) return null;
+      throw err;
+    }
+  }
+
   /** Every stored version, oldest first; empty when none. */
   async getAll(topic: string): Promise<SchemaInfo[]> {
     try {

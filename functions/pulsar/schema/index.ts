@@ -1,4 +1,5 @@
 /** Schemas: Avro, JSON, string, bytes, primitives and KeyValue; a registry of writer schemas. */
+export { adminSchemaFetcher, fromAdmin } from './admin-fetcher.ts';
 export { avroSchema, parseAvro, type AvroSchemaOptions } from './avro.ts';
 export { SchemaDecodeError, SchemaDefinitionError, SchemaEncodeError } from './errors.ts';
 export { schemaFromInfo } from './from-info.ts';

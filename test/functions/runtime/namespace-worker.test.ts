@@ -3,7 +3,7 @@ import type { ProcessFn } from '../../../functions/contract.ts';
 import { BeamlineError } from '../../../functions/errors.ts';
 import { createPiiTokenizer } from '../../../functions/governance/index.ts';
 import { jsonSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, NamespaceWorker, type WorkerHandler } from '../../../functions/runtime/index.ts';
+import { Ingress, NamespaceWorker, schemaDecoder, type WorkerHandler } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 
 interface Payment {
@@ -41,7 +41,7 @@ function worker(io: InMemoryWorkerIo, handler: WorkerHandler<Payment> = counting
   const pii = extra.pii ? createPiiTokenizer({ key: Buffer.alloc(32, 7), fields: ['card'] }) : undefined;
   return NamespaceWorker.create<Payment>(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1, handlerRetries: 1 },
-    { io, ingress: new Ingress({ schema, ...(pii ? { pii } : {}) }), handler },
+    { io, ingress: new Ingress({ decode: schemaDecoder(schema), ...(pii ? { pii } : {}) }), handler },
   );
 }
 

@@ -1,0 +1,187 @@
+/**
+ * `WorkerIo` on the Pulsar client: a Key_Shared subscription on the namespace's input topic,
+ * one producer per output topic, and the compacted `state` topic read back for restores.
+ *
+ * Guarantees:
+ * - effectively-once: outputs, state changes and input acks of a batch go in one transaction.
+ * - at-least-once: outputs (with producer de-duplication on the output topics), then acks. A
+ *   crash between the two redelivers the batch; outputs may then appear twice.
+ */
+import { hostname } from 'node:os';
+import type { ChangeRecord } from '../state/index.ts';
+import type { Logger } from '../telemetry.ts';
+import type { Consumer, Message, OutgoingMessage, Producer, PulsarClient } from '../pulsar/index.ts';
+import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
+import { splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+
+export interface PulsarWorkerIoDeps {
+  client: PulsarClient;
+  log: Logger;
+}
+
+export class PulsarWorkerIo implements WorkerIo {
+  readonly #config: WorkerConfig;
+  readonly #client: PulsarClient;
+  readonly #log: Logger;
+  readonly #consumer: Consumer;
+  readonly #producers = new Map<OutputTopic, Promise<Producer>>();
+  #closed = false;
+
+  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer) {
+    this.#config = config;
+    this.#client = deps.client;
+    this.#log = deps.log.child({ component: 'worker-io' });
+    this.#consumer = consumer;
+  }
+
+  static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
+    const consumer = await deps.client.subscribe({
+      topic: namespaceTopic(config, config.inputTopic),
+      subscription: config.subscription,
+      subscriptionType: 'Key_Shared',
+      initialPosition: 'Earliest',
+      receiverQueueSize: Math.min(config.maxInFlight, 1000),
+      // A committed batch is acked explicitly; a failed one is handed back with nack.
+      negativeAckRedeliveryDelayMs: 1000,
+      batchIndexAckEnabled: true,
+    });
+    return new PulsarWorkerIo(config, deps, consumer);
+  }
+
+  async readChangelog(): Promise<ChangelogSnapshot> {
+    const reader = await this.#client.createReader({
+      topic: namespaceTopic(this.#config, 'state'),
+      startMessageId: 'earliest',
+      readCompacted: true,
+      receiverQueueSize: 1000,
+    });
+    const latest = new Map<string, ChangeRecord>();
+    try {
+      while (await reader.hasMessageAvailable()) {
+        const m = await reader.readNext(this.#config.transactionTimeoutMs);
+        if (m.key === undefined) continue;
+        if (m.nullValue || m.payload.length === 0) {
+          latest.delete(m.key);
+          continue;
+        }
+        const exp = m.properties['beamline.expires-at-ms'];
+        latest.set(m.key, { key: m.key, value: m.payload, ...(exp === undefined ? {} : { expiresAtMs: Number(exp) }) });
+      }
+    } finally {
+      await reader.close();
+    }
+    return splitChangelog(latest.values());
+  }
+
+  async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
+    const out: InputMessage[] = [];
+    const first = await this.#receiveOne(firstWaitMs);
+    if (first === undefined) return out;
+    out.push(first);
+    const deadline = Date.now() + fillWaitMs;
+    while (out.length < max) {
+      // Take what is already buffered without waiting; then wait out the fill window.
+      const left = this.#consumer.queued > 0 ? 0 : deadline - Date.now();
+      if (left < 0) break;
+      const m = await this.#receiveOne(left);
+      if (m === undefined) break;
+      out.push(m);
+    }
+    return out;
+  }
+
+  async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
+    if (this.#config.guarantee === 'effectively-once') {
+      // TODO(#4): one transaction for outputs, state and acks once the client has transactions.
+      throw new Error('effectively-once needs Pulsar transactions in the client (#4); run with guarantee "at-least-once"');
+    }
+    const sends: Promise<unknown>[] = [];
+    for (const o of outputs) {
+      const producer = await this.#producer(o.topic);
+      sends.push(producer.send(toOutgoing(o)));
+    }
+    await Promise.all(sends);
+    for (const i of inputs) this.#consumer.ack(i.ref as Message);
+  }
+
+  release(inputs: readonly InputMessage[]): void {
+    for (const i of inputs) this.#consumer.nack(i.ref as Message);
+  }
+
+  async backlog(): Promise<number | undefined> {
+    return undefined;
+  }
+
+  pause(): void {
+    this.#consumer.pause();
+  }
+
+  resume(): void {
+    this.#consumer.resume();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const producers = await Promise.allSettled(this.#producers.values());
+    await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
+    await this.#consumer.close();
+  }
+
+  async #receiveOne(timeoutMs: number): Promise<InputMessage | undefined> {
+    try {
+      const m = await this.#consumer.receive(Math.max(0, timeoutMs));
+      return toInput(m);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') return undefined;
+      throw err;
+    }
+  }
+
+  #producer(topic: OutputTopic): Promise<Producer> {
+    let p = this.#producers.get(topic);
+    if (p === undefined) {
+      p = this.#client.createProducer({
+        topic: namespaceTopic(this.#config, topic),
+        // Stable names let the broker de-duplicate resends after a reconnect.
+        name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}`,
+        batching: true,
+        batchingMaxDelayMs: 1,
+        batchingType: 'key-based',
+        compression: 'lz4',
+      });
+      p.catch((err: unknown) => {
+        this.#producers.delete(topic);
+        this.#log.error({ err, topic }, 'producer failed');
+      });
+      this.#producers.set(topic, p);
+    }
+    return p;
+  }
+}
+
+function toInput(m: Message): InputMessage {
+  return {
+    ref: m,
+    topic: m.topic,
+    messageId: m.id.toString(),
+    key: m.key,
+    payload: m.payload,
+    properties: m.properties,
+    eventTimeMs: m.eventTimeMs,
+    publishTimeMs: m.publishTimeMs,
+    schemaVersion: m.schemaVersion,
+    redeliveryCount: m.redeliveryCount,
+  };
+}
+
+function toOutgoing(o: OutputMessage): OutgoingMessage {
+  return {
+    payload: o.payload,
+    ...(o.key === undefined ? {} : { key: o.key }),
+    ...(o.properties === undefined ? {} : { properties: o.properties }),
+    ...(o.eventTimeMs === undefined ? {} : { eventTimeMs: o.eventTimeMs }),
+    ...(o.nullValue ? { nullValue: true } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Composition: everything a namespace worker needs, from a cluster address and a namespace.
+ * Reads the namespace's governance (PII fields, set by `beamline tenant apply`) and the input
+ * topic's schema from the cluster, then starts the worker and its HTTP endpoints.
+ */
+import { ConfigError } from '../errors.ts';
+import { createPiiTokenizer, type PiiTokenizer } from '../governance/index.ts';
+import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
+import type { ModelArtifact } from '../inference/index.ts';
+import { createRootLogger, PrometheusMetrics, type Logger, type Metrics } from '../telemetry.ts';
+import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
+import { Ingress, autoDecoder } from './ingress.ts';
+import { createModelScorer, type ModelScorer } from './model-scorer.ts';
+import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
+import { PulsarWorkerIo } from './pulsar-io.ts';
+import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
+
+export interface StartWorkerOptions extends WorkerOptions {
+  serviceUrl: string;
+  adminUrl: string;
+  /** The worker role's token (never logged). */
+  token?: string;
+  handler: WorkerHandler<unknown>;
+  /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
+  model?: { artifact: ModelArtifact; version: string };
+  /**
+   * Per-tenant secret for PII tokens (>= 32 bytes). Required when the namespace marks PII
+   * fields; from $BEAMLINE_PII_KEY (base64) when not given.
+   */
+  piiKey?: Buffer;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export interface RunningWorker {
+  readonly worker: NamespaceWorker<unknown>;
+  readonly http: HttpEndpoints | undefined;
+  readonly metrics: Metrics;
+  readonly modelBackend: string | undefined;
+  /** Drains the worker, then closes the model, the client and the HTTP endpoints. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Namespace property listing the input topic's PII fields (written by `beamline tenant apply`). */
+export function piiPropertyKey(topic: string): string {
+  return `beamline.topic.${topic}.pii`;
+}
+
+export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker> {
+  const config = compileWorkerOptions(o);
+  const log = (o.log ?? createRootLogger()).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
+  const metrics = o.metrics ?? new PrometheusMetrics();
+  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+  const namespace = `${config.tenant}/${config.namespace}`;
+  const inputTopic = namespaceTopic(config, config.inputTopic);
+
+  const properties = await admin.namespaces.getProperties(namespace);
+  const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], o.piiKey);
+  const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
+  const ingress = new Ingress<unknown>({ decode: autoDecoder(registry), ...(pii === undefined ? {} : { pii }) });
+
+  let scorer: ModelScorer | undefined;
+  let client: PulsarClient | undefined;
+  let http: HttpEndpoints | undefined;
+  try {
+    if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
+    client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+    const io = await PulsarWorkerIo.create(config, { client, log });
+    const worker = NamespaceWorker.create<unknown>(o, {
+      io,
+      ingress,
+      handler: o.handler,
+      log,
+      metrics,
+      ...(scorer === undefined ? {} : { score: scorer.score }),
+    });
+    await worker.start();
+    if (config.httpPort >= 0) {
+      http = await startHttpEndpoints(
+        config.httpHost,
+        config.httpPort,
+        {
+          healthy: () => worker.state !== 'failed',
+          ready: () => worker.state === 'running',
+          describe: () => worker.state,
+        },
+        metrics,
+      );
+    }
+    log.info({ inputTopic, httpPort: http?.port, model: scorer?.version, backend: scorer?.backend, piiFields: pii?.fields.length ?? 0 }, 'worker started');
+    let stopping: Promise<void> | undefined;
+    const c = client;
+    return {
+      worker,
+      http,
+      metrics,
+      modelBackend: scorer?.backend,
+      stop() {
+        stopping ??= (async () => {
+          await worker.drain();
+          await scorer?.close();
+          await c.close();
+          await http?.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await scorer?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
+    await http?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function piiTokenizerFor(fieldList: string | undefined, key: Buffer | undefined): PiiTokenizer | undefined {
+  const fields = (fieldList ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  if (fields.length === 0) return undefined;
+  const secret = key ?? (process.env['BEAMLINE_PII_KEY'] ? Buffer.from(process.env['BEAMLINE_PII_KEY'], 'base64') : undefined);
+  if (secret === undefined) {
+    throw new ConfigError('piiKey', undefined, `the namespace marks PII fields (${fields.join(', ')}); set BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`);
+  }
+  return createPiiTokenizer({ key: secret, fields });
+}

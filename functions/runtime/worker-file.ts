@@ -1,0 +1,75 @@
+/**
+ * A worker's configuration file (`beamline worker --config worker.yaml`): which handler runs and
+ * with what. Compiled like any other options: errors name the field path, the value and the fix.
+ *
+ *   handler: builtin-scoring          # or ./my-handler.ts exporting `process` (or `processWindow` + `windows`)
+ *   guarantee: at-least-once
+ *   scoring:
+ *     features: [{ name: amount, field: amount }, ...]
+ *     policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: p1 }
+ *   model: { path: ./models/fraud, version: fraud@1 }
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ProcessFn } from '../contract.ts';
+import { ConfigError } from '../errors.ts';
+import type { ModelArtifact } from '../inference/index.ts';
+import type { DecisionPolicyOptions } from './decision-policy.ts';
+import type { WorkerHandler } from './namespace-worker.ts';
+import { createScoringHandler, type FeatureSpec } from './scoring-handler.ts';
+import type { ProcessingGuarantee } from './worker-options.ts';
+
+export interface WorkerFile {
+  handler?: string;
+  guarantee?: ProcessingGuarantee;
+  scoring?: { features: FeatureSpec[]; policy?: DecisionPolicyOptions; historyMax?: number };
+  model?: { path: string; version: string };
+  batchMaxRecords?: number;
+  batchMaxWaitMs?: number;
+  httpPort?: number;
+}
+
+export interface LoadedWorkerFile {
+  handler: WorkerHandler<unknown>;
+  model: { artifact: ModelArtifact; version: string } | undefined;
+  guarantee: ProcessingGuarantee | undefined;
+  batchMaxRecords: number | undefined;
+  batchMaxWaitMs: number | undefined;
+  httpPort: number | undefined;
+}
+
+/** Resolves the handler and model a worker file names (relative paths from `baseDir`). */
+export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise<LoadedWorkerFile> {
+  const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const kind = file.handler ?? 'builtin-scoring';
+  let handler: WorkerHandler<unknown>;
+  if (kind === 'builtin-scoring') {
+    if (file.scoring === undefined) throw new ConfigError('scoring', undefined, 'builtin-scoring needs scoring.features (and optionally scoring.policy)');
+    handler = { process: createScoringHandler(file.scoring) as ProcessFn<unknown> };
+  } else {
+    const mod = (await import(pathToFileURL(at(kind)).href)) as Record<string, unknown>;
+    if (typeof mod['process'] === 'function') {
+      handler = { process: mod['process'] as ProcessFn<unknown>, ...(mod['windows'] === undefined ? {} : { windows: mod['windows'] }) } as WorkerHandler<unknown>;
+    } else if (typeof mod['processWindow'] === 'function' && mod['windows'] !== undefined) {
+      handler = { processWindow: mod['processWindow'], windows: mod['windows'] } as WorkerHandler<unknown>;
+    } else {
+      throw new ConfigError('handler', kind, 'export `process(record, ctx)`, or `processWindow(records, ctx, window)` with `windows`, from that module');
+    }
+  }
+  let model: LoadedWorkerFile['model'];
+  if (file.model !== undefined) {
+    if (typeof file.model.version !== 'string' || file.model.version === '') {
+      throw new ConfigError('model.version', file.model.version, 'name the version recorded with each decision, e.g. fraud@1');
+    }
+    const { readModelArtifact } = await import('../inference/index.ts');
+    model = { artifact: await readModelArtifact(at(file.model.path)), version: file.model.version };
+  }
+  return {
+    handler,
+    model,
+    guarantee: file.guarantee,
+    batchMaxRecords: file.batchMaxRecords,
+    batchMaxWaitMs: file.batchMaxWaitMs,
+    httpPort: file.httpPort,
+  };
+}

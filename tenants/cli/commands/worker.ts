@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { loadWorkerFile, startWorker, type WorkerFile } from '../../../functions/index.ts';
+import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
+
+const FLAGS = {
+  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
+  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  config: { type: 'string', short: 'c', description: 'worker file: handler, scoring features, policy, model' },
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: "the worker role's JWT (never printed)" },
+  guarantee: { type: 'string', description: 'effectively-once (default) or at-least-once' },
+  'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9464; -1 for none)' },
+  ...COMMON_FLAGS,
+} as const satisfies Record<string, FlagSpec>;
+
+const HELP = [
+  'beamline worker: run the processing worker of one tenant namespace until SIGTERM/SIGINT',
+  '',
+  'usage: beamline worker --tenant T --namespace NS [--config worker.yaml]',
+  '',
+  'options:',
+  formatFlags(FLAGS),
+  '',
+  'examples:',
+  '  beamline worker -t acme-payments -n central -c tenants/acme-payments.worker.yaml',
+  '  PULSAR_TOKEN=$(beamline token issue -r acme-payments-worker) beamline worker -t acme-payments -n eu-west',
+].join('\n');
+
+export const workerCommand: NounCommand = {
+  noun: 'worker',
+  summary: 'run the processing worker of a tenant namespace',
+  async run(argv, io) {
+    const mode = wantsJson(argv) ? 'json' : 'text';
+    try {
+      const args = parseArgs(argv, FLAGS, io.env);
+      if (args.flags['help'] === true || argv[0] === 'help') {
+        io.stdout(HELP);
+        return EXIT.ok;
+      }
+      const need = (name: keyof typeof FLAGS): string => {
+        const v = args.flags[name];
+        if (typeof v !== 'string' || v === '') throw usageError(`missing --${name}`);
+        return v;
+      };
+      const configPath = args.flags['config'];
+      const file = typeof configPath === 'string' ? (parseYaml(await readFile(configPath, 'utf8')) as WorkerFile) : {};
+      const loaded = await loadWorkerFile(file, typeof configPath === 'string' ? dirname(resolve(configPath)) : process.cwd());
+      const guarantee = (args.flags['guarantee'] as string | undefined) ?? loaded.guarantee;
+      const httpPort = args.flags['http-port'] === undefined ? loaded.httpPort : Number(args.flags['http-port']);
+      const token = args.flags['token'];
+      const running = await startWorker({
+        tenant: need('tenant'),
+        namespace: need('namespace'),
+        serviceUrl: need('service-url'),
+        adminUrl: need('admin-url'),
+        ...(typeof token === 'string' ? { token } : {}),
+        handler: loaded.handler,
+        ...(loaded.model === undefined ? {} : { model: loaded.model }),
+        ...(guarantee === undefined ? {} : { guarantee: guarantee as 'effectively-once' | 'at-least-once' }),
+        ...(httpPort === undefined ? {} : { httpPort }),
+        ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
+        ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
+      });
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          running.stop().then(done, done);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        // A failed worker ends the process so the orchestrator restarts it (with backoff).
+        const watch = setInterval(() => {
+          if (running.worker.state === 'failed') {
+            clearInterval(watch);
+            stop();
+          }
+        }, 1000);
+        watch.unref();
+      });
+      return running.worker.state === 'failed' ? EXIT.failed : EXIT.ok;
+    } catch (err) {
+      return reportError(err, mode, io);
+    }
+  },
+};
