@@ -24,6 +24,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** JVM heap. @default '1g' */
   heap?: string;
+  /**
+   * Restart on the data of an earlier run of this instance (same name, same ports) instead of
+   * starting fresh: for tests that restart a broker and expect their messages back.
+   * @default false
+   */
+  keepData?: boolean;
   log?: (line: string) => void;
 }
 
@@ -79,14 +85,28 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
       );
     }
   }
-  // Every start is from a fresh data dir: a bookie reused across port changes refuses to start.
-  rmSync(dir, { recursive: true, force: true });
   const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
   const logFile = join(dir, 'broker.log');
   let auth: { secretKeyFile: string; adminTokenFile: string; superUserRole: string } | undefined;
   let token: string | undefined;
-  if (options.auth) {
+  if (options.keepData === true) {
+    // Same ports as before, or the bookie refuses its own journal.
+    if (existing === undefined || existing.ports.broker !== ports.broker) {
+      throw new BrokerScriptError(
+        `broker "${name}" has no earlier data on these ports to restart from`,
+        'start it once without keepData (or with the same --offset as before)',
+      );
+    }
+    if (existing.token !== undefined) {
+      token = existing.token;
+      auth = { secretKeyFile: join(dir, 'secret.key'), adminTokenFile: join(dir, 'admin.token'), superUserRole: 'admin' };
+    }
+  } else {
+    // Every fresh start wipes the data dir: a bookie reused across port changes refuses to start.
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dataDir, { recursive: true });
+  if (options.auth && options.keepData !== true) {
     const key = newSecretKey();
     const secretKeyFile = join(dir, 'secret.key');
     const adminTokenFile = join(dir, 'admin.token');

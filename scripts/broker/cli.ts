@@ -112,6 +112,8 @@ function printEnv(name: string, extra: string[] = []): boolean {
     `PULSAR_ADMIN_URL=${info.adminUrl}`,
     `PULSAR_CLUSTER=${info.name}`,
     ...(info.token === undefined ? [] : [`PULSAR_TOKEN=${info.token}`, `PULSAR_SECRET_KEY_FILE=${info.secretKeyFile}`]),
+    // One local cluster stands in for every region of a tenant spec (beamline tenant apply).
+    `BEAMLINE_LOCAL_CLUSTER=${info.name}`,
     ...extra,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
