@@ -28,6 +28,8 @@ export type FeatureSpec =
 
 export interface ScoringHandlerOptions {
   features: readonly FeatureSpec[];
+  /** Field of the event holding its id (dot path). @default none: the message id */
+  idField?: string;
   policy?: DecisionPolicyOptions;
   /** Events kept per key for the look-back windows. @default 256 */
   historyMax?: number;
@@ -35,16 +37,20 @@ export interface ScoringHandlerOptions {
   emitFeatures?: boolean;
 }
 
+/** A prediction as written to the `predictions` topic (PREDICTION_SCHEMA). */
 export interface Prediction {
+  eventId: string;
   key: string | null;
   decision: Decision;
   score: number | null;
   modelVersion: string | null;
+  shadowScore: number | null;
+  shadowModelVersion: string | null;
   policyVersion: string;
   fallbackReason: string | null;
   features: Record<string, number> | null;
-  eventTimeMs: number;
-  sourceMessageId: string;
+  traceId: string;
+  eventTime: number;
 }
 
 interface HistoryEntry {
@@ -104,20 +110,32 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
 
     const s = await ctx.score(row);
     const decision = s.kind === 'scored' ? decide(policy, s.score) : s.decision;
-    const prediction: Prediction = {
+    const id = options.idField === undefined ? null : readField(record.value, options.idField);
+    const score = s.kind === 'scored' ? s.score : null;
+    const modelVersion = s.kind === 'scored' ? s.modelVersion : null;
+    const common = {
+      eventId: id === null ? record.messageId : String(id),
       key: record.key ?? null,
-      decision,
-      score: s.kind === 'scored' ? s.score : null,
-      modelVersion: s.kind === 'scored' ? s.modelVersion : null,
+      score,
+      modelVersion,
       policyVersion: policy.version,
+      traceId: record.messageId,
+      eventTime: record.eventTimeMs,
+    };
+    const prediction: Prediction = {
+      ...common,
+      decision,
+      shadowScore: null,
+      shadowModelVersion: null,
       fallbackReason: s.kind === 'fallback' ? s.reason : null,
       features: emitFeatures ? values : null,
-      eventTimeMs: record.eventTimeMs,
-      sourceMessageId: record.messageId,
     };
     ctx.emit(prediction, { to: 'predictions' });
-    if (decision === 'block') ctx.emit({ action: 'block', ...prediction }, { to: 'actions' });
-    if (decision === 'review') ctx.emit({ status: 'open', ...prediction }, { to: 'review' });
+    if (decision === 'block') {
+      // One action per input event: replays of the same event carry the same key.
+      ctx.emit({ ...common, idempotencyKey: `${common.eventId}:block`, action: 'block' }, { to: 'actions' });
+    }
+    if (decision === 'review') ctx.emit({ ...common, status: 'open', features: prediction.features }, { to: 'review' });
 
     const entry: HistoryEntry = { t: now, v: {} };
     for (const path of tracked) entry.v[path] = readField(record.value, path);

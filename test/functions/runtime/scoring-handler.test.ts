@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
+import { avroSchema } from '../../../functions/pulsar/index.ts';
+import { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from '../../../functions/runtime/output-schemas.ts';
 import { createScoringHandler, type FeatureSpec } from '../../../functions/runtime/scoring-handler.ts';
 import { createTestDriver } from '../../../functions/runtime/testing/index.ts';
 
@@ -64,6 +66,11 @@ describe('built-in scoring handler', () => {
     const preds = driver.outputs.filter((o) => o.to === 'predictions').map((o) => o.value as Record<string, unknown>);
     expect(preds.map((p) => p['decision'])).toEqual(['approve', 'approve', 'review', 'approve', 'block']);
     expect(preds[4]).toMatchObject({ key: 'c1', modelVersion: 'fraud@1', policyVersion: 'p7', fallbackReason: null });
+    // Every record matches the Avro schema the tenant's topics enforce.
+    for (const o of driver.outputs) {
+      const schema = { predictions: PREDICTION_SCHEMA, actions: ACTION_SCHEMA, review: REVIEW_ITEM_SCHEMA }[o.to];
+      expect(() => avroSchema(schema).encode(o.value as Record<string, unknown>), o.to).not.toThrow();
+    }
     expect(driver.outputs.filter((o) => o.to === 'actions').map((o) => (o.value as Record<string, unknown>)['action'])).toEqual(['block']);
     expect(driver.outputs.filter((o) => o.to === 'review')).toHaveLength(1);
   });
