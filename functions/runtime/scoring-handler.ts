@@ -14,17 +14,24 @@ import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOption
 
 export type WindowAggregate = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'distinct';
 
-export type FeatureSpec =
-  /** A numeric (or boolean) field of the record, by dot path. */
-  | { name: string; field: string }
-  /** An aggregate of a field (or of events, for count) over the key's last `lookbackMs`. */
-  | { name: string; window: { lookbackMs: number; aggregate: WindowAggregate; field?: string } }
-  /** This record's field divided by its mean over the key's last `lookbackMs` (1 when no history). */
-  | { name: string; ratioToMean: { field: string; lookbackMs: number } }
-  /** Seconds since the key's previous event (`capSeconds` when none). */
-  | { name: string; secondsSinceLast: { capSeconds: number } }
-  /** Speed in km/h between the key's previous position and this one (0 when none). */
-  | { name: string; speedKmh: { lat: string; lon: string } };
+interface FeatureCommon {
+  name: string;
+  /** Compress heavy tails: the value becomes log(1 + max(0, v)). @default false */
+  log?: boolean;
+}
+
+export type FeatureSpec = FeatureCommon &
+  (
+    | /** A numeric (or boolean) field of the record, by dot path. */ { field: string }
+    | /** An aggregate of a field (or of events, for count) over the key's last `lookbackMs`. */ {
+        window: { lookbackMs: number; aggregate: WindowAggregate; field?: string };
+      }
+    | /** This record's field divided by its mean over the key's last `lookbackMs` (1 when no history). */ {
+        ratioToMean: { field: string; lookbackMs: number };
+      }
+    | /** Seconds since the key's previous event (`capSeconds` when none). */ { secondsSinceLast: { capSeconds: number } }
+    | /** Speed in km/h between the key's previous position and this one (0 when none). */ { speedKmh: { lat: string; lon: string } }
+  );
 
 export interface ScoringHandlerOptions {
   features: readonly FeatureSpec[];
@@ -103,7 +110,8 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
     const values: Record<string, number> = {};
     const row = new Float32Array(features.length);
     features.forEach((f, i) => {
-      const v = featureValue(f, record.value, now, history, previous);
+      const raw = featureValue(f, record.value, now, history, previous);
+      const v = f.log === true ? Math.log1p(Math.max(0, raw)) : raw;
       values[f.name] = v;
       row[i] = v;
     });
