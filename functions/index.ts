@@ -81,3 +81,24 @@ export {
   type WorkerHandler,
   type WorkerOptions,
 } from './runtime/index.ts';
+export {
+  ACTION_SCHEMA,
+  PREDICTION_SCHEMA,
+  REVIEW_ITEM_SCHEMA,
+} from './runtime/index.ts';
+export {
+  MessageId,
+  PulsarClient,
+  avroSchema,
+  createClient,
+  jsonSchema,
+  stringSchema,
+  type ClientOptions,
+  type Consumer,
+  type ConsumerOptions,
+  type Message,
+  type OutgoingMessage,
+  type Producer,
+  type ProducerOptions,
+  type Schema,
+} from './pulsar/index.ts';

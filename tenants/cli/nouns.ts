@@ -8,6 +8,7 @@ import type { NounCommand } from './io.ts';
 export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<NounCommand> }>> = {
   tenant: { summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs', load: async () => (await import('./commands/tenant.ts')).tenantCommand },
   schema: { summary: 'check a schema change against a topic before producers roll out', load: async () => (await import('./commands/schema.ts')).schemaCommand },
+  demo: { summary: 'live fraud-scoring demo in one command (local broker, model, worker, payments)', load: async () => (await import('./commands/demo.ts')).demoCommand },
   worker: { summary: 'run the processing worker of a tenant namespace', load: async () => (await import('./commands/worker.ts')).workerCommand },
   token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
 };

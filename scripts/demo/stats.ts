@@ -1,0 +1,145 @@
+/**
+ * What the demo measures while it runs: rates, event-to-decision latency, and the quality of
+ * blocks against the generator's ground truth.
+ */
+import type { FraudPattern } from './generator.ts';
+
+export interface DecisionSeen {
+  eventId: string;
+  decision: string;
+  /** Event time to the decision's publish time, ms. */
+  latencyMs: number;
+  modelVersion: string | null;
+}
+
+export interface DemoSummary {
+  events: number;
+  decided: number;
+  durationSeconds: number;
+  inputRatePerSecond: number;
+  decisionsPerSecond: number;
+  latencyMs: { p50: number; p99: number; p999: number; max: number };
+  decisions: Record<string, number>;
+  frauds: number;
+  fraudsBlocked: number;
+  fraudsSentToReview: number;
+  /** Of the events blocked, the share that were fraud. */
+  blockPrecision: number;
+  /** Of the fraud events, the share blocked. */
+  blockRecall: number;
+  /** Blocked or sent to review. */
+  flaggedRecall: number;
+  recallByPattern: Record<FraudPattern, number>;
+  deadLettered: number;
+  modelVersions: string[];
+}
+
+export class DemoStats {
+  readonly #labels = new Map<string, FraudPattern | null>();
+  readonly #decided = new Map<string, DecisionSeen>();
+  readonly #latencies: number[] = [];
+  deadLettered = 0;
+  sent = 0;
+  #windowSent = 0;
+  #windowDecided = 0;
+  readonly startMs = Date.now();
+
+  recordSent(eventId: string, fraud: FraudPattern | null): void {
+    this.#labels.set(eventId, fraud);
+    this.sent++;
+    this.#windowSent++;
+  }
+
+  recordDecision(d: DecisionSeen): void {
+    // At-least-once redelivery may repeat a decision: count each event once.
+    if (this.#decided.has(d.eventId)) return;
+    this.#decided.set(d.eventId, d);
+    this.#latencies.push(d.latencyMs);
+    this.#windowDecided++;
+  }
+
+  get decided(): number {
+    return this.#decided.size;
+  }
+
+  /** Rates since the last call (for the live view). */
+  takeWindow(): { sent: number; decided: number } {
+    const w = { sent: this.#windowSent, decided: this.#windowDecided };
+    this.#windowSent = 0;
+    this.#windowDecided = 0;
+    return w;
+  }
+
+  /** Latency percentiles of the last `n` decisions. */
+  recentLatency(n = 2000): { p50: number; p99: number } {
+    const xs = this.#latencies.slice(-n).sort((a, b) => a - b);
+    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) };
+  }
+
+  summary(endMs = Date.now()): DemoSummary {
+    const seconds = Math.max(0.001, (endMs - this.startMs) / 1000);
+    const lat = [...this.#latencies].sort((a, b) => a - b);
+    const decisions: Record<string, number> = {};
+    let blocked = 0;
+    let blockedFraud = 0;
+    let frauds = 0;
+    let fraudsBlocked = 0;
+    let fraudsReview = 0;
+    const byPattern: Record<FraudPattern, [number, number]> = { velocity: [0, 0], travel: [0, 0], spike: [0, 0] };
+    const versions = new Set<string>();
+    for (const [eventId, fraud] of this.#labels) {
+      const d = this.#decided.get(eventId);
+      if (d !== undefined) {
+        decisions[d.decision] = (decisions[d.decision] ?? 0) + 1;
+        if (d.modelVersion !== null) versions.add(d.modelVersion);
+      }
+      if (d?.decision === 'block') {
+        blocked++;
+        if (fraud !== null) blockedFraud++;
+      }
+      if (fraud !== null) {
+        frauds++;
+        const p = byPattern[fraud];
+        p[0]++;
+        if (d?.decision === 'block') {
+          fraudsBlocked++;
+          p[1]++;
+        }
+        if (d?.decision === 'review') fraudsReview++;
+      }
+    }
+    const ratio = (a: number, b: number): number => (b === 0 ? 1 : a / b);
+    return {
+      events: this.sent,
+      decided: this.#decided.size,
+      durationSeconds: round(seconds),
+      inputRatePerSecond: round(this.sent / seconds),
+      decisionsPerSecond: round(this.#decided.size / seconds),
+      latencyMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)), p999: round(pct(lat, 0.999)), max: round(lat.at(-1) ?? 0) },
+      decisions,
+      frauds,
+      fraudsBlocked,
+      fraudsSentToReview: fraudsReview,
+      blockPrecision: round(ratio(blockedFraud, blocked), 4),
+      blockRecall: round(ratio(fraudsBlocked, frauds), 4),
+      flaggedRecall: round(ratio(fraudsBlocked + fraudsReview, frauds), 4),
+      recallByPattern: {
+        velocity: round(ratio(byPattern.velocity[1], byPattern.velocity[0]), 4),
+        travel: round(ratio(byPattern.travel[1], byPattern.travel[0]), 4),
+        spike: round(ratio(byPattern.spike[1], byPattern.spike[0]), 4),
+      },
+      deadLettered: this.deadLettered,
+      modelVersions: [...versions],
+    };
+  }
+}
+
+function pct(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

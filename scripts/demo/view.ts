@@ -1,0 +1,42 @@
+/** The demo's terminal view: one refreshing line on a TTY, plain lines otherwise. */
+import type { DemoSummary } from './stats.ts';
+
+export interface LiveFigures {
+  tty: boolean;
+  sentPerSecond: number;
+  decidedPerSecond: number;
+  p50: number;
+  p99: number;
+  sent: number;
+  decided: number;
+  worker: string;
+}
+
+export function renderLive(f: LiveFigures): string {
+  const line =
+    `in ${f.sentPerSecond.toString().padStart(6)}/s  decided ${f.decidedPerSecond.toString().padStart(6)}/s  ` +
+    `latency p50 ${f.p50.toFixed(0).padStart(5)} ms  p99 ${f.p99.toFixed(0).padStart(5)} ms  ` +
+    `sent ${f.sent}  decided ${f.decided}  worker ${f.worker}`;
+  // On a terminal, rewrite the previous line in place.
+  return f.tty ? `\u001b[1A\u001b[2K${line}` : line;
+}
+
+export function renderSummary(s: DemoSummary): string {
+  const rows: Array<[string, string]> = [
+    ['events sent', String(s.events)],
+    ['events decided', String(s.decided)],
+    ['duration', `${s.durationSeconds} s`],
+    ['input rate', `${s.inputRatePerSecond}/s`],
+    ['decisions', `${s.decisionsPerSecond}/s`],
+    ['latency p50 / p99 / p99.9', `${s.latencyMs.p50} / ${s.latencyMs.p99} / ${s.latencyMs.p999} ms`],
+    ['decisions by kind', Object.entries(s.decisions).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ['fraud events', String(s.frauds)],
+    ['blocked (precision / recall)', `${s.fraudsBlocked} (${(s.blockPrecision * 100).toFixed(1)}% / ${(s.blockRecall * 100).toFixed(1)}%)`],
+    ['blocked or in review (recall)', `${(s.flaggedRecall * 100).toFixed(1)}%`],
+    ['recall by pattern', Object.entries(s.recallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
+    ['dead-lettered', String(s.deadLettered)],
+    ['model versions', s.modelVersions.join(', ') || '-'],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return ['', 'Beamline demo summary', ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), ''].join('\n');
+}
