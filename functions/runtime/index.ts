@@ -31,7 +31,13 @@ export {
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PulsarWorkerIoDeps } from './pulsar-io.ts';
 export { piiPropertyKey, startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
-export { NamespaceWorker, type NamespaceWorkerDeps, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
+export {
+  NamespaceWorker,
+  type NamespaceWorkerDeps,
+  type OutputEncoder,
+  type WorkerHandler,
+  type WorkerState,
+} from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
 export {
   OUTPUT_TOPICS,

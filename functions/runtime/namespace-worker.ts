@@ -8,7 +8,7 @@
  * whose handler keeps failing is dead-lettered and its batch re-run without it.
  */
 import { systemClock, type Clock } from '../clock.ts';
-import type { ScoreFn } from '../contract.ts';
+import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
 import type { ChangeRecord } from '../state/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
@@ -38,7 +38,17 @@ export interface NamespaceWorkerDeps<T> {
   metrics?: Metrics;
   /** The namespace's scorer (`ctx.score`). @default none: scores are 'no-model' fallbacks */
   score?: ScoreFn;
+  /**
+   * Encodes a handler's output for its topic (with the topic's Avro schema, where it has one).
+   * A value the topic's schema refuses dead-letters its input record. @default JSON text
+   */
+  encodeOutput?: OutputEncoder;
 }
+
+/** Turns one emitted value into the payload for its topic; throws when the topic refuses it. */
+export type OutputEncoder = (topic: EmitTarget, value: unknown) => Buffer;
+
+const jsonEncoder: OutputEncoder = (_topic, value) => Buffer.from(JSON.stringify(value));
 
 /** How long an idle receive waits before the loop looks at its state again. */
 const IDLE_RECEIVE_MS = 250;
@@ -53,6 +63,7 @@ export class NamespaceWorker<T = unknown> {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #m: WorkerMetrics;
+  readonly #encode: OutputEncoder;
   #state: WorkerState = 'created';
   #loop: Promise<void> | undefined;
   #starting: Promise<void> | undefined;
@@ -68,6 +79,7 @@ export class NamespaceWorker<T = unknown> {
     this.#log = (deps.log ?? silentLogger).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
     const metrics = deps.metrics ?? noopMetrics();
     this.#m = new WorkerMetrics(metrics, config);
+    this.#encode = deps.encodeOutput ?? jsonEncoder;
     this.#engine = new HandlerEngine<T>({
       ...deps.handler,
       tenant: config.tenant,
@@ -195,7 +207,8 @@ export class NamespaceWorker<T = unknown> {
       failures.set(index, n);
       if (!isRetriable(error) || n > this.config.handlerRetries) {
         const m = batch[index] as InputMessage;
-        poisoned.set(index, deadLetterOf(m, 'handler-error', error, this.#clock.now()));
+        const reason = (error as { code?: string }).code === 'BL_PULSAR_SCHEMA_ENCODE' ? 'output-schema-mismatch' : 'handler-error';
+        poisoned.set(index, deadLetterOf(m, reason, error, this.#clock.now()));
         this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');
       }
       await this.#restore();
@@ -236,22 +249,25 @@ export class NamespaceWorker<T = unknown> {
         outputs.push(deadLetterOutput(r.deadLetter));
         continue;
       }
+      const encoded: OutputMessage[] = [];
       let step: EngineStep<T>;
       try {
         step = await this.#engine.run(r.record);
+        // Encoding belongs to the record: a value its topic's schema refuses fails the record.
+        for (const e of step.emitted) {
+          encoded.push({
+            topic: e.to,
+            key: e.key,
+            payload: this.#encode(e.to, e.value),
+            properties: { ...e.properties, 'beamline.source': e.sourceId },
+            eventTimeMs: e.eventTimeMs,
+          });
+        }
       } catch (error) {
         return { index: i, error };
       }
       decided.push(r.record.eventTimeMs);
-      for (const e of step.emitted) {
-        outputs.push({
-          topic: e.to,
-          key: e.key,
-          payload: Buffer.from(JSON.stringify(e.value)),
-          properties: { ...e.properties, 'beamline.source': e.sourceId },
-          eventTimeMs: e.eventTimeMs,
-        });
-      }
+      outputs.push(...encoded);
       for (const late of step.late) {
         const dl = deadLetterOf(m, 'late-event', new Error(`event time ${late.record.eventTimeMs} is behind the watermark ${late.watermarkMs} by more than the allowed lateness (${late.reason})`), this.#clock.now());
         outputs.push(deadLetterOutput(dl));

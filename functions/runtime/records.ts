@@ -18,9 +18,9 @@ export interface InputMessage {
 }
 
 /** The namespace topics a worker writes to (see the tenant spec). */
-export type OutputTopic = 'predictions' | 'actions' | 'review' | 'dead-letter' | 'state';
+export type OutputTopic = 'predictions' | 'actions' | 'review' | 'audit' | 'dead-letter' | 'state';
 
-export const OUTPUT_TOPICS: readonly OutputTopic[] = ['predictions', 'actions', 'review', 'dead-letter', 'state'];
+export const OUTPUT_TOPICS: readonly OutputTopic[] = ['predictions', 'actions', 'review', 'audit', 'dead-letter', 'state'];
 
 export interface OutputMessage {
   readonly topic: OutputTopic;
@@ -33,7 +33,7 @@ export interface OutputMessage {
 }
 
 /** Why a record went to the dead-letter topic: a metric label, so the set is closed. */
-export type DeadLetterReason = 'decode-error' | 'schema-mismatch' | 'pii-error' | 'handler-error' | 'late-event';
+export type DeadLetterReason = 'decode-error' | 'schema-mismatch' | 'pii-error' | 'handler-error' | 'output-schema-mismatch' | 'late-event';
 
 /**
  * The dead-letter topic's record: enough to understand and replay the input. The original

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProcessFn } from '../../../functions/contract.ts';
 import { BeamlineError } from '../../../functions/errors.ts';
 import { createPiiTokenizer } from '../../../functions/governance/index.ts';
-import { jsonSchema } from '../../../functions/pulsar/index.ts';
+import { avroSchema, jsonSchema } from '../../../functions/pulsar/index.ts';
 import { Ingress, NamespaceWorker, schemaDecoder, type WorkerHandler } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 
@@ -152,6 +152,38 @@ describe('NamespaceWorker', () => {
     await w.drain();
     expect(seen[0]).toMatch(/^tok_/);
     expect(io.output('predictions')[0]?.payload.toString()).not.toContain('4111111111111111');
+  });
+
+  it('dead-letters a record whose output its topic schema refuses, and keeps the others', async () => {
+    const io = new InMemoryWorkerIo();
+    const strict = avroSchema<{ card: string; total: number }>({
+      type: 'record',
+      name: 'Total',
+      fields: [
+        { name: 'card', type: 'string' },
+        { name: 'total', type: 'int' },
+      ],
+    });
+    const w = NamespaceWorker.create<Payment>(
+      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+      {
+        io,
+        ingress: new Ingress({ decode: schemaDecoder(schema) }),
+        handler: counting,
+        encodeOutput: (_topic, value) => strict.encode(value as { card: string; total: number }),
+      },
+    );
+    await w.start();
+    // 2.5 is no Avro int: the second record's output is refused, and its state change with it.
+    io.push(pay('a', 1), pay('a', 1.5), pay('a', 2));
+    await io.acknowledged(3);
+    await w.drain();
+    expect(io.output('predictions').map((o) => strict.decode(o.payload))).toEqual([
+      { card: 'a', total: 1 },
+      { card: 'a', total: 3 },
+    ]);
+    const dl = io.output('dead-letter').map((o) => parse(o.payload));
+    expect(dl.map((d) => d['reason'])).toEqual(['output-schema-mismatch']);
   });
 
   it('has idempotent start and drain, and drains a never-started worker', async () => {
