@@ -41,7 +41,9 @@ export interface AvroSchemaOptions {
 
 export function avroSchema<T = Record<string, unknown>>(definition: string | object, options: AvroSchemaOptions = {}): Schema<T> {
   const type = parseAvro(definition);
-  const text = JSON.stringify(type.schema());
+  // A definition given as text is registered as that exact text: the broker compares schema
+  // bytes, so re-serializing the registry's own definition would add a needless new version.
+  const text = typeof definition === 'string' ? definition : JSON.stringify(type.schema());
   const info: SchemaInfo = Object.freeze({
     name: options.name ?? (type.name ?? 'avro'),
     type: 'AVRO',
