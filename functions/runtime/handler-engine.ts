@@ -4,8 +4,9 @@
  * topics around it), so a handler behaves the same in tests and in production.
  *
  * No I/O. Durability is the caller's: `flush()` returns the changelog records to commit with the
- * outputs; after a failed commit or a handler error, `reset()` rebuilds everything from the
- * committed changelog, because a failed step may have left state partly updated.
+ * outputs and `checkpoint()` marks them committed; after a failed commit or a handler error,
+ * `rollback()` undoes everything since the checkpoint (O(keys touched)), or, when it cannot,
+ * `reset()` rebuilds everything from the committed changelog.
  */
 import { systemClock, type Clock } from '../clock.ts';
 import type {
@@ -22,6 +23,7 @@ import type {
 import { ConfigError } from '../errors.ts';
 import { createStateStore, type ChangeRecord, type KeyValueStore, type StateStore, type StoreOptions } from '../state/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
+import { JournaledStore } from './undo-journal.ts';
 import {
   compileWindowOptions,
   WindowOperator,
@@ -118,6 +120,9 @@ export class HandlerEngine<T = unknown> {
   readonly #windowMode: WindowMode | undefined;
   #state: StateStore<unknown>;
   #windowState: StateStore<WindowStoreValue>;
+  /** What the handler and the window operator see: the stores above, with undo. */
+  #stateJournal: JournaledStore<unknown>;
+  #windowJournal: JournaledStore<WindowStoreValue>;
   #operator: WindowOperator<unknown> | undefined;
 
   constructor(options: HandlerEngineOptions<T>) {
@@ -142,12 +147,15 @@ export class HandlerEngine<T = unknown> {
     }
     this.#state = this.#newStateStore();
     this.#windowState = this.#newWindowStore();
+    this.#stateJournal = this.#journal(this.#state);
+    this.#windowJournal = this.#journal(this.#windowState);
     this.#operator = this.#newOperator();
+    this.#windowJournal.checkpoint();
   }
 
   /** The handler's keyed state, as the handler sees it. */
   get state(): KeyValueStore<unknown> {
-    return this.#state.store;
+    return this.#stateJournal;
   }
 
   get hasWindows(): boolean {
@@ -183,7 +191,28 @@ export class HandlerEngine<T = unknown> {
 
   /** Removes expired keys (their tombstones go out with the next flush). */
   purgeExpired(): readonly string[] {
-    return this.#state.store.purgeExpired();
+    return this.#stateJournal.purgeExpired();
+  }
+
+  /** Everything flushed so far is committed: the next rollback returns here. */
+  checkpoint(): void {
+    this.#stateJournal.checkpoint();
+    this.#windowJournal.checkpoint();
+  }
+
+  /**
+   * Undoes every state and window change since the last checkpoint (or reset), without I/O.
+   * The undo is itself recorded, so the next flush also rewrites what a failed at-least-once
+   * commit may have left half-written. False when it cannot (a value JSON cannot hold): then
+   * `reset()` from the committed changelog.
+   */
+  rollback(): boolean {
+    const ok = this.#stateJournal.rollback() && this.#windowJournal.rollback();
+    if (!ok) return false;
+    // The operator's timers, session index and watermark are derived from its store.
+    this.#operator = this.#newOperator();
+    this.#windowJournal.checkpoint();
+    return true;
   }
 
   /** Changes since the last flush, to commit with this step's outputs. */
@@ -197,7 +226,11 @@ export class HandlerEngine<T = unknown> {
     this.#state.restore(state);
     this.#windowState = this.#newWindowStore();
     this.#windowState.restore(windows);
+    this.#stateJournal = this.#journal(this.#state);
+    this.#windowJournal = this.#journal(this.#windowState);
     this.#operator = this.#newOperator();
+    // Building the operator reads every window: that is not a change to undo.
+    this.#windowJournal.checkpoint();
   }
 
   async #deliver(out: WindowOutput<unknown>, emitted: EmittedOutput[]): Promise<void> {
@@ -229,7 +262,7 @@ export class HandlerEngine<T = unknown> {
       namespace: this.#options.namespace,
       log: this.#options.log ?? silentLogger,
       metrics: this.#metrics,
-      state: this.#state.store,
+      state: this.#stateJournal,
       score: this.#options.score ?? noModel,
       emit: (value: unknown, options: EmitOptions = {}) => {
         emitted.push({
@@ -255,6 +288,10 @@ export class HandlerEngine<T = unknown> {
   }
 
   #newOperator(): WindowOperator<unknown> | undefined {
-    return this.#windowConfig === undefined ? undefined : new WindowOperator<unknown>(this.#windowConfig, this.#windowState.store);
+    return this.#windowConfig === undefined ? undefined : new WindowOperator<unknown>(this.#windowConfig, this.#windowJournal);
+  }
+
+  #journal<V>(store: StateStore<V>): JournaledStore<V> {
+    return new JournaledStore<V>(store.store, () => this.#clock.now());
   }
 }

@@ -29,7 +29,7 @@ export {
   type PayloadDecoder,
 } from './ingress.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
-export { PulsarWorkerIo, type PulsarWorkerIoDeps } from './pulsar-io.ts';
+export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
 export { piiPropertyKey, startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export {
   NamespaceWorker,

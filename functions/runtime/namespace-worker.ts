@@ -4,8 +4,9 @@
  * dead-letter topic with its reason; the worker keeps going.
  *
  * Failure model: a handler error or a failed commit may leave in-memory state ahead of what is
- * committed, so the engine is rebuilt from the `state` topic before anything else runs. A record
- * whose handler keeps failing is dead-lettered and its batch re-run without it.
+ * committed, so the engine undoes the batch's state changes (or, when it cannot, is rebuilt from
+ * the `state` topic) before anything else runs. A record whose handler keeps failing is
+ * dead-lettered and its batch re-run without it.
  */
 import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
@@ -172,6 +173,16 @@ export class NamespaceWorker<T = unknown> {
     this.#log.info({ keys, seconds }, 'state restored');
   }
 
+  /**
+   * Back to the last committed state: undo in memory when the engine can (O(keys the batch
+   * touched)), else a full restore from the `state` topic (O(state)).
+   */
+  async #rollback(): Promise<void> {
+    if (this.#engine.rollback()) return;
+    this.#log.warn({}, 'state undo not possible; restoring from the state topic');
+    await this.#restore();
+  }
+
   async #run(): Promise<void> {
     const c = this.config;
     let backlogAt = 0;
@@ -211,7 +222,7 @@ export class NamespaceWorker<T = unknown> {
         poisoned.set(index, deadLetterOf(m, reason, error, this.#clock.now()));
         this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');
       }
-      await this.#restore();
+      await this.#rollback();
     }
     const changes = this.#engine.flush();
     outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
@@ -221,9 +232,10 @@ export class NamespaceWorker<T = unknown> {
       this.#m.commitFailed();
       this.#log.error({ err, records: batch.length }, 'commit failed; batch released for redelivery');
       this.#io.release(batch);
-      await this.#restore();
+      await this.#rollback();
       return;
     }
+    this.#engine.checkpoint();
     this.#processed += batch.length;
     const now = this.#clock.now();
     this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);

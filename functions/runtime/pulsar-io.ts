@@ -10,14 +10,22 @@
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
-import type { Consumer, Message, OutgoingMessage, Producer, PulsarClient } from '../pulsar/index.ts';
+import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, TopicStats } from '../pulsar/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
-import { splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+
+/** The admin calls the backlog gauge needs (`PulsarAdmin.topics` fits). */
+export interface TopicStatsSource {
+  getStats(topic: string): Promise<TopicStats>;
+  getPartitionedStats(topic: string): Promise<PartitionedTopicStats>;
+}
 
 export interface PulsarWorkerIoDeps {
   client: PulsarClient;
   log: Logger;
+  /** Topic stats for the subscription backlog gauge. @default none: backlog() is undefined */
+  stats?: TopicStatsSource;
 }
 
 export class PulsarWorkerIo implements WorkerIo {
@@ -25,6 +33,7 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #client: PulsarClient;
   readonly #log: Logger;
   readonly #consumer: Consumer;
+  readonly #stats: TopicStatsSource | undefined;
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
   #closed = false;
 
@@ -33,6 +42,7 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#client = deps.client;
     this.#log = deps.log.child({ component: 'worker-io' });
     this.#consumer = consumer;
+    this.#stats = deps.stats;
   }
 
   static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
@@ -56,22 +66,29 @@ export class PulsarWorkerIo implements WorkerIo {
       readCompacted: true,
       receiverQueueSize: 1000,
     });
-    const latest = new Map<string, ChangeRecord>();
+    // Split by prefix while reading: one record object per key, and no second pass over a
+    // million entries (restores are on the start-up path).
+    const state = new Map<string, ChangeRecord>();
+    const windows = new Map<string, ChangeRecord>();
     try {
       while (await reader.hasMessageAvailable()) {
         const m = await reader.readNext(this.#config.transactionTimeoutMs);
-        if (m.key === undefined) continue;
+        const full = m.key;
+        if (full === undefined) continue;
+        const into = full.startsWith(STATE_KEY_PREFIX) ? state : full.startsWith(WINDOW_KEY_PREFIX) ? windows : undefined;
+        if (into === undefined) continue;
+        const key = full.slice(2);
         if (m.nullValue || m.payload.length === 0) {
-          latest.delete(m.key);
+          into.delete(key);
           continue;
         }
         const exp = m.properties['beamline.expires-at-ms'];
-        latest.set(m.key, { key: m.key, value: m.payload, ...(exp === undefined ? {} : { expiresAtMs: Number(exp) }) });
+        into.set(key, exp === undefined ? { key, value: m.payload } : { key, value: m.payload, expiresAtMs: Number(exp) });
       }
     } finally {
       await reader.close();
     }
-    return splitChangelog(latest.values());
+    return { state: [...state.values()], windows: [...windows.values()] };
   }
 
   async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
@@ -109,8 +126,18 @@ export class PulsarWorkerIo implements WorkerIo {
     for (const i of inputs) this.#consumer.nack(i.ref as Message);
   }
 
+  /**
+   * The subscription's backlog from the broker's topic stats. The broker counts entries: a batch
+   * of messages is one, so with batching producers this is a lower bound on messages.
+   */
   async backlog(): Promise<number | undefined> {
-    return undefined;
+    if (this.#stats === undefined) return undefined;
+    const topic = namespaceTopic(this.#config, this.#config.inputTopic);
+    // The consumer knows whether it subscribed to partitions; a partitioned topic's stats add
+    // up its partitions' backlogs under the same subscription name.
+    const partitioned = this.#consumer.topics.some((t) => /-partition-\d+$/.test(t));
+    const stats = partitioned ? await this.#stats.getPartitionedStats(topic) : await this.#stats.getStats(topic);
+    return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
   }
 
   pause(): void {
@@ -148,8 +175,14 @@ export class PulsarWorkerIo implements WorkerIo {
         name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}`,
         batching: true,
         batchingMaxDelayMs: 1,
-        batchingType: 'key-based',
-        compression: 'lz4',
+        // Output topics are read by Key_Shared consumers, which need one key per batch. The
+        // `state` topic is only read back by the worker's reader and by compaction, and a batch
+        // commit writes one record per changed key: key-based batching would send each alone.
+        batchingType: topic === 'state' ? 'default' : 'key-based',
+        // Pulsar 4.0.7's compactor fails on compressed batches whose messages mostly survive
+        // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
+        // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
+        compression: topic === 'state' ? 'none' : 'lz4',
       });
       p.catch((err: unknown) => {
         this.#producers.delete(topic);

@@ -65,7 +65,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   try {
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
     client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }) });
-    const io = await PulsarWorkerIo.create(config, { client, log });
+    const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics });
     const worker = NamespaceWorker.create<unknown>(o, {
       io,
       ingress,

@@ -160,6 +160,7 @@ class InProcessDriver<T> implements TestDriver<T> {
     const changes = this.#engine.flush();
     commit(this.#stateTopic, changes.state);
     commit(this.#windowTopic, changes.windows);
+    this.#engine.checkpoint();
     this.outputs.push(...step.emitted);
     this.late.push(...step.late);
   }
