@@ -22,8 +22,8 @@ export interface EventRecord<T = unknown> extends RecordMeta {
   readonly value: T;
 }
 
-/** The namespace topics a handler can write to. */
-export type EmitTarget = 'predictions' | 'actions' | 'review';
+/** The namespace topics a handler can write to. `audit`: per-decision audit records (#9). */
+export type EmitTarget = 'predictions' | 'actions' | 'review' | 'audit';
 
 export interface EmitOptions {
   /** Which output topic. @default 'predictions' */
@@ -46,6 +46,12 @@ export type ModelScore =
       readonly score: number;
       readonly outputs: Float32Array;
       readonly modelVersion: string;
+      /** #9: which rollout slot decided ('live' or 'canary'), when a registry router scored. */
+      readonly route?: 'live' | 'canary';
+      /** #9: time spent scoring this row with the deciding model. */
+      readonly latencyMs?: number;
+      /** #9: the shadow model's score of the same row: recorded, never acted on. */
+      readonly shadow?: { readonly modelVersion: string; readonly score: number; readonly latencyMs: number };
     }
   | {
       readonly kind: 'fallback';
@@ -57,6 +63,8 @@ export type ModelScore =
 export interface ScoreOptions {
   /** High-priority rows go first in the micro-batcher. @default 'normal' */
   priority?: 'high' | 'normal';
+  /** #9: the record's key; a canary rollout decides a deterministic share of keys. */
+  key?: string;
 }
 
 /** Scores one feature row with the namespace's live model (micro-batched with other records). */
