@@ -102,3 +102,27 @@ export {
   type ProducerOptions,
   type Schema,
 } from './pulsar/index.ts';
+// Model registry, rollouts and audit (issue #9).
+export {
+  AUDIT_ENTRY_SCHEMA,
+  ModelRegistry,
+  REGISTRY_ERROR_CODES,
+  auditEntry,
+  canaryBucket,
+  compareFromAudit,
+  decodeAuditPayload,
+  modelVersionId,
+  readAudit,
+  readModelPath,
+  validateFeatureSchema,
+  type AuditEntry,
+  type AuditEvent,
+  type CompareReport,
+  type DecisionAuditEvent,
+  type FeatureSchema,
+  type ModelManifest,
+  type PushPhase,
+  type PushResult,
+  type RegistryAuditEvent,
+  type RolloutState,
+} from './runtime/registry/index.ts';

@@ -11,6 +11,7 @@
 import type { EventRecord, HandlerContext, ProcessFn } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
 import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOptions } from './decision-policy.ts';
+import { auditEntry, type DecisionAuditEvent } from './registry/index.ts';
 
 export type WindowAggregate = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'distinct';
 
@@ -42,6 +43,8 @@ export interface ScoringHandlerOptions {
   historyMax?: number;
   /** Put the feature values on each prediction (useful for audit and training). @default true */
   emitFeatures?: boolean;
+  /** #9: write one record per decision to the `audit` topic (inputs, output, versions, shadow). @default true */
+  audit?: boolean;
 }
 
 /** A prediction as written to the `predictions` topic (PREDICTION_SCHEMA). */
@@ -100,6 +103,7 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
     }
   });
   const emitFeatures = options.emitFeatures ?? true;
+  const audit = options.audit ?? true;
 
   return async (record: EventRecord<T>, ctx: HandlerContext) => {
     const stateKey = `${HISTORY_PREFIX}${record.key ?? ''}`;
@@ -116,8 +120,9 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
       row[i] = v;
     });
 
-    const s = await ctx.score(row);
+    const s = await ctx.score(row, record.key === undefined ? undefined : { key: record.key });
     const decision = s.kind === 'scored' ? decide(policy, s.score) : s.decision;
+    const shadow = s.kind === 'scored' ? s.shadow : undefined; // #9
     const id = options.idField === undefined ? null : readField(record.value, options.idField);
     const score = s.kind === 'scored' ? s.score : null;
     const modelVersion = s.kind === 'scored' ? s.modelVersion : null;
@@ -133,12 +138,30 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
     const prediction: Prediction = {
       ...common,
       decision,
-      shadowScore: null,
-      shadowModelVersion: null,
+      shadowScore: shadow?.score ?? null, // #9
+      shadowModelVersion: shadow?.modelVersion ?? null, // #9
       fallbackReason: s.kind === 'fallback' ? s.reason : null,
       features: emitFeatures ? values : null,
     };
     ctx.emit(prediction, { to: 'predictions' });
+    if (audit) {
+      // #9: what an auditor needs to explain this decision, without the input topic.
+      const event: DecisionAuditEvent = {
+        type: 'decision',
+        traceId: record.messageId,
+        eventId: prediction.eventId,
+        key: prediction.key,
+        inputs: values,
+        output: { decision, score, fallbackReason: prediction.fallbackReason },
+        modelVersion,
+        policyVersion: policy.version,
+        route: s.kind === 'scored' ? (s.route ?? null) : null,
+        latencyMs: s.kind === 'scored' ? (s.latencyMs ?? null) : null,
+        shadow: shadow === undefined ? null : { ...shadow, decision: decide(policy, shadow.score) },
+        eventTimeMs: record.eventTimeMs,
+      };
+      ctx.emit(auditEntry(record.eventTimeMs, modelVersion ?? 'no-model', 'decision', record.messageId, event), { to: 'audit' });
+    }
     if (decision === 'block') {
       // One action per input event: replays of the same event carry the same key.
       ctx.emit({ ...common, idempotencyKey: `${common.eventId}:block`, action: 'block' }, { to: 'actions' });

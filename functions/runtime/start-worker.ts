@@ -14,6 +14,8 @@ import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { PulsarWorkerIo } from './pulsar-io.ts';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
+// #9: model rollouts from the namespace's registry.
+import { startRegistryRouting, type RegistryRouting } from './registry/index.ts';
 
 export interface StartWorkerOptions extends WorkerOptions {
   serviceUrl: string;
@@ -23,6 +25,11 @@ export interface StartWorkerOptions extends WorkerOptions {
   handler: WorkerHandler<unknown>;
   /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
   model?: { artifact: ModelArtifact; version: string };
+  /**
+   * #9: score with the namespace's registry model of this name instead of `model`: live, canary
+   * and shadow versions follow `beamline model promote|canary|shadow|rollback` with hot swaps.
+   */
+  registry?: { name: string };
   /**
    * Per-tenant secret for PII tokens (>= 32 bytes). Required when the namespace marks PII
    * fields; from $BEAMLINE_PII_KEY (base64) when not given.
@@ -62,9 +69,14 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   let scorer: ModelScorer | undefined;
   let client: PulsarClient | undefined;
   let http: HttpEndpoints | undefined;
+  let routing: RegistryRouting | undefined; // #9
   try {
+    if (o.model !== undefined && o.registry !== undefined) throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
     client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+    // #9: the registry router loads and warms the rollout's versions before the worker starts.
+    if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
+    const score = routing?.score ?? scorer?.score;
     const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics });
     const worker = NamespaceWorker.create<unknown>(o, {
       io,
@@ -72,7 +84,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       handler: o.handler,
       log,
       metrics,
-      ...(scorer === undefined ? {} : { score: scorer.score }),
+      ...(score === undefined ? {} : { score }),
     });
     await worker.start();
     if (config.httpPort >= 0) {
@@ -99,6 +111,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         stopping ??= (async () => {
           await worker.drain();
           await scorer?.close();
+          await routing?.close(); // #9
           await c.close();
           await http?.close();
         })();
@@ -107,6 +120,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     };
   } catch (err) {
     await scorer?.close().catch(() => undefined);
+    await routing?.close().catch(() => undefined); // #9
     await client?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
     throw err;

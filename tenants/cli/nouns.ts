@@ -10,5 +10,8 @@ export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly
   schema: { summary: 'check a schema change against a topic before producers roll out', load: async () => (await import('./commands/schema.ts')).schemaCommand },
   demo: { summary: 'live fraud-scoring demo in one command (local broker, model, worker, payments)', load: async () => (await import('./commands/demo.ts')).demoCommand },
   worker: { summary: 'run the processing worker of a tenant namespace', load: async () => (await import('./commands/worker.ts')).workerCommand },
+  model: { summary: 'push models and roll them out: live, shadow, canary, rollback, compare', load: async () => (await import('./commands/model.ts')).modelCommand },
+  review: { summary: 'list, show, approve and reject items in the human review queue', load: async () => (await import('./commands/review.ts')).reviewCommand },
+  actions: { summary: 'apply actions to HTTP webhooks with retries, idempotency keys and a breaker per sink', load: async () => (await import('./commands/actions.ts')).actionsCommand },
   token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
 };

@@ -1,0 +1,121 @@
+/**
+ * The namespace's `audit` topic: one event per registry change, one per decision, one per review
+ * outcome. Auditors read it to explain any decision; `compare` reads it to judge shadow and
+ * canary models.
+ *
+ * On the wire every event is an `AuditEntry` envelope (at, actor, action, subject, detail), the
+ * record tenant specs give the audit topic (tenants/acme-payments.yaml), with the full event as
+ * JSON text in `detail`: Avro where the topic has that schema, JSON text where it has none.
+ */
+import { avroSchema, type PulsarClient } from '../../pulsar/index.ts';
+import type { RolloutState } from './rollout.ts';
+
+export const AUDIT_ENTRY_SCHEMA = Object.freeze({
+  type: 'record',
+  name: 'AuditEntry',
+  namespace: 'dev.beamline',
+  doc: 'One audit event: who did what to which subject, the full event as JSON in detail',
+  fields: [
+    { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'actor', type: 'string' },
+    { name: 'action', type: 'string' },
+    { name: 'subject', type: 'string' },
+    { name: 'detail', type: ['null', 'string'], default: null },
+  ],
+});
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject: string;
+  readonly detail: string | null;
+}
+
+export type RegistryAuditType = 'model-pushed' | 'promoted' | 'rolled-back' | 'shadow-set' | 'canary-set' | 'retired' | 'feature-schema-set';
+
+export interface RegistryAuditEvent {
+  readonly type: RegistryAuditType;
+  readonly model: string;
+  /** The version acted on (`null` for a cleared slot or a schema change). */
+  readonly version: string | null;
+  readonly percent?: number;
+  /** The rollout after the change (absent for pushes and schema changes). */
+  readonly rollout?: RolloutState;
+  readonly sha256?: string;
+  readonly actor: string;
+  readonly atMs: number;
+}
+
+/** Per decision: enough to explain it later without the input topic. */
+export interface DecisionAuditEvent {
+  readonly type: 'decision';
+  /** The input message id. */
+  readonly traceId: string;
+  /** The input event's id (its id field, else the message id). */
+  readonly eventId: string;
+  readonly key: string | null;
+  /** The model's inputs: the features, computed from PII-tokenized fields. */
+  readonly inputs: Readonly<Record<string, number>>;
+  readonly output: { readonly decision: 'approve' | 'review' | 'block'; readonly score: number | null; readonly fallbackReason: string | null };
+  readonly modelVersion: string | null;
+  readonly policyVersion: string;
+  readonly route: 'live' | 'canary' | null;
+  readonly latencyMs: number | null;
+  readonly shadow: { readonly modelVersion: string; readonly score: number; readonly decision: 'approve' | 'review' | 'block'; readonly latencyMs: number } | null;
+  readonly eventTimeMs: number;
+}
+
+export type AuditEvent = RegistryAuditEvent | DecisionAuditEvent;
+
+/** The envelope of an event; `detail` carries the whole event. */
+export function auditEntry(at: number, actor: string, action: string, subject: string, event: object): AuditEntry {
+  return { at, actor, action, subject, detail: JSON.stringify(event) };
+}
+
+const auditCodec = avroSchema<AuditEntry>(AUDIT_ENTRY_SCHEMA);
+
+/**
+ * The event in an audit message: an envelope as JSON text or Avro (its detail unwrapped), or a
+ * bare JSON event. Undefined for anything else.
+ */
+export function decodeAuditPayload(payload: Buffer): AuditEvent | undefined {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(payload.toString('utf8'));
+  } catch {
+    try {
+      entry = auditCodec.decode(payload);
+    } catch {
+      return undefined;
+    }
+  }
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const e = entry as Partial<AuditEntry> & { type?: unknown };
+  if (typeof e.detail === 'string' && typeof e.action === 'string') {
+    try {
+      const inner = JSON.parse(e.detail) as AuditEvent;
+      return typeof inner === 'object' && inner !== null ? inner : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof e.type === 'string' ? (entry as AuditEvent) : undefined;
+}
+
+/** Reads the whole audit topic (from the earliest retained event) up to its current end. */
+export async function readAudit(client: PulsarClient, topic: string, options: { readTimeoutMs?: number } = {}): Promise<AuditEvent[]> {
+  const reader = await client.createReader({ topic, startMessageId: 'earliest', receiverQueueSize: 1000 });
+  const out: AuditEvent[] = [];
+  try {
+    while (await reader.hasMessageAvailable()) {
+      const m = await reader.readNext(options.readTimeoutMs ?? 10_000);
+      // Not ours (someone wrote another kind of event): skipped rather than failing the read.
+      const e = decodeAuditPayload(m.payload);
+      if (e !== undefined) out.push(e);
+    }
+  } finally {
+    await reader.close();
+  }
+  return out;
+}

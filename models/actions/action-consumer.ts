@@ -1,0 +1,156 @@
+/**
+ * `beamline actions`: applies the side effects the worker decided (the `actions` topic) to
+ * sinks, apart from scoring: the worker only writes actions, so a slow or failing sink never
+ * stalls decisions. Each action is acked once every sink applied it (or refused it for good);
+ * an action a sink could not take (breaker open, attempts used up) is handed back and comes
+ * again after `redeliveryDelayMs`, and sinks skip keys they already applied.
+ */
+import { noopMetrics, silentLogger, systemClock, type Clock, type Consumer, type Logger, type Message, type Metrics, type PulsarClient } from '../../functions/index.ts';
+import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
+
+export interface ActionConsumerOptions {
+  client: PulsarClient;
+  tenant: string;
+  namespace: string;
+  sinks: readonly WebhookSinkOptions[];
+  /** Shared subscription of every `beamline actions` replica. @default 'beamline-actions' */
+  subscription?: string;
+  /** Actions in flight at once. @default 32 */
+  concurrency?: number;
+  /** When an action comes back after a sink deferred it. @default 5000 */
+  redeliveryDelayMs?: number;
+  fetch?: FetchFn;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export type ActionConsumerState = 'created' | 'running' | 'draining' | 'closed';
+
+export interface ActionStats {
+  received: number;
+  acked: number;
+  redelivered: number;
+  invalid: number;
+  sinks: Record<string, SinkStats & { breaker: string }>;
+}
+
+export class ActionConsumer {
+  readonly #consumer: Consumer;
+  readonly #sinks: readonly WebhookSink[];
+  readonly #log: Logger;
+  readonly #concurrency: number;
+  readonly #inflight = new Set<Promise<void>>();
+  #state: ActionConsumerState = 'created';
+  #loop: Promise<void> | undefined;
+  #received = 0;
+  #acked = 0;
+  #redelivered = 0;
+  #invalid = 0;
+
+  private constructor(consumer: Consumer, sinks: readonly WebhookSink[], o: ActionConsumerOptions) {
+    this.#consumer = consumer;
+    this.#sinks = sinks;
+    this.#log = (o.log ?? silentLogger).child({ component: 'action-consumer', tenant: o.tenant, namespace: o.namespace });
+    this.#concurrency = o.concurrency ?? 32;
+  }
+
+  /** Validates the sinks, then subscribes to the namespace's `actions` topic. */
+  static async create(o: ActionConsumerOptions): Promise<ActionConsumer> {
+    const deps = { clock: o.clock ?? systemClock, log: o.log ?? silentLogger, metrics: o.metrics ?? noopMetrics(), ...(o.fetch === undefined ? {} : { fetch: o.fetch }) };
+    const sinks = o.sinks.map((s) => new WebhookSink(s, deps));
+    try {
+      const consumer = await o.client.subscribe({
+        topic: `persistent://${o.tenant}/${o.namespace}/actions`,
+        subscription: o.subscription ?? 'beamline-actions',
+        subscriptionType: 'Shared',
+        initialPosition: 'Earliest',
+        negativeAckRedeliveryDelayMs: o.redeliveryDelayMs ?? 5000,
+      });
+      return new ActionConsumer(consumer, sinks, o);
+    } catch (err) {
+      for (const s of sinks) s.close();
+      throw err;
+    }
+  }
+
+  get state(): ActionConsumerState {
+    return this.#state;
+  }
+
+  get stats(): ActionStats {
+    const sinks: ActionStats['sinks'] = {};
+    for (const s of this.#sinks) sinks[s.config.name] = { ...s.stats, breaker: s.breakerState };
+    return { received: this.#received, acked: this.#acked, redelivered: this.#redelivered, invalid: this.#invalid, sinks };
+  }
+
+  /** Idempotent. */
+  start(): void {
+    if (this.#state !== 'created') return;
+    this.#state = 'running';
+    this.#loop = this.#run();
+  }
+
+  /** Stops taking actions, lets those in flight finish, then closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'draining') {
+      await this.#loop;
+      return;
+    }
+    this.#state = 'draining';
+    await this.#loop;
+    await Promise.allSettled(this.#inflight);
+    for (const s of this.#sinks) s.close();
+    await this.#consumer.close();
+    this.#state = 'closed';
+    this.#log.info(this.stats, 'action consumer closed');
+  }
+
+  async #run(): Promise<void> {
+    while (this.#state === 'running') {
+      if (this.#inflight.size >= this.#concurrency) {
+        await Promise.race(this.#inflight);
+        continue;
+      }
+      let m: Message;
+      try {
+        m = await this.#consumer.receive(250);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
+        if (this.#state !== 'running') return;
+        this.#log.error({ err }, 'receive failed');
+        continue;
+      }
+      this.#received++;
+      const p = this.#handle(m).finally(() => this.#inflight.delete(p));
+      this.#inflight.add(p);
+    }
+  }
+
+  async #handle(m: Message): Promise<void> {
+    let action: Record<string, unknown>;
+    try {
+      action = JSON.parse(m.payload.toString('utf8')) as Record<string, unknown>;
+      if (action === null || typeof action !== 'object') throw new Error('not an object');
+    } catch {
+      this.#invalid++;
+      this.#log.warn({ messageId: m.id.toString() }, 'action is not JSON; skipped');
+      this.#ack(m);
+      return;
+    }
+    const type = typeof action['action'] === 'string' ? action['action'] : 'unknown';
+    const key = typeof action['idempotencyKey'] === 'string' ? action['idempotencyKey'] : `${m.id.toString()}:${type}`;
+    const outcomes: SinkOutcome[] = await Promise.all(this.#sinks.filter((s) => s.handles(type)).map((s) => s.apply(action, key)));
+    if (outcomes.includes('deferred')) {
+      this.#redelivered++;
+      this.#consumer.nack(m);
+      return;
+    }
+    this.#ack(m);
+  }
+
+  #ack(m: Message): void {
+    this.#acked++;
+    void Promise.resolve(this.#consumer.ack(m)).catch((err: unknown) => this.#log.warn({ err }, 'ack failed; the action may come again (sinks skip applied keys)'));
+  }
+}

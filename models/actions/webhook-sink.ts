@@ -1,0 +1,204 @@
+/**
+ * One HTTP webhook sink: POSTs an action as JSON with its idempotency key, retries transient
+ * failures with backoff, and sits behind its own circuit breaker (opossum) so a sink that is down
+ * or slow is skipped quickly instead of holding every action for its timeout.
+ *
+ * Outcomes per action: `applied`, `duplicate` (this process already applied the key), `rejected`
+ * (a permanent 4xx: retrying cannot help), `deferred` (breaker open, or attempts used up: the
+ * caller hands the action back for a later redelivery).
+ */
+import CircuitBreaker from 'opossum';
+import { BeamlineError, ConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type Metrics } from '../../functions/index.ts';
+
+export interface WebhookSinkOptions {
+  name: string;
+  url: string;
+  /** A slower answer counts as a failure. @default 5000 */
+  timeoutMs?: number;
+  headers?: Readonly<Record<string, string>>;
+  /** Action types this sink applies (e.g. ['block']). @default every type */
+  actions?: readonly string[];
+  /** Attempts per delivery before the action is deferred. @default 4 */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt up to retryMaxMs. @default 100 */
+  retryBaseMs?: number;
+  /** @default 2000 */
+  retryMaxMs?: number;
+  /** Failure percentage (over the rolling window) that opens the breaker. @default 50 */
+  errorThresholdPercentage?: number;
+  /** Calls in the window before the breaker may open. @default 3 */
+  volumeThreshold?: number;
+  /** How long the breaker stays open before a trial call. @default 10000 */
+  resetTimeoutMs?: number;
+  /** Idempotency keys remembered as applied. @default 100000 */
+  rememberKeys?: number;
+}
+
+export type WebhookSinkConfig = Readonly<Required<Omit<WebhookSinkOptions, 'actions'>>> & { readonly actions: readonly string[] | null };
+
+export type SinkOutcome = 'applied' | 'duplicate' | 'rejected' | 'deferred';
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface SinkStats {
+  applied: number;
+  duplicates: number;
+  rejected: number;
+  deferred: number;
+  /** Attempts after the first one. */
+  retries: number;
+  failures: number;
+  /** Times the breaker opened. */
+  opened: number;
+}
+
+export function compileWebhookSinkOptions(o: WebhookSinkOptions): WebhookSinkConfig {
+  const int = (field: string, v: number | undefined, dflt: number, min: number, max: number): number => {
+    const x = v ?? dflt;
+    if (!Number.isInteger(x) || x < min || x > max) throw new ConfigError(`sinks.${o.name}.${field}`, x, `use a whole number from ${min} to ${max}`);
+    return x;
+  };
+  if (typeof o.name !== 'string' || o.name === '') throw new ConfigError('sinks[].name', o.name, 'name each sink, e.g. "card-blocker"');
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new ConfigError(`sinks.${o.name}.url`, o.url, 'give an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`sinks.${o.name}.url`, o.url, 'give an http:// or https:// URL');
+  return Object.freeze({
+    name: o.name,
+    url: url.toString(),
+    timeoutMs: int('timeoutMs', o.timeoutMs, 5000, 1, 600_000),
+    headers: Object.freeze({ ...(o.headers ?? {}) }),
+    actions: o.actions === undefined ? null : Object.freeze([...o.actions]),
+    maxAttempts: int('maxAttempts', o.maxAttempts, 4, 1, 100),
+    retryBaseMs: int('retryBaseMs', o.retryBaseMs, 100, 0, 600_000),
+    retryMaxMs: int('retryMaxMs', o.retryMaxMs, 2000, 0, 600_000),
+    errorThresholdPercentage: int('errorThresholdPercentage', o.errorThresholdPercentage, 50, 1, 100),
+    volumeThreshold: int('volumeThreshold', o.volumeThreshold, 3, 1, 1_000_000),
+    resetTimeoutMs: int('resetTimeoutMs', o.resetTimeoutMs, 10_000, 1, 3_600_000),
+    rememberKeys: int('rememberKeys', o.rememberKeys, 100_000, 1, 10_000_000),
+  });
+}
+
+/** An HTTP answer that retrying cannot change (4xx other than 408 and 429). */
+class PermanentSinkError extends BeamlineError {
+  constructor(status: number) {
+    super('BL_ACTIONS_SINK_REJECTED', `the sink answered HTTP ${status}`, { retriable: false, details: { status } });
+  }
+}
+
+export type FetchFn = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
+
+export interface WebhookSinkDeps {
+  fetch?: FetchFn;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export class WebhookSink {
+  readonly config: WebhookSinkConfig;
+  readonly stats: SinkStats = { applied: 0, duplicates: 0, rejected: 0, deferred: 0, retries: 0, failures: 0, opened: 0 };
+  readonly #breaker: CircuitBreaker<[string, string, string], void>;
+  readonly #applied = new Set<string>();
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #outcomes: ReturnType<Metrics['counter']>;
+
+  constructor(options: WebhookSinkOptions, deps: WebhookSinkDeps = {}) {
+    const c = compileWebhookSinkOptions(options);
+    this.config = c;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = (deps.log ?? silentLogger).child({ component: 'webhook-sink', sink: c.name });
+    const metrics = deps.metrics ?? noopMetrics();
+    this.#outcomes = metrics.counter('beamline_action_sink_outcomes_total', 'Actions per sink by outcome', ['sink', 'outcome']);
+    const state = metrics.gauge('beamline_action_sink_breaker_state', 'Sink breaker: 1 open, 0 closed', ['sink']);
+    const fetchFn: FetchFn = deps.fetch ?? ((url, init) => fetch(url, init));
+    const call = async (body: string, key: string, traceId: string): Promise<void> => {
+      const res = await fetchFn(c.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key, 'x-beamline-trace-id': traceId, ...c.headers },
+        body,
+        signal: AbortSignal.timeout(c.timeoutMs),
+      });
+      if (res.ok) return;
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSinkError(res.status);
+      throw new BeamlineError('BL_ACTIONS_SINK_FAILED', `the sink answered HTTP ${res.status}`, { retriable: true, details: { status: res.status } });
+    };
+    // opossum keeps its own real timers (it cannot take our Clock).
+    this.#breaker = new CircuitBreaker(call, {
+      timeout: c.timeoutMs,
+      errorThresholdPercentage: c.errorThresholdPercentage,
+      volumeThreshold: c.volumeThreshold,
+      resetTimeout: c.resetTimeoutMs,
+      // A refused action says nothing about the sink's health.
+      errorFilter: (err: unknown) => err instanceof PermanentSinkError,
+    });
+    this.#breaker.on('open', () => {
+      this.stats.opened++;
+      state.set({ sink: c.name }, 1);
+      this.#log.warn({ failures: this.stats.failures }, 'sink breaker opened');
+    });
+    this.#breaker.on('close', () => {
+      state.set({ sink: c.name }, 0);
+      this.#log.info({}, 'sink breaker closed');
+    });
+  }
+
+  get breakerState(): BreakerState {
+    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
+  }
+
+  handles(actionType: string): boolean {
+    return this.config.actions === null || this.config.actions.includes(actionType);
+  }
+
+  /** Applies one action (at most once per idempotency key in this process). */
+  async apply(action: Readonly<Record<string, unknown>>, key: string): Promise<SinkOutcome> {
+    if (this.#applied.has(key)) return this.#count('duplicate');
+    const body = JSON.stringify(action);
+    const traceId = typeof action['traceId'] === 'string' ? action['traceId'] : '';
+    for (let attempt = 1; attempt <= this.config.maxAttempts; attempt++) {
+      if (attempt > 1) this.stats.retries++;
+      try {
+        await this.#breaker.fire(body, key, traceId);
+        this.#remember(key);
+        return this.#count('applied');
+      } catch (err) {
+        if (err instanceof PermanentSinkError) {
+          this.#log.warn({ key, err: err.message }, 'sink rejected the action');
+          return this.#count('rejected');
+        }
+        if ((err as { code?: string }).code === 'EOPENBREAKER') return this.#count('deferred');
+        this.stats.failures++;
+        this.#log.debug({ key, attempt, err: (err as Error).message }, 'sink call failed');
+        if (attempt < this.config.maxAttempts) await this.#sleep(Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1)));
+      }
+    }
+    return this.#count('deferred');
+  }
+
+  close(): void {
+    this.#breaker.shutdown();
+  }
+
+  #count(outcome: SinkOutcome): SinkOutcome {
+    const field = outcome === 'duplicate' ? 'duplicates' : outcome;
+    this.stats[field]++;
+    this.#outcomes.inc({ sink: this.config.name, outcome });
+    return outcome;
+  }
+
+  #remember(key: string): void {
+    this.#applied.add(key);
+    if (this.#applied.size > this.config.rememberKeys) {
+      const oldest = this.#applied.values().next().value;
+      if (oldest !== undefined) this.#applied.delete(oldest);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
+  }
+}

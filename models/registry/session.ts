@@ -1,0 +1,46 @@
+/**
+ * A registry session for one namespace: a client and the `ModelRegistry` over its `models` and
+ * `audit` topics, closed together.
+ */
+import { ModelRegistry, createClient, type PulsarClient } from '../../functions/index.ts';
+
+export interface RegistrySessionOptions {
+  serviceUrl: string;
+  token?: string;
+  tenant: string;
+  namespace: string;
+  /** Recorded as the author of changes. @default the OS user */
+  actor?: string;
+  /** @default 30000 */
+  operationTimeoutMs?: number;
+}
+
+export interface RegistrySession {
+  readonly client: PulsarClient;
+  readonly registry: ModelRegistry;
+  readonly auditTopic: string;
+  close(): Promise<void>;
+}
+
+export async function openRegistrySession(o: RegistrySessionOptions): Promise<RegistrySession> {
+  const client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }), operationTimeoutMs: o.operationTimeoutMs ?? 30_000 });
+  try {
+    const registry = await ModelRegistry.create({ client, tenant: o.tenant, namespace: o.namespace, ...(o.actor === undefined ? {} : { actor: o.actor }) });
+    let closing: Promise<void> | undefined;
+    return {
+      client,
+      registry,
+      auditTopic: `persistent://${o.tenant}/${o.namespace}/audit`,
+      close() {
+        closing ??= (async () => {
+          await registry.close();
+          await client.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}

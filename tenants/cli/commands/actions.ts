@@ -1,0 +1,106 @@
+import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/index.ts';
+import { ActionConsumer, type WebhookSinkOptions } from '../../../models/index.ts';
+import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
+
+const FLAGS = {
+  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
+  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  webhook: { type: 'string', short: 'w', description: 'sink URL(s), comma-separated; each gets its own retries and breaker (required)' },
+  only: { type: 'string', description: 'action types to apply, comma-separated (default: all), e.g. block' },
+  'timeout-ms': { type: 'string', description: 'per-call timeout in ms; slower counts as a failure (default 5000)' },
+  'max-attempts': { type: 'string', description: 'attempts per delivery before the action is handed back (default 4)' },
+  'reset-ms': { type: 'string', description: 'how long an open breaker waits before a trial call (default 10000)' },
+  'redelivery-ms': { type: 'string', description: 'when a handed-back action comes again (default 5000)' },
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
+  ...COMMON_FLAGS,
+} as const satisfies Record<string, FlagSpec>;
+
+const HELP = [
+  "beamline actions: apply a namespace's actions (the `actions` topic) to HTTP webhooks until SIGTERM/SIGINT",
+  '',
+  'usage: beamline actions -t T -n NS --webhook URL[,URL...] [--only block]',
+  '',
+  'Each action is POSTed as JSON with an Idempotency-Key header; transient failures are retried with',
+  'backoff; each sink has a circuit breaker, and an action a sink cannot take now comes back later.',
+  'Scoring never waits on a sink: the worker only writes the actions topic.',
+  '',
+  'options:',
+  formatFlags(FLAGS),
+  '',
+  'examples:',
+  '  beamline actions -t acme-payments -n central --webhook https://cards.acme.internal/block --only block',
+  '  beamline actions -t acme-payments -n central -w http://127.0.0.1:9000/hook --max-attempts 6 --reset-ms 30000',
+].join('\n');
+
+export const actionsCommand: NounCommand = {
+  noun: 'actions',
+  summary: 'apply actions to HTTP webhooks (retries, idempotency keys, a breaker per sink)',
+  async run(argv, io) {
+    const mode = wantsJson(argv) ? 'json' : 'text';
+    try {
+      const args = parseArgs(argv, FLAGS, io.env);
+      if (args.flags['help'] === true || argv[0] === 'help') {
+        io.stdout(HELP);
+        return EXIT.ok;
+      }
+      const need = (flag: keyof typeof FLAGS): string => {
+        const v = args.flags[flag];
+        if (typeof v !== 'string' || v === '') throw usageError(`missing --${flag}${flag === 'service-url' ? ' (or PULSAR_SERVICE_URL)' : ''}`);
+        return v;
+      };
+      const num = (flag: keyof typeof FLAGS): number | undefined => {
+        const v = args.flags[flag];
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw usageError(`--${flag}: invalid value "${String(v)}"; use a whole number`);
+        return n;
+      };
+      const tenant = need('tenant');
+      const namespace = need('namespace');
+      const only = typeof args.flags['only'] === 'string' ? args.flags['only'].split(',').map((s) => s.trim()) : undefined;
+      const timeoutMs = num('timeout-ms');
+      const maxAttempts = num('max-attempts');
+      const resetTimeoutMs = num('reset-ms');
+      const redeliveryDelayMs = num('redelivery-ms');
+      const sinks: WebhookSinkOptions[] = need('webhook')
+        .split(',')
+        .map((url, i) => ({
+          name: `webhook-${i + 1}`,
+          url: url.trim(),
+          ...(only === undefined ? {} : { actions: only }),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(maxAttempts === undefined ? {} : { maxAttempts }),
+          ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
+        }));
+      const token = args.flags['token'];
+      const log = createRootLogger().child({ component: 'beamline-actions' });
+      const client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+      let consumer: ActionConsumer;
+      try {
+        consumer = await ActionConsumer.create({ client, tenant, namespace, sinks, log, metrics: new PrometheusMetrics(), ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }) });
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+      consumer.start();
+      log.info({ sinks: sinks.map((s) => s.url) }, 'applying actions');
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          resolve();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+      await consumer.close();
+      await client.close();
+      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, stats: consumer.stats }, null, 2) : `stopped: ${JSON.stringify(consumer.stats)}`);
+      return EXIT.ok;
+    } catch (err) {
+      return reportError(err, mode, io);
+    }
+  },
+};

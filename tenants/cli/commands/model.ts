@@ -1,0 +1,182 @@
+import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema } from '../../../functions/index.ts';
+import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
+import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
+
+const FLAGS = {
+  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
+  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  name: { type: 'string', description: 'model name, e.g. fraud' },
+  version: { type: 'string', short: 'v', description: 'model version (push: default next number)' },
+  percent: { type: 'string', short: 'p', description: 'canary: share of keys (0-100) decided by the canary' },
+  clear: { type: 'boolean', description: 'shadow/canary: remove the shadow or canary' },
+  metrics: { type: 'string', short: 'm', description: 'push: validation file (JSON metrics) recorded in the manifest' },
+  author: { type: 'string', description: 'push: author recorded in the manifest (default: OS user)' },
+  'no-promote': { type: 'boolean', description: 'push: do not make the first version of a model live' },
+  features: { type: 'string', description: 'schema: the feature row, comma-separated names in order' },
+  outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
+  ...COMMON_FLAGS,
+} as const satisfies Record<string, FlagSpec>;
+
+const VERBS = ['schema', 'push', 'list', 'describe', 'promote', 'rollback', 'shadow', 'canary', 'retire', 'compare'] as const;
+type Verb = (typeof VERBS)[number];
+
+const HELP = [
+  'beamline model: push models to a namespace and roll them out (live, shadow, canary), with every change on the audit topic',
+  '',
+  'usage:',
+  '  beamline model schema    -t T -n NS [--features a,b,c [--outputs 1]]   show or set the feature schema models must match',
+  '  beamline model push DIR  -t T -n NS --name NAME [--version V] [--metrics validation.json] [--no-promote]',
+  '  beamline model list      -t T -n NS',
+  '  beamline model describe  -t T -n NS --name NAME',
+  '  beamline model promote   -t T -n NS --name NAME --version V',
+  '  beamline model rollback  -t T -n NS --name NAME        (drops the canary; else returns to the previous live version)',
+  '  beamline model shadow    -t T -n NS --name NAME --version V | --clear',
+  '  beamline model canary    -t T -n NS --name NAME --version V --percent P | --clear',
+  '  beamline model retire    -t T -n NS --name NAME --version V',
+  '  beamline model compare   -t T -n NS [--name NAME]      shadow/canary against live, from the audit trail',
+  '',
+  'DIR is a TF.js layers model folder (model.json + weights) or an ONNX file. Push loads the model, scores a',
+  'probe batch and refuses it unless its input/output shapes match the namespace feature schema.',
+  '',
+  'options:',
+  formatFlags(FLAGS),
+  '',
+  'examples:',
+  '  beamline model schema -t acme-payments -n central --features amount,count_1h,sum_1h,speed_kmh',
+  '  beamline model push ./fraud-model -t acme-payments -n central --name fraud --metrics ./fraud-model/validation.json',
+  '  beamline model shadow -t acme-payments -n central --name fraud --version 2',
+  '  beamline model canary -t acme-payments -n central --name fraud --version 2 --percent 10',
+  '  beamline model compare -t acme-payments -n central -o json',
+  '  beamline model rollback -t acme-payments -n central --name fraud',
+].join('\n');
+
+export const modelCommand: NounCommand = {
+  noun: 'model',
+  summary: 'push, list, describe, promote, shadow, canary, roll back, retire and compare models',
+  async run(argv, io) {
+    const [verb, ...rest] = argv;
+    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+      io.stdout(HELP);
+      return verb === undefined ? EXIT.usage : EXIT.ok;
+    }
+    let mode: 'text' | 'json' = wantsJson(rest) ? 'json' : 'text';
+    let session: RegistrySession | undefined;
+    try {
+      if (!(VERBS as readonly string[]).includes(verb)) throw usageError(`unknown verb "${verb}"; use one of ${VERBS.join(', ')} (beamline model --help)`);
+      const args = parseArgs(rest, FLAGS, io.env);
+      mode = outputMode(args.flags['output']);
+      if (args.flags['help'] === true) {
+        io.stdout(HELP);
+        return EXIT.ok;
+      }
+      const need = (flag: keyof typeof FLAGS): string => {
+        const v = args.flags[flag];
+        if (typeof v !== 'string' || v === '') throw usageError(`missing --${flag}${flag === 'service-url' ? ' (or PULSAR_SERVICE_URL)' : ''}`);
+        return v;
+      };
+      const tenant = need('tenant');
+      const namespace = need('namespace');
+      const token = args.flags['token'];
+      const author = args.flags['author'];
+      // Validate local inputs before connecting, so a typo fails fast.
+      const dir = verb === 'push' ? args.positionals[0] : undefined;
+      if (verb === 'push' && dir === undefined) throw usageError('missing the model folder or .onnx file: beamline model push DIR --name NAME');
+      session = await openRegistrySession({
+        serviceUrl: need('service-url'),
+        tenant,
+        namespace,
+        ...(typeof token === 'string' ? { token } : {}),
+        ...(typeof author === 'string' ? { actor: author } : {}),
+      });
+      const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode);
+      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, ...result.json }, null, 2) : result.text);
+      return EXIT.ok;
+    } catch (err) {
+      return reportError(err, mode, io);
+    } finally {
+      await session?.close().catch(() => undefined);
+    }
+  },
+};
+
+async function runVerb(
+  verb: Verb,
+  s: RegistrySession,
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  dir: string | undefined,
+  need: (flag: keyof typeof FLAGS) => string,
+  io: CliIo,
+  mode: 'text' | 'json',
+): Promise<{ text: string; json: Record<string, unknown> }> {
+  const reg = s.registry;
+  const rolloutResult = (r: Awaited<ReturnType<typeof reg.rollback>>, what: string): { text: string; json: Record<string, unknown> } => ({
+    text: `${what}; ${r.name}: ${slotsOf(r)} (revision ${r.revision})`,
+    json: { rollout: r },
+  });
+  switch (verb) {
+    case 'schema': {
+      const features = flags['features'];
+      if (typeof features !== 'string') {
+        const schema = reg.view.featureSchema() ?? null;
+        return { text: schema === null ? 'no feature schema set (beamline model schema --features a,b,c)' : `features: ${schema.features.join(', ')}\noutputs: ${schema.outputs}`, json: { schema } };
+      }
+      const outputs = flags['outputs'] === undefined ? 1 : Number(flags['outputs']);
+      const schema = await reg.setFeatureSchema(validateFeatureSchema({ features: features.split(',').map((f) => f.trim()), outputs }));
+      return { text: `feature schema set: ${schema.features.join(', ')} -> ${schema.outputs} output(s)`, json: { schema } };
+    }
+    case 'push': {
+      const name = need('name');
+      const version = flags['version'];
+      const metricsFile = flags['metrics'];
+      const metrics = typeof metricsFile === 'string' ? await readValidationMetrics(metricsFile) : {};
+      const artifact = await readModelPath(dir as string);
+      const r = await reg.push(artifact, {
+        name,
+        ...(typeof version === 'string' ? { version } : {}),
+        metrics,
+        promoteIfFirst: flags['no-promote'] !== true,
+        onProgress: mode === 'text' ? progressPrinter(io.stderr) : undefined,
+      });
+      const m = r.manifest;
+      return {
+        text: `pushed ${m.name}@${m.version} (${m.format}, ${m.sizeBytes} bytes, sha256 ${m.sha256.slice(0, 12)}, input [batch, ${m.signature.input.join(', ')}] -> [batch, ${m.signature.output.join(', ')}], probe on ${r.backend})\n${m.name}: ${slotsOf(r.rollout)}`,
+        json: { manifest: m, rollout: r.rollout, backend: r.backend, parts: r.parts },
+      };
+    }
+    case 'list': {
+      const models = reg.view.models().map((name) => ({ name, versions: reg.view.manifests(name), rollout: reg.view.rollout(name) }));
+      return { text: formatList(models), json: { models: models.map((m) => ({ name: m.name, versions: m.versions.map((v) => v.version), rollout: m.rollout })) } };
+    }
+    case 'describe': {
+      const name = need('name');
+      const versions = reg.view.manifests(name);
+      if (versions.length === 0) throw usageError(`no model named ${name} in this namespace (beamline model list)`);
+      const rollout = reg.view.rollout(name);
+      return { text: formatDescribe(name, versions, rollout), json: { name, rollout, versions } };
+    }
+    case 'promote':
+      return rolloutResult(await reg.promote(need('name'), need('version')), `promoted ${flags['name']}@${flags['version']}`);
+    case 'rollback':
+      return rolloutResult(await reg.rollback(need('name')), 'rolled back');
+    case 'shadow':
+      if (flags['clear'] === true) return rolloutResult(await reg.setShadow(need('name'), null), 'shadow cleared');
+      return rolloutResult(await reg.setShadow(need('name'), need('version')), `shadow set to ${flags['version']}`);
+    case 'canary': {
+      if (flags['clear'] === true) return rolloutResult(await reg.setCanary(need('name'), null, 0), 'canary cleared');
+      const raw = need('percent');
+      const percent = Number(raw);
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw usageError(`--percent: invalid value "${raw}"; use a whole number from 0 to 100`);
+      return rolloutResult(await reg.setCanary(need('name'), need('version'), percent), `canary ${flags['version']} on ${percent}% of keys`);
+    }
+    case 'retire':
+      return rolloutResult(await reg.retire(need('name'), need('version')), `retired ${flags['name']}@${flags['version']}`);
+    case 'compare': {
+      const name = flags['name'];
+      const report = compareFromAudit(await readAudit(s.client, s.auditTopic), typeof name === 'string' ? { model: name } : {});
+      return { text: formatCompare(report), json: { report } };
+    }
+  }
+}
