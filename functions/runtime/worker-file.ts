@@ -24,6 +24,8 @@ export interface WorkerFile {
   guarantee?: ProcessingGuarantee;
   scoring?: { features: FeatureSpec[]; policy?: DecisionPolicyOptions; historyMax?: number };
   model?: { path: string; version: string };
+  /** Score with the namespace registry's model of this name (rollouts: `beamline model ...`). */
+  registry?: { name: string };
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   httpPort?: number;
@@ -32,6 +34,7 @@ export interface WorkerFile {
 export interface LoadedWorkerFile {
   handler: WorkerHandler<unknown>;
   model: { artifact: ModelArtifact; version: string } | undefined;
+  registry: { name: string } | undefined;
   guarantee: ProcessingGuarantee | undefined;
   batchMaxRecords: number | undefined;
   batchMaxWaitMs: number | undefined;
@@ -64,9 +67,16 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     const { readModelArtifact } = await import('../inference/index.ts');
     model = { artifact: await readModelArtifact(at(file.model.path)), version: file.model.version };
   }
+  if (file.model !== undefined && file.registry !== undefined) {
+    throw new ConfigError('registry', file.registry, 'give either model (a fixed model) or registry (rollouts), not both');
+  }
+  if (file.registry !== undefined && (typeof file.registry.name !== 'string' || file.registry.name === '')) {
+    throw new ConfigError('registry.name', file.registry.name, 'name the registry model, e.g. fraud');
+  }
   return {
     handler,
     model,
+    registry: file.registry,
     guarantee: file.guarantee,
     batchMaxRecords: file.batchMaxRecords,
     batchMaxWaitMs: file.batchMaxWaitMs,

@@ -36,7 +36,8 @@ export type Action = 'produce' | 'consume';
 export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<Action, readonly TopicKind[]>>>>> = {
   worker: { consume: ['events', 'state', 'models'], produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'] },
   producer: { produce: ['events'] },
-  analyst: { consume: ['review'] },
+  // Analysts decide review items: they read the queue and write outcomes and their audit trail.
+  analyst: { consume: ['review'], produce: ['review', 'audit'] },
 };
 
 /** Namespace property keys workers read for data governance. */

@@ -109,15 +109,16 @@ describe('diffTenant', () => {
     const observed = mutate(matching(local), (o) => {
       ns(o, 'acme-payments/central').permissions['intruder'] = ['consume', 'produce'];
       topic(o, 'persistent://acme-payments/central/events').permissions['acme-payments-analyst'] = ['consume'];
-      topic(o, 'persistent://acme-payments/central/review').permissions['acme-payments-analyst'] = ['consume', 'produce'];
+      // Analysts consume and produce review; on audit they only produce.
+      topic(o, 'persistent://acme-payments/central/audit').permissions['acme-payments-analyst'] = ['consume', 'produce'];
     });
     const plan = diffTenant(local, observed);
     expect(plan.changes.map((c) => [c.op, c.target, c.key])).toEqual([
       ['revoke-namespace-permission', 'acme-payments/central', 'intruder'],
       ['revoke-topic-permission', 'persistent://acme-payments/central/events', 'acme-payments-analyst'],
-      ['grant-topic-permission', 'persistent://acme-payments/central/review', 'acme-payments-analyst'],
+      ['grant-topic-permission', 'persistent://acme-payments/central/audit', 'acme-payments-analyst'],
     ]);
-    expect(plan.changes[2]?.after).toEqual(['consume']);
+    expect(plan.changes[2]?.after).toEqual(['produce']);
   });
 
   it('grows partitions but blocks shrinking them', () => {

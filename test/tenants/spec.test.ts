@@ -36,7 +36,8 @@ describe('compileTenantSpec: the examples', () => {
     expect(events?.permissions).toEqual({ 'acme-payments-gateway': ['produce'], 'acme-payments-worker': ['consume'] });
     expect(events?.deduplication).toBe(false);
     const review = central?.topics.find((t) => t.kind === 'review');
-    expect(review?.permissions).toEqual({ 'acme-payments-analyst': ['consume'], 'acme-payments-worker': ['produce'] });
+    // Analysts read the queue and write their outcomes back; the worker only writes.
+    expect(review?.permissions).toEqual({ 'acme-payments-analyst': ['consume', 'produce'], 'acme-payments-worker': ['produce'] });
     expect(central?.topics.find((t) => t.kind === 'state')?.compactionThresholdBytes).toBe(100 * 1024 * 1024);
     expect(central?.topics.find((t) => t.kind === 'predictions')?.deduplication).toBe(true);
     expect(central?.properties['beamline.topic.events.pii']).toBe('cardNumber,holderName');

@@ -60,6 +60,7 @@ export const workerCommand: NounCommand = {
         ...(typeof token === 'string' ? { token } : {}),
         handler: loaded.handler,
         ...(loaded.model === undefined ? {} : { model: loaded.model }),
+        ...(loaded.registry === undefined ? {} : { registry: loaded.registry }),
         ...(guarantee === undefined ? {} : { guarantee: guarantee as 'effectively-once' | 'at-least-once' }),
         ...(httpPort === undefined ? {} : { httpPort }),
         ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
