@@ -23,6 +23,11 @@ import { Producer } from './producer.ts';
 import { Reader } from './reader.ts';
 import { parseServiceUrl } from './service-url.ts';
 import { TableView, type TableViewOptions } from './table-view.ts';
+import { compileTransactionOptions, Transaction, type TransactionOptions } from './transaction.ts';
+import { TransactionCoordinatorClient } from './transaction-coordinator.ts';
+import type { SchemaFetcher, SchemaInfo } from '../schema/index.ts';
+import { binarySchemaFetcher, getOrCreateSchema, getSchema, schemaInfoOf, type SchemaOption } from './schema-wire.ts';
+import { parseTopicName } from './topic-name.ts';
 
 export type ClientState = 'open' | 'closing' | 'closed';
 
@@ -44,6 +49,7 @@ export class PulsarClient {
   readonly #ticker: DeadlineTicker;
   readonly #owned = new Set<Closeable>();
   #state: ClientState = 'open';
+  #tc: TransactionCoordinatorClient | undefined;
 
   constructor(options: ClientOptions, deps: ClientDeps = {}) {
     this.config = compileClientOptions(options);
@@ -128,6 +134,33 @@ export class PulsarClient {
     return t;
   }
 
+  /**
+   * Open a transaction (NEW_TXN on a coordinator; the first call discovers the coordinators).
+   * Pass it to `producer.send(m, { txn })` and `consumer.ack(m, { txn })`, then commit or abort.
+   */
+  async newTransaction(options: TransactionOptions = {}): Promise<Transaction> {
+    this.#checkOpen();
+    const cfg = compileTransactionOptions(options);
+    this.#tc ??= new TransactionCoordinatorClient(this.#ctx);
+    const id = await this.#tc.newTxn(cfg.timeoutMs);
+    return new Transaction(this.#tc, id, cfg, this.#ctx.clock);
+  }
+
+  /** A SchemaFetcher over GET_SCHEMA (writer schemas by version) for a SchemaRegistry. */
+  schemaFetcher(): SchemaFetcher {
+    return binarySchemaFetcher(this.#ctx);
+  }
+
+  /** GET_SCHEMA: a topic's schema at `version` (latest when undefined), or undefined when it has none. */
+  getSchema(topic: string, version?: Buffer): Promise<{ info: SchemaInfo; version: Buffer | undefined } | undefined> {
+    return getSchema(this.#ctx, parseTopicName(topic).full, version);
+  }
+
+  /** GET_OR_CREATE_SCHEMA: register a schema on a topic (if compatible); resolves with its version. */
+  getOrCreateSchema(topic: string, schema: SchemaOption): Promise<Buffer> {
+    return getOrCreateSchema(this.#ctx, parseTopicName(topic).full, schemaInfoOf(schema) as SchemaInfo);
+  }
+
   /** Topics of a namespace (GET_TOPICS_OF_NAMESPACE), e.g. 'public/default'. */
   getTopicsOfNamespace(namespace: string): Promise<string[]> {
     return this.#ctx.lookup.topicsOfNamespace(namespace);
@@ -143,6 +176,7 @@ export class PulsarClient {
     this.#state = 'closing';
     await Promise.allSettled([...this.#owned].map((o) => o.close()));
     this.#owned.clear();
+    this.#tc?.close();
     await this.#pool.close();
     this.#ticker.close();
     this.#state = 'closed';

@@ -400,6 +400,22 @@ export class Connection {
         this.#resolveRequest(r?.request_id, cmd, r?.error !== undefined ? serverError(r.error, r.message) : undefined);
         return;
       }
+      case CommandType.NEW_TXN_RESPONSE:
+      case CommandType.ADD_PARTITION_TO_TXN_RESPONSE:
+      case CommandType.ADD_SUBSCRIPTION_TO_TXN_RESPONSE:
+      case CommandType.END_TXN_RESPONSE:
+      case CommandType.TC_CLIENT_CONNECT_RESPONSE: {
+        // Transaction coordinator replies share one layout (request_id, error, message).
+        const r = cmd.newTxnResponse ?? cmd.addPartitionToTxnResponse ?? cmd.addSubscriptionToTxnResponse ?? cmd.endTxnResponse ?? cmd.tcClientConnectResponse;
+        this.#resolveRequest(r?.request_id, cmd, r?.error !== undefined ? serverError(r.error, r.message, { broker: this.#o.logicalUrl }) : undefined);
+        return;
+      }
+      case CommandType.GET_SCHEMA_RESPONSE:
+      case CommandType.GET_OR_CREATE_SCHEMA_RESPONSE: {
+        const r = cmd.getSchemaResponse ?? cmd.getOrCreateSchemaResponse;
+        this.#resolveRequest(r?.request_id, cmd, r?.error_code !== undefined ? serverError(r.error_code, r.error_message, { broker: this.#o.logicalUrl }) : undefined);
+        return;
+      }
       case CommandType.CLOSE_PRODUCER: {
         const id = cmd.close_producer?.producer_id ?? -1;
         const h = this.#producers.get(id);

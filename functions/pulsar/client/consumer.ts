@@ -14,8 +14,14 @@ import type { Message, OutgoingMessage } from './message.ts';
 import type { ConsumerConfig, ProducerOptions } from './options.ts';
 import { parseTopicName, partitionTopic } from './topic-name.ts';
 import { TopicConsumer, type MessageSink } from './topic-consumer.ts';
+import type { Transaction } from './transaction.ts';
 
 export type ConsumerState = 'subscribing' | 'ready' | 'closing' | 'closed';
+
+export interface AckOptions {
+  /** Acknowledge inside this transaction. */
+  txn?: Transaction;
+}
 
 export interface DeadLetterProducer {
   send(m: OutgoingMessage): Promise<unknown>;
@@ -135,14 +141,36 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     }
   }
 
-  /** Acknowledge one message. In a batch, only this message: the entry is acked when all are. */
-  ack(m: Message | MessageId): void {
+  /**
+   * Acknowledge one message. In a batch, only this message: the entry is acked when all are.
+   * With `{ txn }` the ack takes effect when the transaction commits (the message comes again if
+   * it aborts); the promise resolves once the broker confirmed the ack (ACK_RESPONSE).
+   */
+  ack(m: Message | MessageId): void;
+  ack(m: Message | MessageId, options: AckOptions): Promise<void>;
+  ack(m: Message | MessageId, options?: AckOptions): void | Promise<void> {
     const id = m instanceof MessageId ? m : m.id;
     const child = this.#childFor(m);
     const key = id.toString();
+    const txn = options?.txn;
+    if (txn !== undefined) {
+      try {
+        txn.checkOpen('ack');
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.#unacked.delete(key);
+      this.#nacked.delete(key);
+      txn.onAbort(() => child.redeliver([id]));
+      return txn.track(txn.registerAckedSubscription(child.topic, this.subscription).then(() => child.ackInTxn(id, txn.id)));
+    }
     this.#unacked.delete(key);
     this.#nacked.delete(key);
-    child.ack(id);
+    if (options === undefined) child.ack(id);
+    else {
+      child.ack(id);
+      return Promise.resolve();
+    }
   }
 
   /** Acknowledge everything up to and including `m` (Exclusive/Failover only). */

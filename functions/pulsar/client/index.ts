@@ -1,7 +1,26 @@
 /** Beamline's Pulsar binary-protocol client. */
 export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
-export { Producer, type ProducerState } from './producer.ts';
-export { Consumer, type ConsumerState } from './consumer.ts';
+export { Producer, type ProducerState, type SendOptions } from './producer.ts';
+export { Consumer, type ConsumerState, type AckOptions } from './consumer.ts';
+export {
+  Transaction,
+  compileTransactionOptions,
+  type TransactionState,
+  type TransactionOptions,
+  type TransactionConfig,
+  type TxnId,
+} from './transaction.ts';
+export {
+  binarySchemaFetcher,
+  getSchema,
+  getOrCreateSchema,
+  schemaInfoOf,
+  toSchemaData,
+  fromSchemaData,
+  incompatibleSchemaError,
+  type SchemaOption,
+} from './schema-wire.ts';
+export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transaction-coordinator.ts';
 export { Reader } from './reader.ts';
 export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view.ts';
 export type { Message, OutgoingMessage } from './message.ts';

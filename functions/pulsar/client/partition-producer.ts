@@ -28,6 +28,8 @@ import type { DeadlineEntry } from './deadline-ticker.ts';
 import { alreadyClosedError, timeoutError } from './errors.ts';
 import { propertiesToList, type OutgoingMessage } from './message.ts';
 import type { ProducerConfig } from './options.ts';
+import type { TxnId } from './transaction-coordinator.ts';
+import { incompatibleSchemaError, toSchemaData } from './schema-wire.ts';
 
 export type ProducerState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -61,6 +63,10 @@ function toBuffer(p: Buffer | Uint8Array | string): Buffer {
   return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
 }
 
+function sameTxn(a: TxnId | undefined, b: TxnId | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.mostBits === b.mostBits && a.leastBits === b.leastBits);
+}
+
 export class PartitionProducer implements ProducerHandler {
   readonly topic: string;
   readonly partition: number;
@@ -89,6 +95,10 @@ export class PartitionProducer implements ProducerHandler {
   #toWrite: OpSend[] = [];
   #maxMessageSize = 5 * 1024 * 1024;
   #closeWaiters: (() => void)[] = [];
+  /** The registered version of the declared schema (PRODUCER_SUCCESS), stamped on every message. */
+  #schemaVersion: Buffer | undefined;
+  /** The transaction of the messages in the open batches (all share one). */
+  #batchTxn: TxnId | undefined;
 
   constructor(ctx: ClientContext, cfg: ProducerConfig, topic: string, partition: number) {
     this.#ctx = ctx;
@@ -133,7 +143,8 @@ export class PartitionProducer implements ProducerHandler {
     return this.#conn;
   }
 
-  async send(m: OutgoingMessage): Promise<MessageId> {
+  /** `txn`: the transaction's id when sent in one (batched only with messages of the same txn). */
+  async send(m: OutgoingMessage, txn?: TxnId): Promise<MessageId> {
     if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') throw alreadyClosedError('producer');
     while (this.#pendingMessages >= this.#cfg.maxPendingMessages) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
@@ -158,6 +169,10 @@ export class PartitionProducer implements ProducerHandler {
         if (m.eventTimeMs !== undefined) single.event_time = m.eventTimeMs;
         if (m.nullValue) single.null_value = true;
         const bm: BatchedMessage = { metadata: single, payload, key: m.key, orderingKey, resolve, reject };
+        // A batch is one entry with one txn id: seal open batches when the txn changes. (Brokers
+        // store transactional entries one at a time, so batching them matters for throughput.)
+        if (this.#batcher.messageCount > 0 && !sameTxn(this.#batchTxn, txn)) this.#flushBatches();
+        this.#batchTxn = txn;
         const full = this.#batcher.add(bm);
         if (full !== undefined) this.#sealBatch(full);
         if (this.#batcher.messageCount > 0 && this.#batchTimer === undefined) {
@@ -178,6 +193,10 @@ export class PartitionProducer implements ProducerHandler {
       if (m.eventTimeMs !== undefined) metadata.event_time = m.eventTimeMs;
       if (m.deliverAtMs !== undefined) metadata.deliver_at_time = m.deliverAtMs;
       if (m.nullValue) metadata.null_value = true;
+      if (txn !== undefined) {
+        metadata.txnid_most_bits = txn.mostBits;
+        metadata.txnid_least_bits = txn.leastBits;
+      }
       if (this.#cfg.chunking && payload.length > chunkLimit) {
         this.#enqueueChunks(seq, metadata, payload, chunkLimit, resolve, reject);
         return;
@@ -302,6 +321,10 @@ export class PartitionProducer implements ProducerHandler {
     const seq = this.#nextSequenceId;
     this.#nextSequenceId += n;
     const { metadata, payload: raw } = sealBatch(b, seq);
+    if (this.#batchTxn !== undefined) {
+      metadata.txnid_most_bits = this.#batchTxn.mostBits;
+      metadata.txnid_least_bits = this.#batchTxn.leastBits;
+    }
     this.#enqueue({
       sequenceId: seq,
       highestSequenceId: seq + n - 1,
@@ -370,6 +393,7 @@ export class PartitionProducer implements ProducerHandler {
 
   #enqueue(op: OpSend, precompressed = false): void {
     if (!precompressed) op.metadata.publish_time = this.#ctx.clock.now();
+    if (this.#schemaVersion !== undefined) op.metadata.schema_version = this.#schemaVersion;
     if (!precompressed && this.#compression !== CompressionType.NONE && op.payload.length > 0) {
       op.metadata.compression = this.#compression;
       op.metadata.uncompressed_size = op.payload.length;
@@ -410,6 +434,10 @@ export class PartitionProducer implements ProducerHandler {
         const send: NonNullable<BaseCommand['send']> = { producer_id: this.#id, sequence_id: op.sequenceId, num_messages: op.numMessages };
         if (op.batch) send.highest_sequence_id = op.highestSequenceId;
         if (op.chunk === true) send.is_chunk = true;
+        if (op.metadata.txnid_most_bits !== undefined) {
+          send.txnid_most_bits = op.metadata.txnid_most_bits;
+          send.txnid_least_bits = op.metadata.txnid_least_bits ?? 0n;
+        }
         op.frame = encodePayloadCommand({ type: CommandType.SEND, send }, op.metadata, op.payload);
       }
       conn.write(op.frame);
@@ -479,15 +507,18 @@ export class PartitionProducer implements ProducerHandler {
     if (this.#topicEpoch !== undefined) producer.topic_epoch = this.#topicEpoch;
     const md = propertiesToList(this.#cfg.properties);
     if (md !== undefined) producer.metadata = md;
+    const schema = toSchemaData(this.#cfg.schema);
+    if (schema !== undefined) producer.schema = schema;
     let resp: BaseCommand;
     try {
       resp = await conn.request({ type: CommandType.PRODUCER, producer }, requestId, 'create producer');
     } catch (err) {
       conn.unregisterProducer(this.#id);
       if (this.#conn === conn) this.#conn = undefined;
-      throw err;
+      throw incompatibleSchemaError(err, this.topic, this.#cfg.schema);
     }
     const ps = resp.producer_success;
+    if (ps?.schema_version !== undefined && ps.schema_version.length > 0) this.#schemaVersion = ps.schema_version;
     this.#name = ps?.producer_name ?? this.#name;
     if (ps?.topic_epoch !== undefined) this.#topicEpoch = ps.topic_epoch;
     const last = ps?.last_sequence_id ?? -1;

@@ -10,8 +10,14 @@ import { PartitionProducer } from './partition-producer.ts';
 import { keyPartition } from './routing.ts';
 import { parseTopicName, partitionTopic } from './topic-name.ts';
 import type { ProducerConfig } from './options.ts';
+import type { Transaction } from './transaction.ts';
 
 export type { ProducerState } from './partition-producer.ts';
+
+export interface SendOptions {
+  /** Send inside this transaction. */
+  txn?: Transaction;
+}
 
 export class Producer {
   readonly topic: string;
@@ -66,10 +72,22 @@ export class Producer {
     return this.#parts;
   }
 
-  /** Resolves with the message id once the broker has stored it; waits while the queue is full. */
-  send(m: OutgoingMessage | Buffer | string): Promise<MessageId> {
+  /**
+   * Resolves with the message id once the broker has stored it; waits while the queue is full.
+   * With `{ txn }` the message is only visible to consumers once the transaction commits.
+   */
+  send(m: OutgoingMessage | Buffer | string, options?: SendOptions): Promise<MessageId> {
     const msg: OutgoingMessage = typeof m === 'string' || Buffer.isBuffer(m) ? { payload: m } : m;
-    return this.#route(msg).send(msg);
+    const txn = options?.txn;
+    if (txn === undefined) return this.#route(msg).send(msg);
+    try {
+      txn.checkOpen('send');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const part = this.#route(msg);
+    // ADD_PARTITION_TO_TXN must be acknowledged before the first transactional SEND there.
+    return txn.track(txn.registerProducedPartition(part.topic).then(() => part.send(msg, txn.id)));
   }
 
   async flush(): Promise<void> {

@@ -20,13 +20,15 @@ import {
   type MessageMetadata,
 } from '../wire/index.ts';
 import { Backoff } from './backoff.ts';
-import { BatchAcks } from './batch-acks.ts';
+import { BatchAcks, type BatchAckState } from './batch-acks.ts';
 import type { Connection, ConsumerHandler } from './connection.ts';
 import type { ClientContext } from './context.ts';
 import { alreadyClosedError, connectionClosedError } from './errors.ts';
 import type { Message } from './message.ts';
 import { buildMessage, isBeforeStart } from './message-builder.ts';
 import type { ConsumerConfig } from './options.ts';
+import type { TxnId } from './transaction-coordinator.ts';
+import { incompatibleSchemaError, toSchemaData } from './schema-wire.ts';
 
 export type TopicConsumerState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -39,7 +41,6 @@ export interface MessageSink {
   failed(from: TopicConsumer, err: unknown): void;
 }
 
-const MAX_PENDING_CHUNKED = 100;
 const VALIDATION_DECOMPRESSION = 1;
 const VALIDATION_CHECKSUM = 2;
 const VALIDATION_BATCH = 3;
@@ -59,6 +60,8 @@ export class TopicConsumer implements ConsumerHandler {
   #permits = 0;
   #paused = false;
   #ackQueue: MessageIdData[] = [];
+  /** Partly acked batches (batch-index acks) waiting for the next flush: one ack_set per entry. */
+  readonly #partialAcks = new Map<string, { ledgerId: bigint; entryId: bigint; state: BatchAckState }>();
   #ackFlushScheduled = false;
   #reconnecting = false;
   #seeking = false;
@@ -69,7 +72,7 @@ export class TopicConsumer implements ConsumerHandler {
   #lastReceived: MessageId | undefined;
   #endOfTopic = false;
   /** Chunked messages being assembled, by uuid (insertion order = age). */
-  readonly #chunks = new Map<string, { parts: Buffer[]; ids: MessageId[] }>();
+  readonly #chunks = new Map<string, { parts: Buffer[]; ids: MessageId[]; startedAt: number }>();
   /** Chunk entry ids of delivered chunked messages, by the message id, until acked. */
   readonly #chunkIds = new Map<string, MessageId[]>();
 
@@ -132,12 +135,10 @@ export class TopicConsumer implements ConsumerHandler {
       const s = this.batchAcks.ack(key, id.batchSize, id.batchIndex);
       if (s.remaining === 0) this.#queueAck({ ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) });
       else if (this.#cfg.batchIndexAckEnabled) {
-        this.#queueAck({
-          ledgerId: BigInt.asUintN(64, id.ledgerId),
-          entryId: BigInt.asUintN(64, id.entryId),
-          ack_set: BatchAcks.unackedBits(s),
-          batch_size: id.batchSize,
-        });
+        // The bitset is built at flush time, once per entry: acking a big batch member by member
+        // would otherwise build and send one bitset per message.
+        this.#partialAcks.set(key, { ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId), state: s });
+        this.#scheduleAckFlush();
       }
       return;
     }
@@ -148,6 +149,43 @@ export class TopicConsumer implements ConsumerHandler {
       return;
     }
     this.#queueAck({ ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) });
+  }
+
+  /** One individual ack inside a transaction, confirmed by the broker (ACK -> ACK_RESPONSE). */
+  async ackInTxn(id: MessageId, txn: TxnId): Promise<void> {
+    const conn = await this.#readyConnection();
+    const ledgerId = BigInt.asUintN(64, id.ledgerId);
+    const entryId = BigInt.asUintN(64, id.entryId);
+    let ids: MessageIdData[];
+    if (id.batchIndex >= 0 && id.batchSize > 1) {
+      // Only this member of the batch: every bit set except its own (set = still unacked).
+      const words: bigint[] = [];
+      for (let w = 0; w * 64 < id.batchSize; w++) {
+        let v = 0n;
+        for (let b = 0; b < 64 && w * 64 + b < id.batchSize; b++) if (w * 64 + b !== id.batchIndex) v |= 1n << BigInt(b);
+        words.push(BigInt.asIntN(64, v));
+      }
+      ids = [{ ledgerId, entryId, ack_set: words, batch_size: id.batchSize }];
+    } else {
+      const chunks = this.#chunkIds.get(id.toString());
+      ids = (chunks ?? [id]).map((c) => ({ ledgerId: BigInt.asUintN(64, c.ledgerId), entryId: BigInt.asUintN(64, c.entryId) }));
+    }
+    const requestId = conn.newRequestId();
+    await conn.request(
+      {
+        type: CommandType.ACK,
+        ack: {
+          consumer_id: this.#id,
+          ack_type: AckType.Individual,
+          message_id: ids,
+          txnid_most_bits: txn.mostBits,
+          txnid_least_bits: txn.leastBits,
+          request_id: requestId,
+        },
+      },
+      requestId,
+      'transactional ack',
+    );
   }
 
   ackCumulative(id: MessageId): void {
@@ -366,11 +404,12 @@ export class TopicConsumer implements ConsumerHandler {
   #onChunk(id: MessageId, meta: MessageMetadata, part: Buffer, redeliveryCount: number): void {
     const uuid = meta.uuid as string;
     const n = meta.num_chunks_from_msg as number;
+    this.#expireIncompleteChunks();
     let ctx = this.#chunks.get(uuid);
     if (meta.chunk_id === 0) {
-      ctx = { parts: [], ids: [] };
+      ctx = { parts: [], ids: [], startedAt: this.#ctx.clock.monotonic() };
       this.#chunks.set(uuid, ctx);
-      if (this.#chunks.size > MAX_PENDING_CHUNKED) {
+      if (this.#chunks.size > this.#cfg.maxPendingChunkedMessages) {
         // Too many half-received messages: forget the oldest (it is redelivered, never acked).
         const oldest = this.#chunks.keys().next().value as string;
         this.#chunks.delete(oldest);
@@ -408,6 +447,23 @@ export class TopicConsumer implements ConsumerHandler {
     this.#sink.deliver(buildMessage(this.topic, id, meta, body, redeliveryCount, undefined), this);
   }
 
+  /**
+   * Discard chunked messages whose remaining chunks never came (e.g. the producer died mid-way):
+   * their chunks are acked so they do not sit in the backlog forever.
+   */
+  #expireIncompleteChunks(): void {
+    const ttl = this.#cfg.expireTimeOfIncompleteChunkedMessageMs;
+    if (ttl <= 0 || this.#chunks.size === 0) return;
+    const now = this.#ctx.clock.monotonic();
+    for (const [uuid, c] of this.#chunks) {
+      // Insertion order is age order: stop at the first one still fresh.
+      if (now - c.startedAt < ttl) break;
+      this.#chunks.delete(uuid);
+      this.#log.warn({ uuid, chunks: c.ids.length }, 'incomplete chunked message expired');
+      for (const cid of c.ids) this.#queueAck({ ledgerId: BigInt.asUintN(64, cid.ledgerId), entryId: BigInt.asUintN(64, cid.entryId) });
+    }
+  }
+
   #discard(mid: MessageIdData, validationError: number, permits: number): void {
     this.#conn?.sendCommand({
       type: CommandType.ACK,
@@ -418,6 +474,10 @@ export class TopicConsumer implements ConsumerHandler {
 
   #queueAck(d: MessageIdData): void {
     this.#ackQueue.push(d);
+    this.#scheduleAckFlush();
+  }
+
+  #scheduleAckFlush(): void {
     if (this.#ackFlushScheduled) return;
     this.#ackFlushScheduled = true;
     // Acks made in one turn of the event loop go out as ONE ACK command with many ids.
@@ -426,6 +486,11 @@ export class TopicConsumer implements ConsumerHandler {
 
   #flushAcks(): void {
     this.#ackFlushScheduled = false;
+    for (const p of this.#partialAcks.values()) {
+      // remaining 0: the whole entry was acked meanwhile and is already queued.
+      if (p.state.remaining > 0) this.#ackQueue.push({ ledgerId: p.ledgerId, entryId: p.entryId, ack_set: BatchAcks.unackedBits(p.state), batch_size: p.state.size });
+    }
+    this.#partialAcks.clear();
     if (this.#ackQueue.length === 0) return;
     const conn = this.#conn;
     if (conn === undefined) return; // acks of a lost connection are moot: the broker redelivers
@@ -476,6 +541,8 @@ export class TopicConsumer implements ConsumerHandler {
     if (cfg.priorityLevel > 0) sub.priority_level = cfg.priorityLevel;
     if (cfg.replicateSubscriptionState) sub.replicate_subscription_state = true;
     if (cfg.subscriptionType === 'Key_Shared') sub.keySharedMeta = { keySharedMode: KeySharedMode.AUTO_SPLIT };
+    const schema = toSchemaData(cfg.schema);
+    if (schema !== undefined) sub.schema = schema;
     if (!cfg.durable) {
       // Non-durable (reader): resume after the last message received, else at the start id.
       if (this.#lastReceived !== undefined) {
@@ -498,7 +565,7 @@ export class TopicConsumer implements ConsumerHandler {
     } catch (err) {
       conn.unregisterConsumer(this.#id);
       if (this.#conn === conn) this.#conn = undefined;
-      throw err;
+      throw incompatibleSchemaError(err, this.topic, cfg.schema);
     }
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'ready';
@@ -518,6 +585,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#conn = undefined;
     this.#state = 'connecting';
     this.#ackQueue = [];
+    this.#partialAcks.clear();
     // The broker redelivers everything unacknowledged to the new subscription; drop local copies
     // of durable subscriptions so they are not seen twice. Readers resume after the last received.
     if (this.#cfg.durable) this.#sink.dropQueued(this);

@@ -109,7 +109,9 @@ export function decompress(type: number, data: Buffer, uncompressedSize: number)
         out = lz4Decompress(data, uncompressedSize);
         break;
       case CompressionType.ZLIB:
-        out = zlib.inflateSync(data);
+        // The Java client deflates with SYNC_FLUSH, not FINISH: its streams have no final block,
+        // which a plain inflate rejects as "unexpected end of file".
+        out = zlib.inflateSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
         break;
       case CompressionType.ZSTD:
         out = zlib.zstdDecompressSync(data);

@@ -28,6 +28,7 @@ export {
   PartitionedMetadataResponseType,
   KeySharedMode,
   TopicDomainMode,
+  TxnAction,
   CLIENT_PROTOCOL_VERSION,
   BaseCommandDef,
   MessageMetadataDef,
@@ -43,5 +44,8 @@ export {
   type BrokerEntryMetadata,
   type KeyValue,
   type FeatureFlags,
+  type SchemaData,
+  type TxnIdFields,
+  type TxnResponse,
 } from './pulsar-api.ts';
 export { serverError, serverErrorInfo, ServerError, SERVER_ERRORS } from './server-error.ts';

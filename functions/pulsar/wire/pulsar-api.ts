@@ -49,6 +49,16 @@ export const CommandType = {
   ACK_RESPONSE: 38,
   GET_OR_CREATE_SCHEMA: 39,
   GET_OR_CREATE_SCHEMA_RESPONSE: 40,
+  NEW_TXN: 50,
+  NEW_TXN_RESPONSE: 51,
+  ADD_PARTITION_TO_TXN: 52,
+  ADD_PARTITION_TO_TXN_RESPONSE: 53,
+  ADD_SUBSCRIPTION_TO_TXN: 54,
+  ADD_SUBSCRIPTION_TO_TXN_RESPONSE: 55,
+  END_TXN: 56,
+  END_TXN_RESPONSE: 57,
+  TC_CLIENT_CONNECT_REQUEST: 62,
+  TC_CLIENT_CONNECT_RESPONSE: 63,
   TOPIC_MIGRATED: 68,
 } as const;
 export type CommandTypeValue = (typeof CommandType)[keyof typeof CommandType];
@@ -64,6 +74,7 @@ export const LookupResponseType = { Redirect: 0, Connect: 1, Failed: 2 } as cons
 export const PartitionedMetadataResponseType = { Success: 0, Failed: 1 } as const;
 export const KeySharedMode = { AUTO_SPLIT: 0, STICKY: 1 } as const;
 export const TopicDomainMode = { PERSISTENT: 0, NON_PERSISTENT: 1, ALL: 2 } as const;
+export const TxnAction = { COMMIT: 0, ABORT: 1 } as const;
 
 /** Highest protocol version this client speaks (v21: AUTO_CONSUME schema carried to the broker). */
 export const CLIENT_PROTOCOL_VERSION = 21;
@@ -152,6 +163,18 @@ export interface SchemaData {
   properties?: KeyValue[];
 }
 
+export interface TxnIdFields {
+  txnid_least_bits?: bigint;
+  txnid_most_bits?: bigint;
+}
+
+/** The shared shape of the transaction coordinator's replies. */
+export interface TxnResponse extends TxnIdFields {
+  request_id: number;
+  error?: number;
+  message?: string;
+}
+
 /** BaseCommand: `type` plus the one sub-command it names. Sub-commands stay loosely typed. */
 export interface BaseCommand {
   type: number;
@@ -207,6 +230,8 @@ export interface BaseCommand {
     highest_sequence_id?: number;
     is_chunk?: boolean;
     marker?: boolean;
+    txnid_least_bits?: bigint;
+    txnid_most_bits?: bigint;
   };
   send_receipt?: { producer_id: number; sequence_id: number; message_id?: MessageIdData; highest_sequence_id?: number };
   send_error?: { producer_id: number; sequence_id: number; error: number; message: string };
@@ -216,6 +241,8 @@ export interface BaseCommand {
     ack_type: number;
     message_id: MessageIdData[];
     validation_error?: number;
+    txnid_least_bits?: bigint;
+    txnid_most_bits?: bigint;
     request_id?: number;
   };
   flow?: { consumer_id: number; messagePermits: number };
@@ -257,7 +284,21 @@ export interface BaseCommand {
   getTopicsOfNamespaceResponse?: { request_id: number; topics?: string[]; filtered?: boolean; topics_hash?: string; changed?: boolean };
   authChallenge?: { server_version?: string; challenge?: AuthData; protocol_version?: number };
   authResponse?: { client_version?: string; response?: AuthData; protocol_version?: number };
-  ackResponse?: { consumer_id: number; error?: number; message?: string; request_id?: number };
+  ackResponse?: { consumer_id: number; txnid_least_bits?: bigint; txnid_most_bits?: bigint; error?: number; message?: string; request_id?: number };
+  getSchema?: { request_id: number; topic: string; schema_version?: Buffer };
+  getSchemaResponse?: { request_id: number; error_code?: number; error_message?: string; schema?: SchemaData; schema_version?: Buffer };
+  getOrCreateSchema?: { request_id: number; topic: string; schema: SchemaData };
+  getOrCreateSchemaResponse?: { request_id: number; error_code?: number; error_message?: string; schema_version?: Buffer };
+  newTxn?: { request_id: number; txn_ttl_seconds?: number; tc_id?: number };
+  newTxnResponse?: TxnResponse;
+  addPartitionToTxn?: TxnIdFields & { request_id: number; partitions?: string[] };
+  addPartitionToTxnResponse?: TxnResponse;
+  addSubscriptionToTxn?: TxnIdFields & { request_id: number; subscription?: { topic: string; subscription: string }[] };
+  addSubscriptionToTxnResponse?: TxnResponse;
+  endTxn?: TxnIdFields & { request_id: number; txn_action?: number };
+  endTxnResponse?: TxnResponse;
+  tcClientConnectRequest?: { request_id: number; tc_id: number };
+  tcClientConnectResponse?: { request_id: number; error?: number; message?: string };
   topicMigrated?: { resource_id: number; resource_type: number; brokerServiceUrl?: string; brokerServiceUrlTls?: string };
 }
 
@@ -347,6 +388,17 @@ const AuthDataDef = defineMessage('AuthData', [
 
 const msgId = { msg: () => MessageIdDataDef };
 
+/** The transaction coordinator's replies all share one layout. */
+function txnResponseDef(name: string): MessageDef {
+  return defineMessage(name, [
+    ['request_id', 1, 'u64n'],
+    ['txnid_least_bits', 2, 'u64'],
+    ['txnid_most_bits', 3, 'u64'],
+    ['error', 4, 'enum'],
+    ['message', 5, 'string'],
+  ]);
+}
+
 const defs: Record<string, MessageDef> = {
   connect: defineMessage('CommandConnect', [
     ['client_version', 1, 'string'],
@@ -414,6 +466,8 @@ const defs: Record<string, MessageDef> = {
     ['sequence_id', 2, 'u64n'],
     ['num_messages', 3, 'int32'],
     ['highest_sequence_id', 6, 'u64n'],
+    ['txnid_least_bits', 4, 'u64'],
+    ['txnid_most_bits', 5, 'u64'],
     ['is_chunk', 7, 'bool'],
     ['marker', 8, 'bool'],
   ]),
@@ -441,6 +495,8 @@ const defs: Record<string, MessageDef> = {
     ['ack_type', 2, 'enum'],
     ['message_id', 3, 'message', { repeated: true, msg: () => MessageIdDataDef }],
     ['validation_error', 4, 'enum'],
+    ['txnid_least_bits', 6, 'u64'],
+    ['txnid_most_bits', 7, 'u64'],
     ['request_id', 8, 'u64n'],
   ]),
   flow: defineMessage('CommandFlow', [
@@ -559,9 +615,82 @@ const defs: Record<string, MessageDef> = {
   ]),
   ackResponse: defineMessage('CommandAckResponse', [
     ['consumer_id', 1, 'u64n'],
+    ['txnid_least_bits', 2, 'u64'],
+    ['txnid_most_bits', 3, 'u64'],
     ['error', 4, 'enum'],
     ['message', 5, 'string'],
     ['request_id', 6, 'u64n'],
+  ]),
+  getSchema: defineMessage('CommandGetSchema', [
+    ['request_id', 1, 'u64n'],
+    ['topic', 2, 'string'],
+    ['schema_version', 3, 'bytes'],
+  ]),
+  getSchemaResponse: defineMessage('CommandGetSchemaResponse', [
+    ['request_id', 1, 'u64n'],
+    ['error_code', 2, 'enum'],
+    ['error_message', 3, 'string'],
+    ['schema', 4, 'message', { msg: () => SchemaDef }],
+    ['schema_version', 5, 'bytes'],
+  ]),
+  getOrCreateSchema: defineMessage('CommandGetOrCreateSchema', [
+    ['request_id', 1, 'u64n'],
+    ['topic', 2, 'string'],
+    ['schema', 3, 'message', { msg: () => SchemaDef }],
+  ]),
+  getOrCreateSchemaResponse: defineMessage('CommandGetOrCreateSchemaResponse', [
+    ['request_id', 1, 'u64n'],
+    ['error_code', 2, 'enum'],
+    ['error_message', 3, 'string'],
+    ['schema_version', 4, 'bytes'],
+  ]),
+  newTxn: defineMessage('CommandNewTxn', [
+    ['request_id', 1, 'u64n'],
+    ['txn_ttl_seconds', 2, 'u64n'],
+    ['tc_id', 3, 'u64n'],
+  ]),
+  newTxnResponse: txnResponseDef('CommandNewTxnResponse'),
+  addPartitionToTxn: defineMessage('CommandAddPartitionToTxn', [
+    ['request_id', 1, 'u64n'],
+    ['txnid_least_bits', 2, 'u64'],
+    ['txnid_most_bits', 3, 'u64'],
+    ['partitions', 4, 'string', { repeated: true }],
+  ]),
+  addPartitionToTxnResponse: txnResponseDef('CommandAddPartitionToTxnResponse'),
+  addSubscriptionToTxn: defineMessage('CommandAddSubscriptionToTxn', [
+    ['request_id', 1, 'u64n'],
+    ['txnid_least_bits', 2, 'u64'],
+    ['txnid_most_bits', 3, 'u64'],
+    [
+      'subscription',
+      4,
+      'message',
+      {
+        repeated: true,
+        msg: () =>
+          defineMessage('Subscription', [
+            ['topic', 1, 'string'],
+            ['subscription', 2, 'string'],
+          ]),
+      },
+    ],
+  ]),
+  addSubscriptionToTxnResponse: txnResponseDef('CommandAddSubscriptionToTxnResponse'),
+  endTxn: defineMessage('CommandEndTxn', [
+    ['request_id', 1, 'u64n'],
+    ['txnid_least_bits', 2, 'u64'],
+    ['txnid_most_bits', 3, 'u64'],
+    ['txn_action', 4, 'enum'],
+  ]),
+  endTxnResponse: txnResponseDef('CommandEndTxnResponse'),
+  tcClientConnectRequest: defineMessage('CommandTcClientConnectRequest', [
+    ['request_id', 1, 'u64n'],
+    ['tc_id', 2, 'u64n'],
+  ]),
+  tcClientConnectResponse: defineMessage('CommandTcClientConnectResponse', [
+    ['request_id', 1, 'u64n'],
+    ['error', 2, 'enum'],
+    ['message', 3, 'string'],
   ]),
   topicMigrated: defineMessage('CommandTopicMigrated', [
     ['resource_id', 1, 'u64n'],
@@ -606,6 +735,20 @@ const subFieldNo: Record<string, number> = {
   authChallenge: 36,
   authResponse: 37,
   ackResponse: 38,
+  getSchema: 34,
+  getSchemaResponse: 35,
+  getOrCreateSchema: 39,
+  getOrCreateSchemaResponse: 40,
+  newTxn: 50,
+  newTxnResponse: 51,
+  addPartitionToTxn: 52,
+  addPartitionToTxnResponse: 53,
+  addSubscriptionToTxn: 54,
+  addSubscriptionToTxnResponse: 55,
+  endTxn: 56,
+  endTxnResponse: 57,
+  tcClientConnectRequest: 62,
+  tcClientConnectResponse: 63,
   topicMigrated: 68,
 };
 

@@ -34,7 +34,11 @@ import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.api.TopicMetadata;
 import org.apache.pulsar.client.api.TypedMessageBuilder;
 import org.apache.pulsar.client.api.transaction.Transaction;
+import org.apache.pulsar.client.api.schema.GenericRecord;
+import org.apache.pulsar.client.api.schema.GenericSchema;
 import org.apache.pulsar.client.impl.RoundRobinPartitionMessageRouterImpl;
+import org.apache.pulsar.common.schema.SchemaInfo;
+import org.apache.pulsar.common.schema.SchemaType;
 
 public final class JavaPeer {
   /** Payloads up to this size are echoed in base64 by `consume`; larger ones only by hash. */
@@ -54,6 +58,8 @@ public final class JavaPeer {
         case "produce" -> produce(f);
         case "consume" -> consume(f);
         case "partition-of" -> partitionOf(f);
+        case "produce-avro" -> produceAvro(f);
+        case "txn-loop" -> txnLoop(f);
         default -> fail("unknown subcommand: " + argv[0]);
       }
       f.rejectUnused();
@@ -71,6 +77,83 @@ public final class JavaPeer {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // txn-loop: the benchmark's transactional consume-transform-produce. Pre-fills `input` with
+  // `count` messages (batched, outside any txn), then reads them back and, per `per-txn`
+  // messages, sends each payload to `output` and acks it inside one transaction, then commits.
+  // Prints {"summary":true,"messages":n,"elapsedMs":t,"perSec":r} for the loop alone.
+
+  private static void txnLoop(Flags f) throws Exception {
+    String input = f.required("input");
+    String output = f.required("output");
+    int count = f.integer("count", 10_000);
+    int perTxn = f.integer("per-txn", 100);
+    int size = f.integer("size", 1024);
+    try (PulsarClient client = client(f, true)) {
+      byte[] payload = payload(0, size);
+      try (Producer<byte[]> pre = client.newProducer().topic(input).enableBatching(true).batchingMaxMessages(1000)
+          .blockIfQueueFull(true).create()) {
+        for (int i = 0; i < count; i++) pre.sendAsync(payload);
+        pre.flush();
+      }
+      try (Consumer<byte[]> consumer = client.newConsumer().topic(input).subscriptionName("txn-loop")
+              .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest).receiverQueueSize(1000).subscribe();
+          Producer<byte[]> producer = client.newProducer().topic(output).sendTimeout(0, TimeUnit.SECONDS).create()) {
+        long started = System.nanoTime();
+        int done = 0;
+        while (done < count) {
+          Transaction tx = client.newTransaction().withTransactionTimeout(60, TimeUnit.SECONDS).build().get();
+          int n = Math.min(perTxn, count - done);
+          List<CompletableFuture<?>> ops = new ArrayList<>(2 * n);
+          for (int i = 0; i < n; i++) {
+            Message<byte[]> m = consumer.receive();
+            ops.add(producer.newMessage(tx).value(m.getValue()).sendAsync());
+            ops.add(consumer.acknowledgeAsync(m.getMessageId(), tx));
+          }
+          CompletableFuture.allOf(ops.toArray(new CompletableFuture[0])).get();
+          tx.commit().get();
+          done += n;
+        }
+        long elapsedMs = Math.max(1, (System.nanoTime() - started) / 1_000_000);
+        System.out.println(new Json().put("summary", true).put("messages", done).put("elapsedMs", elapsedMs)
+            .put("perSec", done * 1000.0 / elapsedMs));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // produce-avro: records of the test schema `beamline.test.User`, version 1 (id, name) or
+  // version 2 (adds `tier` with default "basic"), with a GenericRecord so no classes are needed.
+
+  static final String USER_V1 = "{\"type\":\"record\",\"name\":\"User\",\"namespace\":\"beamline.test\",\"fields\":["
+      + "{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"name\",\"type\":\"string\"}]}";
+  static final String USER_V2 = "{\"type\":\"record\",\"name\":\"User\",\"namespace\":\"beamline.test\",\"fields\":["
+      + "{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"name\",\"type\":\"string\"},"
+      + "{\"name\":\"tier\",\"type\":\"string\",\"default\":\"basic\"}]}";
+
+  private static void produceAvro(Flags f) throws Exception {
+    String topic = f.required("topic");
+    int count = f.integer("count", 10);
+    int start = f.integer("start", 0);
+    int version = f.integer("schema-version", 1);
+    String def = version == 2 ? USER_V2 : USER_V1;
+    SchemaInfo info = SchemaInfo.builder().name("User").type(SchemaType.AVRO)
+        .schema(def.getBytes(StandardCharsets.UTF_8)).properties(new HashMap<>()).build();
+    GenericSchema<GenericRecord> schema = org.apache.pulsar.client.api.Schema.generic(info);
+    long started = System.nanoTime();
+    try (PulsarClient client = client(f, false);
+        Producer<GenericRecord> producer = client.newProducer(schema).topic(topic).enableBatching(false).create()) {
+      for (int i = start; i < start + count; i++) {
+        var b = schema.newRecordBuilder().set("id", i).set("name", "user-" + i);
+        if (version == 2) b.set("tier", "gold-" + i);
+        MessageId id = producer.newMessage().value(b.build()).send();
+        System.out.println(new Json().put("index", i).put("id", id.toString()));
+      }
+    }
+    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+    System.out.println(new Json().put("summary", true).put("sent", count).put("schemaVersion", version).put("elapsedMs", elapsedMs));
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // produce
 
   private static void produce(Flags f) throws Exception {
@@ -82,6 +165,10 @@ public final class JavaPeer {
     String keyPrefix = f.string("key-prefix", null);
     int keys = f.integer("keys", 0);
     int payloadSize = f.integer("payload-size", -1);
+    // Optional comma-separated sizes: message i gets sizes[i % n] bytes (overrides payload-size).
+    String payloadSizes = f.string("payload-sizes", null);
+    int[] sizes = payloadSizes == null ? null
+        : java.util.Arrays.stream(payloadSizes.split(",")).mapToInt(Integer::parseInt).toArray();
     boolean withProperties = f.bool("with-properties", false);
     boolean eventTime = f.bool("event-time", false);
     boolean chunking = f.bool("chunking", false);
@@ -112,7 +199,7 @@ public final class JavaPeer {
         List<CompletableFuture<MessageId>> sent = new ArrayList<>(count);
         List<Json> lines = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-          byte[] payload = payload(i, payloadSize);
+          byte[] payload = payload(i, sizes == null ? payloadSize : sizes[i % sizes.length]);
           TypedMessageBuilder<byte[]> mb = tx == null ? producer.newMessage() : producer.newMessage(tx);
           mb.value(payload);
           Json line = new Json().put("index", i);

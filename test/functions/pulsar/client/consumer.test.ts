@@ -180,7 +180,7 @@ describe('consumer delivery', () => {
 
 describe('consumer acks', () => {
   it('acking one message of a batch acks nothing on the broker until all are acked (defect: whole batch acked)', async () => {
-    const { b, c, consumerId } = await setup();
+    const { b, c, consumerId } = await setup({ batchIndexAckEnabled: false });
     b.sockets[0]!.write(batchFrame(consumerId, 5n, ['a', 'b', 'c']));
     const ms = [await c.receive(), await c.receive(), await c.receive()];
     c.ack(ms[0]!);
@@ -201,6 +201,21 @@ describe('consumer acks', () => {
     c.ack(m0);
     const [ack] = await b.waitFor(CommandType.ACK);
     expect(ack!.command.ack!.message_id[0]!.ack_set).toEqual([0b110n]);
+  });
+
+  it('batch-index acks are on by default and coalesce to one ack_set per entry and flush', async () => {
+    const { b, c, consumerId } = await setup();
+    b.sockets[0]!.write(batchFrame(consumerId, 5n, ['a', 'b', 'c', 'd']));
+    const ms = [await c.receive(), await c.receive(), await c.receive(), await c.receive()];
+    c.ack(ms[0]!);
+    c.ack(ms[2]!);
+    const [ack] = await b.waitFor(CommandType.ACK);
+    expect(ack!.command.ack!.message_id).toEqual([{ ledgerId: 3n, entryId: 5n, ack_set: [0b1010n], batch_size: 4 }]);
+    // Acking the rest in one turn sends the plain entry ack only.
+    c.ack(ms[1]!);
+    c.ack(ms[3]!);
+    const acks = await b.waitFor(CommandType.ACK, 2);
+    expect(acks[1]!.command.ack!.message_id).toEqual([{ ledgerId: 3n, entryId: 5n }]);
   });
 
   it('hides already-acked batch members when the broker redelivers the whole entry', async () => {

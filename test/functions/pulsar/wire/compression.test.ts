@@ -34,6 +34,13 @@ describe('compression codecs', () => {
     expect(Buffer.compare(zlib.zstdDecompressSync(compress(CompressionType.ZSTD, data)), data)).toBe(0);
   });
 
+  it('ZLIB reads the Java client streams, which are deflated with SYNC_FLUSH (no final block)', () => {
+    const data = inputs['text'] as Buffer;
+    const javaStyle = zlib.deflateSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(() => zlib.inflateSync(javaStyle)).toThrow();
+    expect(Buffer.compare(decompress(CompressionType.ZLIB, javaStyle, data.length), data)).toBe(0);
+  });
+
   it('decodes a hand-made raw LZ4 block (no frame header)', () => {
     // token 0x50: 5 literals, no match -> "hello"
     const block = Buffer.from([0x50, ...Buffer.from('hello')]);
