@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
-import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, TopicStats } from '../pulsar/index.ts';
+import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats } from '../pulsar/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
 import { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
@@ -26,6 +26,11 @@ export interface PulsarWorkerIoDeps {
   log: Logger;
   /** Topic stats for the subscription backlog gauge. @default none: backlog() is undefined */
   stats?: TopicStatsSource;
+  /**
+   * The schema each output topic's producer declares (topics with schema validation enforced
+   * refuse producers without one). @default none: raw bytes
+   */
+  schemas?: Partial<Record<OutputTopic, Schema<unknown>>>;
 }
 
 export class PulsarWorkerIo implements WorkerIo {
@@ -34,6 +39,9 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #log: Logger;
   readonly #consumer: Consumer;
   readonly #stats: TopicStatsSource | undefined;
+  readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
+  /** Inputs whose transaction aborted: the client redelivers them itself. */
+  readonly #abortedRefs = new WeakSet<object>();
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
   #closed = false;
 
@@ -43,6 +51,7 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#log = deps.log.child({ component: 'worker-io' });
     this.#consumer = consumer;
     this.#stats = deps.stats;
+    this.#schemas = deps.schemas ?? {};
   }
 
   static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
@@ -109,21 +118,33 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
-    if (this.#config.guarantee === 'effectively-once') {
-      // TODO(#4): one transaction for outputs, state and acks once the client has transactions.
-      throw new Error('effectively-once needs Pulsar transactions in the client (#4); run with guarantee "at-least-once"');
+    const producers = new Map<OutputTopic, Producer>();
+    for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
+    if (this.#config.guarantee === 'at-least-once') {
+      await Promise.all(outputs.map((o) => (producers.get(o.topic) as Producer).send(toOutgoing(o))));
+      for (const i of inputs) this.#consumer.ack(i.ref as Message);
+      return;
     }
-    const sends: Promise<unknown>[] = [];
-    for (const o of outputs) {
-      const producer = await this.#producer(o.topic);
-      sends.push(producer.send(toOutgoing(o)));
+    // effectively-once: outputs, state changelog and input acks commit or abort together.
+    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
+    try {
+      const sends = outputs.map((o) => (producers.get(o.topic) as Producer).send(toOutgoing(o), { txn }));
+      const acks = inputs.map((i) => this.#consumer.ack(i.ref as Message, { txn }));
+      await Promise.all([...sends, ...acks]);
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      // An aborted transactional ack is redelivered by the client: release() must not add a nack.
+      for (const i of inputs) this.#abortedRefs.add(i.ref as object);
+      throw err;
     }
-    await Promise.all(sends);
-    for (const i of inputs) this.#consumer.ack(i.ref as Message);
   }
 
   release(inputs: readonly InputMessage[]): void {
-    for (const i of inputs) this.#consumer.nack(i.ref as Message);
+    for (const i of inputs) {
+      if (this.#abortedRefs.has(i.ref as object)) continue;
+      this.#consumer.nack(i.ref as Message);
+    }
   }
 
   /**
@@ -183,6 +204,7 @@ export class PulsarWorkerIo implements WorkerIo {
         // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
         // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
         compression: topic === 'state' ? 'none' : 'lz4',
+        ...(this.#schemas[topic] === undefined ? {} : { schema: this.#schemas[topic] }),
       });
       p.catch((err: unknown) => {
         this.#producers.delete(topic);

@@ -12,6 +12,7 @@ import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
+import { outputSchemasFor } from './output-encoders.ts';
 import { PulsarWorkerIo } from './pulsar-io.ts';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
 // #9: model rollouts from the namespace's registry.
@@ -77,13 +78,16 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
     if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
     const score = routing?.score ?? scorer?.score;
-    const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics });
+    // Output topics with a registered schema get payloads in it (schema validation may be enforced).
+    const outputs = await outputSchemasFor(admin, (t) => namespaceTopic(config, t));
+    const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics, schemas: outputs.schemas });
     const worker = NamespaceWorker.create<unknown>(o, {
       io,
       ingress,
       handler: o.handler,
       log,
       metrics,
+      encodeOutput: outputs.encode,
       ...(score === undefined ? {} : { score }),
     });
     await worker.start();

@@ -126,7 +126,7 @@ describe('worker with malformed records on a real broker', () => {
       ...(env.token === undefined ? {} : { token: env.token }),
       tenant,
       namespace: 'ns',
-      guarantee: 'at-least-once',
+      guarantee: 'effectively-once',
       httpPort: -1,
       handler: { process: countingHandler },
       log: silentLogger,

@@ -141,7 +141,7 @@ async function start(namespace: string, windows: WindowOptions<unknown>): Promis
     ...(env.token === undefined ? {} : { token: env.token }),
     tenant,
     namespace,
-    guarantee: 'at-least-once',
+    guarantee: 'effectively-once',
     httpPort: -1,
     // Small batches so the stream spans several commits.
     batchMaxRecords: 4,
