@@ -242,48 +242,94 @@ export class NamespaceWorker<T = unknown> {
     for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
   }
 
-  /** One pass over the batch; returns the first handler failure, if any. */
+  /**
+   * One pass over the batch; returns the first handler failure, if any. Without windows, records
+   * of different keys run concurrently (records of one key stay in order): a handler awaiting
+   * `ctx.score` then shares the micro-batcher with the rest of the batch instead of scoring one
+   * row at a time. Window operators share one watermark, so windowed handlers run in order.
+   * Outputs are assembled in input order either way.
+   */
   async #pass(
     batch: readonly InputMessage[],
     poisoned: ReadonlyMap<number, DeadLetterRecord>,
     outputs: OutputMessage[],
     decided: number[],
   ): Promise<{ index: number; error: unknown } | undefined> {
-    for (let i = 0; i < batch.length; i++) {
+    const now = this.#clock.now();
+    const decoded = await Promise.all(batch.map((m, i) => (poisoned.has(i) ? undefined : this.#ingress.decode(m, now))));
+    const results: Array<{ encoded: OutputMessage[]; late: OutputMessage[]; eventTimeMs: number } | undefined> = new Array(batch.length);
+    const runOne = async (i: number): Promise<void> => {
+      const r = decoded[i];
+      if (r === undefined || !r.ok) return;
+      const step: EngineStep<T> = await this.#engine.run(r.record);
+      // Encoding belongs to the record: a value its topic's schema refuses fails the record.
+      const encoded = step.emitted.map(
+        (e): OutputMessage => ({
+          topic: e.to,
+          key: e.key,
+          payload: this.#encode(e.to, e.value),
+          properties: { ...e.properties, 'beamline.source': e.sourceId },
+          eventTimeMs: e.eventTimeMs,
+        }),
+      );
       const m = batch[i] as InputMessage;
+      const late = step.late.map((l) =>
+        deadLetterOutput(
+          deadLetterOf(m, 'late-event', new Error(`event time ${l.record.eventTimeMs} is behind the watermark ${l.watermarkMs} by more than the allowed lateness (${l.reason})`), this.#clock.now()),
+        ),
+      );
+      results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };
+    };
+    // A holder, so the lanes below can record the earliest failure across closures.
+    const failed: { first?: { index: number; error: unknown } } = {};
+    if (this.#engine.hasWindows) {
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          await runOne(i);
+        } catch (error) {
+          return { index: i, error };
+        }
+      }
+    } else {
+      const lanes = new Map<string, number[]>();
+      batch.forEach((m, i) => {
+        const lane = m.key ?? `\u0000${i}`;
+        const list = lanes.get(lane) ?? [];
+        list.push(i);
+        lanes.set(lane, list);
+      });
+      await Promise.all(
+        [...lanes.values()].map(async (indexes) => {
+          for (const i of indexes) {
+            if (failed.first !== undefined) return;
+            try {
+              await runOne(i);
+            } catch (error) {
+              // Another lane may have failed while this one awaited: keep the earliest record.
+              const earlier = failed.first as { index: number } | undefined;
+              if (earlier === undefined || i < earlier.index) failed.first = { index: i, error };
+              return;
+            }
+          }
+        }),
+      );
+      if (failed.first !== undefined) return failed.first;
+    }
+    for (let i = 0; i < batch.length; i++) {
       const dead = poisoned.get(i);
       if (dead !== undefined) {
         outputs.push(deadLetterOutput(dead));
         continue;
       }
-      const r = await this.#ingress.decode(m, this.#clock.now());
-      if (!r.ok) {
+      const r = decoded[i];
+      if (r !== undefined && !r.ok) {
         outputs.push(deadLetterOutput(r.deadLetter));
         continue;
       }
-      const encoded: OutputMessage[] = [];
-      let step: EngineStep<T>;
-      try {
-        step = await this.#engine.run(r.record);
-        // Encoding belongs to the record: a value its topic's schema refuses fails the record.
-        for (const e of step.emitted) {
-          encoded.push({
-            topic: e.to,
-            key: e.key,
-            payload: this.#encode(e.to, e.value),
-            properties: { ...e.properties, 'beamline.source': e.sourceId },
-            eventTimeMs: e.eventTimeMs,
-          });
-        }
-      } catch (error) {
-        return { index: i, error };
-      }
-      decided.push(r.record.eventTimeMs);
-      outputs.push(...encoded);
-      for (const late of step.late) {
-        const dl = deadLetterOf(m, 'late-event', new Error(`event time ${late.record.eventTimeMs} is behind the watermark ${late.watermarkMs} by more than the allowed lateness (${late.reason})`), this.#clock.now());
-        outputs.push(deadLetterOutput(dl));
-      }
+      const res = results[i];
+      if (res === undefined) continue;
+      decided.push(res.eventTimeMs);
+      outputs.push(...res.encoded, ...res.late);
     }
     return undefined;
   }

@@ -3,10 +3,10 @@
  * and recall against ground truth. Deterministic for a seed.
  *
  * Normal traffic: each card shops near home at its own typical amount; cards are picked at
- * random, so a card pays every (cards / rate) seconds on average: keep that at 10 s or more
- * (the demo's defaults give 25 s) or normal cards start to look like velocity fraud.
+ * random, so a card pays every (cards / rate) seconds on average. The model is trained at the
+ * live run's pace, so what counts as a burst is relative to that.
  * Fraud patterns (each event of an episode is labelled):
- * - velocity: a burst of 12-20 small payments at different merchants, seconds apart;
+ * - velocity: a burst of 12-20 small payments at different merchants, about a second apart;
  * - travel: a payment from a city thousands of km away minutes after one at home;
  * - spike: one payment 10-40x the card's typical amount at an unusual merchant.
  */
@@ -124,7 +124,7 @@ export class PaymentGenerator {
       // velocity: the first payment now, the rest over the next minutes
       const n = 12 + Math.floor(this.#rand() * 9);
       for (let i = 1; i < n; i++) {
-        const at = now + i * (2_000 + this.#rand() * 3_000);
+        const at = now + i * (500 + this.#rand() * 1_000);
         this.#schedule(at, { event: this.#payment(card, at, this.#jitter(card.typical * 0.6, 0.3), card.home), fraud: 'velocity' });
       }
       return { event: this.#payment(card, now, this.#jitter(card.typical * 0.6, 0.3), card.home), fraud: 'velocity' };

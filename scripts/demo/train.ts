@@ -18,6 +18,12 @@ export interface TrainOptions {
   fraudRate?: number;
   /** Synthetic events to learn from. @default 40000 */
   events?: number;
+  /**
+   * Time between two synthetic payments. Serving sees a card every cards x spacing ms: train
+   * with the live run's cards and rate, or the velocity features mean something else.
+   * @default 25
+   */
+  eventSpacingMs?: number;
   /** @default 8 */
   epochs?: number;
 }
@@ -33,7 +39,7 @@ export interface TrainedModel {
 }
 
 /** Feature rows and labels for `n` synthetic events, computed by the built-in handler. */
-export async function featureRows(gen: PaymentGenerator, n: number, startMs: number): Promise<{ x: Float32Array[]; y: number[] }> {
+export async function featureRows(gen: PaymentGenerator, n: number, startMs: number, spacingMs = 25): Promise<{ x: Float32Array[]; y: number[] }> {
   const x: Float32Array[] = [];
   const fallback: ModelScore = { kind: 'fallback', decision: 'review', reason: 'no-model' };
   const record: ScoreFn = async (f) => {
@@ -44,8 +50,7 @@ export async function featureRows(gen: PaymentGenerator, n: number, startMs: num
   const y: number[] = [];
   let t = startMs;
   for (let i = 0; i < n; i++) {
-    // About 40 payments a second across all cards.
-    t += 25;
+    t += spacingMs;
     const p = gen.next(t);
     await driver.send(p.event, { key: p.event.cardId, eventTimeMs: p.event.timestamp });
     y.push(p.fraud === null ? 0 : 1);
@@ -57,7 +62,7 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   await tf.setBackend('cpu');
   const gen = new PaymentGenerator({ seed: o.seed ?? 7, cards: o.cards ?? 1000, fraudRate: o.fraudRate ?? 0.01 });
   const total = o.events ?? 40_000;
-  const { x, y } = await featureRows(gen, total, Date.UTC(2026, 0, 1));
+  const { x, y } = await featureRows(gen, total, Date.UTC(2026, 0, 1), o.eventSpacingMs ?? 25);
   const split = Math.floor(total * 0.8);
   const d = DEMO_FEATURES.length;
   // Heavy-tailed features are log-compressed by the handler itself (FeatureSpec.log).

@@ -173,6 +173,30 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     }
   }
 
+  /**
+   * Acknowledge many messages inside a transaction with one ACK command per topic partition,
+   * resolved when the broker confirmed them all.
+   */
+  async ackAll(messages: readonly Message[], options: Required<AckOptions>): Promise<void> {
+    const txn = options.txn;
+    const byChild = new Map<TopicConsumer, MessageId[]>();
+    for (const m of messages) {
+      const child = this.#childFor(m);
+      const key = m.id.toString();
+      this.#unacked.delete(key);
+      this.#nacked.delete(key);
+      const list = byChild.get(child) ?? [];
+      list.push(m.id);
+      byChild.set(child, list);
+    }
+    const work: Promise<void>[] = [];
+    for (const [child, ids] of byChild) {
+      txn.onAbort(() => child.redeliver(ids));
+      work.push(txn.track(txn.registerAckedSubscription(child.topic, this.subscription).then(() => child.ackManyInTxn(ids, txn.id))));
+    }
+    await Promise.all(work);
+  }
+
   /** Acknowledge everything up to and including `m` (Exclusive/Failover only). */
   ackCumulative(m: Message | MessageId): void {
     if (this.#cfg.subscriptionType === 'Shared' || this.#cfg.subscriptionType === 'Key_Shared') {

@@ -188,6 +188,61 @@ export class TopicConsumer implements ConsumerHandler {
     );
   }
 
+  /**
+   * Many acks inside one transaction in ONE ACK command (one ACK_RESPONSE): the broker writes
+   * each transactional ack command to its pending-ack log, so one command per message made a
+   * 100-message commit wait on 100 sequential writes. Members of one batch share one entry
+   * with an ack_set clearing all of them.
+   */
+  async ackManyInTxn(ids: readonly MessageId[], txn: TxnId): Promise<void> {
+    if (ids.length === 0) return;
+    const conn = await this.#readyConnection();
+    const entries = new Map<string, { ledgerId: bigint; entryId: bigint; batchSize: number; members: Set<number> }>();
+    const data: MessageIdData[] = [];
+    for (const id of ids) {
+      const ledgerId = BigInt.asUintN(64, id.ledgerId);
+      const entryId = BigInt.asUintN(64, id.entryId);
+      if (id.batchIndex >= 0 && id.batchSize > 1) {
+        const k = `${ledgerId}:${entryId}`;
+        let e = entries.get(k);
+        if (e === undefined) {
+          e = { ledgerId, entryId, batchSize: id.batchSize, members: new Set() };
+          entries.set(k, e);
+        }
+        e.members.add(id.batchIndex);
+        continue;
+      }
+      const chunks = this.#chunkIds.get(id.toString());
+      for (const c of chunks ?? [id]) data.push({ ledgerId: BigInt.asUintN(64, c.ledgerId), entryId: BigInt.asUintN(64, c.entryId) });
+    }
+    for (const e of entries.values()) {
+      const words: bigint[] = [];
+      for (let w = 0; w * 64 < e.batchSize; w++) {
+        let v = 0n;
+        // A set bit = still unacked.
+        for (let b = 0; b < 64 && w * 64 + b < e.batchSize; b++) if (!e.members.has(w * 64 + b)) v |= 1n << BigInt(b);
+        words.push(BigInt.asIntN(64, v));
+      }
+      data.push({ ledgerId: e.ledgerId, entryId: e.entryId, ack_set: words, batch_size: e.batchSize });
+    }
+    const requestId = conn.newRequestId();
+    await conn.request(
+      {
+        type: CommandType.ACK,
+        ack: {
+          consumer_id: this.#id,
+          ack_type: AckType.Individual,
+          message_id: data,
+          txnid_most_bits: txn.mostBits,
+          txnid_least_bits: txn.leastBits,
+          request_id: requestId,
+        },
+      },
+      requestId,
+      'transactional ack',
+    );
+  }
+
   ackCumulative(id: MessageId): void {
     const conn = this.#conn;
     let data: MessageIdData | undefined;
