@@ -1,12 +1,23 @@
 /**
- * Throughput micro-benchmark of Beamline's own Pulsar client (run by `npm run bench -- client`).
- * Publishes 1 KiB messages (batched) for --duration-s at --rate msg/s (0 = as fast as it can),
- * or exactly --messages N, then drains and acks that backlog from the earliest position.
- * Last stdout line: {"producedPerSec","consumedPerSec","publishLatencyP50Ms","publishLatencyP99Ms",...}
+ * Throughput/latency micro-benchmark of Beamline's own Pulsar client (run by
+ * `npm run bench -- client`, next to pulsar-perf). Publishes --size byte messages (batched) for
+ * --duration-s at --rate msg/s (0 = as fast as it can), or exactly --messages N, then drains and
+ * acks that backlog from the earliest position.
  *
- *   node scripts/bench/client-ours.ts [--service-url U] [--topic T] [--duration-s 5] [--rate 0]
- *        [--size 1024] [--batching true] [--messages N] [--compression none|lz4|zlib|zstd|snappy]
+ * Measured like pulsar-perf so the ratios mean something:
+ *  - the same producer settings (batch delay 1 ms, 1000 messages or 128 KiB per batch),
+ *  - even pacing at a fixed rate (message i is due at t0 + i/rate; between due times the thread
+ *    sleeps in sub-millisecond steps instead of sending bursts on 1 ms timers),
+ *  - the same warm-up rule: latencies of sends acknowledged in the first --warmup-s (1 s) are
+ *    not recorded (throughput still counts every message).
+ * Last stdout line: {"producedPerSec","consumedPerSec","publishLatencyP50Ms","publishLatencyP99Ms",
+ * "publishLatencyP999Ms","publishLatencyMaxMs","eventLoopDelayP99Ms",...}
+ *
+ *   node scripts/bench/client-ours.ts [--service-url U] [--admin-url A] [--topic T] [--duration-s 5]
+ *        [--rate 0] [--size 1024] [--batching true] [--messages N] [--warmup-s 1]
+ *        [--batch-delay-ms 1] [--compression none|lz4|zlib|zstd|snappy] [--skip-consume]
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createClient, type ProducerOptions } from '../../functions/pulsar/index.ts';
 
@@ -21,7 +32,10 @@ const { values } = parseArgs({
     size: { type: 'string', default: '1024' },
     batching: { type: 'string', default: 'true' },
     messages: { type: 'string' },
+    'warmup-s': { type: 'string', default: '1' },
+    'batch-delay-ms': { type: 'string', default: '1' },
     compression: { type: 'string', default: 'none' },
+    'skip-consume': { type: 'boolean', default: false },
   },
 });
 
@@ -35,7 +49,10 @@ const rate = Number(str(values.rate, '0'));
 const size = Number(str(values.size, '1024'));
 const batching = str(values.batching, 'true') !== 'false';
 const fixedCount = values.messages === undefined ? undefined : Number(values.messages);
+const warmupMs = Number(str(values['warmup-s'], '1')) * 1000;
+const batchDelayMs = Number(str(values['batch-delay-ms'], '1'));
 const compression = str(values.compression, 'none') as NonNullable<ProducerOptions['compression']>;
+const skipConsume = values['skip-consume'] === true;
 
 const client = createClient({ serviceUrl, token: process.env['PULSAR_TOKEN'] || undefined });
 
@@ -43,15 +60,25 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
+/** Sleep the thread (not the event loop's timers) for a fraction of a millisecond. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSubMs(ms: number): void {
+  if (ms > 0.02) Atomics.wait(sleepCell, 0, 0, ms);
+}
+const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const MAX_INFLIGHT = 20_000;
+
 try {
-  const consumer = await client.subscribe({ topic, subscription: 'bench', initialPosition: 'Earliest', receiverQueueSize: 2000 });
+  const consumer = skipConsume ? undefined : await client.subscribe({ topic, subscription: 'bench', initialPosition: 'Earliest', receiverQueueSize: 1000 });
   const producer = await client.createProducer({
     topic,
     batching,
+    // pulsar-perf's producer: -bm 1000, -b 1 (ms), the Java default of 128 KiB per batch.
     batchingMaxMessages: 1000,
-    batchingMaxBytes: 1024 * 1024,
-    batchingMaxDelayMs: rate > 0 ? 1 : 5,
-    maxPendingMessages: 20_000,
+    batchingMaxBytes: 128 * 1024,
+    batchingMaxDelayMs: batchDelayMs,
+    maxPendingMessages: MAX_INFLIGHT,
     compression,
   });
   const payload = Buffer.alloc(size, 0x61);
@@ -59,15 +86,19 @@ try {
   let inflight = 0;
   let sent = 0;
   let wake: (() => void) | undefined;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const t0 = performance.now();
+  const warmupEnd = t0 + warmupMs;
   const sendOne = (): void => {
     const start = performance.now();
     inflight++;
     sent++;
     producer.send(payload).then(
       () => {
-        latencies.push(performance.now() - start);
+        const now = performance.now();
+        if (now > warmupEnd) latencies.push(now - start);
         inflight--;
-        if (wake !== undefined && inflight < 10_000) {
+        if (wake !== undefined && inflight < MAX_INFLIGHT / 2) {
           const w = wake;
           wake = undefined;
           w();
@@ -79,43 +110,60 @@ try {
       },
     );
   };
-  const t0 = performance.now();
   const done = (): boolean => (fixedCount !== undefined ? sent >= fixedCount : performance.now() - t0 >= durationMs);
-  while (!done()) {
-    if (rate > 0) {
-      const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+  loopDelay.enable();
+  if (rate > 0) {
+    const intervalMs = 1000 / rate;
+    while (!done()) {
+      // Send what is due now (normally one message), then sleep until the next one is due; yield
+      // to I/O every turn so receipts are handled between sends.
+      const due = Math.floor((performance.now() - t0) / intervalMs) + 1;
       while (sent < due && !done()) sendOne();
-      await new Promise((r) => setTimeout(r, 1));
-    } else {
+      const nextAt = t0 + sent * intervalMs;
+      sleepSubMs(Math.min(1, nextAt - performance.now()));
+      await yieldToIo();
+    }
+  } else {
+    while (!done()) {
       for (let i = 0; i < 1000 && !done(); i++) sendOne();
-      if (inflight >= 20_000) await new Promise<void>((r) => (wake = r));
-      else await new Promise((r) => setImmediate(r));
+      if (inflight >= MAX_INFLIGHT) await new Promise<void>((r) => (wake = r));
+      else await yieldToIo();
     }
   }
   await producer.flush();
   while (inflight > 0) await new Promise((r) => setTimeout(r, 1));
   const produceMs = performance.now() - t0;
+  loopDelay.disable();
 
-  const c0 = performance.now();
-  for (let i = 0; i < sent; i++) {
-    const m = await consumer.receive(30_000);
-    consumer.ack(m);
+  let consumeMs = 0;
+  if (consumer !== undefined) {
+    const c0 = performance.now();
+    for (let i = 0; i < sent; i++) {
+      const m = await consumer.receive(30_000);
+      consumer.ack(m);
+    }
+    consumeMs = performance.now() - c0;
   }
-  const consumeMs = performance.now() - c0;
   const sorted = Float64Array.from(latencies).sort();
+  const round = (n: number): number => Number(n.toFixed(2));
   process.stdout.write(
     `${JSON.stringify({
       client: 'beamline',
       messages: sent,
       payloadBytes: size,
       producedPerSec: Math.round((sent / produceMs) * 1000),
-      consumedPerSec: Math.round((sent / consumeMs) * 1000),
-      publishLatencyP50Ms: Number(percentile(sorted, 0.5).toFixed(2)),
-      publishLatencyP99Ms: Number(percentile(sorted, 0.99).toFixed(2)),
+      consumedPerSec: consumer === undefined ? 0 : Math.round((sent / consumeMs) * 1000),
+      publishLatencyP50Ms: round(percentile(sorted, 0.5)),
+      publishLatencyP99Ms: round(percentile(sorted, 0.99)),
+      publishLatencyP999Ms: round(percentile(sorted, 0.999)),
+      publishLatencyMaxMs: round(sorted[sorted.length - 1] ?? 0),
+      latencySamples: sorted.length,
+      eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
+      eventLoopDelayMaxMs: round(loopDelay.max / 1e6),
     })}\n`,
   );
   await producer.close();
-  await consumer.unsubscribe();
+  if (consumer !== undefined) await consumer.unsubscribe();
 } finally {
   await client.close();
   if (ownTopic) {

@@ -1,20 +1,26 @@
 /**
  * `npm run bench -- client`: Beamline's Pulsar client side by side with the official Java client
  * (Pulsar's own pulsar-perf) against the same broker in the same run, 1 KiB messages, batching
- * on. Three phases per client:
+ * on. --rounds rounds (default 3) of three phases, the two clients alternating in every phase
+ * (who goes first swaps each round) so machine noise hits both alike; figures are medians:
  *   1. max rate  - publish as fast as possible for --duration-s: produced msg/s (latency here is
  *                  queueing at saturation, reported but not compared),
  *   2. drain     - read that backlog from the earliest position: consumed msg/s,
  *   3. fixed rate - publish at --rate msg/s: send-to-ack latency p50/p99 (the comparable latency).
  *
- * Our side is scripts/bench/client-ours.ts (written by the client engineer), run when it exists:
- *   node scripts/bench/client-ours.ts --service-url U --admin-url A --topic T --duration-s D
- *        --rate R (0 = unlimited) --size 1024 --batching true
- * with PULSAR_TOKEN in its environment when the broker needs one; it must print (last stdout
- * line) {"producedPerSec":n,"consumedPerSec":n,"publishLatencyP50Ms":n,"publishLatencyP99Ms":n}.
+ * Both sides measure alike: the same batching (1 ms delay, 1000 messages, 128 KiB), the first
+ * 1 s of acks excluded from latency (pulsar-perf's warm-up), even pacing at a fixed rate
+ * (pulsar-perf paces with a RateLimiter; client-ours.ts sleeps sub-millisecond between sends),
+ * nothing consuming during the fixed-rate phase, a 1000-message receiver queue when draining.
  *
- * Options: --duration-s (default 5), --rate (default 5000), --size (default 1024),
- *          --skip-java, --skip-ours, --ours-script PATH (default scripts/bench/client-ours.ts).
+ * Our side is scripts/bench/client-ours.ts:
+ *   node scripts/bench/client-ours.ts --service-url U --admin-url A --topic T --duration-s D
+ *        --rate R (0 = unlimited) --size 1024 --batching true [--skip-consume]
+ * with PULSAR_TOKEN in its environment when the broker needs one; it prints (last stdout line)
+ * {"producedPerSec":n,"consumedPerSec":n,"publishLatencyP50Ms":n,"publishLatencyP99Ms":n,...}.
+ *
+ * Options: --duration-s (default 5), --rate (default 5000), --size (default 1024), --rounds
+ *          (default 3), --skip-java, --skip-ours, --ours-script PATH (default scripts/bench/client-ours.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { BeamlineError } from '../../../functions/index.ts';
 import { ensureJavaPeer, JAVA_PEER_PULSAR_VERSION } from '../../java/peer-build.ts';
 import { runPerfConsume, runPerfProduce } from '../pulsar-perf.ts';
+import { addTxnPhase } from '../txn-loop.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
 
 export const needsBroker = true;
@@ -46,6 +53,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const durationS = numberOption(ctx, 'duration-s', 5);
   const rate = numberOption(ctx, 'rate', 5000);
   const size = numberOption(ctx, 'size', 1024);
+  const rounds = Math.max(1, Math.round(numberOption(ctx, 'rounds', 3)));
   const oursScript = resolve(ctx.options['ours-script'] ?? defaultOursScript);
   const runId = Math.random().toString(36).slice(2, 8);
   const topics: string[] = [];
@@ -54,45 +62,108 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     topics.push(t);
     return t;
   };
+  const withJava = ctx.options['skip-java'] === undefined;
+  let withOurs = ctx.options['skip-ours'] === undefined;
   const notes: string[] = [
-    `${size} B messages, batching on; max-rate and drain phases ${durationS} s; fixed-rate phase ${rate} msg/s for ${durationS} s`,
-    'publish latency = send to broker ack; pulsar-perf excludes its first 1 s (warm-up) from latency',
-    `"@rate" columns come from the fixed-rate phase at ${rate} msg/s`,
+    `${size} B messages, batching on (1 ms, 1000 messages, 128 KiB); per round and client: max rate for ${durationS} s, drain, ${rate} msg/s for ${durationS} s; ${rounds} round(s), clients alternating; every figure is the median over the rounds`,
+    'publish latency = send to broker ack, acks in the first 1 s excluded on both sides (pulsar-perf warm-up); both pace evenly at the fixed rate',
+    `"@rate" columns: the fixed-rate phase at ${rate} msg/s`,
   ];
+  if (withOurs && !existsSync(oursScript)) {
+    notes.push(`${oursScript} does not exist (yet): only the Java baseline was measured`);
+    withOurs = false;
+  }
   const rows: Array<Record<string, BenchCell>> = [];
-  let java: ClientFigures | undefined;
-  let ours: ClientFigures | undefined;
+  const plan = (name: string, r: number): PhasePlan => ({ durationS, rate, size, maxTopic: topic(`${name}-max-${r}`), rateTopic: topic(`${name}-rate-${r}`) });
+  const javaMax: MaxFigures[] = [];
+  const oursMax: MaxFigures[] = [];
+  const javaFixed: FixedFigures[] = [];
+  const oursFixed: FixedFigures[] = [];
+  let javaLabel = 'java';
   try {
-    if (ctx.options['skip-java'] === undefined) {
+    if (withJava) {
       const build = ensureJavaPeer((line) => ctx.log.info({ line }, 'java peer'));
-      java = await runJava(ctx, { durationS, rate, size, maxTopic: topic('java-max'), rateTopic: topic('java-rate') });
-      rows.push(row(`java (client ${JAVA_PEER_PULSAR_VERSION}, pulsar-perf ${build.testclientVersion})`, java));
+      javaLabel = `java (client ${JAVA_PEER_PULSAR_VERSION}, pulsar-perf ${build.testclientVersion})`;
     }
-    if (ctx.options['skip-ours'] === undefined) {
-      if (existsSync(oursScript)) {
-        ours = await runOurs(ctx, oursScript, { durationS, rate, size, maxTopic: topic('ours-max'), rateTopic: topic('ours-rate') });
-        rows.push(row('beamline (TypeScript)', ours));
-      } else {
-        notes.push(`${oursScript} does not exist (yet): only the Java baseline was measured`);
-      }
+    for (let r = 0; r < rounds; r++) {
+      // Every phase alternates the clients, and who goes first swaps each round, so the noise of
+      // a shared machine hits both alike. A max-rate topic (hundreds of MB) goes once drained.
+      const javaPlan = plan('java', r);
+      const oursPlan = plan('ours', r);
+      const maxJava = async (): Promise<void> => {
+        if (!withJava) return;
+        javaMax.push(await runJavaMax(ctx, javaPlan));
+        await deleteTopics(ctx, [javaPlan.maxTopic]);
+      };
+      const maxOurs = async (): Promise<void> => {
+        if (!withOurs) return;
+        oursMax.push(await runOursMax(ctx, oursScript, oursPlan));
+        await deleteTopics(ctx, [oursPlan.maxTopic]);
+      };
+      const fixedJava = async (): Promise<void> => {
+        if (withJava) javaFixed.push(await runJavaFixed(ctx, javaPlan));
+      };
+      const fixedOurs = async (): Promise<void> => {
+        if (withOurs) oursFixed.push(await runOursFixed(ctx, oursScript, oursPlan));
+      };
+      const javaFirst = r % 2 === 0;
+      for (const phase of javaFirst ? [maxJava, maxOurs, fixedJava, fixedOurs] : [maxOurs, maxJava, fixedOurs, fixedJava]) await phase();
     }
-    if (java !== undefined && ours !== undefined) {
+    const javaF = javaMax.length === 0 ? undefined : { ...medianMax(javaMax), ...medianFixed(javaFixed) };
+    const oursF = oursMax.length === 0 ? undefined : { ...medianMax(oursMax), ...medianFixed(oursFixed) };
+    if (javaF !== undefined) rows.push(row(javaLabel, javaF));
+    if (oursF !== undefined) rows.push(row('beamline (TypeScript)', oursF));
+    for (const [who, list] of [['java', javaMax], ['ours', oursMax]] as const) {
+      if (list.length > 0) notes.push(`${who} rounds produced/consumed msg/s: ${list.map((f) => `${Math.round(f.producedPerSec)}/${Math.round(f.consumedPerSec)}`).join(', ')}`);
+    }
+    for (const [who, list] of [['java', javaFixed], ['ours', oursFixed]] as const) {
+      if (list.length > 0) notes.push(`${who} rounds @${rate} msg/s p50/p99 ms: ${list.map((f) => `${f.publishLatencyP50Ms}/${f.publishLatencyP99Ms}`).join(', ')}`);
+    }
+    if (javaF !== undefined && oursF !== undefined) {
       rows.push({
         client: 'ratio ours/java',
-        'produced msg/s': ours.producedPerSec / java.producedPerSec,
-        'consumed msg/s': ours.consumedPerSec / java.consumedPerSec,
-        'saturated p50 ms': ours.saturatedP50Ms / java.saturatedP50Ms,
-        'saturated p99 ms': ours.saturatedP99Ms / java.saturatedP99Ms,
-        'p50 ms @rate': ours.publishLatencyP50Ms / java.publishLatencyP50Ms,
-        'p99 ms @rate': ours.publishLatencyP99Ms / java.publishLatencyP99Ms,
-        'achieved msg/s @rate': ours.fixedRateAchievedPerSec / java.fixedRateAchievedPerSec,
+        'produced msg/s': oursF.producedPerSec / javaF.producedPerSec,
+        'consumed msg/s': oursF.consumedPerSec / javaF.consumedPerSec,
+        'saturated p50 ms': oursF.saturatedP50Ms / javaF.saturatedP50Ms,
+        'saturated p99 ms': oursF.saturatedP99Ms / javaF.saturatedP99Ms,
+        'p50 ms @rate': oursF.publishLatencyP50Ms / javaF.publishLatencyP50Ms,
+        'p99 ms @rate': oursF.publishLatencyP99Ms / javaF.publishLatencyP99Ms,
+        'achieved msg/s @rate': oursF.fixedRateAchievedPerSec / javaF.fixedRateAchievedPerSec,
       });
       notes.push('ratio row: throughput > 1 means ours is faster; latency > 1 means ours is slower');
     }
+    // Transactional consume-transform-produce (scripts/bench/txn-loop.ts); --skip-txn leaves it out.
+    if (ctx.options['skip-txn'] === undefined) await addTxnPhase(ctx, { rows, notes, topic, size, withJava, withOurs });
   } finally {
     await deleteTopics(ctx, topics);
   }
   return { rows, notes };
+}
+
+type MaxFigures = Pick<ClientFigures, 'producedPerSec' | 'consumedPerSec' | 'saturatedP50Ms' | 'saturatedP99Ms'>;
+type FixedFigures = Pick<ClientFigures, 'publishLatencyP50Ms' | 'publishLatencyP99Ms' | 'fixedRateAchievedPerSec'>;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function medianMax(list: readonly MaxFigures[]): MaxFigures {
+  return {
+    producedPerSec: median(list.map((f) => f.producedPerSec)),
+    consumedPerSec: median(list.map((f) => f.consumedPerSec)),
+    saturatedP50Ms: median(list.map((f) => f.saturatedP50Ms)),
+    saturatedP99Ms: median(list.map((f) => f.saturatedP99Ms)),
+  };
+}
+
+function medianFixed(list: readonly FixedFigures[]): FixedFigures {
+  return {
+    publishLatencyP50Ms: median(list.map((f) => f.publishLatencyP50Ms)),
+    publishLatencyP99Ms: median(list.map((f) => f.publishLatencyP99Ms)),
+    fixedRateAchievedPerSec: median(list.map((f) => f.fixedRateAchievedPerSec)),
+  };
 }
 
 function row(client: string, f: ClientFigures): Record<string, BenchCell> {
@@ -117,7 +188,7 @@ interface PhasePlan {
   rateTopic: string;
 }
 
-async function runJava(ctx: BenchContext, p: PhasePlan): Promise<ClientFigures> {
+async function runJavaMax(ctx: BenchContext, p: PhasePlan): Promise<MaxFigures> {
   const log = ctx.log.child({ client: 'java' });
   const conn = { serviceUrl: ctx.serviceUrl, token: ctx.token };
   log.info({ topic: p.maxTopic, durationS: p.durationS }, 'pulsar-perf produce at max rate');
@@ -131,17 +202,14 @@ async function runJava(ctx: BenchContext, p: PhasePlan): Promise<ClientFigures> 
     numMessages: max.records,
     durationS: Math.max(60, p.durationS * 6),
   });
-  log.info({ rate: p.rate }, 'pulsar-perf produce at fixed rate');
+  return { producedPerSec: max.msgPerSec, consumedPerSec: drain.msgPerSec, saturatedP50Ms: max.latency.p50Ms, saturatedP99Ms: max.latency.p99Ms };
+}
+
+async function runJavaFixed(ctx: BenchContext, p: PhasePlan): Promise<FixedFigures> {
+  ctx.log.child({ client: 'java' }).info({ rate: p.rate, topic: p.rateTopic }, 'pulsar-perf produce at fixed rate');
+  const conn = { serviceUrl: ctx.serviceUrl, token: ctx.token };
   const fixed = await runPerfProduce({ ...conn, adminUrl: ctx.adminUrl, topic: p.rateTopic, durationS: p.durationS, rate: p.rate, sizeBytes: p.size });
-  return {
-    producedPerSec: max.msgPerSec,
-    consumedPerSec: drain.msgPerSec,
-    saturatedP50Ms: max.latency.p50Ms,
-    saturatedP99Ms: max.latency.p99Ms,
-    publishLatencyP50Ms: fixed.latency.p50Ms,
-    publishLatencyP99Ms: fixed.latency.p99Ms,
-    fixedRateAchievedPerSec: fixed.msgPerSec,
-  };
+  return { publishLatencyP50Ms: fixed.latency.p50Ms, publishLatencyP99Ms: fixed.latency.p99Ms, fixedRateAchievedPerSec: fixed.msgPerSec };
 }
 
 interface OursLine {
@@ -151,24 +219,20 @@ interface OursLine {
   publishLatencyP99Ms: number;
 }
 
-async function runOurs(ctx: BenchContext, script: string, p: PhasePlan): Promise<ClientFigures> {
-  const log = ctx.log.child({ client: 'ours' });
-  log.info({ topic: p.maxTopic }, 'client-ours at max rate');
-  const max = await runOursOnce(ctx, script, p, p.maxTopic, 0);
-  log.info({ topic: p.rateTopic, rate: p.rate }, 'client-ours at fixed rate');
-  const fixed = await runOursOnce(ctx, script, p, p.rateTopic, p.rate);
-  return {
-    producedPerSec: max.producedPerSec,
-    consumedPerSec: max.consumedPerSec,
-    saturatedP50Ms: max.publishLatencyP50Ms,
-    saturatedP99Ms: max.publishLatencyP99Ms,
-    publishLatencyP50Ms: fixed.publishLatencyP50Ms,
-    publishLatencyP99Ms: fixed.publishLatencyP99Ms,
-    fixedRateAchievedPerSec: fixed.producedPerSec,
-  };
+async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan): Promise<MaxFigures> {
+  ctx.log.child({ client: 'ours' }).info({ topic: p.maxTopic }, 'client-ours at max rate, then drain');
+  const max = await runOursOnce(ctx, script, p, p.maxTopic, 0, false);
+  return { producedPerSec: max.producedPerSec, consumedPerSec: max.consumedPerSec, saturatedP50Ms: max.publishLatencyP50Ms, saturatedP99Ms: max.publishLatencyP99Ms };
 }
 
-async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topic: string, rate: number): Promise<OursLine> {
+async function runOursFixed(ctx: BenchContext, script: string, p: PhasePlan): Promise<FixedFigures> {
+  ctx.log.child({ client: 'ours' }).info({ topic: p.rateTopic, rate: p.rate }, 'client-ours at fixed rate');
+  // Like pulsar-perf produce: nothing consumes while the fixed-rate latency is measured.
+  const fixed = await runOursOnce(ctx, script, p, p.rateTopic, p.rate, true);
+  return { publishLatencyP50Ms: fixed.publishLatencyP50Ms, publishLatencyP99Ms: fixed.publishLatencyP99Ms, fixedRateAchievedPerSec: fixed.producedPerSec };
+}
+
+async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topic: string, rate: number, skipConsume: boolean): Promise<OursLine> {
   const args = [
     script,
     '--service-url', ctx.serviceUrl,
@@ -178,6 +242,7 @@ async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topi
     '--rate', String(rate),
     '--size', String(p.size),
     '--batching', 'true',
+    ...(skipConsume ? ['--skip-consume'] : []),
   ];
   const env = { ...process.env };
   if (ctx.token !== undefined) env['PULSAR_TOKEN'] = ctx.token;
