@@ -1,0 +1,106 @@
+/**
+ * Effectively-once across crashes: a worker process is killed with SIGKILL at random points
+ * while it works through 100k events, and restarted each time. Afterwards the output topic holds
+ * exactly one decision per input event, and the state equals that of a run without crashes
+ * (each key's running total = the sum of its amounts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PulsarClient } from '../../functions/pulsar/index.ts';
+import { createNamespace, createTenant, deleteTenant, env, newClient, readAll, topic } from './worker-support.ts';
+
+const EVENTS = 100_000;
+const KEYS = 1_000;
+const KILLS = 5;
+const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
+// Where the kills landed, for whoever reads a failing run.
+const log = (line: string): void => console.log(`[worker-crash] ${line}`);
+
+function startChild(tenant: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture, env.serviceUrl, env.adminUrl, tenant, 'ns'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited before ready (code ${code})`)));
+  });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('worker crash recovery (effectively-once)', () => {
+  let tenant = '';
+  let client: PulsarClient | undefined;
+  afterAll(async () => {
+    await client?.close();
+    if (tenant !== '') await deleteTenant(tenant);
+  });
+
+  it(`keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`, { timeout: 300_000 }, async () => {
+    tenant = await createTenant('wcrash');
+    await createNamespace(tenant, 'ns');
+    client = newClient();
+    const expected = new Map<string, number>();
+    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
+    const sends: Promise<unknown>[] = [];
+    for (let id = 0; id < EVENTS; id++) {
+      const key = `k${id % KEYS}`;
+      const amount = (id % 7) + 1;
+      expected.set(key, (expected.get(key) ?? 0) + amount);
+      sends.push(producer.send({ key, payload: Buffer.from(JSON.stringify({ id, amount })) }));
+    }
+    await Promise.all(sends);
+    await producer.close();
+    const t0 = Date.now();
+
+    // Count outputs as they commit; the consumer sees only committed transactions.
+    const seen = new Map<number, number>();
+    const outputs = await client.subscribe({ topic: topic(tenant, 'ns', 'predictions'), subscription: 'check', initialPosition: 'Earliest' });
+    const reading = (async () => {
+      for await (const m of outputs) {
+        const o = JSON.parse(m.payload.toString()) as { id: number };
+        seen.set(o.id, (seen.get(o.id) ?? 0) + 1);
+        outputs.ack(m);
+      }
+    })();
+
+    let child = await startChild(tenant);
+    for (let k = 0; k < KILLS; k++) {
+      // Kill at a random point of the run: after somewhere between 5% and 18% more outputs.
+      const target = Math.min(EVENTS - 1, seen.size + Math.floor(EVENTS * (0.05 + Math.random() * 0.13)));
+      const until = Date.now() + 60_000;
+      while (seen.size < target && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await kill(child);
+      log(`kill ${k + 1} at ${seen.size} outputs`);
+      child = await startChild(tenant);
+    }
+    const until = Date.now() + 120_000;
+    while (seen.size < EVENTS && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await outputs.close();
+    await reading.catch(() => undefined);
+
+    expect(seen.size).toBe(EVENTS);
+    const duplicates = [...seen.values()].filter((n) => n !== 1).length;
+    expect(duplicates).toBe(0);
+
+    // Final state: the compacted state topic's last value per key.
+    const state = new Map<string, number>();
+    for (const m of await readAll(client, topic(tenant, 'ns', 'state'))) {
+      if (m.key === undefined || !m.key.startsWith('h/')) continue;
+      if (m.payload.length === 0) state.delete(m.key.slice(2));
+      else state.set(m.key.slice(2), JSON.parse(m.payload.toString()) as number);
+    }
+    expect(state.size).toBe(KEYS);
+    for (const [key, total] of expected) expect(state.get(key), key).toBe(total);
+  });
+});
