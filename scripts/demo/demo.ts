@@ -147,8 +147,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     o.out('training a fraud model on synthetic payments (TF.js)...');
     const t0 = Date.now();
-    // Same cards and pace as the live stream, over about as many events as a 2-minute run.
-    const model = await trainFraudModel({ cards: o.cards, eventSpacingMs: 1000 / o.rate, events: Math.min(60_000, Math.max(20_000, Math.round(o.rate * 120))) });
+    // Same cards, pace and run length as the live stream: runs of the same length from empty
+    // history, repeated until there are enough examples.
+    const model = await trainFraudModel({
+      cards: o.cards,
+      eventSpacingMs: 1000 / o.rate,
+      runEvents: Math.round(o.rate * Math.min(o.durationSeconds, 300)),
+      events: 40_000,
+    });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
     o.out(`  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s; held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`);
     const modelDir = join(repo, '.beamline', 'demo-model');
@@ -206,10 +212,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       batchingMaxDelayMs: 1,
       batchingType: 'key-based',
     });
-    // The same seed every run: the same cards with the same homes, so the per-card history the
-    // worker kept from an earlier run on this cluster stays true (a new seed would move every
-    // card to another city and look like impossible travel).
-    const gen = new PaymentGenerator({ seed: 42, cards: o.cards, fraudRate: o.fraudRate });
+    // Card ids unique to this run: per-card history an earlier run left in the worker's state
+    // on this cluster never mixes into this run's features (the model was trained on runs of
+    // this length from empty history).
+    const gen = new PaymentGenerator({ seed: 42, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `r${Date.now().toString(36)}-` });
 
     let stopping = false;
     const onSigint = (): void => {

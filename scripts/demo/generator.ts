@@ -70,6 +70,8 @@ export interface GeneratorOptions {
   cards?: number;
   /** Share of events that start a fraud episode. @default 0.01 */
   fraudRate?: number;
+  /** Prefix of card ids (same seed, same cards, other ids). @default 'card-' */
+  idPrefix?: string;
 }
 
 /** A small, fast PRNG (mulberry32): same seed, same stream. */
@@ -97,7 +99,7 @@ export class PaymentGenerator {
     this.#fraudRate = options.fraudRate ?? 0.01;
     const n = options.cards ?? 1000;
     this.#cards = Array.from({ length: n }, (_, i) => ({
-      id: `card-${String(i).padStart(6, '0')}`,
+      id: `${options.idPrefix ?? 'card-'}${String(i).padStart(6, '0')}`,
       number: `411111${String(100000 + Math.floor(this.#rand() * 899999))}${String(i % 10000).padStart(4, '0')}`,
       holder: `${this.#pick(FIRST)} ${this.#pick(LAST)}`,
       home: Math.floor(this.#rand() * CITIES.length),
