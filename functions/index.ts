@@ -112,6 +112,7 @@ export {
   compareFromAudit,
   decodeAuditPayload,
   modelVersionId,
+  openTopicWriter,
   readAudit,
   readModelPath,
   validateFeatureSchema,
@@ -125,4 +126,5 @@ export {
   type PushResult,
   type RegistryAuditEvent,
   type RolloutState,
+  type TopicWriter,
 } from './runtime/registry/index.ts';

@@ -7,7 +7,17 @@
  * when the queue is read (later ones are kept as events but ignored).
  */
 import { userInfo } from 'node:os';
-import { BeamlineError, REVIEW_ITEM_SCHEMA, auditEntry, avroSchema, systemClock, type Clock, type Producer, type PulsarClient } from '../../functions/index.ts';
+import {
+  BeamlineError,
+  REVIEW_ITEM_SCHEMA,
+  auditEntry,
+  avroSchema,
+  openTopicWriter,
+  systemClock,
+  type Clock,
+  type PulsarClient,
+  type TopicWriter,
+} from '../../functions/index.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
 
@@ -89,7 +99,7 @@ export class ReviewQueue {
   readonly #entries = new Map<string, { item: ReviewItem; openedAtMs: number; outcome: ReviewOutcome | undefined }>();
   readonly #o: ReviewQueueOptions;
   readonly #clock: Clock;
-  #producers: { review: Producer; audit: Producer } | undefined;
+  #producers: { review: TopicWriter; audit: TopicWriter } | undefined;
 
   private constructor(o: ReviewQueueOptions) {
     this.#o = o;
@@ -152,9 +162,9 @@ export class ReviewQueue {
     };
     const p = await this.#producersOnce();
     const key = entry.item.key ?? entry.item.eventId;
-    await p.review.send({ key, payload: Buffer.from(JSON.stringify(outcome)), eventTimeMs: now });
+    await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now });
     const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, { ...outcome, type: 'review-decided', atMs: now });
-    await p.audit.send({ key, payload: Buffer.from(JSON.stringify(audited)), eventTimeMs: now });
+    await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now });
     this.#fold(outcome, now);
     return outcome;
   }
@@ -162,7 +172,7 @@ export class ReviewQueue {
   async close(): Promise<void> {
     const p = this.#producers;
     this.#producers = undefined;
-    if (p !== undefined) await Promise.allSettled([p.review.close(), p.audit.close()]);
+    if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.audit.producer.close()]);
   }
 
   #fold(v: ReviewRecord, publishTimeMs: number): void {
@@ -177,13 +187,13 @@ export class ReviewQueue {
     }
   }
 
-  async #producersOnce(): Promise<{ review: Producer; audit: Producer }> {
+  async #producersOnce(): Promise<{ review: TopicWriter; audit: TopicWriter }> {
     if (this.#producers === undefined) {
-      const review = await this.#o.client.createProducer({ topic: this.#topic('review'), batching: false });
+      const review = await openTopicWriter(this.#o.client, this.#topic('review'));
       try {
-        this.#producers = { review, audit: await this.#o.client.createProducer({ topic: this.#topic('audit'), batching: false }) };
+        this.#producers = { review, audit: await openTopicWriter(this.#o.client, this.#topic('audit')) };
       } catch (err) {
-        await review.close().catch(() => undefined);
+        await review.producer.close().catch(() => undefined);
         throw err;
       }
     }

@@ -7,7 +7,7 @@
  * record tenant specs give the audit topic (tenants/acme-payments.yaml), with the full event as
  * JSON text in `detail`: Avro where the topic has that schema, JSON text where it has none.
  */
-import { avroSchema, type PulsarClient } from '../../pulsar/index.ts';
+import { avroSchema, type Producer, type PulsarClient } from '../../pulsar/index.ts';
 import type { RolloutState } from './rollout.ts';
 
 export const AUDIT_ENTRY_SCHEMA = Object.freeze({
@@ -118,4 +118,25 @@ export async function readAudit(client: PulsarClient, topic: string, options: { 
     await reader.close();
   }
   return out;
+}
+
+/** A producer for a namespace topic that writes in the topic's registered schema, if any. */
+export interface TopicWriter {
+  readonly producer: Producer;
+  /** Avro in the topic's schema when it has one (validation may be enforced), else JSON text. */
+  encode(value: object): Buffer;
+}
+
+/**
+ * Opens a producer declaring the topic's current schema: on a tenant's audit and review topics
+ * schema validation is enforced, and the broker refuses producers without one.
+ */
+export async function openTopicWriter(client: PulsarClient, topic: string): Promise<TopicWriter> {
+  const current = await client.getSchema(topic).catch(() => undefined);
+  const schema = current !== undefined && current.info.type === 'AVRO' ? avroSchema<object>(current.info.data.toString('utf8')) : undefined;
+  const producer = await client.createProducer({ topic, batching: false, ...(schema === undefined ? {} : { schema }) });
+  return {
+    producer,
+    encode: (value) => (schema === undefined ? Buffer.from(JSON.stringify(value)) : schema.encode(value)),
+  };
 }

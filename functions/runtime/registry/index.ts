@@ -15,6 +15,7 @@ export {
   type ModelManifest,
   type ModelSignature,
 } from './manifest.ts';
+export { openTopicWriter, type TopicWriter } from './audit.ts';
 export { decodeArtifact, encodeArtifact, sha256Hex } from './artifact-codec.ts';
 export {
   applyRolloutChange,

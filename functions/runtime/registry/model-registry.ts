@@ -12,7 +12,7 @@ import type { ModelArtifact } from '../../inference/index.ts';
 import type { Producer, PulsarClient } from '../../pulsar/index.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
 import { encodeArtifact, sha256Hex } from './artifact-codec.ts';
-import { auditEntry, type RegistryAuditEvent, type RegistryAuditType } from './audit.ts';
+import { auditEntry, openTopicWriter, type RegistryAuditEvent, type RegistryAuditType, type TopicWriter } from './audit.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import { checkModelName, checkSignature, validateFeatureSchema, type FeatureSchema, type ModelManifest } from './manifest.ts';
 import { FEATURE_SCHEMA_KEY, RegistryView, artifactKey, artifactPartKey, encodePartsIndex, manifestKey, rolloutKey } from './registry-view.ts';
@@ -66,13 +66,13 @@ export function namespaceTopicName(tenant: string, namespace: string, topic: str
 export class ModelRegistry {
   readonly view: RegistryView;
   readonly #models: Producer;
-  readonly #audit: Producer;
+  readonly #audit: TopicWriter;
   readonly #actor: string;
   readonly #clock: Clock;
   readonly #log: Logger;
   #closed = false;
 
-  private constructor(view: RegistryView, models: Producer, audit: Producer, o: ModelRegistryOptions) {
+  private constructor(view: RegistryView, models: Producer, audit: TopicWriter, o: ModelRegistryOptions) {
     this.view = view;
     this.#models = models;
     this.#audit = audit;
@@ -84,17 +84,19 @@ export class ModelRegistry {
   static async create(o: ModelRegistryOptions): Promise<ModelRegistry> {
     const view = await RegistryView.create(o.client, namespaceTopicName(o.tenant, o.namespace, 'models'));
     const producers: Producer[] = [];
+    let audit: TopicWriter | undefined;
     try {
       // Not batched: each registry write is its own record. Chunking only as a safety net for a
       // value above the broker's limit; parts (ARTIFACT_PART_BYTES) stay well below it.
       producers.push(await o.client.createProducer({ topic: view.topic, batching: false, chunking: true, compression: 'none' }));
-      producers.push(await o.client.createProducer({ topic: namespaceTopicName(o.tenant, o.namespace, 'audit'), batching: false }));
+      audit = await openTopicWriter(o.client, namespaceTopicName(o.tenant, o.namespace, 'audit'));
+      producers.push(audit.producer);
     } catch (err) {
       await Promise.allSettled(producers.map((p) => p.close()));
       await view.close();
       throw err;
     }
-    return new ModelRegistry(view, producers[0] as Producer, producers[1] as Producer, o);
+    return new ModelRegistry(view, producers[0] as Producer, audit as TopicWriter, o);
   }
 
   async setFeatureSchema(schema: FeatureSchema): Promise<FeatureSchema> {
@@ -199,7 +201,7 @@ export class ModelRegistry {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([this.#models.close(), this.#audit.close()]);
+    await Promise.allSettled([this.#models.close(), this.#audit.producer.close()]);
     await this.view.close();
   }
 
@@ -242,7 +244,7 @@ export class ModelRegistry {
   async #auditEvent(type: RegistryAuditType, model: string, version: string | null, extra: Partial<RegistryAuditEvent>): Promise<void> {
     const e: RegistryAuditEvent = { type, model, version, ...extra, actor: this.#actor, atMs: this.#clock.now() };
     const entry = auditEntry(e.atMs, e.actor, type, version === null ? model : `${model}@${version}`, e);
-    await this.#audit.send({ key: model, payload: Buffer.from(JSON.stringify(entry)), eventTimeMs: e.atMs });
+    await this.#audit.producer.send({ key: model, payload: this.#audit.encode(entry), eventTimeMs: e.atMs });
   }
 
   #checkOpen(): void {
