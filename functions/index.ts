@@ -70,6 +70,7 @@ export {
   createScoringHandler,
   decide,
   loadWorkerFile,
+  piiPropertyKey,
   startWorker,
   type Decision,
   type DecisionPolicyOptions,

@@ -47,6 +47,11 @@ export {
   type OutputMessage,
   type OutputTopic,
 } from './records.ts';
-export { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+export {
+  EXPIRES_AT_PROPERTY,
+  STATE_KEY_PREFIX,
+  WINDOW_KEY_PREFIX,
+  parseChangelogKey,
+  splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

@@ -16,7 +16,7 @@ import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemet
 import { HandlerEngine, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import { deadLetterOf, type Ingress } from './ingress.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
-import { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
+import { EXPIRES_AT_PROPERTY, STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
 import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
@@ -352,7 +352,7 @@ function stateOutputs(changes: readonly ChangeRecord[], prefix: string): OutputM
       topic: 'state',
       key: `${prefix}${c.key}`,
       payload: Buffer.from(c.value),
-      ...(c.expiresAtMs === undefined ? {} : { properties: { 'beamline.expires-at-ms': String(c.expiresAtMs) } }),
+      ...(c.expiresAtMs === undefined ? {} : { properties: { [EXPIRES_AT_PROPERTY]: String(c.expiresAtMs) } }),
       ...(tombstone ? { nullValue: true } : {}),
     };
   });

@@ -12,7 +12,7 @@ import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
 import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats } from '../pulsar/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
-import { STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 
 /** The admin calls the backlog gauge needs (`PulsarAdmin.topics` fits). */
@@ -82,16 +82,15 @@ export class PulsarWorkerIo implements WorkerIo {
     try {
       while (await reader.hasMessageAvailable()) {
         const m = await reader.readNext(this.#config.transactionTimeoutMs);
-        const full = m.key;
-        if (full === undefined) continue;
-        const into = full.startsWith(STATE_KEY_PREFIX) ? state : full.startsWith(WINDOW_KEY_PREFIX) ? windows : undefined;
-        if (into === undefined) continue;
-        const key = full.slice(2);
+        const at = m.key === undefined ? undefined : parseChangelogKey(m.key);
+        if (at === undefined) continue;
+        const into = at.store === 'state' ? state : windows;
+        const key = at.key;
         if (m.nullValue || m.payload.length === 0) {
           into.delete(key);
           continue;
         }
-        const exp = m.properties['beamline.expires-at-ms'];
+        const exp = m.properties[EXPIRES_AT_PROPERTY];
         into.set(key, exp === undefined ? { key, value: m.payload } : { key, value: m.payload, expiresAtMs: Number(exp) });
       }
     } finally {

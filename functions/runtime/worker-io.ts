@@ -39,13 +39,22 @@ export interface WorkerIo {
 export const STATE_KEY_PREFIX = 'h/';
 export const WINDOW_KEY_PREFIX = 'w/';
 
+/** Message property carrying a state change's absolute expiry (ms since the epoch). */
+export const EXPIRES_AT_PROPERTY = 'beamline.expires-at-ms';
+
+/** Which changelog a `state` topic key belongs to, and the store key inside it; undefined for neither. */
+export function parseChangelogKey(full: string): { store: 'state' | 'windows'; key: string } | undefined {
+  if (full.startsWith(STATE_KEY_PREFIX)) return { store: 'state', key: full.slice(STATE_KEY_PREFIX.length) };
+  if (full.startsWith(WINDOW_KEY_PREFIX)) return { store: 'windows', key: full.slice(WINDOW_KEY_PREFIX.length) };
+  return undefined;
+}
+
 /** Splits the `state` topic's compacted entries back into the two changelogs. */
 export function splitChangelog(entries: Iterable<ChangeRecord>): ChangelogSnapshot {
-  const state: ChangeRecord[] = [];
-  const windows: ChangeRecord[] = [];
+  const snapshot: ChangelogSnapshot = { state: [], windows: [] };
   for (const e of entries) {
-    if (e.key.startsWith(STATE_KEY_PREFIX)) state.push({ ...e, key: e.key.slice(STATE_KEY_PREFIX.length) });
-    else if (e.key.startsWith(WINDOW_KEY_PREFIX)) windows.push({ ...e, key: e.key.slice(WINDOW_KEY_PREFIX.length) });
+    const at = parseChangelogKey(e.key);
+    if (at !== undefined) snapshot[at.store].push({ ...e, key: at.key });
   }
-  return { state, windows };
+  return snapshot;
 }

@@ -2,6 +2,8 @@
  * The fixed topic layout of a Beamline namespace. Workers rely on these names, so a spec can
  * tune each topic but not add, drop or rename one.
  */
+import { piiPropertyKey } from '../../functions/index.ts';
+
 export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
@@ -46,6 +48,7 @@ export const propertyKeys = {
   managedBy: 'beamline.managed-by',
   region: 'beamline.region',
   sensitivity: (topic: string) => `beamline.topic.${topic}.sensitivity`,
-  pii: (topic: string) => `beamline.topic.${topic}.pii`,
+  // The worker reads this one to tokenize PII at ingress: one definition for writer and reader.
+  pii: piiPropertyKey,
   role: (kind: RoleKind) => `beamline.role.${kind}`,
 };

@@ -5,7 +5,7 @@
  */
 import type { ChangeRecord } from '../../state/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from '../records.ts';
-import { splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
+import { EXPIRES_AT_PROPERTY, splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
 
 export interface InMemoryInput {
   key?: string;
@@ -100,7 +100,7 @@ export class InMemoryWorkerIo implements WorkerIo {
       if (o.topic === 'state') {
         if (o.nullValue) this.stateTopic.delete(o.key ?? '');
         else {
-          const exp = o.properties?.['beamline.expires-at-ms'];
+          const exp = o.properties?.[EXPIRES_AT_PROPERTY];
           this.stateTopic.set(o.key ?? '', { key: o.key ?? '', value: o.payload, ...(exp === undefined ? {} : { expiresAtMs: Number(exp) }) });
         }
       }
