@@ -26,7 +26,25 @@ export {
   type TransactionOptions,
   type TransactionState,
   type TxnId,
+  BEAMLINE_CAPABILITIES,
+  unsupportedFeatureError,
+  type ClientCapabilities,
+  type ClientImplementation,
+  type ConsumerApi,
+  type ProducerApi,
+  type PulsarClientApi,
+  type ReaderApi,
 } from './client/index.ts';
+export { openClient, type OpenClientDeps, type OpenClientOptions } from './open-client.ts';
+export {
+  NATIVE_CAPABILITIES,
+  NATIVE_PACKAGE,
+  NativePulsarClient,
+  createNativeClient,
+  type NativeClientDeps,
+  type NativeLoadModule,
+  type NativeModule,
+} from './native/index.ts';
 export {
   SCHEMA_TYPES,
   SchemaDecodeError,

@@ -4,6 +4,7 @@
  */
 import { systemClock, type Clock } from '../../clock.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
+import { BEAMLINE_CAPABILITIES, type ClientCapabilities, type PulsarClientApi } from './client-api.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import { Consumer } from './consumer.ts';
 import type { ClientContext } from './context.ts';
@@ -42,7 +43,9 @@ interface Closeable {
   close(): Promise<void>;
 }
 
-export class PulsarClient {
+export class PulsarClient implements PulsarClientApi {
+  readonly implementation = 'beamline' as const;
+  readonly capabilities: ClientCapabilities = BEAMLINE_CAPABILITIES;
   readonly config: ClientConfig;
   readonly #ctx: ClientContext;
   readonly #pool: ConnectionPool;

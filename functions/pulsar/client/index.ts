@@ -1,5 +1,15 @@
 /** Beamline's Pulsar binary-protocol client. */
 export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
+export {
+  BEAMLINE_CAPABILITIES,
+  unsupportedFeatureError,
+  type ClientCapabilities,
+  type ClientImplementation,
+  type ConsumerApi,
+  type ProducerApi,
+  type PulsarClientApi,
+  type ReaderApi,
+} from './client-api.ts';
 export { Producer, type ProducerState, type SendOptions } from './producer.ts';
 export { Consumer, type ConsumerState, type AckOptions } from './consumer.ts';
 export {
@@ -47,6 +57,7 @@ export { javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './ro
 export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
 export { DeadlineTicker } from './deadline-ticker.ts';
+export { alreadyClosedError, timeoutError } from './errors.ts';
 export { BatchAcks } from './batch-acks.ts';
 export { Connection, CLIENT_VERSION, type TlsOptions, type ConnectionState } from './connection.ts';
 export { ConnectionPool } from './connection-pool.ts';
