@@ -4,13 +4,14 @@
  * and the benchmarks.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { checkJava, ensureJars } from './fetch-jars.ts';
-import { portsFor, renderLog4j, renderStandaloneConf, type InstancePorts } from './config.ts';
+import { portsFor, renderLog4j, renderStandaloneConf, tlsPortsFor, type BrokerTlsInput, type InstancePorts, type TlsPorts } from './config.ts';
 import { BrokerScriptError } from './errors.ts';
 import { instanceDir, jarDir } from './paths.ts';
+import { ensureTlsFiles, tlsHandshakeOk } from './tls.ts';
 import { newSecretKey, signToken } from './token.ts';
 
 export interface StartOptions {
@@ -20,6 +21,11 @@ export interface StartOptions {
   offset?: number;
   /** Token authentication and authorization on. @default false */
   auth?: boolean;
+  /**
+   * TLS listeners too (6651+offset, 8443+offset) with a CA and certificate made once per instance
+   * under its `tls/` folder. @default false (with keepData: as the earlier run)
+   */
+  tls?: boolean;
   /** How long to wait for readiness. @default 180000 */
   readyTimeoutMs?: number;
   /** JVM heap. @default '1g' */
@@ -41,10 +47,22 @@ export interface BrokerInfo {
   /** Superuser token (with auth on). */
   token?: string;
   secretKeyFile?: string;
+  /** With tls on. */
+  tls?: BrokerTlsInfo;
   ports: InstancePorts;
   dir: string;
   logFile: string;
   startMs: number;
+}
+
+export interface BrokerTlsInfo {
+  /** `pulsar+ssl://localhost:PORT`: localhost, so clients check the certificate's DNS name. */
+  serviceUrl: string;
+  /** `https://localhost:PORT` */
+  adminUrl: string;
+  /** The instance's CA certificate (PEM): what clients must trust. */
+  trustCertsFile: string;
+  ports: TlsPorts;
 }
 
 const JVM_OPENS = [
@@ -77,7 +95,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
   checkJava();
   const jars = ensureJars(log);
   const ports = portsFor(offset);
-  for (const [what, port] of Object.entries(ports)) {
+  const tlsOn = options.tls ?? (options.keepData === true && existing?.tls !== undefined);
+  const tlsPorts = tlsOn ? tlsPortsFor(offset) : undefined;
+  for (const [what, port] of Object.entries({ ...ports, ...tlsPorts })) {
     if (!(await portFree(port))) {
       throw new BrokerScriptError(
         `port ${port} (${what}) is already in use on 127.0.0.1`,
@@ -103,7 +123,8 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
     }
   } else {
     // Every fresh start wipes the data dir: a bookie reused across port changes refuses to start.
-    rmSync(dir, { recursive: true, force: true });
+    // The TLS material stays, so a CA file already handed to clients keeps working.
+    wipeExcept(dir, ['tls']);
   }
   mkdirSync(dataDir, { recursive: true });
   if (options.auth && options.keepData !== true) {
@@ -115,8 +136,13 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
     writeFileSync(adminTokenFile, token, { mode: 0o600 });
     auth = { secretKeyFile, adminTokenFile, superUserRole: 'admin' };
   }
+  let tls: BrokerTlsInput | undefined;
+  if (tlsPorts !== undefined) {
+    const { files } = ensureTlsFiles(join(dir, 'tls'), { name, log });
+    tls = { ports: tlsPorts, certFile: files.certFile, keyFile: files.keyFile, trustCertsFile: files.caCertFile };
+  }
   const confFile = join(dir, 'standalone.conf');
-  writeFileSync(confFile, renderStandaloneConf({ clusterName: name, ports, dataDir, ...(auth ? { auth } : {}) }));
+  writeFileSync(confFile, renderStandaloneConf({ clusterName: name, ports, dataDir, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) }));
   const log4jFile = join(dir, 'log4j2.xml');
   writeFileSync(log4jFile, renderLog4j(logFile));
 
@@ -164,13 +190,23 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
     serviceUrl: `pulsar://127.0.0.1:${ports.broker}`,
     adminUrl: `http://127.0.0.1:${ports.web}`,
     ...(token === undefined ? {} : { token, secretKeyFile: auth?.secretKeyFile }),
+    ...(tls === undefined
+      ? {}
+      : {
+          tls: {
+            serviceUrl: `pulsar+ssl://localhost:${tls.ports.brokerTls}`,
+            adminUrl: `https://localhost:${tls.ports.webTls}`,
+            trustCertsFile: tls.trustCertsFile,
+            ports: tls.ports,
+          },
+        }),
     ports,
     dir,
     logFile,
     startMs,
   };
   writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  log(`starting broker "${name}" (pid ${pid}, ${jars.jars} jars) on ${info.serviceUrl}, admin ${info.adminUrl}`);
+  log(`starting broker "${name}" (pid ${pid}, ${jars.jars} jars) on ${info.serviceUrl}, admin ${info.adminUrl}${info.tls ? `, TLS ${info.tls.serviceUrl} and ${info.tls.adminUrl}` : ''}`);
   try {
     await waitReady(info, options.readyTimeoutMs ?? 180_000, log);
   } catch (err) {
@@ -257,6 +293,12 @@ async function waitReady(info: BrokerInfo, timeoutMs: number, log: (line: string
     ],
     ['health check', () => httpOk(`${info.adminUrl}/admin/v2/brokers/health`, info.token)],
   ];
+  const tls = info.tls;
+  if (tls !== undefined) {
+    // Both TLS listeners answer a handshake that verifies against the instance's CA for localhost.
+    const ca = readFileSync(tls.trustCertsFile);
+    steps.push(['TLS listeners', async () => (await tlsHandshakeOk(tls.ports.brokerTls, ca)) && (await tlsHandshakeOk(tls.ports.webTls, ca))]);
+  }
   for (const [what, check] of steps) {
     for (;;) {
       if (!isAlive(info.pid)) {
@@ -301,6 +343,13 @@ async function httpJson(url: string, token?: string): Promise<unknown> {
 
 function authHeader(token?: string): Record<string, string> {
   return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
+function wipeExcept(dir: string, keep: string[]): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir)) {
+    if (!keep.includes(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -12,8 +12,9 @@ const HELP = `Usage: scripts/pulsar <command> [options]
 
 Commands:
   start    fetch the jars once, start a standalone broker in the background, wait until it is
-           really ready, and print KEY=VALUE lines (PULSAR_SERVICE_URL, PULSAR_ADMIN_URL, and
-           PULSAR_TOKEN with --auth)
+           really ready, and print KEY=VALUE lines (PULSAR_SERVICE_URL, PULSAR_ADMIN_URL,
+           PULSAR_TOKEN with --auth, PULSAR_TLS_SERVICE_URL / PULSAR_TLS_ADMIN_URL /
+           PULSAR_TLS_TRUST_CERTS with --tls)
   stop     stop the broker started under --name (by pid), within seconds
   status   say whether it runs and answers its ready endpoint (exit 1 when not)
   env      print the KEY=VALUE lines of a running broker again
@@ -24,13 +25,16 @@ Options:
   --offset N      add N to every port: broker 6650+N, admin 8080+N, bookie 3181+N (default: 0)
   --auth          token authentication and authorization, with a generated signing key and a
                   superuser token (role "admin")
+  --tls           TLS listeners too: broker 6651+N (pulsar+ssl://localhost), admin 8443+N
+                  (https://localhost), with a CA and server certificate made once per instance by
+                  the openssl CLI (kept across restarts; the plain ports stay open)
   --heap SIZE     JVM heap (default: 1g)
 
 Examples:
   eval "$(scripts/pulsar start)"                      # then run tests against it
   scripts/pulsar start --name edge --offset 0
   scripts/pulsar start --name central --offset 10
-  scripts/pulsar start --name secure --offset 20 --auth
+  scripts/pulsar start --name secure --offset 20 --auth --tls
   scripts/pulsar stop --name edge
 `;
 
@@ -42,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string', default: 'standalone' },
       offset: { type: 'string', default: '0' },
       auth: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
       heap: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
         name: values.name,
         offset,
         auth: values.auth,
+        tls: values.tls,
         ...(values.heap === undefined ? {} : { heap: values.heap }),
         log: say,
       });
@@ -112,6 +118,9 @@ function printEnv(name: string, extra: string[] = []): boolean {
     `PULSAR_ADMIN_URL=${info.adminUrl}`,
     `PULSAR_CLUSTER=${info.name}`,
     ...(info.token === undefined ? [] : [`PULSAR_TOKEN=${info.token}`, `PULSAR_SECRET_KEY_FILE=${info.secretKeyFile}`]),
+    ...(info.tls === undefined
+      ? []
+      : [`PULSAR_TLS_SERVICE_URL=${info.tls.serviceUrl}`, `PULSAR_TLS_ADMIN_URL=${info.tls.adminUrl}`, `PULSAR_TLS_TRUST_CERTS=${info.tls.trustCertsFile}`]),
     // One local cluster stands in for every region of a tenant spec (beamline tenant apply).
     `BEAMLINE_LOCAL_CLUSTER=${info.name}`,
     ...extra,

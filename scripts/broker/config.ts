@@ -13,12 +13,33 @@ export function portsFor(offset: number): InstancePorts {
   return { broker: 6650 + offset, web: 8080 + offset, bookie: 3181 + offset };
 }
 
+/** The TLS listeners beside the plain ones: 6651+offset and 8443+offset, Pulsar's own defaults. */
+export interface TlsPorts {
+  brokerTls: number;
+  webTls: number;
+}
+
+export function tlsPortsFor(offset: number): TlsPorts {
+  return { brokerTls: 6651 + offset, webTls: 8443 + offset };
+}
+
+export interface BrokerTlsInput {
+  ports: TlsPorts;
+  certFile: string;
+  /** PKCS#8 PEM. */
+  keyFile: string;
+  /** The CA that signed certFile. */
+  trustCertsFile: string;
+}
+
 export interface BrokerConfigInput {
   clusterName: string;
   ports: InstancePorts;
   dataDir: string;
   /** Absolute paths of the HS256 secret key and the superuser's token, when auth is on. */
   auth?: { secretKeyFile: string; adminTokenFile: string; superUserRole: string };
+  /** TLS listeners (the plain ones stay open for tests that speak plaintext). */
+  tls?: BrokerTlsInput;
 }
 
 export function renderStandaloneConf(input: BrokerConfigInput): string {
@@ -70,6 +91,25 @@ export function renderStandaloneConf(input: BrokerConfigInput): string {
       tokenSecretKey: `file://${input.auth.secretKeyFile}`,
       brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
       brokerClientAuthenticationParameters: `file://${input.auth.adminTokenFile}`,
+    });
+  }
+  if (input.tls) {
+    const t = input.tls;
+    Object.assign(lines, {
+      brokerServicePortTls: t.ports.brokerTls,
+      webServicePortTls: t.ports.webTls,
+      tlsCertificateFilePath: t.certFile,
+      tlsKeyFilePath: t.keyFile,
+      tlsTrustCertsFilePath: t.trustCertsFile,
+      tlsAllowInsecureConnection: false,
+      tlsRequireTrustedClientCertOnConnect: false,
+      // The broker's own clients (standalone's admin setup, system topics, the transaction
+      // buffer, compaction) go over TLS too, so a broken TLS setup fails the start, not a test.
+      brokerClientTlsEnabled: true,
+      brokerClientTrustCertsFilePath: t.trustCertsFile,
+      // Jetty leases acceptor and selector threads per connector: 4 threads cannot serve the
+      // second (TLS) one and the web service refuses to start.
+      numHttpServerThreads: 8,
     });
   }
   return `${Object.entries(lines)

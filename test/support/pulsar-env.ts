@@ -26,6 +26,21 @@ export function pulsarAuthEnv(): PulsarEnv & { secretKeyFile: string } {
   };
 }
 
+/**
+ * The auth broker's TLS listeners (global setup starts `test-auth` with --auth --tls): a
+ * `pulsar+ssl://localhost:PORT` service url, an `https://localhost:PORT` admin url, the CA file
+ * that signed the broker's certificate, and the superuser token.
+ */
+export function pulsarTlsEnv(): { serviceUrl: string; adminUrl: string; trustCertsFile: string; token: string; cluster: string } {
+  return {
+    serviceUrl: required('PULSAR_AUTH_TLS_SERVICE_URL'),
+    adminUrl: required('PULSAR_AUTH_TLS_ADMIN_URL'),
+    trustCertsFile: required('PULSAR_AUTH_TLS_TRUST_CERTS'),
+    token: required('PULSAR_AUTH_TOKEN'),
+    cluster: process.env['PULSAR_AUTH_CLUSTER'] ?? 'standalone',
+  };
+}
+
 function required(name: string): string {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set: run integration tests through vitest (its global setup starts the broker) or export it`);

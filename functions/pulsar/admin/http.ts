@@ -48,7 +48,7 @@ export class AdminHttp {
       const code = timedOut ? PULSAR_ADMIN_ERROR_CODES.timeout : PULSAR_ADMIN_ERROR_CODES.unreachable;
       const message = timedOut
         ? `Pulsar admin ${method} ${path} timed out after ${timeoutMs} ms`
-        : `Pulsar admin ${method} ${path} could not reach ${url}: ${cause instanceof Error ? cause.message : String(cause)}`;
+        : `Pulsar admin ${method} ${path} could not reach ${url}: ${describeFailure(cause)}`;
       throw new PulsarAdminError(code, message, { method, path, status: 0 }, { retriable: true, cause });
     }
     const text = await response.text();
@@ -63,6 +63,13 @@ export class AdminHttp {
       throw new PulsarAdminError(PULSAR_ADMIN_ERROR_CODES.badResponse, `Pulsar admin ${method} ${path} returned invalid JSON`, { method, path, status: response.status }, { cause });
     }
   }
+}
+
+/** fetch rejects with a bare "fetch failed"; the reason (refused port, untrusted certificate) is its cause. */
+function describeFailure(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause instanceof Error ? cause.cause.message : undefined;
+  return inner === undefined || inner === cause.message ? cause.message : `${cause.message} (${inner})`;
 }
 
 function extractReason(text: string): string | undefined {

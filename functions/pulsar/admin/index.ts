@@ -1,5 +1,6 @@
 export { PulsarAdmin } from './admin.ts';
 export { compilePulsarAdminOptions } from './options.ts';
+export type { CaCertificates } from './ca-fetch.ts';
 export type { PulsarAdminOptions, PulsarAdminConfig, FetchLike } from './options.ts';
 export { PulsarAdminError, PULSAR_ADMIN_ERROR_CODES, isAdminStatus } from './errors.ts';
 export type { PulsarAdminErrorDetails } from './errors.ts';

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
+import { caFetch, type CaCertificates } from './ca-fetch.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -10,7 +11,12 @@ export interface PulsarAdminOptions {
   token?: string;
   /** Per-request timeout. @default 30000 */
   timeoutMs?: number;
-  /** Injected for tests. @default globalThis.fetch */
+  /**
+   * PEM CA certificate(s) to trust for an https:// url served with a private CA (e.g. the file
+   * in PULSAR_TLS_TRUST_CERTS of `scripts/pulsar start --tls`). @default Node's default CAs
+   */
+  ca?: CaCertificates;
+  /** Injected for tests. @default globalThis.fetch (or a CA-trusting one when `ca` is set) */
   fetch?: FetchLike;
   /** @default silentLogger */
   logger?: Logger;
@@ -42,11 +48,20 @@ export function compilePulsarAdminOptions(options: PulsarAdminOptions): PulsarAd
   if (options.token !== undefined && options.token.trim() === '') {
     throw new ConfigError('admin.token', '', 'omit the token or pass a non-empty JWT');
   }
+  if (options.ca !== undefined) {
+    const list = Array.isArray(options.ca) ? (options.ca as (string | Buffer)[]) : [options.ca as string | Buffer];
+    if (list.length === 0 || list.some((c) => c.length === 0)) {
+      throw new ConfigError('admin.ca', '', 'pass the PEM text (or bytes) of the CA certificate, e.g. readFileSync(process.env.PULSAR_TLS_TRUST_CERTS)');
+    }
+    if (options.fetch !== undefined) {
+      throw new ConfigError('admin.ca', '<PEM>', 'pass either ca or a custom fetch: a custom fetch makes its own TLS connections');
+    }
+  }
   return Object.freeze({
     url: url.replace(/\/+$/, ''),
     token: options.token,
     timeoutMs,
-    fetch: options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init)),
+    fetch: options.fetch ?? (options.ca !== undefined ? caFetch(options.ca) : (input: string, init: RequestInit) => globalThis.fetch(input, init)),
     logger: (options.logger ?? silentLogger).child({ component: 'pulsar-admin' }),
   });
 }

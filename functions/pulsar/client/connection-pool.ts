@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../telemetry.ts';
+import { BeamlineError } from '../../errors.ts';
 import { authIdentity, type TokenSource } from './auth.ts';
 import { Connection, type TlsOptions } from './connection.ts';
 import type { DeadlineTicker } from './deadline-ticker.ts';
@@ -70,7 +71,7 @@ export class ConnectionPool {
       },
       (err: unknown) => {
         if (this.#conns.get(key) === p) this.#conns.delete(key);
-        throw err;
+        throw closedDuringHandshake(err, physicalUrl);
       },
     );
     this.#conns.set(key, p);
@@ -89,4 +90,18 @@ export class ConnectionPool {
     this.#conns.clear();
     for (const c of all) c.close('client closed');
   }
+}
+
+/**
+ * A broker that drops the socket before CONNECTED gives no reason; the usual one is a pulsar://
+ * url pointed at a TLS listener (the broker's TLS layer closes on the plaintext CONNECT), so say so.
+ */
+function closedDuringHandshake(err: unknown, physicalUrl: string): unknown {
+  if (!(err instanceof BeamlineError) || err.code !== 'BL_PULSAR_CONNECTION_CLOSED') return err;
+  const hint = physicalUrl.startsWith('pulsar://') ? '; if that port is a TLS listener, use a pulsar+ssl:// url' : '';
+  return new BeamlineError('BL_PULSAR_CONNECTION_CLOSED', `${physicalUrl} closed the connection during the CONNECT handshake (${err.message})${hint}`, {
+    retriable: err.retriable,
+    cause: err,
+    details: { ...err.details, broker: physicalUrl },
+  });
 }

@@ -46,6 +46,10 @@ export class LookupService {
   }
 
   async lookup(topic: string): Promise<LookupResult> {
+    // The broker the current LOOKUP went to. A Connect with proxy_through_service_url means
+    // "reach the owner through me" (standalone brokers on loopback always set it), so after a
+    // redirect it names the redirect target, not the service url.
+    let via = this.serviceUrl();
     let conn = await this.serviceConnection();
     let authoritative = false;
     for (let i = 0; i < MAX_REDIRECTS; i++) {
@@ -60,10 +64,11 @@ export class LookupService {
       const url = this.#tls ? (r.brokerServiceUrlTls ?? r.brokerServiceUrl) : (r.brokerServiceUrl ?? r.brokerServiceUrlTls);
       if (url === undefined || url === '') throw lookupError(topic, 'lookup response named no broker');
       const logical = url;
-      const physical = r.proxy_through_service_url ? this.serviceUrl() : url;
+      const physical = r.proxy_through_service_url ? via : url;
       if (r.response === LookupResponseType.Connect) return { logicalUrl: logical, physicalUrl: physical };
       authoritative = r.authoritative ?? false;
       conn = await this.#pool.get(logical, physical);
+      via = physical;
     }
     throw new BeamlineError('BL_PULSAR_LOOKUP_TOO_MANY_REDIRECTS', 'lookup redirected too many times', {
       retriable: true,

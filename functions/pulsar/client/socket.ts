@@ -47,17 +47,24 @@ export function openSocket(address: BrokerAddress, tlsOptions: TlsOptions | unde
           onConnect,
         )
       : net.connect({ host: address.host, port: address.port }, onConnect);
-    socket.once('error', (err) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
       clock.clearTimeout(timer);
-      reject(
-        new BeamlineError('BL_PULSAR_CONNECT_FAILED', 'could not connect to the broker', {
-          retriable: true,
-          cause: err,
-          details: { broker: address.url },
-        }),
-      );
+      reject(connectFailedError(address, err));
     });
+  });
+}
+
+/** Names the reason in the message: an untrusted certificate and a refused port need different fixes. */
+function connectFailedError(address: BrokerAddress, err: NodeJS.ErrnoException): BeamlineError {
+  const certificate = address.tls && /CERT|SIGNATURE|SELF_SIGNED|ALTNAME|ISSUER/.test(err.code ?? '');
+  const why = certificate
+    ? `TLS certificate verification failed (${err.message}); trust the CA that signed the broker's certificate with tls.ca`
+    : err.message;
+  return new BeamlineError('BL_PULSAR_CONNECT_FAILED', `could not connect to the broker at ${address.url}: ${why}`, {
+    retriable: true,
+    cause: err,
+    details: { broker: address.url, ...(err.code === undefined ? {} : { reason: err.code }) },
   });
 }
