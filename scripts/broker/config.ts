@@ -91,6 +91,9 @@ export function renderStandaloneConf(input: BrokerConfigInput): string {
       tokenSecretKey: `file://${input.auth.secretKeyFile}`,
       brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
       brokerClientAuthenticationParameters: `file://${input.auth.adminTokenFile}`,
+      // Check connections for expired tokens every 2 s (default 60): a client holding an expiring
+      // token gets its AUTH_CHALLENGE within seconds, which the auth-refresh test relies on.
+      authenticationRefreshCheckSeconds: 2,
     });
   }
   if (input.tls) {

@@ -6,7 +6,7 @@
  * refused at PRODUCER/SUBSCRIBE with an authorization error.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BeamlineError, readSecretKeyFile, signHs256Token } from '../../functions/index.ts';
+import { BeamlineError, decodeTokenClaims, readSecretKeyFile, signHs256Token } from '../../functions/index.ts';
 import { createClient, type ClientOptions, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { newSecretKey, signToken } from '../../scripts/broker/token.ts';
 import { pulsarAuthEnv, uniqueName } from '../support/pulsar-env.ts';
@@ -90,5 +90,49 @@ describe('token auth against the real auth broker', () => {
     const err = await refusal(c.createProducer({ topic: topic() }));
     expect(err.code).toBe('BL_PULSAR_AUTHORIZATION');
     expect(err.retriable).toBe(false);
+  });
+});
+
+describe('token refresh against the real auth broker (authenticationRefreshCheckSeconds=2)', () => {
+  const role = String(decodeTokenClaims(superuserToken).sub);
+  const expiringToken = (seconds: number): string => signHs256Token({ sub: role, exp: Math.floor(Date.now() / 1000) + seconds }, readSecretKeyFile(env.secretKeyFile));
+
+  it('answers the AUTH_CHALLENGE for an expired token with a fresh one from the provider, on the same connection', async () => {
+    let issued = 0;
+    const c = client({
+      token: () => {
+        issued++;
+        return expiringToken(3);
+      },
+    });
+    const t = topic();
+    const consumer = await c.subscribe({ topic: t, subscription: 's', initialPosition: 'Earliest' });
+    const producer = await c.createProducer({ topic: t, batching: false });
+    const [conn] = await c.pool.connections();
+    // Run past two expiries: the broker challenges each expired token within ~2 s.
+    const until = Date.now() + 9000;
+    let n = 0;
+    while (Date.now() < until) {
+      await producer.send(`m${n}`);
+      expect((await consumer.receive(10_000)).payload.toString()).toBe(`m${n}`);
+      n++;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(issued).toBeGreaterThanOrEqual(3);
+    const after = await c.pool.connections();
+    expect(after).toHaveLength(1);
+    expect(after[0]).toBe(conn);
+    expect(conn?.state).toBe('ready');
+  });
+
+  it('a static token that expires is not refreshed: the broker drops the connection (so the test above proves the refresh)', async () => {
+    const c = client({ token: expiringToken(2), operationTimeoutMs: 3000 });
+    const producer = await c.createProducer({ topic: topic(), batching: false, sendTimeoutMs: 3000 });
+    const [conn] = await c.pool.connections();
+    expect(conn?.state).toBe('ready');
+    const deadline = Date.now() + 15_000;
+    while (conn?.state === 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(conn?.state).not.toBe('ready');
+    await expect(producer.send('after expiry')).rejects.toBeInstanceOf(BeamlineError);
   });
 });
