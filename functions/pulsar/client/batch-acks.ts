@@ -67,6 +67,17 @@ export class BatchAcks {
     return words;
   }
 
+  /** ack_set words of an entry of `size` members where exactly `acked` are acknowledged. */
+  static bitsExcept(size: number, acked: ReadonlySet<number>): bigint[] {
+    const words: bigint[] = [];
+    for (let w = 0; w * 64 < size; w++) {
+      let v = 0n;
+      for (let b = 0; b < 64 && w * 64 + b < size; b++) if (!acked.has(w * 64 + b)) v |= 1n << BigInt(b);
+      words.push(BigInt.asIntN(64, v));
+    }
+    return words;
+  }
+
   /** Is bit `i` set in a broker ack_set (the message still needs delivery)? */
   static bitSet(words: readonly bigint[], i: number): boolean {
     const w = words[i >> 6];

@@ -3,8 +3,7 @@
  * keep-alive, write backpressure, and routing of producer/consumer commands by id.
  */
 import type net from 'node:net';
-import type { Clock, TimerHandle } from '../../clock.ts';
-import type { BeamlineError } from '../../errors.ts';
+import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../telemetry.ts';
 import {
   CLIENT_PROTOCOL_VERSION,
@@ -13,21 +12,24 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   encodeCommand,
   FrameDecoder,
-  LookupResponseType,
-  PartitionedMetadataResponseType,
   serverError,
   type BaseCommand,
   type DecodedPayload,
 } from '../wire/index.ts';
-import { resolveToken, type TokenSource } from './auth.ts';
-import type { DeadlineEntry, DeadlineTicker } from './deadline-ticker.ts';
-import { connectionClosedError, timeoutError } from './errors.ts';
+import type { TokenSource } from './auth.ts';
+import { replyOf } from './command-replies.ts';
+import type { ConsumerHandler, ProducerHandler, TopicListWatcherHandler } from './connection-handlers.ts';
+import type { DeadlineTicker } from './deadline-ticker.ts';
+import { connectionClosedError } from './errors.ts';
+import { authResponseCommand, connectCommand } from './handshake.ts';
+import { KeepAlive } from './keep-alive.ts';
+import { newRequestId, RequestTracker } from './request-tracker.ts';
 import type { BrokerAddress } from './service-url.ts';
 import { openSocket, type TlsOptions } from './socket.ts';
 
 export type { TlsOptions } from './socket.ts';
-
-export const CLIENT_VERSION = 'beamline-ts-0.1.0';
+export type { ConsumerHandler, ProducerHandler, TopicListWatcherHandler } from './connection-handlers.ts';
+export { CLIENT_VERSION } from './handshake.ts';
 
 export interface ConnectionOptions {
   readonly physical: BrokerAddress;
@@ -44,33 +46,7 @@ export interface ConnectionOptions {
   readonly logger: Logger;
 }
 
-/** What producers register to receive. */
-export interface ProducerHandler {
-  onSendReceipt(cmd: NonNullable<BaseCommand['send_receipt']>): void;
-  onSendError(cmd: NonNullable<BaseCommand['send_error']>): void;
-  onBrokerClose(): void;
-  onConnectionClosed(conn: Connection): void;
-}
-
-/** What consumers register to receive. */
-export interface ConsumerHandler {
-  onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void;
-  onBrokerClose(): void;
-  onConnectionClosed(conn: Connection): void;
-  onActiveConsumerChange?(active: boolean): void;
-  onReachedEndOfTopic?(): void;
-}
-
-interface PendingRequest {
-  resolve: (cmd: BaseCommand) => void;
-  reject: (err: unknown) => void;
-  deadline: DeadlineEntry | undefined;
-  what: string;
-}
-
 export type ConnectionState = 'connecting' | 'ready' | 'closed';
-
-let nextRequestId = 1;
 
 export class Connection {
   readonly #o: ConnectionOptions;
@@ -78,25 +54,27 @@ export class Connection {
   #socket: net.Socket | undefined;
   #state: ConnectionState = 'connecting';
   readonly #decoder: FrameDecoder;
-  readonly #pending = new Map<number, PendingRequest>();
+  readonly #requests: RequestTracker;
   readonly #producers = new Map<number, ProducerHandler>();
   readonly #consumers = new Map<number, ConsumerHandler>();
+  readonly #watchers = new Map<number, TopicListWatcherHandler>();
   readonly #closeListeners = new Set<(conn: Connection) => void>();
   #drainWaiters: (() => void)[] = [];
   #needsDrain = false;
   #corked = false;
-  #keepAlive: TimerHandle | undefined;
-  #lastReceivedAt = 0;
-  #pingOutstanding = false;
+  #keepAlive: KeepAlive | undefined;
   #handshake: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   serverVersion = '';
   protocolVersion = 0;
   maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+  /** The broker announced topic list watchers (PIP-145) in CONNECTED. */
+  supportsTopicWatchers = false;
 
   private constructor(o: ConnectionOptions) {
     this.#o = o;
     this.#log = o.logger.child({ component: 'pulsar-connection', broker: o.logicalUrl });
     this.#decoder = new FrameDecoder(64 * 1024 * 1024);
+    this.#requests = new RequestTracker(o.ticker, o.logicalUrl);
   }
 
   /** Open the socket and complete CONNECT/CONNECTED. */
@@ -125,7 +103,7 @@ export class Connection {
   }
 
   get pendingRequests(): number {
-    return this.#pending.size;
+    return this.#requests.size;
   }
 
   drained(): Promise<void> {
@@ -139,7 +117,7 @@ export class Connection {
   }
 
   newRequestId(): number {
-    return nextRequestId++;
+    return newRequestId();
   }
 
   registerProducer(id: number, h: ProducerHandler): void {
@@ -153,6 +131,12 @@ export class Connection {
   }
   unregisterConsumer(id: number): void {
     this.#consumers.delete(id);
+  }
+  registerTopicListWatcher(id: number, h: TopicListWatcherHandler): void {
+    this.#watchers.set(id, h);
+  }
+  unregisterTopicListWatcher(id: number): void {
+    this.#watchers.delete(id);
   }
 
   /** Write a ready-made frame. Returns false when the caller should await `drained()`. */
@@ -183,45 +167,33 @@ export class Connection {
    */
   request(cmd: BaseCommand, requestId: number, what: string, timeoutMs = this.#o.operationTimeoutMs): Promise<BaseCommand> {
     if (this.#state === 'closed') return Promise.reject(connectionClosedError('not connected'));
-    return new Promise((resolve, reject) => {
-      const p: PendingRequest = { resolve, reject, deadline: undefined, what };
-      if (timeoutMs > 0) {
-        p.deadline = this.#o.ticker.add(timeoutMs, () => {
-          if (this.#pending.get(requestId) === p) {
-            this.#pending.delete(requestId);
-            reject(timeoutError(what, timeoutMs, { broker: this.#o.logicalUrl }));
-          }
-        });
-      }
-      this.#pending.set(requestId, p);
-      this.sendCommand(cmd);
-    });
+    const reply = this.#requests.track(requestId, what, timeoutMs);
+    this.sendCommand(cmd);
+    return reply;
   }
 
   close(reason = 'closed by client'): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#log.debug({ reason }, 'connection closed');
-    if (this.#keepAlive !== undefined) this.#o.clock.clearTimeout(this.#keepAlive);
-    this.#keepAlive = undefined;
+    this.#keepAlive?.stop();
     this.#socket?.destroy();
     const err = connectionClosedError(reason);
     this.#handshake?.reject(err);
     this.#handshake = undefined;
-    for (const [, p] of this.#pending) {
-      this.#o.ticker.cancel(p.deadline);
-      p.reject(err);
-    }
-    this.#pending.clear();
+    this.#requests.rejectAll(err);
     for (const w of this.#drainWaiters) w();
     this.#drainWaiters = [];
     const producers = [...this.#producers.values()];
     const consumers = [...this.#consumers.values()];
+    const watchers = [...this.#watchers.values()];
     this.#producers.clear();
     this.#consumers.clear();
+    this.#watchers.clear();
     for (const l of this.#closeListeners) l(this);
     for (const p of producers) p.onConnectionClosed(this);
     for (const c of consumers) c.onConnectionClosed(this);
+    for (const w of watchers) w.onConnectionClosed(this);
   }
 
   async #open(): Promise<void> {
@@ -238,20 +210,13 @@ export class Connection {
       this.#drainWaiters = [];
       for (const w of ws) w();
     });
-    this.#lastReceivedAt = clock.monotonic();
+    this.#keepAlive = new KeepAlive(clock, this.#o.keepAliveIntervalMs, {
+      ping: () => this.sendCommand({ type: CommandType.PING, ping: {} }),
+      timedOut: () => this.close('keep-alive timeout'),
+    });
 
-    const connect: NonNullable<BaseCommand['connect']> = {
-      client_version: CLIENT_VERSION,
-      protocol_version: CLIENT_PROTOCOL_VERSION,
-      feature_flags: { supports_auth_refresh: true, supports_broker_entry_metadata: true },
-    };
-    if (this.#o.token !== undefined) {
-      connect.auth_method_name = 'token';
-      connect.auth_data = Buffer.from(await resolveToken(this.#o.token), 'utf8');
-    }
-    if (this.#o.proxyToBrokerUrl !== undefined) connect.proxy_to_broker_url = this.#o.proxyToBrokerUrl;
+    const connect = await connectCommand(this.#o.token, this.#o.proxyToBrokerUrl);
     await new Promise<void>((resolve, reject) => {
-      this.#handshake = { resolve, reject };
       const deadline = this.#o.ticker.add(this.#o.operationTimeoutMs, () => {
         if (this.#handshake !== undefined) this.close('handshake timeout');
       });
@@ -260,33 +225,14 @@ export class Connection {
         resolve: () => (done(), resolve()),
         reject: (e) => (done(), reject(e)),
       };
-      this.sendCommand({ type: CommandType.CONNECT, connect });
+      this.sendCommand(connect);
     });
     this.#state = 'ready';
-    this.#scheduleKeepAlive();
-  }
-
-  #scheduleKeepAlive(): void {
-    const interval = this.#o.keepAliveIntervalMs;
-    if (interval <= 0 || this.#state === 'closed') return;
-    this.#keepAlive = this.#o.clock.setTimeout(() => {
-      if (this.#state === 'closed') return;
-      const idle = this.#o.clock.monotonic() - this.#lastReceivedAt;
-      if (this.#pingOutstanding && idle >= interval) {
-        this.close('keep-alive timeout');
-        return;
-      }
-      if (idle >= interval) {
-        this.#pingOutstanding = true;
-        this.sendCommand({ type: CommandType.PING, ping: {} });
-      }
-      this.#scheduleKeepAlive();
-    }, interval);
+    this.#keepAlive.start();
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastReceivedAt = this.#o.clock.monotonic();
-    this.#pingOutstanding = false;
+    this.#keepAlive?.received();
     let frames: Buffer[];
     try {
       frames = this.#decoder.push(chunk);
@@ -306,16 +252,6 @@ export class Connection {
       }
       if (this.#state === 'closed') return;
     }
-  }
-
-  #resolveRequest(requestId: number | undefined, cmd: BaseCommand, error?: BeamlineError): void {
-    if (requestId === undefined) return;
-    const p = this.#pending.get(requestId);
-    if (p === undefined) return;
-    this.#pending.delete(requestId);
-    this.#o.ticker.cancel(p.deadline);
-    if (error !== undefined) p.reject(error);
-    else p.resolve(cmd);
   }
 
   #dispatch(cmd: BaseCommand, payload: DecodedPayload | undefined): void {
@@ -342,6 +278,7 @@ export class Connection {
         this.serverVersion = c?.server_version ?? '';
         this.protocolVersion = Math.min(CLIENT_PROTOCOL_VERSION, c?.protocol_version ?? 0);
         if (c?.max_message_size !== undefined && c.max_message_size > 0) this.maxMessageSize = c.max_message_size;
+        this.supportsTopicWatchers = c?.feature_flags?.supports_topic_watchers === true;
         this.#handshake?.resolve();
         this.#handshake = undefined;
         return;
@@ -349,71 +286,22 @@ export class Connection {
       case CommandType.AUTH_CHALLENGE:
         void this.#answerChallenge();
         return;
-      case CommandType.SUCCESS:
-        this.#resolveRequest(cmd.success?.request_id, cmd);
-        return;
-      case CommandType.ERROR: {
-        const e = cmd.error;
+      case CommandType.ERROR:
         if (this.#handshake !== undefined) {
-          this.#handshake.reject(serverError(e?.error, e?.message, { broker: this.#o.logicalUrl }));
+          this.#handshake.reject(serverError(cmd.error?.error, cmd.error?.message, { broker: this.#o.logicalUrl }));
           this.#handshake = undefined;
           return;
         }
-        this.#resolveRequest(e?.request_id, cmd, serverError(e?.error, e?.message, { broker: this.#o.logicalUrl }));
-        return;
-      }
+        break;
       case CommandType.PRODUCER_SUCCESS: {
         const ps = cmd.producer_success;
         if (ps?.producer_ready === false) {
           // WaitForExclusive: the producer is queued; the final PRODUCER_SUCCESS comes later, so
           // stop the timeout and keep waiting.
-          const p = this.#pending.get(ps.request_id);
-          if (p !== undefined) {
-            this.#o.ticker.cancel(p.deadline);
-            p.deadline = undefined;
-          }
+          this.#requests.holdWithoutDeadline(ps.request_id);
           return;
         }
-        this.#resolveRequest(ps?.request_id, cmd);
-        return;
-      }
-      case CommandType.LOOKUP_RESPONSE: {
-        const r = cmd.lookupTopicResponse;
-        const failed = r?.response === LookupResponseType.Failed;
-        this.#resolveRequest(r?.request_id, cmd, failed ? serverError(r?.error, r?.message) : undefined);
-        return;
-      }
-      case CommandType.PARTITIONED_METADATA_RESPONSE: {
-        const r = cmd.partitionMetadataResponse;
-        const failed = r?.response === PartitionedMetadataResponseType.Failed;
-        this.#resolveRequest(r?.request_id, cmd, failed ? serverError(r?.error, r?.message) : undefined);
-        return;
-      }
-      case CommandType.GET_LAST_MESSAGE_ID_RESPONSE:
-        this.#resolveRequest(cmd.getLastMessageIdResponse?.request_id, cmd);
-        return;
-      case CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE:
-        this.#resolveRequest(cmd.getTopicsOfNamespaceResponse?.request_id, cmd);
-        return;
-      case CommandType.ACK_RESPONSE: {
-        const r = cmd.ackResponse;
-        this.#resolveRequest(r?.request_id, cmd, r?.error !== undefined ? serverError(r.error, r.message) : undefined);
-        return;
-      }
-      case CommandType.NEW_TXN_RESPONSE:
-      case CommandType.ADD_PARTITION_TO_TXN_RESPONSE:
-      case CommandType.ADD_SUBSCRIPTION_TO_TXN_RESPONSE:
-      case CommandType.END_TXN_RESPONSE:
-      case CommandType.TC_CLIENT_CONNECT_RESPONSE: {
-        // Transaction coordinator replies share one layout (request_id, error, message).
-        const r = cmd.newTxnResponse ?? cmd.addPartitionToTxnResponse ?? cmd.addSubscriptionToTxnResponse ?? cmd.endTxnResponse ?? cmd.tcClientConnectResponse;
-        this.#resolveRequest(r?.request_id, cmd, r?.error !== undefined ? serverError(r.error, r.message, { broker: this.#o.logicalUrl }) : undefined);
-        return;
-      }
-      case CommandType.GET_SCHEMA_RESPONSE:
-      case CommandType.GET_OR_CREATE_SCHEMA_RESPONSE: {
-        const r = cmd.getSchemaResponse ?? cmd.getOrCreateSchemaResponse;
-        this.#resolveRequest(r?.request_id, cmd, r?.error_code !== undefined ? serverError(r.error_code, r.error_message, { broker: this.#o.logicalUrl }) : undefined);
+        this.#requests.settle(ps?.request_id, cmd);
         return;
       }
       case CommandType.CLOSE_PRODUCER: {
@@ -449,28 +337,26 @@ export class Connection {
         if (a) this.#consumers.get(a.consumer_id)?.onActiveConsumerChange?.(a.is_active ?? false);
         return;
       }
+      case CommandType.WATCH_TOPIC_UPDATE: {
+        const u = cmd.watchTopicUpdate;
+        if (u) this.#watchers.get(u.watcher_id)?.onTopicListUpdate(u);
+        return;
+      }
       case CommandType.REACHED_END_OF_TOPIC: {
         const r = cmd.reachedEndOfTopic;
         if (r) this.#consumers.get(r.consumer_id)?.onReachedEndOfTopic?.();
         return;
       }
-      default:
-        this.#log.debug({ type: cmd.type }, 'ignored command');
     }
+    const reply = replyOf(cmd, this.#o.logicalUrl);
+    if (reply !== undefined) this.#requests.settle(reply.requestId, cmd, reply.error);
+    else this.#log.debug({ type: cmd.type }, 'ignored command');
   }
 
   async #answerChallenge(): Promise<void> {
     if (this.#o.token === undefined) return;
     try {
-      const token = await resolveToken(this.#o.token);
-      this.sendCommand({
-        type: CommandType.AUTH_RESPONSE,
-        authResponse: {
-          client_version: CLIENT_VERSION,
-          protocol_version: CLIENT_PROTOCOL_VERSION,
-          response: { auth_method_name: 'token', auth_data: Buffer.from(token, 'utf8') },
-        },
-      });
+      this.sendCommand(await authResponseCommand(this.#o.token));
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'token provider failed during auth refresh');
       this.close('auth refresh failed');

@@ -3,18 +3,24 @@
  * TopicConsumers (event-driven, no polling), receive()/for-await, acks, negative acks, ack
  * timeout, the dead-letter topic, pause/resume, unsubscribe.
  */
-import type { TimerHandle } from '../../clock.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
+import type { ClientMetrics } from './client-metrics.ts';
 import type { ClientContext } from './context.ts';
-import type { DeadlineEntry } from './deadline-ticker.ts';
-import { alreadyClosedError, timeoutError } from './errors.ts';
-import type { Message, OutgoingMessage } from './message.ts';
+import { DeadLetter, type DeadLetterProducer } from './dead-letter.ts';
+import { alreadyClosedError } from './errors.ts';
+import type { Message } from './message.ts';
 import type { ConsumerConfig, ProducerOptions } from './options.ts';
-import { parseTopicName, partitionTopic } from './topic-name.ts';
-import { TopicConsumer, type MessageSink } from './topic-consumer.ts';
+import { PartitionConsumers } from './partition-consumers.ts';
+import { PatternDiscovery } from './pattern-discovery.ts';
+import { ReceiveQueue } from './receive-queue.ts';
+import { AckTimeoutTracker, NackTracker } from './redelivery-timers.ts';
+import { parseTopicName } from './topic-name.ts';
+import type { MessageSink, TopicConsumer } from './topic-consumer.ts';
 import type { Transaction } from './transaction.ts';
+
+export type { DeadLetterProducer } from './dead-letter.ts';
 
 export type ConsumerState = 'subscribing' | 'ready' | 'closing' | 'closed';
 
@@ -23,71 +29,70 @@ export interface AckOptions {
   txn?: Transaction;
 }
 
-export interface DeadLetterProducer {
-  send(m: OutgoingMessage): Promise<unknown>;
-  close(): Promise<void>;
-}
-
 export interface ConsumerDeps {
   createProducer(o: ProducerOptions): Promise<DeadLetterProducer>;
   onClose(): void;
 }
 
-interface Waiter {
-  resolve: (m: Message) => void;
-  reject: (e: unknown) => void;
-  timer: TimerHandle | undefined;
-}
-
-interface Queued {
-  msg: Message;
-  from: TopicConsumer;
-}
-
 export class Consumer implements MessageSink, AsyncIterable<Message> {
   readonly subscription: string;
-  readonly #ctx: ClientContext;
   readonly #cfg: ConsumerConfig;
   readonly #deps: ConsumerDeps;
   readonly #log: Logger;
-  readonly #children = new Map<string, TopicConsumer>();
-  #queue: Queued[] = [];
-  #head = 0;
-  #waiters: Waiter[] = [];
+  readonly #metrics: ClientMetrics;
+  readonly #children: PartitionConsumers;
+  readonly #queue: ReceiveQueue<TopicConsumer>;
   #state: ConsumerState = 'subscribing';
   #paused = false;
   #error: unknown;
-  /** Negative acks waiting for their redelivery time, keyed by message id string. */
-  readonly #nacked = new Map<string, { msg: Message; at: number }>();
-  #nackTimer: TimerHandle | undefined;
-  #nackTimerAt = Infinity;
-  /** Delivered but unacknowledged messages (ack timeout). */
-  readonly #unacked = new Map<string, { msg: Message; at: number }>();
-  #ackTimeoutEntry: DeadlineEntry | undefined;
-  #dlq: Promise<DeadLetterProducer> | undefined;
-  #discoveryTimer: TimerHandle | undefined;
+  readonly #nacked: NackTracker;
+  readonly #unacked: AckTimeoutTracker;
+  readonly #dlq: DeadLetter | undefined;
+  readonly #discovery: PatternDiscovery | undefined;
   readonly #lastTaken = new Map<TopicConsumer, MessageId>();
 
   private constructor(ctx: ClientContext, cfg: ConsumerConfig, deps: ConsumerDeps) {
-    this.#ctx = ctx;
     this.#cfg = cfg;
     this.#deps = deps;
     this.subscription = cfg.subscription;
     this.#log = ctx.logger.child({ component: 'pulsar-consumer', subscription: cfg.subscription });
+    this.#metrics = ctx.metrics;
+    this.#queue = new ReceiveQueue(ctx.clock, (msg, from) => this.#taken(msg, from));
+    const redeliver = (msgs: Message[]): void => void this.#redeliver(msgs);
+    this.#nacked = new NackTracker(ctx, cfg.negativeAckRedeliveryDelayMs, redeliver);
+    this.#unacked = new AckTimeoutTracker(ctx, cfg.ackTimeoutMs, () => this.#state === 'ready', redeliver);
+    if (cfg.deadLetterPolicy !== undefined) this.#dlq = new DeadLetter(cfg.deadLetterPolicy, cfg.subscription, (o) => deps.createProducer(o));
+    this.#children = new PartitionConsumers(ctx, cfg, this, () => this.#paused, this.#log);
+    if (cfg.topicsPattern !== undefined) {
+      this.#discovery = new PatternDiscovery(
+        ctx,
+        cfg,
+        {
+          subscribed: () => new Set(this.#children.names()),
+          add: (t) => this.#children.add(t),
+          remove: (t) => this.#removeTopic(t),
+          active: () => this.#state === 'ready',
+        },
+        this.#log,
+      );
+    }
   }
 
   static async create(ctx: ClientContext, cfg: ConsumerConfig, deps: ConsumerDeps): Promise<Consumer> {
     const c = new Consumer(ctx, cfg, deps);
+    let listed: string[];
     try {
       const topics = [...cfg.topics.map((t) => parseTopicName(t).full)];
-      if (cfg.topicsPattern !== undefined) topics.push(...(await c.#matchPattern()));
-      await Promise.all([...new Set(topics)].map((t) => c.#addTopic(t)));
+      listed = c.#discovery === undefined ? [] : await c.#discovery.list();
+      topics.push(...listed.map((t) => parseTopicName(t).base));
+      await Promise.all([...new Set(topics)].map((t) => c.#children.add(t)));
     } catch (err) {
-      await Promise.all([...c.#children.values()].map((ch) => ch.close()));
+      await c.#children.stop();
+      await Promise.all(c.#children.all().map((ch) => ch.close()));
       throw err;
     }
     c.#state = 'ready';
-    if (cfg.topicsPattern !== undefined) c.#scheduleDiscovery();
+    await c.#discovery?.start(listed);
     return c;
   }
 
@@ -97,35 +102,24 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
 
   /** Topics (partitions) currently subscribed. */
   get topics(): string[] {
-    return [...this.#children.keys()];
+    return this.#children.names();
   }
 
   /** Internal per-partition consumers (tests inspect connections). */
   get topicConsumers(): readonly TopicConsumer[] {
-    return [...this.#children.values()];
+    return this.#children.all();
   }
 
   /** Messages buffered locally, not yet received. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   /** Next message; waits (without polling) until one arrives, or rejects after `timeoutMs`. */
   receive(timeoutMs?: number): Promise<Message> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#state === 'closed' || this.#state === 'closing') return Promise.reject(alreadyClosedError('consumer'));
-    const q = this.#take();
-    if (q !== undefined) return Promise.resolve(q);
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
-      if (timeoutMs !== undefined) {
-        w.timer = this.#ctx.clock.setTimeout(() => {
-          this.#waiters = this.#waiters.filter((x) => x !== w);
-          reject(timeoutError('receive', timeoutMs));
-        }, timeoutMs);
-      }
-      this.#waiters.push(w);
-    });
+    return this.#queue.receive(timeoutMs);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -162,10 +156,16 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       this.#unacked.delete(key);
       this.#nacked.delete(key);
       txn.onAbort(() => child.redeliver([id]));
-      return txn.track(txn.registerAckedSubscription(child.topic, this.subscription).then(() => child.ackInTxn(id, txn.id)));
+      return txn.track(
+        txn
+          .registerAckedSubscription(child.topic, this.subscription)
+          .then(() => child.ackInTxn(id, txn.id))
+          .then(() => this.#metrics.acked(child.topic, 1)),
+      );
     }
     this.#unacked.delete(key);
     this.#nacked.delete(key);
+    this.#metrics.acked(child.topic, 1);
     if (options === undefined) child.ack(id);
     else {
       child.ack(id);
@@ -192,7 +192,11 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     const work: Promise<void>[] = [];
     for (const [child, ids] of byChild) {
       txn.onAbort(() => child.redeliver(ids));
-      work.push(txn.track(txn.registerAckedSubscription(child.topic, this.subscription).then(() => child.ackManyInTxn(ids, txn.id))));
+      const acked = txn
+        .registerAckedSubscription(child.topic, this.subscription)
+        .then(() => child.ackManyInTxn(ids, txn.id))
+        .then(() => this.#metrics.acked(child.topic, ids.length));
+      work.push(txn.track(acked));
     }
     await Promise.all(work);
   }
@@ -206,33 +210,31 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     }
     const id = m instanceof MessageId ? m : m.id;
     const child = this.#childFor(m);
-    for (const [k, v] of this.#unacked) if (v.msg.topic === child.topic && v.msg.id.compareTo(id) <= 0) this.#unacked.delete(k);
+    this.#unacked.deleteUpTo(child.topic, id);
+    this.#metrics.acked(child.topic, 1);
     child.ackCumulative(id);
   }
 
   /** Ask for redelivery after negativeAckRedeliveryDelayMs (or to the DLQ past maxRedeliverCount). */
   nack(m: Message): void {
-    const key = m.id.toString();
-    this.#unacked.delete(key);
-    const at = this.#ctx.clock.monotonic() + this.#cfg.negativeAckRedeliveryDelayMs;
-    this.#nacked.set(key, { msg: m, at });
-    if (at < this.#nackTimerAt) this.#armNackTimer(at);
+    this.#unacked.delete(m.id.toString());
+    this.#nacked.add(m);
   }
 
   pause(): void {
     this.#paused = true;
-    for (const c of this.#children.values()) c.pause();
+    for (const c of this.#children.all()) c.pause();
   }
 
   resume(): void {
     this.#paused = false;
-    for (const c of this.#children.values()) c.resume();
+    for (const c of this.#children.all()) c.resume();
   }
 
   /** Delete the subscription on the broker (UNSUBSCRIBE), then close. */
   async unsubscribe(): Promise<void> {
     if (this.#state === 'closed') throw alreadyClosedError('consumer');
-    await Promise.all([...this.#children.values()].map((c) => c.unsubscribe()));
+    await Promise.all(this.#children.all().map((c) => c.unsubscribe()));
     await this.close();
   }
 
@@ -240,20 +242,17 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     if (this.#state === 'closed') return;
     this.#state = 'closing';
     this.#stopTimers();
-    await Promise.all([...this.#children.values()].map((c) => c.close()));
+    await Promise.all([this.#discovery?.stop(), this.#children.stop()]);
+    await Promise.all(this.#children.all().map((c) => c.close()));
     this.#state = 'closed';
-    const err = alreadyClosedError('consumer');
-    for (const w of this.#waiters.splice(0)) {
-      if (w.timer !== undefined) this.#ctx.clock.clearTimeout(w.timer);
-      w.reject(err);
-    }
-    if (this.#dlq !== undefined) await (await this.#dlq.catch(() => undefined))?.close();
+    this.#queue.rejectWaiters(alreadyClosedError('consumer'));
+    await this.#dlq?.close();
     this.#deps.onClose();
   }
 
   /** SEEK every partition to a message id (on its partition) or a publish time. */
   async seek(target: MessageId | number): Promise<void> {
-    const children = [...this.#children.values()];
+    const children = this.#children.all();
     if (typeof target === 'number' || children.length === 1) {
       await Promise.all(children.map((c) => c.seek(target)));
     } else {
@@ -266,13 +265,13 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
 
   /** Last message id per partition, from the broker (GET_LAST_MESSAGE_ID). */
   async getLastMessageIds(): Promise<MessageId[]> {
-    return Promise.all([...this.#children.values()].map(async (c) => (await c.getLastMessageId()).last));
+    return Promise.all(this.#children.all().map(async (c) => (await c.getLastMessageId()).last));
   }
 
   /** True when the broker holds messages this consumer has not received yet. */
   async hasMessageAvailable(): Promise<boolean> {
     if (this.queued > 0) return true;
-    for (const c of this.#children.values()) {
+    for (const c of this.#children.all()) {
       const { last } = await c.getLastMessageId();
       if (last.entryId < 0n) continue;
       // Compare with what the application has taken: messages may land in the queue meanwhile.
@@ -293,58 +292,26 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   // --- MessageSink ------------------------------------------------------------------------------
 
   deliver(msg: Message, from: TopicConsumer): void {
-    const w = this.#waiters.shift();
-    if (w !== undefined) {
-      if (w.timer !== undefined) this.#ctx.clock.clearTimeout(w.timer);
-      this.#taken(msg, from);
-      w.resolve(msg);
-      return;
-    }
-    this.#queue.push({ msg, from });
+    this.#queue.push(msg, from);
   }
 
   dropQueued(from: TopicConsumer): number {
-    let dropped = 0;
-    const kept: Queued[] = [];
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const q = this.#queue[i] as Queued;
-      if (q.from === from) dropped++;
-      else kept.push(q);
-    }
-    this.#queue = kept;
-    this.#head = 0;
-    return dropped;
+    return this.#queue.drop(from);
   }
 
   failed(from: TopicConsumer, err: unknown): void {
     this.#log.error({ topic: from.topic, err: (err as Error).message }, 'consumer failed');
     this.#error = err;
-    for (const w of this.#waiters.splice(0)) {
-      if (w.timer !== undefined) this.#ctx.clock.clearTimeout(w.timer);
-      w.reject(err);
-    }
+    this.#queue.rejectWaiters(err);
   }
 
   // --- internals --------------------------------------------------------------------------------
 
-  #take(): Message | undefined {
-    if (this.#head >= this.#queue.length) return undefined;
-    const q = this.#queue[this.#head++] as Queued;
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    this.#taken(q.msg, q.from);
-    return q.msg;
-  }
-
   #taken(msg: Message, from: TopicConsumer): void {
     from.messageTaken(1);
+    this.#metrics.received(msg.topic);
     this.#lastTaken.set(from, msg.id);
-    if (this.#cfg.ackTimeoutMs > 0) {
-      this.#unacked.set(msg.id.toString(), { msg, at: this.#ctx.clock.monotonic() + this.#cfg.ackTimeoutMs });
-      if (this.#ackTimeoutEntry === undefined) this.#armAckTimeout();
-    }
+    this.#unacked.delivered(msg);
   }
 
   #childFor(m: Message | MessageId): TopicConsumer {
@@ -352,7 +319,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       const c = this.#children.get(m.topic);
       if (c !== undefined) return c;
     } else {
-      const children = [...this.#children.values()];
+      const children = this.#children.all();
       if (children.length === 1) return children[0] as TopicConsumer;
       const c = children.find((ch) => ch.partition === m.partition && ch.partition >= 0);
       if (c !== undefined && children.every((ch) => parseTopicName(ch.topic).base === parseTopicName(c.topic).base)) return c;
@@ -360,97 +327,32 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     throw new BeamlineError('BL_PULSAR_UNKNOWN_MESSAGE', 'the message does not belong to this consumer (pass the Message for multi-topic consumers)');
   }
 
-  async #addTopic(topic: string): Promise<void> {
-    const n = await this.#ctx.lookup.partitions(topic);
-    const names = n === 0 ? [[topic, -1] as const] : Array.from({ length: n }, (_, i) => [partitionTopic(topic, i), i] as const);
-    await Promise.all(
-      names.map(async ([name, partition]) => {
-        if (this.#children.has(name)) return;
-        const child = await TopicConsumer.create(this.#ctx, this.#cfg, name, partition, this);
-        if (this.#paused) child.pause();
-        this.#children.set(name, child);
-      }),
-    );
-  }
-
-  async #matchPattern(): Promise<string[]> {
-    const re = this.#cfg.topicsPattern as RegExp;
-    const all = await this.#ctx.lookup.topicsOfNamespace(this.#cfg.patternNamespace as string);
-    return [...new Set(all.map((t) => parseTopicName(t).base))].filter((t) => re.test(t));
-  }
-
-  #scheduleDiscovery(): void {
-    this.#discoveryTimer = this.#ctx.clock.setTimeout(() => {
-      void (async () => {
-        try {
-          const known = new Set([...this.#children.values()].map((c) => parseTopicName(c.topic).base));
-          for (const t of await this.#matchPattern()) if (!known.has(t)) await this.#addTopic(t);
-        } catch (err) {
-          this.#log.warn({ err: (err as Error).message }, 'topic discovery failed');
-        }
-        if (this.#state === 'ready') this.#scheduleDiscovery();
-      })();
-    }, this.#cfg.patternAutoDiscoveryPeriodMs);
+  /** The topic (or partition) was deleted: close its consumer and drop what it queued. */
+  async #removeTopic(topic: string): Promise<void> {
+    const child = this.#children.remove(topic);
+    if (child === undefined) return;
+    this.#queue.drop(child);
+    this.#lastTaken.delete(child);
+    this.#log.info({ topic }, 'topic deleted; its consumer closed');
+    await child.close();
   }
 
   #stopTimers(): void {
-    const clock = this.#ctx.clock;
-    if (this.#nackTimer !== undefined) clock.clearTimeout(this.#nackTimer);
-    this.#nackTimer = undefined;
-    if (this.#discoveryTimer !== undefined) clock.clearTimeout(this.#discoveryTimer);
-    this.#discoveryTimer = undefined;
-    this.#ctx.ticker.cancel(this.#ackTimeoutEntry);
-    this.#ackTimeoutEntry = undefined;
-  }
-
-  #armNackTimer(at: number): void {
-    if (this.#nackTimer !== undefined) this.#ctx.clock.clearTimeout(this.#nackTimer);
-    this.#nackTimerAt = at;
-    this.#nackTimer = this.#ctx.clock.setTimeout(() => {
-      this.#nackTimer = undefined;
-      this.#nackTimerAt = Infinity;
-      const now = this.#ctx.clock.monotonic();
-      const due: Message[] = [];
-      let next = Infinity;
-      for (const [k, v] of this.#nacked) {
-        if (v.at <= now) {
-          due.push(v.msg);
-          this.#nacked.delete(k);
-        } else if (v.at < next) next = v.at;
-      }
-      if (next !== Infinity) this.#armNackTimer(next);
-      void this.#redeliver(due);
-    }, Math.max(0, at - this.#ctx.clock.monotonic()));
-  }
-
-  #armAckTimeout(): void {
-    const tick = Math.max(10, Math.min(this.#cfg.ackTimeoutMs, 1000));
-    this.#ackTimeoutEntry = this.#ctx.ticker.add(tick, () => {
-      this.#ackTimeoutEntry = undefined;
-      const now = this.#ctx.clock.monotonic();
-      const due: Message[] = [];
-      for (const [k, v] of this.#unacked) {
-        if (v.at <= now) {
-          due.push(v.msg);
-          this.#unacked.delete(k);
-        }
-      }
-      if (due.length > 0) void this.#redeliver(due);
-      if (this.#unacked.size > 0 && this.#state === 'ready') this.#armAckTimeout();
-    });
+    this.#nacked.stop();
+    this.#unacked.stop();
   }
 
   /** Redeliver, sending messages past maxRedeliverCount to the dead-letter topic instead. */
   async #redeliver(msgs: Message[]): Promise<void> {
     if (msgs.length === 0 || this.#state !== 'ready') return;
-    const dlq = this.#cfg.deadLetterPolicy;
+    const dlq = this.#dlq;
     const byChild = new Map<TopicConsumer, MessageId[]>();
     for (const m of msgs) {
       const child = this.#children.get(m.topic);
       if (child === undefined) continue;
-      if (dlq !== undefined && m.redeliveryCount >= dlq.maxRedeliverCount) {
+      if (dlq !== undefined && dlq.exhausted(m)) {
         try {
-          await this.#sendToDeadLetter(m);
+          await dlq.send(m);
           child.ack(m.id);
           continue;
         } catch (err) {
@@ -462,24 +364,6 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       list.push(m.id);
     }
     for (const [child, ids] of byChild) child.redeliver(ids);
-  }
-
-  async #sendToDeadLetter(m: Message): Promise<void> {
-    const policy = this.#cfg.deadLetterPolicy;
-    if (policy === undefined) return;
-    if (this.#dlq === undefined) {
-      const topic = policy.deadLetterTopic !== '' ? policy.deadLetterTopic : `${parseTopicName(m.topic).base}-${this.#cfg.subscription}-DLQ`;
-      this.#dlq = this.#deps.createProducer({ topic, batching: false });
-      this.#dlq.catch(() => (this.#dlq = undefined));
-    }
-    const producer = await this.#dlq;
-    const out: OutgoingMessage = {
-      payload: m.payload,
-      properties: { ...m.properties, REAL_TOPIC: m.topic, ORIGIN_MESSAGE_ID: m.id.toString() },
-    };
-    if (m.key !== undefined) out.key = m.key;
-    if (m.eventTimeMs !== undefined) out.eventTimeMs = m.eventTimeMs;
-    await producer.send(out);
   }
 }
 

@@ -1,6 +1,7 @@
 /** What every producer and consumer of one client shares. */
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../telemetry.ts';
+import type { ClientMetrics } from './client-metrics.ts';
 import type { ConnectionPool } from './connection-pool.ts';
 import type { DeadlineTicker } from './deadline-ticker.ts';
 import type { LookupService } from './lookup.ts';
@@ -11,6 +12,7 @@ export interface ClientContext {
   readonly ticker: DeadlineTicker;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: ClientMetrics;
   readonly operationTimeoutMs: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;

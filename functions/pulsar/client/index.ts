@@ -55,6 +55,7 @@ export {
 } from './options.ts';
 export { javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
 export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts';
+export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
 export { DeadlineTicker } from './deadline-ticker.ts';
 export { alreadyClosedError, timeoutError } from './errors.ts';

@@ -101,6 +101,12 @@ export interface ProducerOptions {
   chunking?: boolean;
   /** Schema declared to the broker in PRODUCER (a codec or its SchemaInfo). @default none (bytes) */
   schema?: SchemaOption;
+  /**
+   * How often a producer of a partitioned topic re-reads its partition count, to start producing
+   * to partitions added meanwhile (round-robin and key routing then use the new count); 0 disables.
+   * @default 60000
+   */
+  partitionsAutoUpdateIntervalMs?: number;
 }
 
 export type ProducerConfig = Readonly<Required<Omit<ProducerOptions, 'name' | 'schema'>> & { name: string | undefined; schema: SchemaInfo | undefined }>;
@@ -124,6 +130,7 @@ export function compileProducerOptions(o: ProducerOptions): ProducerConfig {
     initialSequenceId: int('initialSequenceId', o.initialSequenceId, 0, 0),
     chunking: o.chunking ?? false,
     schema: schemaInfoOf(o.schema),
+    partitionsAutoUpdateIntervalMs: int('partitionsAutoUpdateIntervalMs', o.partitionsAutoUpdateIntervalMs, 60_000, 0),
   });
 }
 
@@ -169,7 +176,11 @@ export interface ConsumerOptions {
   readCompacted?: boolean;
   /** @default 0 */
   priorityLevel?: number;
-  /** How often a regex subscription looks for new topics. @default 60000 */
+  /**
+   * How often a regex subscription re-lists its namespace. Brokers that support topic list
+   * watchers (PIP-145) announce new and deleted topics at once; the re-list is then a safety net.
+   * @default 60000
+   */
   patternAutoDiscoveryPeriodMs?: number;
   /** @default false */
   replicateSubscriptionState?: boolean;
@@ -179,12 +190,20 @@ export interface ConsumerOptions {
   maxPendingChunkedMessages?: number;
   /** An incomplete chunked message older than this is discarded (its chunks acked). @default 60000 */
   expireTimeOfIncompleteChunkedMessageMs?: number;
+  /**
+   * How often partitioned topics' partition counts are re-read, to subscribe partitions added
+   * meanwhile (from their earliest message, so nothing produced there before is missed); 0 disables.
+   * @default 60000
+   */
+  partitionsAutoUpdateIntervalMs?: number;
 }
 
 export interface ConsumerConfig {
   readonly topics: readonly string[];
   readonly topicsPattern: RegExp | undefined;
   readonly patternNamespace: string | undefined;
+  /** The pattern as the broker's topic list watcher takes it: `persistent://tenant/ns/regex`. */
+  readonly patternSource: string | undefined;
   readonly subscription: string;
   readonly subscriptionType: SubscriptionType;
   readonly initialPosition: InitialPositionName;
@@ -201,6 +220,7 @@ export interface ConsumerConfig {
   readonly schema: SchemaInfo | undefined;
   readonly maxPendingChunkedMessages: number;
   readonly expireTimeOfIncompleteChunkedMessageMs: number;
+  readonly partitionsAutoUpdateIntervalMs: number;
   /** Reader only: non-durable cursor starting here. */
   readonly durable: boolean;
   readonly startMessageId: MessageId | undefined;
@@ -211,10 +231,12 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
   const topics = [...(o.topics ?? []), ...(o.topic !== undefined ? [o.topic] : [])];
   let topicsPattern: RegExp | undefined;
   let patternNamespace: string | undefined;
+  let patternSource: string | undefined;
   if (o.topicsPattern !== undefined) {
     const m = /^(persistent:\/\/)?([^/]+)\/([^/]+)\/(.+)$/.exec(o.topicsPattern);
     if (m === null) throw new ConfigError('topicsPattern', o.topicsPattern, 'use [persistent://]tenant/namespace/regex');
     patternNamespace = `${m[2]}/${m[3]}`;
+    patternSource = `persistent://${m[2]}/${m[3]}/${m[4]}`;
     try {
       topicsPattern = new RegExp(`^persistent://${m[2]}/${m[3]}/${m[4]}$`);
     } catch (cause) {
@@ -235,6 +257,7 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     topics,
     topicsPattern,
     patternNamespace,
+    patternSource,
     subscription,
     subscriptionType: type,
     initialPosition: oneOf('initialPosition', o.initialPosition, ['Latest', 'Earliest'], 'Latest'),
@@ -251,6 +274,7 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     schema: schemaInfoOf(o.schema),
     maxPendingChunkedMessages: int('maxPendingChunkedMessages', o.maxPendingChunkedMessages, 100, 1),
     expireTimeOfIncompleteChunkedMessageMs: int('expireTimeOfIncompleteChunkedMessageMs', o.expireTimeOfIncompleteChunkedMessageMs, 60_000, 0),
+    partitionsAutoUpdateIntervalMs: int('partitionsAutoUpdateIntervalMs', o.partitionsAutoUpdateIntervalMs, 60_000, 0),
     durable: true,
     startMessageId: undefined,
     startMessageIdInclusive: false,
@@ -273,6 +297,8 @@ export interface ReaderOptions {
   subscriptionName?: string;
   /** Schema declared to the broker in SUBSCRIBE. @default none (bytes) */
   schema?: SchemaOption;
+  /** How often partition counts are re-read; added partitions are read from their start. 0 disables. @default 60000 */
+  partitionsAutoUpdateIntervalMs?: number;
 }
 
 export function compileReaderOptions(o: ReaderOptions): ConsumerConfig & { readonly startPublishTimeMs: number | undefined } {
@@ -286,6 +312,7 @@ export function compileReaderOptions(o: ReaderOptions): ConsumerConfig & { reado
     receiverQueueSize: o.receiverQueueSize,
     readCompacted: o.readCompacted,
     schema: o.schema,
+    partitionsAutoUpdateIntervalMs: o.partitionsAutoUpdateIntervalMs,
   });
   return Object.freeze({
     ...base,

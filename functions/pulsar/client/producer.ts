@@ -1,11 +1,14 @@
 /**
  * The public producer: one PartitionProducer for a plain topic, N for a partitioned one with
  * routing (keyed messages by hash like the Java client; keyless by round-robin or one partition).
+ * Partitions added to the topic later are picked up every partitionsAutoUpdateIntervalMs.
  */
+import type { Logger } from '../../telemetry.ts';
 import type { MessageId } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
 import type { OutgoingMessage } from './message.ts';
 import { compileProducerOptions, type ProducerOptions } from './options.ts';
+import { PartitionGrowth } from './partition-growth.ts';
 import { PartitionProducer } from './partition-producer.ts';
 import { keyPartition } from './routing.ts';
 import { parseTopicName, partitionTopic } from './topic-name.ts';
@@ -21,21 +24,35 @@ export interface SendOptions {
 
 export class Producer {
   readonly topic: string;
+  readonly #ctx: ClientContext;
   readonly #cfg: ProducerConfig;
+  readonly #log: Logger;
+  /** Index = partition; only ever grows. */
   readonly #parts: PartitionProducer[];
   readonly #partitioned: boolean;
   readonly #single: number;
   #rr = 0;
   readonly #onClose: () => void;
+  readonly #growth: PartitionGrowth;
+  #closed = false;
 
-  private constructor(topic: string, cfg: ProducerConfig, parts: PartitionProducer[], partitioned: boolean, onClose: () => void) {
+  private constructor(ctx: ClientContext, topic: string, cfg: ProducerConfig, parts: PartitionProducer[], partitioned: boolean, onClose: () => void) {
+    this.#ctx = ctx;
     this.topic = topic;
     this.#cfg = cfg;
+    this.#log = ctx.logger.child({ component: 'pulsar-producer', topic });
     this.#parts = parts;
     this.#partitioned = partitioned;
     this.#single = Math.floor(Math.random() * parts.length);
     this.#rr = Math.floor(Math.random() * parts.length);
     this.#onClose = onClose;
+    this.#growth = new PartitionGrowth(
+      ctx,
+      cfg.partitionsAutoUpdateIntervalMs,
+      { topics: () => (this.#partitioned ? [[this.topic, this.#parts.length] as const] : []), grown: (_t, n) => this.#grow(n) },
+      this.#log,
+    );
+    if (partitioned) this.#growth.ensureStarted();
   }
 
   static async create(ctx: ClientContext, options: ProducerOptions, onClose: () => void = () => undefined): Promise<Producer> {
@@ -55,7 +72,7 @@ export class Producer {
       await Promise.all(ok.map((p) => p.close()));
       throw failed.reason;
     }
-    return new Producer(topic, cfg, ok, n > 0, onClose);
+    return new Producer(ctx, topic, cfg, ok, n > 0, onClose);
   }
 
   get partitions(): number {
@@ -95,8 +112,27 @@ export class Producer {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#growth.stop();
     await Promise.all(this.#parts.map((p) => p.close()));
     this.#onClose();
+  }
+
+  /** Start producers for partitions [current count, n); all of them or none (retried next time). */
+  async #grow(n: number): Promise<void> {
+    const from = this.#parts.length;
+    const made = await Promise.allSettled(
+      Array.from({ length: n - from }, (_, i) => PartitionProducer.create(this.#ctx, this.#cfg, partitionTopic(this.topic, from + i), from + i)),
+    );
+    const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = made.find((r) => r.status === 'rejected');
+    if (failed !== undefined || this.#closed) {
+      await Promise.all(ok.map((p) => p.close()));
+      if (failed !== undefined) throw failed.reason;
+      return;
+    }
+    this.#parts.push(...ok);
   }
 
   #route(m: OutgoingMessage): PartitionProducer {

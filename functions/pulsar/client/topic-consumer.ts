@@ -5,30 +5,26 @@
  */
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
-import {
-  AckType,
-  CommandType,
-  decodeBatch,
-  decompress,
-  InitialPosition,
-  KeySharedMode,
-  MessageId,
-  SubType,
-  type BaseCommand,
-  type DecodedPayload,
-  type MessageIdData,
-  type MessageMetadata,
-} from '../wire/index.ts';
+import { AckType, CommandType, MessageId, type BaseCommand, type DecodedPayload, type MessageIdData, type MessageMetadata } from '../wire/index.ts';
+import { cumulativeAckId, entryData, redeliverIds, txnAckIds } from './ack-ids.ts';
 import { Backoff } from './backoff.ts';
-import { BatchAcks, type BatchAckState } from './batch-acks.ts';
-import type { Connection, ConsumerHandler } from './connection.ts';
+import { BatchAcks } from './batch-acks.ts';
+import { ChunkAssembler } from './chunk-assembler.ts';
+import type { Connection } from './connection.ts';
+import type { ConsumerHandler } from './connection-handlers.ts';
 import type { ClientContext } from './context.ts';
 import { alreadyClosedError, connectionClosedError } from './errors.ts';
 import type { Message } from './message.ts';
-import { buildMessage, isBeforeStart } from './message-builder.ts';
+import { decodeEntry } from './entry-decoder.ts';
+import { FlowPermits } from './flow-permits.ts';
+import { buildMessage } from './message-builder.ts';
 import type { ConsumerConfig } from './options.ts';
+import { PendingAcks } from './pending-acks.ts';
+import { ReaderPosition } from './reader-position.ts';
+import { reconnectLoop } from './reconnect-loop.ts';
+import { incompatibleSchemaError } from './schema-wire.ts';
+import { subscribeCommand } from './subscribe-command.ts';
 import type { TxnId } from './transaction-coordinator.ts';
-import { incompatibleSchemaError, toSchemaData } from './schema-wire.ts';
 
 export type TopicConsumerState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -40,10 +36,6 @@ export interface MessageSink {
   /** A fatal error (e.g. the subscription was deleted). */
   failed(from: TopicConsumer, err: unknown): void;
 }
-
-const VALIDATION_DECOMPRESSION = 1;
-const VALIDATION_CHECKSUM = 2;
-const VALIDATION_BATCH = 3;
 
 export class TopicConsumer implements ConsumerHandler {
   readonly topic: string;
@@ -57,24 +49,14 @@ export class TopicConsumer implements ConsumerHandler {
   readonly batchAcks = new BatchAcks();
   #state: TopicConsumerState = 'idle';
   #conn: Connection | undefined;
-  #permits = 0;
-  #paused = false;
-  #ackQueue: MessageIdData[] = [];
-  /** Partly acked batches (batch-index acks) waiting for the next flush: one ack_set per entry. */
-  readonly #partialAcks = new Map<string, { ledgerId: bigint; entryId: bigint; state: BatchAckState }>();
-  #ackFlushScheduled = false;
+  readonly #flow: FlowPermits;
+  readonly #acks: PendingAcks;
   #reconnecting = false;
   #seeking = false;
   #seekDone: Promise<void> | undefined;
-  /** Reader start position; after delivery, the last received id (for resubscribing). */
-  #start: MessageId | undefined;
-  #startInclusive: boolean;
-  #lastReceived: MessageId | undefined;
+  readonly #position: ReaderPosition;
   #endOfTopic = false;
-  /** Chunked messages being assembled, by uuid (insertion order = age). */
-  readonly #chunks = new Map<string, { parts: Buffer[]; ids: MessageId[]; startedAt: number }>();
-  /** Chunk entry ids of delivered chunked messages, by the message id, until acked. */
-  readonly #chunkIds = new Map<string, MessageId[]>();
+  readonly #chunks: ChunkAssembler;
 
   constructor(ctx: ClientContext, cfg: ConsumerConfig, topic: string, partition: number, sink: MessageSink) {
     this.#ctx = ctx;
@@ -85,8 +67,15 @@ export class TopicConsumer implements ConsumerHandler {
     this.#id = ctx.nextId();
     this.#log = ctx.logger.child({ component: 'pulsar-consumer', topic, subscription: cfg.subscription });
     this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs);
-    this.#start = cfg.startMessageId;
-    this.#startInclusive = cfg.startMessageIdInclusive;
+    this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive);
+    this.#flow = new FlowPermits(cfg.receiverQueueSize);
+    this.#chunks = new ChunkAssembler(cfg.maxPendingChunkedMessages, cfg.expireTimeOfIncompleteChunkedMessageMs);
+    this.#acks = new PendingAcks((ids) => {
+      const conn = this.#conn;
+      if (conn === undefined) return false;
+      conn.sendCommand({ type: CommandType.ACK, ack: { consumer_id: this.#id, ack_type: AckType.Individual, message_id: ids } });
+      return true;
+    });
   }
 
   static async create(ctx: ClientContext, cfg: ConsumerConfig, topic: string, partition: number, sink: MessageSink): Promise<TopicConsumer> {
@@ -111,21 +100,21 @@ export class TopicConsumer implements ConsumerHandler {
     return this.#endOfTopic;
   }
   get lastReceived(): MessageId | undefined {
-    return this.#lastReceived;
+    return this.#position.lastReceived;
   }
 
   /** The application took `n` messages: return permits, refilling at half the queue. */
   messageTaken(n: number): void {
-    this.#permits += n;
+    this.#flow.add(n);
     this.#maybeFlow();
   }
 
   pause(): void {
-    this.#paused = true;
+    this.#flow.pause();
   }
 
   resume(): void {
-    this.#paused = false;
+    this.#flow.resume();
     this.#maybeFlow(true);
   }
 
@@ -133,59 +122,22 @@ export class TopicConsumer implements ConsumerHandler {
     if (id.batchIndex >= 0 && id.batchSize > 1) {
       const key = BatchAcks.key(id.ledgerId, id.entryId);
       const s = this.batchAcks.ack(key, id.batchSize, id.batchIndex);
-      if (s.remaining === 0) this.#queueAck({ ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) });
-      else if (this.#cfg.batchIndexAckEnabled) {
-        // The bitset is built at flush time, once per entry: acking a big batch member by member
-        // would otherwise build and send one bitset per message.
-        this.#partialAcks.set(key, { ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId), state: s });
-        this.#scheduleAckFlush();
-      }
+      if (s.remaining === 0) this.#acks.add(entryData(id));
+      else if (this.#cfg.batchIndexAckEnabled) this.#acks.addPartial(key, BigInt.asUintN(64, id.ledgerId), BigInt.asUintN(64, id.entryId), s);
       return;
     }
-    const chunks = this.#chunkIds.get(id.toString());
+    const chunks = this.#chunks.chunkIdsOf(id);
     if (chunks !== undefined) {
-      this.#chunkIds.delete(id.toString());
-      for (const c of chunks) this.#queueAck({ ledgerId: BigInt.asUintN(64, c.ledgerId), entryId: BigInt.asUintN(64, c.entryId) });
+      this.#chunks.forget(id);
+      for (const c of chunks) this.#acks.add(entryData(c));
       return;
     }
-    this.#queueAck({ ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) });
+    this.#acks.add(entryData(id));
   }
 
   /** One individual ack inside a transaction, confirmed by the broker (ACK -> ACK_RESPONSE). */
-  async ackInTxn(id: MessageId, txn: TxnId): Promise<void> {
-    const conn = await this.#readyConnection();
-    const ledgerId = BigInt.asUintN(64, id.ledgerId);
-    const entryId = BigInt.asUintN(64, id.entryId);
-    let ids: MessageIdData[];
-    if (id.batchIndex >= 0 && id.batchSize > 1) {
-      // Only this member of the batch: every bit set except its own (set = still unacked).
-      const words: bigint[] = [];
-      for (let w = 0; w * 64 < id.batchSize; w++) {
-        let v = 0n;
-        for (let b = 0; b < 64 && w * 64 + b < id.batchSize; b++) if (w * 64 + b !== id.batchIndex) v |= 1n << BigInt(b);
-        words.push(BigInt.asIntN(64, v));
-      }
-      ids = [{ ledgerId, entryId, ack_set: words, batch_size: id.batchSize }];
-    } else {
-      const chunks = this.#chunkIds.get(id.toString());
-      ids = (chunks ?? [id]).map((c) => ({ ledgerId: BigInt.asUintN(64, c.ledgerId), entryId: BigInt.asUintN(64, c.entryId) }));
-    }
-    const requestId = conn.newRequestId();
-    await conn.request(
-      {
-        type: CommandType.ACK,
-        ack: {
-          consumer_id: this.#id,
-          ack_type: AckType.Individual,
-          message_id: ids,
-          txnid_most_bits: txn.mostBits,
-          txnid_least_bits: txn.leastBits,
-          request_id: requestId,
-        },
-      },
-      requestId,
-      'transactional ack',
-    );
+  ackInTxn(id: MessageId, txn: TxnId): Promise<void> {
+    return this.ackManyInTxn([id], txn);
   }
 
   /**
@@ -197,69 +149,23 @@ export class TopicConsumer implements ConsumerHandler {
   async ackManyInTxn(ids: readonly MessageId[], txn: TxnId): Promise<void> {
     if (ids.length === 0) return;
     const conn = await this.#readyConnection();
-    const entries = new Map<string, { ledgerId: bigint; entryId: bigint; batchSize: number; members: Set<number> }>();
-    const data: MessageIdData[] = [];
-    for (const id of ids) {
-      const ledgerId = BigInt.asUintN(64, id.ledgerId);
-      const entryId = BigInt.asUintN(64, id.entryId);
-      if (id.batchIndex >= 0 && id.batchSize > 1) {
-        const k = `${ledgerId}:${entryId}`;
-        let e = entries.get(k);
-        if (e === undefined) {
-          e = { ledgerId, entryId, batchSize: id.batchSize, members: new Set() };
-          entries.set(k, e);
-        }
-        e.members.add(id.batchIndex);
-        continue;
-      }
-      const chunks = this.#chunkIds.get(id.toString());
-      for (const c of chunks ?? [id]) data.push({ ledgerId: BigInt.asUintN(64, c.ledgerId), entryId: BigInt.asUintN(64, c.entryId) });
-    }
-    for (const e of entries.values()) {
-      const words: bigint[] = [];
-      for (let w = 0; w * 64 < e.batchSize; w++) {
-        let v = 0n;
-        // A set bit = still unacked.
-        for (let b = 0; b < 64 && w * 64 + b < e.batchSize; b++) if (!e.members.has(w * 64 + b)) v |= 1n << BigInt(b);
-        words.push(BigInt.asIntN(64, v));
-      }
-      data.push({ ledgerId: e.ledgerId, entryId: e.entryId, ack_set: words, batch_size: e.batchSize });
-    }
     const requestId = conn.newRequestId();
-    await conn.request(
-      {
-        type: CommandType.ACK,
-        ack: {
-          consumer_id: this.#id,
-          ack_type: AckType.Individual,
-          message_id: data,
-          txnid_most_bits: txn.mostBits,
-          txnid_least_bits: txn.leastBits,
-          request_id: requestId,
-        },
-      },
-      requestId,
-      'transactional ack',
-    );
+    const ack: NonNullable<BaseCommand['ack']> = {
+      consumer_id: this.#id,
+      ack_type: AckType.Individual,
+      message_id: txnAckIds(ids, (id) => this.#chunks.chunkIdsOf(id)),
+      txnid_most_bits: txn.mostBits,
+      txnid_least_bits: txn.leastBits,
+      request_id: requestId,
+    };
+    await conn.request({ type: CommandType.ACK, ack }, requestId, 'transactional ack');
   }
 
   ackCumulative(id: MessageId): void {
     const conn = this.#conn;
-    let data: MessageIdData | undefined;
-    if (id.batchIndex >= 0 && id.batchSize > 1 && id.batchIndex < id.batchSize - 1) {
-      const key = BatchAcks.key(id.ledgerId, id.entryId);
-      const s = this.batchAcks.ackUpTo(key, id.batchSize, id.batchIndex);
-      if (this.#cfg.batchIndexAckEnabled) {
-        data = { ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId), ack_set: BatchAcks.unackedBits(s), batch_size: id.batchSize };
-      } else if (id.entryId > 0n) {
-        // Without batch-index acks the broker would ack the whole entry: stop at the previous one.
-        data = { ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId - 1n) };
-      }
-    } else {
-      data = { ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) };
-    }
+    const data = cumulativeAckId(id, this.batchAcks, this.#cfg.batchIndexAckEnabled);
     if (data === undefined || conn === undefined) return;
-    this.#flushAcks();
+    this.#acks.flush();
     conn.sendCommand({ type: CommandType.ACK, ack: { consumer_id: this.#id, ack_type: AckType.Cumulative, message_id: [data] } });
   }
 
@@ -273,14 +179,7 @@ export class TopicConsumer implements ConsumerHandler {
     const shared = this.#cfg.subscriptionType === 'Shared' || this.#cfg.subscriptionType === 'Key_Shared';
     if (shared && ids !== undefined) {
       if (ids.length === 0) return;
-      const seen = new Set<string>();
-      const list: MessageIdData[] = [];
-      for (const id of ids.flatMap((i) => this.#chunkIds.get(i.toString()) ?? [i])) {
-        const k = BatchAcks.key(id.ledgerId, id.entryId);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        list.push({ ledgerId: BigInt.asUintN(64, id.ledgerId), entryId: BigInt.asUintN(64, id.entryId) });
-      }
+      const list = redeliverIds(ids, (id) => this.#chunks.chunkIdsOf(id));
       conn.sendCommand({
         type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
         redeliverUnacknowledgedMessages: { consumer_id: this.#id, message_ids: list },
@@ -331,23 +230,14 @@ export class TopicConsumer implements ConsumerHandler {
     }
     this.#sink.dropQueued(this);
     this.batchAcks.clear();
-    this.#chunks.clear();
+    this.#chunks.clearIncomplete();
     this.#endOfTopic = false;
-    if (typeof target === 'number') {
-      // The reset cursor is reused on resubscribe; `earliest` only matters if it was dropped.
-      this.#start = MessageId.earliest;
-      this.#startInclusive = false;
-      this.#lastReceived = undefined;
-    } else {
-      this.#start = target;
-      this.#startInclusive = true;
-      this.#lastReceived = undefined;
-    }
+    this.#position.seeked(target);
   }
 
   async unsubscribe(): Promise<void> {
     const conn = await this.#readyConnection();
-    this.#flushAcks();
+    this.#acks.flush();
     const requestId = conn.newRequestId();
     await conn.request({ type: CommandType.UNSUBSCRIBE, unsubscribe: { consumer_id: this.#id, request_id: requestId } }, requestId, 'unsubscribe');
     this.#state = 'closed';
@@ -359,7 +249,7 @@ export class TopicConsumer implements ConsumerHandler {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     const wasReady = this.#state === 'ready';
     this.#state = 'closing';
-    this.#flushAcks();
+    this.#acks.flush();
     const conn = this.#conn;
     if (conn !== undefined && wasReady && conn.state === 'ready') {
       const requestId = conn.newRequestId();
@@ -380,65 +270,21 @@ export class TopicConsumer implements ConsumerHandler {
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
-    const mid = cmd.message_id;
-    const ledgerId = BigInt.asIntN(64, mid.ledgerId);
-    const entryId = BigInt.asIntN(64, mid.entryId);
-    if (!payload.checksumValid) {
-      this.#discard(mid, VALIDATION_CHECKSUM, 1);
+    const d = decodeEntry(this.topic, this.partition, cmd, payload, { start: this.#position.start, startInclusive: this.#position.startInclusive, batchAcks: this.batchAcks });
+    if (d.kind === 'corrupt') {
+      if (d.cause !== undefined) this.#log.warn({ err: (d.cause as Error).message }, 'dropping undecodable message');
+      this.#discard(cmd.message_id, d.validationError, d.permits);
       return;
     }
-    const meta = payload.metadata;
-    if ((meta.num_chunks_from_msg ?? 0) > 1 && meta.uuid !== undefined) {
-      this.#onChunk(new MessageId(ledgerId, entryId, this.partition), meta, payload.payload, cmd.redelivery_count ?? 0);
+    if (d.kind === 'chunk') {
+      this.#onChunk(d.id, payload.metadata, payload.payload, cmd.redelivery_count ?? 0);
       return;
     }
-    let body: Buffer;
-    try {
-      body = decompress(meta.compression ?? 0, payload.payload, meta.uncompressed_size ?? payload.payload.length);
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'dropping undecodable message');
-      this.#discard(mid, VALIDATION_DECOMPRESSION, meta.num_messages_in_batch ?? 1);
-      return;
+    for (const m of d.messages) {
+      this.#position.received(m.id);
+      this.#sink.deliver(m, this);
     }
-    const redeliveryCount = cmd.redelivery_count ?? 0;
-    if (meta.num_messages_in_batch === undefined) {
-      const id = new MessageId(ledgerId, entryId, this.partition);
-      if (isBeforeStart(id, this.#start, this.#startInclusive)) {
-        this.messageTaken(1);
-        return;
-      }
-      this.#lastReceived = id;
-      this.#sink.deliver(buildMessage(this.topic, id, meta, body, redeliveryCount, undefined), this);
-      return;
-    }
-    const n = meta.num_messages_in_batch;
-    let entries;
-    try {
-      entries = decodeBatch(body, n);
-    } catch {
-      this.#discard(mid, VALIDATION_BATCH, n);
-      return;
-    }
-    const key = BatchAcks.key(ledgerId, entryId);
-    const local = this.batchAcks.get(key);
-    const ackSet = cmd.ack_set !== undefined && cmd.ack_set.length > 0 ? cmd.ack_set : undefined;
-    let skipped = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i] as (typeof entries)[number];
-      const id = new MessageId(ledgerId, entryId, this.partition, i, n);
-      if (
-        e.metadata.compacted_out === true ||
-        (ackSet !== undefined && !BatchAcks.bitSet(ackSet, i)) ||
-        (local !== undefined && local.acked[i] === 1) ||
-        isBeforeStart(id, this.#start, this.#startInclusive)
-      ) {
-        skipped++;
-        continue;
-      }
-      this.#lastReceived = id;
-      this.#sink.deliver(buildMessage(this.topic, id, meta, e.payload, redeliveryCount, e.metadata), this);
-    }
-    if (skipped > 0) this.messageTaken(skipped);
+    if (d.skipped > 0) this.messageTaken(d.skipped);
   }
 
   onBrokerClose(): void {
@@ -457,66 +303,25 @@ export class TopicConsumer implements ConsumerHandler {
 
   /** Collect the chunks of one large message (in order) and deliver it when complete. */
   #onChunk(id: MessageId, meta: MessageMetadata, part: Buffer, redeliveryCount: number): void {
-    const uuid = meta.uuid as string;
-    const n = meta.num_chunks_from_msg as number;
-    this.#expireIncompleteChunks();
-    let ctx = this.#chunks.get(uuid);
-    if (meta.chunk_id === 0) {
-      ctx = { parts: [], ids: [], startedAt: this.#ctx.clock.monotonic() };
-      this.#chunks.set(uuid, ctx);
-      if (this.#chunks.size > this.#cfg.maxPendingChunkedMessages) {
-        // Too many half-received messages: forget the oldest (it is redelivered, never acked).
-        const oldest = this.#chunks.keys().next().value as string;
-        this.#chunks.delete(oldest);
-      }
-    }
-    if (ctx === undefined || meta.chunk_id !== ctx.parts.length) {
-      // A chunk without its predecessors (e.g. after a reconnect mid-message): skip it; the
-      // message comes again from its first chunk on redelivery.
-      this.messageTaken(1);
-      return;
-    }
-    ctx.parts.push(part);
-    ctx.ids.push(id);
-    if (ctx.parts.length < n) {
-      this.messageTaken(1); // the application only ever takes the whole message
-      return;
-    }
-    this.#chunks.delete(uuid);
-    let body: Buffer;
-    try {
-      const joined = Buffer.concat(ctx.parts);
-      body = decompress(meta.compression ?? 0, joined, meta.uncompressed_size ?? joined.length);
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'dropping undecodable chunked message');
-      for (const cid of ctx.ids) this.#queueAck({ ledgerId: BigInt.asUintN(64, cid.ledgerId), entryId: BigInt.asUintN(64, cid.entryId) });
-      this.messageTaken(1);
-      return;
-    }
-    if (isBeforeStart(id, this.#start, this.#startInclusive)) {
-      this.messageTaken(1);
-      return;
-    }
-    this.#chunkIds.set(id.toString(), ctx.ids);
-    this.#lastReceived = id;
-    this.#sink.deliver(buildMessage(this.topic, id, meta, body, redeliveryCount, undefined), this);
-  }
-
-  /**
-   * Discard chunked messages whose remaining chunks never came (e.g. the producer died mid-way):
-   * their chunks are acked so they do not sit in the backlog forever.
-   */
-  #expireIncompleteChunks(): void {
-    const ttl = this.#cfg.expireTimeOfIncompleteChunkedMessageMs;
-    if (ttl <= 0 || this.#chunks.size === 0) return;
     const now = this.#ctx.clock.monotonic();
-    for (const [uuid, c] of this.#chunks) {
-      // Insertion order is age order: stop at the first one still fresh.
-      if (now - c.startedAt < ttl) break;
-      this.#chunks.delete(uuid);
-      this.#log.warn({ uuid, chunks: c.ids.length }, 'incomplete chunked message expired');
-      for (const cid of c.ids) this.#queueAck({ ledgerId: BigInt.asUintN(64, cid.ledgerId), entryId: BigInt.asUintN(64, cid.entryId) });
+    for (const expired of this.#chunks.expire(now)) {
+      this.#log.warn({ uuid: expired.uuid, chunks: expired.ids.length }, 'incomplete chunked message expired');
+      for (const cid of expired.ids) this.#acks.add(entryData(cid));
     }
+    const out = this.#chunks.add(meta, id, part, now);
+    if (out.kind === 'corrupt') {
+      this.#log.warn({ err: (out.cause as Error).message }, 'dropping undecodable chunked message');
+      for (const cid of out.ids) this.#acks.add(entryData(cid));
+    }
+    // Orphan chunks are skipped (the message comes again from its first chunk on redelivery);
+    // partial ones return their permit at once: the application only takes the whole message.
+    if (out.kind !== 'complete' || this.#position.isBeforeStart(id)) {
+      this.messageTaken(1);
+      return;
+    }
+    this.#chunks.delivered(id, out.ids);
+    this.#position.received(id);
+    this.#sink.deliver(buildMessage(this.topic, id, meta, out.body, redeliveryCount, undefined), this);
   }
 
   #discard(mid: MessageIdData, validationError: number, permits: number): void {
@@ -527,41 +332,10 @@ export class TopicConsumer implements ConsumerHandler {
     this.messageTaken(permits);
   }
 
-  #queueAck(d: MessageIdData): void {
-    this.#ackQueue.push(d);
-    this.#scheduleAckFlush();
-  }
-
-  #scheduleAckFlush(): void {
-    if (this.#ackFlushScheduled) return;
-    this.#ackFlushScheduled = true;
-    // Acks made in one turn of the event loop go out as ONE ACK command with many ids.
-    setImmediate(() => this.#flushAcks());
-  }
-
-  #flushAcks(): void {
-    this.#ackFlushScheduled = false;
-    for (const p of this.#partialAcks.values()) {
-      // remaining 0: the whole entry was acked meanwhile and is already queued.
-      if (p.state.remaining > 0) this.#ackQueue.push({ ledgerId: p.ledgerId, entryId: p.entryId, ack_set: BatchAcks.unackedBits(p.state), batch_size: p.state.size });
-    }
-    this.#partialAcks.clear();
-    if (this.#ackQueue.length === 0) return;
-    const conn = this.#conn;
-    if (conn === undefined) return; // acks of a lost connection are moot: the broker redelivers
-    const ids = this.#ackQueue;
-    this.#ackQueue = [];
-    conn.sendCommand({ type: CommandType.ACK, ack: { consumer_id: this.#id, ack_type: AckType.Individual, message_id: ids } });
-  }
-
   #maybeFlow(force = false): void {
-    if (this.#paused || this.#state !== 'ready' || this.#conn === undefined) return;
-    const threshold = Math.max(1, Math.floor(this.#cfg.receiverQueueSize / 2));
-    if (this.#permits >= threshold || (force && this.#permits > 0)) {
-      const n = this.#permits;
-      this.#permits = 0;
-      this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
-    }
+    if (this.#state !== 'ready' || this.#conn === undefined) return;
+    const n = this.#flow.due(force);
+    if (n > 0) this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
   }
 
   async #readyConnection(): Promise<Connection> {
@@ -581,42 +355,10 @@ export class TopicConsumer implements ConsumerHandler {
     this.#conn = conn;
     const requestId = conn.newRequestId();
     const cfg = this.#cfg;
-    const sub: NonNullable<BaseCommand['subscribe']> = {
-      topic: this.topic,
-      subscription: cfg.subscription,
-      subType: SubType[cfg.subscriptionType],
-      consumer_id: this.#id,
-      request_id: requestId,
-      consumer_name: cfg.consumerName,
-      durable: cfg.durable,
-      read_compacted: cfg.readCompacted,
-      initialPosition: InitialPosition[cfg.initialPosition],
-      force_topic_creation: true,
-    };
-    if (cfg.priorityLevel > 0) sub.priority_level = cfg.priorityLevel;
-    if (cfg.replicateSubscriptionState) sub.replicate_subscription_state = true;
-    if (cfg.subscriptionType === 'Key_Shared') sub.keySharedMeta = { keySharedMode: KeySharedMode.AUTO_SPLIT };
-    const schema = toSchemaData(cfg.schema);
-    if (schema !== undefined) sub.schema = schema;
-    if (!cfg.durable) {
-      // Non-durable (reader): resume after the last message received, else at the start id.
-      if (this.#lastReceived !== undefined) {
-        this.#start = this.#lastReceived;
-        this.#startInclusive = false;
-      }
-      const start = this.#start;
-      if (start !== undefined) {
-        let d = start.toData();
-        delete d.partition;
-        if (this.#startInclusive && start.batchIndex < 0 && start !== MessageId.earliest && start !== MessageId.latest) {
-          // The broker starts after the id it is given: step back one entry to include it.
-          d = { ledgerId: d.ledgerId, entryId: BigInt.asUintN(64, start.entryId - 1n) };
-        }
-        sub.start_message_id = d;
-      }
-    }
+    if (!cfg.durable) this.#position.resume();
+    const cmd = subscribeCommand(cfg, { topic: this.topic, consumerId: this.#id, requestId, start: this.#position.start, startInclusive: this.#position.startInclusive });
     try {
-      await conn.request({ type: CommandType.SUBSCRIBE, subscribe: sub }, requestId, 'subscribe');
+      await conn.request(cmd, requestId, 'subscribe');
     } catch (err) {
       conn.unregisterConsumer(this.#id);
       if (this.#conn === conn) this.#conn = undefined;
@@ -625,13 +367,8 @@ export class TopicConsumer implements ConsumerHandler {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'ready';
     this.#backoff.reset();
-    if (this.#paused) {
-      // Hand the whole queue's worth of permits out on resume().
-      this.#permits = cfg.receiverQueueSize;
-      return;
-    }
-    this.#permits = 0;
-    conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: cfg.receiverQueueSize } });
+    const permits = this.#flow.subscribed();
+    if (permits > 0) conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: permits } });
   }
 
   #connectionLost(): void {
@@ -639,12 +376,11 @@ export class TopicConsumer implements ConsumerHandler {
     this.#conn?.unregisterConsumer(this.#id);
     this.#conn = undefined;
     this.#state = 'connecting';
-    this.#ackQueue = [];
-    this.#partialAcks.clear();
+    this.#acks.clear();
     // The broker redelivers everything unacknowledged to the new subscription; drop local copies
     // of durable subscriptions so they are not seen twice. Readers resume after the last received.
     if (this.#cfg.durable) this.#sink.dropQueued(this);
-    this.#chunks.clear();
+    this.#chunks.clearIncomplete();
     if (this.#reconnecting) return;
     this.#reconnecting = true;
     void this.#reconnectLoop();
@@ -652,23 +388,23 @@ export class TopicConsumer implements ConsumerHandler {
 
   async #reconnectLoop(): Promise<void> {
     try {
-      while (this.#state === 'connecting') {
-        await this.#ctx.clock.sleep(this.#backoff.next());
-        if (this.#seekDone !== undefined) await this.#seekDone;
-        if (this.#state !== 'connecting') return;
-        try {
-          await this.#subscribe();
+      await reconnectLoop({
+        clock: this.#ctx.clock,
+        backoff: this.#backoff,
+        connecting: () => this.#state === 'connecting',
+        beforeAttempt: () => this.#seekDone,
+        attempt: () => this.#subscribe(),
+        isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_CONSUMER_BUSY',
+        fatal: (err) => {
+          this.#state = 'failed';
+          this.#sink.failed(this, err);
+        },
+        reconnected: () => {
+          this.#ctx.metrics.reconnected('consumer');
           this.#log.info({}, 'consumer reconnected');
-          return;
-        } catch (err) {
-          if (err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_CONSUMER_BUSY') {
-            this.#state = 'failed';
-            this.#sink.failed(this, err);
-            return;
-          }
-          this.#log.debug({ err: (err as Error).message }, 'consumer reconnect failed');
-        }
-      }
+        },
+        failedAttempt: (err) => this.#log.debug({ err: (err as Error).message }, 'consumer reconnect failed'),
+      });
     } finally {
       this.#reconnecting = false;
     }

@@ -3,8 +3,9 @@
  * applies to the whole concatenation (MessageMetadata.uncompressed_size names its length).
  */
 import { BeamlineError } from '../../errors.ts';
-import { decodeMessage, encodeInto, ProtoWriter } from './proto-codec.ts';
-import { SingleMessageMetadataDef, type SingleMessageMetadata } from './pulsar-api.ts';
+import { SingleMessageMetadataDef, type SingleMessageMetadata } from './common-messages.ts';
+import { decodeMessage } from './proto-reader.ts';
+import { encodeInto, ProtoWriter } from './proto-writer.ts';
 
 export interface BatchEntry {
   metadata: SingleMessageMetadata;

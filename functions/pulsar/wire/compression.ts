@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { BeamlineError } from '../../errors.ts';
-import { CompressionType, type CompressionTypeValue } from './pulsar-api.ts';
+import { CompressionType, type CompressionTypeValue } from './protocol-enums.ts';
 
 interface Lz4Module {
   compressBound(n: number): number;

@@ -9,15 +9,10 @@
  */
 import { BeamlineError } from '../../errors.ts';
 import { crc32c } from './crc32c.ts';
-import { decodeMessage, encodeInto, ProtoWriter } from './proto-codec.ts';
-import {
-  BaseCommandDef,
-  BrokerEntryMetadataDef,
-  MessageMetadataDef,
-  type BaseCommand,
-  type BrokerEntryMetadata,
-  type MessageMetadata,
-} from './pulsar-api.ts';
+import { BaseCommandDef, type BaseCommand } from './base-command.ts';
+import { BrokerEntryMetadataDef, MessageMetadataDef, type BrokerEntryMetadata, type MessageMetadata } from './common-messages.ts';
+import { decodeMessage } from './proto-reader.ts';
+import { encodeInto, ProtoWriter } from './proto-writer.ts';
 
 export const MAGIC_CRC32C = 0x0e01;
 export const MAGIC_BROKER_ENTRY_METADATA = 0x0e02;

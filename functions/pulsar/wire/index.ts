@@ -16,7 +16,8 @@ export {
   type DecodedPayload,
 } from './frame.ts';
 export { MessageId } from './message-id.ts';
-export { encodeMessage, decodeMessage, ProtoWriter, ProtoReader } from './proto-codec.ts';
+export { encodeMessage, ProtoWriter } from './proto-writer.ts';
+export { decodeMessage, ProtoReader } from './proto-reader.ts';
 export {
   CommandType,
   CompressionType,
@@ -30,14 +31,15 @@ export {
   TopicDomainMode,
   TxnAction,
   CLIENT_PROTOCOL_VERSION,
-  BaseCommandDef,
+  type CommandTypeValue,
+  type CompressionTypeValue,
+} from './protocol-enums.ts';
+export { BaseCommandDef, type BaseCommand } from './base-command.ts';
+export {
   MessageMetadataDef,
   SingleMessageMetadataDef,
   MessageIdDataDef,
   BrokerEntryMetadataDef,
-  type CommandTypeValue,
-  type CompressionTypeValue,
-  type BaseCommand,
   type MessageMetadata,
   type SingleMessageMetadata,
   type MessageIdData,
@@ -47,5 +49,5 @@ export {
   type SchemaData,
   type TxnIdFields,
   type TxnResponse,
-} from './pulsar-api.ts';
+} from './common-messages.ts';
 export { serverError, serverErrorInfo, ServerError, SERVER_ERRORS } from './server-error.ts';

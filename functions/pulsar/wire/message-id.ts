@@ -3,8 +3,9 @@
  * bigint here and never pass through a lossy number.
  */
 import { BeamlineError } from '../../errors.ts';
-import { decodeMessage, encodeMessage } from './proto-codec.ts';
-import { MessageIdDataDef, type MessageIdData } from './pulsar-api.ts';
+import { MessageIdDataDef, type MessageIdData } from './common-messages.ts';
+import { decodeMessage } from './proto-reader.ts';
+import { encodeMessage } from './proto-writer.ts';
 
 export class MessageId {
   readonly ledgerId: bigint;

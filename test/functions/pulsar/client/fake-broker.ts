@@ -114,11 +114,15 @@ export const defaultHandler: Handler = (f, reply, socket) => {
   }
 };
 
-/** Yield to the event loop until `cond()` holds (socket events need real I/O turns). */
+/**
+ * Yield to the event loop until `cond()` holds (socket events need real I/O turns; after a burst
+ * of turns, short real waits too, as in waitFor, for replies that take several round trips).
+ */
 export async function until(cond: () => boolean, what = 'condition'): Promise<void> {
   for (let i = 0; i < 2000; i++) {
     if (cond()) return;
     await new Promise((r) => setImmediate(r));
+    if (i > 200) await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
