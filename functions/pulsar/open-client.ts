@@ -27,5 +27,6 @@ export async function openClient(options: OpenClientOptions, deps: OpenClientDep
   if (implementation === 'native') {
     return createNativeClient(clientOptions, { loadModule: deps.loadNativeModule, logger: deps.logger });
   }
-  return createClient(clientOptions, { clock: deps.clock, logger: deps.logger });
+  const { loadNativeModule: _unused, ...clientDeps } = deps;
+  return createClient(clientOptions, clientDeps);
 }

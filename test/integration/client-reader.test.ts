@@ -1,7 +1,7 @@
 /** Readers (non-durable): earliest/latest/id/publish time, hasMessageAvailable, seek, compacted reads. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageId, type Message, type Reader } from '../../functions/pulsar/client/index.ts';
-import { cleanupTopics, compact, newClient, subscriptions, topicName } from './client-support.ts';
+import { cleanupTopics, compact, createPartitionedTopic, newClient, subscriptions, topicName } from './client-support.ts';
 
 const client = newClient();
 afterAll(async () => {
@@ -83,6 +83,29 @@ describe('reader', () => {
     await byTime.seek(cut);
     expect(await readAll(byTime)).toEqual(['late0', 'late1', 'late2']);
     await byTime.close();
+    await producer.close();
+  });
+
+  it('refuses an exact start id on a partitioned topic, naming the partition topic to read instead', async () => {
+    const topic = topicName('reader-part');
+    await createPartitionedTopic(topic, 2);
+    const producer = await client.createProducer({ topic, batching: false });
+    const ids: MessageId[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await producer.send({ payload: `p${i}`, key: `k${i}` }));
+    const id = ids[0] as MessageId;
+    await expect(client.createReader({ topic, startMessageId: id })).rejects.toMatchObject({
+      code: 'BL_CONFIG_INVALID',
+      field: 'startMessageId',
+      message: expect.stringContaining(`${topic}-partition-${id.partition}`),
+    });
+    // What the error suggests works: the partition's own topic, from that id (exclusive).
+    const reader = await client.createReader({ topic: `${topic}-partition-${id.partition}`, startMessageId: id });
+    const expected = ids.flatMap((x, i) => (x.partition === id.partition && i > 0 ? [`p${i}`] : []));
+    expect(await readAll(reader)).toEqual(expected);
+    await reader.close();
+    const whole = await client.createReader({ topic, startMessageId: 'earliest' });
+    expect((await readAll(whole)).sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
+    await whole.close();
     await producer.close();
   });
 

@@ -64,8 +64,16 @@ export function nativeClientConfig(o: ClientOptions, mod: NativeModule, extras: 
   return cfg;
 }
 
+/** The C++ client re-checks partitions on its own schedule (60 s); the addon does not expose it. */
+function refusePartitionInterval(kind: string, o: { partitionsAutoUpdateIntervalMs?: number }): void {
+  if (o.partitionsAutoUpdateIntervalMs !== undefined) {
+    throw unsupportedOption(`${kind}.partitionsAutoUpdateIntervalMs`, 'the native addon does not expose it (it re-checks partitions every 60 s); leave it unset');
+  }
+}
+
 export function nativeProducerConfig(o: ProducerOptions): Record<string, unknown> {
   const c = compileProducerOptions(o);
+  refusePartitionInterval('producer', o);
   const cfg: Record<string, unknown> = {
     topic: c.topic,
     sendTimeoutMs: c.sendTimeoutMs,
@@ -92,6 +100,7 @@ export function nativeProducerConfig(o: ProducerOptions): Record<string, unknown
 
 export function nativeConsumerConfig(o: ConsumerOptions): Record<string, unknown> {
   const c = compileConsumerOptions(o);
+  refusePartitionInterval('consumer', o);
   if (c.ackTimeoutMs > 0 && c.ackTimeoutMs < NATIVE_MIN_ACK_TIMEOUT_MS) {
     throw new ConfigError('ackTimeoutMs', c.ackTimeoutMs, `the native client accepts 0 (off) or at least ${NATIVE_MIN_ACK_TIMEOUT_MS}`);
   }
@@ -129,6 +138,7 @@ export function nativeConsumerConfig(o: ConsumerOptions): Record<string, unknown
 /** The reader config minus `startMessageId`, which the adapter converts (it needs the module). */
 export function nativeReaderConfig(o: ReaderOptions): { config: Record<string, unknown>; start: ReturnType<typeof compileReaderOptions> } {
   const c = compileReaderOptions(o);
+  refusePartitionInterval('reader', o);
   if (c.startMessageIdInclusive) throw unsupportedOption('reader.startMessageIdInclusive', 'the native addon has no inclusive start; start one message earlier or use startPublishTimeMs');
   if (c.schema !== undefined) throw unsupportedOption('reader.schema', 'the native addon takes no schema on readers; read bytes and decode with the schema codec');
   const config: Record<string, unknown> = {

@@ -102,6 +102,9 @@ describe('native option translation', () => {
       expect.objectContaining({ code: 'BL_CONFIG_INVALID', message: expect.stringMatching(/ackTimeoutMs.*5000.*10000/) }),
     );
     expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', priorityLevel: 1 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }));
+    expect(() => nativeProducerConfig({ topic: 'a', partitionsAutoUpdateIntervalMs: 1000 })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE', message: expect.stringContaining('producer.partitionsAutoUpdateIntervalMs') }),
+    );
   });
 
   it('refuses reader options the addon lacks', () => {
