@@ -10,6 +10,8 @@ export interface SubscribeTarget {
   /** Non-durable (reader) start: where to resume, and whether that id itself is included. */
   readonly start: MessageId | undefined;
   readonly startInclusive: boolean;
+  /** The consumer epoch (Exclusive/Failover only), kept across reconnects. */
+  readonly epoch?: number | undefined;
 }
 
 export function subscribeCommand(cfg: ConsumerConfig, t: SubscribeTarget): BaseCommand {
@@ -26,6 +28,7 @@ export function subscribeCommand(cfg: ConsumerConfig, t: SubscribeTarget): BaseC
     force_topic_creation: true,
   };
   if (cfg.priorityLevel > 0) sub.priority_level = cfg.priorityLevel;
+  if (t.epoch !== undefined) sub.consumer_epoch = t.epoch;
   if (cfg.replicateSubscriptionState) sub.replicate_subscription_state = true;
   if (cfg.subscriptionType === 'Key_Shared') sub.keySharedMeta = { keySharedMode: KeySharedMode.AUTO_SPLIT };
   const schema = toSchemaData(cfg.schema);

@@ -16,6 +16,7 @@ import type { ClientContext } from './context.ts';
 import { alreadyClosedError, connectionClosedError } from './errors.ts';
 import type { Message } from './message.ts';
 import { decodeEntry } from './entry-decoder.ts';
+import { ConsumerEpoch } from './consumer-epoch.ts';
 import { FlowPermits } from './flow-permits.ts';
 import { buildMessage } from './message-builder.ts';
 import type { ConsumerConfig } from './options.ts';
@@ -57,6 +58,7 @@ export class TopicConsumer implements ConsumerHandler {
   readonly #position: ReaderPosition;
   #endOfTopic = false;
   readonly #chunks: ChunkAssembler;
+  readonly #epoch: ConsumerEpoch;
 
   constructor(ctx: ClientContext, cfg: ConsumerConfig, topic: string, partition: number, sink: MessageSink) {
     this.#ctx = ctx;
@@ -69,6 +71,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs);
     this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive);
     this.#flow = new FlowPermits(cfg.receiverQueueSize);
+    this.#epoch = new ConsumerEpoch(cfg.subscriptionType);
     this.#chunks = new ChunkAssembler(cfg.maxPendingChunkedMessages, cfg.expireTimeOfIncompleteChunkedMessageMs);
     this.#acks = new PendingAcks((ids) => {
       const conn = this.#conn;
@@ -187,7 +190,11 @@ export class TopicConsumer implements ConsumerHandler {
       return;
     }
     const dropped = this.#sink.dropQueued(this);
-    conn.sendCommand({ type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES, redeliverUnacknowledgedMessages: { consumer_id: this.#id } });
+    const epoch = this.#epoch.rewind();
+    conn.sendCommand({
+      type: CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES,
+      redeliverUnacknowledgedMessages: { consumer_id: this.#id, ...(epoch === undefined ? {} : { consumer_epoch: epoch }) },
+    });
     if (dropped > 0) this.messageTaken(dropped);
   }
 
@@ -270,6 +277,10 @@ export class TopicConsumer implements ConsumerHandler {
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
+    if (this.#epoch.isStale(cmd.consumer_epoch)) {
+      this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
+      return;
+    }
     const d = decodeEntry(this.topic, this.partition, cmd, payload, { start: this.#position.start, startInclusive: this.#position.startInclusive, batchAcks: this.batchAcks });
     if (d.kind === 'corrupt') {
       if (d.cause !== undefined) this.#log.warn({ err: (d.cause as Error).message }, 'dropping undecodable message');
@@ -356,7 +367,7 @@ export class TopicConsumer implements ConsumerHandler {
     const requestId = conn.newRequestId();
     const cfg = this.#cfg;
     if (!cfg.durable) this.#position.resume();
-    const cmd = subscribeCommand(cfg, { topic: this.topic, consumerId: this.#id, requestId, start: this.#position.start, startInclusive: this.#position.startInclusive });
+    const cmd = subscribeCommand(cfg, { topic: this.topic, consumerId: this.#id, requestId, start: this.#position.start, startInclusive: this.#position.startInclusive, epoch: this.#epoch.current });
     try {
       await conn.request(cmd, requestId, 'subscribe');
     } catch (err) {
