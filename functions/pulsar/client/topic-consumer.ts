@@ -189,6 +189,9 @@ export class TopicConsumer implements ConsumerHandler {
       });
       return;
     }
+    // Acks still grouped for the next turn must reach the broker before the rewind, or it
+    // redelivers messages the application already acknowledged.
+    this.#acks.flush();
     const dropped = this.#sink.dropQueued(this);
     const epoch = this.#epoch.rewind();
     conn.sendCommand({
@@ -240,6 +243,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#chunks.clearIncomplete();
     this.#endOfTopic = false;
     this.#position.seeked(target);
+    this.#epoch.restart();
   }
 
   async unsubscribe(): Promise<void> {
@@ -277,7 +281,7 @@ export class TopicConsumer implements ConsumerHandler {
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
-    if (this.#epoch.isStale(cmd.consumer_epoch)) {
+    if (this.#epoch.classify(cmd.consumer_epoch, BigInt.asIntN(64, cmd.message_id.ledgerId), BigInt.asIntN(64, cmd.message_id.entryId)) !== 'new') {
       this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
       return;
     }
@@ -376,6 +380,7 @@ export class TopicConsumer implements ConsumerHandler {
       throw incompatibleSchemaError(err, this.topic, cfg.schema);
     }
     if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.#epoch.restart();
     this.#state = 'ready';
     this.#backoff.reset();
     const permits = this.#flow.subscribed();
