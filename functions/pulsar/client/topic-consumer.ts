@@ -243,7 +243,6 @@ export class TopicConsumer implements ConsumerHandler {
     this.#chunks.clearIncomplete();
     this.#endOfTopic = false;
     this.#position.seeked(target);
-    this.#epoch.restart();
   }
 
   async unsubscribe(): Promise<void> {
@@ -281,7 +280,7 @@ export class TopicConsumer implements ConsumerHandler {
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
-    if (this.#epoch.classify(cmd.consumer_epoch, BigInt.asIntN(64, cmd.message_id.ledgerId), BigInt.asIntN(64, cmd.message_id.entryId)) !== 'new') {
+    if (this.#epoch.isStale(cmd.consumer_epoch)) {
       this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
       return;
     }
@@ -380,7 +379,6 @@ export class TopicConsumer implements ConsumerHandler {
       throw incompatibleSchemaError(err, this.topic, cfg.schema);
     }
     if (this.#state === 'closing' || this.#state === 'closed') return;
-    this.#epoch.restart();
     this.#state = 'ready';
     this.#backoff.reset();
     const permits = this.#flow.subscribed();
