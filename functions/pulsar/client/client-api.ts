@@ -96,3 +96,20 @@ export function unsupportedFeatureError(implementation: ClientImplementation, fe
     details: { implementation, feature },
   });
 }
+
+/**
+ * Iterate over receive() until the consumer or reader is closed: a close ends the loop quietly,
+ * any other error is thrown to the `for await`.
+ */
+export async function* receiveUntilClosed(receive: () => Promise<Message>): AsyncGenerator<Message, void, undefined> {
+  for (;;) {
+    let m: Message;
+    try {
+      m = await receive();
+    } catch (err) {
+      if (err instanceof BeamlineError && err.code === 'BL_PULSAR_ALREADY_CLOSED') return;
+      throw err;
+    }
+    yield m;
+  }
+}

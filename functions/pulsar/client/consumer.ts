@@ -7,9 +7,10 @@ import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
 import type { ClientMetrics } from './client-metrics.ts';
+import { receiveUntilClosed } from './client-api.ts';
 import type { ClientContext } from './context.ts';
 import { DeadLetter, type DeadLetterProducer } from './dead-letter.ts';
-import { alreadyClosedError } from './errors.ts';
+import { alreadyClosedError, cumulativeAckNotAllowedError } from './errors.ts';
 import type { Message } from './message.ts';
 import type { ConsumerConfig, ProducerOptions } from './options.ts';
 import { PartitionConsumers } from './partition-consumers.ts';
@@ -122,17 +123,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     return this.#queue.receive(timeoutMs);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let m: Message;
-      try {
-        m = await this.receive();
-      } catch (err) {
-        if (err instanceof BeamlineError && err.code === 'BL_PULSAR_ALREADY_CLOSED') return;
-        throw err;
-      }
-      yield m;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return receiveUntilClosed(() => this.receive());
   }
 
   /**
@@ -204,9 +196,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   /** Acknowledge everything up to and including `m` (Exclusive/Failover only). */
   ackCumulative(m: Message | MessageId): void {
     if (this.#cfg.subscriptionType === 'Shared' || this.#cfg.subscriptionType === 'Key_Shared') {
-      throw new BeamlineError('BL_PULSAR_CUMULATIVE_ACK_NOT_ALLOWED', 'cumulative acks are not allowed on Shared or Key_Shared subscriptions', {
-        details: { subscriptionType: this.#cfg.subscriptionType },
-      });
+      throw cumulativeAckNotAllowedError(this.#cfg.subscriptionType);
     }
     const id = m instanceof MessageId ? m : m.id;
     const child = this.#childFor(m);

@@ -18,3 +18,9 @@ export function invalidUrlError(url: string): BeamlineError {
     details: { url },
   });
 }
+
+export function cumulativeAckNotAllowedError(subscriptionType: string): BeamlineError {
+  return new BeamlineError('BL_PULSAR_CUMULATIVE_ACK_NOT_ALLOWED', 'cumulative acks are not allowed on Shared or Key_Shared subscriptions', {
+    details: { subscriptionType },
+  });
+}

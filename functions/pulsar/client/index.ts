@@ -2,6 +2,7 @@
 export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
 export {
   BEAMLINE_CAPABILITIES,
+  receiveUntilClosed,
   unsupportedFeatureError,
   type ClientCapabilities,
   type ClientImplementation,
@@ -58,7 +59,7 @@ export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts'
 export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
 export { DeadlineTicker } from './deadline-ticker.ts';
-export { alreadyClosedError, timeoutError } from './errors.ts';
+export { alreadyClosedError, cumulativeAckNotAllowedError, timeoutError } from './errors.ts';
 export { BatchAcks } from './batch-acks.ts';
 export { Connection, CLIENT_VERSION, type TlsOptions, type ConnectionState } from './connection.ts';
 export { ConnectionPool } from './connection-pool.ts';

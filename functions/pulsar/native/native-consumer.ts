@@ -3,10 +3,9 @@
  * flow control of its own): receive() waits while paused, so prefetched messages stay queued
  * in the addon rather than reaching the application.
  */
-import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
-import { unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
+import { cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeConsumer } from './native-module.ts';
@@ -46,18 +45,10 @@ export class NativeConsumerAdapter implements ConsumerApi {
     });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let m: Message;
-      try {
-        m = await this.receive();
-      } catch (err) {
-        if (err instanceof BeamlineError && err.code === 'BL_PULSAR_ALREADY_CLOSED') return;
-        throw err;
-      }
-      yield m;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return receiveUntilClosed(() => this.receive());
   }
+
 
   ack(m: Message | MessageId): void;
   ack(m: Message | MessageId, options: { txn?: Transaction }): Promise<void>;
@@ -78,9 +69,7 @@ export class NativeConsumerAdapter implements ConsumerApi {
 
   ackCumulative(m: Message | MessageId): void {
     if (this.#type === 'Shared' || this.#type === 'Key_Shared') {
-      throw new BeamlineError('BL_PULSAR_CUMULATIVE_ACK_NOT_ALLOWED', 'cumulative acks are not allowed on Shared or Key_Shared subscriptions', {
-        details: { subscriptionType: this.#type },
-      });
+      throw cumulativeAckNotAllowedError(this.#type);
     }
     const orig = this.#ids.original(m);
     const done = orig !== undefined ? this.#c.acknowledgeCumulative(orig) : this.#c.acknowledgeCumulativeId(this.#ids.toNativeId(idOf(m)));

@@ -1,7 +1,6 @@
 /** Our ReaderApi over the addon's reader. */
-import { BeamlineError } from '../../errors.ts';
 import type { MessageId } from '../wire/index.ts';
-import type { Message, ReaderApi } from '../client/index.ts';
+import { receiveUntilClosed, type Message, type ReaderApi } from '../client/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeReader } from './native-module.ts';
@@ -32,18 +31,10 @@ export class NativeReaderAdapter implements ReaderApi {
     });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let m: Message;
-      try {
-        m = await this.readNext();
-      } catch (err) {
-        if (err instanceof BeamlineError && err.code === 'BL_PULSAR_ALREADY_CLOSED') return;
-        throw err;
-      }
-      yield m;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return receiveUntilClosed(() => this.readNext());
   }
+
 
   /** The addon answers synchronously (a blocking C++ call); wrapped to match the interface. */
   async hasMessageAvailable(): Promise<boolean> {
