@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { compileConsumerOptions, createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodePayloadCommand } from '../../../../functions/pulsar/wire/index.ts';
-import { FakeBroker } from './fake-broker.ts';
+import { closeAfterEach, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 function chunk(consumerId: number, entryId: bigint, uuid: string, chunkId: number, n: number, body: string): Buffer {
   return encodePayloadCommand(

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodePayloadCommand, type Frame } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 const MAX = 64 * 1024;
 

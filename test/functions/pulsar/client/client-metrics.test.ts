@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodePayloadCommand } from '../../../../functions/pulsar/wire/index.ts';
 import { PrometheusMetrics } from '../../../../functions/telemetry.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 /** The value of one sample line of the Prometheus exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {

@@ -3,23 +3,18 @@
  * a TLS port need different fixes, and the error message names each.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { BeamlineError } from '../../../../functions/errors.ts';
 import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
-import { FakeBroker } from './fake-broker.ts';
+import { closeAfterEach, FakeBroker } from './fake-broker.ts';
 
 const cert = readFileSync(new URL('./fixtures/broker-cert.pem', import.meta.url));
 const key = readFileSync(new URL('./fixtures/broker-key.pem', import.meta.url));
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 async function failure(p: Promise<unknown>): Promise<BeamlineError> {
   const err = await p.then(

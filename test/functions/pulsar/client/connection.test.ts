@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { authIdentity, createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, ServerError } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 describe('connection handshake and auth', () => {
   it('sends CONNECT with client version, protocol 21, feature flags and a static token', async () => {

@@ -5,20 +5,15 @@
  * the new epoch, and the client drops stale-epoch messages (returning their permits) instead of
  * handing the application a message the broker is about to send again.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type Consumer, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodePayloadCommand } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 async function setup(subscriptionType: 'Exclusive' | 'Shared'): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
   const b = await FakeBroker.start();

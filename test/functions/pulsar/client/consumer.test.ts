@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type Consumer, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import {
@@ -9,16 +9,11 @@ import {
   encodePayloadCommand,
   type MessageMetadata,
 } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 async function setup(opts: Partial<Parameters<PulsarClient['subscribe']>[0]> = {}): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
   const b = await FakeBroker.start();

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { afterEach } from 'vitest';
 import {
   CommandType,
   decodeFrame,
@@ -125,4 +126,15 @@ export async function until(cond: () => boolean, what = 'condition'): Promise<vo
     if (i > 200) await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * After each test, close what the file's `let client` / `let broker` hold (client first, so it
+ * does not reconnect to a closing broker) and clear them.
+ */
+export function closeAfterEach(current: () => readonly ({ close(): Promise<unknown> } | undefined)[], reset: () => void): void {
+  afterEach(async () => {
+    for (const c of current()) await c?.close();
+    reset();
+  });
 }

@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { ConfigError } from '../../../../functions/errors.ts';
 import { compileConsumerOptions, compileProducerOptions, createClient, keyPartition, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 const topic = 'persistent://public/default/grow';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 /** A fake broker whose partition count for `topic` the test raises, as the admin API would. */
 async function start(): Promise<{ b: FakeBroker; clock: FakeClock; grow: (n: number) => void }> {

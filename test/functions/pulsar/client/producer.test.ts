@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import {
@@ -9,16 +9,11 @@ import {
   encodeCommand,
   type Frame,
 } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 let entry = 0;
 /** Fake broker that acknowledges every SEND (unless `hold` is set). */

@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { BeamlineError } from '../../../../functions/errors.ts';
 import { createClient, fromSchemaData, incompatibleSchemaError, toSchemaData, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { avroSchema, bytesSchema, schemaVersionBytes, stringSchema } from '../../../../functions/pulsar/schema/index.ts';
 import { CommandType, ServerError, serverError } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 const DEF = '{"type":"record","name":"U","fields":[{"name":"id","type":"int"}]}';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 async function setup(): Promise<{ b: FakeBroker; c: PulsarClient }> {
   const b = await FakeBroker.start();

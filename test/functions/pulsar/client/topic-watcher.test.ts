@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, topicsHash, type Consumer, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodeCommand, type BaseCommand } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 const ns = 'persistent://public/default';
 const a = `${ns}/w-a`;
@@ -11,12 +11,7 @@ const other = `${ns}/other`;
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 interface Setup {
   b: FakeBroker;

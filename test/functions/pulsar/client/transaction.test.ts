@@ -1,19 +1,14 @@
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { BeamlineError } from '../../../../functions/errors.ts';
 import { compileTransactionOptions, createClient, TC_ASSIGN_TOPIC, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, decodeBatch, encodePayloadCommand, ServerError, type BaseCommand, type Frame } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until, type Handler } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, type Handler, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 interface Script {
   coordinators?: number;

@@ -1,21 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { CommandType, encodeCommand, type Frame } from '../../../../functions/pulsar/wire/index.ts';
-import { defaultHandler, FakeBroker, until } from './fake-broker.ts';
+import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 
 const cert = readFileSync(new URL('./fixtures/broker-cert.pem', import.meta.url));
 const key = readFileSync(new URL('./fixtures/broker-key.pem', import.meta.url));
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await broker?.close();
-  client = undefined;
-  broker = undefined;
-});
+closeAfterEach(() => [client, broker], () => (client = broker = undefined));
 
 describe('TLS (pulsar+ssl://)', () => {
   it('connects over TLS, verifying the broker certificate against the given CA', async () => {
