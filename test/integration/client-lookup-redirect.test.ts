@@ -14,10 +14,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulsarAdmin } from '../../functions/pulsar/admin/index.ts';
-import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { CommandType, LookupResponseType } from '../../functions/pulsar/wire/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
+import { receiveN, roundTripKeyedAcrossPartitions } from '../support/receive.ts';
 
 const NAME = 'redirect';
 const OFFSET = 150;
@@ -86,12 +87,6 @@ function client(): PulsarClient {
   return c;
 }
 
-async function receiveN(c: { receive(t?: number): Promise<Message> }, n: number): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.receive(10_000));
-  return out;
-}
-
 async function logicalUrls(c: PulsarClient): Promise<string[]> {
   return [...new Set((await c.pool.connections()).map((conn) => conn.logicalUrl))].sort();
 }
@@ -149,13 +144,7 @@ describe('lookup redirect to a peer cluster (two real brokers)', () => {
     const c = client();
     // The home broker records the auto-created partition count; it matches the peer's.
     expect(await c.getPartitions(t)).toBe(3);
-    const consumer = await c.subscribe({ topic: t, subscription: 's', initialPosition: 'Earliest' });
-    const producer = await c.createProducer({ topic: t, batching: false });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ payload: `p-${i}`, key: `key-${i}` })));
-    const got = await receiveN(consumer, 30);
-    expect(got.map((m) => m.payload.toString()).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `p-${i}`).sort());
-    expect(new Set(got.map((m) => m.topic)).size).toBe(3);
-    for (const m of got) consumer.ack(m);
+    await roundTripKeyedAcrossPartitions(c, t, 30, 3);
 
     expect(await logicalUrls(c)).toEqual([home.serviceUrl, peer.serviceUrl].sort());
     const stats = await adminPeer.topics.getPartitionedStats(t, { perPartition: true });

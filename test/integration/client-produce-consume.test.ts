@@ -7,22 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
 import type { Message } from '../../functions/pulsar/client/index.ts';
 import { admin, cleanupTopics, newClient, restPath, subscriptions, topicName } from './client-support.ts';
+import { receiveN, expectNothing } from '../support/receive.ts';
 
 const client = newClient();
 afterAll(async () => {
   await client.close();
   await cleanupTopics();
 });
-
-async function receiveN(c: { receive(t?: number): Promise<Message> }, n: number, timeoutMs = 10_000): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.receive(timeoutMs));
-  return out;
-}
-
-async function expectNothing(c: { receive(t?: number): Promise<Message> }, ms = 1500): Promise<void> {
-  await expect(c.receive(ms)).rejects.toMatchObject({ code: 'BL_PULSAR_TIMEOUT' });
-}
 
 describe('produce and consume on a real broker', () => {
   it('round-trips key, ordering key, properties, event time and exact ids', async () => {

@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
-import type { Message } from '../../functions/pulsar/client/index.ts';
 import { avroSchema, SchemaRegistry, schemaVersionNumber } from '../../functions/pulsar/schema/index.ts';
 import { ensureJavaPeer, runJavaPeer } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
+import { receiveN } from '../support/receive.ts';
 
 const USER_V1 = '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"int"},{"name":"name","type":"string"}]}';
 const USER_V2 =
@@ -33,12 +33,6 @@ afterAll(async () => {
   await cleanupTopics();
 });
 
-async function receiveN(c: { receive(t?: number): Promise<Message> }, n: number): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.receive(15_000));
-  return out;
-}
-
 async function javaProduceAvro(topic: string, schemaVersion: 1 | 2, start: number, count: number): Promise<void> {
   const lines = await runJavaPeer('produce-avro', { 'service-url': env.serviceUrl, topic, count, start, 'schema-version': schemaVersion }, { token: env.token });
   expect(lines.find((l) => l['summary'] === true)?.['sent']).toBe(count);
@@ -51,7 +45,7 @@ describe('schemas over the binary protocol', () => {
     await javaProduceAvro(topic, 1, 0, 3);
     await javaProduceAvro(topic, 2, 3, 3);
     const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest', schema: reader });
-    const msgs = await receiveN(consumer, 6);
+    const msgs = await receiveN(consumer, 6, 15_000);
     const versions = msgs.map((m) => schemaVersionNumber(m.schemaVersion));
     expect(versions).toEqual([0, 0, 0, 1, 1, 1]);
 
@@ -80,7 +74,7 @@ describe('schemas over the binary protocol', () => {
     const producer = await client.createProducer({ topic, schema: v1 });
     const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest', schema: v1 });
     await producer.send({ payload: v1.encode({ id: 7, name: 'seven' }) });
-    const [m] = await receiveN(consumer, 1);
+    const [m] = await receiveN(consumer, 1, 15_000);
     expect(schemaVersionNumber(m!.schemaVersion)).toBe(0);
     const v2 = avroSchema<User>(USER_V2);
     expect(schemaVersionNumber(await client.getOrCreateSchema(topic, v2))).toBe(1);

@@ -14,8 +14,9 @@ import tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
 import { PULSAR_ADMIN_ERROR_CODES, PulsarAdmin, PulsarAdminError } from '../../functions/pulsar/admin/index.ts';
-import { createClient, type ClientOptions, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type ClientOptions, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { pulsarAuthEnv, pulsarTlsEnv, uniqueName } from '../support/pulsar-env.ts';
+import { receiveN, roundTripKeyedAcrossPartitions } from '../support/receive.ts';
 
 const env = pulsarTlsEnv();
 const plainEnv = pulsarAuthEnv();
@@ -48,12 +49,6 @@ afterAll(async () => {
     await admin.topics.delete(t, { force: true }).catch(() => undefined);
   }
 });
-
-async function receiveN(c: { receive(t?: number): Promise<Message> }, n: number): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.receive(10_000));
-  return out;
-}
 
 async function logicalUrls(c: PulsarClient): Promise<string[]> {
   return [...new Set((await c.pool.connections()).map((conn) => conn.logicalUrl))].sort();
@@ -115,13 +110,7 @@ describe('our client over pulsar+ssl:// with token auth', () => {
     await admin.topics.createPartitioned(t, 3);
     const c = client();
     expect(await c.getPartitions(t)).toBe(3);
-    const consumer = await c.subscribe({ topic: t, subscription: 's', initialPosition: 'Earliest' });
-    const producer = await c.createProducer({ topic: t, batching: false });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ payload: `p-${i}`, key: `key-${i}` })));
-    const got = await receiveN(consumer, 30);
-    expect(got.map((m) => m.payload.toString()).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `p-${i}`).sort());
-    expect(new Set(got.map((m) => m.topic)).size).toBe(3);
-    for (const m of got) consumer.ack(m);
+    await roundTripKeyedAcrossPartitions(c, t, 30, 3);
     expect(await logicalUrls(c)).toEqual([advertisedTlsUrl, env.serviceUrl].sort());
     const stats = await admin.topics.getPartitionedStats(t, { perPartition: true });
     const perPartition = Object.values(stats.partitions ?? {}).map((p) => Number(p['msgInCounter'] ?? 0));

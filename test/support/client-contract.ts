@@ -5,8 +5,9 @@
  * Nothing here is skipped: every case asserts one of the two outcomes.
  */
 import { describe, expect, it } from 'vitest';
-import { keyPartition, MessageId, type ConsumerApi, type Message, type PulsarClientApi, type ReaderApi } from '../../functions/pulsar/client/index.ts';
+import { keyPartition, MessageId, type Message, type PulsarClientApi, type ReaderApi } from '../../functions/pulsar/client/index.ts';
 import { createPartitionedTopic, subscriptions, topicName } from '../integration/client-support.ts';
+import { receiveN } from './receive.ts';
 
 export interface ContractTarget {
   /** Shown in test names. */
@@ -17,14 +18,6 @@ export interface ContractTarget {
   openAuth(token: string | undefined): Promise<PulsarClientApi>;
   /** A valid superuser token for the auth broker. */
   authToken: string;
-}
-
-type Receiver = Pick<ConsumerApi, 'receive'> | { receive(t?: number): Promise<Message> };
-
-async function receiveN(c: Receiver, n: number, timeoutMs = 10_000): Promise<Message[]> {
-  const out: Message[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.receive(timeoutMs));
-  return out;
 }
 
 async function readN(r: ReaderApi, n: number): Promise<Message[]> {

@@ -1,0 +1,34 @@
+/** Receiving helpers shared by the integration tests (any consumer with `receive(timeoutMs)`). */
+import { expect } from 'vitest';
+import type { Message, PulsarClientApi } from '../../functions/pulsar/client/index.ts';
+
+export interface Receiver {
+  receive(timeoutMs?: number): Promise<Message>;
+}
+
+/** The next `n` messages, each within `timeoutMs`. */
+export async function receiveN(c: Receiver, n: number, timeoutMs = 10_000): Promise<Message[]> {
+  const out: Message[] = [];
+  for (let i = 0; i < n; i++) out.push(await c.receive(timeoutMs));
+  return out;
+}
+
+/** Nothing more arrives within `ms`. */
+export async function expectNothing(c: Receiver, ms = 1500): Promise<void> {
+  await expect(c.receive(ms)).rejects.toMatchObject({ code: 'BL_PULSAR_TIMEOUT' });
+}
+
+/**
+ * Send `n` keyed messages (`p-<i>`, key `key-<i>`) to a topic with `partitions` partitions, receive
+ * them all and assert every payload arrived and every partition carried some; acks them.
+ */
+export async function roundTripKeyedAcrossPartitions(client: PulsarClientApi, topic: string, n: number, partitions: number): Promise<Message[]> {
+  const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest' });
+  const producer = await client.createProducer({ topic, batching: false });
+  await Promise.all(Array.from({ length: n }, (_, i) => producer.send({ payload: `p-${i}`, key: `key-${i}` })));
+  const got = await receiveN(consumer, n);
+  expect(got.map((m) => m.payload.toString()).sort()).toEqual(Array.from({ length: n }, (_, i) => `p-${i}`).sort());
+  expect(new Set(got.map((m) => m.topic)).size).toBe(partitions);
+  for (const m of got) consumer.ack(m);
+  return got;
+}
