@@ -11,7 +11,6 @@ import { silentLogger, type Logger } from '../../telemetry.ts';
 import {
   alreadyClosedError,
   compileClientOptions,
-  compileConsumerOptions,
   parseTopicName,
   unsupportedFeatureError,
   type ClientCapabilities,
@@ -114,10 +113,9 @@ export class NativePulsarClient implements PulsarClientApi {
 
   async subscribe(options: ConsumerOptions): Promise<ConsumerApi> {
     this.#checkOpen();
-    const cfg = nativeConsumerConfig(options);
-    const type = compileConsumerOptions(options).subscriptionType;
-    const c = await this.#call('subscribe', () => this.#client.subscribe(cfg));
-    const adapter: NativeConsumerAdapter = new NativeConsumerAdapter(c, this.#ids, type, this.#logger, () => this.#owned.delete(adapter));
+    const { config, compiled } = nativeConsumerConfig(options);
+    const c = await this.#call('subscribe', () => this.#client.subscribe(config));
+    const adapter: NativeConsumerAdapter = new NativeConsumerAdapter(c, this.#ids, compiled.subscriptionType, this.#logger, () => this.#owned.delete(adapter));
     this.#owned.add(adapter);
     return adapter;
   }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
-import { cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
+import { alreadyClosedError, cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeConsumer } from './native-module.ts';
@@ -108,7 +108,7 @@ export class NativeConsumerAdapter implements ConsumerApi {
   }
 
   async unsubscribe(): Promise<void> {
-    if (this.#state !== 'ready') throw fromNativeError(new Error('Failed to unsubscribe consumer: AlreadyClosed'), 'unsubscribe');
+    if (this.#state !== 'ready') throw alreadyClosedError('consumer');
     try {
       await this.#c.unsubscribe();
     } catch (err) {

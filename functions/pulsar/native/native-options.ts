@@ -11,6 +11,7 @@ import {
   compileReaderOptions,
   unsupportedFeatureError,
   type ClientOptions,
+  type ConsumerConfig,
   type ConsumerOptions,
   type ProducerOptions,
   type ReaderOptions,
@@ -98,7 +99,8 @@ export function nativeProducerConfig(o: ProducerOptions): Record<string, unknown
   return cfg;
 }
 
-export function nativeConsumerConfig(o: ConsumerOptions): Record<string, unknown> {
+/** The addon's consumer config, and our compiled one (the adapter needs its subscription type). */
+export function nativeConsumerConfig(o: ConsumerOptions): { config: Record<string, unknown>; compiled: ConsumerConfig } {
   const c = compileConsumerOptions(o);
   refusePartitionInterval('consumer', o);
   if (c.ackTimeoutMs > 0 && c.ackTimeoutMs < NATIVE_MIN_ACK_TIMEOUT_MS) {
@@ -132,7 +134,7 @@ export function nativeConsumerConfig(o: ConsumerOptions): Record<string, unknown
     cfg.deadLetterPolicy = dlq;
   }
   if (c.schema !== undefined) cfg.schema = nativeSchema('consumer.schema', c.schema);
-  return cfg;
+  return { config: cfg, compiled: c };
 }
 
 /** The reader config minus `startMessageId`, which the adapter converts (it needs the module). */

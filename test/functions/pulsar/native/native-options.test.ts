@@ -73,7 +73,7 @@ describe('native option translation', () => {
   });
 
   it('maps consumer options, including Key_Shared and the dead-letter policy', () => {
-    const cfg = nativeConsumerConfig({
+    const { config: cfg, compiled } = nativeConsumerConfig({
       topic: 'persistent://t/n/a',
       subscription: 's',
       subscriptionType: 'Key_Shared',
@@ -92,9 +92,10 @@ describe('native option translation', () => {
       deadLetterPolicy: { maxRedeliverCount: 3, deadLetterTopic: 'dlq' },
       batchIndexAckEnabled: true,
     });
-    expect(nativeConsumerConfig({ topics: ['a', 'b'], subscription: 's' })).toMatchObject({ topics: ['a', 'b'] });
-    expect(nativeConsumerConfig({ topicsPattern: 'public/default/x-.*', subscription: 's' })).toMatchObject({ topicsPattern: 'public/default/x-.*' });
-    expect(nativeConsumerConfig({ topic: 'a', subscription: 's', deadLetterPolicy: { maxRedeliverCount: 2 } }).deadLetterPolicy).toEqual({ maxRedeliverCount: 2 });
+    expect(compiled.subscriptionType).toBe('Key_Shared');
+    expect(nativeConsumerConfig({ topics: ['a', 'b'], subscription: 's' }).config).toMatchObject({ topics: ['a', 'b'] });
+    expect(nativeConsumerConfig({ topicsPattern: 'public/default/x-.*', subscription: 's' }).config).toMatchObject({ topicsPattern: 'public/default/x-.*' });
+    expect(nativeConsumerConfig({ topic: 'a', subscription: 's', deadLetterPolicy: { maxRedeliverCount: 2 } }).config.deadLetterPolicy).toEqual({ maxRedeliverCount: 2 });
   });
 
   it('refuses an ack timeout the C++ client would reject, with the field and the fix', () => {
