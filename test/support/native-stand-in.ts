@@ -251,13 +251,14 @@ class StandInReader {
   hasNext(): boolean {
     return this.#hasNext;
   }
-  async seek(id: StandInMessageId): Promise<null> {
-    await call('seek message by id', () => this.#r.seek(id.id));
-    this.#hasNext = await this.#r.hasMessageAvailable();
-    return null;
+  seek(id: StandInMessageId): Promise<null> {
+    return this.#seek('seek message by id', id.id);
   }
-  async seekTimestamp(ts: number): Promise<null> {
-    await call('seek message by timestamp', () => this.#r.seek(ts));
+  seekTimestamp(ts: number): Promise<null> {
+    return this.#seek('seek message by timestamp', ts);
+  }
+  async #seek(op: string, target: MessageId | number): Promise<null> {
+    await call(op, () => this.#r.seek(target));
     this.#hasNext = await this.#r.hasMessageAvailable();
     return null;
   }
