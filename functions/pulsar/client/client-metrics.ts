@@ -18,6 +18,14 @@ export interface ClientMetrics {
   reconnected(kind: ReconnectKind): void;
 }
 
+/** No metrics injected: skip even the label lookups on the per-message path. */
+export const NOOP_CLIENT_METRICS: ClientMetrics = Object.freeze({
+  sent: () => undefined,
+  received: () => undefined,
+  acked: () => undefined,
+  reconnected: () => undefined,
+});
+
 const SEND_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function clientMetrics(m: Metrics): ClientMetrics {

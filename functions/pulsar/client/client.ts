@@ -3,9 +3,9 @@
  * and every producer/consumer/reader/table view it created (closed with it).
  */
 import { systemClock, type Clock } from '../../clock.ts';
-import { noopMetrics, silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
+import { silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
 import { BEAMLINE_CAPABILITIES, type ClientCapabilities, type PulsarClientApi } from './client-api.ts';
-import { clientMetrics } from './client-metrics.ts';
+import { clientMetrics, NOOP_CLIENT_METRICS } from './client-metrics.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import { Consumer } from './consumer.ts';
 import type { ClientContext } from './context.ts';
@@ -38,7 +38,7 @@ export interface ClientDeps {
   clock?: Clock;
   /** @default silentLogger */
   logger?: Logger;
-  /** Where the pulsar_client_* metrics go. @default noopMetrics() */
+  /** Where the pulsar_client_* metrics go. @default none (not recorded) */
   metrics?: Metrics;
 }
 
@@ -80,7 +80,7 @@ export class PulsarClient implements PulsarClientApi {
       ticker: this.#ticker,
       clock,
       logger,
-      metrics: clientMetrics(deps.metrics ?? noopMetrics()),
+      metrics: deps.metrics === undefined ? NOOP_CLIENT_METRICS : clientMetrics(deps.metrics),
       operationTimeoutMs: this.config.operationTimeoutMs,
       initialBackoffMs: this.config.initialBackoffMs,
       maxBackoffMs: this.config.maxBackoffMs,
