@@ -2,24 +2,12 @@
  * One shared connection per (logical broker, physical address, auth identity): every producer,
  * consumer and lookup of a client to the same broker multiplexes over it.
  */
-import type { Clock } from '../../clock.ts';
-import type { Logger } from '../../telemetry.ts';
 import { BeamlineError } from '../../errors.ts';
-import { authIdentity, type TokenSource } from './auth.ts';
-import { Connection, type TlsOptions } from './connection.ts';
-import type { DeadlineTicker } from './deadline-ticker.ts';
+import { authIdentity } from './auth.ts';
+import { Connection, type ConnectionSettings } from './connection.ts';
 import { parseBrokerUrl } from './service-url.ts';
 
-export interface PoolOptions {
-  readonly token: TokenSource | undefined;
-  readonly tls: TlsOptions | undefined;
-  readonly clock: Clock;
-  readonly ticker: DeadlineTicker;
-  readonly operationTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly keepAliveIntervalMs: number;
-  readonly logger: Logger;
-}
+export type PoolOptions = ConnectionSettings;
 
 export class ConnectionPool {
   readonly #o: PoolOptions;

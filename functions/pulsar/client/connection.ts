@@ -31,11 +31,8 @@ export type { TlsOptions } from './socket.ts';
 export type { ConsumerHandler, ProducerHandler, TopicListWatcherHandler } from './connection-handlers.ts';
 export { CLIENT_VERSION } from './handshake.ts';
 
-export interface ConnectionOptions {
-  readonly physical: BrokerAddress;
-  /** The broker this connection speaks for (differs from `physical` through a proxy). */
-  readonly logicalUrl: string;
-  readonly proxyToBrokerUrl: string | undefined;
+/** What every connection of one client shares (the pool hands it to each one it opens). */
+export interface ConnectionSettings {
   readonly token: TokenSource | undefined;
   readonly tls: TlsOptions | undefined;
   readonly clock: Clock;
@@ -44,6 +41,13 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
   readonly keepAliveIntervalMs: number;
   readonly logger: Logger;
+}
+
+export interface ConnectionOptions extends ConnectionSettings {
+  readonly physical: BrokerAddress;
+  /** The broker this connection speaks for (differs from `physical` through a proxy). */
+  readonly logicalUrl: string;
+  readonly proxyToBrokerUrl: string | undefined;
 }
 
 export type ConnectionState = 'connecting' | 'ready' | 'closed';
