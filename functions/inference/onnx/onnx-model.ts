@@ -28,7 +28,13 @@ export interface OnnxTensor {
   readonly data: Float32Array | Int32Array | BigInt64Array;
 }
 
-export type OnnxAttributeValue = number | string | readonly number[] | { readonly int: number } | { readonly ints: readonly number[] };
+export type OnnxAttributeValue =
+  | number
+  | string
+  | readonly number[]
+  | { readonly int: number }
+  | { readonly ints: readonly number[] }
+  | { readonly strings: readonly string[] };
 
 export interface OnnxNode {
   readonly opType: string;
@@ -58,6 +64,12 @@ export interface OnnxModelOptions {
   irVersion?: number;
   /** @default 'beamline' */
   producerName?: string;
+  /** @default none */
+  producerVersion?: string;
+  /** @default none */
+  docString?: string;
+  /** metadata_props (e.g. a compiler's provenance). @default none */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 const ATTR_FLOAT = 1;
@@ -65,14 +77,18 @@ const ATTR_INT = 2;
 const ATTR_STRING = 3;
 const ATTR_FLOATS = 6;
 const ATTR_INTS = 7;
+const ATTR_STRINGS = 8;
 
 export function encodeOnnxModel(graph: OnnxGraph, options: OnnxModelOptions = {}): Uint8Array {
   validateGraph(graph);
   const w = new ProtoWriter();
   w.int(1, options.irVersion ?? 8);
   w.string(2, options.producerName ?? 'beamline');
+  if (options.producerVersion !== undefined) w.string(3, options.producerVersion);
+  if (options.docString !== undefined) w.string(6, options.docString);
   w.message(7, (g) => writeGraph(g, graph));
   w.message(8, (o) => o.string(1, '').int(2, options.opsetVersion ?? 17));
+  for (const [key, value] of Object.entries(options.metadata ?? {})) w.message(14, (m) => m.string(1, key).string(2, value));
   return w.finish();
 }
 
@@ -100,10 +116,14 @@ function writeAttribute(w: ProtoWriter, name: string, value: OnnxAttributeValue)
   else if (Array.isArray(value)) w.packedFloats(7, value as readonly number[]).int(20, ATTR_FLOATS);
   else if ('int' in value) w.int(3, value.int).int(20, ATTR_INT);
   else if ('ints' in value) w.packedInts(8, value.ints).int(20, ATTR_INTS);
+  else if ('strings' in value) {
+    for (const v of value.strings) w.string(9, v);
+    w.int(20, ATTR_STRINGS);
+  }
 }
 
 function writeTensor(w: ProtoWriter, t: OnnxTensor): void {
-  w.packedInts(1, t.dims);
+  if (t.dims.length > 0) w.packedInts(1, t.dims);
   const dtype = t.data instanceof Float32Array ? ONNX_DTYPE.float32 : t.data instanceof Int32Array ? ONNX_DTYPE.int32 : ONNX_DTYPE.int64;
   w.int(2, dtype);
   w.string(8, t.name);
@@ -134,7 +154,7 @@ function validateGraph(graph: OnnxGraph): void {
   for (const [i, n] of graph.nodes.entries()) {
     for (const input of n.inputs) {
       if (input !== '' && !known.has(input)) {
-        throw new ConfigError(`onnx.nodes[${i}].inputs`, input, 'inputs must be graph inputs, initializers or outputs of earlier nodes (topological order)');
+        throw new ConfigError(`onnx.nodes.${n.name ?? `[${i}]`}.inputs`, input, 'inputs must be graph inputs, initializers or outputs of earlier nodes (topological order)');
       }
     }
     for (const o of n.outputs) known.add(o);
