@@ -1,4 +1,5 @@
 import { ConfigError } from '../../functions/index.ts';
+import { usageError } from './io.ts';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -72,4 +73,12 @@ export function formatFlags(specs: Readonly<Record<string, FlagSpec>>): string {
       return `  ${left.padEnd(30)} ${s.description}${s.env === undefined ? '' : ` (env ${s.env})`}`;
     })
     .join('\n');
+}
+
+/** A required string flag (given, or from its environment variable), else a usage error naming both. */
+export function requiredFlag(args: ParsedArgs, specs: Readonly<Record<string, FlagSpec>>, flag: string): string {
+  const v = args.flags[flag];
+  if (typeof v === 'string' && v !== '') return v;
+  const env = specs[flag]?.env;
+  throw usageError(`missing --${flag}${env === undefined ? '' : ` (or ${env})`}`);
 }

@@ -1,6 +1,6 @@
 import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/index.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../../models/index.ts';
-import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -45,11 +45,7 @@ export const actionsCommand: NounCommand = {
         io.stdout(HELP);
         return EXIT.ok;
       }
-      const need = (flag: keyof typeof FLAGS): string => {
-        const v = args.flags[flag];
-        if (typeof v !== 'string' || v === '') throw usageError(`missing --${flag}${flag === 'service-url' ? ' (or PULSAR_SERVICE_URL)' : ''}`);
-        return v;
-      };
+      const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
       const num = (flag: keyof typeof FLAGS): number | undefined => {
         const v = args.flags[flag];
         if (v === undefined) return undefined;

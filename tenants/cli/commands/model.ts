@@ -1,6 +1,6 @@
 import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema } from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
-import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -72,11 +72,7 @@ export const modelCommand: NounCommand = {
         io.stdout(HELP);
         return EXIT.ok;
       }
-      const need = (flag: keyof typeof FLAGS): string => {
-        const v = args.flags[flag];
-        if (typeof v !== 'string' || v === '') throw usageError(`missing --${flag}${flag === 'service-url' ? ' (or PULSAR_SERVICE_URL)' : ''}`);
-        return v;
-      };
+      const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
       const tenant = need('tenant');
       const namespace = need('namespace');
       const token = args.flags['token'];

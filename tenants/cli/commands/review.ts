@@ -1,6 +1,6 @@
 import { createClient } from '../../../functions/index.ts';
 import { ReviewQueue, type ReviewEntry } from '../../../models/index.ts';
-import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
+import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -62,11 +62,7 @@ export const reviewCommand: NounCommand = {
         io.stdout(HELP);
         return EXIT.ok;
       }
-      const need = (flag: keyof typeof FLAGS): string => {
-        const v = args.flags[flag];
-        if (typeof v !== 'string' || v === '') throw usageError(`missing --${flag}${flag === 'service-url' ? ' (or PULSAR_SERVICE_URL)' : ''}`);
-        return v;
-      };
+      const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
       const tenant = need('tenant');
       const namespace = need('namespace');
       const id = args.positionals[0];

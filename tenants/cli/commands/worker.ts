@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadWorkerFile, startWorker, type WorkerFile } from '../../../functions/index.ts';
-import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
-import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
+import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
+import { COMMON_FLAGS, EXIT, reportError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'tenant (required)' },
@@ -41,11 +41,7 @@ export const workerCommand: NounCommand = {
         io.stdout(HELP);
         return EXIT.ok;
       }
-      const need = (name: keyof typeof FLAGS): string => {
-        const v = args.flags[name];
-        if (typeof v !== 'string' || v === '') throw usageError(`missing --${name}`);
-        return v;
-      };
+      const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
       const configPath = args.flags['config'];
       const file = typeof configPath === 'string' ? (parseYaml(await readFile(configPath, 'utf8')) as WorkerFile) : {};
       const loaded = await loadWorkerFile(file, typeof configPath === 'string' ? dirname(resolve(configPath)) : process.cwd());
