@@ -66,6 +66,10 @@ export interface JavaProducedMessage {
   index: number;
   /** `ledger:entry:partition:batchIndex` */
   id: string;
+  /** Base64 of the Java client's `MessageId.toByteArray()`. */
+  idBytes: string;
+  /** A chunked message's first chunk, `ledger:entry:partition:batchIndex`; null otherwise. */
+  firstChunkId: string | null;
   key: string | null;
   properties: Record<string, string>;
   eventTime: number | null;
@@ -99,6 +103,10 @@ export interface JavaConsumeOptions extends Connection {
 
 export interface JavaConsumedMessage {
   id: string;
+  /** Base64 of the Java client's `MessageId.toByteArray()`. */
+  idBytes: string;
+  /** A chunked message's first chunk, `ledger:entry:partition:batchIndex`; null otherwise. */
+  firstChunkId: string | null;
   partition: number;
   topic: string;
   key: string | null;
@@ -221,6 +229,57 @@ export function startJavaConsume(opts: JavaConsumeOptions): JavaConsumeHandle {
 
 export async function javaConsume(opts: JavaConsumeOptions): Promise<JavaConsumeResult> {
   return startJavaConsume(opts).result;
+}
+
+export interface JavaReadOptions extends Connection {
+  topic: string;
+  /** A message id as another client serialized it (`MessageId.toBytes()`). */
+  startId: Uint8Array;
+  /** @default 1 */
+  count?: number;
+  /** @default false */
+  inclusive?: boolean;
+  /** An inclusive reader from earliest that then `seek(startId)`s, instead of starting at it. @default false */
+  seek?: boolean;
+  /** @default 15000 */
+  readTimeoutMs?: number;
+}
+
+export interface JavaReadMessage {
+  id: string;
+  idBytes: string;
+  firstChunkId: string | null;
+  payloadSize: number;
+  payloadSha256: string;
+}
+
+/** A Java reader started at (or seeking to) a serialized id; reports what it read. */
+export async function javaRead(opts: JavaReadOptions): Promise<JavaReadMessage[]> {
+  const lines = await runJavaPeer(
+    'read',
+    {
+      'service-url': opts.serviceUrl,
+      topic: opts.topic,
+      'start-id-b64': Buffer.from(opts.startId).toString('base64'),
+      count: opts.count,
+      inclusive: opts.inclusive,
+      seek: opts.seek,
+      'timeout-ms': opts.readTimeoutMs,
+    },
+    opts,
+  );
+  return lines.filter((l) => l['summary'] !== true).map((l) => l as unknown as JavaReadMessage);
+}
+
+/** Avro records `beamline.test.Big {n: long, label: string}` with these 64-bit values, written by the Java client. */
+export async function javaProduceAvroLong(opts: Connection & { topic: string; values: readonly bigint[] }): Promise<void> {
+  await runJavaPeer('produce-avro-long', { 'service-url': opts.serviceUrl, topic: opts.topic, values: opts.values.join(',') }, opts);
+}
+
+/** Reads `count` Avro records with AUTO_CONSUME; `n` comes back exact, as a bigint. */
+export async function javaConsumeAvroLong(opts: Connection & { topic: string; count: number; subscription?: string }): Promise<{ n: bigint; label: string }[]> {
+  const lines = await runJavaPeer('consume-avro-long', { 'service-url': opts.serviceUrl, topic: opts.topic, count: opts.count, subscription: opts.subscription }, opts);
+  return lines.filter((l) => l['summary'] !== true).map((l) => ({ n: BigInt(String(l['n'])), label: String(l['label']) }));
 }
 
 /** The partition the Java client's default router (JavaStringHash) picks for each key. */

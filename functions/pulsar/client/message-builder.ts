@@ -38,8 +38,9 @@ export function buildMessage(
  * batch before it (and the id itself unless inclusive) are skipped here.
  */
 export function isBeforeStart(id: MessageId, start: MessageId | undefined, inclusive: boolean): boolean {
-  const s = start;
-  if (s === undefined || s === MessageId.earliest || s === MessageId.latest) return false;
+  if (start === undefined || start === MessageId.earliest || start === MessageId.latest) return false;
+  // Including a chunked message means including everything from its first chunk on.
+  const s = inclusive ? start.startPosition : start;
   if (id.ledgerId !== s.ledgerId) return id.ledgerId < s.ledgerId;
   if (id.entryId !== s.entryId) return id.entryId < s.entryId;
   if (s.batchIndex < 0 || id.batchIndex < 0) return !inclusive;

@@ -3,7 +3,7 @@
  * and how messages become ops: metadata, chunk splitting, and the SEND frame.
  */
 import { randomUUID } from 'node:crypto';
-import { CommandType, encodePayloadCommand, type BaseCommand, type MessageId, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
+import { CommandType, encodePayloadCommand, MessageId, type BaseCommand, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
 import { propertiesToList, type OutgoingMessage } from './message.ts';
 import type { TxnId } from './transaction-coordinator.ts';
 
@@ -85,18 +85,25 @@ export function singleMessageMetadata(m: OutgoingMessage, seq: number, txn: TxnI
 
 /**
  * Split one large (already compressed) message into chunks. Every chunk is its own entry carrying
- * uuid/chunk_id/num_chunks_from_msg and the same sequence id; the send resolves with the last
- * chunk's id once every chunk is stored.
+ * uuid/chunk_id/num_chunks_from_msg and the same sequence id; the send resolves once every chunk
+ * is stored, with the last chunk's id carrying the first chunk's ({@link MessageId.firstChunkId}).
  */
 export function chunkOps(seq: number, metadata: MessageMetadata, body: Buffer, chunkLimit: number, publishTime: number, cb: SendCallback): OpSend[] {
   const n = Math.max(1, Math.ceil(body.length / chunkLimit));
   const uuid = randomUUID();
   const ops: OpSend[] = [];
+  // Receipts come in order: the first chunk's id is known when the last one's arrives.
+  let first: MessageId | undefined;
   for (let i = 0; i < n; i++) {
     const md: MessageMetadata = { ...metadata, publish_time: publishTime, uuid, chunk_id: i, num_chunks_from_msg: n, total_chunk_msg_size: body.length };
-    const last = i === n - 1;
     const part = body.subarray(i * chunkLimit, Math.min(body.length, (i + 1) * chunkLimit));
-    ops.push(newOp(seq, md, part, [{ resolve: last ? cb.resolve : () => undefined, reject: cb.reject }], { chunk: true }));
+    const resolve =
+      i === n - 1
+        ? (id: MessageId): void => cb.resolve(n > 1 ? MessageId.chunked(first ?? id, id) : id)
+        : i === 0
+          ? (id: MessageId): void => void (first = id)
+          : (): void => undefined;
+    ops.push(newOp(seq, md, part, [{ resolve, reject: cb.reject }], { chunk: true }));
   }
   return ops;
 }

@@ -99,6 +99,12 @@ export interface ProducerOptions {
   initialSequenceId?: number;
   /** Split payloads larger than the broker's max message size into chunks. @default false */
   chunking?: boolean;
+  /**
+   * With `chunking`, the largest chunk payload in bytes (the Java client's chunkMaxMessageSize);
+   * payloads above it are chunked. Capped by what the broker's max message size leaves room for;
+   * 0 means that cap. @default 0
+   */
+  chunkMaxMessageBytes?: number;
   /** Schema declared to the broker in PRODUCER (a codec or its SchemaInfo). @default none (bytes) */
   schema?: SchemaOption;
   /**
@@ -129,6 +135,7 @@ export function compileProducerOptions(o: ProducerOptions): ProducerConfig {
     properties: Object.freeze({ ...(o.properties ?? {}) }),
     initialSequenceId: int('initialSequenceId', o.initialSequenceId, 0, 0),
     chunking: o.chunking ?? false,
+    chunkMaxMessageBytes: int('chunkMaxMessageBytes', o.chunkMaxMessageBytes, 0, 0),
     schema: schemaInfoOf(o.schema),
     partitionsAutoUpdateIntervalMs: int('partitionsAutoUpdateIntervalMs', o.partitionsAutoUpdateIntervalMs, 60_000, 0),
   });

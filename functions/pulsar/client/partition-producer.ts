@@ -101,7 +101,8 @@ export class PartitionProducer implements ProducerHandler {
   async send(m: OutgoingMessage, txn?: TxnId): Promise<MessageId> {
     if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') throw alreadyClosedError('producer');
     const payload = toBuffer(m.payload);
-    const chunkLimit = chunkLimitFor(this.#maxMessageSize);
+    const brokerLimit = chunkLimitFor(this.#maxMessageSize);
+    const chunkLimit = this.#cfg.chunking && this.#cfg.chunkMaxMessageBytes > 0 ? Math.min(brokerLimit, this.#cfg.chunkMaxMessageBytes) : brokerLimit;
     if (payload.length > this.#maxMessageSize && !this.#cfg.chunking) {
       throw new BeamlineError('BL_PULSAR_MESSAGE_TOO_LARGE', 'payload exceeds the broker maximum message size (enable chunking)', {
         details: { size: payload.length, max: this.#maxMessageSize },

@@ -37,9 +37,12 @@ export function subscribeCommand(cfg: ConsumerConfig, t: SubscribeTarget): BaseC
   if (!cfg.durable && start !== undefined) {
     let d = start.toData();
     delete d.partition;
+    delete d.first_chunk_message_id;
     if (t.startInclusive && start.batchIndex < 0 && start !== MessageId.earliest && start !== MessageId.latest) {
-      // The broker starts after the id it is given: step back one entry to include it.
-      d = { ledgerId: d.ledgerId, entryId: BigInt.asUintN(64, start.entryId - 1n) };
+      // The broker starts after the id it is given: step back one entry to include it. A chunked
+      // message is included from its first chunk, or the reader would start mid-message.
+      const from = start.startPosition;
+      d = { ledgerId: BigInt.asUintN(64, from.ledgerId), entryId: BigInt.asUintN(64, from.entryId - 1n) };
     }
     sub.start_message_id = d;
   }

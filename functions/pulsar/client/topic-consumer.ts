@@ -223,7 +223,11 @@ export class TopicConsumer implements ConsumerHandler {
     const requestId = conn.newRequestId();
     const seek: NonNullable<BaseCommand['seek']> = { consumer_id: this.#id, request_id: requestId };
     if (typeof target === 'number') seek.message_publish_time = target;
-    else seek.message_id = { ledgerId: BigInt.asUintN(64, target.ledgerId), entryId: BigInt.asUintN(64, target.entryId) };
+    else {
+      // A chunked message is sought from its first chunk (the Java client does the same).
+      const at = target.startPosition;
+      seek.message_id = { ledgerId: BigInt.asUintN(64, at.ledgerId), entryId: BigInt.asUintN(64, at.entryId) };
+    }
     this.#seeking = true;
     const done = conn.request({ type: CommandType.SEEK, seek }, requestId, 'seek');
     // The broker disconnects the consumer while it resets the cursor; resubscribing before the
@@ -333,9 +337,12 @@ export class TopicConsumer implements ConsumerHandler {
       this.messageTaken(1);
       return;
     }
-    this.#chunks.delivered(id, out.ids);
-    this.#position.received(id);
-    this.#sink.deliver(buildMessage(this.topic, id, meta, out.body, redeliveryCount, undefined), this);
+    // The message's id is its last chunk's, carrying the first chunk's so readers and seeks can
+    // start at the whole message (Java: ChunkMessageIdImpl).
+    const full = MessageId.chunked(out.ids[0] ?? id, id);
+    this.#chunks.delivered(full, out.ids);
+    this.#position.received(full);
+    this.#sink.deliver(buildMessage(this.topic, full, meta, out.body, redeliveryCount, undefined), this);
   }
 
   #discard(mid: MessageIdData, validationError: number, permits: number): void {

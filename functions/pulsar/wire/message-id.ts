@@ -16,13 +16,32 @@ export class MessageId {
   readonly batchIndex: number;
   /** Messages in the batch this id belongs to (0 when not a batch). */
   readonly batchSize: number;
+  /**
+   * For a chunked message (PIP-37): the first chunk's position, this id itself being the last
+   * chunk's (MessageIdData field 7, `first_chunk_message_id`, like the Java client's
+   * ChunkMessageIdImpl). Inclusive readers and seeks start here so the whole message is read
+   * again; comparison and equality use the last chunk, as in the Java client. Undefined for every
+   * other message.
+   */
+  readonly firstChunkId: MessageId | undefined;
 
-  constructor(ledgerId: bigint, entryId: bigint, partition = -1, batchIndex = -1, batchSize = 0) {
+  constructor(ledgerId: bigint, entryId: bigint, partition = -1, batchIndex = -1, batchSize = 0, firstChunkId?: MessageId) {
     this.ledgerId = ledgerId;
     this.entryId = entryId;
     this.partition = partition;
     this.batchIndex = batchIndex;
     this.batchSize = batchSize;
+    this.firstChunkId = firstChunkId;
+  }
+
+  /** The id of a chunked message: the last chunk's position carrying the first chunk's. */
+  static chunked(first: MessageId, last: MessageId): MessageId {
+    return new MessageId(last.ledgerId, last.entryId, last.partition, -1, 0, new MessageId(first.ledgerId, first.entryId, first.partition));
+  }
+
+  /** Where a reader or seek that includes this message starts: the first chunk of a chunked message. */
+  get startPosition(): MessageId {
+    return this.firstChunkId ?? this;
   }
 
   /** The position before every message (Java MessageId.earliest). */
@@ -31,12 +50,15 @@ export class MessageId {
   static readonly latest: MessageId = new MessageId(0x7fffffffffffffffn, 0x7fffffffffffffffn);
 
   static fromData(d: MessageIdData, partitionOverride?: number): MessageId {
+    const first = d.first_chunk_message_id;
+    const partition = partitionOverride ?? d.partition ?? -1;
     return new MessageId(
       BigInt.asIntN(64, d.ledgerId),
       BigInt.asIntN(64, d.entryId),
-      partitionOverride ?? d.partition ?? -1,
+      partition,
       d.batch_index ?? -1,
       d.batch_size ?? 0,
+      first === undefined ? undefined : new MessageId(BigInt.asIntN(64, first.ledgerId), BigInt.asIntN(64, first.entryId), partitionOverride ?? first.partition ?? partition),
     );
   }
 
@@ -45,6 +67,7 @@ export class MessageId {
     if (this.partition >= 0) d.partition = this.partition;
     if (this.batchIndex >= 0) d.batch_index = this.batchIndex;
     if (this.batchSize > 0) d.batch_size = this.batchSize;
+    if (this.firstChunkId !== undefined) d.first_chunk_message_id = this.firstChunkId.toData();
     return d;
   }
 
@@ -61,7 +84,7 @@ export class MessageId {
     }
   }
 
-  /** `ledger:entry:partition:batchIndex`. */
+  /** `ledger:entry:partition:batchIndex` (a chunked message's last chunk; see {@link firstChunkId}). */
   toString(): string {
     return `${this.ledgerId}:${this.entryId}:${this.partition}:${this.batchIndex}`;
   }
@@ -80,7 +103,10 @@ export class MessageId {
     }
   }
 
-  /** Order by ledger, entry, then batch index (a non-batch id sorts after its entry's batch members). */
+  /**
+   * Order by ledger, entry, then batch index (a non-batch id sorts after its entry's batch
+   * members). A chunked message's id orders by its last chunk, as the Java client's does.
+   */
   compareTo(other: MessageId): number {
     if (this.ledgerId !== other.ledgerId) return this.ledgerId < other.ledgerId ? -1 : 1;
     if (this.entryId !== other.entryId) return this.entryId < other.entryId ? -1 : 1;
@@ -89,6 +115,7 @@ export class MessageId {
     return a === b ? 0 : a < b ? -1 : 1;
   }
 
+  /** Same position; a chunked message's id is equal by its last chunk, as in the Java client. */
   equals(other: MessageId): boolean {
     return (
       this.ledgerId === other.ledgerId &&

@@ -29,6 +29,7 @@ import org.apache.pulsar.client.api.MessageIdAdv;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.ProducerBuilder;
 import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Reader;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.client.api.SubscriptionType;
 import org.apache.pulsar.client.api.TopicMetadata;
@@ -59,6 +60,9 @@ public final class JavaPeer {
         case "consume" -> consume(f);
         case "partition-of" -> partitionOf(f);
         case "produce-avro" -> produceAvro(f);
+        case "read" -> read(f);
+        case "produce-avro-long" -> produceAvroLong(f);
+        case "consume-avro-long" -> consumeAvroLong(f);
         case "txn-loop" -> txnLoop(f);
         default -> fail("unknown subcommand: " + argv[0]);
       }
@@ -151,6 +155,99 @@ public final class JavaPeer {
     }
     long elapsedMs = (System.nanoTime() - started) / 1_000_000;
     System.out.println(new Json().put("summary", true).put("sent", count).put("schemaVersion", version).put("elapsedMs", elapsedMs));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // read: a reader from a serialized message id (base64 of MessageId.toByteArray(), as another
+  // client wrote it), inclusive or not; with --seek the reader starts at earliest and seeks to the
+  // id instead. One line per message (id, idBytes, payloadSize, payloadSha256), then a summary.
+
+  private static void read(Flags f) throws Exception {
+    String topic = f.required("topic");
+    int count = f.integer("count", 1);
+    MessageId start = MessageId.fromByteArray(Base64.getDecoder().decode(f.required("start-id-b64")));
+    boolean inclusive = f.bool("inclusive", false);
+    boolean seek = f.bool("seek", false);
+    long timeoutMs = f.integer("timeout-ms", 15_000);
+    int received = 0;
+    try (PulsarClient client = client(f, false);
+        // The seeking reader is inclusive: after a seek the Java client resubscribes from the
+        // sought id, and a non-inclusive reader would then resume after a chunked message's last
+        // chunk instead of at its first.
+        Reader<byte[]> reader = seek
+            ? client.newReader().topic(topic).startMessageId(MessageId.earliest).startMessageIdInclusive().create()
+            : inclusive
+                ? client.newReader().topic(topic).startMessageId(start).startMessageIdInclusive().create()
+                : client.newReader().topic(topic).startMessageId(start).create()) {
+      if (seek) reader.seek(start);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      while (received < count) {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (leftMs <= 0) break;
+        Message<byte[]> m = reader.readNext((int) leftMs, TimeUnit.MILLISECONDS);
+        if (m == null) break;
+        Json line = new Json();
+        putId(line, m.getMessageId());
+        line.put("payloadSize", m.getData().length);
+        line.put("payloadSha256", sha256(m.getData()));
+        System.out.println(line);
+        received++;
+      }
+    }
+    System.out.println(new Json().put("summary", true).put("received", received).put("expected", count));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // produce-avro-long / consume-avro-long: records of `beamline.test.Big` {n: long, label: string}
+  // carrying 64-bit values (decimal strings on the command line and in the output, so JSON never
+  // rounds them).
+
+  static final String BIG = "{\"type\":\"record\",\"name\":\"Big\",\"namespace\":\"beamline.test\",\"fields\":["
+      + "{\"name\":\"n\",\"type\":\"long\"},{\"name\":\"label\",\"type\":\"string\"}]}";
+
+  private static GenericSchema<GenericRecord> bigSchema() {
+    SchemaInfo info = SchemaInfo.builder().name("Big").type(SchemaType.AVRO)
+        .schema(BIG.getBytes(StandardCharsets.UTF_8)).properties(new HashMap<>()).build();
+    return org.apache.pulsar.client.api.Schema.generic(info);
+  }
+
+  private static void produceAvroLong(Flags f) throws Exception {
+    String topic = f.required("topic");
+    String[] values = f.required("values").split(",");
+    GenericSchema<GenericRecord> schema = bigSchema();
+    try (PulsarClient client = client(f, false);
+        Producer<GenericRecord> producer = client.newProducer(schema).topic(topic).enableBatching(false).create()) {
+      for (String v : values) {
+        long n = Long.parseLong(v);
+        MessageId id = producer.newMessage().value(schema.newRecordBuilder().set("n", n).set("label", "v" + v).build()).send();
+        System.out.println(new Json().put("n", Long.toString(n)).put("id", id.toString()));
+      }
+    }
+    System.out.println(new Json().put("summary", true).put("sent", values.length));
+  }
+
+  private static void consumeAvroLong(Flags f) throws Exception {
+    String topic = f.required("topic");
+    int count = f.integer("count", 1);
+    long timeoutMs = f.integer("timeout-ms", 30_000);
+    int received = 0;
+    try (PulsarClient client = client(f, false);
+        Consumer<GenericRecord> consumer = client.newConsumer(org.apache.pulsar.client.api.Schema.AUTO_CONSUME())
+            .topic(topic).subscriptionName(f.string("subscription", "java-avro-long"))
+            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest).subscribe()) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+      while (received < count) {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (leftMs <= 0) break;
+        Message<GenericRecord> m = consumer.receive((int) leftMs, TimeUnit.MILLISECONDS);
+        if (m == null) break;
+        GenericRecord r = m.getValue();
+        System.out.println(new Json().put("n", String.valueOf(r.getField("n"))).put("label", String.valueOf(r.getField("label"))));
+        consumer.acknowledge(m);
+        received++;
+      }
+    }
+    System.out.println(new Json().put("summary", true).put("received", received).put("expected", count));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -382,10 +479,14 @@ public final class JavaPeer {
   }
 
   private static void putId(Json line, MessageId id) {
+    line.put("idBytes", Base64.getEncoder().encodeToString(id.toByteArray()));
     if (id instanceof MessageIdAdv a) {
       line.put("id", a.getLedgerId() + ":" + a.getEntryId() + ":" + a.getPartitionIndex() + ":" + a.getBatchIndex());
       line.put("partition", a.getPartitionIndex());
       line.put("batchSize", a.getBatchSize());
+      MessageIdAdv first = a.getFirstChunkMessageId();
+      line.put("firstChunkId", first == null ? null
+          : first.getLedgerId() + ":" + first.getEntryId() + ":" + first.getPartitionIndex() + ":" + first.getBatchIndex());
     } else {
       line.put("id", String.valueOf(id));
       line.put("partition", -1);

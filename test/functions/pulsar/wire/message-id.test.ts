@@ -35,4 +35,23 @@ describe('MessageId', () => {
     expect(() => MessageId.parse('1')).toThrow(expect.objectContaining({ code: 'BL_PULSAR_MESSAGE_ID_INVALID' }));
     expect(() => MessageId.fromBytes(Buffer.from([0x0a, 0x05]))).toThrow(expect.objectContaining({ code: 'BL_PULSAR_MESSAGE_ID_INVALID' }));
   });
+
+  it('carries a chunked message\'s first chunk through bytes (MessageIdData field 7) and compares by the last chunk', () => {
+    const id = MessageId.chunked(new MessageId(7n, 10n, 2), new MessageId(7n, 12n, 2));
+    expect(id.toData().first_chunk_message_id).toEqual({ ledgerId: 7n, entryId: 10n, partition: 2 });
+    const bytes = id.toBytes();
+    // Field 7, wire type 2 (a nested message): tag byte 0x3a.
+    expect(bytes.includes(0x3a)).toBe(true);
+    const back = MessageId.fromBytes(bytes);
+    expect(back.toString()).toBe('7:12:2:-1');
+    expect(back.firstChunkId?.toString()).toBe('7:10:2:-1');
+    expect(back.startPosition.entryId).toBe(10n);
+    expect(back.equals(id)).toBe(true);
+    expect(back.compareTo(new MessageId(7n, 12n, 2))).toBe(0);
+    expect(back.compareTo(new MessageId(7n, 11n, 2))).toBe(1);
+    // A plain id starts where it is; an id with field 7 absent has no first chunk.
+    const plain = new MessageId(7n, 12n, 2);
+    expect(plain.startPosition).toBe(plain);
+    expect(MessageId.fromBytes(plain.toBytes()).firstChunkId).toBeUndefined();
+  });
 });
