@@ -33,9 +33,9 @@ describe('chunked message ids', () => {
 
   it('a reader subscribing inclusively at a 3-chunk message starts the broker before its first chunk', () => {
     const cfg = compileReaderOptions({ topic: 'persistent://t/n/x', startMessageId: chunked3, startMessageIdInclusive: true });
-    const inclusive = subscribeCommand(cfg, { topic: cfg.topic, consumerId: 1, requestId: 1, start: chunked3, startInclusive: true });
+    const inclusive = subscribeCommand(cfg, { topic: 'persistent://t/n/x', consumerId: 1, requestId: 1, start: chunked3, startInclusive: true });
     expect(inclusive.subscribe?.start_message_id).toEqual({ ledgerId: 5n, entryId: 19n });
-    const exclusive = subscribeCommand(cfg, { topic: cfg.topic, consumerId: 1, requestId: 1, start: chunked3, startInclusive: false });
+    const exclusive = subscribeCommand(cfg, { topic: 'persistent://t/n/x', consumerId: 1, requestId: 1, start: chunked3, startInclusive: false });
     expect(exclusive.subscribe?.start_message_id).toEqual({ ledgerId: 5n, entryId: 22n });
   });
 });
