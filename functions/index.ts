@@ -4,6 +4,7 @@
  */
 export { BeamlineError, ConfigError, formatValue, isRetriable } from './errors.ts';
 export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
+export { parseJson, stringifyJson } from './json.ts';
 export {
   PrometheusMetrics,
   checkMetricName,

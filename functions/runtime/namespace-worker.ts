@@ -19,6 +19,7 @@ import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts
 import { EXPIRES_AT_PROPERTY, STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
 import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
+import { stringifyJson } from '../json.ts';
 
 export type WorkerState = 'created' | 'restoring' | 'running' | 'draining' | 'closed' | 'failed';
 
@@ -49,7 +50,7 @@ export interface NamespaceWorkerDeps<T> {
 /** Turns one emitted value into the payload for its topic; throws when the topic refuses it. */
 export type OutputEncoder = (topic: EmitTarget, value: unknown) => Buffer;
 
-const jsonEncoder: OutputEncoder = (_topic, value) => Buffer.from(JSON.stringify(value));
+const jsonEncoder: OutputEncoder = (_topic, value) => Buffer.from(stringifyJson(value) ?? 'null');
 
 /** How long an idle receive waits before the loop looks at its state again. */
 const IDLE_RECEIVE_MS = 250;
@@ -339,7 +340,7 @@ function deadLetterOutput(d: DeadLetterRecord): OutputMessage {
   return {
     topic: 'dead-letter',
     key: d.key ?? undefined,
-    payload: Buffer.from(JSON.stringify(d)),
+    payload: Buffer.from(stringifyJson(d) ?? '{}'),
     properties: { 'beamline.reason': d.reason, 'beamline.error-code': d.errorCode, 'beamline.source-message-id': d.messageId },
     ...(d.eventTimeMs === null ? {} : { eventTimeMs: d.eventTimeMs }),
   };

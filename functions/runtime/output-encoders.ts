@@ -5,6 +5,7 @@
 import type { EmitTarget } from '../contract.ts';
 import { avroSchema, type PulsarAdmin, type Schema } from '../pulsar/index.ts';
 import type { OutputEncoder } from './namespace-worker.ts';
+import { stringifyJson } from '../json.ts';
 
 export const EMIT_TARGETS: readonly EmitTarget[] = ['predictions', 'actions', 'review', 'audit'];
 
@@ -25,7 +26,7 @@ export async function outputSchemasFor(admin: Pick<PulsarAdmin, 'schemas'>, topi
     schemas,
     encode: (topic, value) => {
       const s = schemas[topic];
-      return s === undefined ? Buffer.from(JSON.stringify(value)) : s.encode(value);
+      return s === undefined ? Buffer.from(stringifyJson(value) ?? 'null') : s.encode(value);
     },
   };
 }

@@ -11,6 +11,7 @@
  * half-written on the topic.
  */
 import type { KeyValueStore, PutOptions } from '../state/index.ts';
+import { parseJson, stringifyJson } from '../json.ts';
 
 /**
  * Keys journaled before the journal gives up (and a rollback falls back to a full restore), so
@@ -72,7 +73,7 @@ export class JournaledStore<V> implements KeyValueStore<V> {
         continue;
       }
       const ttlMs = s.expiresAtMs === undefined ? 0 : s.expiresAtMs - now;
-      this.#inner.put(key, JSON.parse(s.json) as V, { ttlMs });
+      this.#inner.put(key, parseJson(s.json) as V, { ttlMs });
     }
     return true;
   }
@@ -149,7 +150,7 @@ export class JournaledStore<V> implements KeyValueStore<V> {
 function jsonOf(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   try {
-    return JSON.stringify(value);
+    return stringifyJson(value);
   } catch {
     return undefined;
   }

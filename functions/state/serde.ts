@@ -3,6 +3,7 @@
  * so a serde must never produce zero bytes for a real value.
  */
 import { BeamlineError } from '../errors.ts';
+import { parseJson, stringifyJson } from '../json.ts';
 
 export interface Serde<V> {
   serialize(value: V): Uint8Array;
@@ -13,15 +14,17 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * JSON as UTF-8. Values must survive a JSON round trip: no undefined, functions, Maps, Sets,
- * bigint or non-finite numbers (they would come back different after a restore).
+ * JSON as UTF-8. Values must survive a JSON round trip: no undefined, functions, Maps, Sets or
+ * non-finite numbers (they would come back different after a restore). A bigint is written as an
+ * exact JSON number and comes back as a bigint when it is beyond ±(2^53-1) (an Avro `long` that
+ * big), as a number otherwise.
  */
 export function jsonSerde<V>(): Serde<V> {
   return {
     serialize(value: V): Uint8Array {
       let text: string | undefined;
       try {
-        text = JSON.stringify(value);
+        text = stringifyJson(value);
       } catch (cause) {
         throw new BeamlineError('BL_STATE_SERIALIZE_FAILED', 'state value cannot be serialized as JSON', { cause });
       }
@@ -34,7 +37,7 @@ export function jsonSerde<V>(): Serde<V> {
     },
     deserialize(bytes: Uint8Array): V {
       try {
-        return JSON.parse(decoder.decode(bytes)) as V;
+        return parseJson(decoder.decode(bytes)) as V;
       } catch (cause) {
         throw new BeamlineError('BL_STATE_DESERIALIZE_FAILED', 'state value is not valid UTF-8 JSON', {
           cause,

@@ -1,6 +1,7 @@
 /** Schemas: Avro, JSON, string, bytes, primitives and KeyValue; a registry of writer schemas. */
 export { adminSchemaFetcher, fromAdmin } from './admin-fetcher.ts';
 export { avroSchema, parseAvro, type AvroSchemaOptions } from './avro.ts';
+export type { AvroLongMode } from './avro-long.ts';
 export { SchemaDecodeError, SchemaDefinitionError, SchemaEncodeError } from './errors.ts';
 export { schemaFromInfo } from './from-info.ts';
 export { jsonSchema } from './json.ts';

@@ -6,6 +6,7 @@ import { parseAvro } from './avro.ts';
 import { SchemaDecodeError, SchemaEncodeError } from './errors.ts';
 import type { Schema } from './schema.ts';
 import type { SchemaInfo } from './schema-type.ts';
+import { parseJson, stringifyJson } from '../../json.ts';
 
 export function jsonSchema<T = Record<string, unknown>>(avroDefinition: string | object, name?: string): Schema<T> {
   const type = parseAvro(avroDefinition);
@@ -19,14 +20,14 @@ export function jsonSchema<T = Record<string, unknown>>(avroDefinition: string |
     info,
     encode(value) {
       try {
-        return Buffer.from(JSON.stringify(value), 'utf8');
+        return Buffer.from(stringifyJson(value) ?? 'null', 'utf8');
       } catch (err) {
         throw new SchemaEncodeError(`value cannot be written as JSON: ${(err as Error).message}`, { schema: info.name }, err);
       }
     },
     decode(payload) {
       try {
-        return JSON.parse(payload.toString('utf8')) as T;
+        return parseJson(payload.toString('utf8')) as T;
       } catch (err) {
         throw new SchemaDecodeError(`payload is not valid JSON for schema ${info.name}`, { schema: info.name, length: payload.length }, err);
       }

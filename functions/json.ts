@@ -1,0 +1,39 @@
+/**
+ * JSON that keeps 64-bit integers exact. Avro `long`s beyond ±(2^53-1) decode to bigint (see
+ * README, "Avro long"), and JSON.stringify throws on bigint: here a bigint is written as an exact
+ * JSON number, and an integer literal beyond the safe range is read back as a bigint, so outputs,
+ * state and dead letters round-trip such values instead of crashing or rounding them.
+ */
+
+interface JsonWithRaw {
+  rawJSON(text: string): unknown;
+}
+
+const raw = (JSON as unknown as JsonWithRaw).rawJSON;
+
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? raw(value.toString()) : value;
+}
+
+/** JSON.stringify, with bigints written as exact JSON numbers. */
+export function stringifyJson(value: unknown, space?: number): string | undefined {
+  return JSON.stringify(value, replacer, space);
+}
+
+const INTEGER_LITERAL = /^-?\d+$/;
+
+/** The source-text argument JSON.parse passes a reviver for primitives (Node 22+). */
+interface ReviverContext {
+  source?: string;
+}
+
+function reviver(_key: string, value: unknown, context?: ReviverContext): unknown {
+  if (typeof value !== 'number' || Number.isSafeInteger(value)) return value;
+  const source = context?.source;
+  return source !== undefined && INTEGER_LITERAL.test(source) ? BigInt(source) : value;
+}
+
+/** JSON.parse, with integers beyond ±(2^53-1) read exactly, as bigint. */
+export function parseJson(text: string): unknown {
+  return JSON.parse(text, reviver as (this: unknown, key: string, value: unknown) => unknown);
+}
