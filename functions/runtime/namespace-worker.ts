@@ -12,8 +12,9 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
 import type { ChangeRecord } from '../state/index.ts';
+import { lateEventReason } from '../windows/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
-import { HandlerEngine, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
+import { HandlerEngine, type EmittedOutput, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import { deadLetterOf, type Ingress } from './ingress.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
 import { EXPIRES_AT_PROPERTY, STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
@@ -159,9 +160,38 @@ export class NamespaceWorker<T = unknown> {
     const finished = await Promise.race([this.#loop ?? Promise.resolve(), deadline]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
     if (finished === 'deadline') this.#log.warn({ deadlineMs }, 'drain deadline passed; closing with a batch in flight');
+    else if (this.config.flushWindowsOnDrain && this.#state === 'draining') await this.#flushWindows();
     await this.#io.close();
     if (this.#state !== 'failed') this.#state = 'closed';
     this.#log.info({ processed: this.#processed }, 'worker closed');
+  }
+
+  /** Bounded replays (flushWindowsOnDrain): fire every open window and commit what it emits. */
+  async #flushWindows(): Promise<void> {
+    if (!this.#engine.hasWindows) return;
+    try {
+      const step = await this.#engine.advanceWatermark(Number.MAX_SAFE_INTEGER);
+      const outputs = step.emitted.map((e) => this.#toOutput(e));
+      const changes = this.#engine.flush();
+      outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
+      await this.#io.commit(outputs, []);
+      this.#engine.checkpoint();
+      this.#log.info({ results: step.emitted.length }, 'open windows flushed on drain');
+    } catch (err) {
+      // Nothing committed: the windows stay open in the committed state, as without the option.
+      this.#log.error({ err }, 'flushing windows on drain failed');
+      await this.#rollback().catch(() => undefined);
+    }
+  }
+
+  #toOutput(e: EmittedOutput): OutputMessage {
+    return {
+      topic: e.to,
+      key: e.key,
+      payload: this.#encode(e.to, e.value),
+      properties: { ...e.properties, 'beamline.source': e.sourceId },
+      eventTimeMs: e.eventTimeMs,
+    };
   }
 
   async #restore(): Promise<void> {
@@ -264,19 +294,11 @@ export class NamespaceWorker<T = unknown> {
       if (r === undefined || !r.ok) return;
       const step: EngineStep<T> = await this.#engine.run(r.record);
       // Encoding belongs to the record: a value its topic's schema refuses fails the record.
-      const encoded = step.emitted.map(
-        (e): OutputMessage => ({
-          topic: e.to,
-          key: e.key,
-          payload: this.#encode(e.to, e.value),
-          properties: { ...e.properties, 'beamline.source': e.sourceId },
-          eventTimeMs: e.eventTimeMs,
-        }),
-      );
+      const encoded = step.emitted.map((e) => this.#toOutput(e));
       const m = batch[i] as InputMessage;
       const late = step.late.map((l) =>
         deadLetterOutput(
-          deadLetterOf(m, 'late-event', new Error(`event time ${l.record.eventTimeMs} is behind the watermark ${l.watermarkMs} by more than the allowed lateness (${l.reason})`), this.#clock.now()),
+          deadLetterOf(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
         ),
       );
       results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };

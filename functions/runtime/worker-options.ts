@@ -31,6 +31,14 @@ export interface WorkerOptions {
   transactionTimeoutMs?: number;
   /** On SIGTERM, finish and commit in-flight work within this deadline, then close. @default 30000 */
   drainDeadlineMs?: number;
+  /**
+   * For bounded replays (an export over a finished range of input): on drain, fire every open
+   * window, as at the end of input, and commit the results with the window state. The watermark is
+   * then at the end of time (Flink's "stop with drain"): records arriving after a restart on the
+   * same state are late, so start the next unbounded run on fresh state. Off for unbounded
+   * streams, whose open windows simply resume after a restart. @default false
+   */
+  flushWindowsOnDrain?: boolean;
   /** Port of /healthz, /readyz and /metrics; 0 = any free port, -1 = none. @default 9464 */
   httpPort?: number;
   /** Address the HTTP endpoints bind to. @default '127.0.0.1' */
@@ -53,6 +61,10 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
     if (!Number.isInteger(x) || x < min || x > max) throw new ConfigError(field, x, `use a whole number from ${min} to ${max}`);
     return x;
   };
+  const bool = (field: string, v: boolean | undefined, dflt: boolean): boolean => {
+    if (v !== undefined && typeof v !== 'boolean') throw new ConfigError(field, v, 'use true or false');
+    return v ?? dflt;
+  };
   const guarantee = o.guarantee ?? 'effectively-once';
   if (guarantee !== 'effectively-once' && guarantee !== 'at-least-once') {
     throw new ConfigError('guarantee', guarantee, 'use "effectively-once" (default) or "at-least-once"');
@@ -74,6 +86,7 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
     handlerRetries: int('handlerRetries', o.handlerRetries, 2, 0, 100),
     transactionTimeoutMs: int('transactionTimeoutMs', o.transactionTimeoutMs, 60_000, 1_000, 3_600_000),
     drainDeadlineMs: int('drainDeadlineMs', o.drainDeadlineMs, 30_000, 0, 3_600_000),
+    flushWindowsOnDrain: bool('flushWindowsOnDrain', o.flushWindowsOnDrain, false),
     httpPort: int('httpPort', o.httpPort, 9464, -1, 65_535),
     httpHost: o.httpHost ?? '127.0.0.1',
   });

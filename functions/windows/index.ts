@@ -14,7 +14,7 @@ export {
   type WindowOperatorOptions,
   type WindowStoreValue,
 } from './window-operator.ts';
-export type { LateEvent, LateReason, WindowEvent, WindowOutput, WindowResult } from './types.ts';
+export { lateEventReason, type LateEvent, type LateReason, type WindowEvent, type WindowOutput, type WindowResult } from './types.ts';
 export type { Reducer } from './reducer.ts';
 export type { AggregateName, DistinctAcc, TimedValue } from './aggregations.ts';
 export { WindowValueError } from './errors.ts';

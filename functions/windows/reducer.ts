@@ -8,5 +8,9 @@ export interface Reducer<T = unknown, A = unknown, R = unknown> {
   add(acc: A, value: T, eventTimeMs: number): A;
   /** Combines two accumulators; required for session windows, which merge. */
   merge?(a: A, b: A): A;
+  /**
+   * The window's value. It may return the accumulator itself: the operator hands the handler a
+   * structured clone, so results must be plain (structured-cloneable) data.
+   */
   result(acc: A): R;
 }

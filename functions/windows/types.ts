@@ -33,8 +33,25 @@ export type LateReason = 'beyond-allowed-lateness' | 'invalid-event-time';
 export interface LateEvent<T = unknown> {
   readonly event: WindowEvent<T>;
   readonly reason: LateReason;
-  /** Watermark when it arrived (null before the first event). */
+  /**
+   * Watermark when it arrived (null before the first event), in Beamline's convention: the
+   * highest event time seen minus maxOutOfOrdernessMs. Flink's watermark for the same input is
+   * 1 ms lower; both drop the same events.
+   */
   readonly watermarkMs: number | null;
+}
+
+/**
+ * The dead-letter reason of a late event, naming Beamline's watermark convention so that users
+ * comparing the number with Flink's are not misled.
+ */
+export function lateEventReason(eventTimeMs: number, watermarkMs: number | null, reason: LateReason): string {
+  if (reason === 'invalid-event-time') return `event time ${String(eventTimeMs)} is not a finite number of milliseconds (${reason})`;
+  return (
+    `event time ${eventTimeMs} is too late: every window it belongs to ended at or before watermark ${String(watermarkMs)} ` +
+    `minus the allowed lateness (${reason}; Beamline's watermark is the highest event time seen minus ` +
+    `maxOutOfOrdernessMs, 1 ms above Flink's for the same input, with the same windows firing and dropping)`
+  );
 }
 
 export interface WindowOutput<T = unknown, R = unknown> {

@@ -13,6 +13,7 @@
 import type { KeyValueStore } from '../state/index.ts';
 import { noopMetrics, type CounterMetric, type Metrics } from '../telemetry.ts';
 import { assignWindows, type WindowBounds } from './assigners.ts';
+import { formatValue } from '../errors.ts';
 import { WindowValueError } from './errors.ts';
 import { TimerQueue } from './timer-queue.ts';
 import type { LateEvent, WindowEvent, WindowOutput, WindowResult } from './types.ts';
@@ -253,7 +254,7 @@ export class WindowOperator<T = unknown, R = unknown> {
       key: record.key,
       startMs: record.startMs,
       endMs: record.endMs,
-      value: this.config.reducer.result(record.acc) as R,
+      value: ownedCopy(this.config.reducer.result(record.acc)) as R,
       count: record.count,
       trigger,
     };
@@ -309,5 +310,22 @@ export class WindowOperator<T = unknown, R = unknown> {
       watermarkMs: this.watermarkMs,
       maxEventTimeMs: Number.isFinite(this.#maxEventTime) ? this.#maxEventTime : null,
     });
+  }
+}
+
+/**
+ * Every emitted result is a value the handler owns. A reducer's result may be (or share parts of)
+ * its accumulator, the window's live state: collect's is the stored list itself. Handed over as
+ * is, a handler that sorts or reverses its list would rewrite the window (and the changelog would
+ * persist that), and a later late event would change a result already emitted.
+ */
+function ownedCopy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  try {
+    return structuredClone(value);
+  } catch (cause) {
+    throw new WindowValueError('a window result must be structured-cloneable (plain data); return one from the reducer\'s result()', {
+      got: formatValue(value),
+    }, cause);
   }
 }

@@ -28,14 +28,19 @@ export interface WindowOptions<T = unknown> {
   /** Shifts window boundaries from the epoch, e.g. for time zones. @default 0 */
   offsetMs?: number;
   /**
-   * How far out of order events may arrive: the watermark trails the highest event time seen by
-   * this much, and windows fire once the watermark passes their end.
+   * How far out of order events may arrive. Beamline's watermark is the highest event time seen
+   * minus this, and a window [start, end) fires once the watermark reaches its end (watermark >=
+   * end). Flink's convention is one millisecond lower (its bounded-out-of-orderness watermark
+   * subtracts a further 1 ms, and its windows fire at watermark >= end - 1): the same windows fire
+   * on the same events, only the reported watermark numbers differ by 1.
    * @default 0
    */
   maxOutOfOrdernessMs?: number;
   /**
    * How long after a window fires it still accepts late events (each one updates the window and
-   * re-emits it). Events later than this go to the late side output.
+   * re-emits it). An event goes to the late side output (a `late-event` dead letter in the
+   * worker) once the watermark >= end + allowedLatenessMs for every window it belongs to (Flink:
+   * its watermark >= end - 1 + lateness, the same events).
    * @default 0
    */
   allowedLatenessMs?: number;
