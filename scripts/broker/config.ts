@@ -42,6 +42,21 @@ export interface BrokerConfigInput {
   tls?: BrokerTlsInput;
 }
 
+/** The broker's largest message (Pulsar's default, stated so the frame limits below follow it). */
+export const MAX_MESSAGE_SIZE_BYTES = 5 * 1024 * 1024;
+/** What the broker allows a frame beyond maxMessageSize for the command and metadata (Pulsar's `Commands.MESSAGE_SIZE_FRAME_PADDING`). */
+export const MESSAGE_FRAME_PADDING_BYTES = 10 * 1024;
+/**
+ * The storage layer's frame limit (`nettyMaxFrameSizeBytes`, read by the standalone's bookie
+ * from this same file). Left at BookKeeper's default it equals maxMessageSize, so an entry that
+ * reaches it (a full chunk, or a non-chunked message of exactly maxMessageSize) is refused by the
+ * bookie and the broker retries forever, rolling a new ledger each time. Pulsar's own
+ * standalone.conf and bookkeeper.conf set maxMessageSize + 10 KiB; the frame the broker accepts can
+ * already be that large, and the bookie's add request wraps it in its own header, so this leaves
+ * 64 KiB more.
+ */
+export const BOOKIE_FRAME_LIMIT_BYTES = MAX_MESSAGE_SIZE_BYTES + MESSAGE_FRAME_PADDING_BYTES + 64 * 1024;
+
 export function renderStandaloneConf(input: BrokerConfigInput): string {
   const { ports, dataDir } = input;
   const lines: Record<string, string | number | boolean> = {
@@ -81,6 +96,8 @@ export function renderStandaloneConf(input: BrokerConfigInput): string {
     numIOThreads: 2,
     numHttpServerThreads: 4,
     managedLedgerCacheSizeMB: 64,
+    maxMessageSize: MAX_MESSAGE_SIZE_BYTES,
+    nettyMaxFrameSizeBytes: BOOKIE_FRAME_LIMIT_BYTES,
   };
   if (input.auth) {
     Object.assign(lines, {

@@ -31,6 +31,13 @@ describe('renderStandaloneConf', () => {
     expect(c.get('numHttpServerThreads')).toBe('4');
   });
 
+  it('gives the storage layer\'s frame limit headroom above maxMessageSize (at least Pulsar\'s own 10 KiB)', () => {
+    const c = parse(renderStandaloneConf(base));
+    const max = Number(c.get('maxMessageSize'));
+    expect(max).toBe(5 * 1024 * 1024);
+    expect(Number(c.get('nettyMaxFrameSizeBytes'))).toBeGreaterThanOrEqual(max + 10 * 1024);
+  });
+
   it('TLS adds both listeners beside the plain ones, the certificate files, and a TLS broker client trusting the CA', () => {
     const c = parse(renderStandaloneConf({ ...base, tls }));
     expect(c.get('brokerServicePort')).toBe('6670');
