@@ -54,7 +54,7 @@ export {
   type BatchingType,
   type DeadLetterPolicy,
 } from './options.ts';
-export { javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
+export { boostHash, javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
 export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts';
 export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';

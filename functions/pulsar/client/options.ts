@@ -91,7 +91,11 @@ export interface ProducerOptions {
   accessMode?: AccessMode;
   /** Routing of keyless messages on partitioned topics. @default 'RoundRobin' */
   routingMode?: RoutingMode;
-  /** Key hash for partition routing. @default 'java-string' (the Java client's default) */
+  /**
+   * Key hash for partition routing: 'java-string' (the Java client's default), 'murmur3', or
+   * 'boost' (the C++ and Python clients' default). Producers of one key in different client
+   * families keep per-key order only when they use the same hash. @default 'java-string'
+   */
   hashingScheme?: KeyHashing;
   /** Producer metadata sent to the broker. @default {} */
   properties?: Readonly<Record<string, string>>;
@@ -131,7 +135,7 @@ export function compileProducerOptions(o: ProducerOptions): ProducerConfig {
     compression: oneOf('compression', o.compression, ['none', 'lz4', 'zlib', 'zstd', 'snappy'], 'none'),
     accessMode: oneOf('accessMode', o.accessMode, ['Shared', 'Exclusive', 'WaitForExclusive', 'ExclusiveWithFencing'], 'Shared'),
     routingMode: oneOf('routingMode', o.routingMode, ['RoundRobin', 'Single'], 'RoundRobin'),
-    hashingScheme: oneOf('hashingScheme', o.hashingScheme, ['java-string', 'murmur3'], 'java-string'),
+    hashingScheme: oneOf('hashingScheme', o.hashingScheme, ['java-string', 'murmur3', 'boost'], 'java-string'),
     properties: Object.freeze({ ...(o.properties ?? {}) }),
     initialSequenceId: int('initialSequenceId', o.initialSequenceId, 0, 0),
     chunking: o.chunking ?? false,

@@ -89,7 +89,7 @@ export function nativeProducerConfig(o: ProducerOptions): Record<string, unknown
     compressionType: COMPRESSION[c.compression],
     accessMode: c.accessMode,
     messageRoutingMode: c.routingMode === 'Single' ? 'UseSinglePartition' : 'RoundRobinDistribution',
-    hashingScheme: c.hashingScheme === 'murmur3' ? 'Murmur3_32Hash' : 'JavaStringHash',
+    hashingScheme: c.hashingScheme === 'murmur3' ? 'Murmur3_32Hash' : c.hashingScheme === 'boost' ? 'BoostHash' : 'JavaStringHash',
     properties: { ...c.properties },
     chunkingEnabled: c.chunking,
   };
