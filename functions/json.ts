@@ -37,3 +37,18 @@ function reviver(_key: string, value: unknown, context?: ReviverContext): unknow
 export function parseJson(text: string): unknown {
   return JSON.parse(text, reviver as (this: unknown, key: string, value: unknown) => unknown);
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * stringifyJson, or undefined when parseJson would not give the same value back: a bigint within
+ * ±(2^53-1) is written as a plain number and read back as a number.
+ */
+export function stringifyJsonExact(value: unknown): string | undefined {
+  let exact = true;
+  const text = JSON.stringify(value, (key: string, v: unknown) => {
+    if (typeof v === 'bigint' && v >= -MAX_SAFE && v <= MAX_SAFE) exact = false;
+    return replacer(key, v);
+  });
+  return exact ? text : undefined;
+}

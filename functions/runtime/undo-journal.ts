@@ -11,7 +11,7 @@
  * half-written on the topic.
  */
 import type { KeyValueStore, PutOptions } from '../state/index.ts';
-import { parseJson, stringifyJson } from '../json.ts';
+import { parseJson, stringifyJsonExact } from '../json.ts';
 
 /**
  * Keys journaled before the journal gives up (and a rollback falls back to a full restore), so
@@ -150,7 +150,7 @@ export class JournaledStore<V> implements KeyValueStore<V> {
 function jsonOf(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   try {
-    return stringifyJson(value);
+    return stringifyJsonExact(value);
   } catch {
     return undefined;
   }

@@ -68,9 +68,19 @@ describe('JournaledStore', () => {
   it('refuses to roll back when a value cannot be journaled', () => {
     const inner = new InMemoryStore<unknown>();
     const j = new JournaledStore(inner, () => 0);
-    inner.put('big', 10n); // a bigint: JSON cannot hold it
+    inner.put('big', 10n); // a bigint JSON would bring back as the number 10
     expect(j.get('big')).toBe(10n);
     expect(j.rollback()).toBe(false);
+  });
+
+  it('rolls back a 64-bit value beyond 2^53 exactly (an Avro long as bigint)', () => {
+    const inner = new InMemoryStore<unknown>();
+    const j = new JournaledStore(inner, () => 0);
+    inner.put('n', { v: 2n ** 63n - 1n });
+    j.checkpoint();
+    j.put('n', { v: 1 });
+    expect(j.rollback()).toBe(true);
+    expect(j.get('n')).toEqual({ v: 2n ** 63n - 1n });
   });
 });
 
