@@ -19,7 +19,7 @@ import type { RemoteModelSpec } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
-import { MlserverProcess, prepareMlserverModel } from '../support/mlserver.ts';
+import { MlserverProcess, prepareMlserverModel } from '../../scripts/remote-model/mlserver-process.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const MLSERVER_SCRIPT = fileURLToPath(new URL('../../scripts/mlserver', import.meta.url));
+export const MLSERVER_SCRIPT = fileURLToPath(new URL('../mlserver', import.meta.url));
 
 /** Builds the venv when missing (minutes on a fresh machine) and trains the model into a new folder. */
 export async function prepareMlserverModel(o: { features: number; name?: string; version?: string; hidden?: number }): Promise<string> {
