@@ -11,15 +11,18 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 import { silentLogger } from '../../functions/index.ts';
 import type { RemoteModelSpec } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
 import { MlserverProcess, prepareMlserverModel } from '../../scripts/remote-model/mlserver-process.ts';
+import type { CliIo } from '../../tenants/cli/io.ts';
+import { main } from '../../tenants/cli/main.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
@@ -302,10 +305,17 @@ describe('ordering and shadowing with answers delayed at random', () => {
     proxy = await new DelayProxy().start(server.ports.http);
     const registry = await ModelRegistry.create({ client, tenant, namespace: 'ord', actor: 'test', log: silentLogger });
     await registry.setFeatureSchema({ features: FEATURES, outputs: 1 });
-    await registry.push({ format: 'remote', spec: remoteSpec(`http://127.0.0.1:${proxy.port}`) }, { name: 'fraud' });
+    // The remote version through the CLI, from a spec file (what an operator would run).
+    const specFile = join(server.dir, 'fraud.remote.yaml');
+    writeFileSync(specFile, stringifyYaml(remoteSpec(`http://127.0.0.1:${proxy.port}`)));
+    const cliOut: string[] = [];
+    const io: CliIo = { env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) }, stdout: (t) => void cliOut.push(t), stderr: (t) => void cliOut.push(t) };
+    expect(await main(['model', 'push', specFile, '--remote', '-t', tenant, '-n', 'ord', '--name', 'fraud'], io), cliOut.join('\n')).toBe(0);
+    expect(cliOut.join('\n')).toMatch(/pushed fraud@1 \(remote, .*probe on remote-oip\)/);
     // The same scikit-learn model compiled to ONNX by skl2onnx, scored in-process as the shadow.
     const onnx = { format: 'onnx' as const, bytes: new Uint8Array(readFileSync(join(server.dir, 'model.onnx'))) };
-    await registry.push(onnx, { name: 'fraud' });
+    await registry.view.waitUntil(() => registry.view.manifest('fraud', '1') !== undefined, 30_000);
+    await registry.push(onnx, { name: 'fraud', version: '2' });
     await registry.setShadow('fraud', '2');
     await registry.close();
     running = await worker('ord');
