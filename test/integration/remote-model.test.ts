@@ -11,7 +11,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
@@ -103,6 +103,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mls?.stop();
+  if (mls !== undefined) rmSync(mls.dir, { recursive: true, force: true });
   await client.close();
   if (tenant !== '') await deleteTenant(tenant);
 });

@@ -11,7 +11,7 @@
  * MLServer runs with one process (parallel_workers 0) on loopback; scripts/mlserver builds its
  * venv on first use (minutes).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   InferenceEngine,
@@ -157,6 +157,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     notes.push(`model: scikit-learn MLPClassifier ${features}-${hidden}-2 (seeded), P(class 1) as the score; MLServer ${inFlight} requests in flight at most, one process, loopback; ${concurrency} records outstanding`);
   } finally {
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
   return { rows: rowsOut, notes };
 }
