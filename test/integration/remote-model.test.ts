@@ -27,7 +27,11 @@ import { admin, createNamespace, createTenant, deleteTenant, env, newClient, par
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
 
-function remoteSpec(endpoint: string): RemoteModelSpec {
+/**
+ * Limits sized for a loaded 2-core machine: a healthy MLServer answers well within 2 s, while a
+ * stalled one is detected after 2 x 2 s; `generous` for tests about order, not failures.
+ */
+function remoteSpec(endpoint: string, generous = false): RemoteModelSpec {
   return {
     protocol: 'oip-rest',
     endpoint,
@@ -36,8 +40,8 @@ function remoteSpec(endpoint: string): RemoteModelSpec {
     signature: { input: [4], output: [1] },
     output: { name: 'predict_proba', columns: [1] },
     calls: {
-      requestTimeoutMs: 500,
-      maxAttempts: 2,
+      requestTimeoutMs: generous ? 10_000 : 2000,
+      maxAttempts: generous ? 3 : 2,
       retryBaseMs: 10,
       retryMaxMs: 50,
       maxInFlight: 4,
@@ -223,7 +227,7 @@ describe('a worker scoring through MLServer', () => {
     server.signal('SIGSTOP');
     try {
       const stalled = await send(30);
-      // Not stalled with it: each batch waits at most its retry budget (2 x 500 ms + backoff).
+      // Not stalled with it: each batch waits at most its retry budget (2 x 2 s + backoff).
       await waitFor(() => (running?.worker.processed ?? 0) >= sent, 30_000, 'the events to be decided with MLServer stalled');
       await untilBreaker(2, 'open while MLServer was stalled');
       const during = await decidedOnce();
@@ -308,7 +312,7 @@ describe('ordering and shadowing with answers delayed at random', () => {
     await registry.setFeatureSchema({ features: FEATURES, outputs: 1 });
     // The remote version through the CLI, from a spec file (what an operator would run).
     const specFile = join(server.dir, 'fraud.remote.yaml');
-    writeFileSync(specFile, stringifyYaml(remoteSpec(`http://127.0.0.1:${proxy.port}`)));
+    writeFileSync(specFile, stringifyYaml(remoteSpec(`http://127.0.0.1:${proxy.port}`, true)));
     const cliOut: string[] = [];
     const io: CliIo = { env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) }, stdout: (t) => void cliOut.push(t), stderr: (t) => void cliOut.push(t) };
     expect(await main(['model', 'push', specFile, '--remote', '-t', tenant, '-n', 'ord', '--name', 'fraud'], io), cliOut.join('\n')).toBe(0);
@@ -341,8 +345,10 @@ describe('ordering and shadowing with answers delayed at random', () => {
       const mine = out.filter((p) => p['key'] === `k${k}`).map((p) => p['eventId']);
       expect(mine).toEqual(Array.from({ length: perKey }, (_, s) => `k${k}-${s}`));
     }
+    // Any fallback here is a bug, not slowness (10 s per request, 3 attempts): say which kind.
+    const remoteErrors = (await running.metrics.render()).split('\n').filter((l) => l.startsWith('beamline_remote_errors_total'));
     for (const p of out) {
-      expect(p).toMatchObject({ modelVersion: 'fraud@1', shadowModelVersion: 'fraud@2', fallbackReason: null });
+      expect(p, remoteErrors.join('\n')).toMatchObject({ modelVersion: 'fraud@1', shadowModelVersion: 'fraud@2', fallbackReason: null });
       expect(Math.abs((p['score'] as number) - (p['shadowScore'] as number))).toBeLessThan(1e-4);
     }
     // The proxy did reorder answers, with several requests in flight: the order above is not luck.
