@@ -124,18 +124,19 @@ export class ModelRegistry {
     if (this.view.manifest(name, version) !== undefined) {
       throw registryError(REGISTRY_ERROR_CODES.versionExists, `${name}@${version} already exists; versions are immutable, push a new one`, { name, version });
     }
-    o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: 0 });
-    let stored = artifact;
+    let bytes: Buffer;
     let validated;
     if (artifact.format === 'remote') {
+      o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: 0 });
       const r = await validateRemoteModel(artifact, o.probe === undefined ? {} : { probe: o.probe });
       // The compiled spec is stored: defaults made explicit, the endpoint normalised.
-      stored = { format: 'remote', spec: r.spec };
+      bytes = encodeArtifact({ format: 'remote', spec: r.spec });
       validated = r;
     } else {
+      bytes = encodeArtifact(artifact);
+      o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: bytes.length });
       validated = await validateModel(artifact);
     }
-    const bytes = encodeArtifact(stored);
     const total = bytes.length;
     checkSignature(validated.signature, schema);
 
