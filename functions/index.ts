@@ -126,6 +126,7 @@ export {
   type ModelManifest,
   type PushPhase,
   type PushResult,
+  type RegistryArtifact,
   type RegistryAuditEvent,
   type RolloutState,
   type TopicWriter,

@@ -20,6 +20,20 @@ export const INFERENCE_ERROR_CODES = Object.freeze({
   workerFailed: 'BL_INFERENCE_WORKER_FAILED',
   /** An asynchronous score could not be written to its sink. */
   sinkFailed: 'BL_INFERENCE_SINK_FAILED',
+  /** #25: a remote endpoint could not be reached (connection refused or reset, DNS). */
+  remoteUnreachable: 'BL_INFERENCE_REMOTE_UNREACHABLE',
+  /** #25: a remote call took longer than its per-request timeout. */
+  remoteTimeout: 'BL_INFERENCE_REMOTE_TIMEOUT',
+  /** #25: the remote server answered 5xx (its fault; retried). */
+  remoteServerError: 'BL_INFERENCE_REMOTE_SERVER_ERROR',
+  /** #25: the remote server refused the request with 4xx (our fault or config; not retried). */
+  remoteRejected: 'BL_INFERENCE_REMOTE_REJECTED',
+  /** #25: the remote answer is not a valid Open Inference Protocol response for the batch. */
+  remoteBadResponse: 'BL_INFERENCE_REMOTE_BAD_RESPONSE',
+  /** #25: the remote server or model did not report ready within the probe deadline. */
+  remoteNotReady: 'BL_INFERENCE_REMOTE_NOT_READY',
+  /** #25: a remote model's credential reference could not be resolved. */
+  remoteAuth: 'BL_INFERENCE_REMOTE_AUTH',
 });
 
 export function overloadedError(queued: number, limit: number): BeamlineError {

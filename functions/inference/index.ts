@@ -8,6 +8,8 @@
  * - `MicroBatcher` forms padded batches under a wait bound, with priority lanes and load shedding.
  * - `ModelBreaker` (opossum) turns an unhealthy model into a fallback decision.
  * - `InferenceEngine` composes them: micro-batched `score()`, `scoreInline()`, `scoreAsync()`.
+ * - `remote/` (#25): models served by another process over the Open Inference Protocol, as a
+ *   `Scorer` with bounded in-flight requests, timeouts, jittered retries and a health probe.
  * - `onnx/` writes ONNX model bytes from a plain graph description (used by compile/, issue #8).
  */
 export { INFERENCE_ERROR_CODES, closedError, overloadedError } from './errors.ts';
@@ -15,6 +17,7 @@ export { ORT_BACKENDS, TFJS_BACKENDS, rowSize } from './model-runtime.ts';
 export type {
   BackendName,
   ModelArtifact,
+  RemoteBackendName,
   ModelRuntime,
   OnnxArtifact,
   OrtBackend,
@@ -83,3 +86,29 @@ export {
   type OnnxProvider,
   type ProviderChoice,
 } from './compile/index.ts';
+// Remote models over the Open Inference Protocol (issue #25).
+export {
+  OipClient,
+  RemoteCallError,
+  RemoteMetrics,
+  RemoteScorer,
+  compileRemoteCallOptions,
+  compileRemoteModelSpec,
+  isLoopback,
+  jitteredBackoffMs,
+  remoteEngineOptions,
+  resolveAuthHeaders,
+  secretsDir,
+  type OipClientDeps,
+  type OipModelMetadata,
+  type OipTensorMetadata,
+  type RemoteArtifact,
+  type RemoteAuthRef,
+  type RemoteBreakerOptions,
+  type RemoteCallConfig,
+  type RemoteCallOptions,
+  type RemoteFailureKind,
+  type RemoteModelSpec,
+  type RemoteScorerDeps,
+  type RemoteScorerState,
+} from './remote/index.ts';

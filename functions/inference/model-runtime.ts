@@ -28,9 +28,12 @@ export type BackendName = `tfjs-${TfjsBackend}` | `ort-${OrtBackend}`;
 export const TFJS_BACKENDS: readonly BackendName[] = ['tfjs-tensorflow', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 export const ORT_BACKENDS: readonly BackendName[] = ['ort-cuda', 'ort-webgpu', 'ort-cpu'];
 
+/** #25: a model served by another process over the Open Inference Protocol. */
+export type RemoteBackendName = 'remote-oip';
+
 export interface RuntimeDescription {
-  readonly format: ModelArtifact['format'];
-  readonly backend: BackendName;
+  readonly format: ModelArtifact['format'] | 'remote';
+  readonly backend: BackendName | RemoteBackendName;
   /** Feature shape of one row (without the batch dim). */
   readonly rowShape: readonly number[];
   /** Number of output values per row. */

@@ -6,7 +6,7 @@
 import { ConfigError } from '../errors.ts';
 import { createPiiTokenizer, type PiiTokenizer } from '../governance/index.ts';
 import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
-import type { ModelArtifact } from '../inference/index.ts';
+import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import { createRootLogger, PrometheusMetrics, type Logger, type Metrics } from '../telemetry.ts';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
@@ -25,7 +25,7 @@ export interface StartWorkerOptions extends WorkerOptions {
   token?: string;
   handler: WorkerHandler<unknown>;
   /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
-  model?: { artifact: ModelArtifact; version: string };
+  model?: { artifact: ModelArtifact | RemoteArtifact; version: string };
   /**
    * #9: score with the namespace's registry model of this name instead of `model`: live, canary
    * and shadow versions follow `beamline model promote|canary|shadow|rollback` with hot swaps.

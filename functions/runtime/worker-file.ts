@@ -8,12 +8,14 @@
  *     features: [{ name: amount, field: amount }, ...]
  *     policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: p1 }
  *   model: { path: ./models/fraud, version: fraud@1 }
+ *   # or, #25, a model served elsewhere (Open Inference Protocol; see README "Remote models"):
+ *   model: { remote: { protocol: oip-rest, endpoint: http://127.0.0.1:8080, model: fraud, signature: { input: [4], output: [1] } }, version: fraud@1 }
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ProcessFn } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
-import type { ModelArtifact } from '../inference/index.ts';
+import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import type { DecisionPolicyOptions } from './decision-policy.ts';
 import type { WorkerHandler } from './namespace-worker.ts';
 import { createScoringHandler, type FeatureSpec } from './scoring-handler.ts';
@@ -23,7 +25,8 @@ export interface WorkerFile {
   handler?: string;
   guarantee?: ProcessingGuarantee;
   scoring?: { features: FeatureSpec[]; policy?: DecisionPolicyOptions; historyMax?: number };
-  model?: { path: string; version: string };
+  /** `path`: a model folder or .onnx file scored in-process; `remote` (#25): a remote model's spec. */
+  model?: { path?: string; remote?: unknown; version: string };
   /** Score with the namespace registry's model of this name (rollouts: `beamline model ...`). */
   registry?: { name: string };
   batchMaxRecords?: number;
@@ -33,7 +36,7 @@ export interface WorkerFile {
 
 export interface LoadedWorkerFile {
   handler: WorkerHandler<unknown>;
-  model: { artifact: ModelArtifact; version: string } | undefined;
+  model: { artifact: ModelArtifact | RemoteArtifact; version: string } | undefined;
   registry: { name: string } | undefined;
   guarantee: ProcessingGuarantee | undefined;
   batchMaxRecords: number | undefined;
@@ -64,8 +67,14 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     if (typeof file.model.version !== 'string' || file.model.version === '') {
       throw new ConfigError('model.version', file.model.version, 'name the version recorded with each decision, e.g. fraud@1');
     }
-    const { readModelArtifact } = await import('../inference/index.ts');
-    model = { artifact: await readModelArtifact(at(file.model.path)), version: file.model.version };
+    const inference = await import('../inference/index.ts');
+    if ((file.model.path === undefined) === (file.model.remote === undefined)) {
+      throw new ConfigError('model', file.model, 'give either model.path (a model folder or .onnx file) or model.remote (a remote model spec)');
+    }
+    model =
+      file.model.remote !== undefined
+        ? { artifact: { format: 'remote', spec: inference.compileRemoteModelSpec(file.model.remote, 'model.remote') }, version: file.model.version }
+        : { artifact: await inference.readModelArtifact(at(file.model.path as string)), version: file.model.version };
   }
   if (file.model !== undefined && file.registry !== undefined) {
     throw new ConfigError('registry', file.registry, 'give either model (a fixed model) or registry (rollouts), not both');

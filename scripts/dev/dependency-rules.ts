@@ -6,6 +6,10 @@
  *   contract) may be imported directly.
  * - tenants/, models/ and bin/ use functions/ only through functions/index.ts.
  * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
+ * - #25: other servers are reached over HTTP only by functions/pulsar/ (the admin API) and by the
+ *   remote-model runtime, functions/inference/remote/ (Open Inference Protocol calls through
+ *   Node's global fetch). Calling a model server is model serving, which belongs to inference/;
+ *   keeping it to that one sub-folder keeps every other concept free of outbound network calls.
  * - functions/inference/ alone imports TensorFlow.js, ONNX Runtime and WebGPU.
  * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
@@ -22,6 +26,9 @@ export interface Violation {
 
 const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bin', 'scripts'];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+/** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
+const FETCH_RE = /(?<![\w.$])fetch\s*\(/;
 
 const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
 const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
@@ -101,6 +108,9 @@ export function checkFile(root: string, file: string, source: string): Violation
   // The concept a file under functions/ belongs to ('' for the shared top-level files).
   const fromConcept = fromTop === 'functions' && fromParts.length > 2 ? (fromParts[1] ?? '') : '';
 
+  if (fromTop === 'functions' && fromConcept !== 'pulsar' && !from.startsWith('functions/inference/remote/') && FETCH_RE.test(source)) {
+    violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/ and functions/inference/remote/ call other servers (fetch)' });
+  }
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     if (spec.startsWith('.')) {

@@ -28,6 +28,13 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('functions/inference/a.ts'), `const ort = await import('onnxruntime-node');`)).toEqual([]);
   });
 
+  it('lets only pulsar/ and the remote-model runtime call other servers with fetch (#25)', () => {
+    expect(checkFile(root, at('functions/runtime/a.ts'), `await fetch('http://x');`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/inference/ort-runtime.ts'), `await fetch(url);`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/inference/remote/oip-client.ts'), `await this.#fetch(url); await fetch(url);`)).toEqual([]);
+    expect(checkFile(root, at('functions/runtime/a.ts'), `await view.fetch(url); prefetch(x);`)).toEqual([]);
+  });
+
   it('flags I/O in windows/ and state/', () => {
     expect(checkFile(root, at('functions/state/store.ts'), `import { readFile } from 'node:fs/promises';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/windows/w.ts'), `import type { KeyValueStore } from '../state/index.ts';`)).toEqual([]);

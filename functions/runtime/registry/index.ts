@@ -16,7 +16,7 @@ export {
   type ModelSignature,
 } from './manifest.ts';
 export { openTopicWriter, type TopicWriter } from './audit.ts';
-export { decodeArtifact, encodeArtifact, sha256Hex } from './artifact-codec.ts';
+export { decodeArtifact, encodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-codec.ts';
 export {
   applyRolloutChange,
   canaryBucket,
@@ -39,7 +39,7 @@ export {
   type RegistryAuditType,
 } from './audit.ts';
 export { FEATURE_SCHEMA_KEY, RegistryView, artifactKey, artifactPartKey, manifestKey, rolloutKey } from './registry-view.ts';
-export { readModelPath, validateModel, type ValidatedModel } from './validate-model.ts';
+export { readModelPath, validateModel, validateRemoteModel, type ValidatedModel } from './validate-model.ts';
 export {
   ARTIFACT_PART_BYTES,
   ModelRegistry,

@@ -17,7 +17,8 @@ export interface FeatureSchema {
   readonly outputs: number;
 }
 
-export type ModelFormat = 'tfjs-layers' | 'onnx';
+/** #25: 'remote': served by another process; the artifact is its spec. */
+export type ModelFormat = 'tfjs-layers' | 'onnx' | 'remote';
 
 export interface ModelManifest {
   readonly name: string;
@@ -66,7 +67,7 @@ export function validateManifest(x: unknown): ModelManifest {
   const name = checkModelName('name', o['name']);
   const version = checkModelName('version', o['version']);
   if (typeof o['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(o['sha256'])) fail('sha256', 'must be 64 lowercase hex digits');
-  if (o['format'] !== 'tfjs-layers' && o['format'] !== 'onnx') fail('format', 'must be "tfjs-layers" or "onnx"');
+  if (o['format'] !== 'tfjs-layers' && o['format'] !== 'onnx' && o['format'] !== 'remote') fail('format', 'must be "tfjs-layers", "onnx" or "remote"');
   if (!Number.isInteger(o['sizeBytes']) || (o['sizeBytes'] as number) <= 0) fail('sizeBytes', 'must be a positive whole number');
   const sig = o['signature'] as Record<string, unknown> | undefined;
   if (sig === undefined || sig === null || typeof sig !== 'object') fail('signature', 'must be { input: [...], output: [...] }');

@@ -8,16 +8,15 @@
  */
 import { userInfo } from 'node:os';
 import { systemClock, type Clock } from '../../clock.ts';
-import type { ModelArtifact } from '../../inference/index.ts';
 import type { Producer, PulsarClient } from '../../pulsar/index.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
-import { encodeArtifact, sha256Hex } from './artifact-codec.ts';
+import { encodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-codec.ts';
 import { auditEntry, openTopicWriter, type RegistryAuditEvent, type RegistryAuditType, type TopicWriter } from './audit.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import { checkModelName, checkSignature, validateFeatureSchema, type FeatureSchema, type ModelManifest } from './manifest.ts';
 import { FEATURE_SCHEMA_KEY, RegistryView, artifactKey, artifactPartKey, encodePartsIndex, manifestKey, rolloutKey } from './registry-view.ts';
 import { applyRolloutChange, type RolloutChange, type RolloutState } from './rollout.ts';
-import { validateModel } from './validate-model.ts';
+import { validateModel, validateRemoteModel } from './validate-model.ts';
 
 export interface ModelRegistryOptions {
   client: PulsarClient;
@@ -42,6 +41,8 @@ export interface PushOptions {
   /** Make the version live when the model has no live version yet. @default true */
   promoteIfFirst?: boolean;
   onProgress?: (p: { phase: PushPhase; bytes: number; totalBytes: number }) => void;
+  /** #25, remote versions: ask the server (ready, metadata, one probe row) before storing. @default true */
+  probe?: boolean;
 }
 
 export interface PushResult {
@@ -109,8 +110,10 @@ export class ModelRegistry {
   /**
    * Validates the model (loads it, scores a probe batch, checks its signature against the
    * namespace's feature schema), then stores its bytes and manifest. Refused models write nothing.
+   * #25: a remote artifact stores its spec (endpoint, signature, auth reference, never a
+   * credential); it is probed over the network unless `probe: false`.
    */
-  async push(artifact: ModelArtifact, o: PushOptions): Promise<PushResult> {
+  async push(artifact: RegistryArtifact, o: PushOptions): Promise<PushResult> {
     this.#checkOpen();
     const name = checkModelName('name', o.name);
     const schema = this.view.featureSchema();
@@ -121,10 +124,20 @@ export class ModelRegistry {
     if (this.view.manifest(name, version) !== undefined) {
       throw registryError(REGISTRY_ERROR_CODES.versionExists, `${name}@${version} already exists; versions are immutable, push a new one`, { name, version });
     }
-    const bytes = encodeArtifact(artifact);
+    let bytes: Buffer;
+    let validated;
+    if (artifact.format === 'remote') {
+      o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: 0 });
+      const r = await validateRemoteModel(artifact, o.probe === undefined ? {} : { probe: o.probe });
+      // The compiled spec is stored: defaults made explicit, the endpoint normalised.
+      bytes = encodeArtifact({ format: 'remote', spec: r.spec });
+      validated = r;
+    } else {
+      bytes = encodeArtifact(artifact);
+      o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: bytes.length });
+      validated = await validateModel(artifact);
+    }
     const total = bytes.length;
-    o.onProgress?.({ phase: 'validating', bytes: 0, totalBytes: total });
-    const validated = await validateModel(artifact);
     checkSignature(validated.signature, schema);
 
     o.onProgress?.({ phase: 'uploading', bytes: 0, totalBytes: total });

@@ -8,15 +8,15 @@
  * by exactly one rollout; models no longer routed are closed when their in-flight calls finish.
  */
 import type { ModelScore, ScoreFn, ScoreOptions } from '../../contract.ts';
-import type { ModelArtifact } from '../../inference/index.ts';
 import { silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
 import type { Decision } from '../decision-policy.ts';
 import type { ModelScorer } from '../model-scorer.ts';
+import type { RegistryArtifact } from './artifact-codec.ts';
 import { modelVersionId } from './manifest.ts';
 import type { RegistryView } from './registry-view.ts';
 import { routeOf, type RolloutState } from './rollout.ts';
 
-export type LoadScorer = (artifact: ModelArtifact, versionId: string) => Promise<ModelScorer>;
+export type LoadScorer = (artifact: RegistryArtifact, versionId: string) => Promise<ModelScorer>;
 
 /** What the router reads from the registry (a `RegistryView`, or a fake in unit tests). */
 export type RouterView = Pick<RegistryView, 'rollout' | 'hasArtifact' | 'artifact' | 'featureSchema' | 'waitUntil' | 'onRollout'>;

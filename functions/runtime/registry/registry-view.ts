@@ -11,9 +11,8 @@
  * test/integration/model-registry.test.ts pins the parts design down. Writes made through this process are visible at
  * once (before the view reads them back), so a CLI can push then promote in one run.
  */
-import type { ModelArtifact } from '../../inference/index.ts';
 import type { PulsarClient, TableView } from '../../pulsar/index.ts';
-import { decodeArtifact, sha256Hex } from './artifact-codec.ts';
+import { decodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-codec.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import { validateFeatureSchema, validateManifest, type FeatureSchema, type ModelManifest } from './manifest.ts';
 import { parseRollout, type RolloutState } from './rollout.ts';
@@ -129,7 +128,7 @@ export class RegistryView {
   }
 
   /** The model's bytes, checked against the manifest's sha256. */
-  artifact(name: string, version: string): ModelArtifact {
+  artifact(name: string, version: string): RegistryArtifact {
     const manifest = this.manifest(name, version);
     if (manifest === undefined) throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `${name} has no version ${version}`, { name, version });
     const bytes = this.artifactBytes(name, version);

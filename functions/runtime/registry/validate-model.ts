@@ -3,7 +3,7 @@
  * signature is read from the loaded runtime (not trusted from the uploader).
  * TF.js / ONNX Runtime are imported lazily so registry commands that never load a model stay fast.
  */
-import type { ModelArtifact } from '../../inference/index.ts';
+import type { ModelArtifact, RemoteArtifact, RemoteModelSpec } from '../../inference/index.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import type { ModelSignature } from './manifest.ts';
 
@@ -45,6 +45,30 @@ export async function validateModel(artifact: ModelArtifact): Promise<ValidatedM
   } finally {
     await loaded.runtime.dispose();
   }
+}
+
+/**
+ * #25: a remote version. The spec is validated; with `probe` (the default) the server is asked
+ * too: server and model ready, metadata matching the signature, one probe row scored. The
+ * signature is the spec's (a remote server's metadata may leave shapes open).
+ */
+export async function validateRemoteModel(artifact: RemoteArtifact, options: { probe?: boolean } = {}): Promise<ValidatedModel & { spec: RemoteModelSpec }> {
+  const { RemoteScorer, compileRemoteModelSpec } = await import('../../inference/index.ts');
+  let spec: RemoteModelSpec;
+  try {
+    spec = compileRemoteModelSpec(artifact.spec);
+  } catch (cause) {
+    throw registryError(REGISTRY_ERROR_CODES.invalidManifest, (cause as Error).message, {}, cause);
+  }
+  if (options.probe ?? true) {
+    try {
+      const scorer = await RemoteScorer.connect(spec, { version: 'push-probe' });
+      await scorer.close();
+    } catch (cause) {
+      throw registryError(REGISTRY_ERROR_CODES.probeFailed, `the remote model fails its probe: ${(cause as Error).message}`, { endpoint: spec.endpoint, model: spec.model }, cause);
+    }
+  }
+  return { spec, signature: { input: [...spec.signature.input], output: [...spec.signature.output] }, backend: 'remote-oip', probeRows: options.probe ?? true ? 1 : 0 };
 }
 
 /** A model folder (model.json + weights) or a .onnx file, read into memory. */

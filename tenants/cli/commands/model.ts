@@ -1,4 +1,6 @@
-import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema } from '../../../functions/index.ts';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema, type RegistryArtifact } from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
@@ -13,6 +15,8 @@ const FLAGS = {
   metrics: { type: 'string', short: 'm', description: 'push: validation file (JSON metrics) recorded in the manifest' },
   author: { type: 'string', description: 'push: author recorded in the manifest (default: OS user)' },
   'no-promote': { type: 'boolean', description: 'push: do not make the first version of a model live' },
+  remote: { type: 'boolean', description: 'push: DIR is a remote model spec (YAML/JSON: Open Inference Protocol endpoint, signature, auth reference)' },
+  'no-probe': { type: 'boolean', description: 'push --remote: store the spec without asking the server first' },
   features: { type: 'string', description: 'schema: the feature row, comma-separated names in order' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
@@ -29,6 +33,7 @@ const HELP = [
   'usage:',
   '  beamline model schema    -t T -n NS [--features a,b,c [--outputs 1]]   show or set the feature schema models must match',
   '  beamline model push DIR  -t T -n NS --name NAME [--version V] [--metrics validation.json] [--no-promote]',
+  '  beamline model push SPEC --remote -t T -n NS --name NAME [--no-probe]   a model served elsewhere (MLServer, Triton, KServe)',
   '  beamline model list      -t T -n NS',
   '  beamline model describe  -t T -n NS --name NAME',
   '  beamline model promote   -t T -n NS --name NAME --version V',
@@ -40,6 +45,9 @@ const HELP = [
   '',
   'DIR is a TF.js layers model folder (model.json + weights) or an ONNX file. Push loads the model, scores a',
   'probe batch and refuses it unless its input/output shapes match the namespace feature schema.',
+  'SPEC (--remote) names the server and the model on it, never a credential (see README, "Remote models"):',
+  '  { protocol: oip-rest, endpoint: https://models:8080, model: fraud, signature: { input: [4], output: [1] },',
+  '    output: { name: predict_proba, columns: [1] }, auth: { kind: secret, name: fraud-token }, calls: { maxInFlight: 4 } }',
   '',
   'options:',
   formatFlags(FLAGS),
@@ -128,8 +136,9 @@ async function runVerb(
       const version = flags['version'];
       const metricsFile = flags['metrics'];
       const metrics = typeof metricsFile === 'string' ? await readValidationMetrics(metricsFile) : {};
-      const artifact = await readModelPath(dir as string);
+      const artifact = flags['remote'] === true ? await readRemoteSpec(dir as string) : await readModelPath(dir as string);
       const r = await reg.push(artifact, {
+        ...(flags['no-probe'] === true ? { probe: false } : {}),
         name,
         ...(typeof version === 'string' ? { version } : {}),
         metrics,
@@ -175,4 +184,16 @@ async function runVerb(
       return { text: formatCompare(report), json: { report } };
     }
   }
+}
+
+/** #25: a remote model's spec file; push validates it (and probes the server unless --no-probe). */
+async function readRemoteSpec(path: string): Promise<RegistryArtifact> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw usageError(`cannot read the remote model spec ${path}: ${(cause as Error).message}`);
+  }
+  const spec: unknown = parseYaml(text);
+  return { format: 'remote', spec: spec as Extract<RegistryArtifact, { format: 'remote' }>['spec'] };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelScore } from '../../../../functions/contract.ts';
-import type { ModelArtifact } from '../../../../functions/inference/index.ts';
+import type { RegistryArtifact } from '../../../../functions/runtime/registry/index.ts';
 import type { ModelScorer } from '../../../../functions/runtime/model-scorer.ts';
 import { ModelRouter, applyRolloutChange, canaryBucket, emptyRollout, type RolloutChange, type RolloutState, type RouterView } from '../../../../functions/runtime/registry/index.ts';
 
@@ -28,7 +28,7 @@ class FakeView implements RouterView {
   hasArtifact(): boolean {
     return true;
   }
-  artifact(_name: string, version: string): ModelArtifact {
+  artifact(_name: string, version: string): RegistryArtifact {
     return { format: 'onnx', bytes: Buffer.from(version) };
   }
   featureSchema(): ReturnType<RouterView['featureSchema']> {
@@ -48,7 +48,7 @@ class FakeScorers {
   readonly loadGates = new Map<string, Deferred<void>>();
   gate: Deferred<void> | undefined;
   failLoad = new Set<string>();
-  load = async (artifact: ModelArtifact, id: string): Promise<ModelScorer> => {
+  load = async (artifact: RegistryArtifact, id: string): Promise<ModelScorer> => {
     this.loads.push(id);
     await this.loadGates.get(id)?.promise;
     if (this.failLoad.has(id)) throw new Error(`cannot load ${id}`);
