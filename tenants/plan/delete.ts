@@ -43,8 +43,45 @@ export async function deleteTenant(admin: PulsarAdmin, tenant: string, options: 
       details: { tenant, backlog },
     });
   }
-  // Namespaces first so a failure leaves a tenant that a re-run can finish deleting.
-  for (const ns of await admin.namespaces.list(tenant)) await admin.namespaces.delete(ns, { force: true });
-  await admin.tenants.delete(tenant, { force: true });
+  await deleteTenantContents(admin, tenant);
   return { deleted: true, backlog };
+}
+
+/**
+ * Namespaces first, so a failure leaves a tenant that a re-run can finish deleting. A forced
+ * delete races the broker's own system topics (it can answer 404 for a
+ * `__transaction_buffer_snapshot` it removed meanwhile): what is already gone counts as deleted,
+ * and a refused round is retried on what is left, up to `rounds` times.
+ */
+export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, rounds = 3): Promise<void> {
+  for (let round = 1; ; round++) {
+    try {
+      for (const ns of await admin.namespaces.list(tenant)) await goneIsFine(admin.namespaces.delete(ns, { force: true }));
+      await goneIsFine(admin.tenants.delete(tenant, { force: true }));
+    } catch (err) {
+      if (!(await stillThere(admin, tenant))) return;
+      if (round >= rounds) throw err;
+      continue;
+    }
+    if (!(await stillThere(admin, tenant))) return;
+    if (round >= rounds) throw new BeamlineError('BL_TENANT_DELETE_INCOMPLETE', `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`, { retriable: true, details: { tenant } });
+  }
+}
+
+async function goneIsFine(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isAdminStatus(err, 404)) throw err;
+  }
+}
+
+async function stillThere(admin: PulsarAdmin, tenant: string): Promise<boolean> {
+  try {
+    await admin.tenants.get(tenant);
+    return true;
+  } catch (err) {
+    if (isAdminStatus(err, 404)) return false;
+    throw err;
+  }
 }

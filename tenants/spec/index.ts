@@ -1,6 +1,6 @@
 export { compileTenantSpec, canonicalJson, TENANT_SPEC_DEFAULTS } from './compile.ts';
-export { loadTenantSpecFile } from './load.ts';
-export { TenantSpecError } from './problems.ts';
+export { loadTenantSpecFile, MAX_TENANT_SPEC_BYTES } from './load.ts';
+export { TenantSpecError, suggest } from './problems.ts';
 export {
   TOPIC_KINDS,
   DATA_TOPICS,

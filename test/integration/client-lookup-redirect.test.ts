@@ -1,6 +1,6 @@
 /**
  * A REAL lookup redirect between two brokers, through Pulsar's peer-cluster mechanism: the `test`
- * broker (cluster `test`) and one this file starts (`redirect`, offset 150, its own cluster and
+ * broker (cluster `test`) and one this file starts (`redirect`, offset 150 by default: testBrokerOffset(50), its own cluster and
  * metadata store). On `test`, cluster `redirect` is registered and made a peer of `test`, and a
  * namespace's replication clusters are only `redirect`; the same tenant and namespace exist on
  * `redirect`. A lookup on `test` for a topic there answers Redirect (authoritative) to
@@ -17,11 +17,11 @@ import { PulsarAdmin } from '../../functions/pulsar/admin/index.ts';
 import { createClient, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { CommandType, LookupResponseType } from '../../functions/pulsar/wire/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
-import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
+import { pulsarEnv, testBrokerOffset, uniqueName } from '../support/pulsar-env.ts';
 import { receiveN, roundTripKeyedAcrossPartitions } from '../support/receive.ts';
 
 const NAME = 'redirect';
-const OFFSET = 150;
+const OFFSET = testBrokerOffset(50);
 const log = (line: string): void => void process.stderr.write(`[pulsar ${NAME}] ${line}\n`);
 
 const home = pulsarEnv();

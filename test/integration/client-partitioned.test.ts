@@ -1,6 +1,7 @@
 /** Partitioned topics, routing (Java-compatible key hash), multi-topic and regex subscriptions. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyPartition, type Message } from '../../functions/pulsar/client/index.ts';
+import { keyPartition, type Consumer } from '../../functions/pulsar/client/index.ts';
+import { expectNothing, receiveCount } from '../support/receive.ts';
 import { cleanupTopics, createPartitionedTopic, newClient, topicName } from './client-support.ts';
 
 const client = newClient();
@@ -9,17 +10,11 @@ afterAll(async () => {
   await cleanupTopics();
 });
 
-async function drain(c: { receive(t?: number): Promise<Message>; ack(m: Message): void }, idleMs = 2000): Promise<Message[]> {
-  const out: Message[] = [];
-  for (;;) {
-    try {
-      const m = await c.receive(idleMs);
-      out.push(m);
-      c.ack(m);
-    } catch {
-      return out;
-    }
-  }
+/** Exactly `n` messages (acked): waits for all `n` (up to 30 s), then for no extra one. */
+async function receiveExactly(c: Consumer, n: number) {
+  const got = await receiveCount(c, n, { ack: (m) => c.ack(m) });
+  await expectNothing(c, 2000);
+  return got;
 }
 
 describe('partitioned topics', () => {
@@ -34,7 +29,7 @@ describe('partitioned topics', () => {
     const keys = Array.from({ length: 30 }, (_, i) => `customer-${i}`);
     const ids = await Promise.all(keys.map((key) => producer.send({ payload: key, key })));
     ids.forEach((id, i) => expect(id.partition).toBe(keyPartition(keys[i]!, 3, 'java-string')));
-    const got = await drain(consumer);
+    const got = await receiveExactly(consumer, 30);
     expect(got).toHaveLength(30);
     for (const m of got) {
       expect(m.id.partition).toBe(keyPartition(m.key!, 3, 'java-string'));
@@ -63,7 +58,7 @@ describe('partitioned topics', () => {
     const pb = await client.createProducer({ topic: b, batching: false });
     await pa.send('from-a');
     await pb.send('from-b');
-    const got = await drain(consumer);
+    const got = await receiveExactly(consumer, 2);
     expect(got.map((m) => [m.topic, m.payload.toString()]).sort()).toEqual([
       [a, 'from-a'],
       [b, 'from-b'],
@@ -90,7 +85,7 @@ describe('partitioned topics', () => {
     await p1.send('one');
     await p2.send('two');
     await po.send('other');
-    expect((await drain(consumer)).map((m) => m.payload.toString()).sort()).toEqual(['one', 'two']);
+    expect((await receiveExactly(consumer, 2)).map((m) => m.payload.toString()).sort()).toEqual(['one', 'two']);
     const t3 = `persistent://public/default/${prefix}-three`;
     const p3 = await client.createProducer({ topic: t3, batching: false });
     for (let i = 0; i < 50 && !consumer.topics.includes(t3); i++) await new Promise((r) => setTimeout(r, 100));

@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
-import type { Message } from '../../functions/pulsar/client/index.ts';
 import { admin, cleanupTopics, newClient, restPath, subscriptions, topicName } from './client-support.ts';
-import { receiveN, expectNothing } from '../support/receive.ts';
+import { receiveN, expectNothing, receiveUntil } from '../support/receive.ts';
 
 const client = newClient();
 afterAll(async () => {
@@ -82,16 +81,14 @@ describe('produce and consume on a real broker', () => {
     const again = new Set<string>();
     // The broker redelivers the entry: the unacked members must come back (acked ones may too,
     // when the broker has batch-index acks disabled; never fewer).
-    for (;;) {
-      let m: Message;
-      try {
-        m = await second.receive(3000);
-      } catch {
-        break;
-      }
-      again.add(m.payload.toString());
-      second.ack(m);
-    }
+    await receiveUntil(
+      second,
+      (m) => {
+        again.add(m.payload.toString());
+        second.ack(m);
+      },
+      () => ['m2', 'm3', 'm4'].every((p) => again.has(p)),
+    );
     expect([...again]).toEqual(expect.arrayContaining(['m2', 'm3', 'm4']));
     await second.close();
     const third = await client.subscribe({ topic, subscription: 's' });
@@ -139,21 +136,20 @@ describe('produce and consume on a real broker', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => producer.send({ payload: `${i}`, key: keys[i % 20] })));
     const owner = new Map<string, Set<number>>();
     let total = 0;
-    const drain = async (c: typeof c1, n: number): Promise<void> => {
-      for (;;) {
-        let m: Message;
-        try {
-          m = await c.receive(2000);
-        } catch {
-          return;
-        }
-        total++;
-        const s = owner.get(m.key!) ?? new Set<number>();
-        s.add(n);
-        owner.set(m.key!, s);
-        c.ack(m);
-      }
-    };
+    // Each takes until all 200 arrived (up to 30 s), then 2 s more to catch a duplicate.
+    const drain = (c: typeof c1, n: number): Promise<void> =>
+      receiveUntil(
+        c,
+        (m) => {
+          total++;
+          const s = owner.get(m.key!) ?? new Set<number>();
+          s.add(n);
+          owner.set(m.key!, s);
+          c.ack(m);
+        },
+        () => total >= 200,
+        { quietMs: 2000 },
+      );
     await Promise.all([drain(c1, 1), drain(c2, 2)]);
     expect(total).toBe(200);
     expect(owner.size).toBe(20);
@@ -240,18 +236,18 @@ describe('produce and consume on a real broker', () => {
     const got: string[] = [];
     const counts = [0, 0];
     await Promise.all(
-      [a, b].map(async (c, idx) => {
-        for (;;) {
-          try {
-            const m = await c.receive(1500);
+      [a, b].map((c, idx) =>
+        receiveUntil(
+          c,
+          (m) => {
             got.push(m.payload.toString());
             counts[idx]!++;
             c.ack(m);
-          } catch {
-            return;
-          }
-        }
-      }),
+          },
+          () => got.length >= 10,
+          { quietMs: 1500 },
+        ),
+      ),
     );
     expect(got).toHaveLength(10);
     expect(counts.filter((n) => n > 0)).toHaveLength(1);

@@ -1,15 +1,16 @@
 /**
  * A real broker restart in the middle of a produce/consume run: this file starts its own broker
- * (`restart`, offset 130), stops it while our producer and consumer are busy, and starts it again
+ * (`restart`, offset 130 by default: testBrokerOffset(30)), stops it while our producer and consumer are busy, and starts it again
  * on the kept data. Both reconnect by themselves; no acknowledged send is lost and every produced
  * message is delivered (at least once: without broker de-duplication a resend may repeat).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const NAME = 'restart';
-const OFFSET = 130;
+const OFFSET = testBrokerOffset(30);
 const log = (line: string): void => void process.stderr.write(`[pulsar ${NAME}] ${line}\n`);
 
 let broker: BrokerInfo;

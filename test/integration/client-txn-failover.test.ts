@@ -1,5 +1,5 @@
 /**
- * Transaction coordinator failover: this file starts its own broker (`txn-failover`, offset 140),
+ * Transaction coordinator failover: this file starts its own broker (`txn-failover`, offset 140 by default: testBrokerOffset(40)),
  * opens a transaction and sends in it, then restarts the broker (on its kept data) while the
  * transaction is open. commit() starts while the broker is still down; the coordinator client
  * re-looks-up and reconnects (TC_CLIENT_CONNECT again), retries END_TXN until the recovered
@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const NAME = 'txn-failover';
-const OFFSET = 140;
+const OFFSET = testBrokerOffset(40);
 const log = (line: string): void => void process.stderr.write(`[pulsar ${NAME}] ${line}\n`);
 
 let broker: BrokerInfo;

@@ -4,7 +4,7 @@
  * producer aborted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../functions/pulsar/client/index.ts';
+import { expectNothing, receiveCount } from '../support/receive.ts';
 import { ensureJavaPeer, javaConsume, javaPeerPayload, javaProduce } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 
@@ -16,17 +16,6 @@ afterAll(async () => {
   await client.close();
   await cleanupTopics();
 });
-
-async function drain(c: { receive(t?: number): Promise<Message> }, quietMs: number): Promise<Message[]> {
-  const out: Message[] = [];
-  for (;;) {
-    try {
-      out.push(await c.receive(quietMs));
-    } catch {
-      return out;
-    }
-  }
-}
 
 describe('transactions interop with the Java client', () => {
   it('a Java consumer sees only our committed transactional messages', async () => {
@@ -56,7 +45,9 @@ describe('transactions interop with the Java client', () => {
     expect(ab.txn).toBe('aborted');
     const ok = await javaProduce({ serviceUrl: env.serviceUrl, token: env.token, topic, count: 5, txn: true, batching: false });
     expect(ok.txn).toBe('committed');
-    const got = await drain(consumer, 3000);
+    // The five committed ones (up to 30 s), then nothing more: aborted ones never come.
+    const got = await receiveCount(consumer, 5);
+    await expectNothing(consumer, 3000);
     // Both runs produce payloads 0..n-1; only the committed run's five may arrive, once each.
     expect(got.map((m) => m.payload.toString()).sort()).toEqual(Array.from({ length: 5 }, (_, i) => javaPeerPayload(i).toString()).sort());
     const entries = (id: string): string => id.split(':').slice(0, 2).join(':');

@@ -14,6 +14,7 @@
  * stopped at teardown, so a running one was never started by an earlier run of this setup.
  */
 import { brokerStatus, startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const started: string[] = [];
 
@@ -54,7 +55,7 @@ export async function setup(): Promise<void> {
   const jobs: Promise<void>[] = [];
   if (!env['PULSAR_SERVICE_URL'] || !env['PULSAR_ADMIN_URL']) {
     jobs.push(
-      ensure('test', { offset: 100, auth: false, tls: false }).then((b) => {
+      ensure('test', { offset: testBrokerOffset(), auth: false, tls: false }).then((b) => {
         env['PULSAR_SERVICE_URL'] = b.serviceUrl;
         env['PULSAR_ADMIN_URL'] = b.adminUrl;
         env['PULSAR_CLUSTER'] = b.name;
@@ -64,7 +65,7 @@ export async function setup(): Promise<void> {
   const authVars = ['PULSAR_AUTH_SERVICE_URL', 'PULSAR_AUTH_ADMIN_URL', 'PULSAR_AUTH_TOKEN', 'PULSAR_AUTH_TLS_SERVICE_URL', 'PULSAR_AUTH_TLS_ADMIN_URL', 'PULSAR_AUTH_TLS_TRUST_CERTS'];
   if (authVars.some((v) => !env[v])) {
     jobs.push(
-      ensure('test-auth', { offset: 110, auth: true, tls: true }).then((b) => {
+      ensure('test-auth', { offset: testBrokerOffset(10), auth: true, tls: true }).then((b) => {
         env['PULSAR_AUTH_SERVICE_URL'] = b.serviceUrl;
         env['PULSAR_AUTH_ADMIN_URL'] = b.adminUrl;
         env['PULSAR_AUTH_TOKEN'] = b.token;

@@ -12,7 +12,7 @@ import { readAudit } from '../../functions/index.ts';
 import { tfjsArtifactFromSave } from '../../functions/inference/index.ts';
 import type { CliIo } from '../../tenants/cli/io.ts';
 import { main } from '../../tenants/cli/main.ts';
-import { admin, createNamespace, createTenant, env, newClient, topic } from './worker-support.ts';
+import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic } from './worker-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bl-model-cli-'));
 let tenant = '';
@@ -65,7 +65,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (tenant !== '') await admin.tenants.delete(tenant, { force: true });
+  if (tenant !== '') await deleteTenant(tenant);
 });
 
 describe('beamline model', () => {

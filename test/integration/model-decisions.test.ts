@@ -17,7 +17,7 @@ import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
 import { ActionConsumer } from '../../models/index.ts';
 import type { CliIo } from '../../tenants/cli/io.ts';
 import { main } from '../../tenants/cli/main.ts';
-import { admin, createNamespace, createTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
+import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
 
@@ -103,7 +103,7 @@ afterAll(async () => {
   await events?.close();
   await running?.stop();
   await client.close();
-  if (tenant !== '') await admin.tenants.delete(tenant, { force: true });
+  if (tenant !== '') await deleteTenant(tenant);
 });
 
 describe('human review', () => {

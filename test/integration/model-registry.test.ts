@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../functions/index.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import { ARTIFACT_PART_BYTES, ModelRegistry, RegistryView, encodeArtifact, sha256Hex } from '../../functions/runtime/registry/index.ts';
-import { admin, createNamespace, createTenant, newClient, topic, waitFor } from './worker-support.ts';
+import { admin, createNamespace, createTenant, deleteTenant, newClient, topic, waitFor } from './worker-support.ts';
 
 const client = newClient();
 let tenant = '';
@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client.close();
-  if (tenant !== '') await admin.tenants.delete(tenant, { force: true });
+  if (tenant !== '') await deleteTenant(tenant);
 });
 
 describe('registry storage', () => {

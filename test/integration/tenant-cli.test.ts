@@ -60,6 +60,17 @@ describe('beamline tenant', () => {
     expect(again.out).toContain('nothing to do');
   });
 
+  it('plan --detailed-exitcode: 2 while changes are pending, 0 when none, 1 on an error', async () => {
+    const other = join(dir, 'pending.yaml');
+    writeFileSync(other, readFileSync(specFile, 'utf8').replace(new RegExp(`\\b${tenant}\\b`, 'g'), `${tenant}-pending`));
+    expect((await run('tenant', 'plan', other, '--detailed-exitcode')).code).toBe(2);
+    // The tenant the previous test applied has nothing to change.
+    const none = await run('tenant', 'plan', specFile, '--detailed-exitcode');
+    expect(none.code, none.err).toBe(0);
+    expect((await run('tenant', 'plan', join(dir, 'missing.yaml'), '--detailed-exitcode')).code).toBe(1);
+    expect((await run('tenant', 'plan', specFile, '--detailed-exitcode', '--no-such-flag')).code).toBe(1);
+  });
+
   it('describe and list show the tenant', async () => {
     const described = await run('tenant', 'describe', tenant, '-o', 'json');
     expect(described.code).toBe(0);
@@ -113,11 +124,11 @@ describe('beamline tenant delete', () => {
     expect(res.status).toBe(200);
     const published = (await res.json()) as { messagePublishResults: { errorCode: number }[] };
     expect(published.messagePublishResults.map((m) => m.errorCode)).toEqual([0, 0]);
-    const refused = await run('tenant', 'delete', tenant, '-o', 'json');
+    const refused = await run('tenant', 'delete', tenant, '--confirm', tenant, '-o', 'json');
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.out)).toMatchObject({ ok: false, error: { code: 'BL_TENANT_HAS_BACKLOG' } });
     expect(await admin.tenants.list()).toContain(tenant);
-    const forced = await run('tenant', 'delete', specFile, '--force');
+    const forced = await run('tenant', 'delete', specFile, '--confirm', tenant, '--force');
     expect(forced.code, forced.err).toBe(0);
     expect(await admin.tenants.list()).not.toContain(tenant);
   });

@@ -1,5 +1,5 @@
 /** Helpers shared by the worker-*.test.ts integration tests (real broker, real worker). */
-import { PulsarAdmin } from '../../functions/index.ts';
+import { isAdminStatus, PulsarAdmin } from '../../functions/index.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { pulsarEnv, uniqueName, type PulsarEnv } from '../support/pulsar-env.ts';
 
@@ -21,26 +21,44 @@ export async function createTenant(prefix: string): Promise<string> {
 }
 
 /**
- * Deletes a test tenant with everything in it. A namespace the broker is busy with (a failed
- * compaction, a closing system-topic producer) can refuse a forced delete; unloading its bundles
- * first lets the delete through.
+ * Deletes a test tenant with everything in it, tolerating what is already gone and retrying what
+ * the broker refuses while it is busy. A forced delete races the broker's own system topics: it
+ * can answer 404 for `__transaction_buffer_snapshot` that the broker deleted meanwhile, or 409/500
+ * for a namespace with a failed compaction or a closing system-topic producer. Each retry first
+ * checks whether the tenant is gone, then unloads its bundles and waits a little longer.
  */
-export async function deleteTenant(tenant: string): Promise<void> {
-  try {
-    await admin.tenants.delete(tenant, { force: true });
-    return;
-  } catch {
-    // fall through: unload and retry once
-  }
-  const auth = env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } };
-  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    const bundles = (await (await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/bundles`, auth)).json()) as { boundaries?: string[] };
-    const b = bundles.boundaries ?? [];
-    for (let i = 0; i + 1 < b.length; i++) {
-      await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/${b[i]}_${b[i + 1]}/unload`, { method: 'PUT', ...auth }).catch(() => undefined);
+export async function deleteTenant(tenant: string, attempts = 6): Promise<void> {
+  const a = admin;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    if (!(await tenantExists(a, tenant))) return;
+    try {
+      await a.tenants.delete(tenant, { force: true });
+      return;
+    } catch (err) {
+      last = err;
     }
+    await unloadNamespaces(tenant);
+    await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** i)));
   }
-  await admin.tenants.delete(tenant, { force: true });
+  if (!(await tenantExists(a, tenant))) return;
+  throw new Error(`test tenant ${tenant} still exists after ${attempts} forced deletes`, { cause: last });
+}
+
+async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
+  try {
+    await a.tenants.get(tenant);
+    return true;
+  } catch (err) {
+    if (isAdminStatus(err, 404)) return false;
+    throw err;
+  }
+}
+
+async function unloadNamespaces(tenant: string): Promise<void> {
+  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
+    await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/unload`, { method: 'PUT', ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }) }).catch(() => undefined);
+  }
 }
 
 /** A namespace with the worker's topics. */

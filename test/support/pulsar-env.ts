@@ -51,3 +51,18 @@ function required(name: string): string {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/**
+ * The port offset of the brokers the tests start (ports: scripts/broker/config.ts): the base from
+ * BEAMLINE_TEST_BROKER_OFFSET (default 100: `test` at 100, `test-auth` at 110, files with their
+ * own broker at 130-150) plus `relative`. A soak run on a fresh clone sets another base so its
+ * brokers never meet the ones a developer or another checkout is running.
+ */
+export function testBrokerOffset(relative = 0): number {
+  const raw = process.env['BEAMLINE_TEST_BROKER_OFFSET'];
+  const base = raw === undefined || raw === '' ? 100 : Number(raw);
+  if (!Number.isInteger(base) || base < 0 || base > 1000) {
+    throw new Error(`BEAMLINE_TEST_BROKER_OFFSET=${raw} is not a port offset; use an integer from 0 to 1000 (default 100)`);
+  }
+  return base + relative;
+}

@@ -11,7 +11,7 @@ import type { Connection } from './connection.ts';
 import type { ProducerHandler } from './connection-handlers.ts';
 import type { ClientContext } from './context.ts';
 import type { DeadlineEntry } from './deadline-ticker.ts';
-import { alreadyClosedError, timeoutError } from './errors.ts';
+import { alreadyClosedError, connectionClosedError, timeoutError } from './errors.ts';
 import type { OutgoingMessage } from './message.ts';
 import { batchMemberMetadata, chunkLimitFor, chunkOps, newOp, sendFrame, singleMessageMetadata, toBuffer, type OpSend } from './op-send.ts';
 import type { ProducerConfig } from './options.ts';
@@ -333,7 +333,11 @@ export class PartitionProducer implements ProducerHandler {
     this.#slots.wakeAll();
   }
 
-  async #connect(): Promise<void> {
+  /**
+   * PRODUCER on the topic's connection, then resend what is pending. 'lost' when the producer was
+   * closed (CLOSE_PRODUCER, or the socket) after the broker answered but before this resumed.
+   */
+  async #connect(): Promise<'ready' | 'lost' | 'closed'> {
     const { logicalUrl, physicalUrl } = await this.#ctx.lookup.lookup(this.topic);
     const conn = await this.#ctx.pool.get(logicalUrl, physicalUrl);
     conn.registerProducer(this.#id, this);
@@ -358,7 +362,10 @@ export class PartitionProducer implements ProducerHandler {
       if (this.#pending.length === 0) this.#nextSequenceId = Math.max(this.#nextSequenceId, last + 1);
     }
     this.#maxMessageSize = conn.maxMessageSize;
-    if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#state === 'closing' || this.#state === 'closed') return 'closed';
+    // #connectionLost ran meanwhile (see TopicConsumer#subscribe): the reconnect loop owns the
+    // producer now; marking it ready would strand it with no connection (#14).
+    if (this.#conn !== conn) return 'lost';
     this.#state = 'ready';
     this.#backoff.reset();
     // Resend everything not yet acknowledged, in order (the broker de-duplicates by sequence id).
@@ -366,6 +373,7 @@ export class PartitionProducer implements ProducerHandler {
     this.#toWrite = [...this.#pending];
     this.#waitingForDrain = false;
     this.#writePending();
+    return 'ready';
   }
 
   #connectionLost(): void {
@@ -385,7 +393,9 @@ export class PartitionProducer implements ProducerHandler {
         clock: this.#ctx.clock,
         backoff: this.#backoff,
         connecting: () => this.#state === 'connecting',
-        attempt: () => this.#connect(),
+        attempt: async () => {
+          if ((await this.#connect()) === 'lost') throw connectionClosedError('producer closed by the broker while reconnecting');
+        },
         isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_PRODUCER_BUSY',
         fatal: (err) => {
           this.#log.error({ code: (err as BeamlineError).code }, 'producer cannot reconnect');

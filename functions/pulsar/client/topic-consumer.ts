@@ -85,6 +85,8 @@ export class TopicConsumer implements ConsumerHandler {
     const c = new TopicConsumer(ctx, cfg, topic, partition, sink);
     c.#state = 'connecting';
     try {
+      // 'lost': the subscription exists but the broker closed the consumer right after; the
+      // reconnect loop #connectionLost started resubscribes it, so it is returned connecting.
       await c.#subscribe();
     } catch (err) {
       c.#state = 'failed';
@@ -369,7 +371,11 @@ export class TopicConsumer implements ConsumerHandler {
     return this.#conn;
   }
 
-  async #subscribe(): Promise<void> {
+  /**
+   * SUBSCRIBE on the topic's connection and send the first FLOW. 'lost' when the consumer was
+   * closed (CLOSE_CONSUMER, or the socket) after the broker answered but before this resumed.
+   */
+  async #subscribe(): Promise<'ready' | 'lost' | 'closed'> {
     const { logicalUrl, physicalUrl } = await this.#ctx.lookup.lookup(this.topic);
     const conn = await this.#ctx.pool.get(logicalUrl, physicalUrl);
     conn.registerConsumer(this.#id, this);
@@ -385,11 +391,17 @@ export class TopicConsumer implements ConsumerHandler {
       if (this.#conn === conn) this.#conn = undefined;
       throw incompatibleSchemaError(err, this.topic, cfg.schema);
     }
-    if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#state === 'closing' || this.#state === 'closed') return 'closed';
+    // A CLOSE_CONSUMER in the same read as the SUCCESS (the broker unloading a topic it has just
+    // loaded), or the socket closing, runs #connectionLost before this continuation: it cleared
+    // #conn and went back to 'connecting'. Marking the consumer ready now would end the reconnect
+    // loop and leave it with no connection and no FLOW: a partition that never delivers (#14).
+    if (this.#conn !== conn) return 'lost';
     this.#state = 'ready';
     this.#backoff.reset();
     const permits = this.#flow.subscribed();
     if (permits > 0) conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: permits } });
+    return 'ready';
   }
 
   #connectionLost(): void {
@@ -414,7 +426,9 @@ export class TopicConsumer implements ConsumerHandler {
         backoff: this.#backoff,
         connecting: () => this.#state === 'connecting',
         beforeAttempt: () => this.#seekDone,
-        attempt: () => this.#subscribe(),
+        attempt: async () => {
+          if ((await this.#subscribe()) === 'lost') throw connectionClosedError('consumer closed by the broker while resubscribing');
+        },
         isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_CONSUMER_BUSY',
         fatal: (err) => {
           this.#state = 'failed';

@@ -1,6 +1,7 @@
 import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/index.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
+import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -14,6 +15,7 @@ const FLAGS = {
   'redelivery-ms': { type: 'string', description: 'when a handed-back action comes again (default 5000)' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
+  ...TOKEN_FILE_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -70,7 +72,7 @@ export const actionsCommand: NounCommand = {
           ...(maxAttempts === undefined ? {} : { maxAttempts }),
           ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
         }));
-      const token = args.flags['token'];
+      const token = tokenFromFlags(args.flags);
       const log = createRootLogger().child({ component: 'beamline-actions' });
       const client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
       let consumer: ActionConsumer;

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema, type RegistryArtifact } from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
+import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -21,6 +22,7 @@ const FLAGS = {
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
+  ...TOKEN_FILE_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -83,7 +85,7 @@ export const modelCommand: NounCommand = {
       const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
       const tenant = need('tenant');
       const namespace = need('namespace');
-      const token = args.flags['token'];
+      const token = tokenFromFlags(args.flags);
       const author = args.flags['author'];
       // Validate local inputs before connecting, so a typo fails fast.
       const dir = verb === 'push' ? args.positionals[0] : undefined;

@@ -1,6 +1,7 @@
 import { applyTenantPlan, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant } from '../../plan/index.ts';
 import type { ObservedTenant } from '../../plan/index.ts';
 import { loadTenantSpecFile, type TenantConfig } from '../../spec/index.ts';
+import { BeamlineError } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, type FlagSpec, type ParsedArgs } from '../args.ts';
 import { adminFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
@@ -8,6 +9,16 @@ import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, w
 const SPEC_FLAGS = {
   'local-cluster': { type: 'string', env: 'BEAMLINE_LOCAL_CLUSTER', description: 'map every region to this one cluster (e.g. standalone)' },
 } as const satisfies Record<string, FlagSpec>;
+
+const DETAILED_EXITCODE_FLAG = {
+  'detailed-exitcode': { type: 'boolean', description: 'exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error' },
+} as const satisfies Record<string, FlagSpec>;
+
+/** `plan --detailed-exitcode`: changes pending (the convention of infrastructure-as-code tools). */
+const EXIT_CHANGES_PENDING = 2;
+
+/** Pulsar's own tenants: `public` (the default namespace) and `pulsar` (system namespaces). */
+const PULSAR_OWN_TENANTS: readonly string[] = ['public', 'pulsar'];
 
 interface Verb {
   readonly summary: string;
@@ -19,32 +30,56 @@ interface Verb {
 
 const verbs: Readonly<Record<string, Verb>> = {
   validate: {
-    summary: 'check a tenant spec without touching any cluster',
-    usage: 'beamline tenant validate <spec.yaml> [--local-cluster NAME]',
-    examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant validate tenants/ride-safety.yaml --output json'],
+    summary: 'check tenant specs without touching any cluster (every file given)',
+    usage: 'beamline tenant validate <spec.yaml>... [--local-cluster NAME]',
+    examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant validate tenants/*.yaml', 'beamline tenant validate tenants/ride-safety.yaml --output json'],
     flags: { ...SPEC_FLAGS, ...COMMON_FLAGS },
     async run(args, io, json) {
-      const config = loadSpec(args);
-      const topics = config.namespaces.reduce((n, ns) => n + ns.topics.length, 0);
-      if (json) io.stdout(JSON.stringify({ ok: true, config }, null, 2));
-      else {
-        io.stdout(`${specPath(args)}: valid. tenant ${config.tenant}: ${config.namespaces.length} namespace(s), ${topics} topic(s), clusters ${config.allowedClusters.join(', ')}`);
-        for (const ns of config.namespaces) io.stdout(`  ${ns.name} -> replicates to ${ns.replicationClusters.join(', ')}`);
+      specPath(args);
+      if (args.positionals.length === 1) {
+        const config = loadSpec(args);
+        if (json) io.stdout(JSON.stringify({ ok: true, config }, null, 2));
+        else validText(args.positionals[0] as string, config, io);
+        return EXIT.ok;
       }
-      return EXIT.ok;
+      // Every file is checked, so one run reports every broken spec, not only the first.
+      const results = args.positionals.map((file) => {
+        try {
+          return { file, ok: true as const, config: loadSpec(args, file) };
+        } catch (err) {
+          if (!(err instanceof BeamlineError)) throw err;
+          return { file, ok: false as const, error: err };
+        }
+      });
+      const ok = results.every((r) => r.ok);
+      if (json) io.stdout(JSON.stringify({ ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, tenant: r.config.tenant } : { file: r.file, ok: false, error: r.error.toJSON() })) }, null, 2));
+      else {
+        for (const r of results) {
+          if (r.ok) validText(r.file, r.config, io);
+          else io.stderr(`${r.file}: invalid [${r.error.code}]: ${r.error.message}`);
+        }
+        io.stdout(`${results.filter((r) => r.ok).length} of ${results.length} spec(s) valid`);
+      }
+      return ok ? EXIT.ok : EXIT.failed;
     },
   },
   plan: {
     summary: 'show the ordered changes apply would make',
-    usage: 'beamline tenant plan <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
-    examples: ['beamline tenant plan tenants/acme-payments.yaml --admin-url http://127.0.0.1:8080 --local-cluster standalone', 'PULSAR_ADMIN_URL=http://127.0.0.1:8080 beamline tenant plan tenants/acme-payments.yaml -o json'],
-    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    usage: 'beamline tenant plan <spec.yaml> [--admin-url URL] [--local-cluster NAME] [--detailed-exitcode]',
+    examples: [
+      'beamline tenant plan tenants/acme-payments.yaml --admin-url http://127.0.0.1:8080 --local-cluster standalone',
+      'PULSAR_ADMIN_URL=http://127.0.0.1:8080 beamline tenant plan tenants/acme-payments.yaml -o json',
+      'beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone --detailed-exitcode || echo "exit $? (2: changes pending)"',
+    ],
+    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...DETAILED_EXITCODE_FLAG, ...COMMON_FLAGS },
     async run(args, io, json) {
       const config = loadSpec(args);
       const admin = adminFromFlags(args.flags);
       const plan = diffTenant(config, await observeTenant(admin, config.tenant, config));
       io.stdout(json ? JSON.stringify({ ok: plan.blockers.length === 0, plan }, null, 2) : formatPlan(plan));
-      return plan.blockers.length === 0 ? EXIT.ok : EXIT.failed;
+      if (plan.blockers.length > 0) return EXIT.failed;
+      if (args.flags['detailed-exitcode'] === true && plan.changes.length > 0) return EXIT_CHANGES_PENDING;
+      return EXIT.ok;
     },
   },
   apply: {
@@ -93,12 +128,26 @@ const verbs: Readonly<Record<string, Verb>> = {
   },
   delete: {
     summary: 'delete a tenant and everything in it (refuses while backlog remains)',
-    usage: 'beamline tenant delete <tenant | spec.yaml> [--force]',
-    examples: ['beamline tenant delete acme-payments', 'beamline tenant delete tenants/acme-payments.yaml --force'],
-    flags: { force: { type: 'boolean', description: 'delete even when subscriptions hold unconsumed messages' }, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    usage: 'beamline tenant delete <tenant | spec.yaml> --confirm <tenant> [--force]',
+    examples: ['beamline tenant delete acme-payments --confirm acme-payments', 'beamline tenant delete tenants/acme-payments.yaml --confirm acme-payments --force'],
+    flags: {
+      confirm: { type: 'string', description: 'the tenant name again: deleting removes every namespace, topic and message in it' },
+      force: { type: 'boolean', description: 'delete even when subscriptions hold unconsumed messages' },
+      ...ADMIN_FLAGS,
+      ...COMMON_FLAGS,
+    },
     async run(args, io, json) {
       const target = positional(args, 0, 'tenant name or spec file');
       const tenant = /\.ya?ml$/.test(target) ? loadTenantSpecFile(target).tenant : target;
+      if (PULSAR_OWN_TENANTS.includes(tenant)) throw usageError(`refusing to delete tenant "${tenant}": Pulsar itself uses it (its namespaces hold the cluster's system topics)`);
+      const confirm = args.flags['confirm'];
+      if (confirm !== tenant) {
+        throw usageError(
+          confirm === undefined
+            ? `deleting tenant ${tenant} removes every namespace, topic and message in it; confirm with --confirm ${tenant}`
+            : `--confirm names "${String(confirm)}" but the tenant to delete is "${tenant}"; pass --confirm ${tenant}`,
+        );
+      }
       const result = await deleteTenant(adminFromFlags(args.flags), tenant, { force: args.flags['force'] === true });
       if (json) io.stdout(JSON.stringify({ ok: true, tenant, ...result }, null, 2));
       else io.stdout(result.deleted ? `deleted tenant ${tenant}` : `tenant ${tenant} does not exist; nothing to delete`);
@@ -107,9 +156,15 @@ const verbs: Readonly<Record<string, Verb>> = {
   },
 };
 
-function loadSpec(args: ParsedArgs): TenantConfig {
+function loadSpec(args: ParsedArgs, file = specPath(args)): TenantConfig {
   const local = args.flags['local-cluster'];
-  return loadTenantSpecFile(specPath(args), typeof local === 'string' ? { localCluster: local } : {});
+  return loadTenantSpecFile(file, typeof local === 'string' ? { localCluster: local } : {});
+}
+
+function validText(file: string, config: TenantConfig, io: CliIo): void {
+  const topics = config.namespaces.reduce((n, ns) => n + ns.topics.length, 0);
+  io.stdout(`${file}: valid. tenant ${config.tenant}: ${config.namespaces.length} namespace(s), ${topics} topic(s), clusters ${config.allowedClusters.join(', ')}`);
+  for (const ns of config.namespaces) io.stdout(`  ${ns.name} -> replicates to ${ns.replicationClusters.join(', ')}`);
 }
 
 function specPath(args: ParsedArgs): string {
@@ -164,6 +219,8 @@ export const tenantCommand: NounCommand = {
     const jsonRequested = wantsJson(rest);
     if (v === undefined) return reportError(usageError(`unknown verb "${verb}"; use one of ${Object.keys(verbs).join(', ')}`), jsonRequested ? 'json' : 'text', io);
     let mode: 'text' | 'json' = jsonRequested ? 'json' : 'text';
+    // With --detailed-exitcode, 2 means "changes pending", so every error (usage ones too) exits 1.
+    const detailed = verb === 'plan' && rest.includes('--detailed-exitcode');
     try {
       const args = parseArgs(rest, v.flags, io.env);
       mode = outputMode(args.flags['output']);
@@ -173,7 +230,8 @@ export const tenantCommand: NounCommand = {
       }
       return await v.run(args, io, mode === 'json');
     } catch (err) {
-      return reportError(err, mode, io);
+      const code = reportError(err, mode, io);
+      return detailed ? EXIT.failed : code;
     }
   },
 };

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { loadWorkerFile, startWorker, type WorkerFile } from '../../../functions/index.ts';
+import { loadWorkerFile, startWorker } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
+import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, reportError, wantsJson, type NounCommand } from '../io.ts';
+import { readWorkerFile } from '../worker-file.ts';
 
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'tenant (required)' },
@@ -11,7 +11,8 @@ const FLAGS = {
   config: { type: 'string', short: 'c', description: 'worker file: handler, scoring features, policy, model' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: "the worker role's JWT (never printed)" },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: "the worker role's JWT (never printed; prefer --token-file)" },
+  ...TOKEN_FILE_FLAG,
   guarantee: { type: 'string', description: 'effectively-once (default) or at-least-once' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9464; -1 for none)' },
   ...COMMON_FLAGS,
@@ -26,8 +27,8 @@ const HELP = [
   formatFlags(FLAGS),
   '',
   'examples:',
-  '  beamline worker -t acme-payments -n central -c tenants/acme-payments.worker.yaml',
-  '  PULSAR_TOKEN=$(beamline token issue -r acme-payments-worker) beamline worker -t acme-payments -n eu-west',
+  '  beamline worker -t acme-payments -n central -c tenants/examples/scoring.worker.yaml',
+  '  beamline token issue -r acme-payments-worker > worker.jwt && beamline worker -t acme-payments -n eu-west --token-file worker.jwt',
 ].join('\n');
 
 export const workerCommand: NounCommand = {
@@ -42,18 +43,23 @@ export const workerCommand: NounCommand = {
         return EXIT.ok;
       }
       const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
+      // A missing flag is named before anything else is read or checked.
+      const tenant = need('tenant');
+      const namespace = need('namespace');
+      const serviceUrl = need('service-url');
+      const adminUrl = need('admin-url');
+      const token = tokenFromFlags(args.flags);
       const configPath = args.flags['config'];
-      const file = typeof configPath === 'string' ? (parseYaml(await readFile(configPath, 'utf8')) as WorkerFile) : {};
+      const file = typeof configPath === 'string' ? await readWorkerFile(configPath) : {};
       const loaded = await loadWorkerFile(file, typeof configPath === 'string' ? dirname(resolve(configPath)) : process.cwd());
       const guarantee = (args.flags['guarantee'] as string | undefined) ?? loaded.guarantee;
       const httpPort = args.flags['http-port'] === undefined ? loaded.httpPort : Number(args.flags['http-port']);
-      const token = args.flags['token'];
       const running = await startWorker({
-        tenant: need('tenant'),
-        namespace: need('namespace'),
-        serviceUrl: need('service-url'),
-        adminUrl: need('admin-url'),
-        ...(typeof token === 'string' ? { token } : {}),
+        tenant,
+        namespace,
+        serviceUrl,
+        adminUrl,
+        ...(token === undefined ? {} : { token }),
         handler: loaded.handler,
         ...(loaded.model === undefined ? {} : { model: loaded.model }),
         ...(loaded.registry === undefined ? {} : { registry: loaded.registry }),

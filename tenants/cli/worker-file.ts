@@ -1,0 +1,59 @@
+/**
+ * Reading a worker file (`beamline worker --config`): an empty file, a file that is not a mapping
+ * and a key the worker does not know are refused with the file and the nearest valid key, instead
+ * of a worker that starts with a typo silently ignored.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, type WorkerFile } from '../../functions/index.ts';
+import { suggest } from '../spec/index.ts';
+
+const TOP_KEYS = ['handler', 'guarantee', 'scoring', 'model', 'registry', 'batchMaxRecords', 'batchMaxWaitMs', 'httpPort'] as const satisfies readonly (keyof WorkerFile)[];
+const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
+  scoring: ['features', 'policy', 'historyMax'] satisfies readonly (keyof NonNullable<WorkerFile['scoring']>)[],
+  model: ['path', 'version'] satisfies readonly (keyof NonNullable<WorkerFile['model']>)[],
+  registry: ['name'] satisfies readonly (keyof NonNullable<WorkerFile['registry']>)[],
+};
+
+const EXAMPLE = 'see tenants/examples/ for worker files to start from';
+
+export async function readWorkerFile(path: string): Promise<WorkerFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('--config', path, `pass the path of an existing worker file; ${EXAMPLE}`, { cause });
+  }
+  return parseWorkerFile(text, path);
+}
+
+/** Parse and check the keys of a worker file's text; `path` names it in errors. */
+export function parseWorkerFile(text: string, path: string): WorkerFile {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError('--config', path, `fix the YAML syntax: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, { cause });
+  }
+  if (doc === null || doc === undefined) {
+    throw new ConfigError('--config', path, `the worker file is empty; give at least \`handler\` (builtin-scoring needs \`scoring.features\`); ${EXAMPLE}`);
+  }
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError('--config', path, `a worker file is a YAML mapping with the keys ${TOP_KEYS.join(', ')}; ${EXAMPLE}`);
+  }
+  checkKeys(doc as Record<string, unknown>, TOP_KEYS, '', path);
+  for (const [key, known] of Object.entries(NESTED_KEYS)) {
+    const v = (doc as Record<string, unknown>)[key];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) checkKeys(v as Record<string, unknown>, known, `${key}.`, path);
+  }
+  return doc as WorkerFile;
+}
+
+function checkKeys(obj: Record<string, unknown>, known: readonly string[], prefix: string, path: string): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const near = suggest(key, known);
+    const hint = near === undefined ? `the keys here are ${known.map((k) => prefix + k).join(', ')}` : `did you mean ${prefix}${near}?`;
+    throw new ConfigError(`${prefix}${key}`, key, `unknown key in the worker file ${path}; ${hint}`);
+  }
+}
