@@ -7,3 +7,5 @@ export { deleteTenant, tenantBacklog } from './delete.ts';
 export type { TopicBacklog } from './delete.ts';
 export { CHANGE_OPS } from './types.ts';
 export type { Change, ChangeOp, TenantPlan, ObservedTenant, ObservedNamespace, ObservedTopic } from './types.ts';
+export { applyAcrossRegions, checkReplicatedSchemas, configForCluster, planAcrossRegions, regionClusters, verifyReplicatedSchemas } from './regions.ts';
+export type { RegionAdmins, RegionApplyResult, RegionPlan, RegionSchema, SchemaMismatch } from './regions.ts';
