@@ -23,9 +23,17 @@ export interface RegionPlan {
   readonly plan: TenantPlan;
 }
 
-/** The part of a spec that lives on one cluster: the namespaces whose replication names it. */
+/**
+ * The part of a spec that lives on one cluster: the namespaces whose replication names it, and in
+ * them the topics that live there (a topic whose own replication leaves this cluster out, like
+ * central's events on an edge, is not created there: Pulsar refuses a topic-level policy that
+ * drops the local cluster).
+ */
 export function configForCluster(config: TenantConfig, cluster: string): TenantConfig {
-  return Object.freeze({ ...config, namespaces: Object.freeze(config.namespaces.filter((ns) => ns.replicationClusters.includes(cluster))) });
+  const namespaces = config.namespaces
+    .filter((ns) => ns.replicationClusters.includes(cluster))
+    .map((ns) => Object.freeze({ ...ns, topics: Object.freeze(ns.topics.filter((t) => t.replicationClusters === null || t.replicationClusters.includes(cluster))) }));
+  return Object.freeze({ ...config, namespaces: Object.freeze(namespaces) });
 }
 
 /** Clusters in apply order: central's first (it hosts models), then the others in spec order. */
@@ -160,11 +168,23 @@ export async function applyAcrossRegions(
     throw new BeamlineError('BL_TENANT_APPLY_BLOCKED', `cannot apply tenant ${config.tenant}:\n${blockers.map((b) => `  - ${b}`).join('\n')}`, { details: { tenant: config.tenant, blockers } });
   }
   await checkReplicatedSchemas(config, admins);
-  const results: RegionApplyResult[] = [];
-  for (const p of plans) {
-    const r = await applyTenantPlan(adminFor(admins, p.cluster), p.plan, (c, i) => onStep?.(p.cluster, c, i, p.plan.changes.length));
-    results.push({ cluster: p.cluster, applied: r.applied });
+  // Two passes: a topic-level replication policy is pushed to the remote clusters it names at
+  // once, so it fails ("Namespace not found") until every region holds its namespaces and topics.
+  const applied = new Map<string, Change[]>();
+  for (const pass of ['structure', 'topic-replication'] as const) {
+    for (const p of plans) {
+      const changes = p.plan.changes.filter((c) => (c.op === 'set-topic-replication') === (pass === 'topic-replication'));
+      const part: TenantPlan = { ...p.plan, changes };
+      const done = applied.get(p.cluster) ?? [];
+      const r = await applyTenantPlan(adminFor(admins, p.cluster), part, (c) => {
+        onStep?.(p.cluster, c, done.length, p.plan.changes.length);
+        done.push(c);
+      });
+      applied.set(p.cluster, done);
+      void r;
+    }
   }
+  const results: RegionApplyResult[] = plans.map((p) => ({ cluster: p.cluster, applied: applied.get(p.cluster) ?? [] }));
   await verifyReplicatedSchemas(config, admins);
   return results;
 }

@@ -59,6 +59,8 @@ export const PROPERTY_PREFIX = 'beamline.';
 export const propertyKeys = {
   managedBy: 'beamline.managed-by',
   region: 'beamline.region',
+  // The namespace's home cluster: where its topics are produced, so where replication starts.
+  cluster: 'beamline.cluster',
   sensitivity: (topic: string) => `beamline.topic.${topic}.sensitivity`,
   // The worker reads this one to tokenize PII at ingress: one definition for writer and reader.
   pii: piiPropertyKey,

@@ -233,7 +233,7 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
 
   const namespaces: DesiredNamespace[] = regions.map((region) => {
     const nsName = `${tenantName}/${region.name}`;
-    const properties: Record<string, string> = { [propertyKeys.managedBy]: 'beamline', [propertyKeys.region]: region.name };
+    const properties: Record<string, string> = { [propertyKeys.managedBy]: 'beamline', [propertyKeys.region]: region.name, [propertyKeys.cluster]: clusterOf(region.name) };
     for (const kind of ROLE_KINDS) properties[propertyKeys.role(kind)] = fullRoles[kind];
     const repl = [...new Set([clusterOf(region.name), ...[...(replicateTo.get(region.name) ?? [])].map(clusterOf)])].sort();
     const nsTopics: DesiredTopic[] = TOPIC_KINDS.map((kind) => {
