@@ -18,7 +18,7 @@ export interface DrillOptions {
   readonly ratePerSec: number;
   /** Traffic before the cut (steady-state lag is measured here). */
   readonly warmMs: number;
-  /** How long central stays down (its restart time comes on top). 0 = no outage. */
+  /** How long central stays stopped before its restart begins (the restart time comes on top; the edge produces throughout). 0 = no outage. */
   readonly outageMs: number;
   /** Run while central is down (e.g. check that geo status reports the link down). */
   readonly duringOutage?: () => Promise<void>;
@@ -129,10 +129,12 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
       await sleep(o.outageMs);
       await o.duringOutage?.();
       o.log(`restarting central on its data after ${sent} events`);
-      clearInterval(timer);
+      // The edge keeps producing and deciding until central is back: its restart is part of the cut.
       await startGeo({ regions: ['central'], keepData: true, log: o.log });
+      clearInterval(timer);
       restartedAt = Date.now();
       outageMs = restartedAt - cutAt;
+      o.log(`central back after ${outageMs} ms; ${sent} events produced`);
     } else clearInterval(timer);
     phase = 'after';
     await Promise.all(sends);

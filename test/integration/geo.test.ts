@@ -57,9 +57,9 @@ describe('geo-replication across three real clusters', () => {
       expect((await a.topics.getReplicationClusters(`persistent://${tenant}/edge-nyc/events`))?.sort()).toEqual(['geo-central', 'geo-edge-nyc']);
       expect((await a.topics.getReplicationClusters(`persistent://${tenant}/central/models`))?.sort()).toEqual(['geo-central', 'geo-edge-nyc', 'geo-edge-sfo']);
     }
-    // Regional topics live only at home, with a policy that keeps them there.
+    // Regional topics carry a policy that keeps them at home. (Pulsar itself creates an empty copy
+    // of every new partitioned topic on the namespace's other clusters; nothing replicates into it.)
     expect(await topo.admin('edge-nyc').topics.getReplicationClusters(`persistent://${tenant}/edge-nyc/state`)).toEqual(['geo-edge-nyc']);
-    expect(await topo.admin('central').topics.listPartitioned(`${tenant}/edge-nyc`)).not.toContain(`persistent://${tenant}/edge-nyc/state`);
     expect(await topo.admin('central').topics.getReplicationClusters(`persistent://${tenant}/central/review`)).toEqual(['geo-central']);
     const schemaOn = async (region: 'central' | 'edge-nyc', topic: string) => JSON.parse((await topo.admin(region).schemas.get(topic))?.data ?? 'null') as unknown;
     for (const kind of ['events', 'predictions', 'review', 'audit']) {
@@ -146,7 +146,8 @@ describe('geo-replication across three real clusters', () => {
       config: cfg,
       ratePerSec: 500,
       warmMs: 5000,
-      outageMs: Number(process.env['BEAMLINE_GEO_OUTAGE_MS'] ?? 15_000),
+      // Central's restart (40-90 s on a busy 2-core machine) comes on top of this.
+      outageMs: Number(process.env['BEAMLINE_GEO_OUTAGE_MS'] ?? 5_000),
       log,
       duringOutage: async () => {
         statusDuring.push(await cli('geo', 'status', '-t', tenant, '--admin-url', topo.clusters['edge-nyc'].info.adminUrl));
@@ -160,9 +161,10 @@ describe('geo-replication across three real clusters', () => {
     expect(result.events).toMatchObject({ lost: 0, duplicated: 0 });
     expect(result.decisions).toMatchObject({ lost: 0, duplicated: 0 });
     expect(result.events.expected).toBeGreaterThan(5000);
+    expect(result.outageMs).toBeGreaterThan(5000);
     // Healed: every link up and within the lag budget.
     const after = await cli('geo', 'status', '-t', tenant, '--admin-url', topo.clusters['edge-nyc'].info.adminUrl, '--max-lag-ms', '30000');
     expect(after.out).toMatch(new RegExp(`ok +persistent://${tenant}/edge-nyc/events geo-edge-nyc -> geo-central`));
     expect(after.code).toBe(0);
-  });
+  }, 480_000);
 });
