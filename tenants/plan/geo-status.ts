@@ -117,3 +117,24 @@ function link(topic: string, from: string, to: string, partitions: number, stats
     state === 'idle' ? `no partition of ${topic} is loaded on ${from} yet (nothing produced since the broker started)` : state === 'down' ? `${loaded - connected} of ${loaded} partition replicator(s) ${from} -> ${to} not connected` : undefined;
   return { topic, from, to, state, backlog, rateOut, lagMs, connectedPartitions: connected, loadedPartitions: loaded, partitions, ...(detail === undefined ? {} : { detail }) };
 }
+
+/**
+ * The same figures in Prometheus' text format, for a node-exporter textfile collector or a
+ * scrape of `beamline geo status --prometheus` run on a timer.
+ */
+export function geoStatusPrometheus(links: readonly ReplicationLink[]): string {
+  const families: [string, string, (l: ReplicationLink) => number][] = [
+    ['beamline_geo_replication_backlog_messages', 'Messages written at the source and not yet replicated.', (l) => l.backlog],
+    ['beamline_geo_replication_rate_messages_per_second', 'Messages/s replicated out over the broker stats interval.', (l) => l.rateOut],
+    ['beamline_geo_replication_lag_seconds', 'Age of the oldest unreplicated message.', (l) => l.lagMs / 1000],
+    ['beamline_geo_replication_connected_ratio', 'Loaded partitions whose replicator is connected (1 = link up; 0 with nothing loaded).', (l) => (l.loadedPartitions === 0 ? 0 : l.connectedPartitions / l.loadedPartitions)],
+    ['beamline_geo_replication_down_ratio', '1 when the link is down or its source unreachable.', (l) => (l.state === 'down' || l.state === 'unreachable' ? 1 : 0)],
+  ];
+  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const lines: string[] = [];
+  for (const [name, help, value] of families) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const l of links) lines.push(`${name}{topic="${esc(l.topic)}",from="${esc(l.from)}",to="${esc(l.to)}"} ${value(l)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -9,5 +9,5 @@ export { CHANGE_OPS } from './types.ts';
 export type { Change, ChangeOp, TenantPlan, ObservedTenant, ObservedNamespace, ObservedTopic } from './types.ts';
 export { applyAcrossRegions, checkReplicatedSchemas, configForCluster, planAcrossRegions, regionClusters, verifyReplicatedSchemas } from './regions.ts';
 export type { RegionAdmins, RegionApplyResult, RegionPlan, RegionSchema, SchemaMismatch } from './regions.ts';
-export { readGeoStatus } from './geo-status.ts';
+export { geoStatusPrometheus, readGeoStatus } from './geo-status.ts';
 export type { GeoStatusOptions, LinkState, ReplicationLink } from './geo-status.ts';

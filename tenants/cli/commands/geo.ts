@@ -1,4 +1,4 @@
-import { readGeoStatus, type ReplicationLink } from '../../plan/index.ts';
+import { geoStatusPrometheus, readGeoStatus, type ReplicationLink } from '../../plan/index.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
 import { adminFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
@@ -6,6 +6,7 @@ import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, w
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'tenant whose replicated topics to report (required)' },
   'max-lag-ms': { type: 'string', description: 'exit 1 when any link lags more than this (default: 60000)' },
+  prometheus: { type: 'boolean', description: "print the figures in Prometheus' text format (beamline_geo_replication_*)" },
   ...ADMIN_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
@@ -27,6 +28,7 @@ const HELP = [
   'examples:',
   '  beamline geo status -t ride-safety --admin-url http://central:8080',
   '  beamline geo status -t ride-safety --max-lag-ms 5000 -o json   # for scripts and alerts',
+  '  beamline geo status -t ride-safety --prometheus > /var/lib/node_exporter/beamline-geo.prom',
 ].join('\n');
 
 export const geoCommand: NounCommand = {
@@ -55,7 +57,8 @@ export const geoCommand: NounCommand = {
       const links = await readGeoStatus({ admin: adminFromFlags(args.flags), tenant });
       const failing = links.filter((l) => l.state === 'down' || l.state === 'unreachable' || l.lagMs > maxLagMs);
       const ok = failing.length === 0;
-      if (mode === 'json') io.stdout(JSON.stringify({ ok, tenant, maxLagMs, links }, null, 2));
+      if (args.flags['prometheus'] === true) io.stdout(geoStatusPrometheus(links).trimEnd());
+      else if (mode === 'json') io.stdout(JSON.stringify({ ok, tenant, maxLagMs, links }, null, 2));
       else io.stdout(formatLinks(tenant, links, maxLagMs));
       return ok ? EXIT.ok : EXIT.failed;
     } catch (err) {
