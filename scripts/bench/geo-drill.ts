@@ -72,17 +72,23 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
   const edge = createClient({ serviceUrl: o.topo.clusters['edge-nyc'].info.serviceUrl, operationTimeoutMs: 15_000 });
   const central = createClient({ serviceUrl: o.topo.clusters.central.info.serviceUrl, operationTimeoutMs: 15_000, initialBackoffMs: 200, maxBackoffMs: 2000 });
   let phase: 'warm' | 'cut' | 'after' = 'warm';
+  // Ids unique to this drill: other traffic on the same topics is not counted.
+  const prefix = `d${Date.now().toString(36)}-`;
+  const ours = (id: string): boolean => id.startsWith(prefix);
   try {
     const seenEvents: Seen = { counts: new Map(), lags: [] };
     const seenDecisions: Seen = { counts: new Map(), lags: [] };
-    const watchers = [await watch(central, events.name, eventSchema, seenEvents, () => phase === 'warm'), await watch(central, predictions.name, predictionSchema, seenDecisions, () => phase === 'warm')];
+    const watchers = [
+      await watch(central, events.name, eventSchema, seenEvents, ours, () => phase === 'warm'),
+      await watch(central, predictions.name, predictionSchema, seenDecisions, ours, () => phase === 'warm'),
+    ];
 
     // The edge's decider: one prediction per event, keyed by the event's id.
     const decider = await edge.subscribe({ topic: events.name, subscription: 'edge-decider', initialPosition: 'Earliest', schema: eventSchema });
     const out = await edge.createProducer({ topic: predictions.name, schema: predictionSchema, batchingMaxDelayMs: 5 });
     const decisionBefore: number[] = [];
     const decisionDuring: number[] = [];
-    let decided = 0;
+    const decidedIds = new Set<string>();
     let deciding = true;
     const decideLoop = (async () => {
       while (deciding) {
@@ -96,7 +102,8 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
         const started = m.eventTimeMs ?? Date.now();
         const payload = predictionSchema.encode({ tripId: id, crashProbability: 0.01, routeDeviationMeters: 0, harshEvents: 0, modelVersion: 'drill', timestamp: Date.now() });
         void out.send({ payload, key: id, eventTimeMs: started }).then(() => {
-          decided++;
+          if (!ours(id)) return;
+          decidedIds.add(id);
           (phase === 'cut' ? decisionDuring : decisionBefore).push(Date.now() - started);
         });
         decider.ack(m);
@@ -111,7 +118,7 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
     const perTick = Math.max(1, Math.round((o.ratePerSec * tickMs) / 1000));
     const timer = setInterval(() => {
       for (let i = 0; i < perTick; i++) {
-        const id = `e-${seq++}`;
+        const id = `${prefix}${seq++}`;
         const now = Date.now();
         const payload = eventSchema.encode({ tripId: id, riderId: 'r', driverId: 'd', lat: 40.7, lon: -74, speedMps: 12, headingDeg: null, accelX: 0, accelY: 0, accelZ: 9.8, timestamp: now });
         sends.push(producer.send({ payload, key: id, eventTimeMs: now }).then(() => void sent++));
@@ -140,7 +147,7 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
     await Promise.all(sends);
     const expected = seq;
     // Every event decided at the edge before we look for the decisions at central.
-    await until(() => decided >= expected, 120_000);
+    await until(() => decidedIds.size >= expected, 120_000);
     deciding = false;
     await decideLoop;
     const caughtUp = await until(() => seenEvents.counts.size >= expected && seenDecisions.counts.size >= expected, o.catchUpTimeoutMs ?? 240_000);
@@ -152,9 +159,9 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
     const lags = [...seenEvents.lags].sort((a, b) => a - b);
     return {
       sent,
-      decided,
-      events: idCount(seenEvents, expected, 'e-'),
-      decisions: idCount(seenDecisions, expected, 'e-'),
+      decided: decidedIds.size,
+      events: idCount(seenEvents, expected, prefix),
+      decisions: idCount(seenDecisions, expected, prefix),
       lagP50Ms: quantile(lags, 0.5),
       lagP99Ms: quantile(lags, 0.99),
       decisionP99BeforeMs: quantile([...decisionBefore].sort((a, b) => a - b), 0.99),
@@ -169,7 +176,7 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
   }
 }
 
-async function watch(client: PulsarClient, topic: string, schema: ReturnType<typeof avroSchema>, seen: Seen, measuring: () => boolean): Promise<{ stop: () => void; done: Promise<void> }> {
+async function watch(client: PulsarClient, topic: string, schema: ReturnType<typeof avroSchema>, seen: Seen, ours: (id: string) => boolean, measuring: () => boolean): Promise<{ stop: () => void; done: Promise<void> }> {
   const consumer = await client.subscribe({ topic, subscription: 'central-review', initialPosition: 'Earliest', schema });
   let running = true;
   const done = (async () => {
@@ -181,9 +188,10 @@ async function watch(client: PulsarClient, topic: string, schema: ReturnType<typ
         continue;
       }
       const id = m.key ?? '';
+      consumer.ack(m);
+      if (!ours(id)) continue;
       seen.counts.set(id, (seen.counts.get(id) ?? 0) + 1);
       if (measuring()) seen.lags.push(Date.now() - m.publishTimeMs);
-      consumer.ack(m);
     }
   })();
   return { stop: () => void (running = false), done };

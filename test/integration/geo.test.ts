@@ -75,7 +75,7 @@ describe('geo-replication across three real clusters', () => {
     ]);
   });
 
-  it('replicates edge events to central, central models to both edges, and keeps state regional', async () => {
+  it('replicates edge events to central, central models to both edges (also after compaction), and keeps state regional', async () => {
     const cfg = config();
     const events = cfg.namespaces.find((n) => n.region === 'edge-nyc')?.topics.find((t) => t.kind === 'events');
     const schema = avroSchema(events?.schema?.data ?? '{}');
@@ -106,6 +106,22 @@ describe('geo-replication across three real clusters', () => {
     await models.send({ key: 'ride-risk', payload: 'model v2' });
     expect((await modelsAtNyc.receive(60_000)).payload.toString()).toBe('model v2');
     expect((await modelsAtSfo.receive(60_000)).payload.toString()).toBe('model v2');
+
+    // apache/pulsar discussion #27030: a compacted topic whose __compaction cursor is replicated
+    // has stalled replication. Compact central's models, then push again: both edges still get it.
+    const part = `${modelsTopic}-partition-0`;
+    await topo.admin('central').topics.triggerCompaction(part);
+    const deadline = Date.now() + 60_000;
+    let status = (await topo.admin('central').topics.getCompactionStatus(part)).status;
+    while (status !== 'SUCCESS' && Date.now() < deadline) {
+      expect(status).not.toBe('ERROR');
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await topo.admin('central').topics.getCompactionStatus(part)).status;
+    }
+    expect(status).toBe('SUCCESS');
+    await models.send({ key: 'ride-risk', payload: 'model v3' });
+    expect((await modelsAtNyc.receive(60_000)).payload.toString()).toBe('model v3');
+    expect((await modelsAtSfo.receive(60_000)).payload.toString()).toBe('model v3');
 
     // The state record was produced before the events that have since arrived: it stays home.
     await expect(stateAtCentral.receive(3000)).rejects.toMatchObject({ code: 'BL_PULSAR_TIMEOUT' });
