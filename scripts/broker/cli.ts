@@ -21,8 +21,9 @@ Commands:
   env      print the KEY=VALUE lines of a running broker again
   fetch    only resolve the Pulsar ${PULSAR_VERSION} jars into the cache
   geo start|stop|status|env
-           a local geo topology: ${GEO_MEMBERS.map((m) => `${m.region} (cluster ${m.cluster}, offset ${m.offset})`).join(', ')};
-           each its own cluster with its own metadata and bookie, registered with each other;
+           a local geo topology: ${GEO_MEMBERS.map((m) => m.region).join(', ')} (clusters ${GEO_MEMBERS.map((m) => m.cluster).join(', ')};
+           offsets ${GEO_MEMBERS.map((m) => m.offset).join(', ')}), each its own cluster with its own metadata and
+           bookie, registered with each other;
            prints CENTRAL_PULSAR_SERVICE_URL=... and the like per cluster. --region R (repeatable)
            starts or stops only R; --keep-data restarts on the earlier data (an outage drill)
 
