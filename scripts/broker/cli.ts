@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { brokerStatus, readInfo, startBroker, stopBroker } from './broker.ts';
 import { BrokerScriptError } from './errors.ts';
 import { ensureJars } from './fetch-jars.ts';
+import { GEO_MEMBERS, geoEnvLines, geoStatus, startGeo, stopGeo } from './geo.ts';
 import { PULSAR_VERSION } from './paths.ts';
 
 const HELP = `Usage: scripts/pulsar <command> [options]
@@ -19,6 +20,12 @@ Commands:
   status   say whether it runs and answers its ready endpoint (exit 1 when not)
   env      print the KEY=VALUE lines of a running broker again
   fetch    only resolve the Pulsar ${PULSAR_VERSION} jars into the cache
+  geo start|stop|status|env
+           a local geo topology: ${GEO_MEMBERS.map((m) => m.region).join(', ')} (clusters ${GEO_MEMBERS.map((m) => m.cluster).join(', ')};
+           offsets ${GEO_MEMBERS.map((m) => m.offset).join(', ')}), each its own cluster with its own metadata and
+           bookie, registered with each other;
+           prints CENTRAL_PULSAR_SERVICE_URL=... and the like per cluster. --region R (repeatable)
+           starts or stops only R; --keep-data restarts on the earlier data (an outage drill)
 
 Options:
   --name NAME     instance and cluster name (default: standalone)
@@ -36,6 +43,9 @@ Examples:
   scripts/pulsar start --name central --offset 10
   scripts/pulsar start --name secure --offset 20 --auth --tls
   scripts/pulsar stop --name edge
+  eval "$(scripts/pulsar geo start)"                  # central, edge-nyc, edge-sfo
+  scripts/pulsar geo stop --region central            # cut every edge's link to central
+  scripts/pulsar geo start --region central --keep-data
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       auth: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       heap: { type: 'string' },
+      region: { type: 'string', multiple: true },
+      'keep-data': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   switch (command) {
+    case 'geo':
+      return geo(positionals[1], values.region, values['keep-data'], values.heap, say);
     case 'fetch': {
       const c = ensureJars(say);
       say(`${c.jars} jars, ${(c.bytes / 1024 / 1024).toFixed(0)} MiB in ${c.dir}${c.fetched ? ' (fetched now)' : ' (cached)'}`);
@@ -106,6 +120,37 @@ async function main(argv: string[]): Promise<number> {
     }
     default:
       say(`unknown command ${JSON.stringify(command)}; try \`scripts/pulsar --help\``);
+      return 2;
+  }
+}
+
+async function geo(verb: string | undefined, regions: string[] | undefined, keepData: boolean, heap: string | undefined, say: (line: string) => void): Promise<number> {
+  switch (verb) {
+    case 'start': {
+      const t0 = Date.now();
+      await startGeo({ ...(regions === undefined ? {} : { regions }), keepData, ...(heap === undefined ? {} : { heap }), log: say });
+      process.stdout.write(`${geoEnvLines().join('\n')}\n`);
+      say(`geo topology ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case 'stop': {
+      const stopped = await stopGeo(regions);
+      say(stopped.length === 0 ? 'no geo broker was running' : `stopped ${stopped.join(', ')}`);
+      return 0;
+    }
+    case 'env':
+      process.stdout.write(`${geoEnvLines().join('\n')}\n`);
+      return 0;
+    case 'status': {
+      const all = await geoStatus();
+      for (const s of all) {
+        const peers = s.peers.length === 0 ? 'no peers registered' : `peers ${s.peers.join(', ')}`;
+        say(`${s.member.region.padEnd(9)} cluster ${s.member.cluster}: ${s.running ? (s.ready ? 'ready' : 'running, NOT ready') : 'not running'}${s.ready ? `, ${peers}` : ''}`);
+      }
+      return all.every((s) => s.ready && s.peers.length === GEO_MEMBERS.length - 1) ? 0 : 1;
+    }
+    default:
+      say(`unknown geo command ${JSON.stringify(verb)}; use start, stop, status or env`);
       return 2;
   }
 }

@@ -73,6 +73,8 @@ async function applyChange(admin: PulsarAdmin, c: Change): Promise<void> {
       return admin.topics.setDeduplication(c.target, after as boolean);
     case 'set-topic-compaction-threshold':
       return admin.topics.setCompactionThresholdBytes(c.target, after as number);
+    case 'set-topic-replication':
+      return admin.topics.setReplicationClusters(c.target, after as string[]);
     case 'upload-schema': {
       const s = after as { type: string; data: string };
       await admin.schemas.post(c.target, { type: s.type, data: s.data });

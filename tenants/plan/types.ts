@@ -9,6 +9,8 @@ export interface ObservedTopic {
   readonly schema: { readonly type: string; readonly data: string; readonly version: number } | null;
   /** Topic-level grants only: role -> sorted actions. */
   readonly permissions: Readonly<Record<string, readonly string[]>>;
+  /** Topic-level replication clusters (sorted); null or absent = inherits the namespace's. */
+  readonly replicationClusters?: readonly string[] | null;
 }
 
 export interface ObservedNamespace {
@@ -52,6 +54,7 @@ export const CHANGE_OPS = [
   'update-partitions',
   'set-topic-deduplication',
   'set-topic-compaction-threshold',
+  'set-topic-replication',
   'upload-schema',
   'grant-topic-permission',
   'revoke-topic-permission',

@@ -14,6 +14,18 @@ export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
 /** Topics workers write: deduplicated by default so retries never double-publish. */
 export const OUTPUT_TOPICS: readonly TopicKind[] = ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'];
 
+/**
+ * Which way each topic replicates when a namespace spans several clusters (geo, #19). Decisions
+ * and their inputs flow from each edge to central (review, training, audit); models flow from
+ * central to every edge (push once, every edge hot-swaps). Everything else stays in its region:
+ * `state` (each region owns its keys: two regions writing one compacted key would race),
+ * `actions` (an edge's actuators act locally), `dead-letter` (replayed where it failed).
+ */
+export const EDGE_TO_CENTRAL_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'review', 'audit'];
+export const CENTRAL_TO_EDGE_TOPICS: readonly TopicKind[] = ['models'];
+/** The region that hosts models, review and audit for the whole tenant. */
+export const CENTRAL_REGION = 'central';
+
 export const SENSITIVITY_LEVELS = ['public', 'internal', 'confidential', 'restricted'] as const;
 export type Sensitivity = (typeof SENSITIVITY_LEVELS)[number];
 
@@ -47,6 +59,8 @@ export const PROPERTY_PREFIX = 'beamline.';
 export const propertyKeys = {
   managedBy: 'beamline.managed-by',
   region: 'beamline.region',
+  // The namespace's home cluster: where its topics are produced, so where replication starts.
+  cluster: 'beamline.cluster',
   sensitivity: (topic: string) => `beamline.topic.${topic}.sensitivity`,
   // The worker reads this one to tokenize PII at ingress: one definition for writer and reader.
   pii: piiPropertyKey,

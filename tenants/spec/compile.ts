@@ -4,6 +4,9 @@ import avsc from 'avsc';
 import type { BacklogQuota, BacklogQuotaPolicy, RetentionPolicy } from '../../functions/index.ts';
 import {
   BACKLOG_POLICIES,
+  CENTRAL_REGION,
+  CENTRAL_TO_EDGE_TOPICS,
+  EDGE_TO_CENTRAL_TOPICS,
   COMPACTED_TOPICS,
   COMPATIBILITY_STRATEGIES,
   DATA_TOPICS,
@@ -230,8 +233,9 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
 
   const namespaces: DesiredNamespace[] = regions.map((region) => {
     const nsName = `${tenantName}/${region.name}`;
-    const properties: Record<string, string> = { [propertyKeys.managedBy]: 'beamline', [propertyKeys.region]: region.name };
+    const properties: Record<string, string> = { [propertyKeys.managedBy]: 'beamline', [propertyKeys.region]: region.name, [propertyKeys.cluster]: clusterOf(region.name) };
     for (const kind of ROLE_KINDS) properties[propertyKeys.role(kind)] = fullRoles[kind];
+    const repl = [...new Set([clusterOf(region.name), ...[...(replicateTo.get(region.name) ?? [])].map(clusterOf)])].sort();
     const nsTopics: DesiredTopic[] = TOPIC_KINDS.map((kind) => {
       const t = topics[kind];
       properties[propertyKeys.sensitivity(kind)] = t.sensitivity;
@@ -248,9 +252,9 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
         sensitivity: t.sensitivity,
         pii: Object.freeze([...t.pii]),
         permissions: Object.freeze(perms),
+        replicationClusters: topicReplication(kind, region.name, repl, clusterOf),
       });
     });
-    const repl = [...new Set([clusterOf(region.name), ...[...(replicateTo.get(region.name) ?? [])].map(clusterOf)])].sort();
     return Object.freeze({
       name: nsName,
       region: region.name,
@@ -273,8 +277,31 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
     clusters: Object.freeze(clusters),
     roles: Object.freeze({ ...fullRoles }),
     namespaces: Object.freeze(namespaces),
+    regions: Object.freeze(
+      regions.map((r) =>
+        Object.freeze({
+          name: r.name,
+          cluster: clusterOf(r.name),
+          ...(local === undefined && r.adminUrl !== undefined ? { adminUrl: r.adminUrl } : {}),
+          ...(local === undefined && r.serviceUrl !== undefined ? { serviceUrl: r.serviceUrl } : {}),
+        }),
+      ),
+    ),
     localCluster: local ?? null,
   });
+}
+
+/**
+ * A topic's own replication clusters inside a namespace that spans several clusters: edge
+ * topics in EDGE_TO_CENTRAL_TOPICS go to central, central's CENTRAL_TO_EDGE_TOPICS go to every
+ * cluster the namespace replicates to, the rest stay home. null when the namespace is on one cluster.
+ */
+function topicReplication(kind: TopicKind, region: string, nsClusters: readonly string[], clusterOf: (region: string) => string): readonly string[] | null {
+  if (nsClusters.length <= 1) return null;
+  const home = clusterOf(region);
+  if (region === CENTRAL_REGION) return Object.freeze(CENTRAL_TO_EDGE_TOPICS.includes(kind) ? [...nsClusters] : [home]);
+  const central = clusterOf(CENTRAL_REGION);
+  return Object.freeze(EDGE_TO_CENTRAL_TOPICS.includes(kind) ? nsClusters.filter((c) => c === home || c === central) : [home]);
 }
 
 interface CompiledTopic {

@@ -9,9 +9,12 @@ export {
   SENSITIVITY_LEVELS,
   COMPATIBILITY_STRATEGIES,
   DEFAULT_GRANTS,
+  EDGE_TO_CENTRAL_TOPICS,
+  CENTRAL_TO_EDGE_TOPICS,
+  CENTRAL_REGION,
   PROPERTY_PREFIX,
   propertyKeys,
 } from './catalog.ts';
 export type { TopicKind, Sensitivity, CompatibilityStrategy, RoleKind, Action } from './catalog.ts';
 export { parseDurationMs, parseSizeBytes, formatBytes } from './units.ts';
-export type { TenantConfig, DesiredNamespace, DesiredTopic, DesiredSchema, DesiredCluster, CompileTenantSpecOptions } from './types.ts';
+export type { TenantConfig, DesiredNamespace, DesiredTopic, DesiredSchema, DesiredCluster, DesiredRegion, CompileTenantSpecOptions } from './types.ts';

@@ -27,6 +27,20 @@ export interface DesiredTopic {
   readonly pii: readonly string[];
   /** role -> sorted actions. */
   readonly permissions: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Topic-level replication clusters (sorted), narrowing the namespace's: see
+   * EDGE_TO_CENTRAL_TOPICS. null when the namespace lives on one cluster only.
+   */
+  readonly replicationClusters: readonly string[] | null;
+}
+
+/** A region of the spec with the cluster it maps to (after `localCluster`). */
+export interface DesiredRegion {
+  readonly name: string;
+  readonly cluster: string;
+  /** Absent when folded onto a local cluster or not given. */
+  readonly adminUrl?: string;
+  readonly serviceUrl?: string;
 }
 
 export interface DesiredNamespace {
@@ -52,6 +66,8 @@ export interface TenantConfig {
   readonly clusters: readonly DesiredCluster[];
   readonly roles: Readonly<Record<RoleKind, string>>;
   readonly namespaces: readonly DesiredNamespace[];
+  /** Every region in spec order, with its cluster and URLs: apply talks to each region's admin URL. */
+  readonly regions: readonly DesiredRegion[];
   /** Set when `localCluster` folded all regions into one cluster. */
   readonly localCluster: string | null;
 }

@@ -18,6 +18,7 @@ function matching(config: TenantConfig): ObservedTenant {
         // The broker hands back whatever JSON text was uploaded: key order must not matter.
         schema: t.schema === null ? null : { type: 'AVRO', data: JSON.stringify(JSON.parse(t.schema.data), null, 2), version: i },
         permissions: t.permissions,
+        replicationClusters: t.replicationClusters,
       };
     });
     namespaces[ns.name] = {

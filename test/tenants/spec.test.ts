@@ -59,6 +59,19 @@ describe('compileTenantSpec: the examples', () => {
     expect(JSON.parse(nyc?.topics[0]?.schema?.data ?? '{}')).toMatchObject({ name: 'RideTelemetry' });
   });
 
+  it('narrows replication per topic: edge data to central, models from central to every edge, state stays home', () => {
+    const c = loadTenantSpecFile('tenants/ride-safety.yaml');
+    const topic = (ns: string, kind: string) => c.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.replicationClusters;
+    for (const kind of ['events', 'predictions', 'review', 'audit']) expect(topic('edge-nyc', kind)).toEqual(['central', 'edge-nyc']);
+    for (const kind of ['state', 'actions', 'dead-letter', 'models']) expect(topic('edge-nyc', kind)).toEqual(['edge-nyc']);
+    expect(topic('central', 'models')).toEqual(['central', 'edge-lon', 'edge-nyc', 'edge-sfo']);
+    for (const kind of ['events', 'state', 'review']) expect(topic('central', kind)).toEqual(['central']);
+    expect(c.regions.map((r) => [r.name, r.cluster, r.adminUrl])).toContainEqual(['central', 'central', 'http://central.rides.internal:8080']);
+    // One local cluster: nothing to narrow.
+    const local = loadTenantSpecFile('tenants/ride-safety.yaml', { localCluster: 'standalone' });
+    expect(local.namespaces.flatMap((n) => n.topics.map((t) => t.replicationClusters))).toEqual(local.namespaces.flatMap((n) => n.topics.map(() => null)));
+  });
+
   it('maps every region to one local cluster with localCluster (single dev broker)', () => {
     const c: TenantConfig = loadTenantSpecFile('tenants/acme-payments.yaml', { localCluster: 'standalone' });
     expect(c.allowedClusters).toEqual(['standalone']);

@@ -98,6 +98,14 @@ export class TopicsApi {
   async setDeduplication(topic: string, enabled: boolean): Promise<void> {
     return this.#http.request('POST', this.#p(topic, '/deduplicationEnabled'), { body: enabled });
   }
+  /** Topic-level replication clusters (geo); null when the topic inherits its namespace's. */
+  async getReplicationClusters(topic: string): Promise<string[] | null> {
+    const r = await this.#http.request<string[] | undefined | null>('GET', this.#p(topic, '/replication'));
+    return Array.isArray(r) && r.length > 0 ? r : null;
+  }
+  async setReplicationClusters(topic: string, clusters: readonly string[]): Promise<void> {
+    return this.#http.request('POST', this.#p(topic, '/replication'), { body: clusters });
+  }
   async getCompactionThresholdBytes(topic: string): Promise<number | null> {
     return (await this.#http.request<number | undefined>('GET', this.#p(topic, '/compactionThreshold'))) ?? null;
   }

@@ -1,9 +1,9 @@
-import { applyTenantPlan, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant } from '../../plan/index.ts';
+import { BeamlineError, PulsarAdmin } from '../../../functions/index.ts';
+import { applyAcrossRegions, applyTenantPlan, checkReplicatedSchemas, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant, planAcrossRegions, type RegionAdmins } from '../../plan/index.ts';
 import type { ObservedTenant } from '../../plan/index.ts';
 import { loadTenantSpecFile, type TenantConfig } from '../../spec/index.ts';
-import { BeamlineError } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, type FlagSpec, type ParsedArgs } from '../args.ts';
-import { adminFromFlags } from '../connect.ts';
+import { adminFromFlags, tokenFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const SPEC_FLAGS = {
@@ -19,6 +19,10 @@ const EXIT_CHANGES_PENDING = 2;
 
 /** Pulsar's own tenants: `public` (the default namespace) and `pulsar` (system namespaces). */
 const PULSAR_OWN_TENANTS: readonly string[] = ['public', 'pulsar'];
+
+const REGION_FLAGS = {
+  'all-regions': { type: 'boolean', description: "talk to every region's adminUrl from the spec (geo: one plan per cluster, schema pre-flight first)" },
+} as const satisfies Record<string, FlagSpec>;
 
 interface Verb {
   readonly summary: string;
@@ -65,15 +69,26 @@ const verbs: Readonly<Record<string, Verb>> = {
   },
   plan: {
     summary: 'show the ordered changes apply would make',
-    usage: 'beamline tenant plan <spec.yaml> [--admin-url URL] [--local-cluster NAME] [--detailed-exitcode]',
+    usage: 'beamline tenant plan <spec.yaml> [--admin-url URL] [--local-cluster NAME] [--detailed-exitcode] [--all-regions]',
     examples: [
       'beamline tenant plan tenants/acme-payments.yaml --admin-url http://127.0.0.1:8080 --local-cluster standalone',
       'PULSAR_ADMIN_URL=http://127.0.0.1:8080 beamline tenant plan tenants/acme-payments.yaml -o json',
       'beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone --detailed-exitcode || echo "exit $? (2: changes pending)"',
     ],
-    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...DETAILED_EXITCODE_FLAG, ...COMMON_FLAGS },
+    flags: { ...SPEC_FLAGS, ...REGION_FLAGS, ...ADMIN_FLAGS, ...DETAILED_EXITCODE_FLAG, ...COMMON_FLAGS },
     async run(args, io, json) {
       const config = loadSpec(args);
+      if (args.flags['all-regions'] === true) {
+        const admins = regionAdmins(config, args.flags);
+        const plans = await planAcrossRegions(config, admins);
+        await checkReplicatedSchemas(config, admins);
+        const ok = plans.every((p) => p.plan.blockers.length === 0);
+        if (json) io.stdout(JSON.stringify({ ok, plans }, null, 2));
+        else for (const p of plans) io.stdout(`cluster ${p.cluster} (${p.regions.join(', ')}):\n${formatPlan(p.plan)}`);
+        if (!ok) return EXIT.failed;
+        if (args.flags['detailed-exitcode'] === true && plans.some((p) => p.plan.changes.length > 0)) return EXIT_CHANGES_PENDING;
+        return EXIT.ok;
+      }
       const admin = adminFromFlags(args.flags);
       const plan = diffTenant(config, await observeTenant(admin, config.tenant, config));
       io.stdout(json ? JSON.stringify({ ok: plan.blockers.length === 0, plan }, null, 2) : formatPlan(plan));
@@ -86,9 +101,18 @@ const verbs: Readonly<Record<string, Verb>> = {
     summary: 'make the cluster match the spec (idempotent; re-run to resume)',
     usage: 'beamline tenant apply <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
     examples: ['beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone', 'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token "$PULSAR_TOKEN"'],
-    flags: { ...SPEC_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
+    flags: { ...SPEC_FLAGS, ...REGION_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
     async run(args, io, json) {
       const config = loadSpec(args);
+      if (args.flags['all-regions'] === true) {
+        const results = await applyAcrossRegions(config, regionAdmins(config, args.flags), (cluster, c, i, total) => {
+          if (!json) io.stdout(`  ${cluster}: applied ${i + 1}/${total}: ${formatChange(c)}`);
+        });
+        const n = results.reduce((sum, r) => sum + r.applied.length, 0);
+        if (json) io.stdout(JSON.stringify({ ok: true, tenant: config.tenant, regions: results }, null, 2));
+        else io.stdout(n === 0 ? 'nothing to do in any region' : `applied ${n} change(s) across ${results.length} cluster(s); replicated schemas match in every region`);
+        return EXIT.ok;
+      }
       const admin = adminFromFlags(args.flags);
       const plan = diffTenant(config, await observeTenant(admin, config.tenant, config));
       if (!json) io.stdout(formatPlan(plan));
@@ -155,6 +179,18 @@ const verbs: Readonly<Record<string, Verb>> = {
     },
   },
 };
+
+/** One admin client per cluster, from each region's adminUrl; the token (--token or --token-file, if any) goes to all. */
+function regionAdmins(config: TenantConfig, flags: ParsedArgs['flags']): RegionAdmins {
+  if (config.localCluster !== null) throw usageError('--all-regions and --local-cluster exclude each other: --local-cluster folds every region onto one cluster');
+  const token = tokenFromFlags(flags);
+  const admins = new Map<string, PulsarAdmin>();
+  for (const r of config.regions) {
+    if (r.adminUrl === undefined) throw usageError(`region ${r.name} has no adminUrl in the spec; --all-regions needs one per region (regions[].adminUrl)`);
+    if (!admins.has(r.cluster)) admins.set(r.cluster, new PulsarAdmin({ url: r.adminUrl, ...(typeof token === 'string' ? { token } : {}) }));
+  }
+  return admins;
+}
 
 function loadSpec(args: ParsedArgs, file = specPath(args)): TenantConfig {
   const local = args.flags['local-cluster'];
