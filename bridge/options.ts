@@ -19,6 +19,12 @@ export interface PubsubSourceOptions {
   maxMessages?: number;
   /** Flow control: bytes of Pub/Sub data held unacked at once. @default 67108864 (64 MiB) */
   maxBytes?: number;
+  /**
+   * Streaming-pull connections. Order per key does not depend on it: Pub/Sub (and pstest) keep
+   * one message per ordering key outstanding. pstest hands each stream about one message per
+   * 10 ms, so against the fake this bounds throughput. @default 5
+   */
+  streams?: number;
   /** Attributes (keys + values, UTF-8) above this go to the dead-letter topic. @default 16384 */
   maxAttributeBytes?: number;
   /** A message without an ordering key goes to the dead-letter topic. @default true */
@@ -41,6 +47,7 @@ export type PubsubSourceConfig = Readonly<{
   producerName: string;
   maxMessages: number;
   maxBytes: number;
+  streams: number;
   maxAttributeBytes: number;
   requireOrderingKey: boolean;
   recoveryWindowMs: number;
@@ -61,6 +68,7 @@ export function compilePubsubSourceOptions(o: PubsubSourceOptions): PubsubSource
     producerName: o.producerName ?? `beamline-bridge-${subscription.project}-${subscription.name}`,
     maxMessages,
     maxBytes: int('maxBytes', o.maxBytes, 64 * 1024 * 1024, 1024),
+    streams: int('streams', o.streams, 5, 1),
     maxAttributeBytes: int('maxAttributeBytes', o.maxAttributeBytes, 16 * 1024, 0),
     requireOrderingKey: o.requireOrderingKey ?? true,
     recoveryWindowMs: int('recoveryWindowMs', o.recoveryWindowMs, 15 * 60_000, 0),

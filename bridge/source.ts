@@ -144,8 +144,9 @@ export class PubsubSource {
     await this.#recover();
     const sub = this.#deps.pubsub.subscription(this.config.subscription.path, {
       flowControl: { maxMessages: this.config.maxMessages, maxBytes: this.config.maxBytes, allowExcessMessages: false },
-      // One stream: a key's messages arrive on one stream in order, and we send in that order.
-      streamingOptions: { maxStreams: 1 },
+      // Pub/Sub keeps one message per ordering key outstanding, so order holds on any number of
+      // streams: a key's next message comes only after this one is acked (after Pulsar has it).
+      streamingOptions: { maxStreams: this.config.streams },
       batching: { maxMessages: 1000, maxMilliseconds: 50 },
     });
     sub.on('message', (m: PubsubMessage) => this.#handle(m));

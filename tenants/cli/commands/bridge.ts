@@ -10,6 +10,7 @@ const FLAGS = {
   topic: { type: 'string', description: 'pubsub-sink: projects/P/topics/X to publish to (required)' },
   'max-messages': { type: 'string', description: 'pubsub-source: flow control, messages held unacked (default 1000)' },
   'max-bytes': { type: 'string', description: 'pubsub-source: flow control, bytes held unacked (default 67108864)' },
+  streams: { type: 'string', description: 'pubsub-source: streaming-pull connections (default 5)' },
   'recovery-window-ms': { type: 'string', description: 'pubsub-source: how far back a start recognises redeliveries (default 900000)' },
   'max-in-flight': { type: 'string', description: 'pubsub-sink: publishes awaiting Pub/Sub (default 1000)' },
   'pulsar-subscription': { type: 'string', description: 'pubsub-sink: Pulsar subscription (default beamline-bridge-pubsub-sink)' },
@@ -86,7 +87,7 @@ export const bridgeCommand: NounCommand = {
       try {
         const bridge =
           verb === 'pubsub-source'
-            ? new PubsubSource({ subscription: need('subscription'), to: need('to'), requireOrderingKey, ...opt('maxMessages', num('max-messages')), ...opt('maxBytes', num('max-bytes')), ...opt('recoveryWindowMs', num('recovery-window-ms')) }, deps)
+            ? new PubsubSource({ subscription: need('subscription'), to: need('to'), requireOrderingKey, ...opt('maxMessages', num('max-messages')), ...opt('maxBytes', num('max-bytes')), ...opt('streams', num('streams')), ...opt('recoveryWindowMs', num('recovery-window-ms')) }, deps)
             : new PubsubSink({ from: need('from'), topic: need('topic'), requireOrderingKey, ...opt('maxInFlight', num('max-in-flight')), ...opt('breakerResetMs', num('reset-ms')), ...(typeof args.flags['pulsar-subscription'] === 'string' ? { subscription: args.flags['pulsar-subscription'] } : {}) }, deps);
         await bridge.start();
         if (httpPort >= 0) {
