@@ -39,23 +39,6 @@ describe('pubsub-source crash recovery (exactly once into Pulsar)', () => {
     const [t] = await fake.pubsub.createTopic('cards');
     await t.createSubscription('cards-bridge', { enableMessageOrdering: true, ackDeadlineSeconds: 10 });
 
-    const publisher = fake.pubsub.topic('cards', { messageOrdering: true, batching: { maxMessages: 1000, maxMilliseconds: 5 } });
-    const t0 = Date.now();
-    const seqs = new Map<number, number>();
-    const nextSeq = (k: number): number => {
-      const s = seqs.get(k) ?? 0;
-      seqs.set(k, s + 1);
-      return s;
-    };
-    const publishes: Promise<string>[] = [];
-    for (let n = 0; n < MESSAGES; n++) {
-      const k = n % KEYS;
-      const key = `card-${k}`;
-      publishes.push(publisher.publishMessage({ json: { n, key, seq: nextSeq(k) }, orderingKey: key, attributes: { origin: 'gateway', n: String(n) } }));
-    }
-    await Promise.all(publishes);
-    log(`published ${MESSAGES} to pstest in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-
     client = newClient();
     const codec = avroSchema<{ n: number; key: string; seq: number }>(SCHEMA);
     const seen = new Map<number, number>();
@@ -77,18 +60,47 @@ describe('pubsub-source crash recovery (exactly once into Pulsar)', () => {
       }
     })();
 
+    // pstest scans its whole backlog every 10 ms per delivery, so a 50,000-message backlog slows
+    // the fake itself to a crawl: publish as the bridge goes, keeping at most BACKLOG unconsumed.
+    const BACKLOG = 4000;
+    const seqs = new Map<number, number>();
+    const nextSeq = (k: number): number => {
+      const s = seqs.get(k) ?? 0;
+      seqs.set(k, s + 1);
+      return s;
+    };
+    const publisher = fake.pubsub.topic('cards', { messageOrdering: true, batching: { maxMessages: 1000, maxMilliseconds: 5 } });
+    let published = 0;
+    const publishing = (async () => {
+      while (published < MESSAGES) {
+        if (published - seen.size >= BACKLOG) {
+          await sleep(20);
+          continue;
+        }
+        const batch: Promise<string>[] = [];
+        for (const end = Math.min(MESSAGES, published + 1000); published < end; published++) {
+          const n = published;
+          const k = n % KEYS;
+          const key = `card-${k}`;
+          batch.push(publisher.publishMessage({ json: { n, key, seq: nextSeq(k) }, orderingKey: key, attributes: { origin: 'gateway', n: String(n) } }));
+        }
+        await Promise.all(batch);
+      }
+    })();
+
     const args = ['--subscription', `projects/${PROJECT}/subscriptions/cards-bridge`, '--to', `${tenant}/ns/events`, '--max-messages', '2000', '--streams', '16'];
     const t1 = Date.now();
     child = await startBridge(fake, 'pubsub-source', args);
     for (let k = 0; k < KILLS; k++) {
       // Kill somewhere between 10% and 30% further into the run.
       const target = Math.min(MESSAGES - 1, seen.size + Math.floor(MESSAGES * (0.1 + Math.random() * 0.2)));
-      const until = Date.now() + 180_000;
+      const until = Date.now() + 240_000;
       while (seen.size < target && Date.now() < until) await sleep(10);
       await kill(child);
       log(`kill ${k + 1} at ${seen.size} messages in Pulsar`);
       child = await startBridge(fake, 'pubsub-source', args);
     }
+    await publishing;
     const until = Date.now() + 300_000;
     while (seen.size < MESSAGES && Date.now() < until) await sleep(50);
     log(`${seen.size} in Pulsar after ${((Date.now() - t1) / 1000).toFixed(1)} s`);
