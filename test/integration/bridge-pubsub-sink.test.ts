@@ -36,22 +36,6 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
     tenant = await createTenant('bsink');
     await createNamespace(tenant, 'ns');
     client = newClient();
-    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'predictions'), batchingMaxDelayMs: 5 });
-    const seqs = new Map<number, number>();
-    const nextSeq = (k: number): number => {
-      const s = seqs.get(k) ?? 0;
-      seqs.set(k, s + 1);
-      return s;
-    };
-    const sends: Promise<unknown>[] = [];
-    for (let n = 0; n < MESSAGES; n++) {
-      const k = n % KEYS;
-      const key = `card-${k}`;
-      sends.push(producer.send({ key, payload: JSON.stringify({ n, key, seq: nextSeq(k) }), properties: { decision: n % 10 === 0 ? 'block' : 'approve' }, eventTimeMs: 1_700_000_000_000 + n }));
-    }
-    await Promise.all(sends);
-    await producer.close();
-
     fake = await startFake();
     const [t] = await fake.pubsub.createTopic('decisions');
     await t.createSubscription('decisions-check', { enableMessageOrdering: true, ackDeadlineSeconds: 30 });
@@ -82,17 +66,47 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
     });
     check.on('error', (err) => log(`check subscriber error: ${String(err)}`));
 
+    // Predictions arrive as the sink goes (at most BACKLOG ahead of what Pub/Sub delivered), so
+    // the kills land while it publishes, and pstest's backlog (rescanned per delivery) stays small.
+    const BACKLOG = 4000;
+    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'predictions'), batchingMaxDelayMs: 5 });
+    const seqs = new Map<number, number>();
+    const nextSeq = (k: number): number => {
+      const s = seqs.get(k) ?? 0;
+      seqs.set(k, s + 1);
+      return s;
+    };
+    let produced = 0;
+    const producing = (async () => {
+      while (produced < MESSAGES) {
+        if (produced - copies.size >= BACKLOG) {
+          await sleep(20);
+          continue;
+        }
+        const batch: Promise<unknown>[] = [];
+        for (const end = Math.min(MESSAGES, produced + 1000); produced < end; produced++) {
+          const n = produced;
+          const k = n % KEYS;
+          const key = `card-${k}`;
+          batch.push(producer.send({ key, payload: JSON.stringify({ n, key, seq: nextSeq(k) }), properties: { decision: n % 10 === 0 ? 'block' : 'approve' }, eventTimeMs: 1_700_000_000_000 + n }));
+        }
+        await Promise.all(batch);
+      }
+    })();
+
     const args = ['--from', `${tenant}/ns/predictions`, '--topic', `projects/${PROJECT}/topics/decisions`];
     const t1 = Date.now();
     child = await startBridge(fake, 'pubsub-sink', args);
     for (let k = 0; k < KILLS; k++) {
       const target = Math.min(MESSAGES - 1, copies.size + Math.floor(MESSAGES * (0.1 + Math.random() * 0.2)));
-      const until = Date.now() + 180_000;
+      const until = Date.now() + 240_000;
       while (copies.size < target && Date.now() < until) await sleep(10);
       await kill(child);
       log(`kill ${k + 1} at ${copies.size} messages in Pub/Sub`);
       child = await startBridge(fake, 'pubsub-sink', args);
     }
+    await producing;
+    await producer.close();
     const until = Date.now() + 300_000;
     while (copies.size < MESSAGES && Date.now() < until) await sleep(50);
     await sleep(3000);
