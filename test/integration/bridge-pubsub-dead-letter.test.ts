@@ -24,7 +24,8 @@ describe('pubsub bridge dead letters and outages', () => {
     await createNamespace(tenant, 'ns');
     client = newClient();
     fake = await startFake();
-  });
+    // The first start on a machine builds the fake from its Go module (minutes on 2 cores).
+  }, 600_000);
   afterAll(async () => {
     await client?.close();
     await stopFake(fake);
