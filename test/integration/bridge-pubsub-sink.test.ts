@@ -77,6 +77,7 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
       return s;
     };
     let produced = 0;
+    let batchesDone = 0;
     const producing = (async () => {
       while (produced < MESSAGES) {
         if (produced - copies.size >= BACKLOG) {
@@ -91,6 +92,7 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
           batch.push(producer.send({ key, payload: JSON.stringify({ n, key, seq: nextSeq(k) }), properties: { decision: n % 10 === 0 ? 'block' : 'approve' }, eventTimeMs: 1_700_000_000_000 + n }));
         }
         await Promise.all(batch);
+        batchesDone++;
       }
     })();
 
@@ -101,8 +103,14 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
       const target = Math.min(MESSAGES - 1, copies.size + Math.floor(MESSAGES * (0.1 + Math.random() * 0.2)));
       const until = Date.now() + 240_000;
       while (copies.size < target && Date.now() < until) await sleep(10);
+      // Kill while the sink has work in hand: just after a batch of predictions arrived (the sink
+      // idles whenever Pub/Sub delivery to the checker lags the BACKLOG behind).
+      const batch = batchesDone;
+      const busyBy = Date.now() + 60_000;
+      while (batchesDone === batch && Date.now() < busyBy) await sleep(5);
+      await sleep(Math.random() * 50);
       await kill(child);
-      log(`kill ${k + 1} at ${copies.size} messages in Pub/Sub`);
+      log(`kill ${k + 1} at ${copies.size} messages in Pub/Sub, ${produced} produced`);
       child = await startBridge(fake, 'pubsub-sink', args);
     }
     await producing;
