@@ -88,6 +88,8 @@ export {
   PREDICTION_SCHEMA,
   REVIEW_ITEM_SCHEMA,
 } from './runtime/index.ts';
+// /healthz, /readyz and /metrics for long-running commands besides the worker (the bridge, #24).
+export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './runtime/index.ts';
 export {
   MessageId,
   PulsarClient,

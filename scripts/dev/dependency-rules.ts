@@ -4,7 +4,9 @@
  * - Each folder under functions/ is one concept; other folders reach it only through its
  *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
  *   contract) may be imported directly.
- * - tenants/, models/ and bin/ use functions/ only through functions/index.ts.
+ * - tenants/, models/, bridge/ and bin/ use functions/ only through functions/index.ts.
+ * - bridge/ alone imports the Pub/Sub client (`@google-cloud/pubsub`) (scripts/ may, for the
+ *   bench's bare baseline); others reach the bridge through bridge/index.ts.
  * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
  * - #25: other servers are reached over HTTP only by functions/pulsar/ (the admin API) and by the
  *   remote-model runtime, functions/inference/remote/ (Open Inference Protocol calls through
@@ -24,7 +26,7 @@ export interface Violation {
   rule: string;
 }
 
-const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bin', 'scripts'];
+const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bridge', 'bin', 'scripts'];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
@@ -33,6 +35,7 @@ const FETCH_RE = /(?<![\w.$])fetch\s*\(/;
 const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
 const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
 const ML_LIBS = ['@tensorflow/', 'onnxruntime-node', 'onnxruntime-web', 'webgpu'];
+const PUBSUB_LIBS = ['@google-cloud/pubsub'];
 const IO_MODULES = [
   ...SOCKETS,
   'node:fs',
@@ -113,14 +116,20 @@ export function checkFile(root: string, file: string, source: string): Violation
   }
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
+    // scripts/ (the bench's bare baseline loop) may use the raw client; product code may not.
+    if (matches(spec, PUBSUB_LIBS) && fromTop !== 'bridge' && fromTop !== 'scripts') add('only bridge/ imports the Pub/Sub client');
     if (spec.startsWith('.')) {
       const target = rel(root, resolve(dirname(file), spec));
       const tParts = target.split('/');
+      if (tParts[0] === 'bridge' && fromTop !== 'bridge' && target !== 'bridge/index.ts' && fromTop !== 'test') {
+        add('import bridge/ only through bridge/index.ts');
+        continue;
+      }
       if (tParts[0] !== 'functions') continue;
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
       const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
-      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bin') {
+      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bridge' || fromTop === 'bin') {
         if (target !== 'functions/index.ts') add(`${fromTop}/ imports functions/ only through functions/index.ts`);
         continue;
       }

@@ -1,0 +1,23 @@
+/** The bridge's error codes (stable; never reused once published). */
+import { BeamlineError } from '../functions/index.ts';
+
+export const BRIDGE_ERROR_CODES = Object.freeze({
+  /** The Pulsar topic's registered schema is of a type the bridge cannot encode to. */
+  schemaUnsupported: 'BL_BRIDGE_SCHEMA_UNSUPPORTED',
+  /** Pulsar did not persist a message (send failed or timed out): the source stops. */
+  pulsarSendFailed: 'BL_BRIDGE_PULSAR_SEND_FAILED',
+  /** Pub/Sub's streaming pull failed for good: the source stops. */
+  pubsubPullFailed: 'BL_BRIDGE_PUBSUB_PULL_FAILED',
+  /** Pub/Sub did not accept a publish (transient; the sink rewinds and retries). */
+  pubsubPublishFailed: 'BL_BRIDGE_PUBSUB_PUBLISH_FAILED',
+  /** Reading back the bridge's own recent messages at start failed. */
+  recoveryFailed: 'BL_BRIDGE_RECOVERY_FAILED',
+} as const);
+
+export type BridgeErrorCode = (typeof BRIDGE_ERROR_CODES)[keyof typeof BRIDGE_ERROR_CODES];
+
+export class BridgeError extends BeamlineError {
+  constructor(code: BridgeErrorCode, message: string, options: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(code, message, options);
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * `beamline bridge pubsub-sink`: a namespace topic (predictions or actions) out to a Pub/Sub
+ * topic, in order per key, acked in Pulsar only after Pub/Sub accepted the publish.
+ *
+ * Scoring never waits on Pub/Sub: the worker only writes its topics; this sink is its own
+ * process with its own subscription, so an outage grows the sink's backlog and nothing else.
+ *
+ * Ordering and retries. Publishes are pipelined with ordering keys (the Pulsar key). When one
+ * fails, the Pub/Sub client pauses that key (later publishes of it fail too), so no later message
+ * of the key is accepted before it. The sink then stops taking messages, lets the rest settle,
+ * resumes the keys, closes its consumer (every unacked message returns to the subscription, in
+ * order) and subscribes again after a backoff that doubles per consecutive failure. A breaker
+ * (opossum) fails publishes fast while Pub/Sub is down, so the rewinds wait out its reset time.
+ *
+ * Exactly-once is not on offer from Pub/Sub publishing: a message accepted by Pub/Sub whose
+ * Pulsar ack was lost (a crash in between) is published again. Every publish carries the
+ * Pulsar message id in the `beamline.pulsar_message_id` attribute, so a copy is recognisable and
+ * a consumer de-duplicates on it: delivery is at least once, in order per key, and a duplicate
+ * always carries the same id and data as the first copy.
+ *
+ * A message Pub/Sub would refuse (attribute limits, size, INVALID_ARGUMENT) goes to the
+ * namespace's dead-letter topic with its reason and is acked.
+ */
+import type { PubSub, Topic } from '@google-cloud/pubsub';
+import CircuitBreaker from 'opossum';
+import {
+  avroSchema,
+  BeamlineError,
+  noopMetrics,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Consumer,
+  type CounterMetric,
+  type Logger,
+  type Message,
+  type Metrics,
+  type Producer,
+  type PulsarAdmin,
+  type PulsarClient,
+  type Schema,
+} from '../functions/index.ts';
+import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
+import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
+import { compilePubsubSinkOptions, type PubsubSinkConfig, type PubsubSinkOptions } from './options.ts';
+
+export const PULSAR_ID_ATTRIBUTE = 'beamline.pulsar_message_id';
+export const PULSAR_TOPIC_ATTRIBUTE = 'beamline.pulsar_topic';
+export const EVENT_TIME_ATTRIBUTE = 'beamline.event_time_ms';
+
+/** Pub/Sub's documented publish limits. */
+const PUBSUB_LIMITS = Object.freeze({ attributes: 100, keyBytes: 256, valueBytes: 1024, dataBytes: 10_000_000, orderingKeyBytes: 1024 });
+const GRPC_INVALID_ARGUMENT = 3;
+
+export type PubsubSinkState = 'created' | 'running' | 'draining' | 'closed';
+export type SinkBreakerState = 'closed' | 'open' | 'half-open';
+
+export interface PubsubSinkDeps {
+  client: PulsarClient;
+  admin: PulsarAdmin;
+  pubsub: PubSub;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+export interface PubsubSinkStats {
+  received: number;
+  published: number;
+  deadLettered: number;
+  failedPublishes: number;
+  rewinds: number;
+}
+
+export class PubsubSink {
+  readonly config: PubsubSinkConfig;
+  readonly #deps: PubsubSinkDeps;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #failedKeys = new Set<string>();
+  readonly #counters: { received: CounterMetric; published: CounterMetric; deadLettered: CounterMetric; failed: CounterMetric };
+  readonly #stats: PubsubSinkStats = { received: 0, published: 0, deadLettered: 0, failedPublishes: 0, rewinds: 0 };
+  #state: PubsubSinkState = 'created';
+  #topic: Topic | undefined;
+  #breaker: CircuitBreaker<[Buffer, Record<string, string>, string | undefined], string> | undefined;
+  #consumer: Consumer | undefined;
+  #deadLetters: Producer | undefined;
+  #latest: Schema<unknown> | undefined;
+  #rewind = false;
+  #loop: Promise<void> | undefined;
+
+  /** Does no I/O; start() connects. */
+  constructor(options: PubsubSinkOptions, deps: PubsubSinkDeps) {
+    this.config = compilePubsubSinkOptions(options);
+    this.#deps = deps;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = (deps.log ?? silentLogger).child({ component: 'pubsub-sink', from: this.config.from.fullName, topic: this.config.topic.path });
+    const m = deps.metrics ?? noopMetrics();
+    this.#counters = {
+      received: m.counter('beamline_bridge_sink_received_total', 'Pulsar messages received by the sink'),
+      published: m.counter('beamline_bridge_sink_published_total', 'messages accepted by Pub/Sub and acked in Pulsar'),
+      deadLettered: m.counter('beamline_bridge_sink_dead_lettered_total', 'messages sent to the dead-letter topic', ['reason']),
+      failed: m.counter('beamline_bridge_sink_publish_failures_total', 'publishes Pub/Sub did not accept (retried after a rewind)'),
+    };
+  }
+
+  get state(): PubsubSinkState {
+    return this.#state;
+  }
+
+  get stats(): PubsubSinkStats {
+    return { ...this.#stats };
+  }
+
+  get breakerState(): SinkBreakerState {
+    const b = this.#breaker;
+    return b === undefined || b.closed ? 'closed' : b.opened ? 'open' : 'half-open';
+  }
+
+  /** Reads the schema, subscribes, and starts publishing. Idempotent. */
+  async start(): Promise<void> {
+    if (this.#state !== 'created') return;
+    const info = this.config.format === 'json' ? await this.#deps.admin.schemas.get(this.config.from.fullName) : null;
+    if (info !== null && info.type === 'AVRO') this.#latest = avroSchema(info.data);
+    this.#topic = this.#deps.pubsub.topic(this.config.topic.path, { messageOrdering: true, batching: { maxMessages: 500, maxMilliseconds: 5 } });
+    const topic = this.#topic;
+    const timeoutMs = this.config.publishTimeoutMs;
+    // opossum keeps its own real timers (it cannot take our Clock); the timeout is ours.
+    this.#breaker = new CircuitBreaker(
+      async (data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          return await Promise.race([
+            topic.publishMessage({ data, attributes, ...(orderingKey === undefined ? {} : { orderingKey }) }),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new BridgeError(BRIDGE_ERROR_CODES.pubsubPublishFailed, `Pub/Sub did not accept a publish within ${timeoutMs} ms`, { retriable: true })), timeoutMs);
+            }),
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      {
+        timeout: false,
+        errorThresholdPercentage: this.config.breakerErrorPercentage,
+        volumeThreshold: this.config.breakerVolumeThreshold,
+        resetTimeout: this.config.breakerResetMs,
+        // A refused message is the message's fault, not Pub/Sub's: it must not open the breaker.
+        errorFilter: (err: unknown) => grpcCode(err) === GRPC_INVALID_ARGUMENT,
+      },
+    );
+    this.#breaker.on('open', () => this.#log.warn({}, 'pubsub breaker open; publishing paused'));
+    this.#breaker.on('close', () => this.#log.info({}, 'pubsub breaker closed'));
+    this.#consumer = await this.#subscribe();
+    this.#state = 'running';
+    this.#loop = this.#run();
+    this.#log.info({ maxInFlight: this.config.maxInFlight }, 'pubsub sink running');
+  }
+
+  /** Stops taking messages, lets publishes in flight finish (and ack), then closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'created') {
+      this.#state = 'closed';
+      return;
+    }
+    this.#state = 'draining';
+    await this.#loop;
+    await Promise.allSettled(this.#inflight);
+    await this.#consumer?.close().catch(() => undefined);
+    await this.#deadLetters?.close().catch(() => undefined);
+    await this.#topic?.flush().catch(() => undefined);
+    this.#breaker?.shutdown();
+    this.#state = 'closed';
+    this.#log.info(this.stats, 'pubsub sink closed');
+  }
+
+  #subscribe(): Promise<Consumer> {
+    return this.#deps.client.subscribe({
+      topic: this.config.from.fullName,
+      subscription: this.config.subscription,
+      subscriptionType: 'Failover',
+      initialPosition: 'Earliest',
+      receiverQueueSize: Math.min(1000, this.config.maxInFlight),
+    });
+  }
+
+  async #run(): Promise<void> {
+    let backoffMs = this.config.initialBackoffMs;
+    let progressMark = 0;
+    while (this.#state === 'running') {
+      await this.#pump();
+      await Promise.allSettled(this.#inflight);
+      if (!this.#rewind) break; // draining
+      // Rewind: every unacked message comes back, in order, to the next consumer.
+      this.#stats.rewinds++;
+      // Consecutive failures double the wait; any publish accepted since the last one resets it.
+      if (this.#stats.published > progressMark) backoffMs = this.config.initialBackoffMs;
+      progressMark = this.#stats.published;
+      for (const key of this.#failedKeys) this.#topic!.resumePublishing(key);
+      this.#failedKeys.clear();
+      await this.#consumer!.close().catch(() => undefined);
+      const waitMs = this.#breaker!.opened ? Math.max(backoffMs, this.config.breakerResetMs) : backoffMs;
+      this.#log.warn({ waitMs, rewinds: this.#stats.rewinds }, 'pubsub publish failed; rewinding to the first unacked message');
+      await this.#clock.sleep(waitMs);
+      backoffMs = Math.min(this.config.maxBackoffMs, backoffMs * 2);
+      this.#rewind = false;
+      for (;;) {
+        try {
+          this.#consumer = await this.#subscribe();
+          break;
+        } catch (err) {
+          if (this.#state !== 'running') return;
+          this.#log.error({ err }, 'resubscribe failed; retrying');
+          await this.#clock.sleep(backoffMs);
+        }
+      }
+    }
+  }
+
+  async #pump(): Promise<void> {
+    const consumer = this.#consumer!;
+    while (this.#state === 'running' && !this.#rewind) {
+      if (this.#inflight.size >= this.config.maxInFlight) {
+        await Promise.race(this.#inflight);
+        continue;
+      }
+      let m: Message;
+      try {
+        m = await consumer.receive(250);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
+        if (this.#state !== 'running') return;
+        this.#log.error({ err }, 'receive failed');
+        await this.#clock.sleep(this.config.initialBackoffMs);
+        continue;
+      }
+      this.#stats.received++;
+      this.#counters.received.inc();
+      this.#handle(consumer, m);
+    }
+  }
+
+  #handle(consumer: Consumer, m: Message): void {
+    const key = m.key === undefined || m.key === '' ? undefined : m.key;
+    if (key === undefined && this.config.requireOrderingKey) {
+      this.#deadLetter(consumer, m, 'missing-ordering-key', new BeamlineError('BL_BRIDGE_MISSING_ORDERING_KEY', `Pulsar message ${m.id.toString()} has no key; produce with a key (the Pub/Sub ordering key), or run the sink with --allow-missing-ordering-key`));
+      return;
+    }
+    let data: Buffer;
+    try {
+      data = this.#data(m);
+    } catch (err) {
+      this.#deadLetter(consumer, m, 'decode-error', err);
+      return;
+    }
+    const attributes: Record<string, string> = { ...m.properties, [PULSAR_ID_ATTRIBUTE]: m.id.toString(), [PULSAR_TOPIC_ATTRIBUTE]: m.topic };
+    if (m.eventTimeMs !== undefined) attributes[EVENT_TIME_ATTRIBUTE] = String(m.eventTimeMs);
+    const refusal = pubsubRefusal(data, attributes, key);
+    if (refusal !== undefined) {
+      this.#deadLetter(consumer, m, 'pubsub-refused', new BeamlineError('BL_BRIDGE_PUBSUB_REFUSED', refusal));
+      return;
+    }
+    const p = this.#breaker!.fire(data, attributes, key).then(
+      () => {
+        consumer.ack(m);
+        this.#stats.published++;
+        this.#counters.published.inc();
+      },
+      (err: unknown) => {
+        if (grpcCode(err) === GRPC_INVALID_ARGUMENT) {
+          if (key !== undefined) this.#failedKeys.add(key);
+          this.#deadLetter(consumer, m, 'pubsub-refused', err);
+          return;
+        }
+        this.#stats.failedPublishes++;
+        this.#counters.failed.inc();
+        if (key !== undefined) this.#failedKeys.add(key);
+        if (!this.#rewind) this.#log.warn({ err, messageId: m.id.toString() }, 'pubsub publish failed');
+        this.#rewind = true;
+      },
+    );
+    this.#track(p);
+  }
+
+  /**
+   * The Pub/Sub data: JSON of the Avro record, or the payload as-is. Decoded with the schema the
+   * topic had at start: a producer that registers a new version needs a sink restart (#24).
+   */
+  #data(m: Message): Buffer {
+    if (this.config.format === 'raw' || this.#latest === undefined) return m.payload;
+    const value = this.#latest.decode(m.payload);
+    return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)));
+  }
+
+  #deadLetter(consumer: Consumer, m: Message, reason: BridgeDeadLetterReason, err: unknown): void {
+    const record = deadLetterRecord(reason, err, { source: m.topic, messageId: m.id.toString(), key: m.key ?? null, publishTimeMs: m.publishTimeMs, properties: m.properties, payload: m.payload }, this.#clock.now());
+    this.#log.warn({ messageId: record.messageId, reason, errorCode: record.errorCode }, 'pulsar message dead-lettered');
+    const p = (async () => {
+      this.#deadLetters ??= await this.#deps.client.createProducer({ topic: this.config.from.deadLetter });
+      await this.#deadLetters.send(deadLetterMessage(record));
+    })().then(
+      () => {
+        consumer.ack(m);
+        this.#stats.deadLettered++;
+        this.#counters.deadLettered.inc({ reason });
+      },
+      (e: unknown) => {
+        this.#log.error({ err: e }, 'dead-letter send failed; rewinding');
+        this.#rewind = true;
+      },
+    );
+    this.#track(p);
+  }
+
+  #track(p: Promise<void>): void {
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
+  }
+}
+
+function grpcCode(err: unknown): number | undefined {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+/** Why Pub/Sub would refuse this publish, checked before sending; undefined when it fits. */
+export function pubsubRefusal(data: Buffer, attributes: Readonly<Record<string, string>>, orderingKey: string | undefined): string | undefined {
+  const entries = Object.entries(attributes);
+  if (entries.length > PUBSUB_LIMITS.attributes) return `${entries.length} attributes, over Pub/Sub's limit of ${PUBSUB_LIMITS.attributes}; carry fewer Pulsar properties`;
+  for (const [k, v] of entries) {
+    if (Buffer.byteLength(k) > PUBSUB_LIMITS.keyBytes) return `attribute key "${k.slice(0, 40)}..." is over Pub/Sub's ${PUBSUB_LIMITS.keyBytes} bytes; shorten the property name`;
+    if (Buffer.byteLength(v) > PUBSUB_LIMITS.valueBytes) return `attribute "${k}" is ${Buffer.byteLength(v)} bytes, over Pub/Sub's ${PUBSUB_LIMITS.valueBytes}; move large values into the payload`;
+    if (k.startsWith('goog')) return `attribute key "${k}" starts with "goog", which Pub/Sub reserves; rename the property`;
+  }
+  if (data.length > PUBSUB_LIMITS.dataBytes) return `data is ${data.length} bytes, over Pub/Sub's ${PUBSUB_LIMITS.dataBytes}`;
+  if (orderingKey !== undefined && Buffer.byteLength(orderingKey) > PUBSUB_LIMITS.orderingKeyBytes) return `ordering key is over Pub/Sub's ${PUBSUB_LIMITS.orderingKeyBytes} bytes; use a shorter Pulsar key`;
+  return undefined;
+}

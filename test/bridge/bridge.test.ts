@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { BeamlineError, ConfigError } from '../../functions/index.ts';
+import {
+  compilePubsubSinkOptions,
+  compilePubsubSourceOptions,
+  deadLetterMessage,
+  deadLetterRecord,
+  parseNamespaceTopic,
+  pubsubRefusal,
+  RecentIds,
+} from '../../bridge/index.ts';
+import type { CliIo } from '../../tenants/cli/io.ts';
+import { main } from '../../tenants/cli/main.ts';
+
+function io(env: Record<string, string> = {}): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, env, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
+}
+
+describe('bridge options', () => {
+  it('compiles a source with defaults and a producer name from the subscription', () => {
+    const c = compilePubsubSourceOptions({ subscription: 'projects/acme/subscriptions/cards', to: 'acme-payments/central/events' });
+    expect(c).toMatchObject({ producerName: 'beamline-bridge-acme-cards', maxMessages: 1000, streams: 5, requireOrderingKey: true, recoveryWindowMs: 900_000 });
+    expect(c.to.fullName).toBe('persistent://acme-payments/central/events');
+    expect(c.to.deadLetter).toBe('persistent://acme-payments/central/dead-letter');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('names the field, the value and the fix for bad input', () => {
+    expect(() => compilePubsubSourceOptions({ subscription: 'cards', to: 'a/b/events' })).toThrow(/subscription: invalid value "cards"; use projects\/PROJECT\/subscriptions\/NAME/);
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/topics/cards', to: 'a/b/events' })).toThrow(ConfigError);
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'events' })).toThrow(/to: invalid value "events"; use TENANT\/NAMESPACE\/TOPIC/);
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 0 })).toThrow(/maxMessages/);
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 100, maxTrackedIds: 10 })).toThrow(/maxTrackedIds: .*at least maxMessages/);
+    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/subscriptions/x1y' })).toThrow(/topic: .*projects\/PROJECT\/topics\/NAME/);
+    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/topics/out', format: 'xml' as never })).toThrow(/format/);
+  });
+
+  it('parses full topic names too', () => {
+    expect(parseNamespaceTopic('to', 'persistent://t/ns/events').topic).toBe('events');
+  });
+});
+
+describe('RecentIds', () => {
+  it('remembers up to its capacity and forgets the oldest first', () => {
+    const r = new RecentIds(3);
+    for (const id of ['a', 'b', 'c', 'a', 'd']) r.add(id);
+    expect(r.size).toBe(3);
+    expect(r.has('a')).toBe(false);
+    expect(['b', 'c', 'd'].every((id) => r.has(id))).toBe(true);
+  });
+});
+
+describe('pubsubRefusal', () => {
+  it("checks Pub/Sub's publish limits before a publish", () => {
+    expect(pubsubRefusal(Buffer.from('x'), { a: 'b' }, 'k')).toBeUndefined();
+    expect(pubsubRefusal(Buffer.from('x'), { a: 'v'.repeat(1025) }, 'k')).toMatch(/attribute "a" is 1025 bytes/);
+    expect(pubsubRefusal(Buffer.from('x'), { ['k'.repeat(257)]: 'v' }, 'k')).toMatch(/over Pub\/Sub's 256 bytes/);
+    expect(pubsubRefusal(Buffer.from('x'), Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, 'v'])), 'k')).toMatch(/101 attributes/);
+    expect(pubsubRefusal(Buffer.from('x'), { googx: 'v' }, 'k')).toMatch(/reserves/);
+    expect(pubsubRefusal(Buffer.from('x'), {}, 'k'.repeat(1025))).toMatch(/ordering key/);
+  });
+});
+
+describe('dead-letter records', () => {
+  it('keep the reason, the error code and the original payload', () => {
+    const d = deadLetterRecord('schema-mismatch', new BeamlineError('BL_PULSAR_SCHEMA_ENCODE', 'x'.repeat(600)), { source: 'projects/p/subscriptions/s', messageId: '7', key: 'k', publishTimeMs: 1, properties: { a: 'b' }, payload: Buffer.from('{}') }, 2);
+    expect(d).toMatchObject({ reason: 'schema-mismatch', errorCode: 'BL_PULSAR_SCHEMA_ENCODE', messageId: '7', key: 'k', payloadBase64: Buffer.from('{}').toString('base64'), failedAtMs: 2 });
+    expect(d.errorMessage.length).toBe(500);
+    const plain = deadLetterRecord('missing-ordering-key', new Error('no key'), { source: 's', messageId: '8', key: null, publishTimeMs: 1, properties: {}, payload: Buffer.alloc(0) }, 2);
+    expect(plain.errorCode).toBe('BL_BRIDGE_MISSING_ORDERING_KEY');
+    const m = deadLetterMessage(d);
+    expect(m.key).toBe('k');
+    expect(m.properties).toEqual({ 'beamline.reason': 'schema-mismatch', 'beamline.error-code': 'BL_PULSAR_SCHEMA_ENCODE', 'beamline.source-message-id': '7' });
+  });
+});
+
+describe('beamline bridge', () => {
+  it('prints help, and refuses an unknown verb or a bad name before connecting', async () => {
+    const h = io();
+    expect(await main(['bridge', '--help'], h)).toBe(0);
+    expect(h.out.join('\n')).toMatch(/pubsub-source --subscription projects\/P\/subscriptions\/S --to T\/NS\/events/);
+    const u = io();
+    expect(await main(['bridge', 'kafka-source'], u)).toBe(2);
+    expect(u.err.join('\n')).toMatch(/unknown verb "kafka-source"; use pubsub-source or pubsub-sink/);
+    const b = io({ PULSAR_SERVICE_URL: 'pulsar://127.0.0.1:1', PULSAR_ADMIN_URL: 'http://127.0.0.1:1' });
+    expect(await main(['bridge', 'pubsub-sink', '--from', 'a/b/predictions', '--topic', 'decisions'], b)).toBe(2);
+    expect(b.err.join('\n')).toMatch(/--topic: invalid value "decisions"/);
+    const o = io();
+    expect(await main(['--help'], o)).toBe(0);
+    expect(o.out.join('\n')).toMatch(/bridge/);
+  });
+});
