@@ -73,6 +73,8 @@ type validator struct {
 	scheme     *runtime.Scheme
 	strict     runtime.Serializer
 	openapi    map[schema.GroupVersionKind]*spec.Schema
+	defs       map[string]map[string]any
+	gvkDefs    map[schema.GroupVersionKind]string
 	crds       map[schema.GroupVersionKind]crdSchema
 	pulsarKeys map[string]bool
 }
@@ -135,6 +137,7 @@ func newValidator(openapiPath, crdDirs, pulsarScaler string) (*validator, error)
 		scheme:  scheme,
 		strict:  kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Strict: true}),
 		openapi: map[schema.GroupVersionKind]*spec.Schema{},
+		gvkDefs: map[schema.GroupVersionKind]string{},
 		crds:    map[schema.GroupVersionKind]crdSchema{},
 	}
 	if err := v.loadOpenAPI(openapiPath); err != nil {
@@ -185,27 +188,39 @@ func (v *validator) loadOpenAPI(path string) error {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return err
 	}
+	v.defs = doc.Definitions
 	for name, def := range doc.Definitions {
 		gvks, _ := def["x-kubernetes-group-version-kind"].([]any)
 		for _, g := range gvks {
 			m, _ := g.(map[string]any)
-			gvk := schema.GroupVersionKind{Group: fmt.Sprint(m["group"]), Version: fmt.Sprint(m["version"]), Kind: fmt.Sprint(m["kind"])}
-			expanded := inline(def, doc.Definitions, map[string]bool{name: true})
-			b, err := json.Marshal(expanded)
-			if err != nil {
-				return err
-			}
-			s := new(spec.Schema)
-			if err := json.Unmarshal(b, s); err != nil {
-				return fmt.Errorf("definition %s: %w", name, err)
-			}
-			v.openapi[gvk] = s
+			v.gvkDefs[schema.GroupVersionKind{Group: fmt.Sprint(m["group"]), Version: fmt.Sprint(m["version"]), Kind: fmt.Sprint(m["kind"])}] = name
 		}
 	}
-	if len(v.openapi) == 0 {
+	if len(v.gvkDefs) == 0 {
 		return errors.New("no definitions with x-kubernetes-group-version-kind")
 	}
 	return nil
+}
+
+// openAPISchema is the definition of a kind with every $ref inlined, built on first use.
+func (v *validator) openAPISchema(gvk schema.GroupVersionKind) (*spec.Schema, error) {
+	if s, ok := v.openapi[gvk]; ok {
+		return s, nil
+	}
+	name, ok := v.gvkDefs[gvk]
+	if !ok {
+		return nil, nil
+	}
+	b, err := json.Marshal(inline(v.defs[name], v.defs, map[string]bool{name: true}))
+	if err != nil {
+		return nil, err
+	}
+	s := new(spec.Schema)
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("definition %s: %w", name, err)
+	}
+	v.openapi[gvk] = s
+	return s, nil
 }
 
 // inline replaces {"$ref": "#/definitions/X"} with X itself; a reference back into a definition
@@ -356,14 +371,18 @@ func (v *validator) document(doc []byte) (report, bool) {
 		typed, _, err := v.strict.Decode(data, nil, nil)
 		if err != nil {
 			fail("strict decode as %s: %v", gvk, err)
-		} else {
+		}
+		// A strict-decoding error (unknown or duplicate fields) still yields the object.
+		if typed != nil && (err == nil || runtime.IsStrictDecodingError(err)) {
 			for _, e := range semantic(typed) {
 				fail("%s", e.Error())
 			}
 			r.Checks = append(r.Checks, "semantics")
 		}
 	}
-	if s, ok := v.openapi[gvk]; ok {
+	if s, err := v.openAPISchema(gvk); err != nil {
+		fail("openapi schema of %s: %v", gvk, err)
+	} else if s != nil {
 		known = true
 		r.Checks = append(r.Checks, "openapi")
 		res := validate.NewSchemaValidator(s, nil, "", strfmt.Default).Validate(obj)
