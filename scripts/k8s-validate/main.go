@@ -46,6 +46,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -188,6 +189,11 @@ func (v *validator) loadOpenAPI(path string) error {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return err
 	}
+	// The swagger gives IntOrString and Quantity as "type: string", leaving it to clients to know
+	// that their Go types (and so the API server) also take JSON numbers; say so in the schema.
+	// Strict decoding into the Go types still rejects a malformed quantity.
+	doc.Definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = map[string]any{"anyOf": []any{map[string]any{"type": "integer"}, map[string]any{"type": "string"}}}
+	doc.Definitions["io.k8s.apimachinery.pkg.api.resource.Quantity"] = map[string]any{"anyOf": []any{map[string]any{"type": "number"}, map[string]any{"type": "string"}}}
 	v.defs = doc.Definitions
 	for name, def := range doc.Definitions {
 		gvks, _ := def["x-kubernetes-group-version-kind"].([]any)
@@ -346,8 +352,9 @@ func (v *validator) document(doc []byte) (report, bool) {
 	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
 		return r, true
 	}
+	// apimachinery's JSON decoding, as the API server's: whole numbers become int64.
 	var obj map[string]any
-	if err := json.Unmarshal(data, &obj); err != nil {
+	if err := utiljson.Unmarshal(data, &obj); err != nil {
 		fail("not an object: %v", err)
 		return r, false
 	}

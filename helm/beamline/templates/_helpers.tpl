@@ -12,20 +12,23 @@
 {{- printf "%s-%s" (include "beamline.fullname" .root) .ns.name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* Labels every object carries besides its selector labels (beamline.selectorLabels or beamline.instanceLabels). */}}
 {{- define "beamline.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-app.kubernetes.io/name: {{ .Chart.Name }}
-app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: beamline
 beamline.dev/tenant: {{ .Values.tenant | quote }}
 {{- end -}}
 
+{{- define "beamline.instanceLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
 {{/* Selector of one namespace's worker pods; call with (dict "root" $ "ns" $ns). */}}
 {{- define "beamline.selectorLabels" -}}
-app.kubernetes.io/name: {{ .root.Chart.Name }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{ include "beamline.instanceLabels" .root }}
 app.kubernetes.io/component: worker
 beamline.dev/namespace: {{ .ns.name | quote }}
 {{- end -}}
