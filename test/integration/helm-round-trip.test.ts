@@ -243,6 +243,9 @@ describe('the chart, run against the test broker', () => {
       pods.push(p);
       await until('/readyz to turn ready', 120_000, probe(worker.readinessProbe!.httpGet), p);
       expect(await probe(worker.livenessProbe!.httpGet)()).toBe(true);
+      // The kubelet probes the pod's address, not loopback: the worker must listen on all
+      // addresses (127.0.0.2 reaches a 0.0.0.0 listener, never a 127.0.0.1 one).
+      expect((await fetch(`http://127.0.0.2:${portOf(worker.readinessProbe!.httpGet.port)}${worker.readinessProbe!.httpGet.path}`)).status).toBe(200);
       return p;
     };
     // What the preStop hook and the kubelet do: SIGTERM, then the grace period.
