@@ -255,7 +255,14 @@ describe('the chart, run against the test broker', () => {
       expect(code, p.lines.slice(-20).join('\n')).toBe(0);
     };
 
-    // 1. Start, ready, decide.
+    // 0. KEDA's known trap: before the worker's first start there is no subscription, and the
+    // scaler errors ("have not subscription found!"); the ScaledObject's fallback holds then.
+    const auth = env.token === undefined ? {} : { authorization: `Bearer ${env.token}` };
+    const del = await fetch(`${env.adminUrl}/admin/v2/persistent/${TENANT}/${NAMESPACE}/events/subscription/beamline-worker?force=true`, { method: 'DELETE', headers: auth });
+    expect([204, 404], await del.text()).toContain(del.status);
+    expect(await kedaView()).toEqual({ found: false, msgBacklog: 0 });
+
+    // 1. Start (the worker creates the subscription), ready, decide.
     let running = await startWorkerPod();
     const started = running.lines.find((l) => l.includes('"worker started"'));
     expect(started).toBeDefined();
