@@ -8,6 +8,10 @@
  *     features: [{ name: amount, field: amount }, ...]
  *     policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: p1 }
  *   model: { path: ./models/fraud, version: fraud@1 }
+ *   httpHost: 0.0.0.0                 # the Helm chart sets these four (#20)
+ *   httpPort: 9464
+ *   drainDeadlineMs: 30000
+ *   gpu: true                         # log the GPU host check at start-up
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
