@@ -14,6 +14,7 @@ import {
   KEDA_API,
   PROMETHEUS_API,
   documents,
+  ensureHelmTools,
   find,
   helmTools,
   renderChart,
@@ -45,8 +46,8 @@ const podOf = (d: K8sObject): Pod => (d['spec'] as { template: Pod }).template;
 const workerFileOf = (docs: K8sObject[], name: string): Record<string, unknown> =>
   parse((find(docs, 'ConfigMap', name)[0]?.['data'] as Record<string, string>)['worker.yaml'] ?? '') as Record<string, unknown>;
 
-beforeAll(() => {
-  helmTools(); // builds helm and k8s-validate on a fresh machine (minutes); instant when cached
+beforeAll(async () => {
+  await ensureHelmTools(); // builds helm and k8s-validate on a fresh machine (minutes); instant when cached
 }, 45 * 60_000);
 
 describe('helm lint', () => {

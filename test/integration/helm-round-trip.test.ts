@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PREDICTION_SCHEMA, PulsarAdmin, avroSchema, createClient, type PulsarClient } from '../../functions/index.ts';
 import { compileTenantSpec } from '../../tenants/spec/index.ts';
 import { pulsarEnv } from '../support/pulsar-env.ts';
-import { KEDA_API, documents, find, helmTools, renderChart, valuesFile, type K8sObject } from './helm-support.ts';
+import { KEDA_API, documents, ensureHelmTools, find, renderChart, valuesFile, type K8sObject } from './helm-support.ts';
 
 const env = pulsarEnv();
 const admin = new PulsarAdmin({ url: env.adminUrl, ...(env.token === undefined ? {} : { token: env.token }) });
@@ -120,7 +120,7 @@ let client: PulsarClient;
 const pods: RunningPod[] = [];
 
 beforeAll(async () => {
-  helmTools();
+  await ensureHelmTools();
   const values = valuesFile({
     tenant: TENANT,
     namespaces: [{ name: NAMESPACE }],

@@ -3,7 +3,7 @@
  * cache; built here when missing, so a fresh clone's `npm test` works, slowly), rendering the
  * chart, and reading the rendered documents.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,14 +30,15 @@ export interface Tools {
 let cached: Tools | undefined;
 
 /**
- * The tools' paths from scripts/dev/tools.sh (idempotent: instant once built). A build failure
- * fails the calling test with the script's own message; nothing is skipped.
+ * Runs scripts/dev/tools.sh (idempotent: instant once built; minutes on a fresh machine) and
+ * keeps the tools' paths. A build failure fails the calling hook with the script's own message;
+ * nothing is skipped. Asynchronous, so a long build does not block the test worker.
  */
-export function helmTools(): Tools {
+export async function ensureHelmTools(): Promise<Tools> {
   if (cached !== undefined) return cached;
   let out: string;
   try {
-    out = execFileSync('bash', ['scripts/dev/tools.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 40 * 60_000, maxBuffer: 64 << 20 });
+    out = (await run('bash', ['scripts/dev/tools.sh'], { encoding: 'utf8', timeout: 40 * 60_000, maxBuffer: 64 << 20 })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`scripts/dev/tools.sh could not build the chart's tools (helm, k8s-validate): ${e.stderr?.slice(-4000) ?? e.message}`, { cause: err });
@@ -52,6 +53,12 @@ export function helmTools(): Tools {
     if (!env[k]) throw new Error(`scripts/dev/tools.sh printed no ${k}=...; it printed: ${out}`);
   }
   cached = env as Tools;
+  return cached;
+}
+
+/** The tools' paths; ensureHelmTools() must have run (in beforeAll). */
+export function helmTools(): Tools {
+  if (cached === undefined) throw new Error('the chart tools are not ready: await ensureHelmTools() in beforeAll');
   return cached;
 }
 
