@@ -2,11 +2,13 @@
 # The chart's tools, pinned and built from their Go modules into the cache (never the repo):
 #   - helm v4.3.2 (helm.sh/helm/v4/cmd/helm);
 #   - k8s-validate (scripts/k8s-validate, k8s.io/api + apimachinery + apiextensions-apiserver v0.37.2);
+#   - k8s-apiserver-validate (scripts/k8s-apiserver-validate, kube-apiserver's own create-time
+#     defaulting and validation from module k8s.io/kubernetes v1.37.2; the longest build);
 #   - the schemas it checks against, copied out of their published modules:
 #       Kubernetes v1.37.2's OpenAPI (api/openapi-spec/swagger.json of module k8s.io/kubernetes),
 #       KEDA v2.20.2's CRDs (config/crd/bases) and pulsar scaler sources (module github.com/kedacore/keda/v2).
 # Idempotent: each piece is rebuilt only when missing or when its inputs change. Needs Go >= 1.26.
-# Prints KEY=VALUE lines (HELM, K8S_VALIDATE, K8S_OPENAPI, KEDA_CRDS, KEDA_PULSAR_SCALER):
+# Prints KEY=VALUE lines (HELM, K8S_VALIDATE, K8S_APISERVER_VALIDATE, K8S_OPENAPI, KEDA_CRDS, KEDA_PULSAR_SCALER):
 #   eval "$(scripts/dev/tools.sh)"
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,7 +64,18 @@ if [ ! -x "$validate_dir/k8s-validate" ]; then
   mv "$validate_dir/k8s-validate.partial" "$validate_dir/k8s-validate"
 fi
 
+src="$repo/scripts/k8s-apiserver-validate"
+stamp=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)
+apiserver_dir="$tools/k8s-apiserver-validate-$stamp"
+if [ ! -x "$apiserver_dir/k8s-apiserver-validate" ]; then
+  echo "tools: building k8s-apiserver-validate (module k8s.io/kubernetes v1.37.2; 10-20 minutes on 2 cores)" >&2
+  mkdir -p "$apiserver_dir"
+  (cd "$src" && go build -o "$apiserver_dir/k8s-apiserver-validate.partial" .) >&2
+  mv "$apiserver_dir/k8s-apiserver-validate.partial" "$apiserver_dir/k8s-apiserver-validate"
+fi
+
 echo "HELM=$helm_dir/bin/helm"
+echo "K8S_APISERVER_VALIDATE=$apiserver_dir/k8s-apiserver-validate"
 echo "K8S_VALIDATE=$validate_dir/k8s-validate"
 echo "K8S_OPENAPI=$schemas/kubernetes-swagger.json"
 echo "KEDA_CRDS=$schemas/keda-crds"

@@ -1,7 +1,8 @@
 /**
  * The Helm chart (helm/beamline) for regional operators: `helm lint` and `helm template` with the
  * chart's value sets, every rendered document validated against Kubernetes v1.37.2's API schemas
- * and KEDA's CRDs (scripts/k8s-validate, fed from their Go modules by scripts/dev/tools.sh), the
+ * and KEDA's CRDs (scripts/k8s-validate, fed from their Go modules by scripts/dev/tools.sh) and by
+ * kube-apiserver's own create-time validation (scripts/k8s-apiserver-validate), the
  * values schema rejecting typos, and the Dockerfile's contract with the chart.
  * Needs no broker; lives with the integration tests for the tool build's time.
  */
@@ -22,6 +23,7 @@ import {
   validateManifests,
   valuesFile,
   type K8sObject,
+  type ValidationReport,
 } from './helm-support.ts';
 
 const minimal = `${CI_VALUES}/minimal-values.yaml`;
@@ -45,6 +47,22 @@ type Pod = {
 const podOf = (d: K8sObject): Pod => (d['spec'] as { template: Pod }).template;
 const workerFileOf = (docs: K8sObject[], name: string): Record<string, unknown> =>
   parse((find(docs, 'ConfigMap', name)[0]?.['data'] as Record<string, string>)['worker.yaml'] ?? '') as Record<string, unknown>;
+
+const BUILT_IN = new Set(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+
+/** Both validators accept every document: the schemas check all, the API server's code the built-in kinds. */
+async function expectValid(rendered: string): Promise<ValidationReport[]> {
+  const docs = documents(rendered);
+  const { schemas, apiServer } = await validateManifests(rendered);
+  expect(schemas.out).not.toContain('"errors":["');
+  expect(schemas.code).toBe(0);
+  expect(schemas.reports).toHaveLength(docs.length);
+  expect(schemas.reports.every((r) => (r.checks ?? []).length > 0)).toBe(true);
+  expect(apiServer.out).not.toContain('"errors":["');
+  expect(apiServer.code).toBe(0);
+  expect(apiServer.reports.map((r) => r.kind).sort()).toEqual(docs.filter((d) => BUILT_IN.has(d.kind)).map((d) => d.kind).sort());
+  return schemas.reports;
+}
 
 beforeAll(async () => {
   await ensureHelmTools(); // builds helm and k8s-validate on a fresh machine (minutes); instant when cached
@@ -85,11 +103,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
   it('minimal: a restricted worker with probes, drain, PDB, spread and the CPU HPA fallback', async () => {
     const rendered = await renderChart({ values: [minimal] });
     const docs = documents(rendered);
-    const v = await validateManifests(rendered);
-    expect(v.out).not.toContain('"errors":["');
-    expect(v.code).toBe(0);
-    expect(v.reports).toHaveLength(docs.length);
-    expect(v.reports.every((r) => (r.checks ?? []).length > 0)).toBe(true);
+    await expectValid(rendered);
 
     expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
     const deployment = find(docs, 'Deployment', 'beamline-eu-west')[0]!;
@@ -114,10 +128,8 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
   it('production with KEDA: ScaledObject + TriggerAuthentication on the worker subscription, ServiceMonitor, tenant-apply hook', async () => {
     const rendered = await renderChart({ values: [production, acmeSpec()], apiVersions: [KEDA_API, PROMETHEUS_API], namespace: 'acme' });
     const docs = documents(rendered);
-    const v = await validateManifests(rendered);
-    expect(v.out).not.toContain('"errors":["');
-    expect(v.code).toBe(0);
-    expect(v.reports.find((r) => r.kind === 'ScaledObject')?.checks).toEqual(['crd-schema', 'crd-unknown-fields', 'keda-pulsar-metadata']);
+    const reports = await expectValid(rendered);
+    expect(reports.find((r) => r.kind === 'ScaledObject')?.checks).toEqual(['crd-schema', 'crd-unknown-fields', 'keda-pulsar-metadata']);
 
     expect(find(docs, 'HorizontalPodAutoscaler')).toEqual([]);
     const so = find(docs, 'ScaledObject', 'beamline-eu-west')[0]!;
@@ -184,9 +196,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
 
   it('GPU: nvidia.com/gpu limit, node selector, tolerations, and the worker file asks for the GPU host check', async () => {
     const rendered = await renderChart({ values: [gpu], apiVersions: [KEDA_API] });
-    const v = await validateManifests(rendered);
-    expect(v.out).not.toContain('"errors":["');
-    expect(v.code).toBe(0);
+    await expectValid(rendered);
     const docs = documents(rendered);
     const pod = podOf(find(docs, 'Deployment', 'beamline-us-east')[0]!);
     expect(pod.spec.containers[0]!['resources'].limits).toEqual({ memory: '1Gi', 'nvidia.com/gpu': 1 });
@@ -197,9 +207,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
 
   it('two namespaces: one worker each, with its own file, selector and resources', async () => {
     const rendered = await renderChart({ values: [twoNamespaces], release: 'acme', namespace: 'payments' });
-    const v = await validateManifests(rendered);
-    expect(v.out).not.toContain('"errors":["');
-    expect(v.code).toBe(0);
+    await expectValid(rendered);
     const docs = documents(rendered);
     expect(find(docs, 'Deployment').map((d) => d.metadata.name)).toEqual(['acme-beamline-us-east', 'acme-beamline-eu-west']);
     const selectors = find(docs, 'Deployment').map((d) => JSON.stringify((d['spec'] as { selector: unknown }).selector));
@@ -219,9 +227,14 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
       .replace('mountPath: /tmp', 'mountPath: tmp')
       .replace('minReplicaCount: 0', 'minReplicaCount: 0\n  maxReplicaCont: 1')
       .replace('isPartitionedTopic:', 'partitioned:')
-      .replace('parameter: bearerToken', 'parameter: bearerToken\n      optional: true');
-    const v = await validateManifests(broken);
+      .replace('parameter: bearerToken', 'parameter: bearerToken\n      optional: true')
+      .replace('containerPort: 9464', 'containerPort: 99999');
+    const { schemas: v, apiServer } = await validateManifests(broken);
     expect(v.code).toBe(1);
+    expect(apiServer.code).toBe(1);
+    expect(apiServer.reports.find((r) => r.kind === 'Deployment')?.errors).toContain(
+      'spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 99999: must be between 1 and 65535, inclusive',
+    );
     const errors = (kind: string): string => v.reports.filter((r) => r.kind === kind).flatMap((r) => r.errors ?? []).join('\n');
     expect(errors('Deployment')).toContain('replicasMax');
     expect(errors('Deployment')).toContain('mountPath');

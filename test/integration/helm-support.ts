@@ -22,6 +22,7 @@ export const PROMETHEUS_API = 'monitoring.coreos.com/v1';
 export interface Tools {
   HELM: string;
   K8S_VALIDATE: string;
+  K8S_APISERVER_VALIDATE: string;
   K8S_OPENAPI: string;
   KEDA_CRDS: string;
   KEDA_PULSAR_SCALER: string;
@@ -49,7 +50,7 @@ export async function ensureHelmTools(): Promise<Tools> {
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   ) as Partial<Tools>;
-  for (const k of ['HELM', 'K8S_VALIDATE', 'K8S_OPENAPI', 'KEDA_CRDS', 'KEDA_PULSAR_SCALER'] as const) {
+  for (const k of ['HELM', 'K8S_VALIDATE', 'K8S_APISERVER_VALIDATE', 'K8S_OPENAPI', 'KEDA_CRDS', 'KEDA_PULSAR_SCALER'] as const) {
     if (!env[k]) throw new Error(`scripts/dev/tools.sh printed no ${k}=...; it printed: ${out}`);
   }
   cached = env as Tools;
@@ -128,15 +129,30 @@ export interface ValidationReport {
   errors: string[] | null;
 }
 
-/** Validates a rendered manifest with k8s-validate; the reports of every document. */
-export async function validateManifests(rendered: string): Promise<{ code: number; reports: ValidationReport[]; out: string }> {
+export interface Validation {
+  code: number;
+  reports: ValidationReport[];
+  out: string;
+}
+
+/**
+ * Validates a rendered manifest twice: k8s-validate (schemas: Kubernetes OpenAPI, strict Go
+ * types, KEDA CRDs) on every document, and k8s-apiserver-validate (kube-apiserver's own
+ * create-time defaulting and validation) on the built-in kinds.
+ */
+export async function validateManifests(rendered: string): Promise<{ schemas: Validation; apiServer: Validation }> {
   const t = helmTools();
   const path = join(mkdtempSync(join(tmpdir(), 'beamline-manifest-')), 'rendered.yaml');
   writeFileSync(path, rendered);
-  const r = await tool(t.K8S_VALIDATE, ['-json', '-openapi', t.K8S_OPENAPI, '-crds', t.KEDA_CRDS, '-keda-pulsar-scaler', t.KEDA_PULSAR_SCALER, path]);
-  const reports = r.out
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as ValidationReport);
-  return { code: r.code, reports, out: r.out };
+  const parse = (r: Result): Validation => ({
+    code: r.code,
+    out: r.out,
+    reports: r.out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as ValidationReport),
+  });
+  const schemas = parse(await tool(t.K8S_VALIDATE, ['-json', '-openapi', t.K8S_OPENAPI, '-crds', t.KEDA_CRDS, '-keda-pulsar-scaler', t.KEDA_PULSAR_SCALER, path]));
+  const apiServer = parse(await tool(t.K8S_APISERVER_VALIDATE, [path]));
+  return { schemas, apiServer };
 }
