@@ -36,6 +36,11 @@ export interface StartWorkerOptions extends WorkerOptions {
    * fields; from $BEAMLINE_PII_KEY (base64) when not given.
    */
   piiKey?: Buffer;
+  /**
+   * #20: the pod was scheduled for a GPU (Helm `inference.gpu`): log the GPU host check (Vulkan
+   * loader, ICD, device nodes) at start-up, as a warning naming what is missing. @default false
+   */
+  gpuCheck?: boolean;
   log?: Logger;
   metrics?: Metrics;
 }
@@ -66,6 +71,14 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], o.piiKey);
   const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
   const ingress = new Ingress<unknown>({ decode: autoDecoder(registry), ...(pii === undefined ? {} : { pii }) });
+
+  if (o.gpuCheck === true) {
+    const { checkGpuHost } = await import('../inference/index.ts');
+    const host = checkGpuHost();
+    const fields = { ok: host.ok, vulkanLoader: host.vulkanLoader, icdFiles: host.icdFiles, devices: host.devices, missing: host.missing };
+    if (host.ok) log.info(fields, 'gpu host check passed');
+    else log.warn(fields, 'gpu host check failed: models run on CPU');
+  }
 
   let scorer: ModelScorer | undefined;
   let client: PulsarClient | undefined;

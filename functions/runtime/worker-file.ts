@@ -10,6 +10,10 @@
  *   model: { path: ./models/fraud, version: fraud@1 }
  *   # or, #25, a model served elsewhere (Open Inference Protocol; see README "Remote models"):
  *   model: { remote: { protocol: oip-rest, endpoint: http://127.0.0.1:8080, model: fraud, signature: { input: [4], output: [1] } }, version: fraud@1 }
+ *   httpHost: 0.0.0.0                 # the Helm chart sets these four (#20)
+ *   httpPort: 9464
+ *   drainDeadlineMs: 30000
+ *   gpu: true                         # log the GPU host check at start-up
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,6 +36,12 @@ export interface WorkerFile {
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   httpPort?: number;
+  /** Address of /healthz, /readyz, /metrics; '0.0.0.0' in a pod so the kubelet can probe. */
+  httpHost?: string;
+  /** On SIGTERM, finish in-flight work within this deadline (the Helm chart's grace period exceeds it). */
+  drainDeadlineMs?: number;
+  /** The pod was given a GPU: log the GPU host check at start-up (#20). */
+  gpu?: boolean;
 }
 
 export interface LoadedWorkerFile {
@@ -42,6 +52,9 @@ export interface LoadedWorkerFile {
   batchMaxRecords: number | undefined;
   batchMaxWaitMs: number | undefined;
   httpPort: number | undefined;
+  httpHost: string | undefined;
+  drainDeadlineMs: number | undefined;
+  gpu: boolean;
 }
 
 /** Resolves the handler and model a worker file names (relative paths from `baseDir`). */
@@ -79,6 +92,10 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
   if (file.model !== undefined && file.registry !== undefined) {
     throw new ConfigError('registry', file.registry, 'give either model (a fixed model) or registry (rollouts), not both');
   }
+  if (file.gpu !== undefined && typeof file.gpu !== 'boolean') throw new ConfigError('gpu', file.gpu, 'use true or false');
+  if (file.httpHost !== undefined && (typeof file.httpHost !== 'string' || file.httpHost === '')) {
+    throw new ConfigError('httpHost', file.httpHost, "name an address to bind, e.g. '0.0.0.0' in a container or '127.0.0.1'");
+  }
   if (file.registry !== undefined && (typeof file.registry.name !== 'string' || file.registry.name === '')) {
     throw new ConfigError('registry.name', file.registry.name, 'name the registry model, e.g. fraud');
   }
@@ -90,5 +107,8 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     batchMaxRecords: file.batchMaxRecords,
     batchMaxWaitMs: file.batchMaxWaitMs,
     httpPort: file.httpPort,
+    httpHost: file.httpHost,
+    drainDeadlineMs: file.drainDeadlineMs,
+    gpu: file.gpu ?? false,
   };
 }

@@ -65,6 +65,9 @@ export const workerCommand: NounCommand = {
         ...(loaded.registry === undefined ? {} : { registry: loaded.registry }),
         ...(guarantee === undefined ? {} : { guarantee: guarantee as 'effectively-once' | 'at-least-once' }),
         ...(httpPort === undefined ? {} : { httpPort }),
+        ...(loaded.httpHost === undefined ? {} : { httpHost: loaded.httpHost }),
+        ...(loaded.drainDeadlineMs === undefined ? {} : { drainDeadlineMs: loaded.drainDeadlineMs }),
+        ...(loaded.gpu ? { gpuCheck: true } : {}),
         ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
         ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
       });
