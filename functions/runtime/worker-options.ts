@@ -35,6 +35,8 @@ export interface WorkerOptions {
   httpPort?: number;
   /** Address the HTTP endpoints bind to. @default '127.0.0.1' */
   httpHost?: string;
+  /** Decision-latency SLO bound (publish to commit; p99 under it is the objective). @default 500 */
+  sloDecisionLatencyMs?: number;
 }
 
 export type WorkerConfig = Readonly<Required<WorkerOptions>>;
@@ -76,6 +78,7 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
     drainDeadlineMs: int('drainDeadlineMs', o.drainDeadlineMs, 30_000, 0, 3_600_000),
     httpPort: int('httpPort', o.httpPort, 9464, -1, 65_535),
     httpHost: o.httpHost ?? '127.0.0.1',
+    sloDecisionLatencyMs: int('sloDecisionLatencyMs', o.sloDecisionLatencyMs, 500, 1, 3_600_000),
   });
 }
 
