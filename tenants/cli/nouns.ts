@@ -13,5 +13,6 @@ export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly
   model: { summary: 'push models and roll them out: live, shadow, canary, rollback, compare', load: async () => (await import('./commands/model.ts')).modelCommand },
   review: { summary: 'list, show, approve and reject items in the human review queue', load: async () => (await import('./commands/review.ts')).reviewCommand },
   actions: { summary: 'apply actions to HTTP webhooks with retries, idempotency keys and a breaker per sink', load: async () => (await import('./commands/actions.ts')).actionsCommand },
+  top: { summary: 'live view of namespaces: rate, backlog, latency, models, breaker, review, dead letters', load: async () => (await import('./commands/top.ts')).topCommand },
   token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
 };
