@@ -29,6 +29,8 @@ export interface WorkerFile {
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   httpPort?: number;
+  /** The namespace's decision-latency SLO bound (see observability/prometheus/). @default 500 */
+  sloDecisionLatencyMs?: number;
 }
 
 export interface LoadedWorkerFile {
@@ -39,6 +41,7 @@ export interface LoadedWorkerFile {
   batchMaxRecords: number | undefined;
   batchMaxWaitMs: number | undefined;
   httpPort: number | undefined;
+  sloDecisionLatencyMs: number | undefined;
 }
 
 /** Resolves the handler and model a worker file names (relative paths from `baseDir`). */
@@ -81,5 +84,6 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     batchMaxRecords: file.batchMaxRecords,
     batchMaxWaitMs: file.batchMaxWaitMs,
     httpPort: file.httpPort,
+    sloDecisionLatencyMs: file.sloDecisionLatencyMs,
   };
 }

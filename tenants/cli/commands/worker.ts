@@ -60,6 +60,7 @@ export const workerCommand: NounCommand = {
         ...(guarantee === undefined ? {} : { guarantee: guarantee as 'effectively-once' | 'at-least-once' }),
         ...(httpPort === undefined ? {} : { httpPort }),
         ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
+        ...(loaded.sloDecisionLatencyMs === undefined ? {} : { sloDecisionLatencyMs: loaded.sloDecisionLatencyMs }),
         ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
       });
       await new Promise<void>((done) => {
