@@ -1,4 +1,5 @@
-import { PulsarAdminError, type PulsarAdmin } from '../../../functions/index.ts';
+import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } from '../../../functions/index.ts';
+import { ReviewQueue } from '../../../models/index.ts';
 import { buildRows, parsePromText, renderTable, SORT_KEYS, sortRows, type BrokerFigures, type Scrape, type TopRow } from '../../top/index.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
 import { adminFromFlags } from '../connect.ts';
@@ -7,6 +8,7 @@ import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, processIo, reportError, us
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'only this tenant (default: every tenant)' },
   'metrics-url': { type: 'string', short: 'm', env: 'BEAMLINE_METRICS_URLS', description: "a worker's /metrics URL; repeat it (or comma-separate) for several" },
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650: also count open review items (reads each review topic)' },
   subscription: { type: 'string', description: "the workers' subscription, for backlog (default beamline-worker)" },
   sort: { type: 'string', short: 's', description: `column to sort by: ${SORT_KEYS.join(', ')} (default namespace)` },
   'interval-ms': { type: 'string', description: 'refresh period; with --once, the gap between the two scrapes (default 2000, --once 1000)' },
@@ -79,6 +81,20 @@ async function scrape(url: string, timeoutMs: number): Promise<Scrape> {
   }
 }
 
+/** Open review items per namespace: a snapshot read of each namespace's review topic. */
+async function reviewDepths(client: PulsarClient, rows: readonly TopRow[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await Promise.all(
+    rows.map(async (r) => {
+      const q = await ReviewQueue.open({ client, tenant: r.tenant, namespace: r.namespace }).catch(() => undefined);
+      if (q === undefined) return;
+      out.set(`${r.tenant}/${r.namespace}`, q.stats().open);
+      await q.close();
+    }),
+  );
+  return out;
+}
+
 /** The events topic's figures of each namespace the admin API lists (of one tenant, or all). */
 async function brokerFigures(admin: PulsarAdmin, tenant: string | undefined, subscription: string): Promise<Map<string, BrokerFigures>> {
   const tenants = tenant === undefined ? await admin.tenants.list() : [tenant];
@@ -134,31 +150,39 @@ export const topCommand: NounCommand = {
       const subscription = (args.flags['subscription'] as string | undefined) ?? 'beamline-worker';
       const timeoutMs = Math.max(1000, Math.min(10_000, intervalMs));
 
+      const serviceUrl = args.flags['service-url'];
+      const token = args.flags['token'];
+      const client = typeof serviceUrl === 'string' ? createClient({ serviceUrl, ...(typeof token === 'string' ? { token } : {}) }) : undefined;
       let before: Scrape[] | undefined;
       const frame = async (): Promise<Frame> => {
         const [scrapes, broker] = await Promise.all([Promise.all(urls.map((u) => scrape(u, timeoutMs))), admin === undefined ? undefined : brokerFigures(admin, tenant, subscription)]);
-        const rows = buildRows({
+        const inputs = {
           now: scrapes,
           ...(before === undefined ? {} : { before }),
-          ...(broker === undefined ? {} : { broker, namespaces: [...broker.keys()] }),
+          ...(broker === undefined ? {} : { broker }),
           ...(tenant === undefined ? {} : { tenant }),
-        });
+        };
+        let rows = buildRows(inputs);
+        if (client !== undefined) rows = buildRows({ ...inputs, reviewQueue: await reviewDepths(client, rows) });
         before = scrapes;
         return { rows, scrapes };
       };
-
-      if (once) {
-        // Two scrapes a short gap apart: rates and recent percentiles need an interval.
-        await frame();
-        await new Promise((r) => setTimeout(r, intervalMs));
-        const f = await frame();
-        const endpoints = f.scrapes.map((s) => ({ url: s.url, ok: s.samples !== null, ...(s.error === undefined ? {} : { error: s.error }) }));
-        if (mode === 'json') io.stdout(JSON.stringify({ ok: true, atMs: Date.now(), sort: sortFlag, namespaces: sortRows(f.rows, sortFlag), endpoints }, null, 2));
-        else io.stdout(renderTable(f.rows, sortFlag, statusLine(f, intervalMs)));
-        return endpoints.every((e) => e.ok) ? EXIT.ok : EXIT.failed;
+      try {
+        if (once) {
+          // Two scrapes a short gap apart: rates and recent percentiles need an interval.
+          await frame();
+          await new Promise((r) => setTimeout(r, intervalMs));
+          const f = await frame();
+          const endpoints = f.scrapes.map((s) => ({ url: s.url, ok: s.samples !== null, ...(s.error === undefined ? {} : { error: s.error }) }));
+          if (mode === 'json') io.stdout(JSON.stringify({ ok: true, atMs: Date.now(), sort: sortFlag, namespaces: sortRows(f.rows, sortFlag), endpoints }, null, 2));
+          else io.stdout(renderTable(f.rows, sortFlag, statusLine(f, intervalMs)));
+          return endpoints.every((e) => e.ok) ? EXIT.ok : EXIT.failed;
+        }
+        if (mode === 'json') throw usageError('-o json needs --once (a live view is for terminals)');
+        return await live(io, frame, sortFlag, intervalMs, count);
+      } finally {
+        await client?.close().catch(() => undefined);
       }
-      if (mode === 'json') throw usageError('-o json needs --once (a live view is for terminals)');
-      return await live(io, frame, sortFlag, intervalMs, count);
     } catch (err) {
       return reportError(err, mode === 'json' ? 'json' : 'text', io);
     }
