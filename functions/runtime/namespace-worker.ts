@@ -233,6 +233,7 @@ export class NamespaceWorker<T = unknown> {
 
   async #processBatch(batch: readonly InputMessage[]): Promise<void> {
     const t0 = this.#clock.monotonic();
+    this.#m.received(batch.length);
     const failures = new Map<number, number>();
     const poisoned = new Map<number, DeadLetterRecord>();
     let outputs: OutputMessage[];
@@ -271,6 +272,7 @@ export class NamespaceWorker<T = unknown> {
     const now = this.#clock.now();
     this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);
     for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
+    this.#m.settled(batch, decided.length, now);
   }
 
   /**

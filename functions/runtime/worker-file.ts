@@ -42,6 +42,8 @@ export interface WorkerFile {
   drainDeadlineMs?: number;
   /** The pod was given a GPU: log the GPU host check at start-up (#20). */
   gpu?: boolean;
+  /** The namespace's decision-latency SLO bound (see observability/prometheus/). @default 500 */
+  sloDecisionLatencyMs?: number;
 }
 
 export interface LoadedWorkerFile {
@@ -55,6 +57,7 @@ export interface LoadedWorkerFile {
   httpHost: string | undefined;
   drainDeadlineMs: number | undefined;
   gpu: boolean;
+  sloDecisionLatencyMs: number | undefined;
 }
 
 /** Resolves the handler and model a worker file names (relative paths from `baseDir`). */
@@ -110,5 +113,6 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     httpHost: file.httpHost,
     drainDeadlineMs: file.drainDeadlineMs,
     gpu: file.gpu ?? false,
+    sloDecisionLatencyMs: file.sloDecisionLatencyMs,
   };
 }

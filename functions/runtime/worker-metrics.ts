@@ -15,8 +15,13 @@ export class WorkerMetrics {
   readonly #restoreSeconds: GaugeMetric;
   readonly #restoreKeys: GaugeMetric;
   readonly #backlog: GaugeMetric;
+  readonly #received: CounterMetric;
+  readonly #decided: CounterMetric;
+  readonly #decision: HistogramMetric;
+  readonly #slow: CounterMetric;
+  readonly #boundSeconds: number;
 
-  constructor(m: Metrics, config: Pick<WorkerConfig, 'tenant' | 'namespace'>) {
+  constructor(m: Metrics, config: Pick<WorkerConfig, 'tenant' | 'namespace'> & Partial<Pick<WorkerConfig, 'sloDecisionLatencyMs'>>) {
     this.#labels = { tenant: config.tenant, namespace: config.namespace };
     const base = ['tenant', 'namespace'];
     this.#eventsIn = m.counter('beamline_events_in_total', 'Input events committed (dead-lettered ones included)', base);
@@ -34,6 +39,39 @@ export class WorkerMetrics {
     this.#restoreSeconds = m.gauge('beamline_state_restore_seconds', 'Duration of the last state restore', base);
     this.#restoreKeys = m.gauge('beamline_state_restore_keys', 'Keys loaded by the last state restore', base);
     this.#backlog = m.gauge('beamline_consumer_backlog_messages', 'Messages waiting in the input subscription', base);
+    // The SLIs of observability/prometheus/beamline-slo-rules.yaml. Availability: decided over
+    // received (a redelivered record counts again, so commit failures and dead letters burn budget).
+    // Latency: the worker counts settlements slower than the namespace's bound itself, so one generic
+    // rule serves namespaces with different bounds; the bound is also a histogram bucket.
+    this.#boundSeconds = (config.sloDecisionLatencyMs ?? DEFAULT_SLO_DECISION_LATENCY_MS) / 1000;
+    this.#received = m.counter('beamline_records_received_total', 'Input records handed to the handler (redeliveries included)', base);
+    this.#decided = m.counter('beamline_records_decided_total', 'Input records committed with a decision (not dead-lettered)', base);
+    this.#decision = m.histogram(
+      'beamline_decision_latency_seconds',
+      'Publish time of an input record to the commit that settles it',
+      base,
+      decisionBuckets(this.#boundSeconds),
+    );
+    this.#slow = m.counter('beamline_decisions_slow_total', 'Records settled later than the namespace SLO bound', base);
+    // Zero-valued series from the start, so a worker that never decides still shows a ratio.
+    for (const c of [this.#received, this.#decided, this.#slow]) c.inc(this.#labels, 0);
+    m.gauge('beamline_slo_decision_latency_bound_seconds', 'The namespace decision-latency SLO bound', base).set(this.#labels, this.#boundSeconds);
+  }
+
+  received(records: number): void {
+    this.#received.inc(this.#labels, records);
+  }
+
+  /** A committed batch: `decided` of its records got a decision; every record is settled at `nowMs`. */
+  settled(batch: readonly { publishTimeMs: number }[], decided: number, nowMs: number): void {
+    this.#decided.inc(this.#labels, decided);
+    let slow = 0;
+    for (const r of batch) {
+      const s = Math.max(0, nowMs - r.publishTimeMs) / 1000;
+      this.#decision.observe(this.#labels, s);
+      if (s > this.#boundSeconds) slow++;
+    }
+    if (slow > 0) this.#slow.inc(this.#labels, slow);
   }
 
   committed(inputs: number, outputs: readonly OutputMessage[], seconds: number): void {
@@ -65,4 +103,14 @@ export class WorkerMetrics {
   backlog(messages: number): void {
     this.#backlog.set(this.#labels, messages);
   }
+}
+
+/** Decision-latency SLO bound when the namespace names none. */
+export const DEFAULT_SLO_DECISION_LATENCY_MS = 500;
+
+const DECISION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The standard buckets with the SLO bound added, so `le="<bound>"` answers the SLO exactly. */
+export function decisionBuckets(boundSeconds: number): number[] {
+  return [...new Set([...DECISION_BUCKETS, boundSeconds])].sort((a, b) => a - b);
 }

@@ -43,6 +43,8 @@ export interface WorkerOptions {
   httpPort?: number;
   /** Address the HTTP endpoints bind to. @default '127.0.0.1' */
   httpHost?: string;
+  /** Decision-latency SLO bound (publish to commit; p99 under it is the objective). @default 500 */
+  sloDecisionLatencyMs?: number;
 }
 
 export type WorkerConfig = Readonly<Required<WorkerOptions>>;
@@ -89,6 +91,7 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
     flushWindowsOnDrain: bool('flushWindowsOnDrain', o.flushWindowsOnDrain, false),
     httpPort: int('httpPort', o.httpPort, 9464, -1, 65_535),
     httpHost: o.httpHost ?? '127.0.0.1',
+    sloDecisionLatencyMs: int('sloDecisionLatencyMs', o.sloDecisionLatencyMs, 500, 1, 3_600_000),
   });
 }
 

@@ -15,5 +15,6 @@ export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly
   actions: { summary: 'apply actions to HTTP webhooks with retries, idempotency keys and a breaker per sink', load: async () => (await import('./commands/actions.ts')).actionsCommand },
   geo: { summary: 'replication health across regions: backlog, rate, lag and link state per topic', load: async () => (await import('./commands/geo.ts')).geoCommand },
   bridge: { summary: 'bridge Google Cloud Pub/Sub: pubsub-source into events, pubsub-sink out of predictions or actions', load: async () => (await import('./commands/bridge.ts')).bridgeCommand },
+  top: { summary: 'live view of namespaces: rate, backlog, latency, models, breaker, review, dead letters', load: async () => (await import('./commands/top.ts')).topCommand },
   token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
 };

@@ -8,11 +8,27 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type WorkerFile } from '../../functions/index.ts';
 import { suggest } from '../spec/index.ts';
 
-const TOP_KEYS = ['handler', 'guarantee', 'scoring', 'model', 'registry', 'batchMaxRecords', 'batchMaxWaitMs', 'httpPort'] as const satisfies readonly (keyof WorkerFile)[];
+// Every key of WorkerFile, as a record so the compiler refuses a key added to WorkerFile but not here.
+const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
+  handler: true,
+  guarantee: true,
+  scoring: true,
+  model: true,
+  registry: true,
+  batchMaxRecords: true,
+  batchMaxWaitMs: true,
+  httpPort: true,
+  httpHost: true,
+  drainDeadlineMs: true,
+  gpu: true,
+  sloDecisionLatencyMs: true,
+};
+const TOP_KEYS = Object.keys(TOP_KEY_SET) as readonly (keyof WorkerFile)[];
+type Keys<T> = Readonly<Record<keyof NonNullable<T>, true>>;
 const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
-  scoring: ['features', 'policy', 'historyMax'] satisfies readonly (keyof NonNullable<WorkerFile['scoring']>)[],
-  model: ['path', 'version'] satisfies readonly (keyof NonNullable<WorkerFile['model']>)[],
-  registry: ['name'] satisfies readonly (keyof NonNullable<WorkerFile['registry']>)[],
+  scoring: Object.keys({ features: true, policy: true, historyMax: true } satisfies Keys<WorkerFile['scoring']>),
+  model: Object.keys({ path: true, remote: true, version: true } satisfies Keys<WorkerFile['model']>),
+  registry: Object.keys({ name: true } satisfies Keys<WorkerFile['registry']>),
 };
 
 const EXAMPLE = 'see tenants/examples/ for worker files to start from';

@@ -51,4 +51,6 @@ export {
 } from './model-registry.ts';
 export { ModelRouter, type LoadScorer, type ModelRouterOptions, type ModelRouterState, type RouterView } from './model-router.ts';
 export { compareFromAudit, type CanaryStats, type CompareReport, type ShadowStats, type SlotStats } from './compare.ts';
+export { populationStabilityIndex, SCORE_BINS, ScoreDrift, scoreBaseline, scoreBin } from './score-drift.ts';
+export { ModelVersionMetrics } from './model-version-metrics.ts';
 export { startRegistryRouting, type RegistryRouting, type RegistryRoutingOptions } from './registry-routing.ts';

@@ -12,6 +12,7 @@ import { silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
 import type { Decision } from '../decision-policy.ts';
 import type { ModelScorer } from '../model-scorer.ts';
 import type { RegistryArtifact } from './artifact-codec.ts';
+import { ModelVersionMetrics } from './model-version-metrics.ts';
 import { modelVersionId } from './manifest.ts';
 import type { RegistryView } from './registry-view.ts';
 import { routeOf, type RolloutState } from './rollout.ts';
@@ -19,7 +20,8 @@ import { routeOf, type RolloutState } from './rollout.ts';
 export type LoadScorer = (artifact: RegistryArtifact, versionId: string) => Promise<ModelScorer>;
 
 /** What the router reads from the registry (a `RegistryView`, or a fake in unit tests). */
-export type RouterView = Pick<RegistryView, 'rollout' | 'hasArtifact' | 'artifact' | 'featureSchema' | 'waitUntil' | 'onRollout'>;
+export type RouterView = Pick<RegistryView, 'rollout' | 'hasArtifact' | 'artifact' | 'featureSchema' | 'waitUntil' | 'onRollout'> &
+  Partial<Pick<RegistryView, 'manifest'>>;
 
 export interface ModelRouterOptions {
   view: RouterView;
@@ -62,6 +64,7 @@ export class ModelRouter {
   #state: ModelRouterState = 'running';
   #swaps = 0;
   readonly #swapCounter: ((n: number) => void) | undefined;
+  readonly #versionMetrics: ModelVersionMetrics | undefined;
 
   private constructor(o: ModelRouterOptions, initial: RolloutState) {
     this.#o = o;
@@ -69,6 +72,7 @@ export class ModelRouter {
     this.#slots = { rollout: initial, live: undefined, canary: undefined, shadow: undefined };
     const counter = o.metrics?.counter('beamline_model_swaps_total', 'Rollout changes applied by the model router', ['model']);
     this.#swapCounter = counter === undefined ? undefined : (n) => counter.inc({ model: o.name }, n);
+    this.#versionMetrics = o.metrics === undefined ? undefined : new ModelVersionMetrics(o.metrics, o.name, (v) => o.view.manifest?.(o.name, v)?.metrics);
     this.score = (features, options) => this.#score(features, options);
   }
 
@@ -132,6 +136,7 @@ export class ModelRouter {
     this.#slots = { rollout: r, live, canary, shadow };
     this.#swaps++;
     this.#swapCounter?.(1);
+    this.#versionMetrics?.routed(r);
     this.#log.info({ revision: r.revision, live: r.live, canary: r.canary, shadow: r.shadow }, 'rollout applied');
     const inUse = new Set([live, canary?.entry, shadow].filter((e) => e !== undefined));
     for (const e of [before.live, before.canary?.entry, before.shadow]) {
@@ -181,6 +186,8 @@ export class ModelRouter {
     const main = await this.#timed(decider, features, options?.priority ?? 'normal');
     const shadow = await shadowP?.catch(() => undefined);
     if (main.score.kind !== 'scored') return main.score;
+    this.#versionMetrics?.scored(decider.version, main.score.score);
+    if (shadow?.score.kind === 'scored' && s.shadow !== undefined) this.#versionMetrics?.scored(s.shadow.version, shadow.score.score);
     const sh = shadow !== undefined && shadow.score.kind === 'scored' ? { modelVersion: shadow.score.modelVersion, score: shadow.score.score, latencyMs: shadow.latencyMs } : undefined;
     return { ...main.score, route, latencyMs: main.latencyMs, ...(sh === undefined ? {} : { shadow: sh }) };
   }

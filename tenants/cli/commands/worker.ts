@@ -69,6 +69,7 @@ export const workerCommand: NounCommand = {
         ...(loaded.drainDeadlineMs === undefined ? {} : { drainDeadlineMs: loaded.drainDeadlineMs }),
         ...(loaded.gpu ? { gpuCheck: true } : {}),
         ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
+        ...(loaded.sloDecisionLatencyMs === undefined ? {} : { sloDecisionLatencyMs: loaded.sloDecisionLatencyMs }),
         ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
       });
       await new Promise<void>((done) => {
