@@ -30,7 +30,7 @@ export {
 } from './ingress.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
-export { piiPropertyKey, startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
+export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export {
   NamespaceWorker,
   type NamespaceWorkerDeps,

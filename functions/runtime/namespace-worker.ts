@@ -30,15 +30,14 @@
 import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
-import type { ChangeRecord } from '../state/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
 import { HandlerEngine, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import { deadLetterOf, type Ingress } from './ingress.ts';
+import { deadLetterOutput, stateOutputs } from './batch-outputs.ts';
 import { InputGate } from './input-gate.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
 import {
   commitOutcomeOf,
-  EXPIRES_AT_PROPERTY,
   MARKER_KEY_PREFIX,
   STATE_KEY_PREFIX,
   WINDOW_KEY_PREFIX,
@@ -422,27 +421,4 @@ export class NamespaceWorker<T = unknown> {
     }
     return undefined;
   }
-}
-
-function deadLetterOutput(d: DeadLetterRecord): OutputMessage {
-  return {
-    topic: 'dead-letter',
-    key: d.key ?? undefined,
-    payload: Buffer.from(JSON.stringify(d)),
-    properties: { 'beamline.reason': d.reason, 'beamline.error-code': d.errorCode, 'beamline.source-message-id': d.messageId },
-    ...(d.eventTimeMs === null ? {} : { eventTimeMs: d.eventTimeMs }),
-  };
-}
-
-function stateOutputs(changes: readonly ChangeRecord[], prefix: string): OutputMessage[] {
-  return changes.map((c) => {
-    const tombstone = c.value.byteLength === 0;
-    return {
-      topic: 'state',
-      key: `${prefix}${c.key}`,
-      payload: Buffer.from(c.value),
-      ...(c.expiresAtMs === undefined ? {} : { properties: { [EXPIRES_AT_PROPERTY]: String(c.expiresAtMs) } }),
-      ...(tombstone ? { nullValue: true } : {}),
-    };
-  });
 }
