@@ -14,6 +14,7 @@
  * Run it only under the shared lock: `flock /tmp/bl-own-brokers.lock npx vitest run FILE`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +57,18 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** True once nothing listens on `port` (a killed JVM's last threads can hold it after its pid is gone). */
+function portClosed(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
 }
 
 async function readAll(c: PulsarClient, topic: string): Promise<Message[]> {
@@ -115,6 +128,9 @@ describe('worker effectively-once when the broker is killed mid-commit', () => {
       c.stdin.write(`arm ${pid}\n`);
       await until(() => kills.length > k, 60_000, `kill ${k + 1}`);
       await until(() => !isAlive(pid), 30_000, 'the broker JVM to die');
+      for (const port of [broker.ports.broker, broker.ports.web, broker.ports.bookie]) {
+        for (const deadline = Date.now() + 30_000; !(await portClosed(port)) && Date.now() < deadline; ) await sleep(100);
+      }
       log(`kill ${k + 1} at ${decided} decided (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       broker = await startBroker({ name: NAME, offset: OFFSET, keepData: true, log });
       const readyAt = Date.now();
