@@ -26,6 +26,7 @@
  * batch's sequence number) to the `state` topic in its transaction; it is visible exactly when
  * the batch committed. (PulsarWorkerIo keeps retrying END_TXN before it reports unknown, so this
  * is the last resort, e.g. a coordinator that forgot the transaction after committing it.)
+ * TODO(#17): tombstone the marker on drain (one compacted key per worker instance remains).
  */
 import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
