@@ -4,6 +4,12 @@
  * stalls decisions. Each action is acked once every sink applied it (or refused it for good);
  * an action a sink could not take (breaker open, attempts used up) is handed back and comes
  * again after `redeliveryDelayMs`, and sinks skip keys they already applied.
+ *
+ * A message is never handled twice at once. Pulsar redelivers whole batch entries: nacking one
+ * action of a batch brings back its neighbours too, even one still being handled here. Such a copy
+ * is dropped (`stats.overlapping`): the handling in flight acks or nacks that message id, which
+ * settles the copy as well. Delivery to sinks is at least once per idempotency key (see
+ * WebhookSink for the contract a receiver must meet).
  */
 import { noopMetrics, silentLogger, systemClock, type Clock, type Consumer, type Logger, type Message, type Metrics, type PulsarClient } from '../../functions/index.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
@@ -32,6 +38,8 @@ export interface ActionStats {
   acked: number;
   redelivered: number;
   invalid: number;
+  /** Deliveries dropped because the same message was still being handled (a batch neighbour's nack redelivers the whole entry). */
+  overlapping: number;
   sinks: Record<string, SinkStats & { breaker: string }>;
 }
 
@@ -41,12 +49,15 @@ export class ActionConsumer {
   readonly #log: Logger;
   readonly #concurrency: number;
   readonly #inflight = new Set<Promise<void>>();
+  /** Message ids being handled now. */
+  readonly #handling = new Set<string>();
   #state: ActionConsumerState = 'created';
   #loop: Promise<void> | undefined;
   #received = 0;
   #acked = 0;
   #redelivered = 0;
   #invalid = 0;
+  #overlapping = 0;
 
   private constructor(consumer: Consumer, sinks: readonly WebhookSink[], o: ActionConsumerOptions) {
     this.#consumer = consumer;
@@ -81,7 +92,7 @@ export class ActionConsumer {
   get stats(): ActionStats {
     const sinks: ActionStats['sinks'] = {};
     for (const s of this.#sinks) sinks[s.config.name] = { ...s.stats, breaker: s.breakerState };
-    return { received: this.#received, acked: this.#acked, redelivered: this.#redelivered, invalid: this.#invalid, sinks };
+    return { received: this.#received, acked: this.#acked, redelivered: this.#redelivered, invalid: this.#invalid, overlapping: this.#overlapping, sinks };
   }
 
   /** Idempotent. */
@@ -122,7 +133,17 @@ export class ActionConsumer {
         continue;
       }
       this.#received++;
-      const p = this.#handle(m).finally(() => this.#inflight.delete(p));
+      const id = m.id.toString();
+      if (this.#handling.has(id)) {
+        this.#overlapping++;
+        this.#log.debug({ messageId: id }, 'action redelivered while still being handled; copy dropped');
+        continue;
+      }
+      this.#handling.add(id);
+      const p = this.#handle(m).finally(() => {
+        this.#handling.delete(id);
+        this.#inflight.delete(p);
+      });
       this.#inflight.add(p);
     }
   }

@@ -3,17 +3,26 @@
  * failures with backoff, and sits behind its own circuit breaker (opossum) so a sink that is down
  * or slow is skipped quickly instead of holding every action for its timeout.
  *
- * Outcomes per action: `applied`, `duplicate` (this process already applied the key), `rejected`
- * (a permanent 4xx: retrying cannot help), `deferred` (breaker open, or attempts used up: the
- * caller hands the action back for a later redelivery).
+ * Outcomes per action: `applied`, `duplicate` (this process already applied the key, or is
+ * applying it right now), `rejected` (a permanent 4xx: retrying cannot help), `deferred` (breaker
+ * open, or attempts used up: the caller hands the action back for a later redelivery).
+ *
+ * Delivery contract: at least once, with the action's idempotency key in the `Idempotency-Key`
+ * header of every request. The sink never has two requests for one key in flight (a second apply
+ * of a key in flight joins the first), and it sends a key again only after an attempt that failed:
+ * an HTTP error, or an attempt that got no answer (`timeouts`, `connectionErrors`), which is
+ * aborted before the next one starts. An unanswered attempt may still have reached the receiver,
+ * so the receiver must apply each key once (dedupe by `Idempotency-Key`, as payment APIs do);
+ * duplicate deliveries at the receiver are at most `timeouts + connectionErrors` (plus one per
+ * key after a restart of this process, which forgets the keys it applied).
  */
 import CircuitBreaker from 'opossum';
-import { BeamlineError, ConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type Metrics } from '../../functions/index.ts';
+import { BeamlineError, ConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
 
 export interface WebhookSinkOptions {
   name: string;
   url: string;
-  /** A slower answer counts as a failure. @default 5000 */
+  /** A slower answer counts as a failure (the request is aborted, see `SinkStats.timeouts`). @default 5000 */
   timeoutMs?: number;
   headers?: Readonly<Record<string, string>>;
   /** Action types this sink applies (e.g. ['block']). @default every type */
@@ -47,6 +56,10 @@ export interface SinkStats {
   /** Attempts after the first one. */
   retries: number;
   failures: number;
+  /** Attempts aborted after `timeoutMs` without an answer: the receiver may have applied them, so the next attempt may be a duplicate delivery (same key). */
+  timeouts: number;
+  /** Attempts that failed without an HTTP answer (connection refused or reset): like timeouts, the receiver may have applied them. */
+  connectionErrors: number;
   /** Times the breaker opened. */
   opened: number;
 }
@@ -88,6 +101,13 @@ class PermanentSinkError extends BeamlineError {
   }
 }
 
+/** An attempt that got no answer within `timeoutMs` (it was aborted; the receiver may still have applied it). */
+class SinkTimeoutError extends BeamlineError {
+  constructor(timeoutMs: number) {
+    super('BL_ACTIONS_SINK_TIMEOUT', `the sink did not answer within ${timeoutMs} ms`, { retriable: true, details: { timeoutMs } });
+  }
+}
+
 export type FetchFn = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
 
 export interface WebhookSinkDeps {
@@ -99,9 +119,11 @@ export interface WebhookSinkDeps {
 
 export class WebhookSink {
   readonly config: WebhookSinkConfig;
-  readonly stats: SinkStats = { applied: 0, duplicates: 0, rejected: 0, deferred: 0, retries: 0, failures: 0, opened: 0 };
+  readonly stats: SinkStats = { applied: 0, duplicates: 0, rejected: 0, deferred: 0, retries: 0, failures: 0, timeouts: 0, connectionErrors: 0, opened: 0 };
   readonly #breaker: CircuitBreaker<[string, string, string], void>;
   readonly #applied = new Set<string>();
+  /** Keys being applied now: a second apply of one joins it instead of sending the key again concurrently. */
+  readonly #pending = new Map<string, Promise<SinkOutcome>>();
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #outcomes: ReturnType<Metrics['counter']>;
@@ -115,20 +137,41 @@ export class WebhookSink {
     this.#outcomes = metrics.counter('beamline_action_sink_outcomes_total', 'Actions per sink by outcome', ['sink', 'outcome']);
     const state = metrics.gauge('beamline_action_sink_breaker_state', 'Sink breaker: 1 open, 0 closed', ['sink']);
     const fetchFn: FetchFn = deps.fetch ?? ((url, init) => fetch(url, init));
+    const clock = this.#clock;
     const call = async (body: string, key: string, traceId: string): Promise<void> => {
-      const res = await fetchFn(c.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key, 'x-beamline-trace-id': traceId, ...c.headers },
-        body,
-        signal: AbortSignal.timeout(c.timeoutMs),
+      // One timer both aborts the request and fails the attempt, so a timed-out request is gone
+      // before the retry starts (opossum's own timeout would leave it running beside the retry).
+      const abort = new AbortController();
+      let timer: TimerHandle | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = clock.setTimeout(() => {
+          const err = new SinkTimeoutError(c.timeoutMs);
+          abort.abort(err);
+          reject(err);
+        }, c.timeoutMs);
       });
+      let res: { ok: boolean; status: number };
+      try {
+        res = await Promise.race([
+          fetchFn(c.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': key, 'x-beamline-trace-id': traceId, ...c.headers },
+            body,
+            signal: abort.signal,
+          }),
+          timedOut,
+        ]);
+      } finally {
+        if (timer !== undefined) clock.clearTimeout(timer);
+      }
       if (res.ok) return;
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSinkError(res.status);
       throw new BeamlineError('BL_ACTIONS_SINK_FAILED', `the sink answered HTTP ${res.status}`, { retriable: true, details: { status: res.status } });
     };
-    // opossum keeps its own real timers (it cannot take our Clock).
+    // opossum keeps its own real timers for resetTimeout (it cannot take our Clock); the call
+    // timeout is ours (above).
     this.#breaker = new CircuitBreaker(call, {
-      timeout: c.timeoutMs,
+      timeout: false,
       errorThresholdPercentage: c.errorThresholdPercentage,
       volumeThreshold: c.volumeThreshold,
       resetTimeout: c.resetTimeoutMs,
@@ -154,9 +197,24 @@ export class WebhookSink {
     return this.config.actions === null || this.config.actions.includes(actionType);
   }
 
-  /** Applies one action (at most once per idempotency key in this process). */
+  /**
+   * Applies one action: at most one request per key in flight, and once applied a key is not sent
+   * again by this process. A call for a key already in flight waits for that one and reports
+   * `duplicate` if it applied (else its outcome).
+   */
   async apply(action: Readonly<Record<string, unknown>>, key: string): Promise<SinkOutcome> {
     if (this.#applied.has(key)) return this.#count('duplicate');
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) {
+      const first = await pending;
+      return this.#count(first === 'applied' ? 'duplicate' : first);
+    }
+    const p = this.#send(action, key).finally(() => this.#pending.delete(key));
+    this.#pending.set(key, p);
+    return p;
+  }
+
+  async #send(action: Readonly<Record<string, unknown>>, key: string): Promise<SinkOutcome> {
     const body = JSON.stringify(action);
     const traceId = typeof action['traceId'] === 'string' ? action['traceId'] : '';
     for (let attempt = 1; attempt <= this.config.maxAttempts; attempt++) {
@@ -172,6 +230,9 @@ export class WebhookSink {
         }
         if ((err as { code?: string }).code === 'EOPENBREAKER') return this.#count('deferred');
         this.stats.failures++;
+        if (err instanceof SinkTimeoutError) this.stats.timeouts++;
+        // fetch fails with a plain TypeError when no answer came (refused, reset); opossum's own errors carry a code.
+        else if (!(err instanceof BeamlineError) && (err as { code?: unknown }).code === undefined) this.stats.connectionErrors++;
         this.#log.debug({ key, attempt, err: (err as Error).message }, 'sink call failed');
         if (attempt < this.config.maxAttempts) await this.#sleep(Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1)));
       }
