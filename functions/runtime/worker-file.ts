@@ -28,7 +28,8 @@ import type { ProcessingGuarantee } from './worker-options.ts';
 export interface WorkerFile {
   handler?: string;
   guarantee?: ProcessingGuarantee;
-  scoring?: { features: FeatureSpec[]; policy?: DecisionPolicyOptions; historyMax?: number };
+  /** The built-in scoring handler's options (ScoringHandlerOptions), as YAML. */
+  scoring?: { features: FeatureSpec[]; idField?: string; policy?: DecisionPolicyOptions; historyMax?: number; emitFeatures?: boolean; audit?: boolean };
   /** `path`: a model folder or .onnx file scored in-process; `remote` (#25): a remote model's spec. */
   model?: { path?: string; remote?: unknown; version: string };
   /** Score with the namespace registry's model of this name (rollouts: `beamline model ...`). */

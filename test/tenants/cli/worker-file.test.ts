@@ -70,3 +70,24 @@ describe('--token-file', () => {
     }
   });
 });
+
+describe('worker file keys the runtime reads', () => {
+  it('accepts every key the built-in scoring handler and the Helm chart use', () => {
+    const text = [
+      'handler: builtin-scoring',
+      'guarantee: effectively-once',
+      'scoring:',
+      '  idField: eventId',
+      '  emitFeatures: false',
+      '  audit: true',
+      '  historyMax: 64',
+      '  features: [{ name: amount, field: amount }]',
+      'httpHost: 0.0.0.0',
+      'httpPort: 9464',
+      'drainDeadlineMs: 30000',
+      'gpu: false',
+      'sloDecisionLatencyMs: 250',
+    ].join('\n');
+    expect(parseWorkerFile(text, 'w.yaml').scoring?.idField).toBe('eventId');
+  });
+});
