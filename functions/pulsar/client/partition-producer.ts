@@ -7,6 +7,7 @@ import type { Logger } from '../../telemetry.ts';
 import { COMPRESSION_BY_NAME, CommandType, compress, CompressionType, MessageId, serverError, ServerError, type BaseCommand, type MessageMetadata } from '../wire/index.ts';
 import { Backoff } from './backoff.ts';
 import { sealBatch, type OpenBatch } from './batch-builder.ts';
+import { createWithRetry } from './create-retry.ts';
 import type { Connection } from './connection.ts';
 import type { ProducerHandler } from './connection-handlers.ts';
 import type { ClientContext } from './context.ts';
@@ -72,7 +73,7 @@ export class PartitionProducer implements ProducerHandler {
     const p = new PartitionProducer(ctx, cfg, topic, partition);
     p.#state = 'connecting';
     try {
-      await p.#connect();
+      await createWithRetry(ctx, p.#log, { attempt: async () => void (await p.#connect()), reconnecting: () => p.#reconnecting });
     } catch (err) {
       p.#state = 'failed';
       throw err;

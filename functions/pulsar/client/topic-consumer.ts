@@ -8,6 +8,7 @@ import type { Logger } from '../../telemetry.ts';
 import { AckType, CommandType, MessageId, type BaseCommand, type DecodedPayload, type MessageIdData, type MessageMetadata } from '../wire/index.ts';
 import { cumulativeAckId, entryData, redeliverIds, txnAckIds } from './ack-ids.ts';
 import { Backoff } from './backoff.ts';
+import { createWithRetry } from './create-retry.ts';
 import { BatchAcks } from './batch-acks.ts';
 import { ChunkAssembler } from './chunk-assembler.ts';
 import type { Connection } from './connection.ts';
@@ -87,7 +88,7 @@ export class TopicConsumer implements ConsumerHandler {
     try {
       // 'lost': the subscription exists but the broker closed the consumer right after; the
       // reconnect loop #connectionLost started resubscribes it, so it is returned connecting.
-      await c.#subscribe();
+      await createWithRetry(ctx, c.#log, { attempt: async () => void (await c.#subscribe()), reconnecting: () => c.#reconnecting });
     } catch (err) {
       c.#state = 'failed';
       throw err;
