@@ -30,7 +30,7 @@ export {
 } from './ingress.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
-export { piiPropertyKey, startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
+export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export {
   NamespaceWorker,
   type NamespaceWorkerDeps,
@@ -48,10 +48,14 @@ export {
   type OutputTopic,
 } from './records.ts';
 export {
+  COMMIT_OUTCOME_UNKNOWN,
   EXPIRES_AT_PROPERTY,
+  MARKER_KEY_PREFIX,
   STATE_KEY_PREFIX,
   WINDOW_KEY_PREFIX,
+  commitOutcomeOf,
   parseChangelogKey,
   splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+export { InputGate, MAX_WATERMARKS } from './input-gate.ts';
 export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

@@ -7,17 +7,45 @@
  * committed, so the engine undoes the batch's state changes (or, when it cannot, is rebuilt from
  * the `state` topic) before anything else runs. A record whose handler keeps failing is
  * dead-lettered and its batch re-run without it.
+ *
+ * Commit outcomes (#27). `io.commit()` resolves only when the batch committed and rejects with
+ * one of two outcomes; the worker never guesses between them:
+ *
+ *   decide batch -> commit --resolved--> committed: checkpoint state, advance the inputs' key
+ *        ^                                watermarks (InputGate), next batch
+ *        |          --aborted (known: the transaction's abort was confirmed, or it never
+ *        |            reached commit)--> undo the batch in memory, hand exactly its inputs
+ *        |            back (release), hold newer inputs until they are back
+ *        |          --unknown (the coordinator could not say)--> rebuild state from the `state`
+ *        |            topic and read this worker's commit marker there: the batch's marker
+ *        |            means committed (as above, state already right), else aborted (as above,
+ *        |            state already right)
+ *        +---- held inputs released in per-key order once every handed-back input is back
+ *
+ * Each effectively-once batch writes a marker record (key `t/<worker instance>`, value: the
+ * batch's sequence number) to the `state` topic in its transaction; it is visible exactly when
+ * the batch committed. (PulsarWorkerIo keeps retrying END_TXN before it reports unknown, so this
+ * is the last resort, e.g. a coordinator that forgot the transaction after committing it.)
+ * TODO(#17): tombstone the marker on drain (one compacted key per worker instance remains).
  */
 import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
-import type { ChangeRecord } from '../state/index.ts';
 import { lateEventReason } from '../windows/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
 import { HandlerEngine, type EmittedOutput, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import { deadLetterOf, type Ingress } from './ingress.ts';
+import { deadLetterOutput, stateOutputs } from './batch-outputs.ts';
+import { InputGate } from './input-gate.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
-import { EXPIRES_AT_PROPERTY, STATE_KEY_PREFIX, WINDOW_KEY_PREFIX, type WorkerIo } from './worker-io.ts';
+import {
+  commitOutcomeOf,
+  MARKER_KEY_PREFIX,
+  STATE_KEY_PREFIX,
+  WINDOW_KEY_PREFIX,
+  type ChangelogSnapshot,
+  type WorkerIo,
+} from './worker-io.ts';
 import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 import { stringifyJson } from '../json.ts';
@@ -46,6 +74,8 @@ export interface NamespaceWorkerDeps<T> {
    * A value the topic's schema refuses dead-letters its input record. @default JSON text
    */
   encodeOutput?: OutputEncoder;
+  /** Names this worker's commit marker on the `state` topic. @default a random UUID */
+  instanceId?: string;
 }
 
 /** Turns one emitted value into the payload for its topic; throws when the topic refuses it. */
@@ -57,6 +87,11 @@ const jsonEncoder: OutputEncoder = (_topic, value) => Buffer.from(stringifyJson(
 const IDLE_RECEIVE_MS = 250;
 /** How often the subscription backlog gauge is refreshed. */
 const BACKLOG_EVERY_MS = 5_000;
+/** While inputs handed back are awaited, ask for them again this often (a request sent while
+ * the consumer was disconnected is lost). */
+const HOLD_REASK_MS = 1_000;
+/** Stop holding newer inputs after this long without the handed-back ones (liveness first). */
+const HOLD_GIVE_UP_MS = 60_000;
 
 export class NamespaceWorker<T = unknown> {
   readonly config: WorkerConfig;
@@ -73,6 +108,9 @@ export class NamespaceWorker<T = unknown> {
   #draining: Promise<void> | undefined;
   #failure: unknown;
   #processed = 0;
+  readonly #gate = new InputGate();
+  readonly #markerKey: string;
+  #batchSeq = 0;
 
   private constructor(config: WorkerConfig, deps: NamespaceWorkerDeps<T>) {
     this.config = config;
@@ -83,6 +121,7 @@ export class NamespaceWorker<T = unknown> {
     const metrics = deps.metrics ?? noopMetrics();
     this.#m = new WorkerMetrics(metrics, config);
     this.#encode = deps.encodeOutput ?? jsonEncoder;
+    this.#markerKey = `${MARKER_KEY_PREFIX}${deps.instanceId ?? globalThis.crypto.randomUUID()}`;
     this.#engine = new HandlerEngine<T>({
       ...deps.handler,
       tenant: config.tenant,
@@ -194,7 +233,7 @@ export class NamespaceWorker<T = unknown> {
     };
   }
 
-  async #restore(): Promise<void> {
+  async #restore(): Promise<ChangelogSnapshot> {
     const t0 = this.#clock.monotonic();
     const snapshot = await this.#io.readChangelog();
     this.#engine.reset(snapshot.state, snapshot.windows);
@@ -202,6 +241,7 @@ export class NamespaceWorker<T = unknown> {
     const keys = snapshot.state.length + snapshot.windows.length;
     this.#m.restored(keys, seconds);
     this.#log.info({ keys, seconds }, 'state restored');
+    return snapshot;
   }
 
   /**
@@ -217,6 +257,8 @@ export class NamespaceWorker<T = unknown> {
   async #run(): Promise<void> {
     const c = this.config;
     let backlogAt = 0;
+    let holdSince: number | undefined;
+    let askedAt = 0;
     while (this.#state === 'running') {
       if (this.#clock.monotonic() >= backlogAt) {
         backlogAt = this.#clock.monotonic() + BACKLOG_EVERY_MS;
@@ -225,13 +267,35 @@ export class NamespaceWorker<T = unknown> {
           () => undefined,
         );
       }
-      const batch = await this.#io.receive(c.batchMaxRecords, IDLE_RECEIVE_MS, c.batchMaxWaitMs);
+      if (this.#gate.ready === 0) {
+        const received = await this.#io.receive(c.batchMaxRecords, IDLE_RECEIVE_MS, c.batchMaxWaitMs);
+        const duplicates = this.#gate.admit(received);
+        if (duplicates.length > 0) {
+          this.#log.info({ records: duplicates.length }, 'already committed inputs redelivered; acknowledged, not decided again');
+          this.#io.ackCommitted(duplicates);
+        }
+      }
+      if (this.#gate.holding) {
+        const now = this.#clock.monotonic();
+        holdSince ??= now;
+        if (now - holdSince >= HOLD_GIVE_UP_MS) {
+          const gone = this.#gate.giveUp();
+          this.#log.warn({ records: gone.length, held: this.#gate.ready }, 'handed-back inputs did not come back; deciding newer inputs without them');
+        } else if (now - askedAt >= HOLD_REASK_MS) {
+          askedAt = now;
+          this.#io.release(this.#gate.missing());
+        }
+        continue;
+      }
+      holdSince = undefined;
+      const batch = this.#gate.take(c.batchMaxRecords);
       if (batch.length === 0) continue;
-      await this.#processBatch(batch);
+      askedAt = await this.#processBatch(batch);
     }
   }
 
-  async #processBatch(batch: readonly InputMessage[]): Promise<void> {
+  /** Decides and commits one batch; returns when its inputs were handed back (0 if committed). */
+  async #processBatch(batch: readonly InputMessage[]): Promise<number> {
     const t0 = this.#clock.monotonic();
     this.#m.received(batch.length);
     const failures = new Map<number, number>();
@@ -258,21 +322,46 @@ export class NamespaceWorker<T = unknown> {
     }
     const changes = this.#engine.flush();
     outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
+    const marker = String(++this.#batchSeq);
+    if (this.config.guarantee === 'effectively-once') outputs.push({ topic: 'state', key: this.#markerKey, payload: Buffer.from(marker) });
+    let committed = true;
     try {
       await this.#io.commit(outputs, batch);
     } catch (err) {
       this.#m.commitFailed();
-      this.#log.error({ err, records: batch.length }, 'commit failed; batch released for redelivery');
+      committed = await this.#afterFailedCommit(err, batch, marker);
+    }
+    if (!committed) {
+      // Hand back exactly this batch's inputs; newer inputs wait until they are back (#run).
+      this.#gate.handedBack(batch);
       this.#io.release(batch);
-      await this.#rollback();
-      return;
+      return this.#clock.monotonic();
     }
     this.#engine.checkpoint();
+    this.#gate.committed(batch);
     this.#processed += batch.length;
     const now = this.#clock.now();
     this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);
     for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
     this.#m.settled(batch, decided.length, now);
+    return 0;
+  }
+
+  /**
+   * After io.commit() rejected: put in-memory state back to what is committed and say whether
+   * the batch committed after all (see the outcomes at the top of this file).
+   */
+  async #afterFailedCommit(err: unknown, batch: readonly InputMessage[], marker: string): Promise<boolean> {
+    if (commitOutcomeOf(err) === 'aborted') {
+      this.#log.error({ err, records: batch.length }, 'commit aborted; batch handed back for redelivery');
+      await this.#rollback();
+      return false;
+    }
+    this.#log.warn({ err, records: batch.length }, 'commit outcome unknown; resolving it from the state topic');
+    const snapshot = await this.#restore();
+    const committed = snapshot.markers.get(this.#markerKey.slice(MARKER_KEY_PREFIX.length)) === marker;
+    this.#log.warn({ committed, records: batch.length }, 'commit outcome resolved from the state topic');
+    return committed;
   }
 
   /**
@@ -358,27 +447,4 @@ export class NamespaceWorker<T = unknown> {
     }
     return undefined;
   }
-}
-
-function deadLetterOutput(d: DeadLetterRecord): OutputMessage {
-  return {
-    topic: 'dead-letter',
-    key: d.key ?? undefined,
-    payload: Buffer.from(stringifyJson(d) ?? '{}'),
-    properties: { 'beamline.reason': d.reason, 'beamline.error-code': d.errorCode, 'beamline.source-message-id': d.messageId },
-    ...(d.eventTimeMs === null ? {} : { eventTimeMs: d.eventTimeMs }),
-  };
-}
-
-function stateOutputs(changes: readonly ChangeRecord[], prefix: string): OutputMessage[] {
-  return changes.map((c) => {
-    const tombstone = c.value.byteLength === 0;
-    return {
-      topic: 'state',
-      key: `${prefix}${c.key}`,
-      payload: Buffer.from(c.value),
-      ...(c.expiresAtMs === undefined ? {} : { properties: { [EXPIRES_AT_PROPERTY]: String(c.expiresAtMs) } }),
-      ...(tombstone ? { nullValue: true } : {}),
-    };
-  });
 }

@@ -4,16 +4,25 @@
  *
  * Guarantees:
  * - effectively-once: outputs, state changes and input acks of a batch go in one transaction.
+ *   commit() learns the transaction's outcome before it returns (#27): committed (resolves),
+ *   aborted (the abort is confirmed, retried until the coordinator answers, so the inputs can
+ *   be redelivered), or unknown (BL_WORKER_COMMIT_OUTCOME_UNKNOWN: the coordinator no longer
+ *   knows a transaction whose commit may have landed; the worker reads its marker back). A
+ *   coordinator that does not answer is asked again (END_TXN) for as long as the worker runs.
  * - at-least-once: outputs (with producer de-duplication on the output topics), then acks. A
  *   crash between the two redelivers the batch; outputs may then appear twice.
  */
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
-import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats } from '../pulsar/index.ts';
+import { BeamlineError } from '../errors.ts';
+import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats, Transaction } from '../pulsar/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
-import { EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+
+/** Pause between abort() rounds (each round retries END_TXN for outcomeTimeoutMs itself). */
+const ABORT_RETRY_MS = 200;
 
 /** The admin calls the backlog gauge needs (`PulsarAdmin.topics` fits). */
 export interface TopicStatsSource {
@@ -40,8 +49,6 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #consumer: Consumer;
   readonly #stats: TopicStatsSource | undefined;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
-  /** Inputs whose transaction aborted: the client redelivers them itself. */
-  readonly #abortedRefs = new WeakSet<object>();
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
   #closed = false;
 
@@ -61,8 +68,9 @@ export class PulsarWorkerIo implements WorkerIo {
       subscriptionType: 'Key_Shared',
       initialPosition: 'Earliest',
       receiverQueueSize: Math.min(config.maxInFlight, 1000),
-      // A committed batch is acked explicitly; a failed one is handed back with nack.
-      negativeAckRedeliveryDelayMs: 1000,
+      // A committed batch is acked explicitly; a failed one is handed back with nack, at once:
+      // the worker holds newer inputs of its keys until they are back (#27).
+      negativeAckRedeliveryDelayMs: 0,
       batchIndexAckEnabled: true,
     });
     return new PulsarWorkerIo(config, deps, consumer);
@@ -79,11 +87,17 @@ export class PulsarWorkerIo implements WorkerIo {
     // million entries (restores are on the start-up path).
     const state = new Map<string, ChangeRecord>();
     const windows = new Map<string, ChangeRecord>();
+    const markers = new Map<string, string>();
     try {
       while (await reader.hasMessageAvailable()) {
         const m = await reader.readNext(this.#config.transactionTimeoutMs);
         const at = m.key === undefined ? undefined : parseChangelogKey(m.key);
         if (at === undefined) continue;
+        if (at.store === 'markers') {
+          if (m.nullValue || m.payload.length === 0) markers.delete(at.key);
+          else markers.set(at.key, m.payload.toString('utf8'));
+          continue;
+        }
         const into = at.store === 'state' ? state : windows;
         const key = at.key;
         if (m.nullValue || m.payload.length === 0) {
@@ -96,7 +110,7 @@ export class PulsarWorkerIo implements WorkerIo {
     } finally {
       await reader.close();
     }
-    return { state: [...state.values()], windows: [...windows.values()] };
+    return { state: [...state.values()], windows: [...windows.values()], markers };
   }
 
   async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
@@ -133,21 +147,70 @@ export class PulsarWorkerIo implements WorkerIo {
         inputs.map((i) => i.ref as Message),
         { txn },
       );
-      await Promise.all([...sends, acks]);
-      await txn.commit();
+      // Settle every operation before ending the transaction (commit() waits for them too).
+      const ops = await Promise.allSettled([...sends, acks]);
+      const failed = ops.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     } catch (err) {
-      await txn.abort().catch(() => undefined);
-      // An aborted transactional ack is redelivered by the client: release() must not add a nack.
-      for (const i of inputs) this.#abortedRefs.add(i.ref as object);
+      // Never committed: the abort is certain once the coordinator confirms it.
+      await this.#confirmAbort(txn);
       throw err;
+    }
+    await this.#resolveCommit(txn);
+  }
+
+  /**
+   * commit() until the coordinator says committed or aborted. Returns when committed; throws
+   * when aborted (abort confirmed) or when the coordinator no longer knows a transaction whose
+   * commit may have landed (COMMIT_OUTCOME_UNKNOWN).
+   */
+  async #resolveCommit(txn: Transaction): Promise<void> {
+    for (;;) {
+      try {
+        await txn.commit();
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (txn.state === 'error') {
+          await this.#confirmAbort(txn);
+          throw err;
+        }
+        if (code !== 'BL_PULSAR_TXN_OUTCOME_UNKNOWN') throw err;
+        const cause = (err as { cause?: { code?: string } }).cause?.code;
+        // Forgotten by the coordinator, or the client closed: asking again cannot tell.
+        const forgotten = cause === 'BL_PULSAR_TXN_NOT_FOUND' || cause === 'BL_PULSAR_TXN_INVALID_STATUS' || cause === 'BL_PULSAR_ALREADY_CLOSED';
+        if (forgotten || this.#closed) {
+          throw new BeamlineError(COMMIT_OUTCOME_UNKNOWN, 'the transaction may or may not have committed', {
+            retriable: true,
+            cause: err,
+            details: { txn: txn.toString() },
+          });
+        }
+        this.#log.warn({ txn: txn.toString(), err }, 'transaction coordinator did not answer; asking again');
+      }
+    }
+  }
+
+  /** abort() until the coordinator confirms it (a never-committed transaction can only abort). */
+  async #confirmAbort(txn: Transaction): Promise<void> {
+    while (txn.state !== 'aborted') {
+      try {
+        await txn.abort();
+      } catch (err) {
+        const closed = (err as { code?: string }).code === 'BL_PULSAR_ALREADY_CLOSED';
+        if (this.#closed || closed || (txn.state !== 'error' && txn.state !== 'open')) return;
+        this.#log.warn({ txn: txn.toString(), err }, 'transaction abort not confirmed; asking again');
+        await new Promise((resolve) => setTimeout(resolve, ABORT_RETRY_MS));
+      }
     }
   }
 
   release(inputs: readonly InputMessage[]): void {
-    for (const i of inputs) {
-      if (this.#abortedRefs.has(i.ref as object)) continue;
-      this.#consumer.nack(i.ref as Message);
-    }
+    for (const i of inputs) this.#consumer.nack(i.ref as Message);
+  }
+
+  ackCommitted(inputs: readonly InputMessage[]): void {
+    for (const i of inputs) this.#consumer.ack(i.ref as Message);
   }
 
   /**

@@ -54,6 +54,13 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Client settings of the worker's connection. Reconnect and coordinator retries back off to at
+ * most 1 s (the client default is 30 s), so decisions resume within about a second of a restarted
+ * broker being ready again (#27).
+ */
+export const WORKER_CLIENT_OPTIONS = Object.freeze({ maxBackoffMs: 1_000 });
+
 /** Namespace property listing the input topic's PII fields (written by `beamline tenant apply`). */
 export function piiPropertyKey(topic: string): string {
   return `beamline.topic.${topic}.pii`;
@@ -87,7 +94,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   try {
     if (o.model !== undefined && o.registry !== undefined) throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
-    client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }) });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
     if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
     const score = routing?.score ?? scorer?.score;

@@ -136,6 +136,7 @@ describe('worker state restore on a real broker', () => {
       receive: (max, first, fill) => real.receive(max, first, fill),
       commit: (outputs, inputs) => real.commit(outputs, inputs),
       release: (inputs) => real.release(inputs),
+      ackCommitted: (inputs) => real.ackCommitted(inputs),
       backlog: () => real.backlog(),
       pause: () => real.pause(),
       resume: () => real.resume(),

@@ -44,6 +44,21 @@ const RETRIABLE_CODES = new Set([
   'BL_PULSAR_LOOKUP_FAILED',
 ]);
 
+/** How END_TXN is retried (see endTxn). */
+export interface EndTxnRetry {
+  /** Give up after this long. @default the client's operationTimeoutMs */
+  readonly deadlineMs?: number;
+  /** Longest wait between attempts. @default the client's maxBackoffMs */
+  readonly maxBackoffMs?: number;
+  /** Called before each retry (after a failed attempt), e.g. to note the request may have landed. */
+  readonly onRetry?: (err: unknown) => void;
+}
+
+interface CallRetry extends EndTxnRetry {
+  /** Retry every error marked retriable, not only RETRIABLE_CODES. */
+  readonly anyRetriable?: boolean;
+}
+
 export function txnCoordinatorNotFound(message: string, details: Record<string, unknown> = {}): BeamlineError {
   return new BeamlineError('BL_PULSAR_TXN_COORDINATOR_NOT_FOUND', message, { retriable: true, details });
 }
@@ -121,16 +136,28 @@ export class TransactionCoordinatorClient {
     }));
   }
 
-  async endTxn(txn: TxnId, action: 'commit' | 'abort'): Promise<void> {
-    await this.#call(this.#route(txn), action === 'commit' ? 'commit transaction' : 'abort transaction', (rid) => ({
-      type: CommandType.END_TXN,
-      endTxn: {
-        request_id: rid,
-        txnid_most_bits: txn.mostBits,
-        txnid_least_bits: txn.leastBits,
-        txn_action: action === 'commit' ? TxnAction.COMMIT : TxnAction.ABORT,
-      },
-    }));
+  /**
+   * END_TXN. Unlike the other calls, it is retried on every retriable failure (an UnknownError
+   * from a coordinator that is still recovering included) until `deadlineMs` (default: the
+   * operation timeout), with backoff capped at `maxBackoffMs`, so a retry lands soon after the
+   * coordinator is back. Ending a transaction twice is safe: the coordinator answers a repeat
+   * with the status it reached (the caller reads it, see transaction.ts).
+   */
+  async endTxn(txn: TxnId, action: 'commit' | 'abort', retry: EndTxnRetry = {}): Promise<void> {
+    await this.#call(
+      this.#route(txn),
+      action === 'commit' ? 'commit transaction' : 'abort transaction',
+      (rid) => ({
+        type: CommandType.END_TXN,
+        endTxn: {
+          request_id: rid,
+          txnid_most_bits: txn.mostBits,
+          txnid_least_bits: txn.leastBits,
+          txn_action: action === 'commit' ? TxnAction.COMMIT : TxnAction.ABORT,
+        },
+      }),
+      { ...retry, anyRetriable: true },
+    );
   }
 
   close(): void {
@@ -182,11 +209,14 @@ export class TransactionCoordinatorClient {
     return c.connecting;
   }
 
-  /** One request to coordinator `tcId`, retried on retriable failures until the operation timeout. */
-  async #call(tcId: number, what: string, build: (requestId: number) => BaseCommand): Promise<BaseCommand> {
+  /**
+   * One request to coordinator `tcId`, retried on retriable failures until the deadline (the
+   * operation timeout unless `retry` says otherwise).
+   */
+  async #call(tcId: number, what: string, build: (requestId: number) => BaseCommand, retry: CallRetry = {}): Promise<BaseCommand> {
     const budgetMs = this.#ctx.operationTimeoutMs;
-    const deadline = this.#ctx.clock.monotonic() + budgetMs;
-    const backoff = new Backoff(this.#ctx.initialBackoffMs, this.#ctx.maxBackoffMs);
+    const deadline = this.#ctx.clock.monotonic() + (retry.deadlineMs ?? budgetMs);
+    const backoff = new Backoff(this.#ctx.initialBackoffMs, Math.min(this.#ctx.maxBackoffMs, retry.maxBackoffMs ?? Infinity));
     for (let attempt = 1; ; attempt++) {
       if (this.#state === 'closed') throw alreadyClosedError('transaction coordinator client');
       const c = this.#coordinators[tcId];
@@ -198,11 +228,13 @@ export class TransactionCoordinatorClient {
         return await conn.request(build(rid), rid, what, Math.min(left, budgetMs));
       } catch (err) {
         const code = err instanceof BeamlineError ? err.code : '';
-        if (!RETRIABLE_CODES.has(code)) throw err;
+        const retriable = RETRIABLE_CODES.has(code) || (retry.anyRetriable === true && err instanceof BeamlineError && err.retriable);
+        if (!retriable) throw err;
         // The coordinator may have moved to another broker: look it up again next time.
         if (code === 'BL_PULSAR_TXN_COORDINATOR_NOT_FOUND' || code === 'BL_PULSAR_SERVICE_NOT_READY') c.conn = undefined;
         const delay = backoff.next();
         if (this.#ctx.clock.monotonic() + delay >= deadline) throw err;
+        retry.onRetry?.(err);
         this.#log.debug({ tcId, attempt, code, operation: what }, 'transaction coordinator request failed, retrying');
         await this.#ctx.clock.sleep(delay);
       }

@@ -4,14 +4,50 @@
  * (ADD_PARTITION_TO_TXN) and acked subscription (ADD_SUBSCRIPTION_TO_TXN) with the coordinator
  * once, before the first operation that needs it; commit() waits for every operation made in
  * the transaction and aborts instead if any of them failed.
+ *
+ * Outcome resolution (#27). A broker can die after it received END_TXN and before its reply
+ * reached us: the transaction may then be committed although the request failed. So the end of
+ * a transaction is never guessed from a failed request:
+ *
+ *   open --commit()--> committing --ops all ok--> END_TXN(commit), retried on every retriable
+ *     |                    |                     failure (reconnects, coordinator restarts,
+ *     |                    |                     UnknownError) until outcomeTimeoutMs:
+ *     |                    |                       reply OK ............................ committed
+ *     |                    |                       InvalidTxnStatus "... COMMITTED/COMMITTING" committed
+ *     |                    |                       InvalidTxnStatus "... ABORTED/ABORTING" .. aborted
+ *     |                    |                       TxnNotFound, no attempt could have landed aborted
+ *     |                    |                         (the coordinator dropped it: timed out)
+ *     |                    |                       TxnNotFound after an attempt that may have
+ *     |                    |                         landed, or no answer before the deadline  unknown
+ *     |                    |                       any other refusal -> abort (below)
+ *     |                    +--an op failed / txn expired--> abort (below)
+ *     +--abort()--> aborting: END_TXN(abort), retried the same way:
+ *                     reply OK, "... ABORTED/ABORTING", or TxnNotFound ................ aborted
+ *                       (commit was never requested, so the coordinator can only abort it)
+ *                     no answer before the deadline ........................... error (abort()
+ *                       may be called again; the coordinator still aborts it at its timeout)
+ *
+ *   unknown: commit() may be called again and resumes the END_TXN(commit) retries; the error
+ *   BL_PULSAR_TXN_OUTCOME_UNKNOWN tells callers that the work may or may not have committed,
+ *   which they must resolve from their own data (the worker reads its commit marker back).
+ *
+ * Abort hooks (consumers asking the broker to redeliver what the transaction acked) run only
+ * once the abort is known.
  */
 import type { Clock } from '../../clock.ts';
-import { BeamlineError } from '../../errors.ts';
+import { BeamlineError, isRetriable } from '../../errors.ts';
 import type { TransactionCoordinatorClient, TxnId } from './transaction-coordinator.ts';
 
 export type { TxnId } from './transaction-coordinator.ts';
 
-export type TransactionState = 'open' | 'committing' | 'committed' | 'aborting' | 'aborted' | 'error';
+/**
+ * `error`: an abort not confirmed (abort() may be retried); `unknown`: a commit whose outcome
+ * could not be learned (commit() may be retried). See the state machine above.
+ */
+export type TransactionState = 'open' | 'committing' | 'committed' | 'aborting' | 'aborted' | 'unknown' | 'error';
+
+/** Longest wait between END_TXN attempts, so a retry lands soon after the coordinator is back. */
+const END_TXN_MAX_BACKOFF_MS = 500;
 
 export interface TransactionOptions {
   /**
@@ -19,10 +55,17 @@ export interface TransactionOptions {
    * @default 60000
    */
   timeoutMs?: number;
+  /**
+   * How long commit() and abort() keep retrying END_TXN (across reconnects and coordinator
+   * restarts) before they report the outcome as unknown (commit) or unconfirmed (abort).
+   * @default 120000
+   */
+  outcomeTimeoutMs?: number;
 }
 
 export interface TransactionConfig {
   readonly timeoutMs: number;
+  readonly outcomeTimeoutMs: number;
 }
 
 export function compileTransactionOptions(o: TransactionOptions = {}): TransactionConfig {
@@ -32,7 +75,42 @@ export function compileTransactionOptions(o: TransactionOptions = {}): Transacti
       details: { field: 'timeoutMs', value: timeoutMs },
     });
   }
-  return Object.freeze({ timeoutMs });
+  const outcomeTimeoutMs = o.outcomeTimeoutMs ?? 120_000;
+  if (!Number.isInteger(outcomeTimeoutMs) || outcomeTimeoutMs < 1) {
+    throw new BeamlineError('BL_PULSAR_TXN_INVALID_OPTIONS', 'outcomeTimeoutMs must be a positive integer (milliseconds)', {
+      details: { field: 'outcomeTimeoutMs', value: outcomeTimeoutMs },
+    });
+  }
+  return Object.freeze({ timeoutMs, outcomeTimeoutMs });
+}
+
+/** A txn status as the coordinator names it in InvalidTxnStatus messages. */
+export type CoordinatorTxnStatus = 'OPEN' | 'COMMITTING' | 'COMMITTED' | 'ABORTING' | 'ABORTED' | 'TIMEOUT';
+
+/**
+ * The status an InvalidTxnStatus reply says the transaction is in: the broker words it
+ * "Expect Txn (x,y) to be in COMMITTING status but it is in COMMITTED status".
+ */
+export function reportedTxnStatus(err: unknown): CoordinatorTxnStatus | undefined {
+  if (!(err instanceof BeamlineError) || err.code !== 'BL_PULSAR_TXN_INVALID_STATUS') return undefined;
+  const m = /it is in (OPEN|COMMITTING|COMMITTED|ABORTING|ABORTED|TIMEOUT) status/i.exec(err.message);
+  return m === null ? undefined : ((m[1] as string).toUpperCase() as CoordinatorTxnStatus);
+}
+
+export function txnOutcomeUnknownError(txn: string, cause: unknown): BeamlineError {
+  return new BeamlineError(
+    'BL_PULSAR_TXN_OUTCOME_UNKNOWN',
+    `transaction ${txn}: commit was requested but the coordinator's answer could not be learned; it may or may not have committed (call commit() again to keep asking)`,
+    { retriable: true, cause, details: { txn, causeCode: cause instanceof BeamlineError ? cause.code : undefined } },
+  );
+}
+
+export function txnAbortedError(txn: string, cause: unknown): BeamlineError {
+  return new BeamlineError('BL_PULSAR_TXN_ABORTED', `transaction ${txn} was aborted by the coordinator before it could commit`, {
+    retriable: false,
+    cause,
+    details: { txn },
+  });
 }
 
 export function txnInvalidStateError(txn: string, state: TransactionState, operation: string): BeamlineError {
@@ -60,6 +138,7 @@ export function txnOperationFailedError(txn: string, cause: unknown): BeamlineEr
 export class Transaction {
   readonly id: TxnId;
   readonly timeoutMs: number;
+  readonly #outcomeTimeoutMs: number;
   readonly #tc: TransactionCoordinatorClient;
   readonly #clock: Clock;
   readonly #deadline: number;
@@ -70,12 +149,15 @@ export class Transaction {
   #opError: unknown;
   readonly #onAbort: (() => void)[] = [];
   #ending: Promise<void> | undefined;
+  /** An END_TXN(commit) may have reached the coordinator (so TxnNotFound no longer means aborted). */
+  #commitMayHaveLanded = false;
 
   /** Made by `client.newTransaction()`. */
   constructor(tc: TransactionCoordinatorClient, id: TxnId, cfg: TransactionConfig, clock: Clock) {
     this.#tc = tc;
     this.id = Object.freeze({ mostBits: id.mostBits, leastBits: id.leastBits });
     this.timeoutMs = cfg.timeoutMs;
+    this.#outcomeTimeoutMs = cfg.outcomeTimeoutMs;
     this.#clock = clock;
     this.#deadline = clock.monotonic() + cfg.timeoutMs;
   }
@@ -89,9 +171,19 @@ export class Transaction {
     return `(${this.id.mostBits},${this.id.leastBits})`;
   }
 
-  /** Commit: waits for every send/ack made in this transaction first; aborts if one failed. */
+  /**
+   * Commit: waits for every send/ack made in this transaction first; aborts if one failed. Rejects
+   * with BL_PULSAR_TXN_OUTCOME_UNKNOWN when the outcome could not be learned (then the state is
+   * `unknown` and commit() may be called again); any other rejection means it did not commit.
+   */
   commit(): Promise<void> {
     if (this.#state === 'committed') return Promise.resolve();
+    if (this.#state === 'committing' && this.#ending !== undefined) return this.#ending;
+    if (this.#state === 'unknown') {
+      this.#state = 'committing';
+      this.#ending = this.#endCommit();
+      return this.#ending;
+    }
     if (this.#state !== 'open') return Promise.reject(txnInvalidStateError(this.toString(), this.#state, 'commit'));
     this.#state = 'committing';
     this.#ending = (async () => {
@@ -104,18 +196,7 @@ export class Transaction {
         await this.#abortOnCoordinator();
         throw txnTimeoutError(this.toString(), this.timeoutMs);
       }
-      try {
-        await this.#tc.endTxn(this.id, 'commit');
-        this.#state = 'committed';
-      } catch (err) {
-        this.#state = 'error';
-        if (this.#expired() && err instanceof BeamlineError && (err.code === 'BL_PULSAR_TXN_NOT_FOUND' || err.code === 'BL_PULSAR_TXN_INVALID_STATUS')) {
-          this.#state = 'aborted';
-          this.#runAbortHooks();
-          throw txnTimeoutError(this.toString(), this.timeoutMs);
-        }
-        throw err;
-      }
+      await this.#endCommit();
     })();
     return this.#ending;
   }
@@ -192,17 +273,68 @@ export class Transaction {
     while (this.#ops.size > 0) await Promise.allSettled([...this.#ops]);
   }
 
+  /** END_TXN(commit) until the coordinator answers; see the state machine at the top. */
+  async #endCommit(): Promise<void> {
+    const txn = this.toString();
+    const mayHaveLanded = (): void => {
+      this.#commitMayHaveLanded = true;
+    };
+    try {
+      // The first attempt's failure may mean it landed: onRetry flags that before each retry.
+      await this.#tc.endTxn(this.id, 'commit', { deadlineMs: this.#outcomeTimeoutMs, maxBackoffMs: END_TXN_MAX_BACKOFF_MS, onRetry: mayHaveLanded });
+      this.#state = 'committed';
+      return;
+    } catch (err) {
+      const status = reportedTxnStatus(err);
+      if (status === 'COMMITTED' || status === 'COMMITTING') {
+        // An earlier attempt landed and its reply was lost; COMMITTING is logged, so the
+        // coordinator finishes it (after a restart too).
+        this.#state = 'committed';
+        return;
+      }
+      if (status === 'ABORTED' || status === 'ABORTING' || status === 'TIMEOUT') {
+        this.#aborted();
+        throw this.#expired() ? txnTimeoutError(txn, this.timeoutMs) : txnAbortedError(txn, err);
+      }
+      const code = err instanceof BeamlineError ? err.code : '';
+      const gone = code === 'BL_PULSAR_TXN_NOT_FOUND' || (code === 'BL_PULSAR_TXN_INVALID_STATUS' && this.#expired());
+      if (gone && !this.#commitMayHaveLanded) {
+        // Gone before any commit request reached it: the coordinator aborted it (timeout).
+        this.#aborted();
+        throw this.#expired() ? txnTimeoutError(txn, this.timeoutMs) : txnAbortedError(txn, err);
+      }
+      if (this.#commitMayHaveLanded || code === 'BL_PULSAR_TXN_NOT_FOUND' || code === 'BL_PULSAR_TXN_INVALID_STATUS' || isRetriable(err) || code === 'BL_PULSAR_ALREADY_CLOSED') {
+        this.#commitMayHaveLanded = true;
+        this.#state = 'unknown';
+        throw txnOutcomeUnknownError(txn, err);
+      }
+      // Refused outright (not a status, not a failure to reach it): it did not commit.
+      this.#state = 'error';
+      await this.#abortOnCoordinator();
+      throw err;
+    }
+  }
+
+  /** END_TXN(abort) until the coordinator answers; commit was never requested (or refused). */
   async #abortOnCoordinator(): Promise<void> {
     this.#state = 'aborting';
     try {
-      await this.#tc.endTxn(this.id, 'abort');
+      await this.#tc.endTxn(this.id, 'abort', { deadlineMs: this.#outcomeTimeoutMs, maxBackoffMs: END_TXN_MAX_BACKOFF_MS });
     } catch (err) {
-      // Already aborted by the coordinator (timed out): the outcome is the same.
-      if (!(err instanceof BeamlineError && (err.code === 'BL_PULSAR_TXN_NOT_FOUND' || err.code === 'BL_PULSAR_TXN_INVALID_STATUS') && this.#expired())) {
+      const status = reportedTxnStatus(err);
+      const code = err instanceof BeamlineError ? err.code : '';
+      // Already aborted (by an earlier attempt or the coordinator's timeout), or forgotten after
+      // that: the outcome is the same, since no commit was ever requested.
+      const aborted = status === 'ABORTED' || status === 'ABORTING' || status === 'TIMEOUT' || code === 'BL_PULSAR_TXN_NOT_FOUND';
+      if (!aborted && !(code === 'BL_PULSAR_TXN_INVALID_STATUS' && status === undefined && this.#expired())) {
         this.#state = 'error';
         throw err;
       }
     }
+    this.#aborted();
+  }
+
+  #aborted(): void {
     this.#state = 'aborted';
     this.#runAbortHooks();
   }

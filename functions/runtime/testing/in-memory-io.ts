@@ -1,11 +1,21 @@
 /**
  * A `WorkerIo` over in-memory topics, for unit tests of the worker loop (the integration suite
  * uses the real broker). Commits are atomic, like a Pulsar transaction; `failNextCommit()`
- * makes one fail; released messages come back with a higher redelivery count.
+ * makes one fail (aborted, or with an unknown outcome after committing or not); released
+ * messages come back with a higher redelivery count, at the front of the queue or, like a broker
+ * behind a consumer that prefetched newer messages, at its back; `redeliverCommitted()` plays a
+ * broker redelivering acknowledged inputs after a reconnect.
  */
 import type { ChangeRecord } from '../../state/index.ts';
+import { BeamlineError } from '../../errors.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from '../records.ts';
-import { EXPIRES_AT_PROPERTY, splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
+import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
+
+/**
+ * How an injected commit failure ends: `aborted` (nothing committed), `unknown-committed` (it
+ * committed, the answer was lost), `unknown-aborted` (it did not commit, nobody can say so).
+ */
+export type InjectedCommitFailure = 'aborted' | 'unknown-committed' | 'unknown-aborted';
 
 export interface InMemoryInput {
   key?: string;
@@ -20,9 +30,19 @@ export class InMemoryWorkerIo implements WorkerIo {
   /** The compacted `state` topic: key -> last committed change. */
   readonly stateTopic = new Map<string, ChangeRecord>();
   readonly acked: string[] = [];
+  /** Inputs acknowledged as already committed (redelivered duplicates). */
+  readonly duplicateAcks: string[] = [];
   #queue: InputMessage[] = [];
   #seq = 0;
-  #failNext = false;
+  #failNext: InjectedCommitFailure[] = [];
+  /** Every input pushed, by id (for redeliverCommitted). */
+  readonly #all = new Map<string, InputMessage>();
+  /** Released inputs go behind what is queued (a prefetching consumer) instead of in front. */
+  releaseToBack = false;
+  /** Release requests to lose (a redelivery asked for while disconnected). */
+  dropReleases = 0;
+  /** Every release() call's message ids. */
+  readonly releases: string[][] = [];
   #paused = false;
   #closed = false;
   #wake: (() => void) | undefined;
@@ -32,7 +52,7 @@ export class InMemoryWorkerIo implements WorkerIo {
   push(...inputs: InMemoryInput[]): void {
     for (const i of inputs) {
       const id = this.#seq++;
-      this.#queue.push({
+      const m: InputMessage = {
         ref: id,
         topic: 'persistent://t/ns/events',
         messageId: `${id}:0:-1:-1`,
@@ -43,7 +63,9 @@ export class InMemoryWorkerIo implements WorkerIo {
         publishTimeMs: i.eventTimeMs ?? 0,
         schemaVersion: undefined,
         redeliveryCount: 0,
-      });
+      };
+      this.#all.set(m.messageId, m);
+      this.#queue.push(m);
     }
     this.#wakeReceiver();
   }
@@ -58,8 +80,18 @@ export class InMemoryWorkerIo implements WorkerIo {
     return this.#queue.length;
   }
 
-  failNextCommit(): void {
-    this.#failNext = true;
+  /** The next commit fails this way (calls queue up: one failure per commit). */
+  failNextCommit(how: InjectedCommitFailure = 'aborted'): void {
+    this.#failNext.push(how);
+  }
+
+  /** Delivers already acknowledged inputs again (the broker does after a consumer reconnect). */
+  redeliverCommitted(messageIds: readonly string[]): void {
+    for (const id of messageIds) {
+      const m = this.#all.get(id);
+      if (m !== undefined) this.#queue.push({ ...m, redeliveryCount: m.redeliveryCount + 1 });
+    }
+    this.#wakeReceiver();
   }
 
   output(topic: OutputTopic): OutputMessage[] {
@@ -92,10 +124,9 @@ export class InMemoryWorkerIo implements WorkerIo {
   }
 
   async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
-    if (this.#failNext) {
-      this.#failNext = false;
-      throw new Error('injected commit failure');
-    }
+    const failure = this.#failNext.shift();
+    if (failure === 'aborted') throw new Error('injected commit failure');
+    if (failure === 'unknown-aborted') throw unknownOutcome();
     for (const o of outputs) {
       if (o.topic === 'state') {
         if (o.nullValue) this.stateTopic.delete(o.key ?? '');
@@ -114,10 +145,22 @@ export class InMemoryWorkerIo implements WorkerIo {
       w.resolve();
       return false;
     });
+    if (failure === 'unknown-committed') throw unknownOutcome();
+  }
+
+  ackCommitted(inputs: readonly InputMessage[]): void {
+    for (const i of inputs) this.duplicateAcks.push(i.messageId);
   }
 
   release(inputs: readonly InputMessage[]): void {
-    this.#queue.unshift(...inputs.map((m) => ({ ...m, redeliveryCount: m.redeliveryCount + 1 })));
+    this.releases.push(inputs.map((m) => m.messageId));
+    if (this.dropReleases > 0) {
+      this.dropReleases--;
+      return;
+    }
+    const back = inputs.map((m) => ({ ...m, redeliveryCount: m.redeliveryCount + 1 }));
+    if (this.releaseToBack) this.#queue.push(...back);
+    else this.#queue.unshift(...back);
     this.#wakeReceiver();
   }
 
@@ -145,4 +188,8 @@ export class InMemoryWorkerIo implements WorkerIo {
     this.#closed = false;
     this.#paused = false;
   }
+}
+
+function unknownOutcome(): BeamlineError {
+  return new BeamlineError(COMMIT_OUTCOME_UNKNOWN, 'injected: the commit outcome is unknown', { retriable: true });
 }

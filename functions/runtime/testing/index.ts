@@ -10,4 +10,4 @@ export {
   type TestDriverOptions,
   type WindowDriverOptions,
 } from './test-driver.ts';
-export { InMemoryWorkerIo, type InMemoryInput } from './in-memory-io.ts';
+export { InMemoryWorkerIo, type InjectedCommitFailure, type InMemoryInput } from './in-memory-io.ts';

@@ -114,7 +114,8 @@ describe('transaction coordinator discovery', () => {
 
   it('validates the timeout option', () => {
     expect(() => compileTransactionOptions({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_TXN_INVALID_OPTIONS' }));
-    expect(compileTransactionOptions({})).toEqual({ timeoutMs: 60_000 });
+    expect(compileTransactionOptions({})).toEqual({ timeoutMs: 60_000, outcomeTimeoutMs: 120_000 });
+    expect(() => compileTransactionOptions({ outcomeTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_TXN_INVALID_OPTIONS' }));
   });
 });
 
@@ -323,5 +324,149 @@ describe('transaction states and errors', () => {
     expect(txn.state).toBe('committed');
     expect(b.of(CommandType.END_TXN)).toHaveLength(2);
     expect(b.of(CommandType.TC_CLIENT_CONNECT_REQUEST)).toHaveLength(2);
+  });
+});
+
+/** An END_TXN reply with a coordinator error, as the broker words it. */
+function endTxnError(f: Frame, error: string, message: string): BaseCommand {
+  return { type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: f.command.endTxn!.request_id, error: ServerError[error], message } };
+}
+
+describe('transaction outcome resolution (#27)', () => {
+  it('a commit whose reply was lost is retried, and "already COMMITTED" on the retry means committed', async () => {
+    let ends = 0;
+    const { b, c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply, socket) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        ends++;
+        // The coordinator commits, then dies before its reply leaves; after the restart it says so.
+        if (ends === 1) socket.destroy();
+        else reply(endTxnError(f, 'InvalidTxnStatus', 'Expect Txn (0,1) to be in COMMITTING status but it is in COMMITTED status'));
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    await pump(clock, txn.commit());
+    expect(txn.state).toBe('committed');
+    expect(b.of(CommandType.END_TXN).map((f) => f.command.endTxn!.txn_action)).toEqual([0, 0]);
+  });
+
+  it('keeps retrying END_TXN while the coordinator is unreachable or recovering (UnknownError), then commits', async () => {
+    let ends = 0;
+    const { b, c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply, socket) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        ends++;
+        if (ends <= 3) socket.destroy(); // broker down: every attempt loses its connection
+        else if (ends <= 5) reply(endTxnError(f, 'UnknownError', 'coordinator not ready'));
+        else reply({ type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: f.command.endTxn!.request_id } });
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    await pump(clock, txn.commit());
+    expect(txn.state).toBe('committed');
+    expect(b.of(CommandType.END_TXN)).toHaveLength(6);
+  });
+
+  it('"already ABORTED" on a commit means aborted (abort hooks run), never committed', async () => {
+    const { c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        reply(endTxnError(f, 'InvalidTxnStatus', 'Expect Txn (0,1) to be in COMMITTING status but it is in ABORTED status'));
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    let hooks = 0;
+    txn.onAbort(() => hooks++);
+    const err = await pump(clock, txn.commit()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BL_PULSAR_TXN_ABORTED' });
+    expect(txn.state).toBe('aborted');
+    expect(hooks).toBe(1);
+  });
+
+  it('an abort whose reply was lost is retried: "already ABORTED" (or not found) confirms it', async () => {
+    let ends = 0;
+    const { b, c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply, socket) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        ends++;
+        if (ends === 1) socket.destroy();
+        else reply(endTxnError(f, 'InvalidTxnStatus', 'Expect Txn (0,1) to be in ABORTING status but it is in ABORTED status'));
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    let hooks = 0;
+    txn.onAbort(() => hooks++);
+    await pump(clock, txn.abort());
+    expect(txn.state).toBe('aborted');
+    expect(hooks).toBe(1);
+    expect(b.of(CommandType.END_TXN).map((f) => f.command.endTxn!.txn_action)).toEqual([1, 1]);
+  });
+
+  it('reports BL_PULSAR_TXN_OUTCOME_UNKNOWN when a commit may have landed and the coordinator no longer knows the txn, and commit() can ask again', async () => {
+    let ends = 0;
+    const { c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply, socket) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        ends++;
+        if (ends === 1) socket.destroy();
+        else reply(endTxnError(f, 'TransactionNotFound', 'Transaction not found'));
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    const err = await pump(clock, txn.commit()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BeamlineError);
+    expect((err as BeamlineError).code).toBe('BL_PULSAR_TXN_OUTCOME_UNKNOWN');
+    expect((err as BeamlineError).retriable).toBe(true);
+    expect(txn.state).toBe('unknown');
+    // Not an abort: nothing may be redelivered while it may have committed.
+    await expect(txn.abort()).rejects.toMatchObject({ code: 'BL_PULSAR_TXN_INVALID_STATUS' });
+    await pump(clock, txn.commit()).catch(() => undefined);
+    expect(ends).toBe(3);
+  });
+
+  it('TxnNotFound on the first commit attempt (no earlier request could have landed) means the coordinator aborted it', async () => {
+    const { c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        reply(endTxnError(f, 'TransactionNotFound', 'Transaction not found'));
+        return true;
+      },
+    });
+    const txn = await c.newTransaction();
+    await expect(pump(clock, txn.commit())).rejects.toMatchObject({ code: 'BL_PULSAR_TXN_ABORTED' });
+    expect(txn.state).toBe('aborted');
+  });
+
+  it('reports the outcome unknown when the coordinator stays unreachable past outcomeTimeoutMs', async () => {
+    const { c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, _reply, socket) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        socket.destroy();
+        return true;
+      },
+    });
+    const txn = await c.newTransaction({ outcomeTimeoutMs: 3_000 });
+    let settled = false;
+    const ending = txn.commit().catch((e: unknown) => e);
+    void ending.finally(() => (settled = true));
+    for (let i = 0; i < 400 && !settled; i++) {
+      for (let j = 0; j < 5; j++) await new Promise((r) => setImmediate(r));
+      await clock.advance(50);
+    }
+    const err = await ending;
+    expect(err).toMatchObject({ code: 'BL_PULSAR_TXN_OUTCOME_UNKNOWN' });
+    expect(txn.state).toBe('unknown');
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * Which received inputs the worker may decide, and in what order (#27). Sits between the
+ * subscription and the batch loop and keeps three promises after a commit failed or the broker
+ * restarted:
+ *
+ * 1. Already committed inputs are recognised. A broker redelivers what was unacknowledged when
+ *    a consumer reconnects, including a batch whose transaction was still committing; acking such
+ *    an input again inside a transaction fails the whole batch (TransactionConflict). The gate
+ *    keeps, per (topic partition, key), the id of the last committed input: per-key order is
+ *    kept (Key_Shared dispatches a key in order; the gate below holds the rest), so an input of
+ *    that key at or before it was committed. Those come back as `duplicates`, to ack, not decide.
+ * 2. A second copy of an input that is already queued or in flight (a redelivery asked for twice:
+ *    once by the broker's reconnect, once by the worker) is dropped.
+ * 3. Per-key order after a failed commit: the batch's inputs are handed back and the gate holds
+ *    everything received after them until every one of them is back, then releases all of it
+ *    sorted by position, so no newer event of a key is decided before an older one.
+ *
+ * No I/O; the worker asks the subscription to redeliver what `missing()` lists.
+ */
+import type { InputMessage } from './records.ts';
+
+/**
+ * (topic, key) watermarks kept before the oldest is forgotten: forgetting one only costs a
+ * duplicate that is not recognised (its batch aborts once with TransactionConflict and is retried).
+ */
+export const MAX_WATERMARKS = 1_000_000;
+
+/** A message id `ledger:entry[:partition[:batchIndex]]` as comparable numbers. */
+type Position = readonly [ledger: bigint, entry: bigint, batchIndex: number];
+
+export class InputGate {
+  readonly #maxWatermarks: number;
+  /** `${topic}\0${key}` -> position of the last committed input of that key. */
+  readonly #watermarks = new Map<string, Position>();
+  /** Ids queued, held, or in the batch being decided (for dropping second copies). */
+  readonly #present = new Set<string>();
+  /** Handed back, not yet received again: id -> the input. */
+  readonly #missing = new Map<string, InputMessage>();
+  /** Received while holding; released, sorted, once nothing is missing. */
+  #held: InputMessage[] = [];
+  /** Ready to decide, in order. */
+  #ready: InputMessage[] = [];
+
+  constructor(maxWatermarks = MAX_WATERMARKS) {
+    this.#maxWatermarks = maxWatermarks;
+  }
+
+  /** True while handed-back inputs are awaited (newer inputs are held meanwhile). */
+  get holding(): boolean {
+    return this.#missing.size > 0;
+  }
+
+  /** Inputs ready to decide. */
+  get ready(): number {
+    return this.#ready.length;
+  }
+
+  /** Inputs received but held behind handed-back ones. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /** Handed-back inputs not received again yet (to ask for again). */
+  missing(): InputMessage[] {
+    return [...this.#missing.values()];
+  }
+
+  /**
+   * Takes in what the subscription delivered; returns the inputs that were already committed
+   * (to acknowledge, never to decide). The rest become ready, or held while holding.
+   */
+  admit(received: readonly InputMessage[]): InputMessage[] {
+    const duplicates: InputMessage[] = [];
+    for (const m of received) {
+      if (this.#isCommitted(m)) {
+        duplicates.push(m);
+        continue;
+      }
+      if (this.#present.has(m.messageId)) continue;
+      this.#present.add(m.messageId);
+      if (this.#missing.size === 0) {
+        this.#ready.push(m);
+        continue;
+      }
+      this.#missing.delete(m.messageId);
+      this.#held.push(m);
+      if (this.#missing.size === 0) this.#releaseHeld();
+    }
+    return duplicates;
+  }
+
+  /** Up to `max` ready inputs, oldest first (they are in flight until committed or handed back). */
+  take(max: number): InputMessage[] {
+    return this.#ready.splice(0, max);
+  }
+
+  /** The batch committed: its inputs' positions become their keys' watermarks. */
+  committed(batch: readonly InputMessage[]): void {
+    for (const m of batch) {
+      this.#present.delete(m.messageId);
+      const pos = positionOf(m.messageId);
+      if (pos === undefined) continue;
+      const k = watermarkKey(m);
+      const prev = this.#watermarks.get(k);
+      if (prev !== undefined && compare(prev, pos) >= 0) continue;
+      // Delete first: re-inserting moves the key to the young end of the eviction order.
+      this.#watermarks.delete(k);
+      this.#watermarks.set(k, pos);
+      if (this.#watermarks.size > this.#maxWatermarks) this.#watermarks.delete(this.#watermarks.keys().next().value as string);
+    }
+  }
+
+  /**
+   * The batch did not commit and its inputs were handed back: hold every input received from
+   * now on (and the ready ones not yet taken) until all of them are back.
+   */
+  handedBack(batch: readonly InputMessage[]): void {
+    for (const m of batch) {
+      this.#present.delete(m.messageId);
+      this.#missing.set(m.messageId, m);
+    }
+    this.#held.push(...this.#ready.splice(0));
+  }
+
+  /**
+   * Stop waiting for what is missing (it was committed after all, or will not come back) and
+   * release what is held. Per-key order is no longer guaranteed for the missing inputs' keys.
+   */
+  giveUp(): InputMessage[] {
+    const gone = this.missing();
+    this.#missing.clear();
+    this.#releaseHeld();
+    return gone;
+  }
+
+  /** Forget everything queued and held (the worker is stopping; the broker redelivers it). */
+  clear(): void {
+    this.#present.clear();
+    this.#missing.clear();
+    this.#held = [];
+    this.#ready = [];
+  }
+
+  #releaseHeld(): void {
+    // Sorted by position within each topic partition: each key lives in one partition, so this
+    // is each key's order on the topic, whatever order redeliveries and prefetched inputs came
+    // in. Partitions keep the arrival slots they had, so they interleave as they arrived.
+    const perTopic = new Map<string, InputMessage[]>();
+    for (const m of this.#held) {
+      const list = perTopic.get(m.topic) ?? [];
+      list.push(m);
+      perTopic.set(m.topic, list);
+    }
+    for (const list of perTopic.values()) list.sort((x, y) => compareIds(x.messageId, y.messageId));
+    for (const m of this.#held) this.#ready.push((perTopic.get(m.topic) as InputMessage[]).shift() as InputMessage);
+    this.#held = [];
+  }
+
+  #isCommitted(m: InputMessage): boolean {
+    const wm = this.#watermarks.get(watermarkKey(m));
+    if (wm === undefined) return false;
+    const pos = positionOf(m.messageId);
+    return pos !== undefined && compare(pos, wm) <= 0;
+  }
+}
+
+function watermarkKey(m: InputMessage): string {
+  return `${m.topic}\u0000${m.key ?? ''}`;
+}
+
+/** `ledger:entry[:partition[:batchIndex]]`; undefined when it is not one. */
+function positionOf(id: string): Position | undefined {
+  const parts = id.split(':');
+  if (parts.length < 2) return undefined;
+  try {
+    return [BigInt(parts[0] as string), BigInt(parts[1] as string), Number(parts[3] ?? -1)];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ledger, entry, then batch index; a non-batch id sorts after its entry's batch members. */
+function compare(a: Position, b: Position): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  const x = a[2] < 0 ? Number.MAX_SAFE_INTEGER : a[2];
+  const y = b[2] < 0 ? Number.MAX_SAFE_INTEGER : b[2];
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/** Position order; ids that are not positions compare equal (a stable sort keeps them as they came). */
+function compareIds(a: string, b: string): number {
+  const x = positionOf(a);
+  const y = positionOf(b);
+  return x === undefined || y === undefined ? 0 : compare(x, y);
+}

@@ -1,0 +1,208 @@
+/**
+ * #27: the worker's commit path when a commit's outcome is lost, when a broker redelivers
+ * committed inputs, and when handed-back inputs come back behind newer ones.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../functions/clock.ts';
+import type { ProcessFn } from '../../../functions/contract.ts';
+import { jsonSchema } from '../../../functions/pulsar/index.ts';
+import { Ingress, InputGate, NamespaceWorker, schemaDecoder, type InputMessage, type WorkerHandler } from '../../../functions/runtime/index.ts';
+import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
+
+interface Event {
+  card: string;
+  amount: number;
+}
+
+const schema = jsonSchema<Event>({
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'card', type: 'string' },
+    { name: 'amount', type: 'double' },
+  ],
+});
+
+const ev = (card: string, amount: number): { key: string; payload: Buffer; eventTimeMs: number } => ({
+  key: card,
+  payload: Buffer.from(JSON.stringify({ card, amount })),
+  eventTimeMs: 1_000,
+});
+
+/** Running total per key; every output carries the event's amount and the total after it. */
+const totals: ProcessFn<Event> = (record, ctx) => {
+  const key = record.key ?? '';
+  const total = ((ctx.state.get(key) as number | undefined) ?? 0) + record.value.amount;
+  ctx.state.put(key, total);
+  ctx.emit({ card: key, amount: record.value.amount, total });
+};
+
+function worker(io: InMemoryWorkerIo, batchMaxRecords = 10, clock?: FakeClock): NamespaceWorker<Event> {
+  const handler: WorkerHandler<Event> = { process: totals };
+  return NamespaceWorker.create<Event>(
+    { tenant: 't', namespace: 'ns', batchMaxRecords, batchMaxWaitMs: 0, httpPort: -1 },
+    { io, ingress: new Ingress({ decode: schemaDecoder(schema) }), handler, instanceId: 'w1', ...(clock === undefined ? {} : { clock }) },
+  );
+}
+
+const outputs = (io: InMemoryWorkerIo): Array<{ card: string; amount: number; total: number }> =>
+  io.output('predictions').map((o) => JSON.parse(o.payload.toString()) as { card: string; amount: number; total: number });
+
+const stateOf = (io: InMemoryWorkerIo, key: string): unknown => {
+  const r = io.stateTopic.get(`h/${key}`);
+  return r === undefined ? undefined : JSON.parse(Buffer.from(r.value).toString());
+};
+
+describe('commit outcome resolution', () => {
+  it('a batch that committed although its commit reported an unknown outcome is kept: no rollback, no hand-back', async () => {
+    const io = new InMemoryWorkerIo();
+    const w = worker(io);
+    await w.start();
+    io.failNextCommit('unknown-committed');
+    io.push(ev('a', 1));
+    await io.acknowledged(1);
+    io.push(ev('a', 10));
+    await io.acknowledged(2);
+    await w.drain();
+    expect(outputs(io).map((o) => o.total)).toEqual([1, 11]);
+    expect(stateOf(io, 'a')).toBe(11);
+    expect(io.releases).toEqual([]);
+    expect(w.processed).toBe(2);
+    // The marker of the worker's last committed batch is on the state topic.
+    expect(io.stateTopic.get('t/w1')?.value.toString()).toBe('2');
+  });
+
+  it('a batch that did not commit and reported an unknown outcome is rebuilt from the state topic and handed back', async () => {
+    const io = new InMemoryWorkerIo();
+    const w = worker(io);
+    await w.start();
+    io.push(ev('a', 1));
+    await io.acknowledged(1);
+    io.failNextCommit('unknown-aborted');
+    io.push(ev('a', 10));
+    await io.acknowledged(2);
+    await w.drain();
+    expect(outputs(io).map((o) => o.total)).toEqual([1, 11]);
+    expect(stateOf(io, 'a')).toBe(11);
+    expect(io.releases).toHaveLength(1);
+  });
+
+  it('an aborted commit is undone in memory and exactly its inputs are handed back', async () => {
+    const io = new InMemoryWorkerIo();
+    const w = worker(io);
+    await w.start();
+    io.failNextCommit('aborted');
+    io.push(ev('a', 1), ev('b', 2));
+    await io.acknowledged(2);
+    await w.drain();
+    expect(io.releases).toEqual([['0:0:-1:-1', '1:0:-1:-1']]);
+    expect(outputs(io).map((o) => [o.card, o.total])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+  });
+});
+
+describe('redelivered inputs that were already committed', () => {
+  it('are acknowledged without being decided again, and do not poison the batch they arrive in', async () => {
+    const io = new InMemoryWorkerIo();
+    const w = worker(io);
+    await w.start();
+    io.push(ev('a', 1), ev('b', 2));
+    await io.acknowledged(2);
+    // A reconnect: the broker sends the committed inputs again, mixed with a new one.
+    io.redeliverCommitted(['0:0:-1:-1', '1:0:-1:-1']);
+    io.push(ev('a', 10));
+    await io.acknowledged(3);
+    await w.drain();
+    expect(io.duplicateAcks).toEqual(['0:0:-1:-1', '1:0:-1:-1']);
+    expect(outputs(io).map((o) => [o.card, o.total])).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['a', 11],
+    ]);
+    expect(io.acked).toEqual(['0:0:-1:-1', '1:0:-1:-1', '2:0:-1:-1']);
+  });
+});
+
+describe('per-key order after a failed commit', () => {
+  it('holds newer inputs until the handed-back ones return, then decides each key in topic order', async () => {
+    const io = new InMemoryWorkerIo();
+    // Handed-back inputs come back behind the newer ones the consumer had already prefetched.
+    io.releaseToBack = true;
+    const w = worker(io, 2);
+    await w.start();
+    io.failNextCommit('aborted');
+    io.push(ev('a', 1), ev('a', 10), ev('a', 100), ev('b', 5), ev('a', 1000));
+    await io.acknowledged(5);
+    await w.drain();
+    expect(outputs(io).map((o) => [o.card, o.amount, o.total])).toEqual([
+      ['a', 1, 1],
+      ['a', 10, 11],
+      ['a', 100, 111],
+      ['b', 5, 5],
+      ['a', 1000, 1111],
+    ]);
+    expect(io.acked).toEqual(['0:0:-1:-1', '1:0:-1:-1', '2:0:-1:-1', '3:0:-1:-1', '4:0:-1:-1']);
+  });
+
+  it('asks again for handed-back inputs whose redelivery request was lost', async () => {
+    const io = new InMemoryWorkerIo();
+    io.releaseToBack = true;
+    io.dropReleases = 1;
+    const clock = new FakeClock();
+    const w = worker(io, 1, clock);
+    await w.start();
+    io.failNextCommit('aborted');
+    io.push(ev('a', 1), ev('a', 10));
+    while (io.releases.length < 1) await new Promise((r) => setImmediate(r));
+    // Past the re-ask interval on the worker's clock; it looks after its next idle receive.
+    await clock.advance(1_100);
+    while (io.releases.length < 2) await new Promise((r) => setImmediate(r));
+    await io.acknowledged(2);
+    await w.drain();
+    expect(io.releases).toEqual([['0:0:-1:-1'], ['0:0:-1:-1']]);
+    expect(outputs(io).map((o) => o.total)).toEqual([1, 11]);
+  });
+});
+
+describe('InputGate', () => {
+  const input = (id: string, key: string, topic = 'persistent://t/ns/events-partition-0'): InputMessage => ({
+    ref: id,
+    topic,
+    messageId: id,
+    key,
+    payload: Buffer.alloc(0),
+    properties: {},
+    eventTimeMs: undefined,
+    publishTimeMs: 0,
+    schemaVersion: undefined,
+    redeliveryCount: 0,
+  });
+
+  it('drops a second copy of an input already queued, and releases held inputs sorted per partition', () => {
+    const gate = new InputGate();
+    const a1 = input('5:1:0:-1', 'a');
+    const a2 = input('5:2:0:-1', 'a');
+    const a3 = input('5:3:0:-1', 'a');
+    const b1 = input('7:1:1:-1', 'b', 'persistent://t/ns/events-partition-1');
+    expect(gate.admit([a1, a2])).toEqual([]);
+    const batch = gate.take(2);
+    gate.handedBack(batch);
+    expect(gate.holding).toBe(true);
+    gate.admit([a3, b1, a2]);
+    expect(gate.ready).toBe(0);
+    gate.admit([a1, a1]);
+    expect(gate.holding).toBe(false);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:1:0:-1', '7:1:1:-1', '5:2:0:-1', '5:3:0:-1']);
+  });
+
+  it('recognises inputs at or before the last committed one of their key as duplicates, per key and partition', () => {
+    const gate = new InputGate();
+    gate.admit([input('5:1:0:0', 'a'), input('5:1:0:1', 'b')]);
+    gate.committed(gate.take(10));
+    const again = [input('5:1:0:0', 'a'), input('5:1:0:1', 'b'), input('5:2:0:-1', 'a'), input('4:9:0:-1', 'c')];
+    expect(gate.admit(again).map((m) => m.messageId)).toEqual(['5:1:0:0', '5:1:0:1']);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:2:0:-1', '4:9:0:-1']);
+  });
+});
