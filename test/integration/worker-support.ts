@@ -22,27 +22,41 @@ export async function createTenant(prefix: string): Promise<string> {
 
 /**
  * Deletes a test tenant with everything in it, tolerating what is already gone and retrying what
- * the broker refuses while it is busy. A forced delete races the broker's own system topics: it
- * can answer 404 for `__transaction_buffer_snapshot` that the broker deleted meanwhile, or 409/500
- * for a namespace with a failed compaction or a closing system-topic producer. Each retry first
- * checks whether the tenant is gone, then unloads its bundles and waits a little longer.
+ * the broker refuses while it is busy, for up to `deadlineMs`. A forced delete races the broker's
+ * own work on the tenant's topics: it can answer 404 for `__transaction_buffer_snapshot` that the
+ * broker deleted meanwhile, 409/500 for a namespace with a failed compaction or a closing
+ * system-topic producer, or 422 when deleting a topic hits an IllegalStateException (a topic still
+ * being closed or compacted). Each retry first checks whether the tenant is gone, then deletes
+ * the topics one by one (what a forced namespace delete does, but each failure on its own),
+ * unloads the namespaces and waits a little longer.
  */
-export async function deleteTenant(tenant: string, attempts = 6): Promise<void> {
+export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise<void> {
   const a = admin;
+  const end = Date.now() + deadlineMs;
   let last: unknown;
-  for (let i = 0; i < attempts; i++) {
+  let tries = 0;
+  for (let i = 0; Date.now() < end; i++) {
     if (!(await tenantExists(a, tenant))) return;
+    tries++;
     try {
       await a.tenants.delete(tenant, { force: true });
       return;
     } catch (err) {
       last = err;
     }
+    await deleteTopicsOneByOne(tenant);
     await unloadNamespaces(tenant);
     await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** i)));
   }
   if (!(await tenantExists(a, tenant))) return;
-  throw new Error(`test tenant ${tenant} still exists after ${attempts} forced deletes`, { cause: last });
+  throw new Error(`test tenant ${tenant} still exists after ${tries} forced deletes in ${deadlineMs} ms`, { cause: last });
+}
+
+async function deleteTopicsOneByOne(tenant: string): Promise<void> {
+  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
+    for (const t of await admin.topics.listPartitioned(ns).catch(() => [] as string[])) await admin.topics.deletePartitioned(t, { force: true }).catch(() => undefined);
+    for (const t of await admin.topics.list(ns).catch(() => [] as string[])) await admin.topics.delete(t, { force: true }).catch(() => undefined);
+  }
 }
 
 async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
