@@ -173,12 +173,6 @@ export interface ConsumerOptions {
   ackTimeoutMs?: number;
   /** Delay before a negatively acknowledged message is redelivered. @default 60000 */
   negativeAckRedeliveryDelayMs?: number;
-  /**
-   * A consumer that received nothing for this long while holding FLOW permits asks the broker
-   * for its last entry, and asks for a redelivery when the broker holds entries it did not send
-   * (a broker-side stall, see stall-watch.ts). 0 disables. @default 10000
-   */
-  stallCheckIntervalMs?: number;
   deadLetterPolicy?: DeadLetterPolicy;
   /**
    * Send batch-index acks (ack_set) for partly acknowledged batches, so a redelivery after a
@@ -228,7 +222,6 @@ export interface ConsumerConfig {
   readonly consumerName: string;
   readonly ackTimeoutMs: number;
   readonly negativeAckRedeliveryDelayMs: number;
-  readonly stallCheckIntervalMs: number;
   readonly deadLetterPolicy: Readonly<Required<DeadLetterPolicy>> | undefined;
   readonly batchIndexAckEnabled: boolean;
   readonly readCompacted: boolean;
@@ -283,7 +276,6 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     consumerName: o.consumerName ?? `beamline-${Math.random().toString(36).slice(2, 10)}`,
     ackTimeoutMs: int('ackTimeoutMs', o.ackTimeoutMs, 0, 0),
     negativeAckRedeliveryDelayMs: int('negativeAckRedeliveryDelayMs', o.negativeAckRedeliveryDelayMs, 60_000, 0),
-    stallCheckIntervalMs: int('stallCheckIntervalMs', o.stallCheckIntervalMs, 10_000, 0),
     deadLetterPolicy: dlq,
     batchIndexAckEnabled: o.batchIndexAckEnabled ?? true,
     readCompacted: o.readCompacted ?? false,

@@ -24,7 +24,6 @@ import type { ConsumerConfig } from './options.ts';
 import { PendingAcks } from './pending-acks.ts';
 import { ReaderPosition } from './reader-position.ts';
 import { reconnectLoop } from './reconnect-loop.ts';
-import { StallWatch } from './stall-watch.ts';
 import { incompatibleSchemaError } from './schema-wire.ts';
 import { subscribeCommand } from './subscribe-command.ts';
 import type { TxnId } from './transaction-coordinator.ts';
@@ -61,9 +60,6 @@ export class TopicConsumer implements ConsumerHandler {
   #endOfTopic = false;
   readonly #chunks: ChunkAssembler;
   readonly #epoch: ConsumerEpoch;
-  readonly #stall: StallWatch;
-  /** FLOW permits the broker holds for this consumer: sent since SUBSCRIBE minus messages received. */
-  #brokerPermits = 0;
 
   constructor(ctx: ClientContext, cfg: ConsumerConfig, topic: string, partition: number, sink: MessageSink) {
     this.#ctx = ctx;
@@ -78,17 +74,6 @@ export class TopicConsumer implements ConsumerHandler {
     this.#flow = new FlowPermits(cfg.receiverQueueSize);
     this.#epoch = new ConsumerEpoch(cfg.subscriptionType);
     this.#chunks = new ChunkAssembler(cfg.maxPendingChunkedMessages, cfg.expireTimeOfIncompleteChunkedMessageMs);
-    this.#stall = new StallWatch(
-      ctx.clock,
-      cfg.stallCheckIntervalMs,
-      {
-        canReceive: () => this.#state === 'ready' && this.#conn !== undefined && !this.#seeking && this.#brokerPermits > 0,
-        lastEntry: () => this.getLastMessageId(),
-        lastReceived: () => this.#position.lastReceived,
-        redeliver: () => this.#unstall(),
-      },
-      this.#log,
-    );
     this.#acks = new PendingAcks((ids) => {
       const conn = this.#conn;
       if (conn === undefined) return false;
@@ -116,10 +101,6 @@ export class TopicConsumer implements ConsumerHandler {
   }
   get connection(): Connection | undefined {
     return this.#conn;
-  }
-  /** Redeliveries this consumer asked for because the broker stalled (see stall-watch.ts). */
-  get stallRecoveries(): number {
-    return this.#stall.recoveries;
   }
   get reachedEndOfTopic(): boolean {
     return this.#endOfTopic;
@@ -276,7 +257,6 @@ export class TopicConsumer implements ConsumerHandler {
     this.#acks.flush();
     const requestId = conn.newRequestId();
     await conn.request({ type: CommandType.UNSUBSCRIBE, unsubscribe: { consumer_id: this.#id, request_id: requestId } }, requestId, 'unsubscribe');
-    this.#stall.stop();
     this.#state = 'closed';
     conn.unregisterConsumer(this.#id);
     this.#conn = undefined;
@@ -284,7 +264,6 @@ export class TopicConsumer implements ConsumerHandler {
 
   async close(): Promise<void> {
     if (this.#state === 'closed' || this.#state === 'closing') return;
-    this.#stall.stop();
     const wasReady = this.#state === 'ready';
     this.#state = 'closing';
     this.#acks.flush();
@@ -308,8 +287,6 @@ export class TopicConsumer implements ConsumerHandler {
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
-    this.#stall.activity();
-    this.#brokerPermits -= payload.metadata.num_messages_in_batch ?? 1;
     if (this.#epoch.isStale(cmd.consumer_epoch)) {
       this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
       return;
@@ -382,9 +359,7 @@ export class TopicConsumer implements ConsumerHandler {
   #maybeFlow(force = false): void {
     if (this.#state !== 'ready' || this.#conn === undefined) return;
     const n = this.#flow.due(force);
-    if (n <= 0) return;
-    this.#brokerPermits += n;
-    this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
+    if (n > 0) this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
   }
 
   async #readyConnection(): Promise<Connection> {
@@ -426,33 +401,8 @@ export class TopicConsumer implements ConsumerHandler {
     this.#state = 'ready';
     this.#backoff.reset();
     const permits = this.#flow.subscribed();
-    // A new consumer on the broker starts with no permits, whatever the old one had.
-    this.#brokerPermits = permits;
     if (permits > 0) conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: permits } });
-    this.#stall.start();
     return 'ready';
-  }
-
-  /**
-   * The broker holds entries it does not dispatch (see stall-watch.ts). A subscription asks for a
-   * redelivery, which cancels the broker's stale read. A reader's cursor has no acknowledged
-   * position to rewind to once it received something, so it resubscribes after its last message,
-   * as after a reconnect.
-   */
-  #unstall(): void {
-    if (this.#cfg.durable || this.#position.lastReceived === undefined) {
-      this.redeliver(undefined);
-      return;
-    }
-    const conn = this.#conn;
-    if (conn === undefined) return;
-    const requestId = conn.newRequestId();
-    void conn
-      .request({ type: CommandType.CLOSE_CONSUMER, close_consumer: { consumer_id: this.#id, request_id: requestId } }, requestId, 'close consumer')
-      .catch(() => undefined)
-      .then(() => {
-        if (this.#conn === conn && this.#state === 'ready') this.#connectionLost();
-      });
   }
 
   #connectionLost(): void {
@@ -482,7 +432,6 @@ export class TopicConsumer implements ConsumerHandler {
         },
         isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_CONSUMER_BUSY',
         fatal: (err) => {
-          this.#stall.stop();
           this.#state = 'failed';
           this.#sink.failed(this, err);
         },

@@ -86,8 +86,7 @@ describe('consumer subscribe', () => {
 
 describe('consumer delivery', () => {
   it('delivers an LZ4 batch as separate messages with keys, without polling (defect: LZ4 crash, 1 s polling)', async () => {
-    // The stall watch's one idle timer (stall-watch.test.ts) is off: receiving must not poll.
-    const { b, c, consumerId, clock } = await setup({ receiverQueueSize: 4, stallCheckIntervalMs: 0 });
+    const { b, c, consumerId, clock } = await setup({ receiverQueueSize: 4 });
     expect(clock.pendingTimers).toBe(0); // nothing scheduled while idle: no poll loop
     const waiting = c.receive();
     b.sockets[0]!.write(batchFrame(consumerId, 10n, ['x', 'y', 'z'], { compression: CompressionType.LZ4, keys: ['a', 'b', 'c'] }));

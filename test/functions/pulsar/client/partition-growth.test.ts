@@ -81,8 +81,7 @@ describe('partition growth', () => {
 
   it('keeps checking every interval, and never for plain topics', async () => {
     const { b, clock, grow } = await start();
-    // The stall watch (its own timer, stall-watch.test.ts) is off: this counts partition checks only.
-    const plain = await client!.subscribe({ topic: 'persistent://public/default/plain', subscription: 's', partitionsAutoUpdateIntervalMs: 1000, stallCheckIntervalMs: 0 });
+    const plain = await client!.subscribe({ topic: 'persistent://public/default/plain', subscription: 's', partitionsAutoUpdateIntervalMs: 1000 });
     expect(clock.pendingTimers).toBe(0);
     const p = await client!.createProducer({ topic, batching: false, partitionsAutoUpdateIntervalMs: 1000 });
     await clock.advance(1000);
@@ -102,8 +101,7 @@ describe('partition growth', () => {
   it('0 disables the checks', async () => {
     const { b, clock, grow } = await start();
     const p = await client!.createProducer({ topic, batching: false, partitionsAutoUpdateIntervalMs: 0 });
-    // The stall watch (its own timer, stall-watch.test.ts) is off: this counts partition checks only.
-    const c = await client!.subscribe({ topic, subscription: 's', partitionsAutoUpdateIntervalMs: 0, stallCheckIntervalMs: 0 });
+    const c = await client!.subscribe({ topic, subscription: 's', partitionsAutoUpdateIntervalMs: 0 });
     grow(5);
     await clock.advance(600_000);
     expect(clock.pendingTimers).toBe(0);
