@@ -80,6 +80,13 @@ export function renderStandaloneConf(input: BrokerConfigInput): string {
     diskUsageThreshold: 0.999,
     diskUsageWarnThreshold: 0.99,
     transactionCoordinatorEnabled: true,
+    // One single-thread executor per slot (default: one per core, so 2 here). A topic's transaction
+    // buffer replays its snapshot on its slot while blocking it, and the snapshot reader can need
+    // the same slot to finish subscribing (apache/pulsar#24401): the topic then dispatches nothing
+    // for 30 s until the replay times out and the broker closes and reopens it. Seen on a loaded
+    // 2-core machine as whole partitions of a new topic delivering nothing for 30 s (#14); 32
+    // slots make two recoveries sharing one rare.
+    numTransactionReplayThreadPoolSize: 32,
     systemTopicEnabled: true,
     topicLevelPoliciesEnabled: true,
     brokerDeleteInactiveTopicsEnabled: false,
