@@ -12,7 +12,7 @@ import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/i
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type FeatureSpec, type Prediction, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry, canaryBucket, compareFromAudit, readAudit, type DecisionAuditEvent } from '../../functions/runtime/registry/index.ts';
-import { admin, createNamespace, createTenant, env, newClient, topic, waitFor } from './worker-support.ts';
+import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
 const features: FeatureSpec[] = FEATURES.map((f) => ({ name: f, field: f }));
@@ -132,7 +132,7 @@ afterAll(async () => {
   await events?.close();
   await registry?.close();
   await client.close();
-  if (tenant !== '') await admin.tenants.delete(tenant, { force: true });
+  if (tenant !== '') await deleteTenant(tenant);
 });
 
 describe('model rollouts through the registry on a real broker', () => {
