@@ -1,11 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT, processIo, type CliIo } from './io.ts';
 import { NOUNS } from './nouns.ts';
+
+/** `beamline <version> (node <version>)`: the package's own version, read once when asked. */
+function versionLine(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+  return `beamline ${pkg.version ?? 'unknown'} (node ${process.versions.node})`;
+}
 
 function overview(): string {
   return [
     'beamline: Pulsar-native real-time AI functions',
     '',
     'usage: beamline <noun> <verb> [options]    (every command takes --help and --output json)',
+    '       beamline help <noun>                 (the verbs of one noun)',
+    '       beamline --version',
     '',
     'nouns:',
     ...Object.entries(NOUNS).map(([n, x]) => `  ${n.padEnd(8)} ${x.summary}`),
@@ -23,6 +33,12 @@ function overview(): string {
 /** Dispatch by noun; resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [noun, ...rest] = argv;
+  if (noun === '--version' || noun === '-V' || noun === 'version') {
+    io.stdout(versionLine());
+    return EXIT.ok;
+  }
+  // `help <noun>` is `<noun> --help`.
+  if (noun === 'help' && rest[0] !== undefined && NOUNS[rest[0]] !== undefined) return main([rest[0], '--help'], io);
   if (noun === undefined || noun === '--help' || noun === '-h' || noun === 'help') {
     io.stdout(overview());
     return noun === undefined ? EXIT.usage : EXIT.ok;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,21 @@ describe('beamline CLI', () => {
     const b = io();
     expect(await main(['wroker'], b)).toBe(2);
     expect(b.err.join()).toContain('unknown command "wroker"');
+  });
+
+  it('--version prints the package version and Node version; help <noun> is <noun> --help', async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V', 'version']) {
+      const a = io();
+      expect(await main([flag], a)).toBe(0);
+      expect(a.out).toEqual([`beamline ${pkg.version} (node ${process.versions.node})`]);
+    }
+    const viaHelp = io();
+    const viaFlag = io();
+    expect(await main(['help', 'tenant'], viaHelp)).toBe(0);
+    expect(await main(['tenant', '--help'], viaFlag)).toBe(0);
+    expect(viaHelp.out).toEqual(viaFlag.out);
+    expect(viaHelp.out.join('\n')).toMatch(/apply/);
   });
 
   it('gives every verb a --help with examples', async () => {
