@@ -6,13 +6,30 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Ask the person at the terminal and resolve to the line typed. Absent when nobody can answer
+   * (stdin is not a terminal: scripts, CI, pipes), so a command that needs a confirmation then
+   * asks for its flag instead of waiting forever.
+   */
+  readonly prompt?: (question: string) => Promise<string>;
 }
 
 export const processIo: CliIo = {
   stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
   env: process.env,
+  ...(process.stdin.isTTY === true ? { prompt: askTerminal } : {}),
 };
+
+async function askTerminal(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
 
 /** One noun of the CLI (`beamline <noun> <verb> ...`); each lives in its own file under commands/. */
 export interface NounCommand {

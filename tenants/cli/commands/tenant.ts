@@ -152,7 +152,7 @@ const verbs: Readonly<Record<string, Verb>> = {
   },
   delete: {
     summary: 'delete a tenant and everything in it (refuses while backlog remains)',
-    usage: 'beamline tenant delete <tenant | spec.yaml> --confirm <tenant> [--force]',
+    usage: 'beamline tenant delete <tenant | spec.yaml> [--confirm <tenant>] [--force]   (at a terminal it asks for the name when --confirm is absent)',
     examples: ['beamline tenant delete acme-payments --confirm acme-payments', 'beamline tenant delete tenants/acme-payments.yaml --confirm acme-payments --force'],
     flags: {
       confirm: { type: 'string', description: 'the tenant name again: deleting removes every namespace, topic and message in it' },
@@ -164,7 +164,12 @@ const verbs: Readonly<Record<string, Verb>> = {
       const target = positional(args, 0, 'tenant name or spec file');
       const tenant = /\.ya?ml$/.test(target) ? loadTenantSpecFile(target).tenant : target;
       if (PULSAR_OWN_TENANTS.includes(tenant)) throw usageError(`refusing to delete tenant "${tenant}": Pulsar itself uses it (its namespaces hold the cluster's system topics)`);
-      const confirm = args.flags['confirm'];
+      let confirm = args.flags['confirm'];
+      // At a terminal, no flag: ask for the name (typing it is the confirmation, as with --confirm).
+      if (confirm === undefined && io.prompt !== undefined) {
+        confirm = (await io.prompt(`deleting tenant ${tenant} removes every namespace, topic and message in it; type the tenant name to delete it: `)).trim();
+        if (confirm !== tenant) throw usageError(`typed "${confirm}", not "${tenant}": nothing deleted`);
+      }
       if (confirm !== tenant) {
         throw usageError(
           confirm === undefined

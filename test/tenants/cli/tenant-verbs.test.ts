@@ -31,6 +31,20 @@ describe('beamline tenant delete', () => {
   });
 });
 
+describe('beamline tenant delete at a terminal', () => {
+  it('asks for the tenant name when --confirm is absent and deletes only when it matches', async () => {
+    const asked: string[] = [];
+    const wrong = { ...io(), prompt: async (q: string) => (asked.push(q), 'acme\n') };
+    expect(await main(['tenant', 'delete', 'acme-payments'], wrong)).toBe(2);
+    expect(wrong.err.join()).toContain('typed "acme", not "acme-payments": nothing deleted');
+    expect(asked[0]).toMatch(/type the tenant name to delete it/);
+    // The right name goes on to the delete itself, which fails here only because nothing listens.
+    const right = { ...io(), prompt: async () => 'acme-payments' };
+    expect(await main(['tenant', 'delete', 'acme-payments'], right)).toBe(1);
+    expect(right.err.join()).not.toContain('confirm');
+  });
+});
+
 describe('beamline tenant validate', () => {
   it('checks every file given and reports each broken one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bl-validate-'));
