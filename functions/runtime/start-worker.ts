@@ -24,6 +24,11 @@ export interface StartWorkerOptions extends WorkerOptions {
   adminUrl: string;
   /** The worker role's token (never logged). */
   token?: string;
+  /**
+   * #21: PEM CA bundle trusted for https:// admin and pulsar+ssl:// service urls (a private CA).
+   * @default Node's CAs
+   */
+  ca?: string | Buffer;
   handler: WorkerHandler<unknown>;
   /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
   model?: { artifact: ModelArtifact | RemoteArtifact; version: string };
@@ -78,7 +83,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const config = compileWorkerOptions(o);
   const log = (o.log ?? createRootLogger()).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
   const metrics = o.metrics ?? new PrometheusMetrics();
-  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { ca: o.ca }) });
   const namespace = `${config.tenant}/${config.namespace}`;
   const inputTopic = namespaceTopic(config, config.inputTopic);
 
@@ -104,7 +109,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   try {
     if (o.model !== undefined && o.registry !== undefined) throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
-    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }) });
+    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }) });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
     if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
     const score = routing?.score ?? scorer?.score;

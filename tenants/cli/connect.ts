@@ -27,6 +27,32 @@ export function tokenFromFlags(flags: Readonly<Record<string, string | boolean |
   return text;
 }
 
+/** #21: `--ca-file` for commands that open a Pulsar client (admin commands have it in ADMIN_FLAGS). */
+export const CA_FLAG = {
+  'ca-file': { type: 'string', env: 'PULSAR_TLS_TRUST_CERTS', description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)' },
+} as const satisfies Record<string, FlagSpec>;
+
+/** The CA bundle named by `--ca-file`/PULSAR_TLS_TRUST_CERTS, or undefined. */
+export function caFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): Buffer | undefined {
+  const file = flags['ca-file'];
+  if (typeof file !== 'string') return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (cause) {
+    throw new ConfigError('--ca-file', file, 'pass the path of a readable PEM CA bundle (e.g. the broker CA: tls/ca.cert.pem)', { cause });
+  }
+  if (!pem.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('--ca-file', file, 'the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  return pem;
+}
+
+/** Client options for `createClient` from the token and CA flags. */
+export function clientAuthFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): { token?: string; tls?: { ca: Buffer } } {
+  const token = tokenFromFlags(flags);
+  const ca = caFromFlags(flags);
+  return { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { tls: { ca } }) };
+}
+
 /** An admin client from `--admin-url/--token` or `PULSAR_ADMIN_URL/PULSAR_TOKEN`. */
 export function adminFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): PulsarAdmin {
   const url = flags['admin-url'];
@@ -34,5 +60,6 @@ export function adminFromFlags(flags: Readonly<Record<string, string | boolean |
   const token = tokenFromFlags(flags);
   const timeout = flags['timeout-ms'];
   const timeoutMs = typeof timeout === 'string' ? Number(timeout) : undefined;
-  return new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const ca = caFromFlags(flags);
+  return new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(ca === undefined ? {} : { ca }) });
 }

@@ -17,7 +17,7 @@ import {
   type TenantKeyring,
 } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { adminFromFlags, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { adminFromFlags, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -126,8 +126,7 @@ export const dlqCommand: NounCommand = {
         if (ring === undefined) throw usageError('no tenant keys: pass --keys-file FILE (or set BEAMLINE_KEYS_FILE)');
         return ring;
       };
-      const token = tokenFromFlags(args.flags);
-      client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+      client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
       const all = (await readDeadLetters(client, `persistent://${tenant}/${namespace}/dead-letter`)).filter((e) => typeof reason !== 'string' || e.record.reason === reason);
 
       if (verb === 'list') {

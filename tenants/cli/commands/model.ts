@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema, type RegistryArtifact } from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -23,6 +23,7 @@ const FLAGS = {
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -95,6 +96,7 @@ export const modelCommand: NounCommand = {
         tenant,
         namespace,
         ...(typeof token === 'string' ? { token } : {}),
+        ...(caFromFlags(args.flags) === undefined ? {} : { ca: caFromFlags(args.flags) as Buffer }),
         ...(typeof author === 'string' ? { actor: author } : {}),
       });
       const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode);
