@@ -31,10 +31,43 @@ for (const t of Object.values(doc.topics)) t['partitions'] = 1;
 (doc.topics['events'] as Record<string, unknown>)['partitions'] = 2;
 (doc.topics['events'] as Record<string, unknown>)['piiKey'] = true;
 const eventSchema = avroSchema<Record<string, unknown>>((doc.topics['events'] as { schema: object }).schema);
+const predictionSchema = avroSchema<{ key: string | null; features: Record<string, number> | null; eventTime: number }>((doc.topics['predictions'] as { schema: object }).schema);
 
 const planted = (n: number): { pan: string; holder: string; key: string } => ({ pan: `PAN9PLANT${n}X4111`, holder: `Holder Plantname${n}`, key: `RIDER9PLANT${n}Q` });
 
 const client = newClient();
+const t0 = Date.now() - 60_000;
+
+function scoring(): { process: ReturnType<typeof createScoringHandler> } {
+  return {
+    process: createScoringHandler({
+      features: [
+        { name: 'amount', field: 'amount' },
+        { name: 'n1h', window: { lookbackMs: 3_600_000, aggregate: 'count' } },
+        { name: 'holders1h', window: { lookbackMs: 3_600_000, aggregate: 'distinct', field: 'holderName' } },
+      ],
+      idField: 'eventId',
+    }),
+  };
+}
+
+function event(n: number): Buffer {
+  const v = planted(n % 20);
+  return eventSchema.encode({
+    eventId: `ev-${n}`,
+    cardId: `card-${n % 20}`,
+    cardNumber: v.pan,
+    holderName: v.holder,
+    amount: 10 + n,
+    currency: 'EUR',
+    merchantId: 'm-1',
+    merchantCategory: '5411',
+    lat: null,
+    lon: null,
+    channel: 'POS',
+    timestamp: t0 + n * 100,
+  });
+}
 let running: RunningWorker | undefined;
 let producer: Producer | undefined;
 
@@ -90,16 +123,7 @@ beforeAll(async () => {
     httpPort: -1,
     batchMaxWaitMs: 5,
     keyring: readKeyringFile(keysFile),
-    handler: {
-      process: createScoringHandler({
-        features: [
-          { name: 'amount', field: 'amount' },
-          { name: 'n1h', window: { lookbackMs: 3_600_000, aggregate: 'count' } },
-          { name: 'holders1h', window: { lookbackMs: 3_600_000, aggregate: 'distinct', field: 'holderName' } },
-        ],
-        idField: 'eventId',
-      }),
-    },
+    handler: scoring(),
     log: silentLogger,
   });
   producer = await client.createProducer({ topic: `persistent://${tenant}/${NS}/events`, schema: eventSchema as never });
@@ -117,28 +141,10 @@ describe('nothing raw leaves ingress (#21)', () => {
     const w = running?.worker;
     const p = producer as Producer;
     const values: string[] = [];
-    const t0 = Date.now() - 60_000;
     for (let n = 0; n < GOOD; n++) {
       const v = planted(n % 20);
       values.push(v.pan, v.holder, v.key);
-      await p.send({
-        key: v.key,
-        eventTimeMs: t0 + n * 100,
-        payload: eventSchema.encode({
-          eventId: `ev-${n}`,
-          cardId: `card-${n % 20}`,
-          cardNumber: v.pan,
-          holderName: v.holder,
-          amount: 10 + n,
-          currency: 'EUR',
-          merchantId: 'm-1',
-          merchantCategory: '5411',
-          lat: null,
-          lon: null,
-          channel: 'POS',
-          timestamp: t0 + n * 100,
-        }),
-      });
+      await p.send({ key: v.key, eventTimeMs: t0 + n * 100, payload: event(n) });
     }
     // Malformed: JSON bytes and truncated Avro under the topic's schema (validation is enforced).
     for (let n = 0; n < BAD; n++) {
@@ -201,5 +207,53 @@ describe('nothing raw leaves ingress (#21)', () => {
     await waitFor(() => (w?.processed ?? 0) >= GOOD + BAD + 1, 60_000, 'the replayed input to be committed');
     const again = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'dlq', 'list', ...ns, '-o', 'json');
     expect((JSON.parse(again.out) as { total: number }).total).toBe(BAD + 1);
+  }, 240_000);
+
+  it('key rotation mid-stream: no decision changes, no record lost, old and new dead letters open (#21)', async () => {
+    const ns = ['-t', tenant, '-n', NS];
+    const before = await readAll(client, `persistent://${tenant}/${NS}/predictions`);
+    const lastN1h = new Map<string, number>();
+    for (const m of before) {
+      const pr = predictionSchema.decode(m.payload);
+      lastN1h.set(pr.key as string, pr.features?.['n1h'] as number);
+    }
+    expect(lastN1h.size).toBe(20);
+    await running?.stop();
+    const rotated = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'keys', 'rotate', '--key-id', '2026-12-b');
+    expect(rotated.code, rotated.err).toBe(0);
+    const { readKeyringFile } = await import('../../functions/index.ts');
+    running = await startWorker({
+      serviceUrl: env.serviceUrl,
+      adminUrl: env.adminUrl,
+      ...(env.token === undefined ? {} : { token: env.token }),
+      tenant,
+      namespace: NS,
+      guarantee: 'effectively-once',
+      httpPort: -1,
+      batchMaxWaitMs: 5,
+      keyring: readKeyringFile(keysFile),
+      handler: scoring(),
+      log: silentLogger,
+    });
+    const p = producer as Producer;
+    for (let n = GOOD; n < GOOD + 20; n++) await p.send({ key: planted(n % 20).key, eventTimeMs: t0 + n * 100, payload: event(n) });
+    await p.send({ key: planted(200).key, payload: Buffer.from(`{"cardNumber":"${planted(200).pan}"}`) });
+    const w = running.worker;
+    await waitFor(() => w.processed >= 21, 90_000, 'the worker to commit 21 inputs after the rotation', () => expect(w.state).toBe('running'));
+
+    // Every event decided once; each key's history continued across the rotation (same tokens).
+    const after = (await readAll(client, `persistent://${tenant}/${NS}/predictions`)).slice(before.length).map((m) => predictionSchema.decode(m.payload));
+    expect(after).toHaveLength(20);
+    for (const pr of after) expect({ key: pr.key, n1h: pr.features?.['n1h'] }).toEqual({ key: pr.key, n1h: (lastN1h.get(pr.key as string) as number) + 1 });
+
+    // The new dead letter is sealed under the new key; the old ones still open with the rotated ring.
+    const listed = JSON.parse((await cli({}, 'dlq', 'list', ...ns, '--limit', '1000', '-o', 'json')).out) as { records: Array<{ messageId: string; sealed: { kid: string } }> };
+    const kids = listed.records.map((r) => r.sealed.kid);
+    expect(kids.at(-1)).toBe('2026-12-b');
+    expect(kids.filter((k) => k === '2026-12-a')).toHaveLength(BAD + 1);
+    for (const r of [listed.records[0], listed.records.at(-1)]) {
+      const shown = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'dlq', 'show', r?.messageId as string, ...ns, '--decrypt', '-o', 'json');
+      expect(shown.code, shown.out).toBe(0);
+    }
   }, 240_000);
 });
