@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, PulsarAdmin } from '../../functions/index.ts';
+import { ConfigError, decodeTokenClaims, PulsarAdmin } from '../../functions/index.ts';
 import type { FlagSpec } from './args.ts';
 import { usageError } from './io.ts';
 
@@ -51,6 +51,28 @@ export function clientAuthFromFlags(flags: Readonly<Record<string, string | bool
   const token = tokenFromFlags(flags);
   const ca = caFromFlags(flags);
   return { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { tls: { ca } }) };
+}
+
+/**
+ * #21: who an audit record names. With a token, the authenticated subject (the broker refuses a
+ * token it cannot verify, so its `sub` is who is connected); a flag naming someone else is
+ * refused. Without a token (a dev cluster without auth) the flag, else undefined (the OS user).
+ */
+export function actorFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>, flag: string): string | undefined {
+  const token = tokenFromFlags(flags);
+  const named = flags[flag];
+  if (token === undefined) return typeof named === 'string' ? named : undefined;
+  let sub: unknown;
+  try {
+    sub = decodeTokenClaims(token)['sub'];
+  } catch (cause) {
+    throw new ConfigError('--token', '(not shown)', 'pass a JWT (three dot-separated parts) issued by beamline token issue', { cause });
+  }
+  if (typeof sub !== 'string' || sub === '') throw new ConfigError('--token', '(not shown)', 'the token has no sub claim; issue one with beamline token issue -r ROLE');
+  if (typeof named === 'string' && named !== sub) {
+    throw usageError(`--${flag}: invalid value "${named}"; the audit trail names the authenticated token's subject ("${sub}"): drop --${flag} or use that role's token`);
+  }
+  return sub;
 }
 
 /** An admin client from `--admin-url/--token` or `PULSAR_ADMIN_URL/PULSAR_TOKEN`. */
