@@ -39,8 +39,10 @@ export {
   decodeTokenClaims,
   isAdminStatus,
   parseTopicName,
+  readPrivateKeyFile,
   readSecretKeyFile,
   signHs256Token,
+  signRs256Token,
   type AdminSchemaInfo,
   type AuthAction,
   type BacklogQuota,
@@ -88,6 +90,23 @@ export {
   PREDICTION_SCHEMA,
   REVIEW_ITEM_SCHEMA,
 } from './runtime/index.ts';
+// #21: governance: dead letters sealed under the tenant's versioned keys.
+export {
+  KEYS_FILE_IN_SECRET,
+  keyringFromEnv,
+  openDeadLetter,
+  readKeyringFile,
+  type DeadLetterContent,
+  type DeadLetterRecord,
+} from './runtime/index.ts';
+export {
+  compileKeyring,
+  DecryptError,
+  newKeyringDocument,
+  rotateKeyringDocument,
+  type KeyringDocument,
+  type TenantKeyring,
+} from './governance/index.ts';
 // /healthz, /readyz and /metrics for long-running commands besides the worker (the bridge, #24).
 export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './runtime/index.ts';
 export {

@@ -1,2 +1,15 @@
-/** Data governance: PII tokenization at ingress. */
-export { createPiiTokenizer, type PiiTokenizer, type PiiTokenizerOptions } from './pii-tokenizer.ts';
+/** Data governance: PII tokenization, tenant keyrings and envelope encryption at ingress. */
+export { createPiiTokenizer, PII_KEY_FIELD, type PiiTokenizer, type PiiTokenizerOptions } from './pii-tokenizer.ts';
+export {
+  compileKeyring,
+  decodeKeyMaterial,
+  legacyKeyId,
+  MIN_KEY_BYTES,
+  newKeyringDocument,
+  rotateKeyringDocument,
+  singleKeyring,
+  UnknownKeyError,
+  type KeyringDocument,
+  type TenantKeyring,
+} from './keyring.ts';
+export { DecryptError, isEnvelope, openEnvelope, sealEnvelope, type Envelope } from './envelope.ts';

@@ -16,10 +16,21 @@ export interface PiiTokenizerOptions {
   fields?: readonly string[];
   /** Token prefix, so tokens are recognisable in data and logs. @default 'tok_' */
   prefix?: string;
+  /**
+   * The message key is personal data too (a card number, a rider id): tokenize it before it keys
+   * state, outputs and audit records. @default false
+   */
+  keyIsPii?: boolean;
 }
+
+/** The pseudo field name of the message key in the PII list (`beamline tenant apply` writes it). */
+export const PII_KEY_FIELD = '$key';
 
 export interface PiiTokenizer {
   readonly fields: readonly string[];
+  readonly keyIsPii: boolean;
+  /** The message key as records past ingress carry it: its token when the key is PII. */
+  tokenizeKey(key: string): string;
   /** A copy of `record` with every PII field present replaced by its token. */
   tokenize<T>(record: T): T;
   /** The token for one value of one field (for lookups, e.g. GDPR erasure by subject). */
@@ -46,8 +57,11 @@ export function createPiiTokenizer(options: PiiTokenizerOptions): PiiTokenizer {
     return `${prefix}${mac.slice(0, 27)}`;
   };
 
+  const keyIsPii = options.keyIsPii ?? false;
   return {
     fields,
+    keyIsPii,
+    tokenizeKey: (k: string) => (keyIsPii ? tokenFor(PII_KEY_FIELD, k) : k),
     tokenFor,
     tokenize<T>(record: T): T {
       if (paths.length === 0 || record === null || typeof record !== 'object') return record;

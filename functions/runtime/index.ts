@@ -22,12 +22,13 @@ export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './htt
 export {
   Ingress,
   autoDecoder,
-  deadLetterOf,
   schemaDecoder,
   type IngressOptions,
   type IngressResult,
   type PayloadDecoder,
 } from './ingress.ts';
+export { KEYS_FILE_IN_SECRET, keyringFromEnv, readKeyringFile } from './keyring-source.ts';
+export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing } from './dead-letters.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
 export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
@@ -41,6 +42,7 @@ export {
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
 export {
   OUTPUT_TOPICS,
+  type DeadLetterContent,
   type DeadLetterReason,
   type DeadLetterRecord,
   type InputMessage,

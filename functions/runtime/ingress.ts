@@ -4,9 +4,9 @@
  * a bad record never reaches the handler and never stops the worker.
  */
 import type { EventRecord } from '../contract.ts';
-import { BeamlineError } from '../errors.ts';
-import type { PiiTokenizer } from '../governance/index.ts';
+import type { PiiTokenizer, TenantKeyring } from '../governance/index.ts';
 import { SchemaDecodeError, type Schema, type SchemaRegistry } from '../pulsar/index.ts';
+import { sealedDeadLetter } from './dead-letters.ts';
 import type { DeadLetterReason, DeadLetterRecord, InputMessage } from './records.ts';
 
 /** Turns a payload into a value; throws a SchemaDecodeError (or another error) when it cannot. */
@@ -24,7 +24,13 @@ export function autoDecoder(registry: SchemaRegistry): PayloadDecoder<unknown> {
 
 export interface IngressOptions<T> {
   decode: PayloadDecoder<T>;
+  /** Tokenizes PII fields (and the key, when the spec marks it) before anything else sees them. */
   pii?: PiiTokenizer;
+  /**
+   * The tenant's keys: dead letters seal their content under them (#21). @default none: dead
+   * letters keep only reason, code and ids, never the content
+   */
+  keyring?: TenantKeyring;
 }
 
 export type IngressResult<T> = { ok: true; record: EventRecord<T> } | { ok: false; deadLetter: DeadLetterRecord };
@@ -42,19 +48,19 @@ export class Ingress<T> {
       value = await this.#o.decode(m.payload, m.topic, m.schemaVersion);
     } catch (err) {
       const reason: DeadLetterReason = err instanceof SchemaDecodeError ? 'decode-error' : 'schema-mismatch';
-      return { ok: false, deadLetter: deadLetterOf(m, reason, err, nowMs) };
+      return { ok: false, deadLetter: this.deadLetter(m, reason, err, nowMs) };
     }
     if (this.#o.pii !== undefined) {
       try {
         value = this.#o.pii.tokenize(value);
       } catch (err) {
-        return { ok: false, deadLetter: deadLetterOf(m, 'pii-error', err, nowMs) };
+        return { ok: false, deadLetter: this.deadLetter(m, 'pii-error', err, nowMs) };
       }
     }
     return {
       ok: true,
       record: {
-        key: m.key,
+        key: m.key === undefined || this.#o.pii === undefined ? m.key : this.#o.pii.tokenizeKey(m.key),
         eventTimeMs: m.eventTimeMs ?? m.publishTimeMs,
         publishTimeMs: m.publishTimeMs,
         properties: m.properties,
@@ -64,24 +70,15 @@ export class Ingress<T> {
       },
     };
   }
-}
 
-export function deadLetterOf(m: InputMessage, reason: DeadLetterReason, err: unknown, nowMs: number): DeadLetterRecord {
-  const code = err instanceof BeamlineError ? err.code : 'BL_RUNTIME_HANDLER_ERROR';
-  // The message of a user error may quote the record; cap it so a dead-letter entry stays small.
-  const text = err instanceof Error ? err.message : String(err);
-  return {
-    reason,
-    errorCode: code,
-    errorMessage: text.length > 500 ? `${text.slice(0, 497)}...` : text,
-    topic: m.topic,
-    messageId: m.messageId,
-    key: m.key ?? null,
-    publishTimeMs: m.publishTimeMs,
-    eventTimeMs: m.eventTimeMs ?? null,
-    redeliveryCount: m.redeliveryCount,
-    properties: { ...m.properties },
-    payloadBase64: m.payload.toString('base64'),
-    failedAtMs: nowMs,
-  };
+  /**
+   * The dead-letter record of an input this worker could not decide: content sealed under the
+   * tenant key, key tokenized when it is PII. Every dead letter of the worker is made here.
+   */
+  deadLetter(m: InputMessage, reason: DeadLetterReason, err: unknown, nowMs: number): DeadLetterRecord {
+    return sealedDeadLetter(m, reason, err, nowMs, {
+      ...(this.#o.keyring === undefined ? {} : { keyring: this.#o.keyring }),
+      ...(this.#o.pii === undefined ? {} : { pii: this.#o.pii }),
+    });
+  }
 }

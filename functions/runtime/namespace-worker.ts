@@ -34,7 +34,7 @@ import { isRetriable } from '../errors.ts';
 import { lateEventReason } from '../windows/index.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
 import { HandlerEngine, type EmittedOutput, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
-import { deadLetterOf, type Ingress } from './ingress.ts';
+import type { Ingress } from './ingress.ts';
 import { deadLetterOutput, stateOutputs } from './batch-outputs.ts';
 import { InputGate } from './input-gate.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
@@ -315,7 +315,7 @@ export class NamespaceWorker<T = unknown> {
       if (!isRetriable(error) || n > this.config.handlerRetries) {
         const m = batch[index] as InputMessage;
         const reason = (error as { code?: string }).code === 'BL_PULSAR_SCHEMA_ENCODE' ? 'output-schema-mismatch' : 'handler-error';
-        poisoned.set(index, deadLetterOf(m, reason, error, this.#clock.now()));
+        poisoned.set(index, this.#ingress.deadLetter(m, reason, error, this.#clock.now()));
         this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');
       }
       await this.#rollback();
@@ -389,7 +389,7 @@ export class NamespaceWorker<T = unknown> {
       const m = batch[i] as InputMessage;
       const late = step.late.map((l) =>
         deadLetterOutput(
-          deadLetterOf(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
+          this.#ingress.deadLetter(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
         ),
       );
       results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };

@@ -2,6 +2,7 @@
  * What the worker moves: raw input messages (as the I/O layer hands them over), outputs bound
  * for the namespace's topics, and dead-letter records.
  */
+import type { Envelope } from '../governance/index.ts';
 
 /** An input message before decoding. `ref` is the I/O layer's handle for acking it. */
 export interface InputMessage {
@@ -36,21 +37,36 @@ export interface OutputMessage {
 export type DeadLetterReason = 'decode-error' | 'schema-mismatch' | 'pii-error' | 'handler-error' | 'output-schema-mismatch' | 'late-event';
 
 /**
- * The dead-letter topic's record: enough to understand and replay the input. The original
- * payload is kept as-is (base64): it never passed PII tokenization, so the dead-letter topic is
- * as sensitive as the input topic.
+ * The dead-letter topic's record. Nothing raw leaves ingress (#21): the original payload, key,
+ * properties and error message (which may quote the record) are sealed in `sealed`, an
+ * AES-256-GCM envelope under a fresh data key wrapped by the tenant key; the reason, error code
+ * and ids stay in the clear so operators can list and count without the key. `key` is the key as
+ * records past ingress see it: its token when the spec marks the key as PII.
  */
 export interface DeadLetterRecord {
   reason: DeadLetterReason;
   errorCode: string;
-  errorMessage: string;
   topic: string;
   messageId: string;
   key: string | null;
   publishTimeMs: number;
   eventTimeMs: number | null;
   redeliveryCount: number;
+  failedAtMs: number;
+  /** Size of the original payload. */
+  payloadBytes: number;
+  /**
+   * The sealed DeadLetterContent (open it with `beamline dlq show --decrypt`); null when the
+   * worker runs without a tenant key, and then the content is not kept at all.
+   */
+  sealed: Envelope | null;
+}
+
+/** What a dead letter seals: everything needed to understand and replay the input. */
+export interface DeadLetterContent {
+  errorMessage: string;
+  /** The original message key. */
+  key: string | null;
   properties: Record<string, string>;
   payloadBase64: string;
-  failedAtMs: number;
 }

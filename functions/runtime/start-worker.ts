@@ -4,12 +4,13 @@
  * topic's schema from the cluster, then starts the worker and its HTTP endpoints.
  */
 import { ConfigError } from '../errors.ts';
-import { createPiiTokenizer, type PiiTokenizer } from '../governance/index.ts';
+import { createPiiTokenizer, PII_KEY_FIELD, singleKeyring, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
 import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
 import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import { createRootLogger, PrometheusMetrics, type Logger, type Metrics } from '../telemetry.ts';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
+import { keyringFromEnv } from './keyring-source.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
@@ -23,6 +24,11 @@ export interface StartWorkerOptions extends WorkerOptions {
   adminUrl: string;
   /** The worker role's token (never logged). */
   token?: string;
+  /**
+   * #21: PEM CA bundle trusted for https:// admin and pulsar+ssl:// service urls (a private CA).
+   * @default Node's CAs
+   */
+  ca?: string | Buffer;
   handler: WorkerHandler<unknown>;
   /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
   model?: { artifact: ModelArtifact | RemoteArtifact; version: string };
@@ -32,10 +38,17 @@ export interface StartWorkerOptions extends WorkerOptions {
    */
   registry?: { name: string };
   /**
-   * Per-tenant secret for PII tokens (>= 32 bytes). Required when the namespace marks PII
-   * fields; from $BEAMLINE_PII_KEY (base64) when not given.
+   * Per-tenant secret for PII tokens (>= 32 bytes), one unversioned key. Prefer `keyring`.
+   * @default none
    */
   piiKey?: Buffer;
+  /**
+   * #21: the tenant's versioned keys: PII tokens use its token key, dead letters are sealed
+   * under its current key. Required when the namespace marks PII fields.
+   * @default from $BEAMLINE_KEYS_FILE, else $BEAMLINE_PII_KEY (one key), else none (dead letters
+   * then keep no content)
+   */
+  keyring?: TenantKeyring;
   /**
    * #20: the pod was scheduled for a GPU (Helm `inference.gpu`): log the GPU host check (Vulkan
    * loader, ICD, device nodes) at start-up, as a warning naming what is missing. @default false
@@ -70,14 +83,16 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const config = compileWorkerOptions(o);
   const log = (o.log ?? createRootLogger()).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
   const metrics = o.metrics ?? new PrometheusMetrics();
-  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }) });
+  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { ca: o.ca }) });
   const namespace = `${config.tenant}/${config.namespace}`;
   const inputTopic = namespaceTopic(config, config.inputTopic);
 
   const properties = await admin.namespaces.getProperties(namespace);
-  const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], o.piiKey);
+  const keyring = o.keyring ?? (o.piiKey === undefined ? keyringFromEnv() : singleKeyring(o.piiKey.toString('base64'), 'piiKey'));
+  const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], keyring);
+  if (keyring === undefined) log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
   const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
-  const ingress = new Ingress<unknown>({ decode: autoDecoder(registry), ...(pii === undefined ? {} : { pii }) });
+  const ingress = new Ingress<unknown>({ decode: autoDecoder(registry), ...(pii === undefined ? {} : { pii }), ...(keyring === undefined ? {} : { keyring }) });
 
   if (o.gpuCheck === true) {
     const { checkGpuHost } = await import('../inference/index.ts');
@@ -94,7 +109,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   try {
     if (o.model !== undefined && o.registry !== undefined) throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
-    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }) });
+    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }) });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
     if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
     const score = routing?.score ?? scorer?.score;
@@ -151,15 +166,15 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   }
 }
 
-function piiTokenizerFor(fieldList: string | undefined, key: Buffer | undefined): PiiTokenizer | undefined {
-  const fields = (fieldList ?? '')
+function piiTokenizerFor(fieldList: string | undefined, keyring: TenantKeyring | undefined): PiiTokenizer | undefined {
+  const listed = (fieldList ?? '')
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');
-  if (fields.length === 0) return undefined;
-  const secret = key ?? (process.env['BEAMLINE_PII_KEY'] ? Buffer.from(process.env['BEAMLINE_PII_KEY'], 'base64') : undefined);
-  if (secret === undefined) {
-    throw new ConfigError('piiKey', undefined, `the namespace marks PII fields (${fields.join(', ')}); set BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`);
+  if (listed.length === 0) return undefined;
+  const fields = listed.filter((f) => f !== PII_KEY_FIELD);
+  if (keyring === undefined) {
+    throw new ConfigError('keyring', undefined, `the namespace marks PII (${listed.join(', ')}); set BEAMLINE_KEYS_FILE to a keys file (beamline keys create) or BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`);
   }
-  return createPiiTokenizer({ key: secret, fields });
+  return createPiiTokenizer({ key: keyring.key(keyring.tokenKeyId), fields, keyIsPii: fields.length < listed.length });
 }

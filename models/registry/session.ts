@@ -7,6 +7,8 @@ import { ModelRegistry, createClient, type PulsarClient } from '../../functions/
 export interface RegistrySessionOptions {
   serviceUrl: string;
   token?: string;
+  /** #21: PEM CA bundle for pulsar+ssl:// with a private CA. @default Node's CAs */
+  ca?: string | Buffer;
   tenant: string;
   namespace: string;
   /** Recorded as the author of changes. @default the OS user */
@@ -23,7 +25,7 @@ export interface RegistrySession {
 }
 
 export async function openRegistrySession(o: RegistrySessionOptions): Promise<RegistrySession> {
-  const client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }), operationTimeoutMs: o.operationTimeoutMs ?? 30_000 });
+  const client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }), operationTimeoutMs: o.operationTimeoutMs ?? 30_000 });
   try {
     const registry = await ModelRegistry.create({ client, tenant: o.tenant, namespace: o.namespace, ...(o.actor === undefined ? {} : { actor: o.actor }) });
     let closing: Promise<void> | undefined;

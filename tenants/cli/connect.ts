@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, PulsarAdmin } from '../../functions/index.ts';
+import { ConfigError, decodeTokenClaims, PulsarAdmin } from '../../functions/index.ts';
 import type { FlagSpec } from './args.ts';
 import { usageError } from './io.ts';
 
@@ -27,6 +27,54 @@ export function tokenFromFlags(flags: Readonly<Record<string, string | boolean |
   return text;
 }
 
+/** #21: `--ca-file` for commands that open a Pulsar client (admin commands have it in ADMIN_FLAGS). */
+export const CA_FLAG = {
+  'ca-file': { type: 'string', env: 'PULSAR_TLS_TRUST_CERTS', description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)' },
+} as const satisfies Record<string, FlagSpec>;
+
+/** The CA bundle named by `--ca-file`/PULSAR_TLS_TRUST_CERTS, or undefined. */
+export function caFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): Buffer | undefined {
+  const file = flags['ca-file'];
+  if (typeof file !== 'string') return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (cause) {
+    throw new ConfigError('--ca-file', file, 'pass the path of a readable PEM CA bundle (e.g. the broker CA: tls/ca.cert.pem)', { cause });
+  }
+  if (!pem.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('--ca-file', file, 'the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  return pem;
+}
+
+/** Client options for `createClient` from the token and CA flags. */
+export function clientAuthFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): { token?: string; tls?: { ca: Buffer } } {
+  const token = tokenFromFlags(flags);
+  const ca = caFromFlags(flags);
+  return { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { tls: { ca } }) };
+}
+
+/**
+ * #21: who an audit record names. With a token, the authenticated subject (the broker refuses a
+ * token it cannot verify, so its `sub` is who is connected); a flag naming someone else is
+ * refused. Without a token (a dev cluster without auth) the flag, else undefined (the OS user).
+ */
+export function actorFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>, flag: string): string | undefined {
+  const token = tokenFromFlags(flags);
+  const named = flags[flag];
+  if (token === undefined) return typeof named === 'string' ? named : undefined;
+  let sub: unknown;
+  try {
+    sub = decodeTokenClaims(token)['sub'];
+  } catch (cause) {
+    throw new ConfigError('--token', '(not shown)', 'pass a JWT (three dot-separated parts) issued by beamline token issue', { cause });
+  }
+  if (typeof sub !== 'string' || sub === '') throw new ConfigError('--token', '(not shown)', 'the token has no sub claim; issue one with beamline token issue -r ROLE');
+  if (typeof named === 'string' && named !== sub) {
+    throw usageError(`--${flag}: invalid value "${named}"; the audit trail names the authenticated token's subject ("${sub}"): drop --${flag} or use that role's token`);
+  }
+  return sub;
+}
+
 /** An admin client from `--admin-url/--token` or `PULSAR_ADMIN_URL/PULSAR_TOKEN`. */
 export function adminFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): PulsarAdmin {
   const url = flags['admin-url'];
@@ -34,5 +82,6 @@ export function adminFromFlags(flags: Readonly<Record<string, string | boolean |
   const token = tokenFromFlags(flags);
   const timeout = flags['timeout-ms'];
   const timeoutMs = typeof timeout === 'string' ? Number(timeout) : undefined;
-  return new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const ca = caFromFlags(flags);
+  return new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(ca === undefined ? {} : { ca }) });
 }

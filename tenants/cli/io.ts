@@ -52,6 +52,7 @@ export const ADMIN_FLAGS = {
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT for the admin API (never printed; prefer --token-file)' },
   'token-file': { type: 'string', env: 'PULSAR_TOKEN_FILE', description: 'file holding the JWT (keeps it out of argv and the environment)' },
   'timeout-ms': { type: 'string', description: 'per-request timeout in ms (default 30000)' },
+  'ca-file': { type: 'string', env: 'PULSAR_TLS_TRUST_CERTS', description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type OutputMode = 'text' | 'json';

@@ -16,5 +16,7 @@ export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly
   geo: { summary: 'replication health across regions: backlog, rate, lag and link state per topic', load: async () => (await import('./commands/geo.ts')).geoCommand },
   bridge: { summary: 'bridge Google Cloud Pub/Sub: pubsub-source into events, pubsub-sink out of predictions or actions', load: async () => (await import('./commands/bridge.ts')).bridgeCommand },
   top: { summary: 'live view of namespaces: rate, backlog, latency, models, breaker, review, dead letters', load: async () => (await import('./commands/top.ts')).topCommand },
-  token: { summary: 'issue HS256 JWTs for roles', load: async () => (await import('./commands/token.ts')).tokenCommand },
+  dlq: { summary: 'list, show (--decrypt) and replay dead-lettered inputs (content sealed under the tenant key)', load: async () => (await import('./commands/dlq.ts')).dlqCommand },
+  keys: { summary: "create, rotate and check a tenant's versioned keys file", load: async () => (await import('./commands/keys.ts')).keysCommand },
+  token: { summary: 'issue JWTs for roles (HS256 or RS256), expiring by default', load: async () => (await import('./commands/token.ts')).tokenCommand },
 };

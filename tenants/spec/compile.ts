@@ -26,7 +26,7 @@ import type { CompileTenantSpecOptions, DesiredCluster, DesiredNamespace, Desire
 import { DURATION_FIX, SIZE_FIX, parseDurationMs, parseSizeBytes } from './units.ts';
 
 const TOP_LEVEL_KEYS = ['tenant', 'adminRoles', 'regions', 'roles', 'schemaCompatibility', 'schemaValidationEnforced', 'retention', 'messageTtl', 'backlogQuota', 'topics', 'grants', 'replication'];
-const TOPIC_KEYS = ['partitions', 'sensitivity', 'schema', 'schemaFile', 'pii', 'deduplication', 'compactionThreshold'];
+const TOPIC_KEYS = ['partitions', 'sensitivity', 'schema', 'schemaFile', 'pii', 'piiKey', 'deduplication', 'compactionThreshold'];
 const REGION_KEYS = ['name', 'cluster', 'serviceUrl', 'adminUrl', 'partitions'];
 const ROLE_KINDS: readonly RoleKind[] = ['worker', 'producer', 'analyst'];
 // Pulsar's own rule for tenant, namespace and cluster names.
@@ -358,9 +358,14 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
       pii.forEach((name, i) => {
         if (schema !== undefined && !fields.includes(name)) p.add(`${f}.pii[${i}]`, name, `name a field of the ${kind} schema (${fields.join(', ')})`);
       });
-      if (sensitivity === 'public' || sensitivity === 'internal') {
-        p.add(`${f}.sensitivity`, sensitivity, 'a topic with PII fields must be confidential or restricted');
-      }
+    }
+    // #21: the message key is personal data too (a card number, a rider id): the worker tokenizes
+    // it before it keys state, outputs and audit records. It travels as the pseudo field `$key`.
+    const piiKey = spec['piiKey'] ?? false;
+    if (typeof piiKey !== 'boolean') p.add(`${f}.piiKey`, piiKey, 'use true (the message key holds personal data) or false');
+    else if (piiKey) pii.push('$key');
+    if (pii.length > 0 && (sensitivity === 'public' || sensitivity === 'internal')) {
+      p.add(`${f}.sensitivity`, sensitivity, 'a topic with PII fields must be confidential or restricted');
     }
     out[kind] = {
       partitions,

@@ -7,7 +7,7 @@
  * changed its accumulator: the window sums must count exactly the valid records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BeamlineError, silentLogger, type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { BeamlineError, compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord, type EventRecord, type HandlerContext } from '../../functions/index.ts';
 import { avroSchema } from '../../functions/pulsar/index.ts';
 import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import type { WindowResult } from '../../functions/windows/index.ts';
@@ -99,6 +99,8 @@ function countingHandler(record: EventRecord<unknown>, ctx: HandlerContext): voi
 }
 
 const client = newClient();
+/** #21: dead letters seal their content under the tenant key; the test opens them with it. */
+const keyring = compileKeyring(newKeyringDocument('test-1'), 'test');
 let tenant = '';
 let running: RunningWorker | undefined;
 let windowed: RunningWorker | undefined;
@@ -128,6 +130,7 @@ describe('worker with malformed records on a real broker', () => {
       namespace: 'ns',
       guarantee: 'effectively-once',
       httpPort: -1,
+      keyring,
       handler: { process: countingHandler },
       log: silentLogger,
     });
@@ -176,7 +179,9 @@ describe('worker with malformed records on a real broker', () => {
       expect({ n, kind: i.kind, reason: r['reason'] }).toEqual({ n, kind: i.kind, reason: REASON[i.kind] });
       expect(m?.properties['beamline.reason']).toBe(REASON[i.kind]);
       expect(m?.properties['beamline.source-message-id']).toBe(ids[n]);
-      expect(Buffer.from(r['payloadBase64'] as string, 'base64').equals(i.payload)).toBe(true);
+      const content = openDeadLetter(r as unknown as DeadLetterRecord, keyring);
+      expect(Buffer.from(content.payloadBase64, 'base64').equals(i.payload)).toBe(true);
+      expect(content.key).toBe(i.key);
       expect(r['key']).toBe(i.key);
       expect(r['topic']).toBe(topic(tenant, 'ns', 'events'));
       expect(r['errorCode']).toBe(i.kind === 'handler-rejected' ? 'BL_TEST_NEGATIVE_AMOUNT' : 'BL_PULSAR_SCHEMA_DECODE');

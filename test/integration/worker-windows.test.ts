@@ -8,7 +8,7 @@
  * watermark and fires every open window (its own window stays open and emits nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord, type EventRecord, type HandlerContext } from '../../functions/index.ts';
 import { startWorker, type RunningWorker, type WorkerHandler } from '../../functions/runtime/index.ts';
 import type { WindowOptions, WindowResult } from '../../functions/windows/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
@@ -115,6 +115,8 @@ function windowHandler(windows: WindowOptions<unknown>): WorkerHandler<unknown> 
 }
 
 const client = newClient();
+/** #21: dead letters seal their content under the tenant key; the test opens them with it. */
+const keyring = compileKeyring(newKeyringDocument('test-1'), 'test');
 let tenant = '';
 const workers: RunningWorker[] = [];
 
@@ -143,6 +145,7 @@ async function start(namespace: string, windows: WindowOptions<unknown>): Promis
     namespace,
     guarantee: 'effectively-once',
     httpPort: -1,
+    keyring,
     // Small batches so the stream spans several commits.
     batchMaxRecords: 4,
     batchMaxWaitMs: 5,
@@ -204,7 +207,8 @@ async function expectResults(namespace: string, c: (typeof CASES)[number], ids: 
   expect(records.map((r) => r['eventTimeMs'])).toEqual(c.late.map((n) => s(STREAM[n]?.[1] as number)));
   for (const [j, r] of records.entries()) {
     const [key, , amount] = STREAM[c.late[j] as number] as readonly [string, number, number];
-    expect(JSON.parse(Buffer.from(r['payloadBase64'] as string, 'base64').toString())).toEqual({ card: key, amount });
+    const content = openDeadLetter(r as unknown as DeadLetterRecord, keyring);
+    expect(JSON.parse(Buffer.from(content.payloadBase64, 'base64').toString())).toEqual({ card: key, amount });
   }
 }
 

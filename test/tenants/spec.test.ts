@@ -169,6 +169,15 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
     d.topics['events'] = { ...d.topics['events'], sensitivity: 'public' };
     expectProblem(d, 'topics.events.sensitivity', '"public"', 'confidential or restricted');
   });
+  it('13b. piiKey marks the message key as PII (#21); a non-boolean is refused', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], piiKey: true };
+    const ns = compileTenantSpec(d).namespaces[0];
+    expect(ns?.properties['beamline.topic.events.pii']).toBe('cardNumber,holderName,$key');
+    const e = doc();
+    e.topics['events'] = { ...e.topics['events'], piiKey: 'yes' };
+    expectProblem(e, 'topics.events.piiKey', '"yes"', 'use true');
+  });
   it('14. a data topic without a schema', () => {
     const d = doc();
     delete d.topics['predictions']?.['schema'];

@@ -2,8 +2,9 @@
  * A FetchLike that trusts given CA certificates, for admin urls served with a private CA (a
  * broker started with `scripts/pulsar start --tls`). Node's global fetch takes no per-request
  * CA (only an undici dispatcher, which Node does not export), so this goes through node:https.
- * It follows redirects like fetch does, because Pulsar's admin API answers 307 for namespaces
- * owned by another cluster.
+ * It follows redirects like fetch does (Pulsar's admin API answers 307 for namespaces owned by
+ * another cluster), dropping the authorization header when the origin changes and never from
+ * https to http; with `redirect: 'manual'` (as AdminHttp asks, #21) it returns the redirect.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -31,8 +32,14 @@ export function caFetch(ca: CaCertificates): FetchLike {
     for (let hop = 0; ; hop++) {
       const res = await send(url, method, headers, body, init.signal ?? undefined, agent);
       const location = res.headers.find(([k]) => k.toLowerCase() === 'location')?.[1];
-      if (res.status >= 300 && res.status < 400 && location !== undefined && hop < MAX_REDIRECTS) {
-        url = new URL(location, url);
+      if (res.status >= 300 && res.status < 400 && location !== undefined && hop < MAX_REDIRECTS && init.redirect !== 'manual') {
+        const next = new URL(location, url);
+        if (url.protocol === 'https:' && next.protocol !== 'https:') throw new TypeError(`refusing a redirect from ${url.origin} to ${next.origin} (not https)`);
+        if (next.origin !== url.origin) {
+          delete headers['authorization'];
+          delete headers['Authorization'];
+        }
+        url = next;
         // fetch's rules: 303 (and 301/302 after a POST) turn into a body-less GET.
         if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
           method = 'GET';

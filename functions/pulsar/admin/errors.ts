@@ -16,6 +16,8 @@ export const PULSAR_ADMIN_ERROR_CODES = Object.freeze({
   timeout: 'BL_PULSAR_ADMIN_TIMEOUT',
   unreachable: 'BL_PULSAR_ADMIN_UNREACHABLE',
   badResponse: 'BL_PULSAR_ADMIN_BAD_RESPONSE',
+  /** #21: a redirect from https to plain http (the token and the body would travel in the clear). */
+  insecureRedirect: 'BL_PULSAR_ADMIN_INSECURE_REDIRECT',
 });
 
 export interface PulsarAdminErrorDetails {

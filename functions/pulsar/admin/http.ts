@@ -11,7 +11,15 @@ export interface RequestOptions {
   text?: boolean;
 }
 
-/** The one place that speaks HTTP to the admin API: auth header, timeout, error mapping. */
+/** Redirects followed before giving up (fetch's own limit). */
+const MAX_REDIRECTS = 20;
+
+/**
+ * The one place that speaks HTTP to the admin API: auth header, timeout, error mapping, and
+ * redirects (#21): Pulsar answers 307 for a namespace another cluster owns. Followed here, not by
+ * fetch, so one rule holds whichever fetch runs: the token goes only to the origin it was given
+ * for, and a redirect from https to plain http is refused.
+ */
 export class AdminHttp {
   readonly #config: PulsarAdminConfig;
 
@@ -41,9 +49,35 @@ export class AdminHttp {
     }
     const started = Date.now();
     let response: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const origin = new URL(target);
+    let reqMethod: string = method;
     try {
-      response = await fetch(target, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      for (let hop = 0; ; hop++) {
+        response = await fetch(target, { method: reqMethod, headers, body, signal, redirect: 'manual' });
+        const location = response.headers.get('location');
+        if (response.status < 300 || response.status >= 400 || location === null || hop >= MAX_REDIRECTS) break;
+        const next = new URL(location, target);
+        if (origin.protocol === 'https:' && next.protocol !== 'https:') {
+          throw new PulsarAdminError(
+            PULSAR_ADMIN_ERROR_CODES.insecureRedirect,
+            `Pulsar admin ${method} ${path} was redirected from ${origin.origin} to ${next.origin}, which is not https; refusing to send the request in the clear (fix the broker's advertised web service url)`,
+            { method, path, status: response.status },
+          );
+        }
+        // The token was given for one origin: another host or port never sees it.
+        if (next.origin !== origin.origin) delete headers['authorization'];
+        // fetch's rules: 303 (and 301/302 after a POST) turn into a body-less GET.
+        if (response.status === 303 || ((response.status === 301 || response.status === 302) && reqMethod === 'POST')) {
+          reqMethod = 'GET';
+          body = undefined;
+          delete headers['content-type'];
+        }
+        await response.body?.cancel().catch(() => undefined);
+        target = next.toString();
+      }
     } catch (cause) {
+      if (cause instanceof PulsarAdminError) throw cause;
       const timedOut = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       const code = timedOut ? PULSAR_ADMIN_ERROR_CODES.timeout : PULSAR_ADMIN_ERROR_CODES.unreachable;
       const message = timedOut

@@ -20,5 +20,5 @@ export type { SchemasApi, SchemaInfo, SchemaType, SchemaCompatibility } from './
 export type { BrokersApi } from './brokers.ts';
 export { parseTopicName } from './topic-name.ts';
 export type { TopicName } from './topic-name.ts';
-export { signHs256Token, decodeTokenClaims, readSecretKeyFile } from './token.ts';
+export { decodeTokenClaims, MIN_RSA_BITS, MIN_SECRET_KEY_BYTES, readPrivateKeyFile, readSecretKeyFile, signHs256Token, signRs256Token } from './token.ts';
 export type { TokenClaims } from './token.ts';

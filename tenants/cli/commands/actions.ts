@@ -1,7 +1,7 @@
 import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/index.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -16,6 +16,7 @@ const FLAGS = {
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -72,9 +73,8 @@ export const actionsCommand: NounCommand = {
           ...(maxAttempts === undefined ? {} : { maxAttempts }),
           ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
         }));
-      const token = tokenFromFlags(args.flags);
       const log = createRootLogger().child({ component: 'beamline-actions' });
-      const client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+      const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
       let consumer: ActionConsumer;
       try {
         consumer = await ActionConsumer.create({ client, tenant, namespace, sinks, log, metrics: new PrometheusMetrics(), ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }) });

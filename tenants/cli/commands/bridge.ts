@@ -2,6 +2,7 @@ import { createClient, createRootLogger, PrometheusMetrics, PulsarAdmin, startHt
 import { openPubsub, parsePubsubTopicName, parseSubscriptionName, PubsubSink, PubsubSource } from '../../../bridge/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
+import { caFromFlags, CA_FLAG } from '../connect.ts';
 
 const FLAGS = {
   subscription: { type: 'string', description: 'pubsub-source: projects/P/subscriptions/S to read (required)' },
@@ -21,6 +22,7 @@ const FLAGS = {
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9465; -1 for none)' },
+  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -78,8 +80,9 @@ export const bridgeCommand: NounCommand = {
       const adminUrl = need('admin-url');
       const serviceUrl = need('service-url');
       const auth = typeof token === 'string' ? { token } : {};
-      const client = createClient({ serviceUrl, ...auth });
-      const admin = new PulsarAdmin({ url: adminUrl, ...auth });
+      const ca = caFromFlags(args.flags); // #21
+      const client = createClient({ serviceUrl, ...auth, ...(ca === undefined ? {} : { tls: { ca } }) });
+      const admin = new PulsarAdmin({ url: adminUrl, ...auth, ...(ca === undefined ? {} : { ca }) });
       const pubsub = openPubsub({ projectId: project, ...(typeof emulatorHost === 'string' ? { emulatorHost } : {}) });
       const deps = { client, admin, pubsub, log, metrics };
       let http: HttpEndpoints | undefined;

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema, type RegistryArtifact } from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -14,7 +14,7 @@ const FLAGS = {
   percent: { type: 'string', short: 'p', description: 'canary: share of keys (0-100) decided by the canary' },
   clear: { type: 'boolean', description: 'shadow/canary: remove the shadow or canary' },
   metrics: { type: 'string', short: 'm', description: 'push: validation file (JSON metrics) recorded in the manifest' },
-  author: { type: 'string', description: 'push: author recorded in the manifest (default: OS user)' },
+  author: { type: 'string', description: "author recorded in the manifest and audit, without auth only (with a token: the token's subject)" },
   'no-promote': { type: 'boolean', description: 'push: do not make the first version of a model live' },
   remote: { type: 'boolean', description: 'push: DIR is a remote model spec (YAML/JSON: Open Inference Protocol endpoint, signature, auth reference)' },
   'no-probe': { type: 'boolean', description: 'push --remote: store the spec without asking the server first' },
@@ -23,6 +23,7 @@ const FLAGS = {
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -86,7 +87,7 @@ export const modelCommand: NounCommand = {
       const tenant = need('tenant');
       const namespace = need('namespace');
       const token = tokenFromFlags(args.flags);
-      const author = args.flags['author'];
+      const author = actorFromFlags(args.flags, 'author');
       // Validate local inputs before connecting, so a typo fails fast.
       const dir = verb === 'push' ? args.positionals[0] : undefined;
       if (verb === 'push' && dir === undefined) throw usageError('missing the model folder or .onnx file: beamline model push DIR --name NAME');
@@ -95,6 +96,7 @@ export const modelCommand: NounCommand = {
         tenant,
         namespace,
         ...(typeof token === 'string' ? { token } : {}),
+        ...(caFromFlags(args.flags) === undefined ? {} : { ca: caFromFlags(args.flags) as Buffer }),
         ...(typeof author === 'string' ? { actor: author } : {}),
       });
       const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode);

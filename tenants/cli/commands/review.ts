@@ -1,7 +1,7 @@
 import { createClient } from '../../../functions/index.ts';
 import { ReviewQueue, type ReviewEntry } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -10,10 +10,11 @@ const FLAGS = {
   status: { type: 'string', short: 's', description: 'list: open (default), decided or all' },
   limit: { type: 'string', description: 'list: at most this many items (default 50)' },
   note: { type: 'string', description: 'approve/reject: a note kept with the outcome' },
-  analyst: { type: 'string', description: 'approve/reject: who decides (default: OS user)' },
+  analyst: { type: 'string', description: "approve/reject: who decides, without auth only (with a token: the token's subject)" },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: "the analyst role's JWT (never printed)" },
   ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -73,9 +74,8 @@ export const reviewCommand: NounCommand = {
       if (status !== 'open' && status !== 'decided' && status !== 'all') throw usageError(`--status: invalid value "${status}"; use open, decided or all`);
       const limit = args.flags['limit'] === undefined ? 50 : Number(args.flags['limit']);
       if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
-      const token = tokenFromFlags(args.flags);
-      const analyst = args.flags['analyst'];
-      const client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+      const analyst = actorFromFlags(args.flags, 'analyst');
+      const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
       close = () => client.close();
       const queue = await ReviewQueue.open({ client, tenant, namespace, ...(typeof analyst === 'string' ? { analyst } : {}) });
       close = async () => {

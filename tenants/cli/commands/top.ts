@@ -2,7 +2,7 @@ import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } f
 import { ReviewQueue } from '../../../models/index.ts';
 import { buildRows, parsePromText, renderTable, SORT_KEYS, sortRows, type BrokerFigures, type Scrape, type TopRow } from '../../top/index.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
-import { adminFromFlags } from '../connect.ts';
+import { adminFromFlags, caFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, processIo, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
 
 const FLAGS = {
@@ -152,7 +152,8 @@ export const topCommand: NounCommand = {
 
       const serviceUrl = args.flags['service-url'];
       const token = args.flags['token'];
-      const client = typeof serviceUrl === 'string' ? createClient({ serviceUrl, ...(typeof token === 'string' ? { token } : {}) }) : undefined;
+      const ca = caFromFlags(args.flags); // #21
+      const client = typeof serviceUrl === 'string' ? createClient({ serviceUrl, ...(typeof token === 'string' ? { token } : {}), ...(ca === undefined ? {} : { tls: { ca } }) }) : undefined;
       let before: Scrape[] | undefined;
       const frame = async (): Promise<Frame> => {
         const [scrapes, broker] = await Promise.all([Promise.all(urls.map((u) => scrape(u, timeoutMs))), admin === undefined ? undefined : brokerFigures(admin, tenant, subscription)]);

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { loadWorkerFile, startWorker } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, reportError, wantsJson, type NounCommand } from '../io.ts';
 import { readWorkerFile } from '../worker-file.ts';
 
@@ -13,6 +13,7 @@ const FLAGS = {
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: "the worker role's JWT (never printed; prefer --token-file)" },
   ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
   guarantee: { type: 'string', description: 'effectively-once (default) or at-least-once' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9464; -1 for none)' },
   ...COMMON_FLAGS,
@@ -49,6 +50,7 @@ export const workerCommand: NounCommand = {
       const serviceUrl = need('service-url');
       const adminUrl = need('admin-url');
       const token = tokenFromFlags(args.flags);
+      const ca = caFromFlags(args.flags);
       const configPath = args.flags['config'];
       const file = typeof configPath === 'string' ? await readWorkerFile(configPath) : {};
       const loaded = await loadWorkerFile(file, typeof configPath === 'string' ? dirname(resolve(configPath)) : process.cwd());
@@ -60,6 +62,7 @@ export const workerCommand: NounCommand = {
         serviceUrl,
         adminUrl,
         ...(token === undefined ? {} : { token }),
+        ...(ca === undefined ? {} : { ca }),
         handler: loaded.handler,
         ...(loaded.model === undefined ? {} : { model: loaded.model }),
         ...(loaded.registry === undefined ? {} : { registry: loaded.registry }),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessFn } from '../../../functions/contract.ts';
 import { BeamlineError } from '../../../functions/errors.ts';
-import { createPiiTokenizer } from '../../../functions/governance/index.ts';
+import { createPiiTokenizer, singleKeyring } from '../../../functions/governance/index.ts';
 import { avroSchema, jsonSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, NamespaceWorker, schemaDecoder, type WorkerHandler } from '../../../functions/runtime/index.ts';
+import { Ingress, NamespaceWorker, openDeadLetter, schemaDecoder, type DeadLetterRecord, type WorkerHandler } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 
 interface Payment {
@@ -37,11 +37,13 @@ const counting = proc((record, ctx) => {
     ctx.emit({ card: record.value.card, total });
 });
 
-function worker(io: InMemoryWorkerIo, handler: WorkerHandler<Payment> = counting, extra: { pii?: boolean } = {}): NamespaceWorker<Payment> {
-  const pii = extra.pii ? createPiiTokenizer({ key: Buffer.alloc(32, 7), fields: ['card'] }) : undefined;
+const keyring = singleKeyring(Buffer.alloc(32, 7).toString('base64'), 'test');
+
+function worker(io: InMemoryWorkerIo, handler: WorkerHandler<Payment> = counting, extra: { pii?: boolean; piiKey?: boolean } = {}): NamespaceWorker<Payment> {
+  const pii = extra.pii ? createPiiTokenizer({ key: Buffer.alloc(32, 7), fields: ['card'], keyIsPii: extra.piiKey ?? false }) : undefined;
   return NamespaceWorker.create<Payment>(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1, handlerRetries: 1 },
-    { io, ingress: new Ingress({ decode: schemaDecoder(schema), ...(pii ? { pii } : {}) }), handler },
+    { io, ingress: new Ingress({ decode: schemaDecoder(schema), keyring, ...(pii ? { pii } : {}) }), handler },
   );
 }
 
@@ -85,7 +87,12 @@ describe('NamespaceWorker', () => {
     const rec = parse(dl[0]?.payload as Buffer);
     expect(rec['reason']).toBe('decode-error');
     expect(rec['errorCode']).toBe('BL_PULSAR_SCHEMA_DECODE');
-    expect(Buffer.from(rec['payloadBase64'] as string, 'base64').toString()).toBe('{not json');
+    // #21: the content is sealed under the tenant key; the record itself holds nothing raw.
+    expect(dl[0]?.payload.toString()).not.toContain('not json');
+    expect(rec['payloadBase64']).toBeUndefined();
+    const content = openDeadLetter(rec as unknown as DeadLetterRecord, keyring);
+    expect(Buffer.from(content.payloadBase64, 'base64').toString()).toBe('{not json');
+    expect(content.key).toBe('x');
     expect(dl[0]?.properties?.['beamline.reason']).toBe('decode-error');
   });
 
@@ -105,7 +112,7 @@ describe('NamespaceWorker', () => {
     const dl = io.output('dead-letter').map((o) => parse(o.payload));
     expect(dl).toHaveLength(1);
     expect(dl[0]?.['reason']).toBe('handler-error');
-    expect(dl[0]?.['errorMessage']).toBe('cannot score this');
+    expect(openDeadLetter(dl[0] as unknown as DeadLetterRecord, keyring).errorMessage).toBe('cannot score this');
   });
 
   it('retries a retriable handler error before giving up', async () => {
@@ -152,6 +159,35 @@ describe('NamespaceWorker', () => {
     await w.drain();
     expect(seen[0]).toMatch(/^tok_/);
     expect(io.output('predictions')[0]?.payload.toString()).not.toContain('4111111111111111');
+  });
+
+  it('tokenizes a PII message key before state, outputs and dead letters see it (#21)', async () => {
+    const io = new InMemoryWorkerIo();
+    const keys: Array<string | undefined> = [];
+    const w = worker(
+      io,
+      proc((record, ctx) => {
+        keys.push(record.key);
+        ctx.state.put(record.key ?? '', 1);
+        ctx.emit(record.value);
+      }),
+      { pii: true, piiKey: true },
+    );
+    await w.start();
+    io.push(pay('4111111111111111', 3), { key: '4111111111111111', payload: Buffer.from('{"card":"4111111111111111"') });
+    await io.acknowledged(2);
+    await w.drain();
+    expect(keys[0]).toMatch(/^tok_/);
+    const all = [...io.output('predictions'), ...io.output('state'), ...io.output('dead-letter')];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    for (const o of all) {
+      expect(o.key ?? '').not.toContain('4111111111111111');
+      expect(o.payload.toString()).not.toContain('4111111111111111');
+      expect(o.payload.toString()).not.toContain(Buffer.from('4111111111111111').toString('base64'));
+    }
+    const dead = parse(io.output('dead-letter')[0]?.payload as Buffer) as unknown as DeadLetterRecord;
+    expect(dead.key).toBe(keys[0]);
+    expect(openDeadLetter(dead, keyring).key).toBe('4111111111111111');
   });
 
   it('dead-letters a record whose output its topic schema refuses, and keeps the others', async () => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,16 +108,61 @@ describe('beamline CLI', () => {
     expect(a.err.join()).toContain('pass --admin-url http://host:8080 or set PULSAR_ADMIN_URL');
   });
 
-  it('issues a token for a role, signed with the key file', async () => {
+  it('issues a token for a role, signed with the key file, expiring in 30 days by default (#21)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bl-cli-'));
     writeFileSync(join(dir, 'secret.key'), Buffer.alloc(32, 7));
-    const a = io({ PULSAR_AUTH_SECRET_KEY_FILE: join(dir, 'secret.key') });
-    expect(await main(['token', 'issue', '--role', 'acme-payments-worker', '--expires-in', '1h', '-o', 'json'], a)).toBe(0);
-    const body = JSON.parse(a.out.join('')) as { token: string; role: string };
-    expect(decodeTokenClaims(body.token)).toMatchObject({ sub: 'acme-payments-worker' });
+    const a = io({ PULSAR_SECRET_KEY_FILE: join(dir, 'secret.key') });
+    expect(await main(['token', 'issue', '--role', 'acme-payments-worker', '-o', 'json'], a)).toBe(0);
+    const body = JSON.parse(a.out.join('')) as { token: string; role: string; alg: string };
+    const claims = decodeTokenClaims(body.token) as { sub: string; exp: number };
+    expect(claims.sub).toBe('acme-payments-worker');
+    expect(body.alg).toBe('HS256');
+    expect(Math.abs(claims.exp - (Date.now() / 1000 + 30 * 86_400))).toBeLessThan(60);
+    expect(a.err).toEqual([]);
     const b = io();
     expect(await main(['token', 'issue'], b)).toBe(2);
     expect(b.err.join()).toContain('missing --role');
+  });
+
+  it('token issue: --expires never is explicit, bad lifetimes and short keys are refused, the old env name warns (#21)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bl-cli-'));
+    writeFileSync(join(dir, 'secret.key'), Buffer.alloc(32, 7));
+    writeFileSync(join(dir, 'short.key'), Buffer.alloc(16, 7));
+    const never = io({ PULSAR_SECRET_KEY_FILE: join(dir, 'secret.key') });
+    expect(await main(['token', 'issue', '-r', 'r', '--expires', 'never', '-o', 'json'], never)).toBe(0);
+    expect(decodeTokenClaims((JSON.parse(never.out.join('')) as { token: string }).token)).toEqual({ sub: 'r' });
+    const bad = io({ PULSAR_SECRET_KEY_FILE: join(dir, 'secret.key') });
+    expect(await main(['token', 'issue', '-r', 'r', '--expires', 'soon'], bad)).toBe(2);
+    expect(bad.err.join()).toContain('--expires: invalid value "soon"');
+    const short = io({ PULSAR_SECRET_KEY_FILE: join(dir, 'short.key') });
+    expect(await main(['token', 'issue', '-r', 'r'], short)).toBe(2);
+    expect(short.err.join()).toContain('token.secretKey: invalid value "16 bytes"; use a key of at least 32 random bytes');
+    const old = io({ PULSAR_AUTH_SECRET_KEY_FILE: join(dir, 'secret.key') });
+    expect(await main(['token', 'issue', '-r', 'r', '--expires-in', '1h'], old)).toBe(0);
+    expect(old.err.join('\n')).toContain('PULSAR_AUTH_SECRET_KEY_FILE is deprecated; set PULSAR_SECRET_KEY_FILE');
+    expect(old.err.join('\n')).toContain('--expires-in is deprecated');
+    expect((decodeTokenClaims(old.out.join('')) as { exp: number }).exp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3600);
+  });
+
+  it('token issue signs RS256 with a private key; the public key verifies it (#21)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bl-cli-'));
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'private.key'), pair.privateKey.export({ type: 'pkcs8', format: 'der' }));
+    const a = io({ PULSAR_PRIVATE_KEY_FILE: join(dir, 'private.key') });
+    expect(await main(['token', 'issue', '-r', 'acme-payments-analyst', '--expires', '8h', '-o', 'json'], a)).toBe(0);
+    const body = JSON.parse(a.out.join('')) as { token: string; alg: string };
+    expect(body.alg).toBe('RS256');
+    const [h, p, sig] = body.token.split('.') as [string, string, string];
+    expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT' });
+    expect(verify('sha256', Buffer.from(`${h}.${p}`), pair.publicKey, Buffer.from(sig, 'base64url'))).toBe(true);
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    writeFileSync(join(dir, 'weak.pem'), weak.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const w = io({ PULSAR_PRIVATE_KEY_FILE: join(dir, 'weak.pem') });
+    expect(await main(['token', 'issue', '-r', 'r'], w)).toBe(2);
+    expect(w.err.join()).toContain('at least 2048 bits');
+    const both = io({ PULSAR_PRIVATE_KEY_FILE: join(dir, 'private.key'), PULSAR_SECRET_KEY_FILE: join(dir, 'private.key') });
+    expect(await main(['token', 'issue', '-r', 'r'], both)).toBe(2);
+    expect(both.err.join()).toContain('not both');
   });
 
   it('usage errors for schema check without arguments', async () => {

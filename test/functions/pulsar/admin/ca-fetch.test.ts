@@ -3,6 +3,7 @@
  * https server whose certificate (SAN localhost, 127.0.0.1) is trusted only through `ca`.
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +38,11 @@ async function start(): Promise<{ url: string; seen: Seen[] }> {
       if (req.url?.startsWith('/silent')) return;
       if (req.url?.startsWith('/old/')) {
         res.writeHead(307, { location: req.url.replace('/old/', '/') }).end();
+      } else if (req.url?.startsWith('/other-host/')) {
+        // Same server, another origin (the certificate also names 127.0.0.1).
+        res.writeHead(307, { location: `https://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/other-host/', '/')}` }).end();
+      } else if (req.url?.startsWith('/plain/')) {
+        res.writeHead(307, { location: `http://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/plain/', '/')}` }).end();
       } else if (req.method === 'GET') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(['edge', 'central']));
       } else {
@@ -68,6 +74,48 @@ describe('PulsarAdmin over https with a private CA', () => {
       ['PUT', '/old/admin/v2/tenants/acme', '{"adminRoles":["a"],"allowedClusters":[]}'],
       ['PUT', '/admin/v2/tenants/acme', '{"adminRoles":["a"],"allowedClusters":[]}'],
     ]);
+  });
+
+  it('keeps the token on a same-origin redirect only (#21)', async () => {
+    const { url, seen } = await start();
+    await new PulsarAdmin({ url: `${url}/old`, token: 'tkn', ca: cert }).clusters.list();
+    await new PulsarAdmin({ url: `${url}/other-host`, token: 'tkn', ca: cert }).clusters.list();
+    expect(seen.map((s) => [s.url, s.authorization])).toEqual([
+      ['/old/admin/v2/clusters', 'Bearer tkn'],
+      ['/admin/v2/clusters', 'Bearer tkn'],
+      ['/other-host/admin/v2/clusters', 'Bearer tkn'],
+      ['/admin/v2/clusters', undefined],
+    ]);
+  });
+
+  it('refuses a redirect from https to plain http, sending nothing there (#21)', async () => {
+    const { url, seen } = await start();
+    const err = (await new PulsarAdmin({ url: `${url}/plain`, token: 'tkn', ca: cert }).clusters.list().catch((e: unknown) => e)) as PulsarAdminError;
+    expect(err.code).toBe(PULSAR_ADMIN_ERROR_CODES.insecureRedirect);
+    expect(err.message).toContain('not https');
+    expect(seen.map((s) => s.url)).toEqual(['/plain/admin/v2/clusters']);
+  });
+
+  it('the default fetch follows the same rules: token dropped on another origin (#21)', async () => {
+    const seen: Array<[string, string | undefined]> = [];
+    const plain = createHttpServer((req, res) => {
+      seen.push([`${req.headers.host}${req.url}`, req.headers.authorization]);
+      const port = (plain.address() as AddressInfo).port;
+      if (req.url?.startsWith('/moved/')) res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url.replace('/moved/', '/')}` }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('["c"]');
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (plain.address() as AddressInfo).port;
+      expect(await new PulsarAdmin({ url: `http://localhost:${port}/moved`, token: 'tkn' }).clusters.list()).toEqual(['c']);
+      expect(seen).toEqual([
+        [`localhost:${port}/moved/admin/v2/clusters`, 'Bearer tkn'],
+        [`127.0.0.1:${port}/admin/v2/clusters`, undefined],
+      ]);
+    } finally {
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 
   it('without the CA the request fails as unreachable and names the certificate problem', async () => {
