@@ -10,9 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PulsarClient } from '../../functions/pulsar/index.ts';
 import { createNamespace, createTenant, deleteTenant, env, newClient, readAll, topic } from './worker-support.ts';
 
-const EVENTS = 100_000;
+const EVENTS = Number(process.env['BL_CRASH_TEST_EVENTS'] ?? 100_000);
 const KEYS = 1_000;
-const KILLS = 5;
+// Knobs for hunting rare losses: more kills over fewer events. Defaults are what CI runs.
+const KILLS = Number(process.env['BL_CRASH_TEST_KILLS'] ?? 5);
 const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 // Where the kills landed, for whoever reads a failing run.
 const log = (line: string): void => console.log(`[worker-crash] ${line}`);
@@ -72,23 +73,45 @@ describe('worker crash recovery (effectively-once)', () => {
     })();
 
     let child = await startChild(tenant);
+    // Recovery: a restarted worker's 'ready' -> the first output it commits, for the note.
+    let restart: { k: number; readyAt: number; size: number } | undefined;
+    const noteRecovery = (): void => {
+      if (restart === undefined || seen.size <= restart.size) return;
+      log(`restart ${restart.k}: first new output ${Date.now() - restart.readyAt} ms after ready`);
+      restart = undefined;
+    };
     for (let k = 0; k < KILLS; k++) {
-      // Kill at a random point of the run: after somewhere between 5% and 18% more outputs.
-      const target = Math.min(EVENTS - 1, seen.size + Math.floor(EVENTS * (0.05 + Math.random() * 0.13)));
+      // Kill at a random point of the run: after somewhere between 5% and 18% more outputs (with
+      // the default 5 kills; spread over more kills accordingly).
+      const target = Math.min(EVENTS - 1, seen.size + Math.floor(((EVENTS * (0.05 + Math.random() * 0.13)) * 5) / KILLS));
       const until = Date.now() + 60_000;
-      while (seen.size < target && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      while (seen.size < target && Date.now() < until) {
+        noteRecovery();
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await kill(child);
       log(`kill ${k + 1} at ${seen.size} outputs`);
+      const spawnedAt = Date.now();
       child = await startChild(tenant);
+      restart = { k: k + 1, readyAt: Date.now(), size: seen.size };
+      log(`restart ${k + 1}: ready ${restart.readyAt - spawnedAt} ms after spawn`);
     }
     const until = Date.now() + 120_000;
-    while (seen.size < EVENTS && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (seen.size < EVENTS && Date.now() < until) {
+      noteRecovery();
+      await new Promise((r) => setTimeout(r, 50));
+    }
     log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await outputs.close();
     await reading.catch(() => undefined);
 
+    if (seen.size < EVENTS) {
+      const missing: string[] = [];
+      for (let id = 0; id < EVENTS && missing.length < 400; id++) if (!seen.has(id)) missing.push(`${id}/k${id % KEYS}`);
+      log(`missing (id/key): ${missing.join(' ')}`);
+    }
     expect(seen.size).toBe(EVENTS);
     const duplicates = [...seen.values()].filter((n) => n !== 1).length;
     expect(duplicates).toBe(0);
