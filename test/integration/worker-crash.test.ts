@@ -89,6 +89,7 @@ describe('worker crash recovery (effectively-once)', () => {
         noteRecovery();
         await new Promise((r) => setTimeout(r, 20));
       }
+      noteRecovery();
       await kill(child);
       log(`kill ${k + 1} at ${seen.size} outputs`);
       const spawnedAt = Date.now();
