@@ -39,12 +39,17 @@ function kill(child: ChildProcess): Promise<void> {
 describe('worker crash recovery (effectively-once)', () => {
   let tenant = '';
   let client: PulsarClient | undefined;
+  let child: ChildProcess | undefined;
   afterAll(async () => {
+    // A run that timed out leaves its worker running: stop it before its namespace goes.
+    if (child !== undefined) await kill(child);
     await client?.close();
     if (tenant !== '') await deleteTenant(tenant);
   });
 
-  it(`keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`, { timeout: 300_000 }, async () => {
+  // Bounded by its waits (5 x 60 s to the kill targets, 120 s to the end) plus 6 worker starts
+  // of 8-25 s each on a loaded machine and the 100k sends.
+  it(`keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`, { timeout: 600_000 }, async () => {
     tenant = await createTenant('wcrash');
     await createNamespace(tenant, 'ns');
     client = newClient();
@@ -78,7 +83,7 @@ describe('worker crash recovery (effectively-once)', () => {
       }
     })();
 
-    let child = await startChild(tenant);
+    child = await startChild(tenant);
     // Recovery: a restarted worker's 'ready' -> the first output it commits, for the note.
     let restart: { k: number; readyAt: number; size: number } | undefined;
     const noteRecovery = (): void => {
@@ -109,8 +114,9 @@ describe('worker crash recovery (effectively-once)', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${late} decided after a newer event of their key`);
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const last = child;
+    last.kill('SIGTERM');
+    await new Promise((r) => last.once('exit', r));
     await outputs.close();
     await reading.catch(() => undefined);
 
