@@ -58,6 +58,6 @@ export {
   commitOutcomeOf,
   parseChangelogKey,
   splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
-export { InputGate, MAX_WATERMARKS } from './input-gate.ts';
+export { InputGate, MAX_COMMITTED_IDS } from './input-gate.ts';
 export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

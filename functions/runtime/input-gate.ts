@@ -6,9 +6,12 @@
  * 1. Already committed inputs are recognised. A broker redelivers what was unacknowledged when
  *    a consumer reconnects, including a batch whose transaction was still committing; acking such
  *    an input again inside a transaction fails the whole batch (TransactionConflict). The gate
- *    keeps, per (topic partition, key), the id of the last committed input: per-key order is
- *    kept (Key_Shared dispatches a key in order; the gate below holds the rest), so an input of
- *    that key at or before it was committed. Those come back as `duplicates`, to ack, not decide.
+ *    remembers the ids of the inputs this worker committed recently; a copy of one of those comes
+ *    back as a `duplicate`, to ack, not decide. Only exact ids count: an OLDER input of a key can
+ *    arrive after newer ones of that key were committed (a killed worker's open transaction holds
+ *    its inputs' acks until it times out, and the broker meanwhile dispatches the newer ones to
+ *    the next consumer; a hand-back the gate gave up waiting for), and such an input was never
+ *    decided. (A per-key position watermark took those for committed and acked them: lost.)
  * 2. A second copy of an input that is already queued or in flight (a redelivery asked for twice:
  *    once by the broker's reconnect, once by the worker) is dropped.
  * 3. Per-key order after a failed commit: the batch's inputs are handed back and the gate holds
@@ -20,18 +23,21 @@
 import type { InputMessage } from './records.ts';
 
 /**
- * (topic, key) watermarks kept before the oldest is forgotten: forgetting one only costs a
- * duplicate that is not recognised (its batch aborts once with TransactionConflict and is retried).
+ * Committed input ids remembered, newest kept. Redeliveries of committed inputs follow a
+ * reconnect and are at most what the consumer had unacknowledged then (its receive queue and the
+ * batches in flight), far fewer. Forgetting one only costs a duplicate that is not recognised:
+ * its batch aborts with TransactionConflict and is handed back, the duplicate does not come back
+ * (it is acknowledged), and the worker holds newer inputs until it gives up waiting for it.
  */
-export const MAX_WATERMARKS = 1_000_000;
+export const MAX_COMMITTED_IDS = 100_000;
 
 /** A message id `ledger:entry[:partition[:batchIndex]]` as comparable numbers. */
 type Position = readonly [ledger: bigint, entry: bigint, batchIndex: number];
 
 export class InputGate {
-  readonly #maxWatermarks: number;
-  /** `${topic}\0${key}` -> position of the last committed input of that key. */
-  readonly #watermarks = new Map<string, Position>();
+  readonly #maxCommitted: number;
+  /** `${topic}\0${messageId}` of recently committed inputs, oldest first. */
+  readonly #committed = new Set<string>();
   /** Ids queued, held, or in the batch being decided (for dropping second copies). */
   readonly #present = new Set<string>();
   /** Handed back, not yet received again: id -> the input. */
@@ -41,8 +47,8 @@ export class InputGate {
   /** Ready to decide, in order. */
   #ready: InputMessage[] = [];
 
-  constructor(maxWatermarks = MAX_WATERMARKS) {
-    this.#maxWatermarks = maxWatermarks;
+  constructor(maxCommitted = MAX_COMMITTED_IDS) {
+    this.#maxCommitted = maxCommitted;
   }
 
   /** True while handed-back inputs are awaited (newer inputs are held meanwhile). */
@@ -94,19 +100,12 @@ export class InputGate {
     return this.#ready.splice(0, max);
   }
 
-  /** The batch committed: its inputs' positions become their keys' watermarks. */
+  /** The batch committed: its inputs' ids are remembered (their copies are duplicates). */
   committed(batch: readonly InputMessage[]): void {
     for (const m of batch) {
       this.#present.delete(m.messageId);
-      const pos = positionOf(m.messageId);
-      if (pos === undefined) continue;
-      const k = watermarkKey(m);
-      const prev = this.#watermarks.get(k);
-      if (prev !== undefined && compare(prev, pos) >= 0) continue;
-      // Delete first: re-inserting moves the key to the young end of the eviction order.
-      this.#watermarks.delete(k);
-      this.#watermarks.set(k, pos);
-      if (this.#watermarks.size > this.#maxWatermarks) this.#watermarks.delete(this.#watermarks.keys().next().value as string);
+      this.#committed.add(committedKey(m));
+      if (this.#committed.size > this.#maxCommitted) this.#committed.delete(this.#committed.keys().next().value as string);
     }
   }
 
@@ -157,15 +156,12 @@ export class InputGate {
   }
 
   #isCommitted(m: InputMessage): boolean {
-    const wm = this.#watermarks.get(watermarkKey(m));
-    if (wm === undefined) return false;
-    const pos = positionOf(m.messageId);
-    return pos !== undefined && compare(pos, wm) <= 0;
+    return this.#committed.has(committedKey(m));
   }
 }
 
-function watermarkKey(m: InputMessage): string {
-  return `${m.topic}\u0000${m.key ?? ''}`;
+function committedKey(m: InputMessage): string {
+  return `${m.topic}\u0000${m.messageId}`;
 }
 
 /** `ledger:entry[:partition[:batchIndex]]`; undefined when it is not one. */

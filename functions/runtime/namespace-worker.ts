@@ -11,8 +11,8 @@
  * Commit outcomes (#27). `io.commit()` resolves only when the batch committed and rejects with
  * one of two outcomes; the worker never guesses between them:
  *
- *   decide batch -> commit --resolved--> committed: checkpoint state, advance the inputs' key
- *        ^                                watermarks (InputGate), next batch
+ *   decide batch -> commit --resolved--> committed: checkpoint state, remember the inputs'
+ *        ^                                ids as committed (InputGate), next batch
  *        |          --aborted (known: the transaction's abort was confirmed, or it never
  *        |            reached commit)--> undo the batch in memory, hand exactly its inputs
  *        |            back (release), hold newer inputs until they are back

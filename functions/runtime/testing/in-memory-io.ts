@@ -4,7 +4,9 @@
  * makes one fail (aborted, or with an unknown outcome after committing or not); released
  * messages come back with a higher redelivery count, at the front of the queue or, like a broker
  * behind a consumer that prefetched newer messages, at its back; `redeliverCommitted()` plays a
- * broker redelivering acknowledged inputs after a reconnect.
+ * broker redelivering acknowledged inputs after a reconnect; `withhold()` plays a broker holding
+ * back inputs whose acks sit in a killed worker's open transaction (it dispatches the newer ones
+ * meanwhile) until `redeliver()`, when that transaction times out.
  */
 import type { ChangeRecord } from '../../state/index.ts';
 import { BeamlineError } from '../../errors.ts';
@@ -87,6 +89,17 @@ export class InMemoryWorkerIo implements WorkerIo {
 
   /** Delivers already acknowledged inputs again (the broker does after a consumer reconnect). */
   redeliverCommitted(messageIds: readonly string[]): void {
+    this.redeliver(messageIds);
+  }
+
+  /** Takes queued inputs out of delivery until `redeliver()` (newer ones are delivered meanwhile). */
+  withhold(messageIds: readonly string[]): void {
+    const ids = new Set(messageIds);
+    this.#queue = this.#queue.filter((m) => !ids.has(m.messageId));
+  }
+
+  /** Delivers these inputs (again), behind what is queued. */
+  redeliver(messageIds: readonly string[]): void {
     for (const id of messageIds) {
       const m = this.#all.get(id);
       if (m !== undefined) this.#queue.push({ ...m, redeliveryCount: m.redeliveryCount + 1 });
