@@ -66,6 +66,7 @@ export {
 } from './runtime/testing/index.ts';
 export {
   NamespaceWorker,
+  PartitionedWorker,
   compileDecisionPolicy,
   compileWorkerOptions,
   createScoringHandler,
@@ -76,6 +77,7 @@ export {
   type Decision,
   type DecisionPolicyOptions,
   type FeatureSpec,
+  type PartitionEvent,
   type Prediction,
   type RunningWorker,
   type StartWorkerOptions,

@@ -11,6 +11,11 @@
  *   coordinator that does not answer is asked again (END_TXN) for as long as the worker runs.
  * - at-least-once: outputs (with producer de-duplication on the output topics), then acks. A
  *   crash between the two redelivers the batch; outputs may then appear twice.
+ *
+ * #17: `forPartition()` builds the port for one input partition a replica owns (see
+ * partition-ownership.ts): the caller's Failover consumer on that partition, the `state` topic's
+ * partition with the same index for restores and state records, and output producers shared by
+ * the replica's partitions. It leaves the consumer and the shared producers open on close().
  */
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
@@ -42,6 +47,20 @@ export interface PulsarWorkerIoDeps {
   schemas?: Partial<Record<OutputTopic, Schema<unknown>>>;
 }
 
+/** #17: one input partition's port (PulsarWorkerIo.forPartition). */
+export interface PartitionIoDeps {
+  /** Failover consumer on the input partition; the caller owns (and closes) it. */
+  consumer: Consumer;
+  /** The partition index: state lives in the `state` topic's partition with this index. */
+  partition: number;
+  /** Output producers shared by the replica's partitions (the caller closes them). */
+  producers: Map<OutputTopic, Promise<Producer>>;
+  /** Called when a commit failed (before commit() rejects): the owner restarts the partition. */
+  onFailedCommit: (err: unknown) => void;
+  /** Called after each committed batch. */
+  onCommitted: () => void;
+}
+
 export class PulsarWorkerIo implements WorkerIo {
   readonly #config: WorkerConfig;
   readonly #client: PulsarClient;
@@ -49,16 +68,34 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #consumer: Consumer;
   readonly #stats: TopicStatsSource | undefined;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
-  readonly #producers = new Map<OutputTopic, Promise<Producer>>();
+  readonly #producers: Map<OutputTopic, Promise<Producer>>;
+  readonly #part: PartitionIoDeps | undefined;
+  /** Partition mode: the state partition's producer (not shared). */
+  #stateProducer: Promise<Producer> | undefined;
+  #paused = false;
+  #restoredKeys = 0;
   #closed = false;
 
-  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer) {
+  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps) {
     this.#config = config;
     this.#client = deps.client;
-    this.#log = deps.log.child({ component: 'worker-io' });
+    this.#log = deps.log.child({ component: 'worker-io', ...(part === undefined ? {} : { partition: part.partition }) });
     this.#consumer = consumer;
     this.#stats = deps.stats;
     this.#schemas = deps.schemas ?? {};
+    this.#part = part;
+    this.#producers = part?.producers ?? new Map();
+  }
+
+  /** #17: the port for one owned input partition (no I/O until used). */
+  static forPartition(config: WorkerConfig, deps: PulsarWorkerIoDeps, part: PartitionIoDeps): PulsarWorkerIo {
+    return new PulsarWorkerIo(config, deps, part.consumer, part);
+  }
+
+  /** The `state` topic, or in partition mode its partition with the input partition's index. */
+  #stateTopic(): string {
+    const t = namespaceTopic(this.#config, 'state');
+    return this.#part === undefined ? t : `${t}-partition-${this.#part.partition}`;
   }
 
   static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
@@ -78,7 +115,7 @@ export class PulsarWorkerIo implements WorkerIo {
 
   async readChangelog(): Promise<ChangelogSnapshot> {
     const reader = await this.#client.createReader({
-      topic: namespaceTopic(this.#config, 'state'),
+      topic: this.#stateTopic(),
       startMessageId: 'earliest',
       readCompacted: true,
       receiverQueueSize: 1000,
@@ -110,11 +147,13 @@ export class PulsarWorkerIo implements WorkerIo {
     } finally {
       await reader.close();
     }
+    this.#restoredKeys = state.size + windows.size;
     return { state: [...state.values()], windows: [...windows.values()], markers };
   }
 
   async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
     const out: InputMessage[] = [];
+    if (this.#paused && this.#part !== undefined) return out;
     const first = await this.#receiveOne(firstWaitMs);
     if (first === undefined) return out;
     out.push(first);
@@ -131,6 +170,22 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
+    if (this.#part === undefined) return this.#commit(outputs, inputs);
+    try {
+      await this.#commit(outputs, inputs);
+    } catch (err) {
+      this.#part.onFailedCommit(err);
+      throw err;
+    }
+    this.#part.onCommitted();
+  }
+
+  /** Keys (state and windows) the last readChangelog() returned. */
+  get restoredKeys(): number {
+    return this.#restoredKeys;
+  }
+
+  async #commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
     const producers = new Map<OutputTopic, Producer>();
     for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
     if (this.#config.guarantee === 'at-least-once') {
@@ -219,6 +274,10 @@ export class PulsarWorkerIo implements WorkerIo {
    */
   async backlog(): Promise<number | undefined> {
     if (this.#stats === undefined) return undefined;
+    if (this.#part !== undefined) {
+      const stats = await this.#stats.getStats(`${namespaceTopic(this.#config, this.#config.inputTopic)}-partition-${this.#part.partition}`);
+      return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
+    }
     const topic = namespaceTopic(this.#config, this.#config.inputTopic);
     // The consumer knows whether it subscribed to partitions; a partitioned topic's stats add
     // up its partitions' backlogs under the same subscription name.
@@ -228,16 +287,25 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   pause(): void {
-    this.#consumer.pause();
+    // Partition mode: the consumer stays with the replica (its Failover membership); receive()
+    // just stops returning batches.
+    if (this.#part !== undefined) this.#paused = true;
+    else this.#consumer.pause();
   }
 
   resume(): void {
-    this.#consumer.resume();
+    if (this.#part !== undefined) this.#paused = false;
+    else this.#consumer.resume();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#part !== undefined) {
+      const state = await this.#stateProducer?.catch(() => undefined);
+      await state?.close().catch(() => undefined);
+      return;
+    }
     const producers = await Promise.allSettled(this.#producers.values());
     await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     await this.#consumer.close();
@@ -254,31 +322,50 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   #producer(topic: OutputTopic): Promise<Producer> {
+    if (this.#part !== undefined && topic === 'state') {
+      // One producer per owned partition, named per partition ownership (a regained partition
+      // gets a new one), writing into the state partition of the input partition's index.
+      if (this.#stateProducer === undefined) {
+        const p = this.#newProducer(topic, this.#stateTopic(), `-p${this.#part.partition}-${globalThis.crypto.randomUUID().slice(0, 8)}`);
+        p.catch(() => {
+          this.#stateProducer = undefined;
+        });
+        this.#stateProducer = p;
+      }
+      return this.#stateProducer;
+    }
     let p = this.#producers.get(topic);
     if (p === undefined) {
-      p = this.#client.createProducer({
-        topic: namespaceTopic(this.#config, topic),
-        // Stable names let the broker de-duplicate resends after a reconnect.
-        name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}`,
-        batching: true,
-        batchingMaxDelayMs: 1,
-        // Mixed-key batches: a batch commits as one entry, and inside a transaction every entry is
-        // a separate broker write (~3 ms here), so one-key batches made a 100-record commit take
-        // ~1 s. The cost: a Key_Shared reader of an output topic is dispatched per batch, not per
-        // key. TODO(#6): a per-topic option for outputs whose readers need per-key dispatch.
-        batchingType: 'default',
-        // Pulsar 4.0.7's compactor fails on compressed batches whose messages mostly survive
-        // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
-        // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
-        compression: topic === 'state' ? 'none' : 'lz4',
-        ...(this.#schemas[topic] === undefined ? {} : { schema: this.#schemas[topic] }),
-      });
-      p.catch((err: unknown) => {
+      p = this.#newProducer(topic, namespaceTopic(this.#config, topic), '');
+      p.catch(() => {
         this.#producers.delete(topic);
-        this.#log.error({ err, topic }, 'producer failed');
       });
       this.#producers.set(topic, p);
     }
+    return p;
+  }
+
+  #newProducer(topic: OutputTopic, fullTopic: string, nameSuffix: string): Promise<Producer> {
+    const p = this.#client.createProducer({
+      topic: fullTopic,
+      // Stable names let the broker de-duplicate resends after a reconnect.
+      name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}${nameSuffix}`,
+      batching: true,
+      batchingMaxDelayMs: 1,
+      // Mixed-key batches: a batch commits as one entry, and inside a transaction every entry is
+      // a separate broker write (~3 ms here), so one-key batches made a 100-record commit take
+      // ~1 s. The cost: a Key_Shared reader of an output topic is dispatched per batch, not per
+      // key. TODO(#6): a per-topic option for outputs whose readers need per-key dispatch.
+      batchingType: 'default',
+      // Pulsar 4.0.7's compactor fails on compressed batches whose messages mostly survive
+      // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
+      // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
+      compression: topic === 'state' ? 'none' : 'lz4',
+      ...(this.#schemas[topic] === undefined ? {} : { schema: this.#schemas[topic] }),
+    });
+    p.catch((err: unknown) => {
+      this.#log.error({ err, topic }, 'producer failed');
+    });
     return p;
   }
 }
