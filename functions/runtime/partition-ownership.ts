@@ -37,6 +37,8 @@ const RETRY_GAIN_MS = 1_000;
  * transaction keeps failing the new owner's acks until it ends, and each round re-reads state.
  */
 const RESTART_PAUSE_MS = 500;
+/** Added to transactionTimeoutMs when a new owner waits out an unreleased previous owner. */
+const FENCE_MARGIN_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
 const WATCH_MS = 1_000;
 
@@ -71,6 +73,9 @@ export interface PartitionedWorkerDeps {
 
 interface Owned {
   readonly worker: NamespaceWorker<unknown>;
+  readonly io: PulsarWorkerIo;
+  /** This ownership's name in the state partition's `o/claim` / `o/release` records. */
+  readonly claim: string;
   readonly gen: number;
   committed: boolean;
 }
@@ -213,6 +218,8 @@ export class PartitionedWorker {
 
   #onActive(slot: Slot, active: boolean): void {
     slot.active = active;
+    // At once, not after the queued steps: no transaction of this partition starts from here on.
+    if (!active) slot.owned?.io.revoke();
     this.#log.info({ partition: slot.partition, active }, 'partition active consumer changed');
     if (this.#state === 'running') void this.#schedule(slot);
   }
@@ -243,42 +250,47 @@ export class PartitionedWorker {
    * Hand-over, the new owner's side. Runs when the broker made this replica's consumer the active
    * one for partition p (or to restart p after a failed commit).
    *
-   * 1. Rewind: everything unacknowledged on p is sent again, in partition order, and nothing
-   *    queued from an earlier ownership survives (the consumer epoch drops copies on the wire).
-   * 2. Restore: keyed state, windows and watermark of p from state partition p. A reader sees only
-   *    committed transactions, so this is exactly what every committed batch of p left.
-   * 3. Run: only then is the first record of p decided.
+   * 1. Fence: wait until the previous owner's `o/release` record in state partition p names the
+   *    latest `o/claim` (it drained: none of its transactions is open), or, when it does not
+   *    come (a crash, a zombie, a drain past its deadline), until transactionTimeoutMs (+ 2 s)
+   *    have passed: by then the coordinator has ended every transaction the previous owner
+   *    could have opened on p (see below why none opens later).
+   * 2. Claim: write `o/claim` = this ownership.
+   * 3. Rewind: everything unacknowledged on p is sent again, in partition order; nothing queued
+   *    from an earlier ownership survives (the consumer epoch drops copies on the wire).
+   * 4. Restore: keyed state, windows and watermark of p from state partition p. A reader sees
+   *    only committed transactions, so this is exactly what every committed batch of p left.
+   * 5. Run: only then is the first record of p decided.
    *
-   * Why a batch is never applied twice, nor on stale state, even with a zombie old owner (a paused
+   * Why a batch is never applied twice, nor on stale state, with a zombie old owner (a paused
    * process, a slow network) still committing:
-   * - Every batch acknowledges its inputs in its own transaction, together with its outputs and
-   *   its state records for p. Two transactions acknowledging the same message conflict: the
-   *   broker refuses the second transactional ack (TransactionConflict) while the first is
-   *   pending, and refuses it once the first committed (already acknowledged). So at most one
-   *   batch containing a given input commits: nothing is applied twice.
-   * - Inputs are decided in partition order and acknowledged contiguously: the new owner's first
-   *   batch starts at the first unacknowledged message of p, which is also the first input of a
-   *   zombie batch still pending (its acks are not committed). If the zombie commits first, the
-   *   new owner's acks of the same inputs fail and its batch aborts; if the new owner acks first,
-   *   the zombie's batch aborts. Either way exactly one survives.
-   * - The survivor must not go on with state read before the loser's end: any failed commit of a
-   *   partition restarts it here (onFailedCommit -> #lose -> #gain), i.e. rewind and re-read
-   *   state partition p, never an in-memory undo. Once the zombie's transaction is over (committed,
-   *   aborted, or timed out by the coordinator after transactionTimeoutMs), the re-read state
-   *   contains exactly the committed batches, and the rewind delivers exactly the inputs not yet
-   *   acknowledged by them.
-   * - The old owner learns of the loss either by ACTIVE_CONSUMER_CHANGE or by its connection
-   *   closing (the client reports "inactive" on every lost connection): it drains p (its batch in
-   *   flight commits or aborts, as above) and drops p's state. Coming back, it is told "active"
-   *   anew only through a fresh gain, with a fresh restore.
-   * The premise: the broker dispatches to the new owner the messages that are still in a pending
-   * transactional ack of the old owner (they are not acknowledged yet), so the conflict happens.
+   * - A batch acknowledges its inputs in its own transaction, with its outputs and its state
+   *   records for p. A second transactional ack of a message acknowledged by a committed (or
+   *   still pending) transaction is refused (TransactionConflict): no input commits twice.
+   * - Stale state would need a batch of the old owner to commit after the new owner read state
+   *   partition p. The broker does not dispatch messages held by another transaction's pending
+   *   ack (measured: without step 1 the new owner decided later inputs of the same keys, and the
+   *   held ones, redelivered after the zombie's transaction aborted, were taken for already
+   *   committed), so the ack conflict alone does not catch it; step 1 does. Every transaction of
+   *   the old owner that can hold acks on p was opened before the broker dropped the old owner's
+   *   consumer (which is what made this replica active): afterwards its client learns of the
+   *   loss before it can send anything on a new connection (a lost connection reports the
+   *   partition inactive, and an inactive partition's port refuses to open a transaction,
+   *   revoke()), and commands on the dropped connection never reach the broker. So after
+   *   transactionTimeoutMs every such transaction is committed or aborted, and step 4 reads the
+   *   result of all of them.
+   * - A clean hand-over (the old owner drained: its last commit resolved, then `o/release`)
+   *   skips the wait; the release names the claim it ends, so a zombie's late release cannot end
+   *   a newer owner's claim.
+   * - Any failed commit restarts the partition here (onFailedCommit -> #lose -> #gain): state is
+   *   re-read from state partition p, never undone in memory.
    * The zombie test (test/integration/worker-replicas.test.ts) checks the outcome end to end.
    */
   async #gain(slot: Slot): Promise<void> {
     const consumer = slot.consumer as Consumer;
     const gen = ++this.#gen;
     const partition = slot.partition;
+    const claim = `${this.#deps.replicaId}/${gen}/${globalThis.crypto.randomUUID().slice(0, 8)}`;
     const io = PulsarWorkerIo.forPartition(
       this.config,
       {
@@ -306,10 +318,23 @@ export class PartitionedWorker {
       },
     );
     const worker = this.#deps.newWorker(io, partition);
-    slot.owned = { worker, gen, committed: false };
-    consumer.redeliverUnacknowledged();
+    slot.owned = { worker, io, claim, gen, committed: false };
     const t0 = this.#clock.monotonic();
     try {
+      // Fencing: until the previous owner released the partition, or its transactions must have
+      // ended (commit or coordinator timeout), nothing of p is decided here.
+      const waitMs = this.config.transactionTimeoutMs + FENCE_MARGIN_MS;
+      const previous = await io.awaitRelease(waitMs);
+      if (previous === 'timeout') this.#log.warn({ partition, waitMs }, 'previous owner did not release the partition; waited out its transactions');
+      if (slot.owned?.gen !== gen || !slot.active) {
+        // Lost again while waiting.
+        if (slot.owned?.gen === gen) slot.owned = undefined;
+        await io.close();
+        void this.#schedule(slot);
+        return;
+      }
+      await io.recordOwnership('claim', claim);
+      consumer.redeliverUnacknowledged();
       await worker.start();
     } catch (err) {
       this.#log.error({ partition, err }, 'partition restore failed; trying again');
@@ -327,10 +352,32 @@ export class PartitionedWorker {
   async #lose(slot: Slot, owned: Owned, kind: 'lost' | 'restarted'): Promise<void> {
     slot.owned = undefined;
     slot.restartGen = undefined;
-    await owned.worker.drain(this.config.drainDeadlineMs);
+    owned.io.revoke();
+    const t0 = this.#clock.monotonic();
+    const deadline = this.config.drainDeadlineMs;
+    // drain() closes the port; the release goes out through a second port on the same partition.
+    await owned.worker.drain(deadline);
+    if (this.#clock.monotonic() - t0 < deadline) {
+      // Drained in time: no transaction of this ownership is open, so the next owner need not
+      // wait for one (a drain past its deadline leaves the claim unreleased: the next owner waits).
+      await this.#release(slot.partition, owned.claim).catch((err: unknown) => this.#log.warn({ partition: slot.partition, err }, 'partition release not recorded'));
+    }
     this.#processedBefore += owned.worker.processed;
     this.#log.info({ partition: slot.partition, kind, owned: this.owned }, 'partition released: state dropped');
     this.#emit({ partition: slot.partition, kind, atMs: this.#clock.now() });
+  }
+
+  async #release(partition: number, claim: string): Promise<void> {
+    const io = PulsarWorkerIo.forPartition(
+      this.config,
+      { client: this.#deps.client, log: this.#log },
+      { consumer: this.#slots[partition]?.consumer as Consumer, partition, producers: this.#producers, onFailedCommit: () => undefined, onCommitted: () => undefined },
+    );
+    try {
+      await io.recordOwnership('release', claim);
+    } finally {
+      await io.close();
+    }
   }
 
   #emit(e: PartitionEvent): void {

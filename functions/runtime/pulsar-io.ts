@@ -26,6 +26,14 @@ import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 
+/** #17: a commit refused because the partition moved to another replica (nothing was sent). */
+export const PARTITION_REVOKED = 'BL_WORKER_PARTITION_REVOKED';
+/** #17: the partition's owner records in its state partition (keys outside the changelogs). */
+const OWNER_CLAIM_KEY = 'o/claim';
+const OWNER_RELEASE_KEY = 'o/release';
+/** #17: how often a new owner looks for the previous owner's release. */
+const OWNERSHIP_POLL_MS = 200;
+
 /** Pause between abort() rounds (each round retries END_TXN for outcomeTimeoutMs itself). */
 const ABORT_RETRY_MS = 200;
 
@@ -73,6 +81,8 @@ export class PulsarWorkerIo implements WorkerIo {
   /** Partition mode: the state partition's producer (not shared). */
   #stateProducer: Promise<Producer> | undefined;
   #paused = false;
+  /** Partition mode: the partition was lost; no new commit may start (see revoke()). */
+  #revoked = false;
   #restoredKeys = 0;
   #closed = false;
 
@@ -180,12 +190,53 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#part.onCommitted();
   }
 
+  /**
+   * #17: the partition was lost (its consumer is no longer the active one, or lost its
+   * connection): from now on commit() starts no transaction; one already started finishes.
+   */
+  revoke(): void {
+    this.#revoked = true;
+  }
+
+  /**
+   * #17: waits until the previous owner of the partition released it (its `o/release` record in
+   * the state partition names the latest `o/claim`), or `deadlineMs` passed. 'none': never claimed.
+   */
+  async awaitRelease(deadlineMs: number): Promise<'none' | 'released' | 'timeout'> {
+    const reader = await this.#client.createReader({ topic: this.#stateTopic(), startMessageId: 'earliest', readCompacted: true, receiverQueueSize: 1000 });
+    let claim: string | undefined;
+    let release: string | undefined;
+    const until = Date.now() + deadlineMs;
+    try {
+      for (;;) {
+        while (await reader.hasMessageAvailable()) {
+          const m = await reader.readNext(this.#config.transactionTimeoutMs);
+          if (m.key === OWNER_CLAIM_KEY) claim = m.payload.toString('utf8');
+          else if (m.key === OWNER_RELEASE_KEY) release = m.payload.toString('utf8');
+        }
+        if (claim === undefined) return 'none';
+        if (claim === release) return 'released';
+        if (Date.now() >= until) return 'timeout';
+        await new Promise((resolve) => setTimeout(resolve, OWNERSHIP_POLL_MS));
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** #17: records this owner's claim on (or release of) the partition in its state partition. */
+  async recordOwnership(kind: 'claim' | 'release', owner: string): Promise<void> {
+    const producer = await this.#producer('state');
+    await producer.send({ key: kind === 'claim' ? OWNER_CLAIM_KEY : OWNER_RELEASE_KEY, payload: Buffer.from(owner) });
+  }
+
   /** Keys (state and windows) the last readChangelog() returned. */
   get restoredKeys(): number {
     return this.#restoredKeys;
   }
 
   async #commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
+    if (this.#revoked) throw new BeamlineError(PARTITION_REVOKED, 'the partition moved to another replica; the batch is abandoned', { retriable: true });
     const producers = new Map<OutputTopic, Producer>();
     for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
     if (this.#config.guarantee === 'at-least-once') {

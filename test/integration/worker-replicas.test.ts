@@ -74,6 +74,13 @@ function startReplica(tenant: string, name: string, extraEnv: Record<string, str
   });
 }
 
+/** Each replica's own log lines, to files under $BL_REPLICAS_LOG_DIR when set. */
+function dumpLogs(rs: readonly Replica[]): void {
+  const dir = process.env['BL_REPLICAS_LOG_DIR'];
+  if (dir === undefined) return;
+  rs.forEach((r, i) => writeFileSync(join(dir, `${i}-${r.name}.log`), r.lines.join('\n')));
+}
+
 function stop(r: Replica, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   return new Promise((resolve) => {
     if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
@@ -82,25 +89,37 @@ function stop(r: Replica, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   });
 }
 
-/** Produces `events` events over `keys` keys; returns the expected output of each event id. */
-async function produce(client: PulsarClient, tenant: string, events: number, keys: number): Promise<Map<number, { key: string; count: number; sum: number }>> {
+/**
+ * Produces `events` events over `keys` keys, `perSecond` at most (paced, so replicas join and
+ * leave while work remains); `expected` holds each event id's reference output at once.
+ */
+function produce(client: PulsarClient, tenant: string, events: number, keys: number, perSecond: number): { expected: Map<number, { key: string; count: number; sum: number }>; done: Promise<void> } {
   const expected = new Map<number, { key: string; count: number; sum: number }>();
   const running = new Map<string, { count: number; sum: number }>();
-  const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
-  const sends: Promise<unknown>[] = [];
   for (let id = 0; id < events; id++) {
     const key = `k${id % keys}`;
-    const amount = (id % 7) + 1;
     const r = running.get(key) ?? { count: 0, sum: 0 };
     r.count += 1;
-    r.sum += amount;
+    r.sum += (id % 7) + 1;
     running.set(key, r);
     expected.set(id, { key, count: r.count, sum: r.sum });
-    sends.push(producer.send({ key, payload: Buffer.from(JSON.stringify({ id, amount })) }));
   }
-  await Promise.all(sends);
-  await producer.close();
-  return expected;
+  const done = (async () => {
+    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
+    const t0 = Date.now();
+    const chunk = Math.max(1, Math.floor(perSecond / 10));
+    for (let from = 0; from < events; from += chunk) {
+      const sends: Promise<unknown>[] = [];
+      for (let id = from; id < Math.min(events, from + chunk); id++) {
+        sends.push(producer.send({ key: `k${id % keys}`, payload: Buffer.from(JSON.stringify({ id, amount: (id % 7) + 1 })) }));
+      }
+      await Promise.all(sends);
+      const due = t0 + ((from + chunk) / perSecond) * 1000;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+    }
+    await producer.close();
+  })();
+  return { expected, done };
 }
 
 /** Collects committed outputs (a consumer sees only committed transactions). */
@@ -128,6 +147,8 @@ async function check(client: PulsarClient, tenant: string, expected: Map<number,
     return e === undefined || l.some((o) => o.key !== e.key || o.count !== e.count || o.sum !== e.sum);
   });
   log(`outputs ${seen.size}, missing ${missing.length}, duplicated ${duplicated.length}, wrong count/sum ${stale.length}`);
+  if (missing.length > 0) log(`missing: ${missing.slice(0, 60).map((id) => `${id}(${expected.get(id)?.key}#${expected.get(id)?.count})`).join(' ')}`);
+  if (stale.length > 0) log(`wrong: ${JSON.stringify(stale.slice(0, 10))}`);
   expect(missing.slice(0, 10)).toEqual([]);
   expect(duplicated.slice(0, 10)).toEqual([]);
   expect(stale.slice(0, 5)).toEqual([]);
@@ -177,14 +198,14 @@ describe('worker replicas own partitions (#17)', () => {
     tenants.push(tenant);
     await createPartitionedNamespace(tenant);
     client = newClient();
-    const expected = await produce(client, tenant, EVENTS, 300);
     const { seen, consumer, done } = await collect(client, tenant);
+    const [a, b] = await Promise.all([startReplica(tenant, 'replica-a'), startReplica(tenant, 'replica-b')]);
+    replicas.push(a, b);
     const t0 = Date.now();
     const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-
-    const a = await startReplica(tenant, 'replica-a');
-    const b = await startReplica(tenant, 'replica-b');
-    replicas.push(a, b);
+    const ticker = setInterval(() => log(progress()), 10_000);
+    // ~60 s of input at 500 events/s: every hand-over below happens while events keep coming.
+    const { expected, done: produced } = produce(client, tenant, EVENTS, 300, 500);
     await waitFor(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
     const c = await startReplica(tenant, 'replica-c');
     replicas.push(c);
@@ -193,15 +214,19 @@ describe('worker replicas own partitions (#17)', () => {
     await stop(a, 'SIGKILL');
     const killedAt = seen.size;
     log(`replica-a SIGKILLed at ${progress()}`);
-    await waitFor(() => seen.size >= killedAt + EVENTS / 10, 300_000, 'outputs after the SIGKILL');
+    await waitFor(() => seen.size >= Math.min(EVENTS - 1, killedAt + EVENTS / 10), 300_000, 'outputs after the SIGKILL');
     await stop(b, 'SIGTERM');
     const termAt = seen.size;
     log(`replica-b SIGTERM (drained, exit ${b.child.exitCode}) at ${progress()}`);
     const b2 = await startReplica(tenant, 'replica-b');
     replicas.push(b2);
     log(`replica-b restarted at ${progress()}`);
-    await waitFor(() => seen.size >= EVENTS, 300_000, 'every output');
+    await produced;
+    // On a timeout the checks below still run: they say which outputs are missing.
+    await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
+    clearInterval(ticker);
     log(`all outputs at ${progress()}`);
+    dumpLogs([a, b, c, b2]);
     // Hand-overs happened while work remained, not after it.
     expect(killedAt).toBeLessThan(EVENTS);
     expect(termAt).toBeLessThan(EVENTS);
@@ -225,15 +250,16 @@ describe('worker replicas own partitions (#17)', () => {
     tenants.push(tenant);
     await createPartitionedNamespace(tenant);
     client ??= newClient();
-    const expected = await produce(client, tenant, EVENTS, 120);
     const { seen, consumer, done } = await collect(client, tenant);
     const stopFile = join(mkdtempSync(join(tmpdir(), 'bl-zombie-')), 'stop');
     // A long transaction timeout: the zombie's transaction is still open when the survivor takes
     // over (the broker notices the stopped process by its keep-alive, 30-60 s).
-    const zenv = { BL_REPLICA_TXN_TIMEOUT_MS: '300000', BL_REPLICA_STOP_FILE: stopFile };
+    const zenv = { BL_REPLICA_TXN_TIMEOUT_MS: '60000', BL_REPLICA_STOP_FILE: stopFile };
     const z = await startReplica(tenant, 'replica-a', zenv);
-    const s = await startReplica(tenant, 'replica-b', { BL_REPLICA_TXN_TIMEOUT_MS: '300000' });
+    const s = await startReplica(tenant, 'replica-b', { BL_REPLICA_TXN_TIMEOUT_MS: '60000' });
     replicas.push(z, s);
+    const { expected, done: produced } = produce(client, tenant, EVENTS, 120, 200);
+    const ticker = setInterval(() => log(`${seen.size} outputs`), 10_000);
     await waitFor(() => seen.size >= EVENTS / 5, 300_000, 'a fifth of the outputs');
     writeFileSync(stopFile, '');
     await waitFor(() => z.lines.includes('stopping mid-commit'), 60_000, 'the zombie to stop itself mid-commit');
@@ -245,7 +271,10 @@ describe('worker replicas own partitions (#17)', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     z.child.kill('SIGCONT');
     log('replica-a resumed (SIGCONT)');
-    await waitFor(() => seen.size >= EVENTS, 300_000, 'every output');
+    await produced;
+    await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
+    clearInterval(ticker);
+    dumpLogs([z, s]);
     expect(stoppedAt).toBeLessThan(EVENTS);
     await new Promise((r) => setTimeout(r, 2_000));
     await consumer.close();

@@ -220,7 +220,7 @@ export interface ConsumerOptions {
 /** One ACTIVE_CONSUMER_CHANGE, per topic or partition. */
 export interface ActiveConsumerChange {
   readonly topic: string;
-  /** The partition index, -1 for a non-partitioned topic. */
+  /** The partition index when subscribed through the partitioned topic, else -1. */
   readonly partition: number;
   readonly active: boolean;
 }
