@@ -227,7 +227,16 @@ export class PulsarWorkerIo implements WorkerIo {
   /** #17: records this owner's claim on (or release of) the partition in its state partition. */
   async recordOwnership(kind: 'claim' | 'release', owner: string): Promise<void> {
     const producer = await this.#producer('state');
-    await producer.send({ key: kind === 'claim' ? OWNER_CLAIM_KEY : OWNER_RELEASE_KEY, payload: Buffer.from(owner) });
+    // In a transaction of its own: the broker refused plain sends to a state partition that
+    // transactions write (SendError, which makes the client drop the whole connection).
+    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
+    try {
+      await producer.send({ key: kind === 'claim' ? OWNER_CLAIM_KEY : OWNER_RELEASE_KEY, payload: Buffer.from(owner) }, { txn });
+    } catch (err) {
+      await this.#confirmAbort(txn);
+      throw err;
+    }
+    await this.#resolveCommit(txn);
   }
 
   /** Keys (state and windows) the last readChangelog() returned. */

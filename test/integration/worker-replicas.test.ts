@@ -24,6 +24,8 @@ import { admin, createTenant, deleteTenant, env, newClient, readAll, topic, wait
 const PARTITIONS = 6;
 const fixture = fileURLToPath(new URL('./fixtures/replica-worker.ts', import.meta.url));
 const log = (line: string): void => console.log(`[worker-replicas] ${line}`);
+/** Every replica process spawned, for the clean-up. */
+const children: ChildProcess[] = [];
 
 interface Output {
   id: number;
@@ -47,30 +49,50 @@ async function createPartitionedNamespace(tenant: string): Promise<void> {
   for (const t of ['predictions', 'actions', 'review', 'dead-letter']) await admin.topics.createNonPartitioned(topic(tenant, 'ns', t));
 }
 
-function startReplica(tenant: string, name: string, extraEnv: Record<string, string> = {}): Promise<Replica> {
-  return new Promise((resolve, reject) => {
+/** A replica process, loaded but not started: `go()` starts it and resolves once it is ready. */
+interface Spawned {
+  go(): Promise<Replica>;
+}
+
+function spawnReplica(tenant: string, name: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
+  return new Promise((loaded, failed) => {
     const child = spawn(process.execPath, [fixture, env.serviceUrl, env.adminUrl, tenant, 'ns', name], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...extraEnv },
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...extraEnv, BL_REPLICA_WAIT_GO: '1' },
     });
+    children.push(child);
     const r: Replica = { name, child, owned: [], lines: [] };
-    let buf = '';
+    let ready: (r: Replica) => void = () => undefined;
+    const isReady = new Promise<Replica>((resolve) => (ready = resolve));
     child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        r.lines.push(line);
-        if (line === 'ready') resolve(r);
-        if (line.startsWith('partition ')) {
-          const e = JSON.parse(line.slice('partition '.length)) as { owned: number[]; kind: string; partition: number };
-          r.owned = e.owned;
-          log(`${name} ${e.kind} ${e.partition} -> owns [${e.owned.join(',')}]`);
-        }
-      }
+      for (const line of d.toString().split('\n')) if (line === 'loaded') loaded({ go: () => (child.stdin?.write('go\n'), isReady) });
     });
-    child.once('exit', (code, signal) => reject(new Error(`replica ${name} exited before ready (${code ?? signal})`)));
+    listen(r, ready);
+    child.once('exit', (code, signal) => failed(new Error(`replica ${name} exited before it loaded (${code ?? signal})`)));
+  });
+}
+
+async function startReplica(tenant: string, name: string, extraEnv: Record<string, string> = {}): Promise<Replica> {
+  return (await spawnReplica(tenant, name, extraEnv)).go();
+}
+
+function listen(r: Replica, resolve: (r: Replica) => void): void {
+  const { child, name } = r;
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      r.lines.push(line);
+      if (line === 'ready') resolve(r);
+      if (line.startsWith('partition ')) {
+        const e = JSON.parse(line.slice('partition '.length)) as { owned: number[]; kind: string; partition: number };
+        r.owned = e.owned;
+        log(`${name} ${e.kind} ${e.partition} -> owns [${e.owned.join(',')}]`);
+      }
+    }
   });
 }
 
@@ -182,10 +204,10 @@ describe('worker replicas own partitions (#17)', () => {
   const replicas: Replica[] = [];
   let client: PulsarClient | undefined;
   afterAll(async () => {
-    for (const r of replicas) {
-      if (r.child.signalCode === null && r.child.exitCode === null) {
-        r.child.kill('SIGCONT');
-        await stop(r, 'SIGKILL');
+    for (const child of children) {
+      if (child.signalCode === null && child.exitCode === null) {
+        child.kill('SIGCONT');
+        await stop({ name: '', child, owned: [], lines: [] }, 'SIGKILL');
       }
     }
     await client?.close();
@@ -201,13 +223,15 @@ describe('worker replicas own partitions (#17)', () => {
     const { seen, consumer, done } = await collect(client, tenant);
     const [a, b] = await Promise.all([startReplica(tenant, 'replica-a'), startReplica(tenant, 'replica-b')]);
     replicas.push(a, b);
+    // Loaded now, started on cue below (a cold process start takes many seconds here).
+    const [cLoaded, b2Loaded] = await Promise.all([spawnReplica(tenant, 'replica-c'), spawnReplica(tenant, 'replica-b')]);
     const t0 = Date.now();
     const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
     const ticker = setInterval(() => log(progress()), 10_000);
     // ~60 s of input at 500 events/s: every hand-over below happens while events keep coming.
     const { expected, done: produced } = produce(client, tenant, EVENTS, 300, 500);
     await waitFor(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
-    const c = await startReplica(tenant, 'replica-c');
+    const c = await cLoaded.go();
     replicas.push(c);
     log(`replica-c joined at ${progress()}`);
     await waitFor(() => seen.size >= (2 * EVENTS) / 3, 300_000, 'two thirds of the outputs');
@@ -218,7 +242,7 @@ describe('worker replicas own partitions (#17)', () => {
     await stop(b, 'SIGTERM');
     const termAt = seen.size;
     log(`replica-b SIGTERM (drained, exit ${b.child.exitCode}) at ${progress()}`);
-    const b2 = await startReplica(tenant, 'replica-b');
+    const b2 = await b2Loaded.go();
     replicas.push(b2);
     log(`replica-b restarted at ${progress()}`);
     await produced;
