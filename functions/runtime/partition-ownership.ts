@@ -51,6 +51,8 @@ export interface PartitionEvent {
   /** gained: keys restored from the state partition and how long the restore took. */
   readonly restoredKeys?: number;
   readonly restoreMs?: number;
+  /** gained: time spent waiting for the previous owner's release (or its transaction timeout). */
+  readonly fenceMs?: number;
 }
 
 export interface PartitionedWorkerDeps {
@@ -319,7 +321,8 @@ export class PartitionedWorker {
     );
     const worker = this.#deps.newWorker(io, partition);
     slot.owned = { worker, io, claim, gen, committed: false };
-    const t0 = this.#clock.monotonic();
+    let t0 = this.#clock.monotonic();
+    let fenceMs = 0;
     try {
       // Fencing: until the previous owner released the partition, or its transactions must have
       // ended (commit or coordinator timeout), nothing of p is decided here.
@@ -334,6 +337,8 @@ export class PartitionedWorker {
         return;
       }
       await io.recordOwnership('claim', claim);
+      fenceMs = this.#clock.monotonic() - t0;
+      t0 = this.#clock.monotonic();
       consumer.redeliverUnacknowledged();
       await worker.start();
     } catch (err) {
@@ -344,8 +349,8 @@ export class PartitionedWorker {
       return;
     }
     const restoreMs = this.#clock.monotonic() - t0;
-    this.#log.info({ partition, restoreMs, owned: this.owned }, 'partition gained: state restored, running');
-    this.#emit({ partition, kind: 'gained', atMs: this.#clock.now(), restoreMs, restoredKeys: io.restoredKeys });
+    this.#log.info({ partition, fenceMs, restoreMs, owned: this.owned }, 'partition gained: state restored, running');
+    this.#emit({ partition, kind: 'gained', atMs: this.#clock.now(), fenceMs, restoreMs, restoredKeys: io.restoredKeys });
   }
 
   /** Finishes (or, past the deadline, abandons) the batch in flight, then drops p's state. */
