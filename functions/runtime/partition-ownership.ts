@@ -322,7 +322,7 @@ export class PartitionedWorker {
     const worker = this.#deps.newWorker(io, partition);
     slot.owned = { worker, io, claim, gen, committed: false };
     let t0 = this.#clock.monotonic();
-    let fenceMs = 0;
+    let fenceMs: number;
     try {
       // Fencing: until the previous owner released the partition, or its transactions must have
       // ended (commit or coordinator timeout), nothing of p is decided here.
