@@ -68,6 +68,7 @@ export {
 } from './runtime/testing/index.ts';
 export {
   NamespaceWorker,
+  PartitionedWorker,
   compileDecisionPolicy,
   compileWorkerOptions,
   createScoringHandler,
@@ -78,6 +79,7 @@ export {
   type Decision,
   type DecisionPolicyOptions,
   type FeatureSpec,
+  type PartitionEvent,
   type Prediction,
   type RunningWorker,
   type StartWorkerOptions,

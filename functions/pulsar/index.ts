@@ -12,6 +12,7 @@ export {
   Transaction,
   createClient,
   type AckOptions,
+  type ActiveConsumerChange,
   type ClientOptions,
   type ConsumerOptions,
   type Message,

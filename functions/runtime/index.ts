@@ -30,7 +30,9 @@ export {
 export { KEYS_FILE_IN_SECRET, keyringFromEnv, readKeyringFile } from './keyring-source.ts';
 export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing } from './dead-letters.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
-export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
+export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
+export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
+export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export {
   NamespaceWorker,

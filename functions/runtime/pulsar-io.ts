@@ -11,6 +11,11 @@
  *   coordinator that does not answer is asked again (END_TXN) for as long as the worker runs.
  * - at-least-once: outputs (with producer de-duplication on the output topics), then acks. A
  *   crash between the two redelivers the batch; outputs may then appear twice.
+ *
+ * #17: `forPartition()` builds the port for one input partition a replica owns (see
+ * partition-ownership.ts): the caller's Failover consumer on that partition, the `state` topic's
+ * partition with the same index for restores and state records, and output producers shared by
+ * the replica's partitions. It leaves the consumer and the shared producers open on close().
  */
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
@@ -20,6 +25,14 @@ import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Produce
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+
+/** #17: a commit refused because the partition moved to another replica (nothing was sent). */
+export const PARTITION_REVOKED = 'BL_WORKER_PARTITION_REVOKED';
+/** #17: the partition's owner records in its state partition (keys outside the changelogs). */
+const OWNER_CLAIM_KEY = 'o/claim';
+const OWNER_RELEASE_KEY = 'o/release';
+/** #17: how often a new owner looks for the previous owner's release. */
+const OWNERSHIP_POLL_MS = 200;
 
 /** Pause between abort() rounds (each round retries END_TXN for outcomeTimeoutMs itself). */
 const ABORT_RETRY_MS = 200;
@@ -42,6 +55,20 @@ export interface PulsarWorkerIoDeps {
   schemas?: Partial<Record<OutputTopic, Schema<unknown>>>;
 }
 
+/** #17: one input partition's port (PulsarWorkerIo.forPartition). */
+export interface PartitionIoDeps {
+  /** Failover consumer on the input partition; the caller owns (and closes) it. */
+  consumer: Consumer;
+  /** The partition index: state lives in the `state` topic's partition with this index. */
+  partition: number;
+  /** Output producers shared by the replica's partitions (the caller closes them). */
+  producers: Map<OutputTopic, Promise<Producer>>;
+  /** Called when a commit failed (before commit() rejects): the owner restarts the partition. */
+  onFailedCommit: (err: unknown) => void;
+  /** Called after each committed batch. */
+  onCommitted: () => void;
+}
+
 export class PulsarWorkerIo implements WorkerIo {
   readonly #config: WorkerConfig;
   readonly #client: PulsarClient;
@@ -49,16 +76,36 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #consumer: Consumer;
   readonly #stats: TopicStatsSource | undefined;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
-  readonly #producers = new Map<OutputTopic, Promise<Producer>>();
+  readonly #producers: Map<OutputTopic, Promise<Producer>>;
+  readonly #part: PartitionIoDeps | undefined;
+  /** Partition mode: the state partition's producer (not shared). */
+  #stateProducer: Promise<Producer> | undefined;
+  #paused = false;
+  /** Partition mode: the partition was lost; no new commit may start (see revoke()). */
+  #revoked = false;
+  #restoredKeys = 0;
   #closed = false;
 
-  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer) {
+  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps) {
     this.#config = config;
     this.#client = deps.client;
-    this.#log = deps.log.child({ component: 'worker-io' });
+    this.#log = deps.log.child({ component: 'worker-io', ...(part === undefined ? {} : { partition: part.partition }) });
     this.#consumer = consumer;
     this.#stats = deps.stats;
     this.#schemas = deps.schemas ?? {};
+    this.#part = part;
+    this.#producers = part?.producers ?? new Map();
+  }
+
+  /** #17: the port for one owned input partition (no I/O until used). */
+  static forPartition(config: WorkerConfig, deps: PulsarWorkerIoDeps, part: PartitionIoDeps): PulsarWorkerIo {
+    return new PulsarWorkerIo(config, deps, part.consumer, part);
+  }
+
+  /** The `state` topic, or in partition mode its partition with the input partition's index. */
+  #stateTopic(): string {
+    const t = namespaceTopic(this.#config, 'state');
+    return this.#part === undefined ? t : `${t}-partition-${this.#part.partition}`;
   }
 
   static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
@@ -78,7 +125,7 @@ export class PulsarWorkerIo implements WorkerIo {
 
   async readChangelog(): Promise<ChangelogSnapshot> {
     const reader = await this.#client.createReader({
-      topic: namespaceTopic(this.#config, 'state'),
+      topic: this.#stateTopic(),
       startMessageId: 'earliest',
       readCompacted: true,
       receiverQueueSize: 1000,
@@ -110,11 +157,13 @@ export class PulsarWorkerIo implements WorkerIo {
     } finally {
       await reader.close();
     }
+    this.#restoredKeys = state.size + windows.size;
     return { state: [...state.values()], windows: [...windows.values()], markers };
   }
 
   async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
     const out: InputMessage[] = [];
+    if (this.#paused && this.#part !== undefined) return out;
     const first = await this.#receiveOne(firstWaitMs);
     if (first === undefined) return out;
     out.push(first);
@@ -131,6 +180,72 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
+    if (this.#part === undefined) return this.#commit(outputs, inputs);
+    try {
+      await this.#commit(outputs, inputs);
+    } catch (err) {
+      this.#part.onFailedCommit(err);
+      throw err;
+    }
+    this.#part.onCommitted();
+  }
+
+  /**
+   * #17: the partition was lost (its consumer is no longer the active one, or lost its
+   * connection): from now on commit() starts no transaction; one already started finishes.
+   */
+  revoke(): void {
+    this.#revoked = true;
+  }
+
+  /**
+   * #17: waits until the previous owner of the partition released it (its `o/release` record in
+   * the state partition names the latest `o/claim`), or `deadlineMs` passed. 'none': never claimed.
+   */
+  async awaitRelease(deadlineMs: number): Promise<'none' | 'released' | 'timeout'> {
+    const reader = await this.#client.createReader({ topic: this.#stateTopic(), startMessageId: 'earliest', readCompacted: true, receiverQueueSize: 1000 });
+    let claim: string | undefined;
+    let release: string | undefined;
+    const until = Date.now() + deadlineMs;
+    try {
+      for (;;) {
+        while (await reader.hasMessageAvailable()) {
+          const m = await reader.readNext(this.#config.transactionTimeoutMs);
+          if (m.key === OWNER_CLAIM_KEY) claim = m.payload.toString('utf8');
+          else if (m.key === OWNER_RELEASE_KEY) release = m.payload.toString('utf8');
+        }
+        if (claim === undefined) return 'none';
+        if (claim === release) return 'released';
+        if (Date.now() >= until) return 'timeout';
+        await new Promise((resolve) => setTimeout(resolve, OWNERSHIP_POLL_MS));
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** #17: records this owner's claim on (or release of) the partition in its state partition. */
+  async recordOwnership(kind: 'claim' | 'release', owner: string): Promise<void> {
+    const producer = await this.#producer('state');
+    // In a transaction of its own: the broker refused plain sends to a state partition that
+    // transactions write (SendError, which makes the client drop the whole connection).
+    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
+    try {
+      await producer.send({ key: kind === 'claim' ? OWNER_CLAIM_KEY : OWNER_RELEASE_KEY, payload: Buffer.from(owner) }, { txn });
+    } catch (err) {
+      await this.#confirmAbort(txn);
+      throw err;
+    }
+    await this.#resolveCommit(txn);
+  }
+
+  /** Keys (state and windows) the last readChangelog() returned. */
+  get restoredKeys(): number {
+    return this.#restoredKeys;
+  }
+
+  async #commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
+    if (this.#revoked) throw new BeamlineError(PARTITION_REVOKED, 'the partition moved to another replica; the batch is abandoned', { retriable: true });
     const producers = new Map<OutputTopic, Producer>();
     for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
     if (this.#config.guarantee === 'at-least-once') {
@@ -219,6 +334,10 @@ export class PulsarWorkerIo implements WorkerIo {
    */
   async backlog(): Promise<number | undefined> {
     if (this.#stats === undefined) return undefined;
+    if (this.#part !== undefined) {
+      const stats = await this.#stats.getStats(`${namespaceTopic(this.#config, this.#config.inputTopic)}-partition-${this.#part.partition}`);
+      return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
+    }
     const topic = namespaceTopic(this.#config, this.#config.inputTopic);
     // The consumer knows whether it subscribed to partitions; a partitioned topic's stats add
     // up its partitions' backlogs under the same subscription name.
@@ -228,16 +347,25 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   pause(): void {
-    this.#consumer.pause();
+    // Partition mode: the consumer stays with the replica (its Failover membership); receive()
+    // just stops returning batches.
+    if (this.#part !== undefined) this.#paused = true;
+    else this.#consumer.pause();
   }
 
   resume(): void {
-    this.#consumer.resume();
+    if (this.#part !== undefined) this.#paused = false;
+    else this.#consumer.resume();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#part !== undefined) {
+      const state = await this.#stateProducer?.catch(() => undefined);
+      await state?.close().catch(() => undefined);
+      return;
+    }
     const producers = await Promise.allSettled(this.#producers.values());
     await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     await this.#consumer.close();
@@ -254,31 +382,50 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   #producer(topic: OutputTopic): Promise<Producer> {
+    if (this.#part !== undefined && topic === 'state') {
+      // One producer per owned partition, named per partition ownership (a regained partition
+      // gets a new one), writing into the state partition of the input partition's index.
+      if (this.#stateProducer === undefined) {
+        const p = this.#newProducer(topic, this.#stateTopic(), `-p${this.#part.partition}-${globalThis.crypto.randomUUID().slice(0, 8)}`);
+        p.catch(() => {
+          this.#stateProducer = undefined;
+        });
+        this.#stateProducer = p;
+      }
+      return this.#stateProducer;
+    }
     let p = this.#producers.get(topic);
     if (p === undefined) {
-      p = this.#client.createProducer({
-        topic: namespaceTopic(this.#config, topic),
-        // Stable names let the broker de-duplicate resends after a reconnect.
-        name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}`,
-        batching: true,
-        batchingMaxDelayMs: 1,
-        // Mixed-key batches: a batch commits as one entry, and inside a transaction every entry is
-        // a separate broker write (~3 ms here), so one-key batches made a 100-record commit take
-        // ~1 s. The cost: a Key_Shared reader of an output topic is dispatched per batch, not per
-        // key. TODO(#6): a per-topic option for outputs whose readers need per-key dispatch.
-        batchingType: 'default',
-        // Pulsar 4.0.7's compactor fails on compressed batches whose messages mostly survive
-        // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
-        // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
-        compression: topic === 'state' ? 'none' : 'lz4',
-        ...(this.#schemas[topic] === undefined ? {} : { schema: this.#schemas[topic] }),
-      });
-      p.catch((err: unknown) => {
+      p = this.#newProducer(topic, namespaceTopic(this.#config, topic), '');
+      p.catch(() => {
         this.#producers.delete(topic);
-        this.#log.error({ err, topic }, 'producer failed');
       });
       this.#producers.set(topic, p);
     }
+    return p;
+  }
+
+  #newProducer(topic: OutputTopic, fullTopic: string, nameSuffix: string): Promise<Producer> {
+    const p = this.#client.createProducer({
+      topic: fullTopic,
+      // Stable names let the broker de-duplicate resends after a reconnect.
+      name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}${nameSuffix}`,
+      batching: true,
+      batchingMaxDelayMs: 1,
+      // Mixed-key batches: a batch commits as one entry, and inside a transaction every entry is
+      // a separate broker write (~3 ms here), so one-key batches made a 100-record commit take
+      // ~1 s. The cost: a Key_Shared reader of an output topic is dispatched per batch, not per
+      // key. TODO(#6): a per-topic option for outputs whose readers need per-key dispatch.
+      batchingType: 'default',
+      // Pulsar 4.0.7's compactor fails on compressed batches whose messages mostly survive
+      // (IndexOutOfBoundsException dstIndex; the Java client's batches too), and the topic then
+      // cannot be deleted until unloaded: the compacted `state` topic stays uncompressed.
+      compression: topic === 'state' ? 'none' : 'lz4',
+      ...(this.#schemas[topic] === undefined ? {} : { schema: this.#schemas[topic] }),
+    });
+    p.catch((err: unknown) => {
+      this.#log.error({ err, topic }, 'producer failed');
+    });
     return p;
   }
 }

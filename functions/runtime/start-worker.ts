@@ -15,6 +15,9 @@ import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
 import { PulsarWorkerIo } from './pulsar-io.ts';
+import { PartitionedWorker, type PartitionEvent } from './partition-ownership.ts';
+import { partitionLayout } from './partition-layout.ts';
+import { hostname } from 'node:os';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
 // #9: model rollouts from the namespace's registry.
 import { startRegistryRouting, type RegistryRouting } from './registry/index.ts';
@@ -56,10 +59,22 @@ export interface StartWorkerOptions extends WorkerOptions {
   gpuCheck?: boolean;
   log?: Logger;
   metrics?: Metrics;
+  /**
+   * #17: this replica's name among the namespace's replicas (its Failover consumer name; the
+   * broker orders replicas by it). Unique per replica. @default `<hostname>-<pid>`
+   */
+  replicaId?: string;
+  /** #17: partition gains, losses and first commits of this replica. @default none */
+  onPartitionEvent?: (e: PartitionEvent) => void;
 }
 
 export interface RunningWorker {
-  readonly worker: NamespaceWorker<unknown>;
+  /**
+   * The namespace's worker: with partitioned `events` and `state` topics of equal partition
+   * counts a PartitionedWorker (ownership by partition, #17), else one NamespaceWorker on a
+   * Key_Shared subscription (one replica only).
+   */
+  readonly worker: NamespaceWorker<unknown> | PartitionedWorker;
   readonly http: HttpEndpoints | undefined;
   readonly metrics: Metrics;
   readonly modelBackend: string | undefined;
@@ -115,16 +130,48 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     const score = routing?.score ?? scorer?.score;
     // Output topics with a registered schema get payloads in it (schema validation may be enforced).
     const outputs = await outputSchemasFor(admin, (t) => namespaceTopic(config, t));
-    const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics, schemas: outputs.schemas });
-    const worker = NamespaceWorker.create<unknown>(o, {
-      io,
-      ingress,
-      handler: o.handler,
-      log,
-      metrics,
-      encodeOutput: outputs.encode,
-      ...(score === undefined ? {} : { score }),
-    });
+    const layout = await partitionLayout(admin.topics, inputTopic, namespaceTopic(config, 'state'));
+    if (layout.warning !== undefined) log.warn({ events: layout.events, state: layout.state }, layout.warning);
+    let worker: NamespaceWorker<unknown> | PartitionedWorker;
+    if (layout.partitions > 0) {
+      const replicaId = o.replicaId ?? `${hostname()}-${process.pid}`;
+      const wc = client;
+      worker = new PartitionedWorker(config, {
+        client: wc,
+        partitions: layout.partitions,
+        replicaId,
+        log,
+        stats: admin.topics,
+        schemas: outputs.schemas,
+        ...(o.onPartitionEvent === undefined ? {} : { onEvent: o.onPartitionEvent }),
+        // Open windows move with their partition: never fire them early on a hand-over.
+        newWorker: (io, partition) =>
+          NamespaceWorker.create<unknown>(
+            { ...o, flushWindowsOnDrain: false },
+            {
+              io,
+              ingress,
+              handler: o.handler,
+              log: log.child({ partition }),
+              metrics,
+              encodeOutput: outputs.encode,
+              ...(score === undefined ? {} : { score }),
+            },
+          ),
+      });
+      log.info({ partitions: layout.partitions, replicaId }, 'ownership by partition');
+    } else {
+      const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics, schemas: outputs.schemas });
+      worker = NamespaceWorker.create<unknown>(o, {
+        io,
+        ingress,
+        handler: o.handler,
+        log,
+        metrics,
+        encodeOutput: outputs.encode,
+        ...(score === undefined ? {} : { score }),
+      });
+    }
     await worker.start();
     if (config.httpPort >= 0) {
       http = await startHttpEndpoints(

@@ -11,7 +11,10 @@ export interface WorkerOptions {
   namespace: string;
   /** Input topic name inside the namespace. @default 'events' */
   inputTopic?: string;
-  /** Key_Shared subscription shared by all replicas of this worker. @default 'beamline-worker' */
+  /**
+   * The input subscription of all replicas of this worker: Failover per partition when they own
+   * partitions (#17), else Key_Shared. @default 'beamline-worker'
+   */
   subscription?: string;
   /**
    * effectively-once: each batch's input acks, state changes and outputs commit in one Pulsar

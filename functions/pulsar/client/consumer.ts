@@ -211,6 +211,15 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     this.#nacked.add(m);
   }
 
+  /**
+   * Ask the broker to send everything unacknowledged again (REDELIVER_UNACKNOWLEDGED_MESSAGES
+   * without ids). Exclusive/Failover rewind to the first unacknowledged message, in order, and
+   * drop what is queued here (the consumer epoch discards copies already on the wire).
+   */
+  redeliverUnacknowledged(): void {
+    for (const c of this.#children.all()) c.redeliver(undefined);
+  }
+
   pause(): void {
     this.#paused = true;
     for (const c of this.#children.all()) c.pause();

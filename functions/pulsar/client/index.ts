@@ -46,6 +46,7 @@ export {
   type ProducerConfig,
   type ConsumerOptions,
   type ConsumerConfig,
+  type ActiveConsumerChange,
   type ReaderOptions,
   type SubscriptionType,
   type InitialPositionName,

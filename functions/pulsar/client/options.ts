@@ -207,6 +207,22 @@ export interface ConsumerOptions {
    * @default 60000
    */
   partitionsAutoUpdateIntervalMs?: number;
+  /**
+   * Failover subscriptions: called when the broker makes this consumer the active one for a
+   * topic or partition, or stops doing so (ACTIVE_CONSUMER_CHANGE). A lost connection reports
+   * `active: false` at once: activity belongs to a connection, and the broker tells the
+   * resubscribed consumer anew. Messages still queued for a partition that became inactive are
+   * dropped (the broker sends them to the new active consumer). @default none
+   */
+  onActiveChange?: (change: ActiveConsumerChange) => void;
+}
+
+/** One ACTIVE_CONSUMER_CHANGE, per topic or partition. */
+export interface ActiveConsumerChange {
+  readonly topic: string;
+  /** The partition index when subscribed through the partitioned topic, else -1. */
+  readonly partition: number;
+  readonly active: boolean;
 }
 
 export interface ConsumerConfig {
@@ -232,6 +248,7 @@ export interface ConsumerConfig {
   readonly maxPendingChunkedMessages: number;
   readonly expireTimeOfIncompleteChunkedMessageMs: number;
   readonly partitionsAutoUpdateIntervalMs: number;
+  readonly onActiveChange: ((change: ActiveConsumerChange) => void) | undefined;
   /** Reader only: non-durable cursor starting here. */
   readonly durable: boolean;
   readonly startMessageId: MessageId | undefined;
@@ -286,6 +303,7 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     maxPendingChunkedMessages: int('maxPendingChunkedMessages', o.maxPendingChunkedMessages, 100, 1),
     expireTimeOfIncompleteChunkedMessageMs: int('expireTimeOfIncompleteChunkedMessageMs', o.expireTimeOfIncompleteChunkedMessageMs, 60_000, 0),
     partitionsAutoUpdateIntervalMs: int('partitionsAutoUpdateIntervalMs', o.partitionsAutoUpdateIntervalMs, 60_000, 0),
+    onActiveChange: o.onActiveChange,
     durable: true,
     startMessageId: undefined,
     startMessageIdInclusive: false,

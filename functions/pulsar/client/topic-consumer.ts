@@ -58,6 +58,8 @@ export class TopicConsumer implements ConsumerHandler {
   #seekDone: Promise<void> | undefined;
   readonly #position: ReaderPosition;
   #endOfTopic = false;
+  /** Failover: whether the broker last said this consumer is the active one (on this connection). */
+  #active = false;
   readonly #chunks: ChunkAssembler;
   readonly #epoch: ConsumerEpoch;
 
@@ -316,6 +318,24 @@ export class TopicConsumer implements ConsumerHandler {
     if (conn === this.#conn) this.#connectionLost();
   }
 
+  onActiveConsumerChange(active: boolean): void {
+    if (this.#state === 'closed' || this.#state === 'closing') return;
+    if (!active) {
+      // The broker sends what this consumer had not acknowledged to the new active consumer:
+      // copies still queued here must not be processed as well.
+      const dropped = this.#sink.dropQueued(this);
+      if (dropped > 0) this.messageTaken(dropped);
+    }
+    this.#setActive(active);
+  }
+
+  #setActive(active: boolean): void {
+    if (this.#active === active) return;
+    this.#active = active;
+    this.#log.info({ active }, 'active consumer changed');
+    this.#cfg.onActiveChange?.({ topic: this.topic, partition: this.partition, active });
+  }
+
   onReachedEndOfTopic(): void {
     this.#endOfTopic = true;
   }
@@ -414,6 +434,9 @@ export class TopicConsumer implements ConsumerHandler {
     // The broker redelivers everything unacknowledged to the new subscription; drop local copies
     // of durable subscriptions so they are not seen twice. Readers resume after the last received.
     if (this.#cfg.durable) this.#sink.dropQueued(this);
+    // Activity belongs to the connection: the broker may have handed the partition to another
+    // consumer meanwhile, and it tells the resubscribed consumer its state anew.
+    this.#setActive(false);
     this.#chunks.clearIncomplete();
     if (this.#reconnecting) return;
     this.#reconnecting = true;

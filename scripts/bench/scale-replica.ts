@@ -1,0 +1,45 @@
+/**
+ * One worker replica for `npm run bench -- scale` (#17), in its own process: effectively-once,
+ * per key a running count and sum in keyed state; each output carries them, the input partition
+ * and the replica. Prints `ready`, then `partition {json}` per partition event.
+ * argv: serviceUrl adminUrl tenant namespace replicaId [token from $PULSAR_TOKEN]
+ */
+import { startWorker, type PartitionedWorker, type ProcessFn } from '../../functions/index.ts';
+import { silentLogger } from '../../functions/telemetry.ts';
+
+const [serviceUrl, adminUrl, tenant, namespace, replicaId] = process.argv.slice(2) as [string, string, string, string, string];
+const token = process.env['PULSAR_TOKEN'];
+
+const counts: ProcessFn<unknown> = (record, ctx) => {
+  const e = JSON.parse((record.value as Buffer).toString()) as { id: number; amount: number };
+  const key = record.key ?? '';
+  const before = (ctx.state.get(key) as { count: number; sum: number } | undefined) ?? { count: 0, sum: 0 };
+  const now = { count: before.count + 1, sum: before.sum + e.amount };
+  ctx.state.put(key, now);
+  const partition = Number(/-partition-(\d+)$/.exec(record.topic)?.[1] ?? -1);
+  ctx.emit({ id: e.id, key, count: now.count, sum: now.sum, partition, replica: replicaId });
+};
+
+const ref: { worker?: PartitionedWorker } = {};
+const running = await startWorker({
+  serviceUrl,
+  adminUrl,
+  ...(token === undefined ? {} : { token }),
+  tenant,
+  namespace,
+  replicaId,
+  handler: { process: counts },
+  guarantee: 'effectively-once',
+  batchMaxRecords: 100,
+  batchMaxWaitMs: 5,
+  httpPort: -1,
+  drainDeadlineMs: 20_000,
+  transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
+  log: silentLogger,
+  onPartitionEvent: (e) => process.stdout.write(`partition ${JSON.stringify({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })}\n`),
+});
+ref.worker = running.worker as PartitionedWorker;
+process.stdout.write('ready\n');
+process.on('SIGTERM', () => {
+  running.stop().then(() => process.exit(0));
+});
