@@ -328,7 +328,8 @@ describe('geo-replication across three real clusters', () => {
       topo,
       config: cfg,
       ratePerSec: 500,
-      warmMs: 10_000,
+      warmMs: 15_000,
+      settleMs: 5_000,
       // central's JVM is SIGSTOPped: a partition that black-holes packets (see geo-drill.ts).
       cut: 'freeze',
       outageMs: Number(process.env['BEAMLINE_GEO_OUTAGE_MS'] ?? 30_000),
@@ -345,7 +346,7 @@ describe('geo-replication across three real clusters', () => {
         }
       },
     });
-    log(`drill: ${JSON.stringify(result)}; geo status said DOWN ${down === undefined ? 'never' : `${down.afterMs} ms after the drill began (10 s warm)`}`);
+    log(`drill: ${JSON.stringify(result)}; geo status said DOWN ${down === undefined ? 'never' : `${down.afterMs} ms after the drill began (15 s warm)`}`);
     // geo status read the real stats while central was cut off: link down, non-zero exit.
     expect(firstStatus?.code).toBe(1);
     expect(down?.out).toMatch(downLine);

@@ -47,6 +47,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       { metric: `link cut (${cut}: cut -> central ready again)`, value: r.outageMs, unit: 'ms' },
       { metric: 'catch-up after the outage (central ready -> all events and decisions at central)', value: r.catchUpMs, unit: 'ms' },
       { metric: 'events produced at the edge', value: r.events.expected, unit: 'events' },
+      { metric: `production rate reached (asked ${rate}/s)`, value: r.producedPerSec, unit: 'events/s' },
       { metric: 'events lost at central', value: r.events.lost, unit: 'events' },
       { metric: 'events duplicated at central', value: r.events.duplicated, unit: 'events' },
       { metric: 'decisions lost at central', value: r.decisions.lost, unit: 'decisions' },
