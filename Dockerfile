@@ -20,6 +20,8 @@ COPY bin ./bin
 COPY functions ./functions
 COPY tenants ./tenants
 COPY models ./models
+# `beamline bridge` (#24): the Pub/Sub bridges the chart's bridge Deployments run.
+COPY bridge ./bridge
 
 # A fixed non-root user whose ids match the chart's runAsUser/runAsGroup (10001).
 RUN groupadd --system --gid 10001 beamline \

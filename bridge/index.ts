@@ -15,6 +15,7 @@ export {
   type PubsubSourceConfig,
   type PubsubSourceOptions,
 } from './options.ts';
+export { IDEMPOTENCY_KEY_ATTRIBUTE, PubsubDeduplicator, idempotencyKey, type PubsubDeduplicatorOptions } from './dedupe.ts';
 export { openPubsub, type OpenPubsubOptions } from './pubsub-client.ts';
 export { RecentIds } from './recent-ids.ts';
 export {

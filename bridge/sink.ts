@@ -13,10 +13,12 @@
  * (opossum) fails publishes fast while Pub/Sub is down, so the rewinds wait out its reset time.
  *
  * Exactly-once is not on offer from Pub/Sub publishing: a message accepted by Pub/Sub whose
- * Pulsar ack was lost (a crash in between) is published again. Every publish carries the
- * Pulsar message id in the `beamline.pulsar_message_id` attribute, so a copy is recognisable and
- * a consumer de-duplicates on it: delivery is at least once, in order per key, and a duplicate
- * always carries the same id and data as the first copy.
+ * Pulsar ack was lost (a crash in between) is published again. Every publish carries an
+ * idempotency key (`beamline.idempotency_key`: the Pulsar topic and message id; also
+ * `beamline.pulsar_message_id` and `beamline.pulsar_topic`), so a copy is recognisable and a
+ * consumer de-duplicates on it (dedupe.ts states the contract; `PubsubDeduplicator` implements
+ * it): delivery is at least once, in order per key, and a duplicate always carries the same key
+ * and data as the first copy.
  *
  * A message Pub/Sub would refuse (attribute limits, size, INVALID_ARGUMENT) goes to the
  * namespace's dead-letter topic with its reason and is acked.
@@ -41,6 +43,7 @@ import {
   type Schema,
 } from '../functions/index.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
+import { IDEMPOTENCY_KEY_ATTRIBUTE, idempotencyKey } from './dedupe.ts';
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
 import { compilePubsubSinkOptions, type PubsubSinkConfig, type PubsubSinkOptions } from './options.ts';
 
@@ -255,7 +258,8 @@ export class PubsubSink {
       this.#deadLetter(consumer, m, 'decode-error', err);
       return;
     }
-    const attributes: Record<string, string> = { ...m.properties, [PULSAR_ID_ATTRIBUTE]: m.id.toString(), [PULSAR_TOPIC_ATTRIBUTE]: m.topic };
+    const id = m.id.toString();
+    const attributes: Record<string, string> = { ...m.properties, [PULSAR_ID_ATTRIBUTE]: id, [PULSAR_TOPIC_ATTRIBUTE]: m.topic, [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(m.topic, id) };
     if (m.eventTimeMs !== undefined) attributes[EVENT_TIME_ATTRIBUTE] = String(m.eventTimeMs);
     const refusal = pubsubRefusal(data, attributes, key);
     if (refusal !== undefined) {

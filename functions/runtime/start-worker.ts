@@ -38,8 +38,10 @@ export interface StartWorkerOptions extends WorkerOptions {
   /**
    * #9: score with the namespace's registry model of this name instead of `model`: live, canary
    * and shadow versions follow `beamline model promote|canary|shadow|rollback` with hot swaps.
+   * `namespace` (#19): the registry of another namespace of the tenant (an edge reading central's
+   * geo-replicated `models`). @default the worker's namespace
    */
-  registry?: { name: string };
+  registry?: { name: string; namespace?: string };
   /**
    * Per-tenant secret for PII tokens (>= 32 bytes), one unversioned key. Prefer `keyring`.
    * @default none
@@ -126,7 +128,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
     client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }) });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
-    if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: config.namespace, name: o.registry.name, log, metrics });
+    if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: o.registry.namespace ?? config.namespace, name: o.registry.name, log, metrics });
     const score = routing?.score ?? scorer?.score;
     // Output topics with a registered schema get payloads in it (schema validation may be enforced).
     const outputs = await outputSchemasFor(admin, (t) => namespaceTopic(config, t));

@@ -32,8 +32,12 @@ export interface WorkerFile {
   scoring?: { features: FeatureSpec[]; idField?: string; policy?: DecisionPolicyOptions; historyMax?: number; emitFeatures?: boolean; audit?: boolean };
   /** `path`: a model folder or .onnx file scored in-process; `remote` (#25): a remote model's spec. */
   model?: { path?: string; remote?: unknown; version: string };
-  /** Score with the namespace registry's model of this name (rollouts: `beamline model ...`). */
-  registry?: { name: string };
+  /**
+   * Score with the registry's model of this name (rollouts: `beamline model ...`). `namespace`
+   * (#19): read the registry of another namespace of the tenant, e.g. an edge worker reading
+   * `central`'s models, which geo-replication carries to every edge. @default the worker's namespace
+   */
+  registry?: { name: string; namespace?: string };
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   httpPort?: number;
@@ -50,7 +54,7 @@ export interface WorkerFile {
 export interface LoadedWorkerFile {
   handler: WorkerHandler<unknown>;
   model: { artifact: ModelArtifact | RemoteArtifact; version: string } | undefined;
-  registry: { name: string } | undefined;
+  registry: { name: string; namespace?: string } | undefined;
   guarantee: ProcessingGuarantee | undefined;
   batchMaxRecords: number | undefined;
   batchMaxWaitMs: number | undefined;
@@ -102,6 +106,9 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
   }
   if (file.registry !== undefined && (typeof file.registry.name !== 'string' || file.registry.name === '')) {
     throw new ConfigError('registry.name', file.registry.name, 'name the registry model, e.g. fraud');
+  }
+  if (file.registry?.namespace !== undefined && (typeof file.registry.namespace !== 'string' || !/^[A-Za-z0-9_.=-]+$/.test(file.registry.namespace))) {
+    throw new ConfigError('registry.namespace', file.registry.namespace, "name a namespace of the same tenant (letters, digits, '-', '_', '.'), e.g. central; leave it out for the worker's own");
   }
   return {
     handler,

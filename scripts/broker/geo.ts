@@ -34,6 +34,8 @@ export interface GeoStartOptions {
   keepData?: boolean;
   /** JVM heap per broker. @default '512m' */
   heap?: string;
+  /** How long each broker may take to become ready (a restart under load can take minutes). @default 180000 */
+  readyTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -58,7 +60,7 @@ function pick(regions: readonly string[] | undefined): GeoMember[] {
 export async function startGeo(options: GeoStartOptions = {}): Promise<GeoCluster[]> {
   const log = options.log ?? (() => undefined);
   for (const m of pick(options.regions)) {
-    await startBroker({ name: m.cluster, offset: m.offset, heap: options.heap ?? '512m', keepData: options.keepData ?? false, log: (l) => log(`[${m.region}] ${l}`) });
+    await startBroker({ name: m.cluster, offset: m.offset, heap: options.heap ?? '512m', keepData: options.keepData ?? false, ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }), log: (l) => log(`[${m.region}] ${l}`) });
   }
   const running = await runningMembers();
   await registerClusters(running, log);

@@ -28,7 +28,7 @@ type Keys<T> = Readonly<Record<keyof NonNullable<T>, true>>;
 const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
   scoring: Object.keys({ features: true, idField: true, policy: true, historyMax: true, emitFeatures: true, audit: true } satisfies Keys<WorkerFile['scoring']>),
   model: Object.keys({ path: true, remote: true, version: true } satisfies Keys<WorkerFile['model']>),
-  registry: Object.keys({ name: true } satisfies Keys<WorkerFile['registry']>),
+  registry: Object.keys({ name: true, namespace: true } satisfies Keys<WorkerFile['registry']>),
 };
 
 const EXAMPLE = 'see tenants/examples/ for worker files to start from';

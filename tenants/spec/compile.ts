@@ -242,17 +242,22 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       if (t.pii.length > 0) properties[propertyKeys.pii(kind)] = t.pii.join(',');
       const perms: Record<string, string[]> = {};
       for (const [role, actions] of [...(grants.get(kind) ?? new Map<string, Set<Action>>())].sort(([a], [b]) => a.localeCompare(b))) perms[role] = [...actions].sort();
+      const replicationClusters = topicReplication(kind, region.name, repl, clusterOf);
       return Object.freeze({
         kind,
         name: `persistent://${nsName}/${kind}`,
         partitions: region.partitions[kind] ?? t.partitions,
-        deduplication: t.deduplication,
+        // #19: a topic that replicates is de-duplicated (on every cluster that holds it) unless the
+        // spec says otherwise: the replicator resends what a cut link left unacknowledged, and
+        // only the remote broker's de-duplication drops the copies (the geo outage test saw
+        // thousands of duplicated events at central without it, none on de-duplicated topics).
+        deduplication: t.deduplicationSet || replicationClusters === null || replicationClusters.length < 2 ? t.deduplication : true,
         compactionThresholdBytes: t.compactionThresholdBytes,
         schema: t.schema,
         sensitivity: t.sensitivity,
         pii: Object.freeze([...t.pii]),
         permissions: Object.freeze(perms),
-        replicationClusters: topicReplication(kind, region.name, repl, clusterOf),
+        replicationClusters,
       });
     });
     return Object.freeze({
@@ -307,6 +312,8 @@ function topicReplication(kind: TopicKind, region: string, nsClusters: readonly 
 interface CompiledTopic {
   partitions: number;
   deduplication: boolean;
+  /** The spec set `deduplication` itself (a replicated topic's default is on). */
+  deduplicationSet: boolean;
   compactionThresholdBytes: number | null;
   schema: DesiredSchema | null;
   sensitivity: Sensitivity;
@@ -370,6 +377,7 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     out[kind] = {
       partitions,
       deduplication: dedup === true,
+      deduplicationSet: spec['deduplication'] !== undefined,
       compactionThresholdBytes,
       schema: schema?.desired ?? null,
       sensitivity: sensitivity as Sensitivity,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BeamlineError, ConfigError } from '../../functions/index.ts';
 import {
+  IDEMPOTENCY_KEY_ATTRIBUTE,
+  PubsubDeduplicator,
+  idempotencyKey,
   compilePubsubSinkOptions,
   compilePubsubSourceOptions,
   deadLetterMessage,
@@ -49,6 +52,25 @@ describe('RecentIds', () => {
     expect(r.size).toBe(3);
     expect(r.has('a')).toBe(false);
     expect(['b', 'c', 'd'].every((id) => r.has(id))).toBe(true);
+  });
+});
+
+describe('PubsubDeduplicator (the sink\'s de-duplication contract)', () => {
+  it('handles a key once, passes messages without one, and forgets the oldest keys past maxKeys', () => {
+    const d = new PubsubDeduplicator({ maxKeys: 2 });
+    const k = (topic: string, id: string) => ({ [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(topic, id), decision: 'approve' });
+    expect(idempotencyKey('persistent://t/ns/predictions-partition-1', '7:3:1:-1')).toBe('persistent://t/ns/predictions-partition-1/7:3:1:-1');
+    expect(d.first(k('persistent://t/ns/p', '1:0:-1:-1'))).toBe(true);
+    expect(d.first(k('persistent://t/ns/p', '1:0:-1:-1'))).toBe(false);
+    // The same message id on another partition is another message.
+    expect(d.first(k('persistent://t/ns/p-partition-1', '1:0:-1:-1'))).toBe(true);
+    expect(d.first({ decision: 'approve' })).toBe(true);
+    expect(d.first({ decision: 'approve' })).toBe(true);
+    expect(d.first(k('persistent://t/ns/p', '1:1:-1:-1'))).toBe(true);
+    // Capacity 2: the first key is forgotten now.
+    expect(d.first(k('persistent://t/ns/p', '1:0:-1:-1'))).toBe(true);
+    expect(d.stats).toEqual({ duplicates: 1, unkeyed: 2, remembered: 2 });
+    expect(() => new PubsubDeduplicator({ maxKeys: 0 })).toThrow(/maxKeys/);
   });
 });
 

@@ -30,6 +30,7 @@ const minimal = `${CI_VALUES}/minimal-values.yaml`;
 const production = `${CI_VALUES}/production-keda-values.yaml`;
 const gpu = `${CI_VALUES}/gpu-values.yaml`;
 const twoNamespaces = `${CI_VALUES}/two-namespaces-values.yaml`;
+const bridge = `${CI_VALUES}/bridge-values.yaml`;
 /** The production set's second file: the real acme-payments tenant spec for the tenant-apply hook. */
 const acmeSpec = (): string => valuesFile({ tenantApply: { spec: parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) } });
 
@@ -74,6 +75,7 @@ describe('helm lint', () => {
     ['production with KEDA', [production, 'SPEC']],
     ['GPU', [gpu]],
     ['two namespaces', [twoNamespaces]],
+    ['Pub/Sub bridges', [bridge]],
   ])('passes --strict with the %s values', async (_name, files) => {
     const values = files.map((f) => (f === 'SPEC' ? acmeSpec() : f));
     const r = await tool(helmTools().HELM, ['lint', CHART, '--strict', ...values.flatMap((v) => ['--values', v])]);
@@ -220,6 +222,50 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(find(docs, 'PodDisruptionBudget')).toHaveLength(2);
   });
 
+  it('Pub/Sub bridges (#24): one restricted Deployment per source and sink running `beamline bridge`, probes on 9465, secrets by reference', async () => {
+    const rendered = await renderChart({ values: [bridge], namespace: 'acme' });
+    await expectValid(rendered);
+    const docs = documents(rendered);
+    expect(find(docs, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(['beamline-bridge-sink-decisions', 'beamline-bridge-source-cards', 'beamline-eu-west']);
+    const container = (name: string): Record<string, any> => podOf(find(docs, 'Deployment', name)[0]!).spec.containers[0]!; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const source = container('beamline-bridge-source-cards');
+    const sink = container('beamline-bridge-sink-decisions');
+    const dockerEntrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? 'null') as string[];
+    expect(source['command']).toEqual([...dockerEntrypoint.slice(0, -1), 'bridge']);
+    expect(source['args']).toEqual(['pubsub-source', '--subscription', 'projects/acme/subscriptions/cards', '--to', 'acme-payments/eu-west/events', '--max-messages', '2000', '--streams', '8', '--http-port', '9465']);
+    expect(sink['args']).toEqual(['pubsub-sink', '--from', 'acme-payments/eu-west/predictions', '--topic', 'projects/acme/topics/decisions', '--max-in-flight', '500', '--http-port', '9465']);
+    for (const c of [source, sink]) {
+      expect(c['ports']).toEqual([{ name: 'http-metrics', containerPort: 9465, protocol: 'TCP' }]);
+      expect(c['readinessProbe'].httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
+      expect(c['livenessProbe'].httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
+      expect(c['securityContext']).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+      const env = c['env'] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
+      expect(env.find((e) => e.name === 'PULSAR_TOKEN')).toEqual({ name: 'PULSAR_TOKEN', valueFrom: { secretKeyRef: { name: 'acme-payments-worker-token', key: 'token' } } });
+      expect(env.find((e) => e.name === 'GOOGLE_APPLICATION_CREDENTIALS')).toEqual({ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: '/var/secrets/google/key.json' });
+      expect(c['volumeMounts']).toContainEqual({ name: 'google-credentials', mountPath: '/var/secrets/google', readOnly: true });
+    }
+    for (const name of ['beamline-bridge-source-cards', 'beamline-bridge-sink-decisions']) {
+      const d = find(docs, 'Deployment', name)[0]!;
+      expect(d['spec']).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
+      expect(podOf(d).spec.volumes.find((v) => v['name'] === 'google-credentials')?.['secret']).toEqual({ secretName: 'acme-pubsub-sa', items: [{ key: 'key.json', path: 'key.json' }] });
+    }
+    // The worker's selector does not pick up the bridge pods (nor the reverse).
+    const selector = (d: K8sObject): Record<string, string> => (d['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const labelsOf = (d: K8sObject): Record<string, string> => (d['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const deployments = find(docs, 'Deployment');
+    for (const a of deployments) {
+      for (const b of deployments) {
+        const matches = Object.entries(selector(a)).every(([k, v]) => labelsOf(b)[k] === v);
+        expect([a.metadata.name, b.metadata.name, matches]).toEqual([a.metadata.name, b.metadata.name, a === b]);
+      }
+    }
+    // Nothing bridged by default; a bad Pub/Sub name fails the values schema, naming the key.
+    expect(find(documents(await renderChart({ values: [minimal] })), 'Deployment').map((d) => d.metadata.name)).toEqual(['beamline-eu-west']);
+    const bad = await tool(helmTools().HELM, ['lint', CHART, '--values', bridge, '--values', valuesFile({ bridge: { sinks: [{ name: 'x', from: 'acme-payments/eu-west/predictions', topic: 'decisions' }] } })]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain('topic');
+  });
+
   it('the validator rejects what an API server would: unknown fields, broken references, bad KEDA metadata', async () => {
     const rendered = await renderChart({ values: [production, acmeSpec()], apiVersions: [KEDA_API] });
     const broken = rendered
@@ -257,7 +303,7 @@ describe('Dockerfile (no container engine here: its contract with the chart is c
     const docs = documents(await renderChart({ values: [minimal] }));
     expect(podOf(find(docs, 'Deployment')[0]!).spec.containers[0]!['command']).toEqual(entrypoint);
     // Every directory the worker imports from at run time is copied; dev-only ones are not.
-    for (const dir of ['bin', 'functions', 'tenants', 'models']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    for (const dir of ['bin', 'functions', 'tenants', 'models', 'bridge']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n');
     for (const p of ['node_modules', '.git', 'test', 'helm', '.beamline']) expect(ignored).toContain(p);
   });

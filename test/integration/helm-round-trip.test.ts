@@ -6,7 +6,9 @@
  *   2. the worker: it starts, /readyz turns ready, and an event produced to its input is decided;
  *   3. KEDA's view: the backlog the ScaledObject's adminURL/topic/subscription returns equals the
  *      subscription's real backlog (summed over partitions), grows while the worker is stopped,
- *      and falls to 0 once it runs again.
+ *      and falls to 0 once it runs again;
+ *   4. (#24) the Pub/Sub bridge Deployments, against Google's pstest: the sink carries a
+ *      prediction out to a Pub/Sub topic, the source a Pub/Sub message into the events topic.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PREDICTION_SCHEMA, PulsarAdmin, avroSchema, createClient, type PulsarClient } from '../../functions/index.ts';
 import { compileTenantSpec } from '../../tenants/spec/index.ts';
 import { pulsarEnv } from '../support/pulsar-env.ts';
+import { PROJECT, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { KEDA_API, documents, ensureHelmTools, find, renderChart, valuesFile, type K8sObject } from './helm-support.ts';
 
 const env = pulsarEnv();
@@ -26,6 +29,7 @@ const TENANT = 'acme-payments';
 // Not `central`: the demo test runs its own worker there on the same subscription.
 const NAMESPACE = 'eu-west';
 const HTTP_PORT = 19420; // this issue's (#20) corner of the port space; 9464 may be any worker's
+const BRIDGE_HTTP_PORT = 19427; // #24's bridges, one at a time (each pod has its own address in a cluster)
 const repo = resolve('.');
 const acme = parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown>;
 
@@ -294,5 +298,92 @@ describe('the chart, run against the test broker', () => {
     await producer.close();
     await predictions.close();
     await reading.catch(() => undefined);
+  });
+
+  it('the Pub/Sub bridge Deployments run as rendered (#24): the sink carries a prediction out, the source a Pub/Sub message in', { timeout: 300_000 }, async () => {
+    let fake: Fake | undefined;
+    try {
+      fake = await startFake();
+      const [cards] = await fake.pubsub.createTopic('cards');
+      await cards.createSubscription('cards-bridge', { enableMessageOrdering: true, ackDeadlineSeconds: 30 });
+      const [decisions] = await fake.pubsub.createTopic('decisions');
+      await decisions.createSubscription('decisions-check', { enableMessageOrdering: true });
+      const values = valuesFile({
+        tenant: TENANT,
+        namespaces: [{ name: NAMESPACE }],
+        pulsar: { serviceUrl: env.serviceUrl, adminUrl: env.adminUrl, tokenSecret: { name: env.token === undefined ? '' : 'acme-payments-worker-token', key: 'token' } },
+        tenantApply: { enabled: false },
+        bridge: {
+          httpPort: BRIDGE_HTTP_PORT,
+          // pstest stands in for Google; a real install mounts bridge.credentialsSecret instead.
+          extraEnv: [{ name: 'PUBSUB_EMULATOR_HOST', value: fake.fake.host }],
+          sources: [{ name: 'cards', subscription: `projects/${PROJECT}/subscriptions/cards-bridge`, to: `${TENANT}/${NAMESPACE}/events` }],
+          sinks: [{ name: 'decisions', from: `${TENANT}/${NAMESPACE}/predictions`, topic: `projects/${PROJECT}/topics/decisions` }],
+        },
+      });
+      const bridgeDocs = documents(await renderChart({ values: [values], namespace: 'acme' }));
+      const pod = (name: string): PodSpec => (find(bridgeDocs, 'Deployment', name)[0]?.['spec'] as { template: { spec: PodSpec } }).template.spec;
+      const startBridgePod = async (name: string): Promise<RunningPod> => {
+        const spec = pod(name);
+        const p = runContainer(bridgeDocs, spec, 'bridge');
+        pods.push(p);
+        const c = spec.containers[0]!;
+        const port = c.ports!.find((x) => x.name === c.readinessProbe!.httpGet.port)!.containerPort;
+        await until(`${name} /readyz to turn ready`, 120_000, async () => ((await fetch(`http://127.0.0.2:${port}${c.readinessProbe!.httpGet.path}`)).status === 200 ? true : undefined), p);
+        expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+        return p;
+      };
+      const stopBridgePod = async (p: RunningPod): Promise<void> => {
+        p.child.kill('SIGTERM');
+        expect(await p.exited, p.lines.slice(-20).join('\n')).toBe(0);
+      };
+
+      // Sink: a prediction produced to the namespace reaches the Pub/Sub topic as JSON, keyed.
+      const eventId = `helm-bridge-${randomUUID()}`;
+      const out: Array<{ data: Record<string, unknown>; orderingKey: string; attributes: Record<string, string> }> = [];
+      const check = fake.pubsub.subscription('decisions-check');
+      check.on('message', (m: { data: Buffer; orderingKey?: string; attributes: Record<string, string>; ack: () => void }) => {
+        out.push({ data: JSON.parse(m.data.toString('utf8')) as Record<string, unknown>, orderingKey: m.orderingKey ?? '', attributes: m.attributes });
+        m.ack();
+      });
+      const sink = await startBridgePod('beamline-bridge-sink-decisions');
+      const predictionSchema = avroSchema(PREDICTION_SCHEMA);
+      const predictions = await client.createProducer({ topic: `persistent://${TENANT}/${NAMESPACE}/predictions`, schema: predictionSchema });
+      await predictions.send({
+        key: 'card-7',
+        payload: predictionSchema.encode({ eventId, key: 'card-7', decision: 'review', score: 0.6, modelVersion: null, shadowScore: null, shadowModelVersion: null, policyVersion: 'helm-bridge', fallbackReason: null, features: null, traceId: 't', eventTime: Date.now() }),
+      });
+      await predictions.close();
+      const published = await until('the prediction in Pub/Sub', 90_000, async () => out.find((m) => m.data['eventId'] === eventId), sink);
+      expect(published).toMatchObject({ orderingKey: 'card-7', data: { decision: 'review', policyVersion: 'helm-bridge' } });
+      expect(published.attributes['beamline.idempotency_key']).toMatch(new RegExp(`^persistent://${TENANT}/${NAMESPACE}/predictions`));
+      await check.close();
+      await stopBridgePod(sink);
+
+      // Source: a Pub/Sub message reaches the events topic, Avro-encoded, keyed by its ordering key.
+      const spec = compileTenantSpec(acme, { localCluster: env.cluster, baseDir: 'tenants' });
+      const eventsSchema = avroSchema<Record<string, unknown>>(spec.namespaces.find((n) => n.name === `${TENANT}/${NAMESPACE}`)?.topics.find((t) => t.kind === 'events')?.schema?.data ?? '{}');
+      const events = await client.subscribe({ topic: `persistent://${TENANT}/${NAMESPACE}/events`, subscription: `helm-bridge-${randomUUID()}`, initialPosition: 'Latest' });
+      const source = await startBridgePod('beamline-bridge-source-cards');
+      const inId = `helm-bridge-in-${randomUUID()}`;
+      await fake.pubsub.topic('cards', { messageOrdering: true }).publishMessage({
+        orderingKey: 'card-9',
+        json: { eventId: inId, cardId: 'card-9', cardNumber: '411111******1111', holderName: 'Test Holder', amount: 42.5, currency: 'EUR', merchantId: 'm-1', merchantCategory: '5411', lat: null, lon: null, channel: 'ECOM', timestamp: Date.now() },
+      });
+      const carried = await until('the Pub/Sub message in the events topic', 90_000, async () => {
+        const m = await events.receive(1000).catch(() => undefined);
+        if (m === undefined) return undefined;
+        events.ack(m);
+        const v = eventsSchema.decode(m.payload);
+        return v['eventId'] === inId ? { m, v } : undefined;
+      }, source);
+      expect(carried.m.key).toBe('card-9');
+      expect(carried.v).toMatchObject({ cardId: 'card-9', amount: 42.5 });
+      expect(carried.m.properties['pubsub.message_id']).toBeDefined();
+      await events.close();
+      await stopBridgePod(source);
+    } finally {
+      await stopFake(fake);
+    }
   });
 });

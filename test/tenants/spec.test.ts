@@ -72,6 +72,21 @@ describe('compileTenantSpec: the examples', () => {
     expect(local.namespaces.flatMap((n) => n.topics.map((t) => t.replicationClusters))).toEqual(local.namespaces.flatMap((n) => n.topics.map(() => null)));
   });
 
+  it('de-duplicates every replicated topic by default (the replicator resends after a cut link), unless the spec says otherwise', () => {
+    const c = loadTenantSpecFile('tenants/ride-safety.yaml');
+    const dedup = (ns: string, kind: string, cfg: TenantConfig = c) => cfg.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.deduplication;
+    // events is an input (not de-duplicated on one cluster), but it replicates edge -> central.
+    expect(dedup('edge-nyc', 'events')).toBe(true);
+    expect(dedup('central', 'models')).toBe(true);
+    expect(dedup('central', 'events')).toBe(false);
+    expect(dedup('edge-nyc', 'models')).toBe(false);
+    const local = loadTenantSpecFile('tenants/ride-safety.yaml', { localCluster: 'standalone' });
+    expect(dedup('edge-nyc', 'events', local)).toBe(false);
+    const doc = parse(readFileSync('tenants/ride-safety.yaml', 'utf8')) as { topics: Record<string, Record<string, unknown>> };
+    doc.topics['events'] = { ...doc.topics['events'], deduplication: false };
+    expect(dedup('edge-nyc', 'events', compileTenantSpec(doc, { baseDir: 'tenants' }, 'ride-safety'))).toBe(false);
+  });
+
   it('maps every region to one local cluster with localCluster (single dev broker)', () => {
     const c: TenantConfig = loadTenantSpecFile('tenants/acme-payments.yaml', { localCluster: 'standalone' });
     expect(c.allowedClusters).toEqual(['standalone']);

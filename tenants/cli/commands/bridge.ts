@@ -36,7 +36,7 @@ const HELP = [
   "  -> Avro by the topic's schema; acked in Pub/Sub once Pulsar persisted it; no duplicates after a",
   "  restart (fixed producer name, de-duplication, the Pub/Sub id kept in each message's properties).",
   'pubsub-sink: in order per key, acked in Pulsar once Pub/Sub accepted it, retries with backoff and a',
-  '  breaker; at least once: each publish carries beamline.pulsar_message_id for de-duplication.',
+  '  breaker; at least once: each publish carries beamline.idempotency_key (same on every copy) to de-duplicate on.',
   "Messages that cannot be carried go to the namespace's dead-letter topic with their reason.",
   '',
   'options:',
