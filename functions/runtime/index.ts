@@ -30,6 +30,7 @@ export {
 } from './ingress.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
+export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
 export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export {
   NamespaceWorker,
