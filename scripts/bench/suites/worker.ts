@@ -142,7 +142,9 @@ async function bareLoop(client: PulsarClient, ns: string, n: number, batch: numb
     receiverQueueSize: 1000,
     batchIndexAckEnabled: true,
   });
-  const producer = await client.createProducer({ topic: `${ns}/predictions`, batching: true, batchingMaxDelayMs: 1, batchingType: 'key-based', compression: 'lz4' });
+  // As PulsarWorkerIo's output producers: mixed-key batches (one-key batches made each
+  // transaction write one entry per key).
+  const producer = await client.createProducer({ topic: `${ns}/predictions`, batching: true, batchingMaxDelayMs: 1, batchingType: 'default', compression: 'lz4' });
   let done = 0;
   const t0 = performance.now();
   // Batches are filled as the worker fills them (functions/runtime/batch-receive.ts).
@@ -361,7 +363,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     notes.push(
       `${events} events over ${keys} keys, batches of ${batch}; guarantees: ${guarantees.join(', ')} (effectively-once: one transaction per batch, committed before the next batch, in the worker and in the bare loop)`,
       'handler: built-in scoring handler (5 features, 4 from per-key look-back history of 16 events in keyed state), trivial logistic scorer, default decision bands',
-      'bare loop: Key_Shared consumer (queue 1000, batch-index acks) -> JSON parse -> key-based batching lz4 producer -> await sends -> ack (effectively-once: sends + ackAll in a transaction, then commit); no state, no decode, no policy',
+      'bare loop: Key_Shared consumer (queue 1000, batch-index acks) -> JSON parse -> mixed-key batching lz4 producer (as in the worker) -> await sends -> ack (effectively-once: sends + ackAll in a transaction, then commit); no state, no decode, no policy',
       'worker time includes start-up (subscribe, empty state restore); outputs: predictions + one state changelog record per changed key per batch',
       `latency: open-loop publisher at ${rate}/s for ${latencyS} s (event time = send time), first second left out; "commit" = the worker's event-to-commit histogram (outputs published and inputs acked/committed); "received" = a consumer of predictions receiving the decision (committed only)`,
       `memory: ${memKeys} distinct keys, one event each, through HandlerEngine + scoring handler; heapUsed delta after GC`,
