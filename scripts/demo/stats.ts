@@ -70,10 +70,12 @@ export class DemoStats {
     this.#windowSent++;
   }
 
-  /** Records a decision; false when this event was already decided (a repeat, not counted). */
+  /** Records a decision; false when not counted (a repeat, or an event this run did not send). */
   recordDecision(d: DecisionSeen): boolean {
-    // At-least-once redelivery may repeat a decision: count each event once.
-    if (this.#decided.has(d.eventId)) return false;
+    // At-least-once redelivery may repeat a decision: count each event once. Decisions for
+    // events this run did not send (a backlog an earlier run left, another run on the same
+    // cluster) are not this run's to measure.
+    if (this.#decided.has(d.eventId) || !this.#labels.has(d.eventId)) return false;
     this.#decided.set(d.eventId, d);
     this.#latencies.push(d.receivedLatencyMs);
     this.#publishLatencies.push(d.publishLatencyMs);

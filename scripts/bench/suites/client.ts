@@ -52,6 +52,12 @@ export interface ClientFigures {
   fixedRateAchievedPerSec: number;
 }
 
+/** CPU time per message of one client-ours.ts max-rate run (not measured for pulsar-perf). */
+interface CpuFigures {
+  produceCpuUsPerMsg: number;
+  consumeCpuUsPerMsg: number;
+}
+
 export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const durationS = numberOption(ctx, 'duration-s', 5);
   const rate = numberOption(ctx, 'rate', 5000);
@@ -87,6 +93,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const javaFixed: FixedFigures[] = [];
   const oursFixed: FixedFigures[] = [];
   const baseMax: MaxFigures[] = [];
+  const oursCpu: CpuFigures[] = [];
+  const baseCpu: CpuFigures[] = [];
   const baseFixed: FixedFigures[] = [];
   let javaLabel = 'java';
   try {
@@ -106,7 +114,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       };
       const maxOurs = async (): Promise<void> => {
         if (!withOurs) return;
-        oursMax.push(await runOursMax(ctx, oursScript, oursPlan));
+        oursMax.push(await runOursMax(ctx, oursScript, oursPlan, oursCpu));
         await deleteTopics(ctx, [oursPlan.maxTopic]);
       };
       const fixedJava = async (): Promise<void> => {
@@ -118,7 +126,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const basePlan = plan('base', r);
       const maxBase = async (): Promise<void> => {
         if (baselineScript === undefined) return;
-        baseMax.push(await runOursMax(ctx, baselineScript, basePlan));
+        baseMax.push(await runOursMax(ctx, baselineScript, basePlan, baseCpu));
         await deleteTopics(ctx, [basePlan.maxTopic]);
       };
       const fixedBase = async (): Promise<void> => {
@@ -139,6 +147,14 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     }
     for (const [who, list] of [['java', javaFixed], ['ours', oursFixed], ['baseline', baseFixed]] as const) {
       if (list.length > 0) notes.push(`${who} rounds @${rate} msg/s p50/p99 ms: ${list.map((f) => `${f.publishLatencyP50Ms}/${f.publishLatencyP99Ms}`).join(', ')}`);
+    }
+    for (const [who, list] of [['ours', oursCpu], ['baseline', baseCpu]] as const) {
+      const measured = list.filter((c) => c.consumeCpuUsPerMsg > 0);
+      if (measured.length > 0) {
+        notes.push(
+          `${who} CPU µs per message (median; rounds): produce ${median(measured.map((c) => c.produceCpuUsPerMsg))}, consume ${median(measured.map((c) => c.consumeCpuUsPerMsg))} (${measured.map((c) => `${c.produceCpuUsPerMsg}/${c.consumeCpuUsPerMsg}`).join(', ')})`,
+        );
+      }
     }
     if (javaF !== undefined && oursF !== undefined) {
       rows.push(ratioRow('ratio ours/java', oursF, javaF));
@@ -247,11 +263,17 @@ interface OursLine {
   consumedPerSec: number;
   publishLatencyP50Ms: number;
   publishLatencyP99Ms: number;
+  produceCpuUsPerMsg?: number;
+  consumeCpuUsPerMsg?: number;
 }
 
-async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan): Promise<MaxFigures> {
+async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan, cpu: CpuFigures[]): Promise<MaxFigures> {
   ctx.log.child({ client: 'ours' }).info({ topic: p.maxTopic }, 'client-ours at max rate, then drain');
   const max = await runOursOnce(ctx, script, p, p.maxTopic, 0, false);
+  // An older client-ours.ts (a --baseline-script) may not print CPU figures.
+  if (typeof max.consumeCpuUsPerMsg === 'number' && typeof max.produceCpuUsPerMsg === 'number') {
+    cpu.push({ produceCpuUsPerMsg: max.produceCpuUsPerMsg, consumeCpuUsPerMsg: max.consumeCpuUsPerMsg });
+  }
   return { producedPerSec: max.producedPerSec, consumedPerSec: max.consumedPerSec, saturatedP50Ms: max.publishLatencyP50Ms, saturatedP99Ms: max.publishLatencyP99Ms };
 }
 
