@@ -20,11 +20,13 @@
 import { hostname } from 'node:os';
 import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
+import { systemClock } from '../clock.ts';
 import { BeamlineError } from '../errors.ts';
 import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats, Transaction } from '../pulsar/index.ts';
 import type { InputMessage, OutputMessage, OutputTopic } from './records.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
 
 /** #17: a commit refused because the partition moved to another replica (nothing was sent). */
 export const PARTITION_REVOKED = 'BL_WORKER_PARTITION_REVOKED';
@@ -161,22 +163,18 @@ export class PulsarWorkerIo implements WorkerIo {
     return { state: [...state.values()], windows: [...windows.values()], markers };
   }
 
-  async receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
-    const out: InputMessage[] = [];
-    if (this.#paused && this.#part !== undefined) return out;
-    const first = await this.#receiveOne(firstWaitMs);
-    if (first === undefined) return out;
-    out.push(first);
-    const deadline = Date.now() + fillWaitMs;
-    while (out.length < max) {
-      // Take what is already buffered without waiting; then wait out the fill window.
-      const left = this.#consumer.queued > 0 ? 0 : deadline - Date.now();
-      if (left < 0) break;
-      const m = await this.#receiveOne(left);
-      if (m === undefined) break;
-      out.push(m);
-    }
-    return out;
+  receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
+    // #17: a partition being handed over takes no new input.
+    if (this.#paused && this.#part !== undefined) return Promise.resolve([]);
+    // Adaptive fill (#18): no wait when input is already buffered, short gaps when it is slow.
+    const consumer = this.#consumer;
+    const source: BatchSource<InputMessage> = {
+      get queued() {
+        return consumer.queued;
+      },
+      receive: (ms) => this.#receiveOne(ms),
+    };
+    return receiveBatch(source, systemClock, { max, firstWaitMs, fillWaitMs, fillGapMs: DEFAULT_FILL_GAP_MS });
   }
 
   async commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {

@@ -22,8 +22,9 @@ export interface WorkerIo {
   /** Everything committed to the `state` topic, for a restore. */
   readChangelog(): Promise<ChangelogSnapshot>;
   /**
-   * Up to `max` messages: waits up to `firstWaitMs` for the first, then up to `fillWaitMs` more
-   * to fill the batch. Empty when nothing came.
+   * Up to `max` messages: waits up to `firstWaitMs` for the first; then takes what is buffered,
+   * and only when nothing was buffered at the start waits up to `fillWaitMs` more while messages
+   * keep coming (see batch-receive.ts). Empty when nothing came.
    */
   receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]>;
   /**

@@ -24,7 +24,10 @@ export interface WorkerOptions {
   guarantee?: ProcessingGuarantee;
   /** Records per batch (one transaction each). @default 100 */
   batchMaxRecords?: number;
-  /** How long a batch waits to fill. @default 20 */
+  /**
+   * Longest fill of a batch when the input is slow (nothing was buffered when the batch began);
+   * input already buffered is taken at once, with no wait (#18). @default 20
+   */
   batchMaxWaitMs?: number;
   /** Messages held unacknowledged at once (backpressure on the consumer). @default 1000 */
   maxInFlight?: number;

@@ -11,7 +11,9 @@
  *  - the same warm-up rule: latencies of sends acknowledged in the first --warmup-s (1 s) are
  *    not recorded (throughput still counts every message).
  * Last stdout line: {"producedPerSec","consumedPerSec","publishLatencyP50Ms","publishLatencyP99Ms",
- * "publishLatencyP999Ms","publishLatencyMaxMs","eventLoopDelayP99Ms",...}
+ * "publishLatencyP999Ms","publishLatencyMaxMs","eventLoopDelayP99Ms","produceCpuUsPerMsg",
+ * "consumeCpuUsPerMsg",...}: the CPU figures are this process's CPU time (user + system) per
+ * message in each phase, which a loaded machine disturbs far less than the rates.
  *
  *   node scripts/bench/client-ours.ts [--service-url U] [--admin-url A] [--topic T] [--duration-s 5]
  *        [--rate 0] [--size 1024] [--batching true] [--messages N] [--warmup-s 1]
@@ -87,6 +89,7 @@ try {
   let sent = 0;
   let wake: (() => void) | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const produceCpu0 = process.cpuUsage();
   const t0 = performance.now();
   const warmupEnd = t0 + warmupMs;
   const sendOne = (): void => {
@@ -133,16 +136,20 @@ try {
   await producer.flush();
   while (inflight > 0) await new Promise((r) => setTimeout(r, 1));
   const produceMs = performance.now() - t0;
+  const produceCpu = process.cpuUsage(produceCpu0);
   loopDelay.disable();
 
   let consumeMs = 0;
+  let consumeCpu = { user: 0, system: 0 };
   if (consumer !== undefined) {
+    const consumeCpu0 = process.cpuUsage();
     const c0 = performance.now();
     for (let i = 0; i < sent; i++) {
       const m = await consumer.receive(30_000);
       consumer.ack(m);
     }
     consumeMs = performance.now() - c0;
+    consumeCpu = process.cpuUsage(consumeCpu0);
   }
   const sorted = Float64Array.from(latencies).sort();
   const round = (n: number): number => Number(n.toFixed(2));
@@ -160,6 +167,8 @@ try {
       latencySamples: sorted.length,
       eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
       eventLoopDelayMaxMs: round(loopDelay.max / 1e6),
+      produceCpuUsPerMsg: round((produceCpu.user + produceCpu.system) / Math.max(1, sent)),
+      consumeCpuUsPerMsg: consumer === undefined ? 0 : round((consumeCpu.user + consumeCpu.system) / Math.max(1, sent)),
     })}\n`,
   );
   await producer.close();

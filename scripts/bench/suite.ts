@@ -17,6 +17,12 @@ export interface SuiteResult {
   rows: Array<Record<string, BenchCell>>;
   /** Free text printed under the table (conditions, caveats, versions). */
   notes?: string[];
+  /**
+   * For suites that report a latency: what its end is. `received` = a read-committed consumer
+   * received the output (what a user sees); `publish` = the output's publish time (before any
+   * commit); `commit` = the worker's own commit.
+   */
+  latencyBasis?: 'received' | 'publish' | 'commit';
 }
 
 export interface BenchContext {

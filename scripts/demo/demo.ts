@@ -32,7 +32,7 @@ import { BrokerScriptError } from '../broker/errors.ts';
 import { DEMO_FEATURES } from './features.ts';
 import { PaymentGenerator, type CardAuthorization } from './generator.ts';
 import { renderLive, renderSummary } from './view.ts';
-import { DemoStats, type DemoSummary } from './stats.ts';
+import { DemoStats, type DecisionSeen, type DemoSummary } from './stats.ts';
 import { trainFraudModel } from './train.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +54,8 @@ export interface DemoOptions {
   reportFile: string;
   out: (line: string) => void;
   tty: boolean;
+  /** Called with every decision the view receives (first copy only); tests check each one. */
+  onDecision?: (d: DecisionSeen) => void;
 }
 
 export const DEMO_HELP = `npm run demo -- [options]   (or: npx beamline demo [options])
@@ -183,6 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     client = createClient({ serviceUrl: c.serviceUrl, ...(c.token === undefined ? {} : { token: c.token }) });
     const stats = new DemoStats();
+    // The predictions topic's consumer reads committed messages only (the broker never delivers
+    // a transaction's messages before its commit), so its receive time is when a user could act.
     const predictions = await client.subscribe({
       topic: `persistent://${TENANT}/${NAMESPACE}/predictions`,
       subscription: `demo-view-${Date.now()}`,
@@ -192,9 +196,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const prediction = avroSchema<{ eventId: string; decision: string; modelVersion: string | null; eventTime: number }>(PREDICTION_SCHEMA);
     const reading = (async () => {
       for await (const m of predictions) {
+        // Read the clock first: decoding is this view's cost, not the pipeline's.
+        const receivedAt = Date.now();
         try {
           const p = prediction.decode(m.payload);
-          stats.recordDecision({ eventId: p.eventId, decision: p.decision, latencyMs: m.publishTimeMs - p.eventTime, modelVersion: p.modelVersion });
+          const d: DecisionSeen = {
+            eventId: p.eventId,
+            decision: p.decision,
+            receivedLatencyMs: receivedAt - p.eventTime,
+            publishLatencyMs: m.publishTimeMs - p.eventTime,
+            modelVersion: p.modelVersion,
+          };
+          if (stats.recordDecision(d)) o.onDecision?.(d);
         } catch {
           // A record this view cannot read is not the demo's to judge.
         }

@@ -15,7 +15,7 @@ export interface LiveFigures {
 export function renderLive(f: LiveFigures): string {
   const line =
     `in ${f.sentPerSecond.toString().padStart(6)}/s  decided ${f.decidedPerSecond.toString().padStart(6)}/s  ` +
-    `latency p50 ${f.p50.toFixed(0).padStart(5)} ms  p99 ${f.p99.toFixed(0).padStart(5)} ms  ` +
+    `received latency p50 ${f.p50.toFixed(0).padStart(5)} ms  p99 ${f.p99.toFixed(0).padStart(5)} ms  ` +
     `sent ${f.sent}  decided ${f.decided}  worker ${f.worker}`;
   // On a terminal, rewrite the previous line in place.
   return f.tty ? `\u001b[1A\u001b[2K${line}` : line;
@@ -28,7 +28,8 @@ export function renderSummary(s: DemoSummary): string {
     ['duration', `${s.durationSeconds} s`],
     ['input rate', `${s.inputRatePerSecond}/s`],
     ['decisions', `${s.decisionsPerSecond}/s`],
-    ['latency p50 / p99 / p99.9', `${s.latencyMs.p50} / ${s.latencyMs.p99} / ${s.latencyMs.p999} ms`],
+    ['latency p50 / p99 / p99.9', `${s.latencyMs.p50} / ${s.latencyMs.p99} / ${s.latencyMs.p999} ms (event to decision received)`],
+    ['  to publish (pre-commit)', `${s.publishLatencyMs.p50} / ${s.publishLatencyMs.p99} / ${s.publishLatencyMs.p999} ms`],
     ['decisions by kind', Object.entries(s.decisions).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['fraud events', String(s.frauds)],
     ['blocked (precision / recall)', `${s.fraudsBlocked} (${(s.blockPrecision * 100).toFixed(1)}% / ${(s.blockRecall * 100).toFixed(1)}%)`],

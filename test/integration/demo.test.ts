@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../scripts/demo/demo.ts';
+import type { DecisionSeen } from '../../scripts/demo/stats.ts';
 
 describe('npm run demo (short)', () => {
   it('decides every payment it sends and catches most planted fraud', { timeout: 240_000 }, async () => {
     const reportFile = join(mkdtempSync(join(tmpdir(), 'beamline-demo-')), 'report.json');
     const lines: string[] = [];
+    const seen: DecisionSeen[] = [];
     const summary = await runDemo({
       rate: 400,
       durationSeconds: 15,
@@ -21,6 +23,7 @@ describe('npm run demo (short)', () => {
       reportFile,
       out: (l) => void lines.push(l),
       tty: false,
+      onDecision: (d) => void seen.push(d),
     });
     console.log(`[demo] ${JSON.stringify(summary)}`);
     expect(summary.events).toBeGreaterThan(4000);
@@ -33,6 +36,14 @@ describe('npm run demo (short)', () => {
     expect(summary.modelVersions).toEqual(['fraud@demo-1']);
     expect(summary.deadLettered).toBe(0);
     expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(summary);
+    // The latency reported is the one a user sees: a read-committed consumer receiving the
+    // decision, never before the worker's producer stamped it (same machine clock).
+    expect(summary.latencyBasis).toBe('received');
+    expect(seen).toHaveLength(summary.decided);
+    const early = seen.filter((d) => !(Number.isFinite(d.receivedLatencyMs) && d.receivedLatencyMs >= d.publishLatencyMs));
+    expect(early).toEqual([]);
+    expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(summary.publishLatencyMs.p50);
+    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.publishLatencyMs.p99);
     expect(lines.join('\n')).toContain('Beamline demo summary');
   });
 });

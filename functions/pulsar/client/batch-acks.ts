@@ -12,6 +12,7 @@ export interface BatchAckState {
 export class BatchAcks {
   readonly #byEntry = new Map<string, BatchAckState>();
 
+  /** The same string as MessageId.entryKey (which memoizes it). */
   static key(ledgerId: bigint, entryId: bigint): string {
     return `${ledgerId}:${entryId}`;
   }

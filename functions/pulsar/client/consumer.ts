@@ -137,7 +137,6 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   ack(m: Message | MessageId, options?: AckOptions): void | Promise<void> {
     const id = m instanceof MessageId ? m : m.id;
     const child = this.#childFor(m);
-    const key = id.toString();
     const txn = options?.txn;
     if (txn !== undefined) {
       try {
@@ -145,8 +144,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       } catch (err) {
         return Promise.reject(err);
       }
-      this.#unacked.delete(key);
-      this.#nacked.delete(key);
+      this.#unacked.forget(id);
+      this.#nacked.forget(id);
       txn.onAbort(() => child.redeliver([id]));
       return txn.track(
         txn
@@ -155,8 +154,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
           .then(() => this.#metrics.acked(child.topic, 1)),
       );
     }
-    this.#unacked.delete(key);
-    this.#nacked.delete(key);
+    this.#unacked.forget(id);
+    this.#nacked.forget(id);
     this.#metrics.acked(child.topic, 1);
     if (options === undefined) child.ack(id);
     else {
@@ -174,9 +173,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     const byChild = new Map<TopicConsumer, MessageId[]>();
     for (const m of messages) {
       const child = this.#childFor(m);
-      const key = m.id.toString();
-      this.#unacked.delete(key);
-      this.#nacked.delete(key);
+      this.#unacked.forget(m.id);
+      this.#nacked.forget(m.id);
       const list = byChild.get(child) ?? [];
       list.push(m.id);
       byChild.set(child, list);
@@ -207,7 +205,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
 
   /** Ask for redelivery after negativeAckRedeliveryDelayMs (or to the DLQ past maxRedeliverCount). */
   nack(m: Message): void {
-    this.#unacked.delete(m.id.toString());
+    this.#unacked.forget(m.id);
     this.#nacked.add(m);
   }
 

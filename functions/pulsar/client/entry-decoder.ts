@@ -53,13 +53,14 @@ export function decodeEntry(topic: string, partition: number, cmd: NonNullable<B
   } catch {
     return { kind: 'corrupt', validationError: VALIDATION_BATCH, permits: n, cause: undefined };
   }
-  const local = filter.batchAcks.get(BatchAcks.key(ledgerId, entryId));
+  const entryKey = BatchAcks.key(ledgerId, entryId);
+  const local = filter.batchAcks.get(entryKey);
   const ackSet = cmd.ack_set !== undefined && cmd.ack_set.length > 0 ? cmd.ack_set : undefined;
   const messages: Message[] = [];
   let skipped = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as (typeof entries)[number];
-    const id = new MessageId(ledgerId, entryId, partition, i, n);
+    const id = MessageId.inEntry(ledgerId, entryId, partition, i, n, entryKey);
     if (
       e.metadata.compacted_out === true ||
       (ackSet !== undefined && !BatchAcks.bitSet(ackSet, i)) ||

@@ -2,6 +2,9 @@
 import { MessageId, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
 import { listToProperties, type Message } from './message.ts';
 
+/** The properties of every message that has none: one frozen object, not one per message. */
+const NO_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({});
+
 /** A Message from an entry's metadata, plus the batch member's metadata when batched. */
 export function buildMessage(
   topic: string,
@@ -21,7 +24,7 @@ export function buildMessage(
     topic,
     key,
     orderingKey,
-    properties: listToProperties(props),
+    properties: props === undefined || props.length === 0 ? NO_PROPERTIES : listToProperties(props),
     eventTimeMs: eventTime !== undefined && eventTime > 0 ? eventTime : undefined,
     publishTimeMs: meta.publish_time,
     payload,

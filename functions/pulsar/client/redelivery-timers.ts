@@ -35,6 +35,11 @@ export class NackTracker {
     this.#nacked.delete(key);
   }
 
+  /** As delete(), building no key when nothing is tracked (every ack calls it). */
+  forget(id: Message['id']): void {
+    if (this.#nacked.size > 0) this.#nacked.delete(id.toString());
+  }
+
   stop(): void {
     if (this.#timer !== undefined) this.#ctx.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -91,6 +96,11 @@ export class AckTimeoutTracker {
 
   delete(key: string): void {
     this.#unacked.delete(key);
+  }
+
+  /** As delete(), building no key when nothing is tracked (every ack calls it). */
+  forget(id: Message['id']): void {
+    if (this.#unacked.size > 0) this.#unacked.delete(id.toString());
   }
 
   /** Forget every tracked message of `topic` up to and including `upTo` (a cumulative ack). */

@@ -128,7 +128,7 @@ export class TopicConsumer implements ConsumerHandler {
 
   ack(id: MessageId): void {
     if (id.batchIndex >= 0 && id.batchSize > 1) {
-      const key = BatchAcks.key(id.ledgerId, id.entryId);
+      const key = id.entryKey;
       const s = this.batchAcks.ack(key, id.batchSize, id.batchIndex);
       if (s.remaining === 0) this.#acks.add(entryData(id));
       else if (this.#cfg.batchIndexAckEnabled) this.#acks.addPartial(key, BigInt.asUintN(64, id.ledgerId), BigInt.asUintN(64, id.entryId), s);

@@ -24,6 +24,9 @@ export class MessageId {
    * other message.
    */
   readonly firstChunkId: MessageId | undefined;
+  /** Memoized strings: acks and trackers key maps by them for every message (#18). */
+  #entryKey: string | undefined;
+  #string: string | undefined;
 
   constructor(ledgerId: bigint, entryId: bigint, partition = -1, batchIndex = -1, batchSize = 0, firstChunkId?: MessageId) {
     this.ledgerId = ledgerId;
@@ -32,6 +35,21 @@ export class MessageId {
     this.batchIndex = batchIndex;
     this.batchSize = batchSize;
     this.firstChunkId = firstChunkId;
+  }
+
+  /**
+   * A member of an entry whose `entryKey` the caller already built: the members of one batch
+   * share the string instead of converting the same two bigints once per message.
+   */
+  static inEntry(ledgerId: bigint, entryId: bigint, partition: number, batchIndex: number, batchSize: number, entryKey: string): MessageId {
+    const id = new MessageId(ledgerId, entryId, partition, batchIndex, batchSize);
+    id.#entryKey = entryKey;
+    return id;
+  }
+
+  /** `ledger:entry`: the entry (batch) this id belongs to, as a map key. */
+  get entryKey(): string {
+    return (this.#entryKey ??= `${this.ledgerId}:${this.entryId}`);
   }
 
   /** The id of a chunked message: the last chunk's position carrying the first chunk's. */
@@ -86,7 +104,7 @@ export class MessageId {
 
   /** `ledger:entry:partition:batchIndex` (a chunked message's last chunk; see {@link firstChunkId}). */
   toString(): string {
-    return `${this.ledgerId}:${this.entryId}:${this.partition}:${this.batchIndex}`;
+    return (this.#string ??= `${this.entryKey}:${this.partition}:${this.batchIndex}`);
   }
 
   static parse(s: string): MessageId {

@@ -20,7 +20,10 @@
  * {"producedPerSec":n,"consumedPerSec":n,"publishLatencyP50Ms":n,"publishLatencyP99Ms":n,...}.
  *
  * Options: --duration-s (default 5), --rate (default 5000), --size (default 1024), --rounds
- *          (default 3), --skip-java, --skip-ours, --ours-script PATH (default scripts/bench/client-ours.ts).
+ *          (default 3), --skip-java, --skip-ours, --ours-script PATH (default scripts/bench/client-ours.ts),
+ *          --baseline-script PATH: a second copy of client-ours.ts (e.g. an older checkout's) run in
+ *          the same rounds and phases, so a change to the client is measured before/after side by
+ *          side: rows "beamline baseline" and "ratio ours/baseline".
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,12 +52,22 @@ export interface ClientFigures {
   fixedRateAchievedPerSec: number;
 }
 
+/** CPU time per message of one client-ours.ts max-rate run (not measured for pulsar-perf). */
+interface CpuFigures {
+  produceCpuUsPerMsg: number;
+  consumeCpuUsPerMsg: number;
+}
+
 export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const durationS = numberOption(ctx, 'duration-s', 5);
   const rate = numberOption(ctx, 'rate', 5000);
   const size = numberOption(ctx, 'size', 1024);
   const rounds = Math.max(1, Math.round(numberOption(ctx, 'rounds', 3)));
   const oursScript = resolve(ctx.options['ours-script'] ?? defaultOursScript);
+  const baselineScript = ctx.options['baseline-script'] === undefined ? undefined : resolve(ctx.options['baseline-script']);
+  if (baselineScript !== undefined && !existsSync(baselineScript)) {
+    throw new BeamlineError('BL_BENCH_CLIENT_OURS_FAILED', `--baseline-script ${baselineScript} does not exist; pass the path of another checkout's scripts/bench/client-ours.ts`);
+  }
   const runId = Math.random().toString(36).slice(2, 8);
   const topics: string[] = [];
   const topic = (name: string): string => {
@@ -79,6 +92,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const oursMax: MaxFigures[] = [];
   const javaFixed: FixedFigures[] = [];
   const oursFixed: FixedFigures[] = [];
+  const baseMax: MaxFigures[] = [];
+  const oursCpu: CpuFigures[] = [];
+  const baseCpu: CpuFigures[] = [];
+  const baseFixed: FixedFigures[] = [];
   let javaLabel = 'java';
   try {
     if (withJava) {
@@ -97,7 +114,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       };
       const maxOurs = async (): Promise<void> => {
         if (!withOurs) return;
-        oursMax.push(await runOursMax(ctx, oursScript, oursPlan));
+        oursMax.push(await runOursMax(ctx, oursScript, oursPlan, oursCpu));
         await deleteTopics(ctx, [oursPlan.maxTopic]);
       };
       const fixedJava = async (): Promise<void> => {
@@ -106,31 +123,47 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const fixedOurs = async (): Promise<void> => {
         if (withOurs) oursFixed.push(await runOursFixed(ctx, oursScript, oursPlan));
       };
+      const basePlan = plan('base', r);
+      const maxBase = async (): Promise<void> => {
+        if (baselineScript === undefined) return;
+        baseMax.push(await runOursMax(ctx, baselineScript, basePlan, baseCpu));
+        await deleteTopics(ctx, [basePlan.maxTopic]);
+      };
+      const fixedBase = async (): Promise<void> => {
+        if (baselineScript !== undefined) baseFixed.push(await runOursFixed(ctx, baselineScript, basePlan));
+      };
       const javaFirst = r % 2 === 0;
-      for (const phase of javaFirst ? [maxJava, maxOurs, fixedJava, fixedOurs] : [maxOurs, maxJava, fixedOurs, fixedJava]) await phase();
+      const order = javaFirst ? [maxJava, maxOurs, maxBase, fixedJava, fixedOurs, fixedBase] : [maxBase, maxOurs, maxJava, fixedBase, fixedOurs, fixedJava];
+      for (const phase of order) await phase();
     }
     const javaF = javaMax.length === 0 ? undefined : { ...medianMax(javaMax), ...medianFixed(javaFixed) };
     const oursF = oursMax.length === 0 ? undefined : { ...medianMax(oursMax), ...medianFixed(oursFixed) };
     if (javaF !== undefined) rows.push(row(javaLabel, javaF));
     if (oursF !== undefined) rows.push(row('beamline (TypeScript)', oursF));
-    for (const [who, list] of [['java', javaMax], ['ours', oursMax]] as const) {
+    const baseF = baseMax.length === 0 ? undefined : { ...medianMax(baseMax), ...medianFixed(baseFixed) };
+    if (baseF !== undefined) rows.push(row('beamline baseline', baseF));
+    for (const [who, list] of [['java', javaMax], ['ours', oursMax], ['baseline', baseMax]] as const) {
       if (list.length > 0) notes.push(`${who} rounds produced/consumed msg/s: ${list.map((f) => `${Math.round(f.producedPerSec)}/${Math.round(f.consumedPerSec)}`).join(', ')}`);
     }
-    for (const [who, list] of [['java', javaFixed], ['ours', oursFixed]] as const) {
+    for (const [who, list] of [['java', javaFixed], ['ours', oursFixed], ['baseline', baseFixed]] as const) {
       if (list.length > 0) notes.push(`${who} rounds @${rate} msg/s p50/p99 ms: ${list.map((f) => `${f.publishLatencyP50Ms}/${f.publishLatencyP99Ms}`).join(', ')}`);
     }
+    for (const [who, list] of [['ours', oursCpu], ['baseline', baseCpu]] as const) {
+      const measured = list.filter((c) => c.consumeCpuUsPerMsg > 0);
+      if (measured.length > 0) {
+        notes.push(
+          `${who} CPU µs per message (median; rounds): produce ${median(measured.map((c) => c.produceCpuUsPerMsg))}, consume ${median(measured.map((c) => c.consumeCpuUsPerMsg))} (${measured.map((c) => `${c.produceCpuUsPerMsg}/${c.consumeCpuUsPerMsg}`).join(', ')})`,
+        );
+      }
+    }
     if (javaF !== undefined && oursF !== undefined) {
-      rows.push({
-        client: 'ratio ours/java',
-        'produced msg/s': oursF.producedPerSec / javaF.producedPerSec,
-        'consumed msg/s': oursF.consumedPerSec / javaF.consumedPerSec,
-        'saturated p50 ms': oursF.saturatedP50Ms / javaF.saturatedP50Ms,
-        'saturated p99 ms': oursF.saturatedP99Ms / javaF.saturatedP99Ms,
-        'p50 ms @rate': oursF.publishLatencyP50Ms / javaF.publishLatencyP50Ms,
-        'p99 ms @rate': oursF.publishLatencyP99Ms / javaF.publishLatencyP99Ms,
-        'achieved msg/s @rate': oursF.fixedRateAchievedPerSec / javaF.fixedRateAchievedPerSec,
-      });
+      rows.push(ratioRow('ratio ours/java', oursF, javaF));
       notes.push('ratio row: throughput > 1 means ours is faster; latency > 1 means ours is slower');
+    }
+    if (javaF !== undefined && baseF !== undefined) rows.push(ratioRow('ratio baseline/java', baseF, javaF));
+    if (oursF !== undefined && baseF !== undefined) {
+      rows.push(ratioRow('ratio ours/baseline', oursF, baseF));
+      notes.push(`baseline: ${baselineScript}, run in the same rounds and phases as ours`);
     }
     // Transactional consume-transform-produce (scripts/bench/txn-loop.ts); --skip-txn leaves it out.
     if (ctx.options['skip-txn'] === undefined) await addTxnPhase(ctx, { rows, notes, topic, size, withJava, withOurs });
@@ -163,6 +196,19 @@ function medianFixed(list: readonly FixedFigures[]): FixedFigures {
     publishLatencyP50Ms: median(list.map((f) => f.publishLatencyP50Ms)),
     publishLatencyP99Ms: median(list.map((f) => f.publishLatencyP99Ms)),
     fixedRateAchievedPerSec: median(list.map((f) => f.fixedRateAchievedPerSec)),
+  };
+}
+
+function ratioRow(client: string, a: ClientFigures, b: ClientFigures): Record<string, BenchCell> {
+  return {
+    client,
+    'produced msg/s': a.producedPerSec / b.producedPerSec,
+    'consumed msg/s': a.consumedPerSec / b.consumedPerSec,
+    'saturated p50 ms': a.saturatedP50Ms / b.saturatedP50Ms,
+    'saturated p99 ms': a.saturatedP99Ms / b.saturatedP99Ms,
+    'p50 ms @rate': a.publishLatencyP50Ms / b.publishLatencyP50Ms,
+    'p99 ms @rate': a.publishLatencyP99Ms / b.publishLatencyP99Ms,
+    'achieved msg/s @rate': a.fixedRateAchievedPerSec / b.fixedRateAchievedPerSec,
   };
 }
 
@@ -217,11 +263,17 @@ interface OursLine {
   consumedPerSec: number;
   publishLatencyP50Ms: number;
   publishLatencyP99Ms: number;
+  produceCpuUsPerMsg?: number;
+  consumeCpuUsPerMsg?: number;
 }
 
-async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan): Promise<MaxFigures> {
+async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan, cpu: CpuFigures[]): Promise<MaxFigures> {
   ctx.log.child({ client: 'ours' }).info({ topic: p.maxTopic }, 'client-ours at max rate, then drain');
   const max = await runOursOnce(ctx, script, p, p.maxTopic, 0, false);
+  // An older client-ours.ts (a --baseline-script) may not print CPU figures.
+  if (typeof max.consumeCpuUsPerMsg === 'number' && typeof max.produceCpuUsPerMsg === 'number') {
+    cpu.push({ produceCpuUsPerMsg: max.produceCpuUsPerMsg, consumeCpuUsPerMsg: max.consumeCpuUsPerMsg });
+  }
   return { producedPerSec: max.producedPerSec, consumedPerSec: max.consumedPerSec, saturatedP50Ms: max.publishLatencyP50Ms, saturatedP99Ms: max.publishLatencyP99Ms };
 }
 

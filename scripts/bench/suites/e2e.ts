@@ -2,8 +2,11 @@
  * `npm run bench -- e2e`: the demo pipeline (payments -> worker with the built-in scoring
  * handler and a TF.js model -> predictions) at increasing input rates until it saturates. For
  * each rate: achieved decision rate, event-to-decision latency p50/p99/p99.9, and machine CPU
- * (broker included: everything runs on this machine). Options: --rates 250,500,1000,2000,4000
- * --duration-s 20.
+ * (broker included: everything runs on this machine). Latency is event time to the moment a
+ * read-committed consumer of the predictions topic receives the decision (same machine clock):
+ * what a user sees (`latencyBasis: "received"` in the JSON). The decision's publish time (the
+ * worker's send, before its transaction commits) is reported beside it as `publish_p50_ms` /
+ * `publish_p99_ms`. Options: --rates 250,500,1000,2000,4000 --duration-s 20.
  */
 import { cpus } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -56,6 +59,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       p50_ms: s.latencyMs.p50,
       p99_ms: s.latencyMs.p99,
       p999_ms: s.latencyMs.p999,
+      publish_p50_ms: s.publishLatencyMs.p50,
+      publish_p99_ms: s.publishLatencyMs.p99,
       machine_cpu_pct: Math.round(cpuPct),
       block_precision: s.blockPrecision,
       block_recall: s.blockRecall,
@@ -65,10 +70,11 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   }
   return {
     rows,
+    latencyBasis: 'received',
     notes: [
-      `${duration} s per rate; latency = event time to the decision's publish time on the predictions topic, read back by a consumer.`,
+      `${duration} s per rate; latency (p50/p99/p999_ms) = event time to a read-committed consumer of the predictions topic receiving the decision, same machine clock; publish_* = event time to the decision's publish time (stamped when the worker sends, before its transaction commits).`,
       'Each rate trains its own model first (the demo does); CPU is the whole machine over the run, broker included.',
-      'Goal on 2 cores with the broker: p99 <= 50 ms at 2,000 events/s (effectively-once, one worker).',
+      'Goal on 2 cores with the broker (#18): received p50 <= 20 ms and p99 <= 50 ms at 2,000 events/s (effectively-once, one worker); saturation at or above 6,000/s.',
     ],
   };
 }

@@ -8,6 +8,7 @@ import {
   crc32c,
   decodeBatch,
   decodeFrame,
+  decodeMessage,
   decompress,
   encodeBatch,
   encodeCommand,
@@ -15,6 +16,7 @@ import {
   encodePayloadCommand,
   FrameDecoder,
   MessageMetadataDef,
+  SingleMessageMetadataDef,
   type BaseCommand,
 } from '../../../../functions/pulsar/wire/index.ts';
 
@@ -171,6 +173,31 @@ describe('batch payloads', () => {
       expect(back[0]?.metadata.event_time).toBe(99);
       expect(back[1]?.metadata.ordering_key?.toString()).toBe('ok');
       expect(back[2]?.metadata.null_value).toBe(true);
+    }
+  });
+
+  it('decodes every member metadata exactly as the generic protobuf decoder does (fast path and fallbacks)', () => {
+    // The fast path covers small varints and short strings; large event times and sequence ids,
+    // long keys, properties and negative sizes take the generic path. Both must agree.
+    const metas: Record<string, unknown>[] = [
+      {},
+      { sequence_id: 7 },
+      { partition_key: 'card-42', event_time: 1_700_000_000_000, sequence_id: 3 },
+      { partition_key: 'k'.repeat(200), sequence_id: 2 ** 40 },
+      { compacted_out: true, partition_key_b64_encoded: false, null_value: true, null_partition_key: true },
+      { ordering_key: Buffer.from([1, 2, 3]), sequence_id: 2 ** 28 - 1, event_time: 2 ** 28 },
+      { properties: [{ key: 'a', value: 'b' }], partition_key: 'x' },
+    ];
+    const raw = encodeBatch(metas.map((m, i) => ({ metadata: { payload_size: 0, ...m }, payload: Buffer.from(`p${i}`) })));
+    const back = decodeBatch(raw, metas.length);
+    let p = 0;
+    for (let i = 0; i < metas.length; i++) {
+      const size = raw.readUInt32BE(p);
+      const generic = decodeMessage(SingleMessageMetadataDef, raw, p + 4, p + 4 + size) as { payload_size: number };
+      expect(back[i]?.metadata).toStrictEqual(generic);
+      expect(Object.keys(back[i]?.metadata ?? {})).toEqual(Object.keys(generic));
+      expect(back[i]?.payload.toString()).toBe(`p${i}`);
+      p += 4 + size + generic.payload_size;
     }
   });
 
