@@ -67,6 +67,7 @@ export {
 export {
   NamespaceWorker,
   compileDecisionPolicy,
+  compilePriorityRule,
   compileWorkerOptions,
   createScoringHandler,
   decide,
@@ -75,6 +76,7 @@ export {
   startWorker,
   type Decision,
   type DecisionPolicyOptions,
+  type PriorityRuleSpec,
   type FeatureSpec,
   type Prediction,
   type RunningWorker,
