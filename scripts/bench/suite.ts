@@ -17,6 +17,8 @@ export interface SuiteResult {
   rows: Array<Record<string, BenchCell>>;
   /** Free text printed under the table (conditions, caveats, versions). */
   notes?: string[];
+  /** #26: the run failed its own verdicts (the report is still written; the command exits 1). */
+  failed?: boolean;
 }
 
 export interface BenchContext {
