@@ -43,15 +43,18 @@ export class DecisionLedger {
     if (s !== undefined) s.ok = true;
   }
 
-  /** A decision arrived (the same message delivered twice is one decision). */
-  decided(eventId: string, messageId: string, at: number, fallback: boolean): void {
+  /**
+   * A decision arrived (the same message delivered twice is one decision). `at` undefined: seen
+   * only when the topic was read back at the end, so no latency is recorded for it.
+   */
+  decided(eventId: string, messageId: string, at: number | undefined, fallback: boolean): void {
     let ids = this.#decisions.get(eventId);
     if (ids === undefined) {
       ids = new Set();
       this.#decisions.set(eventId, ids);
       const s = this.#sent.get(eventId);
       if (s !== undefined) {
-        this.#latency.set(eventId, at - s.at);
+        if (at !== undefined) this.#latency.set(eventId, at - s.at);
         this.#decidedSent++;
       }
     }

@@ -29,8 +29,10 @@ describe('chaos measurements', () => {
     expect(l.fallbacks('during')).toBe(1);
     expect(l.latency('during', 'priority')).toEqual({ count: 1, p50Ms: 30, p99Ms: 30 });
     expect(l.latency('before').p99Ms).toBe(10);
-    l.decided('c', 'm4', 50, false);
+    // Seen only when the topic was read back at the end: decided, but no latency sample.
+    l.decided('c', 'm4', undefined, false);
     expect(l.complete()).toBe(true);
+    expect(l.latency('during', 'normal').count).toBe(0);
   });
 
   it('recovery is the first sample at or after healing with the lag under the threshold', () => {
