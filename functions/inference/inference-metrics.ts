@@ -14,6 +14,8 @@ export class BatchMetrics {
   readonly #wait: HistogramMetric;
   readonly #size: HistogramMetric;
   readonly #shed: CounterMetric;
+  readonly #queue: GaugeMetric;
+  readonly #batches: CounterMetric;
 
   constructor(metrics: Metrics, model: string) {
     this.#model = model;
@@ -21,10 +23,20 @@ export class BatchMetrics {
     this.#wait = metrics.histogram('beamline_inference_queue_wait_seconds', 'Time a record waited in the micro-batcher', ['model']);
     this.#size = metrics.histogram('beamline_inference_batch_rows', 'Records per dispatched batch', ['model'], ROWS_BUCKETS);
     this.#shed = metrics.counter('beamline_inference_shed_total', 'Records refused because the queue was full', ['model', 'priority']);
+    // #26: the autoscaling signal next to consumer backlog (the Helm chart's KEDA formula).
+    this.#queue = metrics.gauge('beamline_inference_queued_rows', 'Records waiting in the micro-batcher, by priority lane', ['model', 'lane']);
+    this.#batches = metrics.counter('beamline_inference_batches_total', 'Batches dispatched, by priority lane', ['model', 'lane']);
   }
 
-  batch(rows: number, bucket: number, waitsSeconds: readonly number[]): void {
+  /** #26: queue length per lane, after every arrival and dispatch. */
+  queue(high: number, normal: number): void {
+    this.#queue.set({ model: this.#model, lane: 'high' }, high);
+    this.#queue.set({ model: this.#model, lane: 'normal' }, normal);
+  }
+
+  batch(rows: number, bucket: number, waitsSeconds: readonly number[], lane: 'high' | 'normal' = 'normal'): void {
     const labels = { model: this.#model };
+    this.#batches.inc({ model: this.#model, lane });
     this.#fill.observe(labels, rows / bucket);
     this.#size.observe(labels, rows);
     for (const w of waitsSeconds) this.#wait.observe(labels, w);

@@ -10,6 +10,13 @@
  *   scored at once instead of waiting out the window;
  * - high-priority records fill a batch before normal ones;
  * - the queue is bounded: beyond `maxQueued` submit fails with BL_INFERENCE_OVERLOADED.
+ *
+ * Priority lanes (#26): high-priority records have their own, tighter rule: a high batch goes
+ * out when `highMaxBatchSize` high records wait, when the oldest has waited `highMaxWaitMs`, or at
+ * once with a free slot (adaptive); it is topped up with normal records to `highMaxBatchSize` (a
+ * small bucket costs the same either way). Normal records fill larger batches on the rules above.
+ * Under overload the normal lane sheds first: normal records are refused at `maxQueued`, high
+ * ones only `highHeadroom` records later.
  */
 import type { Clock, TimerHandle } from '../clock.ts';
 import { systemClock } from '../clock.ts';
@@ -33,6 +40,12 @@ export interface MicroBatcherOptions {
   maxInFlight?: number;
   /** Shorten the wait when the next record is not expected in time. @default true */
   adaptive?: boolean;
+  /** #26: most records in a batch dispatched for the high lane. @default min(8, maxBatchSize) */
+  highMaxBatchSize?: number;
+  /** #26: longest a high-priority record waits. @default min(1, maxWaitMs) */
+  highMaxWaitMs?: number;
+  /** #26: queue room beyond maxQueued that only high-priority records may use. @default ceil(maxQueued / 10) */
+  highHeadroom?: number;
 }
 
 export interface MicroBatcherConfig {
@@ -42,6 +55,9 @@ export interface MicroBatcherConfig {
   readonly maxQueued: number;
   readonly maxInFlight: number;
   readonly adaptive: boolean;
+  readonly highMaxBatchSize: number;
+  readonly highMaxWaitMs: number;
+  readonly highHeadroom: number;
 }
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([1, 8, 32, 128, 512]);
@@ -65,6 +81,17 @@ export function compileMicroBatcherOptions(options: MicroBatcherOptions = {}): M
   positiveInt('inference.batching.maxQueued', maxQueued);
   const maxInFlight = options.maxInFlight ?? 1;
   positiveInt('inference.batching.maxInFlight', maxInFlight);
+  const highMaxBatchSize = options.highMaxBatchSize ?? Math.min(8, maxBatchSize);
+  positiveInt('inference.batching.highMaxBatchSize', highMaxBatchSize);
+  if (highMaxBatchSize > maxBatchSize) {
+    throw new ConfigError('inference.batching.highMaxBatchSize', highMaxBatchSize, `must not exceed maxBatchSize (${maxBatchSize})`);
+  }
+  const highMaxWaitMs = options.highMaxWaitMs ?? Math.min(1, maxWaitMs);
+  if (!Number.isFinite(highMaxWaitMs) || highMaxWaitMs < 0 || highMaxWaitMs > maxWaitMs) {
+    throw new ConfigError('inference.batching.highMaxWaitMs', highMaxWaitMs, `use a duration in milliseconds from 0 to maxWaitMs (${maxWaitMs})`);
+  }
+  const highHeadroom = options.highHeadroom ?? Math.ceil(maxQueued / 10);
+  if (!Number.isInteger(highHeadroom) || highHeadroom < 0) throw new ConfigError('inference.batching.highHeadroom', highHeadroom, 'use an integer >= 0');
   return Object.freeze({
     maxBatchSize,
     maxWaitMs,
@@ -72,6 +99,9 @@ export function compileMicroBatcherOptions(options: MicroBatcherOptions = {}): M
     maxQueued,
     maxInFlight,
     adaptive: options.adaptive ?? true,
+    highMaxBatchSize,
+    highMaxWaitMs,
+    highHeadroom,
   });
 }
 
@@ -176,9 +206,10 @@ export class MicroBatcher<I, O> {
   /** Like submit, but says synchronously whether the record was accepted. */
   trySubmit(item: I, priority: Priority = 'normal'): { accepted: true; result: Promise<O> } | { accepted: false; error: BeamlineError } {
     if (this.#state !== 'running') return { accepted: false, error: closedError('micro-batcher') };
-    if (this.queued >= this.config.maxQueued) {
+    const limit = priority === 'high' ? this.config.maxQueued + this.config.highHeadroom : this.config.maxQueued;
+    if (this.queued >= limit) {
       this.#metrics.shed(priority);
-      return { accepted: false, error: overloadedError(this.queued, this.config.maxQueued) };
+      return { accepted: false, error: overloadedError(this.queued, limit) };
     }
     const now = this.#clock.monotonic();
     if (this.#lastArrival !== undefined) {
@@ -224,15 +255,29 @@ export class MicroBatcher<I, O> {
   #pump(): void {
     const now = this.#clock.monotonic();
     while (this.queued > 0) {
+      const slotFree = this.#inFlight < this.config.maxInFlight;
+      if (this.#highDue(now, slotFree)) {
+        this.#dispatch(now, this.config.highMaxBatchSize, 'high');
+        continue;
+      }
       const oldestAt = this.#oldestEnqueuedAt();
       const overdue = now - oldestAt >= this.config.maxWaitMs;
-      const slotFree = this.#inFlight < this.config.maxInFlight;
       const full = this.queued >= this.config.maxBatchSize;
       if (!(overdue || (slotFree && (full || !this.#worthWaiting(now, oldestAt))))) break;
-      this.#dispatch(now);
+      this.#dispatch(now, this.config.maxBatchSize, 'normal');
     }
+    this.#metrics.queue(this.#high.size, this.#normal.size);
     this.#armTimer(now);
     this.#notifyIdle();
+  }
+
+  /** #26: the high lane's own rule (see the top of this file). */
+  #highDue(now: number, slotFree: boolean): boolean {
+    const oldest = this.#high.peek();
+    if (oldest === undefined) return false;
+    if (now - oldest.enqueuedAt >= this.config.highMaxWaitMs) return true;
+    if (!slotFree) return false;
+    return this.#high.size >= this.config.highMaxBatchSize || this.#state !== 'running' || this.config.adaptive;
   }
 
   #armTimer(now: number): void {
@@ -242,6 +287,8 @@ export class MicroBatcher<I, O> {
     }
     const oldestAt = this.#oldestEnqueuedAt();
     let at = oldestAt + this.config.maxWaitMs;
+    const highAt = this.#high.peek()?.enqueuedAt;
+    if (highAt !== undefined) at = Math.min(at, highAt + this.config.highMaxWaitMs);
     // With a free slot, waiting only pays while the next record is expected before the deadline.
     if (this.config.adaptive && this.#gapEwmaMs !== undefined && this.#inFlight < this.config.maxInFlight) {
       at = Math.min(at, oldestAt + this.config.maxWaitMs - this.#gapEwmaMs);
@@ -263,15 +310,15 @@ export class MicroBatcher<I, O> {
     this.#timerAt = Infinity;
   }
 
-  #dispatch(now: number): void {
+  #dispatch(now: number, maxSize: number, lane: Priority): void {
     const batch: Pending<I, O>[] = [];
-    while (batch.length < this.config.maxBatchSize) {
+    while (batch.length < maxSize) {
       const next = this.#high.shift() ?? this.#normal.shift();
       if (next === undefined) break;
       batch.push(next);
     }
     const bucket = bucketFor(batch.length, this.config.buckets);
-    this.#metrics.batch(batch.length, bucket, batch.map((p) => (now - p.enqueuedAt) / 1000));
+    this.#metrics.batch(batch.length, bucket, batch.map((p) => (now - p.enqueuedAt) / 1000), lane);
     this.#inFlight++;
     const items = batch.map((p) => p.item);
     void Promise.resolve()

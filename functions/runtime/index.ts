@@ -18,6 +18,7 @@ export {
   type ScoringHandlerOptions,
   type WindowAggregate,
 } from './scoring-handler.ts';
+export { compilePriorityRule, type PriorityOperator, type PriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './http-endpoints.ts';
 export {
   Ingress,

@@ -48,6 +48,7 @@ import {
 } from './worker-io.ts';
 import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
+import { StageMonitor } from './stage-monitor.ts';
 import { stringifyJson } from '../json.ts';
 
 export type WorkerState = 'created' | 'restoring' | 'running' | 'draining' | 'closed' | 'failed';
@@ -111,6 +112,8 @@ export class NamespaceWorker<T = unknown> {
   readonly #gate = new InputGate();
   readonly #markerKey: string;
   #batchSeq = 0;
+  /** #26: names the stage that bounds throughput (metric and log line). */
+  readonly #stages: StageMonitor;
 
   private constructor(config: WorkerConfig, deps: NamespaceWorkerDeps<T>) {
     this.config = config;
@@ -122,6 +125,7 @@ export class NamespaceWorker<T = unknown> {
     this.#m = new WorkerMetrics(metrics, config);
     this.#encode = deps.encodeOutput ?? jsonEncoder;
     this.#markerKey = `${MARKER_KEY_PREFIX}${deps.instanceId ?? globalThis.crypto.randomUUID()}`;
+    this.#stages = new StageMonitor(metrics, { tenant: config.tenant, namespace: config.namespace }, { clock: this.#clock, log: this.#log });
     this.#engine = new HandlerEngine<T>({
       ...deps.handler,
       tenant: config.tenant,
@@ -268,7 +272,9 @@ export class NamespaceWorker<T = unknown> {
         );
       }
       if (this.#gate.ready === 0) {
+        const waitFrom = this.#clock.monotonic();
         const received = await this.#io.receive(c.batchMaxRecords, IDLE_RECEIVE_MS, c.batchMaxWaitMs);
+        this.#stages.add('receive', this.#clock.monotonic() - waitFrom);
         const duplicates = this.#gate.admit(received);
         if (duplicates.length > 0) {
           this.#log.info({ records: duplicates.length }, 'already committed inputs redelivered; acknowledged, not decided again');
@@ -325,12 +331,15 @@ export class NamespaceWorker<T = unknown> {
     const marker = String(++this.#batchSeq);
     if (this.config.guarantee === 'effectively-once') outputs.push({ topic: 'state', key: this.#markerKey, payload: Buffer.from(marker) });
     let committed = true;
+    const commitFrom = this.#clock.monotonic();
+    this.#stages.add('decide', commitFrom - t0);
     try {
       await this.#io.commit(outputs, batch);
     } catch (err) {
       this.#m.commitFailed();
       committed = await this.#afterFailedCommit(err, batch, marker);
     }
+    this.#stages.add('commit', this.#clock.monotonic() - commitFrom);
     if (!committed) {
       // Hand back exactly this batch's inputs; newer inputs wait until they are back (#run).
       this.#gate.handedBack(batch);

@@ -11,6 +11,7 @@
 import type { EventRecord, HandlerContext, ProcessFn } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
 import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOptions } from './decision-policy.ts';
+import { compilePriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 import { auditEntry, type DecisionAuditEvent } from './registry/index.ts';
 
 export type WindowAggregate = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'distinct';
@@ -45,6 +46,11 @@ export interface ScoringHandlerOptions {
   emitFeatures?: boolean;
   /** #9: write one record per decision to the `audit` topic (inputs, output, versions, shadow). @default true */
   audit?: boolean;
+  /**
+   * #26: events matching this rule (or any rule of a list) are scored in the micro-batcher's high
+   * lane (smaller batches, shorter wait, shed last), e.g. "amount > 1000". @default none
+   */
+  priority?: PriorityRuleSpec | readonly PriorityRuleSpec[];
 }
 
 /** A prediction as written to the `predictions` topic (PREDICTION_SCHEMA). */
@@ -104,6 +110,7 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
   });
   const emitFeatures = options.emitFeatures ?? true;
   const audit = options.audit ?? true;
+  const isPriority = options.priority === undefined ? undefined : compilePriorityRule(options.priority);
 
   return async (record: EventRecord<T>, ctx: HandlerContext) => {
     const stateKey = `${HISTORY_PREFIX}${record.key ?? ''}`;
@@ -120,7 +127,8 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
       row[i] = v;
     });
 
-    const s = await ctx.score(row, record.key === undefined ? undefined : { key: record.key });
+    const priority = isPriority?.(record.value) === true ? 'high' : 'normal';
+    const s = await ctx.score(row, record.key === undefined ? { priority } : { key: record.key, priority });
     const decision = s.kind === 'scored' ? decide(policy, s.score) : s.decision;
     const shadow = s.kind === 'scored' ? s.shadow : undefined; // #9
     const id = options.idField === undefined ? null : readField(record.value, options.idField);

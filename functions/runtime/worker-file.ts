@@ -7,6 +7,7 @@
  *   scoring:
  *     features: [{ name: amount, field: amount }, ...]
  *     policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: p1 }
+ *     priority: "amount > 1000"      # #26: these events take the micro-batcher's high lane
  *   model: { path: ./models/fraud, version: fraud@1 }
  *   # or, #25, a model served elsewhere (Open Inference Protocol; see README "Remote models"):
  *   model: { remote: { protocol: oip-rest, endpoint: http://127.0.0.1:8080, model: fraud, signature: { input: [4], output: [1] } }, version: fraud@1 }
@@ -22,6 +23,7 @@ import { ConfigError } from '../errors.ts';
 import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import type { DecisionPolicyOptions } from './decision-policy.ts';
 import type { WorkerHandler } from './namespace-worker.ts';
+import type { PriorityRuleSpec } from './priority-rule.ts';
 import { createScoringHandler, type FeatureSpec } from './scoring-handler.ts';
 import type { ProcessingGuarantee } from './worker-options.ts';
 
@@ -29,7 +31,16 @@ export interface WorkerFile {
   handler?: string;
   guarantee?: ProcessingGuarantee;
   /** The built-in scoring handler's options (ScoringHandlerOptions), as YAML. */
-  scoring?: { features: FeatureSpec[]; idField?: string; policy?: DecisionPolicyOptions; historyMax?: number; emitFeatures?: boolean; audit?: boolean };
+  scoring?: {
+    features: FeatureSpec[];
+    idField?: string;
+    policy?: DecisionPolicyOptions;
+    historyMax?: number;
+    emitFeatures?: boolean;
+    audit?: boolean;
+    /** #26: priority events take the micro-batcher's high lane, e.g. "amount > 1000". */
+    priority?: PriorityRuleSpec | PriorityRuleSpec[];
+  };
   /** `path`: a model folder or .onnx file scored in-process; `remote` (#25): a remote model's spec. */
   model?: { path?: string; remote?: unknown; version: string };
   /**

@@ -151,7 +151,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     out.write(`${renderTable(result.rows)}\n`);
     for (const n of result.notes ?? []) out.write(`- ${n}\n`);
     out.write(`\nwrote ${files.md} and ${files.json}\n`);
-    return 0;
+    return result.failed === true ? 1 : 0;
   } finally {
     await broker?.stop();
   }

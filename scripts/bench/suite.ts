@@ -23,6 +23,8 @@ export interface SuiteResult {
    * commit); `commit` = the worker's own commit.
    */
   latencyBasis?: 'received' | 'publish' | 'commit';
+  /** #26: the run failed its own verdicts (the report is still written; the command exits 1). */
+  failed?: boolean;
 }
 
 export interface BenchContext {

@@ -26,7 +26,7 @@ const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
 const TOP_KEYS = Object.keys(TOP_KEY_SET) as readonly (keyof WorkerFile)[];
 type Keys<T> = Readonly<Record<keyof NonNullable<T>, true>>;
 const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
-  scoring: Object.keys({ features: true, idField: true, policy: true, historyMax: true, emitFeatures: true, audit: true } satisfies Keys<WorkerFile['scoring']>),
+  scoring: Object.keys({ features: true, idField: true, policy: true, historyMax: true, emitFeatures: true, audit: true, priority: true } satisfies Keys<WorkerFile['scoring']>),
   model: Object.keys({ path: true, remote: true, version: true } satisfies Keys<WorkerFile['model']>),
   registry: Object.keys({ name: true, namespace: true } satisfies Keys<WorkerFile['registry']>),
 };

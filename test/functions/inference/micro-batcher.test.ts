@@ -29,7 +29,17 @@ async function flush(): Promise<void> {
 describe('compileMicroBatcherOptions', () => {
   it('applies defaults and freezes', () => {
     const c = compileMicroBatcherOptions();
-    expect(c).toEqual({ maxBatchSize: 128, maxWaitMs: 5, buckets: [1, 8, 32, 128, 512], maxQueued: 10_000, maxInFlight: 1, adaptive: true });
+    expect(c).toEqual({
+      maxBatchSize: 128,
+      maxWaitMs: 5,
+      buckets: [1, 8, 32, 128, 512],
+      maxQueued: 10_000,
+      maxInFlight: 1,
+      adaptive: true,
+      highMaxBatchSize: 8,
+      highMaxWaitMs: 1,
+      highHeadroom: 1000,
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
   it('rejects a batch size above the largest bucket and bad values', () => {

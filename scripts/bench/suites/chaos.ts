@@ -1,0 +1,34 @@
+/**
+ * `npm run chaos` = `npm run bench -- chaos`: the chaos scenarios (scripts/chaos/) with their
+ * verdicts. Starts its own broker (it kills and pauses it), so it never uses PULSAR_SERVICE_URL.
+ *
+ *   --only a,b        run these scenarios only
+ *   --rate N          base events per second (default 100)
+ *   --fault-s S       seconds a timed fault is held (default 20)
+ *   --pause-s S       seconds the broker is paused (default 30)
+ *   --burst-s S       seconds of the 5x burst (default 60)
+ *   --before-s S / --after-s S
+ */
+import { chaosNotes, chaosRows, DEFAULT_TIMING, runChaos } from '../../chaos/run.ts';
+import { DEFAULT_SCALE } from '../../chaos/scenarios.ts';
+import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
+
+export const needsBroker = false;
+
+export async function run(ctx: BenchContext): Promise<SuiteResult> {
+  const timing = {
+    ...DEFAULT_TIMING,
+    rate: numberOption(ctx, 'rate', DEFAULT_TIMING.rate),
+    beforeS: numberOption(ctx, 'before-s', DEFAULT_TIMING.beforeS),
+    afterS: numberOption(ctx, 'after-s', DEFAULT_TIMING.afterS),
+  };
+  const scale = {
+    faultS: numberOption(ctx, 'fault-s', DEFAULT_SCALE.faultS),
+    pauseS: numberOption(ctx, 'pause-s', DEFAULT_SCALE.pauseS),
+    burstS: numberOption(ctx, 'burst-s', DEFAULT_SCALE.burstS),
+    poison: numberOption(ctx, 'poison', DEFAULT_SCALE.poison),
+  };
+  const only = ctx.options['only']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const results = await runChaos({ timing, scale, ...(only === undefined ? {} : { only }), log: (line) => ctx.log.info({ line }, 'chaos') });
+  return { rows: chaosRows(results), notes: chaosNotes(results, timing), failed: results.some((r) => r.verdict === 'fail') };
+}
