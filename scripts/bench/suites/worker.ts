@@ -13,9 +13,14 @@
  * - latency: `--rate` events/s for `--latency-s` through a running worker; event time (set at
  *   send) to the committed output (the worker's own end-to-end measure at commit) and to the
  *   prediction read back by a consumer.
+ * - tracing (#22): the worker again with tracing on at `--trace-sample` (default 0.1) of new traces,
+ *   spans exported over OTLP/HTTP to an in-process sink that accepts and drops them (the cost on
+ *   the worker's side: spans, JSON encoding, fetch); ratio = traced / untraced, same rounds.
  * - memory: heap per 100k keys of the scoring handler's state (engine only, no broker; GC'd
  *   before and after).
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
@@ -30,7 +35,8 @@ import {
   schemaDecoder,
   type WorkerOptions,
 } from '../../../functions/runtime/index.ts';
-import { noopMetrics, silentLogger, type HistogramMetric, type Metrics } from '../../../functions/telemetry.ts';
+import { noopMetrics, silentLogger, type HistogramMetric, type Metrics, type Tracer } from '../../../functions/telemetry.ts';
+import { OtlpTracer } from '../../../functions/tracing/index.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
 
 interface BenchEvent {
@@ -156,7 +162,19 @@ interface RunningBenchWorker {
   stop(): Promise<void>;
 }
 
-async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics): Promise<RunningBenchWorker> {
+/** An OTLP/HTTP endpoint that reads each request whole and answers 200: the bench's collector. */
+async function spanSink(): Promise<{ url: string; bytes: () => number; close(): Promise<void> }> {
+  let bytes = 0;
+  const server: Server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => void (bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics, tracer?: Tracer): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
   const worker = NamespaceWorker.create<BenchEvent>(options, {
@@ -166,6 +184,7 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
     score: trivialScore,
     metrics,
     log: silentLogger,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   await worker.start();
   return { worker, stop: () => worker.drain() };
@@ -260,6 +279,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const latencyS = numberOption(ctx, 'latency-s', 10);
   const memKeys = numberOption(ctx, 'mem-keys', 100_000);
   const rounds = numberOption(ctx, 'rounds', 2);
+  const traceSample = numberOption(ctx, 'trace-sample', 0.1);
   const tokenOpt = ctx.token === undefined ? {} : { token: ctx.token };
   const admin = new PulsarAdmin({ url: ctx.adminUrl, ...tokenOpt });
   const client = createClient({ serviceUrl: ctx.serviceUrl, ...tokenOpt });
@@ -270,7 +290,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const notes: string[] = [];
   try {
     const namespaces = ['latency'];
-    for (let r = 0; r < rounds; r++) namespaces.push(`bare${r}`, `worker${r}`);
+    for (let r = 0; r < rounds; r++) namespaces.push(`bare${r}`, `worker${r}`, `traced${r}`);
     for (const ns of namespaces) {
       await admin.namespaces.create(`${tenant}/${ns}`);
       for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state']) await admin.topics.createNonPartitioned(`persistent://${tenant}/${ns}/${t}`);
@@ -279,11 +299,14 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
 
     const bareRates: number[] = [];
     const workerRates: number[] = [];
+    const tracedRates: number[] = [];
+    const sink = await spanSink();
     let options: WorkerOptions = { tenant, namespace: 'latency', guarantee: 'at-least-once', httpPort: -1, batchMaxRecords: batch };
     for (let r = 0; r < rounds; r++) {
       ctx.log.info({ round: r, events, keys }, 'prefilling backlogs');
       await prefill(client, `${nsPath(`bare${r}`)}/events`, events, keys);
       await prefill(client, `${nsPath(`worker${r}`)}/events`, events, keys);
+      await prefill(client, `${nsPath(`traced${r}`)}/events`, events, keys);
 
       ctx.log.info({ round: r }, 'bare consume-and-produce loop');
       bareRates.push(await bareLoop(client, nsPath(`bare${r}`), events, batch));
@@ -295,11 +318,24 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       await waitUntil(() => w.worker.processed >= events, 600_000, 'the worker to drain its backlog');
       workerRates.push(events / ((performance.now() - t0) / 1000));
       await w.stop();
+
+      ctx.log.info({ round: r, traceSample }, 'worker with tracing');
+      const tracer = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+      const t1 = performance.now();
+      const wt = await startBenchWorker(client, { ...options, namespace: `traced${r}` }, noopMetrics(), tracer);
+      await waitUntil(() => wt.worker.processed >= events, 600_000, 'the traced worker to drain its backlog');
+      tracedRates.push(events / ((performance.now() - t1) / 1000));
+      await wt.stop();
+      await tracer.close();
     }
+    await sink.close();
     const bare = Math.max(...bareRates);
     const workerRate = Math.max(...workerRates);
     rows.push({ measure: 'throughput', 'bare loop events/s': round(bare), 'worker events/s': round(workerRate), 'worker/bare': round(workerRate / bare) });
-    notes.push(`throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`);
+    const traced = Math.max(...tracedRates);
+    rows.push({ measure: `tracing @ ${traceSample * 100}% sampled`, 'worker events/s': round(workerRate), 'traced worker events/s': round(traced), 'traced/untraced': round(traced / workerRate) });
+    notes.push(`throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s (best reported)`);
+    notes.push(`tracing: OtlpTracer at sampleRatio ${traceSample} (events carry no traceparent, so the worker starts the traces), OTLP/JSON over HTTP to an in-process sink (${round(sink.bytes() / 2 ** 20)} MiB received)`);
 
     ctx.log.info({ rate, latencyS }, 'fixed-rate latency');
     const latency = await measureLatency(client, nsPath('latency'), { ...options, namespace: 'latency' }, rate, latencyS);
