@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseWorkerFile } from '../../tenants/cli/worker-file.ts';
 import { CI_VALUES, PROMETHEUS_API, documents, ensureHelmTools, find, renderChart, validateManifests, valuesFile } from './helm-support.ts';
 
 const minimal = `${CI_VALUES}/minimal-values.yaml`;
@@ -57,5 +58,17 @@ describe('chart observability (#22)', () => {
 
   it('enabled without the Prometheus Operator: fails naming the value and the way out', async () => {
     await expect(renderChart({ values: [minimal, enabled()] })).rejects.toThrow(/metrics\.prometheusRule\.enabled: the cluster does not serve monitoring\.coreos\.com\/v1.*plain rules file/);
+  });
+
+  it('worker.file.tracing and sloDecisionLatencyMs reach the worker file, which the worker accepts; a bad endpoint is refused', async () => {
+    const tracing = valuesFile({ worker: { file: { tracing: { endpoint: 'http://otel-collector.monitoring:4318', sampleRatio: 0.1 }, sloDecisionLatencyMs: 250 } } });
+    const docs = documents(await renderChart({ values: [minimal, tracing] }));
+    const cm = docs.find((d) => d.kind === 'ConfigMap' && typeof (d['data'] as Record<string, string> | undefined)?.['worker.yaml'] === 'string');
+    const text = (cm?.['data'] as Record<string, string>)['worker.yaml'] ?? '';
+    const file = parseWorkerFile(text, 'worker.yaml');
+    expect(file.tracing).toEqual({ endpoint: 'http://otel-collector.monitoring:4318', sampleRatio: 0.1 });
+    expect(file.sloDecisionLatencyMs).toBe(250);
+    const bad = valuesFile({ worker: { file: { tracing: { endpoint: 'otel-collector:4317' } } } });
+    await expect(renderChart({ values: [minimal, bad] })).rejects.toThrow(/tracing.*endpoint/s);
   });
 });
