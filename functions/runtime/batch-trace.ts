@@ -20,7 +20,8 @@ import type { InputMessage, OutputTopic } from './records.ts';
 
 interface RecordSpans {
   readonly inbound: SpanContext | undefined;
-  readonly receive: Span;
+  /** Undefined when the record is not traced (unsampled, or tracing off). */
+  readonly receive: Span | undefined;
   process: Span | undefined;
   readonly publishes: Span[];
 }
@@ -47,6 +48,11 @@ export class BatchTrace {
   constructor(tracer: Tracer, scope: BatchTraceScope, batch: readonly InputMessage[]) {
     this.#tracer = tracer;
     this.#scope = scope;
+    if (!tracer.enabled) {
+      // Tracing off: only the incoming contexts, to pass on to the outputs.
+      this.#records = batch.map((m) => ({ inbound: traceContextOf(m.properties), receive: undefined, process: undefined, publishes: [] }));
+      return;
+    }
     const common = {
       ...SYSTEM,
       'messaging.destination.name': scope.topic,
@@ -54,34 +60,33 @@ export class BatchTrace {
       'beamline.tenant': scope.tenant,
       'beamline.namespace': scope.namespace,
     };
+    const receiveName = `${scope.topic} receive`;
     this.#records = batch.map((m) => {
       const inbound = traceContextOf(m.properties);
-      const receive = tracer.startSpan(`${scope.topic} receive`, {
-        kind: 'consumer',
-        parent: inbound,
-        attributes: { ...common, 'messaging.operation.type': 'receive', 'messaging.operation.name': 'receive', 'messaging.message.id': m.messageId, 'messaging.pulsar.redelivery_count': m.redeliveryCount },
-      });
+      const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
+      if (!receive.recording) return { inbound, receive: undefined, process: undefined, publishes: [] };
+      // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
+      const attributes = { ...common, 'messaging.operation.type': 'receive', 'messaging.operation.name': 'receive', 'messaging.message.id': m.messageId, 'messaging.pulsar.redelivery_count': m.redeliveryCount };
+      for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
       receive.end();
       return { inbound, receive, process: undefined, publishes: [] };
     });
-    if (tracer.enabled) {
-      const links = this.#records.flatMap((r) => (r.receive.recording && r.receive.context !== undefined ? [r.receive.context] : []));
-      if (links.length > 0) {
-        // Its own trace, always recorded when one of its records is (sampled: true as parent).
-        this.#batch = tracer.startSpan(`${scope.topic} process batch`, {
-          kind: 'consumer',
-          sampled: true,
-          links,
-          attributes: { ...common, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.length },
-        });
-      }
+    const links = this.#records.flatMap((r) => (r.receive?.context === undefined ? [] : [r.receive.context]));
+    if (links.length > 0) {
+      // Its own trace, always recorded when one of its records is.
+      this.#batch = tracer.startSpan(`${scope.topic} process batch`, {
+        kind: 'consumer',
+        sampled: true,
+        links,
+        attributes: { ...common, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.length },
+      });
     }
   }
 
   /** Starts record i's process span (one per pass over the batch). */
   beginProcess(i: number): void {
     const r = this.#records[i];
-    if (r === undefined || !r.receive.recording) return;
+    if (r?.receive === undefined) return;
     r.process?.end();
     r.publishes.length = 0;
     r.process = this.#tracer.startSpan(`${this.#scope.topic} process`, {

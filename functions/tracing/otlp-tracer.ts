@@ -3,7 +3,8 @@
  *
  * - Sampling is parent-based: a span under a sampled parent is recorded, one under an unsampled
  *   parent is not (its context still passes through); a new trace is recorded with probability
- *   `sampleRatio`, decided from the trace id so every process agrees.
+ *   `sampleRatio` (no one else has seen it yet, so the decision is this tracer's alone; ids are
+ *   made only for traces it records: an unsampled root propagates nothing).
  * - Finished spans queue up to `maxQueue`; a timer sends batches of `maxExportBatch` every
  *   `exportIntervalMs`. A full queue drops spans (counted), so a slow or absent collector costs
  *   the worker memory-bounded buffering and never blocks a decision. A failed export is logged
@@ -50,12 +51,6 @@ class IdSource {
   }
 }
 
-/** The trace-id-ratio decision: the id's last 13 hex digits (52 random bits) below ratio * 2^52. */
-export function sampledByRatio(traceId: string, ratio: number): boolean {
-  if (ratio >= 1) return true;
-  if (ratio <= 0) return false;
-  return Number.parseInt(traceId.slice(-13), 16) < ratio * 2 ** 52;
-}
 
 export class OtlpTracer implements Tracer {
   readonly enabled = true;
@@ -101,12 +96,10 @@ export class OtlpTracer implements Tracer {
 
   startSpan(name: string, options: SpanOptions = {}): Span {
     const parent = options.parent;
+    const ratio = this.config.sampleRatio;
+    const sampled = parent === undefined ? (options.sampled ?? (ratio >= 1 || (ratio > 0 && Math.random() < ratio))) : parent.sampled;
+    if (!sampled || this.#state !== 'running') return nonRecorded(parent);
     const traceId = parent?.traceId ?? this.#ids.hex(16);
-    const sampled = parent === undefined ? (options.sampled ?? sampledByRatio(traceId, this.config.sampleRatio)) : parent.sampled;
-    if (!sampled || this.#state !== 'running') {
-      // Not recorded; a new unsampled trace still gets an id so its outputs agree downstream.
-      return nonRecorded(parent ?? { traceId, spanId: this.#ids.hex(8), sampled: false });
-    }
     const context: SpanContext = { traceId, spanId: this.#ids.hex(8), sampled: true, ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }) };
     const attributes: Record<string, AttributeValue> = { ...options.attributes };
     const start = this.#nowMs();
@@ -195,7 +188,7 @@ export class OtlpTracer implements Tracer {
   }
 }
 
-function nonRecorded(context: SpanContext): Span {
+function nonRecorded(context: SpanContext | undefined): Span {
   const nothing = (): void => undefined;
   return { context, recording: false, setAttribute: nothing, setError: nothing, end: nothing };
 }
