@@ -16,6 +16,8 @@
  * - tracing (#22): the worker again with tracing on at `--trace-sample` (default 0.1) of new traces,
  *   spans exported over OTLP/HTTP to an in-process sink that accepts and drops them (the cost on
  *   the worker's side: spans, JSON encoding, fetch); ratio = traced / untraced, same rounds.
+ *   Also without a broker (`--trace-events`, default 20000, over in-memory I/O, 5 interleaved
+ *   rounds each): the tracing cost alone, free of the broker's and the shared machine's noise.
  * - memory: heap per 100k keys of the scoring handler's state (engine only, no broker; GC'd
  *   before and after).
  */
@@ -37,6 +39,7 @@ import {
 } from '../../../functions/runtime/index.ts';
 import { noopMetrics, silentLogger, type HistogramMetric, type Metrics, type Tracer } from '../../../functions/telemetry.ts';
 import { OtlpTracer } from '../../../functions/tracing/index.ts';
+import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
 
 interface BenchEvent {
@@ -174,6 +177,33 @@ async function spanSink(): Promise<{ url: string; bytes: () => number; close(): 
   return { url: `http://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** Events/s of the worker over in-memory I/O (no broker): decode, handler, state, outputs, acks. */
+async function inMemoryRate(events: number, keys: number, batch: number, tracer: Tracer | undefined): Promise<number> {
+  const io = new InMemoryWorkerIo();
+  const worker = NamespaceWorker.create<BenchEvent>(
+    { tenant: 't', namespace: 'ns', guarantee: 'at-least-once', httpPort: -1, batchMaxRecords: batch, batchMaxWaitMs: 0 },
+    {
+      io,
+      ingress: new Ingress({ decode: schemaDecoder(eventSchema) }),
+      handler: { process: scoringHandler() },
+      score: trivialScore,
+      log: silentLogger,
+      ...(tracer === undefined ? {} : { tracer }),
+    },
+  );
+  const now = Date.now();
+  for (let i = 0; i < events; i++) {
+    const card = `card-${i % keys}`;
+    io.push({ key: card, payload: Buffer.from(JSON.stringify({ id: `m${i}`, card, amount: 1 + (i % 997) })), eventTimeMs: now + i });
+  }
+  const t0 = performance.now();
+  await worker.start();
+  await io.acknowledged(events);
+  const rate = events / ((performance.now() - t0) / 1000);
+  await worker.drain();
+  return rate;
+}
+
 async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics, tracer?: Tracer): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
@@ -280,6 +310,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const memKeys = numberOption(ctx, 'mem-keys', 100_000);
   const rounds = numberOption(ctx, 'rounds', 2);
   const traceSample = numberOption(ctx, 'trace-sample', 0.1);
+  const traceEvents = numberOption(ctx, 'trace-events', 20_000);
   const tokenOpt = ctx.token === undefined ? {} : { token: ctx.token };
   const admin = new PulsarAdmin({ url: ctx.adminUrl, ...tokenOpt });
   const client = createClient({ serviceUrl: ctx.serviceUrl, ...tokenOpt });
@@ -336,6 +367,24 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     rows.push({ measure: `tracing @ ${traceSample * 100}% sampled`, 'worker events/s': round(workerRate), 'traced worker events/s': round(traced), 'traced/untraced': round(traced / workerRate) });
     notes.push(`throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s (best reported)`);
     notes.push(`tracing: OtlpTracer at sampleRatio ${traceSample} (events carry no traceparent, so the worker starts the traces), OTLP/JSON over HTTP to an in-process sink (${round(sink.bytes() / 2 ** 20)} MiB received)`);
+
+    ctx.log.info({ traceEvents, traceSample }, 'tracing overhead over in-memory I/O');
+    const sink2 = await spanSink();
+    const plainMem: number[] = [];
+    const tracedMem: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      plainMem.push(await inMemoryRate(traceEvents, keys, batch, undefined));
+      const tracer = new OtlpTracer({ endpoint: sink2.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+      tracedMem.push(await inMemoryRate(traceEvents, keys, batch, tracer));
+      await tracer.close();
+    }
+    await sink2.close();
+    const plainBest = Math.max(...plainMem);
+    const tracedBest = Math.max(...tracedMem);
+    rows.push({ measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O`, 'worker events/s': round(plainBest), 'traced worker events/s': round(tracedBest), 'traced/untraced': round(tracedBest / plainBest) });
+    notes.push(
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), 5 interleaved rounds: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s (best reported); spans to the same kind of in-process OTLP sink (${round(sink2.bytes() / 2 ** 20)} MiB)`,
+    );
 
     ctx.log.info({ rate, latencyS }, 'fixed-rate latency');
     const latency = await measureLatency(client, nsPath('latency'), { ...options, namespace: 'latency' }, rate, latencyS);
