@@ -5,12 +5,29 @@
 export { BeamlineError, ConfigError, formatValue, isRetriable } from './errors.ts';
 export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { parseJson, stringifyJson } from './json.ts';
+// #22: OTLP span export (components see only telemetry.ts's Tracer).
+export { OtlpTracer, compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing/index.ts';
 export {
   PrometheusMetrics,
+  TRACEPARENT,
+  TRACESTATE,
+  activeSpanContext,
   checkMetricName,
   createRootLogger,
+  formatTraceparent,
   noopMetrics,
+  noopTracer,
+  parseTraceparent,
   silentLogger,
+  traceContextOf,
+  traceProperties,
+  withSpanContext,
+  type Attributes,
+  type Span,
+  type SpanContext,
+  type SpanKind,
+  type SpanOptions,
+  type Tracer,
   type CounterMetric,
   type GaugeMetric,
   type HistogramMetric,

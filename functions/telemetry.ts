@@ -5,7 +5,11 @@
  *   Messages are constant strings; data goes in fields. Secrets are redacted by path.
  * - Metrics go through `Metrics` (Prometheus by default). Names are snake_case and end in their
  *   unit (`_total`, `_seconds`, `_bytes`, `_ratio`, ...); a bad name fails fast at registration.
+ * - Traces go through `Tracer` (#22): W3C trace context (`traceparent`, `tracestate`) travels in
+ *   message properties; functions/tracing/ exports spans over OTLP when tracing is turned on, and
+ *   `noopTracer()` (the default) records nothing but still passes an incoming context through.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ConfigError } from './errors.ts';
@@ -148,4 +152,125 @@ export function noopMetrics(): Metrics {
     render: async () => '',
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
   };
+}
+
+// ---- Tracing (#22) -------------------------------------------------------------------------
+
+/** Message property names of the W3C trace context (https://www.w3.org/TR/trace-context/). */
+export const TRACEPARENT = 'traceparent';
+export const TRACESTATE = 'tracestate';
+
+export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export type AttributeValue = string | number | boolean;
+export type Attributes = Readonly<Record<string, AttributeValue>>;
+
+/** Which trace a span belongs to, as it travels between processes. Ids are lowercase hex. */
+export interface SpanContext {
+  /** 32 hex digits, not all zero. */
+  readonly traceId: string;
+  /** 16 hex digits, not all zero. */
+  readonly spanId: string;
+  /** The caller's sampling decision (trace-flags bit 0): spans below a sampled one are recorded. */
+  readonly sampled: boolean;
+  /** Vendor state, passed on unchanged. */
+  readonly traceState?: string | undefined;
+}
+
+export interface SpanOptions {
+  /** @default 'internal' */
+  kind?: SpanKind;
+  /** The span this one is a child of; none starts a new trace (sampled by the tracer's ratio). */
+  parent?: SpanContext | undefined;
+  /** Causal links to spans of other traces (a batch span links to each record's span). */
+  links?: readonly SpanContext[];
+  attributes?: Attributes;
+  /** A new trace only: record it regardless of the tracer's sample ratio (true) or never (false). */
+  sampled?: boolean;
+}
+
+export interface Span {
+  /** What to propagate: this span's own context when recording, else the parent's (or undefined). */
+  readonly context: SpanContext | undefined;
+  readonly recording: boolean;
+  setAttribute(key: string, value: AttributeValue): void;
+  /** Marks the span failed (status ERROR) with a short, secret-free description. */
+  setError(message: string): void;
+  /** Idempotent. */
+  end(): void;
+}
+
+export interface Tracer {
+  /** False for the no-op tracer: callers may skip work that only feeds spans. */
+  readonly enabled: boolean;
+  startSpan(name: string, options?: SpanOptions): Span;
+  /** Sends what is buffered now. */
+  flush(): Promise<void>;
+  /** Flushes, then stops. Idempotent. */
+  close(): Promise<void>;
+}
+
+const TRACEPARENT_RE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+/**
+ * Parses a `traceparent` header value; undefined for anything invalid (the W3C rule: a receiver
+ * that cannot parse it starts a new trace rather than failing the message).
+ */
+export function parseTraceparent(value: string | undefined, traceState?: string): SpanContext | undefined {
+  if (value === undefined) return undefined;
+  const m = TRACEPARENT_RE.exec(value.trim());
+  if (m === null) return undefined;
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
+  // Version ff is forbidden; version 00 has nothing after the flags (later versions may).
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  const sampled = (Number.parseInt(flags, 16) & 1) === 1;
+  return traceState === undefined || traceState === '' ? { traceId, spanId, sampled } : { traceId, spanId, sampled, traceState };
+}
+
+export function formatTraceparent(ctx: SpanContext): string {
+  return `00-${ctx.traceId}-${ctx.spanId}-${ctx.sampled ? '01' : '00'}`;
+}
+
+/** The trace context carried in message properties, if any. */
+export function traceContextOf(properties: Readonly<Record<string, string>> | undefined): SpanContext | undefined {
+  if (properties === undefined) return undefined;
+  return parseTraceparent(properties[TRACEPARENT], properties[TRACESTATE]);
+}
+
+/** Message properties that carry `ctx` on (empty for none). */
+export function traceProperties(ctx: SpanContext | undefined): Record<string, string> {
+  if (ctx === undefined) return {};
+  const p: Record<string, string> = { [TRACEPARENT]: formatTraceparent(ctx) };
+  if (ctx.traceState !== undefined && ctx.traceState !== '') p[TRACESTATE] = ctx.traceState;
+  return p;
+}
+
+const activeContext = new AsyncLocalStorage<SpanContext>();
+
+/** Runs `fn` with `ctx` as the active span context (for spans started deeper, e.g. `ctx.score`). */
+export function withSpanContext<R>(ctx: SpanContext | undefined, fn: () => R): R {
+  return ctx === undefined ? fn() : activeContext.run(ctx, fn);
+}
+
+/** The span context `withSpanContext` made active here, if any. */
+export function activeSpanContext(): SpanContext | undefined {
+  return activeContext.getStore();
+}
+
+/** A tracer that records nothing; a span's context is its parent's, so context passes through. */
+export function noopTracer(): Tracer {
+  return {
+    enabled: false,
+    startSpan: (_name, options) => nonRecordingSpan(options?.parent),
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** A span that is not recorded (unsampled, or tracing off) but still propagates `parent`. */
+export function nonRecordingSpan(parent: SpanContext | undefined): Span {
+  const nothing = (): void => undefined;
+  return { context: parent, recording: false, setAttribute: nothing, setError: nothing, end: nothing };
 }

@@ -32,7 +32,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
 import { lateEventReason } from '../windows/index.ts';
-import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
+import { noopMetrics, noopTracer, silentLogger, type Logger, type Metrics, type Tracer } from '../telemetry.ts';
+import { BatchTrace, tracedScore, type BatchTraceScope } from './batch-trace.ts';
 import { HandlerEngine, type EmittedOutput, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import type { Ingress } from './ingress.ts';
 import { deadLetterOutput, stateOutputs } from './batch-outputs.ts';
@@ -46,7 +47,7 @@ import {
   type ChangelogSnapshot,
   type WorkerIo,
 } from './worker-io.ts';
-import { compileWorkerOptions, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
+import { compileWorkerOptions, namespaceTopic, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 import { StageMonitor } from './stage-monitor.ts';
 import { stringifyJson } from '../json.ts';
@@ -77,6 +78,10 @@ export interface NamespaceWorkerDeps<T> {
   encodeOutput?: OutputEncoder;
   /** Names this worker's commit marker on the `state` topic. @default a random UUID */
   instanceId?: string;
+  /** #22: spans per record and batch (see batch-trace.ts). @default noopTracer(): context passes through */
+  tracer?: Tracer;
+  /** #22: the scorer's backend, recorded on `score` spans. @default none */
+  scoreBackend?: string;
 }
 
 /** Turns one emitted value into the payload for its topic; throws when the topic refuses it. */
@@ -103,6 +108,8 @@ export class NamespaceWorker<T = unknown> {
   readonly #log: Logger;
   readonly #m: WorkerMetrics;
   readonly #encode: OutputEncoder;
+  readonly #tracer: Tracer;
+  readonly #traceScope: BatchTraceScope;
   #state: WorkerState = 'created';
   #loop: Promise<void> | undefined;
   #starting: Promise<void> | undefined;
@@ -126,6 +133,15 @@ export class NamespaceWorker<T = unknown> {
     this.#encode = deps.encodeOutput ?? jsonEncoder;
     this.#markerKey = `${MARKER_KEY_PREFIX}${deps.instanceId ?? globalThis.crypto.randomUUID()}`;
     this.#stages = new StageMonitor(metrics, { tenant: config.tenant, namespace: config.namespace }, { clock: this.#clock, log: this.#log });
+    this.#tracer = deps.tracer ?? noopTracer();
+    this.#traceScope = {
+      tenant: config.tenant,
+      namespace: config.namespace,
+      topic: namespaceTopic(config, config.inputTopic),
+      subscription: config.subscription,
+      topicName: (t) => namespaceTopic(config, t),
+    };
+    const score = deps.score === undefined ? undefined : tracedScore(deps.score, this.#tracer, deps.scoreBackend);
     this.#engine = new HandlerEngine<T>({
       ...deps.handler,
       tenant: config.tenant,
@@ -134,7 +150,7 @@ export class NamespaceWorker<T = unknown> {
       clock: this.#clock,
       metrics,
       log: this.#log,
-      ...(deps.score === undefined ? {} : { score: deps.score }),
+      ...(score === undefined ? {} : { score }),
     } as HandlerEngineOptions<T>);
   }
 
@@ -227,12 +243,12 @@ export class NamespaceWorker<T = unknown> {
     }
   }
 
-  #toOutput(e: EmittedOutput): OutputMessage {
+  #toOutput(e: EmittedOutput, trace?: Record<string, string>): OutputMessage {
     return {
       topic: e.to,
       key: e.key,
       payload: this.#encode(e.to, e.value),
-      properties: { ...e.properties, 'beamline.source': e.sourceId },
+      properties: { ...e.properties, 'beamline.source': e.sourceId, ...trace },
       eventTimeMs: e.eventTimeMs,
     };
   }
@@ -304,6 +320,7 @@ export class NamespaceWorker<T = unknown> {
   async #processBatch(batch: readonly InputMessage[]): Promise<number> {
     const t0 = this.#clock.monotonic();
     this.#m.received(batch.length);
+    const trace = new BatchTrace(this.#tracer, this.#traceScope, batch);
     const failures = new Map<number, number>();
     const poisoned = new Map<number, DeadLetterRecord>();
     let outputs: OutputMessage[];
@@ -313,9 +330,11 @@ export class NamespaceWorker<T = unknown> {
     for (;;) {
       outputs = [];
       decided = [];
-      const failedAt = await this.#pass(batch, poisoned, outputs, decided);
+      const failedAt = await this.#pass(batch, poisoned, outputs, decided, trace);
       if (failedAt === undefined) break;
       const { index, error } = failedAt;
+      trace.endProcess(index, (error as { code?: string }).code ?? 'handler error');
+      trace.endAllProcess();
       const n = (failures.get(index) ?? 0) + 1;
       failures.set(index, n);
       if (!isRetriable(error) || n > this.config.handlerRetries) {
@@ -333,13 +352,17 @@ export class NamespaceWorker<T = unknown> {
     let committed = true;
     const commitFrom = this.#clock.monotonic();
     this.#stages.add('decide', commitFrom - t0);
+    let outcome: 'committed' | 'aborted' | 'unknown-committed' | 'unknown-aborted' = 'committed';
+    trace.beginCommit(batch.length, outputs.length);
     try {
       await this.#io.commit(outputs, batch);
     } catch (err) {
       this.#m.commitFailed();
       committed = await this.#afterFailedCommit(err, batch, marker);
+      outcome = commitOutcomeOf(err) === 'aborted' ? 'aborted' : committed ? 'unknown-committed' : 'unknown-aborted';
     }
     this.#stages.add('commit', this.#clock.monotonic() - commitFrom);
+    trace.endCommit(outcome);
     if (!committed) {
       // Hand back exactly this batch's inputs; newer inputs wait until they are back (#run).
       this.#gate.handedBack(batch);
@@ -385,23 +408,29 @@ export class NamespaceWorker<T = unknown> {
     poisoned: ReadonlyMap<number, DeadLetterRecord>,
     outputs: OutputMessage[],
     decided: number[],
+    trace: BatchTrace,
   ): Promise<{ index: number; error: unknown } | undefined> {
     const now = this.#clock.now();
+    for (let i = 0; i < batch.length; i++) trace.beginProcess(i);
     const decoded = await Promise.all(batch.map((m, i) => (poisoned.has(i) ? undefined : this.#ingress.decode(m, now))));
     const results: Array<{ encoded: OutputMessage[]; late: OutputMessage[]; eventTimeMs: number } | undefined> = new Array(batch.length);
     const runOne = async (i: number): Promise<void> => {
       const r = decoded[i];
       if (r === undefined || !r.ok) return;
-      const step: EngineStep<T> = await this.#engine.run(r.record);
+      const step: EngineStep<T> = await trace.within(i, () => this.#engine.run(r.record));
       // Encoding belongs to the record: a value its topic's schema refuses fails the record.
-      const encoded = step.emitted.map((e) => this.#toOutput(e));
+      const encoded = step.emitted.map((e) => this.#toOutput(e, trace.outputProperties(i, e.to)));
       const m = batch[i] as InputMessage;
       const late = step.late.map((l) =>
-        deadLetterOutput(
-          this.#ingress.deadLetter(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
+        withTrace(
+          deadLetterOutput(
+            this.#ingress.deadLetter(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
+          ),
+          trace.outputProperties(i, 'dead-letter'),
         ),
       );
       results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };
+      trace.endProcess(i);
     };
     // A holder, so the lanes below can record the earliest failure across closures.
     const failed: { first?: { index: number; error: unknown } } = {};
@@ -441,12 +470,14 @@ export class NamespaceWorker<T = unknown> {
     for (let i = 0; i < batch.length; i++) {
       const dead = poisoned.get(i);
       if (dead !== undefined) {
-        outputs.push(deadLetterOutput(dead));
+        trace.endProcess(i, `dead-lettered: ${dead.reason}`);
+        outputs.push(withTrace(deadLetterOutput(dead), trace.outputProperties(i, 'dead-letter')));
         continue;
       }
       const r = decoded[i];
       if (r !== undefined && !r.ok) {
-        outputs.push(deadLetterOutput(r.deadLetter));
+        trace.endProcess(i, `dead-lettered: ${r.deadLetter.reason}`);
+        outputs.push(withTrace(deadLetterOutput(r.deadLetter), trace.outputProperties(i, 'dead-letter')));
         continue;
       }
       const res = results[i];
@@ -454,6 +485,12 @@ export class NamespaceWorker<T = unknown> {
       decided.push(res.eventTimeMs);
       outputs.push(...res.encoded, ...res.late);
     }
+    trace.endAllProcess();
     return undefined;
   }
+}
+
+/** A dead letter carrying its record's trace context on (#22). */
+function withTrace(o: OutputMessage, trace: Record<string, string>): OutputMessage {
+  return Object.keys(trace).length === 0 ? o : { ...o, properties: { ...o.properties, ...trace } };
 }

@@ -7,7 +7,8 @@ import { ConfigError } from '../errors.ts';
 import { createPiiTokenizer, PII_KEY_FIELD, singleKeyring, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
 import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
 import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
-import { createRootLogger, PrometheusMetrics, type Logger, type Metrics } from '../telemetry.ts';
+import { createRootLogger, noopTracer, PrometheusMetrics, type Logger, type Metrics, type Tracer } from '../telemetry.ts';
+import { OtlpTracer, type TracingOptions } from '../tracing/index.ts';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
 import { keyringFromEnv } from './keyring-source.ts';
@@ -59,6 +60,13 @@ export interface StartWorkerOptions extends WorkerOptions {
    * loader, ICD, device nodes) at start-up, as a warning naming what is missing. @default false
    */
   gpuCheck?: boolean;
+  /**
+   * #22: export spans over OTLP/HTTP to an OpenTelemetry Collector (off without it; see
+   * TracingOptions: `endpoint` turns it on, `sampleRatio` samples new traces). @default off
+   */
+  tracing?: TracingOptions;
+  /** #22: a tracer of the caller's instead of `tracing` (closed by the caller). @default from `tracing` */
+  tracer?: Tracer;
   log?: Logger;
   metrics?: Metrics;
   /**
@@ -100,6 +108,9 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const config = compileWorkerOptions(o);
   const log = (o.log ?? createRootLogger()).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
   const metrics = o.metrics ?? new PrometheusMetrics();
+  // #22: the tracer is ours to close only when we made it.
+  const ownTracer = o.tracer === undefined && o.tracing !== undefined ? new OtlpTracer(o.tracing, { log, metrics }) : undefined;
+  const tracer = o.tracer ?? ownTracer ?? noopTracer();
   const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { ca: o.ca }) });
   const namespace = `${config.tenant}/${config.namespace}`;
   const inputTopic = namespaceTopic(config, config.inputTopic);
@@ -158,6 +169,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
               metrics,
               encodeOutput: outputs.encode,
               ...(score === undefined ? {} : { score }),
+              tracer,
+              ...(scorer === undefined ? {} : { scoreBackend: scorer.backend }),
             },
           ),
       });
@@ -172,6 +185,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         metrics,
         encodeOutput: outputs.encode,
         ...(score === undefined ? {} : { score }),
+        tracer,
+        ...(scorer === undefined ? {} : { scoreBackend: scorer.backend }),
       });
     }
     await worker.start();
@@ -187,7 +202,10 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         metrics,
       );
     }
-    log.info({ inputTopic, httpPort: http?.port, model: scorer?.version, backend: scorer?.backend, piiFields: pii?.fields.length ?? 0 }, 'worker started');
+    log.info(
+      { inputTopic, httpPort: http?.port, model: scorer?.version, backend: scorer?.backend, piiFields: pii?.fields.length ?? 0, tracing: tracer.enabled },
+      'worker started',
+    );
     let stopping: Promise<void> | undefined;
     const c = client;
     return {
@@ -202,6 +220,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
           await routing?.close(); // #9
           await c.close();
           await http?.close();
+          await ownTracer?.close(); // #22: last, so the drain's spans go out
         })();
         return stopping;
       },
@@ -211,6 +230,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     await routing?.close().catch(() => undefined); // #9
     await client?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
+    await ownTracer?.close().catch(() => undefined);
     throw err;
   }
 }

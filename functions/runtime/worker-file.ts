@@ -15,6 +15,7 @@
  *   httpPort: 9464
  *   drainDeadlineMs: 30000
  *   gpu: true                         # log the GPU host check at start-up
+ *   tracing: { endpoint: http://otel-collector:4318, sampleRatio: 0.1 }   # #22: OTLP spans
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +27,7 @@ import type { WorkerHandler } from './namespace-worker.ts';
 import type { PriorityRuleSpec } from './priority-rule.ts';
 import { createScoringHandler, type FeatureSpec } from './scoring-handler.ts';
 import type { ProcessingGuarantee } from './worker-options.ts';
+import type { TracingOptions } from '../tracing/index.ts';
 
 export interface WorkerFile {
   handler?: string;
@@ -60,6 +62,8 @@ export interface WorkerFile {
   gpu?: boolean;
   /** The namespace's decision-latency SLO bound (see observability/prometheus/). @default 500 */
   sloDecisionLatencyMs?: number;
+  /** #22: export spans to an OpenTelemetry Collector (OTLP/HTTP); off without it. */
+  tracing?: TracingOptions;
 }
 
 export interface LoadedWorkerFile {
@@ -74,6 +78,7 @@ export interface LoadedWorkerFile {
   drainDeadlineMs: number | undefined;
   gpu: boolean;
   sloDecisionLatencyMs: number | undefined;
+  tracing: TracingOptions | undefined;
 }
 
 /** Resolves the handler and model a worker file names (relative paths from `baseDir`). */
@@ -133,5 +138,6 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     drainDeadlineMs: file.drainDeadlineMs,
     gpu: file.gpu ?? false,
     sloDecisionLatencyMs: file.sloDecisionLatencyMs,
+    tracing: file.tracing,
   };
 }

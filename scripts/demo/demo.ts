@@ -15,12 +15,14 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
   PREDICTION_SCHEMA,
+  OtlpTracer,
   PulsarAdmin,
   avroSchema,
   createClient,
   createScoringHandler,
   silentLogger,
   startWorker,
+  traceProperties,
   type ProcessFn,
   type PulsarClient,
   type RunningWorker,
@@ -31,13 +33,16 @@ import { startBroker, stopBroker, type BrokerInfo } from '../broker/broker.ts';
 import { BrokerScriptError } from '../broker/errors.ts';
 import { DEMO_FEATURES } from './features.ts';
 import { PaymentGenerator, type CardAuthorization } from './generator.ts';
-import { renderLive, renderSummary } from './view.ts';
+import { meanOf, renderLive, renderSummary, sampleOf } from './view.ts';
 import { DemoStats, type DecisionSeen, type DemoSummary } from './stats.ts';
 import { trainFraudModel } from './train.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const TENANT = 'acme-payments';
+/** The worker's decision-latency SLO bound (its default, sloDecisionLatencyMs). */
+const SLO_BOUND_MS = 500;
+
 const NAMESPACE = 'central';
 
 export interface DemoOptions {
@@ -56,6 +61,13 @@ export interface DemoOptions {
   tty: boolean;
   /** Called with every decision the view receives (first copy only); tests check each one. */
   onDecision?: (d: DecisionSeen) => void;
+  /**
+   * #22: an OpenTelemetry Collector's OTLP/HTTP base URL: the generator starts a trace per payment
+   * (sampled at `traceSample`) and the worker continues it. @default off
+   */
+  otlpEndpoint?: string;
+  /** @default 0.1 */
+  traceSample?: number;
 }
 
 export const DEMO_HELP = `npm run demo -- [options]   (or: npx beamline demo [options])
@@ -70,6 +82,9 @@ Options:
   --fraud-rate P    share of payments that start a fraud episode (default 0.01)
   --keep-running    keep the worker and broker up after the summary, until Ctrl-C
   --report FILE     JSON report (default bench-results/demo-report.json)
+  --otlp-endpoint URL   trace payments from the generator through the worker: OTLP/HTTP base URL
+                    of an OpenTelemetry Collector, e.g. http://127.0.0.1:4318 (default off)
+  --trace-sample P  share of payments traced (default 0.1)
 
 Uses PULSAR_SERVICE_URL / PULSAR_ADMIN_URL / PULSAR_TOKEN when set; otherwise starts a local
 Apache Pulsar broker (needs Java 17+ and Maven) and stops it at the end.
@@ -85,6 +100,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
       'fraud-rate': { type: 'string', default: '0.01' },
       'keep-running': { type: 'boolean', default: false },
       report: { type: 'string', default: join(repo, 'bench-results', 'demo-report.json') },
+      'otlp-endpoint': { type: 'string' },
+      'trace-sample': { type: 'string', default: '0.1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -101,6 +118,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
     fraudRate: num('fraud-rate', values['fraud-rate'], 0, 0.5),
     keepRunning: values['keep-running'],
     reportFile: values.report,
+    ...(values['otlp-endpoint'] === undefined ? {} : { otlpEndpoint: values['otlp-endpoint'] }),
+    traceSample: num('trace-sample', values['trace-sample'], 0, 1),
     out: (line) => void process.stdout.write(`${line}\n`),
     tty: process.stdout.isTTY === true,
   };
@@ -179,6 +198,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       model: { artifact: { format: 'tfjs-layers', modelJson: model.modelJson, weights: model.weights }, version: 'fraud@demo-1' },
       piiKey: randomBytes(32),
       httpPort: 0,
+      // #22: the worker records what the generator sampled, and starts no traces of its own.
+      ...(o.otlpEndpoint === undefined ? {} : { tracing: { endpoint: o.otlpEndpoint, sampleRatio: 0, serviceName: 'beamline-worker' } }),
       log: silentLogger,
     });
     o.out(`worker running (model fraud@demo-1 on ${running.modelBackend}; metrics at http://127.0.0.1:${running.http?.port}/metrics)`);
@@ -228,6 +249,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // Card ids unique to this run: per-card history an earlier run left in the worker's state
     // on this cluster never mixes into this run's features (the model was trained on runs of
     // this length from empty history).
+    const tracer = o.otlpEndpoint === undefined ? undefined : new OtlpTracer({ endpoint: o.otlpEndpoint, sampleRatio: o.traceSample ?? 0.1, serviceName: 'demo-generator' });
     const gen = new PaymentGenerator({ seed: 42, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `r${Date.now().toString(36)}-` });
 
     let stopping = false;
@@ -236,9 +258,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     };
     process.once('SIGINT', onSigint);
     const view = setInterval(() => {
-      const w = stats.takeWindow();
-      const lat = stats.recentLatency();
-      o.out(renderLive({ tty: o.tty, sentPerSecond: w.sent, decidedPerSecond: w.decided, p50: lat.p50, p99: lat.p99, sent: stats.sent, decided: stats.decided, worker: running?.worker.state ?? '?' }));
+      void (async () => {
+        const w = stats.takeWindow();
+        const lat = stats.recentLatency(2000, SLO_BOUND_MS);
+        // #22: backlog and batch fill from the worker's own /metrics figures.
+        const text = (await running?.metrics.render().catch(() => '')) ?? '';
+        o.out(
+          renderLive({
+            tty: o.tty,
+            sentPerSecond: w.sent,
+            decidedPerSecond: w.decided,
+            p50: lat.p50,
+            p99: lat.p99,
+            sent: stats.sent,
+            decided: stats.decided,
+            worker: running?.worker.state ?? '?',
+            slo: { boundMs: SLO_BOUND_MS, withinBound: lat.withinBound },
+            backlog: sampleOf(text, 'beamline_consumer_backlog_messages'),
+            batchFill: meanOf(text, 'beamline_inference_batch_fill_ratio'),
+            modelVersion: stats.lastModelVersion,
+            reviews: stats.reviews,
+          }),
+        );
+      })();
     }, 1000);
     const endAt = Date.now() + o.durationSeconds * 1000;
     const periodMs = 1000 / o.rate;
@@ -254,11 +296,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       for (let i = 0; i < due; i++) {
         const p = gen.next(Date.now());
         stats.recordSent(p.event.eventId, p.fraud);
-        void producer.send({ payload: eventsSchema.encode(p.event), key: p.event.cardId, eventTimeMs: p.event.timestamp });
+        // #22: the generator is a producer like any other: a publish span, its context in the message.
+        const span = tracer?.startSpan(`persistent://${TENANT}/${NAMESPACE}/events publish`, {
+          kind: 'producer',
+          attributes: { 'messaging.system': 'pulsar', 'messaging.destination.name': `persistent://${TENANT}/${NAMESPACE}/events`, 'messaging.operation.type': 'send' },
+        });
+        void producer.send({ payload: eventsSchema.encode(p.event), key: p.event.cardId, eventTimeMs: p.event.timestamp, properties: traceProperties(span?.context) });
+        span?.end();
       }
       next += due * periodMs;
     }
     await producer.flush();
+    await tracer?.close();
     // Wait for the last decisions (bounded), then summarize.
     const waitUntil = Date.now() + 30_000;
     while (stats.decided < stats.sent && Date.now() < waitUntil && !stopping) await new Promise((r) => setTimeout(r, 100));

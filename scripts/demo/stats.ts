@@ -60,6 +60,9 @@ export class DemoStats {
   readonly #publishLatencies: number[] = [];
   deadLettered = 0;
   sent = 0;
+  /** #22: for the live view. */
+  reviews = 0;
+  lastModelVersion: string | null = null;
   #windowSent = 0;
   #windowDecided = 0;
   readonly startMs = Date.now();
@@ -80,6 +83,8 @@ export class DemoStats {
     this.#latencies.push(d.receivedLatencyMs);
     this.#publishLatencies.push(d.publishLatencyMs);
     this.#windowDecided++;
+    if (d.decision === 'review') this.reviews++;
+    if (d.modelVersion !== null) this.lastModelVersion = d.modelVersion;
     return true;
   }
 
@@ -95,10 +100,12 @@ export class DemoStats {
     return w;
   }
 
-  /** Received-latency percentiles of the last `n` decisions. */
-  recentLatency(n = 2000): { p50: number; p99: number } {
+  /** Received-latency percentiles of the last `n` decisions, and the share within `boundMs`. */
+  recentLatency(n = 2000, boundMs = Number.POSITIVE_INFINITY): { p50: number; p99: number; withinBound: number } {
     const xs = this.#latencies.slice(-n).sort((a, b) => a - b);
-    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) };
+    // #22: the latency SLI: the share of recent decisions within the namespace's bound.
+    const within = xs.length === 0 ? 1 : xs.filter((x) => x <= boundMs).length / xs.length;
+    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99), withinBound: within };
   }
 
   summary(endMs = Date.now()): DemoSummary {

@@ -10,13 +10,24 @@ export interface LiveFigures {
   sent: number;
   decided: number;
   worker: string;
+  /** #22: the latency SLO (bound and the share of recent decisions within it), backlog, batch fill, model, review. */
+  slo?: { boundMs: number; withinBound: number };
+  backlog?: number | undefined;
+  batchFill?: number | undefined;
+  modelVersion?: string | null;
+  reviews?: number;
 }
 
 export function renderLive(f: LiveFigures): string {
   const line =
     `in ${f.sentPerSecond.toString().padStart(6)}/s  decided ${f.decidedPerSecond.toString().padStart(6)}/s  ` +
     `received latency p50 ${f.p50.toFixed(0).padStart(5)} ms  p99 ${f.p99.toFixed(0).padStart(5)} ms  ` +
-    `sent ${f.sent}  decided ${f.decided}  worker ${f.worker}`;
+    `sent ${f.sent}  decided ${f.decided}  worker ${f.worker}` +
+    (f.slo === undefined ? '' : `  slo<=${f.slo.boundMs}ms ${(f.slo.withinBound * 100).toFixed(1)}%`) +
+    (f.backlog === undefined ? '' : `  backlog ${f.backlog}`) +
+    (f.batchFill === undefined ? '' : `  fill ${(f.batchFill * 100).toFixed(0)}%`) +
+    (f.modelVersion === undefined || f.modelVersion === null ? '' : `  model ${f.modelVersion}`) +
+    (f.reviews === undefined ? '' : `  review ${f.reviews}`);
   // On a terminal, rewrite the previous line in place.
   return f.tty ? `\u001b[1A\u001b[2K${line}` : line;
 }
@@ -40,4 +51,21 @@ export function renderSummary(s: DemoSummary): string {
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return ['', 'Beamline demo summary', ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), ''].join('\n');
+}
+
+/** The first sample of a metric in a Prometheus exposition (any labels). */
+export function sampleOf(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** A histogram's mean (sum over count, all label sets together). */
+export function meanOf(text: string, name: string): number | undefined {
+  let sum = 0;
+  let count = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}_(sum|count)(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) {
+    if (m[1] === 'sum') sum += Number(m[2]);
+    else count += Number(m[2]);
+  }
+  return count === 0 ? undefined : sum / count;
 }

@@ -12,6 +12,7 @@
  *   remote-model runtime, functions/inference/remote/ (Open Inference Protocol calls through
  *   Node's global fetch). Calling a model server is model serving, which belongs to inference/;
  *   keeping it to that one sub-folder keeps every other concept free of outbound network calls.
+ *   #22: functions/tracing/otlp-http.ts POSTs spans to an OpenTelemetry Collector (OTLP/HTTP).
  * - functions/inference/ alone imports TensorFlow.js, ONNX Runtime and WebGPU.
  * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
@@ -56,6 +57,7 @@ const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
   state: [],
   windows: ['state'],
   governance: [],
+  tracing: [],
   runtime: ['*'],
 };
 
@@ -111,8 +113,9 @@ export function checkFile(root: string, file: string, source: string): Violation
   // The concept a file under functions/ belongs to ('' for the shared top-level files).
   const fromConcept = fromTop === 'functions' && fromParts.length > 2 ? (fromParts[1] ?? '') : '';
 
-  if (fromTop === 'functions' && fromConcept !== 'pulsar' && !from.startsWith('functions/inference/remote/') && FETCH_RE.test(source)) {
-    violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/ and functions/inference/remote/ call other servers (fetch)' });
+  const mayFetch = fromConcept === 'pulsar' || from.startsWith('functions/inference/remote/') || from === 'functions/tracing/otlp-http.ts';
+  if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
+    violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)' });
   }
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });

@@ -22,6 +22,7 @@ const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
   drainDeadlineMs: true,
   gpu: true,
   sloDecisionLatencyMs: true,
+  tracing: true,
 };
 const TOP_KEYS = Object.keys(TOP_KEY_SET) as readonly (keyof WorkerFile)[];
 type Keys<T> = Readonly<Record<keyof NonNullable<T>, true>>;
@@ -29,6 +30,16 @@ const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
   scoring: Object.keys({ features: true, idField: true, policy: true, historyMax: true, emitFeatures: true, audit: true, priority: true } satisfies Keys<WorkerFile['scoring']>),
   model: Object.keys({ path: true, remote: true, version: true } satisfies Keys<WorkerFile['model']>),
   registry: Object.keys({ name: true, namespace: true } satisfies Keys<WorkerFile['registry']>),
+  tracing: Object.keys({
+    endpoint: true,
+    sampleRatio: true,
+    serviceName: true,
+    resource: true,
+    exportIntervalMs: true,
+    maxExportBatch: true,
+    maxQueue: true,
+    exportTimeoutMs: true,
+  } satisfies Keys<WorkerFile['tracing']>),
 };
 
 const EXAMPLE = 'see tenants/examples/ for worker files to start from';

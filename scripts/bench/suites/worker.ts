@@ -21,6 +21,8 @@
  * - memory: heap per 100k keys of the scoring handler's state (engine only, no broker; GC'd
  *   before and after).
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
@@ -40,7 +42,9 @@ import {
 } from '../../../functions/runtime/index.ts';
 import { systemClock } from '../../../functions/clock.ts';
 import { ConfigError } from '../../../functions/errors.ts';
-import { noopMetrics, silentLogger, type HistogramMetric, type Metrics } from '../../../functions/telemetry.ts';
+import { noopMetrics, silentLogger, type HistogramMetric, type Metrics, type Tracer } from '../../../functions/telemetry.ts';
+import { OtlpTracer } from '../../../functions/tracing/index.ts';
+import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
 
 interface BenchEvent {
@@ -192,7 +196,46 @@ interface RunningBenchWorker {
   stop(): Promise<void>;
 }
 
-async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics): Promise<RunningBenchWorker> {
+/** An OTLP/HTTP endpoint that reads each request whole and answers 200: the bench's collector. */
+async function spanSink(): Promise<{ url: string; bytes: () => number; close(): Promise<void> }> {
+  let bytes = 0;
+  const server: Server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => void (bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, bytes: () => bytes, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Events/s of the worker over in-memory I/O (no broker): decode, handler, state, outputs, acks. */
+async function inMemoryRate(events: number, keys: number, batch: number, tracer: Tracer | undefined): Promise<number> {
+  const io = new InMemoryWorkerIo();
+  const worker = NamespaceWorker.create<BenchEvent>(
+    { tenant: 't', namespace: 'ns', guarantee: 'at-least-once', httpPort: -1, batchMaxRecords: batch, batchMaxWaitMs: 0 },
+    {
+      io,
+      ingress: new Ingress({ decode: schemaDecoder(eventSchema) }),
+      handler: { process: scoringHandler() },
+      score: trivialScore,
+      log: silentLogger,
+      ...(tracer === undefined ? {} : { tracer }),
+    },
+  );
+  const now = Date.now();
+  for (let i = 0; i < events; i++) {
+    const card = `card-${i % keys}`;
+    io.push({ key: card, payload: Buffer.from(JSON.stringify({ id: `m${i}`, card, amount: 1 + (i % 997) })), eventTimeMs: now + i });
+  }
+  const t0 = performance.now();
+  await worker.start();
+  await io.acknowledged(events);
+  const rate = events / ((performance.now() - t0) / 1000);
+  await worker.drain();
+  return rate;
+}
+
+async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics, tracer?: Tracer): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
   const worker = NamespaceWorker.create<BenchEvent>(options, {
@@ -202,6 +245,7 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
     score: trivialScore,
     metrics,
     log: silentLogger,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   await worker.start();
   return { worker, stop: () => worker.drain() };
@@ -310,6 +354,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const memKeys = numberOption(ctx, 'mem-keys', 100_000);
   const rounds = numberOption(ctx, 'rounds', 2);
   const guarantees = guaranteesOption(ctx);
+  const traceSample = numberOption(ctx, 'trace-sample', 0.1);
+  const traceEvents = numberOption(ctx, 'trace-events', 20_000);
   const tokenOpt = ctx.token === undefined ? {} : { token: ctx.token };
   const admin = new PulsarAdmin({ url: ctx.adminUrl, ...tokenOpt });
   const client = createClient({ serviceUrl: ctx.serviceUrl, ...tokenOpt });
@@ -355,6 +401,26 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const latency = await measureLatency(client, nsPath(`${g}-latency`), base, rate, latencyS);
       rows.push({ guarantee, measure: `latency @ ${rate}/s`, ...latency });
     }
+
+    // #22: the tracing cost alone, over in-memory I/O (no broker: free of its and the machine's noise).
+    // TODO(#22): the traced rounds against the broker were lost merging with #18's per-guarantee rounds.
+    ctx.log.info({ traceEvents, traceSample }, 'tracing overhead over in-memory I/O');
+    const sink = await spanSink();
+    const plainMem: number[] = [];
+    const tracedMem: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      plainMem.push(await inMemoryRate(traceEvents, keys, batch, undefined));
+      const tracer = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+      tracedMem.push(await inMemoryRate(traceEvents, keys, batch, tracer));
+      await tracer.close();
+    }
+    await sink.close();
+    const plainBest = Math.max(...plainMem);
+    const tracedBest = Math.max(...tracedMem);
+    rows.push({ guarantee: 'at-least-once', measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O`, 'worker events/s': round(plainBest), 'traced worker events/s': round(tracedBest), 'traced/untraced': round(tracedBest / plainBest) });
+    notes.push(
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), 5 interleaved rounds: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s (best reported); spans to an in-process OTLP sink (${round(sink.bytes() / 2 ** 20)} MiB)`,
+    );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');
     const mem = await memoryPer100k(memKeys);

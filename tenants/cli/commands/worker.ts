@@ -73,6 +73,7 @@ export const workerCommand: NounCommand = {
         ...(loaded.gpu ? { gpuCheck: true } : {}),
         ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
         ...(loaded.sloDecisionLatencyMs === undefined ? {} : { sloDecisionLatencyMs: loaded.sloDecisionLatencyMs }),
+        ...(loaded.tracing === undefined ? {} : { tracing: loaded.tracing }),
         ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
       });
       await new Promise<void>((done) => {

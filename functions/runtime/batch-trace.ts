@@ -1,0 +1,203 @@
+/**
+ * The spans of one batch (#22), following OpenTelemetry's messaging conventions
+ * (messaging.system = pulsar, destination, operation receive / process / publish / settle):
+ *
+ *   producer's span (traceparent on the input message)
+ *     └ `<events> receive`  (consumer)  one per record
+ *         └ `<events> process` (consumer) decode + handler; `score` spans below it (ctx.score)
+ *             ├ `<predictions|actions|review|audit|dead-letter> publish` (producer), whose
+ *             │   context is the output message's traceparent, so the trace goes on downstream
+ *             └ `<events> settle` (client) the commit that decided the record
+ *   `<events> process batch` (consumer, its own trace) links every record's receive span
+ *     └ `commit` (client) the batch's transaction (or publish + acks)
+ *
+ * A record whose producer did not sample it gets no spans; its context still passes through to
+ * the outputs. With tracing off (noopTracer) only that pass-through is left.
+ */
+import { activeSpanContext, traceContextOf, traceProperties, withSpanContext, type Span, type SpanContext, type Tracer } from '../telemetry.ts';
+import type { ScoreFn } from '../contract.ts';
+import type { InputMessage, OutputTopic } from './records.ts';
+
+interface RecordSpans {
+  readonly inbound: SpanContext | undefined;
+  /** Undefined when the record is not traced (unsampled, or tracing off). */
+  readonly receive: Span | undefined;
+  process: Span | undefined;
+  readonly publishes: Span[];
+}
+
+export interface BatchTraceScope {
+  readonly tenant: string;
+  readonly namespace: string;
+  /** The input topic's full name. */
+  readonly topic: string;
+  readonly subscription: string;
+  /** Full name of a namespace topic, e.g. persistent://t/ns/predictions. */
+  readonly topicName: (t: OutputTopic) => string;
+}
+
+const SYSTEM = { 'messaging.system': 'pulsar' } as const;
+
+export class BatchTrace {
+  readonly #tracer: Tracer;
+  readonly #scope: BatchTraceScope;
+  readonly #records: RecordSpans[];
+  #batch: Span | undefined;
+  #commit: Span | undefined;
+
+  constructor(tracer: Tracer, scope: BatchTraceScope, batch: readonly InputMessage[]) {
+    this.#tracer = tracer;
+    this.#scope = scope;
+    if (!tracer.enabled) {
+      // Tracing off: only the incoming contexts, to pass on to the outputs.
+      this.#records = batch.map((m) => ({ inbound: traceContextOf(m.properties), receive: undefined, process: undefined, publishes: [] }));
+      return;
+    }
+    const common = {
+      ...SYSTEM,
+      'messaging.destination.name': scope.topic,
+      'messaging.consumer.group.name': scope.subscription,
+      'beamline.tenant': scope.tenant,
+      'beamline.namespace': scope.namespace,
+    };
+    const receiveName = `${scope.topic} receive`;
+    this.#records = batch.map((m) => {
+      const inbound = traceContextOf(m.properties);
+      const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
+      if (!receive.recording) return { inbound, receive: undefined, process: undefined, publishes: [] };
+      // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
+      const attributes = { ...common, 'messaging.operation.type': 'receive', 'messaging.operation.name': 'receive', 'messaging.message.id': m.messageId, 'messaging.pulsar.redelivery_count': m.redeliveryCount };
+      for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
+      receive.end();
+      return { inbound, receive, process: undefined, publishes: [] };
+    });
+    const links = this.#records.flatMap((r) => (r.receive?.context === undefined ? [] : [r.receive.context]));
+    if (links.length > 0) {
+      // Its own trace, always recorded when one of its records is.
+      this.#batch = tracer.startSpan(`${scope.topic} process batch`, {
+        kind: 'consumer',
+        sampled: true,
+        links,
+        attributes: { ...common, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.length },
+      });
+    }
+  }
+
+  /** Starts record i's process span (one per pass over the batch). */
+  beginProcess(i: number): void {
+    const r = this.#records[i];
+    if (r?.receive === undefined) return;
+    r.process?.end();
+    r.publishes.length = 0;
+    r.process = this.#tracer.startSpan(`${this.#scope.topic} process`, {
+      kind: 'consumer',
+      parent: r.receive.context,
+      attributes: { ...SYSTEM, 'messaging.destination.name': this.#scope.topic, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' },
+    });
+  }
+
+  /** Runs fn with record i's process span active (for `score` spans). */
+  within<R>(i: number, fn: () => R): R {
+    const r = this.#records[i];
+    return r?.process === undefined ? fn() : withSpanContext(r.process.context, fn);
+  }
+
+  /** Ends record i's process span; `error` marks it failed (the pass is re-run or the record dead-lettered). */
+  endProcess(i: number, error?: string): void {
+    const p = this.#records[i]?.process;
+    if (p === undefined) return;
+    if (error !== undefined) p.setError(error);
+    p.end();
+  }
+
+  /** Ends every process span still open (after a pass). */
+  endAllProcess(): void {
+    for (const r of this.#records) r.process?.end();
+  }
+
+  /** Properties for an output of record i bound for `topic`: a publish span's context, or the inbound context passed through. */
+  outputProperties(i: number, topic: OutputTopic): Record<string, string> {
+    const r = this.#records[i];
+    if (r === undefined) return {};
+    if (r.process === undefined) return traceProperties(r.inbound);
+    const name = this.#scope.topicName(topic);
+    const span = this.#tracer.startSpan(`${name} publish`, {
+      kind: 'producer',
+      parent: r.process.context,
+      attributes: { ...SYSTEM, 'messaging.destination.name': name, 'messaging.operation.type': 'publish', 'messaging.operation.name': 'send' },
+    });
+    r.publishes.push(span);
+    return traceProperties(span.context);
+  }
+
+  /** The batch's commit begins. */
+  beginCommit(records: number, outputs: number): void {
+    if (this.#batch === undefined) return;
+    this.#commit = this.#tracer.startSpan('commit', {
+      kind: 'client',
+      parent: this.#batch.context,
+      attributes: { ...SYSTEM, 'messaging.operation.type': 'settle', 'messaging.batch.message_count': records, 'beamline.outputs': outputs },
+    });
+  }
+
+  /** The commit's outcome: ends the commit, settle, publish and batch spans. */
+  endCommit(outcome: 'committed' | 'aborted' | 'unknown-committed' | 'unknown-aborted'): void {
+    if (this.#batch === undefined) return;
+    const failed = outcome !== 'committed' && outcome !== 'unknown-committed';
+    for (const r of this.#records) {
+      if (r.process === undefined) continue;
+      for (const p of r.publishes) {
+        if (failed) p.setError(`commit ${outcome}`);
+        p.end();
+      }
+      const settle = this.#tracer.startSpan(`${this.#scope.topic} settle`, {
+        kind: 'client',
+        parent: r.process.context,
+        attributes: { ...SYSTEM, 'messaging.destination.name': this.#scope.topic, 'messaging.operation.type': 'settle', 'messaging.operation.name': 'ack', 'beamline.commit.outcome': outcome },
+      });
+      if (failed) settle.setError(`commit ${outcome}`);
+      settle.end();
+    }
+    this.#commit?.setAttribute('beamline.commit.outcome', outcome);
+    if (failed) this.#commit?.setError(`commit ${outcome}`);
+    this.#commit?.end();
+    this.#batch.end();
+  }
+}
+
+/**
+ * `ctx.score` with a `score` span under the active record's process span: the model version it
+ * answered with (or the fallback's reason) and the backend.
+ */
+export function tracedScore(score: ScoreFn, tracer: Tracer, backend: string | undefined): ScoreFn {
+  if (!tracer.enabled) return score;
+  return async (features, options) => {
+    const parent = activeSpanContext();
+    if (parent === undefined || !parent.sampled) return score(features, options);
+    const span = tracer.startSpan('score', {
+      kind: 'internal',
+      parent,
+      attributes: { 'beamline.score.features': features.length, ...(backend === undefined ? {} : { 'beamline.model.backend': backend }), ...(options?.priority === undefined ? {} : { 'beamline.score.priority': options.priority }) },
+    });
+    try {
+      const s = await score(features, options);
+      span.setAttribute('beamline.score.kind', s.kind);
+      if (s.kind === 'scored') {
+        span.setAttribute('beamline.model.version', s.modelVersion);
+        const at = s.modelVersion.lastIndexOf('@');
+        span.setAttribute('beamline.model.name', at > 0 ? s.modelVersion.slice(0, at) : s.modelVersion);
+        if (s.route !== undefined) span.setAttribute('beamline.model.route', s.route);
+        if (s.latencyMs !== undefined) span.setAttribute('beamline.score.latency_ms', s.latencyMs);
+      } else {
+        span.setAttribute('beamline.score.fallback_reason', s.reason);
+        span.setAttribute('beamline.decision', s.decision);
+      }
+      return s;
+    } catch (err) {
+      span.setError((err as { code?: string }).code ?? 'score failed');
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+}

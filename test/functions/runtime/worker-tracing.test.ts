@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { avroSchema } from '../../../functions/pulsar/index.ts';
+import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
+import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
+import { parseTraceparent, traceContextOf, type ModelScore } from '../../../functions/index.ts';
+import { OtlpTracer } from '../../../functions/tracing/index.ts';
+
+const schema = avroSchema<{ card: string; amount: number }>({
+  type: 'record',
+  name: 'Payment',
+  fields: [
+    { name: 'card', type: 'string' },
+    { name: 'amount', type: 'double' },
+  ],
+});
+
+interface S {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+  links?: Array<{ traceId: string; spanId: string }>;
+  status?: { code: number };
+}
+
+const attr = (s: S | undefined, key: string): unknown => Object.values(s?.attributes.find((a) => a.key === key)?.value ?? {})[0];
+
+const SAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const UNSAMPLED = '00-11111111111111111111111111111111-2222222222222222-00';
+
+function setup(tracing: boolean): { io: InMemoryWorkerIo; worker: NamespaceWorker<{ card: string; amount: number }>; spans: () => S[]; tracer: OtlpTracer | undefined } {
+  const bodies: string[] = [];
+  const tracer = tracing ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async (b) => void bodies.push(b) }) : undefined;
+  const io = new InMemoryWorkerIo();
+  const score = async (): Promise<ModelScore> => ({ kind: 'scored', score: 0.9, outputs: Float32Array.of(0.9), modelVersion: 'fraud@3', route: 'canary' });
+  const worker = NamespaceWorker.create(
+    { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+    {
+      io,
+      ingress: new Ingress({ decode: schemaDecoder(schema) }),
+      score,
+      scoreBackend: 'cpu',
+      ...(tracer === undefined ? {} : { tracer }),
+      handler: {
+        process: async (r, ctx) => {
+          const s = await ctx.score([r.value.amount]);
+          ctx.emit({ card: r.value.card, score: s.kind === 'scored' ? s.score : -1 });
+          ctx.emit({ card: r.value.card }, { to: 'actions' });
+        },
+      },
+    },
+  );
+  const spans = (): S[] =>
+    bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: S[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans)));
+  return { io, worker, spans, tracer };
+}
+
+const pay = (card: string, traceparent?: string) => ({
+  key: card,
+  payload: schema.encode({ card, amount: 5 }),
+  ...(traceparent === undefined ? {} : { properties: { traceparent, tracestate: 'k=v' } }),
+});
+
+describe('worker tracing (#22)', () => {
+  it('continues a sampled trace: receive -> process -> score, publish and settle spans, outputs carry it on', async () => {
+    const { io, worker, spans, tracer } = setup(true);
+    await worker.start();
+    io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), { key: 'x', payload: Buffer.from([0xff]), properties: { traceparent: SAMPLED } });
+    await io.acknowledged(3);
+    await worker.drain();
+    await tracer?.close();
+    const all = spans();
+    const inbound = parseTraceparent(SAMPLED)!;
+    const trace = all.filter((s) => s.traceId === inbound.traceId);
+    const receive = trace.filter((s) => s.name === 'persistent://t/ns/events receive');
+    expect(receive).toHaveLength(2);
+    expect(receive.every((s) => s.parentSpanId === inbound.spanId && s.kind === 5)).toBe(true);
+    expect(attr(receive[0], 'messaging.system')).toBe('pulsar');
+    expect(attr(receive[0], 'messaging.operation.type')).toBe('receive');
+
+    const process = trace.filter((s) => s.name === 'persistent://t/ns/events process');
+    expect(process).toHaveLength(2);
+    const ok = process.find((p) => p.status === undefined);
+    const dead = process.find((p) => p.status?.code === 2);
+    expect(ok).toBeDefined();
+    expect(dead).toBeDefined();
+    const score = trace.find((s) => s.name === 'score');
+    expect(score?.parentSpanId).toBe(ok?.spanId);
+    expect(attr(score, 'beamline.model.version')).toBe('fraud@3');
+    expect(attr(score, 'beamline.model.name')).toBe('fraud');
+    expect(attr(score, 'beamline.model.route')).toBe('canary');
+    expect(attr(score, 'beamline.model.backend')).toBe('cpu');
+    const publishes = trace.filter((s) => s.name.endsWith(' publish'));
+    expect(publishes.map((s) => s.name).sort()).toEqual([
+      'persistent://t/ns/actions publish',
+      'persistent://t/ns/dead-letter publish',
+      'persistent://t/ns/predictions publish',
+    ]);
+    const settles = trace.filter((s) => s.name.endsWith(' settle'));
+    expect(settles.map((s) => s.parentSpanId).sort()).toEqual([ok?.spanId, dead?.spanId].sort());
+    expect(settles.every((s) => attr(s, 'beamline.commit.outcome') === 'committed')).toBe(true);
+
+    // The output messages carry the publish spans' contexts, so the trace goes on downstream.
+    const prediction = io.topics.get('predictions')?.find((o) => o.key === 'a');
+    const out = traceContextOf(prediction?.properties);
+    expect(out?.traceId).toBe(inbound.traceId);
+    expect(out?.traceState).toBe('k=v');
+    expect(publishes.find((s) => s.name.endsWith('predictions publish'))?.spanId).toBe(out?.spanId);
+    const deadLetter = io.topics.get('dead-letter')?.[0];
+    expect(traceContextOf(deadLetter?.properties)?.traceId).toBe(inbound.traceId);
+
+    // The batch span is its own trace, linking the records' receive spans; commit below it.
+    const batch = all.find((s) => s.name === 'persistent://t/ns/events process batch');
+    expect(batch?.links?.map((l) => l.spanId).sort()).toEqual(receive.map((r) => r.spanId).sort());
+    expect(all.find((s) => s.name === 'commit')?.parentSpanId).toBe(batch?.spanId);
+
+    // Nothing recorded for the unsampled record; its context passes through unchanged.
+    expect(all.some((s) => s.traceId === '11111111111111111111111111111111')).toBe(false);
+    const b = io.topics.get('predictions')?.find((o) => o.key === 'b');
+    expect(b?.properties?.['traceparent']).toBe(UNSAMPLED);
+  });
+
+  it('with tracing off, passes incoming trace context through to the outputs', async () => {
+    const { io, worker } = setup(false);
+    await worker.start();
+    io.push(pay('a', SAMPLED), pay('c'));
+    await io.acknowledged(2);
+    await worker.drain();
+    expect(io.topics.get('predictions')?.find((o) => o.key === 'a')?.properties?.['traceparent']).toBe(SAMPLED);
+    expect(io.topics.get('actions')?.find((o) => o.key === 'a')?.properties?.['tracestate']).toBe('k=v');
+    expect(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties).not.toHaveProperty('traceparent');
+  });
+});
