@@ -12,3 +12,4 @@ export {
   type ScoredRow,
 } from './evaluation.ts';
 export { evaluateRegistryVersion } from './evaluate-version.ts';
+export { qualityFromAudit, type SlotQuality } from './audit-quality.ts';

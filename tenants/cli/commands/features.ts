@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { createClient, exportTrainingSet, formatTrainingSet, openLabelWriter, tableFormatOf, type PulsarClient } from '../../../functions/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { EXIT, reportError, usageError, type CliIo, type NounCommand } from '../io.ts';
+import { EXIT, reportError, usageError, type NounCommand } from '../io.ts';
 import { parseWindow, scoringFromWorkerFile } from '../training-input.ts';
 
 const FLAGS = {
