@@ -34,8 +34,8 @@ const FLAGS = {
   'no-probe': { type: 'boolean', description: 'push --remote: store the spec without asking the server first' },
   features: { type: 'string', description: 'schema: the feature row, comma-separated names in order' },
   'worker-file': { type: 'string', short: 'c', description: 'evaluate, promote with floors: the worker file the namespace runs (features, policy)' },
-  from: { type: 'string', description: 'evaluate: first event time of the labelled window (ISO 8601, epoch ms, or ago: 2h)' },
-  to: { type: 'string', description: 'evaluate: end of the labelled window, exclusive (default: the topic end)' },
+  from: { type: 'string', description: 'evaluate, compare: first event time of the labelled window (ISO 8601, epoch ms, or ago: 2h)' },
+  to: { type: 'string', description: 'evaluate, compare: end of the labelled window, exclusive (default: the topic end)' },
   'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
   'min-recall': { type: 'string', description: 'promote: refuse unless block recall on the labelled window is at least this (0-1)' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
@@ -62,7 +62,7 @@ const HELP = [
   '  beamline model shadow    -t T -n NS --name NAME --version V | --clear',
   '  beamline model canary    -t T -n NS --name NAME --version V --percent P | --clear',
   '  beamline model retire    -t T -n NS --name NAME --version V',
-  '  beamline model compare   -t T -n NS [--name NAME]      shadow/canary against live, from the audit trail (+ labels)',
+  '  beamline model compare   -t T -n NS [--name NAME] [--from T0] [--to T1]   shadow/canary against live, from the audit trail (+ labels)',
   '  beamline model evaluate  NAME@VERSION -t T -n NS -c worker.yaml [--from T0] [--to T1]   precision, recall, honest blocked, latency',
   '',
   'DIR is a TF.js layers model folder (model.json + weights) or an ONNX file. Push loads the model, scores a',
@@ -225,9 +225,10 @@ async function runVerb(
       const name = flags['name'];
       const audit = await readAudit(s.client, s.auditTopic);
       const filter = typeof name === 'string' ? { model: name } : {};
-      const report = compareFromAudit(audit, filter);
+      const window = parseWindow(flags);
+      const report = compareFromAudit(audit, { ...filter, ...(window.fromMs === undefined ? {} : { sinceMs: window.fromMs }) });
       // #23: with labels on the namespace's labels topic, each slot's precision and recall too.
-      const quality = qualityFromAudit(audit, await readLabels(s.client, s.tenant, s.namespace), filter);
+      const quality = qualityFromAudit(audit, await readLabels(s.client, s.tenant, s.namespace), { ...filter, ...window });
       return { text: `${formatCompare(report)}${formatQuality(quality)}`, json: { report, quality } };
     }
   }
