@@ -108,6 +108,11 @@ export class PaymentGenerator {
     }));
   }
 
+  /** A uniform draw in [0, 1) from this generator's stream (for seeded sampling around it). */
+  uniform(): number {
+    return this.#rand();
+  }
+
   /** The next payment at wall time `nowMs` (a fraud episode's later events come out in order). */
   next(nowMs: number): LabelledPayment {
     const due = this.#pending[0];
