@@ -159,6 +159,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       cards: o.cards,
       eventSpacingMs: 1000 / o.rate,
       events: Math.round(o.rate * trainSeconds),
+      liveRunEvents: Math.round(o.rate * o.durationSeconds),
       fraudRate: o.fraudRate,
     });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
@@ -225,7 +226,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // #23: a fresh seed, never the training stream's.
     const liveSeed = (model.seed + 1 + randomInt(1, 1_000_000)) % 2 ** 31;
     o.out(`live stream seed ${liveSeed}`);
-    const gen = new PaymentGenerator({ seed: liveSeed, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `r${Date.now().toString(36)}-` });
+    const run = `r${Date.now().toString(36)}`;
+    const gen = new PaymentGenerator({ seed: liveSeed, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `${run}-`, eventIdPrefix: `${run}-ev-` });
 
     let stopping = false;
     const onSigint = (): void => {

@@ -56,8 +56,9 @@ export class DemoStats {
   }
 
   recordDecision(d: DecisionSeen): void {
-    // At-least-once redelivery may repeat a decision: count each event once.
-    if (this.#decided.has(d.eventId)) return;
+    // At-least-once redelivery may repeat a decision: count each event once. Decisions for events
+    // this run did not send (another run on the same namespace) are not this run's to count.
+    if (this.#decided.has(d.eventId) || !this.#labels.has(d.eventId)) return;
     this.#decided.set(d.eventId, d);
     this.#latencies.push(d.latencyMs);
     this.#windowDecided++;

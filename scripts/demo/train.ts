@@ -30,6 +30,8 @@ export interface TrainOptions {
   eventSpacingMs?: number;
   /** @default 8 */
   epochs?: number;
+  /** Events in the live run: when fewer than `events`, short streams of this length are added. @default none */
+  liveRunEvents?: number;
 }
 
 export interface TrainedModel {
@@ -67,9 +69,23 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   if (!(await tf.setBackend('wasm').catch(() => false))) await tf.setBackend('cpu');
   const total = o.events ?? 40_000;
   const seed = o.seed ?? randomInt(1, 2 ** 31 - 1);
+  const x: Float32Array[] = [];
+  const y: number[] = [];
+  // Runs shorter than the warm-up never leave the first phase (little history per card): a few
+  // streams of that length first, so the model has seen it as often as the live run will.
+  const shortEvents = o.liveRunEvents !== undefined && o.liveRunEvents < total ? o.liveRunEvents : 0;
+  for (let run = 1; shortEvents > 0 && x.length < total / 4; run++) {
+    const rows = featureRows(new PaymentGenerator({ seed: (seed + run * 7919) % 2 ** 31, cards: o.cards ?? 1000, fraudRate: o.fraudRate ?? 0.01 }), shortEvents, Date.UTC(2026, 0, 1), o.eventSpacingMs ?? 25);
+    x.push(...rows.x);
+    y.push(...rows.y);
+  }
   const gen = new PaymentGenerator({ seed, cards: o.cards ?? 1000, fraudRate: o.fraudRate ?? 0.01 });
-  const { x, y } = featureRows(gen, total, Date.UTC(2026, 0, 1), o.eventSpacingMs ?? 25);
-  const split = Math.floor(total * 0.8);
+  const warm = featureRows(gen, total, Date.UTC(2026, 0, 1), o.eventSpacingMs ?? 25);
+  x.push(...warm.x);
+  y.push(...warm.y);
+  const rowsTotal = x.length;
+  // Held out: the end of the warm-up stream (steady state).
+  const split = Math.floor(rowsTotal * 0.8);
   const d = DEMO_FEATURES.length;
   // Heavy-tailed features are log-compressed by the handler itself (FeatureSpec.log).
   const mean = new Float32Array(d);
@@ -114,7 +130,7 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   });
 
   const exact = foldInputTransform(model, mean, std);
-  const test = exact.predict(tf.tensor2d(x.slice(split).map((r) => Array.from(r)), [total - split, d])) as tf.Tensor;
+  const test = exact.predict(tf.tensor2d(x.slice(split).map((r) => Array.from(r)), [rowsTotal - split, d])) as tf.Tensor;
   const scores = Array.from(await test.data());
   const evaluation = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95].map((threshold) => {
     let tp = 0;
@@ -150,7 +166,7 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
     weights: new Uint8Array(artifacts.weightData as ArrayBuffer),
     evaluation,
     trainRows: keep.length,
-    fraudShare: y.filter((v) => v === 1).length / total,
+    fraudShare: y.filter((v) => v === 1).length / rowsTotal,
     seed,
   };
 }
