@@ -65,3 +65,32 @@ export {
 export { InputGate, MAX_COMMITTED_IDS } from './input-gate.ts';
 export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';
+export { compileFeatureExtractor, type FeatureExtractor, type FeatureHistoryEntry, type FeatureStep } from './feature-extractor.ts';
+export {
+  FeatureReplay,
+  LABEL_SCHEMA,
+  TRAINING_ERROR_CODES,
+  checkEvaluationGate,
+  checkWindow,
+  evaluateModel,
+  evaluateRegistryVersion,
+  exportTrainingSet,
+  formatTrainingSet,
+  labelsTopic,
+  openLabelWriter,
+  qualityFromAudit,
+  readLabels,
+  summarizeEvaluation,
+  tableFormatOf,
+  validateLabel,
+  type EvaluationGate,
+  type EvaluationReport,
+  type Label,
+  type LabelWriter,
+  type ScoredRow,
+  type SlotQuality,
+  type TableFormat,
+  type TrainingRow,
+  type TrainingSet,
+  type TrainingSetOptions,
+} from './training/index.ts';

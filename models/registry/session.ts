@@ -21,6 +21,9 @@ export interface RegistrySession {
   readonly client: PulsarClient;
   readonly registry: ModelRegistry;
   readonly auditTopic: string;
+  /** #23: the namespace, for its other topics (labels, events). */
+  readonly tenant: string;
+  readonly namespace: string;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,8 @@ export async function openRegistrySession(o: RegistrySessionOptions): Promise<Re
       client,
       registry,
       auditTopic: `persistent://${o.tenant}/${o.namespace}/audit`,
+      tenant: o.tenant,
+      namespace: o.namespace,
       close() {
         closing ??= (async () => {
           await registry.close();

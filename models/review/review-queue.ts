@@ -5,6 +5,7 @@
  *
  * Two analysts deciding the same item at once both write; the first outcome on the topic wins
  * when the queue is read (later ones are kept as events but ignored).
+ * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
  */
 import { userInfo } from 'node:os';
 import {
@@ -12,9 +13,11 @@ import {
   REVIEW_ITEM_SCHEMA,
   auditEntry,
   avroSchema,
+  openLabelWriter,
   openTopicWriter,
   systemClock,
   type Clock,
+  type LabelWriter,
   type PulsarClient,
   type TopicWriter,
 } from '../../functions/index.ts';
@@ -99,7 +102,7 @@ export class ReviewQueue {
   readonly #entries = new Map<string, { item: ReviewItem; openedAtMs: number; outcome: ReviewOutcome | undefined }>();
   readonly #o: ReviewQueueOptions;
   readonly #clock: Clock;
-  #producers: { review: TopicWriter; audit: TopicWriter } | undefined;
+  #producers: { review: TopicWriter; audit: TopicWriter; labels: LabelWriter } | undefined;
 
   private constructor(o: ReviewQueueOptions) {
     this.#o = o;
@@ -165,6 +168,8 @@ export class ReviewQueue {
     await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now });
     const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, { ...outcome, type: 'review-decided', atMs: now });
     await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now });
+    // #23: the outcome is ground truth for training: a rejected payment is fraud, an approved one honest.
+    await p.labels.write({ eventId: outcome.eventId, key: entry.item.key ?? null, fraud: status === 'rejected', source: 'review', atMs: now, by: outcome.decidedBy });
     this.#fold(outcome, now);
     return outcome;
   }
@@ -172,7 +177,7 @@ export class ReviewQueue {
   async close(): Promise<void> {
     const p = this.#producers;
     this.#producers = undefined;
-    if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.audit.producer.close()]);
+    if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.audit.producer.close(), p.labels.close()]);
   }
 
   #fold(v: ReviewRecord, publishTimeMs: number): void {
@@ -187,13 +192,16 @@ export class ReviewQueue {
     }
   }
 
-  async #producersOnce(): Promise<{ review: TopicWriter; audit: TopicWriter }> {
+  async #producersOnce(): Promise<{ review: TopicWriter; audit: TopicWriter; labels: LabelWriter }> {
     if (this.#producers === undefined) {
       const review = await openTopicWriter(this.#o.client, this.#topic('review'));
+      let audit: TopicWriter | undefined;
       try {
-        this.#producers = { review, audit: await openTopicWriter(this.#o.client, this.#topic('audit')) };
+        audit = await openTopicWriter(this.#o.client, this.#topic('audit'));
+        this.#producers = { review, audit, labels: await openLabelWriter(this.#o.client, this.#o.tenant, this.#o.namespace) };
       } catch (err) {
         await review.producer.close().catch(() => undefined);
+        await audit?.producer.close().catch(() => undefined);
         throw err;
       }
     }

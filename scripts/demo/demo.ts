@@ -7,7 +7,7 @@
  * handler; streams payments at --rate for --duration seconds; shows a live view; ends with a
  * summary table and a JSON report (precision and recall of blocks against ground truth).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,8 @@ export interface DemoOptions {
   cards: number;
   /** @default 0.01 */
   fraudRate: number;
+  /** #23: seconds of synthetic warm-up stream the model trains on. @default 300 */
+  trainSeconds?: number;
   keepRunning: boolean;
   /** @default bench-results/demo-report.json */
   reportFile: string;
@@ -80,6 +82,7 @@ Options:
   --duration S      seconds to stream (default 60)
   --cards N         distinct cards (default 4000: at 400/s each card pays every 10 s)
   --fraud-rate P    share of payments that start a fraud episode (default 0.01)
+  --train-seconds S seconds of synthetic warm-up stream to train on (default 300)
   --keep-running    keep the worker and broker up after the summary, until Ctrl-C
   --report FILE     JSON report (default bench-results/demo-report.json)
   --otlp-endpoint URL   trace payments from the generator through the worker: OTLP/HTTP base URL
@@ -98,6 +101,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
       duration: { type: 'string', default: '60' },
       cards: { type: 'string', default: '4000' },
       'fraud-rate': { type: 'string', default: '0.01' },
+      'train-seconds': { type: 'string', default: '300' },
       'keep-running': { type: 'boolean', default: false },
       report: { type: 'string', default: join(repo, 'bench-results', 'demo-report.json') },
       'otlp-endpoint': { type: 'string' },
@@ -116,6 +120,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
     durationSeconds: num('duration', values.duration, 1, 86_400),
     cards: Math.floor(num('cards', values.cards, 10, 10_000_000)),
     fraudRate: num('fraud-rate', values['fraud-rate'], 0, 0.5),
+    trainSeconds: num('train-seconds', values['train-seconds'], 10, 3600),
     keepRunning: values['keep-running'],
     reportFile: values.report,
     ...(values['otlp-endpoint'] === undefined ? {} : { otlpEndpoint: values['otlp-endpoint'] }),
@@ -166,18 +171,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     await applyTenantPlan(admin, plan);
     o.out(`tenant ${TENANT}: ${plan.changes.length === 0 ? 'already up to date' : `applied ${plan.changes.length} changes`}`);
 
-    o.out('training a fraud model on synthetic payments (TF.js)...');
+    const trainSeconds = o.trainSeconds ?? 300;
+    o.out(`training a fraud model on a ${trainSeconds} s synthetic warm-up stream (TF.js)...`);
     const t0 = Date.now();
-    // Same cards, pace and run length as the live stream: runs of the same length from empty
-    // history, repeated until there are enough examples.
+    // #23: one stream at the live run's cards and pace, from empty per-card history (as the live
+    // run starts) until the short velocity windows are at steady state; a fresh seed every run.
     const model = await trainFraudModel({
       cards: o.cards,
       eventSpacingMs: 1000 / o.rate,
-      runEvents: Math.round(o.rate * Math.min(o.durationSeconds, 300)),
-      events: 40_000,
+      events: Math.round(o.rate * trainSeconds),
+      liveRunEvents: Math.round(o.rate * o.durationSeconds),
+      fraudRate: o.fraudRate,
     });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
-    o.out(`  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s; held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`);
+    o.out(`  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`);
     const modelDir = join(repo, '.beamline', 'demo-model');
     mkdirSync(modelDir, { recursive: true });
     writeFileSync(join(modelDir, 'model.json'), model.modelJson);
@@ -186,7 +193,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const handler = createScoringHandler<CardAuthorization>({
       features: DEMO_FEATURES,
       idField: 'eventId',
-      policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: 'demo-policy-1' },
+      // #23: calibrated scores: review from 0.3 (an analyst looks), block from 0.9 (almost surely fraud).
+      policy: { reviewAtScore: 0.3, blockAtScore: 0.9, version: 'demo-policy-2' },
     });
     running = await startWorker({
       tenant: TENANT,
@@ -250,7 +258,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // on this cluster never mixes into this run's features (the model was trained on runs of
     // this length from empty history).
     const tracer = o.otlpEndpoint === undefined ? undefined : new OtlpTracer({ endpoint: o.otlpEndpoint, sampleRatio: o.traceSample ?? 0.1, serviceName: 'demo-generator' });
-    const gen = new PaymentGenerator({ seed: 42, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `r${Date.now().toString(36)}-` });
+    // #23: a fresh seed, never the training stream's.
+    const liveSeed = (model.seed + 1 + randomInt(1, 1_000_000)) % 2 ** 31;
+    o.out(`live stream seed ${liveSeed}`);
+    const run = `r${Date.now().toString(36)}`;
+    const gen = new PaymentGenerator({ seed: liveSeed, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `${run}-`, eventIdPrefix: `${run}-ev-` });
 
     let stopping = false;
     const onSigint = (): void => {

@@ -72,6 +72,8 @@ export interface GeneratorOptions {
   fraudRate?: number;
   /** Prefix of card ids (same seed, same cards, other ids). @default 'card-' */
   idPrefix?: string;
+  /** Prefix of event ids: runs sharing a namespace keep their decisions apart. @default 'ev-' */
+  eventIdPrefix?: string;
 }
 
 /** A small, fast PRNG (mulberry32): same seed, same stream. */
@@ -93,10 +95,12 @@ export class PaymentGenerator {
   /** Fraud episode events scheduled for later, in time order. */
   #pending: Pending[] = [];
   #seq = 0;
+  readonly #eventIdPrefix: string;
 
   constructor(options: GeneratorOptions = {}) {
     this.#rand = rng(options.seed ?? 1);
     this.#fraudRate = options.fraudRate ?? 0.01;
+    this.#eventIdPrefix = options.eventIdPrefix ?? 'ev-';
     const n = options.cards ?? 1000;
     this.#cards = Array.from({ length: n }, (_, i) => ({
       id: `${options.idPrefix ?? 'card-'}${String(i).padStart(6, '0')}`,
@@ -106,6 +110,11 @@ export class PaymentGenerator {
       // Log-normal typical amounts: most cards spend tens, a few spend hundreds.
       typical: Math.round(Math.exp(2.5 + this.#rand() * 2) * 100) / 100,
     }));
+  }
+
+  /** A uniform draw in [0, 1) from this generator's stream (for seeded sampling around it). */
+  uniform(): number {
+    return this.#rand();
   }
 
   /** The next payment at wall time `nowMs` (a fraud episode's later events come out in order). */
@@ -149,7 +158,7 @@ export class PaymentGenerator {
   #payment(card: Card, at: number, amount: number, city: number): CardAuthorization {
     const [, lat, lon] = CITIES[city] as readonly [string, number, number];
     return {
-      eventId: `ev-${(this.#seq++).toString(36)}`,
+      eventId: `${this.#eventIdPrefix}${(this.#seq++).toString(36)}`,
       cardId: card.id,
       cardNumber: card.number,
       holderName: card.holder,

@@ -41,7 +41,12 @@ export interface DemoSummary {
   blockRecall: number;
   /** Blocked or sent to review. */
   flaggedRecall: number;
+  /** Block recall per fraud pattern. */
   recallByPattern: Record<FraudPattern, number>;
+  /** #23: blocked-or-review recall per fraud pattern. */
+  flaggedRecallByPattern: Record<FraudPattern, number>;
+  /** #23: of the honest payments, the share blocked. */
+  honestBlockedRate: number;
   deadLettered: number;
   modelVersions: string[];
 }
@@ -116,7 +121,7 @@ export class DemoStats {
     let frauds = 0;
     let fraudsBlocked = 0;
     let fraudsReview = 0;
-    const byPattern: Record<FraudPattern, [number, number]> = { velocity: [0, 0], travel: [0, 0], spike: [0, 0] };
+    const byPattern: Record<FraudPattern, [number, number, number]> = { velocity: [0, 0, 0], travel: [0, 0, 0], spike: [0, 0, 0] };
     const versions = new Set<string>();
     for (const [eventId, fraud] of this.#labels) {
       const d = this.#decided.get(eventId);
@@ -137,6 +142,7 @@ export class DemoStats {
           p[1]++;
         }
         if (d?.decision === 'review') fraudsReview++;
+        if (d?.decision === 'block' || d?.decision === 'review') p[2]++;
       }
     }
     const ratio = (a: number, b: number): number => (b === 0 ? 1 : a / b);
@@ -161,6 +167,12 @@ export class DemoStats {
         travel: round(ratio(byPattern.travel[1], byPattern.travel[0]), 4),
         spike: round(ratio(byPattern.spike[1], byPattern.spike[0]), 4),
       },
+      flaggedRecallByPattern: {
+        velocity: round(ratio(byPattern.velocity[2], byPattern.velocity[0]), 4),
+        travel: round(ratio(byPattern.travel[2], byPattern.travel[0]), 4),
+        spike: round(ratio(byPattern.spike[2], byPattern.spike[0]), 4),
+      },
+      honestBlockedRate: round(ratio(blocked - blockedFraud, Math.max(1, this.sent - frauds)), 5),
       deadLettered: this.deadLettered,
       modelVersions: [...versions],
     };

@@ -45,7 +45,9 @@ export function renderSummary(s: DemoSummary): string {
     ['fraud events', String(s.frauds)],
     ['blocked (precision / recall)', `${s.fraudsBlocked} (${(s.blockPrecision * 100).toFixed(1)}% / ${(s.blockRecall * 100).toFixed(1)}%)`],
     ['blocked or in review (recall)', `${(s.flaggedRecall * 100).toFixed(1)}%`],
-    ['recall by pattern', Object.entries(s.recallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
+    ['blocked by pattern', Object.entries(s.recallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
+    ['blocked or in review by pattern', Object.entries(s.flaggedRecallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
+    ['honest payments blocked', `${(s.honestBlockedRate * 100).toFixed(2)}%`],
     ['dead-lettered', String(s.deadLettered)],
     ['model versions', s.modelVersions.join(', ') || '-'],
   ];

@@ -11,6 +11,7 @@ export const NOUNS: Readonly<Record<string, { readonly summary: string; readonly
   demo: { summary: 'live fraud-scoring demo in one command (local broker, model, worker, payments)', load: async () => (await import('./commands/demo.ts')).demoCommand },
   worker: { summary: 'run the processing worker of a tenant namespace', load: async () => (await import('./commands/worker.ts')).workerCommand },
   model: { summary: 'push models and roll them out: live, shadow, canary, rollback, compare', load: async () => (await import('./commands/model.ts')).modelCommand },
+  features: { summary: 'export point-in-time training sets from the stream (features + labels); write labels', load: async () => (await import('./commands/features.ts')).featuresCommand },
   review: { summary: 'list, show, approve and reject items in the human review queue', load: async () => (await import('./commands/review.ts')).reviewCommand },
   actions: { summary: 'apply actions to HTTP webhooks with retries, idempotency keys and a breaker per sink', load: async () => (await import('./commands/actions.ts')).actionsCommand },
   geo: { summary: 'replication health across regions: backlog, rate, lag and link state per topic', load: async () => (await import('./commands/geo.ts')).geoCommand },

@@ -29,10 +29,14 @@ describe('npm run demo (short)', () => {
     expect(summary.events).toBeGreaterThan(4000);
     expect(summary.decided).toBe(summary.events);
     expect(summary.frauds).toBeGreaterThan(20);
-    // Floors, not targets (this run measured 0.73 and 0.99): the first payments of a velocity
-    // burst look like any other, so recall cannot reach 1.
+    // Floors, not targets (#23: a 16 s run measured block precision 0.97, blocked-or-review
+    // recall 0.70, honest blocked 0.07%, spike 0.97): a run this short is all first phase, with
+    // little history per card, and the first payments of a velocity burst look like any other,
+    // so recall cannot reach the goals a 600 s run is held to (see the README).
     expect(summary.flaggedRecall).toBeGreaterThan(0.6);
-    expect(summary.blockPrecision).toBeGreaterThan(0.8);
+    expect(summary.blockPrecision).toBeGreaterThan(0.9);
+    expect(summary.honestBlockedRate).toBeLessThan(0.005);
+    expect(summary.flaggedRecallByPattern.spike).toBeGreaterThan(0.8);
     expect(summary.modelVersions).toEqual(['fraud@demo-1']);
     expect(summary.deadLettered).toBe(0);
     expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(summary);

@@ -1,10 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { compareFromAudit, readAudit, readModelPath, validateFeatureSchema, type RegistryArtifact } from '../../../functions/index.ts';
+import {
+  checkEvaluationGate,
+  compareFromAudit,
+  evaluateRegistryVersion,
+  exportTrainingSet,
+  qualityFromAudit,
+  readAudit,
+  readLabels,
+  readModelPath,
+  validateFeatureSchema,
+  type EvaluationReport,
+  type RegistryArtifact,
+  type SlotQuality,
+} from '../../../functions/index.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type CliIo, type NounCommand } from '../io.ts';
+import { parseShare, parseWindow, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
 
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'tenant (required)' },
@@ -19,6 +33,11 @@ const FLAGS = {
   remote: { type: 'boolean', description: 'push: DIR is a remote model spec (YAML/JSON: Open Inference Protocol endpoint, signature, auth reference)' },
   'no-probe': { type: 'boolean', description: 'push --remote: store the spec without asking the server first' },
   features: { type: 'string', description: 'schema: the feature row, comma-separated names in order' },
+  'worker-file': { type: 'string', short: 'c', description: 'evaluate, promote with floors: the worker file the namespace runs (features, policy)' },
+  from: { type: 'string', description: 'evaluate, compare: first event time of the labelled window (ISO 8601, epoch ms, or ago: 2h)' },
+  to: { type: 'string', description: 'evaluate, compare: end of the labelled window, exclusive (default: the topic end)' },
+  'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
+  'min-recall': { type: 'string', description: 'promote: refuse unless block recall on the labelled window is at least this (0-1)' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
@@ -27,7 +46,7 @@ const FLAGS = {
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
-const VERBS = ['schema', 'push', 'list', 'describe', 'promote', 'rollback', 'shadow', 'canary', 'retire', 'compare'] as const;
+const VERBS = ['schema', 'push', 'list', 'describe', 'promote', 'rollback', 'shadow', 'canary', 'retire', 'compare', 'evaluate'] as const;
 type Verb = (typeof VERBS)[number];
 
 const HELP = [
@@ -39,12 +58,13 @@ const HELP = [
   '  beamline model push SPEC --remote -t T -n NS --name NAME [--no-probe]   a model served elsewhere (MLServer, Triton, KServe)',
   '  beamline model list      -t T -n NS',
   '  beamline model describe  -t T -n NS --name NAME',
-  '  beamline model promote   -t T -n NS --name NAME --version V',
+  '  beamline model promote   -t T -n NS --name NAME --version V [--min-precision P --min-recall R -c worker.yaml --from T0 [--to T1]]',
   '  beamline model rollback  -t T -n NS --name NAME        (drops the canary; else returns to the previous live version)',
   '  beamline model shadow    -t T -n NS --name NAME --version V | --clear',
   '  beamline model canary    -t T -n NS --name NAME --version V --percent P | --clear',
   '  beamline model retire    -t T -n NS --name NAME --version V',
-  '  beamline model compare   -t T -n NS [--name NAME]      shadow/canary against live, from the audit trail',
+  '  beamline model compare   -t T -n NS [--name NAME] [--from T0] [--to T1]   shadow/canary against live, from the audit trail (+ labels)',
+  '  beamline model evaluate  NAME@VERSION -t T -n NS -c worker.yaml [--from T0] [--to T1]   precision, recall, honest blocked, latency',
   '',
   'DIR is a TF.js layers model folder (model.json + weights) or an ONNX file. Push loads the model, scores a',
   'probe batch and refuses it unless its input/output shapes match the namespace feature schema.',
@@ -61,6 +81,8 @@ const HELP = [
   '  beamline model shadow -t acme-payments -n central --name fraud --version 2',
   '  beamline model canary -t acme-payments -n central --name fraud --version 2 --percent 10',
   '  beamline model compare -t acme-payments -n central -o json',
+  '  beamline model evaluate fraud@2 -t acme-payments -n central -c worker.yaml --from 24h',
+  '  beamline model promote -t acme-payments -n central --name fraud --version 2 --min-precision 0.95 --min-recall 0.9 -c worker.yaml --from 24h',
   '  beamline model rollback -t acme-payments -n central --name fraud',
 ].join('\n');
 
@@ -89,8 +111,11 @@ export const modelCommand: NounCommand = {
       const token = tokenFromFlags(args.flags);
       const author = actorFromFlags(args.flags, 'author');
       // Validate local inputs before connecting, so a typo fails fast.
-      const dir = verb === 'push' ? args.positionals[0] : undefined;
+      const dir = verb === 'push' || verb === 'evaluate' ? args.positionals[0] : undefined;
       if (verb === 'push' && dir === undefined) throw usageError('missing the model folder or .onnx file: beamline model push DIR --name NAME');
+      if (verb === 'evaluate' && (dir === undefined || !/^[^@]+@[^@]+$/.test(dir))) throw usageError(`evaluate: give the version as NAME@VERSION (e.g. fraud@2), not ${JSON.stringify(dir ?? '')}`);
+      const gated = verb === 'promote' && (args.flags['min-precision'] !== undefined || args.flags['min-recall'] !== undefined);
+      const evaluation = verb === 'evaluate' || gated ? await evaluationInputs(args.flags) : undefined;
       session = await openRegistrySession({
         serviceUrl: need('service-url'),
         tenant,
@@ -99,7 +124,7 @@ export const modelCommand: NounCommand = {
         ...(caFromFlags(args.flags) === undefined ? {} : { ca: caFromFlags(args.flags) as Buffer }),
         ...(typeof author === 'string' ? { actor: author } : {}),
       });
-      const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode);
+      const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode, evaluation);
       io.stdout(mode === 'json' ? JSON.stringify({ ok: true, ...result.json }, null, 2) : result.text);
       return EXIT.ok;
     } catch (err) {
@@ -118,6 +143,7 @@ async function runVerb(
   need: (flag: keyof typeof FLAGS) => string,
   io: CliIo,
   mode: 'text' | 'json',
+  evaluation: EvaluationInputs | undefined,
 ): Promise<{ text: string; json: Record<string, unknown> }> {
   const reg = s.registry;
   const rolloutResult = (r: Awaited<ReturnType<typeof reg.rollback>>, what: string): { text: string; json: Record<string, unknown> } => ({
@@ -166,8 +192,23 @@ async function runVerb(
       const rollout = reg.view.rollout(name);
       return { text: formatDescribe(name, versions, rollout), json: { name, rollout, versions } };
     }
-    case 'promote':
-      return rolloutResult(await reg.promote(need('name'), need('version')), `promoted ${flags['name']}@${flags['version']}`);
+    case 'promote': {
+      const name = need('name');
+      const version = need('version');
+      let report: EvaluationReport | undefined;
+      if (evaluation !== undefined) {
+        // #23: evaluate first, on the labelled window; below a floor nothing changes.
+        report = await evaluateOn(s, evaluation, name, version);
+        checkEvaluationGate(report, evaluation.gate);
+      }
+      const r = rolloutResult(await reg.promote(name, version), `promoted ${name}@${version}`);
+      return report === undefined ? r : { text: `${formatEvaluation(report)}\n${r.text}`, json: { ...r.json, evaluation: report } };
+    }
+    case 'evaluate': {
+      const [name, version] = (dir as string).split('@') as [string, string];
+      const report = await evaluateOn(s, evaluation as EvaluationInputs, name, version);
+      return { text: formatEvaluation(report), json: { evaluation: report } };
+    }
     case 'rollback':
       return rolloutResult(await reg.rollback(need('name')), 'rolled back');
     case 'shadow':
@@ -184,10 +225,66 @@ async function runVerb(
       return rolloutResult(await reg.retire(need('name'), need('version')), `retired ${flags['name']}@${flags['version']}`);
     case 'compare': {
       const name = flags['name'];
-      const report = compareFromAudit(await readAudit(s.client, s.auditTopic), typeof name === 'string' ? { model: name } : {});
-      return { text: formatCompare(report), json: { report } };
+      const audit = await readAudit(s.client, s.auditTopic);
+      const filter = typeof name === 'string' ? { model: name } : {};
+      const window = parseWindow(flags);
+      const report = compareFromAudit(audit, { ...filter, ...(window.fromMs === undefined ? {} : { sinceMs: window.fromMs }) });
+      // #23: with labels on the namespace's labels topic, each slot's precision and recall too.
+      const quality = qualityFromAudit(audit, await readLabels(s.client, s.tenant, s.namespace), { ...filter, ...window });
+      return { text: `${formatCompare(report)}${formatQuality(quality)}`, json: { report, quality } };
     }
   }
+}
+
+interface EvaluationInputs {
+  scoring: ScoringOptions;
+  window: { fromMs?: number; toMs?: number };
+  gate: { minPrecision?: number; minRecall?: number };
+}
+
+async function evaluationInputs(flags: Readonly<Record<string, string | boolean | undefined>>): Promise<EvaluationInputs> {
+  const minPrecision = parseShare('min-precision', flags['min-precision']);
+  const minRecall = parseShare('min-recall', flags['min-recall']);
+  return {
+    scoring: await scoringFromWorkerFile(flags['worker-file']),
+    window: parseWindow(flags),
+    gate: { ...(minPrecision === undefined ? {} : { minPrecision }), ...(minRecall === undefined ? {} : { minRecall }) },
+  };
+}
+
+/** #23: replays the labelled window through the worker's features and scores it with the version. */
+async function evaluateOn(s: RegistrySession, e: EvaluationInputs, name: string, version: string): Promise<EvaluationReport> {
+  const set = await exportTrainingSet({
+    client: s.client,
+    tenant: s.tenant,
+    namespace: s.namespace,
+    features: e.scoring.features,
+    ...(e.scoring.historyMax === undefined ? {} : { historyMax: e.scoring.historyMax }),
+    ...(e.scoring.idField === undefined ? {} : { idField: e.scoring.idField }),
+    ...e.window,
+  });
+  return evaluateRegistryVersion({ view: s.registry.view, name, version, rows: set.rows, ...(e.scoring.policy === undefined ? {} : { policy: e.scoring.policy }) });
+}
+
+function pct(x: number | null): string {
+  return x === null ? '-' : `${(x * 100).toFixed(1)}%`;
+}
+
+function formatEvaluation(r: EvaluationReport): string {
+  return [
+    `${r.modelVersion} on ${r.labelled} labelled events (${r.frauds} fraud, ${r.honest} honest; ${r.rows} rows), policy ${r.policyVersion}`,
+    `  block precision ${pct(r.precision)}  recall ${pct(r.recall)}  blocked-or-review recall ${pct(r.flaggedRecall)}  honest blocked ${pct(r.honestBlockedRate)}`,
+    `  scoring latency p50 ${r.latencyP50Ms?.toFixed(2) ?? '-'} ms  p99 ${r.latencyP99Ms?.toFixed(2) ?? '-'} ms${r.fallbacks > 0 ? `  (${r.fallbacks} fallbacks)` : ''}`,
+  ].join('\n');
+}
+
+function formatQuality(q: readonly SlotQuality[]): string {
+  if (q.length === 0) return '\n\nno labelled decisions yet (labels topic: review outcomes, beamline features label)';
+  const lines = q.map(
+    (x) =>
+      `${x.slot.padEnd(7)} ${x.modelVersion.padEnd(14)} labelled=${x.labelled} fraud=${x.frauds}  precision ${pct(x.precision)}  recall ${pct(x.recall)}  flagged recall ${pct(x.flaggedRecall)}  honest blocked ${pct(x.honestBlockedRate)}`,
+  );
+  return `\n\nagainst labels:\n${lines.join('\n')}`;
 }
 
 /** #25: a remote model's spec file; push validates it (and probes the server unless --no-probe). */
