@@ -12,6 +12,10 @@ command -v go >/dev/null || { echo "otelcol: Go >= 1.26 is required (apt-get ins
 src="$repo/scripts/otelcol"
 stamp=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)
 dir="$tools/otelcol-v0.165.0-$stamp"
+mkdir -p "$tools"
+# One build at a time (CI's prebuild and a test's own call may meet): later callers wait for it.
+exec 9>"$tools/.otelcol.lock"
+flock 9
 if [ ! -x "$dir/otelcol" ]; then
   echo "otelcol: building the collector from go.opentelemetry.io/collector v0.165.0 (10+ minutes on 2 cores)" >&2
   mkdir -p "$dir"
