@@ -305,7 +305,10 @@ export async function runJavaPeer(
   for (const [k, v] of Object.entries(flags)) {
     if (v !== undefined) args.push(`--${k}`, String(v));
   }
-  const env = { ...process.env };
+  // Keys and properties are UTF-8 ('kè-...'): Java 17 decodes argv and encodes stdout in the
+  // locale's charset, so a process started with no LANG (ASCII) turned them into '?' and the
+  // interop checks failed on a clean environment. The peer always runs in a UTF-8 locale.
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' };
   if (conn.token !== undefined) env['PULSAR_TOKEN'] = conn.token;
   else delete env['PULSAR_TOKEN'];
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
