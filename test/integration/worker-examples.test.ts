@@ -4,9 +4,10 @@
  * and SIGTERM stops it with exit code 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { createNamespace, createTenant, deleteTenant, env } from './worker-support.ts';
 
 const examples = readdirSync('tenants/examples').filter((f) => f.endsWith('.worker.yaml'));
@@ -50,6 +51,9 @@ describe('example worker files', () => {
       const tenant = await createTenant('wex');
       tenants.push(tenant);
       await createNamespace(tenant, 'ns');
+      // An edge worker reads another namespace's registry (ride-safety: central's); it must exist.
+      const registryNs = (parseYaml(readFileSync(`tenants/examples/${example}`, 'utf8')) as { registry?: { namespace?: string } }).registry?.namespace;
+      if (registryNs !== undefined && registryNs !== 'ns') await createNamespace(tenant, registryNs);
       const port = await freePort();
       let stderr = '';
       const child = spawn(process.execPath, ['bin/beamline.js', 'worker', '-t', tenant, '-n', 'ns', '-c', `tenants/examples/${example}`, '--http-port', String(port)], {
