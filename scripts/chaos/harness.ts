@@ -77,6 +77,11 @@ export interface ScenarioResult {
   deadLettered: number;
   poison: number;
   fallbacksDuring: number;
+  /**
+   * Fallback decisions for events of any phase: a worker behind its input scores older events
+   * while the model is stalled, and the events sent during the stall only after it healed.
+   */
+  fallbacks: number;
   recoverS: number | null;
   peakLag: number;
   peakBacklog: number | null;
@@ -407,6 +412,7 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
     deadLettered,
     poison: sc.poison ?? 0,
     fallbacksDuring: ledger.fallbacks('during'),
+    fallbacks: ledger.fallbacks(),
     recoverS: recoverS === null ? null : Math.round(recoverS * 10) / 10,
     peakLag: Math.max(0, ...timeline.map((s) => s.lag)),
     peakBacklog,

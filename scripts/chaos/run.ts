@@ -74,6 +74,7 @@ export function chaosRows(results: readonly ScenarioResult[]): Array<Record<stri
     'p99 after ms': ms(r.p99AfterMs),
     'p99 priority/normal during ms': `${ms(r.p99PriorityDuringMs)}/${ms(r.p99NormalDuringMs)}`,
     'fallbacks during': r.fallbacksDuring,
+    fallbacks: r.fallbacks,
     'blocks (missing at webhook)': `${r.blocks} (${r.actionsMissing})`,
   }));
 }

@@ -82,7 +82,7 @@ export function scenarios(scale: ScenarioScale = DEFAULT_SCALE): Scenario[] {
       faultS: scale.faultS,
       inject: async (env) => env.model.set({ stalled: true }),
       heal: async (env) => env.model.heal(),
-      check: (r) => (r.fallbacksDuring > 0 ? [] : ['no fallback decisions while the model was stalled']),
+      check: (r) => (r.fallbacks > 0 ? [] : ['no fallback decisions while the model was stalled']),
     },
     {
       name: 'poison-burst',
