@@ -235,7 +235,7 @@ async function inMemoryRate(events: number, keys: number, batch: number, tracer:
   return rate;
 }
 
-async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics, tracer?: Tracer): Promise<RunningBenchWorker> {
+async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
   const worker = NamespaceWorker.create<BenchEvent>(options, {
@@ -245,7 +245,6 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
     score: trivialScore,
     metrics,
     log: silentLogger,
-    ...(tracer === undefined ? {} : { tracer }),
   });
   await worker.start();
   return { worker, stop: () => worker.drain() };
