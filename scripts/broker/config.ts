@@ -87,6 +87,14 @@ export function renderStandaloneConf(input: BrokerConfigInput): string {
     // 2-core machine as whole partitions of a new topic delivering nothing for 30 s (#14); 32
     // slots make two recoveries sharing one rare.
     numTransactionReplayThreadPoolSize: 32,
+    // The broker's own client: its operation timeout bounds how long a transaction buffer waits
+    // on the namespace's shared snapshot reader (TableView.readLatest) before the broker closes
+    // and reopens the topic. Two partitions recovering at once can both see "more events" and
+    // one then waits for a snapshot that never comes; at the default 30 s that partition
+    // dispatches nothing for 30 s (the #14 CI flake, seen again with 32 slots). 10 s keeps the
+    // stall short of every test's and worker's deadline and is still generous for the broker's
+    // other internal calls (lookups, system-topic readers), which retry.
+    brokerClient_operationTimeoutMs: 10000,
     systemTopicEnabled: true,
     topicLevelPoliciesEnabled: true,
     brokerDeleteInactiveTopicsEnabled: false,
