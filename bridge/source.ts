@@ -80,6 +80,8 @@ export class PubsubSource {
   readonly #clock: Clock;
   readonly #recent: RecentIds;
   readonly #inflight = new Set<Promise<void>>();
+  /** Pub/Sub ids being sent -> redelivered copies of them waiting for that send. */
+  readonly #pendingIds = new Map<string, PubsubMessage[]>();
   readonly #counters: { received: CounterMetric; produced: CounterMetric; duplicates: CounterMetric; deadLettered: CounterMetric };
   #state: PubsubSourceState = 'created';
   #producer: Producer | undefined;
@@ -251,6 +253,14 @@ export class PubsubSource {
       m.ack();
       return;
     }
+    // Redelivered while its first copy is still being sent (a send slower than the ack
+    // deadline): ack it with that send, never send it twice.
+    const waiting = this.#pendingIds.get(m.id);
+    if (waiting !== undefined) {
+      waiting.push(m);
+      return;
+    }
+    this.#pendingIds.set(m.id, []);
     const key = m.orderingKey === undefined || m.orderingKey === '' ? undefined : m.orderingKey;
     if (key === undefined && this.config.requireOrderingKey) {
       this.#deadLetter(m, 'missing-ordering-key', new BeamlineError('BL_BRIDGE_MISSING_ORDERING_KEY', `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`));
@@ -293,6 +303,7 @@ export class PubsubSource {
         () => {
           this.#recent.add(m.id);
           m.ack();
+          this.#settleCopies(m.id);
           this.#stats.produced++;
           this.#counters.produced.inc();
         },
@@ -318,12 +329,24 @@ export class PubsubSource {
         () => {
           this.#recent.add(m.id);
           m.ack();
+          this.#settleCopies(m.id);
           this.#stats.deadLettered++;
           this.#counters.deadLettered.inc({ reason });
         },
         (e: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `could not dead-letter Pub/Sub message ${m.id}`, { cause: e, retriable: true })),
       ),
     );
+  }
+
+  /** Acks the redelivered copies that arrived while the first one was being sent. */
+  #settleCopies(id: string): void {
+    const copies = this.#pendingIds.get(id) ?? [];
+    this.#pendingIds.delete(id);
+    for (const c of copies) {
+      this.#stats.duplicatesSkipped++;
+      this.#counters.duplicates.inc();
+      c.ack();
+    }
   }
 
   #track(p: Promise<void>): void {
