@@ -31,6 +31,11 @@ export interface PubsubSourceOptions {
   requireOrderingKey?: boolean;
   /** How far back the start reads the bridge's own messages to recognise redeliveries. @default 900000 (15 min) */
   recoveryWindowMs?: number;
+  /**
+   * At start, how long the read-back waits for a killed predecessor's last sends (counted by the
+   * broker, not yet persisted) to appear before the start fails (retriable). @default 30000
+   */
+  recoverySettleMs?: number;
   /** Pub/Sub ids remembered as persisted (oldest forgotten first). @default 500000 */
   maxTrackedIds?: number;
   /** Turn broker de-duplication on for the topic at start (needs the tenant's admin rights). @default true */
@@ -51,6 +56,7 @@ export type PubsubSourceConfig = Readonly<{
   maxAttributeBytes: number;
   requireOrderingKey: boolean;
   recoveryWindowMs: number;
+  recoverySettleMs: number;
   maxTrackedIds: number;
   enableDeduplication: boolean;
   batchingMaxDelayMs: number;
@@ -72,6 +78,7 @@ export function compilePubsubSourceOptions(o: PubsubSourceOptions): PubsubSource
     maxAttributeBytes: int('maxAttributeBytes', o.maxAttributeBytes, 16 * 1024, 0),
     requireOrderingKey: o.requireOrderingKey ?? true,
     recoveryWindowMs: int('recoveryWindowMs', o.recoveryWindowMs, 15 * 60_000, 0),
+    recoverySettleMs: int('recoverySettleMs', o.recoverySettleMs, 30_000, 0),
     maxTrackedIds,
     enableDeduplication: o.enableDeduplication ?? true,
     batchingMaxDelayMs: int('batchingMaxDelayMs', o.batchingMaxDelayMs, 5, 0),

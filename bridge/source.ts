@@ -36,6 +36,7 @@ import {
   type Clock,
   type CounterMetric,
   type Logger,
+  type Message,
   type Metrics,
   type Producer,
   type PulsarAdmin,
@@ -68,6 +69,8 @@ export interface PubsubSourceStats {
   duplicatesSkipped: number;
   deadLettered: number;
   recoveredIds: number;
+  /** Of those, ids that appeared only after the first read-back: a predecessor's sends still landing. */
+  recoveredLate: number;
 }
 
 export class PubsubSource {
@@ -77,6 +80,8 @@ export class PubsubSource {
   readonly #clock: Clock;
   readonly #recent: RecentIds;
   readonly #inflight = new Set<Promise<void>>();
+  /** Pub/Sub ids being sent -> redelivered copies of them waiting for that send. */
+  readonly #pendingIds = new Map<string, PubsubMessage[]>();
   readonly #counters: { received: CounterMetric; produced: CounterMetric; duplicates: CounterMetric; deadLettered: CounterMetric };
   #state: PubsubSourceState = 'created';
   #producer: Producer | undefined;
@@ -85,7 +90,7 @@ export class PubsubSource {
   #codec: Schema<unknown> | undefined;
   #failure: unknown;
   #onFailed: ((err: unknown) => void) | undefined;
-  readonly #stats: PubsubSourceStats = { received: 0, produced: 0, duplicatesSkipped: 0, deadLettered: 0, recoveredIds: 0 };
+  readonly #stats: PubsubSourceStats = { received: 0, produced: 0, duplicatesSkipped: 0, deadLettered: 0, recoveredIds: 0, recoveredLate: 0 };
 
   /** Does no I/O; start() connects. */
   constructor(options: PubsubSourceOptions, deps: PubsubSourceDeps) {
@@ -153,7 +158,7 @@ export class PubsubSource {
     sub.on('error', (err: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pubsubPullFailed, 'Pub/Sub streaming pull failed', { cause: err, retriable: true })));
     this.#subscription = sub;
     this.#state = 'running';
-    this.#log.info({ recoveredIds: this.#stats.recoveredIds, maxMessages: this.config.maxMessages, maxBytes: this.config.maxBytes }, 'pubsub source running');
+    this.#log.info({ recoveredIds: this.#stats.recoveredIds, recoveredLate: this.#stats.recoveredLate, maxMessages: this.config.maxMessages, maxBytes: this.config.maxBytes }, 'pubsub source running');
   }
 
   /** Stops pulling, lets sends in flight finish and ack, then closes. Idempotent. */
@@ -170,17 +175,55 @@ export class PubsubSource {
     this.#log.info(this.stats, 'pubsub source closed');
   }
 
-  /** Ids our producer wrote in the recovery window: persisted, maybe not acked before a crash. */
+  /**
+   * Ids our producer wrote in the recovery window: persisted, maybe not acked before a crash.
+   *
+   * A killed predecessor's last sends can still be on their way to the ledger when this
+   * producer is created: the broker read them off the dead connection (so its last sequence id,
+   * which our producer continues from, counts them) but has not yet persisted them, so a reader
+   * that stops at the last persisted entry would miss them and their Pub/Sub messages, never
+   * acked, would be produced a second time. So the read-back goes on, per partition, until it
+   * has seen our producer's message with the last sequence id the broker reported at create.
+   */
   async #recover(): Promise<void> {
     if (this.config.recoveryWindowMs === 0) return;
     const since = Math.max(0, this.#clock.now() - this.config.recoveryWindowMs);
+    // topic (partition) -> the highest sequence id the broker had from this producer name
+    const awaited = new Map<string, number>();
+    for (const p of this.#producer!.partitionProducers) if (p.lastSequenceId >= 0) awaited.set(p.topic, p.lastSequenceId);
+    const seenOwn = new Set<string>();
     try {
       const reader = await this.#deps.client.createReader({ topic: this.config.to.fullName, startPublishTimeMs: since, receiverQueueSize: 1000 });
+      let late = false;
+      const take = (m: Message): void => {
+        if (m.producerName !== this.config.producerName) return;
+        const id = m.properties[PUBSUB_ID_PROPERTY];
+        if (id !== undefined) this.#recent.add(id);
+        seenOwn.add(m.topic);
+        if (late) this.#stats.recoveredLate++;
+        const last = awaited.get(m.topic);
+        if (last !== undefined && m.sequenceId >= last) awaited.delete(m.topic);
+      };
       try {
-        while (await reader.hasMessageAvailable()) {
-          const m = await reader.readNext(30_000);
-          const id = m.properties[PUBSUB_ID_PROPERTY];
-          if (id !== undefined && m.producerName === this.config.producerName) this.#recent.add(id);
+        while (await reader.hasMessageAvailable()) take(await reader.readNext(30_000));
+        late = true;
+        const settleEnd = this.#clock.now() + this.config.recoverySettleMs;
+        // A partition where this window holds none of our messages: its last sequence id may be
+        // older than the window (a restart after a quiet spell), so it is not waited for long.
+        const quietEnd = this.#clock.now() + Math.min(this.config.recoverySettleMs, 2_000);
+        while (awaited.size > 0) {
+          const waitingOnSeen = [...awaited.keys()].some((t) => seenOwn.has(t));
+          const end = waitingOnSeen ? settleEnd : quietEnd;
+          const left = end - this.#clock.now();
+          if (left <= 0) break;
+          let m: Message;
+          try {
+            m = await reader.readNext(Math.min(left, 1_000));
+          } catch (err) {
+            if (err instanceof BeamlineError && err.code === 'BL_PULSAR_TIMEOUT') continue;
+            throw err;
+          }
+          take(m);
         }
       } finally {
         await reader.close();
@@ -188,6 +231,15 @@ export class PubsubSource {
     } catch (err) {
       throw new BridgeError(BRIDGE_ERROR_CODES.recoveryFailed, `could not read back the bridge's recent messages on ${this.config.to.fullName}`, { cause: err, retriable: true });
     }
+    const unseen = [...awaited.entries()].filter(([t]) => seenOwn.has(t));
+    if (unseen.length > 0) {
+      throw new BridgeError(
+        BRIDGE_ERROR_CODES.recoveryFailed,
+        `the bridge's last sends on ${unseen.map(([t]) => t).join(', ')} (sequence ids ${unseen.map(([, s]) => s).join(', ')}) did not appear within recoverySettleMs ${this.config.recoverySettleMs}; restart the source (it retries) or raise recoverySettleMs`,
+        { retriable: true, details: { topics: unseen.map(([t]) => t), recoverySettleMs: this.config.recoverySettleMs } },
+      );
+    }
+    if (awaited.size > 0) this.#log.info({ topics: [...awaited.keys()] }, 'pubsub source last sends older than the recovery window');
     this.#stats.recoveredIds = this.#recent.size;
   }
 
@@ -201,6 +253,14 @@ export class PubsubSource {
       m.ack();
       return;
     }
+    // Redelivered while its first copy is still being sent (a send slower than the ack
+    // deadline): ack it with that send, never send it twice.
+    const waiting = this.#pendingIds.get(m.id);
+    if (waiting !== undefined) {
+      waiting.push(m);
+      return;
+    }
+    this.#pendingIds.set(m.id, []);
     const key = m.orderingKey === undefined || m.orderingKey === '' ? undefined : m.orderingKey;
     if (key === undefined && this.config.requireOrderingKey) {
       this.#deadLetter(m, 'missing-ordering-key', new BeamlineError('BL_BRIDGE_MISSING_ORDERING_KEY', `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`));
@@ -243,6 +303,7 @@ export class PubsubSource {
         () => {
           this.#recent.add(m.id);
           m.ack();
+          this.#settleCopies(m.id);
           this.#stats.produced++;
           this.#counters.produced.inc();
         },
@@ -268,12 +329,24 @@ export class PubsubSource {
         () => {
           this.#recent.add(m.id);
           m.ack();
+          this.#settleCopies(m.id);
           this.#stats.deadLettered++;
           this.#counters.deadLettered.inc({ reason });
         },
         (e: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `could not dead-letter Pub/Sub message ${m.id}`, { cause: e, retriable: true })),
       ),
     );
+  }
+
+  /** Acks the redelivered copies that arrived while the first one was being sent. */
+  #settleCopies(id: string): void {
+    const copies = this.#pendingIds.get(id) ?? [];
+    this.#pendingIds.delete(id);
+    for (const c of copies) {
+      this.#stats.duplicatesSkipped++;
+      this.#counters.duplicates.inc();
+      c.ack();
+    }
   }
 
   #track(p: Promise<void>): void {

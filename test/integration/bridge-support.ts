@@ -35,7 +35,11 @@ export function startBridge(f: Fake, verb: 'pubsub-source' | 'pubsub-sink', args
     let err = '';
     child.stderr?.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-4000)));
     child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('running')) resolve(child);
+      const line = d.toString();
+      if (line.includes('running')) {
+        if (verb === 'pubsub-source') console.log(`[bridge] ${line.trim()}`);
+        resolve(child);
+      }
     });
     child.once('exit', (code) => reject(new Error(`bridge ${verb} exited before running (code ${String(code)}): ${err}`)));
   });

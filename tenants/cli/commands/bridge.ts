@@ -96,7 +96,9 @@ export const bridgeCommand: NounCommand = {
         if (httpPort >= 0) {
           http = await startHttpEndpoints('0.0.0.0', httpPort, { healthy: () => bridge.state !== 'failed', ready: () => bridge.state === 'running', describe: () => bridge.state }, metrics);
         }
-        io.stdout(mode === 'json' ? JSON.stringify({ ok: true, state: 'running', metricsPort: http?.port ?? null }) : `${verb} running${http === undefined ? '' : ` (metrics on :${http.port})`}`);
+        const recovered = bridge instanceof PubsubSource ? { recoveredIds: bridge.stats.recoveredIds, recoveredLate: bridge.stats.recoveredLate } : {};
+        const recoveredText = bridge instanceof PubsubSource ? `; recovered ${bridge.stats.recoveredIds} ids, ${bridge.stats.recoveredLate} still landing` : '';
+        io.stdout(mode === 'json' ? JSON.stringify({ ok: true, state: 'running', metricsPort: http?.port ?? null, ...recovered }) : `${verb} running${http === undefined ? '' : ` (metrics on :${http.port})`}${recoveredText}`);
         await new Promise<void>((done) => {
           const stop = (): void => {
             process.off('SIGTERM', stop);
