@@ -3,7 +3,8 @@
  * the reason, the error, and enough of the original to understand and replay it (the payload
  * as-is in base64, so the dead-letter topic is as sensitive as the source).
  */
-import { BeamlineError, type OutgoingMessage } from '../functions/index.ts';
+import { BeamlineError } from '../functions/index.ts';
+import { type OutgoingMessage } from '../functions/control-plane.ts';
 
 export type BridgeDeadLetterReason =
   | 'missing-ordering-key'

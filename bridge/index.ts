@@ -27,7 +27,6 @@ export {
   type PubsubSinkDeps,
   type PubsubSinkState,
   type PubsubSinkStats,
-  type SinkBreakerState,
 } from './sink.ts';
 export {
   PUBSUB_ID_PROPERTY,

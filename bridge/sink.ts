@@ -26,22 +26,25 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import CircuitBreaker from 'opossum';
 import {
-  avroSchema,
   BeamlineError,
-  noopMetrics,
-  silentLogger,
   systemClock,
   type Clock,
-  type Consumer,
   type CounterMetric,
   type Logger,
-  type Message,
   type Metrics,
+} from '../functions/index.ts';
+import {
+  avroSchema,
+  noopMetrics,
+  type BreakerState,
+  silentLogger,
+  type Consumer,
+  type Message,
   type Producer,
   type PulsarAdmin,
   type PulsarClient,
   type Schema,
-} from '../functions/index.ts';
+} from '../functions/control-plane.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
 import { IDEMPOTENCY_KEY_ATTRIBUTE, idempotencyKey } from './dedupe.ts';
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
@@ -56,7 +59,6 @@ const PUBSUB_LIMITS = Object.freeze({ attributes: 100, keyBytes: 256, valueBytes
 const GRPC_INVALID_ARGUMENT = 3;
 
 export type PubsubSinkState = 'created' | 'running' | 'draining' | 'closed';
-export type SinkBreakerState = 'closed' | 'open' | 'half-open';
 
 export interface PubsubSinkDeps {
   client: PulsarClient;
@@ -116,9 +118,9 @@ export class PubsubSink {
     return { ...this.#stats };
   }
 
-  get breakerState(): SinkBreakerState {
+  get breakerState(): BreakerState {
     const b = this.#breaker;
-    return b === undefined || b.closed ? 'closed' : b.opened ? 'open' : 'half-open';
+    return b === undefined || b.closed ? 'closed' : b.opened ? 'open' : 'halfOpen';
   }
 
   /** Reads the schema, subscribes, and starts publishing. Idempotent. */

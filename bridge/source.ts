@@ -28,21 +28,23 @@
  */
 import type { Message as PubsubMessage, PubSub, Subscription } from '@google-cloud/pubsub';
 import {
-  avroSchema,
   BeamlineError,
-  noopMetrics,
-  silentLogger,
   systemClock,
   type Clock,
   type CounterMetric,
   type Logger,
-  type Message,
   type Metrics,
+} from '../functions/index.ts';
+import {
+  avroSchema,
+  noopMetrics,
+  silentLogger,
+  type Message,
   type Producer,
   type PulsarAdmin,
   type PulsarClient,
   type Schema,
-} from '../functions/index.ts';
+} from '../functions/control-plane.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
 import { compilePubsubSourceOptions, type PubsubSourceConfig, type PubsubSourceOptions } from './options.ts';

@@ -3,7 +3,6 @@
  * and `beamline actions` commands use, on top of functions/ (through functions/index.ts).
  */
 export {
-  formatBytes,
   formatCompare,
   formatDescribe,
   formatList,
@@ -34,7 +33,6 @@ export {
   type ActionConsumerOptions,
   type ActionConsumerState,
   type ActionStats,
-  type BreakerState,
   type FetchFn,
   type SinkOutcome,
   type SinkStats,

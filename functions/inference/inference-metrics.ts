@@ -1,6 +1,7 @@
 /**
  * Every inference metric in one place, so names and labels stay consistent.
  */
+import { breakerGaugeValue, type BreakerState } from '../breaker-state.ts';
 import type { CounterMetric, GaugeMetric, HistogramMetric, Metrics } from '../telemetry.ts';
 
 const FILL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1];
@@ -81,8 +82,8 @@ export class ScoringMetrics {
     this.#errors.inc({ model: this.#model, code });
   }
 
-  breakerState(state: 'closed' | 'halfOpen' | 'open'): void {
-    this.#breaker.set({ model: this.#model }, state === 'closed' ? 0 : state === 'halfOpen' ? 1 : 2);
+  breakerState(state: BreakerState): void {
+    this.#breaker.set({ model: this.#model }, breakerGaugeValue(state));
   }
 
   breakerEvent(event: string): void {

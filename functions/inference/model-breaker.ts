@@ -7,6 +7,7 @@
  * opossum keeps its own real timers (setTimeout/setInterval): it cannot take our Clock.
  */
 import CircuitBreaker from 'opossum';
+import type { BreakerState } from '../breaker-state.ts';
 import { ConfigError } from '../errors.ts';
 import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
 import { ScoringMetrics } from './inference-metrics.ts';
@@ -62,7 +63,6 @@ export function compileModelBreakerOptions(options: ModelBreakerOptions = {}): M
   return Object.freeze(cfg);
 }
 
-export type BreakerState = 'closed' | 'halfOpen' | 'open';
 
 /** Either the action's value or the fallback decision with why it was used. */
 export type Guarded<R> =

@@ -4,6 +4,7 @@
  * read from disk.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../random.ts';
 import { denseGraph, encodeOnnxModel } from './onnx/index.ts';
 import type { DenseActivation, DenseLayerSpec } from './onnx/index.ts';
 import type { OnnxArtifact, TfjsLayersArtifact } from './model-runtime.ts';
@@ -19,7 +20,7 @@ export interface SampleMlpSpec {
 }
 
 export function sampleMlpLayers(spec: SampleMlpSpec): DenseLayerSpec[] {
-  const rand = mulberry32(spec.seed ?? 1);
+  const rand = seededRandom(spec.seed ?? 1);
   const layers: DenseLayerSpec[] = [];
   for (let i = 1; i < spec.sizes.length; i++) {
     const fanIn = spec.sizes[i - 1] ?? 1;
@@ -70,17 +71,6 @@ export async function sampleTfjsMlp(spec: SampleMlpSpec): Promise<TfjsLayersArti
 
 /** Deterministic rows in [-1, 1). */
 export function sampleRows(rows: number, width: number, seed = 7): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   return new Float32Array(rows * width).map(() => rand() * 2 - 1);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -16,7 +16,8 @@
  */
 import { activeSpanContext, traceContextOf, traceProperties, withSpanContext, type Span, type SpanContext, type Tracer } from '../telemetry.ts';
 import type { ScoreFn } from '../contract.ts';
-import type { InputMessage, OutputTopic } from './records.ts';
+import type { InputMessage } from './records.ts';
+import type { OutputTopic } from '../topics.ts';
 
 interface RecordSpans {
   readonly inbound: SpanContext | undefined;

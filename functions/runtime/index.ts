@@ -45,13 +45,11 @@ export {
 } from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
 export {
-  OUTPUT_TOPICS,
   type DeadLetterContent,
   type DeadLetterReason,
   type DeadLetterRecord,
   type InputMessage,
   type OutputMessage,
-  type OutputTopic,
 } from './records.ts';
 export {
   COMMIT_OUTCOME_UNKNOWN,

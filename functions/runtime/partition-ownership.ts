@@ -26,7 +26,7 @@ import type { ActiveConsumerChange, Consumer, Producer, PulsarClient, Schema } f
 import { silentLogger, type Logger } from '../telemetry.ts';
 import type { NamespaceWorker, WorkerState } from './namespace-worker.ts';
 import { PulsarWorkerIo, type TopicStatsSource } from './pulsar-io.ts';
-import type { OutputTopic } from './records.ts';
+import type { OutputTopic } from '../topics.ts';
 import type { WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 

@@ -3,6 +3,7 @@
  * for the namespace's topics, and dead-letter records.
  */
 import type { Envelope } from '../governance/index.ts';
+import type { OutputTopic } from '../topics.ts';
 
 /** An input message before decoding. `ref` is the I/O layer's handle for acking it. */
 export interface InputMessage {
@@ -17,11 +18,6 @@ export interface InputMessage {
   readonly schemaVersion: Buffer | undefined;
   readonly redeliveryCount: number;
 }
-
-/** The namespace topics a worker writes to (see the tenant spec). */
-export type OutputTopic = 'predictions' | 'actions' | 'review' | 'audit' | 'dead-letter' | 'state';
-
-export const OUTPUT_TOPICS: readonly OutputTopic[] = ['predictions', 'actions', 'review', 'audit', 'dead-letter', 'state'];
 
 export interface OutputMessage {
   readonly topic: OutputTopic;

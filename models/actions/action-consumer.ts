@@ -11,7 +11,8 @@
  * settles the copy as well. Delivery to sinks is at least once per idempotency key (see
  * WebhookSink for the contract a receiver must meet).
  */
-import { noopMetrics, silentLogger, systemClock, type Clock, type Consumer, type Logger, type Message, type Metrics, type PulsarClient } from '../../functions/index.ts';
+import { systemClock, type Clock, type Logger, type Metrics } from '../../functions/index.ts';
+import { noopMetrics, silentLogger, type Consumer, type Message, type PulsarClient } from '../../functions/control-plane.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
 
 export interface ActionConsumerOptions {

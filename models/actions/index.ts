@@ -3,7 +3,6 @@ export { ActionConsumer, type ActionConsumerOptions, type ActionConsumerState, t
 export {
   WebhookSink,
   compileWebhookSinkOptions,
-  type BreakerState,
   type FetchFn,
   type SinkOutcome,
   type SinkStats,

@@ -17,7 +17,8 @@
  * key after a restart of this process, which forgets the keys it applied).
  */
 import CircuitBreaker from 'opossum';
-import { BeamlineError, ConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
+import { BeamlineError, ConfigError, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
+import { noopMetrics, silentLogger, type BreakerState } from '../../functions/control-plane.ts';
 
 export interface WebhookSinkOptions {
   name: string;
@@ -46,7 +47,6 @@ export interface WebhookSinkOptions {
 export type WebhookSinkConfig = Readonly<Required<Omit<WebhookSinkOptions, 'actions'>>> & { readonly actions: readonly string[] | null };
 
 export type SinkOutcome = 'applied' | 'duplicate' | 'rejected' | 'deferred';
-export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface SinkStats {
   applied: number;
@@ -190,7 +190,7 @@ export class WebhookSink {
   }
 
   get breakerState(): BreakerState {
-    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
+    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'halfOpen' : 'closed';
   }
 
   handles(actionType: string): boolean {

@@ -2,15 +2,9 @@
  * The upload progress bar of `beamline model push`, on stderr so `--output json` stays clean.
  * Renders one line per phase change (no cursor tricks: logs and CI output stay readable).
  */
-import type { PushPhase } from '../../functions/index.ts';
+import { formatBytes, type PushPhase } from '../../functions/control-plane.ts';
 
 const WIDTH = 24;
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 export function renderProgress(p: { phase: PushPhase; bytes: number; totalBytes: number }): string {
   const ratio = p.totalBytes === 0 ? 1 : Math.min(1, p.bytes / p.totalBytes);

@@ -10,17 +10,19 @@
 import { userInfo } from 'node:os';
 import {
   BeamlineError,
+  systemClock,
+  type Clock,
+} from '../../functions/index.ts';
+import {
   REVIEW_ITEM_SCHEMA,
   auditEntry,
   avroSchema,
   openLabelWriter,
   openTopicWriter,
-  systemClock,
-  type Clock,
   type LabelWriter,
   type PulsarClient,
   type TopicWriter,
-} from '../../functions/index.ts';
+} from '../../functions/control-plane.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { PulsarAdmin } from '../../functions/index.ts';
+import { PulsarAdmin } from '../../functions/control-plane.ts';
 import { GEO_MEMBERS, geoStatus, runningMembers, startGeo, stopGeo, type GeoCluster } from '../broker/geo.ts';
 import type { RegionAdmins } from '../../tenants/plan/index.ts';
 import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';

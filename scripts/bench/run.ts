@@ -7,7 +7,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, createRootLogger, type Logger } from '../../functions/index.ts';
+import { ConfigError, type Logger } from '../../functions/index.ts';
+import { createRootLogger } from '../../functions/control-plane.ts';
 import { machineInfo, renderTable, writeReport, type BenchReport } from './report.ts';
 import type { BenchContext, SuiteModule } from './suite.ts';
 import type * as BrokerModule from '../broker/broker.ts';

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
+  type ProcessFn,
+} from '../../functions/index.ts';
+import {
   PREDICTION_SCHEMA,
   OtlpTracer,
   PulsarAdmin,
@@ -23,10 +26,9 @@ import {
   silentLogger,
   startWorker,
   traceProperties,
-  type ProcessFn,
   type PulsarClient,
   type RunningWorker,
-} from '../../functions/index.ts';
+} from '../../functions/control-plane.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
 import { compileTenantSpec } from '../../tenants/spec/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../broker/broker.ts';

@@ -2,7 +2,7 @@
  * The demo's features: what the built-in scoring handler computes per card, and so what the
  * model is trained on. One list for training and serving keeps them identical.
  */
-import type { FeatureSpec } from '../../functions/index.ts';
+import type { FeatureSpec } from '../../functions/control-plane.ts';
 
 export const DEMO_FEATURES: readonly FeatureSpec[] = [
   { name: 'amount', field: 'amount', log: true },

@@ -10,6 +10,7 @@
  * - travel: a payment from a city thousands of km away minutes after one at home;
  * - spike: one payment 10-40x the card's typical amount at an unusual merchant.
  */
+import { seededRandom } from '../../functions/control-plane.ts';
 
 export type FraudPattern = 'velocity' | 'travel' | 'spike';
 
@@ -76,18 +77,6 @@ export interface GeneratorOptions {
   eventIdPrefix?: string;
 }
 
-/** A small, fast PRNG (mulberry32): same seed, same stream. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class PaymentGenerator {
   readonly #rand: () => number;
   readonly #cards: Card[];
@@ -98,7 +87,7 @@ export class PaymentGenerator {
   readonly #eventIdPrefix: string;
 
   constructor(options: GeneratorOptions = {}) {
-    this.#rand = rng(options.seed ?? 1);
+    this.#rand = seededRandom(options.seed ?? 1);
     this.#fraudRate = options.fraudRate ?? 0.01;
     this.#eventIdPrefix = options.eventIdPrefix ?? 'ev-';
     const n = options.cards ?? 1000;

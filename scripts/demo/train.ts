@@ -9,7 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { FeatureReplay } from '../../functions/index.ts';
+import { FeatureReplay } from '../../functions/control-plane.ts';
 import { DEMO_FEATURES } from './features.ts';
 import { PaymentGenerator } from './generator.ts';
 

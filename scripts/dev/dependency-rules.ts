@@ -4,7 +4,8 @@
  * - Each folder under functions/ is one concept; other folders reach it only through its
  *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
  *   contract) may be imported directly.
- * - tenants/, models/, bridge/ and bin/ use functions/ only through functions/index.ts.
+ * - tenants/, models/, bridge/ and bin/ use functions/ only through its two entries:
+ *   functions/index.ts (the handler author's surface) and functions/control-plane.ts.
  * - bridge/ alone imports the Pub/Sub client (`@google-cloud/pubsub`) (scripts/ may, for the
  *   bench's bare baseline); others reach the bridge through bridge/index.ts.
  * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
@@ -32,6 +33,9 @@ const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)
 
 /** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
 const FETCH_RE = /(?<![\w.$])fetch\s*\(/;
+
+/** The two public entries of functions/: the handler author's surface and the control plane's. */
+const FUNCTIONS_ENTRIES: readonly string[] = ['functions/index.ts', 'functions/control-plane.ts'];
 
 const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
 const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
@@ -133,11 +137,11 @@ export function checkFile(root: string, file: string, source: string): Violation
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
       const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
       if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bridge' || fromTop === 'bin') {
-        if (target !== 'functions/index.ts') add(`${fromTop}/ imports functions/ only through functions/index.ts`);
+        if (!FUNCTIONS_ENTRIES.includes(target)) add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
         continue;
       }
       if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;
-      if (fromConcept === '' && from !== 'functions/index.ts') {
+      if (fromConcept === '' && !FUNCTIONS_ENTRIES.includes(from)) {
         // The shared files (contract.ts) may name a concept's types, never its implementation.
         if (!typeOnly) add('the shared top-level files of functions/ import concept types only (`import type`)');
         else if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, decodeTokenClaims, PulsarAdmin } from '../../functions/index.ts';
+import { ConfigError } from '../../functions/index.ts';
+import { decodeTokenClaims, PulsarAdmin } from '../../functions/control-plane.ts';
 import type { FlagSpec } from './args.ts';
 import { usageError } from './io.ts';
 

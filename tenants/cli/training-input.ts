@@ -2,7 +2,7 @@
  * #23: what `beamline features export` and `beamline model evaluate` share: the worker file's
  * scoring options (the features the worker computes) and the --from/--to window.
  */
-import { checkWindow, type WorkerFile } from '../../functions/index.ts';
+import { checkWindow, type WorkerFile } from '../../functions/control-plane.ts';
 import { usageError } from './io.ts';
 import { readWorkerFile } from './worker-file.ts';
 

@@ -1,4 +1,4 @@
-import type { AuthAction, BacklogQuota, PulsarAdmin, RetentionPolicy } from '../../functions/index.ts';
+import type { AuthAction, BacklogQuota, PulsarAdmin, RetentionPolicy } from '../../functions/control-plane.ts';
 import { BeamlineError } from '../../functions/index.ts';
 import type { Change, TenantPlan } from './types.ts';
 

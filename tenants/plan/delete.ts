@@ -1,4 +1,5 @@
-import { BeamlineError, isAdminStatus, type PulsarAdmin } from '../../functions/index.ts';
+import { BeamlineError } from '../../functions/index.ts';
+import { isAdminStatus, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 export interface TopicBacklog {
   readonly topic: string;

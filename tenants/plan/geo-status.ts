@@ -6,7 +6,7 @@
  * counter reads inverted): a link counts as up only when every loaded partition is connected with
  * an outbound connection, and a backlog that does not drain shows up as lag.
  */
-import { PulsarAdmin, isAdminStatus, type TopicStats } from '../../functions/index.ts';
+import { PulsarAdmin, isAdminStatus, type TopicStats } from '../../functions/control-plane.ts';
 import { propertyKeys } from '../spec/index.ts';
 
 export type LinkState = 'up' | 'down' | 'idle' | 'unreachable';

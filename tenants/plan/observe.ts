@@ -1,4 +1,4 @@
-import { isAdminStatus, type PulsarAdmin } from '../../functions/index.ts';
+import { isAdminStatus, type PulsarAdmin } from '../../functions/control-plane.ts';
 import type { TenantConfig } from '../spec/index.ts';
 import type { ObservedNamespace, ObservedTenant, ObservedTopic } from './types.ts';
 

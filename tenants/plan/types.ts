@@ -1,4 +1,4 @@
-import type { BacklogQuota, RetentionPolicy } from '../../functions/index.ts';
+import type { BacklogQuota, RetentionPolicy } from '../../functions/control-plane.ts';
 
 /** What the cluster holds now, in the same shapes as the compiled spec so diffing is direct. */
 export interface ObservedTopic {

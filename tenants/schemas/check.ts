@@ -1,5 +1,6 @@
 import avsc from 'avsc';
-import { ConfigError, parseTopicName, type PulsarAdmin } from '../../functions/index.ts';
+import { ConfigError } from '../../functions/index.ts';
+import { parseTopicName, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 /** Pulsar's broker-wide default when a namespace leaves the strategy UNDEFINED. */
 const BROKER_DEFAULT_STRATEGY = 'FULL';

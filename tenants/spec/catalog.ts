@@ -2,17 +2,15 @@
  * The fixed topic layout of a Beamline namespace. Workers rely on these names, so a spec can
  * tune each topic but not add, drop or rename one.
  */
-import { piiPropertyKey } from '../../functions/index.ts';
+import { OUTPUT_TOPICS, TOPIC_KINDS, piiPropertyKey, type TopicKind } from '../../functions/control-plane.ts';
 
-export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit'] as const;
-export type TopicKind = (typeof TOPIC_KINDS)[number];
+// The topic names and which ones workers write live in functions/topics.ts (one catalogue).
+export { OUTPUT_TOPICS, TOPIC_KINDS, type TopicKind };
 
 /** Topics that carry typed records and therefore need an Avro schema. */
 export const DATA_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'actions', 'review', 'audit'];
 /** Topics that hold latest-value-per-key and must be compacted. */
 export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
-/** Topics workers write: deduplicated by default so retries never double-publish. */
-export const OUTPUT_TOPICS: readonly TopicKind[] = ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'];
 
 /**
  * Which way each topic replicates when a namespace spans several clusters (geo, #19). Decisions

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import avsc from 'avsc';
-import type { BacklogQuota, BacklogQuotaPolicy, RetentionPolicy } from '../../functions/index.ts';
+import type { BacklogQuota, BacklogQuotaPolicy, RetentionPolicy } from '../../functions/control-plane.ts';
 import {
   BACKLOG_POLICIES,
   CENTRAL_REGION,

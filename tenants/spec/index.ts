@@ -16,5 +16,5 @@ export {
   propertyKeys,
 } from './catalog.ts';
 export type { TopicKind, Sensitivity, CompatibilityStrategy, RoleKind, Action } from './catalog.ts';
-export { parseDurationMs, parseSizeBytes, formatBytes } from './units.ts';
+export { parseDurationMs, parseSizeBytes } from './units.ts';
 export type { TenantConfig, DesiredNamespace, DesiredTopic, DesiredSchema, DesiredCluster, DesiredRegion, CompileTenantSpecOptions } from './types.ts';

@@ -1,4 +1,4 @@
-import type { BacklogQuota, RetentionPolicy } from '../../functions/index.ts';
+import type { BacklogQuota, RetentionPolicy } from '../../functions/control-plane.ts';
 import type { CompatibilityStrategy, RoleKind, Sensitivity, TopicKind } from './catalog.ts';
 
 /** A Pulsar cluster the spec manages (created/updated when its URLs are given). */

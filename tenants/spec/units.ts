@@ -29,12 +29,3 @@ export function parseSizeBytes(value: unknown): number | undefined {
   const n = Number(m[1]);
   return unit === undefined || n <= 0 ? undefined : Math.round(n * unit);
 }
-
-/** Render bytes back for plan output. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 0) return 'infinite';
-  for (const [unit, size] of [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
-  }
-  return `${bytes}B`;
-}

@@ -2,6 +2,7 @@
  * One row per namespace for `beamline top`, from the workers' /metrics scrapes (two in a row give
  * rates and recent percentiles) and the broker's topic stats. Pure: the command does the I/O.
  */
+import { BREAKER_STATE_TEXT, BREAKER_STATES, type BreakerStateText } from '../../functions/control-plane.ts';
 import type { Sample } from './prom-text.ts';
 
 /** One scrape of one worker's /metrics. */
@@ -30,8 +31,6 @@ export interface ModelShare {
   readonly share: number;
 }
 
-export type BreakerState = 'closed' | 'half-open' | 'open';
-
 export interface TopRow {
   readonly tenant: string;
   readonly namespace: string;
@@ -45,7 +44,7 @@ export interface TopRow {
   readonly sloBoundMs: number | null;
   readonly batchFill: number | null;
   readonly models: readonly ModelShare[];
-  readonly breaker: BreakerState | null;
+  readonly breaker: BreakerStateText | null;
   readonly reviewPerSec: number | null;
   readonly reviewQueue: number | null;
   readonly deadLetterPerSec: number | null;
@@ -66,7 +65,6 @@ export interface RowInputs {
   readonly tenant?: string;
 }
 
-const BREAKER: readonly BreakerState[] = ['closed', 'half-open', 'open'];
 
 export function buildRows(inputs: RowInputs): TopRow[] {
   const before = new Map((inputs.before ?? []).map((s) => [s.url, s]));
@@ -231,8 +229,9 @@ function modelShares(eps: readonly Endpoint[]): ModelShare[] {
   return [...seen.values()].sort((a, b) => a.model.localeCompare(b.model) || order.indexOf(a.route) - order.indexOf(b.route));
 }
 
-function breakerOf(eps: readonly Endpoint[]): BreakerState | null {
+function breakerOf(eps: readonly Endpoint[]): BreakerStateText | null {
   let worst = -1;
   for (const e of eps) for (const s of e.now.samples ?? []) if (s.name === 'beamline_inference_breaker_state') worst = Math.max(worst, s.value);
-  return worst < 0 ? null : (BREAKER[Math.min(2, Math.round(worst))] ?? null);
+  const state = worst < 0 ? undefined : BREAKER_STATES[Math.min(2, Math.round(worst))];
+  return state === undefined ? null : BREAKER_STATE_TEXT[state];
 }

@@ -1,4 +1,5 @@
 /** The text view of `beamline top`: columns, sorting, and one frame of the table. */
+import { BREAKER_STATE_TEXT, BREAKER_STATES } from '../../functions/control-plane.ts';
 import type { TopRow } from './top-rows.ts';
 
 export interface Column {
@@ -30,7 +31,7 @@ export const COLUMNS: readonly Column[] = [
     sortValue: (r) => r.models.map((m) => `${m.model}@${m.version}`).join(' '),
     text: (r) => (r.models.length === 0 ? dash : r.models.map((m) => `${m.version}${m.route === 'live' ? '' : ` ${m.route}`} ${Math.round(m.share * 100)}%`).join(', ')),
   },
-  { key: 'breaker', header: 'BREAKER', width: 9, sortValue: (r) => (r.breaker === null ? null : ['closed', 'half-open', 'open'].indexOf(r.breaker)), text: (r) => r.breaker ?? dash },
+  { key: 'breaker', header: 'BREAKER', width: 9, sortValue: (r) => (r.breaker === null ? null : BREAKER_STATES.map((s) => BREAKER_STATE_TEXT[s]).indexOf(r.breaker)), text: (r) => r.breaker ?? dash },
   { key: 'review', header: 'REVIEW', width: 6, sortValue: (r) => r.reviewQueue ?? r.reviewPerSec, text: (r) => (r.reviewQueue !== null ? String(r.reviewQueue) : r.reviewPerSec === null ? dash : `${num(r.reviewPerSec, 1)}/s`) },
   { key: 'dlq', header: 'DLQ/s', width: 6, sortValue: (r) => r.deadLetterPerSec, text: (r) => num(r.deadLetterPerSec, 2) },
   { key: 'repl', header: 'REPL', width: 6, sortValue: (r) => r.replicationBacklog, text: (r) => num(r.replicationBacklog) },

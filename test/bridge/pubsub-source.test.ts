@@ -1,7 +1,8 @@
 /** PubsubSource against in-memory fakes: redelivered copies and a predecessor's sends still landing (#24). */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { BeamlineError, FakeClock, type Message } from '../../functions/index.ts';
+import { BeamlineError, FakeClock } from '../../functions/index.ts';
+import { type Message } from '../../functions/control-plane.ts';
 import { PUBSUB_ID_PROPERTY, PubsubSource, type PubsubSourceDeps } from '../../bridge/index.ts';
 
 const TOPIC = 'persistent://acme/central/events';

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PULSAR_ADMIN_ERROR_CODES, PulsarAdmin, PulsarAdminError } from '../../functions/index.ts';
+import { PULSAR_ADMIN_ERROR_CODES, PulsarAdmin, PulsarAdminError } from '../../functions/control-plane.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const env = pulsarEnv();

@@ -5,7 +5,7 @@
  * once Pub/Sub is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { avroSchema, PulsarAdmin, type PulsarClient } from '../../functions/index.ts';
+import { avroSchema, PulsarAdmin, type PulsarClient } from '../../functions/control-plane.ts';
 import { PULSAR_ID_ATTRIBUTE, PubsubSink, PubsubSource, type BridgeDeadLetter } from '../../bridge/index.ts';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';

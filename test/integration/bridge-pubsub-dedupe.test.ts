@@ -12,7 +12,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Message as PubsubMessage } from '@google-cloud/pubsub';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { PulsarClient } from '../../functions/index.ts';
+import type { PulsarClient } from '../../functions/control-plane.ts';
 import { IDEMPOTENCY_KEY_ATTRIBUTE, PubsubDeduplicator } from '../../bridge/index.ts';
 import { kill, PROJECT, sleep, startBridge, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic } from './worker-support.ts';

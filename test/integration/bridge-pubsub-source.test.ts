@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { avroSchema, type PulsarClient } from '../../functions/index.ts';
+import { avroSchema, type PulsarClient } from '../../functions/control-plane.ts';
 import { PUBSUB_ID_PROPERTY } from '../../bridge/index.ts';
 import { kill, PROJECT, sleep, startBridge, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { admin, createNamespace, createTenant, deleteTenant, newClient, topic } from './worker-support.ts';

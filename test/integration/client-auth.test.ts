@@ -6,7 +6,8 @@
  * refused at PRODUCER/SUBSCRIBE with an authorization error.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BeamlineError, decodeTokenClaims, readSecretKeyFile, signHs256Token } from '../../functions/index.ts';
+import { BeamlineError } from '../../functions/index.ts';
+import { decodeTokenClaims, readSecretKeyFile, signHs256Token } from '../../functions/control-plane.ts';
 import { createClient, type ClientOptions, type PulsarClient } from '../../functions/pulsar/client/index.ts';
 import { newSecretKey, signToken } from '../../scripts/broker/token.ts';
 import { pulsarAuthEnv, uniqueName } from '../support/pulsar-env.ts';

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLabelWriter, silentLogger, type LabelWriter } from '../../functions/index.ts';
+import { openLabelWriter, silentLogger, type LabelWriter } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';

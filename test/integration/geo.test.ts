@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canaryBucket, type RunningWorker } from '../../functions/index.ts';
+import { canaryBucket, type RunningWorker } from '../../functions/control-plane.ts';
 import { avroSchema, createClient, type Producer, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../../scripts/demo/ride-risk-model.ts';
 import { runEdgeDrill } from '../../scripts/bench/geo-drill.ts';

@@ -4,7 +4,7 @@
  * reach https:// and pulsar+ssl:// through `--ca-file`; an audit actor is the token's subject.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTokenClaims, PulsarAdmin } from '../../functions/index.ts';
+import { decodeTokenClaims, PulsarAdmin } from '../../functions/control-plane.ts';
 import type { CliIo } from '../../tenants/cli/io.ts';
 import { main } from '../../tenants/cli/main.ts';
 import { pulsarAuthEnv, pulsarTlsEnv, uniqueName } from '../support/pulsar-env.ts';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
-import { avroSchema, newKeyringDocument, silentLogger, type Producer } from '../../functions/index.ts';
+import { avroSchema, newKeyringDocument, silentLogger, type Producer } from '../../functions/control-plane.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import type { CliIo } from '../../tenants/cli/io.ts';
 import { main } from '../../tenants/cli/main.ts';
@@ -112,7 +112,7 @@ beforeAll(async () => {
   const applied = await cli({}, 'tenant', 'apply', join(dir, 'spec.yaml'));
   expect(applied.code, applied.err).toBe(0);
   writeFileSync(keysFile, JSON.stringify(newKeyringDocument('2026-12-a')));
-  const { readKeyringFile } = await import('../../functions/index.ts');
+  const { readKeyringFile } = await import('../../functions/control-plane.ts');
   running = await startWorker({
     serviceUrl: env.serviceUrl,
     adminUrl: env.adminUrl,
@@ -221,7 +221,7 @@ describe('nothing raw leaves ingress (#21)', () => {
     await running?.stop();
     const rotated = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'keys', 'rotate', '--key-id', '2026-12-b');
     expect(rotated.code, rotated.err).toBe(0);
-    const { readKeyringFile } = await import('../../functions/index.ts');
+    const { readKeyringFile } = await import('../../functions/control-plane.ts');
     running = await startWorker({
       serviceUrl: env.serviceUrl,
       adminUrl: env.adminUrl,

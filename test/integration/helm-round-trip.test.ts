@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREDICTION_SCHEMA, PulsarAdmin, avroSchema, createClient, type PulsarClient } from '../../functions/index.ts';
+import { PREDICTION_SCHEMA, PulsarAdmin, avroSchema, createClient, type PulsarClient } from '../../functions/control-plane.ts';
 import { compileTenantSpec } from '../../tenants/spec/index.ts';
 import { pulsarEnv } from '../support/pulsar-env.ts';
 import { PROJECT, startFake, stopFake, type Fake } from './bridge-support.ts';

@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BeamlineError, silentLogger } from '../../functions/index.ts';
+import { BeamlineError } from '../../functions/index.ts';
+import { silentLogger } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type FeatureSpec, type Prediction, type RunningWorker } from '../../functions/runtime/index.ts';

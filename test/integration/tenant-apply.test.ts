@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PulsarAdmin, type FetchLike } from '../../functions/index.ts';
+import { PulsarAdmin, type FetchLike } from '../../functions/control-plane.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
 import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';

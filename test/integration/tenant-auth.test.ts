@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { BeamlineError, PulsarAdmin, PulsarAdminError, readSecretKeyFile, signHs256Token } from '../../functions/index.ts';
+import { BeamlineError } from '../../functions/index.ts';
+import { PulsarAdmin, PulsarAdminError, readSecretKeyFile, signHs256Token } from '../../functions/control-plane.ts';
 import { createClient, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
 import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';

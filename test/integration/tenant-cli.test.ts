@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { PulsarAdmin, PulsarAdminError } from '../../functions/index.ts';
+import { PulsarAdmin, PulsarAdminError } from '../../functions/control-plane.ts';
 import type { CliIo } from '../../tenants/cli/io.ts';
 import { main } from '../../tenants/cli/main.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';

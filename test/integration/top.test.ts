@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../functions/index.ts';
+import { silentLogger } from '../../functions/control-plane.ts';
 import { avroSchema, type Producer } from '../../functions/pulsar/index.ts';
 import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { main } from '../../tenants/cli/main.ts';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OtlpTracer, silentLogger, traceContextOf, traceProperties, type SpanContext } from '../../functions/index.ts';
+import { OtlpTracer, silentLogger, traceContextOf, traceProperties, type SpanContext } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';

@@ -7,7 +7,8 @@
  * changed its accumulator: the window sums must count exactly the valid records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BeamlineError, compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord, type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { BeamlineError, type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord } from '../../functions/control-plane.ts';
 import { avroSchema } from '../../functions/pulsar/index.ts';
 import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import type { WindowResult } from '../../functions/windows/index.ts';

@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PulsarAdmin } from '../../functions/index.ts';
+import { PulsarAdmin } from '../../functions/control-plane.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
 

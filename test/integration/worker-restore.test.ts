@@ -10,7 +10,8 @@
  * takes ~25 s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import { silentLogger } from '../../functions/control-plane.ts';
 import { NamespaceWorker, PulsarWorkerIo, Ingress, compileWorkerOptions, schemaDecoder, STATE_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from '../../functions/runtime/index.ts';
 import { jsonSchema, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';

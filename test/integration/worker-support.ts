@@ -1,5 +1,5 @@
 /** Helpers shared by the worker-*.test.ts integration tests (real broker, real worker). */
-import { isAdminStatus, PulsarAdmin } from '../../functions/index.ts';
+import { isAdminStatus, PulsarAdmin } from '../../functions/control-plane.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { pulsarEnv, uniqueName, type PulsarEnv } from '../support/pulsar-env.ts';
 

@@ -3,7 +3,8 @@
  * block twice to a webhook under CPU load (#14).
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock, silentLogger, type PulsarClient } from '../../functions/index.ts';
+import { FakeClock } from '../../functions/index.ts';
+import { silentLogger, type PulsarClient } from '../../functions/control-plane.ts';
 import { ActionConsumer, type FetchFn } from '../../models/index.ts';
 
 interface FakeMessage {

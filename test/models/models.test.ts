@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REVIEW_ITEM_SCHEMA, avroSchema, type BeamlineError, type CompareReport, type ModelManifest, type RolloutState } from '../../functions/index.ts';
+import { type BeamlineError } from '../../functions/index.ts';
+import { REVIEW_ITEM_SCHEMA, avroSchema, type CompareReport, type ModelManifest, type RolloutState } from '../../functions/control-plane.ts';
 import { decodeReviewPayload, formatCompare, formatDescribe, formatList, parseValidationMetrics, progressPrinter, renderProgress } from '../../models/index.ts';
 
 const rollout: RolloutState = { name: 'fraud', live: '1', history: [], shadow: '3', canary: { version: '2', percent: 10 }, revision: 4, updatedAtMs: 0, updatedBy: 'dana' };

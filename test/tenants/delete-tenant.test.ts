@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PulsarAdminError, type PulsarAdmin } from '../../functions/index.ts';
+import { PulsarAdminError, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 function adminError(method: string, path: string, status: number, reason: string): PulsarAdminError {
   return new PulsarAdminError(status === 404 ? 'BL_PULSAR_ADMIN_NOT_FOUND' : 'BL_PULSAR_ADMIN_SERVER_ERROR', `${method} ${path}: ${status}`, { method, path, status, reason });

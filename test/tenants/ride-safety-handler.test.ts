@@ -5,7 +5,8 @@
  * (central's registry from an edge).
  */
 import { describe, expect, it } from 'vitest';
-import { createTestDriver, loadWorkerFile, type ModelScore, type ProcessFn } from '../../functions/index.ts';
+import { createTestDriver, type ModelScore, type ProcessFn } from '../../functions/index.ts';
+import { loadWorkerFile } from '../../functions/control-plane.ts';
 import { readWorkerFile } from '../../tenants/cli/worker-file.ts';
 import { RIDE_RISK_FEATURES, nextTripState, process as rideSafety, type RideTelemetry } from '../../tenants/examples/ride-safety.handler.ts';
 

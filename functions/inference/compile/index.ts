@@ -13,7 +13,7 @@ export type { CompileTfjsToOnnxConfig, CompileTfjsToOnnxOptions, ReferenceBacken
 export { COMPILE_ERROR_CODES } from './errors.ts';
 export { supportedLayerClasses } from './translate-model.ts';
 export type { TranslatedLayer } from './translate-model.ts';
-export { makeProbe, seededRandom } from './probe.ts';
+export { makeProbe } from './probe.ts';
 export type { ProbeInput } from './probe.ts';
 export { checkGpuHost, chooseOnnxProviders, nodeHostView } from './gpu-host.ts';
 export type { ChooseOnnxProvidersOptions, GpuHostReport, HostView, OnnxProvider, ProviderChoice, ProviderPreference } from './gpu-host.ts';

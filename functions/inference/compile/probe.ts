@@ -1,24 +1,13 @@
 /**
  * Seeded probe inputs: uniform floats in [-1, 1), or integer ids for inputs feeding Embedding.
  */
+import { seededRandom } from '../../random.ts';
 import type { OnnxDim } from '../onnx/index.ts';
 
 export interface ProbeInput {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: Float32Array;
-}
-
-/** mulberry32: tiny, fast and good enough to spread probe values. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function makeProbe(

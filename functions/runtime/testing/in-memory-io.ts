@@ -10,7 +10,8 @@
  */
 import type { ChangeRecord } from '../../state/index.ts';
 import { BeamlineError } from '../../errors.ts';
-import type { InputMessage, OutputMessage, OutputTopic } from '../records.ts';
+import type { InputMessage, OutputMessage } from '../records.ts';
+import type { OutputTopic } from '../../topics.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
 
 /**

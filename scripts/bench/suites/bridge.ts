@@ -13,7 +13,7 @@
  * to the bare loop is the bridge's own cost.
  */
 import { PubSub, type Message as PubsubMessage } from '@google-cloud/pubsub';
-import { avroSchema, createClient, PulsarAdmin, type PulsarClient } from '../../../functions/index.ts';
+import { avroSchema, createClient, PulsarAdmin, type PulsarClient } from '../../../functions/control-plane.ts';
 import { PubsubSink, PubsubSource } from '../../../bridge/index.ts';
 import { startPubsubFake } from '../../pubsub-fake/fake.ts';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';

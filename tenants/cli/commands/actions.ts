@@ -1,4 +1,4 @@
-import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/index.ts';
+import { createClient, createRootLogger, PrometheusMetrics } from '../../../functions/control-plane.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';

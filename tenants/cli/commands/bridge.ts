@@ -1,4 +1,4 @@
-import { createClient, createRootLogger, PrometheusMetrics, PulsarAdmin, startHttpEndpoints, type HttpEndpoints } from '../../../functions/index.ts';
+import { createClient, createRootLogger, PrometheusMetrics, PulsarAdmin, startHttpEndpoints, type HttpEndpoints } from '../../../functions/control-plane.ts';
 import { openPubsub, parsePubsubTopicName, parseSubscriptionName, PubsubSink, PubsubSource } from '../../../bridge/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';

@@ -15,7 +15,7 @@ import {
   type PulsarClient,
   type Schema,
   type TenantKeyring,
-} from '../../../functions/index.ts';
+} from '../../../functions/control-plane.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { adminFromFlags, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';

@@ -4,7 +4,7 @@
  *   label:  write one label (confirmed fraud, or honest) on the namespace's `labels` topic
  */
 import { writeFile } from 'node:fs/promises';
-import { createClient, exportTrainingSet, formatTrainingSet, openLabelWriter, tableFormatOf, type PulsarClient } from '../../../functions/index.ts';
+import { createClient, exportTrainingSet, formatTrainingSet, openLabelWriter, tableFormatOf, type PulsarClient } from '../../../functions/control-plane.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { EXIT, reportError, usageError, type NounCommand } from '../io.ts';

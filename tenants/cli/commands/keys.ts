@@ -5,7 +5,8 @@
  * validates a file or mounted Secret. Key material is never printed.
  */
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { ConfigError, KEYS_FILE_IN_SECRET, newKeyringDocument, readKeyringFile, rotateKeyringDocument, type KeyringDocument } from '../../../functions/index.ts';
+import { ConfigError } from '../../../functions/index.ts';
+import { KEYS_FILE_IN_SECRET, newKeyringDocument, readKeyringFile, rotateKeyringDocument, type KeyringDocument } from '../../../functions/control-plane.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';
 

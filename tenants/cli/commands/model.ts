@@ -13,7 +13,7 @@ import {
   type EvaluationReport,
   type RegistryArtifact,
   type SlotQuality,
-} from '../../../functions/index.ts';
+} from '../../../functions/control-plane.ts';
 import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';

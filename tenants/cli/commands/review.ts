@@ -1,4 +1,4 @@
-import { createClient } from '../../../functions/index.ts';
+import { createClient } from '../../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../../models/index.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';

@@ -1,4 +1,5 @@
-import { BeamlineError, PulsarAdmin } from '../../../functions/index.ts';
+import { BeamlineError } from '../../../functions/index.ts';
+import { PulsarAdmin } from '../../../functions/control-plane.ts';
 import { applyAcrossRegions, applyTenantPlan, checkReplicatedSchemas, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant, planAcrossRegions, type RegionAdmins } from '../../plan/index.ts';
 import type { ObservedTenant } from '../../plan/index.ts';
 import { loadTenantSpecFile, type TenantConfig } from '../../spec/index.ts';

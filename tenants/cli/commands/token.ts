@@ -1,4 +1,4 @@
-import { readPrivateKeyFile, readSecretKeyFile, signHs256Token, signRs256Token } from '../../../functions/index.ts';
+import { readPrivateKeyFile, readSecretKeyFile, signHs256Token, signRs256Token } from '../../../functions/control-plane.ts';
 import { parseDurationMs } from '../../spec/index.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, outputMode, reportError, usageError, wantsJson, type NounCommand } from '../io.ts';

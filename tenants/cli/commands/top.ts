@@ -1,4 +1,4 @@
-import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } from '../../../functions/index.ts';
+import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } from '../../../functions/control-plane.ts';
 import { ReviewQueue } from '../../../models/index.ts';
 import { buildRows, parsePromText, renderTable, SORT_KEYS, sortRows, type BrokerFigures, type Scrape, type TopRow } from '../../top/index.ts';
 import { formatFlags, parseArgs, type FlagSpec } from '../args.ts';

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { loadWorkerFile, startWorker } from '../../../functions/index.ts';
+import { loadWorkerFile, startWorker } from '../../../functions/control-plane.ts';
 import { formatFlags, parseArgs, requiredFlag, type FlagSpec } from '../args.ts';
 import { caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, reportError, wantsJson, type NounCommand } from '../io.ts';

@@ -5,11 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelScore } from '../../../functions/contract.ts';
 import {
+  createTestDriver,
+} from '../../../functions/index.ts';
+import {
   FeatureReplay,
   checkEvaluationGate,
   compileDecisionPolicy,
   createScoringHandler,
-  createTestDriver,
   evaluateModel,
   formatTrainingSet,
   summarizeEvaluation,
@@ -17,7 +19,7 @@ import {
   validateLabel,
   type FeatureSpec,
   type TrainingSet,
-} from '../../../functions/index.ts';
+} from '../../../functions/control-plane.ts';
 
 const FEATURES: FeatureSpec[] = [
   { name: 'amount', field: 'amount', log: true },

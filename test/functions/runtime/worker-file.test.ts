@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadWorkerFile } from '../../../functions/index.ts';
+import { ConfigError } from '../../../functions/index.ts';
+import { loadWorkerFile } from '../../../functions/control-plane.ts';
 
 const scoring = { features: [{ name: 'amount', field: 'amount' }] };
 

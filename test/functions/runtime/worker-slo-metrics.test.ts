@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
 import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
-import { PrometheusMetrics } from '../../../functions/index.ts';
+import { PrometheusMetrics } from '../../../functions/control-plane.ts';
 
 const schema = avroSchema<{ card: string; amount: number }>({
   type: 'record',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, PrometheusMetrics, parseTraceparent } from '../../../functions/index.ts';
+import { FakeClock } from '../../../functions/index.ts';
+import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
 import { compileTracingOptions, encodeSpans, OtlpTracer, unixNanos } from '../../../functions/tracing/index.ts';
 
 interface OtlpSpan {

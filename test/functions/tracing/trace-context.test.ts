@@ -7,7 +7,7 @@ import {
   traceContextOf,
   traceProperties,
   withSpanContext,
-} from '../../../functions/index.ts';
+} from '../../../functions/control-plane.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

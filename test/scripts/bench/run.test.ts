@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, silentLogger } from '../../../functions/index.ts';
+import { ConfigError } from '../../../functions/index.ts';
+import { silentLogger } from '../../../functions/control-plane.ts';
 import { listSuites, main, parseBenchArgs } from '../../../scripts/bench/run.ts';
 
 describe('bench runner: arguments', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeTokenClaims } from '../../../functions/index.ts';
+import { decodeTokenClaims } from '../../../functions/control-plane.ts';
 import { parseArgs } from '../../../tenants/cli/args.ts';
 import type { CliIo } from '../../../tenants/cli/io.ts';
 import { main } from '../../../tenants/cli/main.ts';

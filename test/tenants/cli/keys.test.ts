@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readKeyringFile } from '../../../functions/index.ts';
+import { readKeyringFile } from '../../../functions/control-plane.ts';
 import type { CliIo } from '../../../tenants/cli/io.ts';
 import { main } from '../../../tenants/cli/main.ts';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadWorkerFile } from '../../../functions/index.ts';
+import { loadWorkerFile } from '../../../functions/control-plane.ts';
 import { tokenFromFlags } from '../../../tenants/cli/connect.ts';
 import type { CliIo } from '../../../tenants/cli/io.ts';
 import { main } from '../../../tenants/cli/main.ts';

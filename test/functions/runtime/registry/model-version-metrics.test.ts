@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrometheusMetrics } from '../../../../functions/index.ts';
+import { PrometheusMetrics } from '../../../../functions/control-plane.ts';
 import { ModelVersionMetrics, applyRolloutChange, emptyRollout, type RolloutState } from '../../../../functions/runtime/registry/index.ts';
 
 function sample(text: string, series: string): number | undefined {

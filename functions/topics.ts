@@ -1,0 +1,14 @@
+/**
+ * The fixed topic layout of a Beamline namespace: one catalogue for the tenant spec (which
+ * creates the topics) and the worker (which writes the outputs). No I/O.
+ */
+
+/** Every topic a namespace has; a spec tunes each one but cannot add, drop or rename one. */
+export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit'] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+
+/** The topics a worker writes: every topic but its inputs (events) and the model feed (models). */
+export type OutputTopic = Exclude<TopicKind, 'events' | 'models'>;
+
+/** Topics workers write: deduplicated by default so retries never double-publish. */
+export const OUTPUT_TOPICS: readonly TopicKind[] = ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'] satisfies readonly OutputTopic[];
