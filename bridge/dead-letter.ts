@@ -4,7 +4,8 @@
  * as-is in base64, so the dead-letter topic is as sensitive as the source).
  */
 import { BeamlineError } from '../functions/index.ts';
-import { type OutgoingMessage } from '../functions/control-plane.ts';
+import type { OutgoingMessage } from '../functions/control-plane.ts';
+import { BRIDGE_ERROR_CODES } from './errors.ts';
 
 export type BridgeDeadLetterReason =
   | 'missing-ordering-key'
@@ -28,11 +29,11 @@ export interface BridgeDeadLetter {
 }
 
 export const DEAD_LETTER_ERROR_CODES: Readonly<Record<BridgeDeadLetterReason, string>> = Object.freeze({
-  'missing-ordering-key': 'BL_BRIDGE_MISSING_ORDERING_KEY',
-  'attributes-too-large': 'BL_BRIDGE_ATTRIBUTES_TOO_LARGE',
-  'decode-error': 'BL_BRIDGE_DECODE_ERROR',
-  'schema-mismatch': 'BL_BRIDGE_SCHEMA_MISMATCH',
-  'pubsub-refused': 'BL_BRIDGE_PUBSUB_REFUSED',
+  'missing-ordering-key': BRIDGE_ERROR_CODES.missingOrderingKey,
+  'attributes-too-large': BRIDGE_ERROR_CODES.attributesTooLarge,
+  'decode-error': BRIDGE_ERROR_CODES.decodeError,
+  'schema-mismatch': BRIDGE_ERROR_CODES.schemaMismatch,
+  'pubsub-refused': BRIDGE_ERROR_CODES.pubsubRefused,
 });
 
 export function deadLetterRecord(

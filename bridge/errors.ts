@@ -12,6 +12,16 @@ export const BRIDGE_ERROR_CODES = Object.freeze({
   pubsubPublishFailed: 'BL_BRIDGE_PUBSUB_PUBLISH_FAILED',
   /** Reading back the bridge's own recent messages at start failed. */
   recoveryFailed: 'BL_BRIDGE_RECOVERY_FAILED',
+  /** Dead-lettered: a message without the key that orders it (Pub/Sub ordering key, Pulsar key). */
+  missingOrderingKey: 'BL_BRIDGE_MISSING_ORDERING_KEY',
+  /** Dead-lettered: a Pub/Sub message's attributes are over maxAttributeBytes. */
+  attributesTooLarge: 'BL_BRIDGE_ATTRIBUTES_TOO_LARGE',
+  /** Dead-lettered: a Pub/Sub message's data is not JSON. */
+  decodeError: 'BL_BRIDGE_DECODE_ERROR',
+  /** Dead-lettered: the data does not fit the Pulsar topic's schema. */
+  schemaMismatch: 'BL_BRIDGE_SCHEMA_MISMATCH',
+  /** Dead-lettered: Pub/Sub refused a publish for good. */
+  pubsubRefused: 'BL_BRIDGE_PUBSUB_REFUSED',
 } as const);
 
 export type BridgeErrorCode = (typeof BRIDGE_ERROR_CODES)[keyof typeof BRIDGE_ERROR_CODES];

@@ -235,6 +235,7 @@ export class PubsubSink {
       try {
         m = await consumer.receive(250);
       } catch (err) {
+        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
         if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
         if (this.#state !== 'running') return;
         this.#log.error({ err }, 'receive failed');
@@ -250,7 +251,7 @@ export class PubsubSink {
   #handle(consumer: Consumer, m: Message): void {
     const key = m.key === undefined || m.key === '' ? undefined : m.key;
     if (key === undefined && this.config.requireOrderingKey) {
-      this.#deadLetter(consumer, m, 'missing-ordering-key', new BeamlineError('BL_BRIDGE_MISSING_ORDERING_KEY', `Pulsar message ${m.id.toString()} has no key; produce with a key (the Pub/Sub ordering key), or run the sink with --allow-missing-ordering-key`));
+      this.#deadLetter(consumer, m, 'missing-ordering-key', new BeamlineError(BRIDGE_ERROR_CODES.missingOrderingKey, `Pulsar message ${m.id.toString()} has no key; produce with a key (the Pub/Sub ordering key), or run the sink with --allow-missing-ordering-key`));
       return;
     }
     let data: Buffer;
@@ -265,7 +266,7 @@ export class PubsubSink {
     if (m.eventTimeMs !== undefined) attributes[EVENT_TIME_ATTRIBUTE] = String(m.eventTimeMs);
     const refusal = pubsubRefusal(data, attributes, key);
     if (refusal !== undefined) {
-      this.#deadLetter(consumer, m, 'pubsub-refused', new BeamlineError('BL_BRIDGE_PUBSUB_REFUSED', refusal));
+      this.#deadLetter(consumer, m, 'pubsub-refused', new BeamlineError(BRIDGE_ERROR_CODES.pubsubRefused, refusal));
       return;
     }
     const p = this.#breaker!.fire(data, attributes, key).then(

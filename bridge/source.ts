@@ -222,6 +222,7 @@ export class PubsubSource {
           try {
             m = await reader.readNext(Math.min(left, 1_000));
           } catch (err) {
+            // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
             if (err instanceof BeamlineError && err.code === 'BL_PULSAR_TIMEOUT') continue;
             throw err;
           }
@@ -265,14 +266,14 @@ export class PubsubSource {
     this.#pendingIds.set(m.id, []);
     const key = m.orderingKey === undefined || m.orderingKey === '' ? undefined : m.orderingKey;
     if (key === undefined && this.config.requireOrderingKey) {
-      this.#deadLetter(m, 'missing-ordering-key', new BeamlineError('BL_BRIDGE_MISSING_ORDERING_KEY', `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`));
+      this.#deadLetter(m, 'missing-ordering-key', new BeamlineError(BRIDGE_ERROR_CODES.missingOrderingKey, `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`));
       return;
     }
     const attributes = m.attributes;
     let attributeBytes = 0;
     for (const [k, v] of Object.entries(attributes)) attributeBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     if (attributeBytes > this.config.maxAttributeBytes) {
-      this.#deadLetter(m, 'attributes-too-large', new BeamlineError('BL_BRIDGE_ATTRIBUTES_TOO_LARGE', `attributes of Pub/Sub message ${m.id} take ${attributeBytes} bytes, over maxAttributeBytes ${this.config.maxAttributeBytes}; move large values into the data`));
+      this.#deadLetter(m, 'attributes-too-large', new BeamlineError(BRIDGE_ERROR_CODES.attributesTooLarge, `attributes of Pub/Sub message ${m.id} take ${attributeBytes} bytes, over maxAttributeBytes ${this.config.maxAttributeBytes}; move large values into the data`));
       return;
     }
     let payload: Buffer;
@@ -283,7 +284,7 @@ export class PubsubSource {
       try {
         value = JSON.parse(m.data.toString('utf8'));
       } catch (err) {
-        this.#deadLetter(m, 'decode-error', new BeamlineError('BL_BRIDGE_DECODE_ERROR', `data of Pub/Sub message ${m.id} is not JSON: ${(err as Error).message}`, { cause: err }));
+        this.#deadLetter(m, 'decode-error', new BeamlineError(BRIDGE_ERROR_CODES.decodeError, `data of Pub/Sub message ${m.id} is not JSON: ${(err as Error).message}`, { cause: err }));
         return;
       }
       try {

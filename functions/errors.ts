@@ -27,6 +27,12 @@ export class BeamlineError extends Error {
   }
 }
 
+/** The codes of the errors defined here. Stable: never reuse a code for another meaning. */
+export const CORE_ERROR_CODES = Object.freeze({
+  /** Bad options or a bad spec (ConfigError). */
+  configInvalid: 'BL_CONFIG_INVALID',
+} as const);
+
 /**
  * Bad options or a bad spec. The message names the field path, the value and the fix, so the
  * user can correct it without reading source.
@@ -34,7 +40,7 @@ export class BeamlineError extends Error {
 export class ConfigError extends BeamlineError {
   readonly field: string;
   constructor(field: string, value: unknown, fix: string, options: { cause?: unknown } = {}) {
-    super('BL_CONFIG_INVALID', `${field}: invalid value ${formatValue(value)}; ${fix}`, {
+    super(CORE_ERROR_CODES.configInvalid, `${field}: invalid value ${formatValue(value)}; ${fix}`, {
       retriable: false,
       cause: options.cause,
       details: { field },

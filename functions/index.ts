@@ -4,7 +4,7 @@
  * platform's own parts (Pulsar, the worker, registry, governance, telemetry) are in
  * control-plane.ts. Named exports only (house style rule 1).
  */
-export { BeamlineError, ConfigError, formatValue, isRetriable } from './errors.ts';
+export { BeamlineError, CORE_ERROR_CODES, ConfigError, formatValue, isRetriable } from './errors.ts';
 export { FakeClock, systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { parseJson, stringifyJson } from './json.ts';
 export type {
@@ -23,8 +23,9 @@ export type {
 } from './contract.ts';
 // What ctx hands a handler: its logger and metrics, and its keyed state.
 export type { CounterMetric, GaugeMetric, HistogramMetric, Labels, Logger, Metrics } from './telemetry.ts';
-export type { KeyValueStore, PutOptions } from './state/index.ts';
+export { STATE_ERROR_CODES, StateLimitError, type KeyValueStore, type PutOptions } from './state/index.ts';
 // Windows a handler declares next to `processWindow`.
+export { WINDOW_ERROR_CODES, WindowValueError } from './windows/index.ts';
 export type {
   AggregateName,
   AggregateSpec,

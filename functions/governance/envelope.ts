@@ -9,6 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { BeamlineError } from '../errors.ts';
+import { GOVERNANCE_ERROR_CODES } from './errors.ts';
 import type { TenantKeyring } from './keyring.ts';
 
 export interface Envelope {
@@ -24,7 +25,7 @@ export interface Envelope {
 
 export class DecryptError extends BeamlineError {
   constructor(what: string, cause?: unknown) {
-    super('BL_GOVERNANCE_DECRYPT', `${what} could not be decrypted: the key is wrong or gone, or the record was altered`, { retriable: false, cause });
+    super(GOVERNANCE_ERROR_CODES.decrypt, `${what} could not be decrypted: the key is wrong or gone, or the record was altered`, { retriable: false, cause });
   }
 }
 

@@ -12,4 +12,5 @@ export {
   type KeyringDocument,
   type TenantKeyring,
 } from './keyring.ts';
+export { GOVERNANCE_ERROR_CODES } from './errors.ts';
 export { DecryptError, isEnvelope, openEnvelope, sealEnvelope, type Envelope } from './envelope.ts';

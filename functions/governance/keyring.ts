@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { BeamlineError, ConfigError } from '../errors.ts';
+import { GOVERNANCE_ERROR_CODES } from './errors.ts';
 
 /** The least key length, in bytes, for HMAC tokens and AES-256 wrapping keys. */
 export const MIN_KEY_BYTES = 32;
@@ -38,7 +39,7 @@ export interface TenantKeyring {
 /** A key id the keyring does not hold: data written under a key that was removed (or shredded). */
 export class UnknownKeyError extends BeamlineError {
   constructor(id: string, ids: readonly string[]) {
-    super('BL_GOVERNANCE_KEY_UNKNOWN', `key id "${id}" is not in the keyring (it holds ${ids.join(', ') || 'no keys'}); add the key the data was written with`, {
+    super(GOVERNANCE_ERROR_CODES.keyUnknown, `key id "${id}" is not in the keyring (it holds ${ids.join(', ') || 'no keys'}); add the key the data was written with`, {
       retriable: false,
       details: { keyId: id },
     });

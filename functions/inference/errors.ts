@@ -4,6 +4,10 @@
 import { BeamlineError } from '../errors.ts';
 
 export const INFERENCE_ERROR_CODES = Object.freeze({
+  /** No model file at the given path. */
+  modelNotFound: 'BL_INFERENCE_MODEL_NOT_FOUND',
+  /** The model file is of a format the engine does not load. */
+  modelFormat: 'BL_INFERENCE_MODEL_FORMAT',
   /** The micro-batcher's queue is full: shed load upstream and retry later. */
   overloaded: 'BL_INFERENCE_OVERLOADED',
   /** No requested/allowed backend could load the model. */

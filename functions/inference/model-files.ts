@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BeamlineError } from '../errors.ts';
+import { INFERENCE_ERROR_CODES } from './errors.ts';
 import type { ModelArtifact } from './model-runtime.ts';
 
 interface WeightsManifestEntry {
@@ -14,14 +15,14 @@ interface WeightsManifestEntry {
 /** Reads a model folder (model.json + weights) or a `.onnx` file into memory. */
 export async function readModelArtifact(path: string): Promise<ModelArtifact> {
   const info = await stat(path).catch((cause: unknown) => {
-    throw new BeamlineError('BL_INFERENCE_MODEL_NOT_FOUND', `no model at ${path}`, {
+    throw new BeamlineError(INFERENCE_ERROR_CODES.modelNotFound, `no model at ${path}`, {
       cause,
       details: { path, fix: 'give a folder holding model.json and its weight files, or a .onnx file' },
     });
   });
   if (info.isFile()) {
     if (!path.endsWith('.onnx')) {
-      throw new BeamlineError('BL_INFERENCE_MODEL_FORMAT', `${path} is not a .onnx file`, {
+      throw new BeamlineError(INFERENCE_ERROR_CODES.modelFormat, `${path} is not a .onnx file`, {
         details: { path, fix: 'give a TF.js layers model folder (model.json + weights) or an ONNX file ending in .onnx' },
       });
     }
@@ -30,7 +31,7 @@ export async function readModelArtifact(path: string): Promise<ModelArtifact> {
   const onnx = join(path, 'model.onnx');
   if (await stat(onnx).then(() => true, () => false)) return { format: 'onnx', bytes: new Uint8Array(await readFile(onnx)) };
   const jsonText = await readFile(join(path, 'model.json'), 'utf8').catch((cause: unknown) => {
-    throw new BeamlineError('BL_INFERENCE_MODEL_FORMAT', `${path} has neither model.json nor model.onnx`, { cause, details: { path } });
+    throw new BeamlineError(INFERENCE_ERROR_CODES.modelFormat, `${path} has neither model.json nor model.onnx`, { cause, details: { path } });
   });
   const json = JSON.parse(jsonText) as { weightsManifest?: WeightsManifestEntry[] };
   const parts: Buffer[] = [];

@@ -4,7 +4,8 @@
  * in the clear. Readers (`beamline dlq`) open them with the same keyring.
  */
 import { BeamlineError } from '../errors.ts';
-import { isEnvelope, openEnvelope, sealEnvelope, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
+import { GOVERNANCE_ERROR_CODES, isEnvelope, openEnvelope, sealEnvelope, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
+import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { DeadLetterContent, DeadLetterReason, DeadLetterRecord, InputMessage } from './records.ts';
 
 /** Binds a sealed content to its record's clear ids. */
@@ -20,7 +21,7 @@ export interface DeadLetterSealing {
 }
 
 export function sealedDeadLetter(m: InputMessage, reason: DeadLetterReason, err: unknown, nowMs: number, s: DeadLetterSealing): DeadLetterRecord {
-  const code = err instanceof BeamlineError ? err.code : 'BL_RUNTIME_HANDLER_ERROR';
+  const code = err instanceof BeamlineError ? err.code : RUNTIME_ERROR_CODES.handlerError;
   // The message of a user error may quote the record; cap it so a dead-letter entry stays small.
   const text = err instanceof Error ? err.message : String(err);
   const content: DeadLetterContent = {
@@ -48,7 +49,7 @@ export function sealedDeadLetter(m: InputMessage, reason: DeadLetterReason, err:
 /** The content of a dead letter; throws when it has none (written without a key) or the key is wrong. */
 export function openDeadLetter(record: DeadLetterRecord, keyring: TenantKeyring): DeadLetterContent {
   if (!isEnvelope(record.sealed)) {
-    throw new BeamlineError('BL_GOVERNANCE_NO_CONTENT', `dead letter ${record.messageId} keeps no content: the worker ran without a tenant key, so the payload was dropped`, {
+    throw new BeamlineError(GOVERNANCE_ERROR_CODES.noContent, `dead letter ${record.messageId} keeps no content: the worker ran without a tenant key, so the payload was dropped`, {
       retriable: false,
     });
   }

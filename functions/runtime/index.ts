@@ -51,6 +51,7 @@ export {
   type InputMessage,
   type OutputMessage,
 } from './records.ts';
+export { RUNTIME_ERROR_CODES } from './errors.ts';
 export {
   COMMIT_OUTCOME_UNKNOWN,
   EXPIRES_AT_PROPERTY,

@@ -339,6 +339,7 @@ export class NamespaceWorker<T = unknown> {
       failures.set(index, n);
       if (!isRetriable(error) || n > this.config.handlerRetries) {
         const m = batch[index] as InputMessage;
+        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
         const reason = (error as { code?: string }).code === 'BL_PULSAR_SCHEMA_ENCODE' ? 'output-schema-mismatch' : 'handler-error';
         poisoned.set(index, this.#ingress.deadLetter(m, reason, error, this.#clock.now()));
         this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');

@@ -23,6 +23,7 @@ import type { Logger } from '../telemetry.ts';
 import { systemClock } from '../clock.ts';
 import { BeamlineError } from '../errors.ts';
 import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats, Transaction } from '../pulsar/index.ts';
+import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
@@ -30,7 +31,7 @@ import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
 
 /** #17: a commit refused because the partition moved to another replica (nothing was sent). */
-export const PARTITION_REVOKED = 'BL_WORKER_PARTITION_REVOKED';
+export const PARTITION_REVOKED = RUNTIME_ERROR_CODES.partitionRevoked;
 /** #17: the partition's owner records in its state partition (keys outside the changelogs). */
 const OWNER_CLAIM_KEY = 'o/claim';
 const OWNER_RELEASE_KEY = 'o/release';
@@ -289,9 +290,11 @@ export class PulsarWorkerIo implements WorkerIo {
           await this.#confirmAbort(txn);
           throw err;
         }
+        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
         if (code !== 'BL_PULSAR_TXN_OUTCOME_UNKNOWN') throw err;
         const cause = (err as { cause?: { code?: string } }).cause?.code;
         // Forgotten by the coordinator, or the client closed: asking again cannot tell.
+        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
         const forgotten = cause === 'BL_PULSAR_TXN_NOT_FOUND' || cause === 'BL_PULSAR_TXN_INVALID_STATUS' || cause === 'BL_PULSAR_ALREADY_CLOSED';
         if (forgotten || this.#closed) {
           throw new BeamlineError(COMMIT_OUTCOME_UNKNOWN, 'the transaction may or may not have committed', {
@@ -311,6 +314,7 @@ export class PulsarWorkerIo implements WorkerIo {
       try {
         await txn.abort();
       } catch (err) {
+        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
         const closed = (err as { code?: string }).code === 'BL_PULSAR_ALREADY_CLOSED';
         if (this.#closed || closed || (txn.state !== 'error' && txn.state !== 'open')) return;
         this.#log.warn({ txn: txn.toString(), err }, 'transaction abort not confirmed; asking again');
@@ -375,6 +379,7 @@ export class PulsarWorkerIo implements WorkerIo {
       const m = await this.#consumer.receive(Math.max(0, timeoutMs));
       return toInput(m);
     } catch (err) {
+      // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
       if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') return undefined;
       throw err;
     }

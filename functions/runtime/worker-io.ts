@@ -4,6 +4,7 @@
  * an in-memory one.
  */
 import type { ChangeRecord } from '../state/index.ts';
+import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 
 export interface ChangelogSnapshot {
@@ -56,7 +57,7 @@ export const WINDOW_KEY_PREFIX = 'w/';
 export const MARKER_KEY_PREFIX = 't/';
 
 /** A commit that may or may not have happened (the worker resolves it from its marker). */
-export const COMMIT_OUTCOME_UNKNOWN = 'BL_WORKER_COMMIT_OUTCOME_UNKNOWN';
+export const COMMIT_OUTCOME_UNKNOWN = RUNTIME_ERROR_CODES.commitOutcomeUnknown;
 
 /**
  * What a rejected commit means: `aborted` (nothing of the batch took effect) or `unknown` (it

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { BeamlineError } from '../errors.ts';
-import { StateLimitError } from './errors.ts';
+import { STATE_ERROR_CODES, StateLimitError } from './errors.ts';
 import type { KeyValueStore, PutOptions } from './key-value-store.ts';
 import { jsonSerde, type Serde } from './serde.ts';
 import { compileStoreOptions, type StoreOptions } from './store-options.ts';
@@ -180,14 +180,14 @@ export class ChangelogStore<V> implements KeyValueStore<V> {
     const bytes = this.#serde.serialize(value);
     if (bytes.byteLength === 0) {
       const message = 'serde produced an empty payload, which is reserved for deletes';
-      throw new BeamlineError('BL_STATE_EMPTY_PAYLOAD', message, { details: { key } });
+      throw new BeamlineError(STATE_ERROR_CODES.emptyPayload, message, { details: { key } });
     }
     if (bytes.byteLength > this.#maxValueBytes) this.#tooLarge(key, bytes.byteLength);
     return bytes;
   }
 
   #tooLarge(key: string, bytes: number): never {
-    throw new StateLimitError('BL_STATE_VALUE_TOO_LARGE', 'state value is larger than maxValueBytes', {
+    throw new StateLimitError(STATE_ERROR_CODES.valueTooLarge, 'state value is larger than maxValueBytes', {
       key: key.length > 80 ? `${key.slice(0, 77)}...` : key,
       bytes,
       maxValueBytes: this.#maxValueBytes,

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.ts';
-import { StateLimitError } from './errors.ts';
+import { STATE_ERROR_CODES, StateLimitError } from './errors.ts';
 import { estimateBytes } from './estimate-bytes.ts';
 import type { KeyValueStore, PutOptions } from './key-value-store.ts';
 import { checkTtlMs, compileStoreOptions, type StoreOptions } from './store-options.ts';
@@ -47,7 +47,7 @@ export class InMemoryStore<V> implements KeyValueStore<V> {
       // Expired entries still count until purged; reclaim them before refusing.
       this.purgeExpired();
       if (this.#map.size >= this.#maxKeys) {
-        throw new StateLimitError('BL_STATE_TOO_MANY_KEYS', 'state store is full; delete keys or raise maxKeys', {
+        throw new StateLimitError(STATE_ERROR_CODES.tooManyKeys, 'state store is full; delete keys or raise maxKeys', {
           maxKeys: this.#maxKeys,
         });
       }

@@ -6,5 +6,5 @@ export { MeteredStore, type MeteredStoreOptions } from './metered-store.ts';
 export { createStateStore, type StateStore, type StateStoreOptions } from './create-state-store.ts';
 export { jsonSerde, type Serde } from './serde.ts';
 export { compileStoreOptions, type StoreConfig, type StoreOptions } from './store-options.ts';
-export { StateLimitError } from './errors.ts';
+export { STATE_ERROR_CODES, StateLimitError } from './errors.ts';
 export { estimateBytes } from './estimate-bytes.ts';

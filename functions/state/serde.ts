@@ -4,6 +4,7 @@
  */
 import { BeamlineError } from '../errors.ts';
 import { parseJson, stringifyJson } from '../json.ts';
+import { STATE_ERROR_CODES } from './errors.ts';
 
 export interface Serde<V> {
   serialize(value: V): Uint8Array;
@@ -26,10 +27,10 @@ export function jsonSerde<V>(): Serde<V> {
       try {
         text = stringifyJson(value);
       } catch (cause) {
-        throw new BeamlineError('BL_STATE_SERIALIZE_FAILED', 'state value cannot be serialized as JSON', { cause });
+        throw new BeamlineError(STATE_ERROR_CODES.serializeFailed, 'state value cannot be serialized as JSON', { cause });
       }
       if (text === undefined) {
-        throw new BeamlineError('BL_STATE_SERIALIZE_FAILED', 'state value cannot be serialized as JSON', {
+        throw new BeamlineError(STATE_ERROR_CODES.serializeFailed, 'state value cannot be serialized as JSON', {
           details: { type: typeof value },
         });
       }
@@ -39,7 +40,7 @@ export function jsonSerde<V>(): Serde<V> {
       try {
         return parseJson(decoder.decode(bytes)) as V;
       } catch (cause) {
-        throw new BeamlineError('BL_STATE_DESERIALIZE_FAILED', 'state value is not valid UTF-8 JSON', {
+        throw new BeamlineError(STATE_ERROR_CODES.deserializeFailed, 'state value is not valid UTF-8 JSON', {
           cause,
           details: { bytes: bytes.byteLength },
         });

@@ -3,13 +3,14 @@
  * only network call of functions/tracing/ (scripts/dev/dependency-rules.ts allows this file).
  */
 import { BeamlineError } from '../errors.ts';
+import { TRACING_ERROR_CODES } from './errors.ts';
 
 /** Sends one encoded export request; rejects when the collector did not take it. */
 export type SpanTransport = (body: string) => Promise<void>;
 
 export class TraceExportError extends BeamlineError {
   constructor(message: string, retriable: boolean, options: { cause?: unknown; status?: number } = {}) {
-    super('BL_TRACE_EXPORT', message, { retriable, cause: options.cause, details: { status: options.status } });
+    super(TRACING_ERROR_CODES.exportFailed, message, { retriable, cause: options.cause, details: { status: options.status } });
   }
 }
 

@@ -17,4 +17,4 @@ export {
 export { lateEventReason, type LateEvent, type LateReason, type WindowEvent, type WindowOutput, type WindowResult } from './types.ts';
 export type { Reducer } from './reducer.ts';
 export type { AggregateName, DistinctAcc, TimedValue } from './aggregations.ts';
-export { WindowValueError } from './errors.ts';
+export { WINDOW_ERROR_CODES, WindowValueError } from './errors.ts';
