@@ -54,6 +54,12 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/errors.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/index.ts';`)).toEqual([]);
   });
+
+  it('lets tenants/, models/ and bridge/ use the control plane entry, and nothing past it (#15)', () => {
+    expect(checkFile(root, at('tenants/spec.ts'), `import { PulsarAdmin } from '../functions/control-plane.ts';`)).toEqual([]);
+    expect(checkFile(root, at('models/m.ts'), `import { formatBytes } from '../functions/control-plane.ts';`)).toEqual([]);
+    expect(checkFile(root, at('bridge/b.ts'), `import { formatBytes } from '../functions/bytes.ts';`)).toHaveLength(1);
+  });
 });
 
 describe('shared top-level files', () => {
