@@ -6,9 +6,11 @@
  *
  * Features come from a bounded per-key history: count/sum/mean/min/max/distinct over the last
  * `lookbackMs`, the amount against the key's mean, the time since the previous event, and the
- * speed implied by two consecutive positions (impossible travel).
+ * speed implied by two consecutive positions (impossible travel). The look-back aggregates use
+ * functions/windows' reducers (the same count/sum/mean/min/max/distinct as event-time windows).
  */
 import { ConfigError } from '../errors.ts';
+import { builtInReducer, type AggregateName, type Reducer } from '../windows/index.ts';
 
 export type WindowAggregate = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'distinct';
 
@@ -84,6 +86,9 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
     }
   });
 
+  // Each look-back's reducer, built once (reducers keep no state between folds).
+  const reducers = features.map((f) => ('window' in f ? lookbackReducer(f.window.aggregate, f.window.field) : 'ratioToMean' in f ? lookbackReducer('mean', f.ratioToMean.field) : undefined));
+
   return {
     names: features.map((f) => f.name),
     step(all, value, now) {
@@ -92,7 +97,7 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
       const values: Record<string, number> = {};
       const row = new Float32Array(features.length);
       features.forEach((f, i) => {
-        const raw = featureValue(f, value, now, history, previous);
+        const raw = featureValue(f, reducers[i], value, now, history, previous);
         const v = f.log === true ? Math.log1p(Math.max(0, raw)) : raw;
         values[f.name] = v;
         row[i] = v;
@@ -108,6 +113,7 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
 
 function featureValue(
   f: FeatureSpec,
+  reducer: LookbackReducer | undefined,
   value: unknown,
   now: number,
   history: readonly FeatureHistoryEntry[],
@@ -115,28 +121,11 @@ function featureValue(
 ): number {
   if ('field' in f) return toNumber(readField(value, f.field));
   if ('window' in f) {
-    const { aggregate, field, lookbackMs } = f.window;
-    const inWindow = history.filter((h) => h.t > now - lookbackMs);
-    if (aggregate === 'count') return inWindow.length;
-    const xs = inWindow.map((h) => h.v[field as string]);
-    if (aggregate === 'distinct') return new Set(xs.map((x) => String(x))).size;
-    const nums = xs.map(toNumber);
-    if (nums.length === 0) return 0;
-    switch (aggregate) {
-      case 'sum':
-        return nums.reduce((a, b) => a + b, 0);
-      case 'mean':
-        return nums.reduce((a, b) => a + b, 0) / nums.length;
-      case 'min':
-        return Math.min(...nums);
-      case 'max':
-        return Math.max(...nums);
-    }
+    return aggregateLookback(reducer as LookbackReducer, history, now - f.window.lookbackMs);
   }
   if ('ratioToMean' in f) {
     const { field, lookbackMs } = f.ratioToMean;
-    const nums = history.filter((h) => h.t > now - lookbackMs).map((h) => toNumber(h.v[field]));
-    const mean = nums.length === 0 ? 0 : nums.reduce((a, b) => a + b, 0) / nums.length;
+    const mean = aggregateLookback(reducer as LookbackReducer, history, now - lookbackMs);
     return mean === 0 ? 1 : toNumber(readField(value, field)) / mean;
   }
   if ('secondsSinceLast' in f) {
@@ -147,6 +136,36 @@ function featureValue(
   const km = haversineKm(toNumber(previous.v[lat]), toNumber(previous.v[lon]), toNumber(readField(value, lat)), toNumber(readField(value, lon)));
   const hours = Math.max((now - previous.t) / 3_600_000, 1 / 3600);
   return km / hours;
+}
+
+/** A look-back aggregate's name in functions/windows. */
+const WINDOW_AGGREGATE: Readonly<Record<WindowAggregate, AggregateName>> = {
+  count: 'count',
+  sum: 'sum',
+  mean: 'mean',
+  min: 'min',
+  max: 'max',
+  distinct: 'distinct-count',
+};
+
+type LookbackReducer = Reducer<FeatureHistoryEntry, unknown, unknown>;
+
+/**
+ * The windows reducer for a look-back aggregate over history entries. Values read as numbers
+ * (non-numbers count as 0); distinct compares their text and stays exact (the history is bounded).
+ */
+function lookbackReducer(aggregate: WindowAggregate, field: string | undefined): LookbackReducer {
+  const read = (h: FeatureHistoryEntry): number | string | null | undefined => h.v[field as string];
+  const extract = aggregate === 'distinct' ? (h: unknown) => String(read(h as FeatureHistoryEntry)) : (h: unknown) => toNumber(read(h as FeatureHistoryEntry));
+  return builtInReducer(WINDOW_AGGREGATE[aggregate], extract, Number.POSITIVE_INFINITY) as LookbackReducer;
+}
+
+/** Folds the entries after `fromMs` (exclusive) through the reducer; an empty aggregate is 0. */
+function aggregateLookback(reducer: LookbackReducer, history: readonly FeatureHistoryEntry[], fromMs: number): number {
+  let acc = reducer.init();
+  for (const h of history) if (h.t > fromMs) acc = reducer.add(acc, h, h.t);
+  const result = reducer.result(acc);
+  return typeof result === 'number' ? result : 0;
 }
 
 /** A field of a record by dot path: numbers and strings as they are, booleans as 1/0, else null. */

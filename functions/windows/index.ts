@@ -1,5 +1,6 @@
 /** Event-time windows: assigners, watermarks, aggregations and the operator. Pure: no I/O. */
 export {
+  builtInReducer,
   compileWindowOptions,
   type AggregateSpec,
   type WindowConfig,

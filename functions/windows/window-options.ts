@@ -171,7 +171,7 @@ function resolveAggregate<T>(options: WindowOptions<T>): { reducer: AnyReducer; 
   const spec = options.aggregate ?? 'count';
   if (typeof spec === 'string') {
     if (!NAMES.includes(spec)) throw new ConfigError('window.aggregate', spec, AGGREGATE_FIX);
-    return { reducer: builtIn(spec, extractFn, distinctExactLimit), aggregateName: spec };
+    return { reducer: builtInReducer(spec, extractFn, distinctExactLimit), aggregateName: spec };
   }
   if (typeof spec !== 'object' || spec === null) throw new ConfigError('window.aggregate', spec, AGGREGATE_FIX);
   if ('lastN' in spec) {
@@ -196,7 +196,11 @@ function resolveAggregate<T>(options: WindowOptions<T>): { reducer: AnyReducer; 
   return { reducer: spec as AnyReducer, aggregateName: 'custom' };
 }
 
-function builtIn(name: AggregateName, extract: (v: unknown) => unknown, exactLimit: number): AnyReducer {
+/**
+ * A built-in aggregation's reducer, for windows and for any other per-key aggregate (the scoring
+ * handler's look-backs). Distinct counts are exact up to `exactLimit` distinct values.
+ */
+export function builtInReducer(name: AggregateName, extract: (v: unknown) => unknown, exactLimit: number): AnyReducer {
   switch (name) {
     case 'count':
       return countReducer() as AnyReducer;
