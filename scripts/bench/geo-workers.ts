@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { type Logger } from '../../functions/index.ts';
+import type { Logger } from '../../functions/index.ts';
 import { loadWorkerFile, silentLogger, startWorker, type RunningWorker } from '../../functions/control-plane.ts';
 import { main } from '../../tenants/cli/main.ts';
 import { readWorkerFile } from '../../tenants/cli/worker-file.ts';

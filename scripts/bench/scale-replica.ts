@@ -4,7 +4,7 @@
  * and the replica. Prints `ready`, then `partition {json}` per partition event.
  * argv: serviceUrl adminUrl tenant namespace replicaId [token from $PULSAR_TOKEN]
  */
-import { type ProcessFn } from '../../functions/index.ts';
+import type { ProcessFn } from '../../functions/index.ts';
 import { startWorker, type PartitionedWorker } from '../../functions/control-plane.ts';
 import { silentLogger } from '../../functions/telemetry.ts';
 

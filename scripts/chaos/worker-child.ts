@@ -8,7 +8,7 @@
  * SIGTERM drains and exits 0.
  */
 import { compileRemoteModelSpec } from '../../functions/inference/index.ts';
-import { type ProcessFn } from '../../functions/index.ts';
+import type { ProcessFn } from '../../functions/index.ts';
 import { createRootLogger, createScoringHandler, startWorker } from '../../functions/control-plane.ts';
 import { CHAOS_MODEL } from './model-server.ts';
 

@@ -13,9 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import {
-  type ProcessFn,
-} from '../../functions/index.ts';
+import type { ProcessFn } from '../../functions/index.ts';
 import {
   PREDICTION_SCHEMA,
   OtlpTracer,

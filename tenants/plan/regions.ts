@@ -7,7 +7,7 @@
  * remote cluster and stalls when the remote refuses it (apache/pulsar#25012).
  */
 import { BeamlineError } from '../../functions/index.ts';
-import { type AdminSchemaInfo as SchemaInfo, type PulsarAdmin } from '../../functions/control-plane.ts';
+import type { AdminSchemaInfo as SchemaInfo, PulsarAdmin } from '../../functions/control-plane.ts';
 import { canonicalJson, type DesiredRegion, type DesiredTopic, type TenantConfig } from '../spec/index.ts';
 import { applyTenantPlan } from './apply.ts';
 import { diffTenant } from './diff.ts';

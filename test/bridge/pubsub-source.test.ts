@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BeamlineError, FakeClock } from '../../functions/index.ts';
-import { type Message } from '../../functions/control-plane.ts';
+import type { Message } from '../../functions/control-plane.ts';
 import { PUBSUB_ID_PROPERTY, PubsubSource, type PubsubSourceDeps } from '../../bridge/index.ts';
 
 const TOPIC = 'persistent://acme/central/events';

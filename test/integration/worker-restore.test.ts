@@ -10,7 +10,7 @@
  * takes ~25 s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import type { EventRecord, HandlerContext } from '../../functions/index.ts';
 import { silentLogger } from '../../functions/control-plane.ts';
 import { NamespaceWorker, PulsarWorkerIo, Ingress, compileWorkerOptions, schemaDecoder, STATE_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from '../../functions/runtime/index.ts';
 import { jsonSchema, type PulsarClient } from '../../functions/pulsar/index.ts';

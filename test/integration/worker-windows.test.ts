@@ -8,7 +8,7 @@
  * watermark and fires every open window (its own window stays open and emits nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventRecord, type HandlerContext } from '../../functions/index.ts';
+import type { EventRecord, HandlerContext } from '../../functions/index.ts';
 import { compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord } from '../../functions/control-plane.ts';
 import { startWorker, type RunningWorker, type WorkerHandler } from '../../functions/runtime/index.ts';
 import type { WindowOptions, WindowResult } from '../../functions/windows/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BeamlineError } from '../../functions/index.ts';
+import type { BeamlineError } from '../../functions/index.ts';
 import { REVIEW_ITEM_SCHEMA, avroSchema, type CompareReport, type ModelManifest, type RolloutState } from '../../functions/control-plane.ts';
 import { decodeReviewPayload, formatCompare, formatDescribe, formatList, parseValidationMetrics, progressPrinter, renderProgress } from '../../models/index.ts';
 

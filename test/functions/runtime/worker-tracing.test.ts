@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
 import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
-import { type ModelScore } from '../../../functions/index.ts';
+import type { ModelScore } from '../../../functions/index.ts';
 import { parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
 import { OtlpTracer } from '../../../functions/tracing/index.ts';
 
