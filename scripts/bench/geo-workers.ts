@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadWorkerFile, silentLogger, startWorker, type Logger, type RunningWorker } from '../../functions/index.ts';
-import { main } from '../../tenants/cli/main.ts';
-import { readWorkerFile } from '../../tenants/cli/worker-file.ts';
+import { main } from '../../cli/main.ts';
+import { readWorkerFile } from '../../cli/worker-file.ts';
 import { RIDE_RISK_FEATURES } from '../../tenants/examples/ride-safety.handler.ts';
-import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../demo/ride-risk-model.ts';
+import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../../demo/ride-risk-model.ts';
 import type { GeoTopology } from './geo-topology.ts';
 
 export const RIDE_SAFETY_WORKER_FILE = 'tenants/examples/ride-safety.worker.yaml';

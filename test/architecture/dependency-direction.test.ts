@@ -42,10 +42,10 @@ describe('dependency direction (house style rule 2)', () => {
 
   it('keeps the Pub/Sub client in bridge/ and makes others use bridge/index.ts (#24)', () => {
     expect(checkFile(root, at('bridge/source.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toEqual([]);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/runtime/a.ts'), `import type { Message } from '@google-cloud/pubsub';`)).toHaveLength(1);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubsubSource } from '../../../bridge/source.ts';`)).toHaveLength(1);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubsubSource } from '../../../bridge/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubsubSource } from '../../bridge/source.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubsubSource } from '../../bridge/index.ts';`)).toEqual([]);
     expect(checkFile(root, at('bridge/source.ts'), `import { createClient } from '../functions/pulsar/index.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('bridge/source.ts'), `import { createClient } from '../functions/index.ts';`)).toEqual([]);
   });
