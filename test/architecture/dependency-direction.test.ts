@@ -56,6 +56,34 @@ describe('dependency direction (house style rule 2)', () => {
   });
 });
 
+describe('#15: cli/ composes tenants/ and models/; product code never imports scripts/', () => {
+  it('keeps tenants/ and models/ apart', () => {
+    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { ReviewQueue } from '../../models/index.ts';`).map((v) => v.rule)).toContain('tenants/ and models/ never import each other (cli/ composes them)');
+    expect(checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/spec/index.ts';`)).toHaveLength(1);
+  });
+
+  it('lets only cli/ import both tenants/ and models/', () => {
+    const both = `import { observeTenant } from '../../tenants/plan/index.ts';\nimport { ReviewQueue } from '../../models/index.ts';`;
+    expect(checkFile(root, at('cli/commands/a.ts'), both)).toEqual([]);
+    expect(checkFile(root, at('demo/a/b.ts'), both).map((v) => v.rule)).toEqual(['only cli/ composes tenants/ and models/']);
+    expect(checkFile(root, at('bridge/a/b.ts'), both).map((v) => v.rule)).toEqual(['only cli/ composes tenants/ and models/']);
+  });
+
+  it('keeps product code out of scripts/, but for the demo starting the local broker', () => {
+    const rule = 'product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/';
+    expect(checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { x } from '../../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../scripts/broker/broker.ts';`)).toEqual([]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { runSuite } from '../scripts/bench/suite.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('scripts/bench/suites/e2e.ts'), `import { runDemo } from '../../../demo/demo.ts';`)).toEqual([]);
+  });
+
+  it('makes cli/ go through functions/index.ts', () => {
+    expect(checkFile(root, at('cli/commands/a.ts'), `import { ConfigError } from '../../functions/errors.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/a.ts'), `import { ConfigError } from '../../functions/index.ts';`)).toEqual([]);
+  });
+});
+
 describe('shared top-level files', () => {
   it('may name a concept type through its index, never import its implementation', () => {
     const typeOnly = `import type {\n  KeyValueStore,\n} from './state/index.ts';`;
