@@ -2,6 +2,7 @@
  * Models, review and actions for people (issue #9): what the `beamline model`, `beamline review`
  * and `beamline actions` commands use, on top of functions/ (through functions/index.ts).
  */
+export { MODELS_ERROR_CODES, type ModelsErrorCode } from './errors.ts';
 export {
   formatBytes,
   formatCompare,

@@ -13,6 +13,7 @@
  */
 import { noopMetrics, silentLogger, systemClock, type Clock, type Consumer, type Logger, type Message, type Metrics, type PulsarClient } from '../../functions/index.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export interface ActionConsumerOptions {
   client: PulsarClient;
@@ -127,7 +128,7 @@ export class ActionConsumer {
       try {
         m = await this.#consumer.receive(250);
       } catch (err) {
-        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
+        if ((err as { code?: string }).code === MODELS_ERROR_CODES.pulsarTimeout) continue;
         if (this.#state !== 'running') return;
         this.#log.error({ err }, 'receive failed');
         continue;

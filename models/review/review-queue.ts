@@ -21,6 +21,7 @@ import {
   type PulsarClient,
   type TopicWriter,
 } from '../../functions/index.ts';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
 
@@ -82,9 +83,10 @@ export function decodeReviewPayload(payload: Buffer): ReviewRecord | undefined {
   }
 }
 
+/** The review queue's codes (models/errors.ts is the catalogue). */
 export const REVIEW_ERROR_CODES = Object.freeze({
-  unknownItem: 'BL_REVIEW_UNKNOWN_ITEM',
-  alreadyDecided: 'BL_REVIEW_ALREADY_DECIDED',
+  unknownItem: MODELS_ERROR_CODES.reviewUnknownItem,
+  alreadyDecided: MODELS_ERROR_CODES.reviewAlreadyDecided,
 });
 
 export interface ReviewQueueOptions {
