@@ -103,11 +103,12 @@ function nounHelp(spec: VerbNounSpec | SingleNounSpec): string {
   const verbs = 'verbs' in spec ? Object.entries(spec.verbs) : [];
   const usage = 'verbs' in spec ? verbs.flatMap(([, v]) => lines(v.usage)) : lines(spec.command.usage);
   const flags = spec.flags ?? ('command' in spec ? spec.command.flags : undefined);
+  const width = Math.max(10, ...verbs.map(([n]) => n.length + 1));
   const examples = spec.examples ?? ('verbs' in spec ? verbs.flatMap(([, v]) => (v.examples ?? []).slice(0, 1)) : (spec.command.examples ?? []));
   return [
     `beamline ${spec.name}: ${spec.summary}`,
     ...section('usage', usage.map((u) => `  ${u}`)),
-    ...section('verbs', verbs.map(([n, v]) => `  ${n.padEnd(10)} ${v.summary}`)),
+    ...section('verbs', verbs.map(([n, v]) => `  ${n.padEnd(width)} ${v.summary}`)),
     ...(spec.about === undefined || spec.about.length === 0 ? [] : ['', ...spec.about]),
     ...section('options', flags === undefined ? [`  run beamline ${spec.name} VERB --help for a verb's options`] : [formatFlags(flags)]),
     ...section('examples', examples.map((e) => `  ${e}`)),

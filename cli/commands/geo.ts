@@ -16,7 +16,7 @@ const DEFAULT_MAX_LAG_MS = 60_000;
 
 export const geoNoun = defineNoun({
   name: 'geo',
-  summary: 'replication health across regions: backlog, rate, lag and link state per topic and direction',
+  summary: 'replication health across regions: backlog, rate, lag and link state per topic',
   flags: FLAGS,
   about: [
     "Reads each topic's stats on its home cluster (the replication section of every partition, not only",

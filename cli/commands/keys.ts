@@ -20,9 +20,10 @@ const keysVerb = (summary: string, usage: string): VerbSpec => ({ summary, usage
 
 export const keysNoun = defineNoun({
   name: 'keys',
-  summary: "create, rotate and check a tenant's versioned keys file (dead-letter envelopes, PII tokens)",
+  summary: "create, rotate and check a tenant's versioned keys file",
   flags: FLAGS,
   about: [
+    'The keys seal dead-letter envelopes and key PII tokens.',
     `Store it as a Kubernetes Secret: kubectl create secret generic T-keys --from-file=${KEYS_FILE_IN_SECRET}=keys.json`,
     `and point workers at it with BEAMLINE_KEYS_FILE (the file, or the directory the Secret is mounted at).`,
     'After rotate, update the Secret and restart workers: new data is sealed under the new key; old data stays readable.',

@@ -54,9 +54,10 @@ const modelVerb = (summary: string, usage: string | readonly string[]): VerbSpec
 
 export const modelNoun = defineNoun({
   name: 'model',
-  summary: 'push models and roll them out: live, shadow, canary, rollback, compare (every change on the audit topic)',
+  summary: 'push models and roll them out: live, shadow, canary, rollback, compare',
   flags: FLAGS,
   about: [
+    'Every change is an event on the audit topic.',
     'DIR is a TF.js layers model folder (model.json + weights) or an ONNX file. Push loads the model, scores a',
     'probe batch and refuses it unless its input/output shapes match the namespace feature schema.',
     'SPEC (--remote) names the server and the model on it, never a credential (see README, "Remote models"):',

@@ -29,9 +29,10 @@ const reviewVerb = (summary: string, usage: string): VerbSpec => ({ summary, usa
 
 export const reviewNoun = defineNoun({
   name: 'review',
-  summary: 'list, show, approve and reject items in the human review queue (decisions in the review band)',
+  summary: 'list, show, approve and reject items in the human review queue',
   flags: FLAGS,
-  about: ['Outcomes are events on the review topic and the audit topic, with the time to decision.'],
+  about: [
+    'The queue holds the decisions in the review band of a namespace.','Outcomes are events on the review topic and the audit topic, with the time to decision.'],
   examples: [
     'beamline review list -t acme-payments -n central',
     'beamline review show 7f3a-19 -t acme-payments -n central -o json',

@@ -235,7 +235,8 @@ function describeText(tenant: string, o: ObservedTenant): string {
 
 export const tenantNoun = defineNoun({
   name: 'tenant',
-  summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs (tenants/<tenant>.yaml, like terraform plan/apply)',
+  summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs',
+  about: ['Manages a tenant from tenants/<tenant>.yaml like terraform plan/apply; beamline tenant VERB --help for each verb.'],
   examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone', 'beamline tenant apply --help'],
   verbs,
 });

@@ -109,9 +109,10 @@ interface Frame {
 
 export const topNoun = defineNoun({
   name: 'top',
-  summary: "live view of namespaces: rate, backlog, latency, models, breaker, review, dead letters (workers' /metrics and the broker's topic stats)",
+  summary: 'live view of namespaces: rate, backlog, latency, models, breaker, review, dead letters',
   flags: FLAGS,
   about: [
+    "Reads the workers' /metrics and the broker's topic stats.",
     'Columns: input rate, backlog (admin API, else the worker gauge), decision latency p50/p99 and the',
     'SLO bound (publish to commit), batch fill, model versions with traffic share, breaker, review',
     'items, dead-letter rate, replication backlog. On a terminal it refreshes in place: "<" and ">"',

@@ -22,7 +22,8 @@ const FLAGS = {
 
 export const workerNoun = defineNoun({
   name: 'worker',
-  summary: 'run the processing worker of a tenant namespace until SIGTERM/SIGINT',
+  summary: 'run the processing worker of a tenant namespace',
+  about: ['Runs until SIGTERM/SIGINT; a failed worker ends the process so the orchestrator restarts it.'],
   flags: FLAGS,
   command: {
     usage: 'beamline worker --tenant T --namespace NS [--config worker.yaml]',
