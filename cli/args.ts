@@ -1,5 +1,5 @@
 import { ConfigError } from '../functions/index.ts';
-import { usageError } from './io.ts';
+import { usageError } from './errors.ts';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';

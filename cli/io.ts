@@ -69,9 +69,8 @@ export function reportError(err: unknown, mode: OutputMode, io: CliIo): number {
   return usage ? EXIT.usage : EXIT.failed;
 }
 
-export function usageError(message: string): BeamlineError {
-  return new BeamlineError(CLI_ERROR_CODES.usage, message);
-}
+// Defined beside the codes so args.ts can use it without importing io.ts (no import loop).
+export { usageError } from './errors.ts';
 
 /** Whether argv asks for JSON, checked before parsing so even a parse error comes out as JSON. */
 export function wantsJson(argv: readonly string[]): boolean {
