@@ -2,7 +2,6 @@
  * Models, review and actions for people (issue #9): what the `beamline model`, `beamline review`
  * and `beamline actions` commands use, on top of functions/ (through functions/index.ts).
  */
-export { MODELS_ERROR_CODES, type ModelsErrorCode } from './errors.ts';
 export {
   formatBytes,
   formatCompare,
@@ -42,3 +41,4 @@ export {
   type WebhookSinkConfig,
   type WebhookSinkOptions,
 } from './actions/index.ts';
+export { MODELS_ERROR_CODES, type ModelsErrorCode } from './errors.ts';

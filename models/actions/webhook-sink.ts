@@ -16,9 +16,9 @@
  * duplicate deliveries at the receiver are at most `timeouts + connectionErrors` (plus one per
  * key after a restart of this process, which forgets the keys it applied).
  */
+import { MODELS_ERROR_CODES } from '../errors.ts';
 import CircuitBreaker from 'opossum';
 import { BeamlineError, ConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
-import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export interface WebhookSinkOptions {
   name: string;

@@ -8,6 +8,7 @@
  * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
  */
 import { userInfo } from 'node:os';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 import {
   BeamlineError,
   REVIEW_ITEM_SCHEMA,
@@ -21,7 +22,6 @@ import {
   type PulsarClient,
   type TopicWriter,
 } from '../../functions/index.ts';
-import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
 

@@ -1,4 +1,5 @@
 import { BeamlineError, isAdminStatus, type PulsarAdmin } from '../../functions/index.ts';
+
 import { TENANTS_ERROR_CODES } from '../errors.ts';
 
 export interface TopicBacklog {
