@@ -19,6 +19,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY bin ./bin
 COPY functions ./functions
 COPY tenants ./tenants
+# The `beamline` command (bin/beamline.js loads cli/main.ts; the worker entry point is `beamline worker`).
+COPY cli ./cli
 COPY models ./models
 # `beamline bridge` (#24): the Pub/Sub bridges the chart's bridge Deployments run.
 COPY bridge ./bridge

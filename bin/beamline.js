@@ -6,5 +6,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`beamline needs Node.js >= 22.18 (it runs TypeScript directly); this is Node ${process.versions.node}. Install a newer Node and retry.\n`);
   process.exit(1);
 }
-const { main } = await import('../tenants/cli/main.ts');
+const { main } = await import('../cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

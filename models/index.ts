@@ -39,3 +39,4 @@ export {
   type WebhookSinkConfig,
   type WebhookSinkOptions,
 } from './actions/index.ts';
+export { MODELS_ERROR_CODES, type ModelsErrorCode } from './errors.ts';

@@ -14,6 +14,7 @@
 import { systemClock, type Clock, type Logger, type Metrics } from '../../functions/index.ts';
 import { noopMetrics, silentLogger, type Consumer, type Message, type PulsarClient } from '../../functions/control-plane.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export interface ActionConsumerOptions {
   client: PulsarClient;
@@ -128,7 +129,7 @@ export class ActionConsumer {
       try {
         m = await this.#consumer.receive(250);
       } catch (err) {
-        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
+        if ((err as { code?: string }).code === MODELS_ERROR_CODES.pulsarTimeout) continue;
         if (this.#state !== 'running') return;
         this.#log.error({ err }, 'receive failed');
         continue;

@@ -16,6 +16,7 @@
  * duplicate deliveries at the receiver are at most `timeouts + connectionErrors` (plus one per
  * key after a restart of this process, which forgets the keys it applied).
  */
+import { MODELS_ERROR_CODES } from '../errors.ts';
 import CircuitBreaker from 'opossum';
 import { BeamlineError, ConfigError, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
 import { noopMetrics, silentLogger, type BreakerState } from '../../functions/control-plane.ts';
@@ -97,14 +98,14 @@ export function compileWebhookSinkOptions(o: WebhookSinkOptions): WebhookSinkCon
 /** An HTTP answer that retrying cannot change (4xx other than 408 and 429). */
 class PermanentSinkError extends BeamlineError {
   constructor(status: number) {
-    super('BL_ACTIONS_SINK_REJECTED', `the sink answered HTTP ${status}`, { retriable: false, details: { status } });
+    super(MODELS_ERROR_CODES.sinkRejected, `the sink answered HTTP ${status}`, { retriable: false, details: { status } });
   }
 }
 
 /** An attempt that got no answer within `timeoutMs` (it was aborted; the receiver may still have applied it). */
 class SinkTimeoutError extends BeamlineError {
   constructor(timeoutMs: number) {
-    super('BL_ACTIONS_SINK_TIMEOUT', `the sink did not answer within ${timeoutMs} ms`, { retriable: true, details: { timeoutMs } });
+    super(MODELS_ERROR_CODES.sinkTimeout, `the sink did not answer within ${timeoutMs} ms`, { retriable: true, details: { timeoutMs } });
   }
 }
 
@@ -166,7 +167,7 @@ export class WebhookSink {
       }
       if (res.ok) return;
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSinkError(res.status);
-      throw new BeamlineError('BL_ACTIONS_SINK_FAILED', `the sink answered HTTP ${res.status}`, { retriable: true, details: { status: res.status } });
+      throw new BeamlineError(MODELS_ERROR_CODES.sinkFailed, `the sink answered HTTP ${res.status}`, { retriable: true, details: { status: res.status } });
     };
     // opossum keeps its own real timers for resetTimeout (it cannot take our Clock); the call
     // timeout is ours (above).

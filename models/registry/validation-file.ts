@@ -5,13 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { BeamlineError } from '../../functions/index.ts';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 
 export async function readValidationMetrics(path: string): Promise<Record<string, number>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (cause) {
-    throw new BeamlineError('BL_MODELS_VALIDATION_FILE', `cannot read the validation file ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+    throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `cannot read the validation file ${path}: ${(cause as Error).message}`, { cause, details: { path } });
   }
   return parseValidationMetrics(parsed, path);
 }
@@ -22,7 +23,7 @@ export function parseValidationMetrics(parsed: unknown, path = 'validation file'
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new BeamlineError('BL_MODELS_VALIDATION_FILE', `${path}: metric "${k}" is not a finite number (${JSON.stringify(v)})`, { details: { path, metric: k } });
+      throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `${path}: metric "${k}" is not a finite number (${JSON.stringify(v)})`, { details: { path, metric: k } });
     }
     out[k] = v;
   }

@@ -8,6 +8,7 @@
  * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
  */
 import { userInfo } from 'node:os';
+import { MODELS_ERROR_CODES } from '../errors.ts';
 import {
   BeamlineError,
   systemClock,
@@ -84,9 +85,10 @@ export function decodeReviewPayload(payload: Buffer): ReviewRecord | undefined {
   }
 }
 
+/** The review queue's codes (models/errors.ts is the catalogue). */
 export const REVIEW_ERROR_CODES = Object.freeze({
-  unknownItem: 'BL_REVIEW_UNKNOWN_ITEM',
-  alreadyDecided: 'BL_REVIEW_ALREADY_DECIDED',
+  unknownItem: MODELS_ERROR_CODES.reviewUnknownItem,
+  alreadyDecided: MODELS_ERROR_CODES.reviewAlreadyDecided,
 });
 
 export interface ReviewQueueOptions {

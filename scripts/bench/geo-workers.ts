@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../../functions/index.ts';
 import { loadWorkerFile, silentLogger, startWorker, type RunningWorker } from '../../functions/control-plane.ts';
-import { main } from '../../tenants/cli/main.ts';
-import { readWorkerFile } from '../../tenants/cli/worker-file.ts';
+import { main } from '../../cli/main.ts';
+import { readWorkerFile } from '../../cli/worker-file.ts';
 import { RIDE_RISK_FEATURES } from '../../tenants/examples/ride-safety.handler.ts';
-import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../demo/ride-risk-model.ts';
+import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../../demo/ride-risk-model.ts';
 import type { GeoTopology } from './geo-topology.ts';
 
 export const RIDE_SAFETY_WORKER_FILE = 'tenants/examples/ride-safety.worker.yaml';

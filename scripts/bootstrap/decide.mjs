@@ -64,7 +64,7 @@ export function toolsFor(task, args) {
 /** What to run under Node 24 for a task: [script, ...args], relative to the repository root. */
 export function commandFor(task, args) {
   if (task === 'test') return ['node_modules/vitest/vitest.mjs', 'run', ...args];
-  if (task === 'demo') return ['scripts/demo/demo.ts', ...args];
+  if (task === 'demo') return ['demo/demo.ts', ...args];
   if (task === 'bench') return ['scripts/bench/run.ts', ...args];
   throw new Error(`unknown task ${task}`);
 }

@@ -18,6 +18,11 @@
  * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
  *   each other (windows may use state).
+ * - #15: tenants/ and models/ are siblings that never import each other; cli/ (the `beamline`
+ *   command) is the only place that composes them: no other file imports both.
+ * - #15: product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/
+ *   (dev tools, the local broker, bootstrap, benchmarks); one named exception: demo/ starts the
+ *   local broker (scripts/broker/), as the demo is a local run by definition.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -28,7 +33,13 @@ export interface Violation {
   rule: string;
 }
 
-const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bridge', 'bin', 'scripts'];
+const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'cli', 'bridge', 'demo', 'bin', 'scripts'];
+
+/** #15: the product's folders; none of them imports scripts/. */
+const PRODUCT_ROOTS: readonly string[] = ['functions', 'tenants', 'models', 'cli', 'bridge', 'demo', 'bin'];
+
+/** #15: the only way product code reaches scripts/: the demo starts the local broker. */
+const SCRIPTS_ALLOWED: Readonly<Record<string, readonly string[]>> = { demo: ['scripts/broker/'] };
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
@@ -121,6 +132,8 @@ export function checkFile(root: string, file: string, source: string): Violation
   if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
     violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)' });
   }
+  // #15: which of tenants/ and models/ this file imports (only cli/ may compose the two).
+  const composes = new Set<string>();
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     // scripts/ (the bench's bare baseline loop) may use the raw client; product code may not.
@@ -128,6 +141,14 @@ export function checkFile(root: string, file: string, source: string): Violation
     if (spec.startsWith('.')) {
       const target = rel(root, resolve(dirname(file), spec));
       const tParts = target.split('/');
+      const tTop = tParts[0] ?? '';
+      if ((fromTop === 'tenants' && tTop === 'models') || (fromTop === 'models' && tTop === 'tenants')) {
+        add('tenants/ and models/ never import each other (cli/ composes them)');
+      }
+      if ((tTop === 'tenants' || tTop === 'models') && tTop !== fromTop) composes.add(tTop);
+      if (tTop === 'scripts' && PRODUCT_ROOTS.includes(fromTop ?? '') && !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))) {
+        add('product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/');
+      }
       if (tParts[0] === 'bridge' && fromTop !== 'bridge' && target !== 'bridge/index.ts' && fromTop !== 'test') {
         add('import bridge/ only through bridge/index.ts');
         continue;
@@ -136,7 +157,7 @@ export function checkFile(root: string, file: string, source: string): Violation
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
       const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
-      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bridge' || fromTop === 'bin') {
+      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'cli' || fromTop === 'bridge' || fromTop === 'bin' || fromTop === 'demo') {
         if (!FUNCTIONS_ENTRIES.includes(target)) add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
         continue;
       }
@@ -165,6 +186,9 @@ export function checkFile(root: string, file: string, source: string): Violation
     if ((fromConcept === 'windows' || fromConcept === 'state' || fromConcept === 'governance') && matches(spec, IO_MODULES)) {
       add(`functions/${fromConcept}/ does no I/O`);
     }
+  }
+  if (composes.size === 2 && fromTop !== 'cli' && fromTop !== 'test') {
+    violations.push({ file: from, specifier: 'tenants/ + models/', rule: 'only cli/ composes tenants/ and models/' });
   }
   return violations;
 }

@@ -1,6 +1,7 @@
 import type { AuthAction, BacklogQuota, PulsarAdmin, RetentionPolicy } from '../../functions/control-plane.ts';
 import { BeamlineError } from '../../functions/index.ts';
 import type { Change, TenantPlan } from './types.ts';
+import { TENANTS_ERROR_CODES } from '../errors.ts';
 
 export interface ApplyResult {
   readonly applied: readonly Change[];
@@ -12,7 +13,7 @@ export interface ApplyResult {
  */
 export async function applyTenantPlan(admin: PulsarAdmin, plan: TenantPlan, onStep?: (change: Change, index: number) => void): Promise<ApplyResult> {
   if (plan.blockers.length > 0) {
-    throw new BeamlineError('BL_TENANT_APPLY_BLOCKED', `cannot apply tenant ${plan.tenant}:\n${plan.blockers.map((b) => `  - ${b}`).join('\n')}`, {
+    throw new BeamlineError(TENANTS_ERROR_CODES.applyBlocked, `cannot apply tenant ${plan.tenant}:\n${plan.blockers.map((b) => `  - ${b}`).join('\n')}`, {
       details: { tenant: plan.tenant, blockers: plan.blockers },
     });
   }
@@ -22,7 +23,7 @@ export async function applyTenantPlan(admin: PulsarAdmin, plan: TenantPlan, onSt
       await applyChange(admin, change);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new BeamlineError('BL_TENANT_APPLY_FAILED', `step ${i + 1}/${plan.changes.length} ${change.op} ${change.target}${change.key === undefined ? '' : ` (${change.key})`} failed: ${reason}; ${applied.length} step(s) were applied, re-run apply to continue`, {
+      throw new BeamlineError(TENANTS_ERROR_CODES.applyFailed, `step ${i + 1}/${plan.changes.length} ${change.op} ${change.target}${change.key === undefined ? '' : ` (${change.key})`} failed: ${reason}; ${applied.length} step(s) were applied, re-run apply to continue`, {
         cause,
         retriable: cause instanceof BeamlineError && cause.retriable,
         details: { step: i + 1, op: change.op, target: change.target, appliedSteps: applied.length },

@@ -1,6 +1,8 @@
 import { BeamlineError } from '../../functions/index.ts';
 import { isAdminStatus, type PulsarAdmin } from '../../functions/control-plane.ts';
 
+import { TENANTS_ERROR_CODES } from '../errors.ts';
+
 export interface TopicBacklog {
   readonly topic: string;
   readonly subscription: string;
@@ -40,7 +42,7 @@ export async function deleteTenant(admin: PulsarAdmin, tenant: string, options: 
   const backlog = await tenantBacklog(admin, tenant);
   if (backlog.length > 0 && options.force !== true) {
     const total = backlog.reduce((n, b) => n + b.backlog, 0);
-    throw new BeamlineError('BL_TENANT_HAS_BACKLOG', `tenant ${tenant} has ${total} unconsumed message(s) in ${backlog.length} subscription(s) (e.g. ${backlog[0]?.topic} / ${backlog[0]?.subscription}); drain them first or pass --force to delete anyway`, {
+    throw new BeamlineError(TENANTS_ERROR_CODES.hasBacklog, `tenant ${tenant} has ${total} unconsumed message(s) in ${backlog.length} subscription(s) (e.g. ${backlog[0]?.topic} / ${backlog[0]?.subscription}); drain them first or pass --force to delete anyway`, {
       details: { tenant, backlog },
     });
   }
@@ -65,7 +67,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, r
       continue;
     }
     if (!(await stillThere(admin, tenant))) return;
-    if (round >= rounds) throw new BeamlineError('BL_TENANT_DELETE_INCOMPLETE', `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`, { retriable: true, details: { tenant } });
+    if (round >= rounds) throw new BeamlineError(TENANTS_ERROR_CODES.deleteIncomplete, `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`, { retriable: true, details: { tenant } });
   }
 }
 

@@ -13,6 +13,7 @@ import { applyTenantPlan } from './apply.ts';
 import { diffTenant } from './diff.ts';
 import { observeTenant } from './observe.ts';
 import type { Change, TenantPlan } from './types.ts';
+import { TENANTS_ERROR_CODES } from '../errors.ts';
 
 /** One admin client per cluster name. */
 export type RegionAdmins = ReadonlyMap<string, PulsarAdmin>;
@@ -48,7 +49,7 @@ export function regionClusters(config: TenantConfig): { cluster: string; regions
 function adminFor(admins: RegionAdmins, cluster: string): PulsarAdmin {
   const admin = admins.get(cluster);
   if (admin === undefined) {
-    throw new BeamlineError('BL_CONFIG_INVALID', `no admin URL for cluster ${cluster}: give its region an adminUrl in the spec (or apply with --admin-url and --local-cluster)`, {
+    throw new BeamlineError(TENANTS_ERROR_CODES.configInvalid, `no admin URL for cluster ${cluster}: give its region an adminUrl in the spec (or apply with --admin-url and --local-cluster)`, {
       details: { field: 'regions[].adminUrl', cluster },
     });
   }
@@ -98,7 +99,7 @@ export async function checkReplicatedSchemas(config: TenantConfig, admins: Regio
   if (mismatches.length > 0) {
     const lines = mismatches.map((m) => `  - ${m.topic}: ${describe(m.a)} vs ${describe(m.b)}: ${m.reason}`);
     throw new BeamlineError(
-      'BL_GEO_SCHEMA_MISMATCH',
+      TENANTS_ERROR_CODES.geoSchemaMismatch,
       `schema pre-flight for tenant ${config.tenant}: replicated topics differ between regions; nothing was applied:\n${lines.join('\n')}\n` +
         'fix: make every region hold the same schema before anything is produced: evolve the schema compatibly in the spec and apply again, ' +
         'or delete the stray version in the region that diverged (`DELETE /admin/v2/schemas/<tenant>/<ns>/<topic>/schema` there) and re-run apply',
@@ -139,7 +140,7 @@ export async function verifyReplicatedSchemas(config: TenantConfig, admins: Regi
       for (const cluster of t.replicationClusters) {
         const schema = await adminFor(admins, cluster).schemas.get(t.name);
         if (fingerprint(schema) !== wanted) {
-          throw new BeamlineError('BL_GEO_SCHEMA_MISMATCH', `after apply, ${t.name} on ${cluster} does not hold the spec's schema (${describe({ cluster, schema })}); re-run apply, and check that nothing else writes schemas there`, {
+          throw new BeamlineError(TENANTS_ERROR_CODES.geoSchemaMismatch, `after apply, ${t.name} on ${cluster} does not hold the spec's schema (${describe({ cluster, schema })}); re-run apply, and check that nothing else writes schemas there`, {
             retriable: true,
             details: { topic: t.name, cluster },
           });
@@ -166,7 +167,7 @@ export async function applyAcrossRegions(
   const plans = await planAcrossRegions(config, admins);
   const blockers = plans.flatMap((p) => p.plan.blockers.map((b) => `${p.cluster}: ${b}`));
   if (blockers.length > 0) {
-    throw new BeamlineError('BL_TENANT_APPLY_BLOCKED', `cannot apply tenant ${config.tenant}:\n${blockers.map((b) => `  - ${b}`).join('\n')}`, { details: { tenant: config.tenant, blockers } });
+    throw new BeamlineError(TENANTS_ERROR_CODES.applyBlocked, `cannot apply tenant ${config.tenant}:\n${blockers.map((b) => `  - ${b}`).join('\n')}`, { details: { tenant: config.tenant, blockers } });
   }
   await checkReplicatedSchemas(config, admins);
   // Two passes: a topic-level replication policy is pushed to the remote clusters it names at

@@ -1,4 +1,5 @@
 import { BeamlineError, ConfigError } from '../../functions/index.ts';
+import { TENANTS_ERROR_CODES } from '../errors.ts';
 
 /**
  * Every mistake in a spec at once (not just the first), each naming field path, value and fix,
@@ -8,7 +9,7 @@ export class TenantSpecError extends BeamlineError {
   readonly problems: readonly ConfigError[];
   constructor(problems: readonly ConfigError[], source: string) {
     const lines = problems.map((p) => `  - ${p.message}`).join('\n');
-    super('BL_TENANT_SPEC_INVALID', `${source}: ${problems.length} problem(s) in tenant spec:\n${lines}`, {
+    super(TENANTS_ERROR_CODES.specInvalid, `${source}: ${problems.length} problem(s) in tenant spec:\n${lines}`, {
       details: { source, problems: problems.map((p) => ({ field: p.field, message: p.message })) },
     });
     this.problems = problems;

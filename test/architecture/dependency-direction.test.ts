@@ -42,10 +42,10 @@ describe('dependency direction (house style rule 2)', () => {
 
   it('keeps the Pub/Sub client in bridge/ and makes others use bridge/index.ts (#24)', () => {
     expect(checkFile(root, at('bridge/source.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toEqual([]);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubSub } from '@google-cloud/pubsub';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/runtime/a.ts'), `import type { Message } from '@google-cloud/pubsub';`)).toHaveLength(1);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubsubSource } from '../../../bridge/source.ts';`)).toHaveLength(1);
-    expect(checkFile(root, at('tenants/cli/commands/bridge.ts'), `import { PubsubSource } from '../../../bridge/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubsubSource } from '../../bridge/source.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/bridge.ts'), `import { PubsubSource } from '../../bridge/index.ts';`)).toEqual([]);
     expect(checkFile(root, at('bridge/source.ts'), `import { createClient } from '../functions/pulsar/index.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('bridge/source.ts'), `import { createClient } from '../functions/index.ts';`)).toEqual([]);
   });
@@ -59,6 +59,34 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('tenants/spec.ts'), `import { PulsarAdmin } from '../functions/control-plane.ts';`)).toEqual([]);
     expect(checkFile(root, at('models/m.ts'), `import { formatBytes } from '../functions/control-plane.ts';`)).toEqual([]);
     expect(checkFile(root, at('bridge/b.ts'), `import { formatBytes } from '../functions/bytes.ts';`)).toHaveLength(1);
+  });
+});
+
+describe('#15: cli/ composes tenants/ and models/; product code never imports scripts/', () => {
+  it('keeps tenants/ and models/ apart', () => {
+    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { ReviewQueue } from '../../models/index.ts';`).map((v) => v.rule)).toContain('tenants/ and models/ never import each other (cli/ composes them)');
+    expect(checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/spec/index.ts';`)).toHaveLength(1);
+  });
+
+  it('lets only cli/ import both tenants/ and models/', () => {
+    const both = `import { observeTenant } from '../../tenants/plan/index.ts';\nimport { ReviewQueue } from '../../models/index.ts';`;
+    expect(checkFile(root, at('cli/commands/a.ts'), both)).toEqual([]);
+    expect(checkFile(root, at('demo/a/b.ts'), both).map((v) => v.rule)).toEqual(['only cli/ composes tenants/ and models/']);
+    expect(checkFile(root, at('bridge/a/b.ts'), both).map((v) => v.rule)).toEqual(['only cli/ composes tenants/ and models/']);
+  });
+
+  it('keeps product code out of scripts/, but for the demo starting the local broker', () => {
+    const rule = 'product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/';
+    expect(checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { x } from '../../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../scripts/broker/broker.ts';`)).toEqual([]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { runSuite } from '../scripts/bench/suite.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('scripts/bench/suites/e2e.ts'), `import { runDemo } from '../../../demo/demo.ts';`)).toEqual([]);
+  });
+
+  it('makes cli/ go through functions/index.ts', () => {
+    expect(checkFile(root, at('cli/commands/a.ts'), `import { ConfigError } from '../../functions/errors.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('cli/commands/a.ts'), `import { ConfigError } from '../../functions/index.ts';`)).toEqual([]);
   });
 });
 

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../scripts/demo/demo.ts';
-import type { DecisionSeen } from '../../scripts/demo/stats.ts';
+import { runDemo } from '../../demo/demo.ts';
+import type { DecisionSeen } from '../../demo/stats.ts';
 
 describe('npm run demo (short)', () => {
   it('decides every payment it sends and catches most planted fraud', { timeout: 240_000 }, async () => {

@@ -20,10 +20,10 @@ import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/i
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
-import { DEMO_FEATURES } from '../../scripts/demo/features.ts';
-import { PaymentGenerator, type LabelledPayment } from '../../scripts/demo/generator.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
+import { DEMO_FEATURES } from '../../demo/features.ts';
+import { PaymentGenerator, type LabelledPayment } from '../../demo/generator.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, readAll, topic, waitFor } from './worker-support.ts';
 
 const run = promisify(execFile);

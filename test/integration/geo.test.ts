@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryBucket, type RunningWorker } from '../../functions/control-plane.ts';
 import { avroSchema, createClient, type Producer, type PulsarClient } from '../../functions/pulsar/index.ts';
-import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../../scripts/demo/ride-risk-model.ts';
+import { RIDE_RISK_PRESETS, rideRiskOnnx } from '../../demo/ride-risk-model.ts';
 import { runEdgeDrill } from '../../scripts/bench/geo-drill.ts';
 import { geoSpec, startTopology, stopTopology, type GeoTopology } from '../../scripts/bench/geo-topology.ts';
 import { startEdgeWorker } from '../../scripts/bench/geo-workers.ts';
 import { RIDE_RISK_FEATURES } from '../../tenants/examples/ride-safety.handler.ts';
-import { main } from '../../tenants/cli/main.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
+import { main } from '../../cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
 import { applyAcrossRegions, configForCluster, diffTenant, observeTenant, planAcrossRegions, applyTenantPlan } from '../../tenants/plan/index.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTokenClaims, PulsarAdmin } from '../../functions/control-plane.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 import { pulsarAuthEnv, pulsarTlsEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const auth = pulsarAuthEnv();

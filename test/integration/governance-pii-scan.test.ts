@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { avroSchema, newKeyringDocument, silentLogger, type Producer } from '../../functions/control-plane.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
 import { admin, env, newClient, readAll, waitFor } from './worker-support.ts';
 

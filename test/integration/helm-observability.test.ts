@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWorkerFile } from '../../tenants/cli/worker-file.ts';
+import { parseWorkerFile } from '../../cli/worker-file.ts';
 import { CI_VALUES, PROMETHEUS_API, documents, ensureHelmTools, find, renderChart, validateManifests, valuesFile } from './helm-support.ts';
 
 const minimal = `${CI_VALUES}/minimal-values.yaml`;

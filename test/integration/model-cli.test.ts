@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave } from '../../functions/inference/index.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic } from './worker-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bl-model-cli-'));

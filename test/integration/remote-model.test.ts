@@ -21,8 +21,8 @@ import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
 import { MlserverProcess, prepareMlserverModel } from '../../scripts/remote-model/mlserver-process.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { PulsarAdmin, PulsarAdminError } from '../../functions/control-plane.ts';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const env = pulsarEnv();

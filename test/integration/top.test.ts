@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../functions/control-plane.ts';
 import { avroSchema, type Producer } from '../../functions/pulsar/index.ts';
 import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import { main } from '../../tenants/cli/main.ts';
+import { main } from '../../cli/main.ts';
 import type { TopRow } from '../../tenants/top/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor } from './worker-support.ts';
 

@@ -1,7 +1,7 @@
 /** `beamline model|review|actions` usage paths that need no broker: help, bad verbs, missing flags. */
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../tenants/cli/io.ts';
-import { main } from '../../tenants/cli/main.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

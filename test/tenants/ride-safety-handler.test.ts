@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDriver, type ModelScore, type ProcessFn } from '../../functions/index.ts';
 import { loadWorkerFile } from '../../functions/control-plane.ts';
-import { readWorkerFile } from '../../tenants/cli/worker-file.ts';
+import { readWorkerFile } from '../../cli/worker-file.ts';
 import { RIDE_RISK_FEATURES, nextTripState, process as rideSafety, type RideTelemetry } from '../../tenants/examples/ride-safety.handler.ts';
 
 const T0 = 1_800_000_000_000;

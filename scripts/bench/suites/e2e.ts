@@ -12,7 +12,7 @@ import { cpus } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDemo } from '../../demo/demo.ts';
+import { runDemo } from '../../../demo/demo.ts';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
 
 function cpuTimes(): { busy: number; total: number } {

@@ -42,7 +42,7 @@ describe('bootstrap decisions', () => {
 
   it('passes the arguments through to the real command', () => {
     expect(commandFor('test', ['--project', 'unit'])).toEqual(['node_modules/vitest/vitest.mjs', 'run', '--project', 'unit']);
-    expect(commandFor('demo', ['--duration', '15'])).toEqual(['scripts/demo/demo.ts', '--duration', '15']);
+    expect(commandFor('demo', ['--duration', '15'])).toEqual(['demo/demo.ts', '--duration', '15']);
   });
 
   it('names the package to install in one line', () => {

@@ -1,0 +1,94 @@
+import { createClient, createRootLogger, PrometheusMetrics } from '../../functions/control-plane.ts';
+import { ActionConsumer, type WebhookSinkOptions } from '../../models/index.ts';
+import { requiredFlag, type FlagSpec } from '../args.ts';
+import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
+import { defineNoun, type VerbContext } from '../noun.ts';
+
+const FLAGS = {
+  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
+  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  webhook: { type: 'string', short: 'w', description: 'sink URL(s), comma-separated; each gets its own retries and breaker (required)' },
+  only: { type: 'string', description: 'action types to apply, comma-separated (default: all), e.g. block' },
+  'timeout-ms': { type: 'string', description: 'per-call timeout in ms; slower counts as a failure (default 5000)' },
+  'max-attempts': { type: 'string', description: 'attempts per delivery before the action is handed back (default 4)' },
+  'reset-ms': { type: 'string', description: 'how long an open breaker waits before a trial call (default 10000)' },
+  'redelivery-ms': { type: 'string', description: 'when a handed-back action comes again (default 5000)' },
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
+  ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
+  ...COMMON_FLAGS,
+} as const satisfies Record<string, FlagSpec>;
+
+export const actionsNoun = defineNoun({
+  name: 'actions',
+  summary: 'apply actions to HTTP webhooks with retries, idempotency keys and a breaker per sink',
+  flags: FLAGS,
+  about: [
+    "Applies a namespace's actions (the `actions` topic) until SIGTERM/SIGINT.",
+    'Each action is POSTed as JSON with an Idempotency-Key header; transient failures are retried with',
+    'backoff; each sink has a circuit breaker, and an action a sink cannot take now comes back later.',
+    'Scoring never waits on a sink: the worker only writes the actions topic.',
+  ],
+  command: {
+    usage: 'beamline actions -t T -n NS --webhook URL[,URL...] [--only block]',
+    examples: [
+      'beamline actions -t acme-payments -n central --webhook https://cards.acme.internal/block --only block',
+      'beamline actions -t acme-payments -n central -w http://127.0.0.1:9000/hook --max-attempts 6 --reset-ms 30000',
+    ],
+    run: apply,
+  },
+});
+
+async function apply({ args, io, mode }: VerbContext): Promise<number> {
+  const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
+  const num = (flag: keyof typeof FLAGS): number | undefined => {
+    const v = args.flags[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw usageError(`--${flag}: invalid value "${String(v)}"; use a whole number`);
+    return n;
+  };
+  const tenant = need('tenant');
+  const namespace = need('namespace');
+  const only = typeof args.flags['only'] === 'string' ? args.flags['only'].split(',').map((s) => s.trim()) : undefined;
+  const timeoutMs = num('timeout-ms');
+  const maxAttempts = num('max-attempts');
+  const resetTimeoutMs = num('reset-ms');
+  const redeliveryDelayMs = num('redelivery-ms');
+  const sinks: WebhookSinkOptions[] = need('webhook')
+    .split(',')
+    .map((url, i) => ({
+      name: `webhook-${i + 1}`,
+      url: url.trim(),
+      ...(only === undefined ? {} : { actions: only }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
+    }));
+  const log = createRootLogger().child({ component: 'beamline-actions' });
+  const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
+  let consumer: ActionConsumer;
+  try {
+    consumer = await ActionConsumer.create({ client, tenant, namespace, sinks, log, metrics: new PrometheusMetrics(), ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }) });
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  consumer.start();
+  log.info({ sinks: sinks.map((s) => s.url) }, 'applying actions');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await consumer.close();
+  await client.close();
+  io.stdout(mode === 'json' ? JSON.stringify({ ok: true, stats: consumer.stats }, null, 2) : `stopped: ${JSON.stringify(consumer.stats)}`);
+  return EXIT.ok;
+}
