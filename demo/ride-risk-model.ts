@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { denseGraph, encodeOnnxModel } from '../functions/inference/index.ts';
+import { denseGraph, encodeOnnxModel } from '../functions/control-plane.ts';
 
 export interface RideRiskWeights {
   readonly harshEvents: number;

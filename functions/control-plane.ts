@@ -9,6 +9,7 @@ export { TOPIC_KINDS, OUTPUT_TOPICS, type OutputTopic, type TopicKind } from './
 export { BREAKER_STATES, BREAKER_STATE_TEXT, breakerGaugeValue, type BreakerState, type BreakerStateText } from './breaker-state.ts';
 export { formatBytes, formatSizeBytes } from './bytes.ts';
 export { seededRandom } from './random.ts';
+export { denseGraph, encodeOnnxModel } from './inference/index.ts';
 export { RUNTIME_ERROR_CODES } from './runtime/index.ts';
 export { GOVERNANCE_ERROR_CODES } from './governance/index.ts';
 export { TRACING_ERROR_CODES } from './tracing/index.ts';
