@@ -17,6 +17,11 @@
  * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
  *   each other (windows may use state).
+ * - #15: nothing imports past a package's index. functions/pulsar/ is the workspace package
+ *   `@beamline/pulsar`: code outside it imports `@beamline/pulsar` (or functions/pulsar/index.ts)
+ *   and the sub-path entries its package.json exports, never a file or sub-folder behind them.
+ * - #15: functions/inference/ may import `@beamline/pulsar/protobuf` (the protobuf writer, no
+ *   client and no sockets) for its ONNX model encoder: one protobuf writer in the codebase.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -49,6 +54,23 @@ const IO_MODULES = [
   'http',
   'child_process',
 ];
+
+/**
+ * Workspace packages: their folder and public entries (the package.json `exports`), each as the
+ * bare specifier and the file it resolves to. Files of a package reach each other freely.
+ */
+const PACKAGES: readonly { name: string; dir: string; entries: Readonly<Record<string, string>> }[] = [
+  {
+    name: '@beamline/pulsar',
+    dir: 'functions/pulsar',
+    entries: { '@beamline/pulsar': 'functions/pulsar/index.ts', '@beamline/pulsar/protobuf': 'functions/pulsar/protobuf.ts' },
+  },
+];
+
+/** Single package entries a concept may import beside ALLOWED_CONCEPT_DEPS (why: see the header). */
+const ALLOWED_ENTRY_DEPS: Record<string, readonly string[]> = {
+  inference: ['functions/pulsar/protobuf.ts'],
+};
 
 /** Concepts under functions/ and which other concepts each may import (through their index). */
 const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
@@ -121,9 +143,27 @@ export function checkFile(root: string, file: string, source: string): Violation
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     // scripts/ (the bench's bare baseline loop) may use the raw client; product code may not.
     if (matches(spec, PUBSUB_LIBS) && fromTop !== 'bridge' && fromTop !== 'scripts') add('only bridge/ imports the Pub/Sub client');
-    if (spec.startsWith('.')) {
-      const target = rel(root, resolve(dirname(file), spec));
+    const bare = PACKAGES.find((p) => spec === p.name || spec.startsWith(`${p.name}/`));
+    if (spec.startsWith('.') || bare !== undefined) {
+      let target: string;
+      if (bare !== undefined) {
+        const entry = bare.entries[spec];
+        if (entry === undefined) {
+          add(`import ${bare.name} only through its entries (${Object.keys(bare.entries).join(', ')}): nothing imports past a package's index`);
+          continue;
+        }
+        target = entry;
+      } else {
+        target = rel(root, resolve(dirname(file), spec));
+      }
       const tParts = target.split('/');
+      const tPackage = PACKAGES.find((p) => target.startsWith(`${p.dir}/`));
+      const fromInside = tPackage !== undefined && from.startsWith(`${tPackage.dir}/`);
+      const isEntry = tPackage !== undefined && Object.values(tPackage.entries).includes(target);
+      if (tPackage !== undefined && !fromInside && !isEntry) {
+        add(`import ${tPackage.dir}/ only through its index.ts`);
+        continue;
+      }
       if (tParts[0] === 'bridge' && fromTop !== 'bridge' && target !== 'bridge/index.ts' && fromTop !== 'test') {
         add('import bridge/ only through bridge/index.ts');
         continue;
@@ -131,7 +171,7 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (tParts[0] !== 'functions') continue;
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
-      const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
+      const viaIndex = isEntry || /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
       if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'bridge' || fromTop === 'bin') {
         if (target !== 'functions/index.ts') add(`${fromTop}/ imports functions/ only through functions/index.ts`);
         continue;
@@ -146,7 +186,8 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);
       if (fromConcept !== '') {
         const allowed = ALLOWED_CONCEPT_DEPS[fromConcept] ?? [];
-        if (!allowed.includes('*') && !allowed.includes(tConcept)) {
+        const entryAllowed = (ALLOWED_ENTRY_DEPS[fromConcept] ?? []).includes(target);
+        if (!allowed.includes('*') && !allowed.includes(tConcept) && !entryAllowed) {
           add(`functions/${fromConcept}/ may not depend on functions/${tConcept}/ (runtime/ is the only composition root)`);
         }
       }
