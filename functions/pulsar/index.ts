@@ -36,6 +36,8 @@ export {
   type PulsarClientApi,
   type ReaderApi,
 } from './client/index.ts';
+export { PULSAR_ERROR_CODES } from './errors.ts';
+export { parseTopicName, partitionTopic, type ParseTopicNameOptions, type TopicName } from './topic/index.ts';
 export { openClient, type OpenClientDeps, type OpenClientOptions } from './open-client.ts';
 export {
   NATIVE_CAPABILITIES,
@@ -73,7 +75,6 @@ export {
   compilePulsarAdminOptions,
   decodeTokenClaims,
   isAdminStatus,
-  parseTopicName,
   readPrivateKeyFile,
   readSecretKeyFile,
   signHs256Token,
@@ -92,6 +93,5 @@ export {
   type SchemaInfo as AdminSchemaInfo,
   type TenantInfo,
   type TokenClaims,
-  type TopicName,
   type TopicStats,
 } from './admin/index.ts';

@@ -7,6 +7,7 @@
  * BL_PULSAR_UNSUPPORTED_FEATURE; the shared contract tests (test/support/client-contract.ts)
  * assert both halves: a supported feature works, an unsupported one fails with that code.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { MessageId } from '../wire/index.ts';
 import type { Message, OutgoingMessage } from './message.ts';
@@ -91,7 +92,7 @@ export interface PulsarClientApi {
  * implementation or not using the feature, and the message says which.
  */
 export function unsupportedFeatureError(implementation: ClientImplementation, feature: string, fix: string): BeamlineError {
-  return new BeamlineError('BL_PULSAR_UNSUPPORTED_FEATURE', `${feature} is not supported by the ${implementation} client; ${fix}`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.unsupportedFeature, `${feature} is not supported by the ${implementation} client; ${fix}`, {
     retriable: false,
     details: { implementation, feature },
   });
@@ -107,7 +108,7 @@ export async function* receiveUntilClosed(receive: () => Promise<Message>): Asyn
     try {
       m = await receive();
     } catch (err) {
-      if (err instanceof BeamlineError && err.code === 'BL_PULSAR_ALREADY_CLOSED') return;
+      if (err instanceof BeamlineError && err.code === PULSAR_ERROR_CODES.alreadyClosed) return;
       throw err;
     }
     yield m;

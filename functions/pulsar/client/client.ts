@@ -29,7 +29,7 @@ import { compileTransactionOptions, Transaction, type TransactionOptions } from 
 import { TransactionCoordinatorClient } from './transaction-coordinator.ts';
 import type { SchemaFetcher, SchemaInfo } from '../schema/index.ts';
 import { binarySchemaFetcher, getOrCreateSchema, getSchema, schemaInfoOf, type SchemaOption } from './schema-wire.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
 
 export type ClientState = 'open' | 'closing' | 'closed';
 

@@ -2,6 +2,7 @@
  * One shared connection per (logical broker, physical address, auth identity): every producer,
  * consumer and lookup of a client to the same broker multiplexes over it.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { authIdentity } from './auth.ts';
 import { Connection, type ConnectionSettings } from './connection.ts';
@@ -85,9 +86,9 @@ export class ConnectionPool {
  * url pointed at a TLS listener (the broker's TLS layer closes on the plaintext CONNECT), so say so.
  */
 function closedDuringHandshake(err: unknown, physicalUrl: string): unknown {
-  if (!(err instanceof BeamlineError) || err.code !== 'BL_PULSAR_CONNECTION_CLOSED') return err;
+  if (!(err instanceof BeamlineError) || err.code !== PULSAR_ERROR_CODES.connectionClosed) return err;
   const hint = physicalUrl.startsWith('pulsar://') ? '; if that port is a TLS listener, use a pulsar+ssl:// url' : '';
-  return new BeamlineError('BL_PULSAR_CONNECTION_CLOSED', `${physicalUrl} closed the connection during the CONNECT handshake (${err.message})${hint}`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.connectionClosed, `${physicalUrl} closed the connection during the CONNECT handshake (${err.message})${hint}`, {
     retriable: err.retriable,
     cause: err,
     details: { ...err.details, broker: physicalUrl },

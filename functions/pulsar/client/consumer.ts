@@ -3,6 +3,7 @@
  * TopicConsumers (event-driven, no polling), receive()/for-await, acks, negative acks, ack
  * timeout, the dead-letter topic, pause/resume, unsubscribe.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
@@ -17,7 +18,7 @@ import { PartitionConsumers } from './partition-consumers.ts';
 import { PatternDiscovery } from './pattern-discovery.ts';
 import { ReceiveQueue } from './receive-queue.ts';
 import { AckTimeoutTracker, NackTracker } from './redelivery-timers.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
 import type { MessageSink, TopicConsumer } from './topic-consumer.ts';
 import type { Transaction } from './transaction.ts';
 
@@ -254,7 +255,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       await Promise.all(children.map((c) => c.seek(target)));
     } else {
       const c = children.find((ch) => ch.partition === target.partition);
-      if (c === undefined) throw new BeamlineError('BL_PULSAR_SEEK_INVALID', 'no partition matches the message id', { details: { id: target.toString() } });
+      if (c === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.seekInvalid, 'no partition matches the message id', { details: { id: target.toString() } });
       await c.seek(target);
     }
     this.#lastTaken.clear();
@@ -321,7 +322,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       const c = children.find((ch) => ch.partition === m.partition && ch.partition >= 0);
       if (c !== undefined && children.every((ch) => parseTopicName(ch.topic).base === parseTopicName(c.topic).base)) return c;
     }
-    throw new BeamlineError('BL_PULSAR_UNKNOWN_MESSAGE', 'the message does not belong to this consumer (pass the Message for multi-topic consumers)');
+    throw new BeamlineError(PULSAR_ERROR_CODES.unknownMessage, 'the message does not belong to this consumer (pass the Message for multi-topic consumers)');
   }
 
   /** The topic (or partition) was deleted: close its consumer and drop what it queued. */

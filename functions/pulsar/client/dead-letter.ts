@@ -4,7 +4,7 @@
  * The producer is created on first use and re-created if creating it failed.
  */
 import type { DeadLetterPolicy, ProducerOptions } from './options.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
 import type { Message, OutgoingMessage } from './message.ts';
 
 export interface DeadLetterProducer {

@@ -56,7 +56,6 @@ export {
   type DeadLetterPolicy,
 } from './options.ts';
 export { boostHash, javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
-export { parseTopicName, partitionTopic, type TopicName } from './topic-name.ts';
 export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
 export { DeadlineTicker } from './deadline-ticker.ts';

@@ -2,6 +2,7 @@
  * Topic lookup over the binary protocol: LOOKUP with the redirect loop (authoritative flag,
  * proxy_through_service_url), PARTITIONED_METADATA and GET_TOPICS_OF_NAMESPACE.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { CommandType, LookupResponseType, TopicDomainMode } from '../wire/index.ts';
 import type { Connection } from './connection.ts';
@@ -70,7 +71,7 @@ export class LookupService {
       conn = await this.#pool.get(logical, physical);
       via = physical;
     }
-    throw new BeamlineError('BL_PULSAR_LOOKUP_TOO_MANY_REDIRECTS', 'lookup redirected too many times', {
+    throw new BeamlineError(PULSAR_ERROR_CODES.lookupTooManyRedirects, 'lookup redirected too many times', {
       retriable: true,
       details: { topic, redirects: MAX_REDIRECTS },
     });
@@ -108,5 +109,5 @@ export class LookupService {
 }
 
 function lookupError(topic: string, message: string): BeamlineError {
-  return new BeamlineError('BL_PULSAR_LOOKUP_FAILED', message, { retriable: true, details: { topic } });
+  return new BeamlineError(PULSAR_ERROR_CODES.lookupFailed, message, { retriable: true, details: { topic } });
 }

@@ -9,7 +9,7 @@ import { MessageId } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
 import type { ConsumerConfig } from './options.ts';
 import { PartitionGrowth } from './partition-growth.ts';
-import { parseTopicName, partitionTopic } from './topic-name.ts';
+import { parseTopicName, partitionTopic } from '../topic/index.ts';
 import { TopicConsumer, type MessageSink } from './topic-consumer.ts';
 
 export class PartitionConsumers {

@@ -2,6 +2,7 @@
  * A producer on one topic or one partition: PRODUCER/PRODUCER_SUCCESS, batching, compression,
  * sequence ids, the bounded pending queue, send timeouts, and in-order resend after reconnect.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { COMPRESSION_BY_NAME, CommandType, compress, CompressionType, MessageId, serverError, ServerError, type BaseCommand, type MessageMetadata } from '../wire/index.ts';
@@ -105,7 +106,7 @@ export class PartitionProducer implements ProducerHandler {
     const brokerLimit = chunkLimitFor(this.#maxMessageSize);
     const chunkLimit = this.#cfg.chunking && this.#cfg.chunkMaxMessageBytes > 0 ? Math.min(brokerLimit, this.#cfg.chunkMaxMessageBytes) : brokerLimit;
     if (payload.length > this.#maxMessageSize && !this.#cfg.chunking) {
-      throw new BeamlineError('BL_PULSAR_MESSAGE_TOO_LARGE', 'payload exceeds the broker maximum message size (enable chunking)', {
+      throw new BeamlineError(PULSAR_ERROR_CODES.messageTooLarge, 'payload exceeds the broker maximum message size (enable chunking)', {
         details: { size: payload.length, max: this.#maxMessageSize },
       });
     }
@@ -397,7 +398,7 @@ export class PartitionProducer implements ProducerHandler {
         attempt: async () => {
           if ((await this.#connect()) === 'lost') throw connectionClosedError('producer closed by the broker while reconnecting');
         },
-        isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_PRODUCER_BUSY',
+        isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== PULSAR_ERROR_CODES.producerBusy,
         fatal: (err) => {
           this.#log.error({ code: (err as BeamlineError).code }, 'producer cannot reconnect');
           this.#state = 'failed';

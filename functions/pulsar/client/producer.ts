@@ -11,7 +11,7 @@ import { compileProducerOptions, type ProducerOptions } from './options.ts';
 import { PartitionGrowth } from './partition-growth.ts';
 import { PartitionProducer } from './partition-producer.ts';
 import { keyPartition } from './routing.ts';
-import { parseTopicName, partitionTopic } from './topic-name.ts';
+import { parseTopicName, partitionTopic } from '../topic/index.ts';
 import type { ProducerConfig } from './options.ts';
 import type { Transaction } from './transaction.ts';
 

@@ -8,7 +8,7 @@ import { Consumer, type ConsumerDeps } from './consumer.ts';
 import type { ClientContext } from './context.ts';
 import type { Message } from './message.ts';
 import { compileReaderOptions, type ReaderOptions } from './options.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
 
 export class Reader implements AsyncIterable<Message> {
   readonly topic: string;

@@ -1,4 +1,5 @@
 /** Opening the TCP or TLS socket to a broker, with a connect timeout on the injected clock. */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Clock } from '../../clock.ts';
@@ -62,7 +63,7 @@ function connectFailedError(address: BrokerAddress, err: NodeJS.ErrnoException):
   const why = certificate
     ? `TLS certificate verification failed (${err.message}); trust the CA that signed the broker's certificate with tls.ca`
     : err.message;
-  return new BeamlineError('BL_PULSAR_CONNECT_FAILED', `could not connect to the broker at ${address.url}: ${why}`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.connectFailed, `could not connect to the broker at ${address.url}: ${why}`, {
     retriable: true,
     cause: err,
     details: { broker: address.url, ...(err.code === undefined ? {} : { reason: err.code }) },

@@ -7,6 +7,7 @@
  * and trailing tombstones break that check (apache/pulsar#16395, #21969). If compaction removed
  * the target message itself, replay also ends after `replayIdleMs` without new messages.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { MessageId } from '../wire/index.ts';
@@ -93,7 +94,7 @@ export class TableView {
   }
 
   on(event: 'change', listener: (c: TableChange) => void): () => void {
-    if (event !== 'change') throw new BeamlineError('BL_PULSAR_UNKNOWN_EVENT', 'TableView only emits change', { details: { event } });
+    if (event !== 'change') throw new BeamlineError(PULSAR_ERROR_CODES.unknownEvent, 'TableView only emits change', { details: { event } });
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -129,7 +130,7 @@ export class TableView {
       try {
         m = await this.#consumer.receive(idleMs);
       } catch (err) {
-        if (err instanceof BeamlineError && err.code === 'BL_PULSAR_TIMEOUT') {
+        if (err instanceof BeamlineError && err.code === PULSAR_ERROR_CODES.timeout) {
           this.#log.info({ remaining: pending.size }, 'replay idle: treating the view as caught up');
           return;
         }

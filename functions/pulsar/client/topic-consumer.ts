@@ -3,6 +3,7 @@
  * FLOW permits counted per message, MESSAGE decoding (decompression, batches, ack_set filtering),
  * ACK grouping, REDELIVER, SEEK, GET_LAST_MESSAGE_ID, UNSUBSCRIBE and reconnect.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { AckType, CommandType, MessageId, type BaseCommand, type DecodedPayload, type MessageIdData, type MessageMetadata } from '../wire/index.ts';
@@ -215,7 +216,7 @@ export class TopicConsumer implements ConsumerHandler {
       'get last message id',
     );
     const r = resp.getLastMessageIdResponse;
-    if (r === undefined) throw new BeamlineError('BL_PULSAR_PROTOCOL_DECODE', 'empty GET_LAST_MESSAGE_ID response');
+    if (r === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.protocolDecode, 'empty GET_LAST_MESSAGE_ID response');
     return {
       last: MessageId.fromData(r.last_message_id, this.partition),
       markDelete: r.consumer_mark_delete_position === undefined ? undefined : MessageId.fromData(r.consumer_mark_delete_position, this.partition),
@@ -453,7 +454,7 @@ export class TopicConsumer implements ConsumerHandler {
         attempt: async () => {
           if ((await this.#subscribe()) === 'lost') throw connectionClosedError('consumer closed by the broker while resubscribing');
         },
-        isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== 'BL_PULSAR_CONSUMER_BUSY',
+        isFatal: (err) => err instanceof BeamlineError && !err.retriable && err.code !== PULSAR_ERROR_CODES.consumerBusy,
         fatal: (err) => {
           this.#state = 'failed';
           this.#sink.failed(this, err);

@@ -7,6 +7,7 @@
  * replaces ours (changes missed while disconnected). Each update carries the broker's hash of the
  * list after the change: a different hash here means an update was missed (`diverged`).
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { CommandType, crc32c, type BaseCommand } from '../wire/index.ts';
@@ -37,7 +38,7 @@ export function topicsHash(topics: Iterable<string>): string {
 }
 
 function unsupported(reason: string): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TOPIC_WATCHER_UNSUPPORTED', `the broker cannot watch topic lists: ${reason}`, { retriable: false });
+  return new BeamlineError(PULSAR_ERROR_CODES.topicWatcherUnsupported, `the broker cannot watch topic lists: ${reason}`, { retriable: false });
 }
 
 export class TopicListWatcher implements TopicListWatcherHandler {

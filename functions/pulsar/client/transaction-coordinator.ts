@@ -6,6 +6,7 @@
  * connection or a coordinator that moved (TransactionCoordinatorNotFound) is re-looked-up and
  * retried with backoff until the operation timeout.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { CommandType, TxnAction, type BaseCommand, type TxnResponse } from '../wire/index.ts';
@@ -13,7 +14,7 @@ import { Backoff } from './backoff.ts';
 import type { Connection } from './connection.ts';
 import type { ClientContext } from './context.ts';
 import { alreadyClosedError } from './errors.ts';
-import { partitionTopic } from './topic-name.ts';
+import { partitionTopic } from '../topic/index.ts';
 
 /** The system topic whose partitions name the transaction coordinators. */
 export const TC_ASSIGN_TOPIC = 'persistent://pulsar/system/transaction_coordinator_assign';
@@ -33,15 +34,15 @@ interface Coordinator {
 }
 
 /** Codes worth retrying on a coordinator: it moved, was not ready, or the connection dropped. */
-const RETRIABLE_CODES = new Set([
-  'BL_PULSAR_TXN_COORDINATOR_NOT_FOUND',
-  'BL_PULSAR_SERVICE_NOT_READY',
-  'BL_PULSAR_CONNECTION_CLOSED',
+const RETRIABLE_CODES = new Set<string>([
+  PULSAR_ERROR_CODES.txnCoordinatorNotFound,
+  PULSAR_ERROR_CODES.serviceNotReady,
+  PULSAR_ERROR_CODES.connectionClosed,
   // The coordinator's broker is restarting (connection refused or reset).
-  'BL_PULSAR_CONNECT_FAILED',
-  'BL_PULSAR_TIMEOUT',
-  'BL_PULSAR_TOO_MANY_REQUESTS',
-  'BL_PULSAR_LOOKUP_FAILED',
+  PULSAR_ERROR_CODES.connectFailed,
+  PULSAR_ERROR_CODES.timeout,
+  PULSAR_ERROR_CODES.tooManyRequests,
+  PULSAR_ERROR_CODES.lookupFailed,
 ]);
 
 /** How END_TXN is retried (see endTxn). */
@@ -60,7 +61,7 @@ interface CallRetry extends EndTxnRetry {
 }
 
 export function txnCoordinatorNotFound(message: string, details: Record<string, unknown> = {}): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TXN_COORDINATOR_NOT_FOUND', message, { retriable: true, details });
+  return new BeamlineError(PULSAR_ERROR_CODES.txnCoordinatorNotFound, message, { retriable: true, details });
 }
 
 export class TransactionCoordinatorClient {
@@ -231,7 +232,7 @@ export class TransactionCoordinatorClient {
         const retriable = RETRIABLE_CODES.has(code) || (retry.anyRetriable === true && err instanceof BeamlineError && err.retriable);
         if (!retriable) throw err;
         // The coordinator may have moved to another broker: look it up again next time.
-        if (code === 'BL_PULSAR_TXN_COORDINATOR_NOT_FOUND' || code === 'BL_PULSAR_SERVICE_NOT_READY') c.conn = undefined;
+        if (code === PULSAR_ERROR_CODES.txnCoordinatorNotFound || code === PULSAR_ERROR_CODES.serviceNotReady) c.conn = undefined;
         const delay = backoff.next();
         if (this.#ctx.clock.monotonic() + delay >= deadline) throw err;
         retry.onRetry?.(err);

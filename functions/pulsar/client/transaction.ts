@@ -34,6 +34,7 @@
  * Abort hooks (consumers asking the broker to redeliver what the transaction acked) run only
  * once the abort is known.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Clock } from '../../clock.ts';
 import { BeamlineError, isRetriable } from '../../errors.ts';
 import type { TransactionCoordinatorClient, TxnId } from './transaction-coordinator.ts';
@@ -71,13 +72,13 @@ export interface TransactionConfig {
 export function compileTransactionOptions(o: TransactionOptions = {}): TransactionConfig {
   const timeoutMs = o.timeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw new BeamlineError('BL_PULSAR_TXN_INVALID_OPTIONS', 'timeoutMs must be a positive integer (milliseconds)', {
+    throw new BeamlineError(PULSAR_ERROR_CODES.txnInvalidOptions, 'timeoutMs must be a positive integer (milliseconds)', {
       details: { field: 'timeoutMs', value: timeoutMs },
     });
   }
   const outcomeTimeoutMs = o.outcomeTimeoutMs ?? 120_000;
   if (!Number.isInteger(outcomeTimeoutMs) || outcomeTimeoutMs < 1) {
-    throw new BeamlineError('BL_PULSAR_TXN_INVALID_OPTIONS', 'outcomeTimeoutMs must be a positive integer (milliseconds)', {
+    throw new BeamlineError(PULSAR_ERROR_CODES.txnInvalidOptions, 'outcomeTimeoutMs must be a positive integer (milliseconds)', {
       details: { field: 'outcomeTimeoutMs', value: outcomeTimeoutMs },
     });
   }
@@ -92,21 +93,21 @@ export type CoordinatorTxnStatus = 'OPEN' | 'COMMITTING' | 'COMMITTED' | 'ABORTI
  * "Expect Txn (x,y) to be in COMMITTING status but it is in COMMITTED status".
  */
 export function reportedTxnStatus(err: unknown): CoordinatorTxnStatus | undefined {
-  if (!(err instanceof BeamlineError) || err.code !== 'BL_PULSAR_TXN_INVALID_STATUS') return undefined;
+  if (!(err instanceof BeamlineError) || err.code !== PULSAR_ERROR_CODES.txnInvalidStatus) return undefined;
   const m = /it is in (OPEN|COMMITTING|COMMITTED|ABORTING|ABORTED|TIMEOUT) status/i.exec(err.message);
   return m === null ? undefined : ((m[1] as string).toUpperCase() as CoordinatorTxnStatus);
 }
 
 export function txnOutcomeUnknownError(txn: string, cause: unknown): BeamlineError {
   return new BeamlineError(
-    'BL_PULSAR_TXN_OUTCOME_UNKNOWN',
+    PULSAR_ERROR_CODES.txnOutcomeUnknown,
     `transaction ${txn}: commit was requested but the coordinator's answer could not be learned; it may or may not have committed (call commit() again to keep asking)`,
     { retriable: true, cause, details: { txn, causeCode: cause instanceof BeamlineError ? cause.code : undefined } },
   );
 }
 
 export function txnAbortedError(txn: string, cause: unknown): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TXN_ABORTED', `transaction ${txn} was aborted by the coordinator before it could commit`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.txnAborted, `transaction ${txn} was aborted by the coordinator before it could commit`, {
     retriable: false,
     cause,
     details: { txn },
@@ -114,21 +115,21 @@ export function txnAbortedError(txn: string, cause: unknown): BeamlineError {
 }
 
 export function txnInvalidStateError(txn: string, state: TransactionState, operation: string): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TXN_INVALID_STATUS', `cannot ${operation}: transaction ${txn} is ${state}`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.txnInvalidStatus, `cannot ${operation}: transaction ${txn} is ${state}`, {
     retriable: false,
     details: { txn, state, operation },
   });
 }
 
 export function txnTimeoutError(txn: string, timeoutMs: number): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TXN_TIMEOUT', `transaction ${txn} timed out after ${timeoutMs} ms and was aborted`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.txnTimeout, `transaction ${txn} timed out after ${timeoutMs} ms and was aborted`, {
     retriable: false,
     details: { txn, timeoutMs },
   });
 }
 
 export function txnOperationFailedError(txn: string, cause: unknown): BeamlineError {
-  return new BeamlineError('BL_PULSAR_TXN_OPERATION_FAILED', `a send or ack in transaction ${txn} failed, so it was aborted instead of committed`, {
+  return new BeamlineError(PULSAR_ERROR_CODES.txnOperationFailed, `a send or ack in transaction ${txn} failed, so it was aborted instead of committed`, {
     retriable: false,
     cause,
     details: { txn, causeCode: cause instanceof BeamlineError ? cause.code : undefined },
@@ -297,13 +298,13 @@ export class Transaction {
         throw this.#expired() ? txnTimeoutError(txn, this.timeoutMs) : txnAbortedError(txn, err);
       }
       const code = err instanceof BeamlineError ? err.code : '';
-      const gone = code === 'BL_PULSAR_TXN_NOT_FOUND' || (code === 'BL_PULSAR_TXN_INVALID_STATUS' && this.#expired());
+      const gone = code === PULSAR_ERROR_CODES.txnNotFound || (code === PULSAR_ERROR_CODES.txnInvalidStatus && this.#expired());
       if (gone && !this.#commitMayHaveLanded) {
         // Gone before any commit request reached it: the coordinator aborted it (timeout).
         this.#aborted();
         throw this.#expired() ? txnTimeoutError(txn, this.timeoutMs) : txnAbortedError(txn, err);
       }
-      if (this.#commitMayHaveLanded || code === 'BL_PULSAR_TXN_NOT_FOUND' || code === 'BL_PULSAR_TXN_INVALID_STATUS' || isRetriable(err) || code === 'BL_PULSAR_ALREADY_CLOSED') {
+      if (this.#commitMayHaveLanded || code === PULSAR_ERROR_CODES.txnNotFound || code === PULSAR_ERROR_CODES.txnInvalidStatus || isRetriable(err) || code === PULSAR_ERROR_CODES.alreadyClosed) {
         this.#commitMayHaveLanded = true;
         this.#state = 'unknown';
         throw txnOutcomeUnknownError(txn, err);
@@ -325,8 +326,8 @@ export class Transaction {
       const code = err instanceof BeamlineError ? err.code : '';
       // Already aborted (by an earlier attempt or the coordinator's timeout), or forgotten after
       // that: the outcome is the same, since no commit was ever requested.
-      const aborted = status === 'ABORTED' || status === 'ABORTING' || status === 'TIMEOUT' || code === 'BL_PULSAR_TXN_NOT_FOUND';
-      if (!aborted && !(code === 'BL_PULSAR_TXN_INVALID_STATUS' && status === undefined && this.#expired())) {
+      const aborted = status === 'ABORTED' || status === 'ABORTING' || status === 'TIMEOUT' || code === PULSAR_ERROR_CODES.txnNotFound;
+      if (!aborted && !(code === PULSAR_ERROR_CODES.txnInvalidStatus && status === undefined && this.#expired())) {
         this.#state = 'error';
         throw err;
       }

@@ -11,7 +11,6 @@ import { silentLogger, type Logger } from '../../telemetry.ts';
 import {
   alreadyClosedError,
   compileClientOptions,
-  parseTopicName,
   unsupportedFeatureError,
   type ClientCapabilities,
   type ClientOptions,
@@ -27,6 +26,7 @@ import {
   type Transaction,
   type TransactionOptions,
 } from '../client/index.ts';
+import { parseTopicName } from '../topic/index.ts';
 import { NativeConsumerAdapter } from './native-consumer.ts';
 import { fromNativeError } from './native-errors.ts';
 import { NativeIds } from './native-message.ts';

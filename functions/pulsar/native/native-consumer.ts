@@ -3,6 +3,7 @@
  * flow control of its own): receive() waits while paused, so prefetched messages stay queued
  * in the addon rather than reaching the application.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
 import { alreadyClosedError, cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
@@ -125,7 +126,7 @@ export class NativeConsumerAdapter implements ConsumerApi {
         await this.#c.close();
       } catch (err) {
         const e = fromNativeError(err, 'close consumer');
-        if (e.code !== 'BL_PULSAR_ALREADY_CLOSED') throw e;
+        if (e.code !== PULSAR_ERROR_CODES.alreadyClosed) throw e;
       } finally {
         this.#state = 'closed';
         this.#onClose();

@@ -1,4 +1,5 @@
 /** Our ProducerApi over the addon's producer. */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { MessageId } from '../wire/index.ts';
 import { unsupportedFeatureError, type OutgoingMessage, type ProducerApi, type Transaction } from '../client/index.ts';
 import { fromNativeError } from './native-errors.ts';
@@ -53,7 +54,7 @@ export class NativeProducerAdapter implements ProducerApi {
         await this.#p.close();
       } catch (err) {
         const e = fromNativeError(err, 'close producer');
-        if (e.code !== 'BL_PULSAR_ALREADY_CLOSED') throw e;
+        if (e.code !== PULSAR_ERROR_CODES.alreadyClosed) throw e;
       } finally {
         this.#state = 'closed';
         this.#onClose();

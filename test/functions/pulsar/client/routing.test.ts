@@ -10,8 +10,8 @@ import {
   keyPartition,
   murmur3Hash,
   parseServiceUrl,
-  parseTopicName,
 } from '../../../../functions/pulsar/client/index.ts';
+import { parseTopicName } from '../../../../functions/pulsar/topic/index.ts';
 
 describe('partition routing hashes', () => {
   it('JavaStringHash equals Java String.hashCode() & Integer.MAX_VALUE', () => {
