@@ -1,7 +1,8 @@
 /** Token authentication: a static token or an async provider asked again on every AUTH_CHALLENGE. */
 import { createHash } from 'node:crypto';
+import type { TokenSource } from '../api/index.ts';
 
-export type TokenSource = string | (() => string | Promise<string>);
+export type { TokenSource } from '../api/index.ts';
 
 const providerIds = new WeakMap<object, number>();
 let nextProviderId = 1;

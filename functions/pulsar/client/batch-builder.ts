@@ -3,7 +3,7 @@
  * ordering/partition key so every batch stays routable as a unit under Key_Shared.
  */
 import { encodeBatch, type MessageId, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
-import type { BatchingType } from './options.ts';
+import type { BatchingType } from '../api/index.ts';
 
 export interface BatchedMessage {
   readonly metadata: SingleMessageMetadata;

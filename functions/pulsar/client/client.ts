@@ -4,13 +4,13 @@
  */
 import { systemClock, type Clock } from '../../clock.ts';
 import { silentLogger, type Logger, type Metrics } from '../../telemetry.ts';
-import { BEAMLINE_CAPABILITIES, type ClientCapabilities, type PulsarClientApi } from './client-api.ts';
+import { BEAMLINE_CAPABILITIES, type ClientCapabilities, type PulsarClientApi } from '../api/index.ts';
 import { clientMetrics, NOOP_CLIENT_METRICS } from './client-metrics.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import { Consumer } from './consumer.ts';
 import type { ClientContext } from './context.ts';
 import { DeadlineTicker } from './deadline-ticker.ts';
-import { alreadyClosedError } from './errors.ts';
+import { alreadyClosedError } from '../api/index.ts';
 import { LookupService } from './lookup.ts';
 import {
   compileClientOptions,
@@ -20,7 +20,7 @@ import {
   type ConsumerOptions,
   type ProducerOptions,
   type ReaderOptions,
-} from './options.ts';
+} from '../api/index.ts';
 import { Producer } from './producer.ts';
 import { Reader } from './reader.ts';
 import { parseServiceUrl } from './service-url.ts';
@@ -28,7 +28,8 @@ import { TableView, type TableViewOptions } from './table-view.ts';
 import { compileTransactionOptions, Transaction, type TransactionOptions } from './transaction.ts';
 import { TransactionCoordinatorClient } from './transaction-coordinator.ts';
 import type { SchemaFetcher, SchemaInfo } from '../schema/index.ts';
-import { binarySchemaFetcher, getOrCreateSchema, getSchema, schemaInfoOf, type SchemaOption } from './schema-wire.ts';
+import { binarySchemaFetcher, getOrCreateSchema, getSchema } from './schema-wire.ts';
+import { schemaInfoOf, type SchemaOption } from '../api/index.ts';
 import { parseTopicName } from '../topic/index.ts';
 
 export type ClientState = 'open' | 'closing' | 'closed';

@@ -20,7 +20,7 @@ import type { TokenSource } from './auth.ts';
 import { replyOf } from './command-replies.ts';
 import type { ConsumerHandler, ProducerHandler, TopicListWatcherHandler } from './connection-handlers.ts';
 import type { DeadlineTicker } from './deadline-ticker.ts';
-import { connectionClosedError } from './errors.ts';
+import { connectionClosedError } from '../api/index.ts';
 import { authResponseCommand, connectCommand } from './handshake.ts';
 import { KeepAlive } from './keep-alive.ts';
 import { newRequestId, RequestTracker } from './request-tracker.ts';

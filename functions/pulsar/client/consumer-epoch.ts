@@ -12,7 +12,7 @@
  * Filtering them by position is not safe: the broker re-dispatches earlier positions on its own
  * in the same epoch, e.g. the inputs of a transaction that aborted, which must not be lost.
  */
-import type { SubscriptionType } from './options.ts';
+import type { SubscriptionType } from '../api/index.ts';
 
 export class ConsumerEpoch {
   readonly #applies: boolean;

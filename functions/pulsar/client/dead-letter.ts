@@ -3,9 +3,9 @@
  * published there (with its origin in REAL_TOPIC/ORIGIN_MESSAGE_ID) instead of redelivered.
  * The producer is created on first use and re-created if creating it failed.
  */
-import type { DeadLetterPolicy, ProducerOptions } from './options.ts';
+import type { DeadLetterPolicy, ProducerOptions } from '../api/index.ts';
 import { parseTopicName } from '../topic/index.ts';
-import type { Message, OutgoingMessage } from './message.ts';
+import type { Message, OutgoingMessage } from '../api/index.ts';
 
 export interface DeadLetterProducer {
   send(m: OutgoingMessage): Promise<unknown>;

@@ -5,7 +5,7 @@
  */
 import { decodeBatch, decompress, MessageId, type BaseCommand, type DecodedPayload } from '../wire/index.ts';
 import { BatchAcks } from './batch-acks.ts';
-import type { Message } from './message.ts';
+import type { Message } from '../api/index.ts';
 import { buildMessage, isBeforeStart } from './message-builder.ts';
 
 /** CommandAck.ValidationError values: why a discarded entry is acked. */

@@ -1,16 +1,47 @@
-/** Beamline's Pulsar binary-protocol client. */
-export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
+/** Beamline's Pulsar binary-protocol client: one implementation of the contract in ../api. */
+// The shared client contract (functions/pulsar/api), re-exported for callers of this implementation.
 export {
   BEAMLINE_CAPABILITIES,
+  alreadyClosedError,
+  compileClientOptions,
+  compileConsumerOptions,
+  compileProducerOptions,
+  compileReaderOptions,
+  cumulativeAckNotAllowedError,
   receiveUntilClosed,
+  schemaInfoOf,
+  timeoutError,
   unsupportedFeatureError,
+  type AccessMode,
+  type ActiveConsumerChange,
+  type BatchingType,
   type ClientCapabilities,
+  type ClientConfig,
   type ClientImplementation,
+  type ClientOptions,
   type ConsumerApi,
+  type ConsumerConfig,
+  type ConsumerOptions,
+  type DeadLetterPolicy,
+  type InitialPositionName,
+  type KeyHashing,
+  type Message,
+  type OutgoingMessage,
   type ProducerApi,
+  type ProducerConfig,
+  type ProducerOptions,
   type PulsarClientApi,
   type ReaderApi,
-} from './client-api.ts';
+  type ReaderOptions,
+  type RoutingMode,
+  type SchemaOption,
+  type SubscriptionType,
+  type TableViewApi,
+  type TlsOptions,
+  type TokenSource,
+  type TransactionApi,
+} from '../api/index.ts';
+export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
 export { Producer, type ProducerState, type SendOptions } from './producer.ts';
 export { Consumer, type ConsumerState, type AckOptions } from './consumer.ts';
 export {
@@ -25,43 +56,19 @@ export {
   binarySchemaFetcher,
   getSchema,
   getOrCreateSchema,
-  schemaInfoOf,
   toSchemaData,
   fromSchemaData,
   incompatibleSchemaError,
-  type SchemaOption,
 } from './schema-wire.ts';
 export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transaction-coordinator.ts';
 export { Reader } from './reader.ts';
 export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view.ts';
-export type { Message, OutgoingMessage } from './message.ts';
-export {
-  compileClientOptions,
-  compileProducerOptions,
-  compileConsumerOptions,
-  compileReaderOptions,
-  type ClientOptions,
-  type ClientConfig,
-  type ProducerOptions,
-  type ProducerConfig,
-  type ConsumerOptions,
-  type ConsumerConfig,
-  type ActiveConsumerChange,
-  type ReaderOptions,
-  type SubscriptionType,
-  type InitialPositionName,
-  type AccessMode,
-  type RoutingMode,
-  type BatchingType,
-  type DeadLetterPolicy,
-} from './options.ts';
-export { boostHash, javaStringHash, murmur3Hash, keyPartition, type KeyHashing } from './routing.ts';
+export { boostHash, javaStringHash, murmur3Hash, keyPartition } from './routing.ts';
 export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
 export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
 export { DeadlineTicker } from './deadline-ticker.ts';
-export { alreadyClosedError, cumulativeAckNotAllowedError, timeoutError } from './errors.ts';
 export { BatchAcks } from './batch-acks.ts';
-export { Connection, CLIENT_VERSION, type TlsOptions, type ConnectionState } from './connection.ts';
+export { Connection, CLIENT_VERSION, type ConnectionState } from './connection.ts';
 export { ConnectionPool } from './connection-pool.ts';
-export { authIdentity, type TokenSource } from './auth.ts';
+export { authIdentity } from './auth.ts';
 export { MessageId } from '../wire/index.ts';

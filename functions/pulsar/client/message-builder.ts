@@ -1,6 +1,6 @@
 /** Turning decoded MESSAGE metadata into application Messages, and reader start filtering. */
 import { MessageId, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
-import { listToProperties, type Message } from './message.ts';
+import { listToProperties, type Message } from '../api/index.ts';
 
 /** The properties of every message that has none: one frozen object, not one per message. */
 const NO_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({});

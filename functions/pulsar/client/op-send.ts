@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CommandType, encodePayloadCommand, MessageId, type BaseCommand, type MessageMetadata, type SingleMessageMetadata } from '../wire/index.ts';
-import { propertiesToList, type OutgoingMessage } from './message.ts';
-import type { TxnId } from './transaction-coordinator.ts';
+import { propertiesToList, type OutgoingMessage } from '../api/index.ts';
+import type { TxnId } from '../api/index.ts';
 
 export interface SendCallback {
   resolve: (id: MessageId) => void;

@@ -7,7 +7,7 @@
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
-import type { ConsumerConfig } from './options.ts';
+import type { ConsumerConfig } from '../api/index.ts';
 import { PartitionGrowth } from './partition-growth.ts';
 import { parseTopicName, partitionTopic } from '../topic/index.ts';
 import { TopicConsumer, type MessageSink } from './topic-consumer.ts';

@@ -13,16 +13,16 @@ import type { Connection } from './connection.ts';
 import type { ProducerHandler } from './connection-handlers.ts';
 import type { ClientContext } from './context.ts';
 import type { DeadlineEntry } from './deadline-ticker.ts';
-import { alreadyClosedError, connectionClosedError, timeoutError } from './errors.ts';
-import type { OutgoingMessage } from './message.ts';
+import { alreadyClosedError, connectionClosedError, timeoutError } from '../api/index.ts';
+import type { OutgoingMessage } from '../api/index.ts';
 import { batchMemberMetadata, chunkLimitFor, chunkOps, newOp, sendFrame, singleMessageMetadata, toBuffer, type OpSend } from './op-send.ts';
-import type { ProducerConfig } from './options.ts';
+import type { ProducerConfig } from '../api/index.ts';
 import { ProducerBatches } from './producer-batches.ts';
 import { producerCommand } from './producer-command.ts';
 import { reconnectLoop } from './reconnect-loop.ts';
 import { incompatibleSchemaError } from './schema-wire.ts';
 import { SendSlots } from './send-slots.ts';
-import type { TxnId } from './transaction-coordinator.ts';
+import type { TxnId } from '../api/index.ts';
 
 export type ProducerState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 

@@ -8,7 +8,7 @@
 import type { TimerHandle } from '../../clock.ts';
 import type { Logger } from '../../telemetry.ts';
 import type { ClientContext } from './context.ts';
-import type { ConsumerConfig } from './options.ts';
+import type { ConsumerConfig } from '../api/index.ts';
 import { parseTopicName } from '../topic/index.ts';
 import { TopicListWatcher, type TopicListWatcherState } from './topic-list-watcher.ts';
 

@@ -6,8 +6,8 @@
 import type { Clock, TimerHandle } from '../../clock.ts';
 import { BatchBuilder, type BatchedMessage, type OpenBatch } from './batch-builder.ts';
 import { sameTxn } from './op-send.ts';
-import type { ProducerConfig } from './options.ts';
-import type { TxnId } from './transaction-coordinator.ts';
+import type { ProducerConfig } from '../api/index.ts';
+import type { TxnId } from '../api/index.ts';
 
 export type SealBatch = (b: OpenBatch, txn: TxnId | undefined) => void;
 

@@ -1,7 +1,7 @@
 /** The PRODUCER command of one partition producer: name, epochs, access mode, metadata, schema. */
 import { CommandType, ProducerAccessMode, type BaseCommand } from '../wire/index.ts';
-import { propertiesToList } from './message.ts';
-import type { ProducerConfig } from './options.ts';
+import { propertiesToList } from '../api/index.ts';
+import type { ProducerConfig } from '../api/index.ts';
 import { toSchemaData } from './schema-wire.ts';
 
 export interface ProducerTarget {

@@ -6,13 +6,13 @@
 import type { Logger } from '../../telemetry.ts';
 import type { MessageId } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
-import type { OutgoingMessage } from './message.ts';
-import { compileProducerOptions, type ProducerOptions } from './options.ts';
+import type { OutgoingMessage } from '../api/index.ts';
+import { compileProducerOptions, type ProducerOptions } from '../api/index.ts';
 import { PartitionGrowth } from './partition-growth.ts';
 import { PartitionProducer } from './partition-producer.ts';
 import { keyPartition } from './routing.ts';
 import { parseTopicName, partitionTopic } from '../topic/index.ts';
-import type { ProducerConfig } from './options.ts';
+import type { ProducerConfig } from '../api/index.ts';
 import type { Transaction } from './transaction.ts';
 
 export type { ProducerState } from './partition-producer.ts';

@@ -6,8 +6,8 @@ import { ConfigError } from '../../errors.ts';
 import { MessageId } from '../wire/index.ts';
 import { Consumer, type ConsumerDeps } from './consumer.ts';
 import type { ClientContext } from './context.ts';
-import type { Message } from './message.ts';
-import { compileReaderOptions, type ReaderOptions } from './options.ts';
+import type { Message } from '../api/index.ts';
+import { compileReaderOptions, type ReaderOptions } from '../api/index.ts';
 import { parseTopicName } from '../topic/index.ts';
 
 export class Reader implements AsyncIterable<Message> {

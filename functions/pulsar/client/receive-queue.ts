@@ -3,8 +3,8 @@
  * receive() calls waiting (without polling) for the next one, each with an optional timeout.
  */
 import type { Clock, TimerHandle } from '../../clock.ts';
-import { timeoutError } from './errors.ts';
-import type { Message } from './message.ts';
+import { timeoutError } from '../api/index.ts';
+import type { Message } from '../api/index.ts';
 
 interface Waiter {
   resolve: (m: Message) => void;

@@ -5,7 +5,7 @@
 import type { TimerHandle } from '../../clock.ts';
 import type { ClientContext } from './context.ts';
 import type { DeadlineEntry } from './deadline-ticker.ts';
-import type { Message } from './message.ts';
+import type { Message } from '../api/index.ts';
 
 type Due = (msgs: Message[]) => void;
 

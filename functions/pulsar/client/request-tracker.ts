@@ -4,7 +4,7 @@
  */
 import type { BaseCommand } from '../wire/index.ts';
 import type { DeadlineEntry, DeadlineTicker } from './deadline-ticker.ts';
-import { timeoutError } from './errors.ts';
+import { timeoutError } from '../api/index.ts';
 
 interface PendingRequest {
   resolve: (cmd: BaseCommand) => void;

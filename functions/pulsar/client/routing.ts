@@ -9,7 +9,8 @@
  *   change it): Boost's `hash<std::string>` (Boost 1.81 and later, 64-bit) & MAX_INT. Checked
  *   against the official Python client 3.13 (C++ core) on a 13-partition topic.
  */
-export type KeyHashing = 'java-string' | 'murmur3' | 'boost';
+
+import type { KeyHashing } from '../api/index.ts';
 
 /** Java's String.hashCode over UTF-16 code units, then masked to non-negative. */
 export function javaStringHash(s: string): number {

@@ -5,17 +5,9 @@
  */
 import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
-import { SCHEMA_TYPES, schemaTypeName, type Schema, type SchemaFetcher, type SchemaInfo } from '../schema/index.ts';
+import { SCHEMA_TYPES, schemaTypeName, type SchemaFetcher, type SchemaInfo } from '../schema/index.ts';
 import { CommandType, type SchemaData } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
-
-/** What the `schema` option accepts: a codec from functions/pulsar/schema, or its SchemaInfo. */
-export type SchemaOption = Schema<unknown> | SchemaInfo;
-
-export function schemaInfoOf(s: SchemaOption | undefined): SchemaInfo | undefined {
-  if (s === undefined) return undefined;
-  return 'info' in s ? s.info : s;
-}
 
 /** The wire `Schema`; undefined for plain bytes, which brokers treat as "no schema". */
 export function toSchemaData(info: SchemaInfo | undefined): SchemaData | undefined {

@@ -1,5 +1,5 @@
 /** pulsar:// and pulsar+ssl:// addresses. */
-import { invalidUrlError } from './errors.ts';
+import { invalidUrlError } from '../api/index.ts';
 
 export interface BrokerAddress {
   readonly url: string;

@@ -4,19 +4,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Clock } from '../../clock.ts';
 import { BeamlineError } from '../../errors.ts';
-import { timeoutError } from './errors.ts';
+import { timeoutError } from '../api/index.ts';
 import type { BrokerAddress } from './service-url.ts';
+import type { TlsOptions } from '../api/index.ts';
 
-export interface TlsOptions {
-  /** PEM CA bundle(s) to trust. @default Node's default CAs */
-  ca?: string | Buffer | (string | Buffer)[];
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  /** @default true */
-  rejectUnauthorized?: boolean;
-  /** Check the broker's host name against its certificate. @default true */
-  verifyHostname?: boolean;
-}
+export type { TlsOptions } from '../api/index.ts';
+
 
 export function openSocket(address: BrokerAddress, tlsOptions: TlsOptions | undefined, clock: Clock, timeoutMs: number): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {

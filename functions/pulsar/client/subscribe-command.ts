@@ -1,6 +1,6 @@
 /** The SUBSCRIBE command of one TopicConsumer: type, initial position, reader start, schema. */
 import { CommandType, InitialPosition, KeySharedMode, MessageId, SubType, type BaseCommand } from '../wire/index.ts';
-import type { ConsumerConfig } from './options.ts';
+import type { ConsumerConfig } from '../api/index.ts';
 import { toSchemaData } from './schema-wire.ts';
 
 export interface SubscribeTarget {

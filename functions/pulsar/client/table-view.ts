@@ -14,27 +14,14 @@ import type { MessageId } from '../wire/index.ts';
 import type { Consumer, ConsumerDeps } from './consumer.ts';
 import { Consumer as ConsumerImpl } from './consumer.ts';
 import type { ClientContext } from './context.ts';
-import type { Message } from './message.ts';
-import { compileReaderOptions } from './options.ts';
+import { compileReaderOptions, type Message, type TableChange, type TableViewApi, type TableViewOptions, type TableViewState } from '../api/index.ts';
 
-export interface TableViewOptions {
-  topic: string;
-  /** Replay also ends after this long without a message (compaction may remove the target). @default 5000 */
-  replayIdleMs?: number;
-  /** @default 1000 */
-  receiverQueueSize?: number;
-}
+export type { TableChange, TableViewOptions, TableViewState } from '../api/index.ts';
 
-export interface TableChange {
-  key: string;
-  /** undefined when the key was deleted. */
-  value: Buffer | undefined;
-  message: Message;
-}
 
-export type TableViewState = 'replaying' | 'live' | 'closed';
 
-export class TableView {
+
+export class TableView implements TableViewApi {
   readonly topic: string;
   readonly #consumer: Consumer;
   readonly #log: Logger;

@@ -15,19 +15,19 @@ import { ChunkAssembler } from './chunk-assembler.ts';
 import type { Connection } from './connection.ts';
 import type { ConsumerHandler } from './connection-handlers.ts';
 import type { ClientContext } from './context.ts';
-import { alreadyClosedError, connectionClosedError } from './errors.ts';
-import type { Message } from './message.ts';
+import { alreadyClosedError, connectionClosedError } from '../api/index.ts';
+import type { Message } from '../api/index.ts';
 import { decodeEntry } from './entry-decoder.ts';
 import { ConsumerEpoch } from './consumer-epoch.ts';
 import { FlowPermits } from './flow-permits.ts';
 import { buildMessage } from './message-builder.ts';
-import type { ConsumerConfig } from './options.ts';
+import type { ConsumerConfig } from '../api/index.ts';
 import { PendingAcks } from './pending-acks.ts';
 import { ReaderPosition } from './reader-position.ts';
 import { reconnectLoop } from './reconnect-loop.ts';
 import { incompatibleSchemaError } from './schema-wire.ts';
 import { subscribeCommand } from './subscribe-command.ts';
-import type { TxnId } from './transaction-coordinator.ts';
+import type { TxnId } from '../api/index.ts';
 
 export type TopicConsumerState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 

@@ -13,7 +13,7 @@ import { CommandType, TxnAction, type BaseCommand, type TxnResponse } from '../w
 import { Backoff } from './backoff.ts';
 import type { Connection } from './connection.ts';
 import type { ClientContext } from './context.ts';
-import { alreadyClosedError } from './errors.ts';
+import { alreadyClosedError, type TxnId } from '../api/index.ts';
 import { partitionTopic } from '../topic/index.ts';
 
 /** The system topic whose partitions name the transaction coordinators. */
@@ -22,10 +22,6 @@ export const TC_ASSIGN_TOPIC = 'persistent://pulsar/system/transaction_coordinat
 export type TransactionCoordinatorState = 'idle' | 'connecting' | 'ready' | 'closed';
 
 /** A transaction id as the broker assigns it (two unsigned 64-bit halves). */
-export interface TxnId {
-  readonly mostBits: bigint;
-  readonly leastBits: bigint;
-}
 
 interface Coordinator {
   readonly id: number;

@@ -37,32 +37,15 @@
 import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Clock } from '../../clock.ts';
 import { BeamlineError, isRetriable } from '../../errors.ts';
-import type { TransactionCoordinatorClient, TxnId } from './transaction-coordinator.ts';
+import type { TransactionCoordinatorClient } from './transaction-coordinator.ts';
+import type { TransactionApi, TransactionOptions, TransactionState, TxnId } from '../api/index.ts';
 
-export type { TxnId } from './transaction-coordinator.ts';
+export type { TransactionOptions, TransactionState, TxnId } from '../api/index.ts';
 
-/**
- * `error`: an abort not confirmed (abort() may be retried); `unknown`: a commit whose outcome
- * could not be learned (commit() may be retried). See the state machine above.
- */
-export type TransactionState = 'open' | 'committing' | 'committed' | 'aborting' | 'aborted' | 'unknown' | 'error';
 
 /** Longest wait between END_TXN attempts, so a retry lands soon after the coordinator is back. */
 const END_TXN_MAX_BACKOFF_MS = 500;
 
-export interface TransactionOptions {
-  /**
-   * How long the transaction may stay open; the coordinator aborts it after this.
-   * @default 60000
-   */
-  timeoutMs?: number;
-  /**
-   * How long commit() and abort() keep retrying END_TXN (across reconnects and coordinator
-   * restarts) before they report the outcome as unknown (commit) or unconfirmed (abort).
-   * @default 120000
-   */
-  outcomeTimeoutMs?: number;
-}
 
 export interface TransactionConfig {
   readonly timeoutMs: number;
@@ -136,7 +119,7 @@ export function txnOperationFailedError(txn: string, cause: unknown): BeamlineEr
   });
 }
 
-export class Transaction {
+export class Transaction implements TransactionApi {
   readonly id: TxnId;
   readonly timeoutMs: number;
   readonly #outcomeTimeoutMs: number;

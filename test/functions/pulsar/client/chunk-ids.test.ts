@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBeforeStart } from '../../../../functions/pulsar/client/message-builder.ts';
 import { chunkOps } from '../../../../functions/pulsar/client/op-send.ts';
-import { compileReaderOptions } from '../../../../functions/pulsar/client/options.ts';
+import { compileReaderOptions } from '../../../../functions/pulsar/api/index.ts';
 import { subscribeCommand } from '../../../../functions/pulsar/client/subscribe-command.ts';
 import { MessageId } from '../../../../functions/pulsar/wire/index.ts';
 

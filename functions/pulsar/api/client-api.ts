@@ -12,8 +12,8 @@ import { BeamlineError } from '../../errors.ts';
 import type { MessageId } from '../wire/index.ts';
 import type { Message, OutgoingMessage } from './message.ts';
 import type { ConsumerOptions, ProducerOptions, ReaderOptions } from './options.ts';
-import type { TableView, TableViewOptions } from './table-view.ts';
-import type { Transaction, TransactionOptions } from './transaction.ts';
+import type { TableViewApi, TableViewOptions } from './table-view.ts';
+import type { TransactionApi, TransactionOptions } from './transaction.ts';
 
 /** Which implementation a client is. */
 export type ClientImplementation = 'beamline' | 'native';
@@ -45,7 +45,7 @@ export const BEAMLINE_CAPABILITIES: ClientCapabilities = Object.freeze({
 
 export interface ProducerApi {
   readonly topic: string;
-  send(m: OutgoingMessage | Buffer | string, options?: { txn?: Transaction }): Promise<MessageId>;
+  send(m: OutgoingMessage | Buffer | string, options?: { txn?: TransactionApi }): Promise<MessageId>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -54,7 +54,7 @@ export interface ConsumerApi extends AsyncIterable<Message> {
   receive(timeoutMs?: number): Promise<Message>;
   /** Without options: fire and forget. With options: resolves when the ack is done. */
   ack(m: Message | MessageId): void;
-  ack(m: Message | MessageId, options: { txn?: Transaction }): Promise<void>;
+  ack(m: Message | MessageId, options: { txn?: TransactionApi }): Promise<void>;
   ackCumulative(m: Message | MessageId): void;
   nack(m: Message): void;
   pause(): void;
@@ -80,8 +80,8 @@ export interface PulsarClientApi {
   createProducer(options: ProducerOptions): Promise<ProducerApi>;
   subscribe(options: ConsumerOptions): Promise<ConsumerApi>;
   createReader(options: ReaderOptions): Promise<ReaderApi>;
-  createTableView(options: TableViewOptions): Promise<TableView>;
-  newTransaction(options?: TransactionOptions): Promise<Transaction>;
+  createTableView(options: TableViewOptions): Promise<TableViewApi>;
+  newTransaction(options?: TransactionOptions): Promise<TransactionApi>;
   /** Partitions of a topic (0 when not partitioned). */
   getPartitions(topic: string): Promise<number>;
   close(): Promise<void>;

@@ -1,12 +1,31 @@
 /** Options -> validated, frozen configs with defaults. */
 import { ConfigError } from '../../errors.ts';
 import type { CompressionName } from '../wire/index.ts';
-import type { TokenSource } from './auth.ts';
-import type { TlsOptions } from './connection.ts';
-import type { KeyHashing } from './routing.ts';
 import { MessageId } from '../wire/index.ts';
-import type { SchemaInfo } from '../schema/index.ts';
-import { schemaInfoOf, type SchemaOption } from './schema-wire.ts';
+import type { Schema, SchemaInfo } from '../schema/index.ts';
+
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface TlsOptions {
+  /** PEM CA bundle(s) to trust. @default Node's default CAs */
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** @default true */
+  rejectUnauthorized?: boolean;
+  /** Check the broker's host name against its certificate. @default true */
+  verifyHostname?: boolean;
+}
+
+export type KeyHashing = 'java-string' | 'murmur3' | 'boost';
+
+/** What the `schema` option accepts: a codec from functions/pulsar/schema, or its SchemaInfo. */
+export type SchemaOption = Schema<unknown> | SchemaInfo;
+
+export function schemaInfoOf(s: SchemaOption | undefined): SchemaInfo | undefined {
+  if (s === undefined) return undefined;
+  return 'info' in s ? s.info : s;
+}
 
 function int(field: string, v: unknown, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return dflt;
