@@ -20,6 +20,8 @@
  * - #15: nothing imports past a package's index. functions/pulsar/ is the workspace package
  *   `@beamline/pulsar`: code outside it imports `@beamline/pulsar` (or functions/pulsar/index.ts)
  *   and the sub-path entries its package.json exports, never a file or sub-folder behind them.
+ * - #15: inside a package, error codes are named once in its errors.ts catalogue; other files
+ *   refer to the constant, never an inline 'BL_...' string.
  * - #15: functions/inference/ may import `@beamline/pulsar/protobuf` (the protobuf writer, no
  *   client and no sockets) for its ONNX model encoder: one protobuf writer in the codebase.
  */
@@ -34,6 +36,9 @@ export interface Violation {
 
 const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'bridge', 'bin', 'scripts'];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+/** An error code written as a string literal (`'BL_X'`, `"BL_X"` or a template starting with it). */
+const INLINE_CODE_RE = /['"`]BL_[A-Z0-9_]*/;
 
 /** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
 const FETCH_RE = /(?<![\w.$])fetch\s*\(/;
@@ -138,6 +143,11 @@ export function checkFile(root: string, file: string, source: string): Violation
   const mayFetch = fromConcept === 'pulsar' || from.startsWith('functions/inference/remote/') || from === 'functions/tracing/otlp-http.ts';
   if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
     violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)' });
+  }
+  // #15: a package's error codes live in its catalogue; code names the constant, never the string.
+  const pkg = PACKAGES.find((p) => from.startsWith(`${p.dir}/`));
+  if (pkg !== undefined && from !== `${pkg.dir}/errors.ts` && INLINE_CODE_RE.test(source)) {
+    violations.push({ file: from, specifier: 'BL_', rule: `error codes of ${pkg.name} are named in ${pkg.dir}/errors.ts, not inline` });
   }
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });

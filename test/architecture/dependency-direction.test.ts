@@ -64,6 +64,12 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('functions/state/a.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
   });
 
+  it("keeps a package's error codes in its catalogue (#15)", () => {
+    expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError('BL_PULSAR_X', 'm');`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError(PULSAR_ERROR_CODES.x, 'm'); // BL_PULSAR_X`)).toEqual([]);
+    expect(checkFile(root, at('functions/pulsar/errors.ts'), `export const PULSAR_ERROR_CODES = Object.freeze({ x: 'BL_PULSAR_X' });`)).toEqual([]);
+  });
+
   it('lets inference/ use only the protobuf writer entry of @beamline/pulsar (#15)', () => {
     expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`)).toEqual([]);
     expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
