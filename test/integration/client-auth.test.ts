@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BeamlineError, decodeTokenClaims, readSecretKeyFile, signHs256Token } from '../../functions/index.ts';
-import { createClient, type ClientOptions, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type ClientOptions, type PulsarClient } from '@beamline/pulsar';
 import { newSecretKey, signToken } from '../../scripts/broker/token.ts';
 import { pulsarAuthEnv, uniqueName } from '../support/pulsar-env.ts';
 

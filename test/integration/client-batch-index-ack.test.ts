@@ -6,7 +6,7 @@
  * batchIndexAckEnabled defaults to true (see ConsumerOptions in functions/pulsar/client/options.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConsumerOptions, Message } from '../../functions/pulsar/client/index.ts';
+import type { ConsumerOptions, Message } from '@beamline/pulsar';
 import { cleanupTopics, newClient, topicName } from './client-support.ts';
 
 const client = newClient();
