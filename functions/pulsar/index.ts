@@ -51,7 +51,7 @@ export {
   type TransactionState,
   type TxnId,
 } from './api/index.ts';
-// Which partition a key goes to, under each client family's hash (see client/routing.ts).
+// Which partition a key goes to, under each client family's hash (see client/produce/routing.ts).
 export { boostHash, javaStringHash, keyPartition, murmur3Hash } from './client/index.ts';
 export type { CompressionName } from './wire/index.ts';
 export { PULSAR_ERROR_CODES } from './errors.ts';

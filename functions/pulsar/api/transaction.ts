@@ -11,7 +11,7 @@ export interface TxnId {
 
 /**
  * `error`: an abort not confirmed (abort() may be retried); `unknown`: a commit whose outcome
- * could not be learned (commit() may be retried). The state machine: client/transaction.ts.
+ * could not be learned (commit() may be retried). The state machine: client/transactions/transaction.ts.
  */
 export type TransactionState = 'open' | 'committing' | 'committed' | 'aborting' | 'aborted' | 'unknown' | 'error';
 

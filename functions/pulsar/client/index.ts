@@ -42,8 +42,8 @@ export {
   type TransactionApi,
 } from '../api/index.ts';
 export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
-export { Producer, type ProducerState, type SendOptions } from './producer.ts';
-export { Consumer, type ConsumerState, type AckOptions } from './consumer.ts';
+export { Producer, type ProducerState, type SendOptions } from './produce/producer.ts';
+export { Consumer, type ConsumerState, type AckOptions } from './consume/consumer.ts';
 export {
   Transaction,
   compileTransactionOptions,
@@ -51,7 +51,7 @@ export {
   type TransactionOptions,
   type TransactionConfig,
   type TxnId,
-} from './transaction.ts';
+} from './transactions/transaction.ts';
 export {
   binarySchemaFetcher,
   getSchema,
@@ -60,15 +60,15 @@ export {
   fromSchemaData,
   incompatibleSchemaError,
 } from './schema-wire.ts';
-export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transaction-coordinator.ts';
-export { Reader } from './reader.ts';
-export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view.ts';
-export { boostHash, javaStringHash, murmur3Hash, keyPartition } from './routing.ts';
-export { topicsHash, type TopicListWatcherState } from './topic-list-watcher.ts';
-export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './service-url.ts';
-export { DeadlineTicker } from './deadline-ticker.ts';
-export { BatchAcks } from './batch-acks.ts';
-export { Connection, CLIENT_VERSION, type ConnectionState } from './connection.ts';
-export { ConnectionPool } from './connection-pool.ts';
-export { authIdentity } from './auth.ts';
+export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transactions/transaction-coordinator.ts';
+export { Reader } from './consume/reader.ts';
+export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view/table-view.ts';
+export { boostHash, javaStringHash, murmur3Hash, keyPartition } from './produce/routing.ts';
+export { topicsHash, type TopicListWatcherState } from './consume/topic-list-watcher.ts';
+export { parseServiceUrl, parseBrokerUrl, type BrokerAddress } from './connection/service-url.ts';
+export { DeadlineTicker } from './connection/deadline-ticker.ts';
+export { BatchAcks } from './consume/batch-acks.ts';
+export { Connection, CLIENT_VERSION, type ConnectionState } from './connection/connection.ts';
+export { ConnectionPool } from './connection/connection-pool.ts';
+export { authIdentity } from './connection/auth.ts';
 export { MessageId } from '../wire/index.ts';
