@@ -1,46 +1,7 @@
-/** Beamline's Pulsar binary-protocol client: one implementation of the contract in ../api. */
-// The shared client contract (functions/pulsar/api), re-exported for callers of this implementation.
-export {
-  BEAMLINE_CAPABILITIES,
-  alreadyClosedError,
-  compileClientOptions,
-  compileConsumerOptions,
-  compileProducerOptions,
-  compileReaderOptions,
-  cumulativeAckNotAllowedError,
-  receiveUntilClosed,
-  schemaInfoOf,
-  timeoutError,
-  unsupportedFeatureError,
-  type AccessMode,
-  type ActiveConsumerChange,
-  type BatchingType,
-  type ClientCapabilities,
-  type ClientConfig,
-  type ClientImplementation,
-  type ClientOptions,
-  type ConsumerApi,
-  type ConsumerConfig,
-  type ConsumerOptions,
-  type DeadLetterPolicy,
-  type InitialPositionName,
-  type KeyHashing,
-  type Message,
-  type OutgoingMessage,
-  type ProducerApi,
-  type ProducerConfig,
-  type ProducerOptions,
-  type PulsarClientApi,
-  type ReaderApi,
-  type ReaderOptions,
-  type RoutingMode,
-  type SchemaOption,
-  type SubscriptionType,
-  type TableViewApi,
-  type TlsOptions,
-  type TokenSource,
-  type TransactionApi,
-} from '../api/index.ts';
+/**
+ * Beamline's Pulsar binary-protocol client: one implementation of the contract in ../api (its
+ * interfaces, messages and options are exported there, not here).
+ */
 export { createClient, PulsarClient, type ClientDeps, type ClientState } from './client.ts';
 export { Producer, type ProducerState, type SendOptions } from './produce/producer.ts';
 export { Consumer, type ConsumerState, type AckOptions } from './consume/consumer.ts';
