@@ -3,7 +3,7 @@
  * paths): `persistent://tenant/namespace/topic`, `non-persistent://…`, `tenant/namespace/topic`,
  * or a bare `topic`, which lives in public/default as on the broker.
  */
-import { BeamlineError } from '../../errors.ts';
+import { BeamlineError, ConfigError } from '../../errors.ts';
 import { PULSAR_ERROR_CODES } from '../errors.ts';
 
 export interface TopicName {
@@ -29,22 +29,29 @@ const FIX_QUALIFIED = 'use persistent://tenant/namespace/topic or tenant/namespa
 
 export interface ParseTopicNameOptions {
   /**
-   * Accept a bare `topic` as public/default/topic. The admin client passes false: an admin call
-   * names its tenant and namespace, never lands on public/default by omission.
+   * Accept a bare `topic` as public/default/topic. The admin client (and tools that pass it
+   * names from users) pass false: an admin call names its tenant and namespace, never lands on
+   * public/default by omission, and a bad name is a configuration error (ConfigError,
+   * BL_CONFIG_INVALID, field `topic`) that command-line tools report as a usage error.
    * @default true
    */
   readonly allowBare?: boolean;
 }
 
-function invalid(name: string, why: string, fix = FIX): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.invalidTopicName, `topic: invalid value ${JSON.stringify(name)} (${why}); ${fix}`, {
+function invalid(name: string, why: string, qualified: boolean): BeamlineError {
+  if (qualified) return new ConfigError('topic', name, FIX_QUALIFIED);
+  return new BeamlineError(PULSAR_ERROR_CODES.invalidTopicName, `topic: invalid value ${JSON.stringify(name)} (${why}); ${FIX}`, {
     retriable: false,
     details: { field: 'topic', topic: name },
   });
 }
 
-/** Parse and normalise a topic name; throws BL_PULSAR_INVALID_TOPIC_NAME naming the value and the fix. */
+/**
+ * Parse and normalise a topic name. A malformed one throws BL_PULSAR_INVALID_TOPIC_NAME (or, with
+ * `allowBare: false`, a ConfigError) naming the value and the accepted forms.
+ */
 export function parseTopicName(name: string, options: ParseTopicNameOptions = {}): TopicName {
+  const qualified = options.allowBare === false;
   let domain: 'persistent' | 'non-persistent' = 'persistent';
   let rest = name;
   const m = /^(persistent|non-persistent):\/\/(.*)$/.exec(name);
@@ -57,7 +64,7 @@ export function parseTopicName(name: string, options: ParseTopicNameOptions = {}
   let ns: string;
   let local: string;
   if (parts.length === 1 && m === null) {
-    if (options.allowBare === false) throw invalid(name, 'a bare name; the tenant and namespace are required here', FIX_QUALIFIED);
+    if (qualified) throw invalid(name, 'a bare name', qualified);
     tenant = 'public';
     ns = 'default';
     local = parts[0] as string;
@@ -66,9 +73,9 @@ export function parseTopicName(name: string, options: ParseTopicNameOptions = {}
     ns = parts[1] as string;
     local = parts.slice(2).join('/');
   } else {
-    throw invalid(name, 'not a bare name and not domain://tenant/namespace/topic');
+    throw invalid(name, 'not a bare name and not domain://tenant/namespace/topic', qualified);
   }
-  if (tenant === '' || ns === '' || local === '') throw invalid(name, 'a part is empty');
+  if (tenant === '' || ns === '' || local === '') throw invalid(name, 'a part is empty', qualified);
   const full = `${domain}://${tenant}/${ns}/${local}`;
   const pm = PARTITION.exec(local);
   const partition = pm === null ? -1 : Number(pm[1]);
