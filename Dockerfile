@@ -13,6 +13,8 @@ WORKDIR /app
 # Dependencies first, for layer caching: only production ones, no install scripts beyond what
 # package.json allows, and no npm cache left in the image.
 COPY package.json package-lock.json ./
+# The workspace package @beamline/pulsar (#15): npm links node_modules/@beamline/pulsar to it.
+COPY functions/pulsar/package.json ./functions/pulsar/package.json
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 

@@ -35,7 +35,7 @@ export { backendsFor, createRuntime, loadRuntime } from './backend-selection.ts'
 export type { BackendChoice, LoadRuntimeOptions, LoadedRuntime } from './backend-selection.ts';
 export { sampleMlpLayers, sampleOnnxMlp, sampleRows, sampleTfjsMlp } from './sample-models.ts';
 export type { SampleMlpSpec } from './sample-models.ts';
-export { ONNX_DTYPE, ProtoWriter, denseGraph, encodeOnnxModel } from './onnx/index.ts';
+export { ONNX_DTYPE, denseGraph, encodeOnnxModel } from './onnx/index.ts';
 export type {
   DenseActivation,
   DenseLayerSpec,

@@ -1,7 +1,8 @@
 /**
- * Beamline's Pulsar layer: the binary-protocol client, schemas and the admin REST client.
- * The only folder that touches sockets and wire bytes.
+ * `@beamline/pulsar`: the binary-protocol client, the native-addon adapter, schemas and the
+ * admin REST client (README.md). The only folder of Beamline that touches sockets and wire bytes.
  */
+// Our own binary-protocol client (client/), the default implementation.
 export {
   Consumer,
   MessageId,
@@ -12,30 +13,49 @@ export {
   Transaction,
   createClient,
   type AckOptions,
+  type SendOptions,
+} from './client/index.ts';
+// The contract both implementations share (api/): interfaces, messages, options, shapes.
+export {
+  BEAMLINE_CAPABILITIES,
+  unsupportedFeatureError,
+  type AccessMode,
   type ActiveConsumerChange,
+  type BatchingType,
+  type ClientCapabilities,
+  type ClientImplementation,
   type ClientOptions,
+  type ConsumerApi,
   type ConsumerOptions,
+  type DeadLetterPolicy,
+  type InitialPositionName,
+  type KeyHashing,
   type Message,
   type OutgoingMessage,
+  type ProducerApi,
   type ProducerOptions,
+  type PulsarClientApi,
+  type ReaderApi,
   type ReaderOptions,
+  type RoutingMode,
   type SchemaOption,
-  type SendOptions,
   type SubscriptionType,
   type TableChange,
+  type TableViewApi,
   type TableViewOptions,
+  type TableViewState,
+  type TlsOptions,
+  type TokenSource,
+  type TransactionApi,
   type TransactionOptions,
   type TransactionState,
   type TxnId,
-  BEAMLINE_CAPABILITIES,
-  unsupportedFeatureError,
-  type ClientCapabilities,
-  type ClientImplementation,
-  type ConsumerApi,
-  type ProducerApi,
-  type PulsarClientApi,
-  type ReaderApi,
-} from './client/index.ts';
+} from './api/index.ts';
+// Which partition a key goes to, under each client family's hash (see client/produce/routing.ts).
+export { boostHash, javaStringHash, keyPartition, murmur3Hash } from './client/index.ts';
+export type { CompressionName } from './wire/index.ts';
+export { PULSAR_ERROR_CODES } from './errors.ts';
+export { parseTopicName, partitionTopic, type ParseTopicNameOptions, type TopicName } from './topic/index.ts';
 export { openClient, type OpenClientDeps, type OpenClientOptions } from './open-client.ts';
 export {
   NATIVE_CAPABILITIES,
@@ -73,7 +93,6 @@ export {
   compilePulsarAdminOptions,
   decodeTokenClaims,
   isAdminStatus,
-  parseTopicName,
   readPrivateKeyFile,
   readSecretKeyFile,
   signHs256Token,
@@ -92,6 +111,5 @@ export {
   type SchemaInfo as AdminSchemaInfo,
   type TenantInfo,
   type TokenClaims,
-  type TopicName,
   type TopicStats,
 } from './admin/index.ts';

@@ -4,7 +4,8 @@
  * `pulsar-client` addon instead (see native/native-client.ts for what that gives up).
  */
 import { ConfigError } from '../errors.ts';
-import { createClient, type ClientDeps, type ClientImplementation, type ClientOptions, type PulsarClientApi } from './client/index.ts';
+import { createClient, type ClientDeps } from './client/index.ts';
+import { type ClientImplementation, type ClientOptions, type PulsarClientApi } from './api/index.ts';
 import { createNativeClient, type NativeLoadModule } from './native/index.ts';
 
 export interface OpenClientOptions extends ClientOptions {

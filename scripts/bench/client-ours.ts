@@ -21,7 +21,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createClient, type ProducerOptions } from '../../functions/pulsar/index.ts';
+import { createClient, type ProducerOptions } from '@beamline/pulsar';
 
 const { values } = parseArgs({
   strict: false,

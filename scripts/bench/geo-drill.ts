@@ -16,7 +16,7 @@
  * An event's id is its trip and its timestamp (unique: timestamps never repeat within a drill),
  * and the worker's prediction carries both, so events and decisions are matched one to one.
  */
-import { avroSchema, createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
+import { avroSchema, createClient, type Message, type PulsarClient } from '@beamline/pulsar';
 import { startGeo, stopGeo } from '../broker/geo.ts';
 import type { TenantConfig } from '../../tenants/spec/index.ts';
 import type { GeoTopology } from './geo-topology.ts';

@@ -5,7 +5,7 @@
  * then commit. Only the loop is timed.
  */
 import { spawn } from 'node:child_process';
-import { createClient, type Message } from '../../functions/pulsar/client/index.ts';
+import { createClient, type Message } from '@beamline/pulsar';
 import { ensureJavaPeer, javaPeerJvmArgs } from '../java/peer-build.ts';
 import { numberOption, type BenchCell, type BenchContext } from './suite.ts';
 

@@ -23,6 +23,13 @@
  * - #15: product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/
  *   (dev tools, the local broker, bootstrap, benchmarks); one named exception: demo/ starts the
  *   local broker (scripts/broker/), as the demo is a local run by definition.
+ * - #15: nothing imports past a package's index. functions/pulsar/ is the workspace package
+ *   `@beamline/pulsar`: code outside it imports `@beamline/pulsar` (or functions/pulsar/index.ts)
+ *   and the sub-path entries its package.json exports, never a file or sub-folder behind them.
+ * - #15: inside a package, error codes are named once in its errors.ts catalogue; other files
+ *   refer to the constant, never an inline 'BL_...' string.
+ * - #15: functions/inference/ may import `@beamline/pulsar/protobuf` (the protobuf writer, no
+ *   client and no sockets) for its ONNX model encoder: one protobuf writer in the codebase.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -41,6 +48,9 @@ const PRODUCT_ROOTS: readonly string[] = ['functions', 'tenants', 'models', 'cli
 /** #15: the only way product code reaches scripts/: the demo starts the local broker. */
 const SCRIPTS_ALLOWED: Readonly<Record<string, readonly string[]>> = { demo: ['scripts/broker/'] };
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+/** An error code written as a string literal (`'BL_X'`, `"BL_X"` or a template starting with it). */
+const INLINE_CODE_RE = /['"`]BL_[A-Z0-9_]*/;
 
 /** A call of the global fetch (not a method such as `x.fetch(` or a name such as `prefetch(`). */
 const FETCH_RE = /(?<![\w.$])fetch\s*\(/;
@@ -64,6 +74,23 @@ const IO_MODULES = [
   'http',
   'child_process',
 ];
+
+/**
+ * Workspace packages: their folder and public entries (the package.json `exports`), each as the
+ * bare specifier and the file it resolves to. Files of a package reach each other freely.
+ */
+const PACKAGES: readonly { name: string; dir: string; entries: Readonly<Record<string, string>> }[] = [
+  {
+    name: '@beamline/pulsar',
+    dir: 'functions/pulsar',
+    entries: { '@beamline/pulsar': 'functions/pulsar/index.ts', '@beamline/pulsar/protobuf': 'functions/pulsar/protobuf.ts' },
+  },
+];
+
+/** Single package entries a concept may import beside ALLOWED_CONCEPT_DEPS (why: see the header). */
+const ALLOWED_ENTRY_DEPS: Record<string, readonly string[]> = {
+  inference: ['functions/pulsar/protobuf.ts'],
+};
 
 /** Concepts under functions/ and which other concepts each may import (through their index). */
 const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
@@ -132,14 +159,30 @@ export function checkFile(root: string, file: string, source: string): Violation
   if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
     violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)' });
   }
+  // #15: a package's error codes live in its catalogue; code names the constant, never the string.
+  const pkg = PACKAGES.find((p) => from.startsWith(`${p.dir}/`));
+  if (pkg !== undefined && from !== `${pkg.dir}/errors.ts` && INLINE_CODE_RE.test(source)) {
+    violations.push({ file: from, specifier: 'BL_', rule: `error codes of ${pkg.name} are named in ${pkg.dir}/errors.ts, not inline` });
+  }
   // #15: which of tenants/ and models/ this file imports (only cli/ may compose the two).
   const composes = new Set<string>();
   for (const { specifier: spec, typeOnly } of importsOf(source)) {
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     // scripts/ (the bench's bare baseline loop) may use the raw client; product code may not.
     if (matches(spec, PUBSUB_LIBS) && fromTop !== 'bridge' && fromTop !== 'scripts') add('only bridge/ imports the Pub/Sub client');
-    if (spec.startsWith('.')) {
-      const target = rel(root, resolve(dirname(file), spec));
+    const bare = PACKAGES.find((p) => spec === p.name || spec.startsWith(`${p.name}/`));
+    if (spec.startsWith('.') || bare !== undefined) {
+      let target: string;
+      if (bare !== undefined) {
+        const entry = bare.entries[spec];
+        if (entry === undefined) {
+          add(`import ${bare.name} only through its entries (${Object.keys(bare.entries).join(', ')}): nothing imports past a package's index`);
+          continue;
+        }
+        target = entry;
+      } else {
+        target = rel(root, resolve(dirname(file), spec));
+      }
       const tParts = target.split('/');
       const tTop = tParts[0] ?? '';
       if ((fromTop === 'tenants' && tTop === 'models') || (fromTop === 'models' && tTop === 'tenants')) {
@@ -149,6 +192,13 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (tTop === 'scripts' && PRODUCT_ROOTS.includes(fromTop ?? '') && !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))) {
         add('product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/');
       }
+      const tPackage = PACKAGES.find((p) => target.startsWith(`${p.dir}/`));
+      const fromInside = tPackage !== undefined && from.startsWith(`${tPackage.dir}/`);
+      const isEntry = tPackage !== undefined && Object.values(tPackage.entries).includes(target);
+      if (tPackage !== undefined && !fromInside && !isEntry) {
+        add(`import ${tPackage.dir}/ only through its index.ts`);
+        continue;
+      }
       if (tParts[0] === 'bridge' && fromTop !== 'bridge' && target !== 'bridge/index.ts' && fromTop !== 'test') {
         add('import bridge/ only through bridge/index.ts');
         continue;
@@ -156,9 +206,9 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (tParts[0] !== 'functions') continue;
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
-      const viaIndex = /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
+      const viaIndex = isEntry || /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
       if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'cli' || fromTop === 'bridge' || fromTop === 'bin' || fromTop === 'demo') {
-        if (!FUNCTIONS_ENTRIES.includes(target)) add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
+        if (!FUNCTIONS_ENTRIES.includes(target) && !isEntry) add(`${fromTop}/ imports functions/ only through functions/index.ts, functions/control-plane.ts or a package entry (@beamline/pulsar)`);
         continue;
       }
       if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;
@@ -171,7 +221,8 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (!viaIndex) add(`import functions/${tConcept}/ only through its index.ts`);
       if (fromConcept !== '') {
         const allowed = ALLOWED_CONCEPT_DEPS[fromConcept] ?? [];
-        if (!allowed.includes('*') && !allowed.includes(tConcept)) {
+        const entryAllowed = (ALLOWED_ENTRY_DEPS[fromConcept] ?? []).includes(target);
+        if (!allowed.includes('*') && !allowed.includes(tConcept) && !entryAllowed) {
           add(`functions/${fromConcept}/ may not depend on functions/${tConcept}/ (runtime/ is the only composition root)`);
         }
       }

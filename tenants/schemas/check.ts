@@ -49,7 +49,7 @@ export function parseAvroSchema(text: string, field = 'schema'): avsc.Type {
  * consumers of every registered version read what producers of the new schema write?
  */
 export async function checkTopicSchema(admin: PulsarAdmin, topic: string, schemaText: string): Promise<SchemaCheckResult> {
-  const name = parseTopicName(topic);
+  const name = parseTopicName(topic, { allowBare: false });
   const candidate = parseAvroSchema(schemaText);
   const [rawStrategy, existing] = await Promise.all([
     admin.namespaces.getSchemaCompatibilityStrategy(`${name.tenant}/${name.namespace}`),

@@ -50,6 +50,32 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('bridge/source.ts'), `import { createClient } from '../functions/index.ts';`)).toEqual([]);
   });
 
+  it("lets nothing import past a package's index (#15)", () => {
+    expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '@beamline/pulsar';`)).toEqual([]);
+    expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '../../functions/pulsar/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '../../functions/pulsar/client/index.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('scripts/bench/a.ts'), `import { x } from '@beamline/pulsar/client/index.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/runtime/a.ts'), `import { PulsarAdmin } from '../pulsar/admin/index.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/runtime/a.ts'), `import { PulsarAdmin } from '@beamline/pulsar';`)).toEqual([]);
+    // Inside the package, files reach each other freely.
+    expect(checkFile(root, at('functions/pulsar/native/a.ts'), `import { x } from '../api/client-api.ts';`)).toEqual([]);
+    // A bare specifier counts as the package's index for the other rules too.
+    expect(checkFile(root, at('tenants/a.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/state/a.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
+  });
+
+  it("keeps a package's error codes in its catalogue (#15)", () => {
+    expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError('BL_PULSAR_X', 'm');`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError(PULSAR_ERROR_CODES.x, 'm'); // BL_PULSAR_X`)).toEqual([]);
+    expect(checkFile(root, at('functions/pulsar/errors.ts'), `export const PULSAR_ERROR_CODES = Object.freeze({ x: 'BL_PULSAR_X' });`)).toEqual([]);
+  });
+
+  it('lets inference/ use only the protobuf writer entry of @beamline/pulsar (#15)', () => {
+    expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`)).toEqual([]);
+    expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/state/a.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`)).toHaveLength(1);
+  });
+
   it('makes tenants/ and models/ go through functions/index.ts', () => {
     expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/errors.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('tenants/spec.ts'), `import { ConfigError } from '../functions/index.ts';`)).toEqual([]);

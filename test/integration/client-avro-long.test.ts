@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, stringifyJson } from '../../functions/json.ts';
-import { avroSchema, SchemaRegistry } from '../../functions/pulsar/schema/index.ts';
+import { avroSchema, SchemaRegistry } from '@beamline/pulsar';
 import { jsonSerde } from '../../functions/state/index.ts';
 import { ensureJavaPeer, javaConsumeAvroLong, javaProduceAvroLong } from '../support/java-peer.ts';
 import { receiveN } from '../support/receive.ts';

@@ -3,10 +3,10 @@
  * (every broker our scripts start): acking some messages of a batch, then closing and
  * subscribing again, gives back exactly the unacknowledged ones, round after round. With
  * batchIndexAckEnabled: false the broker only learns of whole entries, so the whole batch comes back.
- * batchIndexAckEnabled defaults to true (see ConsumerOptions in functions/pulsar/client/options.ts).
+ * batchIndexAckEnabled defaults to true (see ConsumerOptions in functions/pulsar/api/options.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConsumerOptions, Message } from '../../functions/pulsar/client/index.ts';
+import type { ConsumerOptions, Message } from '@beamline/pulsar';
 import { cleanupTopics, newClient, topicName } from './client-support.ts';
 
 const client = newClient();

@@ -5,7 +5,7 @@
  * chunk, so they read the whole message, at 2 and at 3 chunks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MessageId, type Message, type Reader } from '../../functions/pulsar/client/index.ts';
+import { MessageId, type Message, type Reader } from '@beamline/pulsar';
 import { ensureJavaPeer, javaPeerPayload, javaRead, runJavaPeer, sha256Hex, type JavaProducedMessage } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 

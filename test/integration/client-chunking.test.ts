@@ -5,7 +5,7 @@
  * on the same subscription finds nothing left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../functions/pulsar/client/index.ts';
+import type { Message } from '@beamline/pulsar';
 import { ensureJavaPeer, javaPeerPayload, runJavaPeer, sha256Hex, startJavaConsume } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 

@@ -7,7 +7,7 @@
  * Not asserted: "no duplicates". Without epochs the in-flight messages came twice (191 of 400 in
  * one run); with them that is gone, but Pulsar 4.0.7 itself sometimes dispatches a run of entries
  * twice with the new epoch (about 1 run in 8), which the client cannot tell from a legitimate
- * re-dispatch (see functions/pulsar/client/consumer-epoch.ts).
+ * re-dispatch (see functions/pulsar/client/consume/consumer-epoch.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { receiveUntil } from '../support/receive.ts';

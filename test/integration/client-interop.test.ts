@@ -6,8 +6,8 @@
  * here, so each check batches as much as it can into one Java run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyPartition, type Message, type MessageId } from '../../functions/pulsar/client/index.ts';
-import type { CompressionName } from '../../functions/pulsar/wire/index.ts';
+import { keyPartition, type Message, type MessageId } from '@beamline/pulsar';
+import type { CompressionName } from '@beamline/pulsar';
 import {
   ensureJavaPeer,
   javaConsume,

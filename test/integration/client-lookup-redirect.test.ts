@@ -13,8 +13,7 @@
  * makes it record 3 partitions, matching the partitioned topic created on `redirect`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PulsarAdmin } from '../../functions/pulsar/admin/index.ts';
-import { createClient, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { CommandType, LookupResponseType } from '../../functions/pulsar/wire/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
 import { pulsarEnv, testBrokerOffset, uniqueName } from '../support/pulsar-env.ts';

@@ -3,7 +3,7 @@
  * and consumers through their periodic PARTITIONED_METADATA re-check.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyPartition, type Message } from '../../functions/pulsar/client/index.ts';
+import { keyPartition, type Message } from '@beamline/pulsar';
 import { admin, cleanupTopics, createPartitionedTopic, newClient, restPath, topicName } from './client-support.ts';
 
 const client = newClient();

@@ -1,6 +1,6 @@
 /** Partitioned topics, routing (Java-compatible key hash), multi-topic and regex subscriptions. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyPartition, type Consumer } from '../../functions/pulsar/client/index.ts';
+import { keyPartition, type Consumer } from '@beamline/pulsar';
 import { expectNothing, receiveCount } from '../support/receive.ts';
 import { cleanupTopics, createPartitionedTopic, newClient, topicName } from './client-support.ts';
 

@@ -1,6 +1,6 @@
 /** Readers (non-durable): earliest/latest/id/publish time, hasMessageAvailable, seek, compacted reads. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MessageId, type Reader } from '../../functions/pulsar/client/index.ts';
+import { MessageId, type Reader } from '@beamline/pulsar';
 import { cleanupTopics, compact, createPartitionedTopic, newClient, subscriptions, topicName } from './client-support.ts';
 
 const client = newClient();

@@ -5,7 +5,7 @@
  * message is delivered (at least once: without broker de-duplication a resend may repeat).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type Message, type PulsarClient } from '@beamline/pulsar';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
 import { testBrokerOffset } from '../support/pulsar-env.ts';
 

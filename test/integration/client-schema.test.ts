@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
-import { avroSchema, SchemaRegistry, schemaVersionNumber } from '../../functions/pulsar/schema/index.ts';
+import { avroSchema, SchemaRegistry, schemaVersionNumber } from '@beamline/pulsar';
 import { ensureJavaPeer, runJavaPeer } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 import { receiveN } from '../support/receive.ts';

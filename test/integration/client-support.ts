@@ -1,5 +1,5 @@
 /** Helpers shared by the client-*.test.ts integration tests (real broker). */
-import { createClient, type ClientOptions, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type ClientOptions, type PulsarClient } from '@beamline/pulsar';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
 
 export const env = pulsarEnv();

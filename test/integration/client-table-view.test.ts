@@ -1,6 +1,6 @@
 /** TableView over a compacted topic: replay to the last id taken at start, then follow the tail. */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TableChange } from '../../functions/pulsar/client/index.ts';
+import type { TableChange } from '@beamline/pulsar';
 import { cleanupTopics, compact, newClient, topicName } from './client-support.ts';
 
 const client = newClient();

@@ -6,7 +6,7 @@
  * coordinator answers, and the committed messages become visible, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/client/index.ts';
+import { createClient, type Message, type PulsarClient } from '@beamline/pulsar';
 import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
 import { testBrokerOffset } from '../support/pulsar-env.ts';
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
-import type { Message } from '../../functions/pulsar/client/index.ts';
+import type { Message } from '@beamline/pulsar';
 import { cleanupTopics, createPartitionedTopic, newClient, topicName } from './client-support.ts';
 import { receiveN, expectNothing } from '../support/receive.ts';
 

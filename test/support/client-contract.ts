@@ -5,7 +5,7 @@
  * Nothing here is skipped: every case asserts one of the two outcomes.
  */
 import { describe, expect, it } from 'vitest';
-import { keyPartition, MessageId, type Message, type PulsarClientApi, type ReaderApi } from '../../functions/pulsar/client/index.ts';
+import { keyPartition, MessageId, type Message, type PulsarClientApi, type ReaderApi } from '@beamline/pulsar';
 import { createPartitionedTopic, subscriptions, topicName } from '../integration/client-support.ts';
 import { receiveN } from './receive.ts';
 

@@ -28,8 +28,8 @@ import {
   type Reader,
   type SubscriptionType,
   type TokenSource,
-} from '../../functions/pulsar/client/index.ts';
-import type { SchemaInfo, SchemaTypeName } from '../../functions/pulsar/schema/index.ts';
+} from '@beamline/pulsar';
+import type { SchemaInfo, SchemaTypeName } from '@beamline/pulsar';
 
 /** BL_* code -> the C++ client's result name the addon puts at the end of its messages. */
 const RESULT_OF: Record<string, string> = {

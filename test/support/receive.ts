@@ -1,6 +1,6 @@
 /** Receiving helpers shared by the integration tests (any consumer with `receive(timeoutMs)`). */
 import { expect } from 'vitest';
-import type { Message, PulsarClientApi } from '../../functions/pulsar/client/index.ts';
+import type { Message, PulsarClientApi } from '@beamline/pulsar';
 
 export interface Receiver {
   receive(timeoutMs?: number): Promise<Message>;

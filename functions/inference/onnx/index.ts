@@ -1,4 +1,3 @@
-export { ProtoWriter } from './protobuf-writer.ts';
 export { ONNX_DTYPE, encodeOnnxModel } from './onnx-model.ts';
 export type {
   OnnxAttributeValue,

@@ -7,7 +7,7 @@
  * models to ONNX through this module.
  */
 import { ConfigError } from '../../errors.ts';
-import { ProtoWriter } from './protobuf-writer.ts';
+import { ProtoWriter } from '@beamline/pulsar/protobuf';
 
 /** ONNX TensorProto.DataType values for the element types we emit. */
 export const ONNX_DTYPE = Object.freeze({ float32: 1, int32: 6, int64: 7 });
@@ -89,7 +89,8 @@ export function encodeOnnxModel(graph: OnnxGraph, options: OnnxModelOptions = {}
   w.message(7, (g) => writeGraph(g, graph));
   w.message(8, (o) => o.string(1, '').int(2, options.opsetVersion ?? 17));
   for (const [key, value] of Object.entries(options.metadata ?? {})) w.message(14, (m) => m.string(1, key).string(2, value));
-  return w.finish();
+  // A plain Uint8Array as before (the writer's finish() is a Buffer).
+  return new Uint8Array(w.finish());
 }
 
 function writeGraph(w: ProtoWriter, graph: OnnxGraph): void {

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { FetchLike } from './options.ts';
+import type { FetchLike } from './fetch-like.ts';
 
 export type CaCertificates = string | Buffer | readonly (string | Buffer)[];
 

@@ -1,5 +1,5 @@
 import type { AdminHttp } from './http.ts';
-import { enc } from './topic-name.ts';
+import { enc } from './rest-path.ts';
 
 /** Subset of Pulsar's ClusterData that Beamline manages; other fields pass through untouched. */
 export interface ClusterData {

@@ -1,24 +1,8 @@
 import { BeamlineError } from '../../errors.ts';
+import { PULSAR_ADMIN_ERROR_CODES } from '../errors.ts';
 
-/**
- * Stable codes for admin REST failures. The HTTP status picks the code so callers can branch on
- * `code` without parsing messages; `status` and Pulsar's `reason` ride along for humans.
- */
-export const PULSAR_ADMIN_ERROR_CODES = Object.freeze({
-  notFound: 'BL_PULSAR_ADMIN_NOT_FOUND',
-  conflict: 'BL_PULSAR_ADMIN_CONFLICT',
-  unauthorized: 'BL_PULSAR_ADMIN_UNAUTHORIZED',
-  forbidden: 'BL_PULSAR_ADMIN_FORBIDDEN',
-  preconditionFailed: 'BL_PULSAR_ADMIN_PRECONDITION_FAILED',
-  badRequest: 'BL_PULSAR_ADMIN_BAD_REQUEST',
-  server: 'BL_PULSAR_ADMIN_SERVER_ERROR',
-  http: 'BL_PULSAR_ADMIN_HTTP_ERROR',
-  timeout: 'BL_PULSAR_ADMIN_TIMEOUT',
-  unreachable: 'BL_PULSAR_ADMIN_UNREACHABLE',
-  badResponse: 'BL_PULSAR_ADMIN_BAD_RESPONSE',
-  /** #21: a redirect from https to plain http (the token and the body would travel in the clear). */
-  insecureRedirect: 'BL_PULSAR_ADMIN_INSECURE_REDIRECT',
-});
+export { PULSAR_ADMIN_ERROR_CODES };
+
 
 export interface PulsarAdminErrorDetails {
   method: string;

@@ -1,5 +1,5 @@
 import type { AdminHttp } from './http.ts';
-import { enc, namespacePath } from './topic-name.ts';
+import { enc, namespacePath } from './rest-path.ts';
 
 export interface RetentionPolicy {
   /** -1 = infinite */

@@ -1,8 +1,9 @@
 import { ConfigError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
 import { caFetch, type CaCertificates } from './ca-fetch.ts';
+import type { FetchLike } from './fetch-like.ts';
 
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+export type { FetchLike } from './fetch-like.ts';
 
 export interface PulsarAdminOptions {
   /** Admin service URL, e.g. `http://127.0.0.1:8080`. No default: required. */

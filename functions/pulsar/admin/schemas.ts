@@ -1,6 +1,7 @@
 import { PulsarAdminError, isAdminStatus } from './errors.ts';
 import type { AdminHttp } from './http.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
+import { ADMIN_TOPIC } from './rest-path.ts';
 
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF' | 'STRING' | 'BYTES' | 'NONE' | (string & {});
 
@@ -33,7 +34,7 @@ export class SchemasApi {
   }
 
   #p(topic: string, suffix: string): string {
-    const t = parseTopicName(topic);
+    const t = parseTopicName(topic, ADMIN_TOPIC);
     const e = encodeURIComponent;
     return `/admin/v2/schemas/${e(t.tenant)}/${e(t.namespace)}/${e(t.local)}${suffix}`;
   }

@@ -1,5 +1,5 @@
 import type { AdminHttp } from './http.ts';
-import { enc } from './topic-name.ts';
+import { enc } from './rest-path.ts';
 
 export interface TenantInfo {
   adminRoles: string[];

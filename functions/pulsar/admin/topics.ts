@@ -1,6 +1,7 @@
 import type { AdminHttp } from './http.ts';
 import type { AuthAction } from './namespaces.ts';
-import { namespacePath, parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
+import { ADMIN_TOPIC, namespacePath } from './rest-path.ts';
 
 /** Subset of TopicStats; the broker sends much more, kept as unknown fields. */
 export interface TopicStats {
@@ -27,7 +28,7 @@ export class TopicsApi {
   }
 
   #p(topic: string, suffix = ''): string {
-    return `/admin/v2/${parseTopicName(topic).restPath}${suffix}`;
+    return `/admin/v2/${parseTopicName(topic, ADMIN_TOPIC).restPath}${suffix}`;
   }
 
   /** Partitioned topics (base names) in a persistent namespace. */

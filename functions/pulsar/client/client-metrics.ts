@@ -4,7 +4,7 @@
  * topic is one series however many partitions it has.
  */
 import type { CounterMetric, HistogramMetric, Metrics } from '../../telemetry.ts';
-import { parseTopicName } from './topic-name.ts';
+import { parseTopicName } from '../topic/index.ts';
 
 export type ReconnectKind = 'producer' | 'consumer';
 

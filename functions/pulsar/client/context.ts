@@ -2,9 +2,9 @@
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../telemetry.ts';
 import type { ClientMetrics } from './client-metrics.ts';
-import type { ConnectionPool } from './connection-pool.ts';
-import type { DeadlineTicker } from './deadline-ticker.ts';
-import type { LookupService } from './lookup.ts';
+import type { ConnectionPool } from './connection/connection-pool.ts';
+import type { DeadlineTicker } from './connection/deadline-ticker.ts';
+import type { LookupService } from './connection/lookup.ts';
 
 export interface ClientContext {
   readonly pool: ConnectionPool;

@@ -3,18 +3,11 @@
  * PRODUCER/SUBSCRIBE, GET_SCHEMA (writer schemas by version, as a SchemaFetcher for the
  * SchemaRegistry) and GET_OR_CREATE_SCHEMA, and the typed error for a schema the broker refuses.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
-import { SCHEMA_TYPES, schemaTypeName, type Schema, type SchemaFetcher, type SchemaInfo } from '../schema/index.ts';
+import { SCHEMA_TYPES, schemaTypeName, type SchemaFetcher, type SchemaInfo } from '../schema/index.ts';
 import { CommandType, type SchemaData } from '../wire/index.ts';
 import type { ClientContext } from './context.ts';
-
-/** What the `schema` option accepts: a codec from functions/pulsar/schema, or its SchemaInfo. */
-export type SchemaOption = Schema<unknown> | SchemaInfo;
-
-export function schemaInfoOf(s: SchemaOption | undefined): SchemaInfo | undefined {
-  if (s === undefined) return undefined;
-  return 'info' in s ? s.info : s;
-}
 
 /** The wire `Schema`; undefined for plain bytes, which brokers treat as "no schema". */
 export function toSchemaData(info: SchemaInfo | undefined): SchemaData | undefined {
@@ -37,12 +30,12 @@ export function fromSchemaData(d: SchemaData): SchemaInfo {
  * when the broker's message says it (Pulsar prints e.g. `... with strategy BACKWARD`).
  */
 export function incompatibleSchemaError(cause: unknown, topic: string, info: SchemaInfo | undefined): unknown {
-  if (!(cause instanceof BeamlineError) || cause.code !== 'BL_PULSAR_INCOMPATIBLE_SCHEMA') return cause;
+  if (!(cause instanceof BeamlineError) || cause.code !== PULSAR_ERROR_CODES.incompatibleSchema) return cause;
   const text = cause.message;
   const m = /\b(ALWAYS_INCOMPATIBLE|ALWAYS_COMPATIBLE|BACKWARD_TRANSITIVE|FORWARD_TRANSITIVE|FULL_TRANSITIVE|BACKWARD|FORWARD|FULL)\b/.exec(text);
   const strategy = m?.[1] ?? 'unknown (see the namespace schema-compatibility-strategy)';
   return new BeamlineError(
-    'BL_PULSAR_INCOMPATIBLE_SCHEMA',
+    PULSAR_ERROR_CODES.incompatibleSchema,
     `the broker refused the ${info?.type ?? ''} schema for ${topic}: incompatible with the topic's schema under compatibility strategy ${strategy}`,
     { retriable: false, cause, details: { topic, strategy, schemaType: info?.type, broker: text } },
   );
@@ -62,7 +55,7 @@ export async function getSchema(ctx: ClientContext, topic: string, version: Buff
     return { info: fromSchemaData(r.schema), version: r.schema_version };
   } catch (err) {
     // The broker answers TopicNotFound when the topic (or that version) has no schema.
-    if (err instanceof BeamlineError && err.code === 'BL_PULSAR_TOPIC_NOT_FOUND') return undefined;
+    if (err instanceof BeamlineError && err.code === PULSAR_ERROR_CODES.topicNotFound) return undefined;
     throw err;
   }
 }
@@ -70,7 +63,7 @@ export async function getSchema(ctx: ClientContext, topic: string, version: Buff
 /** GET_OR_CREATE_SCHEMA: registers `info` on the topic if compatible; resolves with its version. */
 export async function getOrCreateSchema(ctx: ClientContext, topic: string, info: SchemaInfo): Promise<Buffer> {
   const data = toSchemaData(info);
-  if (data === undefined) throw new BeamlineError('BL_PULSAR_SCHEMA_NONE', 'plain bytes have no schema to register', { details: { topic } });
+  if (data === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.schemaNone, 'plain bytes have no schema to register', { details: { topic } });
   const { logicalUrl, physicalUrl } = await ctx.lookup.lookup(topic);
   const conn = await ctx.pool.get(logicalUrl, physicalUrl);
   const rid = conn.newRequestId();

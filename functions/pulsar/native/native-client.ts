@@ -11,7 +11,6 @@ import { silentLogger, type Logger } from '../../telemetry.ts';
 import {
   alreadyClosedError,
   compileClientOptions,
-  parseTopicName,
   unsupportedFeatureError,
   type ClientCapabilities,
   type ClientOptions,
@@ -22,11 +21,12 @@ import {
   type PulsarClientApi,
   type ReaderApi,
   type ReaderOptions,
-  type TableView,
+  type TableViewApi,
   type TableViewOptions,
-  type Transaction,
+  type TransactionApi,
   type TransactionOptions,
-} from '../client/index.ts';
+} from '../api/index.ts';
+import { parseTopicName } from '../topic/index.ts';
 import { NativeConsumerAdapter } from './native-consumer.ts';
 import { fromNativeError } from './native-errors.ts';
 import { NativeIds } from './native-message.ts';
@@ -139,11 +139,11 @@ export class NativePulsarClient implements PulsarClientApi {
     return adapter;
   }
 
-  createTableView(_options: TableViewOptions): Promise<TableView> {
+  createTableView(_options: TableViewOptions): Promise<TableViewApi> {
     return Promise.reject(unsupportedFeatureError('native', 'createTableView()', "read the compacted topic with a reader (readCompacted: true), or use implementation: 'beamline'"));
   }
 
-  newTransaction(_options?: TransactionOptions): Promise<Transaction> {
+  newTransaction(_options?: TransactionOptions): Promise<TransactionApi> {
     return Promise.reject(unsupportedFeatureError('native', 'newTransaction()', "use implementation: 'beamline' (the native addon has no transaction API)"));
   }
 

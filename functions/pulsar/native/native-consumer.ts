@@ -3,9 +3,10 @@
  * flow control of its own): receive() waits while paused, so prefetched messages stay queued
  * in the addon rather than reaching the application.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
-import { alreadyClosedError, cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type Transaction } from '../client/index.ts';
+import { alreadyClosedError, cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type TransactionApi } from '../api/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeConsumer } from './native-module.ts';
@@ -51,8 +52,8 @@ export class NativeConsumerAdapter implements ConsumerApi {
 
 
   ack(m: Message | MessageId): void;
-  ack(m: Message | MessageId, options: { txn?: Transaction }): Promise<void>;
-  ack(m: Message | MessageId, options?: { txn?: Transaction }): void | Promise<void> {
+  ack(m: Message | MessageId, options: { txn?: TransactionApi }): Promise<void>;
+  ack(m: Message | MessageId, options?: { txn?: TransactionApi }): void | Promise<void> {
     if (options?.txn !== undefined) {
       return Promise.reject(unsupportedFeatureError('native', 'transactions (ack with { txn })', "use implementation: 'beamline'"));
     }
@@ -125,7 +126,7 @@ export class NativeConsumerAdapter implements ConsumerApi {
         await this.#c.close();
       } catch (err) {
         const e = fromNativeError(err, 'close consumer');
-        if (e.code !== 'BL_PULSAR_ALREADY_CLOSED') throw e;
+        if (e.code !== PULSAR_ERROR_CODES.alreadyClosed) throw e;
       } finally {
         this.#state = 'closed';
         this.#onClose();

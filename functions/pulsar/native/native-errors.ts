@@ -4,22 +4,23 @@
  * callers handle one set of codes whichever implementation runs; the original error stays as
  * `cause`.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { SERVER_ERRORS } from '../wire/index.ts';
 
 /** C++ result names that have no broker ServerError twin. */
 const CLIENT_RESULTS: Readonly<Record<string, { code: string; retriable: boolean }>> = {
-  TimeOut: { code: 'BL_PULSAR_TIMEOUT', retriable: true },
-  AlreadyClosed: { code: 'BL_PULSAR_ALREADY_CLOSED', retriable: false },
-  ConnectError: { code: 'BL_PULSAR_CONNECT_FAILED', retriable: true },
-  NotConnected: { code: 'BL_PULSAR_CONNECTION_CLOSED', retriable: true },
-  LookupError: { code: 'BL_PULSAR_LOOKUP_FAILED', retriable: true },
-  InvalidUrl: { code: 'BL_PULSAR_INVALID_URL', retriable: false },
-  MessageTooBig: { code: 'BL_PULSAR_MESSAGE_TOO_LARGE', retriable: false },
-  CumulativeAcknowledgementNotAllowedError: { code: 'BL_PULSAR_CUMULATIVE_ACK_NOT_ALLOWED', retriable: false },
-  ServiceUnitNotReady: { code: 'BL_PULSAR_SERVICE_NOT_READY', retriable: true },
-  TopicTerminated: { code: 'BL_PULSAR_TOPIC_TERMINATED', retriable: false },
-  ProducerQueueIsFull: { code: 'BL_PULSAR_PRODUCER_QUEUE_FULL', retriable: true },
+  TimeOut: { code: PULSAR_ERROR_CODES.timeout, retriable: true },
+  AlreadyClosed: { code: PULSAR_ERROR_CODES.alreadyClosed, retriable: false },
+  ConnectError: { code: PULSAR_ERROR_CODES.connectFailed, retriable: true },
+  NotConnected: { code: PULSAR_ERROR_CODES.connectionClosed, retriable: true },
+  LookupError: { code: PULSAR_ERROR_CODES.lookupFailed, retriable: true },
+  InvalidUrl: { code: PULSAR_ERROR_CODES.invalidUrl, retriable: false },
+  MessageTooBig: { code: PULSAR_ERROR_CODES.messageTooLarge, retriable: false },
+  CumulativeAcknowledgementNotAllowedError: { code: PULSAR_ERROR_CODES.cumulativeAckNotAllowed, retriable: false },
+  ServiceUnitNotReady: { code: PULSAR_ERROR_CODES.serviceNotReady, retriable: true },
+  TopicTerminated: { code: PULSAR_ERROR_CODES.topicTerminated, retriable: false },
+  ProducerQueueIsFull: { code: PULSAR_ERROR_CODES.producerQueueFull, retriable: true },
 };
 
 const RESULT_RE = /:\s*([A-Za-z]+)\s*$/;
@@ -30,7 +31,7 @@ export function fromNativeError(err: unknown, operation: string): BeamlineError 
   const text = err instanceof Error ? err.message : String(err);
   const result = RESULT_RE.exec(text)?.[1];
   const mapped = result === undefined ? undefined : (CLIENT_RESULTS[result] ?? serverResult(result));
-  return new BeamlineError(mapped?.code ?? 'BL_PULSAR_NATIVE_ERROR', `${operation} failed in the native client: ${text}`, {
+  return new BeamlineError(mapped?.code ?? PULSAR_ERROR_CODES.nativeError, `${operation} failed in the native client: ${text}`, {
     retriable: mapped?.retriable ?? false,
     cause: err,
     details: { operation, implementation: 'native', ...(result === undefined ? {} : { result }) },

@@ -4,8 +4,8 @@
  * use, so an id taken from one implementation seeks or acks on the other.
  */
 import { MessageId } from '../wire/index.ts';
-import type { Message, OutgoingMessage } from '../client/index.ts';
-import { unsupportedFeatureError } from '../client/index.ts';
+import type { Message, OutgoingMessage } from '../api/index.ts';
+import { unsupportedFeatureError } from '../api/index.ts';
 import type { NativeMessage, NativeMessageId, NativeModule, NativeProducerMessage } from './native-module.ts';
 
 export class NativeIds {

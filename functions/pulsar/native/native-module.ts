@@ -5,6 +5,7 @@
  *
  * The addon is CommonJS: `import('pulsar-client')` yields `{ default: module.exports }`.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 
 export type NativeLoadModule = () => Promise<unknown>;
@@ -103,7 +104,7 @@ export async function loadNativeModule(load?: NativeLoadModule): Promise<NativeM
     loaded = await (load ?? (() => import(NATIVE_PACKAGE)))();
   } catch (cause) {
     throw new BeamlineError(
-      'BL_PULSAR_NATIVE_UNAVAILABLE',
+      PULSAR_ERROR_CODES.nativeUnavailable,
       `the native client was requested (implementation: 'native') but the '${NATIVE_PACKAGE}' package could not be loaded; install it with \`npm install ${NATIVE_PACKAGE}\` (it needs its prebuilt binary or libpulsar), or use implementation: 'beamline'`,
       { retriable: false, cause, details: { package: NATIVE_PACKAGE } },
     );
@@ -112,7 +113,7 @@ export async function loadNativeModule(load?: NativeLoadModule): Promise<NativeM
   const missing = (['Client', 'MessageId', 'AuthenticationToken'] as const).filter((k) => mod[k] === undefined);
   if (missing.length > 0) {
     throw new BeamlineError(
-      'BL_PULSAR_NATIVE_UNAVAILABLE',
+      PULSAR_ERROR_CODES.nativeUnavailable,
       `the '${NATIVE_PACKAGE}' package loaded but lacks ${missing.join(', ')}; Beamline's adapter needs pulsar-client 1.x`,
       { retriable: false, details: { package: NATIVE_PACKAGE, missing } },
     );

@@ -15,7 +15,7 @@ import {
   type ConsumerOptions,
   type ProducerOptions,
   type ReaderOptions,
-} from '../client/index.ts';
+} from '../api/index.ts';
 import type { SchemaInfo, SchemaTypeName } from '../schema/index.ts';
 import type { NativeModule } from './native-module.ts';
 

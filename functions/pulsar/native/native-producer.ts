@@ -1,6 +1,7 @@
 /** Our ProducerApi over the addon's producer. */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { MessageId } from '../wire/index.ts';
-import { unsupportedFeatureError, type OutgoingMessage, type ProducerApi, type Transaction } from '../client/index.ts';
+import { unsupportedFeatureError, type OutgoingMessage, type ProducerApi, type TransactionApi } from '../api/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import { toNativeMessage, type NativeIds } from './native-message.ts';
 import type { NativeProducer } from './native-module.ts';
@@ -26,7 +27,7 @@ export class NativeProducerAdapter implements ProducerApi {
     return this.#state;
   }
 
-  async send(m: OutgoingMessage | Buffer | string, options?: { txn?: Transaction }): Promise<MessageId> {
+  async send(m: OutgoingMessage | Buffer | string, options?: { txn?: TransactionApi }): Promise<MessageId> {
     if (options?.txn !== undefined) {
       throw unsupportedFeatureError('native', 'transactions (send with { txn })', "use implementation: 'beamline'");
     }
@@ -53,7 +54,7 @@ export class NativeProducerAdapter implements ProducerApi {
         await this.#p.close();
       } catch (err) {
         const e = fromNativeError(err, 'close producer');
-        if (e.code !== 'BL_PULSAR_ALREADY_CLOSED') throw e;
+        if (e.code !== PULSAR_ERROR_CODES.alreadyClosed) throw e;
       } finally {
         this.#state = 'closed';
         this.#onClose();

@@ -1,6 +1,7 @@
 /** Our ReaderApi over the addon's reader. */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { MessageId } from '../wire/index.ts';
-import { receiveUntilClosed, type Message, type ReaderApi } from '../client/index.ts';
+import { receiveUntilClosed, type Message, type ReaderApi } from '../api/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeReader } from './native-module.ts';
@@ -61,7 +62,7 @@ export class NativeReaderAdapter implements ReaderApi {
         await this.#r.close();
       } catch (err) {
         const e = fromNativeError(err, 'close reader');
-        if (e.code !== 'BL_PULSAR_ALREADY_CLOSED') throw e;
+        if (e.code !== PULSAR_ERROR_CODES.alreadyClosed) throw e;
       } finally {
         this.#onClose();
       }

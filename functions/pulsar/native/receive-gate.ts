@@ -4,7 +4,7 @@
  * rejected at once with BL_PULSAR_ALREADY_CLOSED (a message the addon hands over afterwards
  * was never acknowledged, so the broker delivers it again).
  */
-import { alreadyClosedError } from '../client/index.ts';
+import { alreadyClosedError } from '../api/index.ts';
 
 export type ReceiveGateState = 'open' | 'paused' | 'closed';
 

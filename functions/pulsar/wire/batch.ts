@@ -2,6 +2,7 @@
  * Batch payloads: repeated `[size u32][SingleMessageMetadata][payload]`. Compression, when used,
  * applies to the whole concatenation (MessageMetadata.uncompressed_size names its length).
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { SingleMessageMetadataDef, type SingleMessageMetadata } from './common-messages.ts';
 import { decodeMessage } from './proto-reader.ts';
@@ -117,7 +118,7 @@ function decodeSingleMetadata(buf: Buffer, start: number, end: number): SingleMe
 }
 
 function batchError(index: number, count: number): BeamlineError {
-  return new BeamlineError('BL_PULSAR_BATCH_CORRUPT', 'batch payload is shorter than its metadata says', {
+  return new BeamlineError(PULSAR_ERROR_CODES.batchCorrupt, 'batch payload is shorter than its metadata says', {
     details: { index, count },
   });
 }

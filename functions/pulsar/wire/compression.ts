@@ -3,6 +3,7 @@
  * ZLIB = zlib deflate stream, LZ4 = raw LZ4 block (no frame), ZSTD = zstd frame,
  * SNAPPY = raw snappy. The receiver learns the uncompressed size from MessageMetadata.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { BeamlineError } from '../../errors.ts';
@@ -94,9 +95,9 @@ export function compress(type: number, data: Buffer): Buffer {
         return asBuffer(snappy.compress(data));
     }
   } catch (err) {
-    throw codecError('BL_PULSAR_COMPRESSION_FAILED', type, err);
+    throw codecError(PULSAR_ERROR_CODES.compressionFailed, type, err);
   }
-  throw new BeamlineError('BL_PULSAR_COMPRESSION_UNSUPPORTED', `unknown compression type ${type}`, { details: { compression: type } });
+  throw new BeamlineError(PULSAR_ERROR_CODES.compressionUnsupported, `unknown compression type ${type}`, { details: { compression: type } });
 }
 
 /** Decompress to exactly `uncompressedSize` bytes (the size named in MessageMetadata). */
@@ -120,16 +121,16 @@ export function decompress(type: number, data: Buffer, uncompressedSize: number)
         out = asBuffer(snappy.uncompress(data, uncompressedSize));
         break;
       default:
-        throw new BeamlineError('BL_PULSAR_COMPRESSION_UNSUPPORTED', `unknown compression type ${type}`, {
+        throw new BeamlineError(PULSAR_ERROR_CODES.compressionUnsupported, `unknown compression type ${type}`, {
           details: { compression: type },
         });
     }
   } catch (err) {
     if (err instanceof BeamlineError) throw err;
-    throw codecError('BL_PULSAR_DECOMPRESSION_FAILED', type, err);
+    throw codecError(PULSAR_ERROR_CODES.decompressionFailed, type, err);
   }
   if (out.length !== uncompressedSize) {
-    throw new BeamlineError('BL_PULSAR_DECOMPRESSION_FAILED', 'decompressed size differs from uncompressed_size', {
+    throw new BeamlineError(PULSAR_ERROR_CODES.decompressionFailed, 'decompressed size differs from uncompressed_size', {
       details: { compression: type, expected: uncompressedSize, actual: out.length },
     });
   }

@@ -7,6 +7,7 @@
  *            [metadataSize u32][MessageMetadata][payload]
  * totalSize counts every byte after itself.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { crc32c } from './crc32c.ts';
 import { BaseCommandDef, type BaseCommand } from './base-command.ts';
@@ -83,7 +84,7 @@ export interface Frame {
 }
 
 function frameError(message: string, details?: Record<string, unknown>): BeamlineError {
-  return new BeamlineError('BL_PULSAR_PROTOCOL_DECODE', message, { retriable: true, details });
+  return new BeamlineError(PULSAR_ERROR_CODES.protocolDecode, message, { retriable: true, details });
 }
 
 /** Decode one whole frame: `buf` starts at totalSize and holds exactly totalSize + 4 bytes. */

@@ -2,6 +2,7 @@
  * Exact Pulsar message ids. Ledger and entry ids are unsigned 64-bit on the broker, so they are
  * bigint here and never pass through a lossy number.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 import { MessageIdDataDef, type MessageIdData } from './common-messages.ts';
 import { decodeMessage } from './proto-reader.ts';
@@ -98,7 +99,7 @@ export class MessageId {
     try {
       return MessageId.fromData(decodeMessage<MessageIdData>(MessageIdDataDef, bytes));
     } catch (cause) {
-      throw new BeamlineError('BL_PULSAR_MESSAGE_ID_INVALID', 'bytes are not a serialized message id', { cause });
+      throw new BeamlineError(PULSAR_ERROR_CODES.messageIdInvalid, 'bytes are not a serialized message id', { cause });
     }
   }
 
@@ -110,14 +111,14 @@ export class MessageId {
   static parse(s: string): MessageId {
     const parts = s.split(':');
     if (parts.length < 2 || parts.length > 4) {
-      throw new BeamlineError('BL_PULSAR_MESSAGE_ID_INVALID', 'message id must look like ledger:entry[:partition[:batchIndex]]', {
+      throw new BeamlineError(PULSAR_ERROR_CODES.messageIdInvalid, 'message id must look like ledger:entry[:partition[:batchIndex]]', {
         details: { value: s },
       });
     }
     try {
       return new MessageId(BigInt(parts[0] as string), BigInt(parts[1] as string), Number(parts[2] ?? -1), Number(parts[3] ?? -1));
     } catch (cause) {
-      throw new BeamlineError('BL_PULSAR_MESSAGE_ID_INVALID', 'message id parts must be integers', { cause, details: { value: s } });
+      throw new BeamlineError(PULSAR_ERROR_CODES.messageIdInvalid, 'message id parts must be integers', { cause, details: { value: s } });
     }
   }
 

@@ -5,6 +5,7 @@
  * reused write buffer is faster than reflection, and because 64-bit ids must stay exact:
  * `u64`/`i64` fields decode to bigint, `u64n` fields (ids this client allocates) to number.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 
 export type FieldKind =
@@ -66,5 +67,5 @@ export function wireTypeOf(kind: FieldKind): number {
 }
 
 export function protoError(message: string, details?: Record<string, unknown>): BeamlineError {
-  return new BeamlineError('BL_PULSAR_PROTOCOL_DECODE', message, { retriable: false, details });
+  return new BeamlineError(PULSAR_ERROR_CODES.protocolDecode, message, { retriable: false, details });
 }

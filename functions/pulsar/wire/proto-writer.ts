@@ -1,4 +1,8 @@
-/** Encoding side of the proto2 codec: a growable, reused write buffer walked by message tables. */
+/**
+ * Encoding side of the protobuf codec: a growable, reused write buffer walked by message tables
+ * (the Pulsar wire protocol), with field-level builders for hand-written encoders (the ONNX model
+ * writer in functions/inference imports it through `@beamline/pulsar/protobuf`).
+ */
 import type { FieldDef, MessageDef } from './proto-message.ts';
 
 const U64_MASK = (1n << 64n) - 1n;
@@ -71,14 +75,16 @@ export class ProtoWriter {
     this.varint((no << 3) | wire);
   }
 
-  bytes(data: Uint8Array): void {
+  /** A length-delimited value without its tag. */
+  lengthDelimited(data: Uint8Array): void {
     this.varint(data.length);
     this.ensure(data.length);
     this.buf.set(data, this.pos);
     this.pos += data.length;
   }
 
-  string(s: string): void {
+  /** A length-delimited UTF-8 string without its tag. */
+  utf8(s: string): void {
     // Fast path: reserve the worst case (3 bytes per UTF-16 unit) and back-patch the length.
     const max = s.length * 3;
     if (max < 128) {
@@ -89,13 +95,86 @@ export class ProtoWriter {
       this.pos = start + n;
       return;
     }
-    this.bytes(Buffer.from(s, 'utf8'));
+    this.lengthDelimited(Buffer.from(s, 'utf8'));
   }
 
   double(v: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(v, this.pos);
     this.pos += 8;
+  }
+
+  // Field-level builders (tag + value), chainable. proto3 style: repeated scalars are packed.
+
+  /** int32 / int64 / enum / bool field; negatives are 64-bit two's complement (ten bytes). */
+  int(field: number, value: number | bigint): this {
+    this.tag(field, 0);
+    if (typeof value === 'bigint') {
+      this.varint64(value);
+    } else {
+      const v = Math.trunc(value);
+      if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) this.varint(v);
+      else this.varint64(BigInt(v));
+    }
+    return this;
+  }
+
+  float(field: number, value: number): this {
+    this.tag(field, 5);
+    this.ensure(4);
+    this.buf.writeFloatLE(value, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  bytes(field: number, value: Uint8Array): this {
+    this.tag(field, 2);
+    this.lengthDelimited(value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    this.tag(field, 2);
+    this.utf8(value);
+    return this;
+  }
+
+  /** A nested message built by `build` on a fresh writer. */
+  message(field: number, build: (w: ProtoWriter) => void): this {
+    const inner = new ProtoWriter(64);
+    build(inner);
+    return this.bytes(field, inner.buf.subarray(0, inner.pos));
+  }
+
+  /** Packed repeated varints. */
+  packedInts(field: number, values: readonly (number | bigint)[]): this {
+    const inner = new ProtoWriter(64);
+    for (const v of values) {
+      if (typeof v === 'bigint') inner.varint64(v);
+      else {
+        const t = Math.trunc(v);
+        if (t >= 0 && t <= Number.MAX_SAFE_INTEGER) inner.varint(t);
+        else inner.varint64(BigInt(t));
+      }
+    }
+    return this.bytes(field, inner.buf.subarray(0, inner.pos));
+  }
+
+  /** Packed repeated 32-bit floats. */
+  packedFloats(field: number, values: ArrayLike<number>): this {
+    this.tag(field, 2);
+    this.varint(values.length * 4);
+    this.ensure(values.length * 4);
+    for (let i = 0; i < values.length; i++) {
+      this.buf.writeFloatLE(values[i] ?? 0, this.pos);
+      this.pos += 4;
+    }
+    return this;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
   }
 
   /** Copy of what was written. */
@@ -134,11 +213,11 @@ function writeScalar(w: ProtoWriter, f: FieldDef, v: unknown): void {
       return;
     case 'string':
       w.tag(f.no, 2);
-      w.string(v as string);
+      w.utf8(v as string);
       return;
     case 'bytes':
       w.tag(f.no, 2);
-      w.bytes(typeof v === 'string' ? Buffer.from(v, 'utf8') : (v as Uint8Array));
+      w.lengthDelimited(typeof v === 'string' ? Buffer.from(v, 'utf8') : (v as Uint8Array));
       return;
     case 'double':
       w.tag(f.no, 1);

@@ -2,6 +2,7 @@
  * The broker's ServerError enum mapped to stable Beamline codes. Codes are never reused; a new
  * broker value maps to BL_PULSAR_SERVER_UNKNOWN_<n> until it is named here.
  */
+import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 
 interface ServerErrorInfo {
@@ -11,32 +12,32 @@ interface ServerErrorInfo {
 }
 
 const table: readonly (readonly [number, string, string, boolean])[] = [
-  [0, 'UnknownError', 'BL_PULSAR_SERVER_UNKNOWN', true],
-  [1, 'MetadataError', 'BL_PULSAR_METADATA_ERROR', true],
-  [2, 'PersistenceError', 'BL_PULSAR_PERSISTENCE_ERROR', true],
-  [3, 'AuthenticationError', 'BL_PULSAR_AUTHENTICATION', false],
-  [4, 'AuthorizationError', 'BL_PULSAR_AUTHORIZATION', false],
-  [5, 'ConsumerBusy', 'BL_PULSAR_CONSUMER_BUSY', false],
-  [6, 'ServiceNotReady', 'BL_PULSAR_SERVICE_NOT_READY', true],
-  [7, 'ProducerBlockedQuotaExceededError', 'BL_PULSAR_PRODUCER_QUOTA_EXCEEDED', false],
-  [8, 'ProducerBlockedQuotaExceededException', 'BL_PULSAR_PRODUCER_QUOTA_EXCEEDED_EXCEPTION', false],
-  [9, 'ChecksumError', 'BL_PULSAR_CHECKSUM', true],
-  [10, 'UnsupportedVersionError', 'BL_PULSAR_UNSUPPORTED_VERSION', false],
-  [11, 'TopicNotFound', 'BL_PULSAR_TOPIC_NOT_FOUND', false],
-  [12, 'SubscriptionNotFound', 'BL_PULSAR_SUBSCRIPTION_NOT_FOUND', false],
-  [13, 'ConsumerNotFound', 'BL_PULSAR_CONSUMER_NOT_FOUND', false],
-  [14, 'TooManyRequests', 'BL_PULSAR_TOO_MANY_REQUESTS', true],
-  [15, 'TopicTerminatedError', 'BL_PULSAR_TOPIC_TERMINATED', false],
-  [16, 'ProducerBusy', 'BL_PULSAR_PRODUCER_BUSY', false],
-  [17, 'InvalidTopicName', 'BL_PULSAR_INVALID_TOPIC_NAME', false],
-  [18, 'IncompatibleSchema', 'BL_PULSAR_INCOMPATIBLE_SCHEMA', false],
-  [19, 'ConsumerAssignError', 'BL_PULSAR_CONSUMER_ASSIGN', false],
-  [20, 'TransactionCoordinatorNotFound', 'BL_PULSAR_TXN_COORDINATOR_NOT_FOUND', true],
-  [21, 'InvalidTxnStatus', 'BL_PULSAR_TXN_INVALID_STATUS', false],
-  [22, 'NotAllowedError', 'BL_PULSAR_NOT_ALLOWED', false],
-  [23, 'TransactionConflict', 'BL_PULSAR_TXN_CONFLICT', false],
-  [24, 'TransactionNotFound', 'BL_PULSAR_TXN_NOT_FOUND', false],
-  [25, 'ProducerFenced', 'BL_PULSAR_PRODUCER_FENCED', false],
+  [0, 'UnknownError', PULSAR_ERROR_CODES.serverUnknown, true],
+  [1, 'MetadataError', PULSAR_ERROR_CODES.metadataError, true],
+  [2, 'PersistenceError', PULSAR_ERROR_CODES.persistenceError, true],
+  [3, 'AuthenticationError', PULSAR_ERROR_CODES.authentication, false],
+  [4, 'AuthorizationError', PULSAR_ERROR_CODES.authorization, false],
+  [5, 'ConsumerBusy', PULSAR_ERROR_CODES.consumerBusy, false],
+  [6, 'ServiceNotReady', PULSAR_ERROR_CODES.serviceNotReady, true],
+  [7, 'ProducerBlockedQuotaExceededError', PULSAR_ERROR_CODES.producerQuotaExceeded, false],
+  [8, 'ProducerBlockedQuotaExceededException', PULSAR_ERROR_CODES.producerQuotaExceededException, false],
+  [9, 'ChecksumError', PULSAR_ERROR_CODES.checksum, true],
+  [10, 'UnsupportedVersionError', PULSAR_ERROR_CODES.unsupportedVersion, false],
+  [11, 'TopicNotFound', PULSAR_ERROR_CODES.topicNotFound, false],
+  [12, 'SubscriptionNotFound', PULSAR_ERROR_CODES.subscriptionNotFound, false],
+  [13, 'ConsumerNotFound', PULSAR_ERROR_CODES.consumerNotFound, false],
+  [14, 'TooManyRequests', PULSAR_ERROR_CODES.tooManyRequests, true],
+  [15, 'TopicTerminatedError', PULSAR_ERROR_CODES.topicTerminated, false],
+  [16, 'ProducerBusy', PULSAR_ERROR_CODES.producerBusy, false],
+  [17, 'InvalidTopicName', PULSAR_ERROR_CODES.invalidTopicName, false],
+  [18, 'IncompatibleSchema', PULSAR_ERROR_CODES.incompatibleSchema, false],
+  [19, 'ConsumerAssignError', PULSAR_ERROR_CODES.consumerAssign, false],
+  [20, 'TransactionCoordinatorNotFound', PULSAR_ERROR_CODES.txnCoordinatorNotFound, true],
+  [21, 'InvalidTxnStatus', PULSAR_ERROR_CODES.txnInvalidStatus, false],
+  [22, 'NotAllowedError', PULSAR_ERROR_CODES.notAllowed, false],
+  [23, 'TransactionConflict', PULSAR_ERROR_CODES.txnConflict, false],
+  [24, 'TransactionNotFound', PULSAR_ERROR_CODES.txnNotFound, false],
+  [25, 'ProducerFenced', PULSAR_ERROR_CODES.producerFenced, false],
 ];
 
 export const SERVER_ERRORS: ReadonlyMap<number, ServerErrorInfo> = new Map(
@@ -49,7 +50,7 @@ export const ServerError = Object.freeze(Object.fromEntries(table.map(([n, name]
 
 export function serverErrorInfo(error: number | undefined): ServerErrorInfo {
   const info = SERVER_ERRORS.get(error ?? 0);
-  return info ?? { name: `ServerError${error}`, code: `BL_PULSAR_SERVER_UNKNOWN_${error}`, retriable: true };
+  return info ?? { name: `ServerError${error}`, code: `${PULSAR_ERROR_CODES.serverUnknown}_${error}`, retriable: true };
 }
 
 /** A BeamlineError for a broker error reply. */

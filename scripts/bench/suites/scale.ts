@@ -19,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PulsarAdmin, createClient, type PulsarClient } from '../../../functions/pulsar/index.ts';
+import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
 
 const replicaScript = fileURLToPath(new URL('../scale-replica.ts', import.meta.url));

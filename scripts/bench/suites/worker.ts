@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
-import { PulsarAdmin, createClient, jsonSchema, type Message, type Producer, type PulsarClient } from '../../../functions/pulsar/index.ts';
+import { PulsarAdmin, createClient, jsonSchema, type Message, type Producer, type PulsarClient } from '@beamline/pulsar';
 import {
   HandlerEngine,
   Ingress,

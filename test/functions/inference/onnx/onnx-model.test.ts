@@ -1,7 +1,8 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../functions/errors.ts';
-import { ProtoWriter, createRuntime, denseGraph, encodeOnnxModel } from '../../../../functions/inference/index.ts';
+import { ProtoWriter } from '@beamline/pulsar/protobuf';
+import { createRuntime, denseGraph, encodeOnnxModel } from '../../../../functions/inference/index.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));

@@ -5,7 +5,8 @@
  * "inactive" when its connection is lost (activity belongs to a connection).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, type ActiveConsumerChange, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { type ActiveConsumerChange } from '../../../../functions/pulsar/api/index.ts';
 import { CommandType, encodeCommand, encodePayloadCommand } from '../../../../functions/pulsar/wire/index.ts';
 import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 

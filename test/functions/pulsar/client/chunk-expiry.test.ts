@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
-import { compileConsumerOptions, createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { createClient, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { compileConsumerOptions } from '../../../../functions/pulsar/api/index.ts';
 import { CommandType, encodePayloadCommand } from '../../../../functions/pulsar/wire/index.ts';
 import { closeAfterEach, FakeBroker } from './fake-broker.ts';
 

@@ -4,10 +4,10 @@
  * message from its first chunk. The broker round trips are in test/integration/client-chunk-ids.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { isBeforeStart } from '../../../../functions/pulsar/client/message-builder.ts';
-import { chunkOps } from '../../../../functions/pulsar/client/op-send.ts';
-import { compileReaderOptions } from '../../../../functions/pulsar/client/options.ts';
-import { subscribeCommand } from '../../../../functions/pulsar/client/subscribe-command.ts';
+import { isBeforeStart } from '../../../../functions/pulsar/client/produce/message-builder.ts';
+import { chunkOps } from '../../../../functions/pulsar/client/produce/op-send.ts';
+import { compileReaderOptions } from '../../../../functions/pulsar/api/index.ts';
+import { subscribeCommand } from '../../../../functions/pulsar/client/consume/subscribe-command.ts';
 import { MessageId } from '../../../../functions/pulsar/wire/index.ts';
 
 const chunked3 = MessageId.chunked(new MessageId(5n, 20n), new MessageId(5n, 22n));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { ConfigError } from '../../../../functions/errors.ts';
-import { compileConsumerOptions, compileProducerOptions, createClient, keyPartition, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { createClient, keyPartition, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import { compileConsumerOptions, compileProducerOptions } from '../../../../functions/pulsar/api/index.ts';
 import { CommandType } from '../../../../functions/pulsar/wire/index.ts';
 import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker.ts';
 

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
-import {
-  BatchAcks,
-  boostHash,
-  compileConsumerOptions,
-  compileProducerOptions,
-  DeadlineTicker,
-  javaStringHash,
-  keyPartition,
-  murmur3Hash,
-  parseServiceUrl,
-  parseTopicName,
-} from '../../../../functions/pulsar/client/index.ts';
+import { BatchAcks, boostHash, DeadlineTicker, javaStringHash, keyPartition, murmur3Hash, parseServiceUrl } from '../../../../functions/pulsar/client/index.ts';
+import { compileConsumerOptions, compileProducerOptions } from '../../../../functions/pulsar/api/index.ts';
+import { parseTopicName } from '../../../../functions/pulsar/topic/index.ts';
 
 describe('partition routing hashes', () => {
   it('JavaStringHash equals Java String.hashCode() & Integer.MAX_VALUE', () => {
