@@ -13,12 +13,6 @@ const NO_INLINE_ERROR_CODE = {
 /** Where `BL_...` literals belong: the catalogues themselves, and tests asserting codes. */
 const ERROR_CATALOGUES = ['**/errors.ts', '**/error-codes.ts', 'test/**'];
 
-/**
- * TEMPORARY (#15): areas other #15 branches convert to catalogues in parallel. The integrator
- * deletes this list once issue-15-pulsar and issue-15-cli are merged and their codes catalogued.
- */
-const NOT_YET_CATALOGUED = ['functions/pulsar/**', 'tenants/**', 'models/**', 'scripts/**', 'cli/**', 'demo/**'];
-
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'bench-results/**', '.beamline/**', '**/*.generated.*', 'functions/pulsar/wire/proto/**'] },
   js.configs.recommended,
@@ -32,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [...ERROR_CATALOGUES, ...NOT_YET_CATALOGUED],
+    files: ERROR_CATALOGUES,
     rules: { 'no-restricted-syntax': ['error', NO_EXPORT_ALL] },
   },
 );

@@ -49,6 +49,7 @@ import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from
 import { IDEMPOTENCY_KEY_ATTRIBUTE, idempotencyKey } from './dedupe.ts';
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
 import { compilePubsubSinkOptions, type PubsubSinkConfig, type PubsubSinkOptions } from './options.ts';
+import { PULSAR_ERROR_CODES } from '../functions/control-plane.ts';
 
 export const PULSAR_ID_ATTRIBUTE = 'beamline.pulsar_message_id';
 export const PULSAR_TOPIC_ATTRIBUTE = 'beamline.pulsar_topic';
@@ -235,8 +236,7 @@ export class PubsubSink {
       try {
         m = await consumer.receive(250);
       } catch (err) {
-        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') continue;
+        if ((err as { code?: string }).code === PULSAR_ERROR_CODES.timeout) continue;
         if (this.#state !== 'running') return;
         this.#log.error({ err }, 'receive failed');
         await this.#clock.sleep(this.config.initialBackoffMs);

@@ -49,6 +49,7 @@ import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
 import { compilePubsubSourceOptions, type PubsubSourceConfig, type PubsubSourceOptions } from './options.ts';
 import { RecentIds } from './recent-ids.ts';
+import { PULSAR_ERROR_CODES } from '../functions/control-plane.ts';
 
 /** The property that carries the Pub/Sub message id into Pulsar (the persisted mapping). */
 export const PUBSUB_ID_PROPERTY = 'pubsub.message_id';
@@ -222,8 +223,7 @@ export class PubsubSource {
           try {
             m = await reader.readNext(Math.min(left, 1_000));
           } catch (err) {
-            // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-            if (err instanceof BeamlineError && err.code === 'BL_PULSAR_TIMEOUT') continue;
+            if (err instanceof BeamlineError && err.code === PULSAR_ERROR_CODES.timeout) continue;
             throw err;
           }
           take(m);

@@ -40,6 +40,7 @@ export {
 } from './telemetry.ts';
 export {
   PULSAR_ADMIN_ERROR_CODES,
+  PULSAR_ERROR_CODES,
   PulsarAdmin,
   PulsarAdminError,
   compilePulsarAdminOptions,

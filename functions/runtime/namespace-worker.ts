@@ -51,6 +51,7 @@ import { compileWorkerOptions, namespaceTopic, type WorkerConfig, type WorkerOpt
 import { WorkerMetrics } from './worker-metrics.ts';
 import { StageMonitor } from './stage-monitor.ts';
 import { stringifyJson } from '../json.ts';
+import { PULSAR_ERROR_CODES } from '../pulsar/index.ts';
 
 export type WorkerState = 'created' | 'restoring' | 'running' | 'draining' | 'closed' | 'failed';
 
@@ -339,8 +340,7 @@ export class NamespaceWorker<T = unknown> {
       failures.set(index, n);
       if (!isRetriable(error) || n > this.config.handlerRetries) {
         const m = batch[index] as InputMessage;
-        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-        const reason = (error as { code?: string }).code === 'BL_PULSAR_SCHEMA_ENCODE' ? 'output-schema-mismatch' : 'handler-error';
+        const reason = (error as { code?: string }).code === PULSAR_ERROR_CODES.schemaEncode ? 'output-schema-mismatch' : 'handler-error';
         poisoned.set(index, this.#ingress.deadLetter(m, reason, error, this.#clock.now()));
         this.#log.warn({ messageId: m.messageId, err: error }, 'handler failed; record dead-lettered');
       }

@@ -29,6 +29,7 @@ import type { OutputTopic } from '../topics.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
+import { PULSAR_ERROR_CODES } from '../pulsar/index.ts';
 
 /** #17: a commit refused because the partition moved to another replica (nothing was sent). */
 export const PARTITION_REVOKED = RUNTIME_ERROR_CODES.partitionRevoked;
@@ -290,12 +291,10 @@ export class PulsarWorkerIo implements WorkerIo {
           await this.#confirmAbort(txn);
           throw err;
         }
-        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-        if (code !== 'BL_PULSAR_TXN_OUTCOME_UNKNOWN') throw err;
+        if (code !== PULSAR_ERROR_CODES.txnOutcomeUnknown) throw err;
         const cause = (err as { cause?: { code?: string } }).cause?.code;
         // Forgotten by the coordinator, or the client closed: asking again cannot tell.
-        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-        const forgotten = cause === 'BL_PULSAR_TXN_NOT_FOUND' || cause === 'BL_PULSAR_TXN_INVALID_STATUS' || cause === 'BL_PULSAR_ALREADY_CLOSED';
+        const forgotten = cause === PULSAR_ERROR_CODES.txnNotFound || cause === PULSAR_ERROR_CODES.txnInvalidStatus || cause === PULSAR_ERROR_CODES.alreadyClosed;
         if (forgotten || this.#closed) {
           throw new BeamlineError(COMMIT_OUTCOME_UNKNOWN, 'the transaction may or may not have committed', {
             retriable: true,
@@ -314,8 +313,7 @@ export class PulsarWorkerIo implements WorkerIo {
       try {
         await txn.abort();
       } catch (err) {
-        // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-        const closed = (err as { code?: string }).code === 'BL_PULSAR_ALREADY_CLOSED';
+        const closed = (err as { code?: string }).code === PULSAR_ERROR_CODES.alreadyClosed;
         if (this.#closed || closed || (txn.state !== 'error' && txn.state !== 'open')) return;
         this.#log.warn({ txn: txn.toString(), err }, 'transaction abort not confirmed; asking again');
         await new Promise((resolve) => setTimeout(resolve, ABORT_RETRY_MS));
@@ -379,8 +377,7 @@ export class PulsarWorkerIo implements WorkerIo {
       const m = await this.#consumer.receive(Math.max(0, timeoutMs));
       return toInput(m);
     } catch (err) {
-      // eslint-disable-next-line no-restricted-syntax -- TODO(#15): PULSAR_ERROR_CODES (issue-15-pulsar's catalogue) once the branches merge
-      if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') return undefined;
+      if ((err as { code?: string }).code === PULSAR_ERROR_CODES.timeout) return undefined;
       throw err;
     }
   }

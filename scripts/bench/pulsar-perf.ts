@@ -14,11 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeamlineError } from '../../functions/index.ts';
 import { ensureJavaPeer, javaPeerJvmArgs } from '../java/peer-build.ts';
+import { PULSAR_PERF_ERROR_CODES } from './errors.ts';
 
-export const PULSAR_PERF_ERROR_CODES = Object.freeze({
-  failed: 'BL_BENCH_PULSAR_PERF_FAILED',
-  unparsable: 'BL_BENCH_PULSAR_PERF_UNPARSABLE',
-});
+export { PULSAR_PERF_ERROR_CODES };
+
 
 /** RateLimiter.create(0) throws inside pulsar-perf; "unlimited" is a rate no client reaches here. */
 const UNLIMITED_RATE = 10_000_000;

@@ -35,6 +35,7 @@ const running = await startWorker({
   batchMaxWaitMs: 5,
   httpPort: -1,
   drainDeadlineMs: 20_000,
+  // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
   log: silentLogger,
   onPartitionEvent: (e) => process.stdout.write(`partition ${JSON.stringify({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })}\n`),

@@ -208,7 +208,7 @@ export function checkFile(root: string, file: string, source: string): Violation
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
       const viaIndex = isEntry || /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
       if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'cli' || fromTop === 'bridge' || fromTop === 'bin' || fromTop === 'demo') {
-        if (!FUNCTIONS_ENTRIES.includes(target) && !isEntry) add(`${fromTop}/ imports functions/ only through functions/index.ts, functions/control-plane.ts or a package entry (@beamline/pulsar)`);
+        if (!FUNCTIONS_ENTRIES.includes(target)) add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
         continue;
       }
       if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;

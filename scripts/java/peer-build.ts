@@ -14,16 +14,13 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BeamlineError } from '../../functions/index.ts';
+import { JAVA_PEER_ERROR_CODES } from './errors.ts';
+
+export { JAVA_PEER_ERROR_CODES };
 
 /** The Pulsar version of the client jars; matches the dev broker (scripts/broker/pom.xml). */
 export const JAVA_PEER_PULSAR_VERSION = '4.0.7';
 
-export const JAVA_PEER_ERROR_CODES = Object.freeze({
-  toolMissing: 'BL_JAVA_PEER_TOOL_MISSING',
-  resolveFailed: 'BL_JAVA_PEER_RESOLVE_FAILED',
-  compileFailed: 'BL_JAVA_PEER_COMPILE_FAILED',
-  runFailed: 'BL_JAVA_PEER_RUN_FAILED',
-});
 
 export class JavaPeerError extends BeamlineError {}
 

@@ -31,6 +31,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BeamlineError } from '../../../functions/index.ts';
 import { ensureJavaPeer, JAVA_PEER_PULSAR_VERSION } from '../../java/peer-build.ts';
+import { BENCH_ERROR_CODES } from '../errors.ts';
 import { runPerfConsume, runPerfProduce } from '../pulsar-perf.ts';
 import { addTxnPhase } from '../txn-loop.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
@@ -66,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const oursScript = resolve(ctx.options['ours-script'] ?? defaultOursScript);
   const baselineScript = ctx.options['baseline-script'] === undefined ? undefined : resolve(ctx.options['baseline-script']);
   if (baselineScript !== undefined && !existsSync(baselineScript)) {
-    throw new BeamlineError('BL_BENCH_CLIENT_OURS_FAILED', `--baseline-script ${baselineScript} does not exist; pass the path of another checkout's scripts/bench/client-ours.ts`);
+    throw new BeamlineError(BENCH_ERROR_CODES.clientOursFailed, `--baseline-script ${baselineScript} does not exist; pass the path of another checkout's scripts/bench/client-ours.ts`);
   }
   const runId = Math.random().toString(36).slice(2, 8);
   const topics: string[] = [];
@@ -311,14 +312,14 @@ async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topi
   }).finally(() => clearTimeout(timer));
   const last = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (code !== 0 || last === undefined) {
-    throw new BeamlineError('BL_BENCH_CLIENT_OURS_FAILED', `client-ours.ts exited with ${code} without a result line:\n${stderr.split('\n').slice(-15).join('\n')}`, {
+    throw new BeamlineError(BENCH_ERROR_CODES.clientOursFailed, `client-ours.ts exited with ${code} without a result line:\n${stderr.split('\n').slice(-15).join('\n')}`, {
       details: { code },
     });
   }
   const parsed = JSON.parse(last) as Partial<OursLine>;
   for (const k of ['producedPerSec', 'consumedPerSec', 'publishLatencyP50Ms', 'publishLatencyP99Ms'] as const) {
     if (typeof parsed[k] !== 'number') {
-      throw new BeamlineError('BL_BENCH_CLIENT_OURS_FAILED', `client-ours.ts result line lacks numeric ${k}: ${last.slice(0, 300)}`);
+      throw new BeamlineError(BENCH_ERROR_CODES.clientOursFailed, `client-ours.ts result line lacks numeric ${k}: ${last.slice(0, 300)}`);
     }
   }
   return parsed as OursLine;

@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
-import { PulsarAdmin, createClient, jsonSchema, type Message, type Producer, type PulsarClient } from '@beamline/pulsar';
+import { PULSAR_ERROR_CODES, PulsarAdmin, createClient, jsonSchema, type Message, type Producer, type PulsarClient } from '@beamline/pulsar';
 import {
   HandlerEngine,
   Ingress,
@@ -160,7 +160,7 @@ async function bareLoop(client: PulsarClient, ns: string, n: number, batch: numb
       try {
         return await consumer.receive(ms);
       } catch (err) {
-        if ((err as { code?: string }).code === 'BL_PULSAR_TIMEOUT') return undefined;
+        if ((err as { code?: string }).code === PULSAR_ERROR_CODES.timeout) return undefined;
         throw err;
       }
     },
