@@ -3,7 +3,9 @@
 // the version first so older Nodes get a clear message instead of a syntax error.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(`beamline needs Node.js >= 22.18 (it runs TypeScript directly); this is Node ${process.versions.node}. Install a newer Node and retry.\n`);
+  process.stderr.write(
+    `beamline needs Node.js >= 22.18 (it runs TypeScript directly); this is Node ${process.versions.node}. Install a newer Node and retry.\n`,
+  );
   process.exit(1);
 }
 const { main } = await import('../cli/main.ts');

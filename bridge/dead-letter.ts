@@ -8,11 +8,7 @@ import type { OutgoingMessage } from '../functions/control-plane.ts';
 import { BRIDGE_ERROR_CODES } from './errors.ts';
 
 export type BridgeDeadLetterReason =
-  | 'missing-ordering-key'
-  | 'attributes-too-large'
-  | 'decode-error'
-  | 'schema-mismatch'
-  | 'pubsub-refused';
+  'missing-ordering-key' | 'attributes-too-large' | 'decode-error' | 'schema-mismatch' | 'pubsub-refused';
 
 export interface BridgeDeadLetter {
   reason: BridgeDeadLetterReason;
@@ -39,7 +35,14 @@ export const DEAD_LETTER_ERROR_CODES: Readonly<Record<BridgeDeadLetterReason, st
 export function deadLetterRecord(
   reason: BridgeDeadLetterReason,
   err: unknown,
-  m: { source: string; messageId: string; key: string | null; publishTimeMs: number; properties: Readonly<Record<string, string>>; payload: Buffer },
+  m: {
+    source: string;
+    messageId: string;
+    key: string | null;
+    publishTimeMs: number;
+    properties: Readonly<Record<string, string>>;
+    payload: Buffer;
+  },
   nowMs: number,
 ): BridgeDeadLetter {
   const text = err instanceof Error ? err.message : String(err);

@@ -40,7 +40,8 @@ export class PubsubDeduplicator {
 
   constructor(options: PubsubDeduplicatorOptions = {}) {
     const maxKeys = options.maxKeys ?? 100_000;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new ConfigError('maxKeys', maxKeys, 'use a whole number of keys to remember, at least 1 (default 100000)');
+    if (!Number.isInteger(maxKeys) || maxKeys < 1)
+      throw new ConfigError('maxKeys', maxKeys, 'use a whole number of keys to remember, at least 1 (default 100000)');
     this.#seen = new RecentIds(maxKeys);
   }
 

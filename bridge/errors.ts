@@ -27,7 +27,11 @@ export const BRIDGE_ERROR_CODES = Object.freeze({
 export type BridgeErrorCode = (typeof BRIDGE_ERROR_CODES)[keyof typeof BRIDGE_ERROR_CODES];
 
 export class BridgeError extends BeamlineError {
-  constructor(code: BridgeErrorCode, message: string, options: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: BridgeErrorCode,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(code, message, options);
   }
 }

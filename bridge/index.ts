@@ -5,7 +5,13 @@
  * imports the Pub/Sub client.
  */
 export { BRIDGE_ERROR_CODES, BridgeError, type BridgeErrorCode } from './errors.ts';
-export { DEAD_LETTER_ERROR_CODES, deadLetterMessage, deadLetterRecord, type BridgeDeadLetter, type BridgeDeadLetterReason } from './dead-letter.ts';
+export {
+  DEAD_LETTER_ERROR_CODES,
+  deadLetterMessage,
+  deadLetterRecord,
+  type BridgeDeadLetter,
+  type BridgeDeadLetterReason,
+} from './dead-letter.ts';
 export { parseNamespaceTopic, parsePubsubTopicName, parseSubscriptionName, type NamespaceTopic, type PubsubName } from './names.ts';
 export {
   compilePubsubSinkOptions,

@@ -43,5 +43,11 @@ export function parseNamespaceTopic(field: string, value: string): NamespaceTopi
     throw new ConfigError(field, value, 'use TENANT/NAMESPACE/TOPIC, e.g. acme-payments/central/events');
   }
   const [tenant, namespace, topic] = [m[1], m[2], m[3]];
-  return Object.freeze({ tenant, namespace, topic, fullName: `persistent://${tenant}/${namespace}/${topic}`, deadLetter: `persistent://${tenant}/${namespace}/dead-letter` });
+  return Object.freeze({
+    tenant,
+    namespace,
+    topic,
+    fullName: `persistent://${tenant}/${namespace}/${topic}`,
+    deadLetter: `persistent://${tenant}/${namespace}/dead-letter`,
+  });
 }

@@ -67,7 +67,12 @@ export function compilePubsubSourceOptions(o: PubsubSourceOptions): PubsubSource
   const subscription = parseSubscriptionName('subscription', o.subscription);
   const maxMessages = int('maxMessages', o.maxMessages, 1000, 1);
   const maxTrackedIds = int('maxTrackedIds', o.maxTrackedIds, 500_000, 1);
-  if (maxTrackedIds < maxMessages) throw new ConfigError('maxTrackedIds', maxTrackedIds, `use at least maxMessages (${maxMessages}): every message in flight at a crash must be remembered`);
+  if (maxTrackedIds < maxMessages)
+    throw new ConfigError(
+      'maxTrackedIds',
+      maxTrackedIds,
+      `use at least maxMessages (${maxMessages}): every message in flight at a crash must be remembered`,
+    );
   return Object.freeze({
     subscription,
     to: parseNamespaceTopic('to', o.to),

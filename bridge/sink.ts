@@ -25,14 +25,7 @@
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import CircuitBreaker from 'opossum';
-import {
-  BeamlineError,
-  systemClock,
-  type Clock,
-  type CounterMetric,
-  type Logger,
-  type Metrics,
-} from '../functions/index.ts';
+import { BeamlineError, systemClock, type Clock, type CounterMetric, type Logger, type Metrics } from '../functions/index.ts';
 import {
   avroSchema,
   noopMetrics,
@@ -101,7 +94,11 @@ export class PubsubSink {
     this.config = compilePubsubSinkOptions(options);
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
-    this.#log = (deps.log ?? silentLogger).child({ component: 'pubsub-sink', from: this.config.from.fullName, topic: this.config.topic.path });
+    this.#log = (deps.log ?? silentLogger).child({
+      component: 'pubsub-sink',
+      from: this.config.from.fullName,
+      topic: this.config.topic.path,
+    });
     const m = deps.metrics ?? noopMetrics();
     this.#counters = {
       received: m.counter('beamline_bridge_sink_received_total', 'Pulsar messages received by the sink'),
@@ -129,7 +126,10 @@ export class PubsubSink {
     if (this.#state !== 'created') return;
     const info = this.config.format === 'json' ? await this.#deps.admin.schemas.get(this.config.from.fullName) : null;
     if (info !== null && info.type === 'AVRO') this.#latest = avroSchema(info.data);
-    this.#topic = this.#deps.pubsub.topic(this.config.topic.path, { messageOrdering: true, batching: { maxMessages: 500, maxMilliseconds: 5 } });
+    this.#topic = this.#deps.pubsub.topic(this.config.topic.path, {
+      messageOrdering: true,
+      batching: { maxMessages: 500, maxMilliseconds: 5 },
+    });
     const topic = this.#topic;
     const timeoutMs = this.config.publishTimeoutMs;
     // opossum keeps its own real timers (it cannot take our Clock); the timeout is ours.
@@ -140,7 +140,15 @@ export class PubsubSink {
           return await Promise.race([
             topic.publishMessage({ data, attributes, ...(orderingKey === undefined ? {} : { orderingKey }) }),
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new BridgeError(BRIDGE_ERROR_CODES.pubsubPublishFailed, `Pub/Sub did not accept a publish within ${timeoutMs} ms`, { retriable: true })), timeoutMs);
+              timer = setTimeout(
+                () =>
+                  reject(
+                    new BridgeError(BRIDGE_ERROR_CODES.pubsubPublishFailed, `Pub/Sub did not accept a publish within ${timeoutMs} ms`, {
+                      retriable: true,
+                    }),
+                  ),
+                timeoutMs,
+              );
             }),
           ]);
         } finally {
@@ -251,7 +259,15 @@ export class PubsubSink {
   #handle(consumer: Consumer, m: Message): void {
     const key = m.key === undefined || m.key === '' ? undefined : m.key;
     if (key === undefined && this.config.requireOrderingKey) {
-      this.#deadLetter(consumer, m, 'missing-ordering-key', new BeamlineError(BRIDGE_ERROR_CODES.missingOrderingKey, `Pulsar message ${m.id.toString()} has no key; produce with a key (the Pub/Sub ordering key), or run the sink with --allow-missing-ordering-key`));
+      this.#deadLetter(
+        consumer,
+        m,
+        'missing-ordering-key',
+        new BeamlineError(
+          BRIDGE_ERROR_CODES.missingOrderingKey,
+          `Pulsar message ${m.id.toString()} has no key; produce with a key (the Pub/Sub ordering key), or run the sink with --allow-missing-ordering-key`,
+        ),
+      );
       return;
     }
     let data: Buffer;
@@ -262,7 +278,12 @@ export class PubsubSink {
       return;
     }
     const id = m.id.toString();
-    const attributes: Record<string, string> = { ...m.properties, [PULSAR_ID_ATTRIBUTE]: id, [PULSAR_TOPIC_ATTRIBUTE]: m.topic, [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(m.topic, id) };
+    const attributes: Record<string, string> = {
+      ...m.properties,
+      [PULSAR_ID_ATTRIBUTE]: id,
+      [PULSAR_TOPIC_ATTRIBUTE]: m.topic,
+      [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(m.topic, id),
+    };
     if (m.eventTimeMs !== undefined) attributes[EVENT_TIME_ATTRIBUTE] = String(m.eventTimeMs);
     const refusal = pubsubRefusal(data, attributes, key);
     if (refusal !== undefined) {
@@ -298,11 +319,25 @@ export class PubsubSink {
   #data(m: Message): Buffer {
     if (this.config.format === 'raw' || this.#latest === undefined) return m.payload;
     const value = this.#latest.decode(m.payload);
-    return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)));
+    return Buffer.from(
+      JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)),
+    );
   }
 
   #deadLetter(consumer: Consumer, m: Message, reason: BridgeDeadLetterReason, err: unknown): void {
-    const record = deadLetterRecord(reason, err, { source: m.topic, messageId: m.id.toString(), key: m.key ?? null, publishTimeMs: m.publishTimeMs, properties: m.properties, payload: m.payload }, this.#clock.now());
+    const record = deadLetterRecord(
+      reason,
+      err,
+      {
+        source: m.topic,
+        messageId: m.id.toString(),
+        key: m.key ?? null,
+        publishTimeMs: m.publishTimeMs,
+        properties: m.properties,
+        payload: m.payload,
+      },
+      this.#clock.now(),
+    );
     this.#log.warn({ messageId: record.messageId, reason, errorCode: record.errorCode }, 'pulsar message dead-lettered');
     const p = (async () => {
       this.#deadLetters ??= await this.#deps.client.createProducer({ topic: this.config.from.deadLetter });
@@ -333,15 +368,23 @@ function grpcCode(err: unknown): number | undefined {
 }
 
 /** Why Pub/Sub would refuse this publish, checked before sending; undefined when it fits. */
-export function pubsubRefusal(data: Buffer, attributes: Readonly<Record<string, string>>, orderingKey: string | undefined): string | undefined {
+export function pubsubRefusal(
+  data: Buffer,
+  attributes: Readonly<Record<string, string>>,
+  orderingKey: string | undefined,
+): string | undefined {
   const entries = Object.entries(attributes);
-  if (entries.length > PUBSUB_LIMITS.attributes) return `${entries.length} attributes, over Pub/Sub's limit of ${PUBSUB_LIMITS.attributes}; carry fewer Pulsar properties`;
+  if (entries.length > PUBSUB_LIMITS.attributes)
+    return `${entries.length} attributes, over Pub/Sub's limit of ${PUBSUB_LIMITS.attributes}; carry fewer Pulsar properties`;
   for (const [k, v] of entries) {
-    if (Buffer.byteLength(k) > PUBSUB_LIMITS.keyBytes) return `attribute key "${k.slice(0, 40)}..." is over Pub/Sub's ${PUBSUB_LIMITS.keyBytes} bytes; shorten the property name`;
-    if (Buffer.byteLength(v) > PUBSUB_LIMITS.valueBytes) return `attribute "${k}" is ${Buffer.byteLength(v)} bytes, over Pub/Sub's ${PUBSUB_LIMITS.valueBytes}; move large values into the payload`;
+    if (Buffer.byteLength(k) > PUBSUB_LIMITS.keyBytes)
+      return `attribute key "${k.slice(0, 40)}..." is over Pub/Sub's ${PUBSUB_LIMITS.keyBytes} bytes; shorten the property name`;
+    if (Buffer.byteLength(v) > PUBSUB_LIMITS.valueBytes)
+      return `attribute "${k}" is ${Buffer.byteLength(v)} bytes, over Pub/Sub's ${PUBSUB_LIMITS.valueBytes}; move large values into the payload`;
     if (k.startsWith('goog')) return `attribute key "${k}" starts with "goog", which Pub/Sub reserves; rename the property`;
   }
   if (data.length > PUBSUB_LIMITS.dataBytes) return `data is ${data.length} bytes, over Pub/Sub's ${PUBSUB_LIMITS.dataBytes}`;
-  if (orderingKey !== undefined && Buffer.byteLength(orderingKey) > PUBSUB_LIMITS.orderingKeyBytes) return `ordering key is over Pub/Sub's ${PUBSUB_LIMITS.orderingKeyBytes} bytes; use a shorter Pulsar key`;
+  if (orderingKey !== undefined && Buffer.byteLength(orderingKey) > PUBSUB_LIMITS.orderingKeyBytes)
+    return `ordering key is over Pub/Sub's ${PUBSUB_LIMITS.orderingKeyBytes} bytes; use a shorter Pulsar key`;
   return undefined;
 }

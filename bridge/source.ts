@@ -27,14 +27,7 @@
  * (not a crash) can reorder that key once.
  */
 import type { Message as PubsubMessage, PubSub, Subscription } from '@google-cloud/pubsub';
-import {
-  BeamlineError,
-  systemClock,
-  type Clock,
-  type CounterMetric,
-  type Logger,
-  type Metrics,
-} from '../functions/index.ts';
+import { BeamlineError, systemClock, type Clock, type CounterMetric, type Logger, type Metrics } from '../functions/index.ts';
 import {
   avroSchema,
   noopMetrics,
@@ -93,20 +86,34 @@ export class PubsubSource {
   #codec: Schema<unknown> | undefined;
   #failure: unknown;
   #onFailed: ((err: unknown) => void) | undefined;
-  readonly #stats: PubsubSourceStats = { received: 0, produced: 0, duplicatesSkipped: 0, deadLettered: 0, recoveredIds: 0, recoveredLate: 0 };
+  readonly #stats: PubsubSourceStats = {
+    received: 0,
+    produced: 0,
+    duplicatesSkipped: 0,
+    deadLettered: 0,
+    recoveredIds: 0,
+    recoveredLate: 0,
+  };
 
   /** Does no I/O; start() connects. */
   constructor(options: PubsubSourceOptions, deps: PubsubSourceDeps) {
     this.config = compilePubsubSourceOptions(options);
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
-    this.#log = (deps.log ?? silentLogger).child({ component: 'pubsub-source', subscription: this.config.subscription.path, to: this.config.to.fullName });
+    this.#log = (deps.log ?? silentLogger).child({
+      component: 'pubsub-source',
+      subscription: this.config.subscription.path,
+      to: this.config.to.fullName,
+    });
     this.#recent = new RecentIds(this.config.maxTrackedIds);
     const m = deps.metrics ?? noopMetrics();
     this.#counters = {
       received: m.counter('beamline_bridge_source_received_total', 'Pub/Sub messages received by the source'),
       produced: m.counter('beamline_bridge_source_produced_total', 'messages persisted in Pulsar and acked in Pub/Sub'),
-      duplicates: m.counter('beamline_bridge_source_duplicates_total', 'redelivered Pub/Sub messages already in Pulsar, acked without producing'),
+      duplicates: m.counter(
+        'beamline_bridge_source_duplicates_total',
+        'redelivered Pub/Sub messages already in Pulsar, acked without producing',
+      ),
       deadLettered: m.counter('beamline_bridge_source_dead_lettered_total', 'messages sent to the dead-letter topic', ['reason']),
     };
   }
@@ -137,9 +144,14 @@ export class PubsubSource {
     const to = this.config.to.fullName;
     const info = await admin.schemas.get(to);
     if (info !== null && info.type !== 'AVRO') {
-      throw new BridgeError(BRIDGE_ERROR_CODES.schemaUnsupported, `topic ${to} has a ${info.type} schema; the source writes Avro (register an Avro schema, or none for raw bytes)`, { details: { topic: to, type: info.type } });
+      throw new BridgeError(
+        BRIDGE_ERROR_CODES.schemaUnsupported,
+        `topic ${to} has a ${info.type} schema; the source writes Avro (register an Avro schema, or none for raw bytes)`,
+        { details: { topic: to, type: info.type } },
+      );
     }
-    this.#codec = info === null ? undefined : avroSchema(info.data, { ...(info.properties === undefined ? {} : { properties: info.properties }) });
+    this.#codec =
+      info === null ? undefined : avroSchema(info.data, { ...(info.properties === undefined ? {} : { properties: info.properties }) });
     if (this.config.enableDeduplication) await admin.topics.setDeduplication(to, true);
     this.#producer = await client.createProducer({
       topic: to,
@@ -158,10 +170,20 @@ export class PubsubSource {
       batching: { maxMessages: 1000, maxMilliseconds: 50 },
     });
     sub.on('message', (m: PubsubMessage) => this.#handle(m));
-    sub.on('error', (err: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pubsubPullFailed, 'Pub/Sub streaming pull failed', { cause: err, retriable: true })));
+    sub.on('error', (err: unknown) =>
+      this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pubsubPullFailed, 'Pub/Sub streaming pull failed', { cause: err, retriable: true })),
+    );
     this.#subscription = sub;
     this.#state = 'running';
-    this.#log.info({ recoveredIds: this.#stats.recoveredIds, recoveredLate: this.#stats.recoveredLate, maxMessages: this.config.maxMessages, maxBytes: this.config.maxBytes }, 'pubsub source running');
+    this.#log.info(
+      {
+        recoveredIds: this.#stats.recoveredIds,
+        recoveredLate: this.#stats.recoveredLate,
+        maxMessages: this.config.maxMessages,
+        maxBytes: this.config.maxBytes,
+      },
+      'pubsub source running',
+    );
   }
 
   /** Stops pulling, lets sends in flight finish and ack, then closes. Idempotent. */
@@ -196,7 +218,11 @@ export class PubsubSource {
     for (const p of this.#producer!.partitionProducers) if (p.lastSequenceId >= 0) awaited.set(p.topic, p.lastSequenceId);
     const seenOwn = new Set<string>();
     try {
-      const reader = await this.#deps.client.createReader({ topic: this.config.to.fullName, startPublishTimeMs: since, receiverQueueSize: 1000 });
+      const reader = await this.#deps.client.createReader({
+        topic: this.config.to.fullName,
+        startPublishTimeMs: since,
+        receiverQueueSize: 1000,
+      });
       let late = false;
       const take = (m: Message): void => {
         if (m.producerName !== this.config.producerName) return;
@@ -232,7 +258,11 @@ export class PubsubSource {
         await reader.close();
       }
     } catch (err) {
-      throw new BridgeError(BRIDGE_ERROR_CODES.recoveryFailed, `could not read back the bridge's recent messages on ${this.config.to.fullName}`, { cause: err, retriable: true });
+      throw new BridgeError(
+        BRIDGE_ERROR_CODES.recoveryFailed,
+        `could not read back the bridge's recent messages on ${this.config.to.fullName}`,
+        { cause: err, retriable: true },
+      );
     }
     const unseen = [...awaited.entries()].filter(([t]) => seenOwn.has(t));
     if (unseen.length > 0) {
@@ -266,14 +296,28 @@ export class PubsubSource {
     this.#pendingIds.set(m.id, []);
     const key = m.orderingKey === undefined || m.orderingKey === '' ? undefined : m.orderingKey;
     if (key === undefined && this.config.requireOrderingKey) {
-      this.#deadLetter(m, 'missing-ordering-key', new BeamlineError(BRIDGE_ERROR_CODES.missingOrderingKey, `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`));
+      this.#deadLetter(
+        m,
+        'missing-ordering-key',
+        new BeamlineError(
+          BRIDGE_ERROR_CODES.missingOrderingKey,
+          `Pub/Sub message ${m.id} has no ordering key; publish with orderingKey (the Pulsar key), or run the source with --allow-missing-ordering-key`,
+        ),
+      );
       return;
     }
     const attributes = m.attributes;
     let attributeBytes = 0;
     for (const [k, v] of Object.entries(attributes)) attributeBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     if (attributeBytes > this.config.maxAttributeBytes) {
-      this.#deadLetter(m, 'attributes-too-large', new BeamlineError(BRIDGE_ERROR_CODES.attributesTooLarge, `attributes of Pub/Sub message ${m.id} take ${attributeBytes} bytes, over maxAttributeBytes ${this.config.maxAttributeBytes}; move large values into the data`));
+      this.#deadLetter(
+        m,
+        'attributes-too-large',
+        new BeamlineError(
+          BRIDGE_ERROR_CODES.attributesTooLarge,
+          `attributes of Pub/Sub message ${m.id} take ${attributeBytes} bytes, over maxAttributeBytes ${this.config.maxAttributeBytes}; move large values into the data`,
+        ),
+      );
       return;
     }
     let payload: Buffer;
@@ -284,7 +328,13 @@ export class PubsubSource {
       try {
         value = JSON.parse(m.data.toString('utf8'));
       } catch (err) {
-        this.#deadLetter(m, 'decode-error', new BeamlineError(BRIDGE_ERROR_CODES.decodeError, `data of Pub/Sub message ${m.id} is not JSON: ${(err as Error).message}`, { cause: err }));
+        this.#deadLetter(
+          m,
+          'decode-error',
+          new BeamlineError(BRIDGE_ERROR_CODES.decodeError, `data of Pub/Sub message ${m.id} is not JSON: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
         return;
       }
       try {
@@ -310,7 +360,13 @@ export class PubsubSource {
           this.#stats.produced++;
           this.#counters.produced.inc();
         },
-        (err: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `Pulsar did not persist Pub/Sub message ${m.id}`, { cause: err, retriable: true })),
+        (err: unknown) =>
+          this.#fail(
+            new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `Pulsar did not persist Pub/Sub message ${m.id}`, {
+              cause: err,
+              retriable: true,
+            }),
+          ),
       ),
     );
   }
@@ -319,12 +375,22 @@ export class PubsubSource {
     const record = deadLetterRecord(
       reason,
       err,
-      { source: this.config.subscription.path, messageId: m.id, key: m.orderingKey === undefined || m.orderingKey === '' ? null : m.orderingKey, publishTimeMs: m.publishTime.getTime(), properties: m.attributes, payload: m.data },
+      {
+        source: this.config.subscription.path,
+        messageId: m.id,
+        key: m.orderingKey === undefined || m.orderingKey === '' ? null : m.orderingKey,
+        publishTimeMs: m.publishTime.getTime(),
+        properties: m.attributes,
+        payload: m.data,
+      },
       this.#clock.now(),
     );
     this.#log.warn({ messageId: m.id, reason, errorCode: record.errorCode }, 'pubsub message dead-lettered');
     const p = (async () => {
-      this.#deadLetters ??= await this.#deps.client.createProducer({ topic: this.config.to.deadLetter, name: `${this.config.producerName}-dlq` });
+      this.#deadLetters ??= await this.#deps.client.createProducer({
+        topic: this.config.to.deadLetter,
+        name: `${this.config.producerName}-dlq`,
+      });
       await this.#deadLetters.send(deadLetterMessage(record));
     })();
     this.#track(
@@ -336,7 +402,13 @@ export class PubsubSource {
           this.#stats.deadLettered++;
           this.#counters.deadLettered.inc({ reason });
         },
-        (e: unknown) => this.#fail(new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `could not dead-letter Pub/Sub message ${m.id}`, { cause: e, retriable: true })),
+        (e: unknown) =>
+          this.#fail(
+            new BridgeError(BRIDGE_ERROR_CODES.pulsarSendFailed, `could not dead-letter Pub/Sub message ${m.id}`, {
+              cause: e,
+              retriable: true,
+            }),
+          ),
       ),
     );
   }

@@ -19,7 +19,11 @@ export interface ParsedArgs {
  * Hand-rolled so the CLI stays dependency-free: `--flag value`, `--flag=value`, `-f value`,
  * boolean `--flag`, and `--` to end flags. Unknown flags fail with a suggestion.
  */
-export function parseArgs(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>, env: Readonly<Record<string, string | undefined>> = {}): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  specs: Readonly<Record<string, FlagSpec>>,
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedArgs {
   const positionals: string[] = [];
   const flags: Record<string, string | boolean | undefined> = {};
   const byShort = new Map(Object.entries(specs).flatMap(([name, s]) => (s.short === undefined ? [] : [[s.short, name] as const])));
@@ -49,11 +53,13 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
       throw new ConfigError(`--${name}`, arg, `unknown option${close === undefined ? '' : `; did you mean --${close}?`} (run with --help)`);
     }
     if (spec.type === 'boolean') {
-      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new ConfigError(`--${name}`, inline, 'use --flag, --flag=true or --flag=false');
+      if (inline !== undefined && inline !== 'true' && inline !== 'false')
+        throw new ConfigError(`--${name}`, inline, 'use --flag, --flag=true or --flag=false');
       flags[name] = inline === undefined ? true : inline === 'true';
     } else {
       const value = inline ?? argv[++i];
-      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new ConfigError(`--${name}`, value, `give a value: --${name} <value>`);
+      if (value === undefined || (inline === undefined && value.startsWith('--')))
+        throw new ConfigError(`--${name}`, value, `give a value: --${name} <value>`);
       flags[name] = value;
     }
   }

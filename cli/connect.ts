@@ -6,7 +6,11 @@ import { usageError } from './io.ts';
 
 /** `--token-file` beside `--token`: a token in a file never shows in argv or the environment. */
 export const TOKEN_FILE_FLAG = {
-  'token-file': { type: 'string', env: 'PULSAR_TOKEN_FILE', description: 'file holding the JWT (keeps it out of argv and the environment)' },
+  'token-file': {
+    type: 'string',
+    env: 'PULSAR_TOKEN_FILE',
+    description: 'file holding the JWT (keeps it out of argv and the environment)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /**
@@ -17,20 +21,26 @@ export function tokenFromFlags(flags: Readonly<Record<string, string | boolean |
   const token = flags['token'];
   const file = flags['token-file'];
   if (typeof file !== 'string') return typeof token === 'string' ? token : undefined;
-  if (typeof token === 'string') throw usageError('give the token once: --token (PULSAR_TOKEN) or --token-file (PULSAR_TOKEN_FILE), not both');
+  if (typeof token === 'string')
+    throw usageError('give the token once: --token (PULSAR_TOKEN) or --token-file (PULSAR_TOKEN_FILE), not both');
   let text: string;
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (cause) {
     throw new ConfigError('--token-file', file, 'pass the path of a readable file holding the JWT', { cause });
   }
-  if (text === '') throw new ConfigError('--token-file', file, 'the file is empty; write the JWT into it (e.g. beamline token issue -r ROLE > FILE)');
+  if (text === '')
+    throw new ConfigError('--token-file', file, 'the file is empty; write the JWT into it (e.g. beamline token issue -r ROLE > FILE)');
   return text;
 }
 
 /** #21: `--ca-file` for commands that open a Pulsar client (admin commands have it in ADMIN_FLAGS). */
 export const CA_FLAG = {
-  'ca-file': { type: 'string', env: 'PULSAR_TLS_TRUST_CERTS', description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)' },
+  'ca-file': {
+    type: 'string',
+    env: 'PULSAR_TLS_TRUST_CERTS',
+    description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** The CA bundle named by `--ca-file`/PULSAR_TLS_TRUST_CERTS, or undefined. */
@@ -43,12 +53,16 @@ export function caFromFlags(flags: Readonly<Record<string, string | boolean | un
   } catch (cause) {
     throw new ConfigError('--ca-file', file, 'pass the path of a readable PEM CA bundle (e.g. the broker CA: tls/ca.cert.pem)', { cause });
   }
-  if (!pem.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('--ca-file', file, 'the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  if (!pem.toString('utf8').includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError('--ca-file', file, 'the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
   return pem;
 }
 
 /** Client options for `createClient` from the token and CA flags. */
-export function clientAuthFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): { token?: string; tls?: { ca: Buffer } } {
+export function clientAuthFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): {
+  token?: string;
+  tls?: { ca: Buffer };
+} {
   const token = tokenFromFlags(flags);
   const ca = caFromFlags(flags);
   return { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { tls: { ca } }) };
@@ -69,9 +83,12 @@ export function actorFromFlags(flags: Readonly<Record<string, string | boolean |
   } catch (cause) {
     throw new ConfigError('--token', '(not shown)', 'pass a JWT (three dot-separated parts) issued by beamline token issue', { cause });
   }
-  if (typeof sub !== 'string' || sub === '') throw new ConfigError('--token', '(not shown)', 'the token has no sub claim; issue one with beamline token issue -r ROLE');
+  if (typeof sub !== 'string' || sub === '')
+    throw new ConfigError('--token', '(not shown)', 'the token has no sub claim; issue one with beamline token issue -r ROLE');
   if (typeof named === 'string' && named !== sub) {
-    throw usageError(`--${flag}: invalid value "${named}"; the audit trail names the authenticated token's subject ("${sub}"): drop --${flag} or use that role's token`);
+    throw usageError(
+      `--${flag}: invalid value "${named}"; the audit trail names the authenticated token's subject ("${sub}"): drop --${flag} or use that role's token`,
+    );
   }
   return sub;
 }
@@ -84,5 +101,10 @@ export function adminFromFlags(flags: Readonly<Record<string, string | boolean |
   const timeout = flags['timeout-ms'];
   const timeoutMs = typeof timeout === 'string' ? Number(timeout) : undefined;
   const ca = caFromFlags(flags);
-  return new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(ca === undefined ? {} : { ca }) });
+  return new PulsarAdmin({
+    url,
+    ...(typeof token === 'string' ? { token } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(ca === undefined ? {} : { ca }),
+  });
 }

@@ -43,9 +43,17 @@ export const COMMON_FLAGS = {
 export const ADMIN_FLAGS = {
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'Pulsar admin URL, e.g. http://127.0.0.1:8080' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT for the admin API (never printed; prefer --token-file)' },
-  'token-file': { type: 'string', env: 'PULSAR_TOKEN_FILE', description: 'file holding the JWT (keeps it out of argv and the environment)' },
+  'token-file': {
+    type: 'string',
+    env: 'PULSAR_TOKEN_FILE',
+    description: 'file holding the JWT (keeps it out of argv and the environment)',
+  },
   'timeout-ms': { type: 'string', description: 'per-request timeout in ms (default 30000)' },
-  'ca-file': { type: 'string', env: 'PULSAR_TLS_TRUST_CERTS', description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)' },
+  'ca-file': {
+    type: 'string',
+    env: 'PULSAR_TLS_TRUST_CERTS',
+    description: 'PEM CA bundle to trust for https:// and pulsar+ssl:// (a private CA)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export type OutputMode = 'text' | 'json';

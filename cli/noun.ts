@@ -104,14 +104,24 @@ function nounHelp(spec: VerbNounSpec | SingleNounSpec): string {
   const usage = 'verbs' in spec ? verbs.flatMap(([, v]) => lines(v.usage)) : lines(spec.command.usage);
   const flags = spec.flags ?? ('command' in spec ? spec.command.flags : undefined);
   const width = Math.max(10, ...verbs.map(([n]) => n.length + 1));
-  const examples = spec.examples ?? ('verbs' in spec ? verbs.flatMap(([, v]) => (v.examples ?? []).slice(0, 1)) : (spec.command.examples ?? []));
+  const examples =
+    spec.examples ?? ('verbs' in spec ? verbs.flatMap(([, v]) => (v.examples ?? []).slice(0, 1)) : (spec.command.examples ?? []));
   return [
     `beamline ${spec.name}: ${spec.summary}`,
-    ...section('usage', usage.map((u) => `  ${u}`)),
-    ...section('verbs', verbs.map(([n, v]) => `  ${n.padEnd(width)} ${v.summary}`)),
+    ...section(
+      'usage',
+      usage.map((u) => `  ${u}`),
+    ),
+    ...section(
+      'verbs',
+      verbs.map(([n, v]) => `  ${n.padEnd(width)} ${v.summary}`),
+    ),
     ...(spec.about === undefined || spec.about.length === 0 ? [] : ['', ...spec.about]),
     ...section('options', flags === undefined ? [`  run beamline ${spec.name} VERB --help for a verb's options`] : [formatFlags(flags)]),
-    ...section('examples', examples.map((e) => `  ${e}`)),
+    ...section(
+      'examples',
+      examples.map((e) => `  ${e}`),
+    ),
   ].join('\n');
 }
 
@@ -120,10 +130,16 @@ function verbHelp(spec: VerbNounSpec, verb: string, v: VerbSpec): string {
   const examples = own.length > 0 ? own : (spec.examples ?? []);
   return [
     `beamline ${spec.name} ${verb}: ${v.summary}`,
-    ...section('usage', lines(v.usage).map((u) => `  ${u}`)),
+    ...section(
+      'usage',
+      lines(v.usage).map((u) => `  ${u}`),
+    ),
     ...(spec.about === undefined || spec.about.length === 0 ? [] : ['', ...spec.about]),
     ...section('options', [formatFlags(v.flags ?? spec.flags ?? {})]),
-    ...section('examples', examples.map((e) => `  ${e}`)),
+    ...section(
+      'examples',
+      examples.map((e) => `  ${e}`),
+    ),
   ].join('\n');
 }
 
@@ -154,7 +170,8 @@ async function runVerb(
 
 /** Declare a noun; the result is what cli/nouns.ts lists and main dispatches. */
 export function defineNoun(spec: NounSpec): Noun {
-  if (!('verbs' in spec) && !('command' in spec)) return Object.freeze({ name: spec.name, summary: spec.summary, run: (argv: readonly string[], io: CliIo) => spec.run(argv, io) });
+  if (!('verbs' in spec) && !('command' in spec))
+    return Object.freeze({ name: spec.name, summary: spec.summary, run: (argv: readonly string[], io: CliIo) => spec.run(argv, io) });
   const help = (): string => nounHelp(spec);
   if ('command' in spec) {
     return Object.freeze({

@@ -23,12 +23,16 @@ export async function scoringFromWorkerFile(path: string | boolean | undefined):
 /** An ISO time (2026-01-01T00:00:00Z), epoch ms, or a duration before now (15m, 2h, 7d). */
 export function parseTime(flag: string, value: string | boolean | undefined, nowMs = Date.now()): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw usageError(`--${flag}: give a time (ISO 8601, epoch ms, or a duration ago such as 2h)`);
+  if (typeof value !== 'string' || value === '')
+    throw usageError(`--${flag}: give a time (ISO 8601, epoch ms, or a duration ago such as 2h)`);
   const ago = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(value);
   if (ago !== null) return Math.round(nowMs - Number(ago[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[ago[2] as 's' | 'm' | 'h' | 'd']);
   if (/^\d+$/.test(value)) return Number(value);
   const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw usageError(`--${flag}: invalid time ${JSON.stringify(value)}; use ISO 8601 (2026-01-01T00:00:00Z), epoch ms, or a duration ago (15m, 2h, 7d)`);
+  if (!Number.isFinite(t))
+    throw usageError(
+      `--${flag}: invalid time ${JSON.stringify(value)}; use ISO 8601 (2026-01-01T00:00:00Z), epoch ms, or a duration ago (15m, 2h, 7d)`,
+    );
   return t;
 }
 
@@ -43,6 +47,7 @@ export function parseWindow(flags: Readonly<Record<string, string | boolean | un
 export function parseShare(flag: string, value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || !Number.isFinite(n) || n < 0 || n > 1) throw usageError(`--${flag}: invalid value ${JSON.stringify(value)}; use a share from 0 to 1, e.g. 0.95`);
+  if (typeof value !== 'string' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw usageError(`--${flag}: invalid value ${JSON.stringify(value)}; use a share from 0 to 1, e.g. 0.95`);
   return n;
 }

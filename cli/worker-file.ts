@@ -28,7 +28,15 @@ const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
 const TOP_KEYS = Object.keys(TOP_KEY_SET) as readonly (keyof WorkerFile)[];
 type Keys<T> = Readonly<Record<keyof NonNullable<T>, true>>;
 const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
-  scoring: Object.keys({ features: true, idField: true, policy: true, historyMax: true, emitFeatures: true, audit: true, priority: true } satisfies Keys<WorkerFile['scoring']>),
+  scoring: Object.keys({
+    features: true,
+    idField: true,
+    policy: true,
+    historyMax: true,
+    emitFeatures: true,
+    audit: true,
+    priority: true,
+  } satisfies Keys<WorkerFile['scoring']>),
   model: Object.keys({ path: true, remote: true, version: true } satisfies Keys<WorkerFile['model']>),
   registry: Object.keys({ name: true, namespace: true } satisfies Keys<WorkerFile['registry']>),
   tracing: Object.keys({
@@ -61,10 +69,19 @@ export function parseWorkerFile(text: string, path: string): WorkerFile {
   try {
     doc = parseYaml(text);
   } catch (cause) {
-    throw new ConfigError('--config', path, `fix the YAML syntax: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, { cause });
+    throw new ConfigError(
+      '--config',
+      path,
+      `fix the YAML syntax: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`,
+      { cause },
+    );
   }
   if (doc === null || doc === undefined) {
-    throw new ConfigError('--config', path, `the worker file is empty; give at least \`handler\` (builtin-scoring needs \`scoring.features\`); ${EXAMPLE}`);
+    throw new ConfigError(
+      '--config',
+      path,
+      `the worker file is empty; give at least \`handler\` (builtin-scoring needs \`scoring.features\`); ${EXAMPLE}`,
+    );
   }
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError('--config', path, `a worker file is a YAML mapping with the keys ${TOP_KEYS.join(', ')}; ${EXAMPLE}`);

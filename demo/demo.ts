@@ -118,7 +118,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
   if (values.help) return 'help';
   const num = (name: string, v: string, min: number, max: number): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: invalid value ${JSON.stringify(v)}; use a number from ${min} to ${max}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name}: invalid value ${JSON.stringify(v)}; use a number from ${min} to ${max}`);
     return n;
   };
   return {
@@ -191,7 +192,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       ...(o.seeds === undefined ? {} : { seed: o.seeds.train }),
     });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
-    o.out(`  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`);
+    o.out(
+      `  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`,
+    );
     const modelDir = join(repo, '.beamline', 'demo-model');
     mkdirSync(modelDir, { recursive: true });
     writeFileSync(join(modelDir, 'model.json'), model.modelJson);
@@ -251,7 +254,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       }
     })();
 
-    const eventsDefinition = spec.namespaces.find((n) => n.name === `${TENANT}/${NAMESPACE}`)?.topics.find((t) => t.kind === 'events')?.schema?.data;
+    const eventsDefinition = spec.namespaces.find((n) => n.name === `${TENANT}/${NAMESPACE}`)?.topics.find((t) => t.kind === 'events')
+      ?.schema?.data;
     if (eventsDefinition === undefined) throw new Error(`tenants/${TENANT}.yaml has no events schema for ${NAMESPACE}`);
     const eventsSchema = avroSchema<CardAuthorization>(eventsDefinition);
     const producer = await client.createProducer({
@@ -264,12 +268,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     // Card ids unique to this run: per-card history an earlier run left in the worker's state
     // on this cluster never mixes into this run's features (the model was trained on runs of
     // this length from empty history).
-    const tracer = o.otlpEndpoint === undefined ? undefined : new OtlpTracer({ endpoint: o.otlpEndpoint, sampleRatio: o.traceSample ?? 0.1, serviceName: 'demo-generator' });
+    const tracer =
+      o.otlpEndpoint === undefined
+        ? undefined
+        : new OtlpTracer({ endpoint: o.otlpEndpoint, sampleRatio: o.traceSample ?? 0.1, serviceName: 'demo-generator' });
     // #23: a fresh seed, never the training stream's.
     const liveSeed = o.seeds?.live ?? (model.seed + 1 + randomInt(1, 1_000_000)) % 2 ** 31;
     o.out(`live stream seed ${liveSeed}`);
     const run = `r${Date.now().toString(36)}`;
-    const gen = new PaymentGenerator({ seed: liveSeed, cards: o.cards, fraudRate: o.fraudRate, idPrefix: `${run}-`, eventIdPrefix: `${run}-ev-` });
+    const gen = new PaymentGenerator({
+      seed: liveSeed,
+      cards: o.cards,
+      fraudRate: o.fraudRate,
+      idPrefix: `${run}-`,
+      eventIdPrefix: `${run}-ev-`,
+    });
 
     let stopping = false;
     const onSigint = (): void => {
@@ -318,9 +331,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         // #22: the generator is a producer like any other: a publish span, its context in the message.
         const span = tracer?.startSpan(`persistent://${TENANT}/${NAMESPACE}/events publish`, {
           kind: 'producer',
-          attributes: { 'messaging.system': 'pulsar', 'messaging.destination.name': `persistent://${TENANT}/${NAMESPACE}/events`, 'messaging.operation.type': 'send' },
+          attributes: {
+            'messaging.system': 'pulsar',
+            'messaging.destination.name': `persistent://${TENANT}/${NAMESPACE}/events`,
+            'messaging.operation.type': 'send',
+          },
         });
-        void producer.send({ payload: eventsSchema.encode(p.event), key: p.event.cardId, eventTimeMs: p.event.timestamp, properties: traceProperties(span?.context) });
+        void producer.send({
+          payload: eventsSchema.encode(p.event),
+          key: p.event.cardId,
+          eventTimeMs: p.event.timestamp,
+          properties: traceProperties(span?.context),
+        });
         span?.end();
       }
       next += due * periodMs;

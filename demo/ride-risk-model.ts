@@ -30,7 +30,17 @@ export const RIDE_RISK_PRESETS: Readonly<Record<'1' | '2' | '3', RideRiskWeights
 export function rideRiskOnnx(w: RideRiskWeights): Buffer {
   return Buffer.from(
     encodeOnnxModel(
-      denseGraph(3, [{ kernel: new Float32Array([w.harshEvents, w.overSpeedMps, w.routeDeviationKm]), bias: new Float32Array([w.bias]), activation: 'sigmoid' }], 'ride_risk'),
+      denseGraph(
+        3,
+        [
+          {
+            kernel: new Float32Array([w.harshEvents, w.overSpeedMps, w.routeDeviationKm]),
+            bias: new Float32Array([w.bias]),
+            activation: 'sigmoid',
+          },
+        ],
+        'ride_risk',
+      ),
     ),
   );
 }

@@ -75,7 +75,12 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   // streams of that length first, so the model has seen it as often as the live run will.
   const shortEvents = o.liveRunEvents !== undefined && o.liveRunEvents < total ? o.liveRunEvents : 0;
   for (let run = 1; shortEvents > 0 && x.length < total / 4; run++) {
-    const rows = featureRows(new PaymentGenerator({ seed: (seed + run * 7919) % 2 ** 31, cards: o.cards ?? 1000, fraudRate: o.fraudRate ?? 0.01 }), shortEvents, Date.UTC(2026, 0, 1), o.eventSpacingMs ?? 25);
+    const rows = featureRows(
+      new PaymentGenerator({ seed: (seed + run * 7919) % 2 ** 31, cards: o.cards ?? 1000, fraudRate: o.fraudRate ?? 0.01 }),
+      shortEvents,
+      Date.UTC(2026, 0, 1),
+      o.eventSpacingMs ?? 25,
+    );
     x.push(...rows.x);
     y.push(...rows.y);
   }
@@ -100,10 +105,14 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
     std[j] = Math.sqrt(v / split) || 1;
   }
   const norm = (rows: Float32Array[]): tf.Tensor2D =>
-    tf.tensor2d(rows.map((r) => Array.from(r, (v, j) => (v - (mean[j] ?? 0)) / (std[j] ?? 1))), [rows.length, d]);
+    tf.tensor2d(
+      rows.map((r) => Array.from(r, (v, j) => (v - (mean[j] ?? 0)) / (std[j] ?? 1))),
+      [rows.length, d],
+    );
 
   // Seeded initializers: the seed names the stream and the model's starting point.
-  const init = (n: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: (seed % 1_000_000) * 100 + n });
+  const init = (n: number): ReturnType<typeof tf.initializers.glorotUniform> =>
+    tf.initializers.glorotUniform({ seed: (seed % 1_000_000) * 100 + n });
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ inputShape: [d], units: 32, activation: 'relu', name: 'hidden1', kernelInitializer: init(1) }),
@@ -118,7 +127,10 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   const keep: number[] = [];
   for (let i = 0; i < split; i++) if (y[i] === 1 || pick.uniform() < 1 / HONEST_KEEP) keep.push(i);
   const xs = norm(keep.map((i) => logged[i] as Float32Array));
-  const ys = tf.tensor2d(keep.map((i) => y[i] ?? 0), [keep.length, 1]);
+  const ys = tf.tensor2d(
+    keep.map((i) => y[i] ?? 0),
+    [keep.length, 1],
+  );
   await model.fit(xs, ys, {
     epochs: o.epochs ?? 8,
     batchSize: 256,
@@ -130,7 +142,12 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
   });
 
   const exact = foldInputTransform(model, mean, std);
-  const test = exact.predict(tf.tensor2d(x.slice(split).map((r) => Array.from(r)), [rowsTotal - split, d])) as tf.Tensor;
+  const test = exact.predict(
+    tf.tensor2d(
+      x.slice(split).map((r) => Array.from(r)),
+      [rowsTotal - split, d],
+    ),
+  ) as tf.Tensor;
   const scores = Array.from(await test.data());
   const evaluation = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95].map((threshold) => {
     let tp = 0;

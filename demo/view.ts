@@ -41,12 +41,27 @@ export function renderSummary(s: DemoSummary): string {
     ['decisions', `${s.decisionsPerSecond}/s`],
     ['latency p50 / p99 / p99.9', `${s.latencyMs.p50} / ${s.latencyMs.p99} / ${s.latencyMs.p999} ms (event to decision received)`],
     ['  to publish (pre-commit)', `${s.publishLatencyMs.p50} / ${s.publishLatencyMs.p99} / ${s.publishLatencyMs.p999} ms`],
-    ['decisions by kind', Object.entries(s.decisions).map(([k, v]) => `${k} ${v}`).join(', ')],
+    [
+      'decisions by kind',
+      Object.entries(s.decisions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     ['fraud events', String(s.frauds)],
     ['blocked (precision / recall)', `${s.fraudsBlocked} (${(s.blockPrecision * 100).toFixed(1)}% / ${(s.blockRecall * 100).toFixed(1)}%)`],
     ['blocked or in review (recall)', `${(s.flaggedRecall * 100).toFixed(1)}%`],
-    ['blocked by pattern', Object.entries(s.recallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
-    ['blocked or in review by pattern', Object.entries(s.flaggedRecallByPattern).map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`).join(', ')],
+    [
+      'blocked by pattern',
+      Object.entries(s.recallByPattern)
+        .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
+        .join(', '),
+    ],
+    [
+      'blocked or in review by pattern',
+      Object.entries(s.flaggedRecallByPattern)
+        .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
+        .join(', '),
+    ],
     ['honest payments blocked', `${(s.honestBlockedRate * 100).toFixed(2)}%`],
     ['dead-lettered', String(s.deadLettered)],
     ['model versions', s.modelVersions.join(', ') || '-'],

@@ -10,11 +10,7 @@ export class BeamlineError extends Error {
   /** Extra structured data safe to log (never secrets). */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(
-    code: string,
-    message: string,
-    options: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

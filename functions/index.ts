@@ -26,15 +26,7 @@ export type { CounterMetric, GaugeMetric, HistogramMetric, Labels, Logger, Metri
 export { STATE_ERROR_CODES, StateLimitError, type KeyValueStore, type PutOptions } from './state/index.ts';
 // Windows a handler declares next to `processWindow`.
 export { WINDOW_ERROR_CODES, WindowValueError } from './windows/index.ts';
-export type {
-  AggregateName,
-  AggregateSpec,
-  LateReason,
-  WindowBounds,
-  WindowOptions,
-  WindowResult,
-  WindowType,
-} from './windows/index.ts';
+export type { AggregateName, AggregateSpec, LateReason, WindowBounds, WindowOptions, WindowResult, WindowType } from './windows/index.ts';
 export type { WorkerHandler } from './runtime/index.ts';
 // Test a handler without a broker.
 export {

@@ -11,4 +11,11 @@ export type TopicKind = (typeof TOPIC_KINDS)[number];
 export type OutputTopic = Exclude<TopicKind, 'events' | 'models'>;
 
 /** Topics workers write: deduplicated by default so retries never double-publish. */
-export const OUTPUT_TOPICS: readonly TopicKind[] = ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'] satisfies readonly OutputTopic[];
+export const OUTPUT_TOPICS: readonly TopicKind[] = [
+  'predictions',
+  'actions',
+  'review',
+  'dead-letter',
+  'state',
+  'audit',
+] satisfies readonly OutputTopic[];

@@ -71,7 +71,15 @@ async function apply({ args, io, mode }: VerbContext): Promise<number> {
   const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
   let consumer: ActionConsumer;
   try {
-    consumer = await ActionConsumer.create({ client, tenant, namespace, sinks, log, metrics: new PrometheusMetrics(), ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }) });
+    consumer = await ActionConsumer.create({
+      client,
+      tenant,
+      namespace,
+      sinks,
+      log,
+      metrics: new PrometheusMetrics(),
+      ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }),
+    });
   } catch (err) {
     await client.close();
     throw err;

@@ -1,4 +1,11 @@
-import { createClient, createRootLogger, PrometheusMetrics, PulsarAdmin, startHttpEndpoints, type HttpEndpoints } from '../../functions/control-plane.ts';
+import {
+  createClient,
+  createRootLogger,
+  PrometheusMetrics,
+  PulsarAdmin,
+  startHttpEndpoints,
+  type HttpEndpoints,
+} from '../../functions/control-plane.ts';
 import { openPubsub, parsePubsubTopicName, parseSubscriptionName, PubsubSink, PubsubSource } from '../../bridge/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
@@ -18,7 +25,11 @@ const FLAGS = {
   'pulsar-subscription': { type: 'string', description: 'pubsub-sink: Pulsar subscription (default beamline-bridge-pubsub-sink)' },
   'reset-ms': { type: 'string', description: 'pubsub-sink: how long an open breaker waits before a trial publish (default 10000)' },
   'allow-missing-ordering-key': { type: 'boolean', description: 'carry messages without an ordering key instead of dead-lettering them' },
-  'emulator-host': { type: 'string', env: 'PUBSUB_EMULATOR_HOST', description: 'host:port of a Pub/Sub emulator (default: Google, credentials from the environment)' },
+  'emulator-host': {
+    type: 'string',
+    env: 'PUBSUB_EMULATOR_HOST',
+    description: 'host:port of a Pub/Sub emulator (default: Google, credentials from the environment)',
+  },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
@@ -64,7 +75,8 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
     const v = args.flags[flag];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || (n < 0 && flag !== 'http-port')) throw usageError(`--${flag}: invalid value "${String(v)}"; use a whole number`);
+    if (!Number.isInteger(n) || (n < 0 && flag !== 'http-port'))
+      throw usageError(`--${flag}: invalid value "${String(v)}"; use a whole number`);
     return n;
   };
   const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
@@ -75,7 +87,10 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
   const log = createRootLogger().child({ component: `beamline-bridge-${verb}` });
   const metrics = new PrometheusMetrics();
   // Names are checked before anything connects.
-  const project = verb === 'pubsub-source' ? parseSubscriptionName('--subscription', need('subscription')).project : parsePubsubTopicName('--topic', need('topic')).project;
+  const project =
+    verb === 'pubsub-source'
+      ? parseSubscriptionName('--subscription', need('subscription')).project
+      : parsePubsubTopicName('--topic', need('topic')).project;
   const adminUrl = need('admin-url');
   const serviceUrl = need('service-url');
   const auth = typeof token === 'string' ? { token } : {};
@@ -89,15 +104,47 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
   try {
     const bridge =
       verb === 'pubsub-source'
-        ? new PubsubSource({ subscription: need('subscription'), to: need('to'), requireOrderingKey, ...opt('maxMessages', num('max-messages')), ...opt('maxBytes', num('max-bytes')), ...opt('streams', num('streams')), ...opt('recoveryWindowMs', num('recovery-window-ms')) }, deps)
-        : new PubsubSink({ from: need('from'), topic: need('topic'), requireOrderingKey, ...opt('maxInFlight', num('max-in-flight')), ...opt('breakerResetMs', num('reset-ms')), ...(typeof args.flags['pulsar-subscription'] === 'string' ? { subscription: args.flags['pulsar-subscription'] } : {}) }, deps);
+        ? new PubsubSource(
+            {
+              subscription: need('subscription'),
+              to: need('to'),
+              requireOrderingKey,
+              ...opt('maxMessages', num('max-messages')),
+              ...opt('maxBytes', num('max-bytes')),
+              ...opt('streams', num('streams')),
+              ...opt('recoveryWindowMs', num('recovery-window-ms')),
+            },
+            deps,
+          )
+        : new PubsubSink(
+            {
+              from: need('from'),
+              topic: need('topic'),
+              requireOrderingKey,
+              ...opt('maxInFlight', num('max-in-flight')),
+              ...opt('breakerResetMs', num('reset-ms')),
+              ...(typeof args.flags['pulsar-subscription'] === 'string' ? { subscription: args.flags['pulsar-subscription'] } : {}),
+            },
+            deps,
+          );
     await bridge.start();
     if (httpPort >= 0) {
-      http = await startHttpEndpoints('0.0.0.0', httpPort, { healthy: () => bridge.state !== 'failed', ready: () => bridge.state === 'running', describe: () => bridge.state }, metrics);
+      http = await startHttpEndpoints(
+        '0.0.0.0',
+        httpPort,
+        { healthy: () => bridge.state !== 'failed', ready: () => bridge.state === 'running', describe: () => bridge.state },
+        metrics,
+      );
     }
-    const recovered = bridge instanceof PubsubSource ? { recoveredIds: bridge.stats.recoveredIds, recoveredLate: bridge.stats.recoveredLate } : {};
-    const recoveredText = bridge instanceof PubsubSource ? `; recovered ${bridge.stats.recoveredIds} ids, ${bridge.stats.recoveredLate} still landing` : '';
-    io.stdout(mode === 'json' ? JSON.stringify({ ok: true, state: 'running', metricsPort: http?.port ?? null, ...recovered }) : `${verb} running${http === undefined ? '' : ` (metrics on :${http.port})`}${recoveredText}`);
+    const recovered =
+      bridge instanceof PubsubSource ? { recoveredIds: bridge.stats.recoveredIds, recoveredLate: bridge.stats.recoveredLate } : {};
+    const recoveredText =
+      bridge instanceof PubsubSource ? `; recovered ${bridge.stats.recoveredIds} ids, ${bridge.stats.recoveredLate} still landing` : '';
+    io.stdout(
+      mode === 'json'
+        ? JSON.stringify({ ok: true, state: 'running', metricsPort: http?.port ?? null, ...recovered })
+        : `${verb} running${http === undefined ? '' : ` (metrics on :${http.port})`}${recoveredText}`,
+    );
     await new Promise<void>((done) => {
       const stop = (): void => {
         process.off('SIGTERM', stop);

@@ -28,7 +28,11 @@ const FLAGS = {
   limit: { type: 'string', description: 'list: at most this many records, newest last (default 100)' },
   decrypt: { type: 'boolean', description: 'show: open the sealed content with the tenant keys' },
   all: { type: 'boolean', description: 'replay: every record (with --reason: every record of that reason)' },
-  'keys-file': { type: 'string', env: 'BEAMLINE_KEYS_FILE', description: "the tenant's keys file or mounted Secret directory (else $BEAMLINE_PII_KEY)" },
+  'keys-file': {
+    type: 'string',
+    env: 'BEAMLINE_KEYS_FILE',
+    description: "the tenant's keys file or mounted Secret directory (else $BEAMLINE_PII_KEY)",
+  },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   ...ADMIN_FLAGS,
   ...TOKEN_FILE_FLAG,
@@ -91,7 +95,10 @@ export const dlqNoun = defineNoun({
   ],
   verbs: {
     list: dlqVerb('the dead letters of a namespace, newest last', 'beamline dlq list   -t T -n NS [--reason R] [--limit 100]'),
-    show: dlqVerb('one dead letter; --decrypt opens its sealed content', 'beamline dlq show   ID -t T -n NS [--decrypt]          ID: the source message id'),
+    show: dlqVerb(
+      'one dead letter; --decrypt opens its sealed content',
+      'beamline dlq show   ID -t T -n NS [--decrypt]          ID: the source message id',
+    ),
     replay: dlqVerb('publish dead letters back to their input topic', 'beamline dlq replay [ID...] -t T -n NS [--reason R | --all]'),
   },
 });
@@ -104,7 +111,8 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
     const namespace = need('namespace');
     const reason = args.flags['reason'];
     const limit = args.flags['limit'] === undefined ? 100 : Number(args.flags['limit']);
-    if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
     const keys = (): TenantKeyring => {
       const file = args.flags['keys-file'];
       const ring = typeof file === 'string' ? readKeyringFile(file, '--keys-file') : keyringFromEnv(io.env);
@@ -112,11 +120,17 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
       return ring;
     };
     client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
-    const all = (await readDeadLetters(client, `persistent://${tenant}/${namespace}/dead-letter`)).filter((e) => typeof reason !== 'string' || e.record.reason === reason);
+    const all = (await readDeadLetters(client, `persistent://${tenant}/${namespace}/dead-letter`)).filter(
+      (e) => typeof reason !== 'string' || e.record.reason === reason,
+    );
 
     if (verb === 'list') {
       const shown = all.slice(-limit);
-      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, total: all.length, records: shown.map((e) => e.record) }, null, 2) : [...shown.map((e) => line(e.record)), `${all.length} dead letter(s)`].join('\n'));
+      io.stdout(
+        mode === 'json'
+          ? JSON.stringify({ ok: true, total: all.length, records: shown.map((e) => e.record) }, null, 2)
+          : [...shown.map((e) => line(e.record)), `${all.length} dead letter(s)`].join('\n'),
+      );
       return EXIT.ok;
     }
     if (verb === 'show') {
@@ -131,7 +145,12 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
       } else {
         const lines = [line(e.record), `topic ${e.record.topic}  redeliveries ${e.record.redeliveryCount}`];
         if (content !== undefined) {
-          lines.push(`error: ${content.errorMessage}`, `key: ${content.key ?? '-'}`, `properties: ${JSON.stringify(content.properties)}`, `payload: ${printable(Buffer.from(content.payloadBase64, 'base64'))}`);
+          lines.push(
+            `error: ${content.errorMessage}`,
+            `key: ${content.key ?? '-'}`,
+            `properties: ${JSON.stringify(content.properties)}`,
+            `payload: ${printable(Buffer.from(content.payloadBase64, 'base64'))}`,
+          );
         } else {
           lines.push('content sealed (use --decrypt with the tenant keys)');
         }
@@ -141,7 +160,8 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
     }
     // replay
     const ids = new Set(args.positionals);
-    if (ids.size === 0 && args.flags['all'] !== true) throw usageError('say what to replay: message ids, or --all (with --reason R to narrow it)');
+    if (ids.size === 0 && args.flags['all'] !== true)
+      throw usageError('say what to replay: message ids, or --all (with --reason R to narrow it)');
     const chosen = ids.size === 0 ? all : all.filter((e) => ids.has(e.record.messageId) || ids.has(e.id));
     const missing = [...ids].filter((id) => !chosen.some((e) => e.record.messageId === id || e.id === id));
     if (missing.length > 0) throw usageError(`no dead letter with message id ${missing.join(', ')} (beamline dlq list)`);
@@ -154,7 +174,8 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
     for (const [topic, list] of byTopic) {
       // The topic's current schema: a topic that enforces schemas refuses a schema-less producer.
       const info = await admin.schemas.get(topic);
-      const schema = info?.type === 'AVRO' ? avroSchema(info.data) : info?.type === 'JSON' ? jsonSchema(JSON.parse(info.data) as object) : undefined;
+      const schema =
+        info?.type === 'AVRO' ? avroSchema(info.data) : info?.type === 'JSON' ? jsonSchema(JSON.parse(info.data) as object) : undefined;
       const producer = await client.createProducer({ topic, ...(schema === undefined ? {} : { schema: schema as Schema<unknown> }) });
       try {
         for (const { e, content } of list) {

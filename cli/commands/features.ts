@@ -4,7 +4,14 @@
  *   label:  write one label (confirmed fraud, or honest) on the namespace's `labels` topic
  */
 import { writeFile } from 'node:fs/promises';
-import { createClient, exportTrainingSet, formatTrainingSet, openLabelWriter, tableFormatOf, type PulsarClient } from '../../functions/control-plane.ts';
+import {
+  createClient,
+  exportTrainingSet,
+  formatTrainingSet,
+  openLabelWriter,
+  tableFormatOf,
+  type PulsarClient,
+} from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { EXIT, usageError } from '../io.ts';
@@ -41,12 +48,12 @@ export const featuresNoun = defineNoun({
   about: [
     'export replays the namespace events topic from its first retained event through the same feature code the worker',
     "runs (the worker file's scoring.features), so each row holds exactly the features the worker had at that event's",
-    'time; rows are the events in [--from, --to). Labels come from the labels topic: analysts\' review outcomes',
+    "time; rows are the events in [--from, --to). Labels come from the labels topic: analysts' review outcomes",
     '(rejected = fraud, approved = honest) and confirmed-fraud feedback written with `features label`; the latest wins.',
   ],
   verbs: {
     export: {
-      summary: 'replay the events through the worker\'s feature code, join labels, write CSV or JSONL',
+      summary: "replay the events through the worker's feature code, join labels, write CSV or JSONL",
       usage: 'beamline features export -t T -n NS -c worker.yaml [--from T0] [--to T1] -o train.csv|train.jsonl [--labelled-only]',
       examples: ['beamline features export -t acme-payments -n central -c worker.yaml --from 7d -o train.csv'],
       run: features,
@@ -87,7 +94,16 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
       const rows = f['labelled-only'] === true ? set.rows.filter((r) => r.label !== null) : set.rows;
       await writeFile(out, formatTrainingSet({ ...set, rows }, format));
       const frauds = rows.filter((r) => r.label === true).length;
-      const summary = { file: out, format, rows: rows.length, labelled: set.labelled, frauds, eventsRead: set.eventsRead, skipped: set.skipped, features: set.names };
+      const summary = {
+        file: out,
+        format,
+        rows: rows.length,
+        labelled: set.labelled,
+        frauds,
+        eventsRead: set.eventsRead,
+        skipped: set.skipped,
+        features: set.names,
+      };
       io.stdout(
         mode === 'json'
           ? JSON.stringify({ ok: true, ...summary }, null, 2)
@@ -107,7 +123,11 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
         ...(typeof f['key'] === 'string' ? { key: f['key'] } : {}),
         ...(typeof f['by'] === 'string' ? { by: f['by'] } : {}),
       });
-      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, label }, null, 2) : `labelled ${label.eventId} ${label.fraud ? 'fraud' : 'honest'} (${label.source})`);
+      io.stdout(
+        mode === 'json'
+          ? JSON.stringify({ ok: true, label }, null, 2)
+          : `labelled ${label.eventId} ${label.fraud ? 'fraud' : 'honest'} (${label.source})`,
+      );
     } finally {
       await writer.close();
     }

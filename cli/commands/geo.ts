@@ -42,7 +42,8 @@ async function status({ args, io, mode }: VerbContext): Promise<number> {
   if (typeof tenant !== 'string') throw usageError('missing -t TENANT (e.g. -t ride-safety)');
   const rawLag = args.flags['max-lag-ms'];
   const maxLagMs = typeof rawLag === 'string' ? Number(rawLag) : DEFAULT_MAX_LAG_MS;
-  if (!Number.isFinite(maxLagMs) || maxLagMs < 0) throw usageError(`--max-lag-ms: invalid value "${String(rawLag)}"; use a whole number of milliseconds, e.g. 5000`);
+  if (!Number.isFinite(maxLagMs) || maxLagMs < 0)
+    throw usageError(`--max-lag-ms: invalid value "${String(rawLag)}"; use a whole number of milliseconds, e.g. 5000`);
   const links = await readGeoStatus({ admin: adminFromFlags(args.flags), tenant });
   const failing = links.filter((l) => l.state === 'down' || l.state === 'unreachable' || l.lagMs > maxLagMs);
   const ok = failing.length === 0;
@@ -53,10 +54,12 @@ async function status({ args, io, mode }: VerbContext): Promise<number> {
 }
 
 function formatLinks(tenant: string, links: readonly ReplicationLink[], maxLagMs: number): string {
-  if (links.length === 0) return `tenant ${tenant}: no replicated topics (apply a multi-region spec with beamline tenant apply --all-regions)`;
+  if (links.length === 0)
+    return `tenant ${tenant}: no replicated topics (apply a multi-region spec with beamline tenant apply --all-regions)`;
   const lines = [`tenant ${tenant}: ${links.length} replication link(s)`];
   for (const l of links) {
-    const flag = l.state === 'down' || l.state === 'unreachable' ? 'DOWN' : l.lagMs > maxLagMs ? 'LAGGING' : l.state === 'idle' ? 'idle' : 'ok';
+    const flag =
+      l.state === 'down' || l.state === 'unreachable' ? 'DOWN' : l.lagMs > maxLagMs ? 'LAGGING' : l.state === 'idle' ? 'idle' : 'ok';
     lines.push(
       `  ${flag.padEnd(7)} ${l.topic} ${l.from} -> ${l.to}: backlog ${l.backlog}, rate ${l.rateOut.toFixed(1)} msg/s, lag ${l.lagMs} ms, connected ${l.connectedPartitions}/${l.loadedPartitions} loaded of ${l.partitions} partition(s)${l.detail === undefined ? '' : ` (${l.detail})`}`,
     );

@@ -14,7 +14,16 @@ import {
   type RegistryArtifact,
   type SlotQuality,
 } from '../../functions/control-plane.ts';
-import { formatCompare, formatDescribe, formatList, openRegistrySession, progressPrinter, readValidationMetrics, slotsOf, type RegistrySession } from '../../models/index.ts';
+import {
+  formatCompare,
+  formatDescribe,
+  formatList,
+  openRegistrySession,
+  progressPrinter,
+  readValidationMetrics,
+  slotsOf,
+  type RegistrySession,
+} from '../../models/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, type CliIo } from '../io.ts';
@@ -29,12 +38,22 @@ const FLAGS = {
   percent: { type: 'string', short: 'p', description: 'canary: share of keys (0-100) decided by the canary' },
   clear: { type: 'boolean', description: 'shadow/canary: remove the shadow or canary' },
   metrics: { type: 'string', short: 'm', description: 'push: validation file (JSON metrics) recorded in the manifest' },
-  author: { type: 'string', description: "author recorded in the manifest and audit, without auth only (with a token: the token's subject)" },
+  author: {
+    type: 'string',
+    description: "author recorded in the manifest and audit, without auth only (with a token: the token's subject)",
+  },
   'no-promote': { type: 'boolean', description: 'push: do not make the first version of a model live' },
-  remote: { type: 'boolean', description: 'push: DIR is a remote model spec (YAML/JSON: Open Inference Protocol endpoint, signature, auth reference)' },
+  remote: {
+    type: 'boolean',
+    description: 'push: DIR is a remote model spec (YAML/JSON: Open Inference Protocol endpoint, signature, auth reference)',
+  },
   'no-probe': { type: 'boolean', description: 'push --remote: store the spec without asking the server first' },
   features: { type: 'string', description: 'schema: the feature row, comma-separated names in order' },
-  'worker-file': { type: 'string', short: 'c', description: 'evaluate, promote with floors: the worker file the namespace runs (features, policy)' },
+  'worker-file': {
+    type: 'string',
+    short: 'c',
+    description: 'evaluate, promote with floors: the worker file the namespace runs (features, policy)',
+  },
   from: { type: 'string', description: 'evaluate, compare: first event time of the labelled window (ISO 8601, epoch ms, or ago: 2h)' },
   to: { type: 'string', description: 'evaluate, compare: end of the labelled window, exclusive (default: the topic end)' },
   'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
@@ -75,20 +94,38 @@ export const modelNoun = defineNoun({
     'beamline model rollback -t acme-payments -n central --name fraud',
   ],
   verbs: {
-    schema: modelVerb('show or set the feature schema models must match', 'beamline model schema    -t T -n NS [--features a,b,c [--outputs 1]]'),
+    schema: modelVerb(
+      'show or set the feature schema models must match',
+      'beamline model schema    -t T -n NS [--features a,b,c [--outputs 1]]',
+    ),
     push: modelVerb('push a model (or, with --remote, a model served elsewhere: MLServer, Triton, KServe)', [
       'beamline model push DIR  -t T -n NS --name NAME [--version V] [--metrics validation.json] [--no-promote]',
       'beamline model push SPEC --remote -t T -n NS --name NAME [--no-probe]',
     ]),
     list: modelVerb('models of the namespace with their versions and rollout', 'beamline model list      -t T -n NS'),
     describe: modelVerb("one model's versions and rollout", 'beamline model describe  -t T -n NS --name NAME'),
-    promote: modelVerb('make a version live (with floors: only if it scores well enough on labelled events)', 'beamline model promote   -t T -n NS --name NAME --version V [--min-precision P --min-recall R -c worker.yaml --from T0 [--to T1]]'),
+    promote: modelVerb(
+      'make a version live (with floors: only if it scores well enough on labelled events)',
+      'beamline model promote   -t T -n NS --name NAME --version V [--min-precision P --min-recall R -c worker.yaml --from T0 [--to T1]]',
+    ),
     rollback: modelVerb('drop the canary; else return to the previous live version', 'beamline model rollback  -t T -n NS --name NAME'),
-    shadow: modelVerb('score a version beside live without acting on it', 'beamline model shadow    -t T -n NS --name NAME --version V | --clear'),
-    canary: modelVerb('let a version decide a share of keys', 'beamline model canary    -t T -n NS --name NAME --version V --percent P | --clear'),
+    shadow: modelVerb(
+      'score a version beside live without acting on it',
+      'beamline model shadow    -t T -n NS --name NAME --version V | --clear',
+    ),
+    canary: modelVerb(
+      'let a version decide a share of keys',
+      'beamline model canary    -t T -n NS --name NAME --version V --percent P | --clear',
+    ),
     retire: modelVerb('remove a version no slot uses', 'beamline model retire    -t T -n NS --name NAME --version V'),
-    compare: modelVerb('shadow/canary against live, from the audit trail (+ labels)', 'beamline model compare   -t T -n NS [--name NAME] [--from T0] [--to T1]'),
-    evaluate: modelVerb('precision, recall, honest blocked and latency of a version on labelled events', 'beamline model evaluate  NAME@VERSION -t T -n NS -c worker.yaml [--from T0] [--to T1]'),
+    compare: modelVerb(
+      'shadow/canary against live, from the audit trail (+ labels)',
+      'beamline model compare   -t T -n NS [--name NAME] [--from T0] [--to T1]',
+    ),
+    evaluate: modelVerb(
+      'precision, recall, honest blocked and latency of a version on labelled events',
+      'beamline model evaluate  NAME@VERSION -t T -n NS -c worker.yaml [--from T0] [--to T1]',
+    ),
   } satisfies Record<Verb, VerbSpec>,
 });
 
@@ -102,8 +139,10 @@ async function model({ verb, args, io, mode }: VerbContext): Promise<number> {
     const author = actorFromFlags(args.flags, 'author');
     // Validate local inputs before connecting, so a typo fails fast.
     const dir = verb === 'push' || verb === 'evaluate' ? args.positionals[0] : undefined;
-    if (verb === 'push' && dir === undefined) throw usageError('missing the model folder or .onnx file: beamline model push DIR --name NAME');
-    if (verb === 'evaluate' && (dir === undefined || !/^[^@]+@[^@]+$/.test(dir))) throw usageError(`evaluate: give the version as NAME@VERSION (e.g. fraud@2), not ${JSON.stringify(dir ?? '')}`);
+    if (verb === 'push' && dir === undefined)
+      throw usageError('missing the model folder or .onnx file: beamline model push DIR --name NAME');
+    if (verb === 'evaluate' && (dir === undefined || !/^[^@]+@[^@]+$/.test(dir)))
+      throw usageError(`evaluate: give the version as NAME@VERSION (e.g. fraud@2), not ${JSON.stringify(dir ?? '')}`);
     const gated = verb === 'promote' && (args.flags['min-precision'] !== undefined || args.flags['min-recall'] !== undefined);
     const evaluation = verb === 'evaluate' || gated ? await evaluationInputs(args.flags) : undefined;
     session = await openRegistrySession({
@@ -142,7 +181,13 @@ async function runVerb(
       const features = flags['features'];
       if (typeof features !== 'string') {
         const schema = reg.view.featureSchema() ?? null;
-        return { text: schema === null ? 'no feature schema set (beamline model schema --features a,b,c)' : `features: ${schema.features.join(', ')}\noutputs: ${schema.outputs}`, json: { schema } };
+        return {
+          text:
+            schema === null
+              ? 'no feature schema set (beamline model schema --features a,b,c)'
+              : `features: ${schema.features.join(', ')}\noutputs: ${schema.outputs}`,
+          json: { schema },
+        };
       }
       const outputs = flags['outputs'] === undefined ? 1 : Number(flags['outputs']);
       const schema = await reg.setFeatureSchema(validateFeatureSchema({ features: features.split(',').map((f) => f.trim()), outputs }));
@@ -170,7 +215,10 @@ async function runVerb(
     }
     case 'list': {
       const models = reg.view.models().map((name) => ({ name, versions: reg.view.manifests(name), rollout: reg.view.rollout(name) }));
-      return { text: formatList(models), json: { models: models.map((m) => ({ name: m.name, versions: m.versions.map((v) => v.version), rollout: m.rollout })) } };
+      return {
+        text: formatList(models),
+        json: { models: models.map((m) => ({ name: m.name, versions: m.versions.map((v) => v.version), rollout: m.rollout })) },
+      };
     }
     case 'describe': {
       const name = need('name');
@@ -205,8 +253,12 @@ async function runVerb(
       if (flags['clear'] === true) return rolloutResult(await reg.setCanary(need('name'), null, 0), 'canary cleared');
       const raw = need('percent');
       const percent = Number(raw);
-      if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw usageError(`--percent: invalid value "${raw}"; use a whole number from 0 to 100`);
-      return rolloutResult(await reg.setCanary(need('name'), need('version'), percent), `canary ${flags['version']} on ${percent}% of keys`);
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+        throw usageError(`--percent: invalid value "${raw}"; use a whole number from 0 to 100`);
+      return rolloutResult(
+        await reg.setCanary(need('name'), need('version'), percent),
+        `canary ${flags['version']} on ${percent}% of keys`,
+      );
     }
     case 'retire':
       return rolloutResult(await reg.retire(need('name'), need('version')), `retired ${flags['name']}@${flags['version']}`);
@@ -250,7 +302,13 @@ async function evaluateOn(s: RegistrySession, e: EvaluationInputs, name: string,
     ...(e.scoring.idField === undefined ? {} : { idField: e.scoring.idField }),
     ...e.window,
   });
-  return evaluateRegistryVersion({ view: s.registry.view, name, version, rows: set.rows, ...(e.scoring.policy === undefined ? {} : { policy: e.scoring.policy }) });
+  return evaluateRegistryVersion({
+    view: s.registry.view,
+    name,
+    version,
+    rows: set.rows,
+    ...(e.scoring.policy === undefined ? {} : { policy: e.scoring.policy }),
+  });
 }
 
 function pct(x: number | null): string {

@@ -21,7 +21,10 @@ const FLAGS = {
 
 function line(e: ReviewEntry): string {
   const i = e.item;
-  const status = e.outcome === undefined ? 'open' : `${e.outcome.status} by ${e.outcome.decidedBy} after ${(e.outcome.timeToDecisionMs / 1000).toFixed(1)} s`;
+  const status =
+    e.outcome === undefined
+      ? 'open'
+      : `${e.outcome.status} by ${e.outcome.decidedBy} after ${(e.outcome.timeToDecisionMs / 1000).toFixed(1)} s`;
   return `${i.eventId.padEnd(20)} ${String(i.key ?? '-').padEnd(16)} score ${i.score === null ? '-' : i.score.toFixed(3)}  ${String(i.modelVersion ?? '-').padEnd(10)} ${new Date(e.openedAtMs).toISOString()}  ${status}`;
 }
 
@@ -32,15 +35,23 @@ export const reviewNoun = defineNoun({
   summary: 'list, show, approve and reject items in the human review queue',
   flags: FLAGS,
   about: [
-    'The queue holds the decisions in the review band of a namespace.','Outcomes are events on the review topic and the audit topic, with the time to decision.'],
+    'The queue holds the decisions in the review band of a namespace.',
+    'Outcomes are events on the review topic and the audit topic, with the time to decision.',
+  ],
   examples: [
     'beamline review list -t acme-payments -n central',
     'beamline review show 7f3a-19 -t acme-payments -n central -o json',
     'beamline review reject 7f3a-19 -t acme-payments -n central --note "card reported stolen"',
   ],
   verbs: {
-    list: reviewVerb('the open (or decided, or all) items, with time-to-decision figures', 'beamline review list    -t T -n NS [--status open|decided|all] [--limit 50]'),
-    show: reviewVerb('one item with its features (ID: the event id or trace id)', 'beamline review show    ID -t T -n NS                 ID: the event id or trace id'),
+    list: reviewVerb(
+      'the open (or decided, or all) items, with time-to-decision figures',
+      'beamline review list    -t T -n NS [--status open|decided|all] [--limit 50]',
+    ),
+    show: reviewVerb(
+      'one item with its features (ID: the event id or trace id)',
+      'beamline review show    ID -t T -n NS                 ID: the event id or trace id',
+    ),
     approve: reviewVerb('decide an item honest', 'beamline review approve ID -t T -n NS [--note TEXT]'),
     reject: reviewVerb('decide an item fraud', 'beamline review reject  ID -t T -n NS [--note TEXT]'),
   },
@@ -55,9 +66,11 @@ async function review({ verb, args, io, mode }: VerbContext): Promise<number> {
     const id = args.positionals[0];
     if (verb !== 'list' && id === undefined) throw usageError(`missing the item id: beamline review ${verb} ID -t T -n NS`);
     const status = (args.flags['status'] as string | undefined) ?? 'open';
-    if (status !== 'open' && status !== 'decided' && status !== 'all') throw usageError(`--status: invalid value "${status}"; use open, decided or all`);
+    if (status !== 'open' && status !== 'decided' && status !== 'all')
+      throw usageError(`--status: invalid value "${status}"; use open, decided or all`);
     const limit = args.flags['limit'] === undefined ? 50 : Number(args.flags['limit']);
-    if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
     const analyst = actorFromFlags(args.flags, 'analyst');
     const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
     close = () => client.close();
@@ -70,19 +83,43 @@ async function review({ verb, args, io, mode }: VerbContext): Promise<number> {
       const entries = queue.entries(status).slice(0, limit);
       const stats = queue.stats();
       const summary = `${stats.open} open, ${stats.decided} decided; time to decision p50 ${stats.timeToDecisionP50Ms === null ? '-' : `${(stats.timeToDecisionP50Ms / 1000).toFixed(1)} s`}, p90 ${stats.timeToDecisionP90Ms === null ? '-' : `${(stats.timeToDecisionP90Ms / 1000).toFixed(1)} s`}`;
-      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, items: entries, stats }, null, 2) : [...entries.map(line), entries.length === 0 ? `no ${status === 'all' ? '' : `${status} `}items` : '', summary].filter((l) => l !== '').join('\n'));
+      io.stdout(
+        mode === 'json'
+          ? JSON.stringify({ ok: true, items: entries, stats }, null, 2)
+          : [...entries.map(line), entries.length === 0 ? `no ${status === 'all' ? '' : `${status} `}items` : '', summary]
+              .filter((l) => l !== '')
+              .join('\n'),
+      );
       return EXIT.ok;
     }
     if (verb === 'show') {
       const e = queue.get(id as string);
       if (e === undefined) throw usageError(`no review item with event or trace id ${id} (beamline review list)`);
       const features = Object.entries(e.item.features ?? {}).map(([k, v]) => `  ${k} = ${v}`);
-      io.stdout(mode === 'json' ? JSON.stringify({ ok: true, ...e }, null, 2) : [line(e), `trace ${e.item.traceId}  policy ${e.item.policyVersion}`, 'features:', ...features, ...(e.outcome?.note ? [`note: ${e.outcome.note}`] : [])].join('\n'));
+      io.stdout(
+        mode === 'json'
+          ? JSON.stringify({ ok: true, ...e }, null, 2)
+          : [
+              line(e),
+              `trace ${e.item.traceId}  policy ${e.item.policyVersion}`,
+              'features:',
+              ...features,
+              ...(e.outcome?.note ? [`note: ${e.outcome.note}`] : []),
+            ].join('\n'),
+      );
       return EXIT.ok;
     }
     const note = args.flags['note'];
-    const outcome = await queue.decide(id as string, verb === 'approve' ? 'approved' : 'rejected', typeof note === 'string' ? { note } : {});
-    io.stdout(mode === 'json' ? JSON.stringify({ ok: true, outcome }, null, 2) : `${outcome.eventId} ${outcome.status} by ${outcome.decidedBy} after ${(outcome.timeToDecisionMs / 1000).toFixed(1)} s`);
+    const outcome = await queue.decide(
+      id as string,
+      verb === 'approve' ? 'approved' : 'rejected',
+      typeof note === 'string' ? { note } : {},
+    );
+    io.stdout(
+      mode === 'json'
+        ? JSON.stringify({ ok: true, outcome }, null, 2)
+        : `${outcome.eventId} ${outcome.status} by ${outcome.decidedBy} after ${(outcome.timeToDecisionMs / 1000).toFixed(1)} s`,
+    );
     return EXIT.ok;
   } finally {
     await close?.().catch(() => undefined);

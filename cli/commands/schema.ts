@@ -46,11 +46,15 @@ async function check({ args, io, mode }: VerbContext): Promise<number> {
 function checkText(r: SchemaCheckResult): string {
   const lines = [
     `${r.topic}: ${r.accepted ? 'ACCEPTED' : 'REFUSED'} under ${r.strategy} (${r.existingVersions} existing version(s))`,
-    'isCompatible' in r.broker ? `  broker: ${r.broker.isCompatible ? 'compatible' : 'incompatible'} (${r.broker.strategy})` : `  broker check failed: ${r.broker.error}`,
+    'isCompatible' in r.broker
+      ? `  broker: ${r.broker.isCompatible ? 'compatible' : 'incompatible'} (${r.broker.strategy})`
+      : `  broker check failed: ${r.broker.error}`,
     `  local check: ${r.localCompatible ? 'compatible' : 'incompatible'}`,
   ];
   for (const v of r.versions) {
-    lines.push(`  v${v.version}: new schema reads v${v.version} data: ${v.newReadsOld ? 'yes' : 'NO'}; v${v.version} consumers read new data: ${v.oldReadsNew ? 'yes' : 'NO'}${v.reason === undefined ? '' : ` (${v.reason})`}`);
+    lines.push(
+      `  v${v.version}: new schema reads v${v.version} data: ${v.newReadsOld ? 'yes' : 'NO'}; v${v.version} consumers read new data: ${v.oldReadsNew ? 'yes' : 'NO'}${v.reason === undefined ? '' : ` (${v.reason})`}`,
+    );
   }
   if (!r.consumersCanRead) lines.push('  warning: some current consumers cannot read records written with this schema; upgrade them first');
   return lines.join('\n');

@@ -1,6 +1,17 @@
 import { BeamlineError } from '../../functions/index.ts';
 import { PulsarAdmin } from '../../functions/control-plane.ts';
-import { applyAcrossRegions, applyTenantPlan, checkReplicatedSchemas, deleteTenant, diffTenant, formatChange, formatPlan, observeTenant, planAcrossRegions, type RegionAdmins } from '../../tenants/plan/index.ts';
+import {
+  applyAcrossRegions,
+  applyTenantPlan,
+  checkReplicatedSchemas,
+  deleteTenant,
+  diffTenant,
+  formatChange,
+  formatPlan,
+  observeTenant,
+  planAcrossRegions,
+  type RegionAdmins,
+} from '../../tenants/plan/index.ts';
 import type { ObservedTenant } from '../../tenants/plan/index.ts';
 import { loadTenantSpecFile, type TenantConfig } from '../../tenants/spec/index.ts';
 import type { FlagSpec, ParsedArgs } from '../args.ts';
@@ -13,7 +24,10 @@ const SPEC_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 const DETAILED_EXITCODE_FLAG = {
-  'detailed-exitcode': { type: 'boolean', description: 'exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error' },
+  'detailed-exitcode': {
+    type: 'boolean',
+    description: 'exit 0 when there is nothing to change, 2 when changes are pending, 1 on any error',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** `plan --detailed-exitcode`: changes pending (the convention of infrastructure-as-code tools). */
@@ -23,14 +37,21 @@ const EXIT_CHANGES_PENDING = 2;
 const PULSAR_OWN_TENANTS: readonly string[] = ['public', 'pulsar'];
 
 const REGION_FLAGS = {
-  'all-regions': { type: 'boolean', description: "talk to every region's adminUrl from the spec (geo: one plan per cluster, schema pre-flight first)" },
+  'all-regions': {
+    type: 'boolean',
+    description: "talk to every region's adminUrl from the spec (geo: one plan per cluster, schema pre-flight first)",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 const verbs: Readonly<Record<string, VerbSpec>> = {
   validate: {
     summary: 'check tenant specs without touching any cluster (every file given)',
     usage: 'beamline tenant validate <spec.yaml>... [--local-cluster NAME]',
-    examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant validate tenants/*.yaml', 'beamline tenant validate tenants/ride-safety.yaml --output json'],
+    examples: [
+      'beamline tenant validate tenants/acme-payments.yaml',
+      'beamline tenant validate tenants/*.yaml',
+      'beamline tenant validate tenants/ride-safety.yaml --output json',
+    ],
     flags: { ...SPEC_FLAGS, ...COMMON_FLAGS },
     async run({ args, io, mode }) {
       const json = mode === 'json';
@@ -51,7 +72,19 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
         }
       });
       const ok = results.every((r) => r.ok);
-      if (json) io.stdout(JSON.stringify({ ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, tenant: r.config.tenant } : { file: r.file, ok: false, error: r.error.toJSON() })) }, null, 2));
+      if (json)
+        io.stdout(
+          JSON.stringify(
+            {
+              ok,
+              files: results.map((r) =>
+                r.ok ? { file: r.file, ok: true, tenant: r.config.tenant } : { file: r.file, ok: false, error: r.error.toJSON() },
+              ),
+            },
+            null,
+            2,
+          ),
+        );
       else {
         for (const r of results) {
           if (r.ok) validText(r.file, r.config, io);
@@ -98,7 +131,10 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
   apply: {
     summary: 'make the cluster match the spec (idempotent; re-run to resume)',
     usage: 'beamline tenant apply <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
-    examples: ['beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone', 'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token "$PULSAR_TOKEN"'],
+    examples: [
+      'beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone',
+      'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token "$PULSAR_TOKEN"',
+    ],
     flags: { ...SPEC_FLAGS, ...REGION_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
     async run({ args, io, mode }) {
       const json = mode === 'json';
@@ -109,7 +145,12 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
         });
         const n = results.reduce((sum, r) => sum + r.applied.length, 0);
         if (json) io.stdout(JSON.stringify({ ok: true, tenant: config.tenant, regions: results }, null, 2));
-        else io.stdout(n === 0 ? 'nothing to do in any region' : `applied ${n} change(s) across ${results.length} cluster(s); replicated schemas match in every region`);
+        else
+          io.stdout(
+            n === 0
+              ? 'nothing to do in any region'
+              : `applied ${n} change(s) across ${results.length} cluster(s); replicated schemas match in every region`,
+          );
         return EXIT.ok;
       }
       const admin = adminFromFlags(args.flags);
@@ -145,7 +186,9 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
     async run({ args, io, mode }) {
       const json = mode === 'json';
       const admin = adminFromFlags(args.flags);
-      const tenants = await Promise.all((await admin.tenants.list()).sort().map(async (t) => ({ tenant: t, namespaces: await admin.namespaces.list(t) })));
+      const tenants = await Promise.all(
+        (await admin.tenants.list()).sort().map(async (t) => ({ tenant: t, namespaces: await admin.namespaces.list(t) })),
+      );
       if (json) io.stdout(JSON.stringify({ ok: true, tenants }, null, 2));
       else for (const t of tenants) io.stdout(`${t.tenant}\t${t.namespaces.length} namespace(s)`);
       return EXIT.ok;
@@ -153,8 +196,12 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
   },
   delete: {
     summary: 'delete a tenant and everything in it (refuses while backlog remains)',
-    usage: 'beamline tenant delete <tenant | spec.yaml> [--confirm <tenant>] [--force]   (at a terminal it asks for the name when --confirm is absent)',
-    examples: ['beamline tenant delete acme-payments --confirm acme-payments', 'beamline tenant delete tenants/acme-payments.yaml --confirm acme-payments --force'],
+    usage:
+      'beamline tenant delete <tenant | spec.yaml> [--confirm <tenant>] [--force]   (at a terminal it asks for the name when --confirm is absent)',
+    examples: [
+      'beamline tenant delete acme-payments --confirm acme-payments',
+      'beamline tenant delete tenants/acme-payments.yaml --confirm acme-payments --force',
+    ],
     flags: {
       confirm: { type: 'string', description: 'the tenant name again: deleting removes every namespace, topic and message in it' },
       force: { type: 'boolean', description: 'delete even when subscriptions hold unconsumed messages' },
@@ -165,11 +212,14 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
       const json = mode === 'json';
       const target = positional(args, 0, 'tenant name or spec file');
       const tenant = /\.ya?ml$/.test(target) ? loadTenantSpecFile(target).tenant : target;
-      if (PULSAR_OWN_TENANTS.includes(tenant)) throw usageError(`refusing to delete tenant "${tenant}": Pulsar itself uses it (its namespaces hold the cluster's system topics)`);
+      if (PULSAR_OWN_TENANTS.includes(tenant))
+        throw usageError(`refusing to delete tenant "${tenant}": Pulsar itself uses it (its namespaces hold the cluster's system topics)`);
       let confirm = args.flags['confirm'];
       // At a terminal, no flag: ask for the name (typing it is the confirmation, as with --confirm).
       if (confirm === undefined && io.prompt !== undefined) {
-        confirm = (await io.prompt(`deleting tenant ${tenant} removes every namespace, topic and message in it; type the tenant name to delete it: `)).trim();
+        confirm = (
+          await io.prompt(`deleting tenant ${tenant} removes every namespace, topic and message in it; type the tenant name to delete it: `)
+        ).trim();
         if (confirm !== tenant) throw usageError(`typed "${confirm}", not "${tenant}": nothing deleted`);
       }
       if (confirm !== tenant) {
@@ -189,12 +239,15 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
 
 /** One admin client per cluster, from each region's adminUrl; the token (--token or --token-file, if any) goes to all. */
 function regionAdmins(config: TenantConfig, flags: ParsedArgs['flags']): RegionAdmins {
-  if (config.localCluster !== null) throw usageError('--all-regions and --local-cluster exclude each other: --local-cluster folds every region onto one cluster');
+  if (config.localCluster !== null)
+    throw usageError('--all-regions and --local-cluster exclude each other: --local-cluster folds every region onto one cluster');
   const token = tokenFromFlags(flags);
   const admins = new Map<string, PulsarAdmin>();
   for (const r of config.regions) {
-    if (r.adminUrl === undefined) throw usageError(`region ${r.name} has no adminUrl in the spec; --all-regions needs one per region (regions[].adminUrl)`);
-    if (!admins.has(r.cluster)) admins.set(r.cluster, new PulsarAdmin({ url: r.adminUrl, ...(typeof token === 'string' ? { token } : {}) }));
+    if (r.adminUrl === undefined)
+      throw usageError(`region ${r.name} has no adminUrl in the spec; --all-regions needs one per region (regions[].adminUrl)`);
+    if (!admins.has(r.cluster))
+      admins.set(r.cluster, new PulsarAdmin({ url: r.adminUrl, ...(typeof token === 'string' ? { token } : {}) }));
   }
   return admins;
 }
@@ -206,7 +259,9 @@ function loadSpec(args: ParsedArgs, file = specPath(args)): TenantConfig {
 
 function validText(file: string, config: TenantConfig, io: CliIo): void {
   const topics = config.namespaces.reduce((n, ns) => n + ns.topics.length, 0);
-  io.stdout(`${file}: valid. tenant ${config.tenant}: ${config.namespaces.length} namespace(s), ${topics} topic(s), clusters ${config.allowedClusters.join(', ')}`);
+  io.stdout(
+    `${file}: valid. tenant ${config.tenant}: ${config.namespaces.length} namespace(s), ${topics} topic(s), clusters ${config.allowedClusters.join(', ')}`,
+  );
   for (const ns of config.namespaces) io.stdout(`  ${ns.name} -> replicates to ${ns.replicationClusters.join(', ')}`);
 }
 
@@ -223,12 +278,20 @@ function positional(args: ParsedArgs, i: number, what: string): string {
 function describeText(tenant: string, o: ObservedTenant): string {
   const lines = [`tenant ${tenant}: admins ${o.tenant?.adminRoles.join(', ')}; clusters ${o.tenant?.allowedClusters.join(', ')}`];
   for (const [name, ns] of Object.entries(o.namespaces)) {
-    lines.push(`  namespace ${name}: replication ${ns.replicationClusters.join(', ')}; compatibility ${ns.compatibility ?? 'unset'}; validation ${ns.validationEnforced ? 'enforced' : 'off'}`);
-    lines.push(`    retention ${JSON.stringify(ns.retention)}; ttl ${ns.messageTtlSeconds ?? 'unset'}s; backlog quota ${JSON.stringify(ns.backlogQuota)}`);
+    lines.push(
+      `  namespace ${name}: replication ${ns.replicationClusters.join(', ')}; compatibility ${ns.compatibility ?? 'unset'}; validation ${ns.validationEnforced ? 'enforced' : 'off'}`,
+    );
+    lines.push(
+      `    retention ${JSON.stringify(ns.retention)}; ttl ${ns.messageTtlSeconds ?? 'unset'}s; backlog quota ${JSON.stringify(ns.backlogQuota)}`,
+    );
     for (const [k, v] of Object.entries(ns.properties)) lines.push(`    property ${k}=${v}`);
     for (const [t, topic] of Object.entries(ns.topics)) {
-      const grants = Object.entries(topic.permissions).map(([r, a]) => `${r}:${a.join('+')}`).join(' ');
-      lines.push(`    topic ${t}: ${topic.partitions} partition(s), dedup ${topic.deduplication ?? 'inherit'}, schema ${topic.schema === null ? 'none' : `v${topic.schema.version}`}, grants ${grants || 'none'}`);
+      const grants = Object.entries(topic.permissions)
+        .map(([r, a]) => `${r}:${a.join('+')}`)
+        .join(' ');
+      lines.push(
+        `    topic ${t}: ${topic.partitions} partition(s), dedup ${topic.deduplication ?? 'inherit'}, schema ${topic.schema === null ? 'none' : `v${topic.schema.version}`}, grants ${grants || 'none'}`,
+      );
     }
   }
   return lines.join('\n');
@@ -238,6 +301,10 @@ export const tenantNoun = defineNoun({
   name: 'tenant',
   summary: 'validate, plan, apply, describe, list and delete tenants from YAML specs',
   about: ['Manages a tenant from tenants/<tenant>.yaml like terraform plan/apply; beamline tenant VERB --help for each verb.'],
-  examples: ['beamline tenant validate tenants/acme-payments.yaml', 'beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone', 'beamline tenant apply --help'],
+  examples: [
+    'beamline tenant validate tenants/acme-payments.yaml',
+    'beamline tenant plan tenants/acme-payments.yaml --local-cluster standalone',
+    'beamline tenant apply --help',
+  ],
   verbs,
 });

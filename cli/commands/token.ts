@@ -11,8 +11,16 @@ const DEPRECATED_SECRET_KEY_ENV = 'PULSAR_AUTH_SECRET_KEY_FILE';
 
 const FLAGS = {
   role: { type: 'string', short: 'r', description: 'role to put in the sub claim (required)' },
-  'secret-key-file': { type: 'string', env: 'PULSAR_SECRET_KEY_FILE', description: "HS256: the broker's tokenSecretKey file (at least 32 bytes)" },
-  'private-key-file': { type: 'string', env: 'PULSAR_PRIVATE_KEY_FILE', description: 'RS256: the private key whose public half the broker has (tokenPublicKey)' },
+  'secret-key-file': {
+    type: 'string',
+    env: 'PULSAR_SECRET_KEY_FILE',
+    description: "HS256: the broker's tokenSecretKey file (at least 32 bytes)",
+  },
+  'private-key-file': {
+    type: 'string',
+    env: 'PULSAR_PRIVATE_KEY_FILE',
+    description: 'RS256: the private key whose public half the broker has (tokenPublicKey)',
+  },
   expires: { type: 'string', description: `lifetime like 8h or 30d, or "never" (default ${DEFAULT_TOKEN_LIFETIME})` },
   'expires-in': { type: 'string', description: 'deprecated spelling of --expires' },
   ...COMMON_FLAGS,
@@ -51,7 +59,9 @@ async function issue({ args, io, mode }: VerbContext): Promise<number> {
     throw usageError('give one signing key: --secret-key-file (HS256) or --private-key-file (RS256), not both');
   }
   if (typeof keyFile !== 'string' && typeof privateKeyFile !== 'string') {
-    throw usageError('missing --secret-key-file FILE (or PULSAR_SECRET_KEY_FILE) for HS256, or --private-key-file FILE (or PULSAR_PRIVATE_KEY_FILE) for RS256');
+    throw usageError(
+      'missing --secret-key-file FILE (or PULSAR_SECRET_KEY_FILE) for HS256, or --private-key-file FILE (or PULSAR_PRIVATE_KEY_FILE) for RS256',
+    );
   }
   const expiresFlag = args.flags['expires'] ?? args.flags['expires-in'];
   if (args.flags['expires-in'] !== undefined) io.stderr('warning: --expires-in is deprecated; use --expires');
@@ -59,12 +69,20 @@ async function issue({ args, io, mode }: VerbContext): Promise<number> {
   let exp: number | undefined;
   if (expires !== 'never') {
     const ms = parseDurationMs(expires);
-    if (ms === undefined || ms < 1000) throw usageError(`--expires: invalid value "${expires}"; use a duration like 8h or 30d (at least 1s), or "never"`);
+    if (ms === undefined || ms < 1000)
+      throw usageError(`--expires: invalid value "${expires}"; use a duration like 8h or 30d (at least 1s), or "never"`);
     exp = Math.floor(Date.now() / 1000) + Math.floor(ms / 1000);
   }
   const claims = { sub: role, ...(exp === undefined ? {} : { exp }) };
   const alg = typeof privateKeyFile === 'string' ? 'RS256' : 'HS256';
-  const token = typeof privateKeyFile === 'string' ? signRs256Token(claims, readPrivateKeyFile(privateKeyFile)) : signHs256Token(claims, readSecretKeyFile(keyFile as string));
-  io.stdout(mode === 'json' ? JSON.stringify({ ok: true, role, alg, expiresAt: exp === undefined ? null : new Date(exp * 1000).toISOString(), token }, null, 2) : token);
+  const token =
+    typeof privateKeyFile === 'string'
+      ? signRs256Token(claims, readPrivateKeyFile(privateKeyFile))
+      : signHs256Token(claims, readSecretKeyFile(keyFile as string));
+  io.stdout(
+    mode === 'json'
+      ? JSON.stringify({ ok: true, role, alg, expiresAt: exp === undefined ? null : new Date(exp * 1000).toISOString(), token }, null, 2)
+      : token,
+  );
   return EXIT.ok;
 }

@@ -1,6 +1,15 @@
 import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } from '../../functions/control-plane.ts';
 import { ReviewQueue } from '../../models/index.ts';
-import { buildRows, parsePromText, renderTable, SORT_KEYS, sortRows, type BrokerFigures, type Scrape, type TopRow } from '../../tenants/top/index.ts';
+import {
+  buildRows,
+  parsePromText,
+  renderTable,
+  SORT_KEYS,
+  sortRows,
+  type BrokerFigures,
+  type Scrape,
+  type TopRow,
+} from '../../tenants/top/index.ts';
 import type { FlagSpec } from '../args.ts';
 import { adminFromFlags, caFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, processIo, usageError, type CliIo } from '../io.ts';
@@ -8,11 +17,23 @@ import { defineNoun, type VerbContext } from '../noun.ts';
 
 const FLAGS = {
   tenant: { type: 'string', short: 't', description: 'only this tenant (default: every tenant)' },
-  'metrics-url': { type: 'string', short: 'm', env: 'BEAMLINE_METRICS_URLS', description: "a worker's /metrics URL; repeat it (or comma-separate) for several" },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650: also count open review items (reads each review topic)' },
+  'metrics-url': {
+    type: 'string',
+    short: 'm',
+    env: 'BEAMLINE_METRICS_URLS',
+    description: "a worker's /metrics URL; repeat it (or comma-separate) for several",
+  },
+  'service-url': {
+    type: 'string',
+    env: 'PULSAR_SERVICE_URL',
+    description: 'pulsar://host:6650: also count open review items (reads each review topic)',
+  },
   subscription: { type: 'string', description: "the workers' subscription, for backlog (default beamline-worker)" },
   sort: { type: 'string', short: 's', description: `column to sort by: ${SORT_KEYS.join(', ')} (default namespace)` },
-  'interval-ms': { type: 'string', description: 'refresh period; with --once, the gap between the two scrapes (default 2000, --once 1000)' },
+  'interval-ms': {
+    type: 'string',
+    description: 'refresh period; with --once, the gap between the two scrapes (default 2000, --once 1000)',
+  },
   once: { type: 'boolean', description: 'one frame, then exit (with -o json: for scripts)' },
   count: { type: 'string', description: 'exit after this many frames (default: until q or Ctrl-C)' },
   ...ADMIN_FLAGS,
@@ -41,7 +62,10 @@ function metricsUrls(given: readonly string[], env: string | undefined): string[
     } catch {
       ok = false;
     }
-    if (!ok) throw usageError(`--metrics-url: invalid value ${JSON.stringify(u)}; give a worker's metrics URL, e.g. http://127.0.0.1:9464/metrics`);
+    if (!ok)
+      throw usageError(
+        `--metrics-url: invalid value ${JSON.stringify(u)}; give a worker's metrics URL, e.g. http://127.0.0.1:9464/metrics`,
+      );
   }
   return urls;
 }
@@ -131,13 +155,16 @@ export const topNoun = defineNoun({
 
 async function watch({ argv, args, io, mode }: VerbContext): Promise<number> {
   const given = takeMetricsUrls(argv).urls;
-  if (args.positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}; beamline top takes options only (beamline top --help)`);
+  if (args.positionals.length > 0)
+    throw usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}; beamline top takes options only (beamline top --help)`);
   const urls = metricsUrls(given, io.env['BEAMLINE_METRICS_URLS']);
   const admin = typeof args.flags['admin-url'] === 'string' ? adminFromFlags(args.flags) : undefined;
-  if (urls.length === 0 && admin === undefined) throw usageError('nothing to watch: pass --metrics-url http://worker:9464/metrics (repeatable) and/or --admin-url');
+  if (urls.length === 0 && admin === undefined)
+    throw usageError('nothing to watch: pass --metrics-url http://worker:9464/metrics (repeatable) and/or --admin-url');
   const tenant = typeof args.flags['tenant'] === 'string' ? args.flags['tenant'] : undefined;
   const sortFlag = (args.flags['sort'] as string | undefined) ?? 'namespace';
-  if (!SORT_KEYS.includes(sortFlag)) throw usageError(`--sort: invalid value ${JSON.stringify(sortFlag)}; use one of ${SORT_KEYS.join(', ')}`);
+  if (!SORT_KEYS.includes(sortFlag))
+    throw usageError(`--sort: invalid value ${JSON.stringify(sortFlag)}; use one of ${SORT_KEYS.join(', ')}`);
   const once = args.flags['once'] === true;
   const intervalMs = positiveInt('interval-ms', args.flags['interval-ms'], once ? 1000 : 2000);
   const count = once ? 1 : args.flags['count'] === undefined ? Infinity : positiveInt('count', args.flags['count'], 1);
@@ -147,10 +174,16 @@ async function watch({ argv, args, io, mode }: VerbContext): Promise<number> {
   const serviceUrl = args.flags['service-url'];
   const token = args.flags['token'];
   const ca = caFromFlags(args.flags); // #21
-  const client = typeof serviceUrl === 'string' ? createClient({ serviceUrl, ...(typeof token === 'string' ? { token } : {}), ...(ca === undefined ? {} : { tls: { ca } }) }) : undefined;
+  const client =
+    typeof serviceUrl === 'string'
+      ? createClient({ serviceUrl, ...(typeof token === 'string' ? { token } : {}), ...(ca === undefined ? {} : { tls: { ca } }) })
+      : undefined;
   let before: Scrape[] | undefined;
   const frame = async (): Promise<Frame> => {
-    const [scrapes, broker] = await Promise.all([Promise.all(urls.map((u) => scrape(u, timeoutMs))), admin === undefined ? undefined : brokerFigures(admin, tenant, subscription)]);
+    const [scrapes, broker] = await Promise.all([
+      Promise.all(urls.map((u) => scrape(u, timeoutMs))),
+      admin === undefined ? undefined : brokerFigures(admin, tenant, subscription),
+    ]);
     const inputs = {
       now: scrapes,
       ...(before === undefined ? {} : { before }),
@@ -168,8 +201,15 @@ async function watch({ argv, args, io, mode }: VerbContext): Promise<number> {
       await frame();
       await new Promise((r) => setTimeout(r, intervalMs));
       const f = await frame();
-      const endpoints = f.scrapes.map((s) => ({ url: s.url, ok: s.samples !== null, ...(s.error === undefined ? {} : { error: s.error }) }));
-      if (mode === 'json') io.stdout(JSON.stringify({ ok: true, atMs: Date.now(), sort: sortFlag, namespaces: sortRows(f.rows, sortFlag), endpoints }, null, 2));
+      const endpoints = f.scrapes.map((s) => ({
+        url: s.url,
+        ok: s.samples !== null,
+        ...(s.error === undefined ? {} : { error: s.error }),
+      }));
+      if (mode === 'json')
+        io.stdout(
+          JSON.stringify({ ok: true, atMs: Date.now(), sort: sortFlag, namespaces: sortRows(f.rows, sortFlag), endpoints }, null, 2),
+        );
       else io.stdout(renderTable(f.rows, sortFlag, statusLine(f, intervalMs)));
       return endpoints.every((e) => e.ok) ? EXIT.ok : EXIT.failed;
     }

@@ -25,7 +25,10 @@ export interface Envelope {
 
 export class DecryptError extends BeamlineError {
   constructor(what: string, cause?: unknown) {
-    super(GOVERNANCE_ERROR_CODES.decrypt, `${what} could not be decrypted: the key is wrong or gone, or the record was altered`, { retriable: false, cause });
+    super(GOVERNANCE_ERROR_CODES.decrypt, `${what} could not be decrypted: the key is wrong or gone, or the record was altered`, {
+      retriable: false,
+      cause,
+    });
   }
 }
 
@@ -49,7 +52,12 @@ function gcmOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
 }
 
 /** Seals `plaintext` under a fresh data key wrapped with the keyring's current key. */
-export function sealEnvelope(keyring: TenantKeyring, plaintext: Buffer, aad: string, random: (n: number) => Buffer = randomBytes): Envelope {
+export function sealEnvelope(
+  keyring: TenantKeyring,
+  plaintext: Buffer,
+  aad: string,
+  random: (n: number) => Buffer = randomBytes,
+): Envelope {
   const kid = keyring.currentId;
   const dataKey = random(32);
   const wk = gcmSeal(keyring.key(kid), dataKey, Buffer.from(`beamline-wrap\0${kid}`), random);

@@ -39,10 +39,14 @@ export interface TenantKeyring {
 /** A key id the keyring does not hold: data written under a key that was removed (or shredded). */
 export class UnknownKeyError extends BeamlineError {
   constructor(id: string, ids: readonly string[]) {
-    super(GOVERNANCE_ERROR_CODES.keyUnknown, `key id "${id}" is not in the keyring (it holds ${ids.join(', ') || 'no keys'}); add the key the data was written with`, {
-      retriable: false,
-      details: { keyId: id },
-    });
+    super(
+      GOVERNANCE_ERROR_CODES.keyUnknown,
+      `key id "${id}" is not in the keyring (it holds ${ids.join(', ') || 'no keys'}); add the key the data was written with`,
+      {
+        retriable: false,
+        details: { keyId: id },
+      },
+    );
   }
 }
 
@@ -52,11 +56,17 @@ export class UnknownKeyError extends BeamlineError {
  */
 export function decodeKeyMaterial(field: string, base64: string): Buffer {
   const text = base64.trim();
-  if (!BASE64_RE.test(text)) throw new ConfigError(field, '(not shown)', 'give the key as standard base64 (e.g. the output of: openssl rand -base64 32)');
+  if (!BASE64_RE.test(text))
+    throw new ConfigError(field, '(not shown)', 'give the key as standard base64 (e.g. the output of: openssl rand -base64 32)');
   const key = Buffer.from(text, 'base64');
-  if (key.length < MIN_KEY_BYTES) throw new ConfigError(field, `${key.length} bytes`, `give at least ${MIN_KEY_BYTES} random bytes (openssl rand -base64 32)`);
+  if (key.length < MIN_KEY_BYTES)
+    throw new ConfigError(field, `${key.length} bytes`, `give at least ${MIN_KEY_BYTES} random bytes (openssl rand -base64 32)`);
   if (key.every((b) => b >= 0x20 && b < 0x7f)) {
-    throw new ConfigError(field, '(not shown)', 'the key decodes to printable text, which looks like a passphrase; give random bytes (openssl rand -base64 32)');
+    throw new ConfigError(
+      field,
+      '(not shown)',
+      'the key decodes to printable text, which looks like a passphrase; give random bytes (openssl rand -base64 32)',
+    );
   }
   return key;
 }
@@ -118,7 +128,8 @@ export function newKeyringDocument(id: string, random: (n: number) => Buffer = r
 export function rotateKeyringDocument(doc: KeyringDocument, newId: string, random: (n: number) => Buffer = randomBytes): KeyringDocument {
   const ring = compileKeyring(doc, 'keys');
   if (!KEY_ID_RE.test(newId)) throw new ConfigError('--key-id', newId, 'key ids are 1-64 letters, digits, ".", "_" or "-"');
-  if (ring.has(newId)) throw new ConfigError('--key-id', newId, `the keyring already holds this id (${ring.ids.join(', ')}); pick a new one`);
+  if (ring.has(newId))
+    throw new ConfigError('--key-id', newId, `the keyring already holds this id (${ring.ids.join(', ')}); pick a new one`);
   return { current: newId, tokens: ring.tokenKeyId, keys: { ...doc.keys, [newId]: random(MIN_KEY_BYTES).toString('base64') } };
 }
 

@@ -54,7 +54,11 @@ export function backendsFor(format: ModelArtifact['format']): readonly BackendNa
 /** Loads the artifact on one named backend (no fallback). */
 export async function createRuntime(artifact: ModelArtifact, backend: BackendName, ortIntraOpThreads = 1): Promise<ModelRuntime> {
   if (!backendsFor(artifact.format).includes(backend)) {
-    throw new ConfigError('inference.backend', backend, `a ${artifact.format} model runs on one of ${backendsFor(artifact.format).join(', ')}`);
+    throw new ConfigError(
+      'inference.backend',
+      backend,
+      `a ${artifact.format} model runs on one of ${backendsFor(artifact.format).join(', ')}`,
+    );
   }
   if (artifact.format === 'onnx') {
     return OrtRuntime.create(artifact, backend.slice('ort-'.length) as OrtBackend, { intraOpThreads: ortIntraOpThreads });
@@ -98,7 +102,12 @@ export async function loadRuntime(artifact: ModelArtifact, options: LoadRuntimeO
 }
 
 function shortError(err: unknown): string {
-  const inner = err instanceof BeamlineError && err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err instanceof Error ? err.message : String(err);
+  const inner =
+    err instanceof BeamlineError && err.cause instanceof Error
+      ? `${err.message}: ${err.cause.message}`
+      : err instanceof Error
+        ? err.message
+        : String(err);
   const line = inner.split('\n')[0] ?? '';
   // ONNX Runtime prefixes its reason with a source path and a failed assertion: keep the reason.
   const reason = /was false\.\s*(.+)$/.exec(line)?.[1] ?? line;

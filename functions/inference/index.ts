@@ -66,7 +66,14 @@ export type { ModelHostState } from './model-host.ts';
 export { ModelBreaker, compileModelBreakerOptions } from './model-breaker.ts';
 export type { FallbackDecision, Guarded, ModelBreakerConfig, ModelBreakerDeps, ModelBreakerOptions } from './model-breaker.ts';
 export { InferenceEngine, runtimeScorer } from './inference-engine.ts';
-export type { AsyncScoreSink, InferenceEngineDeps, InferenceEngineOptions, InferenceEngineState, Score, Scorer } from './inference-engine.ts';
+export type {
+  AsyncScoreSink,
+  InferenceEngineDeps,
+  InferenceEngineOptions,
+  InferenceEngineState,
+  Score,
+  Scorer,
+} from './inference-engine.ts';
 // TF.js layers -> ONNX compiler and GPU host checks (issue #8).
 export {
   COMPILED_OPSET,

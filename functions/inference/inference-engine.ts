@@ -20,7 +20,10 @@ import { rowSize, type ModelRuntime, type RuntimeDescription } from './model-run
 
 /** Anything that scores a padded batch: a WarmPool, a ModelHost, or a runtime on this thread. */
 export interface Scorer {
-  predict(batch: Float32Array, shape: readonly number[]): Promise<{ readonly output: Float32Array; readonly seconds: number; readonly version: string }>;
+  predict(
+    batch: Float32Array,
+    shape: readonly number[],
+  ): Promise<{ readonly output: Float32Array; readonly seconds: number; readonly version: string }>;
   describe(): RuntimeDescription;
   /** Batches it can run at once (pool threads). @default 1 */
   readonly parallelism?: number;
@@ -78,7 +81,11 @@ export class InferenceEngine {
     this.#scorer = scorer;
     this.#log = (deps.log ?? silentLogger).child({ component: 'inference-engine', model });
     this.#metrics = new ScoringMetrics(metrics, model);
-    this.#breaker = new ModelBreaker((rows, bucket) => this.#runBatch(rows, bucket), options.breaker, { model, metrics, ...(deps.log ? { log: deps.log } : {}) });
+    this.#breaker = new ModelBreaker((rows, bucket) => this.#runBatch(rows, bucket), options.breaker, {
+      model,
+      metrics,
+      ...(deps.log ? { log: deps.log } : {}),
+    });
     this.#batcher = new MicroBatcher<Float32Array, Score>(
       (rows, bucket) => this.#guarded(rows, bucket),
       { maxInFlight: scorer.parallelism ?? 1, ...options.batching },
@@ -189,7 +196,13 @@ export class InferenceEngine {
       outputs: result.output.slice(i * per, (i + 1) * per),
       version: result.version,
     }));
-    this.#metrics.batch(desc.backend, bucket, result.seconds, rows.length, scores.map((s) => (s.kind === 'scored' ? (s.outputs[0] ?? 0) : 0)));
+    this.#metrics.batch(
+      desc.backend,
+      bucket,
+      result.seconds,
+      rows.length,
+      scores.map((s) => (s.kind === 'scored' ? (s.outputs[0] ?? 0) : 0)),
+    );
     return scores;
   }
 }

@@ -20,12 +20,20 @@ export class BatchMetrics {
 
   constructor(metrics: Metrics, model: string) {
     this.#model = model;
-    this.#fill = metrics.histogram('beamline_inference_batch_fill_ratio', 'Records over padded bucket size per batch', ['model'], FILL_BUCKETS);
+    this.#fill = metrics.histogram(
+      'beamline_inference_batch_fill_ratio',
+      'Records over padded bucket size per batch',
+      ['model'],
+      FILL_BUCKETS,
+    );
     this.#wait = metrics.histogram('beamline_inference_queue_wait_seconds', 'Time a record waited in the micro-batcher', ['model']);
     this.#size = metrics.histogram('beamline_inference_batch_rows', 'Records per dispatched batch', ['model'], ROWS_BUCKETS);
     this.#shed = metrics.counter('beamline_inference_shed_total', 'Records refused because the queue was full', ['model', 'priority']);
     // #26: the autoscaling signal next to consumer backlog (the Helm chart's KEDA formula).
-    this.#queue = metrics.gauge('beamline_inference_queued_rows', 'Records waiting in the micro-batcher, by priority lane', ['model', 'lane']);
+    this.#queue = metrics.gauge('beamline_inference_queued_rows', 'Records waiting in the micro-batcher, by priority lane', [
+      'model',
+      'lane',
+    ]);
     this.#batches = metrics.counter('beamline_inference_batches_total', 'Batches dispatched, by priority lane', ['model', 'lane']);
   }
 
@@ -62,7 +70,11 @@ export class ScoringMetrics {
 
   constructor(metrics: Metrics, model: string) {
     this.#model = model;
-    this.#batchSeconds = metrics.histogram('beamline_inference_batch_seconds', 'Model time per batch (padded)', ['model', 'backend', 'bucket']);
+    this.#batchSeconds = metrics.histogram('beamline_inference_batch_seconds', 'Model time per batch (padded)', [
+      'model',
+      'backend',
+      'bucket',
+    ]);
     this.#rows = metrics.counter('beamline_inference_rows_total', 'Records scored (padding excluded)', ['model']);
     this.#scores = metrics.histogram('beamline_inference_score_ratio', 'First output value per record', ['model'], SCORE_BUCKETS);
     this.#errors = metrics.counter('beamline_inference_errors_total', 'Failed batches by error code', ['model', 'code']);

@@ -88,10 +88,15 @@ export function compileMicroBatcherOptions(options: MicroBatcherOptions = {}): M
   }
   const highMaxWaitMs = options.highMaxWaitMs ?? Math.min(1, maxWaitMs);
   if (!Number.isFinite(highMaxWaitMs) || highMaxWaitMs < 0 || highMaxWaitMs > maxWaitMs) {
-    throw new ConfigError('inference.batching.highMaxWaitMs', highMaxWaitMs, `use a duration in milliseconds from 0 to maxWaitMs (${maxWaitMs})`);
+    throw new ConfigError(
+      'inference.batching.highMaxWaitMs',
+      highMaxWaitMs,
+      `use a duration in milliseconds from 0 to maxWaitMs (${maxWaitMs})`,
+    );
   }
   const highHeadroom = options.highHeadroom ?? Math.ceil(maxQueued / 10);
-  if (!Number.isInteger(highHeadroom) || highHeadroom < 0) throw new ConfigError('inference.batching.highHeadroom', highHeadroom, 'use an integer >= 0');
+  if (!Number.isInteger(highHeadroom) || highHeadroom < 0)
+    throw new ConfigError('inference.batching.highHeadroom', highHeadroom, 'use an integer >= 0');
   return Object.freeze({
     maxBatchSize,
     maxWaitMs,
@@ -318,19 +323,22 @@ export class MicroBatcher<I, O> {
       batch.push(next);
     }
     const bucket = bucketFor(batch.length, this.config.buckets);
-    this.#metrics.batch(batch.length, bucket, batch.map((p) => (now - p.enqueuedAt) / 1000), lane);
+    this.#metrics.batch(
+      batch.length,
+      bucket,
+      batch.map((p) => (now - p.enqueuedAt) / 1000),
+      lane,
+    );
     this.#inFlight++;
     const items = batch.map((p) => p.item);
     void Promise.resolve()
       .then(() => this.#execute(items, bucket))
-      .then(
-        (results) => {
-          if (results.length !== batch.length) {
-            throw new Error(`executor returned ${results.length} results for ${batch.length} records`);
-          }
-          batch.forEach((p, i) => p.resolve(results[i] as O));
-        },
-      )
+      .then((results) => {
+        if (results.length !== batch.length) {
+          throw new Error(`executor returned ${results.length} results for ${batch.length} records`);
+        }
+        batch.forEach((p, i) => p.resolve(results[i] as O));
+      })
       .catch((err: unknown) => {
         this.#log.warn({ err, size: batch.length }, 'inference batch failed');
         for (const p of batch) p.reject(err);

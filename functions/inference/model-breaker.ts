@@ -49,10 +49,16 @@ export function compileModelBreakerOptions(options: ModelBreakerOptions = {}): M
     volumeThreshold: options.volumeThreshold ?? 5,
     resetTimeoutMs: options.resetTimeoutMs ?? 10_000,
     rollingWindowMs: options.rollingWindowMs ?? 10_000,
-    fallback: options.fallback === undefined ? Object.freeze({ decision: 'review' }) : options.fallback === null ? null : Object.freeze({ ...options.fallback }),
+    fallback:
+      options.fallback === undefined
+        ? Object.freeze({ decision: 'review' })
+        : options.fallback === null
+          ? null
+          : Object.freeze({ ...options.fallback }),
   };
   for (const f of ['timeoutMs', 'resetTimeoutMs', 'rollingWindowMs'] as const) {
-    if (!Number.isFinite(cfg[f]) || cfg[f] <= 0) throw new ConfigError(`inference.breaker.${f}`, cfg[f], 'use a duration in milliseconds > 0');
+    if (!Number.isFinite(cfg[f]) || cfg[f] <= 0)
+      throw new ConfigError(`inference.breaker.${f}`, cfg[f], 'use a duration in milliseconds > 0');
   }
   if (!(cfg.errorThresholdPercentage > 0 && cfg.errorThresholdPercentage <= 100)) {
     throw new ConfigError('inference.breaker.errorThresholdPercentage', cfg.errorThresholdPercentage, 'use a percentage in (0, 100]');
@@ -62,7 +68,6 @@ export function compileModelBreakerOptions(options: ModelBreakerOptions = {}): M
   }
   return Object.freeze(cfg);
 }
-
 
 /** Either the action's value or the fallback decision with why it was used. */
 export type Guarded<R> =

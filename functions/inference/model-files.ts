@@ -29,9 +29,18 @@ export async function readModelArtifact(path: string): Promise<ModelArtifact> {
     return { format: 'onnx', bytes: new Uint8Array(await readFile(path)) };
   }
   const onnx = join(path, 'model.onnx');
-  if (await stat(onnx).then(() => true, () => false)) return { format: 'onnx', bytes: new Uint8Array(await readFile(onnx)) };
+  if (
+    await stat(onnx).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { format: 'onnx', bytes: new Uint8Array(await readFile(onnx)) };
   const jsonText = await readFile(join(path, 'model.json'), 'utf8').catch((cause: unknown) => {
-    throw new BeamlineError(INFERENCE_ERROR_CODES.modelFormat, `${path} has neither model.json nor model.onnx`, { cause, details: { path } });
+    throw new BeamlineError(INFERENCE_ERROR_CODES.modelFormat, `${path} has neither model.json nor model.onnx`, {
+      cause,
+      details: { path },
+    });
   });
   const json = JSON.parse(jsonText) as { weightsManifest?: WeightsManifestEntry[] };
   const parts: Buffer[] = [];

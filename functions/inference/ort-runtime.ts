@@ -60,9 +60,13 @@ export class OrtRuntime implements ModelRuntime {
     const rowShape = dimsOf(inMeta).slice(1);
     if (rowShape.some((d) => typeof d !== 'number' || d < 0)) {
       await session.release();
-      throw new BeamlineError(INFERENCE_ERROR_CODES.loadFailed, 'model input must have fixed non-batch dims', { details: { shape: dimsOf(inMeta) } });
+      throw new BeamlineError(INFERENCE_ERROR_CODES.loadFailed, 'model input must have fixed non-batch dims', {
+        details: { shape: dimsOf(inMeta) },
+      });
     }
-    const outRow = dimsOf(outMeta).slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    const outRow = dimsOf(outMeta)
+      .slice(1)
+      .map((d) => (typeof d === 'number' && d > 0 ? d : 1));
     return new OrtRuntime(session, {
       format: 'onnx',
       backend: `ort-${backend}`,

@@ -43,7 +43,9 @@ export class TfjsRuntime implements ModelRuntime {
     }
     const rowShape = input.shape.slice(1).map((d) => d ?? -1);
     if (rowShape.some((d) => d < 0)) {
-      throw new BeamlineError(INFERENCE_ERROR_CODES.loadFailed, 'model input must have fixed non-batch dims', { details: { shape: input.shape } });
+      throw new BeamlineError(INFERENCE_ERROR_CODES.loadFailed, 'model input must have fixed non-batch dims', {
+        details: { shape: input.shape },
+      });
     }
     const outputsPerRow = rowSize(output.shape.slice(1).map((d) => d ?? 1));
     return new TfjsRuntime(model, backend, { format: 'tfjs-layers', backend: `tfjs-${backend}`, rowShape, outputsPerRow });

@@ -120,7 +120,14 @@ export class WarmPool {
   #nextId = 1;
   #drainWaiters: (() => void)[] = [];
 
-  private constructor(config: WarmPoolConfig, threads: PoolThread[], log: Logger, workerData: PoolWorkerData, workerUrl: URL, metrics: Metrics) {
+  private constructor(
+    config: WarmPoolConfig,
+    threads: PoolThread[],
+    log: Logger,
+    workerData: PoolWorkerData,
+    workerUrl: URL,
+    metrics: Metrics,
+  ) {
     this.config = config;
     this.#threads = threads;
     this.#log = log;
@@ -163,7 +170,10 @@ export class WarmPool {
     }
     const pool = new WarmPool(config, threads, log, data(chosen), url, deps.metrics ?? noopMetrics());
     for (const t of threads) pool.#wire(t);
-    log.info({ backend: pool.#choice.backend, reason: pool.#choice.reason, threads: threads.length, warmMs: pool.#warmMs }, 'warm pool ready');
+    log.info(
+      { backend: pool.#choice.backend, reason: pool.#choice.reason, threads: threads.length, warmMs: pool.#warmMs },
+      'warm pool ready',
+    );
     deps.metrics
       ?.gauge('beamline_inference_backend_info', 'Backend chosen per model (value 1)', ['model', 'backend'])
       .set({ model: config.model, backend: pool.#choice.backend }, 1);
@@ -208,7 +218,10 @@ export class WarmPool {
         if (o === undefined) return;
         t.outstanding.delete(msg.id);
         if (msg.type === 'result') o.resolve({ output: msg.output, seconds: msg.seconds, version: this.config.version });
-        else o.reject(new BeamlineError(msg.code, `inference failed: ${msg.message}`, { retriable: msg.code !== INFERENCE_ERROR_CODES.badInput }));
+        else
+          o.reject(
+            new BeamlineError(msg.code, `inference failed: ${msg.message}`, { retriable: msg.code !== INFERENCE_ERROR_CODES.badInput }),
+          );
         this.#maybeDrained();
       } else if (msg.type === 'memory') {
         t.memoryWaiters.get(msg.id)?.(msg.memory);

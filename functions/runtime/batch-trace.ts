@@ -14,7 +14,15 @@
  * A record whose producer did not sample it gets no spans; its context still passes through to
  * the outputs. With tracing off (noopTracer) only that pass-through is left.
  */
-import { activeSpanContext, traceContextOf, traceProperties, withSpanContext, type Span, type SpanContext, type Tracer } from '../telemetry.ts';
+import {
+  activeSpanContext,
+  traceContextOf,
+  traceProperties,
+  withSpanContext,
+  type Span,
+  type SpanContext,
+  type Tracer,
+} from '../telemetry.ts';
 import type { ScoreFn } from '../contract.ts';
 import type { InputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
@@ -67,7 +75,13 @@ export class BatchTrace {
       const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
       if (!receive.recording) return { inbound, receive: undefined, process: undefined, publishes: [] };
       // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
-      const attributes = { ...common, 'messaging.operation.type': 'receive', 'messaging.operation.name': 'receive', 'messaging.message.id': m.messageId, 'messaging.pulsar.redelivery_count': m.redeliveryCount };
+      const attributes = {
+        ...common,
+        'messaging.operation.type': 'receive',
+        'messaging.operation.name': 'receive',
+        'messaging.message.id': m.messageId,
+        'messaging.pulsar.redelivery_count': m.redeliveryCount,
+      };
       for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
       receive.end();
       return { inbound, receive, process: undefined, publishes: [] };
@@ -93,7 +107,12 @@ export class BatchTrace {
     r.process = this.#tracer.startSpan(`${this.#scope.topic} process`, {
       kind: 'consumer',
       parent: r.receive.context,
-      attributes: { ...SYSTEM, 'messaging.destination.name': this.#scope.topic, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' },
+      attributes: {
+        ...SYSTEM,
+        'messaging.destination.name': this.#scope.topic,
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+      },
     });
   }
 
@@ -125,7 +144,12 @@ export class BatchTrace {
     const span = this.#tracer.startSpan(`${name} publish`, {
       kind: 'producer',
       parent: r.process.context,
-      attributes: { ...SYSTEM, 'messaging.destination.name': name, 'messaging.operation.type': 'publish', 'messaging.operation.name': 'send' },
+      attributes: {
+        ...SYSTEM,
+        'messaging.destination.name': name,
+        'messaging.operation.type': 'publish',
+        'messaging.operation.name': 'send',
+      },
     });
     r.publishes.push(span);
     return traceProperties(span.context);
@@ -137,7 +161,12 @@ export class BatchTrace {
     this.#commit = this.#tracer.startSpan('commit', {
       kind: 'client',
       parent: this.#batch.context,
-      attributes: { ...SYSTEM, 'messaging.operation.type': 'settle', 'messaging.batch.message_count': records, 'beamline.outputs': outputs },
+      attributes: {
+        ...SYSTEM,
+        'messaging.operation.type': 'settle',
+        'messaging.batch.message_count': records,
+        'beamline.outputs': outputs,
+      },
     });
   }
 
@@ -154,7 +183,13 @@ export class BatchTrace {
       const settle = this.#tracer.startSpan(`${this.#scope.topic} settle`, {
         kind: 'client',
         parent: r.process.context,
-        attributes: { ...SYSTEM, 'messaging.destination.name': this.#scope.topic, 'messaging.operation.type': 'settle', 'messaging.operation.name': 'ack', 'beamline.commit.outcome': outcome },
+        attributes: {
+          ...SYSTEM,
+          'messaging.destination.name': this.#scope.topic,
+          'messaging.operation.type': 'settle',
+          'messaging.operation.name': 'ack',
+          'beamline.commit.outcome': outcome,
+        },
       });
       if (failed) settle.setError(`commit ${outcome}`);
       settle.end();
@@ -178,7 +213,11 @@ export function tracedScore(score: ScoreFn, tracer: Tracer, backend: string | un
     const span = tracer.startSpan('score', {
       kind: 'internal',
       parent,
-      attributes: { 'beamline.score.features': features.length, ...(backend === undefined ? {} : { 'beamline.model.backend': backend }), ...(options?.priority === undefined ? {} : { 'beamline.score.priority': options.priority }) },
+      attributes: {
+        'beamline.score.features': features.length,
+        ...(backend === undefined ? {} : { 'beamline.model.backend': backend }),
+        ...(options?.priority === undefined ? {} : { 'beamline.score.priority': options.priority }),
+      },
     });
     try {
       const s = await score(features, options);

@@ -4,7 +4,14 @@
  * in the clear. Readers (`beamline dlq`) open them with the same keyring.
  */
 import { BeamlineError } from '../errors.ts';
-import { GOVERNANCE_ERROR_CODES, isEnvelope, openEnvelope, sealEnvelope, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
+import {
+  GOVERNANCE_ERROR_CODES,
+  isEnvelope,
+  openEnvelope,
+  sealEnvelope,
+  type PiiTokenizer,
+  type TenantKeyring,
+} from '../governance/index.ts';
 import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { DeadLetterContent, DeadLetterReason, DeadLetterRecord, InputMessage } from './records.ts';
 
@@ -20,7 +27,13 @@ export interface DeadLetterSealing {
   pii?: PiiTokenizer;
 }
 
-export function sealedDeadLetter(m: InputMessage, reason: DeadLetterReason, err: unknown, nowMs: number, s: DeadLetterSealing): DeadLetterRecord {
+export function sealedDeadLetter(
+  m: InputMessage,
+  reason: DeadLetterReason,
+  err: unknown,
+  nowMs: number,
+  s: DeadLetterSealing,
+): DeadLetterRecord {
   const code = err instanceof BeamlineError ? err.code : RUNTIME_ERROR_CODES.handlerError;
   // The message of a user error may quote the record; cap it so a dead-letter entry stays small.
   const text = err instanceof Error ? err.message : String(err);
@@ -42,16 +55,23 @@ export function sealedDeadLetter(m: InputMessage, reason: DeadLetterReason, err:
     redeliveryCount: m.redeliveryCount,
     failedAtMs: nowMs,
     payloadBytes: m.payload.length,
-    sealed: s.keyring === undefined ? null : sealEnvelope(s.keyring, Buffer.from(JSON.stringify(content)), deadLetterAad(m.topic, m.messageId)),
+    sealed:
+      s.keyring === undefined ? null : sealEnvelope(s.keyring, Buffer.from(JSON.stringify(content)), deadLetterAad(m.topic, m.messageId)),
   };
 }
 
 /** The content of a dead letter; throws when it has none (written without a key) or the key is wrong. */
 export function openDeadLetter(record: DeadLetterRecord, keyring: TenantKeyring): DeadLetterContent {
   if (!isEnvelope(record.sealed)) {
-    throw new BeamlineError(GOVERNANCE_ERROR_CODES.noContent, `dead letter ${record.messageId} keeps no content: the worker ran without a tenant key, so the payload was dropped`, {
-      retriable: false,
-    });
+    throw new BeamlineError(
+      GOVERNANCE_ERROR_CODES.noContent,
+      `dead letter ${record.messageId} keeps no content: the worker ran without a tenant key, so the payload was dropped`,
+      {
+        retriable: false,
+      },
+    );
   }
-  return JSON.parse(openEnvelope(keyring, record.sealed, deadLetterAad(record.topic, record.messageId)).toString('utf8')) as DeadLetterContent;
+  return JSON.parse(
+    openEnvelope(keyring, record.sealed, deadLetterAad(record.topic, record.messageId)).toString('utf8'),
+  ) as DeadLetterContent;
 }

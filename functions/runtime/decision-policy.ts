@@ -38,14 +38,19 @@ export function compileDecisionPolicy(o: DecisionPolicyOptions = {}, field = 'de
     }
   }
   if (reviewAtScore > blockAtScore) {
-    throw new ConfigError(`${field}.reviewAtScore`, reviewAtScore, `make it at most blockAtScore (${blockAtScore}); equal values mean no review band`);
+    throw new ConfigError(
+      `${field}.reviewAtScore`,
+      reviewAtScore,
+      `make it at most blockAtScore (${blockAtScore}); equal values mean no review band`,
+    );
   }
   const fallback = o.fallback ?? 'review';
   if (fallback !== 'approve' && fallback !== 'review' && fallback !== 'block') {
     throw new ConfigError(`${field}.fallback`, fallback, 'use "approve", "review" or "block"');
   }
   const version = o.version ?? 'v1';
-  if (typeof version !== 'string' || version.length === 0) throw new ConfigError(`${field}.version`, version, 'give a non-empty version string');
+  if (typeof version !== 'string' || version.length === 0)
+    throw new ConfigError(`${field}.version`, version, 'give a non-empty version string');
   return Object.freeze({ version, reviewAtScore, blockAtScore, fallback });
 }
 

@@ -71,7 +71,8 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
     }
     names.add(f.name);
     if ('window' in f) {
-      if (!(f.window.lookbackMs > 0)) throw new ConfigError(`scoring.features[${i}].window.lookbackMs`, f.window.lookbackMs, 'use a positive duration in ms');
+      if (!(f.window.lookbackMs > 0))
+        throw new ConfigError(`scoring.features[${i}].window.lookbackMs`, f.window.lookbackMs, 'use a positive duration in ms');
       if (f.window.aggregate !== 'count' && f.window.field === undefined) {
         throw new ConfigError(`scoring.features[${i}].window.field`, undefined, `name the field to ${f.window.aggregate}`);
       }
@@ -87,7 +88,13 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
   });
 
   // Each look-back's reducer, built once (reducers keep no state between folds).
-  const reducers = features.map((f) => ('window' in f ? lookbackReducer(f.window.aggregate, f.window.field) : 'ratioToMean' in f ? lookbackReducer('mean', f.ratioToMean.field) : undefined));
+  const reducers = features.map((f) =>
+    'window' in f
+      ? lookbackReducer(f.window.aggregate, f.window.field)
+      : 'ratioToMean' in f
+        ? lookbackReducer('mean', f.ratioToMean.field)
+        : undefined,
+  );
 
   return {
     names: features.map((f) => f.name),
@@ -105,7 +112,9 @@ export function compileFeatureExtractor(specs: readonly FeatureSpec[], historyMa
       const entry: FeatureHistoryEntry = { t: now, v: {} };
       for (const path of tracked) entry.v[path] = readField(value, path);
       // Out-of-order events are inserted in time order; only the newest historyMax are kept.
-      const next = [...all.filter((h) => h.t > now - maxLookbackMs || maxLookbackMs === 0), entry].sort((a, b) => a.t - b.t).slice(-historyMax);
+      const next = [...all.filter((h) => h.t > now - maxLookbackMs || maxLookbackMs === 0), entry]
+        .sort((a, b) => a.t - b.t)
+        .slice(-historyMax);
       return { values, row, next };
     },
   };
@@ -133,7 +142,12 @@ function featureValue(
   }
   const { lat, lon } = f.speedKmh;
   if (previous === undefined) return 0;
-  const km = haversineKm(toNumber(previous.v[lat]), toNumber(previous.v[lon]), toNumber(readField(value, lat)), toNumber(readField(value, lon)));
+  const km = haversineKm(
+    toNumber(previous.v[lat]),
+    toNumber(previous.v[lon]),
+    toNumber(readField(value, lat)),
+    toNumber(readField(value, lon)),
+  );
   const hours = Math.max((now - previous.t) / 3_600_000, 1 / 3600);
   return km / hours;
 }
@@ -156,7 +170,10 @@ type LookbackReducer = Reducer<FeatureHistoryEntry, unknown, unknown>;
  */
 function lookbackReducer(aggregate: WindowAggregate, field: string | undefined): LookbackReducer {
   const read = (h: FeatureHistoryEntry): number | string | null | undefined => h.v[field as string];
-  const extract = aggregate === 'distinct' ? (h: unknown) => String(read(h as FeatureHistoryEntry)) : (h: unknown) => toNumber(read(h as FeatureHistoryEntry));
+  const extract =
+    aggregate === 'distinct'
+      ? (h: unknown) => String(read(h as FeatureHistoryEntry))
+      : (h: unknown) => toNumber(read(h as FeatureHistoryEntry));
   return builtInReducer(WINDOW_AGGREGATE[aggregate], extract, Number.POSITIVE_INFINITY) as LookbackReducer;
 }
 

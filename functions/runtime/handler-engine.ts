@@ -134,7 +134,11 @@ export class HandlerEngine<T = unknown> {
         throw new ConfigError('handler.windows', undefined, 'processWindow needs windows, e.g. { type: "tumbling", sizeMs: 60000 }');
       }
       if (options.windows.aggregate !== undefined || options.windows.extract !== undefined) {
-        throw new ConfigError('handler.windows.aggregate', options.windows.aggregate, 'leave aggregate and extract unset with processWindow: it receives the records');
+        throw new ConfigError(
+          'handler.windows.aggregate',
+          options.windows.aggregate,
+          'leave aggregate and extract unset with processWindow: it receives the records',
+        );
       }
     }
     this.#options = options;

@@ -20,12 +20,7 @@ export interface HttpEndpoints {
   close(): Promise<void>;
 }
 
-export async function startHttpEndpoints(
-  host: string,
-  port: number,
-  health: HealthSource,
-  metrics: Metrics,
-): Promise<HttpEndpoints> {
+export async function startHttpEndpoints(host: string, port: number, health: HealthSource, metrics: Metrics): Promise<HttpEndpoints> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {

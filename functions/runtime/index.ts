@@ -20,14 +20,7 @@ export {
 } from './scoring-handler.ts';
 export { compilePriorityRule, type PriorityOperator, type PriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 export { startHttpEndpoints, type HealthSource, type HttpEndpoints } from './http-endpoints.ts';
-export {
-  Ingress,
-  autoDecoder,
-  schemaDecoder,
-  type IngressOptions,
-  type IngressResult,
-  type PayloadDecoder,
-} from './ingress.ts';
+export { Ingress, autoDecoder, schemaDecoder, type IngressOptions, type IngressResult, type PayloadDecoder } from './ingress.ts';
 export { KEYS_FILE_IN_SECRET, keyringFromEnv, readKeyringFile } from './keyring-source.ts';
 export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing } from './dead-letters.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
@@ -36,21 +29,9 @@ export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } fr
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
 export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
-export {
-  NamespaceWorker,
-  type NamespaceWorkerDeps,
-  type OutputEncoder,
-  type WorkerHandler,
-  type WorkerState,
-} from './namespace-worker.ts';
+export { NamespaceWorker, type NamespaceWorkerDeps, type OutputEncoder, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
-export {
-  type DeadLetterContent,
-  type DeadLetterReason,
-  type DeadLetterRecord,
-  type InputMessage,
-  type OutputMessage,
-} from './records.ts';
+export { type DeadLetterContent, type DeadLetterReason, type DeadLetterRecord, type InputMessage, type OutputMessage } from './records.ts';
 export { RUNTIME_ERROR_CODES } from './errors.ts';
 export {
   COMMIT_OUTCOME_UNKNOWN,
@@ -60,7 +41,10 @@ export {
   WINDOW_KEY_PREFIX,
   commitOutcomeOf,
   parseChangelogKey,
-  splitChangelog, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+  splitChangelog,
+  type ChangelogSnapshot,
+  type WorkerIo,
+} from './worker-io.ts';
 export { InputGate, MAX_COMMITTED_IDS } from './input-gate.ts';
 export { loadWorkerFile, type LoadedWorkerFile, type WorkerFile } from './worker-file.ts';
 export { compileWorkerOptions, namespaceTopic, type ProcessingGuarantee, type WorkerConfig, type WorkerOptions } from './worker-options.ts';

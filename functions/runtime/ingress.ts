@@ -14,7 +14,9 @@ export type PayloadDecoder<T> = (payload: Buffer, topic: string, schemaVersion: 
 
 /** Decodes with a reader schema, resolving from each message's writer schema when a registry is given. */
 export function schemaDecoder<T>(schema: Schema<T>, registry?: SchemaRegistry): PayloadDecoder<T> {
-  return registry === undefined ? (payload) => schema.decode(payload) : (payload, topic, version) => registry.decode(schema, topic, version, payload);
+  return registry === undefined
+    ? (payload) => schema.decode(payload)
+    : (payload, topic, version) => registry.decode(schema, topic, version, payload);
 }
 
 /** AUTO_CONSUME: decodes each message with the schema it was written with. */

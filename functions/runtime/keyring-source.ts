@@ -18,7 +18,12 @@ export function readKeyringFile(path: string, field = 'keysFile'): TenantKeyring
     if (statSync(path).isDirectory()) file = join(path, KEYS_FILE_IN_SECRET);
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(field, path, `give a readable keys file (or a mounted Secret directory holding ${KEYS_FILE_IN_SECRET}); create one with: beamline keys create --file PATH`, { cause });
+    throw new ConfigError(
+      field,
+      path,
+      `give a readable keys file (or a mounted Secret directory holding ${KEYS_FILE_IN_SECRET}); create one with: beamline keys create --file PATH`,
+      { cause },
+    );
   }
   let doc: unknown;
   try {
@@ -37,7 +42,11 @@ export function keyringFromEnv(env: Readonly<Record<string, string | undefined>>
   const file = env['BEAMLINE_KEYS_FILE'];
   const single = env['BEAMLINE_PII_KEY'];
   if (file !== undefined && file !== '' && single !== undefined && single !== '') {
-    throw new ConfigError('BEAMLINE_PII_KEY', '(not shown)', 'set either BEAMLINE_KEYS_FILE (versioned keys) or BEAMLINE_PII_KEY (one key), not both');
+    throw new ConfigError(
+      'BEAMLINE_PII_KEY',
+      '(not shown)',
+      'set either BEAMLINE_KEYS_FILE (versioned keys) or BEAMLINE_PII_KEY (one key), not both',
+    );
   }
   if (file !== undefined && file !== '') return readKeyringFile(file, 'BEAMLINE_KEYS_FILE');
   if (single !== undefined && single !== '') return singleKeyring(single, 'BEAMLINE_PII_KEY');

@@ -7,7 +7,14 @@
 import type { ModelScore, ScoreFn } from '../contract.ts';
 // Types only at load time: TF.js and ONNX Runtime are imported when a model is first loaded,
 // so CLI commands that never score stay fast.
-import type { BackendName, InferenceEngine, InferenceEngineOptions, ModelArtifact, RemoteArtifact, RemoteScorerDeps } from '../inference/index.ts';
+import type {
+  BackendName,
+  InferenceEngine,
+  InferenceEngineOptions,
+  ModelArtifact,
+  RemoteArtifact,
+  RemoteScorerDeps,
+} from '../inference/index.ts';
 import type { Logger, Metrics } from '../telemetry.ts';
 import type { Decision } from './decision-policy.ts';
 
@@ -43,7 +50,12 @@ export async function createModelScorer(o: ModelScorerOptions): Promise<ModelSco
     const defaults = inference.remoteEngineOptions(remote, o.version, { fallback: { decision: fallback } });
     const engine = new inference.InferenceEngine(
       remote,
-      { ...defaults, ...o.engine, batching: { ...defaults.batching, ...o.engine?.batching }, breaker: { ...defaults.breaker, ...o.engine?.breaker } },
+      {
+        ...defaults,
+        ...o.engine,
+        batching: { ...defaults.batching, ...o.engine?.batching },
+        breaker: { ...defaults.breaker, ...o.engine?.breaker },
+      },
       { log: o.log, metrics: o.metrics },
     );
     return wrap(engine, o.version, remote.describe().backend, async () => {

@@ -58,7 +58,10 @@ export type WorkerState = 'created' | 'restoring' | 'running' | 'draining' | 'cl
 type DistributiveOmit<U, K extends PropertyKey> = U extends unknown ? Omit<U, K> : never;
 
 /** The handler part of the engine's options (the worker fills in the rest). */
-export type WorkerHandler<T> = DistributiveOmit<HandlerEngineOptions<T>, 'tenant' | 'namespace' | 'topic' | 'clock' | 'metrics' | 'log' | 'score'>;
+export type WorkerHandler<T> = DistributiveOmit<
+  HandlerEngineOptions<T>,
+  'tenant' | 'namespace' | 'topic' | 'clock' | 'metrics' | 'log' | 'score'
+>;
 
 export interface NamespaceWorkerDeps<T> {
   io: WorkerIo;
@@ -133,7 +136,11 @@ export class NamespaceWorker<T = unknown> {
     this.#m = new WorkerMetrics(metrics, config);
     this.#encode = deps.encodeOutput ?? jsonEncoder;
     this.#markerKey = `${MARKER_KEY_PREFIX}${deps.instanceId ?? globalThis.crypto.randomUUID()}`;
-    this.#stages = new StageMonitor(metrics, { tenant: config.tenant, namespace: config.namespace }, { clock: this.#clock, log: this.#log });
+    this.#stages = new StageMonitor(
+      metrics,
+      { tenant: config.tenant, namespace: config.namespace },
+      { clock: this.#clock, log: this.#log },
+    );
     this.#tracer = deps.tracer ?? noopTracer();
     this.#traceScope = {
       tenant: config.tenant,
@@ -303,7 +310,10 @@ export class NamespaceWorker<T = unknown> {
         holdSince ??= now;
         if (now - holdSince >= HOLD_GIVE_UP_MS) {
           const gone = this.#gate.giveUp();
-          this.#log.warn({ records: gone.length, held: this.#gate.ready }, 'handed-back inputs did not come back; deciding newer inputs without them');
+          this.#log.warn(
+            { records: gone.length, held: this.#gate.ready },
+            'handed-back inputs did not come back; deciding newer inputs without them',
+          );
         } else if (now - askedAt >= HOLD_REASK_MS) {
           askedAt = now;
           this.#io.release(this.#gate.missing());
@@ -425,7 +435,12 @@ export class NamespaceWorker<T = unknown> {
       const late = step.late.map((l) =>
         withTrace(
           deadLetterOutput(
-            this.#ingress.deadLetter(m, 'late-event', new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)), this.#clock.now()),
+            this.#ingress.deadLetter(
+              m,
+              'late-event',
+              new Error(lateEventReason(l.record.eventTimeMs, l.watermarkMs, l.reason)),
+              this.#clock.now(),
+            ),
           ),
           trace.outputProperties(i, 'dead-letter'),
         ),

@@ -31,7 +31,8 @@ export function layoutOf(events: number, state: number): PartitionLayout {
       partitions: 0,
       events,
       state,
-      warning: 'input topic partitioned but the state topic is not partitioned the same way: running as one Key_Shared worker, safe with one replica only (re-apply the tenant spec to partition the state topic)',
+      warning:
+        'input topic partitioned but the state topic is not partitioned the same way: running as one Key_Shared worker, safe with one replica only (re-apply the tenant spec to partition the state topic)',
     };
   }
   return { partitions: 0, events, state };

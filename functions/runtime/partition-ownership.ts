@@ -328,7 +328,8 @@ export class PartitionedWorker {
       // ended (commit or coordinator timeout), nothing of p is decided here.
       const waitMs = this.config.transactionTimeoutMs + FENCE_MARGIN_MS;
       const previous = await io.awaitRelease(waitMs);
-      if (previous === 'timeout') this.#log.warn({ partition, waitMs }, 'previous owner did not release the partition; waited out its transactions');
+      if (previous === 'timeout')
+        this.#log.warn({ partition, waitMs }, 'previous owner did not release the partition; waited out its transactions');
       if (slot.owned?.gen !== gen || !slot.active) {
         // Lost again while waiting.
         if (slot.owned?.gen === gen) slot.owned = undefined;
@@ -365,7 +366,9 @@ export class PartitionedWorker {
     if (this.#clock.monotonic() - t0 < deadline) {
       // Drained in time: no transaction of this ownership is open, so the next owner need not
       // wait for one (a drain past its deadline leaves the claim unreleased: the next owner waits).
-      await this.#release(slot.partition, owned.claim).catch((err: unknown) => this.#log.warn({ partition: slot.partition, err }, 'partition release not recorded'));
+      await this.#release(slot.partition, owned.claim).catch((err: unknown) =>
+        this.#log.warn({ partition: slot.partition, err }, 'partition release not recorded'),
+      );
     }
     this.#processedBefore += owned.worker.processed;
     this.#log.info({ partition: slot.partition, kind, owned: this.owned }, 'partition released: state dropped');
@@ -376,7 +379,13 @@ export class PartitionedWorker {
     const io = PulsarWorkerIo.forPartition(
       this.config,
       { client: this.#deps.client, log: this.#log },
-      { consumer: this.#slots[partition]?.consumer as Consumer, partition, producers: this.#producers, onFailedCommit: () => undefined, onCommitted: () => undefined },
+      {
+        consumer: this.#slots[partition]?.consumer as Consumer,
+        partition,
+        producers: this.#producers,
+        onFailedCommit: () => undefined,
+        onCommitted: () => undefined,
+      },
     );
     try {
       await io.recordOwnership('release', claim);

@@ -45,14 +45,17 @@ function compileOne(spec: PriorityRuleSpec, field: string): PriorityRule {
     path = spec.field;
     op = spec.op;
     value = spec.value;
-    if (typeof path !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(path)) throw new ConfigError(`${field}.field`, path, 'name a field of the event (dot path), e.g. amount');
+    if (typeof path !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(path))
+      throw new ConfigError(`${field}.field`, path, 'name a field of the event (dot path), e.g. amount');
     if (!OPERATORS.includes(op)) throw new ConfigError(`${field}.op`, op, `use one of ${OPERATORS.join(' ')}`);
-    if (!['number', 'string', 'boolean'].includes(typeof value)) throw new ConfigError(`${field}.value`, value, 'use a number, a string or true/false');
+    if (!['number', 'string', 'boolean'].includes(typeof value))
+      throw new ConfigError(`${field}.value`, value, 'use a number, a string or true/false');
   } else {
     throw new ConfigError(field, spec, HINT);
   }
   const ordered = op === '>' || op === '>=' || op === '<' || op === '<=';
-  if (ordered && typeof value !== 'number') throw new ConfigError(field, spec, `${op} compares numbers; use == or != for ${JSON.stringify(value)}`);
+  if (ordered && typeof value !== 'number')
+    throw new ConfigError(field, spec, `${op} compares numbers; use == or != for ${JSON.stringify(value)}`);
   const parts = path.split('.');
   return (event) => {
     let node: unknown = event;

@@ -22,7 +22,17 @@ import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
 import { systemClock } from '../clock.ts';
 import { BeamlineError } from '../errors.ts';
-import type { Consumer, Message, OutgoingMessage, PartitionedTopicStats, Producer, PulsarClient, Schema, TopicStats, Transaction } from '../pulsar/index.ts';
+import type {
+  Consumer,
+  Message,
+  OutgoingMessage,
+  PartitionedTopicStats,
+  Producer,
+  PulsarClient,
+  Schema,
+  TopicStats,
+  Transaction,
+} from '../pulsar/index.ts';
 import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
@@ -204,7 +214,12 @@ export class PulsarWorkerIo implements WorkerIo {
    * the state partition names the latest `o/claim`), or `deadlineMs` passed. 'none': never claimed.
    */
   async awaitRelease(deadlineMs: number): Promise<'none' | 'released' | 'timeout'> {
-    const reader = await this.#client.createReader({ topic: this.#stateTopic(), startMessageId: 'earliest', readCompacted: true, receiverQueueSize: 1000 });
+    const reader = await this.#client.createReader({
+      topic: this.#stateTopic(),
+      startMessageId: 'earliest',
+      readCompacted: true,
+      receiverQueueSize: 1000,
+    });
     let claim: string | undefined;
     let release: string | undefined;
     const until = Date.now() + deadlineMs;
@@ -246,7 +261,8 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   async #commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {
-    if (this.#revoked) throw new BeamlineError(PARTITION_REVOKED, 'the partition moved to another replica; the batch is abandoned', { retriable: true });
+    if (this.#revoked)
+      throw new BeamlineError(PARTITION_REVOKED, 'the partition moved to another replica; the batch is abandoned', { retriable: true });
     const producers = new Map<OutputTopic, Producer>();
     for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
     if (this.#config.guarantee === 'at-least-once') {
@@ -294,7 +310,10 @@ export class PulsarWorkerIo implements WorkerIo {
         if (code !== PULSAR_ERROR_CODES.txnOutcomeUnknown) throw err;
         const cause = (err as { cause?: { code?: string } }).cause?.code;
         // Forgotten by the coordinator, or the client closed: asking again cannot tell.
-        const forgotten = cause === PULSAR_ERROR_CODES.txnNotFound || cause === PULSAR_ERROR_CODES.txnInvalidStatus || cause === PULSAR_ERROR_CODES.alreadyClosed;
+        const forgotten =
+          cause === PULSAR_ERROR_CODES.txnNotFound ||
+          cause === PULSAR_ERROR_CODES.txnInvalidStatus ||
+          cause === PULSAR_ERROR_CODES.alreadyClosed;
         if (forgotten || this.#closed) {
           throw new BeamlineError(COMMIT_OUTCOME_UNKNOWN, 'the transaction may or may not have committed', {
             retriable: true,
@@ -336,7 +355,9 @@ export class PulsarWorkerIo implements WorkerIo {
   async backlog(): Promise<number | undefined> {
     if (this.#stats === undefined) return undefined;
     if (this.#part !== undefined) {
-      const stats = await this.#stats.getStats(`${namespaceTopic(this.#config, this.#config.inputTopic)}-partition-${this.#part.partition}`);
+      const stats = await this.#stats.getStats(
+        `${namespaceTopic(this.#config, this.#config.inputTopic)}-partition-${this.#part.partition}`,
+      );
       return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
     }
     const topic = namespaceTopic(this.#config, this.#config.inputTopic);

@@ -111,16 +111,25 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   // #22: the tracer is ours to close only when we made it.
   const ownTracer = o.tracer === undefined && o.tracing !== undefined ? new OtlpTracer(o.tracing, { log, metrics }) : undefined;
   const tracer = o.tracer ?? ownTracer ?? noopTracer();
-  const admin = new PulsarAdmin({ url: o.adminUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { ca: o.ca }) });
+  const admin = new PulsarAdmin({
+    url: o.adminUrl,
+    ...(o.token === undefined ? {} : { token: o.token }),
+    ...(o.ca === undefined ? {} : { ca: o.ca }),
+  });
   const namespace = `${config.tenant}/${config.namespace}`;
   const inputTopic = namespaceTopic(config, config.inputTopic);
 
   const properties = await admin.namespaces.getProperties(namespace);
   const keyring = o.keyring ?? (o.piiKey === undefined ? keyringFromEnv() : singleKeyring(o.piiKey.toString('base64'), 'piiKey'));
   const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], keyring);
-  if (keyring === undefined) log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
+  if (keyring === undefined)
+    log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
   const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
-  const ingress = new Ingress<unknown>({ decode: autoDecoder(registry), ...(pii === undefined ? {} : { pii }), ...(keyring === undefined ? {} : { keyring }) });
+  const ingress = new Ingress<unknown>({
+    decode: autoDecoder(registry),
+    ...(pii === undefined ? {} : { pii }),
+    ...(keyring === undefined ? {} : { keyring }),
+  });
 
   if (o.gpuCheck === true) {
     const { checkGpuHost } = await import('../inference/index.ts');
@@ -135,11 +144,25 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   let http: HttpEndpoints | undefined;
   let routing: RegistryRouting | undefined; // #9
   try {
-    if (o.model !== undefined && o.registry !== undefined) throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
+    if (o.model !== undefined && o.registry !== undefined)
+      throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
     if (o.model !== undefined) scorer = await createModelScorer({ ...o.model, log, metrics });
-    client = createClient({ serviceUrl: o.serviceUrl, ...WORKER_CLIENT_OPTIONS, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }) });
+    client = createClient({
+      serviceUrl: o.serviceUrl,
+      ...WORKER_CLIENT_OPTIONS,
+      ...(o.token === undefined ? {} : { token: o.token }),
+      ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }),
+    });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
-    if (o.registry !== undefined) routing = await startRegistryRouting({ client, tenant: config.tenant, namespace: o.registry.namespace ?? config.namespace, name: o.registry.name, log, metrics });
+    if (o.registry !== undefined)
+      routing = await startRegistryRouting({
+        client,
+        tenant: config.tenant,
+        namespace: o.registry.namespace ?? config.namespace,
+        name: o.registry.name,
+        log,
+        metrics,
+      });
     const score = routing?.score ?? scorer?.score;
     // Output topics with a registered schema get payloads in it (schema validation may be enforced).
     const outputs = await outputSchemasFor(admin, (t) => namespaceTopic(config, t));
@@ -203,7 +226,14 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       );
     }
     log.info(
-      { inputTopic, httpPort: http?.port, model: scorer?.version, backend: scorer?.backend, piiFields: pii?.fields.length ?? 0, tracing: tracer.enabled },
+      {
+        inputTopic,
+        httpPort: http?.port,
+        model: scorer?.version,
+        backend: scorer?.backend,
+        piiFields: pii?.fields.length ?? 0,
+        tracing: tracer.enabled,
+      },
       'worker started',
     );
     let stopping: Promise<void> | undefined;
@@ -243,7 +273,11 @@ function piiTokenizerFor(fieldList: string | undefined, keyring: TenantKeyring |
   if (listed.length === 0) return undefined;
   const fields = listed.filter((f) => f !== PII_KEY_FIELD);
   if (keyring === undefined) {
-    throw new ConfigError('keyring', undefined, `the namespace marks PII (${listed.join(', ')}); set BEAMLINE_KEYS_FILE to a keys file (beamline keys create) or BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`);
+    throw new ConfigError(
+      'keyring',
+      undefined,
+      `the namespace marks PII (${listed.join(', ')}); set BEAMLINE_KEYS_FILE to a keys file (beamline keys create) or BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`,
+    );
   }
   return createPiiTokenizer({ key: keyring.key(keyring.tokenKeyId), fields, keyIsPii: fields.length < listed.length });
 }

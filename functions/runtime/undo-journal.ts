@@ -144,7 +144,6 @@ export class JournaledStore<V> implements KeyValueStore<V> {
     this.#broken = true;
     this.#saved = new Map();
   }
-
 }
 
 function jsonOf(value: unknown): string | undefined {

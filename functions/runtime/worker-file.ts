@@ -87,16 +87,24 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
   const kind = file.handler ?? 'builtin-scoring';
   let handler: WorkerHandler<unknown>;
   if (kind === 'builtin-scoring') {
-    if (file.scoring === undefined) throw new ConfigError('scoring', undefined, 'builtin-scoring needs scoring.features (and optionally scoring.policy)');
+    if (file.scoring === undefined)
+      throw new ConfigError('scoring', undefined, 'builtin-scoring needs scoring.features (and optionally scoring.policy)');
     handler = { process: createScoringHandler(file.scoring) as ProcessFn<unknown> };
   } else {
     const mod = (await import(pathToFileURL(at(kind)).href)) as Record<string, unknown>;
     if (typeof mod['process'] === 'function') {
-      handler = { process: mod['process'] as ProcessFn<unknown>, ...(mod['windows'] === undefined ? {} : { windows: mod['windows'] }) } as WorkerHandler<unknown>;
+      handler = {
+        process: mod['process'] as ProcessFn<unknown>,
+        ...(mod['windows'] === undefined ? {} : { windows: mod['windows'] }),
+      } as WorkerHandler<unknown>;
     } else if (typeof mod['processWindow'] === 'function' && mod['windows'] !== undefined) {
       handler = { processWindow: mod['processWindow'], windows: mod['windows'] } as WorkerHandler<unknown>;
     } else {
-      throw new ConfigError('handler', kind, 'export `process(record, ctx)`, or `processWindow(records, ctx, window)` with `windows`, from that module');
+      throw new ConfigError(
+        'handler',
+        kind,
+        'export `process(record, ctx)`, or `processWindow(records, ctx, window)` with `windows`, from that module',
+      );
     }
   }
   let model: LoadedWorkerFile['model'];
@@ -106,11 +114,18 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     }
     const inference = await import('../inference/index.ts');
     if ((file.model.path === undefined) === (file.model.remote === undefined)) {
-      throw new ConfigError('model', file.model, 'give either model.path (a model folder or .onnx file) or model.remote (a remote model spec)');
+      throw new ConfigError(
+        'model',
+        file.model,
+        'give either model.path (a model folder or .onnx file) or model.remote (a remote model spec)',
+      );
     }
     model =
       file.model.remote !== undefined
-        ? { artifact: { format: 'remote', spec: inference.compileRemoteModelSpec(file.model.remote, 'model.remote') }, version: file.model.version }
+        ? {
+            artifact: { format: 'remote', spec: inference.compileRemoteModelSpec(file.model.remote, 'model.remote') },
+            version: file.model.version,
+          }
         : { artifact: await inference.readModelArtifact(at(file.model.path as string)), version: file.model.version };
   }
   if (file.model !== undefined && file.registry !== undefined) {
@@ -123,8 +138,15 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
   if (file.registry !== undefined && (typeof file.registry.name !== 'string' || file.registry.name === '')) {
     throw new ConfigError('registry.name', file.registry.name, 'name the registry model, e.g. fraud');
   }
-  if (file.registry?.namespace !== undefined && (typeof file.registry.namespace !== 'string' || !/^[A-Za-z0-9_.=-]+$/.test(file.registry.namespace))) {
-    throw new ConfigError('registry.namespace', file.registry.namespace, "name a namespace of the same tenant (letters, digits, '-', '_', '.'), e.g. central; leave it out for the worker's own");
+  if (
+    file.registry?.namespace !== undefined &&
+    (typeof file.registry.namespace !== 'string' || !/^[A-Za-z0-9_.=-]+$/.test(file.registry.namespace))
+  ) {
+    throw new ConfigError(
+      'registry.namespace',
+      file.registry.namespace,
+      "name a namespace of the same tenant (letters, digits, '-', '_', '.'), e.g. central; leave it out for the worker's own",
+    );
   }
   return {
     handler,

@@ -59,7 +59,10 @@ export class WorkerMetrics {
     this.#slow = m.counter('beamline_decisions_slow_total', 'Records settled later than the namespace SLO bound', base);
     // Zero-valued series from the start, so a worker that never decides still shows a ratio.
     for (const c of [this.#received, this.#decided, this.#slow]) c.inc(this.#labels, 0);
-    m.gauge('beamline_slo_decision_latency_bound_seconds', 'The namespace decision-latency SLO bound', base).set(this.#labels, this.#boundSeconds);
+    m.gauge('beamline_slo_decision_latency_bound_seconds', 'The namespace decision-latency SLO bound', base).set(
+      this.#labels,
+      this.#boundSeconds,
+    );
   }
 
   received(records: number): void {

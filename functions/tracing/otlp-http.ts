@@ -25,13 +25,17 @@ export function otlpHttpTransport(tracesUrl: string, timeoutMs: number): SpanTra
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (cause) {
-      throw new TraceExportError(`OTLP export to ${tracesUrl} failed: collector unreachable or slower than ${timeoutMs} ms`, true, { cause });
+      throw new TraceExportError(`OTLP export to ${tracesUrl} failed: collector unreachable or slower than ${timeoutMs} ms`, true, {
+        cause,
+      });
     }
     // Drain the body so the connection is reused.
     const text = await res.text().catch(() => '');
     if (!res.ok) {
       const retriable = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
-      throw new TraceExportError(`OTLP export to ${tracesUrl} answered HTTP ${res.status}: ${text.slice(0, 200)}`, retriable, { status: res.status });
+      throw new TraceExportError(`OTLP export to ${tracesUrl} answered HTTP ${res.status}: ${text.slice(0, 200)}`, retriable, {
+        status: res.status,
+      });
     }
   };
 }

@@ -12,7 +12,18 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
-import { noopMetrics, silentLogger, type AttributeValue, type CounterMetric, type Logger, type Metrics, type Span, type SpanContext, type SpanOptions, type Tracer } from '../telemetry.ts';
+import {
+  noopMetrics,
+  silentLogger,
+  type AttributeValue,
+  type CounterMetric,
+  type Logger,
+  type Metrics,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type Tracer,
+} from '../telemetry.ts';
 import { encodeSpans, unixNanos, type ExportScope, type FinishedSpan } from './otlp-json.ts';
 import { otlpHttpTransport, type SpanTransport } from './otlp-http.ts';
 import { compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing-options.ts';
@@ -51,7 +62,6 @@ class IdSource {
   }
 }
 
-
 export class OtlpTracer implements Tracer {
   readonly enabled = true;
   readonly config: TracingConfig;
@@ -77,7 +87,12 @@ export class OtlpTracer implements Tracer {
     this.#log = (deps.log ?? silentLogger).child({ component: 'tracer' });
     this.#send = deps.transport ?? otlpHttpTransport(this.config.tracesUrl, this.config.exportTimeoutMs);
     this.#scope = {
-      resource: { 'service.name': this.config.serviceName, 'telemetry.sdk.name': 'beamline', 'telemetry.sdk.language': 'nodejs', ...this.config.resource },
+      resource: {
+        'service.name': this.config.serviceName,
+        'telemetry.sdk.name': 'beamline',
+        'telemetry.sdk.language': 'nodejs',
+        ...this.config.resource,
+      },
       scopeName: SCOPE_NAME,
       scopeVersion: SCOPE_VERSION,
     };
@@ -85,7 +100,9 @@ export class OtlpTracer implements Tracer {
     this.#monoAtStart = this.#clock.monotonic();
     const metrics = deps.metrics ?? noopMetrics();
     this.#exported = metrics.counter('beamline_trace_spans_exported_total', 'Spans the collector accepted');
-    this.#dropped = metrics.counter('beamline_trace_spans_dropped_total', 'Spans dropped: queue full, export failed or tracer closed', ['reason']);
+    this.#dropped = metrics.counter('beamline_trace_spans_dropped_total', 'Spans dropped: queue full, export failed or tracer closed', [
+      'reason',
+    ]);
     this.#failed = metrics.counter('beamline_trace_exports_failed_total', 'OTLP export requests that failed');
   }
 
@@ -100,7 +117,12 @@ export class OtlpTracer implements Tracer {
     const sampled = parent === undefined ? (options.sampled ?? (ratio >= 1 || (ratio > 0 && Math.random() < ratio))) : parent.sampled;
     if (!sampled || this.#state !== 'running') return nonRecorded(parent);
     const traceId = parent?.traceId ?? this.#ids.hex(16);
-    const context: SpanContext = { traceId, spanId: this.#ids.hex(8), sampled: true, ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }) };
+    const context: SpanContext = {
+      traceId,
+      spanId: this.#ids.hex(8),
+      sampled: true,
+      ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }),
+    };
     const attributes: Record<string, AttributeValue> = { ...options.attributes };
     const start = this.#nowMs();
     let error: string | undefined;
@@ -145,10 +167,11 @@ export class OtlpTracer implements Tracer {
     }
     this.#queue.push(span);
     if (this.#queue.length >= this.config.maxExportBatch) void this.flush();
-    else this.#timer ??= this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.config.exportIntervalMs);
+    else
+      this.#timer ??= this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.config.exportIntervalMs);
   }
 
   /** Sends everything queued now, in batches, one request at a time. */

@@ -53,7 +53,9 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
   try {
     url = new URL(o.endpoint);
   } catch (cause) {
-    throw new ConfigError('tracing.endpoint', o.endpoint, 'give the collector OTLP/HTTP base URL, e.g. http://otel-collector:4318', { cause });
+    throw new ConfigError('tracing.endpoint', o.endpoint, 'give the collector OTLP/HTTP base URL, e.g. http://otel-collector:4318', {
+      cause,
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError('tracing.endpoint', o.endpoint, 'use an http:// or https:// URL (OTLP/HTTP, port 4318 by default)');
@@ -66,7 +68,8 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
     throw new ConfigError('tracing.sampleRatio', o.sampleRatio, 'use a number from 0 (no new traces) to 1 (every new trace)');
   }
   const serviceName = o.serviceName ?? 'beamline-worker';
-  if (typeof serviceName !== 'string' || serviceName === '') throw new ConfigError('tracing.serviceName', o.serviceName, 'use a non-empty name');
+  if (typeof serviceName !== 'string' || serviceName === '')
+    throw new ConfigError('tracing.serviceName', o.serviceName, 'use a non-empty name');
   const base = url.href.replace(/\/+$/, '');
   return Object.freeze({
     endpoint: base,

@@ -78,11 +78,10 @@ export class WindowOperator<T = unknown, R = unknown> {
     this.#name = options.name ?? 'default';
     const metrics = options.metrics ?? noopMetrics();
     this.#results = metrics.counter('beamline_window_results_total', 'Window results emitted.', ['window', 'trigger']);
-    this.#lateEvents = metrics.counter(
-      'beamline_window_late_events_total',
-      'Events no window accepted (late side output).',
-      ['window', 'reason'],
-    );
+    this.#lateEvents = metrics.counter('beamline_window_late_events_total', 'Events no window accepted (late side output).', [
+      'window',
+      'reason',
+    ]);
     this.reload();
   }
 
@@ -324,8 +323,12 @@ function ownedCopy(value: unknown): unknown {
   try {
     return structuredClone(value);
   } catch (cause) {
-    throw new WindowValueError('a window result must be structured-cloneable (plain data); return one from the reducer\'s result()', {
-      got: formatValue(value),
-    }, cause);
+    throw new WindowValueError(
+      "a window result must be structured-cloneable (plain data); return one from the reducer's result()",
+      {
+        got: formatValue(value),
+      },
+      cause,
+    );
   }
 }

@@ -70,7 +70,12 @@ export class ActionConsumer {
 
   /** Validates the sinks, then subscribes to the namespace's `actions` topic. */
   static async create(o: ActionConsumerOptions): Promise<ActionConsumer> {
-    const deps = { clock: o.clock ?? systemClock, log: o.log ?? silentLogger, metrics: o.metrics ?? noopMetrics(), ...(o.fetch === undefined ? {} : { fetch: o.fetch }) };
+    const deps = {
+      clock: o.clock ?? systemClock,
+      log: o.log ?? silentLogger,
+      metrics: o.metrics ?? noopMetrics(),
+      ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+    };
     const sinks = o.sinks.map((s) => new WebhookSink(s, deps));
     try {
       const consumer = await o.client.subscribe({
@@ -94,7 +99,14 @@ export class ActionConsumer {
   get stats(): ActionStats {
     const sinks: ActionStats['sinks'] = {};
     for (const s of this.#sinks) sinks[s.config.name] = { ...s.stats, breaker: s.breakerState };
-    return { received: this.#received, acked: this.#acked, redelivered: this.#redelivered, invalid: this.#invalid, overlapping: this.#overlapping, sinks };
+    return {
+      received: this.#received,
+      acked: this.#acked,
+      redelivered: this.#redelivered,
+      invalid: this.#invalid,
+      overlapping: this.#overlapping,
+      sinks,
+    };
   }
 
   /** Idempotent. */
@@ -174,6 +186,8 @@ export class ActionConsumer {
 
   #ack(m: Message): void {
     this.#acked++;
-    void Promise.resolve(this.#consumer.ack(m)).catch((err: unknown) => this.#log.warn({ err }, 'ack failed; the action may come again (sinks skip applied keys)'));
+    void Promise.resolve(this.#consumer.ack(m)).catch((err: unknown) =>
+      this.#log.warn({ err }, 'ack failed; the action may come again (sinks skip applied keys)'),
+    );
   }
 }

@@ -68,7 +68,8 @@ export interface SinkStats {
 export function compileWebhookSinkOptions(o: WebhookSinkOptions): WebhookSinkConfig {
   const int = (field: string, v: number | undefined, dflt: number, min: number, max: number): number => {
     const x = v ?? dflt;
-    if (!Number.isInteger(x) || x < min || x > max) throw new ConfigError(`sinks.${o.name}.${field}`, x, `use a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(x) || x < min || x > max)
+      throw new ConfigError(`sinks.${o.name}.${field}`, x, `use a whole number from ${min} to ${max}`);
     return x;
   };
   if (typeof o.name !== 'string' || o.name === '') throw new ConfigError('sinks[].name', o.name, 'name each sink, e.g. "card-blocker"');
@@ -78,7 +79,8 @@ export function compileWebhookSinkOptions(o: WebhookSinkOptions): WebhookSinkCon
   } catch {
     throw new ConfigError(`sinks.${o.name}.url`, o.url, 'give an http:// or https:// URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`sinks.${o.name}.url`, o.url, 'give an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`sinks.${o.name}.url`, o.url, 'give an http:// or https:// URL');
   return Object.freeze({
     name: o.name,
     url: url.toString(),
@@ -109,7 +111,10 @@ class SinkTimeoutError extends BeamlineError {
   }
 }
 
-export type FetchFn = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
+export type FetchFn = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number }>;
 
 export interface WebhookSinkDeps {
   fetch?: FetchFn;
@@ -120,7 +125,17 @@ export interface WebhookSinkDeps {
 
 export class WebhookSink {
   readonly config: WebhookSinkConfig;
-  readonly stats: SinkStats = { applied: 0, duplicates: 0, rejected: 0, deferred: 0, retries: 0, failures: 0, timeouts: 0, connectionErrors: 0, opened: 0 };
+  readonly stats: SinkStats = {
+    applied: 0,
+    duplicates: 0,
+    rejected: 0,
+    deferred: 0,
+    retries: 0,
+    failures: 0,
+    timeouts: 0,
+    connectionErrors: 0,
+    opened: 0,
+  };
   readonly #breaker: CircuitBreaker<[string, string, string], void>;
   readonly #applied = new Set<string>();
   /** Keys being applied now: a second apply of one joins it instead of sending the key again concurrently. */
@@ -167,7 +182,10 @@ export class WebhookSink {
       }
       if (res.ok) return;
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSinkError(res.status);
-      throw new BeamlineError(MODELS_ERROR_CODES.sinkFailed, `the sink answered HTTP ${res.status}`, { retriable: true, details: { status: res.status } });
+      throw new BeamlineError(MODELS_ERROR_CODES.sinkFailed, `the sink answered HTTP ${res.status}`, {
+        retriable: true,
+        details: { status: res.status },
+      });
     };
     // opossum keeps its own real timers for resetTimeout (it cannot take our Clock); the call
     // timeout is ours (above).
@@ -235,7 +253,8 @@ export class WebhookSink {
         // fetch fails with a plain TypeError when no answer came (refused, reset); opossum's own errors carry a code.
         else if (!(err instanceof BeamlineError) && (err as { code?: unknown }).code === undefined) this.stats.connectionErrors++;
         this.#log.debug({ key, attempt, err: (err as Error).message }, 'sink call failed');
-        if (attempt < this.config.maxAttempts) await this.#sleep(Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1)));
+        if (attempt < this.config.maxAttempts)
+          await this.#sleep(Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** (attempt - 1)));
       }
     }
     return this.#count('deferred');

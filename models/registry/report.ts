@@ -18,12 +18,20 @@ export function formatList(models: readonly { name: string; versions: readonly M
 
 export function formatDescribe(name: string, versions: readonly ModelManifest[], rollout: RolloutState): string {
   const role = (v: string): string =>
-    v === rollout.live ? 'live' : v === rollout.canary?.version ? `canary ${rollout.canary.percent}%` : v === rollout.shadow ? 'shadow' : '';
+    v === rollout.live
+      ? 'live'
+      : v === rollout.canary?.version
+        ? `canary ${rollout.canary.percent}%`
+        : v === rollout.shadow
+          ? 'shadow'
+          : '';
   const lines = [`${name}: ${slotsOf(rollout)} (revision ${rollout.revision}${rollout.updatedBy ? `, by ${rollout.updatedBy}` : ''})`, ''];
   lines.push('version  role          format       size      sha256        author      created                   metrics');
   for (const m of versions) {
     const status = m.retiredAtMs !== null ? 'retired' : role(m.version);
-    const metrics = Object.entries(m.metrics).map(([k, v]) => `${k}=${v}`).join(' ');
+    const metrics = Object.entries(m.metrics)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     lines.push(
       `${m.version.padEnd(8)} ${status.padEnd(13)} ${m.format.padEnd(12)} ${String(m.sizeBytes).padStart(8)}  ${m.sha256.slice(0, 12)}  ${m.author.slice(0, 10).padEnd(10)}  ${new Date(m.createdAtMs).toISOString()}  ${metrics}`,
     );
@@ -34,9 +42,14 @@ export function formatDescribe(name: string, versions: readonly ModelManifest[],
 export function formatCompare(r: CompareReport): string {
   if (r.decisions === 0) return 'no decisions in the audit trail yet';
   const lines = [`${r.decisions} decisions in the audit trail`, ''];
-  for (const s of r.live) lines.push(`live    ${s.modelVersion.padEnd(14)} n=${s.decisions}  mean score ${num(s.meanScore)}  p50 ${num(s.latencyP50Ms, 2)} ms  p99 ${num(s.latencyP99Ms, 2)} ms`);
+  for (const s of r.live)
+    lines.push(
+      `live    ${s.modelVersion.padEnd(14)} n=${s.decisions}  mean score ${num(s.meanScore)}  p50 ${num(s.latencyP50Ms, 2)} ms  p99 ${num(s.latencyP99Ms, 2)} ms`,
+    );
   for (const s of r.canary) {
-    lines.push(`canary  ${s.modelVersion.padEnd(14)} n=${s.decisions}  mean score ${num(s.meanScore)}  drift vs live ${num(s.scoreDriftVsLive)}  p50 ${num(s.latencyP50Ms, 2)} ms  p99 ${num(s.latencyP99Ms, 2)} ms`);
+    lines.push(
+      `canary  ${s.modelVersion.padEnd(14)} n=${s.decisions}  mean score ${num(s.meanScore)}  drift vs live ${num(s.scoreDriftVsLive)}  p50 ${num(s.latencyP50Ms, 2)} ms  p99 ${num(s.latencyP99Ms, 2)} ms`,
+    );
   }
   for (const s of r.shadow) {
     lines.push(

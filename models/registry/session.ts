@@ -28,9 +28,19 @@ export interface RegistrySession {
 }
 
 export async function openRegistrySession(o: RegistrySessionOptions): Promise<RegistrySession> {
-  const client = createClient({ serviceUrl: o.serviceUrl, ...(o.token === undefined ? {} : { token: o.token }), ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }), operationTimeoutMs: o.operationTimeoutMs ?? 30_000 });
+  const client = createClient({
+    serviceUrl: o.serviceUrl,
+    ...(o.token === undefined ? {} : { token: o.token }),
+    ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }),
+    operationTimeoutMs: o.operationTimeoutMs ?? 30_000,
+  });
   try {
-    const registry = await ModelRegistry.create({ client, tenant: o.tenant, namespace: o.namespace, ...(o.actor === undefined ? {} : { actor: o.actor }) });
+    const registry = await ModelRegistry.create({
+      client,
+      tenant: o.tenant,
+      namespace: o.namespace,
+      ...(o.actor === undefined ? {} : { actor: o.actor }),
+    });
     let closing: Promise<void> | undefined;
     return {
       client,

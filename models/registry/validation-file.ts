@@ -12,7 +12,10 @@ export async function readValidationMetrics(path: string): Promise<Record<string
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (cause) {
-    throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `cannot read the validation file ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+    throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `cannot read the validation file ${path}: ${(cause as Error).message}`, {
+      cause,
+      details: { path },
+    });
   }
   return parseValidationMetrics(parsed, path);
 }
@@ -23,7 +26,9 @@ export function parseValidationMetrics(parsed: unknown, path = 'validation file'
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `${path}: metric "${k}" is not a finite number (${JSON.stringify(v)})`, { details: { path, metric: k } });
+      throw new BeamlineError(MODELS_ERROR_CODES.validationFile, `${path}: metric "${k}" is not a finite number (${JSON.stringify(v)})`, {
+        details: { path, metric: k },
+      });
     }
     out[k] = v;
   }

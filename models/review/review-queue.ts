@@ -9,11 +9,7 @@
  */
 import { userInfo } from 'node:os';
 import { MODELS_ERROR_CODES } from '../errors.ts';
-import {
-  BeamlineError,
-  systemClock,
-  type Clock,
-} from '../../functions/index.ts';
+import { BeamlineError, systemClock, type Clock } from '../../functions/index.ts';
 import {
   REVIEW_ITEM_SCHEMA,
   auditEntry,
@@ -141,8 +137,11 @@ export class ReviewQueue {
   }
 
   stats(): ReviewStats {
-    const times = [...this.#entries.values()].flatMap((e) => (e.outcome === undefined ? [] : [e.outcome.timeToDecisionMs])).sort((a, b) => a - b);
-    const q = (p: number): number | null => (times.length === 0 ? null : (times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? null));
+    const times = [...this.#entries.values()]
+      .flatMap((e) => (e.outcome === undefined ? [] : [e.outcome.timeToDecisionMs]))
+      .sort((a, b) => a - b);
+    const q = (p: number): number | null =>
+      times.length === 0 ? null : (times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? null);
     return { open: this.entries('open').length, decided: times.length, timeToDecisionP50Ms: q(0.5), timeToDecisionP90Ms: q(0.9) };
   }
 
@@ -150,12 +149,18 @@ export class ReviewQueue {
   async decide(id: string, status: 'approved' | 'rejected', options: { note?: string } = {}): Promise<ReviewOutcome> {
     const entry = this.get(id);
     if (entry === undefined) {
-      throw new BeamlineError(REVIEW_ERROR_CODES.unknownItem, `no review item with event or trace id ${id} (beamline review list)`, { details: { id } });
+      throw new BeamlineError(REVIEW_ERROR_CODES.unknownItem, `no review item with event or trace id ${id} (beamline review list)`, {
+        details: { id },
+      });
     }
     if (entry.outcome !== undefined) {
-      throw new BeamlineError(REVIEW_ERROR_CODES.alreadyDecided, `review item ${entry.item.eventId} was already ${entry.outcome.status} by ${entry.outcome.decidedBy}`, {
-        details: { eventId: entry.item.eventId, status: entry.outcome.status, decidedBy: entry.outcome.decidedBy },
-      });
+      throw new BeamlineError(
+        REVIEW_ERROR_CODES.alreadyDecided,
+        `review item ${entry.item.eventId} was already ${entry.outcome.status} by ${entry.outcome.decidedBy}`,
+        {
+          details: { eventId: entry.item.eventId, status: entry.outcome.status, decidedBy: entry.outcome.decidedBy },
+        },
+      );
     }
     const now = this.#clock.now();
     const outcome: ReviewOutcome = {
@@ -170,10 +175,21 @@ export class ReviewQueue {
     const p = await this.#producersOnce();
     const key = entry.item.key ?? entry.item.eventId;
     await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now });
-    const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, { ...outcome, type: 'review-decided', atMs: now });
+    const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, {
+      ...outcome,
+      type: 'review-decided',
+      atMs: now,
+    });
     await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now });
     // #23: the outcome is ground truth for training: a rejected payment is fraud, an approved one honest.
-    await p.labels.write({ eventId: outcome.eventId, key: entry.item.key ?? null, fraud: status === 'rejected', source: 'review', atMs: now, by: outcome.decidedBy });
+    await p.labels.write({
+      eventId: outcome.eventId,
+      key: entry.item.key ?? null,
+      fraud: status === 'rejected',
+      source: 'review',
+      atMs: now,
+      by: outcome.decidedBy,
+    });
     this.#fold(outcome, now);
     return outcome;
   }
@@ -188,10 +204,16 @@ export class ReviewQueue {
     if (typeof v.eventId !== 'string') return;
     const existing = this.#entries.get(v.eventId);
     if (v.status === 'open') {
-      if (existing === undefined) this.#entries.set(v.eventId, { item: v as unknown as ReviewItem, openedAtMs: publishTimeMs, outcome: undefined });
+      if (existing === undefined)
+        this.#entries.set(v.eventId, { item: v as unknown as ReviewItem, openedAtMs: publishTimeMs, outcome: undefined });
       return;
     }
-    if ((v.status === 'approved' || v.status === 'rejected') && v.type === 'review-outcome' && existing !== undefined && existing.outcome === undefined) {
+    if (
+      (v.status === 'approved' || v.status === 'rejected') &&
+      v.type === 'review-outcome' &&
+      existing !== undefined &&
+      existing.outcome === undefined
+    ) {
       existing.outcome = v as unknown as ReviewOutcome;
     }
   }

@@ -72,7 +72,9 @@ const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
 const MAX_INFLIGHT = 20_000;
 
 try {
-  const consumer = skipConsume ? undefined : await client.subscribe({ topic, subscription: 'bench', initialPosition: 'Earliest', receiverQueueSize: 1000 });
+  const consumer = skipConsume
+    ? undefined
+    : await client.subscribe({ topic, subscription: 'bench', initialPosition: 'Earliest', receiverQueueSize: 1000 });
   const producer = await client.createProducer({
     topic,
     batching,

@@ -107,7 +107,12 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
   const review = topic('review');
   const trips = o.trips ?? 100;
   const edge = createClient({ serviceUrl: o.topo.clusters['edge-nyc'].info.serviceUrl, operationTimeoutMs: 15_000 });
-  const central = createClient({ serviceUrl: o.topo.clusters.central.info.serviceUrl, operationTimeoutMs: 15_000, initialBackoffMs: 200, maxBackoffMs: 2000 });
+  const central = createClient({
+    serviceUrl: o.topo.clusters.central.info.serviceUrl,
+    operationTimeoutMs: 15_000,
+    initialBackoffMs: 200,
+    maxBackoffMs: 2000,
+  });
   let phase = 'settle' as Phase;
   // Trip ids unique to this drill: other traffic on the same topics is not counted.
   const prefix = `d${Date.now().toString(36)}-`;
@@ -145,7 +150,8 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
         const mv = String(v['modelVersion']);
         modelVersions[mv] = (modelVersions[mv] ?? 0) + 1;
         const p = phase;
-        if ((p === 'warm' || p === 'down' || p === 'restarting') && m.eventTimeMs !== undefined) latency[p].push(Date.now() - m.eventTimeMs);
+        if ((p === 'warm' || p === 'down' || p === 'restarting') && m.eventTimeMs !== undefined)
+          latency[p].push(Date.now() - m.eventTimeMs);
       }
     })();
 
@@ -240,7 +246,10 @@ export async function runEdgeDrill(o: DrillOptions): Promise<DrillResult> {
     reading = false;
     await readLoop;
     await edgeDecisions.close().catch(() => undefined);
-    const caughtUp = await until(() => seenEvents.counts.size >= expected.size && seenDecisions.counts.size >= expected.size, o.catchUpTimeoutMs ?? 240_000);
+    const caughtUp = await until(
+      () => seenEvents.counts.size >= expected.size && seenDecisions.counts.size >= expected.size,
+      o.catchUpTimeoutMs ?? 240_000,
+    );
     const catchUpMs = Date.now() - restartedAt;
     // A little longer: a duplicate would arrive after the last new id.
     await sleep(3000);

@@ -21,7 +21,8 @@ export interface GeoTopology {
  * topology that already runs and is fully registered is used as is (for iterating on a test).
  */
 export async function startTopology(log: (line: string) => void): Promise<GeoTopology> {
-  const reuse = process.env['BEAMLINE_GEO_REUSE'] === '1' && (await geoStatus()).every((s) => s.ready && s.peers.length === GEO_MEMBERS.length - 1);
+  const reuse =
+    process.env['BEAMLINE_GEO_REUSE'] === '1' && (await geoStatus()).every((s) => s.ready && s.peers.length === GEO_MEMBERS.length - 1);
   if (!reuse) {
     await stopGeo();
     await startGeo({ log });
@@ -41,7 +42,9 @@ function topology(running: GeoCluster[]): GeoTopology {
     return c;
   };
   const clusters = { central: by('central'), 'edge-nyc': by('edge-nyc'), 'edge-sfo': by('edge-sfo') };
-  const admins = new Map(Object.values(clusters).map((c) => [c.member.cluster, new PulsarAdmin({ url: c.info.adminUrl, timeoutMs: 15_000 })]));
+  const admins = new Map(
+    Object.values(clusters).map((c) => [c.member.cluster, new PulsarAdmin({ url: c.info.adminUrl, timeoutMs: 15_000 })]),
+  );
   return {
     clusters,
     admins,

@@ -21,7 +21,12 @@ export const RIDE_SAFETY_WORKER_FILE = 'tenants/examples/ride-safety.worker.yaml
 /** The tenant's PII key for this run (the ride-safety spec marks riderId and driverId). */
 const PII_KEY = randomBytes(32);
 
-export async function startEdgeWorker(topo: GeoTopology, tenant: string, region: 'edge-nyc' | 'edge-sfo', log: Logger = silentLogger): Promise<RunningWorker> {
+export async function startEdgeWorker(
+  topo: GeoTopology,
+  tenant: string,
+  region: 'edge-nyc' | 'edge-sfo',
+  log: Logger = silentLogger,
+): Promise<RunningWorker> {
   const file = await readWorkerFile(RIDE_SAFETY_WORKER_FILE);
   const loaded = await loadWorkerFile(file, dirname(resolve(RIDE_SAFETY_WORKER_FILE)));
   const c = topo.clusters[region].info;

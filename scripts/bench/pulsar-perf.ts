@@ -18,7 +18,6 @@ import { PULSAR_PERF_ERROR_CODES } from './errors.ts';
 
 export { PULSAR_PERF_ERROR_CODES };
 
-
 /** RateLimiter.create(0) throws inside pulsar-perf; "unlimited" is a rate no client reaches here. */
 const UNLIMITED_RATE = 10_000_000;
 
@@ -99,15 +98,24 @@ export async function runPerfProduce(opts: PerfProduceOptions): Promise<PerfProd
   const rate = opts.rate === undefined || opts.rate <= 0 ? UNLIMITED_RATE : opts.rate;
   const args = [
     'produce',
-    '-u', opts.serviceUrl,
-    '-au', opts.adminUrl,
-    '-r', String(rate),
-    '-s', String(opts.sizeBytes ?? 1024),
-    '-time', String(opts.durationS),
-    '-m', String(opts.numMessages ?? 0),
-    '-bm', String(opts.batchMaxMessages ?? 1000),
-    '-b', String(opts.batchDelayMs ?? 1),
-    '-z', opts.compression ?? 'NONE',
+    '-u',
+    opts.serviceUrl,
+    '-au',
+    opts.adminUrl,
+    '-r',
+    String(rate),
+    '-s',
+    String(opts.sizeBytes ?? 1024),
+    '-time',
+    String(opts.durationS),
+    '-m',
+    String(opts.numMessages ?? 0),
+    '-bm',
+    String(opts.batchMaxMessages ?? 1000),
+    '-b',
+    String(opts.batchDelayMs ?? 1),
+    '-z',
+    opts.compression ?? 'NONE',
     ...(opts.batching === false ? ['-db'] : []),
   ];
   const out = await runPerf(args, opts.topic, opts);
@@ -117,12 +125,18 @@ export async function runPerfProduce(opts: PerfProduceOptions): Promise<PerfProd
 export async function runPerfConsume(opts: PerfConsumeOptions): Promise<PerfConsumeResult> {
   const args = [
     'consume',
-    '-u', opts.serviceUrl,
-    '-ss', opts.subscription,
-    '-st', opts.type ?? 'Exclusive',
-    '-sp', opts.initial ?? 'Earliest',
-    '-time', String(opts.durationS),
-    '-m', String(opts.numMessages ?? 0),
+    '-u',
+    opts.serviceUrl,
+    '-ss',
+    opts.subscription,
+    '-st',
+    opts.type ?? 'Exclusive',
+    '-sp',
+    opts.initial ?? 'Earliest',
+    '-time',
+    String(opts.durationS),
+    '-m',
+    String(opts.numMessages ?? 0),
   ];
   const out = await runPerf(args, opts.topic, opts);
   return parsePerfConsumeOutput(out);
@@ -236,5 +250,8 @@ async function runPerf(args: string[], topic: string, conn: PerfConnection & { d
 }
 
 function unparsable(what: string, text: string): BeamlineError {
-  return new BeamlineError(PULSAR_PERF_ERROR_CODES.unparsable, `pulsar-perf ${what}: no Aggregated summary in its output:\n${text.split('\n').slice(-10).join('\n')}`);
+  return new BeamlineError(
+    PULSAR_PERF_ERROR_CODES.unparsable,
+    `pulsar-perf ${what}: no Aggregated summary in its output:\n${text.split('\n').slice(-10).join('\n')}`,
+  );
 }

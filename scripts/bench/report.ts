@@ -59,7 +59,13 @@ export function renderMarkdown(report: BenchReport): string {
     `- node: ${m.node} on ${m.platform}`,
     `- cpus: ${m.cpus} x ${m.cpuModel}; memory ${(m.totalMemBytes / 2 ** 30).toFixed(1)} GiB; load (1m) at start ${m.loadAvg1m}`,
     `- broker: ${report.broker === null ? 'none' : `${report.broker.serviceUrl}${report.broker.started ? ' (started for this run)' : ''}`}`,
-    `- options: ${Object.keys(report.options).length === 0 ? 'none' : Object.entries(report.options).map(([k, v]) => `--${k} ${v}`).join(' ')}`,
+    `- options: ${
+      Object.keys(report.options).length === 0
+        ? 'none'
+        : Object.entries(report.options)
+            .map(([k, v]) => `--${k} ${v}`)
+            .join(' ')
+    }`,
     `- suite wall time: ${(report.durationMs / 1000).toFixed(1)} s`,
     '',
     renderTable(report.result.rows),
@@ -75,7 +81,10 @@ export function renderTable(rows: ReadonlyArray<Record<string, BenchCell>>): str
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
   const cell = (v: BenchCell | undefined): string => (v === undefined ? '' : formatCell(v).replaceAll('|', '\\|'));
-  const lines = [`| ${cols.join(' | ')} |`, `|${cols.map((_, i) => (typeof rows[0]?.[cols[i] ?? ''] === 'number' ? '---:' : '---')).join('|')}|`];
+  const lines = [
+    `| ${cols.join(' | ')} |`,
+    `|${cols.map((_, i) => (typeof rows[0]?.[cols[i] ?? ''] === 'number' ? '---:' : '---')).join('|')}|`,
+  ];
   for (const r of rows) lines.push(`| ${cols.map((c) => cell(r[c])).join(' | ')} |`);
   return lines.join('\n');
 }

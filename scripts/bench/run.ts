@@ -65,7 +65,11 @@ async function loadSuite(suite: string, dir: string): Promise<SuiteModule> {
   }
   const mod = (await import(pathToFileURL(file).href)) as Partial<SuiteModule>;
   if (typeof mod.run !== 'function') {
-    throw new ConfigError(`scripts/bench/suites/${suite}.ts`, 'no run export', 'export async function run(ctx: BenchContext): Promise<SuiteResult>');
+    throw new ConfigError(
+      `scripts/bench/suites/${suite}.ts`,
+      'no run export',
+      'export async function run(ctx: BenchContext): Promise<SuiteResult>',
+    );
   }
   return { run: mod.run, needsBroker: mod.needsBroker !== false };
 }
@@ -88,14 +92,24 @@ async function acquireBroker(log: Logger): Promise<BrokerHandle> {
   }
   const brokerModule = join(repoRoot, 'scripts', 'broker', 'broker.ts');
   if (!existsSync(brokerModule)) {
-    throw new ConfigError('PULSAR_SERVICE_URL', serviceUrl, 'set PULSAR_SERVICE_URL and PULSAR_ADMIN_URL to a running broker (scripts/broker is not available to start one)');
+    throw new ConfigError(
+      'PULSAR_SERVICE_URL',
+      serviceUrl,
+      'set PULSAR_SERVICE_URL and PULSAR_ADMIN_URL to a running broker (scripts/broker is not available to start one)',
+    );
   }
   const broker = (await import(pathToFileURL(brokerModule).href)) as typeof BrokerModule;
   const status = await broker.brokerStatus(BENCH_BROKER.name);
   if (status.running && status.ready && status.info) {
     const i = status.info;
     log.info({ adminUrl: i.adminUrl }, 'reusing running bench broker');
-    return { serviceUrl: i.serviceUrl, adminUrl: i.adminUrl, ...(i.token === undefined ? {} : { token: i.token }), started: false, stop: async () => undefined };
+    return {
+      serviceUrl: i.serviceUrl,
+      adminUrl: i.adminUrl,
+      ...(i.token === undefined ? {} : { token: i.token }),
+      started: false,
+      stop: async () => undefined,
+    };
   }
   if (status.running) await broker.stopBroker(BENCH_BROKER.name);
   log.info({ name: BENCH_BROKER.name }, 'starting a local broker for this run (set PULSAR_SERVICE_URL/PULSAR_ADMIN_URL to reuse one)');

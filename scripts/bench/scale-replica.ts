@@ -38,7 +38,8 @@ const running = await startWorker({
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
   log: silentLogger,
-  onPartitionEvent: (e) => process.stdout.write(`partition ${JSON.stringify({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })}\n`),
+  onPartitionEvent: (e) =>
+    process.stdout.write(`partition ${JSON.stringify({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })}\n`),
 });
 ref.worker = running.worker as PartitionedWorker;
 process.stdout.write('ready\n');

@@ -32,7 +32,12 @@ export async function runOursTxnLoop(p: TxnLoopPlan): Promise<TxnLoopFigures> {
     const payload = Buffer.alloc(p.size, 7);
     await Promise.all(Array.from({ length: p.count }, () => pre.send(payload)));
     await pre.close();
-    const consumer = await client.subscribe({ topic: p.input, subscription: 'txn-loop', initialPosition: 'Earliest', receiverQueueSize: 1000 });
+    const consumer = await client.subscribe({
+      topic: p.input,
+      subscription: 'txn-loop',
+      initialPosition: 'Earliest',
+      receiverQueueSize: 1000,
+    });
     const producer = await client.createProducer({ topic: p.output, sendTimeoutMs: 0 });
     const started = performance.now();
     let done = 0;
@@ -78,7 +83,8 @@ export async function runJavaTxnLoop(p: TxnLoopPlan): Promise<TxnLoopFigures> {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .find((l) => l['summary'] === true);
-  if (code !== 0 || summary === undefined) throw new Error(`java txn-loop exited with ${code}:\n${stderr.split('\n').slice(-15).join('\n')}`);
+  if (code !== 0 || summary === undefined)
+    throw new Error(`java txn-loop exited with ${code}:\n${stderr.split('\n').slice(-15).join('\n')}`);
   return { messages: Number(summary['messages']), elapsedMs: Number(summary['elapsedMs']), perSec: Number(summary['perSec']) };
 }
 
@@ -88,7 +94,14 @@ export async function runJavaTxnLoop(p: TxnLoopPlan): Promise<TxnLoopFigures> {
  */
 export async function addTxnPhase(
   ctx: BenchContext,
-  t: { rows: Array<Record<string, BenchCell>>; notes: string[]; topic: (name: string) => string; size: number; withJava: boolean; withOurs: boolean },
+  t: {
+    rows: Array<Record<string, BenchCell>>;
+    notes: string[];
+    topic: (name: string) => string;
+    size: number;
+    withJava: boolean;
+    withOurs: boolean;
+  },
 ): Promise<void> {
   const count = numberOption(ctx, 'txn-count', 5000);
   const perTxn = numberOption(ctx, 'txn-per', 100);
@@ -114,5 +127,7 @@ export async function addTxnPhase(
   set('java', java?.perSec);
   set('beamline', ours?.perSec);
   if (java !== undefined && ours !== undefined) set('ratio', ours.perSec / java.perSec);
-  t.notes.push(`"${column}": consume-transform-produce, ${perTxn} messages per transaction (send + ack inside it, then commit), ${count} messages of ${t.size} B; Java client defaults (its producer batches)`);
+  t.notes.push(
+    `"${column}": consume-transform-produce, ${perTxn} messages per transaction (send + ack inside it, then commit), ${count} messages of ${t.size} B; Java client defaults (its producer batches)`,
+  );
 }

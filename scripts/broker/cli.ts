@@ -124,7 +124,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function geo(verb: string | undefined, regions: string[] | undefined, keepData: boolean, heap: string | undefined, say: (line: string) => void): Promise<number> {
+async function geo(
+  verb: string | undefined,
+  regions: string[] | undefined,
+  keepData: boolean,
+  heap: string | undefined,
+  say: (line: string) => void,
+): Promise<number> {
   switch (verb) {
     case 'start': {
       const t0 = Date.now();
@@ -145,7 +151,9 @@ async function geo(verb: string | undefined, regions: string[] | undefined, keep
       const all = await geoStatus();
       for (const s of all) {
         const peers = s.peers.length === 0 ? 'no peers registered' : `peers ${s.peers.join(', ')}`;
-        say(`${s.member.region.padEnd(9)} cluster ${s.member.cluster}: ${s.running ? (s.ready ? 'ready' : 'running, NOT ready') : 'not running'}${s.ready ? `, ${peers}` : ''}`);
+        say(
+          `${s.member.region.padEnd(9)} cluster ${s.member.cluster}: ${s.running ? (s.ready ? 'ready' : 'running, NOT ready') : 'not running'}${s.ready ? `, ${peers}` : ''}`,
+        );
       }
       return all.every((s) => s.ready && s.peers.length === GEO_MEMBERS.length - 1) ? 0 : 1;
     }
@@ -165,7 +173,11 @@ function printEnv(name: string, extra: string[] = []): boolean {
     ...(info.token === undefined ? [] : [`PULSAR_TOKEN=${info.token}`, `PULSAR_SECRET_KEY_FILE=${info.secretKeyFile}`]),
     ...(info.tls === undefined
       ? []
-      : [`PULSAR_TLS_SERVICE_URL=${info.tls.serviceUrl}`, `PULSAR_TLS_ADMIN_URL=${info.tls.adminUrl}`, `PULSAR_TLS_TRUST_CERTS=${info.tls.trustCertsFile}`]),
+      : [
+          `PULSAR_TLS_SERVICE_URL=${info.tls.serviceUrl}`,
+          `PULSAR_TLS_ADMIN_URL=${info.tls.adminUrl}`,
+          `PULSAR_TLS_TRUST_CERTS=${info.tls.trustCertsFile}`,
+        ]),
     // One local cluster stands in for every region of a tenant spec (beamline tenant apply).
     `BEAMLINE_LOCAL_CLUSTER=${info.name}`,
     ...extra,

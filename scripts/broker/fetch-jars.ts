@@ -31,7 +31,10 @@ export function checkJava(): number {
   const m = /version "(\d+)/.exec(r.stderr);
   const major = m?.[1] === undefined ? 0 : Number(m[1]);
   if (major < 17) {
-    throw new BrokerScriptError(`java ${major} is too old for Pulsar ${PULSAR_VERSION}`, 'install Java 17 or newer and put it first on PATH');
+    throw new BrokerScriptError(
+      `java ${major} is too old for Pulsar ${PULSAR_VERSION}`,
+      'install Java 17 or newer and put it first on PATH',
+    );
   }
   return major;
 }

@@ -48,7 +48,11 @@ function pick(regions: readonly string[] | undefined): GeoMember[] {
   if (regions === undefined) return [...GEO_MEMBERS];
   return regions.map((r) => {
     const m = GEO_MEMBERS.find((x) => x.region === r || x.cluster === r);
-    if (m === undefined) throw new BrokerScriptError(`--region ${JSON.stringify(r)} is not part of the geo topology`, `use one of ${GEO_MEMBERS.map((x) => x.region).join(', ')}`);
+    if (m === undefined)
+      throw new BrokerScriptError(
+        `--region ${JSON.stringify(r)} is not part of the geo topology`,
+        `use one of ${GEO_MEMBERS.map((x) => x.region).join(', ')}`,
+      );
     return m;
   });
 }
@@ -60,7 +64,14 @@ function pick(regions: readonly string[] | undefined): GeoMember[] {
 export async function startGeo(options: GeoStartOptions = {}): Promise<GeoCluster[]> {
   const log = options.log ?? (() => undefined);
   for (const m of pick(options.regions)) {
-    await startBroker({ name: m.cluster, offset: m.offset, heap: options.heap ?? '512m', keepData: options.keepData ?? false, ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }), log: (l) => log(`[${m.region}] ${l}`) });
+    await startBroker({
+      name: m.cluster,
+      offset: m.offset,
+      heap: options.heap ?? '512m',
+      keepData: options.keepData ?? false,
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      log: (l) => log(`[${m.region}] ${l}`),
+    });
   }
   const running = await runningMembers();
   await registerClusters(running, log);
@@ -89,9 +100,18 @@ export async function registerClusters(running: readonly GeoCluster[], log: (lin
         const have = (await cur.json()) as { serviceUrl?: string; brokerServiceUrl?: string };
         if (have.serviceUrl === want.serviceUrl && have.brokerServiceUrl === want.brokerServiceUrl) continue;
       } else await cur.arrayBuffer();
-      const res = await fetch(url, { method: cur.ok ? 'POST' : 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(want), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method: cur.ok ? 'POST' : 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(want),
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await res.text();
-      if (!res.ok) throw new BrokerScriptError(`registering cluster ${peer.cluster} on ${on.member.cluster} failed: HTTP ${res.status} ${text}`, `check ${on.info.logFile}`);
+      if (!res.ok)
+        throw new BrokerScriptError(
+          `registering cluster ${peer.cluster} on ${on.member.cluster} failed: HTTP ${res.status} ${text}`,
+          `check ${on.info.logFile}`,
+        );
       log(`registered cluster ${peer.cluster} on ${on.member.cluster}`);
     }
   }
@@ -119,7 +139,8 @@ export async function geoStatus(): Promise<GeoMemberStatus[]> {
     let peers: string[] = [];
     if (s.ready && s.info !== undefined) {
       const res = await fetch(`${s.info.adminUrl}/admin/v2/clusters`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-      if (res?.ok) peers = ((await res.json()) as string[]).filter((c) => c !== m.cluster && GEO_MEMBERS.some((g) => g.cluster === c)).sort();
+      if (res?.ok)
+        peers = ((await res.json()) as string[]).filter((c) => c !== m.cluster && GEO_MEMBERS.some((g) => g.cluster === c)).sort();
     }
     out.push({ member: m, running: s.running, ready: s.ready, peers });
   }
@@ -132,7 +153,11 @@ export function geoEnvLines(): string[] {
   for (const m of GEO_MEMBERS) {
     const info = readInfo(m.cluster);
     if (info === undefined) continue;
-    lines.push(`${m.envPrefix}_PULSAR_SERVICE_URL=${info.serviceUrl}`, `${m.envPrefix}_PULSAR_ADMIN_URL=${info.adminUrl}`, `${m.envPrefix}_PULSAR_CLUSTER=${m.cluster}`);
+    lines.push(
+      `${m.envPrefix}_PULSAR_SERVICE_URL=${info.serviceUrl}`,
+      `${m.envPrefix}_PULSAR_ADMIN_URL=${info.adminUrl}`,
+      `${m.envPrefix}_PULSAR_CLUSTER=${m.cluster}`,
+    );
   }
   return lines;
 }

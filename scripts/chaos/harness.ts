@@ -181,13 +181,18 @@ export async function killBroker(env: ChaosEnv): Promise<void> {
   process.kill(pid, 'SIGKILL');
   await until(() => !isAlive(pid), 30_000);
   for (const port of [env.broker.ports.broker, env.broker.ports.web, env.broker.ports.bookie]) {
-    for (const deadline = Date.now() + 30_000; !(await portClosed(port)) && Date.now() < deadline; ) await sleep(100);
+    for (const deadline = Date.now() + 30_000; !(await portClosed(port)) && Date.now() < deadline;) await sleep(100);
   }
 }
 
 /** Starts the broker again on its data (same ports: the proxy's target does not change). */
 export async function restartBroker(env: ChaosEnv): Promise<void> {
-  env.broker = await startBroker({ name: env.brokerName, offset: env.brokerOffset, keepData: true, log: (l) => env.log(`broker: ${l.trim()}`) });
+  env.broker = await startBroker({
+    name: env.brokerName,
+    offset: env.brokerOffset,
+    keepData: true,
+    log: (l) => env.log(`broker: ${l.trim()}`),
+  });
 }
 
 interface Worker {
@@ -221,7 +226,11 @@ async function stopWorkerChild(w: Worker): Promise<void> {
   await until(() => w.exited, 10_000);
 }
 
-async function readPredictions(client: PulsarClient, topic: string, each: (eventId: string, messageId: string, decision: string, fallback: boolean) => void): Promise<void> {
+async function readPredictions(
+  client: PulsarClient,
+  topic: string,
+  each: (eventId: string, messageId: string, decision: string, fallback: boolean) => void,
+): Promise<void> {
   const reader = await client.createReader({ topic, startMessageId: 'earliest', receiverQueueSize: 1000 });
   try {
     while (await reader.hasMessageAvailable()) {
@@ -263,7 +272,12 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
   const blocks = new Set<string>();
   let phase: Phase = 'warmup';
 
-  const observer: Consumer = await env.client.subscribe({ topic: topic('predictions'), subscription: 'chaos-observer', initialPosition: 'Earliest', subscriptionType: 'Exclusive' });
+  const observer: Consumer = await env.client.subscribe({
+    topic: topic('predictions'),
+    subscription: 'chaos-observer',
+    initialPosition: 'Earliest',
+    subscriptionType: 'Exclusive',
+  });
   const observing = (async () => {
     for await (const m of observer) {
       try {
@@ -313,7 +327,9 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
       for (let i = 0; i < due; i++) {
         if (poisonLeft > 0) {
           poisonLeft--;
-          void producer.send({ payload: Buffer.from(`{"eventId": "poison-${poisonLeft}", not json`), key: `poison-${poisonLeft}` }).catch(() => undefined);
+          void producer
+            .send({ payload: Buffer.from(`{"eventId": "poison-${poisonLeft}", not json`), key: `poison-${poisonLeft}` })
+            .catch(() => undefined);
           continue;
         }
         const e = payment(namespace, n++);
@@ -336,7 +352,10 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
     while (sampling) {
       timeline.push({ at: performance.now(), lag: ledger.lag });
       if (tick++ % 4 === 0) {
-        const stats = await withTimeout(env.admin.topics.getStats(topic('events')).catch(() => undefined), 1_000);
+        const stats = await withTimeout(
+          env.admin.topics.getStats(topic('events')).catch(() => undefined),
+          1_000,
+        );
         const b = stats?.subscriptions?.[SUBSCRIPTION]?.msgBacklog;
         if (typeof b === 'number') peakBacklog = Math.max(peakBacklog ?? 0, b);
       }

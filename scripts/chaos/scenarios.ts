@@ -102,4 +102,3 @@ export function scenarios(scale: ScenarioScale = DEFAULT_SCALE): Scenario[] {
     },
   ];
 }
-

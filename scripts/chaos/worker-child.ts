@@ -47,7 +47,10 @@ const running = await startWorker({
   model: {
     artifact: {
       format: 'remote',
-      spec: compileRemoteModelSpec({ protocol: 'oip-rest', endpoint: config.modelUrl, model: CHAOS_MODEL, signature: { input: [3], output: [1] } }, 'model.remote'),
+      spec: compileRemoteModelSpec(
+        { protocol: 'oip-rest', endpoint: config.modelUrl, model: CHAOS_MODEL, signature: { input: [3], output: [1] } },
+        'model.remote',
+      ),
     },
     version: 'chaos@1',
   },

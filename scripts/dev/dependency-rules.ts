@@ -157,7 +157,11 @@ export function checkFile(root: string, file: string, source: string): Violation
 
   const mayFetch = fromConcept === 'pulsar' || from.startsWith('functions/inference/remote/') || from === 'functions/tracing/otlp-http.ts';
   if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
-    violations.push({ file: from, specifier: 'fetch', rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)' });
+    violations.push({
+      file: from,
+      specifier: 'fetch',
+      rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)',
+    });
   }
   // #15: a package's error codes live in its catalogue; code names the constant, never the string.
   const pkg = PACKAGES.find((p) => from.startsWith(`${p.dir}/`));
@@ -176,7 +180,9 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (bare !== undefined) {
         const entry = bare.entries[spec];
         if (entry === undefined) {
-          add(`import ${bare.name} only through its entries (${Object.keys(bare.entries).join(', ')}): nothing imports past a package's index`);
+          add(
+            `import ${bare.name} only through its entries (${Object.keys(bare.entries).join(', ')}): nothing imports past a package's index`,
+          );
           continue;
         }
         target = entry;
@@ -189,7 +195,11 @@ export function checkFile(root: string, file: string, source: string): Violation
         add('tenants/ and models/ never import each other (cli/ composes them)');
       }
       if ((tTop === 'tenants' || tTop === 'models') && tTop !== fromTop) composes.add(tTop);
-      if (tTop === 'scripts' && PRODUCT_ROOTS.includes(fromTop ?? '') && !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))) {
+      if (
+        tTop === 'scripts' &&
+        PRODUCT_ROOTS.includes(fromTop ?? '') &&
+        !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))
+      ) {
         add('product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/');
       }
       const tPackage = PACKAGES.find((p) => target.startsWith(`${p.dir}/`));
@@ -207,8 +217,16 @@ export function checkFile(root: string, file: string, source: string): Violation
       const tConcept = tParts.length > 2 ? (tParts[1] ?? '') : '';
       // A concept folder's index.ts, or the index.ts of one of its sub-concepts (pulsar/admin).
       const viaIndex = isEntry || /^index\.(ts|js)$/.test(tParts[tParts.length - 1] ?? '');
-      if (fromTop === 'tenants' || fromTop === 'models' || fromTop === 'cli' || fromTop === 'bridge' || fromTop === 'bin' || fromTop === 'demo') {
-        if (!FUNCTIONS_ENTRIES.includes(target)) add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
+      if (
+        fromTop === 'tenants' ||
+        fromTop === 'models' ||
+        fromTop === 'cli' ||
+        fromTop === 'bridge' ||
+        fromTop === 'bin' ||
+        fromTop === 'demo'
+      ) {
+        if (!FUNCTIONS_ENTRIES.includes(target))
+          add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);
         continue;
       }
       if (fromTop !== 'functions' || tConcept === '' || tConcept === fromConcept) continue;

@@ -5,7 +5,7 @@
  * rewritten on the CI machine. Formatting covers TypeScript and JavaScript (see .prettierignore).
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 const check = process.env.CI === 'true' || process.argv.includes('--check');
 const bin = (name) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));

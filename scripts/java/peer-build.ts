@@ -21,7 +21,6 @@ export { JAVA_PEER_ERROR_CODES };
 /** The Pulsar version of the client jars; matches the dev broker (scripts/broker/pom.xml). */
 export const JAVA_PEER_PULSAR_VERSION = '4.0.7';
 
-
 export class JavaPeerError extends BeamlineError {}
 
 const javaDir = resolve(fileURLToPath(new URL('.', import.meta.url)));
@@ -135,9 +134,13 @@ function resolveJars(libDir: string, pomHash: string, log: (line: string) => voi
       .filter((l) => /ERROR|Missing POM|is missing/.test(l))
       .slice(0, 6)
       .join('\n');
-    throw new JavaPeerError(JAVA_PEER_ERROR_CODES.resolveFailed, `could not resolve the Pulsar Java client jars (scripts/java/pom.xml):\n${reason}`, {
-      details: { pom: pomFile },
-    });
+    throw new JavaPeerError(
+      JAVA_PEER_ERROR_CODES.resolveFailed,
+      `could not resolve the Pulsar Java client jars (scripts/java/pom.xml):\n${reason}`,
+      {
+        details: { pom: pomFile },
+      },
+    );
   }
   writeFileSync(join(staging, MARKER), `${pomHash}\n`);
   replaceDir(staging, libDir, pomHash);
@@ -154,7 +157,10 @@ function compile(libDir: string, classesDir: string, log: (line: string) => void
   });
   if (r.status !== 0) {
     rmSync(staging, { recursive: true, force: true });
-    throw new JavaPeerError(JAVA_PEER_ERROR_CODES.compileFailed, `javac failed on JavaPeer.java:\n${`${r.stdout}\n${r.stderr}`.trim().slice(0, 2000)}`);
+    throw new JavaPeerError(
+      JAVA_PEER_ERROR_CODES.compileFailed,
+      `javac failed on JavaPeer.java:\n${`${r.stdout}\n${r.stderr}`.trim().slice(0, 2000)}`,
+    );
   }
   writeFileSync(join(staging, MARKER), 'compiled\n');
   replaceDir(staging, classesDir, 'compiled');

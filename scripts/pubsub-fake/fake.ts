@@ -36,7 +36,11 @@ export function buildPubsubFake(): string {
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], { cwd: SOURCE_DIR, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false' } });
+  const r = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
+    cwd: SOURCE_DIR,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false' },
+  });
   if (r.error !== undefined) throw new Error(`pubsub-fake: cannot run go (${r.error.message}); install Go >= 1.26 and put it on PATH`);
   if (r.status !== 0) throw new Error(`pubsub-fake: go build failed with exit ${String(r.status)} in ${SOURCE_DIR}`);
   renameSync(tmp, out); // atomic: a concurrent build never sees half a binary

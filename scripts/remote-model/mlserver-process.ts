@@ -19,7 +19,17 @@ export const MLSERVER_SCRIPT = fileURLToPath(new URL('../mlserver', import.meta.
 export async function prepareMlserverModel(o: { features: number; name?: string; version?: string; hidden?: number }): Promise<string> {
   await run(MLSERVER_SCRIPT, ['setup'], { timeout: 20 * 60_000, maxBuffer: 16 * 1024 * 1024 });
   const dir = mkdtempSync(join(tmpdir(), 'bl-mlserver-'));
-  const args = ['model', dir, '--features', String(o.features), '--name', o.name ?? 'fraud', '--version', o.version ?? 'v1', ...(o.hidden === undefined ? [] : ['--hidden', String(o.hidden)])];
+  const args = [
+    'model',
+    dir,
+    '--features',
+    String(o.features),
+    '--name',
+    o.name ?? 'fraud',
+    '--version',
+    o.version ?? 'v1',
+    ...(o.hidden === undefined ? [] : ['--hidden', String(o.hidden)]),
+  ];
   await run(MLSERVER_SCRIPT, args, { timeout: 5 * 60_000 });
   return dir;
 }
@@ -72,13 +82,18 @@ export class MlserverProcess {
   /** (Re)starts MLServer on the same ports and waits until the model reports ready. */
   async restart(readyTimeoutMs = 180_000): Promise<void> {
     const fd = openSync(this.logFile, 'a');
-    const child = spawn(MLSERVER_SCRIPT, ['start', this.dir, String(this.ports.http), String(this.ports.grpc), String(this.ports.metrics)], { stdio: ['ignore', fd, fd] });
+    const child = spawn(
+      MLSERVER_SCRIPT,
+      ['start', this.dir, String(this.ports.http), String(this.ports.grpc), String(this.ports.metrics)],
+      { stdio: ['ignore', fd, fd] },
+    );
     closeSync(fd);
     this.#child = child;
     this.#exited = new Promise((r) => child.once('exit', () => r()));
     const until = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mlserver exited while starting; see ${this.logFile}:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`mlserver exited while starting; see ${this.logFile}:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
       try {
         const r = await fetch(`${this.endpoint}/v2/models/fraud/ready`, { signal: AbortSignal.timeout(2000) });
         if (r.status === 200) return;

@@ -77,7 +77,14 @@ export async function process(record: EventRecord<RideTelemetry>, ctx: HandlerCo
   const modelVersion = s.kind === 'scored' ? s.modelVersion : `fallback:${s.reason}`;
   const timestamp = e.timestamp;
   ctx.emit(
-    { tripId: e.tripId, crashProbability, routeDeviationMeters: features.routeDeviationMeters, harshEvents: features.harshEvents, modelVersion, timestamp },
+    {
+      tripId: e.tripId,
+      crashProbability,
+      routeDeviationMeters: features.routeDeviationMeters,
+      harshEvents: features.harshEvents,
+      modelVersion,
+      timestamp,
+    },
     { to: 'predictions' },
   );
   if (crashProbability >= REVIEW_AT) {
@@ -94,7 +101,9 @@ export function nextTripState(before: TripState | undefined, e: RideTelemetry, t
   let anchor = before?.anchor ?? null;
   if (anchor === null && metersBetween(origin, here) >= ROUTE_ANCHOR_M) anchor = here;
   const harsh = Math.hypot(e.accelX, e.accelY) > HARSH_ACCEL_MPS2;
-  const recent = [...(before?.recent ?? []).filter((p) => p.t > t - LOOKBACK_MS && p.t <= t), { t, speed: e.speedMps, harsh }].slice(-HISTORY_MAX);
+  const recent = [...(before?.recent ?? []).filter((p) => p.t > t - LOOKBACK_MS && p.t <= t), { t, speed: e.speedMps, harsh }].slice(
+    -HISTORY_MAX,
+  );
   const features: RideFeatures = {
     harshEvents: recent.filter((p) => p.harsh).length,
     overSpeedMps: Math.max(0, ...recent.map((p) => p.speed - SPEED_LIMIT_MPS)),

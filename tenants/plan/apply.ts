@@ -11,11 +11,19 @@ export interface ApplyResult {
  * Run a plan's changes in order. Stops at the first failure with `BL_TENANT_APPLY_FAILED`
  * naming the step; because plans are recomputed from the cluster, re-running apply resumes.
  */
-export async function applyTenantPlan(admin: PulsarAdmin, plan: TenantPlan, onStep?: (change: Change, index: number) => void): Promise<ApplyResult> {
+export async function applyTenantPlan(
+  admin: PulsarAdmin,
+  plan: TenantPlan,
+  onStep?: (change: Change, index: number) => void,
+): Promise<ApplyResult> {
   if (plan.blockers.length > 0) {
-    throw new BeamlineError(TENANTS_ERROR_CODES.applyBlocked, `cannot apply tenant ${plan.tenant}:\n${plan.blockers.map((b) => `  - ${b}`).join('\n')}`, {
-      details: { tenant: plan.tenant, blockers: plan.blockers },
-    });
+    throw new BeamlineError(
+      TENANTS_ERROR_CODES.applyBlocked,
+      `cannot apply tenant ${plan.tenant}:\n${plan.blockers.map((b) => `  - ${b}`).join('\n')}`,
+      {
+        details: { tenant: plan.tenant, blockers: plan.blockers },
+      },
+    );
   }
   const applied: Change[] = [];
   for (const [i, change] of plan.changes.entries()) {
@@ -23,11 +31,15 @@ export async function applyTenantPlan(admin: PulsarAdmin, plan: TenantPlan, onSt
       await applyChange(admin, change);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new BeamlineError(TENANTS_ERROR_CODES.applyFailed, `step ${i + 1}/${plan.changes.length} ${change.op} ${change.target}${change.key === undefined ? '' : ` (${change.key})`} failed: ${reason}; ${applied.length} step(s) were applied, re-run apply to continue`, {
-        cause,
-        retriable: cause instanceof BeamlineError && cause.retriable,
-        details: { step: i + 1, op: change.op, target: change.target, appliedSteps: applied.length },
-      });
+      throw new BeamlineError(
+        TENANTS_ERROR_CODES.applyFailed,
+        `step ${i + 1}/${plan.changes.length} ${change.op} ${change.target}${change.key === undefined ? '' : ` (${change.key})`} failed: ${reason}; ${applied.length} step(s) were applied, re-run apply to continue`,
+        {
+          cause,
+          retriable: cause instanceof BeamlineError && cause.retriable,
+          details: { step: i + 1, op: change.op, target: change.target, appliedSteps: applied.length },
+        },
+      );
     }
     applied.push(change);
     onStep?.(change, i);

@@ -32,7 +32,11 @@ export async function tenantBacklog(admin: PulsarAdmin, tenant: string): Promise
  * Delete a tenant with everything in it. Refuses (`BL_TENANT_HAS_BACKLOG`) while any
  * subscription has unconsumed messages, unless `force`.
  */
-export async function deleteTenant(admin: PulsarAdmin, tenant: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean; backlog: TopicBacklog[] }> {
+export async function deleteTenant(
+  admin: PulsarAdmin,
+  tenant: string,
+  options: { force?: boolean } = {},
+): Promise<{ deleted: boolean; backlog: TopicBacklog[] }> {
   try {
     await admin.tenants.get(tenant);
   } catch (err) {
@@ -42,9 +46,13 @@ export async function deleteTenant(admin: PulsarAdmin, tenant: string, options: 
   const backlog = await tenantBacklog(admin, tenant);
   if (backlog.length > 0 && options.force !== true) {
     const total = backlog.reduce((n, b) => n + b.backlog, 0);
-    throw new BeamlineError(TENANTS_ERROR_CODES.hasBacklog, `tenant ${tenant} has ${total} unconsumed message(s) in ${backlog.length} subscription(s) (e.g. ${backlog[0]?.topic} / ${backlog[0]?.subscription}); drain them first or pass --force to delete anyway`, {
-      details: { tenant, backlog },
-    });
+    throw new BeamlineError(
+      TENANTS_ERROR_CODES.hasBacklog,
+      `tenant ${tenant} has ${total} unconsumed message(s) in ${backlog.length} subscription(s) (e.g. ${backlog[0]?.topic} / ${backlog[0]?.subscription}); drain them first or pass --force to delete anyway`,
+      {
+        details: { tenant, backlog },
+      },
+    );
   }
   await deleteTenantContents(admin, tenant);
   return { deleted: true, backlog };
@@ -67,7 +75,12 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, r
       continue;
     }
     if (!(await stillThere(admin, tenant))) return;
-    if (round >= rounds) throw new BeamlineError(TENANTS_ERROR_CODES.deleteIncomplete, `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`, { retriable: true, details: { tenant } });
+    if (round >= rounds)
+      throw new BeamlineError(
+        TENANTS_ERROR_CODES.deleteIncomplete,
+        `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`,
+        { retriable: true, details: { tenant } },
+      );
   }
 }
 

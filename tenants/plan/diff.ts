@@ -23,7 +23,9 @@ export function diffTenant(config: TenantConfig, observed: ObservedTenant): Tena
   const managed = new Set(config.clusters.map((c) => c.name));
   for (const name of config.allowedClusters) {
     if (!managed.has(name) && observed.clusters[name] === undefined) {
-      blockers.push(`cluster ${name} does not exist: give serviceUrl and adminUrl for its region, or map regions to an existing cluster with --local-cluster`);
+      blockers.push(
+        `cluster ${name} does not exist: give serviceUrl and adminUrl for its region, or map regions to an existing cluster with --local-cluster`,
+      );
     }
   }
 
@@ -60,7 +62,8 @@ function diffNamespace(ns: DesiredNamespace, found: ObservedNamespace | undefine
   const cur = found ?? EMPTY_NAMESPACE;
   // Replication is set at creation, so a new namespace never replicates anywhere the spec does not say.
   if (found === undefined) add('create-namespace', ns.name, null, { replicationClusters: [...ns.replicationClusters] });
-  else if (!sameList(cur.replicationClusters, ns.replicationClusters)) add('set-replication', ns.name, cur.replicationClusters, [...ns.replicationClusters]);
+  else if (!sameList(cur.replicationClusters, ns.replicationClusters))
+    add('set-replication', ns.name, cur.replicationClusters, [...ns.replicationClusters]);
   // Pulsar refuses a backlog quota at or above the retention size, so when retention shrinks the
   // quota must shrink first, and when it grows retention must grow first.
   const retention = (): void => {
@@ -69,7 +72,10 @@ function diffNamespace(ns: DesiredNamespace, found: ObservedNamespace | undefine
   const quota = (): void => {
     if (!sameJson(cur.backlogQuota, ns.backlogQuota)) add('set-backlog-quota', ns.name, cur.backlogQuota, ns.backlogQuota);
   };
-  const shrinking = cur.retention !== null && ns.retention.retentionSizeInMB >= 0 && (cur.retention.retentionSizeInMB < 0 || ns.retention.retentionSizeInMB < cur.retention.retentionSizeInMB);
+  const shrinking =
+    cur.retention !== null &&
+    ns.retention.retentionSizeInMB >= 0 &&
+    (cur.retention.retentionSizeInMB < 0 || ns.retention.retentionSizeInMB < cur.retention.retentionSizeInMB);
   if (shrinking) {
     quota();
     retention();
@@ -79,7 +85,8 @@ function diffNamespace(ns: DesiredNamespace, found: ObservedNamespace | undefine
   }
   if (cur.messageTtlSeconds !== ns.messageTtlSeconds) add('set-message-ttl', ns.name, cur.messageTtlSeconds, ns.messageTtlSeconds);
   if (cur.compatibility !== ns.compatibility) add('set-schema-compatibility', ns.name, cur.compatibility, ns.compatibility);
-  if (cur.validationEnforced !== ns.validationEnforced) add('set-schema-validation', ns.name, cur.validationEnforced, ns.validationEnforced);
+  if (cur.validationEnforced !== ns.validationEnforced)
+    add('set-schema-validation', ns.name, cur.validationEnforced, ns.validationEnforced);
 
   const changedProps: Record<string, string> = {};
   const beforeProps: Record<string, string | null> = {};
@@ -89,7 +96,8 @@ function diffNamespace(ns: DesiredNamespace, found: ObservedNamespace | undefine
       beforeProps[k] = cur.properties[k] ?? null;
     }
   }
-  if (Object.keys(changedProps).length > 0) add('set-properties', ns.name, Object.values(beforeProps).every((v) => v === null) ? null : beforeProps, changedProps);
+  if (Object.keys(changedProps).length > 0)
+    add('set-properties', ns.name, Object.values(beforeProps).every((v) => v === null) ? null : beforeProps, changedProps);
   for (const [k, v] of Object.entries(cur.properties)) {
     if (k.startsWith(PROPERTY_PREFIX) && !(k in ns.properties)) add('remove-property', ns.name, v, null, k);
   }
@@ -104,11 +112,15 @@ function diffNamespace(ns: DesiredNamespace, found: ObservedNamespace | undefine
 function diffTopic(t: DesiredTopic, found: ObservedTopic | undefined, add: Add, blockers: string[]): void {
   if (found === undefined) add('create-topic', t.name, null, { partitions: t.partitions });
   else if (found.partitions === 0) {
-    blockers.push(`topic ${t.name} exists as a non-partitioned topic; the spec wants ${t.partitions} partitions (delete it or change the spec)`);
+    blockers.push(
+      `topic ${t.name} exists as a non-partitioned topic; the spec wants ${t.partitions} partitions (delete it or change the spec)`,
+    );
     return;
   } else if (found.partitions < t.partitions) add('update-partitions', t.name, found.partitions, t.partitions);
   else if (found.partitions > t.partitions) {
-    blockers.push(`topic ${t.name} has ${found.partitions} partitions; the spec asks for ${t.partitions} but Pulsar cannot remove partitions (set partitions: ${found.partitions})`);
+    blockers.push(
+      `topic ${t.name} has ${found.partitions} partitions; the spec asks for ${t.partitions} but Pulsar cannot remove partitions (set partitions: ${found.partitions})`,
+    );
   }
   const cur: ObservedTopic = found ?? { partitions: 0, deduplication: null, compactionThresholdBytes: null, schema: null, permissions: {} };
   // Only an explicit topic policy counts: unset (null) would inherit the namespace/broker default.

@@ -12,7 +12,12 @@ export function formatPlan(plan: TenantPlan): string {
 }
 
 export function formatChange(c: Change): string {
-  const sign = c.op.startsWith('create') || c.op.startsWith('grant') || c.op.startsWith('upload') ? '+' : c.op.startsWith('remove') || c.op.startsWith('revoke') ? '-' : '~';
+  const sign =
+    c.op.startsWith('create') || c.op.startsWith('grant') || c.op.startsWith('upload')
+      ? '+'
+      : c.op.startsWith('remove') || c.op.startsWith('revoke')
+        ? '-'
+        : '~';
   const key = c.key === undefined ? '' : ` [${c.key}]`;
   const what = c.op === 'upload-schema' ? schemaSummary(c) : c.before === null ? short(c.after) : `${short(c.before)} -> ${short(c.after)}`;
   return `${sign} ${c.op} ${c.target}${key}: ${what}`;

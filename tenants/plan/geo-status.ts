@@ -54,7 +54,8 @@ export async function readGeoStatus(options: GeoStatusOptions): Promise<Replicat
   for (const c of await admin.clusters.list()) {
     const d = await admin.clusters.get(c).catch(() => undefined);
     const url = d?.serviceUrl;
-    if (typeof url === 'string' && url !== '') admins.set(c, new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), timeoutMs: 5000 }));
+    if (typeof url === 'string' && url !== '')
+      admins.set(c, new PulsarAdmin({ url, ...(typeof token === 'string' ? { token } : {}), timeoutMs: 5000 }));
   }
   const links: ReplicationLink[] = [];
   for (const ns of (await admin.namespaces.list(tenant)).sort()) {
@@ -80,7 +81,9 @@ export async function readGeoStatus(options: GeoStatusOptions): Promise<Replicat
         partitions = s.metadata?.partitions ?? 0;
         stats = s.partitions ?? {};
       } catch (err) {
-        const why = isAdminStatus(err, 404) ? `topic missing on ${home}` : `cannot read stats on ${home}: ${err instanceof Error ? err.message : String(err)}`;
+        const why = isAdminStatus(err, 404)
+          ? `topic missing on ${home}`
+          : `cannot read stats on ${home}: ${err instanceof Error ? err.message : String(err)}`;
         for (const to of remotes) links.push(unreachable(topic, home, to, why));
         continue;
       }
@@ -91,7 +94,19 @@ export async function readGeoStatus(options: GeoStatusOptions): Promise<Replicat
 }
 
 function unreachable(topic: string, from: string, to: string, detail: string): ReplicationLink {
-  return { topic, from, to, state: 'unreachable', backlog: 0, rateOut: 0, lagMs: 0, connectedPartitions: 0, loadedPartitions: 0, partitions: 0, detail };
+  return {
+    topic,
+    from,
+    to,
+    state: 'unreachable',
+    backlog: 0,
+    rateOut: 0,
+    lagMs: 0,
+    connectedPartitions: 0,
+    loadedPartitions: 0,
+    partitions: 0,
+    detail,
+  };
 }
 
 function link(topic: string, from: string, to: string, partitions: number, stats: Record<string, TopicStats>): ReplicationLink {
@@ -114,8 +129,24 @@ function link(topic: string, from: string, to: string, partitions: number, stats
   const lagMs = backlog > 0 ? delaySeconds * 1000 : 0;
   const state: LinkState = loaded === 0 ? 'idle' : connected < loaded ? 'down' : 'up';
   const detail =
-    state === 'idle' ? `no partition of ${topic} is loaded on ${from} yet (nothing produced since the broker started)` : state === 'down' ? `${loaded - connected} of ${loaded} partition replicator(s) ${from} -> ${to} not connected` : undefined;
-  return { topic, from, to, state, backlog, rateOut, lagMs, connectedPartitions: connected, loadedPartitions: loaded, partitions, ...(detail === undefined ? {} : { detail }) };
+    state === 'idle'
+      ? `no partition of ${topic} is loaded on ${from} yet (nothing produced since the broker started)`
+      : state === 'down'
+        ? `${loaded - connected} of ${loaded} partition replicator(s) ${from} -> ${to} not connected`
+        : undefined;
+  return {
+    topic,
+    from,
+    to,
+    state,
+    backlog,
+    rateOut,
+    lagMs,
+    connectedPartitions: connected,
+    loadedPartitions: loaded,
+    partitions,
+    ...(detail === undefined ? {} : { detail }),
+  };
 }
 
 /**
@@ -127,8 +158,16 @@ export function geoStatusPrometheus(links: readonly ReplicationLink[]): string {
     ['beamline_geo_replication_backlog_messages', 'Messages written at the source and not yet replicated.', (l) => l.backlog],
     ['beamline_geo_replication_rate_messages_per_second', 'Messages/s replicated out over the broker stats interval.', (l) => l.rateOut],
     ['beamline_geo_replication_lag_seconds', 'Age of the oldest unreplicated message.', (l) => l.lagMs / 1000],
-    ['beamline_geo_replication_connected_ratio', 'Loaded partitions whose replicator is connected (1 = link up; 0 with nothing loaded).', (l) => (l.loadedPartitions === 0 ? 0 : l.connectedPartitions / l.loadedPartitions)],
-    ['beamline_geo_replication_down_ratio', '1 when the link is down or its source unreachable.', (l) => (l.state === 'down' || l.state === 'unreachable' ? 1 : 0)],
+    [
+      'beamline_geo_replication_connected_ratio',
+      'Loaded partitions whose replicator is connected (1 = link up; 0 with nothing loaded).',
+      (l) => (l.loadedPartitions === 0 ? 0 : l.connectedPartitions / l.loadedPartitions),
+    ],
+    [
+      'beamline_geo_replication_down_ratio',
+      '1 when the link is down or its source unreachable.',
+      (l) => (l.state === 'down' || l.state === 'unreachable' ? 1 : 0),
+    ],
   ];
   const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const lines: string[] = [];

@@ -15,7 +15,10 @@ export async function observeTenant(admin: PulsarAdmin, tenant: string, config?:
   for (const c of config?.clusters ?? []) {
     if (!clusterNames.includes(c.name)) continue;
     const d = await admin.clusters.get(c.name);
-    clusters[c.name] = { ...(d.serviceUrl === undefined ? {} : { serviceUrl: d.serviceUrl }), ...(d.brokerServiceUrl === undefined ? {} : { brokerServiceUrl: d.brokerServiceUrl }) };
+    clusters[c.name] = {
+      ...(d.serviceUrl === undefined ? {} : { serviceUrl: d.serviceUrl }),
+      ...(d.brokerServiceUrl === undefined ? {} : { brokerServiceUrl: d.brokerServiceUrl }),
+    };
   }
 
   const info = await orNull(admin.tenants.get(tenant));
@@ -81,7 +84,11 @@ async function observeNamespace(admin: PulsarAdmin, ns: string): Promise<Observe
 }
 
 function sortedGrants(g: Record<string, readonly string[]>): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(g).sort(([a], [b]) => a.localeCompare(b)).map(([role, actions]) => [role, [...actions].sort()]));
+  return Object.fromEntries(
+    Object.entries(g)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([role, actions]) => [role, [...actions].sort()]),
+  );
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {

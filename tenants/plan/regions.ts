@@ -34,7 +34,12 @@ export interface RegionPlan {
 export function configForCluster(config: TenantConfig, cluster: string): TenantConfig {
   const namespaces = config.namespaces
     .filter((ns) => ns.replicationClusters.includes(cluster))
-    .map((ns) => Object.freeze({ ...ns, topics: Object.freeze(ns.topics.filter((t) => t.replicationClusters === null || t.replicationClusters.includes(cluster))) }));
+    .map((ns) =>
+      Object.freeze({
+        ...ns,
+        topics: Object.freeze(ns.topics.filter((t) => t.replicationClusters === null || t.replicationClusters.includes(cluster))),
+      }),
+    );
   return Object.freeze({ ...config, namespaces: Object.freeze(namespaces) });
 }
 
@@ -49,9 +54,13 @@ export function regionClusters(config: TenantConfig): { cluster: string; regions
 function adminFor(admins: RegionAdmins, cluster: string): PulsarAdmin {
   const admin = admins.get(cluster);
   if (admin === undefined) {
-    throw new BeamlineError(TENANTS_ERROR_CODES.configInvalid, `no admin URL for cluster ${cluster}: give its region an adminUrl in the spec (or apply with --admin-url and --local-cluster)`, {
-      details: { field: 'regions[].adminUrl', cluster },
-    });
+    throw new BeamlineError(
+      TENANTS_ERROR_CODES.configInvalid,
+      `no admin URL for cluster ${cluster}: give its region an adminUrl in the spec (or apply with --admin-url and --local-cluster)`,
+      {
+        details: { field: 'regions[].adminUrl', cluster },
+      },
+    );
   }
   return admin;
 }
@@ -103,7 +112,12 @@ export async function checkReplicatedSchemas(config: TenantConfig, admins: Regio
       `schema pre-flight for tenant ${config.tenant}: replicated topics differ between regions; nothing was applied:\n${lines.join('\n')}\n` +
         'fix: make every region hold the same schema before anything is produced: evolve the schema compatibly in the spec and apply again, ' +
         'or delete the stray version in the region that diverged (`DELETE /admin/v2/schemas/<tenant>/<ns>/<topic>/schema` there) and re-run apply',
-      { details: { tenant: config.tenant, mismatches: mismatches.map((m) => ({ topic: m.topic, a: summary(m.a), b: summary(m.b), reason: m.reason })) } },
+      {
+        details: {
+          tenant: config.tenant,
+          mismatches: mismatches.map((m) => ({ topic: m.topic, a: summary(m.a), b: summary(m.b), reason: m.reason })),
+        },
+      },
     );
   }
 }
@@ -117,15 +131,25 @@ async function topicMismatch(t: DesiredTopic, held: RegionSchema[], admins: Regi
   if (distinct.size <= 1 && (wanted === undefined || distinct.size === 0 || distinct.has(wanted))) return undefined;
   if (t.schema === null) {
     const [a, b] = [...distinct.values()];
-    return a === undefined || b === undefined ? undefined : { topic: t.name, a, b, reason: 'the spec declares no schema for it, so apply cannot bring the regions together' };
+    return a === undefined || b === undefined
+      ? undefined
+      : { topic: t.name, a, b, reason: 'the spec declares no schema for it, so apply cannot bring the regions together' };
   }
   // The regions will converge on the spec's schema only if each region that holds another one accepts it.
   for (const h of present) {
     if (fingerprint(h.schema) === wanted) continue;
     const check = await adminFor(admins, h.cluster).schemas.checkCompatibility(t.name, { type: t.schema.type, data: t.schema.data });
     if (!check.isCompatible) {
-      const other = present.find((x) => x.cluster !== h.cluster && fingerprint(x.schema) !== fingerprint(h.schema)) ?? { cluster: 'spec', schema: { type: t.schema.type, data: t.schema.data } };
-      return { topic: t.name, a: h, b: other, reason: `${h.cluster} refuses the spec's schema under ${check.schemaCompatibilityStrategy}${check.reason === undefined ? '' : ` (${check.reason.slice(0, 200)})`}` };
+      const other = present.find((x) => x.cluster !== h.cluster && fingerprint(x.schema) !== fingerprint(h.schema)) ?? {
+        cluster: 'spec',
+        schema: { type: t.schema.type, data: t.schema.data },
+      };
+      return {
+        topic: t.name,
+        a: h,
+        b: other,
+        reason: `${h.cluster} refuses the spec's schema under ${check.schemaCompatibilityStrategy}${check.reason === undefined ? '' : ` (${check.reason.slice(0, 200)})`}`,
+      };
     }
   }
   return undefined;
@@ -140,10 +164,14 @@ export async function verifyReplicatedSchemas(config: TenantConfig, admins: Regi
       for (const cluster of t.replicationClusters) {
         const schema = await adminFor(admins, cluster).schemas.get(t.name);
         if (fingerprint(schema) !== wanted) {
-          throw new BeamlineError(TENANTS_ERROR_CODES.geoSchemaMismatch, `after apply, ${t.name} on ${cluster} does not hold the spec's schema (${describe({ cluster, schema })}); re-run apply, and check that nothing else writes schemas there`, {
-            retriable: true,
-            details: { topic: t.name, cluster },
-          });
+          throw new BeamlineError(
+            TENANTS_ERROR_CODES.geoSchemaMismatch,
+            `after apply, ${t.name} on ${cluster} does not hold the spec's schema (${describe({ cluster, schema })}); re-run apply, and check that nothing else writes schemas there`,
+            {
+              retriable: true,
+              details: { topic: t.name, cluster },
+            },
+          );
         }
       }
     }
@@ -167,7 +195,11 @@ export async function applyAcrossRegions(
   const plans = await planAcrossRegions(config, admins);
   const blockers = plans.flatMap((p) => p.plan.blockers.map((b) => `${p.cluster}: ${b}`));
   if (blockers.length > 0) {
-    throw new BeamlineError(TENANTS_ERROR_CODES.applyBlocked, `cannot apply tenant ${config.tenant}:\n${blockers.map((b) => `  - ${b}`).join('\n')}`, { details: { tenant: config.tenant, blockers } });
+    throw new BeamlineError(
+      TENANTS_ERROR_CODES.applyBlocked,
+      `cannot apply tenant ${config.tenant}:\n${blockers.map((b) => `  - ${b}`).join('\n')}`,
+      { details: { tenant: config.tenant, blockers } },
+    );
   }
   await checkReplicatedSchemas(config, admins);
   // Two passes: a topic-level replication policy is pushed to the remote clusters it names at

@@ -25,7 +25,20 @@ import { Problems, TenantSpecError, suggest } from './problems.ts';
 import type { CompileTenantSpecOptions, DesiredCluster, DesiredNamespace, DesiredSchema, DesiredTopic, TenantConfig } from './types.ts';
 import { DURATION_FIX, SIZE_FIX, parseDurationMs, parseSizeBytes } from './units.ts';
 
-const TOP_LEVEL_KEYS = ['tenant', 'adminRoles', 'regions', 'roles', 'schemaCompatibility', 'schemaValidationEnforced', 'retention', 'messageTtl', 'backlogQuota', 'topics', 'grants', 'replication'];
+const TOP_LEVEL_KEYS = [
+  'tenant',
+  'adminRoles',
+  'regions',
+  'roles',
+  'schemaCompatibility',
+  'schemaValidationEnforced',
+  'retention',
+  'messageTtl',
+  'backlogQuota',
+  'topics',
+  'grants',
+  'replication',
+];
 const TOPIC_KEYS = ['partitions', 'sensitivity', 'schema', 'schemaFile', 'pii', 'piiKey', 'deduplication', 'compactionThreshold'];
 const REGION_KEYS = ['name', 'cluster', 'serviceUrl', 'adminUrl', 'partitions'];
 const ROLE_KINDS: readonly RoleKind[] = ['worker', 'producer', 'analyst'];
@@ -72,7 +85,10 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
   }
   const tenantName = typeof tenant === 'string' ? tenant : '';
 
-  const adminRoles = stringList(doc['adminRoles'], 'adminRoles', p, { nonEmpty: true, fix: 'list at least one admin role, e.g. [acme-payments-admin]' });
+  const adminRoles = stringList(doc['adminRoles'], 'adminRoles', p, {
+    nonEmpty: true,
+    fix: 'list at least one admin role, e.g. [acme-payments-admin]',
+  });
 
   // Roles
   const roles: Partial<Record<RoleKind, string>> = {};
@@ -83,7 +99,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
     unknownKeys(rolesRaw, ROLE_KINDS, 'roles.', p);
     for (const kind of ROLE_KINDS) {
       const r = rolesRaw[kind];
-      if (typeof r !== 'string' || r.trim() === '') p.add(`roles.${kind}`, r, `set the ${kind} role name, e.g. ${tenantName || 'acme'}-${kind}`);
+      if (typeof r !== 'string' || r.trim() === '')
+        p.add(`roles.${kind}`, r, `set the ${kind} role name, e.g. ${tenantName || 'acme'}-${kind}`);
       else roles[kind] = r;
     }
     const seen = new Map<string, RoleKind>();
@@ -99,7 +116,13 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
 
   // Regions
   const regionsRaw = doc['regions'];
-  const regions: { name: string; cluster: string; serviceUrl?: string; adminUrl?: string; partitions: Partial<Record<TopicKind, number>> }[] = [];
+  const regions: {
+    name: string;
+    cluster: string;
+    serviceUrl?: string;
+    adminUrl?: string;
+    partitions: Partial<Record<TopicKind, number>>;
+  }[] = [];
   if (!Array.isArray(regionsRaw) || regionsRaw.length === 0) {
     p.add('regions', regionsRaw, 'list the regions, one of them named central, each with name and cluster');
   } else {
@@ -108,14 +131,21 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       if (!isObj(r)) return p.add(f, r, 'each region is a mapping with name, cluster, serviceUrl, adminUrl');
       unknownKeys(r, REGION_KEYS, `${f}.`, p);
       const name = r['name'];
-      if (typeof name !== 'string' || !NAME_RE.test(name)) return p.add(`${f}.name`, name, 'use a region name of letters, digits, - _ (it becomes the namespace name)');
-      if (regions.some((x) => x.name === name)) return p.add(`${f}.name`, name, 'region names must be unique; each region is one namespace');
+      if (typeof name !== 'string' || !NAME_RE.test(name))
+        return p.add(`${f}.name`, name, 'use a region name of letters, digits, - _ (it becomes the namespace name)');
+      if (regions.some((x) => x.name === name))
+        return p.add(`${f}.name`, name, 'region names must be unique; each region is one namespace');
       const cluster = r['cluster'];
-      if (typeof cluster !== 'string' || !NAME_RE.test(cluster)) return p.add(`${f}.cluster`, cluster, 'set the Pulsar cluster name of this region (e.g. us-east, or standalone for a dev broker)');
+      if (typeof cluster !== 'string' || !NAME_RE.test(cluster))
+        return p.add(`${f}.cluster`, cluster, 'set the Pulsar cluster name of this region (e.g. us-east, or standalone for a dev broker)');
       const serviceUrl = url(r['serviceUrl'], `${f}.serviceUrl`, ['pulsar:', 'pulsar+ssl:'], 'pulsar://host:6650', p);
       const adminUrl = url(r['adminUrl'], `${f}.adminUrl`, ['http:', 'https:'], 'http://host:8080', p);
       if ((r['serviceUrl'] === undefined) !== (r['adminUrl'] === undefined) && options.localCluster === undefined) {
-        p.add(`${f}`, name, 'give both serviceUrl and adminUrl (Beamline then manages the cluster) or neither (the cluster must already exist)');
+        p.add(
+          `${f}`,
+          name,
+          'give both serviceUrl and adminUrl (Beamline then manages the cluster) or neither (the cluster must already exist)',
+        );
       }
       const partitions: Partial<Record<TopicKind, number>> = {};
       const po = r['partitions'];
@@ -130,10 +160,20 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
             }
           }
       }
-      regions.push({ name, cluster, ...(serviceUrl === undefined ? {} : { serviceUrl }), ...(adminUrl === undefined ? {} : { adminUrl }), partitions });
+      regions.push({
+        name,
+        cluster,
+        ...(serviceUrl === undefined ? {} : { serviceUrl }),
+        ...(adminUrl === undefined ? {} : { adminUrl }),
+        partitions,
+      });
     });
     if (regions.length > 0 && !regions.some((r) => r.name === 'central')) {
-      p.add('regions', regions.map((r) => r.name), 'add a region named central: it hosts models, review and audit for the whole tenant');
+      p.add(
+        'regions',
+        regions.map((r) => r.name),
+        'add a region named central: it hosts models, review and audit for the whole tenant',
+      );
     }
   }
 
@@ -149,8 +189,17 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
   const ttlMs = parseDurationMs(doc['messageTtl'] ?? TENANT_SPEC_DEFAULTS.messageTtl);
   if (ttlMs === undefined || ttlMs % 1000 !== 0) p.add('messageTtl', doc['messageTtl'], DURATION_FIX);
   const backlogQuota = compileBacklogQuota(doc['backlogQuota'], p);
-  if (retention !== undefined && backlogQuota !== undefined && retention.retentionSizeInMB > 0 && backlogQuota.limitSize >= retention.retentionSizeInMB * 1024 * 1024) {
-    p.add('backlogQuota.size', doc['backlogQuota'] === undefined ? TENANT_SPEC_DEFAULTS.backlogQuota.size : (doc['backlogQuota'] as Obj)['size'], 'keep the backlog quota below retention.size; Pulsar refuses a quota larger than retention');
+  if (
+    retention !== undefined &&
+    backlogQuota !== undefined &&
+    retention.retentionSizeInMB > 0 &&
+    backlogQuota.limitSize >= retention.retentionSizeInMB * 1024 * 1024
+  ) {
+    p.add(
+      'backlogQuota.size',
+      doc['backlogQuota'] === undefined ? TENANT_SPEC_DEFAULTS.backlogQuota.size : (doc['backlogQuota'] as Obj)['size'],
+      'keep the backlog quota below retention.size; Pulsar refuses a quota larger than retention',
+    );
   }
 
   // Topics
@@ -168,7 +217,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
   for (const kind of ROLE_KINDS) {
     const role = roles[kind];
     if (role === undefined) continue;
-    for (const [action, list] of Object.entries(DEFAULT_GRANTS[kind]) as [Action, readonly TopicKind[]][]) for (const t of list) grant(t, role, action);
+    for (const [action, list] of Object.entries(DEFAULT_GRANTS[kind]) as [Action, readonly TopicKind[]][])
+      for (const t of list) grant(t, role, action);
   }
   const grantsRaw = doc['grants'];
   if (grantsRaw !== undefined) {
@@ -179,7 +229,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
         if (!isObj(g)) return p.add(f, g, 'each grant is a mapping { role, produce?: [topics], consume?: [topics] }');
         unknownKeys(g, ['role', 'produce', 'consume'], `${f}.`, p);
         const roleRaw = g['role'];
-        if (typeof roleRaw !== 'string' || roleRaw === '') return p.add(`${f}.role`, roleRaw, 'name a role (worker, producer, analyst or a literal role name)');
+        if (typeof roleRaw !== 'string' || roleRaw === '')
+          return p.add(`${f}.role`, roleRaw, 'name a role (worker, producer, analyst or a literal role name)');
         const role = (ROLE_KINDS as readonly string[]).includes(roleRaw) ? roles[roleRaw as RoleKind] : roleRaw;
         if (role === undefined) return;
         if (g['produce'] === undefined && g['consume'] === undefined) p.add(f, roleRaw, 'give produce and/or consume topic lists');
@@ -206,7 +257,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
         unknownKeys(e, ['namespace', 'to'], `${f}.`, p);
         const ns = e['namespace'];
         const regionNames = regions.map((r) => r.name);
-        if (typeof ns !== 'string' || !regionNames.includes(ns)) return p.add(`${f}.namespace`, ns, `use a region name: ${regionNames.join(', ')}`);
+        if (typeof ns !== 'string' || !regionNames.includes(ns))
+          return p.add(`${f}.namespace`, ns, `use a region name: ${regionNames.join(', ')}`);
         const to = stringList(e['to'], `${f}.to`, p, { nonEmpty: true, fix: 'list the regions to replicate to' });
         const set = replicateTo.get(ns) ?? new Set<string>();
         to.forEach((t, j) => {
@@ -218,7 +270,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       });
   }
 
-  if (p.list.length > 0 || topics === undefined || retention === undefined || backlogQuota === undefined || ttlMs === undefined) return undefined;
+  if (p.list.length > 0 || topics === undefined || retention === undefined || backlogQuota === undefined || ttlMs === undefined)
+    return undefined;
 
   const local = options.localCluster;
   const clusterOf = (region: string): string => local ?? regions.find((r) => r.name === region)?.cluster ?? region;
@@ -233,7 +286,11 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
 
   const namespaces: DesiredNamespace[] = regions.map((region) => {
     const nsName = `${tenantName}/${region.name}`;
-    const properties: Record<string, string> = { [propertyKeys.managedBy]: 'beamline', [propertyKeys.region]: region.name, [propertyKeys.cluster]: clusterOf(region.name) };
+    const properties: Record<string, string> = {
+      [propertyKeys.managedBy]: 'beamline',
+      [propertyKeys.region]: region.name,
+      [propertyKeys.cluster]: clusterOf(region.name),
+    };
     for (const kind of ROLE_KINDS) properties[propertyKeys.role(kind)] = fullRoles[kind];
     const repl = [...new Set([clusterOf(region.name), ...[...(replicateTo.get(region.name) ?? [])].map(clusterOf)])].sort();
     const nsTopics: DesiredTopic[] = TOPIC_KINDS.map((kind) => {
@@ -241,7 +298,8 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       properties[propertyKeys.sensitivity(kind)] = t.sensitivity;
       if (t.pii.length > 0) properties[propertyKeys.pii(kind)] = t.pii.join(',');
       const perms: Record<string, string[]> = {};
-      for (const [role, actions] of [...(grants.get(kind) ?? new Map<string, Set<Action>>())].sort(([a], [b]) => a.localeCompare(b))) perms[role] = [...actions].sort();
+      for (const [role, actions] of [...(grants.get(kind) ?? new Map<string, Set<Action>>())].sort(([a], [b]) => a.localeCompare(b)))
+        perms[role] = [...actions].sort();
       const replicationClusters = topicReplication(kind, region.name, repl, clusterOf);
       return Object.freeze({
         kind,
@@ -301,7 +359,12 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
  * topics in EDGE_TO_CENTRAL_TOPICS go to central, central's CENTRAL_TO_EDGE_TOPICS go to every
  * cluster the namespace replicates to, the rest stay home. null when the namespace is on one cluster.
  */
-function topicReplication(kind: TopicKind, region: string, nsClusters: readonly string[], clusterOf: (region: string) => string): readonly string[] | null {
+function topicReplication(
+  kind: TopicKind,
+  region: string,
+  nsClusters: readonly string[],
+  clusterOf: (region: string) => string,
+): readonly string[] | null {
   if (nsClusters.length <= 1) return null;
   const home = clusterOf(region);
   if (region === CENTRAL_REGION) return Object.freeze(CENTRAL_TO_EDGE_TOPICS.includes(kind) ? [...nsClusters] : [home]);
@@ -343,7 +406,8 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     const partitions = partitionCount(spec['partitions'] ?? TENANT_SPEC_DEFAULTS.partitions, `${f}.partitions`, p) ?? 1;
 
     const sensitivity = spec['sensitivity'] ?? TENANT_SPEC_DEFAULTS.sensitivity;
-    if (!(SENSITIVITY_LEVELS as readonly unknown[]).includes(sensitivity)) p.add(`${f}.sensitivity`, sensitivity, `use one of ${SENSITIVITY_LEVELS.join(', ')}`);
+    if (!(SENSITIVITY_LEVELS as readonly unknown[]).includes(sensitivity))
+      p.add(`${f}.sensitivity`, sensitivity, `use one of ${SENSITIVITY_LEVELS.join(', ')}`);
 
     const dedup = spec['deduplication'] ?? OUTPUT_TOPICS.includes(kind);
     if (typeof dedup !== 'boolean') p.add(`${f}.deduplication`, dedup, 'use true or false');
@@ -351,19 +415,32 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     let compactionThresholdBytes: number | null = null;
     const compacted = COMPACTED_TOPICS.includes(kind);
     if (spec['compactionThreshold'] !== undefined && !compacted) {
-      p.add(`${f}.compactionThreshold`, spec['compactionThreshold'], `remove it: only ${COMPACTED_TOPICS.join(' and ')} are compacted; compacting ${kind} would hide records from readers of the compacted view`);
+      p.add(
+        `${f}.compactionThreshold`,
+        spec['compactionThreshold'],
+        `remove it: only ${COMPACTED_TOPICS.join(' and ')} are compacted; compacting ${kind} would hide records from readers of the compacted view`,
+      );
     } else if (compacted) {
       const bytes = parseSizeBytes(spec['compactionThreshold'] ?? TENANT_SPEC_DEFAULTS.compactionThreshold);
-      if (bytes === undefined || bytes <= 0) p.add(`${f}.compactionThreshold`, spec['compactionThreshold'], `${SIZE_FIX.replace(', or "infinite"', '')}; ${kind} must be compacted`);
+      if (bytes === undefined || bytes <= 0)
+        p.add(
+          `${f}.compactionThreshold`,
+          spec['compactionThreshold'],
+          `${SIZE_FIX.replace(', or "infinite"', '')}; ${kind} must be compacted`,
+        );
       else compactionThresholdBytes = bytes;
     }
 
     const schema = compileSchema(spec, kind, f, options, p);
-    const pii = spec['pii'] === undefined ? [] : stringList(spec['pii'], `${f}.pii`, p, { fix: 'list the schema field names that hold personal data' });
+    const pii =
+      spec['pii'] === undefined
+        ? []
+        : stringList(spec['pii'], `${f}.pii`, p, { fix: 'list the schema field names that hold personal data' });
     if (pii.length > 0) {
       const fields = schema?.fieldNames ?? [];
       pii.forEach((name, i) => {
-        if (schema !== undefined && !fields.includes(name)) p.add(`${f}.pii[${i}]`, name, `name a field of the ${kind} schema (${fields.join(', ')})`);
+        if (schema !== undefined && !fields.includes(name))
+          p.add(`${f}.pii[${i}]`, name, `name a field of the ${kind} schema (${fields.join(', ')})`);
       });
     }
     // #21: the message key is personal data too (a card number, a rider id): the worker tokenizes
@@ -387,7 +464,13 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
   return TOPIC_KINDS.every((k) => out[k] !== undefined) ? (out as Record<TopicKind, CompiledTopic>) : undefined;
 }
 
-function compileSchema(spec: Obj, kind: TopicKind, f: string, options: CompileTenantSpecOptions, p: Problems): { desired: DesiredSchema; fieldNames: string[] } | undefined {
+function compileSchema(
+  spec: Obj,
+  kind: TopicKind,
+  f: string,
+  options: CompileTenantSpecOptions,
+  p: Problems,
+): { desired: DesiredSchema; fieldNames: string[] } | undefined {
   let raw: unknown = spec['schema'];
   let field = `${f}.schema`;
   if (spec['schemaFile'] !== undefined) {
@@ -410,7 +493,8 @@ function compileSchema(spec: Obj, kind: TopicKind, f: string, options: CompileTe
     }
   }
   if (raw === undefined) {
-    if (DATA_TOPICS.includes(kind)) p.add(field, undefined, `give the ${kind} topic an Avro record schema (schema: or schemaFile:); data topics are typed`);
+    if (DATA_TOPICS.includes(kind))
+      p.add(field, undefined, `give the ${kind} topic an Avro record schema (schema: or schemaFile:); data topics are typed`);
     return undefined;
   }
   if (!isObj(raw) || raw['type'] !== 'record') {
@@ -439,10 +523,15 @@ function compileRetention(raw: unknown, p: Problems): RetentionPolicy | undefine
   unknownKeys(r, ['time', 'size'], 'retention.', p);
   const ms = parseDurationMs(r['time'] ?? TENANT_SPEC_DEFAULTS.retention.time);
   const bytes = parseSizeBytes(r['size'] ?? TENANT_SPEC_DEFAULTS.retention.size);
-  if (ms === undefined || (ms > 0 && ms % 60_000 !== 0)) p.add('retention.time', r['time'], `${DURATION_FIX}; Pulsar keeps retention in whole minutes`);
-  if (bytes === undefined || (bytes > 0 && bytes % (1024 * 1024) !== 0)) p.add('retention.size', r['size'], `${SIZE_FIX}; Pulsar keeps retention in whole MB`);
+  if (ms === undefined || (ms > 0 && ms % 60_000 !== 0))
+    p.add('retention.time', r['time'], `${DURATION_FIX}; Pulsar keeps retention in whole minutes`);
+  if (bytes === undefined || (bytes > 0 && bytes % (1024 * 1024) !== 0))
+    p.add('retention.size', r['size'], `${SIZE_FIX}; Pulsar keeps retention in whole MB`);
   if (ms === undefined || bytes === undefined) return undefined;
-  return Object.freeze({ retentionTimeInMinutes: ms < 0 ? -1 : ms / 60_000, retentionSizeInMB: bytes < 0 ? -1 : Math.floor(bytes / (1024 * 1024)) });
+  return Object.freeze({
+    retentionTimeInMinutes: ms < 0 ? -1 : ms / 60_000,
+    retentionSizeInMB: bytes < 0 ? -1 : Math.floor(bytes / (1024 * 1024)),
+  });
 }
 
 function compileBacklogQuota(raw: unknown, p: Problems): BacklogQuota | undefined {
@@ -456,7 +545,8 @@ function compileBacklogQuota(raw: unknown, p: Problems): BacklogQuota | undefine
   const bytes = parseSizeBytes(q['size'] ?? TENANT_SPEC_DEFAULTS.backlogQuota.size);
   if (bytes === undefined) p.add('backlogQuota.size', q['size'], SIZE_FIX);
   const policy = q['policy'] ?? TENANT_SPEC_DEFAULTS.backlogQuota.policy;
-  if (!(BACKLOG_POLICIES as readonly unknown[]).includes(policy)) p.add('backlogQuota.policy', policy, `use one of ${BACKLOG_POLICIES.join(', ')}`);
+  if (!(BACKLOG_POLICIES as readonly unknown[]).includes(policy))
+    p.add('backlogQuota.policy', policy, `use one of ${BACKLOG_POLICIES.join(', ')}`);
   if (bytes === undefined) return undefined;
   return Object.freeze({ limitSize: bytes, limitTime: -1, policy: policy as BacklogQuotaPolicy });
 }
@@ -513,6 +603,15 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
 
 /** JSON with object keys sorted (array order kept: Avro field order matters). */
 export function canonicalJson(value: unknown): string {
-  const norm = (v: unknown): unknown => (Array.isArray(v) ? v.map(norm) : isObj(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, norm(v[k])])) : v);
+  const norm = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(norm)
+      : isObj(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, norm(v[k])]),
+          )
+        : v;
   return JSON.stringify(norm(value));
 }

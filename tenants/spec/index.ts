@@ -17,4 +17,12 @@ export {
 } from './catalog.ts';
 export type { TopicKind, Sensitivity, CompatibilityStrategy, RoleKind, Action } from './catalog.ts';
 export { parseDurationMs, parseSizeBytes } from './units.ts';
-export type { TenantConfig, DesiredNamespace, DesiredTopic, DesiredSchema, DesiredCluster, DesiredRegion, CompileTenantSpecOptions } from './types.ts';
+export type {
+  TenantConfig,
+  DesiredNamespace,
+  DesiredTopic,
+  DesiredSchema,
+  DesiredCluster,
+  DesiredRegion,
+  CompileTenantSpecOptions,
+} from './types.ts';

@@ -17,7 +17,11 @@ export function loadTenantSpecFile(path: string, options: Omit<CompileTenantSpec
   try {
     const size = statSync(path).size;
     if (size > MAX_TENANT_SPEC_BYTES) {
-      throw new ConfigError('spec', path, `the file is ${size} bytes, over the ${MAX_TENANT_SPEC_BYTES}-byte limit for a tenant spec; split the tenant or remove what it does not need`);
+      throw new ConfigError(
+        'spec',
+        path,
+        `the file is ${size} bytes, over the ${MAX_TENANT_SPEC_BYTES}-byte limit for a tenant spec; split the tenant or remove what it does not need`,
+      );
     }
     text = readFileSync(path, 'utf8');
   } catch (cause) {
@@ -28,7 +32,9 @@ export function loadTenantSpecFile(path: string, options: Omit<CompileTenantSpec
   try {
     doc = parse(text);
   } catch (cause) {
-    throw new ConfigError('spec', path, `fix the YAML syntax: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, { cause });
+    throw new ConfigError('spec', path, `fix the YAML syntax: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, {
+      cause,
+    });
   }
   return compileTenantSpec(doc, { ...options, baseDir: dirname(path) }, path);
 }

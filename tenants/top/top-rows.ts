@@ -65,7 +65,6 @@ export interface RowInputs {
   readonly tenant?: string;
 }
 
-
 export function buildRows(inputs: RowInputs): TopRow[] {
   const before = new Map((inputs.before ?? []).map((s) => [s.url, s]));
   const names = new Set<string>([...(inputs.namespaces ?? []), ...(inputs.broker?.keys() ?? [])]);
@@ -221,7 +220,12 @@ function modelShares(eps: readonly Endpoint[]): ModelShare[] {
   for (const e of eps) {
     for (const s of e.now.samples ?? []) {
       if (s.name !== 'beamline_model_traffic_ratio' || s.value <= 0) continue;
-      const m: ModelShare = { model: s.labels['model'] ?? '', version: s.labels['version'] ?? '', route: s.labels['route'] ?? '', share: s.value };
+      const m: ModelShare = {
+        model: s.labels['model'] ?? '',
+        version: s.labels['version'] ?? '',
+        route: s.labels['route'] ?? '',
+        share: s.value,
+      };
       seen.set(`${m.model}@${m.version}/${m.route}`, m);
     }
   }
@@ -231,7 +235,8 @@ function modelShares(eps: readonly Endpoint[]): ModelShare[] {
 
 function breakerOf(eps: readonly Endpoint[]): BreakerStateText | null {
   let worst = -1;
-  for (const e of eps) for (const s of e.now.samples ?? []) if (s.name === 'beamline_inference_breaker_state') worst = Math.max(worst, s.value);
+  for (const e of eps)
+    for (const s of e.now.samples ?? []) if (s.name === 'beamline_inference_breaker_state') worst = Math.max(worst, s.value);
   const state = worst < 0 ? undefined : BREAKER_STATES[Math.min(2, Math.round(worst))];
   return state === undefined ? null : BREAKER_STATE_TEXT[state];
 }

@@ -53,7 +53,9 @@ describe('dependency direction (house style rule 2)', () => {
   it("lets nothing import past a package's index (#15)", () => {
     expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '@beamline/pulsar';`)).toEqual([]);
     expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '../../functions/pulsar/index.ts';`)).toEqual([]);
-    expect(checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '../../functions/pulsar/client/index.ts';`)).toHaveLength(1);
+    expect(
+      checkFile(root, at('scripts/bench/a.ts'), `import { createClient } from '../../functions/pulsar/client/index.ts';`),
+    ).toHaveLength(1);
     expect(checkFile(root, at('scripts/bench/a.ts'), `import { x } from '@beamline/pulsar/client/index.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/runtime/a.ts'), `import { PulsarAdmin } from '../pulsar/admin/index.ts';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/runtime/a.ts'), `import { PulsarAdmin } from '@beamline/pulsar';`)).toEqual([]);
@@ -66,13 +68,21 @@ describe('dependency direction (house style rule 2)', () => {
 
   it("keeps a package's error codes in its catalogue (#15)", () => {
     expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError('BL_PULSAR_X', 'm');`)).toHaveLength(1);
-    expect(checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError(PULSAR_ERROR_CODES.x, 'm'); // BL_PULSAR_X`)).toEqual([]);
-    expect(checkFile(root, at('functions/pulsar/errors.ts'), `export const PULSAR_ERROR_CODES = Object.freeze({ x: 'BL_PULSAR_X' });`)).toEqual([]);
+    expect(
+      checkFile(root, at('functions/pulsar/client/a.ts'), `throw new BeamlineError(PULSAR_ERROR_CODES.x, 'm'); // BL_PULSAR_X`),
+    ).toEqual([]);
+    expect(
+      checkFile(root, at('functions/pulsar/errors.ts'), `export const PULSAR_ERROR_CODES = Object.freeze({ x: 'BL_PULSAR_X' });`),
+    ).toEqual([]);
   });
 
   it('lets inference/ use only the protobuf writer entry of @beamline/pulsar (#15)', () => {
-    expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`)).toEqual([]);
-    expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(1);
+    expect(
+      checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`),
+    ).toEqual([]);
+    expect(checkFile(root, at('functions/inference/onnx/onnx-model.ts'), `import { createClient } from '@beamline/pulsar';`)).toHaveLength(
+      1,
+    );
     expect(checkFile(root, at('functions/state/a.ts'), `import { ProtoWriter } from '@beamline/pulsar/protobuf';`)).toHaveLength(1);
   });
 
@@ -90,8 +100,12 @@ describe('dependency direction (house style rule 2)', () => {
 
 describe('#15: cli/ composes tenants/ and models/; product code never imports scripts/', () => {
   it('keeps tenants/ and models/ apart', () => {
-    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { ReviewQueue } from '../../models/index.ts';`).map((v) => v.rule)).toContain('tenants/ and models/ never import each other (cli/ composes them)');
-    expect(checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/spec/index.ts';`)).toHaveLength(1);
+    expect(
+      checkFile(root, at('tenants/plan/apply.ts'), `import { ReviewQueue } from '../../models/index.ts';`).map((v) => v.rule),
+    ).toContain('tenants/ and models/ never import each other (cli/ composes them)');
+    expect(checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/spec/index.ts';`)).toHaveLength(
+      1,
+    );
   });
 
   it('lets only cli/ import both tenants/ and models/', () => {
@@ -103,8 +117,12 @@ describe('#15: cli/ composes tenants/ and models/; product code never imports sc
 
   it('keeps product code out of scripts/, but for the demo starting the local broker', () => {
     const rule = 'product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/';
-    expect(checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule)).toEqual([rule]);
-    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { x } from '../../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(
+      checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule),
+    ).toEqual([rule]);
+    expect(checkFile(root, at('tenants/plan/apply.ts'), `import { x } from '../../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([
+      rule,
+    ]);
     expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../scripts/broker/broker.ts';`)).toEqual([]);
     expect(checkFile(root, at('demo/demo.ts'), `import { runSuite } from '../scripts/bench/suite.ts';`).map((v) => v.rule)).toEqual([rule]);
     expect(checkFile(root, at('scripts/bench/suites/e2e.ts'), `import { runDemo } from '../../../demo/demo.ts';`)).toEqual([]);

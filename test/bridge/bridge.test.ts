@@ -24,20 +24,38 @@ function io(env: Record<string, string> = {}): CliIo & { out: string[]; err: str
 describe('bridge options', () => {
   it('compiles a source with defaults and a producer name from the subscription', () => {
     const c = compilePubsubSourceOptions({ subscription: 'projects/acme/subscriptions/cards', to: 'acme-payments/central/events' });
-    expect(c).toMatchObject({ producerName: 'beamline-bridge-acme-cards', maxMessages: 1000, streams: 5, requireOrderingKey: true, recoveryWindowMs: 900_000 });
+    expect(c).toMatchObject({
+      producerName: 'beamline-bridge-acme-cards',
+      maxMessages: 1000,
+      streams: 5,
+      requireOrderingKey: true,
+      recoveryWindowMs: 900_000,
+    });
     expect(c.to.fullName).toBe('persistent://acme-payments/central/events');
     expect(c.to.deadLetter).toBe('persistent://acme-payments/central/dead-letter');
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('names the field, the value and the fix for bad input', () => {
-    expect(() => compilePubsubSourceOptions({ subscription: 'cards', to: 'a/b/events' })).toThrow(/subscription: invalid value "cards"; use projects\/PROJECT\/subscriptions\/NAME/);
+    expect(() => compilePubsubSourceOptions({ subscription: 'cards', to: 'a/b/events' })).toThrow(
+      /subscription: invalid value "cards"; use projects\/PROJECT\/subscriptions\/NAME/,
+    );
     expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/topics/cards', to: 'a/b/events' })).toThrow(ConfigError);
-    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'events' })).toThrow(/to: invalid value "events"; use TENANT\/NAMESPACE\/TOPIC/);
-    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 0 })).toThrow(/maxMessages/);
-    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 100, maxTrackedIds: 10 })).toThrow(/maxTrackedIds: .*at least maxMessages/);
-    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/subscriptions/x1y' })).toThrow(/topic: .*projects\/PROJECT\/topics\/NAME/);
-    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/topics/out', format: 'xml' as never })).toThrow(/format/);
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'events' })).toThrow(
+      /to: invalid value "events"; use TENANT\/NAMESPACE\/TOPIC/,
+    );
+    expect(() => compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 0 })).toThrow(
+      /maxMessages/,
+    );
+    expect(() =>
+      compilePubsubSourceOptions({ subscription: 'projects/p/subscriptions/cards', to: 'a/b/c', maxMessages: 100, maxTrackedIds: 10 }),
+    ).toThrow(/maxTrackedIds: .*at least maxMessages/);
+    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/subscriptions/x1y' })).toThrow(
+      /topic: .*projects\/PROJECT\/topics\/NAME/,
+    );
+    expect(() => compilePubsubSinkOptions({ from: 'a/b/predictions', topic: 'projects/p/topics/out', format: 'xml' as never })).toThrow(
+      /format/,
+    );
   });
 
   it('parses full topic names too', () => {
@@ -55,11 +73,13 @@ describe('RecentIds', () => {
   });
 });
 
-describe('PubsubDeduplicator (the sink\'s de-duplication contract)', () => {
+describe("PubsubDeduplicator (the sink's de-duplication contract)", () => {
   it('handles a key once, passes messages without one, and forgets the oldest keys past maxKeys', () => {
     const d = new PubsubDeduplicator({ maxKeys: 2 });
     const k = (topic: string, id: string) => ({ [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(topic, id), decision: 'approve' });
-    expect(idempotencyKey('persistent://t/ns/predictions-partition-1', '7:3:1:-1')).toBe('persistent://t/ns/predictions-partition-1/7:3:1:-1');
+    expect(idempotencyKey('persistent://t/ns/predictions-partition-1', '7:3:1:-1')).toBe(
+      'persistent://t/ns/predictions-partition-1/7:3:1:-1',
+    );
     expect(d.first(k('persistent://t/ns/p', '1:0:-1:-1'))).toBe(true);
     expect(d.first(k('persistent://t/ns/p', '1:0:-1:-1'))).toBe(false);
     // The same message id on another partition is another message.
@@ -79,7 +99,9 @@ describe('pubsubRefusal', () => {
     expect(pubsubRefusal(Buffer.from('x'), { a: 'b' }, 'k')).toBeUndefined();
     expect(pubsubRefusal(Buffer.from('x'), { a: 'v'.repeat(1025) }, 'k')).toMatch(/attribute "a" is 1025 bytes/);
     expect(pubsubRefusal(Buffer.from('x'), { ['k'.repeat(257)]: 'v' }, 'k')).toMatch(/over Pub\/Sub's 256 bytes/);
-    expect(pubsubRefusal(Buffer.from('x'), Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, 'v'])), 'k')).toMatch(/101 attributes/);
+    expect(pubsubRefusal(Buffer.from('x'), Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, 'v'])), 'k')).toMatch(
+      /101 attributes/,
+    );
     expect(pubsubRefusal(Buffer.from('x'), { googx: 'v' }, 'k')).toMatch(/reserves/);
     expect(pubsubRefusal(Buffer.from('x'), {}, 'k'.repeat(1025))).toMatch(/ordering key/);
   });
@@ -87,14 +109,42 @@ describe('pubsubRefusal', () => {
 
 describe('dead-letter records', () => {
   it('keep the reason, the error code and the original payload', () => {
-    const d = deadLetterRecord('schema-mismatch', new BeamlineError('BL_PULSAR_SCHEMA_ENCODE', 'x'.repeat(600)), { source: 'projects/p/subscriptions/s', messageId: '7', key: 'k', publishTimeMs: 1, properties: { a: 'b' }, payload: Buffer.from('{}') }, 2);
-    expect(d).toMatchObject({ reason: 'schema-mismatch', errorCode: 'BL_PULSAR_SCHEMA_ENCODE', messageId: '7', key: 'k', payloadBase64: Buffer.from('{}').toString('base64'), failedAtMs: 2 });
+    const d = deadLetterRecord(
+      'schema-mismatch',
+      new BeamlineError('BL_PULSAR_SCHEMA_ENCODE', 'x'.repeat(600)),
+      {
+        source: 'projects/p/subscriptions/s',
+        messageId: '7',
+        key: 'k',
+        publishTimeMs: 1,
+        properties: { a: 'b' },
+        payload: Buffer.from('{}'),
+      },
+      2,
+    );
+    expect(d).toMatchObject({
+      reason: 'schema-mismatch',
+      errorCode: 'BL_PULSAR_SCHEMA_ENCODE',
+      messageId: '7',
+      key: 'k',
+      payloadBase64: Buffer.from('{}').toString('base64'),
+      failedAtMs: 2,
+    });
     expect(d.errorMessage.length).toBe(500);
-    const plain = deadLetterRecord('missing-ordering-key', new Error('no key'), { source: 's', messageId: '8', key: null, publishTimeMs: 1, properties: {}, payload: Buffer.alloc(0) }, 2);
+    const plain = deadLetterRecord(
+      'missing-ordering-key',
+      new Error('no key'),
+      { source: 's', messageId: '8', key: null, publishTimeMs: 1, properties: {}, payload: Buffer.alloc(0) },
+      2,
+    );
     expect(plain.errorCode).toBe('BL_BRIDGE_MISSING_ORDERING_KEY');
     const m = deadLetterMessage(d);
     expect(m.key).toBe('k');
-    expect(m.properties).toEqual({ 'beamline.reason': 'schema-mismatch', 'beamline.error-code': 'BL_PULSAR_SCHEMA_ENCODE', 'beamline.source-message-id': '7' });
+    expect(m.properties).toEqual({
+      'beamline.reason': 'schema-mismatch',
+      'beamline.error-code': 'BL_PULSAR_SCHEMA_ENCODE',
+      'beamline.source-message-id': '7',
+    });
   });
 });
 

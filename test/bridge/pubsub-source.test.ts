@@ -19,7 +19,17 @@ interface FakeMessage {
 }
 
 function pubsubMessage(id: string): FakeMessage {
-  return { id, orderingKey: 'k', attributes: {}, data: Buffer.from('{}'), publishTime: new Date(0), acked: 0, ack() { this.acked++; } };
+  return {
+    id,
+    orderingKey: 'k',
+    attributes: {},
+    data: Buffer.from('{}'),
+    publishTime: new Date(0),
+    acked: 0,
+    ack() {
+      this.acked++;
+    },
+  };
 }
 
 function written(seq: number, pubsubId: string): Message {

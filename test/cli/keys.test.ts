@@ -36,7 +36,10 @@ describe('beamline keys (#21)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bl-keys-'));
     const cases: Array<[unknown, string]> = [
       [{ current: 'a', keys: { a: Buffer.alloc(8, 1).toString('base64') } }, 'keys.a: invalid value "8 bytes"'],
-      [{ current: 'a', keys: { a: Buffer.from('my secret passphrase that is long enough').toString('base64') } }, 'looks like a passphrase'],
+      [
+        { current: 'a', keys: { a: Buffer.from('my secret passphrase that is long enough').toString('base64') } },
+        'looks like a passphrase',
+      ],
       [{ current: 'b', keys: { a: Buffer.alloc(32, 1).toString('base64') } }, '.current: invalid value "b"'],
     ];
     for (const [doc, message] of cases) {

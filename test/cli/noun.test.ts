@@ -36,7 +36,9 @@ describe('defineNoun (#15)', () => {
   it('owns help: no verb exits 2, --help and help exit 0, VERB --help shows the verb', async () => {
     const none = io();
     expect(await fruit.run([], none)).toBe(EXIT.usage);
-    expect(none.out.join('\n')).toMatch(/^beamline fruit: pick and peel fruit\n\nusage:\n {2}beamline fruit pick -k KIND\n {2}beamline fruit peel/);
+    expect(none.out.join('\n')).toMatch(
+      /^beamline fruit: pick and peel fruit\n\nusage:\n {2}beamline fruit pick -k KIND\n {2}beamline fruit peel/,
+    );
     expect(none.out.join('\n')).toMatch(/verbs:\n {2}pick {7}pick one fruit/);
     for (const word of ['--help', '-h', 'help']) {
       const a = io();
@@ -45,7 +47,9 @@ describe('defineNoun (#15)', () => {
     }
     const verb = io();
     expect(await fruit.run(['pick', '--help'], verb)).toBe(EXIT.ok);
-    expect(verb.out.join('\n')).toMatch(/^beamline fruit pick: pick one fruit[\s\S]*-k, --kind <value>[\s\S]*examples:\n {2}beamline fruit pick -k apple$/);
+    expect(verb.out.join('\n')).toMatch(
+      /^beamline fruit pick: pick one fruit[\s\S]*-k, --kind <value>[\s\S]*examples:\n {2}beamline fruit pick -k apple$/,
+    );
   });
 
   it('names the unknown verb and the fix, as JSON when asked', async () => {

@@ -16,13 +16,16 @@ function io(env: Record<string, string> = {}): CliIo & { out: string[]; err: str
 
 describe('worker files', () => {
   it('refuses an unknown key with the nearest valid one, at the top and nested', () => {
-    expect(() => parseWorkerFile('handler: builtin-scoring\nregistery:\n  name: fraud\n', 'w.yaml')).toThrow(/registery: .*unknown key in the worker file w\.yaml; did you mean registry\?/);
+    expect(() => parseWorkerFile('handler: builtin-scoring\nregistery:\n  name: fraud\n', 'w.yaml')).toThrow(
+      /registery: .*unknown key in the worker file w\.yaml; did you mean registry\?/,
+    );
     expect(() => parseWorkerFile('scoring:\n  featurs: []\n', 'w.yaml')).toThrow(/scoring\.featurs: .*did you mean scoring\.features\?/);
     expect(() => parseWorkerFile('zzzzzzzzzz: 1\n', 'w.yaml')).toThrow(/the keys here are handler, guarantee/);
   });
 
   it('refuses an empty file and a file that is not a mapping, naming the file', () => {
-    for (const text of ['', '   \n# only a comment\n']) expect(() => parseWorkerFile(text, 'empty.yaml')).toThrow(/--config: invalid value "empty\.yaml"; the worker file is empty/);
+    for (const text of ['', '   \n# only a comment\n'])
+      expect(() => parseWorkerFile(text, 'empty.yaml')).toThrow(/--config: invalid value "empty\.yaml"; the worker file is empty/);
     expect(() => parseWorkerFile('- a\n- b\n', 'list.yaml')).toThrow(/a worker file is a YAML mapping/);
   });
 
@@ -63,10 +66,18 @@ describe('--token-file', () => {
   });
 
   it('is offered by every command that takes --token, with PULSAR_TOKEN_FILE', async () => {
-    for (const argv of [['tenant', 'plan', '--help'], ['worker', '--help'], ['model', '--help'], ['review', '--help'], ['actions', '--help']]) {
+    for (const argv of [
+      ['tenant', 'plan', '--help'],
+      ['worker', '--help'],
+      ['model', '--help'],
+      ['review', '--help'],
+      ['actions', '--help'],
+    ]) {
       const a = io();
       await main(argv, a);
-      expect(a.out.join('\n'), argv.join(' ')).toMatch(/--token-file.*PULSAR_TOKEN_FILE|PULSAR_TOKEN_FILE[\s\S]*--token-file|--token-file[\s\S]*PULSAR_TOKEN_FILE/);
+      expect(a.out.join('\n'), argv.join(' ')).toMatch(
+        /--token-file.*PULSAR_TOKEN_FILE|PULSAR_TOKEN_FILE[\s\S]*--token-file|--token-file[\s\S]*PULSAR_TOKEN_FILE/,
+      );
     }
   });
 });

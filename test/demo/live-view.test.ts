@@ -23,7 +23,14 @@ describe('demo live view (#22)', () => {
     const stats = new DemoStats();
     // Only events this run sent are counted (#18).
     for (let i = 0; i < 100; i++) stats.recordSent(`e${i}`, null);
-    for (let i = 0; i < 100; i++) stats.recordDecision({ eventId: `e${i}`, decision: i < 3 ? 'review' : 'approve', receivedLatencyMs: i < 98 ? 100 : 900, publishLatencyMs: i < 98 ? 90 : 890, modelVersion: 'fraud@demo-1' });
+    for (let i = 0; i < 100; i++)
+      stats.recordDecision({
+        eventId: `e${i}`,
+        decision: i < 3 ? 'review' : 'approve',
+        receivedLatencyMs: i < 98 ? 100 : 900,
+        publishLatencyMs: i < 98 ? 90 : 890,
+        modelVersion: 'fraud@demo-1',
+      });
     const lat = stats.recentLatency(2000, 500);
     expect(lat.withinBound).toBe(0.98);
     const line = renderLive({

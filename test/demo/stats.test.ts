@@ -7,7 +7,15 @@ describe('DemoStats', () => {
     const s = new DemoStats();
     for (let i = 0; i < 100; i++) {
       s.recordSent(`e${i}`, null);
-      expect(s.recordDecision({ eventId: `e${i}`, decision: 'approve', receivedLatencyMs: 20 + i, publishLatencyMs: 10 + i, modelVersion: 'm@1' })).toBe(true);
+      expect(
+        s.recordDecision({
+          eventId: `e${i}`,
+          decision: 'approve',
+          receivedLatencyMs: 20 + i,
+          publishLatencyMs: 10 + i,
+          modelVersion: 'm@1',
+        }),
+      ).toBe(true);
     }
     const sum = s.summary();
     expect(sum.latencyBasis).toBe('received');

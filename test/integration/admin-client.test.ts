@@ -54,7 +54,10 @@ describe('PulsarAdmin against the dev broker', () => {
     await admin.namespaces.removeProperty(ns, 'beamline.b');
 
     expect(await admin.namespaces.getRetention(ns)).toEqual({ retentionTimeInMinutes: 60, retentionSizeInMB: 100 });
-    expect((await admin.namespaces.getBacklogQuotas(ns)).destination_storage).toMatchObject({ limitSize: 10 * 1024 * 1024, policy: 'producer_exception' });
+    expect((await admin.namespaces.getBacklogQuotas(ns)).destination_storage).toMatchObject({
+      limitSize: 10 * 1024 * 1024,
+      policy: 'producer_exception',
+    });
     expect(await admin.namespaces.getMessageTtlSeconds(ns)).toBe(120);
     expect(await admin.namespaces.getDeduplication(ns)).toBe(true);
     expect(await admin.namespaces.getCompactionThresholdBytes(ns)).toBe(1024 * 1024);
@@ -110,8 +113,22 @@ describe('PulsarAdmin against the dev broker', () => {
     const topic = `persistent://${ns}/typed`;
     await admin.topics.createPartitioned(topic, 1);
     const v1 = JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] });
-    const v2ok = JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: ['null', 'int'], default: null }] });
-    const v2bad = JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }, { name: 'b', type: 'int' }] });
+    const v2ok = JSON.stringify({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: ['null', 'int'], default: null },
+      ],
+    });
+    const v2bad = JSON.stringify({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'int' },
+      ],
+    });
     expect(await admin.schemas.get(topic)).toBeNull();
     expect(await admin.schemas.post(topic, { type: 'AVRO', data: v1 })).toEqual({ version: 0 });
     expect((await admin.schemas.get(topic))?.data).toBe(v1);

@@ -12,7 +12,14 @@ import { PubSub } from '@google-cloud/pubsub';
 import { PROJECT, sleep, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { createNamespace, createTenant, deleteTenant, env, newClient, readAll, topic, waitFor } from './worker-support.ts';
 
-const SCHEMA = { type: 'record', name: 'Card', fields: [{ name: 'n', type: 'int' }, { name: 'card', type: 'string' }] };
+const SCHEMA = {
+  type: 'record',
+  name: 'Card',
+  fields: [
+    { name: 'n', type: 'int' },
+    { name: 'card', type: 'string' },
+  ],
+};
 
 describe('pubsub bridge dead letters and outages', () => {
   let tenant = '';
@@ -33,7 +40,9 @@ describe('pubsub bridge dead letters and outages', () => {
   });
 
   async function deadLetters(): Promise<BridgeDeadLetter[]> {
-    return (await readAll(client, topic(tenant, 'ns', 'dead-letter'))).map((m) => JSON.parse(m.payload.toString('utf8')) as BridgeDeadLetter);
+    return (await readAll(client, topic(tenant, 'ns', 'dead-letter'))).map(
+      (m) => JSON.parse(m.payload.toString('utf8')) as BridgeDeadLetter,
+    );
   }
 
   it('source: no ordering key, a payload the schema refuses, non-JSON data and oversized attributes go to the dead-letter topic with reasons', async () => {
@@ -41,7 +50,10 @@ describe('pubsub bridge dead letters and outages', () => {
     await admin.schemas.post(events, { type: 'AVRO', data: JSON.stringify(SCHEMA) });
     const [t] = await fake!.pubsub.createTopic('raw-cards');
     await t.createSubscription('raw-cards-bridge', { enableMessageOrdering: true });
-    const source = new PubsubSource({ subscription: `projects/${PROJECT}/subscriptions/raw-cards-bridge`, to: `${tenant}/ns/events`, maxAttributeBytes: 4096 }, { client, admin, pubsub: fake!.pubsub });
+    const source = new PubsubSource(
+      { subscription: `projects/${PROJECT}/subscriptions/raw-cards-bridge`, to: `${tenant}/ns/events`, maxAttributeBytes: 4096 },
+      { client, admin, pubsub: fake!.pubsub },
+    );
     await source.start();
     const pub = fake!.pubsub.topic('raw-cards', { messageOrdering: true });
     await pub.publishMessage({ json: { n: 1, card: 'c1' }, orderingKey: 'c1', attributes: { via: 'test' } });
@@ -84,7 +96,10 @@ describe('pubsub bridge dead letters and outages', () => {
     await producer.send({ payload: '{"action":"block"}' });
     await producer.send({ key: 'c2', payload: '{"action":"block"}', properties: { note: 'y'.repeat(2000) } });
     await producer.close();
-    const sink = new PubsubSink({ from: `${tenant}/ns/actions`, topic: `projects/${PROJECT}/topics/decisions` }, { client, admin, pubsub: fake!.pubsub });
+    const sink = new PubsubSink(
+      { from: `${tenant}/ns/actions`, topic: `projects/${PROJECT}/topics/decisions` },
+      { client, admin, pubsub: fake!.pubsub },
+    );
     await sink.start();
     await waitFor(() => sink.stats.published + sink.stats.deadLettered >= 3 && got.length >= 1, 60_000, 'all three settled');
     await sink.close();
@@ -96,44 +111,58 @@ describe('pubsub bridge dead letters and outages', () => {
     expect(dead.find((d) => d.reason === 'pubsub-refused')?.errorMessage).toMatch(/attribute "note" is 2000 bytes/);
   });
 
-  it('sink: a Pub/Sub outage holds only the sink; predictions keep being written, and the sink catches up in order', { timeout: 180_000 }, async () => {
-    // The sink reaches pstest through a TCP proxy the test can cut (the fake keeps its state).
-    const proxy = await tcpProxy(fake!.fake.host);
-    const ps = new PubSub({ projectId: PROJECT, apiEndpoint: proxy.host, emulatorMode: true });
-    const [t] = await fake!.pubsub.createTopic('outage');
-    const [sub] = await t.createSubscription('outage-check', { enableMessageOrdering: true });
-    const seen = new Map<string, number[]>();
-    sub.on('message', (m) => {
-      const v = JSON.parse(m.data.toString()) as { n: number; key: string };
-      seen.set(v.key, [...(seen.get(v.key) ?? []), v.n]);
-      m.ack();
-    });
-    const sink = new PubsubSink({ from: `${tenant}/ns/predictions`, topic: `projects/${PROJECT}/topics/outage`, initialBackoffMs: 100, maxBackoffMs: 2000, breakerResetMs: 1000, publishTimeoutMs: 3000 }, { client, admin, pubsub: ps });
-    await sink.start();
-    proxy.setUp(false); // Pub/Sub is unreachable
-    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'predictions') });
-    // "Scoring" writes 200 predictions while Pub/Sub is down: its sends never wait on the sink.
-    const t0 = Date.now();
-    for (let n = 0; n < 200; n++) await producer.send({ key: `k${n % 4}`, payload: JSON.stringify({ n, key: `k${n % 4}` }) });
-    expect(Date.now() - t0).toBeLessThan(30_000);
-    await waitFor(() => sink.stats.failedPublishes > 0, 60_000, 'the sink noticing the outage');
-    expect(sink.stats.published).toBe(0);
-    await sleep(3000);
+  it(
+    'sink: a Pub/Sub outage holds only the sink; predictions keep being written, and the sink catches up in order',
+    { timeout: 180_000 },
+    async () => {
+      // The sink reaches pstest through a TCP proxy the test can cut (the fake keeps its state).
+      const proxy = await tcpProxy(fake!.fake.host);
+      const ps = new PubSub({ projectId: PROJECT, apiEndpoint: proxy.host, emulatorMode: true });
+      const [t] = await fake!.pubsub.createTopic('outage');
+      const [sub] = await t.createSubscription('outage-check', { enableMessageOrdering: true });
+      const seen = new Map<string, number[]>();
+      sub.on('message', (m) => {
+        const v = JSON.parse(m.data.toString()) as { n: number; key: string };
+        seen.set(v.key, [...(seen.get(v.key) ?? []), v.n]);
+        m.ack();
+      });
+      const sink = new PubsubSink(
+        {
+          from: `${tenant}/ns/predictions`,
+          topic: `projects/${PROJECT}/topics/outage`,
+          initialBackoffMs: 100,
+          maxBackoffMs: 2000,
+          breakerResetMs: 1000,
+          publishTimeoutMs: 3000,
+        },
+        { client, admin, pubsub: ps },
+      );
+      await sink.start();
+      proxy.setUp(false); // Pub/Sub is unreachable
+      const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'predictions') });
+      // "Scoring" writes 200 predictions while Pub/Sub is down: its sends never wait on the sink.
+      const t0 = Date.now();
+      for (let n = 0; n < 200; n++) await producer.send({ key: `k${n % 4}`, payload: JSON.stringify({ n, key: `k${n % 4}` }) });
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      await waitFor(() => sink.stats.failedPublishes > 0, 60_000, 'the sink noticing the outage');
+      expect(sink.stats.published).toBe(0);
+      await sleep(3000);
 
-    proxy.setUp(true);
-    await waitFor(() => [...seen.values()].reduce((a, l) => a + new Set(l).size, 0) >= 200, 150_000, 'the sink catching up');
-    expect(sink.stats.rewinds).toBeGreaterThan(0);
-    expect(seen.size).toBe(4);
-    for (const list of seen.values()) {
-      const firsts = list.filter((n, i) => list.indexOf(n) === i);
-      expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
-    }
-    await sink.close();
-    await producer.close();
-    await sub.close();
-    await ps.close();
-    await proxy.close();
-  });
+      proxy.setUp(true);
+      await waitFor(() => [...seen.values()].reduce((a, l) => a + new Set(l).size, 0) >= 200, 150_000, 'the sink catching up');
+      expect(sink.stats.rewinds).toBeGreaterThan(0);
+      expect(seen.size).toBe(4);
+      for (const list of seen.values()) {
+        const firsts = list.filter((n, i) => list.indexOf(n) === i);
+        expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+      }
+      await sink.close();
+      await producer.close();
+      await sub.close();
+      await ps.close();
+      await proxy.close();
+    },
+  );
 });
 
 /** A TCP proxy that can refuse and cut every connection, to make Pub/Sub unreachable. */

@@ -61,7 +61,8 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
       const max = maxSeq.get(v.key) ?? -1;
       if (v.seq > max + 1) skipped.push(`${v.key}: seq ${v.seq} before ${max + 1}`);
       maxSeq.set(v.key, Math.max(max, v.seq));
-      if (m.orderingKey !== v.key || m.attributes['decision'] === undefined || id === '') wrongAttributes.push(`n=${v.n}: ${JSON.stringify(m.attributes)} key=${m.orderingKey}`);
+      if (m.orderingKey !== v.key || m.attributes['decision'] === undefined || id === '')
+        wrongAttributes.push(`n=${v.n}: ${JSON.stringify(m.attributes)} key=${m.orderingKey}`);
       m.ack();
     });
     check.on('error', (err) => log(`check subscriber error: ${String(err)}`));
@@ -89,7 +90,14 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
           const n = produced;
           const k = n % KEYS;
           const key = `card-${k}`;
-          batch.push(producer.send({ key, payload: JSON.stringify({ n, key, seq: nextSeq(k) }), properties: { decision: n % 10 === 0 ? 'block' : 'approve' }, eventTimeMs: 1_700_000_000_000 + n }));
+          batch.push(
+            producer.send({
+              key,
+              payload: JSON.stringify({ n, key, seq: nextSeq(k) }),
+              properties: { decision: n % 10 === 0 ? 'block' : 'approve' },
+              eventTimeMs: 1_700_000_000_000 + n,
+            }),
+          );
         }
         await Promise.all(batch);
         batchesDone++;
@@ -122,7 +130,9 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
     child = undefined;
     await check.close();
     const duplicates = [...copies.values()].filter((c) => c.count > 1).length;
-    log(`${copies.size} distinct in Pub/Sub after ${((Date.now() - t1) / 1000).toFixed(1)} s; ${arrivals} arrivals, ${duplicates} messages arrived more than once`);
+    log(
+      `${copies.size} distinct in Pub/Sub after ${((Date.now() - t1) / 1000).toFixed(1)} s; ${arrivals} arrivals, ${duplicates} messages arrived more than once`,
+    );
 
     expect(copies.size).toBe(MESSAGES);
     expect(skipped.slice(0, 5)).toEqual([]);

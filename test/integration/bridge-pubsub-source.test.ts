@@ -15,7 +15,16 @@ import { admin, createNamespace, createTenant, deleteTenant, newClient, topic } 
 const MESSAGES = Number(process.env['BEAMLINE_BRIDGE_CRASH_MESSAGES'] ?? 50_000);
 const KEYS = 50;
 const KILLS = 3;
-const SCHEMA = { type: 'record', name: 'BridgedEvent', namespace: 'test.bridge', fields: [{ name: 'n', type: 'int' }, { name: 'key', type: 'string' }, { name: 'seq', type: 'int' }] };
+const SCHEMA = {
+  type: 'record',
+  name: 'BridgedEvent',
+  namespace: 'test.bridge',
+  fields: [
+    { name: 'n', type: 'int' },
+    { name: 'key', type: 'string' },
+    { name: 'seq', type: 'int' },
+  ],
+};
 const log = (line: string): void => console.log(`[bridge-source-crash] ${line}`);
 
 describe('pubsub-source crash recovery (exactly once into Pulsar)', () => {
@@ -53,7 +62,13 @@ describe('pubsub-source crash recovery (exactly once into Pulsar)', () => {
         const prev = lastSeq.get(v.key) ?? -1;
         if (v.seq <= prev) outOfOrder.push(`${v.key}: seq ${v.seq} after ${prev}`);
         lastSeq.set(v.key, Math.max(prev, v.seq));
-        if (m.key !== v.key || m.properties['n'] !== String(v.n) || m.properties['origin'] !== 'gateway' || m.properties[PUBSUB_ID_PROPERTY] === undefined || m.eventTimeMs === undefined) {
+        if (
+          m.key !== v.key ||
+          m.properties['n'] !== String(v.n) ||
+          m.properties['origin'] !== 'gateway' ||
+          m.properties[PUBSUB_ID_PROPERTY] === undefined ||
+          m.eventTimeMs === undefined
+        ) {
           mismatched.push(`n=${v.n} key=${String(m.key)} props=${JSON.stringify(m.properties)} eventTime=${String(m.eventTimeMs)}`);
         }
         check.ack(m);
@@ -82,13 +97,28 @@ describe('pubsub-source crash recovery (exactly once into Pulsar)', () => {
           const n = published;
           const k = n % KEYS;
           const key = `card-${k}`;
-          batch.push(publisher.publishMessage({ json: { n, key, seq: nextSeq(k) }, orderingKey: key, attributes: { origin: 'gateway', n: String(n) } }));
+          batch.push(
+            publisher.publishMessage({
+              json: { n, key, seq: nextSeq(k) },
+              orderingKey: key,
+              attributes: { origin: 'gateway', n: String(n) },
+            }),
+          );
         }
         await Promise.all(batch);
       }
     })();
 
-    const args = ['--subscription', `projects/${PROJECT}/subscriptions/cards-bridge`, '--to', `${tenant}/ns/events`, '--max-messages', '2000', '--streams', '16'];
+    const args = [
+      '--subscription',
+      `projects/${PROJECT}/subscriptions/cards-bridge`,
+      '--to',
+      `${tenant}/ns/events`,
+      '--max-messages',
+      '2000',
+      '--streams',
+      '16',
+    ];
     const t1 = Date.now();
     child = await startBridge(fake, 'pubsub-source', args);
     for (let k = 0; k < KILLS; k++) {

@@ -30,7 +30,13 @@ export function startBridge(f: Fake, verb: 'pubsub-source' | 'pubsub-sink', args
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'bridge', verb, ...args, '--http-port', '-1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PUBSUB_EMULATOR_HOST: f.fake.host, PULSAR_SERVICE_URL: env.serviceUrl, PULSAR_ADMIN_URL: env.adminUrl, BEAMLINE_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        PUBSUB_EMULATOR_HOST: f.fake.host,
+        PULSAR_SERVICE_URL: env.serviceUrl,
+        PULSAR_ADMIN_URL: env.adminUrl,
+        BEAMLINE_LOG_LEVEL: 'warn',
+      },
     });
     let err = '';
     child.stderr?.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-4000)));

@@ -47,7 +47,11 @@ function bytesUnder(dir: string): number {
 /** Sends the largest non-chunked payload the Java client lets through to `topic`; returns its size. */
 async function largestJavaPayload(topic: string): Promise<number> {
   const send = (size: number): Promise<unknown> =>
-    runJavaPeer('produce', { 'service-url': broker.serviceUrl, topic, count: 1, batching: false, 'payload-size': size, 'producer-name': 'java-max' }, { timeoutMs: 120_000 });
+    runJavaPeer(
+      'produce',
+      { 'service-url': broker.serviceUrl, topic, count: 1, batching: false, 'payload-size': size, 'producer-name': 'java-max' },
+      { timeoutMs: 120_000 },
+    );
   try {
     await send(MAX_MESSAGE_SIZE_BYTES);
     return MAX_MESSAGE_SIZE_BYTES;
@@ -74,7 +78,12 @@ describe('the largest message the broker accepts', () => {
     const storage = join(broker.dir, 'data', 'bookkeeper');
     const storedBefore = bytesUnder(storage);
     const run = Date.now().toString(36);
-    const topics = { plain: `max-plain-${run}`, chunked: `max-chunked-${run}`, javaPlain: `max-java-plain-${run}`, javaChunked: `max-java-chunked-${run}` };
+    const topics = {
+      plain: `max-plain-${run}`,
+      chunked: `max-chunked-${run}`,
+      javaPlain: `max-java-plain-${run}`,
+      javaChunked: `max-java-chunked-${run}`,
+    };
     const url = (t: string): string => `persistent://public/default/${t}`;
 
     // Beamline, not chunked: exactly maxMessageSize; chunked: full chunks.
@@ -95,7 +104,15 @@ describe('the largest message the broker accepts', () => {
     // Java, chunked at full-size chunks.
     await runJavaPeer(
       'produce',
-      { 'service-url': broker.serviceUrl, topic: url(topics.javaChunked), count: 1, chunking: true, 'chunk-size': MAX_MESSAGE_SIZE_BYTES, 'payload-size': CHUNKED_BYTES, 'producer-name': 'java-max' },
+      {
+        'service-url': broker.serviceUrl,
+        topic: url(topics.javaChunked),
+        count: 1,
+        chunking: true,
+        'chunk-size': MAX_MESSAGE_SIZE_BYTES,
+        'payload-size': CHUNKED_BYTES,
+        'producer-name': 'java-max',
+      },
       { timeoutMs: 120_000 },
     );
 
@@ -106,9 +123,18 @@ describe('the largest message the broker accepts', () => {
       [topics.javaChunked, javaPeerPayload(0, CHUNKED_BYTES)],
     ];
     for (const [topic, payload] of expected) {
-      const consumer = await client.subscribe({ topic: url(topic), subscription: 'max', initialPosition: 'Earliest', receiverQueueSize: 10 });
+      const consumer = await client.subscribe({
+        topic: url(topic),
+        subscription: 'max',
+        initialPosition: 'Earliest',
+        receiverQueueSize: 10,
+      });
       const m = await consumer.receive(60_000);
-      expect({ topic, size: m.payload.length, sha: sha256Hex(m.payload) }).toEqual({ topic, size: payload.length, sha: sha256Hex(payload) });
+      expect({ topic, size: m.payload.length, sha: sha256Hex(m.payload) }).toEqual({
+        topic,
+        size: payload.length,
+        sha: sha256Hex(payload),
+      });
       consumer.ack(m);
       await consumer.close();
     }

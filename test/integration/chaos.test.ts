@@ -22,7 +22,13 @@ describe('chaos subset (#26)', () => {
       scale: { faultS: 6 },
       log: (line) => void process.stderr.write(`[chaos-test] ${line}\n`),
     });
-    const summary = results.map((r) => ({ scenario: r.scenario, verdict: r.verdict, lost: r.lost, duplicated: r.duplicated, reasons: r.reasons }));
+    const summary = results.map((r) => ({
+      scenario: r.scenario,
+      verdict: r.verdict,
+      lost: r.lost,
+      duplicated: r.duplicated,
+      reasons: r.reasons,
+    }));
     expect(summary).toEqual([
       { scenario: 'proxy-resets', verdict: 'pass', lost: 0, duplicated: 0, reasons: [] },
       { scenario: 'model-stall', verdict: 'pass', lost: 0, duplicated: 0, reasons: [] },

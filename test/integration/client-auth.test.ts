@@ -96,7 +96,8 @@ describe('token auth against the real auth broker', () => {
 
 describe('token refresh against the real auth broker (authenticationRefreshCheckSeconds=2)', () => {
   const role = String(decodeTokenClaims(superuserToken).sub);
-  const expiringToken = (seconds: number): string => signHs256Token({ sub: role, exp: Math.floor(Date.now() / 1000) + seconds }, readSecretKeyFile(env.secretKeyFile));
+  const expiringToken = (seconds: number): string =>
+    signHs256Token({ sub: role, exp: Math.floor(Date.now() / 1000) + seconds }, readSecretKeyFile(env.secretKeyFile));
 
   it('answers the AUTH_CHALLENGE for an expired token with a fresh one from the provider, on the same connection', async () => {
     let issued = 0;

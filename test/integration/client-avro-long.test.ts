@@ -12,7 +12,8 @@ import { ensureJavaPeer, javaConsumeAvroLong, javaProduceAvroLong } from '../sup
 import { receiveN } from '../support/receive.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 
-const BIG = '{"type":"record","name":"Big","namespace":"beamline.test","fields":[{"name":"n","type":"long"},{"name":"label","type":"string"}]}';
+const BIG =
+  '{"type":"record","name":"Big","namespace":"beamline.test","fields":[{"name":"n","type":"long"},{"name":"label","type":"string"}]}';
 const LIMITS = [2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n)];
 /** A safe value stays a number in the default ('auto') mode. */
 const VALUES = [...LIMITS, 42n];

@@ -88,7 +88,15 @@ describe.each(CASES)('a message of $chunks chunks', ({ chunks, size }) => {
     const topic = topicName(`chunk-id-java-${chunks}`);
     const lines = await runJavaPeer(
       'produce',
-      { 'service-url': env.serviceUrl, topic, count: 3, batching: false, chunking: true, 'chunk-size': CHUNK_BYTES, 'payload-sizes': `10,${size},10` },
+      {
+        'service-url': env.serviceUrl,
+        topic,
+        count: 3,
+        batching: false,
+        chunking: true,
+        'chunk-size': CHUNK_BYTES,
+        'payload-sizes': `10,${size},10`,
+      },
       { token: env.token, timeoutMs: 120_000 },
     );
     const produced = lines.filter((l) => l['summary'] !== true) as unknown as JavaProducedMessage[];

@@ -24,7 +24,14 @@ afterAll(async () => {
 describe('chunking interop with the Java client', () => {
   it('our chunked 1/10/50 MB messages reach a Java consumer intact', async () => {
     const topic = topicName('chunk-ts-to-java');
-    const java = startJavaConsume({ serviceUrl: env.serviceUrl, token: env.token, topic, subscription: 'java', count: SIZES.length, receiveTimeoutMs: 60_000 });
+    const java = startJavaConsume({
+      serviceUrl: env.serviceUrl,
+      token: env.token,
+      topic,
+      subscription: 'java',
+      count: SIZES.length,
+      receiveTimeoutMs: 60_000,
+    });
     await java.subscribed;
     const producer = await client.createProducer({ topic, chunking: true, batching: false, sendTimeoutMs: 120_000 });
     const payloads = SIZES.map((size, i) => javaPeerPayload(i, size));
@@ -41,7 +48,15 @@ describe('chunking interop with the Java client', () => {
     const consumer = await client.subscribe({ topic, subscription: 'ts', initialPosition: 'Earliest', receiverQueueSize: 100 });
     await runJavaPeer(
       'produce',
-      { 'service-url': env.serviceUrl, topic, count: SIZES.length, chunking: true, 'chunk-size': 1 * MB, 'payload-sizes': SIZES.join(','), batching: false },
+      {
+        'service-url': env.serviceUrl,
+        topic,
+        count: SIZES.length,
+        chunking: true,
+        'chunk-size': 1 * MB,
+        'payload-sizes': SIZES.join(','),
+        batching: false,
+      },
       { token: env.token, timeoutMs: 150_000 },
     );
     const got: Message[] = [];

@@ -23,7 +23,14 @@ describe('consumer epoch on a real broker', () => {
   for (const subscriptionType of ['Exclusive', 'Failover'] as const) {
     it(`${subscriptionType}: a rewind mid-stream loses nothing and redelivers the nacked message`, async () => {
       const topic = topicName(`epoch-${subscriptionType.toLowerCase()}`);
-      const consumer = await client.subscribe({ topic, subscription: 's', subscriptionType, initialPosition: 'Earliest', receiverQueueSize: 20, negativeAckRedeliveryDelayMs: 0 });
+      const consumer = await client.subscribe({
+        topic,
+        subscription: 's',
+        subscriptionType,
+        initialPosition: 'Earliest',
+        receiverQueueSize: 20,
+        negativeAckRedeliveryDelayMs: 0,
+      });
       const producer = await client.createProducer({ topic, batchingMaxMessages: 10, batchingMaxDelayMs: 1 });
       const total = 400;
       const sending = Promise.all(Array.from({ length: total }, (_, i) => producer.send(`m${i}`)));
@@ -46,7 +53,8 @@ describe('consumer epoch on a real broker', () => {
       expect(counts.size).toBe(total);
       expect(counts.get(first.payload.toString())).toBeGreaterThanOrEqual(2);
       const twice = [...counts].filter(([, n]) => n > 1).length;
-      if (twice > 1) process.stderr.write(`[epoch] ${subscriptionType}: ${twice - 1} duplicates besides the nacked message (broker re-dispatch)\n`);
+      if (twice > 1)
+        process.stderr.write(`[epoch] ${subscriptionType}: ${twice - 1} duplicates besides the nacked message (broker re-dispatch)\n`);
       await producer.close();
       await consumer.close();
     });

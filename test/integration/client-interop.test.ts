@@ -69,7 +69,19 @@ describe('interop with the official Java client', () => {
       await Promise.all(
         pair.map(async (codec) => {
           const topic = topics.get(codec) as string;
-          const r = await javaProduce({ ...conn, topic, count, batching: true, batchMax: 20, compression: codec, keyPrefix: `kè-${codec}-`, keys: 7, withProperties: true, eventTime: true, payloadSize: 300 });
+          const r = await javaProduce({
+            ...conn,
+            topic,
+            count,
+            batching: true,
+            batchMax: 20,
+            compression: codec,
+            keyPrefix: `kè-${codec}-`,
+            keys: 7,
+            withProperties: true,
+            eventTime: true,
+            payloadSize: 300,
+          });
           expect(r.sent).toBe(count);
           produced.set(topic, r.messages);
         }),
@@ -105,16 +117,32 @@ describe('interop with the official Java client', () => {
   it("our producer's batches with EACH codec are read by the Java consumer identically", async () => {
     const topic = topicName('interop-ours');
     const perCodec = 40;
-    const sent: { codec: CompressionName; i: number; key: string; id: MessageId; payload: Buffer; props: Record<string, string>; eventTimeMs: number }[] = [];
+    const sent: {
+      codec: CompressionName;
+      i: number;
+      key: string;
+      id: MessageId;
+      payload: Buffer;
+      props: Record<string, string>;
+      eventTimeMs: number;
+    }[] = [];
     for (const codec of CODECS.map((c) => c.toLowerCase() as CompressionName)) {
-      const producer = await client.createProducer({ topic, compression: codec, batchingMaxMessages: 16, batchingMaxDelayMs: 20, name: `ours-${codec}` });
+      const producer = await client.createProducer({
+        topic,
+        compression: codec,
+        batchingMaxMessages: 16,
+        batchingMaxDelayMs: 20,
+        name: `ours-${codec}`,
+      });
       const sends = Array.from({ length: perCodec }, (_, i) => {
         const key = `kè-${codec}-${i % 5}`;
         // Compressible and not: half the payload repeats, half does not.
         const payload = Buffer.concat([Buffer.alloc(200, `${codec}-${i}-`), Buffer.from(sha256Hex(Buffer.from(`${codec}${i}`)), 'hex')]);
         const props = { index: String(i), codec, unicode: 'héllo-☃' };
         const eventTimeMs = EVENT_TIME_BASE + i;
-        return producer.send({ payload, key, properties: props, eventTimeMs }).then((id) => sent.push({ codec, i, key, id, payload, props, eventTimeMs }));
+        return producer
+          .send({ payload, key, properties: props, eventTimeMs })
+          .then((id) => sent.push({ codec, i, key, id, payload, props, eventTimeMs }));
       });
       await Promise.all(sends);
       await producer.close();
@@ -122,10 +150,20 @@ describe('interop with the official Java client', () => {
     expect(sent).toHaveLength(perCodec * CODECS.length);
     // Every codec produced multi-message batches.
     for (const codec of CODECS) {
-      expect(sent.some((s) => s.codec === codec.toLowerCase() && s.id.batchSize > 1), codec).toBe(true);
+      expect(
+        sent.some((s) => s.codec === codec.toLowerCase() && s.id.batchSize > 1),
+        codec,
+      ).toBe(true);
     }
 
-    const consumed = await javaConsume({ ...conn, topic, subscription: 'java', count: sent.length, initial: 'earliest', receiveTimeoutMs: 30_000 });
+    const consumed = await javaConsume({
+      ...conn,
+      topic,
+      subscription: 'java',
+      count: sent.length,
+      initial: 'earliest',
+      receiveTimeoutMs: 30_000,
+    });
     expect(consumed.timedOut).toBe(false);
     expect(consumed.messages).toHaveLength(sent.length);
     const byId = new Map(consumed.messages.map((m) => [m.id, m]));
@@ -180,11 +218,24 @@ describe('interop with the official Java client', () => {
 
   it('Key_Shared: Java and our keyed messages (ours key-based batched) split by key between two of our consumers', async () => {
     const topic = topicName('interop-keyshared');
-    const sub = { topic, subscription: 'ks', subscriptionType: 'Key_Shared' as const, initialPosition: 'Earliest' as const, receiverQueueSize: 50 };
+    const sub = {
+      topic,
+      subscription: 'ks',
+      subscriptionType: 'Key_Shared' as const,
+      initialPosition: 'Earliest' as const,
+      receiverQueueSize: 50,
+    };
     const c1 = await client.subscribe({ ...sub, consumerName: 'c1' });
     const c2 = await client.subscribe({ ...sub, consumerName: 'c2' });
     const keys = 20;
-    const producer = await client.createProducer({ topic, batchingType: 'key-based', batchingMaxMessages: 10, batchingMaxDelayMs: 20, name: 'ours-ks', compression: 'lz4' });
+    const producer = await client.createProducer({
+      topic,
+      batchingType: 'key-based',
+      batchingMaxMessages: 10,
+      batchingMaxDelayMs: 20,
+      name: 'ours-ks',
+      compression: 'lz4',
+    });
     const oursSent = Array.from({ length: 200 }, (_, i) => producer.send({ payload: `ours-${i}`, key: `k-${i % keys}` }));
     const oursIds = await Promise.all(oursSent);
     await producer.close();
@@ -233,7 +284,10 @@ describe('interop with the official Java client', () => {
       }
     }
     // The Java messages' payloads are the peer's text.
-    const javaPayloads = seen.filter((s) => s.m.producerName === 'java-ks').map((s) => s.m.payload.toString()).sort();
+    const javaPayloads = seen
+      .filter((s) => s.m.producerName === 'java-ks')
+      .map((s) => s.m.payload.toString())
+      .sort();
     expect(javaPayloads).toEqual(Array.from({ length: 100 }, (_, i) => javaPeerPayload(i).toString()).sort());
   });
 });

@@ -63,7 +63,11 @@ beforeAll(async () => {
     await adminHome.namespaces.create(n, { replication_clusters: [NAME] });
     await adminPeer.namespaces.create(n);
   }
-  await rest(home.adminUrl, 'POST', `/namespaces/${partsNs}/autoTopicCreation`, { allowAutoTopicCreation: true, topicType: 'partitioned', defaultNumPartitions: 3 });
+  await rest(home.adminUrl, 'POST', `/namespaces/${partsNs}/autoTopicCreation`, {
+    allowAutoTopicCreation: true,
+    topicType: 'partitioned',
+    defaultNumPartitions: 3,
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -74,7 +78,12 @@ afterAll(async () => {
     await adminHome.tenants.update(tenant, { adminRoles: [], allowedClusters: [home.cluster, NAME] }).catch(() => undefined);
     for (const n of [ns, partsNs]) await adminHome.namespaces.setReplicationClusters(n, [home.cluster]).catch(() => undefined);
     await adminHome.tenants.delete(tenant, { force: true }).catch(() => undefined);
-    await rest(home.adminUrl, 'POST', `/clusters/${home.cluster}/peers`, peersBefore.filter((p) => p !== NAME)).catch(() => undefined);
+    await rest(
+      home.adminUrl,
+      'POST',
+      `/clusters/${home.cluster}/peers`,
+      peersBefore.filter((p) => p !== NAME),
+    ).catch(() => undefined);
     await rest(home.adminUrl, 'DELETE', `/clusters/${NAME}`).catch(() => undefined);
   }
   await stopBroker(NAME);
@@ -106,8 +115,16 @@ describe('lookup redirect to a peer cluster (two real brokers)', () => {
     const c = client();
     const conn = await c.pool.get(home.serviceUrl);
     const id = conn.newRequestId();
-    const resp = await conn.request({ type: CommandType.LOOKUP, lookupTopic: { topic: t, request_id: id, authoritative: false } }, id, 'lookup');
-    expect(resp.lookupTopicResponse).toMatchObject({ response: LookupResponseType.Redirect, brokerServiceUrl: peer.serviceUrl, authoritative: true });
+    const resp = await conn.request(
+      { type: CommandType.LOOKUP, lookupTopic: { topic: t, request_id: id, authoritative: false } },
+      id,
+      'lookup',
+    );
+    expect(resp.lookupTopicResponse).toMatchObject({
+      response: LookupResponseType.Redirect,
+      brokerServiceUrl: peer.serviceUrl,
+      authoritative: true,
+    });
   });
 
   it('a client of the home broker produces and consumes on the peer; the messages live there', async () => {

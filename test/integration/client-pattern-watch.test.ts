@@ -60,12 +60,25 @@ describe('regex consumer with a topic list watcher', () => {
       const requestId = conn.newRequestId();
       const watcherId = 1_000_000 + requestId;
       const r = await conn.request(
-        { type: CommandType.WATCH_TOPIC_LIST, watchTopicList: { request_id: requestId, watcher_id: watcherId, namespace: 'public/default', topics_pattern: `persistent://public/default/${prefix}-.*`, topics_hash: hash } },
+        {
+          type: CommandType.WATCH_TOPIC_LIST,
+          watchTopicList: {
+            request_id: requestId,
+            watcher_id: watcherId,
+            namespace: 'public/default',
+            topics_pattern: `persistent://public/default/${prefix}-.*`,
+            topics_hash: hash,
+          },
+        },
         requestId,
         'watch topic list',
       );
       const closeId = conn.newRequestId();
-      await conn.request({ type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: closeId, watcher_id: watcherId } }, closeId, 'close watcher');
+      await conn.request(
+        { type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: closeId, watcher_id: watcherId } },
+        closeId,
+        'close watcher',
+      );
       return r.watchTopicListSuccess!;
     };
     const matching = await watch(topicsHash([topic]));

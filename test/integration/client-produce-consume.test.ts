@@ -20,7 +20,13 @@ describe('produce and consume on a real broker', () => {
     const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest' });
     const producer = await client.createProducer({ topic, batching: false });
     const before = Date.now();
-    const id = await producer.send({ payload: Buffer.from([0, 1, 2, 255]), key: 'user-1', orderingKey: 'ok', properties: { a: '1', b: 'two' }, eventTimeMs: 1_700_000_000_000 });
+    const id = await producer.send({
+      payload: Buffer.from([0, 1, 2, 255]),
+      key: 'user-1',
+      orderingKey: 'ok',
+      properties: { a: '1', b: 'two' },
+      eventTimeMs: 1_700_000_000_000,
+    });
     const m = await consumer.receive(10_000);
     expect(m.id.equals(id)).toBe(true);
     expect(typeof m.id.ledgerId).toBe('bigint');

@@ -35,7 +35,9 @@ describe('reconnect after the connection is lost', () => {
     expect(second).toHaveLength(50);
     expect(producer.partitionProducers[0]!.state).toBe('ready');
     const seen = new Map<string, number>();
-    const expected = [...Array.from({ length: 50 }, (_, i) => `a${i}`), ...Array.from({ length: 50 }, (_, i) => `b${i}`)].filter((p) => !acked.has(p));
+    const expected = [...Array.from({ length: 50 }, (_, i) => `a${i}`), ...Array.from({ length: 50 }, (_, i) => `b${i}`)].filter(
+      (p) => !acked.has(p),
+    );
     // Until every unacked message came (up to 30 s), then 3 s more in which no acked one may.
     await receiveUntil(
       consumer,

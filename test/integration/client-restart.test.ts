@@ -61,7 +61,12 @@ describe('broker restart during a produce/consume run', () => {
     const produceLoop = (async () => {
       while (producing) {
         const payload = `m-${n++}`;
-        sends.push(producer.send(payload).then(() => void acked.add(payload), (err: unknown) => void failures.push(err)));
+        sends.push(
+          producer.send(payload).then(
+            () => void acked.add(payload),
+            (err: unknown) => void failures.push(err),
+          ),
+        );
         await sleep(5);
       }
     })();

@@ -12,11 +12,13 @@ import { ensureJavaPeer, runJavaPeer } from '../support/java-peer.ts';
 import { cleanupTopics, env, newClient, topicName } from './client-support.ts';
 import { receiveN } from '../support/receive.ts';
 
-const USER_V1 = '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"int"},{"name":"name","type":"string"}]}';
+const USER_V1 =
+  '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"int"},{"name":"name","type":"string"}]}';
 const USER_V2 =
   '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"int"},{"name":"name","type":"string"},{"name":"tier","type":"string","default":"basic"}]}';
 /** `id` turned from int into string: incompatible under every strategy but ALWAYS_COMPATIBLE. */
-const USER_BAD = '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"string"},{"name":"name","type":"string"}]}';
+const USER_BAD =
+  '{"type":"record","name":"User","namespace":"beamline.test","fields":[{"name":"id","type":"string"},{"name":"name","type":"string"}]}';
 
 interface User {
   id: number;
@@ -34,7 +36,11 @@ afterAll(async () => {
 });
 
 async function javaProduceAvro(topic: string, schemaVersion: 1 | 2, start: number, count: number): Promise<void> {
-  const lines = await runJavaPeer('produce-avro', { 'service-url': env.serviceUrl, topic, count, start, 'schema-version': schemaVersion }, { token: env.token });
+  const lines = await runJavaPeer(
+    'produce-avro',
+    { 'service-url': env.serviceUrl, topic, count, start, 'schema-version': schemaVersion },
+    { token: env.token },
+  );
   expect(lines.find((l) => l['summary'] === true)?.['sent']).toBe(count);
 }
 

@@ -13,7 +13,14 @@ import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/errors.ts';
-import { PULSAR_ADMIN_ERROR_CODES, PulsarAdmin, PulsarAdminError, createClient, type ClientOptions, type PulsarClient } from '@beamline/pulsar';
+import {
+  PULSAR_ADMIN_ERROR_CODES,
+  PulsarAdmin,
+  PulsarAdminError,
+  createClient,
+  type ClientOptions,
+  type PulsarClient,
+} from '@beamline/pulsar';
 import { pulsarAuthEnv, pulsarTlsEnv, uniqueName } from '../support/pulsar-env.ts';
 import { receiveN, roundTripKeyedAcrossPartitions } from '../support/receive.ts';
 

@@ -29,10 +29,19 @@ describe('transactions interop with the Java client', () => {
     await committed.commit();
     // A plain, non-transactional message after both, so the Java side knows where the end is.
     await producer.send('end');
-    const got = await javaConsume({ serviceUrl: env.serviceUrl, token: env.token, topic, subscription: 'java', count: 11, receiveTimeoutMs: 15_000 });
+    const got = await javaConsume({
+      serviceUrl: env.serviceUrl,
+      token: env.token,
+      topic,
+      subscription: 'java',
+      count: 11,
+      receiveTimeoutMs: 15_000,
+    });
     expect(got.timedOut).toBe(false);
     const payloads = got.messages.map((m) => m.payload?.toString() ?? '');
-    expect(payloads.filter((p) => p.startsWith('committed-')).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `committed-${i}`).sort());
+    expect(payloads.filter((p) => p.startsWith('committed-')).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `committed-${i}`).sort(),
+    );
     expect(payloads.filter((p) => p.startsWith('aborted-'))).toEqual([]);
     expect(payloads).toContain('end');
     await producer.close();
@@ -41,7 +50,15 @@ describe('transactions interop with the Java client', () => {
   it('our consumer never sees a Java transactional producer’s aborted messages, and sees its committed ones', async () => {
     const topic = topicName('txn-java-to-ts');
     const consumer = await client.subscribe({ topic, subscription: 'ts', initialPosition: 'Earliest' });
-    const ab = await javaProduce({ serviceUrl: env.serviceUrl, token: env.token, topic, count: 15, txn: true, abort: true, batching: false });
+    const ab = await javaProduce({
+      serviceUrl: env.serviceUrl,
+      token: env.token,
+      topic,
+      count: 15,
+      txn: true,
+      abort: true,
+      batching: false,
+    });
     expect(ab.txn).toBe('aborted');
     const ok = await javaProduce({ serviceUrl: env.serviceUrl, token: env.token, topic, count: 5, txn: true, batching: false });
     expect(ok.txn).toBe('committed');

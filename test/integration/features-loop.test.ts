@@ -38,7 +38,9 @@ async function constantModel(bias: number): Promise<TfjsLayersArtifact> {
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', inputShape: [NAMES.length] }));
   model.layers[0]?.setWeights([tf.zeros([NAMES.length, 1]), tf.tensor1d([bias])]);
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })),
+  );
   model.dispose();
   return tfjsArtifactFromSave(saved as tf.io.ModelArtifacts);
 }
@@ -62,8 +64,18 @@ async function sendPayments(n: number): Promise<void> {
     clockMs += SPACING_MS;
     const p = gen.next(clockMs);
     sentPayments.push(p);
-    sends.push((events as Producer).send({ key: p.event.cardId, eventTimeMs: p.event.timestamp, payload: Buffer.from(JSON.stringify(p.event)) }));
-    sends.push((labels as LabelWriter).write({ eventId: p.event.eventId, key: p.event.cardId, fraud: p.fraud !== null, source: 'generator', atMs: p.event.timestamp }));
+    sends.push(
+      (events as Producer).send({ key: p.event.cardId, eventTimeMs: p.event.timestamp, payload: Buffer.from(JSON.stringify(p.event)) }),
+    );
+    sends.push(
+      (labels as LabelWriter).write({
+        eventId: p.event.eventId,
+        key: p.event.cardId,
+        fraud: p.fraud !== null,
+        source: 'generator',
+        atMs: p.event.timestamp,
+      }),
+    );
     if (sends.length >= 1000) await Promise.all(sends.splice(0));
   }
   await Promise.all(sends);
@@ -72,7 +84,11 @@ async function sendPayments(n: number): Promise<void> {
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; json: Record<string, unknown> }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) }, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
+  const io: CliIo = {
+    env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) },
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+  };
   const code = await main(argv, io);
   let json: Record<string, unknown> = {};
   try {
@@ -122,7 +138,10 @@ beforeAll(async () => {
       type: 'record',
       name: 'CardAuthorization',
       fields: [
-        ...['eventId', 'cardId', 'cardNumber', 'holderName', 'currency', 'merchantId', 'merchantCategory', 'channel'].map((name) => ({ name, type: 'string' })),
+        ...['eventId', 'cardId', 'cardNumber', 'holderName', 'currency', 'merchantId', 'merchantCategory', 'channel'].map((name) => ({
+          name,
+          type: 'string',
+        })),
         { name: 'amount', type: 'double' },
         { name: 'lat', type: ['null', 'double'] },
         { name: 'lon', type: ['null', 'double'] },
@@ -173,7 +192,10 @@ describe('beamline features export', () => {
     const r = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', file, '--json');
     expect(r.code, r.err + r.out).toBe(0);
     expect(r.json).toMatchObject({ ok: true, rows: sentPayments.length, labelled: sentPayments.length, skipped: 0, features: NAMES });
-    const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | null>);
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number | string | null>);
     expect(rows).toHaveLength(sentPayments.length);
     const truth = new Map(sentPayments.map((p) => [p.event.eventId, p]));
     let compared = 0;
@@ -208,7 +230,19 @@ describe('beamline features export', () => {
 
   it('joins the latest label: confirmed feedback overrides an earlier one', { timeout: 60_000 }, async () => {
     const fraud = sentPayments.find((p) => p.fraud !== null) as LabelledPayment;
-    const l = await cli('features', 'label', ...ns(), '--event-id', fraud.event.eventId, '--key', fraud.event.cardId, '--honest', '--source', 'chargeback-reversed', '--json');
+    const l = await cli(
+      'features',
+      'label',
+      ...ns(),
+      '--event-id',
+      fraud.event.eventId,
+      '--key',
+      fraud.event.cardId,
+      '--honest',
+      '--source',
+      'chargeback-reversed',
+      '--json',
+    );
     expect(l.code, l.err + l.out).toBe(0);
     const file = join(dir, 'relabel.jsonl');
     const r = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', file, '--json');
@@ -227,7 +261,19 @@ describe('beamline features export', () => {
     const bad = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', join(dir, 'x.parquet'));
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/BL_TRAINING_INVALID_OUTPUT.*use \.csv or \.jsonl/);
-    const window = await cli('features', 'export', ...ns(), '-c', workerFile, '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z', '-o', join(dir, 'x.csv'));
+    const window = await cli(
+      'features',
+      'export',
+      ...ns(),
+      '-c',
+      workerFile,
+      '--from',
+      '2026-02-01T00:00:00Z',
+      '--to',
+      '2026-01-01T00:00:00Z',
+      '-o',
+      join(dir, 'x.csv'),
+    );
     expect(window.err).toMatch(/--to .* is not after --from/);
     const label = await cli('features', 'label', ...ns(), '--event-id', 'x');
     expect(label.code).toBe(2);
@@ -260,7 +306,13 @@ describe('a model from Python: train on the export, push, shadow, evaluate, prom
 
     const compare = await cli('model', 'compare', ...ns(), '--name', 'fraud', '--from', String(from), '-o', 'json');
     expect(compare.code, compare.err + compare.out).toBe(0);
-    const quality = compare.json['quality'] as Array<{ slot: string; modelVersion: string; labelled: number; recall: number | null; precision: number | null }>;
+    const quality = compare.json['quality'] as Array<{
+      slot: string;
+      modelVersion: string;
+      labelled: number;
+      recall: number | null;
+      precision: number | null;
+    }>;
     const shadow = quality.find((q) => q.slot === 'shadow' && q.modelVersion === 'fraud@2');
     const live = quality.find((q) => q.slot === 'live' && q.modelVersion === 'fraud@1');
     expect(shadow?.labelled).toBe(sentPayments.length - before);
@@ -269,7 +321,13 @@ describe('a model from Python: train on the export, push, shadow, evaluate, prom
 
     const evaluated = await cli('model', 'evaluate', 'fraud@2', ...ns(), '-c', workerFile, '--from', String(from), '-o', 'json');
     expect(evaluated.code, evaluated.err + evaluated.out).toBe(0);
-    const report = evaluated.json['evaluation'] as { labelled: number; precision: number; recall: number; honestBlockedRate: number; latencyP50Ms: number };
+    const report = evaluated.json['evaluation'] as {
+      labelled: number;
+      precision: number;
+      recall: number;
+      honestBlockedRate: number;
+      latencyP50Ms: number;
+    };
     console.log(`[features-loop] fraud@2 on the new window: ${JSON.stringify(report)}; shadow from audit: ${JSON.stringify(shadow)}`);
     expect(report.labelled).toBe(sentPayments.length - before);
     expect(report.precision).toBeGreaterThan(0.8);
@@ -288,13 +346,47 @@ describe('a model from Python: train on the export, push, shadow, evaluate, prom
     const registry = await ModelRegistry.create({ client, tenant, namespace: 'ns', actor: 'test', log: silentLogger });
     await registry.push(await constantModel(10), { name: 'fraud', promoteIfFirst: false }); // fraud@3
     await registry.close();
-    const refused = await cli('model', 'promote', ...ns(), '--name', 'fraud', '--version', '3', '--min-precision', '0.9', '-c', workerFile, '--from', String(from), '-o', 'json');
+    const refused = await cli(
+      'model',
+      'promote',
+      ...ns(),
+      '--name',
+      'fraud',
+      '--version',
+      '3',
+      '--min-precision',
+      '0.9',
+      '-c',
+      workerFile,
+      '--from',
+      String(from),
+      '-o',
+      'json',
+    );
     expect(refused.code).toBe(1);
     expect(refused.json).toMatchObject({ ok: false, error: { code: 'BL_TRAINING_BELOW_GATE' } });
     expect(JSON.stringify(refused.json)).toMatch(/precision 0\.\d+ < --min-precision 0\.9/);
     expect(((await cli('model', 'describe', ...ns(), '--name', 'fraud', '-o', 'json')).json['rollout'] as { live: string }).live).toBe('1');
 
-    const promoted = await cli('model', 'promote', ...ns(), '--name', 'fraud', '--version', '2', '--min-precision', '0.8', '--min-recall', '0.3', '-c', workerFile, '--from', String(from), '-o', 'json');
+    const promoted = await cli(
+      'model',
+      'promote',
+      ...ns(),
+      '--name',
+      'fraud',
+      '--version',
+      '2',
+      '--min-precision',
+      '0.8',
+      '--min-recall',
+      '0.3',
+      '-c',
+      workerFile,
+      '--from',
+      String(from),
+      '-o',
+      'json',
+    );
     expect(promoted.code, promoted.err + promoted.out).toBe(0);
     expect(promoted.json).toMatchObject({ rollout: { live: '2' }, evaluation: { modelVersion: 'fraud@2' } });
     await untilDecidedBy((p) => p.modelVersion === 'fraud@2', 'fraud@2 live');

@@ -21,7 +21,14 @@ import { startEdgeWorker } from '../../scripts/bench/geo-workers.ts';
 import { RIDE_RISK_FEATURES } from '../../tenants/examples/ride-safety.handler.ts';
 import { main } from '../../cli/main.ts';
 import type { CliIo } from '../../cli/io.ts';
-import { applyAcrossRegions, configForCluster, diffTenant, observeTenant, planAcrossRegions, applyTenantPlan } from '../../tenants/plan/index.ts';
+import {
+  applyAcrossRegions,
+  configForCluster,
+  diffTenant,
+  observeTenant,
+  planAcrossRegions,
+  applyTenantPlan,
+} from '../../tenants/plan/index.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
 
 const log = (line: string): void => void process.stderr.write(`[geo] ${line}\n`);
@@ -71,19 +78,31 @@ describe('geo-replication across three real clusters', () => {
     const results = await applyAcrossRegions(config(), topo.admins);
     expect(results.map((r) => r.cluster)).toEqual(['geo-central', 'geo-edge-nyc', 'geo-edge-sfo']);
     // Central holds every namespace; an edge holds its own and central's (models come from there).
-    expect((await topo.admin('central').namespaces.list(tenant)).sort()).toEqual([`${tenant}/central`, `${tenant}/edge-nyc`, `${tenant}/edge-sfo`]);
+    expect((await topo.admin('central').namespaces.list(tenant)).sort()).toEqual([
+      `${tenant}/central`,
+      `${tenant}/edge-nyc`,
+      `${tenant}/edge-sfo`,
+    ]);
     expect((await topo.admin('edge-nyc').namespaces.list(tenant)).sort()).toEqual([`${tenant}/central`, `${tenant}/edge-nyc`]);
     expect((await topo.admin('edge-sfo').namespaces.list(tenant)).sort()).toEqual([`${tenant}/central`, `${tenant}/edge-sfo`]);
     for (const region of ['central', 'edge-nyc'] as const) {
       const a = topo.admin(region);
-      expect((await a.topics.getReplicationClusters(`persistent://${tenant}/edge-nyc/events`))?.sort()).toEqual(['geo-central', 'geo-edge-nyc']);
-      expect((await a.topics.getReplicationClusters(`persistent://${tenant}/central/models`))?.sort()).toEqual(['geo-central', 'geo-edge-nyc', 'geo-edge-sfo']);
+      expect((await a.topics.getReplicationClusters(`persistent://${tenant}/edge-nyc/events`))?.sort()).toEqual([
+        'geo-central',
+        'geo-edge-nyc',
+      ]);
+      expect((await a.topics.getReplicationClusters(`persistent://${tenant}/central/models`))?.sort()).toEqual([
+        'geo-central',
+        'geo-edge-nyc',
+        'geo-edge-sfo',
+      ]);
     }
     // Regional topics carry a policy that keeps them at home. (Pulsar itself creates an empty copy
     // of every new partitioned topic on the namespace's other clusters; nothing replicates into it.)
     expect(await topo.admin('edge-nyc').topics.getReplicationClusters(`persistent://${tenant}/edge-nyc/state`)).toEqual(['geo-edge-nyc']);
     expect(await topo.admin('central').topics.getReplicationClusters(`persistent://${tenant}/central/review`)).toEqual(['geo-central']);
-    const schemaOn = async (region: 'central' | 'edge-nyc', topic: string) => JSON.parse((await topo.admin(region).schemas.get(topic))?.data ?? 'null') as unknown;
+    const schemaOn = async (region: 'central' | 'edge-nyc', topic: string) =>
+      JSON.parse((await topo.admin(region).schemas.get(topic))?.data ?? 'null') as unknown;
     for (const kind of ['events', 'predictions', 'review', 'audit']) {
       const t = `persistent://${tenant}/edge-nyc/${kind}`;
       expect(await schemaOn('edge-nyc', t)).toEqual(await schemaOn('central', t));
@@ -118,7 +137,22 @@ describe('geo-replication across three real clusters', () => {
     const producer = await nycClient.createProducer({ topic: eventsTopic, schema });
     const ids = Array.from({ length: 20 }, (_, i) => `trip-${i}`);
     for (const id of ids) {
-      await producer.send({ key: id, payload: schema.encode({ tripId: id, riderId: 'r', driverId: 'd', lat: 1, lon: 2, speedMps: 3, headingDeg: null, accelX: 0, accelY: 0, accelZ: 9.8, timestamp: Date.now() }) });
+      await producer.send({
+        key: id,
+        payload: schema.encode({
+          tripId: id,
+          riderId: 'r',
+          driverId: 'd',
+          lat: 1,
+          lon: 2,
+          speedMps: 3,
+          headingDeg: null,
+          accelX: 0,
+          accelY: 0,
+          accelZ: 9.8,
+          timestamp: Date.now(),
+        }),
+      });
     }
     const got: string[] = [];
     while (got.length < ids.length) got.push((await atCentral.receive(60_000)).key ?? '');
@@ -173,10 +207,15 @@ describe('geo-replication across three real clusters', () => {
     expect(message).toMatch(/spec declares AVRO SafetyScore/);
     expect(message).toContain('fix:');
     // Nothing was applied anywhere else.
-    expect(await topo.admin('central').tenants.get(other).catch(() => null)).toBeNull();
+    expect(
+      await topo
+        .admin('central')
+        .tenants.get(other)
+        .catch(() => null),
+    ).toBeNull();
   });
 
-  it('ride safety end to end: a model pushed, promoted and canaried on central reaches both edges\' workers (new version within 10 s); edge decisions and review cases reach central', async () => {
+  it("ride safety end to end: a model pushed, promoted and canaried on central reaches both edges' workers (new version within 10 s); edge decisions and review cases reach central", async () => {
     const cfg = config();
     const ns = (region: string) => {
       const n = cfg.namespaces.find((x) => x.region === region);
@@ -204,7 +243,12 @@ describe('geo-replication across three real clusters', () => {
     // Decisions as each edge sees them (its own predictions), and as central sees them (replicated).
     const decisions = new Map<string, Map<string, { modelVersion: string; crashProbability: number }>>();
     const readers: (() => Promise<void>)[] = [];
-    const follow = async (region: 'central' | 'edge-nyc' | 'edge-sfo', topic: string, schema: ReturnType<typeof avroSchema>, into: string): Promise<void> => {
+    const follow = async (
+      region: 'central' | 'edge-nyc' | 'edge-sfo',
+      topic: string,
+      schema: ReturnType<typeof avroSchema>,
+      into: string,
+    ): Promise<void> => {
       const c = await client(region).subscribe({ topic, subscription: `fanout-${into}`, initialPosition: 'Earliest' });
       const seen = new Map<string, { modelVersion: string; crashProbability: number }>();
       decisions.set(into, seen);
@@ -230,11 +274,27 @@ describe('geo-replication across three real clusters', () => {
       await follow('central', `persistent://${tenant}/${e}/review`, reviewSchema, `central-review<-${e}`);
     }
     const producers = new Map<string, Producer>();
-    for (const e of edges) producers.set(e, await client(e).createProducer({ topic: `persistent://${tenant}/${e}/events`, schema: eventSchema, batchingMaxDelayMs: 1 }));
+    for (const e of edges)
+      producers.set(
+        e,
+        await client(e).createProducer({ topic: `persistent://${tenant}/${e}/events`, schema: eventSchema, batchingMaxDelayMs: 1 }),
+      );
     let ts = Date.now();
     const sendPoint = async (region: 'edge-nyc' | 'edge-sfo', tripId: string, harsh = false, step = 0): Promise<void> => {
       ts = Math.max(Date.now(), ts + 1);
-      const value = { tripId, riderId: 'rider-1', driverId: 'driver-1', lat: 40.7 + step * 0.0005, lon: -74, speedMps: 14, headingDeg: 0, accelX: harsh ? -7 : 0.2, accelY: 0, accelZ: 9.8, timestamp: ts };
+      const value = {
+        tripId,
+        riderId: 'rider-1',
+        driverId: 'driver-1',
+        lat: 40.7 + step * 0.0005,
+        lon: -74,
+        speedMps: 14,
+        headingDeg: 0,
+        accelX: harsh ? -7 : 0.2,
+        accelY: 0,
+        accelZ: 9.8,
+        timestamp: ts,
+      };
       await producers.get(region)?.send({ key: tripId, payload: eventSchema.encode(value), eventTimeMs: ts });
     };
     const decisionAt = (into: string, tripId: string) => decisions.get(into)?.get(tripId);
@@ -272,7 +332,9 @@ describe('geo-replication across three real clusters', () => {
       const promotedAt = Date.now();
       const promoteMs = promotedAt - promoteStarted;
       const served = await Promise.all(edges.map((e) => probe(e, 'ride-risk@2', 'v2', 30_000).then(() => Date.now() - promotedAt)));
-      log(`promote on central -> v2 decisions at edge-nyc / edge-sfo after ${served.join(' / ')} ms (the promote command itself took ${promoteMs} ms)`);
+      log(
+        `promote on central -> v2 decisions at edge-nyc / edge-sfo after ${served.join(' / ')} ms (the promote command itself took ${promoteMs} ms)`,
+      );
       for (const ms of served) expect(ms).toBeLessThan(10_000);
 
       // A canary set on central is honoured at the edges, key by key.
@@ -291,22 +353,38 @@ describe('geo-replication across three real clusters', () => {
             if (decisionAt(e, trip)?.modelVersion === 'ride-risk@3') return;
           }
         };
-        await Promise.race([probeCanary(), new Promise((_, reject) => setTimeout(() => reject(new Error(`${e}: no canary decision within 30 s`)), 30_000))]);
+        await Promise.race([
+          probeCanary(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error(`${e}: no canary decision within 30 s`)), 30_000)),
+        ]);
       }
       const trips = edges.flatMap((e) => Array.from({ length: 40 }, (_, i) => ({ e, trip: `canary-${e}-${i}` })));
       for (const { e, trip } of trips) await sendPoint(e, trip);
-      await waitFor('every canary-phase decision at its edge', () => trips.every(({ e, trip }) => decisionAt(e, trip) !== undefined), 60_000);
-      for (const { e, trip } of trips) expect([trip, decisionAt(e, trip)?.modelVersion]).toEqual([trip, inCanary(trip) ? 'ride-risk@3' : 'ride-risk@2']);
+      await waitFor(
+        'every canary-phase decision at its edge',
+        () => trips.every(({ e, trip }) => decisionAt(e, trip) !== undefined),
+        60_000,
+      );
+      for (const { e, trip } of trips)
+        expect([trip, decisionAt(e, trip)?.modelVersion]).toEqual([trip, inCanary(trip) ? 'ride-risk@3' : 'ride-risk@2']);
       expect(trips.filter(({ trip }) => inCanary(trip)).length).toBeGreaterThan(5);
       expect(trips.filter(({ trip }) => !inCanary(trip)).length).toBeGreaterThan(5);
 
       // Central receives every edge decision as the edge made it.
-      await waitFor('the edge decisions at central', () => trips.every(({ e, trip }) => decisionAt(`central<-${e}`, trip) !== undefined), 60_000);
+      await waitFor(
+        'the edge decisions at central',
+        () => trips.every(({ e, trip }) => decisionAt(`central<-${e}`, trip) !== undefined),
+        60_000,
+      );
       for (const { e, trip } of trips) expect(decisionAt(`central<-${e}`, trip)).toEqual(decisionAt(e, trip));
 
       // A trip braking hard at every point: scored unsafe at the edge, its review case reaches central.
       for (let i = 0; i < 6; i++) await sendPoint('edge-sfo', 'harsh-trip', true, i);
-      await waitFor('the harsh trip\'s review case at central', () => decisionAt('central-review<-edge-sfo', 'harsh-trip') !== undefined, 60_000);
+      await waitFor(
+        "the harsh trip's review case at central",
+        () => decisionAt('central-review<-edge-sfo', 'harsh-trip') !== undefined,
+        60_000,
+      );
       expect(decisionAt('central-review<-edge-sfo', 'harsh-trip')?.crashProbability).toBeGreaterThanOrEqual(0.5);
       expect(decisionAt('central-review<-edge-nyc', 'harsh-trip')).toBeUndefined();
       // The calm trips opened no review case.
@@ -346,7 +424,9 @@ describe('geo-replication across three real clusters', () => {
         }
       },
     });
-    log(`drill: ${JSON.stringify(result)}; geo status said DOWN ${down === undefined ? 'never' : `${down.afterMs} ms after the drill began (15 s warm)`}`);
+    log(
+      `drill: ${JSON.stringify(result)}; geo status said DOWN ${down === undefined ? 'never' : `${down.afterMs} ms after the drill began (15 s warm)`}`,
+    );
     // geo status read the real stats while central was cut off: link down, non-zero exit.
     expect(firstStatus?.code).toBe(1);
     expect(down?.out).toMatch(downLine);

@@ -27,7 +27,10 @@ interface Needs {
 async function ensure(name: string, needs: Needs): Promise<BrokerInfo> {
   const s = await brokerStatus(name);
   if (s.running && s.ready && s.info) {
-    const missing = [needs.auth && s.info.token === undefined ? 'token auth' : '', needs.tls && s.info.tls === undefined ? 'TLS' : ''].filter((m) => m !== '');
+    const missing = [
+      needs.auth && s.info.token === undefined ? 'token auth' : '',
+      needs.tls && s.info.tls === undefined ? 'TLS' : '',
+    ].filter((m) => m !== '');
     if (missing.length > 0) {
       const flags = `--offset ${needs.offset}${needs.auth ? ' --auth' : ''}${needs.tls ? ' --tls' : ''}`;
       throw new Error(
@@ -62,7 +65,14 @@ export async function setup(): Promise<void> {
       }),
     );
   }
-  const authVars = ['PULSAR_AUTH_SERVICE_URL', 'PULSAR_AUTH_ADMIN_URL', 'PULSAR_AUTH_TOKEN', 'PULSAR_AUTH_TLS_SERVICE_URL', 'PULSAR_AUTH_TLS_ADMIN_URL', 'PULSAR_AUTH_TLS_TRUST_CERTS'];
+  const authVars = [
+    'PULSAR_AUTH_SERVICE_URL',
+    'PULSAR_AUTH_ADMIN_URL',
+    'PULSAR_AUTH_TOKEN',
+    'PULSAR_AUTH_TLS_SERVICE_URL',
+    'PULSAR_AUTH_TLS_ADMIN_URL',
+    'PULSAR_AUTH_TLS_TRUST_CERTS',
+  ];
   if (authVars.some((v) => !env[v])) {
     jobs.push(
       ensure('test-auth', { offset: testBrokerOffset(10), auth: true, tls: true }).then((b) => {

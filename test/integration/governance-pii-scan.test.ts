@@ -26,14 +26,22 @@ const keysFile = join(dir, 'keys.json');
 const GOOD = 60;
 const BAD = 12;
 
-const doc = parseYaml(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & { topics: Record<string, Record<string, unknown>> };
+const doc = parseYaml(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & {
+  topics: Record<string, Record<string, unknown>>;
+};
 for (const t of Object.values(doc.topics)) t['partitions'] = 1;
 (doc.topics['events'] as Record<string, unknown>)['partitions'] = 2;
 (doc.topics['events'] as Record<string, unknown>)['piiKey'] = true;
 const eventSchema = avroSchema<Record<string, unknown>>((doc.topics['events'] as { schema: object }).schema);
-const predictionSchema = avroSchema<{ key: string | null; features: Record<string, number> | null; eventTime: number }>((doc.topics['predictions'] as { schema: object }).schema);
+const predictionSchema = avroSchema<{ key: string | null; features: Record<string, number> | null; eventTime: number }>(
+  (doc.topics['predictions'] as { schema: object }).schema,
+);
 
-const planted = (n: number): { pan: string; holder: string; key: string } => ({ pan: `PAN9PLANT${n}X4111`, holder: `Holder Plantname${n}`, key: `RIDER9PLANT${n}Q` });
+const planted = (n: number): { pan: string; holder: string; key: string } => ({
+  pan: `PAN9PLANT${n}X4111`,
+  holder: `Holder Plantname${n}`,
+  key: `RIDER9PLANT${n}Q`,
+});
 
 const client = newClient();
 const t0 = Date.now() - 60_000;
@@ -153,12 +161,34 @@ describe('nothing raw leaves ingress (#21)', () => {
       const payload =
         n % 2 === 0
           ? Buffer.from(JSON.stringify({ cardNumber: v.pan, holderName: v.holder }))
-          : eventSchema.encode({ eventId: `bad-${n}`, cardId: 'c', cardNumber: v.pan, holderName: v.holder, amount: 1, currency: 'EUR', merchantId: 'm', merchantCategory: '1', lat: null, lon: null, channel: 'POS', timestamp: t0 }).subarray(0, 40);
+          : eventSchema
+              .encode({
+                eventId: `bad-${n}`,
+                cardId: 'c',
+                cardNumber: v.pan,
+                holderName: v.holder,
+                amount: 1,
+                currency: 'EUR',
+                merchantId: 'm',
+                merchantCategory: '1',
+                lat: null,
+                lon: null,
+                channel: 'POS',
+                timestamp: t0,
+              })
+              .subarray(0, 40);
       await p.send({ key: v.key, payload, properties: { note: v.holder } });
     }
-    await waitFor(() => (w?.processed ?? 0) >= GOOD + BAD, 90_000, `the worker to commit ${GOOD + BAD} inputs`, () => expect(w?.state).toBe('running'));
+    await waitFor(
+      () => (w?.processed ?? 0) >= GOOD + BAD,
+      90_000,
+      `the worker to commit ${GOOD + BAD} inputs`,
+      () => expect(w?.state).toBe('running'),
+    );
 
-    const topics = [...new Set([...(await admin.topics.list(`${tenant}/${NS}`)), ...(await admin.topics.listPartitioned(`${tenant}/${NS}`))])]
+    const topics = [
+      ...new Set([...(await admin.topics.list(`${tenant}/${NS}`)), ...(await admin.topics.listPartitioned(`${tenant}/${NS}`))]),
+    ]
       // The input topic holds what producers wrote; everything after ingress is scanned.
       .filter((t) => !/\/events(-partition-\d+)?$/.test(t));
     const perTopic: Record<string, number> = {};
@@ -182,13 +212,19 @@ describe('nothing raw leaves ingress (#21)', () => {
     const ns = ['-t', tenant, '-n', NS];
     const listed = await cli({}, 'dlq', 'list', ...ns, '-o', 'json');
     expect(listed.code, listed.out + listed.err).toBe(0);
-    const records = (JSON.parse(listed.out) as { records: Array<{ messageId: string; reason: string; key: string; sealed: { kid: string } }> }).records;
+    const records = (
+      JSON.parse(listed.out) as { records: Array<{ messageId: string; reason: string; key: string; sealed: { kid: string } }> }
+    ).records;
     expect(records).toHaveLength(BAD);
-    for (const r of records) expect(r).toMatchObject({ reason: 'decode-error', key: expect.stringMatching(/^tok_/), sealed: { kid: '2026-12-a' } });
+    for (const r of records)
+      expect(r).toMatchObject({ reason: 'decode-error', key: expect.stringMatching(/^tok_/), sealed: { kid: '2026-12-a' } });
     const first = records[0] as (typeof records)[0];
     const sealed = await cli({}, 'dlq', 'show', first.messageId, ...ns);
     expect(sealed.out).toContain('content sealed');
-    expect(await cli({}, 'dlq', 'show', first.messageId, ...ns, '--decrypt')).toMatchObject({ code: 2, err: expect.stringContaining('no tenant keys') });
+    expect(await cli({}, 'dlq', 'show', first.messageId, ...ns, '--decrypt')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('no tenant keys'),
+    });
     const opened = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'dlq', 'show', first.messageId, ...ns, '--decrypt', '-o', 'json');
     expect(opened.code, opened.out).toBe(0);
     const content = (JSON.parse(opened.out) as { content: { key: string; payloadBase64: string; errorMessage: string } }).content;
@@ -198,7 +234,9 @@ describe('nothing raw leaves ingress (#21)', () => {
     // A wrong key cannot open it.
     const wrongKeys = join(dir, 'wrong.json');
     writeFileSync(wrongKeys, JSON.stringify(newKeyringDocument('2026-12-a')));
-    expect((await cli({ BEAMLINE_KEYS_FILE: wrongKeys }, 'dlq', 'show', first.messageId, ...ns, '--decrypt')).err).toContain('BL_GOVERNANCE_DECRYPT');
+    expect((await cli({ BEAMLINE_KEYS_FILE: wrongKeys }, 'dlq', 'show', first.messageId, ...ns, '--decrypt')).err).toContain(
+      'BL_GOVERNANCE_DECRYPT',
+    );
 
     // Replay: the original bytes go back to events (still malformed: dead-lettered again, sealed).
     const replayed = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'dlq', 'replay', first.messageId, ...ns);
@@ -239,15 +277,25 @@ describe('nothing raw leaves ingress (#21)', () => {
     for (let n = GOOD; n < GOOD + 20; n++) await p.send({ key: planted(n % 20).key, eventTimeMs: t0 + n * 100, payload: event(n) });
     await p.send({ key: planted(200).key, payload: Buffer.from(`{"cardNumber":"${planted(200).pan}"}`) });
     const w = running.worker;
-    await waitFor(() => w.processed >= 21, 90_000, 'the worker to commit 21 inputs after the rotation', () => expect(w.state).toBe('running'));
+    await waitFor(
+      () => w.processed >= 21,
+      90_000,
+      'the worker to commit 21 inputs after the rotation',
+      () => expect(w.state).toBe('running'),
+    );
 
     // Every event decided once; each key's history continued across the rotation (same tokens).
-    const after = (await readAll(client, `persistent://${tenant}/${NS}/predictions`)).slice(before.length).map((m) => predictionSchema.decode(m.payload));
+    const after = (await readAll(client, `persistent://${tenant}/${NS}/predictions`))
+      .slice(before.length)
+      .map((m) => predictionSchema.decode(m.payload));
     expect(after).toHaveLength(20);
-    for (const pr of after) expect({ key: pr.key, n1h: pr.features?.['n1h'] }).toEqual({ key: pr.key, n1h: (lastN1h.get(pr.key as string) as number) + 1 });
+    for (const pr of after)
+      expect({ key: pr.key, n1h: pr.features?.['n1h'] }).toEqual({ key: pr.key, n1h: (lastN1h.get(pr.key as string) as number) + 1 });
 
     // The new dead letter is sealed under the new key; the old ones still open with the rotated ring.
-    const listed = JSON.parse((await cli({}, 'dlq', 'list', ...ns, '--limit', '1000', '-o', 'json')).out) as { records: Array<{ messageId: string; sealed: { kid: string } }> };
+    const listed = JSON.parse((await cli({}, 'dlq', 'list', ...ns, '--limit', '1000', '-o', 'json')).out) as {
+      records: Array<{ messageId: string; sealed: { kid: string } }>;
+    };
     const kids = listed.records.map((r) => r.sealed.kid);
     expect(kids.at(-1)).toBe('2026-12-b');
     expect(kids.filter((k) => k === '2026-12-a')).toHaveLength(BAD + 1);

@@ -61,7 +61,12 @@ async function expectValid(rendered: string): Promise<ValidationReport[]> {
   expect(schemas.reports.every((r) => (r.checks ?? []).length > 0)).toBe(true);
   expect(apiServer.out).not.toContain('"errors":["');
   expect(apiServer.code).toBe(0);
-  expect(apiServer.reports.map((r) => r.kind).sort()).toEqual(docs.filter((d) => BUILT_IN.has(d.kind)).map((d) => d.kind).sort());
+  expect(apiServer.reports.map((r) => r.kind).sort()).toEqual(
+    docs
+      .filter((d) => BUILT_IN.has(d.kind))
+      .map((d) => d.kind)
+      .sort(),
+  );
   return schemas.reports;
 }
 
@@ -92,10 +97,24 @@ describe('helm lint', () => {
   });
 
   it('fails on a wrong type and on more than one replica, naming the key', async () => {
-    const wrongType = await tool(helmTools().HELM, ['lint', CHART, '--values', minimal, '--values', valuesFile({ worker: { httpPort: 'ninety' } })]);
+    const wrongType = await tool(helmTools().HELM, [
+      'lint',
+      CHART,
+      '--values',
+      minimal,
+      '--values',
+      valuesFile({ worker: { httpPort: 'ninety' } }),
+    ]);
     expect(wrongType.code).not.toBe(0);
     expect(wrongType.out).toContain('httpPort');
-    const scaleOut = await tool(helmTools().HELM, ['lint', CHART, '--values', minimal, '--values', valuesFile({ autoscaling: { keda: { maxReplicaCount: 4 } } })]);
+    const scaleOut = await tool(helmTools().HELM, [
+      'lint',
+      CHART,
+      '--values',
+      minimal,
+      '--values',
+      valuesFile({ autoscaling: { keda: { maxReplicaCount: 4 } } }),
+    ]);
     expect(scaleOut.code).not.toBe(0);
     expect(scaleOut.out).toContain('maxReplicaCount');
   });
@@ -107,7 +126,14 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     const docs = documents(rendered);
     await expectValid(rendered);
 
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     const deployment = find(docs, 'Deployment', 'beamline-eu-west')[0]!;
     const pod = podOf(deployment);
     const worker = pod.spec.containers[0]!;
@@ -117,7 +143,13 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(worker['readinessProbe'].httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
     expect(worker['livenessProbe'].httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(worker['lifecycle'].preStop.exec.command.join(' ')).toContain('kill -TERM 1');
-    expect(worker['securityContext']).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+    expect(worker['securityContext']).toEqual({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(worker['volumeMounts']).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     expect(pod.spec.volumes.find((x) => x['name'] === 'tmp')?.['emptyDir']).toBeDefined();
@@ -158,14 +190,22 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(find(docs, 'TriggerAuthentication', 'beamline-eu-west')[0]?.['spec']).toEqual({
       secretTargetRef: [{ parameter: 'bearerToken', name: 'acme-payments-worker-token', key: 'token' }],
     });
-    expect(find(docs, 'ServiceMonitor', 'beamline-eu-west')[0]?.['spec']).toMatchObject({ endpoints: [{ port: 'http-metrics', path: '/metrics', interval: '15s' }] });
+    expect(find(docs, 'ServiceMonitor', 'beamline-eu-west')[0]?.['spec']).toMatchObject({
+      endpoints: [{ port: 'http-metrics', path: '/metrics', interval: '15s' }],
+    });
 
     // Secrets only by reference: the token and the PII key never appear in a ConfigMap or env value.
     const worker = podOf(find(docs, 'Deployment', 'beamline-eu-west')[0]!).spec.containers[0]!;
     expect(worker['image']).toMatch(/@sha256:[0-9a-f]{64}$/);
     const env = worker['env'] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
-    expect(env.find((e) => e.name === 'PULSAR_TOKEN')).toEqual({ name: 'PULSAR_TOKEN', valueFrom: { secretKeyRef: { name: 'acme-payments-worker-token', key: 'token' } } });
-    expect(env.find((e) => e.name === 'BEAMLINE_PII_KEY')).toEqual({ name: 'BEAMLINE_PII_KEY', valueFrom: { secretKeyRef: { name: 'acme-payments-pii', key: 'pii-key' } } });
+    expect(env.find((e) => e.name === 'PULSAR_TOKEN')).toEqual({
+      name: 'PULSAR_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'acme-payments-worker-token', key: 'token' } },
+    });
+    expect(env.find((e) => e.name === 'BEAMLINE_PII_KEY')).toEqual({
+      name: 'BEAMLINE_PII_KEY',
+      valueFrom: { secretKeyRef: { name: 'acme-payments-pii', key: 'pii-key' } },
+    });
     expect(workerFileOf(docs, 'beamline-eu-west')).toMatchObject({ registry: { name: 'fraud' }, drainDeadlineMs: 45_000 });
     expect(podOf(find(docs, 'Deployment', 'beamline-eu-west')[0]!).spec.terminationGracePeriodSeconds).toBe(60);
 
@@ -174,14 +214,36 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     const job = find(docs, 'Job', 'beamline-tenant-apply')[0]!;
     expect(hookCm.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '-10' });
     expect(job.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0' });
-    expect(parse((hookCm['data'] as Record<string, string>)['tenant.yaml']!)).toEqual(parse(readFileSync('tenants/acme-payments.yaml', 'utf8')));
+    expect(parse((hookCm['data'] as Record<string, string>)['tenant.yaml']!)).toEqual(
+      parse(readFileSync('tenants/acme-payments.yaml', 'utf8')),
+    );
     const jobContainer = podOf(job).spec.containers[0]!;
-    expect([...jobContainer['command'], ...jobContainer['args']]).toEqual(['node', '/app/bin/beamline.js', 'tenant', 'apply', '/etc/beamline/tenant.yaml']);
-    expect(jobContainer['env']).toContainEqual({ name: 'PULSAR_TOKEN', valueFrom: { secretKeyRef: { name: 'acme-payments-admin-token', key: 'token' } } });
+    expect([...jobContainer['command'], ...jobContainer['args']]).toEqual([
+      'node',
+      '/app/bin/beamline.js',
+      'tenant',
+      'apply',
+      '/etc/beamline/tenant.yaml',
+    ]);
+    expect(jobContainer['env']).toContainEqual({
+      name: 'PULSAR_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'acme-payments-admin-token', key: 'token' } },
+    });
     for (const cm of find(docs, 'ConfigMap')) expect(JSON.stringify(cm)).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
 
     // NOTES.txt (install --dry-run=client takes no --api-versions: its pretend cluster has no KEDA).
-    const notes = await tool(helmTools().HELM, ['install', 'beamline', CHART, '--dry-run=client', '--namespace', 'acme', '--values', production, '--values', acmeSpec()]);
+    const notes = await tool(helmTools().HELM, [
+      'install',
+      'beamline',
+      CHART,
+      '--dry-run=client',
+      '--namespace',
+      'acme',
+      '--values',
+      production,
+      '--values',
+      acmeSpec(),
+    ]);
     expect(notes.out).toContain('rollout status deployment/beamline-eu-west');
     expect(notes.out).toContain('install KEDA >= 2.18 to scale on backlog');
     expect(notes.out).toContain('capped at 1 per namespace');
@@ -193,7 +255,10 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(find(docs, 'ScaledObject')).toEqual([]);
     expect(find(docs, 'TriggerAuthentication')).toEqual([]);
     expect(find(docs, 'ServiceMonitor')).toEqual([]);
-    expect(find(docs, 'HorizontalPodAutoscaler', 'beamline-eu-west')[0]?.['spec']).toMatchObject({ maxReplicas: 1, metrics: [{ type: 'Resource', resource: { name: 'cpu' } }] });
+    expect(find(docs, 'HorizontalPodAutoscaler', 'beamline-eu-west')[0]?.['spec']).toMatchObject({
+      maxReplicas: 1,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu' } }],
+    });
   });
 
   it('GPU: nvidia.com/gpu limit, node selector, tolerations, and the worker file asks for the GPU host check', async () => {
@@ -226,32 +291,75 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     const rendered = await renderChart({ values: [bridge], namespace: 'acme' });
     await expectValid(rendered);
     const docs = documents(rendered);
-    expect(find(docs, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(['beamline-bridge-sink-decisions', 'beamline-bridge-source-cards', 'beamline-eu-west']);
+    expect(
+      find(docs, 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['beamline-bridge-sink-decisions', 'beamline-bridge-source-cards', 'beamline-eu-west']);
     const container = (name: string): Record<string, any> => podOf(find(docs, 'Deployment', name)[0]!).spec.containers[0]!; // eslint-disable-line @typescript-eslint/no-explicit-any
     const source = container('beamline-bridge-source-cards');
     const sink = container('beamline-bridge-sink-decisions');
     const dockerEntrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? 'null') as string[];
     expect(source['command']).toEqual([...dockerEntrypoint.slice(0, -1), 'bridge']);
-    expect(source['args']).toEqual(['pubsub-source', '--subscription', 'projects/acme/subscriptions/cards', '--to', 'acme-payments/eu-west/events', '--max-messages', '2000', '--streams', '8', '--http-port', '9465']);
-    expect(sink['args']).toEqual(['pubsub-sink', '--from', 'acme-payments/eu-west/predictions', '--topic', 'projects/acme/topics/decisions', '--max-in-flight', '500', '--http-port', '9465']);
+    expect(source['args']).toEqual([
+      'pubsub-source',
+      '--subscription',
+      'projects/acme/subscriptions/cards',
+      '--to',
+      'acme-payments/eu-west/events',
+      '--max-messages',
+      '2000',
+      '--streams',
+      '8',
+      '--http-port',
+      '9465',
+    ]);
+    expect(sink['args']).toEqual([
+      'pubsub-sink',
+      '--from',
+      'acme-payments/eu-west/predictions',
+      '--topic',
+      'projects/acme/topics/decisions',
+      '--max-in-flight',
+      '500',
+      '--http-port',
+      '9465',
+    ]);
     for (const c of [source, sink]) {
       expect(c['ports']).toEqual([{ name: 'http-metrics', containerPort: 9465, protocol: 'TCP' }]);
       expect(c['readinessProbe'].httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
       expect(c['livenessProbe'].httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
-      expect(c['securityContext']).toEqual({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+      expect(c['securityContext']).toEqual({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        privileged: false,
+        capabilities: { drop: ['ALL'] },
+      });
       const env = c['env'] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
-      expect(env.find((e) => e.name === 'PULSAR_TOKEN')).toEqual({ name: 'PULSAR_TOKEN', valueFrom: { secretKeyRef: { name: 'acme-payments-worker-token', key: 'token' } } });
-      expect(env.find((e) => e.name === 'GOOGLE_APPLICATION_CREDENTIALS')).toEqual({ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: '/var/secrets/google/key.json' });
+      expect(env.find((e) => e.name === 'PULSAR_TOKEN')).toEqual({
+        name: 'PULSAR_TOKEN',
+        valueFrom: { secretKeyRef: { name: 'acme-payments-worker-token', key: 'token' } },
+      });
+      expect(env.find((e) => e.name === 'GOOGLE_APPLICATION_CREDENTIALS')).toEqual({
+        name: 'GOOGLE_APPLICATION_CREDENTIALS',
+        value: '/var/secrets/google/key.json',
+      });
       expect(c['volumeMounts']).toContainEqual({ name: 'google-credentials', mountPath: '/var/secrets/google', readOnly: true });
     }
     for (const name of ['beamline-bridge-source-cards', 'beamline-bridge-sink-decisions']) {
       const d = find(docs, 'Deployment', name)[0]!;
       expect(d['spec']).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
-      expect(podOf(d).spec.volumes.find((v) => v['name'] === 'google-credentials')?.['secret']).toEqual({ secretName: 'acme-pubsub-sa', items: [{ key: 'key.json', path: 'key.json' }] });
+      expect(podOf(d).spec.volumes.find((v) => v['name'] === 'google-credentials')?.['secret']).toEqual({
+        secretName: 'acme-pubsub-sa',
+        items: [{ key: 'key.json', path: 'key.json' }],
+      });
     }
     // The worker's selector does not pick up the bridge pods (nor the reverse).
-    const selector = (d: K8sObject): Record<string, string> => (d['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    const labelsOf = (d: K8sObject): Record<string, string> => (d['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const selector = (d: K8sObject): Record<string, string> =>
+      (d['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const labelsOf = (d: K8sObject): Record<string, string> =>
+      (d['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
     const deployments = find(docs, 'Deployment');
     for (const a of deployments) {
       for (const b of deployments) {
@@ -260,8 +368,17 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
       }
     }
     // Nothing bridged by default; a bad Pub/Sub name fails the values schema, naming the key.
-    expect(find(documents(await renderChart({ values: [minimal] })), 'Deployment').map((d) => d.metadata.name)).toEqual(['beamline-eu-west']);
-    const bad = await tool(helmTools().HELM, ['lint', CHART, '--values', bridge, '--values', valuesFile({ bridge: { sinks: [{ name: 'x', from: 'acme-payments/eu-west/predictions', topic: 'decisions' }] } })]);
+    expect(find(documents(await renderChart({ values: [minimal] })), 'Deployment').map((d) => d.metadata.name)).toEqual([
+      'beamline-eu-west',
+    ]);
+    const bad = await tool(helmTools().HELM, [
+      'lint',
+      CHART,
+      '--values',
+      bridge,
+      '--values',
+      valuesFile({ bridge: { sinks: [{ name: 'x', from: 'acme-payments/eu-west/predictions', topic: 'decisions' }] } }),
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain('topic');
   });
@@ -281,7 +398,11 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(apiServer.reports.find((r) => r.kind === 'Deployment')?.errors).toContain(
       'spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 99999: must be between 1 and 65535, inclusive',
     );
-    const errors = (kind: string): string => v.reports.filter((r) => r.kind === kind).flatMap((r) => r.errors ?? []).join('\n');
+    const errors = (kind: string): string =>
+      v.reports
+        .filter((r) => r.kind === kind)
+        .flatMap((r) => r.errors ?? [])
+        .join('\n');
     expect(errors('Deployment')).toContain('replicasMax');
     expect(errors('Deployment')).toContain('mountPath');
     expect(errors('ScaledObject')).toContain('maxReplicaCont');
@@ -293,7 +414,9 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
 describe('Dockerfile (no container engine here: its contract with the chart is checked)', () => {
   it('builds a Node 24 slim, non-root image of production dependencies whose entrypoint the chart runs', async () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
-    const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as { worker: { runAsUser: number; runAsGroup: number; httpPort: number } };
+    const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as {
+      worker: { runAsUser: number; runAsGroup: number; httpPort: number };
+    };
     expect(dockerfile).toMatch(/^FROM node:24-slim$/m);
     expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);

@@ -16,7 +16,9 @@ const minimal = `${CI_VALUES}/minimal-values.yaml`;
 const RULES = 'observability/prometheus/beamline-slo-rules.yaml';
 const DASHBOARD = 'observability/grafana/beamline-dashboard.json';
 const enabled = (): string =>
-  valuesFile({ metrics: { prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, grafanaDashboard: { enabled: true } } });
+  valuesFile({
+    metrics: { prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, grafanaDashboard: { enabled: true } },
+  });
 
 beforeAll(async () => {
   await ensureHelmTools();
@@ -57,13 +59,19 @@ describe('chart observability (#22)', () => {
   });
 
   it('enabled without the Prometheus Operator: fails naming the value and the way out', async () => {
-    await expect(renderChart({ values: [minimal, enabled()] })).rejects.toThrow(/metrics\.prometheusRule\.enabled: the cluster does not serve monitoring\.coreos\.com\/v1.*plain rules file/);
+    await expect(renderChart({ values: [minimal, enabled()] })).rejects.toThrow(
+      /metrics\.prometheusRule\.enabled: the cluster does not serve monitoring\.coreos\.com\/v1.*plain rules file/,
+    );
   });
 
   it('worker.file.tracing and sloDecisionLatencyMs reach the worker file, which the worker accepts; a bad endpoint is refused', async () => {
-    const tracing = valuesFile({ worker: { file: { tracing: { endpoint: 'http://otel-collector.monitoring:4318', sampleRatio: 0.1 }, sloDecisionLatencyMs: 250 } } });
+    const tracing = valuesFile({
+      worker: { file: { tracing: { endpoint: 'http://otel-collector.monitoring:4318', sampleRatio: 0.1 }, sloDecisionLatencyMs: 250 } },
+    });
     const docs = documents(await renderChart({ values: [minimal, tracing] }));
-    const cm = docs.find((d) => d.kind === 'ConfigMap' && typeof (d['data'] as Record<string, string> | undefined)?.['worker.yaml'] === 'string');
+    const cm = docs.find(
+      (d) => d.kind === 'ConfigMap' && typeof (d['data'] as Record<string, string> | undefined)?.['worker.yaml'] === 'string',
+    );
     const text = (cm?.['data'] as Record<string, string>)['worker.yaml'] ?? '';
     const file = parseWorkerFile(text, 'worker.yaml');
     expect(file.tracing).toEqual({ endpoint: 'http://otel-collector.monitoring:4318', sampleRatio: 0.1 });

@@ -7,12 +7,33 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CI_VALUES, KEDA_API, PROMETHEUS_API, documents, ensureHelmTools, find, renderChart, validateManifests, valuesFile } from './helm-support.ts';
+import {
+  CI_VALUES,
+  KEDA_API,
+  PROMETHEUS_API,
+  documents,
+  ensureHelmTools,
+  find,
+  renderChart,
+  validateManifests,
+  valuesFile,
+} from './helm-support.ts';
 
 const production = `${CI_VALUES}/production-keda-values.yaml`;
 const acmeSpec = (): string => valuesFile({ tenantApply: { spec: parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) } });
 const queueOn = (extra: Record<string, unknown> = {}): string =>
-  valuesFile({ autoscaling: { keda: { inferenceQueue: { enabled: true, serverAddress: 'http://prometheus-operated.monitoring.svc:9090', queuedRowsThreshold: 250, ...extra } } } });
+  valuesFile({
+    autoscaling: {
+      keda: {
+        inferenceQueue: {
+          enabled: true,
+          serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
+          queuedRowsThreshold: 250,
+          ...extra,
+        },
+      },
+    },
+  });
 
 beforeAll(async () => {
   await ensureHelmTools();
@@ -20,14 +41,20 @@ beforeAll(async () => {
 
 describe('KEDA scaling on backlog and inference queue (#26)', () => {
   it('is off by default: one pulsar trigger, no scalingModifiers', async () => {
-    const docs = documents(await renderChart({ values: [production, acmeSpec()], apiVersions: [KEDA_API, PROMETHEUS_API], namespace: 'acme' }));
+    const docs = documents(
+      await renderChart({ values: [production, acmeSpec()], apiVersions: [KEDA_API, PROMETHEUS_API], namespace: 'acme' }),
+    );
     const spec = find(docs, 'ScaledObject', 'beamline-eu-west')[0]?.['spec'] as Record<string, unknown>;
     expect(spec['advanced']).toBeUndefined();
     expect((spec['triggers'] as unknown[]).map((t) => (t as { type: string }).type)).toEqual(['apache-pulsar']);
   });
 
   it('combines backlog and queue with the documented formula, and the manifest validates', async () => {
-    const rendered = await renderChart({ values: [production, acmeSpec(), queueOn()], apiVersions: [KEDA_API, PROMETHEUS_API], namespace: 'acme' });
+    const rendered = await renderChart({
+      values: [production, acmeSpec(), queueOn()],
+      apiVersions: [KEDA_API, PROMETHEUS_API],
+      namespace: 'acme',
+    });
     const { schemas } = await validateManifests(rendered);
     expect(schemas.out).not.toContain('"errors":["');
     expect(schemas.code).toBe(0);
@@ -51,10 +78,18 @@ describe('KEDA scaling on backlog and inference queue (#26)', () => {
   });
 
   it('takes a custom query, and refuses to render without a Prometheus address', async () => {
-    const custom = await renderChart({ values: [production, acmeSpec(), queueOn({ query: 'sum(beamline_inference_queued_rows{lane="normal"})' })], apiVersions: [KEDA_API], namespace: 'acme' });
+    const custom = await renderChart({
+      values: [production, acmeSpec(), queueOn({ query: 'sum(beamline_inference_queued_rows{lane="normal"})' })],
+      apiVersions: [KEDA_API],
+      namespace: 'acme',
+    });
     const t = (find(documents(custom), 'ScaledObject')[0]?.['spec'] as { triggers: Array<{ metadata: { query?: string } }> }).triggers[1];
     expect(t?.metadata.query).toBe('sum(beamline_inference_queued_rows{lane="normal"})');
-    await expect(renderChart({ values: [production, acmeSpec(), queueOn({ serverAddress: '' })], apiVersions: [KEDA_API] })).rejects.toThrow(/inferenceQueue\.serverAddress: give the URL of the Prometheus/);
-    await expect(renderChart({ values: [production, acmeSpec(), queueOn({ queuedRowsThreshold: 0 })], apiVersions: [KEDA_API] })).rejects.toThrow(/queuedRowsThreshold/);
+    await expect(
+      renderChart({ values: [production, acmeSpec(), queueOn({ serverAddress: '' })], apiVersions: [KEDA_API] }),
+    ).rejects.toThrow(/inferenceQueue\.serverAddress: give the URL of the Prometheus/);
+    await expect(
+      renderChart({ values: [production, acmeSpec(), queueOn({ queuedRowsThreshold: 0 })], apiVersions: [KEDA_API] }),
+    ).rejects.toThrow(/queuedRowsThreshold/);
   });
 });

@@ -42,7 +42,9 @@ export async function ensureHelmTools(): Promise<Tools> {
     out = (await run('bash', ['scripts/dev/tools.sh'], { encoding: 'utf8', timeout: 40 * 60_000, maxBuffer: 64 << 20 })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`scripts/dev/tools.sh could not build the chart's tools (helm, k8s-validate): ${e.stderr?.slice(-4000) ?? e.message}`, { cause: err });
+    throw new Error(`scripts/dev/tools.sh could not build the chart's tools (helm, k8s-validate): ${e.stderr?.slice(-4000) ?? e.message}`, {
+      cause: err,
+    });
   }
   const env = Object.fromEntries(
     out
@@ -152,7 +154,18 @@ export async function validateManifests(rendered: string): Promise<{ schemas: Va
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as ValidationReport),
   });
-  const schemas = parse(await tool(t.K8S_VALIDATE, ['-json', '-openapi', t.K8S_OPENAPI, '-crds', t.KEDA_CRDS, '-keda-pulsar-scaler', t.KEDA_PULSAR_SCALER, path]));
+  const schemas = parse(
+    await tool(t.K8S_VALIDATE, [
+      '-json',
+      '-openapi',
+      t.K8S_OPENAPI,
+      '-crds',
+      t.KEDA_CRDS,
+      '-keda-pulsar-scaler',
+      t.KEDA_PULSAR_SCALER,
+      path,
+    ]),
+  );
   const apiServer = parse(await tool(t.K8S_APISERVER_VALIDATE, [path]));
   return { schemas, apiServer };
 }

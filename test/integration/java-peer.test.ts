@@ -4,7 +4,15 @@
  * key router answers the same as the producer's actual routing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureJavaPeer, javaConsume, javaPartitionOf, javaPeerPayload, javaProduce, sha256Hex, startJavaConsume } from '../support/java-peer.ts';
+import {
+  ensureJavaPeer,
+  javaConsume,
+  javaPartitionOf,
+  javaPeerPayload,
+  javaProduce,
+  sha256Hex,
+  startJavaConsume,
+} from '../support/java-peer.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const env = pulsarEnv();
@@ -90,7 +98,15 @@ describe('Java interop peer (official Apache Pulsar Java client) against the rea
   it('reassembles a chunked 200 KiB payload (chunking on, batching off)', async () => {
     const topic = `persistent://${ns}/${uniqueName('chunked')}`;
     const size = 200 * 1024;
-    const produced = await javaProduce({ serviceUrl: env.serviceUrl, token: env.token, topic, count: 2, chunking: true, chunkSize: 64 * 1024, payloadSize: size });
+    const produced = await javaProduce({
+      serviceUrl: env.serviceUrl,
+      token: env.token,
+      topic,
+      count: 2,
+      chunking: true,
+      chunkSize: 64 * 1024,
+      payloadSize: size,
+    });
     const consumed = await javaConsume({ serviceUrl: env.serviceUrl, token: env.token, topic, subscription: 'chunks', count: 2 });
     expect(consumed.messages.map((m) => m.payloadSize)).toEqual([size, size]);
     expect(consumed.messages.map((m) => m.payloadSha256)).toEqual(produced.messages.map((m) => m.payloadSha256));
@@ -103,7 +119,14 @@ describe('Java interop peer (official Apache Pulsar Java client) against the rea
     const topic = `persistent://${ns}/${uniqueName('latest')}`;
     const conn = { serviceUrl: env.serviceUrl, token: env.token, topic };
     await javaProduce({ ...conn, count: 5, producerName: 'before' });
-    const handle = startJavaConsume({ ...conn, subscription: 'late', count: 4, initial: 'latest', type: 'Shared', receiveTimeoutMs: 30_000 });
+    const handle = startJavaConsume({
+      ...conn,
+      subscription: 'late',
+      count: 4,
+      initial: 'latest',
+      type: 'Shared',
+      receiveTimeoutMs: 30_000,
+    });
     await handle.subscribed;
     await javaProduce({ ...conn, count: 4, producerName: 'after', compression: 'ZSTD' });
     const consumed = await handle.result;

@@ -22,14 +22,21 @@ let cliEnv: Record<string, string> = {};
 async function modelFolder(name: string, inputs: number): Promise<string> {
   await tf.ready();
   const xs = tf.randomUniform([128, inputs], 0, 1, 'float32', 3);
-  const ys = tf.tidy(() => xs.sum(1, true).greater(inputs / 2).toFloat());
+  const ys = tf.tidy(() =>
+    xs
+      .sum(1, true)
+      .greater(inputs / 2)
+      .toFloat(),
+  );
   const model = tf.sequential();
   model.add(tf.layers.dense({ units: 4, activation: 'relu', inputShape: [inputs] }));
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
   model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
   await model.fit(xs, ys, { epochs: 2, verbose: 0 });
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })),
+  );
   tf.dispose([xs, ys]);
   model.dispose();
   const artifact = tfjsArtifactFromSave(saved as tf.io.ModelArtifacts);
@@ -79,7 +86,10 @@ describe('beamline model', () => {
     expect(noSchema.err).toContain('BL_REGISTRY_NO_FEATURE_SCHEMA');
 
     expect((await run('schema', ...ns, '--features', 'x0,x1,x2,x3')).code).toBe(0);
-    expect((await run('schema', ...ns, '-o', 'json')).json).toMatchObject({ ok: true, schema: { features: ['x0', 'x1', 'x2', 'x3'], outputs: 1 } });
+    expect((await run('schema', ...ns, '-o', 'json')).json).toMatchObject({
+      ok: true,
+      schema: { features: ['x0', 'x1', 'x2', 'x3'], outputs: 1 },
+    });
 
     const pushed = await run('push', v1, ...ns, '--name', 'fraud', '--metrics', join(dir, 'validation.json'), '--author', 'dana');
     expect(pushed.code).toBe(0);
@@ -90,12 +100,21 @@ describe('beamline model', () => {
     const refused = await run('push', wrong, ...ns, '--name', 'fraud');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('[BL_REGISTRY_SIGNATURE_MISMATCH]');
-    expect(refused.err).toContain('expected input [batch, 4] (x0, x1, x2, x3) and output [batch, 1], got input [batch, 3] and output [batch, 1]');
+    expect(refused.err).toContain(
+      'expected input [batch, 4] (x0, x1, x2, x3) and output [batch, 1], got input [batch, 3] and output [batch, 1]',
+    );
     const refusedJson = await run('push', wrong, ...ns, '--name', 'fraud', '-o', 'json');
-    expect(refusedJson.json).toMatchObject({ ok: false, error: { code: 'BL_REGISTRY_SIGNATURE_MISMATCH', expected: { input: [4] }, actual: { input: [3] } } });
+    expect(refusedJson.json).toMatchObject({
+      ok: false,
+      error: { code: 'BL_REGISTRY_SIGNATURE_MISMATCH', expected: { input: [4] }, actual: { input: [3] } },
+    });
 
     const v2 = await run('push', v1, ...ns, '--name', 'fraud', '-o', 'json');
-    expect(v2.json).toMatchObject({ ok: true, manifest: { name: 'fraud', version: '2', format: 'tfjs-layers', signature: { input: [4], output: [1] } }, rollout: { live: '1' } });
+    expect(v2.json).toMatchObject({
+      ok: true,
+      manifest: { name: 'fraud', version: '2', format: 'tfjs-layers', signature: { input: [4], output: [1] } },
+      rollout: { live: '1' },
+    });
     expect((await run('push', v1, ...ns, '--name', 'fraud', '--version', '2')).err).toContain('BL_REGISTRY_VERSION_EXISTS');
 
     expect((await run('shadow', ...ns, '--name', 'fraud', '--version', '2')).out).toContain('live=1 shadow=2');

@@ -33,12 +33,16 @@ async function trainModel(): Promise<TfjsLayersArtifact> {
   const xs = tf.tensor2d(rows);
   const ys = tf.tensor2d(rows.map((row) => [(row[0] ?? 0) + (row[1] ?? 0) > 1 ? 1 : 0]));
   const model = tf.sequential();
-  model.add(tf.layers.dense({ units: 8, activation: 'relu', inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tf.layers.dense({ units: 8, activation: 'relu', inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+  );
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
   model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy' });
   await model.fit(xs, ys, { epochs: 6, batchSize: 64, verbose: 0 });
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })),
+  );
   tf.dispose([xs, ys]);
   model.dispose();
   return tfjsArtifactFromSave(saved as tf.io.ModelArtifacts);
@@ -53,7 +57,9 @@ let payloadSeed = 3;
 
 async function sendEvents(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const value = Object.fromEntries(FEATURES.map((f) => [f, ((payloadSeed = (payloadSeed * 1_103_515_245 + 12_345) % 2 ** 31), payloadSeed / 2 ** 31)]));
+    const value = Object.fromEntries(
+      FEATURES.map((f) => [f, ((payloadSeed = (payloadSeed * 1_103_515_245 + 12_345) % 2 ** 31), payloadSeed / 2 ** 31)]),
+    );
     await (events as Producer).send({ key: `card-${sent}`, payload: Buffer.from(JSON.stringify({ ...value, id: `ev-${sent}` })) });
     sent++;
   }
@@ -62,7 +68,11 @@ async function sendEvents(n: number): Promise<void> {
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string; json: Record<string, unknown> }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) }, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
+  const io: CliIo = {
+    env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) },
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+  };
   const code = await main(argv, io);
   let json: Record<string, unknown> = {};
   try {
@@ -79,7 +89,11 @@ beforeAll(async () => {
   for (const t of ['models', 'audit']) await admin.topics.createNonPartitioned(topic(tenant, 'ns', t));
   await admin.schemas.post(topic(tenant, 'ns', 'events'), {
     type: 'JSON',
-    data: JSON.stringify({ type: 'record', name: 'Txn', fields: [...FEATURES.map((name) => ({ name, type: 'double' })), { name: 'id', type: 'string' }] }),
+    data: JSON.stringify({
+      type: 'record',
+      name: 'Txn',
+      fields: [...FEATURES.map((name) => ({ name, type: 'double' })), { name: 'id', type: 'string' }],
+    }),
   });
   const registry = await ModelRegistry.create({ client, tenant, namespace: 'ns', actor: 'test', log: silentLogger });
   await registry.setFeatureSchema({ features: FEATURES, outputs: 1 });
@@ -94,7 +108,13 @@ beforeAll(async () => {
     guarantee: 'at-least-once',
     httpPort: -1,
     batchMaxWaitMs: 5,
-    handler: { process: createScoringHandler({ features: FEATURES.map((f) => ({ name: f, field: f })), idField: 'id', policy: { reviewAtScore: 0.35, blockAtScore: 0.65, version: 'p2' } }) },
+    handler: {
+      process: createScoringHandler({
+        features: FEATURES.map((f) => ({ name: f, field: f })),
+        idField: 'id',
+        policy: { reviewAtScore: 0.35, blockAtScore: 0.65, version: 'p2' },
+      }),
+    },
     registry: { name: 'fraud' },
     log: silentLogger,
   });
@@ -115,9 +135,17 @@ describe('human review', () => {
     const ns = ['-t', tenant, '-n', 'ns'];
     const listed = await cli('review', 'list', ...ns, '-o', 'json');
     expect(listed.code).toBe(0);
-    const items = listed.json['items'] as { item: { eventId: string; traceId: string; modelVersion: string; status: string; features: Record<string, number> } }[];
+    const items = listed.json['items'] as {
+      item: { eventId: string; traceId: string; modelVersion: string; status: string; features: Record<string, number> };
+    }[];
     expect(items.length).toBeGreaterThanOrEqual(2);
-    for (const i of items) expect(i.item).toMatchObject({ status: 'open', modelVersion: 'fraud@1', eventId: expect.stringMatching(/^ev-\d+$/), traceId: expect.any(String) });
+    for (const i of items)
+      expect(i.item).toMatchObject({
+        status: 'open',
+        modelVersion: 'fraud@1',
+        eventId: expect.stringMatching(/^ev-\d+$/),
+        traceId: expect.any(String),
+      });
     const [first, second] = items as [(typeof items)[0], (typeof items)[0]];
 
     const shown = await cli('review', 'show', first.item.eventId, ...ns);
@@ -125,8 +153,28 @@ describe('human review', () => {
     expect(shown.out).toContain('x0 = ');
     expect(shown.out).toContain('policy p2');
 
-    const approved = await cli('review', 'approve', first.item.eventId, ...ns, '--note', 'known customer', '--analyst', 'ana', '-o', 'json');
-    expect(approved.json).toMatchObject({ ok: true, outcome: { eventId: first.item.eventId, status: 'approved', decidedBy: 'ana', note: 'known customer', timeToDecisionMs: expect.any(Number) } });
+    const approved = await cli(
+      'review',
+      'approve',
+      first.item.eventId,
+      ...ns,
+      '--note',
+      'known customer',
+      '--analyst',
+      'ana',
+      '-o',
+      'json',
+    );
+    expect(approved.json).toMatchObject({
+      ok: true,
+      outcome: {
+        eventId: first.item.eventId,
+        status: 'approved',
+        decidedBy: 'ana',
+        note: 'known customer',
+        timeToDecisionMs: expect.any(Number),
+      },
+    });
     const rejected = await cli('review', 'reject', second.item.traceId, ...ns, '--analyst', 'ana');
     expect(rejected.code).toBe(0);
     expect(rejected.out).toMatch(new RegExp(`^${second.item.eventId} rejected by ana after \\d+\\.\\d s$`));
@@ -144,7 +192,11 @@ describe('human review', () => {
     expect((await cli('review', 'list', ...ns)).out).toMatch(/open, 2 decided; time to decision p50 \d+\.\d s/);
 
     const audit = await readAudit(client, topic(tenant, 'ns', 'audit'));
-    const outcomes = audit.filter((e) => (e.type as string) === 'review-decided') as unknown as { eventId: string; status: string; timeToDecisionMs: number }[];
+    const outcomes = audit.filter((e) => (e.type as string) === 'review-decided') as unknown as {
+      eventId: string;
+      status: string;
+      timeToDecisionMs: number;
+    }[];
     expect(outcomes.map((o) => `${o.eventId}:${o.status}`)).toEqual([`${first.item.eventId}:approved`, `${second.item.eventId}:rejected`]);
   });
 });
@@ -206,14 +258,28 @@ describe('action consumer', () => {
       client,
       tenant,
       namespace: 'ns',
-      sinks: [{ name: 'blocker', url: `http://127.0.0.1:${port}/block`, timeoutMs: 1000, maxAttempts: 3, retryBaseMs: 20, volumeThreshold: 3, resetTimeoutMs: 1500 }],
+      sinks: [
+        {
+          name: 'blocker',
+          url: `http://127.0.0.1:${port}/block`,
+          timeoutMs: 1000,
+          maxAttempts: 3,
+          retryBaseMs: 20,
+          volumeThreshold: 3,
+          resetTimeoutMs: 1500,
+        },
+      ],
       redeliveryDelayMs: 300,
       log: silentLogger,
     });
     consumer.start();
     try {
       // Actions that failed before the breaker opened retry after their backoff (and then find it open).
-      await waitFor(() => consumer.stats.sinks['blocker']?.breaker === 'open' && (consumer.stats.sinks['blocker']?.retries ?? 0) > 0, 20_000, 'retries and an open breaker');
+      await waitFor(
+        () => consumer.stats.sinks['blocker']?.breaker === 'open' && (consumer.stats.sinks['blocker']?.retries ?? 0) > 0,
+        20_000,
+        'retries and an open breaker',
+      );
       const stats = consumer.stats.sinks['blocker'];
       expect(stats?.retries).toBeGreaterThan(0);
       expect(stats?.opened).toBeGreaterThanOrEqual(1);

@@ -22,7 +22,9 @@ async function bigModel(): Promise<TfjsLayersArtifact> {
   model.add(tf.layers.dense({ units: 1000, activation: 'relu' }));
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })),
+  );
   model.dispose();
   return tfjsArtifactFromSave(saved as tf.io.ModelArtifacts);
 }
@@ -66,9 +68,14 @@ describe('registry storage', () => {
 
     await admin.topics.triggerCompaction(topic(tenant, 'ns', 'models'));
     let status = '';
-    await waitFor(() => status === 'SUCCESS' || status === 'ERROR', 60_000, 'compaction', () => {
-      void admin.topics.getCompactionStatus(topic(tenant, 'ns', 'models')).then((s) => (status = s.status));
-    });
+    await waitFor(
+      () => status === 'SUCCESS' || status === 'ERROR',
+      60_000,
+      'compaction',
+      () => {
+        void admin.topics.getCompactionStatus(topic(tenant, 'ns', 'models')).then((s) => (status = s.status));
+      },
+    );
     expect(status).toBe('SUCCESS');
     const compacted = await RegistryView.create(client, topic(tenant, 'ns', 'models'));
     expect(compacted.rollout('big')).toMatchObject({ live: '2' });

@@ -12,7 +12,13 @@ import { silentLogger } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type FeatureSpec, type Prediction, type RunningWorker } from '../../functions/runtime/index.ts';
-import { ModelRegistry, canaryBucket, compareFromAudit, readAudit, type DecisionAuditEvent } from '../../functions/runtime/registry/index.ts';
+import {
+  ModelRegistry,
+  canaryBucket,
+  compareFromAudit,
+  readAudit,
+  type DecisionAuditEvent,
+} from '../../functions/runtime/registry/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
@@ -36,7 +42,9 @@ async function trainModel(inputs: number, label: (row: number[]) => number, seed
   const xs = tf.tensor2d(rows);
   const ys = tf.tensor2d(rows.map((row) => [label(row)]));
   const model = tf.sequential();
-  model.add(tf.layers.dense({ units: 8, activation: 'relu', inputShape: [inputs], kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
+  model.add(
+    tf.layers.dense({ units: 8, activation: 'relu', inputShape: [inputs], kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+  );
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
   model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy' });
   await model.fit(xs, ys, { epochs: 8, batchSize: 64, verbose: 0 });
@@ -174,7 +182,13 @@ describe('model rollouts through the registry on a real broker', () => {
     const phase1 = Array.from({ length: 60 }, (_, i) => ({ key: `a-${i}`, value: payload() }));
     for (const e of phase1) await send(e.key, e.value);
     await waitFor(() => phase1.every((e) => decided(e.key) !== undefined), 30_000, 'phase 1 decisions');
-    for (const e of phase1) expect(decided(e.key)).toMatchObject({ modelVersion: 'fraud@1', shadowScore: null, policyVersion: 'p1', traceId: expect.any(String) });
+    for (const e of phase1)
+      expect(decided(e.key)).toMatchObject({
+        modelVersion: 'fraud@1',
+        shadowScore: null,
+        policyVersion: 'p1',
+        traceId: expect.any(String),
+      });
 
     // Background traffic across every switch below: each of these must be decided exactly once.
     let bg = 0;
@@ -190,7 +204,11 @@ describe('model rollouts through the registry on a real broker', () => {
     const pushed2 = await reg.push(v2, { name: 'fraud' });
     expect(pushed2.rollout.live).toBe('1');
     await reg.setShadow('fraud', '2');
-    await probeUntil((n) => `s-probe-${n}`, (p) => p.shadowModelVersion === 'fraud@2', 15_000);
+    await probeUntil(
+      (n) => `s-probe-${n}`,
+      (p) => p.shadowModelVersion === 'fraud@2',
+      15_000,
+    );
     const phase2 = phase1.map((e, i) => ({ key: `b-${i}`, value: e.value }));
     for (const e of phase2) await send(e.key, e.value);
     await waitFor(() => phase2.every((e) => decided(e.key) !== undefined), 30_000, 'phase 2 decisions');
@@ -207,7 +225,11 @@ describe('model rollouts through the registry on a real broker', () => {
     // Phase 3: canary 10% -> exactly the keys in buckets 0..9 are decided by v2.
     await reg.setCanary('fraud', '2', 10);
     const inCanary = keysInBucket('c-probe', 50, true);
-    await probeUntil((n) => inCanary[n] ?? `c-probe-x${n}`, (p) => p.modelVersion === 'fraud@2', 15_000);
+    await probeUntil(
+      (n) => inCanary[n] ?? `c-probe-x${n}`,
+      (p) => p.modelVersion === 'fraud@2',
+      15_000,
+    );
     const phase3 = Array.from({ length: 600 }, (_, i) => `c-${i}`);
     for (const k of phase3) await send(k);
     await waitFor(() => phase3.every((k) => decided(k) !== undefined), 60_000, 'phase 3 decisions');
@@ -221,7 +243,11 @@ describe('model rollouts through the registry on a real broker', () => {
     const canaryKeys = keysInBucket('r-probe', 200, true);
     const t0 = Date.now();
     await reg.rollback('fraud');
-    const switchMs = await probeUntil((n) => canaryKeys[n] ?? `r-probe-x${n}`, (p) => p.modelVersion === 'fraud@1', 10_000);
+    const switchMs = await probeUntil(
+      (n) => canaryKeys[n] ?? `r-probe-x${n}`,
+      (p) => p.modelVersion === 'fraud@1',
+      10_000,
+    );
     const rollbackMs = Date.now() - t0;
     expect(rollbackMs).toBeLessThan(5_000);
     const phase4 = keysInBucket('d', 100, true);
@@ -245,11 +271,24 @@ describe('model rollouts through the registry on a real broker', () => {
     const shadowed = decisions.filter((d) => d.key?.startsWith('b-'));
     expect(shadowed).toHaveLength(phase2.length);
     for (const d of shadowed) {
-      expect(d).toMatchObject({ modelVersion: 'fraud@1', policyVersion: 'p1', route: 'live', shadow: { modelVersion: 'fraud@2', score: expect.any(Number) } });
+      expect(d).toMatchObject({
+        modelVersion: 'fraud@1',
+        policyVersion: 'p1',
+        route: 'live',
+        shadow: { modelVersion: 'fraud@2', score: expect.any(Number) },
+      });
       expect(Object.keys(d.inputs)).toEqual(FEATURES);
     }
     const registryEvents = audit.filter((e) => e.type !== 'decision').map((e) => `${e.type}:${(e as { version: string | null }).version}`);
-    expect(registryEvents).toEqual(['feature-schema-set:null', 'model-pushed:1', 'promoted:1', 'model-pushed:2', 'shadow-set:2', 'canary-set:2', 'rolled-back:1']);
+    expect(registryEvents).toEqual([
+      'feature-schema-set:null',
+      'model-pushed:1',
+      'promoted:1',
+      'model-pushed:2',
+      'shadow-set:2',
+      'canary-set:2',
+      'rolled-back:1',
+    ]);
     const routeOf = new Map(decisions.map((d) => [d.key, d.route]));
     for (const k of phase3) expect(routeOf.get(k)).toBe(canaryBucket(k) < 10 ? 'canary' : 'live');
     const report = compareFromAudit(audit, { model: 'fraud' });
@@ -257,7 +296,15 @@ describe('model rollouts through the registry on a real broker', () => {
     expect(report.shadow[0]?.compared).toBeGreaterThanOrEqual(phase2.length);
     expect(report.canary[0]).toMatchObject({ modelVersion: 'fraud@2' });
     console.log(
-      JSON.stringify({ events: predictions.size, background: bg, canaryShare: share, rollbackMs, switchMs, shadowAgreement: report.shadow[0]?.agreementRate, canaryDrift: report.canary[0]?.scoreDriftVsLive }),
+      JSON.stringify({
+        events: predictions.size,
+        background: bg,
+        canaryShare: share,
+        rollbackMs,
+        switchMs,
+        shadowAgreement: report.shadow[0]?.agreementRate,
+        canaryDrift: report.canary[0]?.scoreDriftVsLive,
+      }),
     );
   });
 });

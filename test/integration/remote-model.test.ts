@@ -68,7 +68,13 @@ async function worker(namespace: string): Promise<RunningWorker> {
     namespace,
     httpPort: -1,
     batchMaxWaitMs: 5,
-    handler: { process: createScoringHandler({ features: FEATURES.map((f) => ({ name: f, field: f })), idField: 'id', policy: { reviewAtScore: 0.35, blockAtScore: 0.65, version: 'p1' } }) },
+    handler: {
+      process: createScoringHandler({
+        features: FEATURES.map((f) => ({ name: f, field: f })),
+        idField: 'id',
+        policy: { reviewAtScore: 0.35, blockAtScore: 0.65, version: 'p1' },
+      }),
+    },
     registry: { name: 'fraud' },
     log: silentLogger,
   });
@@ -84,7 +90,10 @@ async function directScores(rows: number[][]): Promise<number[]> {
   const res = await fetch(`${mls?.endpoint}/v2/models/fraud/versions/v1/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [rows.length, 4], datatype: 'FP32', data: rows.flat() }], outputs: [{ name: 'predict_proba' }] }),
+    body: JSON.stringify({
+      inputs: [{ name: 'input-0', shape: [rows.length, 4], datatype: 'FP32', data: rows.flat() }],
+      outputs: [{ name: 'predict_proba' }],
+    }),
   });
   const body = (await res.json()) as { outputs: { data: number[] }[] };
   const data = body.outputs[0]?.data ?? [];
@@ -100,7 +109,11 @@ beforeAll(async () => {
     for (const t of ['models', 'audit']) await admin.topics.createNonPartitioned(topic(tenant, ns, t));
     await admin.schemas.post(topic(tenant, ns, 'events'), {
       type: 'JSON',
-      data: JSON.stringify({ type: 'record', name: 'Txn', fields: [...FEATURES.map((name) => ({ name, type: 'double' })), { name: 'id', type: 'string' }, { name: 'seq', type: 'int' }] }),
+      data: JSON.stringify({
+        type: 'record',
+        name: 'Txn',
+        fields: [...FEATURES.map((name) => ({ name, type: 'double' })), { name: 'id', type: 'string' }, { name: 'seq', type: 'int' }],
+      }),
     });
   }
 }, 1_200_000);
@@ -125,7 +138,10 @@ describe('a worker scoring through MLServer', () => {
       const id = `ev-${sent}`;
       sentRows.set(id, row);
       ids.push(id);
-      await (events as Producer).send({ key: `card-${sent % 7}`, payload: Buffer.from(JSON.stringify({ ...Object.fromEntries(FEATURES.map((f, j) => [f, row[j]])), id, seq: sent })) });
+      await (events as Producer).send({
+        key: `card-${sent % 7}`,
+        payload: Buffer.from(JSON.stringify({ ...Object.fromEntries(FEATURES.map((f, j) => [f, row[j]])), id, seq: sent })),
+      });
       sent++;
     }
     return ids;
@@ -210,7 +226,12 @@ describe('a worker scoring through MLServer', () => {
     await untilBreaker(2, 'open while MLServer was dead');
     const open = await send(20);
     const during = await decidedOnce();
-    for (const id of [...down, ...open]) expect(during.get(id)?.[0]).toMatchObject({ decision: 'review', score: null, fallbackReason: expect.stringMatching(/^(open|error|timeout)$/) });
+    for (const id of [...down, ...open])
+      expect(during.get(id)?.[0]).toMatchObject({
+        decision: 'review',
+        score: null,
+        fallbackReason: expect.stringMatching(/^(open|error|timeout)$/),
+      });
     // Once open, the breaker answers without calling the dead server.
     expect(open.filter((id) => during.get(id)?.[0]?.['fallbackReason'] === 'open').length).toBeGreaterThan(10);
 
@@ -231,7 +252,8 @@ describe('a worker scoring through MLServer', () => {
       await waitFor(() => (running?.worker.processed ?? 0) >= sent, 30_000, 'the events to be decided with MLServer stalled');
       await untilBreaker(2, 'open while MLServer was stalled');
       const during = await decidedOnce();
-      for (const id of stalled) expect(during.get(id)?.[0]).toMatchObject({ score: null, fallbackReason: expect.stringMatching(/^(open|error|timeout)$/) });
+      for (const id of stalled)
+        expect(during.get(id)?.[0]).toMatchObject({ score: null, fallbackReason: expect.stringMatching(/^(open|error|timeout)$/) });
     } finally {
       server.signal('SIGCONT');
     }
@@ -267,7 +289,7 @@ class DelayProxy {
         const chunks: Buffer[] = [];
         upRes.on('data', (c: Buffer) => chunks.push(c));
         upRes.on('end', () => {
-          const delay = infer ? Math.floor((this.#seed = (this.#seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31 * 40) : 0;
+          const delay = infer ? Math.floor(((this.#seed = (this.#seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 40) : 0;
           setTimeout(() => {
             if (infer) {
               if (this.#open.some((o) => o < n)) this.overtakes++;
@@ -314,8 +336,14 @@ describe('ordering and shadowing with answers delayed at random', () => {
     const specFile = join(server.dir, 'fraud.remote.yaml');
     writeFileSync(specFile, stringifyYaml(remoteSpec(`http://127.0.0.1:${proxy.port}`, true)));
     const cliOut: string[] = [];
-    const io: CliIo = { env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) }, stdout: (t) => void cliOut.push(t), stderr: (t) => void cliOut.push(t) };
-    expect(await main(['model', 'push', specFile, '--remote', '-t', tenant, '-n', 'ord', '--name', 'fraud'], io), cliOut.join('\n')).toBe(0);
+    const io: CliIo = {
+      env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) },
+      stdout: (t) => void cliOut.push(t),
+      stderr: (t) => void cliOut.push(t),
+    };
+    expect(await main(['model', 'push', specFile, '--remote', '-t', tenant, '-n', 'ord', '--name', 'fraud'], io), cliOut.join('\n')).toBe(
+      0,
+    );
     expect(cliOut.join('\n')).toMatch(/pushed fraud@1 \(remote, .*probe on remote-oip\)/);
     // The same scikit-learn model compiled to ONNX by skl2onnx, scored in-process as the shadow.
     const onnx = { format: 'onnx' as const, bytes: new Uint8Array(readFileSync(join(server.dir, 'model.onnx'))) };
@@ -332,7 +360,10 @@ describe('ordering and shadowing with answers delayed at random', () => {
       for (let s = 0; s < perKey; s++) {
         for (let k = 0; k < keys; k++) {
           const row = FEATURES.map(() => Math.fround(rand()));
-          await events.send({ key: `k${k}`, payload: Buffer.from(JSON.stringify({ ...Object.fromEntries(FEATURES.map((f, j) => [f, row[j]])), id: `k${k}-${s}`, seq: s })) });
+          await events.send({
+            key: `k${k}`,
+            payload: Buffer.from(JSON.stringify({ ...Object.fromEntries(FEATURES.map((f, j) => [f, row[j]])), id: `k${k}-${s}`, seq: s })),
+          });
         }
       }
     } finally {

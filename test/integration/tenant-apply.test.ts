@@ -53,7 +53,11 @@ describe('tenant apply against the dev broker', () => {
     expect(policies.schema_compatibility_strategy).toBe('BACKWARD_TRANSITIVE');
     expect(policies.schema_validation_enforced).toBe(true);
     expect(policies.replication_clusters).toEqual([env.cluster]);
-    expect(policies.properties).toMatchObject({ 'beamline.topic.events.pii': 'cardNumber,holderName', 'beamline.topic.events.sensitivity': 'restricted', 'beamline.role.worker': 'acme-payments-worker' });
+    expect(policies.properties).toMatchObject({
+      'beamline.topic.events.pii': 'cardNumber,holderName',
+      'beamline.topic.events.sensitivity': 'restricted',
+      'beamline.role.worker': 'acme-payments-worker',
+    });
     expect(policies.auth_policies?.namespace_auth).toEqual({});
 
     expect((await admin.topics.listPartitioned(ns)).sort()).toEqual(
@@ -64,7 +68,10 @@ describe('tenant apply against the dev broker', () => {
     expect(events?.type).toBe('AVRO');
     expect((JSON.parse(events?.data ?? '{}') as { name: string }).name).toBe('CardAuthorization');
     expect(await admin.schemas.get(`persistent://${ns}/dead-letter`)).toBeNull();
-    expect(await admin.topics.getPermissions(`persistent://${ns}/events`)).toEqual({ 'acme-payments-gateway': ['produce'], 'acme-payments-worker': ['consume'] });
+    expect(await admin.topics.getPermissions(`persistent://${ns}/events`)).toEqual({
+      'acme-payments-gateway': ['produce'],
+      'acme-payments-worker': ['consume'],
+    });
     const review = await admin.topics.getPermissions(`persistent://${ns}/review`);
     // The broker lists actions in no fixed order.
     expect(Object.fromEntries(Object.entries(review).map(([role, actions]) => [role, [...actions].sort()]))).toEqual({

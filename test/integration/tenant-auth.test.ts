@@ -45,7 +45,6 @@ describe('tenant isolation with token auth', () => {
     return new PulsarAdmin({ url: adminUrl, token: tokenFor(role) });
   }
 
-
   async function refused(p: Promise<unknown>): Promise<number> {
     const err = await p.then(
       () => undefined,
@@ -113,7 +112,11 @@ describe('tenant isolation over the binary protocol', () => {
   const clients: PulsarClient[] = [];
   const key = (): Buffer => readSecretKeyFile(e['PULSAR_AUTH_SECRET_KEY_FILE'] ?? '');
   const clientAs = (role: string): PulsarClient => {
-    const c = createClient({ serviceUrl: e['PULSAR_AUTH_SERVICE_URL'] ?? '', token: signHs256Token({ sub: role }, key()), operationTimeoutMs: 15_000 });
+    const c = createClient({
+      serviceUrl: e['PULSAR_AUTH_SERVICE_URL'] ?? '',
+      token: signHs256Token({ sub: role }, key()),
+      operationTimeoutMs: 15_000,
+    });
     clients.push(c);
     return c;
   };
@@ -161,7 +164,7 @@ describe('tenant isolation over the binary protocol', () => {
     expect(await refused(worker.createProducer({ topic: topic(a, 'events') }))).toBe('BL_PULSAR_AUTHORIZATION');
   });
 
-  it("a producer token produces events but cannot consume them; a forged token cannot connect", async () => {
+  it('a producer token produces events but cannot consume them; a forged token cannot connect', async () => {
     const producerRole = clientAs(`${a}-producer`);
     // Authorized, then held to the topic's schema (schema validation is enforced on events):
     // the refusal is about the schema, not the role. TODO(#4): produce with the Avro schema.

@@ -18,7 +18,11 @@ const admin = new PulsarAdmin({ url: env.adminUrl, ...(env.token === undefined ?
 const tenant = uniqueName('cli');
 const dir = mkdtempSync(join(tmpdir(), 'bl-cli-it-'));
 const specFile = join(dir, `${tenant}.yaml`);
-const cliEnv = { PULSAR_ADMIN_URL: env.adminUrl, BEAMLINE_LOCAL_CLUSTER: env.cluster, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) };
+const cliEnv = {
+  PULSAR_ADMIN_URL: env.adminUrl,
+  BEAMLINE_LOCAL_CLUSTER: env.cluster,
+  ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
+};
 const events = `persistent://${tenant}/central/events`;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -35,7 +39,9 @@ function avsc(name: string, fields: unknown[]): string {
   return file;
 }
 
-const doc = parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & { topics: Record<string, { schema?: { fields: unknown[] } }> };
+const doc = parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & {
+  topics: Record<string, { schema?: { fields: unknown[] } }>;
+};
 const v1Fields = doc.topics['events']?.schema?.fields ?? [];
 
 beforeAll(() => {
@@ -74,7 +80,8 @@ describe('beamline tenant', () => {
   it('describe and list show the tenant', async () => {
     const described = await run('tenant', 'describe', tenant, '-o', 'json');
     expect(described.code).toBe(0);
-    const observed = (JSON.parse(described.out) as { observed: { namespaces: Record<string, { topics: Record<string, unknown> }> } }).observed;
+    const observed = (JSON.parse(described.out) as { observed: { namespaces: Record<string, { topics: Record<string, unknown> }> } })
+      .observed;
     expect(Object.keys(observed.namespaces[`${tenant}/central`]?.topics ?? {})).toHaveLength(8);
     const text = await run('tenant', 'describe', tenant);
     expect(text.out).toContain(`topic ${events}: 8 partition(s)`);
@@ -88,7 +95,16 @@ describe('beamline schema check', () => {
     const file = avsc('v2-ok.avsc', [...v1Fields, { name: 'deviceId', type: ['null', 'string'], default: null }]);
     const r = await run('schema', 'check', events, file, '-o', 'json');
     expect(r.code, r.out).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ ok: true, result: { strategy: 'BACKWARD_TRANSITIVE', accepted: true, localCompatible: true, consumersCanRead: true, broker: { isCompatible: true } } });
+    expect(JSON.parse(r.out)).toMatchObject({
+      ok: true,
+      result: {
+        strategy: 'BACKWARD_TRANSITIVE',
+        accepted: true,
+        localCompatible: true,
+        consumersCanRead: true,
+        broker: { isCompatible: true },
+      },
+    });
   });
 
   it('refuses a change that breaks BACKWARD_TRANSITIVE, and so does the broker', async () => {
@@ -103,7 +119,10 @@ describe('beamline schema check', () => {
   });
 
   it('warns when the broker would accept a schema that current consumers cannot read', async () => {
-    const file = avsc('v2-drop.avsc', v1Fields.filter((f) => (f as { name: string }).name !== 'eventId'));
+    const file = avsc(
+      'v2-drop.avsc',
+      v1Fields.filter((f) => (f as { name: string }).name !== 'eventId'),
+    );
     const r = await run('schema', 'check', events, file, '-o', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ result: { accepted: true, consumersCanRead: false } });
@@ -119,7 +138,9 @@ describe('beamline tenant delete', () => {
     const res = await fetch(`${env.adminUrl}/topics/persistent/${tenant}/central/models`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(env.token === undefined ? {} : { authorization: `Bearer ${env.token}` }) },
-      body: JSON.stringify({ messages: [{ payload: Buffer.from('x').toString('base64') }, { payload: Buffer.from('y').toString('base64') }] }),
+      body: JSON.stringify({
+        messages: [{ payload: Buffer.from('x').toString('base64') }, { payload: Buffer.from('y').toString('base64') }],
+      }),
     });
     expect(res.status).toBe(200);
     const published = (await res.json()) as { messagePublishResults: { errorCode: number }[] };
@@ -134,7 +155,10 @@ describe('beamline tenant delete', () => {
   });
 
   it('runs through the bin/beamline.js shim', () => {
-    const out = execFileSync(process.execPath, ['bin/beamline.js', 'tenant', 'list', '--admin-url', env.adminUrl], { encoding: 'utf8', env: { ...process.env, ...cliEnv } });
+    const out = execFileSync(process.execPath, ['bin/beamline.js', 'tenant', 'list', '--admin-url', env.adminUrl], {
+      encoding: 'utf8',
+      env: { ...process.env, ...cliEnv },
+    });
     expect(out).toContain('public\t');
   });
 });

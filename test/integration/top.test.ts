@@ -40,7 +40,10 @@ function startFlow(): void {
     while (flowing) {
       const i = sent++;
       const bad = i % 5 === 4;
-      await producer?.send({ key: `card-${i % 7}`, payload: bad ? Buffer.from([0xff, 0x01]) : payment.encode({ card: `card-${i % 7}`, amount: i }) });
+      await producer?.send({
+        key: `card-${i % 7}`,
+        payload: bad ? Buffer.from([0xff, 0x01]) : payment.encode({ card: `card-${i % 7}`, amount: i }),
+      });
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -54,7 +57,11 @@ async function stopFlow(): Promise<void> {
 beforeAll(async () => {
   tenant = await createTenant('top');
   await createNamespace(tenant, 'ns');
-  await admin.schemas.post(topic(tenant, 'ns', 'events'), { type: 'AVRO', data: JSON.stringify(PAYMENT), properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' } });
+  await admin.schemas.post(topic(tenant, 'ns', 'events'), {
+    type: 'AVRO',
+    data: JSON.stringify(PAYMENT),
+    properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' },
+  });
   running = await startWorker({
     serviceUrl: env.serviceUrl,
     adminUrl: env.adminUrl,
@@ -91,7 +98,23 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 describe('beamline top', () => {
   it('--once -o json reports the namespace from the worker and the broker, field by field', async () => {
     const token = env.token === undefined ? [] : ['--token', env.token];
-    const { code, out, err } = await cli(['top', '--once', '-o', 'json', '-t', tenant, '-m', metricsUrl, '--admin-url', env.adminUrl, '--service-url', env.serviceUrl, ...token, '--interval-ms', '1500']);
+    const { code, out, err } = await cli([
+      'top',
+      '--once',
+      '-o',
+      'json',
+      '-t',
+      tenant,
+      '-m',
+      metricsUrl,
+      '--admin-url',
+      env.adminUrl,
+      '--service-url',
+      env.serviceUrl,
+      ...token,
+      '--interval-ms',
+      '1500',
+    ]);
     expect(err).toBe('');
     expect(code).toBe(0);
     const body = JSON.parse(out) as { ok: boolean; sort: string; namespaces: TopRow[]; endpoints: Array<{ url: string; ok: boolean }> };
@@ -134,7 +157,11 @@ describe('beamline top', () => {
 
   it('draws the live figures in place on a pseudo-terminal', async () => {
     const cmd = `node bin/beamline.js top -t ${tenant} -m ${metricsUrl} --sort p99 --interval-ms 1000 --count 3`;
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      cwd: repo,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm' },
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

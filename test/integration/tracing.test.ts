@@ -40,10 +40,19 @@ interface Exported {
 async function tinyModel(): Promise<TfjsLayersArtifact> {
   await tf.ready();
   const model = tf.sequential();
-  model.add(tf.layers.dense({ units: 4, activation: 'relu', inputShape: [FEATURES.length], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tf.layers.dense({
+      units: 4,
+      activation: 'relu',
+      inputShape: [FEATURES.length],
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } })),
+  );
   model.dispose();
   return tfjsArtifactFromSave(saved as tf.io.ModelArtifacts);
 }
@@ -77,7 +86,10 @@ function exportedSpans(file: string): Exported[] {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const req = JSON.parse(line) as {
-      resourceSpans?: Array<{ resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans?: Array<{ spans?: OtlpSpan[] }> }>;
+      resourceSpans?: Array<{
+        resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> };
+        scopeSpans?: Array<{ spans?: OtlpSpan[] }>;
+      }>;
     };
     for (const rs of req.resourceSpans ?? []) {
       const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
@@ -136,7 +148,11 @@ beforeAll(async () => {
   await until(
     async () => {
       if (collector?.exitCode !== null) throw new Error(`the collector exited (${String(collector?.exitCode)}):\n${collectorLog}`);
-      const res = await fetch(`${endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+      const res = await fetch(`${endpoint}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }).catch(() => undefined);
       return res?.ok === true;
     },
     60_000,
@@ -155,7 +171,13 @@ beforeAll(async () => {
     guarantee: 'effectively-once',
     httpPort: -1,
     batchMaxWaitMs: 5,
-    handler: { process: createScoringHandler({ features: FEATURES.map((f) => ({ name: f, field: f })), idField: 'id', policy: { reviewAtScore: 0.0, blockAtScore: 0.999, version: 'p1' } }) },
+    handler: {
+      process: createScoringHandler({
+        features: FEATURES.map((f) => ({ name: f, field: f })),
+        idField: 'id',
+        policy: { reviewAtScore: 0.0, blockAtScore: 0.999, version: 'p1' },
+      }),
+    },
     model: { artifact: await tinyModel(), version: MODEL_VERSION },
     // Parent-based: the worker records what the producer sampled; 0 for traces it would start itself.
     tracing: { endpoint, sampleRatio: 0, serviceName: 'beamline-worker', exportIntervalMs: 200 },
@@ -181,9 +203,16 @@ describe('traces across topics', () => {
     const eventsTopic = topic(tenant, 'ns', 'events');
     // Stream payments, each under its own producer span (the demo's generator does the same).
     for (let i = 0; i < 20; i++) {
-      const span = t.startSpan(`${eventsTopic} publish`, { kind: 'producer', attributes: { 'messaging.system': 'pulsar', 'messaging.destination.name': eventsTopic, 'messaging.operation.type': 'send' } });
+      const span = t.startSpan(`${eventsTopic} publish`, {
+        kind: 'producer',
+        attributes: { 'messaging.system': 'pulsar', 'messaging.destination.name': eventsTopic, 'messaging.operation.type': 'send' },
+      });
       const value = Object.fromEntries(FEATURES.map((f, j) => [f, ((i * 7 + j * 3) % 10) / 10]));
-      await (events as Producer).send({ key: `card-${i}`, payload: Buffer.from(JSON.stringify({ ...value, id: `ev-${i}` })), properties: traceProperties(span.context) });
+      await (events as Producer).send({
+        key: `card-${i}`,
+        payload: Buffer.from(JSON.stringify({ ...value, id: `ev-${i}` })),
+        properties: traceProperties(span.context),
+      });
       span.end();
       produced.push(span.context as SpanContext);
     }
@@ -197,8 +226,16 @@ describe('traces across topics', () => {
       while (byTrace.size < 20) {
         const m = await reader.readNext(30_000);
         const ctx = traceContextOf(m.properties);
-        expect(ctx, `prediction ${m.key ?? ""} carries a traceparent`).toBeDefined();
-        const span = t.startSpan(`${predictionsTopic} receive`, { kind: 'consumer', parent: ctx, attributes: { 'messaging.system': 'pulsar', 'messaging.destination.name': predictionsTopic, 'messaging.operation.type': 'receive' } });
+        expect(ctx, `prediction ${m.key ?? ''} carries a traceparent`).toBeDefined();
+        const span = t.startSpan(`${predictionsTopic} receive`, {
+          kind: 'consumer',
+          parent: ctx,
+          attributes: {
+            'messaging.system': 'pulsar',
+            'messaging.destination.name': predictionsTopic,
+            'messaging.operation.type': 'receive',
+          },
+        });
         span.end();
         byTrace.set(ctx?.traceId ?? '', ctx?.spanId ?? '');
       }
@@ -211,12 +248,21 @@ describe('traces across topics', () => {
 
     const first = produced[0] as SpanContext;
     const file = join(work, 'traces.jsonl');
-    const need = ['payments-producer:publish', 'receive', 'process', 'score', 'predictions publish', 'settle', 'payments-producer:predictions receive'];
+    const need = [
+      'payments-producer:publish',
+      'receive',
+      'process',
+      'score',
+      'predictions publish',
+      'settle',
+      'payments-producer:predictions receive',
+    ];
     let trace: Exported[] = [];
     const kinds = (): string[] =>
       trace.map(({ service, span }) => {
         const name = span.name.replace(`persistent://${tenant}/ns/`, '');
-        if (service === 'payments-producer') return name.startsWith('events') ? 'payments-producer:publish' : 'payments-producer:predictions receive';
+        if (service === 'payments-producer')
+          return name.startsWith('events') ? 'payments-producer:publish' : 'payments-producer:predictions receive';
         return name.replace(/^events /, '');
       });
     await until(
@@ -255,6 +301,8 @@ describe('traces across topics', () => {
     expect(downstream.parentSpanId).toBe(out.spanId);
     // The batch span (its own trace) links this payment's receive span.
     const batches = exportedSpans(file).filter((e) => e.span.name.endsWith('events process batch'));
-    expect(batches.some((b) => (b.span as OtlpSpan & { links?: Array<{ spanId: string }> }).links?.some((l) => l.spanId === receive.spanId))).toBe(true);
+    expect(
+      batches.some((b) => (b.span as OtlpSpan & { links?: Array<{ spanId: string }> }).links?.some((l) => l.spanId === receive.spanId)),
+    ).toBe(true);
   }, 180_000);
 });

@@ -110,7 +110,11 @@ beforeAll(async () => {
   tenant = await createTenant('wbad');
   await createNamespace(tenant, 'ns');
   await createNamespace(tenant, 'windows');
-  await admin.schemas.post(topic(tenant, 'ns', 'events'), { type: 'AVRO', data: JSON.stringify(PAYMENT), properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' } });
+  await admin.schemas.post(topic(tenant, 'ns', 'events'), {
+    type: 'AVRO',
+    data: JSON.stringify(PAYMENT),
+    properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' },
+  });
 });
 
 afterAll(async () => {
@@ -188,7 +192,12 @@ describe('worker with malformed records on a real broker', () => {
       expect(r['errorCode']).toBe(i.kind === 'handler-rejected' ? 'BL_TEST_NEGATIVE_AMOUNT' : 'BL_PULSAR_SCHEMA_DECODE');
       reasons.set(i.kind, (reasons.get(i.kind) ?? 0) + 1);
     }
-    expect(Object.fromEntries(reasons)).toEqual({ 'truncated-avro': 250, 'json-on-avro-topic': 250, 'other-schema': 250, 'handler-rejected': 250 });
+    expect(Object.fromEntries(reasons)).toEqual({
+      'truncated-avro': 250,
+      'json-on-avro-topic': 250,
+      'other-schema': 250,
+      'handler-rejected': 250,
+    });
     expect(w.state).toBe('running');
   });
 
@@ -208,7 +217,11 @@ describe('worker with malformed records on a real broker', () => {
       merge: (a: { sum: number }, b: { sum: number }) => ({ sum: a.sum + b.sum }),
       result: (acc: { sum: number }) => acc.sum,
     };
-    await admin.schemas.post(topic(tenant, 'windows', 'events'), { type: 'AVRO', data: JSON.stringify(PAYMENT), properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' } });
+    await admin.schemas.post(topic(tenant, 'windows', 'events'), {
+      type: 'AVRO',
+      data: JSON.stringify(PAYMENT),
+      properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' },
+    });
     windowed = await startWorker({
       serviceUrl: env.serviceUrl,
       adminUrl: env.adminUrl,
@@ -220,21 +233,35 @@ describe('worker with malformed records on a real broker', () => {
       batchMaxRecords: 50,
       handler: {
         windows: { type: 'tumbling', sizeMs: SIZE, aggregate: sumOfValid },
-        process: (r: EventRecord<WindowResult>, ctx: HandlerContext) => ctx.emit({ key: r.value.key, startMs: r.value.startMs, sum: r.value.value, count: r.value.count }),
+        process: (r: EventRecord<WindowResult>, ctx: HandlerContext) =>
+          ctx.emit({ key: r.value.key, startMs: r.value.startMs, sum: r.value.value, count: r.value.count }),
       },
       log: silentLogger,
     });
     // 600 events in time order over 4 keys and 10 windows; every 10th is rejected; then one
     // far-future event fires every window.
-    const inputs = Array.from({ length: 600 }, (_, i) => ({ key: `k${i % 4}`, t: T0 + i * 166, amount: i % 10 === 3 ? -1000 : 1 + (i % 7) }));
-    const producer = await client.createProducer({ topic: topic(tenant, 'windows', 'events'), batchingMaxMessages: 50, batchingMaxDelayMs: 5 });
+    const inputs = Array.from({ length: 600 }, (_, i) => ({
+      key: `k${i % 4}`,
+      t: T0 + i * 166,
+      amount: i % 10 === 3 ? -1000 : 1 + (i % 7),
+    }));
+    const producer = await client.createProducer({
+      topic: topic(tenant, 'windows', 'events'),
+      batchingMaxMessages: 50,
+      batchingMaxDelayMs: 5,
+    });
     await Promise.all([
       ...inputs.map((e) => producer.send({ key: e.key, payload: payment.encode({ card: e.key, amount: e.amount }), eventTimeMs: e.t })),
       producer.send({ key: 'zz', payload: payment.encode({ card: 'zz', amount: 1 }), eventTimeMs: T0 + 100 * SIZE }),
     ]);
     await producer.close();
     const w = windowed.worker;
-    await waitFor(() => w.processed >= inputs.length + 1, 60_000, 'the windowed worker to commit every input', () => expect(w.state).toBe('running'));
+    await waitFor(
+      () => w.processed >= inputs.length + 1,
+      60_000,
+      'the windowed worker to commit every input',
+      () => expect(w.state).toBe('running'),
+    );
 
     const want = new Map<string, { key: string; startMs: number; sum: number; count: number }>();
     for (const e of inputs) {
@@ -245,7 +272,8 @@ describe('worker with malformed records on a real broker', () => {
       want.set(id, { ...cur, sum: cur.sum + e.amount, count: cur.count + 1 });
     }
     const got = (await readAll(client, topic(tenant, 'windows', 'predictions'))).map(parse);
-    const order = (a: Record<string, unknown>, b: Record<string, unknown>): number => String(a['key']).localeCompare(String(b['key'])) || Number(a['startMs']) - Number(b['startMs']);
+    const order = (a: Record<string, unknown>, b: Record<string, unknown>): number =>
+      String(a['key']).localeCompare(String(b['key'])) || Number(a['startMs']) - Number(b['startMs']);
     expect(got.sort(order)).toEqual([...want.values()].sort(order));
     const dead = (await readAll(client, topic(tenant, 'windows', 'dead-letter'))).map(parse);
     expect(dead).toHaveLength(inputs.filter((e) => e.amount < 0).length);

@@ -83,125 +83,144 @@ async function readAll(c: PulsarClient, topic: string): Promise<Message[]> {
 }
 
 describe('worker effectively-once when the broker is killed mid-commit', () => {
-  it(`decides ${EVENTS} keyed events exactly once, in per-key order, with right counts, across ${KILLS} broker SIGKILLs inside commits`, { timeout: 1_200_000 }, async () => {
-    const admin = new PulsarAdmin({ url: broker.adminUrl });
-    const tenant = `kill${Date.now().toString(36)}`;
-    await admin.tenants.create(tenant, { adminRoles: [], allowedClusters: [NAME] });
-    await admin.namespaces.create(`${tenant}/ns`);
-    // Retention as `beamline tenant apply` sets it by default (7 d, 10 GB). Without it, the broker
-    // deletes the closed ledgers of a topic with no durable subscription: each restart closes
-    // one, and the outputs committed before it vanished from `predictions` (a run at load ~20
-    // found the stream's first outputs missing though the worker had committed them).
-    await admin.namespaces.setRetention(`${tenant}/ns`, { retentionTimeInMinutes: 7 * 24 * 60, retentionSizeInMB: 10 * 1024 });
-    const topic = (t: string): string => `persistent://${tenant}/ns/${t}`;
-    for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state']) await admin.topics.createNonPartitioned(topic(t));
-    // As `beamline tenant apply` sets them up: the broker drops a producer's resend of a message
-    // it already persisted (a send whose receipt was lost in the kill), so a duplicate output here
-    // can only be a second decision.
-    for (const t of ['predictions', 'actions', 'review', 'dead-letter', 'state']) await admin.topics.setDeduplication(topic(t), true);
+  it(
+    `decides ${EVENTS} keyed events exactly once, in per-key order, with right counts, across ${KILLS} broker SIGKILLs inside commits`,
+    { timeout: 1_200_000 },
+    async () => {
+      const admin = new PulsarAdmin({ url: broker.adminUrl });
+      const tenant = `kill${Date.now().toString(36)}`;
+      await admin.tenants.create(tenant, { adminRoles: [], allowedClusters: [NAME] });
+      await admin.namespaces.create(`${tenant}/ns`);
+      // Retention as `beamline tenant apply` sets it by default (7 d, 10 GB). Without it, the broker
+      // deletes the closed ledgers of a topic with no durable subscription: each restart closes
+      // one, and the outputs committed before it vanished from `predictions` (a run at load ~20
+      // found the stream's first outputs missing though the worker had committed them).
+      await admin.namespaces.setRetention(`${tenant}/ns`, { retentionTimeInMinutes: 7 * 24 * 60, retentionSizeInMB: 10 * 1024 });
+      const topic = (t: string): string => `persistent://${tenant}/ns/${t}`;
+      for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state'])
+        await admin.topics.createNonPartitioned(topic(t));
+      // As `beamline tenant apply` sets them up: the broker drops a producer's resend of a message
+      // it already persisted (a send whose receipt was lost in the kill), so a duplicate output here
+      // can only be a second decision.
+      for (const t of ['predictions', 'actions', 'review', 'dead-letter', 'state']) await admin.topics.setDeduplication(topic(t), true);
 
-    client = createClient({ serviceUrl: broker.serviceUrl, operationTimeoutMs: 60_000, maxBackoffMs: 1_000 });
-    const producer = await client.createProducer({ topic: topic('events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
-    const sends: Promise<unknown>[] = [];
-    for (let id = 0; id < EVENTS; id++) sends.push(producer.send({ key: `k${id % KEYS}`, payload: Buffer.from(JSON.stringify({ id })) }));
-    await Promise.all(sends);
-    await producer.close();
+      client = createClient({ serviceUrl: broker.serviceUrl, operationTimeoutMs: 60_000, maxBackoffMs: 1_000 });
+      const producer = await client.createProducer({
+        topic: topic('events'),
+        batching: true,
+        batchingType: 'key-based',
+        batchingMaxDelayMs: 5,
+      });
+      const sends: Promise<unknown>[] = [];
+      for (let id = 0; id < EVENTS; id++) sends.push(producer.send({ key: `k${id % KEYS}`, payload: Buffer.from(JSON.stringify({ id })) }));
+      await Promise.all(sends);
+      await producer.close();
 
-    // The worker, and its progress from its stdout.
-    const c = spawn(process.execPath, [fixture, broker.serviceUrl, tenant, 'ns'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child = c;
-    let ready = false;
-    let decided = 0;
-    const commitTimes: number[] = [];
-    const kills: number[] = [];
-    createInterface({ input: c.stdout }).on('line', (line) => {
-      if (line === 'ready') ready = true;
-      const m = /^committed (\d+) (\d+)$/.exec(line);
-      if (m !== null) {
-        decided += Number(m[1]);
-        commitTimes.push(Date.now());
+      // The worker, and its progress from its stdout.
+      const c = spawn(process.execPath, [fixture, broker.serviceUrl, tenant, 'ns'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      child = c;
+      let ready = false;
+      let decided = 0;
+      const commitTimes: number[] = [];
+      const kills: number[] = [];
+      createInterface({ input: c.stdout }).on('line', (line) => {
+        if (line === 'ready') ready = true;
+        const m = /^committed (\d+) (\d+)$/.exec(line);
+        if (m !== null) {
+          decided += Number(m[1]);
+          commitTimes.push(Date.now());
+        }
+        if (line.startsWith('killed ')) kills.push(Date.now());
+      });
+      let exited = false;
+      c.once('exit', () => (exited = true));
+      await until(() => ready || exited, 120_000, 'the worker to start');
+      expect(exited).toBe(false);
+
+      const t0 = Date.now();
+      const recoveries: number[] = [];
+      for (let k = 0; k < KILLS; k++) {
+        // Spread the kills over the stream; each lands inside the next commit after arming.
+        await until(() => decided >= (EVENTS * (k + 1)) / (KILLS + 2), 180_000, `progress before kill ${k + 1}`);
+        const pid = broker.pid;
+        c.stdin.write(`arm ${pid}\n`);
+        await until(() => kills.length > k, 60_000, `kill ${k + 1}`);
+        await until(() => !isAlive(pid), 30_000, 'the broker JVM to die');
+        for (const port of [broker.ports.broker, broker.ports.web, broker.ports.bookie]) {
+          for (const deadline = Date.now() + 30_000; !(await portClosed(port)) && Date.now() < deadline;) await sleep(100);
+        }
+        log(`kill ${k + 1} at ${decided} decided (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        broker = await startBroker({ name: NAME, offset: OFFSET, keepData: true, log });
+        const readyAt = Date.now();
+        const commitsBefore = commitTimes.length;
+        await until(() => commitTimes.length > commitsBefore, 120_000, `decisions after restart ${k + 1}`);
+        recoveries.push((commitTimes[commitsBefore] as number) - readyAt);
+        log(`restart ${k + 1}: first commit ${recoveries.at(-1)} ms after the broker was ready`);
       }
-      if (line.startsWith('killed ')) kills.push(Date.now());
-    });
-    let exited = false;
-    c.once('exit', () => (exited = true));
-    await until(() => ready || exited, 120_000, 'the worker to start');
-    expect(exited).toBe(false);
+      await until(() => decided >= EVENTS, 240_000, 'every event decided');
+      log(`all ${EVENTS} decided after ${((Date.now() - t0) / 1000).toFixed(1)} s; recoveries (ms): ${recoveries.join(', ')}`);
+      // Anything decided twice would show up now: give a late duplicate its chance.
+      await sleep(2_000);
+      c.kill('SIGTERM');
+      await new Promise((r) => (exited ? r(undefined) : c.once('exit', r)));
+      child = undefined;
 
-    const t0 = Date.now();
-    const recoveries: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      // Spread the kills over the stream; each lands inside the next commit after arming.
-      await until(() => decided >= (EVENTS * (k + 1)) / (KILLS + 2), 180_000, `progress before kill ${k + 1}`);
-      const pid = broker.pid;
-      c.stdin.write(`arm ${pid}\n`);
-      await until(() => kills.length > k, 60_000, `kill ${k + 1}`);
-      await until(() => !isAlive(pid), 30_000, 'the broker JVM to die');
-      for (const port of [broker.ports.broker, broker.ports.web, broker.ports.bookie]) {
-        for (const deadline = Date.now() + 30_000; !(await portClosed(port)) && Date.now() < deadline; ) await sleep(100);
+      // The truth: the events topic, in its order.
+      const inputs = await readAll(client, topic('events'));
+      expect(inputs).toHaveLength(EVENTS);
+      const trueCount = new Map<number, number>();
+      const topicOrder = new Map<string, number[]>();
+      const counts = new Map<string, number>();
+      for (const m of inputs) {
+        const key = m.key as string;
+        const { id } = JSON.parse(m.payload.toString()) as { id: number };
+        const n = (counts.get(key) ?? 0) + 1;
+        counts.set(key, n);
+        trueCount.set(id, n);
+        topicOrder.set(key, [...(topicOrder.get(key) ?? []), id]);
       }
-      log(`kill ${k + 1} at ${decided} decided (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-      broker = await startBroker({ name: NAME, offset: OFFSET, keepData: true, log });
-      const readyAt = Date.now();
-      const commitsBefore = commitTimes.length;
-      await until(() => commitTimes.length > commitsBefore, 120_000, `decisions after restart ${k + 1}`);
-      recoveries.push((commitTimes[commitsBefore] as number) - readyAt);
-      log(`restart ${k + 1}: first commit ${recoveries.at(-1)} ms after the broker was ready`);
-    }
-    await until(() => decided >= EVENTS, 240_000, 'every event decided');
-    log(`all ${EVENTS} decided after ${((Date.now() - t0) / 1000).toFixed(1)} s; recoveries (ms): ${recoveries.join(', ')}`);
-    // Anything decided twice would show up now: give a late duplicate its chance.
-    await sleep(2_000);
-    c.kill('SIGTERM');
-    await new Promise((r) => (exited ? r(undefined) : c.once('exit', r)));
-    child = undefined;
 
-    // The truth: the events topic, in its order.
-    const inputs = await readAll(client, topic('events'));
-    expect(inputs).toHaveLength(EVENTS);
-    const trueCount = new Map<number, number>();
-    const topicOrder = new Map<string, number[]>();
-    const counts = new Map<string, number>();
-    for (const m of inputs) {
-      const key = m.key as string;
-      const { id } = JSON.parse(m.payload.toString()) as { id: number };
-      const n = (counts.get(key) ?? 0) + 1;
-      counts.set(key, n);
-      trueCount.set(id, n);
-      topicOrder.set(key, [...(topicOrder.get(key) ?? []), id]);
-    }
+      // Decisions: committed outputs only (a reader sees committed transactions only).
+      const outputs = (await readAll(client, topic('predictions'))).map(
+        (m) => JSON.parse(m.payload.toString()) as { id: number; key: string; count: number },
+      );
+      const times = new Map<number, number>();
+      for (const o of outputs) times.set(o.id, (times.get(o.id) ?? 0) + 1);
+      const twice = [...times].filter(([, n]) => n > 1).map(([id]) => id);
+      const never = [...trueCount.keys()].filter((id) => !times.has(id));
+      // Counts of the first duplicated id's outputs, for whoever reads a failure.
+      const dupCounts = outputs.filter((o) => o.id === twice[0]).map((o) => o.count);
+      // How many never appeared, and where (a contiguous run from the start = outputs gone from storage).
+      const neverSpan = never.length === 0 ? [] : [never.length, Math.min(...never), Math.max(...never)];
+      expect({ twice: twice.slice(0, 10), dupCounts, never: never.slice(0, 10), neverSpan }).toEqual({
+        twice: [],
+        dupCounts: [],
+        never: [],
+        neverSpan: [],
+      });
+      const wrongCounts = outputs.filter((o) => o.count !== trueCount.get(o.id));
+      expect(wrongCounts.slice(0, 10)).toEqual([]);
+      const decisionOrder = new Map<string, number[]>();
+      for (const o of outputs) decisionOrder.set(o.key, [...(decisionOrder.get(o.key) ?? []), o.id]);
+      const outOfOrder = [...topicOrder]
+        .filter(([key, ids]) => JSON.stringify(decisionOrder.get(key)) !== JSON.stringify(ids))
+        .map(([key]) => key);
+      expect(outOfOrder).toEqual([]);
+      expect(await readAll(client, topic('dead-letter'))).toHaveLength(0);
 
-    // Decisions: committed outputs only (a reader sees committed transactions only).
-    const outputs = (await readAll(client, topic('predictions'))).map((m) => JSON.parse(m.payload.toString()) as { id: number; key: string; count: number });
-    const times = new Map<number, number>();
-    for (const o of outputs) times.set(o.id, (times.get(o.id) ?? 0) + 1);
-    const twice = [...times].filter(([, n]) => n > 1).map(([id]) => id);
-    const never = [...trueCount.keys()].filter((id) => !times.has(id));
-    // Counts of the first duplicated id's outputs, for whoever reads a failure.
-    const dupCounts = outputs.filter((o) => o.id === twice[0]).map((o) => o.count);
-    // How many never appeared, and where (a contiguous run from the start = outputs gone from storage).
-    const neverSpan = never.length === 0 ? [] : [never.length, Math.min(...never), Math.max(...never)];
-    expect({ twice: twice.slice(0, 10), dupCounts, never: never.slice(0, 10), neverSpan }).toEqual({ twice: [], dupCounts: [], never: [], neverSpan: [] });
-    const wrongCounts = outputs.filter((o) => o.count !== trueCount.get(o.id));
-    expect(wrongCounts.slice(0, 10)).toEqual([]);
-    const decisionOrder = new Map<string, number[]>();
-    for (const o of outputs) decisionOrder.set(o.key, [...(decisionOrder.get(o.key) ?? []), o.id]);
-    const outOfOrder = [...topicOrder].filter(([key, ids]) => JSON.stringify(decisionOrder.get(key)) !== JSON.stringify(ids)).map(([key]) => key);
-    expect(outOfOrder).toEqual([]);
-    expect(await readAll(client, topic('dead-letter'))).toHaveLength(0);
+      // Final state on the state topic: each key's count.
+      const state = new Map<string, number>();
+      for (const m of await readAll(client, topic('state'))) {
+        if (m.key === undefined || !m.key.startsWith('h/')) continue;
+        state.set(m.key.slice(2), JSON.parse(m.payload.toString()) as number);
+      }
+      const wrongState = [...counts].filter(([key, n]) => state.get(key) !== n).map(([key]) => key);
+      expect(wrongState).toEqual([]);
 
-    // Final state on the state topic: each key's count.
-    const state = new Map<string, number>();
-    for (const m of await readAll(client, topic('state'))) {
-      if (m.key === undefined || !m.key.startsWith('h/')) continue;
-      state.set(m.key.slice(2), JSON.parse(m.payload.toString()) as number);
-    }
-    const wrongState = [...counts].filter(([key, n]) => state.get(key) !== n).map(([key]) => key);
-    expect(wrongState).toEqual([]);
-
-    // Nothing left in the subscription.
-    const stats = await admin.topics.getStats(topic('events'));
-    expect(stats.subscriptions?.[SUBSCRIPTION]?.msgBacklog).toBe(0);
-    expect(recoveries).toHaveLength(KILLS);
-  });
+      // Nothing left in the subscription.
+      const stats = await admin.topics.getStats(topic('events'));
+      expect(stats.subscriptions?.[SUBSCRIPTION]?.msgBacklog).toBe(0);
+      expect(recoveries).toHaveLength(KILLS);
+    },
+  );
 });

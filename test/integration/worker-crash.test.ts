@@ -49,94 +49,107 @@ describe('worker crash recovery (effectively-once)', () => {
 
   // Bounded by its waits (5 x 60 s to the kill targets, 120 s to the end) plus 6 worker starts
   // of 8-25 s each on a loaded machine and the 100k sends.
-  it(`keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`, { timeout: 600_000 }, async () => {
-    tenant = await createTenant('wcrash');
-    await createNamespace(tenant, 'ns');
-    client = newClient();
-    const expected = new Map<string, number>();
-    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
-    const sends: Promise<unknown>[] = [];
-    for (let id = 0; id < EVENTS; id++) {
-      const key = `k${id % KEYS}`;
-      const amount = (id % 7) + 1;
-      expected.set(key, (expected.get(key) ?? 0) + amount);
-      sends.push(producer.send({ key, payload: Buffer.from(JSON.stringify({ id, amount })) }));
-    }
-    await Promise.all(sends);
-    await producer.close();
-    const t0 = Date.now();
-
-    // Count outputs as they commit; the consumer sees only committed transactions.
-    const seen = new Map<number, number>();
-    // Inputs decided after a newer event of their key: a killed worker's open transaction held
-    // them until it timed out (logged, not asserted: the state is a sum, order-free).
-    const newest = new Map<string, number>();
-    let late = 0;
-    const outputs = await client.subscribe({ topic: topic(tenant, 'ns', 'predictions'), subscription: 'check', initialPosition: 'Earliest' });
-    const reading = (async () => {
-      for await (const m of outputs) {
-        const o = JSON.parse(m.payload.toString()) as { id: number; key: string };
-        seen.set(o.id, (seen.get(o.id) ?? 0) + 1);
-        if (o.id < (newest.get(o.key) ?? -1)) late++;
-        else newest.set(o.key, o.id);
-        outputs.ack(m);
+  it(
+    `keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`,
+    { timeout: 600_000 },
+    async () => {
+      tenant = await createTenant('wcrash');
+      await createNamespace(tenant, 'ns');
+      client = newClient();
+      const expected = new Map<string, number>();
+      const producer = await client.createProducer({
+        topic: topic(tenant, 'ns', 'events'),
+        batching: true,
+        batchingType: 'key-based',
+        batchingMaxDelayMs: 5,
+      });
+      const sends: Promise<unknown>[] = [];
+      for (let id = 0; id < EVENTS; id++) {
+        const key = `k${id % KEYS}`;
+        const amount = (id % 7) + 1;
+        expected.set(key, (expected.get(key) ?? 0) + amount);
+        sends.push(producer.send({ key, payload: Buffer.from(JSON.stringify({ id, amount })) }));
       }
-    })();
+      await Promise.all(sends);
+      await producer.close();
+      const t0 = Date.now();
 
-    child = await startChild(tenant);
-    // Recovery: a restarted worker's 'ready' -> the first output it commits, for the note.
-    let restart: { k: number; readyAt: number; size: number } | undefined;
-    const noteRecovery = (): void => {
-      if (restart === undefined || seen.size <= restart.size) return;
-      log(`restart ${restart.k}: first new output ${Date.now() - restart.readyAt} ms after ready`);
-      restart = undefined;
-    };
-    for (let k = 0; k < KILLS; k++) {
-      // Kill at a random point of the run: after somewhere between 5% and 18% more outputs (with
-      // the default 5 kills; spread over more kills accordingly).
-      const target = Math.min(EVENTS - 1, seen.size + Math.floor(((EVENTS * (0.05 + Math.random() * 0.13)) * 5) / KILLS));
-      const until = Date.now() + 60_000;
-      while (seen.size < target && Date.now() < until) {
-        noteRecovery();
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      noteRecovery();
-      await kill(child);
-      log(`kill ${k + 1} at ${seen.size} outputs`);
-      const spawnedAt = Date.now();
+      // Count outputs as they commit; the consumer sees only committed transactions.
+      const seen = new Map<number, number>();
+      // Inputs decided after a newer event of their key: a killed worker's open transaction held
+      // them until it timed out (logged, not asserted: the state is a sum, order-free).
+      const newest = new Map<string, number>();
+      let late = 0;
+      const outputs = await client.subscribe({
+        topic: topic(tenant, 'ns', 'predictions'),
+        subscription: 'check',
+        initialPosition: 'Earliest',
+      });
+      const reading = (async () => {
+        for await (const m of outputs) {
+          const o = JSON.parse(m.payload.toString()) as { id: number; key: string };
+          seen.set(o.id, (seen.get(o.id) ?? 0) + 1);
+          if (o.id < (newest.get(o.key) ?? -1)) late++;
+          else newest.set(o.key, o.id);
+          outputs.ack(m);
+        }
+      })();
+
       child = await startChild(tenant);
-      restart = { k: k + 1, readyAt: Date.now(), size: seen.size };
-      log(`restart ${k + 1}: ready ${restart.readyAt - spawnedAt} ms after spawn`);
-    }
-    const until = Date.now() + 120_000;
-    while (seen.size < EVENTS && Date.now() < until) {
-      noteRecovery();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${late} decided after a newer event of their key`);
-    const last = child;
-    last.kill('SIGTERM');
-    await new Promise((r) => last.once('exit', r));
-    await outputs.close();
-    await reading.catch(() => undefined);
+      // Recovery: a restarted worker's 'ready' -> the first output it commits, for the note.
+      let restart: { k: number; readyAt: number; size: number } | undefined;
+      const noteRecovery = (): void => {
+        if (restart === undefined || seen.size <= restart.size) return;
+        log(`restart ${restart.k}: first new output ${Date.now() - restart.readyAt} ms after ready`);
+        restart = undefined;
+      };
+      for (let k = 0; k < KILLS; k++) {
+        // Kill at a random point of the run: after somewhere between 5% and 18% more outputs (with
+        // the default 5 kills; spread over more kills accordingly).
+        const target = Math.min(EVENTS - 1, seen.size + Math.floor((EVENTS * (0.05 + Math.random() * 0.13) * 5) / KILLS));
+        const until = Date.now() + 60_000;
+        while (seen.size < target && Date.now() < until) {
+          noteRecovery();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        noteRecovery();
+        await kill(child);
+        log(`kill ${k + 1} at ${seen.size} outputs`);
+        const spawnedAt = Date.now();
+        child = await startChild(tenant);
+        restart = { k: k + 1, readyAt: Date.now(), size: seen.size };
+        log(`restart ${k + 1}: ready ${restart.readyAt - spawnedAt} ms after spawn`);
+      }
+      const until = Date.now() + 120_000;
+      while (seen.size < EVENTS && Date.now() < until) {
+        noteRecovery();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${late} decided after a newer event of their key`);
+      const last = child;
+      last.kill('SIGTERM');
+      await new Promise((r) => last.once('exit', r));
+      await outputs.close();
+      await reading.catch(() => undefined);
 
-    if (seen.size < EVENTS) {
-      const missing: string[] = [];
-      for (let id = 0; id < EVENTS && missing.length < 400; id++) if (!seen.has(id)) missing.push(`${id}/k${id % KEYS}`);
-      log(`missing (id/key): ${missing.join(' ')}`);
-    }
-    expect(seen.size).toBe(EVENTS);
-    const duplicates = [...seen.values()].filter((n) => n !== 1).length;
-    expect(duplicates).toBe(0);
+      if (seen.size < EVENTS) {
+        const missing: string[] = [];
+        for (let id = 0; id < EVENTS && missing.length < 400; id++) if (!seen.has(id)) missing.push(`${id}/k${id % KEYS}`);
+        log(`missing (id/key): ${missing.join(' ')}`);
+      }
+      expect(seen.size).toBe(EVENTS);
+      const duplicates = [...seen.values()].filter((n) => n !== 1).length;
+      expect(duplicates).toBe(0);
 
-    // Final state: the compacted state topic's last value per key.
-    const state = new Map<string, number>();
-    for (const m of await readAll(client, topic(tenant, 'ns', 'state'))) {
-      if (m.key === undefined || !m.key.startsWith('h/')) continue;
-      if (m.payload.length === 0) state.delete(m.key.slice(2));
-      else state.set(m.key.slice(2), JSON.parse(m.payload.toString()) as number);
-    }
-    expect(state.size).toBe(KEYS);
-    for (const [key, total] of expected) expect(state.get(key), key).toBe(total);
-  });
+      // Final state: the compacted state topic's last value per key.
+      const state = new Map<string, number>();
+      for (const m of await readAll(client, topic(tenant, 'ns', 'state'))) {
+        if (m.key === undefined || !m.key.startsWith('h/')) continue;
+        if (m.payload.length === 0) state.delete(m.key.slice(2));
+        else state.set(m.key.slice(2), JSON.parse(m.payload.toString()) as number);
+      }
+      expect(state.size).toBe(KEYS);
+      for (const [key, total] of expected) expect(state.get(key), key).toBe(total);
+    },
+  );
 });

@@ -52,17 +52,28 @@ describe('example worker files', () => {
       tenants.push(tenant);
       await createNamespace(tenant, 'ns');
       // An edge worker reads another namespace's registry (ride-safety: central's); it must exist.
-      const registryNs = (parseYaml(readFileSync(`tenants/examples/${example}`, 'utf8')) as { registry?: { namespace?: string } }).registry?.namespace;
+      const registryNs = (parseYaml(readFileSync(`tenants/examples/${example}`, 'utf8')) as { registry?: { namespace?: string } }).registry
+        ?.namespace;
       if (registryNs !== undefined && registryNs !== 'ns') await createNamespace(tenant, registryNs);
       const port = await freePort();
       let stderr = '';
-      const child = spawn(process.execPath, ['bin/beamline.js', 'worker', '-t', tenant, '-n', 'ns', '-c', `tenants/examples/${example}`, '--http-port', String(port)], {
-        env: { ...process.env, PULSAR_SERVICE_URL: env.serviceUrl, PULSAR_ADMIN_URL: env.adminUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['bin/beamline.js', 'worker', '-t', tenant, '-n', 'ns', '-c', `tenants/examples/${example}`, '--http-port', String(port)],
+        {
+          env: {
+            ...process.env,
+            PULSAR_SERVICE_URL: env.serviceUrl,
+            PULSAR_ADMIN_URL: env.adminUrl,
+            ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       children.push(child);
       child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      const exited = (): string | undefined => (child.exitCode !== null || child.signalCode !== null ? `code ${child.exitCode}, ${stderr}` : undefined);
+      const exited = (): string | undefined =>
+        child.exitCode !== null || child.signalCode !== null ? `code ${child.exitCode}, ${stderr}` : undefined;
       await until(
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
         60_000,

@@ -115,7 +115,13 @@ function stop(r: Replica, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
  * Produces `events` events over `keys` keys, `perSecond` at most (paced, so replicas join and
  * leave while work remains); `expected` holds each event id's reference output at once.
  */
-function produce(client: PulsarClient, tenant: string, events: number, keys: number, perSecond: number): { expected: Map<number, { key: string; count: number; sum: number }>; done: Promise<void> } {
+function produce(
+  client: PulsarClient,
+  tenant: string,
+  events: number,
+  keys: number,
+  perSecond: number,
+): { expected: Map<number, { key: string; count: number; sum: number }>; done: Promise<void> } {
   const expected = new Map<number, { key: string; count: number; sum: number }>();
   const running = new Map<string, { count: number; sum: number }>();
   for (let id = 0; id < events; id++) {
@@ -127,7 +133,12 @@ function produce(client: PulsarClient, tenant: string, events: number, keys: num
     expected.set(id, { key, count: r.count, sum: r.sum });
   }
   const done = (async () => {
-    const producer = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
+    const producer = await client.createProducer({
+      topic: topic(tenant, 'ns', 'events'),
+      batching: true,
+      batchingType: 'key-based',
+      batchingMaxDelayMs: 5,
+    });
     const t0 = Date.now();
     const chunk = Math.max(1, Math.floor(perSecond / 10));
     for (let from = 0; from < events; from += chunk) {
@@ -145,9 +156,16 @@ function produce(client: PulsarClient, tenant: string, events: number, keys: num
 }
 
 /** Collects committed outputs (a consumer sees only committed transactions). */
-async function collect(client: PulsarClient, tenant: string): Promise<{ seen: Map<number, Output[]>; consumer: Consumer; done: Promise<void> }> {
+async function collect(
+  client: PulsarClient,
+  tenant: string,
+): Promise<{ seen: Map<number, Output[]>; consumer: Consumer; done: Promise<void> }> {
   const seen = new Map<number, Output[]>();
-  const consumer = await client.subscribe({ topic: topic(tenant, 'ns', 'predictions'), subscription: 'check', initialPosition: 'Earliest' });
+  const consumer = await client.subscribe({
+    topic: topic(tenant, 'ns', 'predictions'),
+    subscription: 'check',
+    initialPosition: 'Earliest',
+  });
   const done = (async () => {
     for await (const m of consumer) {
       const o = JSON.parse(m.payload.toString()) as Output;
@@ -161,7 +179,12 @@ async function collect(client: PulsarClient, tenant: string): Promise<{ seen: Ma
 }
 
 /** Exactly one output per event, each with the reference count and sum; final state right. */
-async function check(client: PulsarClient, tenant: string, expected: Map<number, { key: string; count: number; sum: number }>, seen: Map<number, Output[]>): Promise<void> {
+async function check(
+  client: PulsarClient,
+  tenant: string,
+  expected: Map<number, { key: string; count: number; sum: number }>,
+  seen: Map<number, Output[]>,
+): Promise<void> {
   const missing = [...expected.keys()].filter((id) => !seen.has(id));
   const duplicated = [...seen].filter(([, l]) => l.length > 1).map(([id]) => id);
   const stale = [...seen].filter(([id, l]) => {
@@ -169,7 +192,13 @@ async function check(client: PulsarClient, tenant: string, expected: Map<number,
     return e === undefined || l.some((o) => o.key !== e.key || o.count !== e.count || o.sum !== e.sum);
   });
   log(`outputs ${seen.size}, missing ${missing.length}, duplicated ${duplicated.length}, wrong count/sum ${stale.length}`);
-  if (missing.length > 0) log(`missing: ${missing.slice(0, 60).map((id) => `${id}(${expected.get(id)?.key}#${expected.get(id)?.count})`).join(' ')}`);
+  if (missing.length > 0)
+    log(
+      `missing: ${missing
+        .slice(0, 60)
+        .map((id) => `${id}(${expected.get(id)?.key}#${expected.get(id)?.count})`)
+        .join(' ')}`,
+    );
   if (stale.length > 0) log(`wrong: ${JSON.stringify(stale.slice(0, 10))}`);
   expect(missing.slice(0, 10)).toEqual([]);
   expect(duplicated.slice(0, 10)).toEqual([]);
@@ -194,7 +223,8 @@ async function check(client: PulsarClient, tenant: string, expected: Map<number,
   // Each key's state lives in one state partition: the index of its input partition.
   const inputPartitionOf = new Map<string, number>();
   for (let p = 0; p < PARTITIONS; p++) {
-    for (const m of await readAll(client, `${topic(tenant, 'ns', 'events')}-partition-${p}`)) if (m.key !== undefined) inputPartitionOf.set(m.key, p);
+    for (const m of await readAll(client, `${topic(tenant, 'ns', 'events')}-partition-${p}`))
+      if (m.key !== undefined) inputPartitionOf.set(m.key, p);
   }
   for (const [key, p] of statePartitionOf) expect(inputPartitionOf.get(key), key).toBe(p);
 }
@@ -214,59 +244,63 @@ describe('worker replicas own partitions (#17)', () => {
     for (const t of tenants) await deleteTenant(t);
   });
 
-  it('30,000 events, 300 keys, 6 partitions: replicas join, are killed and restarted; every output equals the one-replica reference', { timeout: 600_000 }, async () => {
-    const EVENTS = 30_000;
-    const tenant = await createTenant('wrepl');
-    tenants.push(tenant);
-    await createPartitionedNamespace(tenant);
-    client = newClient();
-    const { seen, consumer, done } = await collect(client, tenant);
-    const [a, b] = await Promise.all([startReplica(tenant, 'replica-a'), startReplica(tenant, 'replica-b')]);
-    replicas.push(a, b);
-    // Loaded now, started on cue below (a cold process start takes many seconds here).
-    const [cLoaded, b2Loaded] = await Promise.all([spawnReplica(tenant, 'replica-c'), spawnReplica(tenant, 'replica-b')]);
-    const t0 = Date.now();
-    const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
-    const ticker = setInterval(() => log(progress()), 10_000);
-    // ~60 s of input at 500 events/s: every hand-over below happens while events keep coming.
-    const { expected, done: produced } = produce(client, tenant, EVENTS, 300, 500);
-    await waitFor(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
-    const c = await cLoaded.go();
-    replicas.push(c);
-    log(`replica-c joined at ${progress()}`);
-    await waitFor(() => seen.size >= (2 * EVENTS) / 3, 300_000, 'two thirds of the outputs');
-    await stop(a, 'SIGKILL');
-    const killedAt = seen.size;
-    log(`replica-a SIGKILLed at ${progress()}`);
-    await waitFor(() => seen.size >= Math.min(EVENTS - 1, killedAt + EVENTS / 10), 300_000, 'outputs after the SIGKILL');
-    await stop(b, 'SIGTERM');
-    const termAt = seen.size;
-    log(`replica-b SIGTERM (drained, exit ${b.child.exitCode}) at ${progress()}`);
-    const b2 = await b2Loaded.go();
-    replicas.push(b2);
-    log(`replica-b restarted at ${progress()}`);
-    await produced;
-    // On a timeout the checks below still run: they say which outputs are missing.
-    await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
-    clearInterval(ticker);
-    log(`all outputs at ${progress()}`);
-    dumpLogs([a, b, c, b2]);
-    // Hand-overs happened while work remained, not after it.
-    expect(killedAt).toBeLessThan(EVENTS);
-    expect(termAt).toBeLessThan(EVENTS);
-    expect(b.child.exitCode).toBe(0);
-    // The two live replicas end with three partitions each, every partition owned once.
-    await waitFor(() => c.owned.length === 3 && b2.owned.length === 3, 120_000, 'partitions spread 3 + 3 over the two live replicas');
-    expect([...c.owned, ...b2.owned].sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    // Outputs still arriving would be duplicates: give them a moment, then check.
-    await new Promise((r) => setTimeout(r, 2_000));
-    await consumer.close();
-    await done;
-    await check(client, tenant, expected, seen);
-    const dead = await readAll(client, topic(tenant, 'ns', 'dead-letter'));
-    expect(dead.length).toBe(0);
-    for (const r of [c, b2]) await stop(r, 'SIGTERM');
-  });
+  it(
+    '30,000 events, 300 keys, 6 partitions: replicas join, are killed and restarted; every output equals the one-replica reference',
+    { timeout: 600_000 },
+    async () => {
+      const EVENTS = 30_000;
+      const tenant = await createTenant('wrepl');
+      tenants.push(tenant);
+      await createPartitionedNamespace(tenant);
+      client = newClient();
+      const { seen, consumer, done } = await collect(client, tenant);
+      const [a, b] = await Promise.all([startReplica(tenant, 'replica-a'), startReplica(tenant, 'replica-b')]);
+      replicas.push(a, b);
+      // Loaded now, started on cue below (a cold process start takes many seconds here).
+      const [cLoaded, b2Loaded] = await Promise.all([spawnReplica(tenant, 'replica-c'), spawnReplica(tenant, 'replica-b')]);
+      const t0 = Date.now();
+      const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      const ticker = setInterval(() => log(progress()), 10_000);
+      // ~60 s of input at 500 events/s: every hand-over below happens while events keep coming.
+      const { expected, done: produced } = produce(client, tenant, EVENTS, 300, 500);
+      await waitFor(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
+      const c = await cLoaded.go();
+      replicas.push(c);
+      log(`replica-c joined at ${progress()}`);
+      await waitFor(() => seen.size >= (2 * EVENTS) / 3, 300_000, 'two thirds of the outputs');
+      await stop(a, 'SIGKILL');
+      const killedAt = seen.size;
+      log(`replica-a SIGKILLed at ${progress()}`);
+      await waitFor(() => seen.size >= Math.min(EVENTS - 1, killedAt + EVENTS / 10), 300_000, 'outputs after the SIGKILL');
+      await stop(b, 'SIGTERM');
+      const termAt = seen.size;
+      log(`replica-b SIGTERM (drained, exit ${b.child.exitCode}) at ${progress()}`);
+      const b2 = await b2Loaded.go();
+      replicas.push(b2);
+      log(`replica-b restarted at ${progress()}`);
+      await produced;
+      // On a timeout the checks below still run: they say which outputs are missing.
+      await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
+      clearInterval(ticker);
+      log(`all outputs at ${progress()}`);
+      dumpLogs([a, b, c, b2]);
+      // Hand-overs happened while work remained, not after it.
+      expect(killedAt).toBeLessThan(EVENTS);
+      expect(termAt).toBeLessThan(EVENTS);
+      expect(b.child.exitCode).toBe(0);
+      // The two live replicas end with three partitions each, every partition owned once.
+      await waitFor(() => c.owned.length === 3 && b2.owned.length === 3, 120_000, 'partitions spread 3 + 3 over the two live replicas');
+      expect([...c.owned, ...b2.owned].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      // Outputs still arriving would be duplicates: give them a moment, then check.
+      await new Promise((r) => setTimeout(r, 2_000));
+      await consumer.close();
+      await done;
+      await check(client, tenant, expected, seen);
+      const dead = await readAll(client, topic(tenant, 'ns', 'dead-letter'));
+      expect(dead.length).toBe(0);
+      for (const r of [c, b2]) await stop(r, 'SIGTERM');
+    },
+  );
 
   it('a zombie owner stopped mid-commit and resumed after its partitions moved corrupts nothing', { timeout: 600_000 }, async () => {
     const EVENTS = 6_000;

@@ -12,7 +12,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord, HandlerContext } from '../../functions/index.ts';
 import { silentLogger } from '../../functions/control-plane.ts';
-import { NamespaceWorker, PulsarWorkerIo, Ingress, compileWorkerOptions, schemaDecoder, STATE_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from '../../functions/runtime/index.ts';
+import {
+  NamespaceWorker,
+  PulsarWorkerIo,
+  Ingress,
+  compileWorkerOptions,
+  schemaDecoder,
+  STATE_KEY_PREFIX,
+  type ChangelogSnapshot,
+  type WorkerIo,
+} from '../../functions/runtime/index.ts';
 import { jsonSchema, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
@@ -61,7 +70,13 @@ function countingHandler(record: EventRecord<{ card: string; amount: number }>, 
  * uncompressed: see PulsarWorkerIo's state producer).
  */
 async function writeState(client: PulsarClient, t: string, from: number, to: number, what: 'put' | 'overwrite' | 'delete'): Promise<void> {
-  const producer = await client.createProducer({ topic: t, batchingMaxMessages: 1000, batchingMaxDelayMs: 10, compression: 'none', maxPendingMessages: 50_000 });
+  const producer = await client.createProducer({
+    topic: t,
+    batchingMaxMessages: 1000,
+    batchingMaxDelayMs: 10,
+    compression: 'none',
+    maxPendingMessages: 50_000,
+  });
   const sends: Promise<unknown>[] = [];
   for (let i = from; i < to; i++) {
     if (what === 'overwrite' && !overwritten(i)) continue;
@@ -143,14 +158,19 @@ describe('worker state restore on a real broker', () => {
       resume: () => real.resume(),
       close: () => real.close(),
     };
-    worker = NamespaceWorker.create({ tenant, namespace: 'ns', guarantee: 'at-least-once', httpPort: -1 }, {
-      io: spy,
-      ingress: new Ingress({ decode: schemaDecoder(payments) }),
-      handler: { process: countingHandler },
-      log: silentLogger,
-    });
+    worker = NamespaceWorker.create(
+      { tenant, namespace: 'ns', guarantee: 'at-least-once', httpPort: -1 },
+      {
+        io: spy,
+        ingress: new Ingress({ decode: schemaDecoder(payments) }),
+        handler: { process: countingHandler },
+        log: silentLogger,
+      },
+    );
     // 300 keys in a row, so the worker's state writes come in full batches (see the compaction below).
-    const sample = [...Array.from({ length: 300 }, (_, i) => i), 1001, RESTORE_KEYS - 2, lastDeleted].filter((i, j, a) => i >= 0 && i < RESTORE_KEYS && a.indexOf(i) === j);
+    const sample = [...Array.from({ length: 300 }, (_, i) => i), 1001, RESTORE_KEYS - 2, lastDeleted].filter(
+      (i, j, a) => i >= 0 && i < RESTORE_KEYS && a.indexOf(i) === j,
+    );
     // Unbatched: the broker's backlog counts entries, and a batch is one entry.
     const events = await client.createProducer({ topic: topic(tenant, 'ns', 'events'), batching: false });
     await Promise.all(sample.map((i) => events.send({ key: key(i), payload: JSON.stringify({ card: key(i), amount: 1 }) })));
@@ -183,7 +203,12 @@ describe('worker state restore on a real broker', () => {
     expect(got.size).toBe(want.size);
 
     // The handler sees the restored state: a sample of kept, overwritten, deleted and last keys.
-    await waitFor(() => worker?.processed === sample.length, 30_000, 'the sample events to commit', () => expect(worker?.state).toBe('running'));
+    await waitFor(
+      () => worker?.processed === sample.length,
+      30_000,
+      'the sample events to commit',
+      () => expect(worker?.state).toBe('running'),
+    );
     for (let tries = 0; (await real.backlog()) !== 0; tries++) {
       if (tries > 100) throw new Error('the backlog gauge never came back to 0 after the worker acknowledged everything');
       await new Promise((r) => setTimeout(r, 100));
@@ -201,7 +226,9 @@ describe('worker state restore on a real broker', () => {
     // What the worker itself wrote to `state` compacts too (a compressed batch would not: see
     // PulsarWorkerIo's state producer), and a later restore sees it.
     await compact(stateTopic);
-    const again = new Map((await real.readChangelog()).state.map((r) => [r.key, JSON.parse(Buffer.from(r.value).toString('utf8')) as Total]));
+    const again = new Map(
+      (await real.readChangelog()).state.map((r) => [r.key, JSON.parse(Buffer.from(r.value).toString('utf8')) as Total]),
+    );
     expect(again.size).toBe(want.size + sample.filter((i) => !want.has(key(i))).length);
     for (const i of sample) {
       const before = want.get(key(i)) ?? { total: 0, n: 0 };

@@ -54,8 +54,10 @@ export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise
 
 async function deleteTopicsOneByOne(tenant: string): Promise<void> {
   for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    for (const t of await admin.topics.listPartitioned(ns).catch(() => [] as string[])) await admin.topics.deletePartitioned(t, { force: true }).catch(() => undefined);
-    for (const t of await admin.topics.list(ns).catch(() => [] as string[])) await admin.topics.delete(t, { force: true }).catch(() => undefined);
+    for (const t of await admin.topics.listPartitioned(ns).catch(() => [] as string[]))
+      await admin.topics.deletePartitioned(t, { force: true }).catch(() => undefined);
+    for (const t of await admin.topics.list(ns).catch(() => [] as string[]))
+      await admin.topics.delete(t, { force: true }).catch(() => undefined);
   }
 }
 
@@ -71,7 +73,10 @@ async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
 
 async function unloadNamespaces(tenant: string): Promise<void> {
   for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/unload`, { method: 'PUT', ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }) }).catch(() => undefined);
+    await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/unload`, {
+      method: 'PUT',
+      ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }),
+    }).catch(() => undefined);
   }
 }
 

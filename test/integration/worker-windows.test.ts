@@ -42,7 +42,15 @@ const STREAM: ReadonlyArray<readonly [string, number, number]> = [
 const LATENESS = { maxOutOfOrdernessMs: 2000, allowedLatenessMs: 3000 } as const;
 
 /** What one window result looks like on `predictions` (times in s after T0). */
-type Expected = [key: string, startS: number, endS: number, sum: number, count: number, trigger: 'on-time' | 'late', replaces?: Array<[number, number]>];
+type Expected = [
+  key: string,
+  startS: number,
+  endS: number,
+  sum: number,
+  count: number,
+  trigger: 'on-time' | 'late',
+  replaces?: Array<[number, number]>,
+];
 
 const CASES: Array<{ name: string; windows: WindowOptions<unknown>; results: Expected[]; late: number[] }> = [
   {
@@ -110,7 +118,15 @@ function windowHandler(windows: WindowOptions<unknown>): WorkerHandler<unknown> 
     windows: { ...windows, ...LATENESS, aggregate: 'sum', extract: (v: unknown) => (v as Payment).amount },
     process: (record: EventRecord<WindowResult>, ctx: HandlerContext) => {
       const r = record.value;
-      ctx.emit({ key: r.key, startMs: r.startMs, endMs: r.endMs, sum: r.value, count: r.count, trigger: r.trigger, ...(r.replaces ? { replaces: r.replaces } : {}) });
+      ctx.emit({
+        key: r.key,
+        startMs: r.startMs,
+        endMs: r.endMs,
+        sum: r.value,
+        count: r.count,
+        trigger: r.trigger,
+        ...(r.replaces ? { replaces: r.replaces } : {}),
+      });
     },
   };
 }

@@ -55,14 +55,21 @@ class FakeConsumer {
 
 function message(entry: number, index: number, eventId: string): FakeMessage {
   const id = `7:${entry}:-1:${index}`;
-  return { id: { toString: () => id }, payload: Buffer.from(JSON.stringify({ action: 'block', idempotencyKey: `${eventId}:block`, eventId })) };
+  return {
+    id: { toString: () => id },
+    payload: Buffer.from(JSON.stringify({ action: 'block', idempotencyKey: `${eventId}:block`, eventId })),
+  };
 }
 
 async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-async function consumerWith(fetch: FetchFn, clock: FakeClock, sink: Record<string, unknown> = {}): Promise<{ consumer: ActionConsumer; fake: FakeConsumer }> {
+async function consumerWith(
+  fetch: FetchFn,
+  clock: FakeClock,
+  sink: Record<string, unknown> = {},
+): Promise<{ consumer: ActionConsumer; fake: FakeConsumer }> {
   const fake = new FakeConsumer();
   const client = { subscribe: async () => fake } as unknown as PulsarClient;
   const consumer = await ActionConsumer.create({
@@ -91,7 +98,8 @@ describe('action consumer', () => {
     const fetch: FetchFn = (_url, init) => {
       const key = init.headers['idempotency-key'] ?? '';
       requests.push(key);
-      if (key === 'ev-a:block' && releaseA === undefined) return new Promise((resolve) => (releaseA = () => resolve({ ok: true, status: 200 })));
+      if (key === 'ev-a:block' && releaseA === undefined)
+        return new Promise((resolve) => (releaseA = () => resolve({ ok: true, status: 200 })));
       if (key === 'ev-b:block' && requests.filter((k) => k === key).length === 1) return Promise.resolve({ ok: false, status: 503 });
       return Promise.resolve({ ok: true, status: 200 });
     };

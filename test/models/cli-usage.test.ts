@@ -26,11 +26,23 @@ describe('CLI usage of the #9 nouns', () => {
   });
 
   it('exits 2 with a clear message on usage errors, as JSON when asked', async () => {
-    expect(await run('review', 'escalate', '-t', 'a', '-n', 'b')).toMatchObject({ code: 2, err: expect.stringContaining('unknown verb "escalate"') });
-    expect(await run('review', 'approve', '-t', 'a', '-n', 'b')).toMatchObject({ code: 2, err: expect.stringContaining('missing the item id') });
+    expect(await run('review', 'escalate', '-t', 'a', '-n', 'b')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown verb "escalate"'),
+    });
+    expect(await run('review', 'approve', '-t', 'a', '-n', 'b')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('missing the item id'),
+    });
     expect(await run('actions', '-t', 'a', '-n', 'b')).toMatchObject({ code: 2, err: expect.stringContaining('missing --webhook') });
-    expect(await run('actions', '-t', 'a', '-n', 'b', '-w', 'http://x/', '--max-attempts', 'many')).toMatchObject({ code: 2, err: expect.stringContaining('--max-attempts') });
-    expect(await run('model', 'push', '-t', 'a', '-n', 'b', '--name', 'fraud')).toMatchObject({ code: 2, err: expect.stringContaining('missing the model folder') });
+    expect(await run('actions', '-t', 'a', '-n', 'b', '-w', 'http://x/', '--max-attempts', 'many')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--max-attempts'),
+    });
+    expect(await run('model', 'push', '-t', 'a', '-n', 'b', '--name', 'fraud')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('missing the model folder'),
+    });
     expect(await run('model', 'list', '-t', 'a', '-n', 'b')).toMatchObject({ code: 2, err: expect.stringContaining('PULSAR_SERVICE_URL') });
     const json = await run('model', 'list', '-t', 'a', '-o', 'json');
     expect(json.code).toBe(2);

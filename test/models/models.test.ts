@@ -1,9 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { BeamlineError } from '../../functions/index.ts';
-import { REVIEW_ITEM_SCHEMA, avroSchema, type CompareReport, type ModelManifest, type RolloutState } from '../../functions/control-plane.ts';
-import { decodeReviewPayload, formatCompare, formatDescribe, formatList, parseValidationMetrics, progressPrinter, renderProgress } from '../../models/index.ts';
+import {
+  REVIEW_ITEM_SCHEMA,
+  avroSchema,
+  type CompareReport,
+  type ModelManifest,
+  type RolloutState,
+} from '../../functions/control-plane.ts';
+import {
+  decodeReviewPayload,
+  formatCompare,
+  formatDescribe,
+  formatList,
+  parseValidationMetrics,
+  progressPrinter,
+  renderProgress,
+} from '../../models/index.ts';
 
-const rollout: RolloutState = { name: 'fraud', live: '1', history: [], shadow: '3', canary: { version: '2', percent: 10 }, revision: 4, updatedAtMs: 0, updatedBy: 'dana' };
+const rollout: RolloutState = {
+  name: 'fraud',
+  live: '1',
+  history: [],
+  shadow: '3',
+  canary: { version: '2', percent: 10 },
+  revision: 4,
+  updatedAtMs: 0,
+  updatedBy: 'dana',
+};
 const manifest = (version: string, extra: Partial<ModelManifest> = {}): ModelManifest => ({
   name: 'fraud',
   version,
@@ -20,8 +43,12 @@ const manifest = (version: string, extra: Partial<ModelManifest> = {}): ModelMan
 
 describe('push progress', () => {
   it('renders a bar with percent, bytes and phase', () => {
-    expect(renderProgress({ phase: 'uploading', bytes: 0, totalBytes: 2048 })).toBe('[........................]   0% 0 B/2.0 KiB uploading');
-    expect(renderProgress({ phase: 'uploaded', bytes: 6 * 1024 * 1024, totalBytes: 6 * 1024 * 1024 })).toBe('[########################] 100% 6.0 MiB/6.0 MiB uploaded');
+    expect(renderProgress({ phase: 'uploading', bytes: 0, totalBytes: 2048 })).toBe(
+      '[........................]   0% 0 B/2.0 KiB uploading',
+    );
+    expect(renderProgress({ phase: 'uploaded', bytes: 6 * 1024 * 1024, totalBytes: 6 * 1024 * 1024 })).toBe(
+      '[########################] 100% 6.0 MiB/6.0 MiB uploaded',
+    );
   });
 
   it('prints each phase once', () => {
@@ -63,9 +90,38 @@ describe('reports', () => {
   it('compare shows agreement, drift and latency', () => {
     const r: CompareReport = {
       decisions: 3,
-      live: [{ modelVersion: 'fraud@1', decisions: 2, meanScore: 0.2, decisionShare: { approve: 1, review: 0, block: 0 }, latencyP50Ms: 1, latencyP99Ms: 2 }],
-      canary: [{ modelVersion: 'fraud@2', decisions: 1, meanScore: 0.3, decisionShare: { approve: 1, review: 0, block: 0 }, latencyP50Ms: 1, latencyP99Ms: 1, scoreDriftVsLive: 0.1 }],
-      shadow: [{ modelVersion: 'fraud@3', compared: 2, agreementRate: 0.5, meanScoreDrift: -0.1, meanAbsScoreDiff: 0.2, latencyP50Ms: 3, latencyP99Ms: 4 }],
+      live: [
+        {
+          modelVersion: 'fraud@1',
+          decisions: 2,
+          meanScore: 0.2,
+          decisionShare: { approve: 1, review: 0, block: 0 },
+          latencyP50Ms: 1,
+          latencyP99Ms: 2,
+        },
+      ],
+      canary: [
+        {
+          modelVersion: 'fraud@2',
+          decisions: 1,
+          meanScore: 0.3,
+          decisionShare: { approve: 1, review: 0, block: 0 },
+          latencyP50Ms: 1,
+          latencyP99Ms: 1,
+          scoreDriftVsLive: 0.1,
+        },
+      ],
+      shadow: [
+        {
+          modelVersion: 'fraud@3',
+          compared: 2,
+          agreementRate: 0.5,
+          meanScoreDrift: -0.1,
+          meanAbsScoreDiff: 0.2,
+          latencyP50Ms: 3,
+          latencyP99Ms: 4,
+        },
+      ],
     };
     const text = formatCompare(r);
     expect(text).toContain('agreement 50.0%');
@@ -76,9 +132,24 @@ describe('reports', () => {
 
 describe('review topic payloads', () => {
   it('decode from JSON text and from Avro in the standard ReviewItem schema', () => {
-    const item = { eventId: 'ev-1', key: 'card-1', status: 'open', score: 0.6, modelVersion: 'fraud@1', policyVersion: 'p1', features: { amount: 3 }, traceId: '1:2:-1:0', eventTime: 1000 };
+    const item = {
+      eventId: 'ev-1',
+      key: 'card-1',
+      status: 'open',
+      score: 0.6,
+      modelVersion: 'fraud@1',
+      policyVersion: 'p1',
+      features: { amount: 3 },
+      traceId: '1:2:-1:0',
+      eventTime: 1000,
+    };
     expect(decodeReviewPayload(Buffer.from(JSON.stringify(item)))).toEqual(item);
-    expect(decodeReviewPayload(avroSchema(REVIEW_ITEM_SCHEMA).encode(item))).toMatchObject({ eventId: 'ev-1', status: 'open', score: 0.6, features: { amount: 3 } });
+    expect(decodeReviewPayload(avroSchema(REVIEW_ITEM_SCHEMA).encode(item))).toMatchObject({
+      eventId: 'ev-1',
+      status: 'open',
+      score: 0.6,
+      features: { amount: 3 },
+    });
     expect(decodeReviewPayload(Buffer.from([0xff, 0x01]))).toBeUndefined();
   });
 });

@@ -22,7 +22,11 @@ interface Panel {
   targets?: Target[];
   gridPos: { h: number; w: number; x: number; y: number };
 }
-const dashboard = JSON.parse(dashboardText) as { uid: string; panels: Panel[]; templating: { list: Array<{ name: string; query: unknown }> } };
+const dashboard = JSON.parse(dashboardText) as {
+  uid: string;
+  panels: Panel[];
+  templating: { list: Array<{ name: string; query: unknown }> };
+};
 
 /** Metrics the Pulsar brokers export that the dashboard reads (geo-replication lag). */
 const BROKER_METRICS = ['pulsar_replication_backlog'];
@@ -42,9 +46,11 @@ function exportedMetrics(): Set<string> {
   const names = new Set<string>();
   for (const root of ['functions', 'models']) {
     for (const file of sources(join(repo, root))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/\.(?:counter|gauge|histogram)\(\s*'([a-z_][a-z0-9_]*)'/g)) names.add(m[1] as string);
+      for (const m of readFileSync(file, 'utf8').matchAll(/\.(?:counter|gauge|histogram)\(\s*'([a-z_][a-z0-9_]*)'/g))
+        names.add(m[1] as string);
       // A name kept in an exported constant (worker-metrics.ts: EVENT_TO_COMMIT_METRIC) and passed by reference.
-      for (const m of readFileSync(file, 'utf8').matchAll(/export const [A-Z_]+_METRIC = '(beamline_[a-z0-9_]*)'/g)) names.add(m[1] as string);
+      for (const m of readFileSync(file, 'utf8').matchAll(/export const [A-Z_]+_METRIC = '(beamline_[a-z0-9_]*)'/g))
+        names.add(m[1] as string);
     }
   }
   return names;
@@ -76,7 +82,9 @@ describe('Grafana dashboard', () => {
     expect(exported.has('beamline_decision_latency_seconds')).toBe(true);
     expect(exported.has('beamline_model_score_drift_ratio')).toBe(true);
     expect(recorded.has('beamline_namespace:slo_availability_errors:ratio_rate1h')).toBe(true);
-    expect(metricsIn('histogram_quantile(0.99, sum by (le, model) (rate(beamline_x_seconds_bucket{model=~"$m"}[5m])))')).toEqual(['beamline_x_seconds_bucket']);
+    expect(metricsIn('histogram_quantile(0.99, sum by (le, model) (rate(beamline_x_seconds_bucket{model=~"$m"}[5m])))')).toEqual([
+      'beamline_x_seconds_bucket',
+    ]);
     expect(metricsIn('1 - a_b:c:ratio_rate1h{t="x"} / 0.001')).toEqual(['a_b:c:ratio_rate1h']);
   });
 
@@ -94,7 +102,8 @@ describe('Grafana dashboard', () => {
     for (const v of dashboard.templating.list) {
       const q = (v.query as { query?: string } | string | undefined) ?? '';
       const text = typeof q === 'string' ? q : (q.query ?? '');
-      for (const n of metricsIn(text.replace(/^label_values\((.*),\s*\w+\)$/, '$1'))) if (!exported.has(base(n))) unknown.push(`variable ${v.name}: ${n}`);
+      for (const n of metricsIn(text.replace(/^label_values\((.*),\s*\w+\)$/, '$1')))
+        if (!exported.has(base(n))) unknown.push(`variable ${v.name}: ${n}`);
     }
     expect(unknown).toEqual([]);
   });

@@ -43,7 +43,12 @@ export function defineClientContract(t: ContractTarget): void {
         const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest' });
         const producer = await client.createProducer({ topic, batching: false });
         const before = Date.now();
-        const id = await producer.send({ payload: Buffer.from([0, 1, 2, 255]), key: 'user-1', properties: { a: '1', b: 'two' }, eventTimeMs: 1_700_000_000_000 });
+        const id = await producer.send({
+          payload: Buffer.from([0, 1, 2, 255]),
+          key: 'user-1',
+          properties: { a: '1', b: 'two' },
+          eventTimeMs: 1_700_000_000_000,
+        });
         const m = await consumer.receive(10_000);
         expect(m.id.equals(id)).toBe(true);
         expect(typeof m.id.ledgerId).toBe('bigint');
@@ -184,7 +189,11 @@ export function defineClientContract(t: ContractTarget): void {
         const fromId = await client.createReader({ topic, startMessageId: ids[3] as MessageId });
         expect((await fromId.readNext(10_000)).payload.toString()).toBe('r4');
         await fromId.close();
-        const byTime = await client.createReader({ topic, startMessageId: 'earliest', startPublishTimeMs: all[5]?.publishTimeMs as number });
+        const byTime = await client.createReader({
+          topic,
+          startMessageId: 'earliest',
+          startPublishTimeMs: all[5]?.publishTimeMs as number,
+        });
         expect((await byTime.readNext(10_000)).payload.toString()).toBe('r5');
         await byTime.close();
         await producer.close();
@@ -261,7 +270,9 @@ export function defineClientContract(t: ContractTarget): void {
       await withClient(
         () => t.openAuth(undefined),
         async (client) => {
-          await expect(client.createProducer({ topic: topicName('contract-noauth') })).rejects.toMatchObject({ code: 'BL_PULSAR_AUTHENTICATION' });
+          await expect(client.createProducer({ topic: topicName('contract-noauth') })).rejects.toMatchObject({
+            code: 'BL_PULSAR_AUTHENTICATION',
+          });
         },
       );
     });
@@ -269,7 +280,10 @@ export function defineClientContract(t: ContractTarget): void {
     it('transactions: commit and abort when supported, a clear refusal when not', async () => {
       await withClient(t.open, async (client) => {
         if (!client.capabilities.transactions) {
-          await expect(client.newTransaction()).rejects.toMatchObject({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE', message: expect.stringContaining(client.implementation) });
+          await expect(client.newTransaction()).rejects.toMatchObject({
+            code: 'BL_PULSAR_UNSUPPORTED_FEATURE',
+            message: expect.stringContaining(client.implementation),
+          });
           return;
         }
         const topic = topicName('contract-txn');

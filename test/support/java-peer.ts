@@ -277,15 +277,24 @@ export async function javaProduceAvroLong(opts: Connection & { topic: string; va
 }
 
 /** Reads `count` Avro records with AUTO_CONSUME; `n` comes back exact, as a bigint. */
-export async function javaConsumeAvroLong(opts: Connection & { topic: string; count: number; subscription?: string }): Promise<{ n: bigint; label: string }[]> {
-  const lines = await runJavaPeer('consume-avro-long', { 'service-url': opts.serviceUrl, topic: opts.topic, count: opts.count, subscription: opts.subscription }, opts);
+export async function javaConsumeAvroLong(
+  opts: Connection & { topic: string; count: number; subscription?: string },
+): Promise<{ n: bigint; label: string }[]> {
+  const lines = await runJavaPeer(
+    'consume-avro-long',
+    { 'service-url': opts.serviceUrl, topic: opts.topic, count: opts.count, subscription: opts.subscription },
+    opts,
+  );
   return lines.filter((l) => l['summary'] !== true).map((l) => ({ n: BigInt(String(l['n'])), label: String(l['label']) }));
 }
 
 /** The partition the Java client's default router (JavaStringHash) picks for each key. */
 export async function javaPartitionOf(keys: readonly string[], partitions: number): Promise<Map<string, number>> {
   if (keys.some((k) => k.includes(','))) {
-    throw new JavaPeerError(JAVA_PEER_ERROR_CODES.runFailed, 'javaPartitionOf: keys may not contain commas (the peer splits --keys on them)');
+    throw new JavaPeerError(
+      JAVA_PEER_ERROR_CODES.runFailed,
+      'javaPartitionOf: keys may not contain commas (the peer splits --keys on them)',
+    );
   }
   const lines = await runJavaPeer('partition-of', { keys: keys.join(','), partitions }, {});
   return new Map(lines.map((l) => [String(l['key']), Number(l['partition'])]));

@@ -267,15 +267,51 @@ class StandInReader {
   }
 }
 
-const CLIENT_KEYS = ['serviceUrl', 'authentication', 'operationTimeoutSeconds', 'connectionTimeoutMs', 'tlsTrustCertsFilePath', 'tlsValidateHostname', 'tlsAllowInsecureConnection'];
+const CLIENT_KEYS = [
+  'serviceUrl',
+  'authentication',
+  'operationTimeoutSeconds',
+  'connectionTimeoutMs',
+  'tlsTrustCertsFilePath',
+  'tlsValidateHostname',
+  'tlsAllowInsecureConnection',
+];
 const PRODUCER_KEYS = [
-  'topic', 'producerName', 'sendTimeoutMs', 'initialSequenceId', 'maxPendingMessages', 'blockIfQueueFull', 'messageRoutingMode', 'hashingScheme',
-  'compressionType', 'batchingEnabled', 'batchingMaxPublishDelayMs', 'batchingMaxMessages', 'properties', 'chunkingEnabled', 'schema', 'accessMode',
-  'batchingType', 'batchingMaxAllowedSizeInBytes',
+  'topic',
+  'producerName',
+  'sendTimeoutMs',
+  'initialSequenceId',
+  'maxPendingMessages',
+  'blockIfQueueFull',
+  'messageRoutingMode',
+  'hashingScheme',
+  'compressionType',
+  'batchingEnabled',
+  'batchingMaxPublishDelayMs',
+  'batchingMaxMessages',
+  'properties',
+  'chunkingEnabled',
+  'schema',
+  'accessMode',
+  'batchingType',
+  'batchingMaxAllowedSizeInBytes',
 ];
 const CONSUMER_KEYS = [
-  'topic', 'topics', 'topicsPattern', 'subscription', 'subscriptionType', 'subscriptionInitialPosition', 'ackTimeoutMs', 'nAckRedeliverTimeoutMs',
-  'receiverQueueSize', 'consumerName', 'readCompacted', 'maxPendingChunkedMessage', 'schema', 'batchIndexAckEnabled', 'deadLetterPolicy',
+  'topic',
+  'topics',
+  'topicsPattern',
+  'subscription',
+  'subscriptionType',
+  'subscriptionInitialPosition',
+  'ackTimeoutMs',
+  'nAckRedeliverTimeoutMs',
+  'receiverQueueSize',
+  'consumerName',
+  'readCompacted',
+  'maxPendingChunkedMessage',
+  'schema',
+  'batchIndexAckEnabled',
+  'deadLetterPolicy',
   'replicateSubscriptionState',
 ];
 const READER_KEYS = ['topic', 'startMessageId', 'receiverQueueSize', 'readerName', 'subscriptionRolePrefix', 'readCompacted'];
@@ -284,9 +320,11 @@ export class StandInClient {
   readonly #client: PulsarClient;
   constructor(config: Record<string, unknown>) {
     strict('ClientConfig', config, CLIENT_KEYS);
-    if (typeof config.serviceUrl !== 'string' || config.serviceUrl === '') throw new Error('Service URL is required and must be specified as a string');
+    if (typeof config.serviceUrl !== 'string' || config.serviceUrl === '')
+      throw new Error('Service URL is required and must be specified as a string');
     const auth = config.authentication;
-    if (auth !== undefined && !(auth instanceof StandInAuthenticationToken)) throw new Error('Authentication must be a Pulsar authentication object');
+    if (auth !== undefined && !(auth instanceof StandInAuthenticationToken))
+      throw new Error('Authentication must be a Pulsar authentication object');
     const caFile = config.tlsTrustCertsFilePath as string | undefined;
     const secure = config.serviceUrl.startsWith('pulsar+ssl://');
     this.#client = createClient({
@@ -346,7 +384,8 @@ export class StandInClient {
     const ip = pick('subscriptionInitialPosition', cfg.subscriptionInitialPosition, ['Latest', 'Earliest']);
     if (ip !== undefined) o.initialPosition = ip;
     const ackTimeout = cfg.ackTimeoutMs as number | undefined;
-    if (ackTimeout !== undefined && ackTimeout !== 0 && ackTimeout < 10_000) throw new Error('Ack timeout should be 0 or greater than or equal to 10000');
+    if (ackTimeout !== undefined && ackTimeout !== 0 && ackTimeout < 10_000)
+      throw new Error('Ack timeout should be 0 or greater than or equal to 10000');
     if (ackTimeout !== undefined) o.ackTimeoutMs = ackTimeout;
     if (cfg.nAckRedeliverTimeoutMs !== undefined) o.negativeAckRedeliveryDelayMs = cfg.nAckRedeliverTimeoutMs as number;
     if (cfg.receiverQueueSize !== undefined) o.receiverQueueSize = cfg.receiverQueueSize as number;
@@ -358,7 +397,10 @@ export class StandInClient {
     if (cfg.deadLetterPolicy !== undefined) {
       const d = cfg.deadLetterPolicy as Record<string, unknown>;
       strict('DeadLetterPolicy', d, ['deadLetterTopic', 'maxRedeliverCount', 'initialSubscriptionName']);
-      o.deadLetterPolicy = { maxRedeliverCount: d.maxRedeliverCount as number, ...(d.deadLetterTopic === undefined ? {} : { deadLetterTopic: d.deadLetterTopic as string }) };
+      o.deadLetterPolicy = {
+        maxRedeliverCount: d.maxRedeliverCount as number,
+        ...(d.deadLetterTopic === undefined ? {} : { deadLetterTopic: d.deadLetterTopic as string }),
+      };
     }
     const schema = schemaBack(cfg.schema);
     if (schema !== undefined) o.schema = schema;

@@ -18,7 +18,11 @@ export async function receiveN(c: Receiver, n: number, timeoutMs = 10_000): Prom
  * for a while means done": on a loaded machine a dispatch can pause for seconds). Acks each when
  * `ack` is given. On the deadline it fails naming how many of `n` came.
  */
-export async function receiveCount(c: Receiver, n: number, opts: { deadlineMs?: number; ack?: (m: Message) => void } = {}): Promise<Message[]> {
+export async function receiveCount(
+  c: Receiver,
+  n: number,
+  opts: { deadlineMs?: number; ack?: (m: Message) => void } = {},
+): Promise<Message[]> {
   const end = Date.now() + (opts.deadlineMs ?? 30_000);
   const out: Message[] = [];
   while (out.length < n) {
@@ -27,7 +31,9 @@ export async function receiveCount(c: Receiver, n: number, opts: { deadlineMs?: 
     try {
       m = await c.receive(Math.max(1, left));
     } catch (err) {
-      throw new Error(`received ${out.length} of ${n} messages (${out.map((x) => x.payload.toString()).join(', ')}) before the deadline`, { cause: err });
+      throw new Error(`received ${out.length} of ${n} messages (${out.map((x) => x.payload.toString()).join(', ')}) before the deadline`, {
+        cause: err,
+      });
     }
     out.push(m);
     opts.ack?.(m);
@@ -41,7 +47,12 @@ export async function receiveCount(c: Receiver, n: number, opts: { deadlineMs?: 
  * serves checks that something did NOT come (duplicates, acked messages). The caller asserts on
  * what it collected; a deadline reached just ends the wait.
  */
-export async function receiveUntil(c: Receiver, each: (m: Message) => void, done: () => boolean, opts: { deadlineMs?: number; quietMs?: number } = {}): Promise<void> {
+export async function receiveUntil(
+  c: Receiver,
+  each: (m: Message) => void,
+  done: () => boolean,
+  opts: { deadlineMs?: number; quietMs?: number } = {},
+): Promise<void> {
   const end = Date.now() + (opts.deadlineMs ?? 30_000);
   while (!done() && Date.now() < end) {
     let m: Message;
@@ -78,7 +89,12 @@ export async function expectNothing(c: Receiver, ms = 1500): Promise<void> {
  * Send `n` keyed messages (`p-<i>`, key `key-<i>`) to a topic with `partitions` partitions, receive
  * them all and assert every payload arrived and every partition carried some; acks them.
  */
-export async function roundTripKeyedAcrossPartitions(client: PulsarClientApi, topic: string, n: number, partitions: number): Promise<Message[]> {
+export async function roundTripKeyedAcrossPartitions(
+  client: PulsarClientApi,
+  topic: string,
+  n: number,
+  partitions: number,
+): Promise<Message[]> {
   const consumer = await client.subscribe({ topic, subscription: 's', initialPosition: 'Earliest' });
   const producer = await client.createProducer({ topic, batching: false });
   await Promise.all(Array.from({ length: n }, (_, i) => producer.send({ payload: `p-${i}`, key: `key-${i}` })));

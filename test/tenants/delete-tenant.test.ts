@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PulsarAdminError, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 function adminError(method: string, path: string, status: number, reason: string): PulsarAdminError {
-  return new PulsarAdminError(status === 404 ? 'BL_PULSAR_ADMIN_NOT_FOUND' : 'BL_PULSAR_ADMIN_SERVER_ERROR', `${method} ${path}: ${status}`, { method, path, status, reason });
+  return new PulsarAdminError(
+    status === 404 ? 'BL_PULSAR_ADMIN_NOT_FOUND' : 'BL_PULSAR_ADMIN_SERVER_ERROR',
+    `${method} ${path}: ${status}`,
+    { method, path, status, reason },
+  );
 }
 import { deleteTenantContents } from '../../tenants/plan/index.ts';
 

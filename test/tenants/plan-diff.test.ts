@@ -126,7 +126,9 @@ describe('diffTenant', () => {
     const grow = mutate(matching(local), (o) => {
       topic(o, 'persistent://acme-payments/us-east/events').partitions = 4;
     });
-    expect(diffTenant(local, grow).changes).toEqual([{ op: 'update-partitions', target: 'persistent://acme-payments/us-east/events', before: 4, after: 8 }]);
+    expect(diffTenant(local, grow).changes).toEqual([
+      { op: 'update-partitions', target: 'persistent://acme-payments/us-east/events', before: 4, after: 8 },
+    ]);
     const shrink = mutate(matching(local), (o) => {
       topic(o, 'persistent://acme-payments/us-east/events').partitions = 16;
     });
@@ -149,7 +151,10 @@ describe('diffTenant', () => {
 
   it('shrinks the backlog quota before retention when retention shrinks', () => {
     const observed = mutate(matching(local), (o) => {
-      const n = ns(o, 'acme-payments/us-east') as unknown as { retention: { retentionTimeInMinutes: number; retentionSizeInMB: number }; backlogQuota: { limitSize: number } };
+      const n = ns(o, 'acme-payments/us-east') as unknown as {
+        retention: { retentionTimeInMinutes: number; retentionSizeInMB: number };
+        backlogQuota: { limitSize: number };
+      };
       n.retention = { retentionTimeInMinutes: 10080, retentionSizeInMB: 40960 };
       n.backlogQuota = { ...n.backlogQuota, limitSize: 30 * 1024 ** 3 };
     });
@@ -160,7 +165,9 @@ describe('diffTenant', () => {
     const observed = mutate(matching(local), (o) => {
       ns(o, 'acme-payments/us-east').properties['beamline.topic.old.pii'] = 'x';
     });
-    expect(diffTenant(local, observed).changes).toEqual([{ op: 'remove-property', target: 'acme-payments/us-east', key: 'beamline.topic.old.pii', before: 'x', after: null }]);
+    expect(diffTenant(local, observed).changes).toEqual([
+      { op: 'remove-property', target: 'acme-payments/us-east', key: 'beamline.topic.old.pii', before: 'x', after: null },
+    ]);
   });
 
   it('creates missing clusters that have URLs and blocks ones that have none', () => {

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { createTestDriver, type ModelScore, type ProcessFn } from '../../functions/index.ts';
 import { loadWorkerFile } from '../../functions/control-plane.ts';
 import { readWorkerFile } from '../../cli/worker-file.ts';
-import { RIDE_RISK_FEATURES, nextTripState, process as rideSafety, type RideTelemetry } from '../../tenants/examples/ride-safety.handler.ts';
+import {
+  RIDE_RISK_FEATURES,
+  nextTripState,
+  process as rideSafety,
+  type RideTelemetry,
+} from '../../tenants/examples/ride-safety.handler.ts';
 
 const T0 = 1_800_000_000_000;
 const point = (over: Partial<RideTelemetry> = {}): RideTelemetry => ({
@@ -51,31 +56,42 @@ describe('ride-safety handler', () => {
       return { kind: 'scored', score: p, outputs: new Float32Array([p]), modelVersion: 'ride-risk@2' };
     };
     const d = createTestDriver<RideTelemetry>({ process: rideSafety as ProcessFn<RideTelemetry>, score });
-    for (let i = 0; i < 5; i++) await d.send(point({ accelX: -7, lat: 40.7 + i * 0.0005, timestamp: T0 + i * 1000 }), { key: 'trip-1', eventTimeMs: T0 + i * 1000 });
+    for (let i = 0; i < 5; i++)
+      await d.send(point({ accelX: -7, lat: 40.7 + i * 0.0005, timestamp: T0 + i * 1000 }), { key: 'trip-1', eventTimeMs: T0 + i * 1000 });
     expect(rows.map((r) => r[0])).toEqual([1, 2, 3, 4, 5]);
     expect(rows[0]).toHaveLength(RIDE_RISK_FEATURES.length);
     const out = d.takeOutputs();
-    const predictions = out.filter((o) => o.to === 'predictions').map((o) => o.value as { crashProbability: number; harshEvents: number; modelVersion: string; timestamp: number });
+    const predictions = out
+      .filter((o) => o.to === 'predictions')
+      .map((o) => o.value as { crashProbability: number; harshEvents: number; modelVersion: string; timestamp: number });
     expect(predictions.map((p) => p.harshEvents)).toEqual([1, 2, 3, 4, 5]);
     expect(predictions.every((p) => p.modelVersion === 'ride-risk@2')).toBe(true);
     expect(predictions[4]?.timestamp).toBe(T0 + 4000);
     // 1.2 * 3 - 3.5 > 0 from the third harsh point on: review cases and actions.
     expect(out.filter((o) => o.to === 'review').map((o) => (o.value as { tripId: string }).tripId)).toEqual(['trip-1', 'trip-1', 'trip-1']);
-    expect(out.filter((o) => o.to === 'actions').map((o) => (o.value as { action: string }).action)).toEqual(['CHECK_IN', 'CHECK_IN', 'DISPATCH_HELP']);
+    expect(out.filter((o) => o.to === 'actions').map((o) => (o.value as { action: string }).action)).toEqual([
+      'CHECK_IN',
+      'CHECK_IN',
+      'DISPATCH_HELP',
+    ]);
     expect(out.every((o) => o.key === 'trip-1')).toBe(true);
   });
 
   it('decides by a rule and says so when no model is live', async () => {
     const d = createTestDriver<RideTelemetry>({ process: rideSafety as ProcessFn<RideTelemetry> });
     await d.send(point(), { key: 'trip-2' });
-    expect(d.takeOutputs()).toMatchObject([{ to: 'predictions', value: { tripId: 'trip-1', crashProbability: 0, modelVersion: 'fallback:no-model' } }]);
+    expect(d.takeOutputs()).toMatchObject([
+      { to: 'predictions', value: { tripId: 'trip-1', crashProbability: 0, modelVersion: 'fallback:no-model' } },
+    ]);
   });
 
-  it('the example worker file runs it with central\'s registry', async () => {
+  it("the example worker file runs it with central's registry", async () => {
     const file = await readWorkerFile('tenants/examples/ride-safety.worker.yaml');
     const loaded = await loadWorkerFile(file, 'tenants/examples');
     expect(loaded.registry).toEqual({ name: 'ride-risk', namespace: 'central' });
     expect(loaded.guarantee).toBe('at-least-once');
-    await expect(loadWorkerFile({ ...file, registry: { name: 'ride-risk', namespace: 'central/x' } }, 'tenants/examples')).rejects.toMatchObject({ code: 'BL_CONFIG_INVALID', field: 'registry.namespace' });
+    await expect(
+      loadWorkerFile({ ...file, registry: { name: 'ride-risk', namespace: 'central/x' } }, 'tenants/examples'),
+    ).rejects.toMatchObject({ code: 'BL_CONFIG_INVALID', field: 'registry.namespace' });
   });
 });

@@ -45,7 +45,9 @@ describe('compileTenantSpec: the examples', () => {
     expect(central?.compatibility).toBe('BACKWARD_TRANSITIVE');
     expect(central?.validationEnforced).toBe(true);
     const fields = (JSON.parse(events?.schema?.data ?? '{}') as { fields: { name: string }[] }).fields.map((f) => f.name);
-    expect(fields).toEqual(expect.arrayContaining(['cardId', 'amount', 'currency', 'merchantId', 'merchantCategory', 'lat', 'lon', 'timestamp']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['cardId', 'amount', 'currency', 'merchantId', 'merchantCategory', 'lat', 'lon', 'timestamp']),
+    );
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -61,20 +63,28 @@ describe('compileTenantSpec: the examples', () => {
 
   it('narrows replication per topic: edge data to central, models from central to every edge, state stays home', () => {
     const c = loadTenantSpecFile('tenants/ride-safety.yaml');
-    const topic = (ns: string, kind: string) => c.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.replicationClusters;
+    const topic = (ns: string, kind: string) =>
+      c.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.replicationClusters;
     for (const kind of ['events', 'predictions', 'review', 'audit']) expect(topic('edge-nyc', kind)).toEqual(['central', 'edge-nyc']);
     for (const kind of ['state', 'actions', 'dead-letter', 'models']) expect(topic('edge-nyc', kind)).toEqual(['edge-nyc']);
     expect(topic('central', 'models')).toEqual(['central', 'edge-lon', 'edge-nyc', 'edge-sfo']);
     for (const kind of ['events', 'state', 'review']) expect(topic('central', kind)).toEqual(['central']);
-    expect(c.regions.map((r) => [r.name, r.cluster, r.adminUrl])).toContainEqual(['central', 'central', 'http://central.rides.internal:8080']);
+    expect(c.regions.map((r) => [r.name, r.cluster, r.adminUrl])).toContainEqual([
+      'central',
+      'central',
+      'http://central.rides.internal:8080',
+    ]);
     // One local cluster: nothing to narrow.
     const local = loadTenantSpecFile('tenants/ride-safety.yaml', { localCluster: 'standalone' });
-    expect(local.namespaces.flatMap((n) => n.topics.map((t) => t.replicationClusters))).toEqual(local.namespaces.flatMap((n) => n.topics.map(() => null)));
+    expect(local.namespaces.flatMap((n) => n.topics.map((t) => t.replicationClusters))).toEqual(
+      local.namespaces.flatMap((n) => n.topics.map(() => null)),
+    );
   });
 
   it('de-duplicates every replicated topic by default (the replicator resends after a cut link), unless the spec says otherwise', () => {
     const c = loadTenantSpecFile('tenants/ride-safety.yaml');
-    const dedup = (ns: string, kind: string, cfg: TenantConfig = c) => cfg.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.deduplication;
+    const dedup = (ns: string, kind: string, cfg: TenantConfig = c) =>
+      cfg.namespaces.find((n) => n.region === ns)?.topics.find((t) => t.kind === kind)?.deduplication;
     // events is an input (not de-duplicated on one cluster), but it replicates edge -> central.
     expect(dedup('edge-nyc', 'events')).toBe(true);
     expect(dedup('central', 'models')).toBe(true);

@@ -43,7 +43,16 @@ describe('beamline top rows', () => {
     const rows = buildRows({ before: [scrape(0, text(100, 10, 100, 100))], now: [scrape(2000, text(300, 30, 110, 200))], tenant: 't' });
     expect(rows).toHaveLength(1);
     const r = rows[0];
-    expect(r).toMatchObject({ tenant: 't', namespace: 'a', workers: 1, inputPerSec: 100, deadLetterPerSec: 10, sloBoundMs: 500, breaker: 'open', backlog: null });
+    expect(r).toMatchObject({
+      tenant: 't',
+      namespace: 'a',
+      workers: 1,
+      inputPerSec: 100,
+      deadLetterPerSec: 10,
+      sloBoundMs: 500,
+      breaker: 'open',
+      backlog: null,
+    });
     // Of the 100 recent decisions 10 were under 100 ms: p50 lies inside the (0.1, 0.5] bucket.
     expect(r?.decisionP50Ms).toBeCloseTo((0.1 + (0.4 * 40) / 90) * 1000, 6);
     expect(r?.models).toEqual([
@@ -54,7 +63,14 @@ describe('beamline top rows', () => {
   });
 
   it('sorts figures busiest first and unknowns last', () => {
-    const rows = buildRows({ now: [scrape(0, text(1, 0, 1, 1))], broker: new Map([['t/a', { inputPerSec: 1, backlog: 5, replicationBacklog: null }], ['u/b', { inputPerSec: 2, backlog: 50, replicationBacklog: null }], ['u/c', { inputPerSec: null, backlog: null, replicationBacklog: null }]]) });
+    const rows = buildRows({
+      now: [scrape(0, text(1, 0, 1, 1))],
+      broker: new Map([
+        ['t/a', { inputPerSec: 1, backlog: 5, replicationBacklog: null }],
+        ['u/b', { inputPerSec: 2, backlog: 50, replicationBacklog: null }],
+        ['u/c', { inputPerSec: null, backlog: null, replicationBacklog: null }],
+      ]),
+    });
     expect(sortRows(rows, 'backlog').map((r) => `${r.tenant}/${r.namespace}`)).toEqual(['u/b', 't/a', 'u/c']);
     expect(sortRows(rows, 'namespace').map((r) => r.namespace)).toEqual(['a', 'b', 'c']);
   });

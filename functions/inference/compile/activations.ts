@@ -10,7 +10,13 @@ export function activationKey(name: string): string {
   return name.replace(/_/g, '').toLowerCase();
 }
 
-export function applyActivation(g: GraphBuilder, x: string, activation: string, base: string, owner: { name: string; className: string }): string {
+export function applyActivation(
+  g: GraphBuilder,
+  x: string,
+  activation: string,
+  base: string,
+  owner: { name: string; className: string },
+): string {
   switch (activationKey(activation)) {
     case 'linear':
       return x;
@@ -45,7 +51,11 @@ export function applyActivation(g: GraphBuilder, x: string, activation: string, 
     case 'gelu': {
       // x * 0.5 * (1 + erf(x / sqrt(2))), as tfjs-layers computes it.
       const erf = g.op('Erf', [g.op('Mul', [x, g.scalar(`${base}_rsqrt2`, Math.SQRT1_2)], `${base}_gelu_s`)], `${base}_gelu_erf`);
-      const cdf = g.op('Mul', [g.op('Add', [erf, g.scalar(`${base}_one`, 1)], `${base}_gelu_1p`), g.scalar(`${base}_half`, 0.5)], `${base}_gelu_cdf`);
+      const cdf = g.op(
+        'Mul',
+        [g.op('Add', [erf, g.scalar(`${base}_one`, 1)], `${base}_gelu_1p`), g.scalar(`${base}_half`, 0.5)],
+        `${base}_gelu_cdf`,
+      );
       return g.op('Mul', [x, cdf], `${base}_gelu`);
     }
     case 'gelunew': {

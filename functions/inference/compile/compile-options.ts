@@ -37,7 +37,8 @@ export function compileTfjsToOnnxOptions(options: CompileTfjsToOnnxOptions = {})
     throw new ConfigError('probeBatch', probeBatch, 'use an integer number of rows from 1 to 4096');
   }
   const tolerance = options.tolerance ?? 1e-4;
-  if (!Number.isFinite(tolerance) || tolerance < 0) throw new ConfigError('tolerance', tolerance, 'use a finite absolute difference >= 0, e.g. 1e-4');
+  if (!Number.isFinite(tolerance) || tolerance < 0)
+    throw new ConfigError('tolerance', tolerance, 'use a finite absolute difference >= 0, e.g. 1e-4');
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new ConfigError('seed', seed, 'use an integer seed');
   const referenceBackend = options.referenceBackend ?? 'cpu';
@@ -45,6 +46,7 @@ export function compileTfjsToOnnxOptions(options: CompileTfjsToOnnxOptions = {})
     throw new ConfigError('referenceBackend', referenceBackend, "use 'cpu' or 'wasm'");
   }
   const probeDynamicDim = options.probeDynamicDim ?? 5;
-  if (!Number.isInteger(probeDynamicDim) || probeDynamicDim < 1) throw new ConfigError('probeDynamicDim', probeDynamicDim, 'use an integer >= 1');
+  if (!Number.isInteger(probeDynamicDim) || probeDynamicDim < 1)
+    throw new ConfigError('probeDynamicDim', probeDynamicDim, 'use an integer >= 1');
   return Object.freeze({ probeBatch, tolerance, seed, referenceBackend, probeDynamicDim, logger: options.logger ?? silentLogger });
 }

@@ -71,7 +71,9 @@ export async function compileTfjsToOnnx(
     });
     const inputs: CompiledTensorInfo[] = translated.graph.inputs.map((i) => {
       const vocab = translated.idInputs.get(i.name);
-      return vocab === undefined ? { name: i.name, dtype: 'float32', shape: i.dims } : { name: i.name, dtype: 'float32', shape: i.dims, idVocabulary: vocab };
+      return vocab === undefined
+        ? { name: i.name, dtype: 'float32', shape: i.dims }
+        : { name: i.name, dtype: 'float32', shape: i.dims, idVocabulary: vocab };
     });
     const outputs: CompiledTensorInfo[] = translated.graph.outputs.map((o) => ({ name: o.name, dtype: 'float32', shape: o.dims }));
     const probe = makeProbe(inputs, config.probeBatch, config.probeDynamicDim, config.seed);
@@ -79,9 +81,15 @@ export async function compileTfjsToOnnx(
     try {
       expected = await runTfjs(model, probe);
     } catch (cause) {
-      throw new BeamlineError(COMPILE_ERROR_CODES.verifyFailed, `TF.js could not run the model on the probe batch: ${String(cause)}`, { cause });
+      throw new BeamlineError(COMPILE_ERROR_CODES.verifyFailed, `TF.js could not run the model on the probe batch: ${String(cause)}`, {
+        cause,
+      });
     }
-    const actual = await runOrt(onnx, probe, outputs.map((o) => o.name));
+    const actual = await runOrt(
+      onnx,
+      probe,
+      outputs.map((o) => o.name),
+    );
     const maxAbsDiff = maxDifference(expected, actual);
     const manifest: CompileManifest = Object.freeze({
       maxAbsDiff,
@@ -197,7 +205,9 @@ interface ModelJson {
 function toModelArtifacts(artifacts: tf.io.ModelArtifacts | TfjsLayersArtifact): tf.io.ModelArtifacts {
   if (!('modelJson' in artifacts)) return artifacts;
   const raw = artifacts.modelJson;
-  const json = (typeof raw === 'string' ? JSON.parse(raw) : raw instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(raw)) : raw) as ModelJson;
+  const json = (
+    typeof raw === 'string' ? JSON.parse(raw) : raw instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(raw)) : raw
+  ) as ModelJson;
   const w = artifacts.weights;
   return {
     modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],

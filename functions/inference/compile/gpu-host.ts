@@ -41,7 +41,16 @@ export function nodeHostView(): HostView {
   return ortLibDir === undefined ? view : { ...view, ortLibDir };
 }
 
-const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+const LIBRARY_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/lib64',
+  '/usr/lib',
+  '/lib',
+  '/usr/local/lib',
+];
 const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
 
 export interface GpuHostReport {
@@ -60,7 +69,9 @@ export function checkGpuHost(view: HostView = nodeHostView()): GpuHostReport {
   const libDirs = [...(view.env['LD_LIBRARY_PATH'] ?? '').split(':').filter((d) => d !== ''), ...LIBRARY_DIRS];
   const vulkanLoader = libDirs.map((d) => join(d, 'libvulkan.so.1')).find((p) => view.exists(p));
   if (vulkanLoader === undefined) {
-    missing.push('Vulkan loader libvulkan.so.1 not found (install Debian/Ubuntu package libvulkan1, or add its directory to LD_LIBRARY_PATH)');
+    missing.push(
+      'Vulkan loader libvulkan.so.1 not found (install Debian/Ubuntu package libvulkan1, or add its directory to LD_LIBRARY_PATH)',
+    );
   }
   const icdFiles = icdManifests(view);
   if (icdFiles.length === 0) {
@@ -72,11 +83,19 @@ export function checkGpuHost(view: HostView = nodeHostView()): GpuHostReport {
     );
   }
   const devices = [
-    ...view.list('/dev').filter((n) => /^nvidia(\d+|ctl|-uvm)$/.test(n)).map((n) => `/dev/${n}`),
-    ...view.list('/dev/dri').filter((n) => n.startsWith('renderD')).map((n) => `/dev/dri/${n}`),
+    ...view
+      .list('/dev')
+      .filter((n) => /^nvidia(\d+|ctl|-uvm)$/.test(n))
+      .map((n) => `/dev/${n}`),
+    ...view
+      .list('/dev/dri')
+      .filter((n) => n.startsWith('renderD'))
+      .map((n) => `/dev/dri/${n}`),
   ];
   if (devices.length === 0) {
-    missing.push('no GPU device nodes (/dev/nvidia* or /dev/dri/renderD*): request a GPU for the pod (e.g. resources.limits nvidia.com/gpu) or pass --gpus');
+    missing.push(
+      'no GPU device nodes (/dev/nvidia* or /dev/dri/renderD*): request a GPU for the pod (e.g. resources.limits nvidia.com/gpu) or pass --gpus',
+    );
   }
   const ok = missing.length === 0;
   const message = ok
@@ -89,7 +108,12 @@ function icdManifests(view: HostView): string[] {
   // VK_DRIVER_FILES replaces the search (VK_ICD_FILENAMES is its older name), as the loader does.
   const override = view.env['VK_DRIVER_FILES'] ?? view.env['VK_ICD_FILENAMES'];
   if (override !== undefined && override !== '') return override.split(':').filter((p) => p !== '' && view.exists(p));
-  return ICD_DIRS.flatMap((dir) => view.list(dir).filter((n) => n.endsWith('.json')).map((n) => join(dir, n)));
+  return ICD_DIRS.flatMap((dir) =>
+    view
+      .list(dir)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => join(dir, n)),
+  );
 }
 
 export type OnnxProvider = 'cuda' | 'webgpu' | 'cpu';
@@ -129,8 +153,13 @@ export function chooseOnnxProviders(options: ChooseOnnxProvidersOptions = {}): P
 
   if (prefer === 'cpu') return choice(['cpu'], 'cpu requested');
   if (prefer === 'cuda' || prefer === 'auto') {
-    if (cudaProblem === undefined) return choice(['cuda', 'cpu'], `${prefer === 'cuda' ? 'cuda requested' : 'auto'}: CUDA provider library and NVIDIA device present`);
-    if (host.ok) return choice(['webgpu', 'cpu'], `${prefer === 'cuda' ? 'cuda requested but' : 'auto: no CUDA,'} ${cudaProblem}; WebGPU host requirements present`);
+    if (cudaProblem === undefined)
+      return choice(['cuda', 'cpu'], `${prefer === 'cuda' ? 'cuda requested' : 'auto'}: CUDA provider library and NVIDIA device present`);
+    if (host.ok)
+      return choice(
+        ['webgpu', 'cpu'],
+        `${prefer === 'cuda' ? 'cuda requested but' : 'auto: no CUDA,'} ${cudaProblem}; WebGPU host requirements present`,
+      );
     return choice(['cpu'], `${prefer === 'cuda' ? 'cuda requested but' : 'auto: no CUDA,'} ${cudaProblem}; ${host.message}`);
   }
   if (host.ok) return choice(['webgpu', 'cpu'], 'webgpu requested: Vulkan loader, ICD and GPU device present');

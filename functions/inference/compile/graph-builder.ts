@@ -32,7 +32,12 @@ export class GraphBuilder {
   }
 
   /** Adds one node writing into names the caller already reserved. */
-  opInto(opType: string, inputs: readonly string[], outputs: readonly string[], attributes?: Readonly<Record<string, AttributeValue>>): void {
+  opInto(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attributes?: Readonly<Record<string, AttributeValue>>,
+  ): void {
     this.#opTypes.add(opType);
     const name = outputs[0] ?? opType;
     this.#nodes.push(attributes === undefined ? { opType, inputs, outputs, name } : { opType, inputs, outputs, name, attributes });

@@ -44,7 +44,11 @@ function conv(spatial: number): LayerTranslator {
     const kernel = weight(ctx, 'kernel');
     // TF.js kernel [k..., in, out] -> ONNX [out, in, k...].
     const perm = [spatial + 1, spatial, ...Array.from({ length: spatial }, (_, i) => i)];
-    const w = g.floats(`${ctx.name}/kernel`, perm.map((p) => kernel.shape[p] ?? 1), permute(kernel.data, kernel.shape, perm));
+    const w = g.floats(
+      `${ctx.name}/kernel`,
+      perm.map((p) => kernel.shape[p] ?? 1),
+      permute(kernel.data, kernel.shape, perm),
+    );
     const bias = optionalWeight(ctx, 'bias');
     const inputs = bias === undefined ? [w] : [w, g.floats(`${ctx.name}/bias`, bias.shape, bias.data)];
     // 'causal' is rejected here: tfjs-layers 4.22 cannot run it either, so it could not be verified.
@@ -107,8 +111,14 @@ function depthwise(separable: boolean): LayerTranslator {
       const mid = g.op('Conv', dwInputs, `${ctx.name}_dwconv`, attrs);
       // Pointwise kernel [1, 1, in*mult, out] -> [out, in*mult, 1, 1].
       const pw = weight(ctx, 'pointwise_kernel');
-      const pwName = g.floats(`${ctx.name}/pointwise`, [pw.shape[3] ?? 1, pw.shape[2] ?? 1, 1, 1], permute(pw.data, pw.shape, [3, 2, 0, 1]));
-      return g.op('Conv', biasName === undefined ? [mid, pwName] : [mid, pwName, biasName], `${ctx.name}_pwconv`, { kernel_shape: { ints: [1, 1] } });
+      const pwName = g.floats(
+        `${ctx.name}/pointwise`,
+        [pw.shape[3] ?? 1, pw.shape[2] ?? 1, 1, 1],
+        permute(pw.data, pw.shape, [3, 2, 0, 1]),
+      );
+      return g.op('Conv', biasName === undefined ? [mid, pwName] : [mid, pwName, biasName], `${ctx.name}_pwconv`, {
+        kernel_shape: { ints: [1, 1] },
+      });
     });
     return [applyActivation(g, y, cfgString(ctx, 'activation', 'linear'), ctx.name, ctx)];
   };
@@ -117,11 +127,23 @@ function depthwise(separable: boolean): LayerTranslator {
 /** [[top, bottom], [left, right]] from an int, a pair, or a pair of pairs. */
 function pairs2d(ctx: LayerContext, key: string): [[number, number], [number, number]] {
   const v = ctx.config[key];
-  if (typeof v === 'number') return [[v, v], [v, v]];
+  if (typeof v === 'number')
+    return [
+      [v, v],
+      [v, v],
+    ];
   if (Array.isArray(v) && v.length === 2) {
     const [a, b] = v as unknown[];
-    if (typeof a === 'number' && typeof b === 'number') return [[a, a], [b, b]];
-    if (Array.isArray(a) && Array.isArray(b)) return [[a[0] as number, a[1] as number], [b[0] as number, b[1] as number]];
+    if (typeof a === 'number' && typeof b === 'number')
+      return [
+        [a, a],
+        [b, b],
+      ];
+    if (Array.isArray(a) && Array.isArray(b))
+      return [
+        [a[0] as number, a[1] as number],
+        [b[0] as number, b[1] as number],
+      ];
   }
   throw unsupportedConfigError(ctx.name, ctx.className, key, v);
 }
@@ -140,17 +162,30 @@ const cropping2d: LayerTranslator = (ctx) => {
   const w = shape[axes[1] ?? 2];
   if (typeof h !== 'number' || typeof w !== 'number') throw unsupportedConfigError(ctx.name, ctx.className, 'input shape', shape);
   const { g } = ctx;
-  return [g.op('Slice', [firstInput(ctx), g.int64s(`${ctx.name}/starts`, [t, l]), g.int64s(`${ctx.name}/ends`, [h - b, w - r]), g.int64s(`${ctx.name}/axes`, axes)], ctx.name)];
+  return [
+    g.op(
+      'Slice',
+      [
+        firstInput(ctx),
+        g.int64s(`${ctx.name}/starts`, [t, l]),
+        g.int64s(`${ctx.name}/ends`, [h - b, w - r]),
+        g.int64s(`${ctx.name}/axes`, axes),
+      ],
+      ctx.name,
+    ),
+  ];
 };
 
 const upSampling2d: LayerTranslator = (ctx) => {
   const [sh = 2, sw = 2] = cfgTuple(ctx, 'size', 2, 2);
   const interpolation = cfgString(ctx, 'interpolation', 'nearest');
-  if (interpolation !== 'nearest' && interpolation !== 'bilinear') throw unsupportedConfigError(ctx.name, ctx.className, 'interpolation', interpolation);
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear')
+    throw unsupportedConfigError(ctx.name, ctx.className, 'interpolation', interpolation);
   // TF resizes with asymmetric coordinates (no align_corners, no half-pixel centers).
-  const attrs: Record<string, AttributeValue> = interpolation === 'nearest'
-    ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
-    : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
+  const attrs: Record<string, AttributeValue> =
+    interpolation === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
   return [
     inNchw(ctx, (x) => ctx.g.op('Resize', [x, '', ctx.g.floats(`${ctx.name}/scales`, [4], [1, 1, sh, sw])], `${ctx.name}_resize`, attrs)),
   ];

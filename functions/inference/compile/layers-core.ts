@@ -20,7 +20,9 @@ const dense: LayerTranslator = (ctx) => {
   return [applyActivation(g, y, cfgString(ctx, 'activation', 'linear'), ctx.name, ctx)];
 };
 
-const activation: LayerTranslator = (ctx) => [applyActivation(ctx.g, firstInput(ctx), cfgString(ctx, 'activation', 'linear'), ctx.name, ctx)];
+const activation: LayerTranslator = (ctx) => [
+  applyActivation(ctx.g, firstInput(ctx), cfgString(ctx, 'activation', 'linear'), ctx.name, ctx),
+];
 
 const reluLayer: LayerTranslator = (ctx) => {
   const x = firstInput(ctx);
@@ -35,7 +37,9 @@ const leakyRelu: LayerTranslator = (ctx) => [ctx.g.op('LeakyRelu', [firstInput(c
 
 const eluLayer: LayerTranslator = (ctx) => [ctx.g.op('Elu', [firstInput(ctx)], ctx.name, { alpha: cfgNumber(ctx, 'alpha', 1) })];
 
-const thresholdedRelu: LayerTranslator = (ctx) => [ctx.g.op('ThresholdedRelu', [firstInput(ctx)], ctx.name, { alpha: cfgNumber(ctx, 'theta', 1) })];
+const thresholdedRelu: LayerTranslator = (ctx) => [
+  ctx.g.op('ThresholdedRelu', [firstInput(ctx)], ctx.name, { alpha: cfgNumber(ctx, 'theta', 1) }),
+];
 
 const softmaxLayer: LayerTranslator = (ctx) => {
   const axis = ctx.config['axis'];
@@ -144,4 +148,3 @@ export const CORE_LAYERS: Readonly<Record<string, LayerTranslator>> = {
   Embedding: embedding,
   Rescaling: rescaling,
 };
-

@@ -15,7 +15,10 @@ const batchNorm: LayerTranslator = (ctx) => {
   const x = firstInput(ctx);
   const rank = rankOf(ctx);
   const axisRaw = ctx.config['axis'];
-  const axis = normAxis(typeof axisRaw === 'number' ? axisRaw : Array.isArray(axisRaw) && axisRaw.length === 1 ? (axisRaw[0] as number) : -1, rank);
+  const axis = normAxis(
+    typeof axisRaw === 'number' ? axisRaw : Array.isArray(axisRaw) && axisRaw.length === 1 ? (axisRaw[0] as number) : -1,
+    rank,
+  );
   if (Array.isArray(axisRaw) && axisRaw.length !== 1) throw unsupportedConfigError(ctx.name, ctx.className, 'axis', axisRaw);
   const mean = weight(ctx, 'moving_mean').data;
   const variance = weight(ctx, 'moving_variance').data;
@@ -39,7 +42,9 @@ const layerNorm: LayerTranslator = (ctx: LayerContext) => {
   const x = firstInput(ctx);
   const rank = rankOf(ctx);
   const axisRaw = ctx.config['axis'];
-  const axes = (Array.isArray(axisRaw) ? (axisRaw as number[]) : [typeof axisRaw === 'number' ? axisRaw : -1]).map((a) => normAxis(a, rank)).sort((a, b) => a - b);
+  const axes = (Array.isArray(axisRaw) ? (axisRaw as number[]) : [typeof axisRaw === 'number' ? axisRaw : -1])
+    .map((a) => normAxis(a, rank))
+    .sort((a, b) => a - b);
   const first = axes[0] ?? rank - 1;
   // ONNX normalises over [axis, rank): only trailing contiguous axes translate.
   if (axes.some((a, i) => a !== first + i) || (axes[axes.length - 1] ?? -1) !== rank - 1) {

@@ -27,7 +27,12 @@ interface RnnSpec {
 
 const SPECS: Readonly<Record<string, RnnSpec>> = {
   SimpleRNN: { opType: 'RNN', gates: 1, order: [0], activations: (ctx) => [act(ctx, 'activation', 'tanh')] },
-  GRU: { opType: 'GRU', gates: 3, order: [0, 1, 2], activations: (ctx) => [act(ctx, 'recurrentActivation', 'hardSigmoid'), act(ctx, 'activation', 'tanh')] },
+  GRU: {
+    opType: 'GRU',
+    gates: 3,
+    order: [0, 1, 2],
+    activations: (ctx) => [act(ctx, 'recurrentActivation', 'hardSigmoid'), act(ctx, 'activation', 'tanh')],
+  },
   LSTM: {
     opType: 'LSTM',
     gates: 4,
@@ -57,7 +62,8 @@ function directionWeights(ctx: LayerContext, spec: RnnSpec, weights: ReadonlyMap
   const get = (k: string): WeightValue | undefined => weights.get(`${prefix}${k}`);
   const kernel = get('kernel');
   const recurrentKernel = get('recurrent_kernel');
-  if (kernel === undefined || recurrentKernel === undefined) throw unsupportedConfigError(ctx.name, ctx.className, `weights ${prefix}kernel`, 'missing');
+  if (kernel === undefined || recurrentKernel === undefined)
+    throw unsupportedConfigError(ctx.name, ctx.className, `weights ${prefix}kernel`, 'missing');
   const units = cfgNumber(ctx, 'units', 0);
   const inputDim = kernel.shape[0] ?? 0;
   const gu = spec.gates * units;
@@ -107,9 +113,21 @@ function emitRnn(ctx: LayerContext, spec: RnnSpec, dirs: readonly DirectionWeigh
   const n = dirs.length;
   const inputs = [
     g.op('Transpose', [firstInput(ctx)], `${ctx.name}_tbi`, { perm: { ints: [1, 0, 2] } }),
-    g.floats(`${ctx.name}/W`, [n, gu, inputDim], cat((d) => d.w)),
-    g.floats(`${ctx.name}/R`, [n, gu, units], cat((d) => d.r)),
-    g.floats(`${ctx.name}/B`, [n, 2 * gu], cat((d) => d.b)),
+    g.floats(
+      `${ctx.name}/W`,
+      [n, gu, inputDim],
+      cat((d) => d.w),
+    ),
+    g.floats(
+      `${ctx.name}/R`,
+      [n, gu, units],
+      cat((d) => d.r),
+    ),
+    g.floats(
+      `${ctx.name}/B`,
+      [n, 2 * gu],
+      cat((d) => d.b),
+    ),
   ];
   const y = g.fresh(`${ctx.name}_Y`);
   const yh = g.fresh(`${ctx.name}_Yh`);

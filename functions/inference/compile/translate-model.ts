@@ -16,7 +16,10 @@ import { timeDistributed } from './layers-wrappers.ts';
 import type { CompiledGraph } from './onnx-writer.ts';
 
 const BASE: Readonly<Record<string, LayerTranslator>> = { ...CORE_LAYERS, ...CONV_LAYERS, ...NORM_LAYERS, ...RECURRENT_LAYERS };
-const TRANSLATORS: Readonly<Record<string, LayerTranslator>> = { ...BASE, TimeDistributed: timeDistributed((className) => BASE[className]) };
+const TRANSLATORS: Readonly<Record<string, LayerTranslator>> = {
+  ...BASE,
+  TimeDistributed: timeDistributed((className) => BASE[className]),
+};
 
 /** Layer classes the compiler translates, sorted. */
 export function supportedLayerClasses(): readonly string[] {

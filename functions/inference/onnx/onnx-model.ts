@@ -155,7 +155,11 @@ function validateGraph(graph: OnnxGraph): void {
   for (const [i, n] of graph.nodes.entries()) {
     for (const input of n.inputs) {
       if (input !== '' && !known.has(input)) {
-        throw new ConfigError(`onnx.nodes.${n.name ?? `[${i}]`}.inputs`, input, 'inputs must be graph inputs, initializers or outputs of earlier nodes (topological order)');
+        throw new ConfigError(
+          `onnx.nodes.${n.name ?? `[${i}]`}.inputs`,
+          input,
+          'inputs must be graph inputs, initializers or outputs of earlier nodes (topological order)',
+        );
       }
     }
     for (const o of n.outputs) known.add(o);

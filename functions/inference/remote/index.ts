@@ -10,4 +10,11 @@ export { RemoteMetrics } from './remote-metrics.ts';
 export { RemoteScorer, jitteredBackoffMs } from './remote-scorer.ts';
 export type { RemoteScorerDeps, RemoteScorerState } from './remote-scorer.ts';
 export { compileRemoteCallOptions, compileRemoteModelSpec, isLoopback } from './remote-spec.ts';
-export type { RemoteArtifact, RemoteAuthRef, RemoteBreakerOptions, RemoteCallConfig, RemoteCallOptions, RemoteModelSpec } from './remote-spec.ts';
+export type {
+  RemoteArtifact,
+  RemoteAuthRef,
+  RemoteBreakerOptions,
+  RemoteCallConfig,
+  RemoteCallOptions,
+  RemoteModelSpec,
+} from './remote-spec.ts';

@@ -29,7 +29,11 @@ const RETRIABLE: ReadonlySet<RemoteFailureKind> = new Set(['timeout', 'unreachab
 export class RemoteCallError extends BeamlineError {
   readonly kind: RemoteFailureKind;
   constructor(kind: RemoteFailureKind, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(CODE_OF[kind], message, { retriable: RETRIABLE.has(kind), details: { kind, ...details }, ...(cause === undefined ? {} : { cause }) });
+    super(CODE_OF[kind], message, {
+      retriable: RETRIABLE.has(kind),
+      details: { kind, ...details },
+      ...(cause === undefined ? {} : { cause }),
+    });
     this.kind = kind;
   }
 }
@@ -95,7 +99,11 @@ export class OipClient {
       Array.isArray(v)
         ? v
             .filter((t): t is Record<string, unknown> => t !== null && typeof t === 'object')
-            .map((t) => ({ name: String(t['name'] ?? ''), datatype: String(t['datatype'] ?? ''), shape: Array.isArray(t['shape']) ? (t['shape'] as number[]) : [] }))
+            .map((t) => ({
+              name: String(t['name'] ?? ''),
+              datatype: String(t['datatype'] ?? ''),
+              shape: Array.isArray(t['shape']) ? (t['shape'] as number[]) : [],
+            }))
         : [];
     return {
       name: String(body['name'] ?? this.#spec.model),
@@ -115,21 +123,33 @@ export class OipClient {
     const spec = this.#spec;
     const request = {
       id,
-      inputs: [{ name: inputName, shape: [rows, ...spec.signature.input], datatype: spec.datatype ?? 'FP32', data: Array.from(batch.subarray(0, rows * width(spec.signature.input))) }],
+      inputs: [
+        {
+          name: inputName,
+          shape: [rows, ...spec.signature.input],
+          datatype: spec.datatype ?? 'FP32',
+          data: Array.from(batch.subarray(0, rows * width(spec.signature.input))),
+        },
+      ],
       ...(spec.output?.name === undefined ? {} : { outputs: [{ name: spec.output.name }] }),
     };
     const res = await this.#request('POST', `${this.#modelPath}/infer`, JSON.stringify(request), timeoutMs);
     const body = await this.#json(res, 'infer');
     // A server that echoes ids must echo ours: an answer to another request is never used.
-    if (body['id'] !== undefined && body['id'] !== id) throw new RemoteCallError('bad-response', 'infer response belongs to another request', { expected: id, got: body['id'] });
+    if (body['id'] !== undefined && body['id'] !== id)
+      throw new RemoteCallError('bad-response', 'infer response belongs to another request', { expected: id, got: body['id'] });
     const outputs = Array.isArray(body['outputs']) ? (body['outputs'] as OipResponseOutput[]) : [];
     const out = spec.output?.name === undefined ? outputs[0] : outputs.find((o) => o.name === spec.output?.name);
     if (out === undefined) {
-      throw new RemoteCallError('bad-response', 'infer response has no usable output tensor', { wanted: spec.output?.name ?? '(first)', got: outputs.map((o) => o.name) });
+      throw new RemoteCallError('bad-response', 'infer response has no usable output tensor', {
+        wanted: spec.output?.name ?? '(first)',
+        got: outputs.map((o) => o.name),
+      });
     }
     const shape = Array.isArray(out.shape) ? (out.shape as number[]) : [];
     const data = flatten(out.data);
-    if (shape[0] !== rows) throw new RemoteCallError('bad-response', 'infer response has a different number of rows than the request', { rows, shape });
+    if (shape[0] !== rows)
+      throw new RemoteCallError('bad-response', 'infer response has a different number of rows than the request', { rows, shape });
     const got = shape.length <= 1 ? 1 : width(shape.slice(1));
     if (data.length !== rows * got || data.some((v) => typeof v !== 'number')) {
       throw new RemoteCallError('bad-response', 'infer response data does not match its shape', { shape, values: data.length });
@@ -137,11 +157,17 @@ export class OipClient {
     const columns = spec.output?.columns;
     const perRow = width(spec.signature.output);
     if (columns === undefined) {
-      if (got !== perRow) throw new RemoteCallError('bad-response', 'infer response has a different width than the signature', { expected: perRow, got, shape });
+      if (got !== perRow)
+        throw new RemoteCallError('bad-response', 'infer response has a different width than the signature', {
+          expected: perRow,
+          got,
+          shape,
+        });
       return { values: Float32Array.from(data as number[]), perRow };
     }
     const bad = columns.find((c) => c >= got);
-    if (bad !== undefined) throw new RemoteCallError('bad-response', 'output.columns names a column the response does not have', { column: bad, width: got });
+    if (bad !== undefined)
+      throw new RemoteCallError('bad-response', 'output.columns names a column the response does not have', { column: bad, width: got });
     const values = new Float32Array(rows * perRow);
     for (let r = 0; r < rows; r++) columns.forEach((c, j) => (values[r * perRow + j] = data[r * got + c] as number));
     return { values, perRow };
@@ -164,9 +190,18 @@ export class OipClient {
       });
       // The body is read under the same deadline: a server that stalls mid-answer times out too.
       const text = await res.text();
-      if (res.status >= 500) throw new RemoteCallError('server-error', `remote server answered ${res.status}`, { status: res.status, path, error: errorText(text) });
+      if (res.status >= 500)
+        throw new RemoteCallError('server-error', `remote server answered ${res.status}`, {
+          status: res.status,
+          path,
+          error: errorText(text),
+        });
       if (res.status >= 400 && !(res.status === 404 && path.endsWith('/ready')) && !(res.status === 400 && path.endsWith('/ready'))) {
-        throw new RemoteCallError('rejected', `remote server refused the request with ${res.status}`, { status: res.status, path, error: errorText(text) });
+        throw new RemoteCallError('rejected', `remote server refused the request with ${res.status}`, {
+          status: res.status,
+          path,
+          error: errorText(text),
+        });
       }
       return new Response(text, { status: res.status });
     } catch (err) {

@@ -14,18 +14,27 @@ export function secretsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['BEAMLINE_SECRETS_DIR'] ?? '/var/run/secrets/beamline';
 }
 
-export async function resolveAuthHeaders(ref: RemoteAuthRef | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+export async function resolveAuthHeaders(
+  ref: RemoteAuthRef | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, string>> {
   if (ref === undefined) return {};
   let value: string | undefined;
   if (ref.kind === 'env') {
     value = env[ref.name];
-    if (value === undefined || value === '') throw authError(ref, `environment variable ${ref.name} is not set`, `export ${ref.name} in the worker's environment`);
+    if (value === undefined || value === '')
+      throw authError(ref, `environment variable ${ref.name} is not set`, `export ${ref.name} in the worker's environment`);
   } else {
     const path = ref.kind === 'file' ? ref.name : join(secretsDir(env), ref.name);
     try {
       value = (await readFile(path, 'utf8')).trim();
     } catch (cause) {
-      throw authError(ref, `credential file ${path} cannot be read`, ref.kind === 'secret' ? 'mount the Secret under $BEAMLINE_SECRETS_DIR' : 'check the path and its permissions', cause);
+      throw authError(
+        ref,
+        `credential file ${path} cannot be read`,
+        ref.kind === 'secret' ? 'mount the Secret under $BEAMLINE_SECRETS_DIR' : 'check the path and its permissions',
+        cause,
+      );
     }
     if (value === '') throw authError(ref, `credential file ${path} is empty`, 'put the credential in the file');
   }

@@ -18,10 +18,21 @@ export class RemoteMetrics {
 
   constructor(metrics: Metrics, model: string) {
     this.#model = model;
-    this.#seconds = metrics.histogram('beamline_remote_request_seconds', 'Latency of one request to a remote model server', ['model', 'outcome'], LATENCY_BUCKETS);
-    this.#errors = metrics.counter('beamline_remote_errors_total', 'Failed remote requests by kind (timeout, unreachable, server-error, rejected, bad-response)', ['model', 'kind']);
+    this.#seconds = metrics.histogram(
+      'beamline_remote_request_seconds',
+      'Latency of one request to a remote model server',
+      ['model', 'outcome'],
+      LATENCY_BUCKETS,
+    );
+    this.#errors = metrics.counter(
+      'beamline_remote_errors_total',
+      'Failed remote requests by kind (timeout, unreachable, server-error, rejected, bad-response)',
+      ['model', 'kind'],
+    );
     this.#retries = metrics.counter('beamline_remote_retries_total', 'Remote requests retried after a retriable failure', ['model']);
-    this.#inFlight = metrics.gauge('beamline_remote_requests_in_flight_count', 'Requests to the remote model server awaiting an answer', ['model']);
+    this.#inFlight = metrics.gauge('beamline_remote_requests_in_flight_count', 'Requests to the remote model server awaiting an answer', [
+      'model',
+    ]);
     this.#ready = metrics.gauge('beamline_remote_ready_state', 'Last health probe of the remote model: 1 ready, 0 not', ['model']);
   }
 

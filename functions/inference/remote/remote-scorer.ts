@@ -91,7 +91,12 @@ export class RemoteScorer implements Scorer {
     this.version = deps.version ?? spec.model;
     this.#clock = deps.clock ?? systemClock;
     this.#client = new OipClient(spec, headers, { clock: this.#clock, ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }) });
-    this.#log = (deps.log ?? silentLogger).child({ component: 'remote-scorer', model: this.version, endpoint: spec.endpoint, remoteModel: spec.model });
+    this.#log = (deps.log ?? silentLogger).child({
+      component: 'remote-scorer',
+      model: this.version,
+      endpoint: spec.endpoint,
+      remoteModel: spec.model,
+    });
     this.#metrics = new RemoteMetrics(deps.metrics ?? noopMetrics(), this.version);
     this.#random = deps.random ?? Math.random;
     this.#slots = new Slots(this.config.maxInFlight);
@@ -210,10 +215,14 @@ export class RemoteScorer implements Scorer {
       const left = deadline - this.#clock.monotonic();
       if (left <= 0) {
         this.#metrics.ready(false);
-        throw new BeamlineError(INFERENCE_ERROR_CODES.remoteNotReady, `remote model ${this.spec.model} at ${this.spec.endpoint} did not report ready within ${this.config.readyTimeoutMs} ms (${last})`, {
-          retriable: true,
-          details: { endpoint: this.spec.endpoint, model: this.spec.model, readyTimeoutMs: this.config.readyTimeoutMs, last },
-        });
+        throw new BeamlineError(
+          INFERENCE_ERROR_CODES.remoteNotReady,
+          `remote model ${this.spec.model} at ${this.spec.endpoint} did not report ready within ${this.config.readyTimeoutMs} ms (${last})`,
+          {
+            retriable: true,
+            details: { endpoint: this.spec.endpoint, model: this.spec.model, readyTimeoutMs: this.config.readyTimeoutMs, last },
+          },
+        );
       }
       await this.#clock.sleep(Math.min(250, left));
     }
@@ -222,11 +231,16 @@ export class RemoteScorer implements Scorer {
     const width = this.#description.rowShape.reduce((a, b) => a * b, 1);
     const out = await this.#client.infer(new Float32Array(width), 1, this.#inputName, perCall);
     if (out.values.length !== this.#description.outputsPerRow || Array.from(out.values).some((v) => !Number.isFinite(v))) {
-      throw new RemoteCallError('bad-response', 'the probe row did not give the signature\'s outputs as finite numbers', { outputs: Array.from(out.values).slice(0, 8) });
+      throw new RemoteCallError('bad-response', "the probe row did not give the signature's outputs as finite numbers", {
+        outputs: Array.from(out.values).slice(0, 8),
+      });
     }
     this.#metrics.ready(true);
     this.#state = 'ready';
-    this.#log.info({ inputName: this.#inputName, maxInFlight: this.config.maxInFlight, requestTimeoutMs: this.config.requestTimeoutMs }, 'remote model ready');
+    this.#log.info(
+      { inputName: this.#inputName, maxInFlight: this.config.maxInFlight, requestTimeoutMs: this.config.requestTimeoutMs },
+      'remote model ready',
+    );
   }
 
   /** The input tensor to send; refuses metadata that contradicts the signature. */
@@ -241,7 +255,11 @@ export class RemoteScorer implements Scorer {
     const dims = input.shape.slice(1);
     const fits = dims.length === 0 || (dims.length === sig.length && dims.every((d, i) => d < 0 || d === sig[i]));
     if (!fits) {
-      throw new RemoteCallError('rejected', 'the remote model\'s input shape does not match the signature', { input: input.name, shape: input.shape, signatureInput: sig });
+      throw new RemoteCallError('rejected', "the remote model's input shape does not match the signature", {
+        input: input.name,
+        shape: input.shape,
+        signatureInput: sig,
+      });
     }
     return input.name;
   }

@@ -47,7 +47,10 @@ export interface RemoteCallOptions {
   breaker?: RemoteBreakerOptions;
 }
 
-export type RemoteBreakerOptions = Pick<ModelBreakerOptions, 'errorThresholdPercentage' | 'volumeThreshold' | 'resetTimeoutMs' | 'rollingWindowMs'>;
+export type RemoteBreakerOptions = Pick<
+  ModelBreakerOptions,
+  'errorThresholdPercentage' | 'volumeThreshold' | 'resetTimeoutMs' | 'rollingWindowMs'
+>;
 
 export interface RemoteModelSpec {
   /** Open Inference Protocol (KServe v2) over HTTP/REST. */
@@ -98,14 +101,19 @@ const HEADER = /^[A-Za-z0-9-]{1,64}$/;
 
 function shape(field: string, v: unknown): readonly number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-    throw new ConfigError(field, v, 'give a non-empty list of positive whole numbers (the per-row shape, without the batch dimension), e.g. [4]');
+    throw new ConfigError(
+      field,
+      v,
+      'give a non-empty list of positive whole numbers (the per-row shape, without the batch dimension), e.g. [4]',
+    );
   }
   return Object.freeze([...(v as number[])]);
 }
 
 function whole(field: string, v: unknown, dflt: number, min: number, max: number): number {
   const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) throw new ConfigError(field, x, `use a whole number from ${min} to ${max}`);
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
+    throw new ConfigError(field, x, `use a whole number from ${min} to ${max}`);
   return x;
 }
 
@@ -114,7 +122,12 @@ export function compileRemoteCallOptions(o: RemoteCallOptions = {}, prefix = 're
   const retryMaxMs = whole(`${prefix}.retryMaxMs`, o.retryMaxMs, 250, 0, 600_000);
   if (retryMaxMs < retryBaseMs) throw new ConfigError(`${prefix}.retryMaxMs`, retryMaxMs, `must be >= retryBaseMs (${retryBaseMs})`);
   const b = o.breaker ?? {};
-  if (b === null || typeof b !== 'object') throw new ConfigError(`${prefix}.breaker`, b, 'give { errorThresholdPercentage?, volumeThreshold?, resetTimeoutMs?, rollingWindowMs? }');
+  if (b === null || typeof b !== 'object')
+    throw new ConfigError(
+      `${prefix}.breaker`,
+      b,
+      'give { errorThresholdPercentage?, volumeThreshold?, resetTimeoutMs?, rollingWindowMs? }',
+    );
   const breaker: RemoteBreakerOptions = {
     ...(b.errorThresholdPercentage === undefined ? {} : { errorThresholdPercentage: b.errorThresholdPercentage }),
     ...(b.volumeThreshold === undefined ? {} : { volumeThreshold: b.volumeThreshold }),
@@ -147,35 +160,57 @@ export function compileRemoteCallOptions(o: RemoteCallOptions = {}, prefix = 're
 export function compileRemoteModelSpec(x: unknown, prefix = 'remote'): RemoteModelSpec {
   if (x === null || typeof x !== 'object') throw new ConfigError(prefix, x, 'give { protocol: "oip-rest", endpoint, model, signature }');
   const o = x as Record<string, unknown>;
-  if (o['protocol'] !== 'oip-rest') throw new ConfigError(`${prefix}.protocol`, o['protocol'], 'use "oip-rest" (Open Inference Protocol over HTTP/REST)');
+  if (o['protocol'] !== 'oip-rest')
+    throw new ConfigError(`${prefix}.protocol`, o['protocol'], 'use "oip-rest" (Open Inference Protocol over HTTP/REST)');
   let url: URL;
   try {
     url = new URL(String(o['endpoint']));
   } catch (cause) {
     throw new ConfigError(`${prefix}.endpoint`, o['endpoint'], 'give the server\'s base URL, e.g. "http://127.0.0.1:8080"', { cause });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${prefix}.endpoint`, o['endpoint'], 'use an http:// or https:// URL');
-  if (url.username !== '' || url.password !== '') throw new ConfigError(`${prefix}.endpoint`, '[redacted]', 'put no credentials in the URL; use auth: { kind: "env" | "file" | "secret", name }');
-  if (url.search !== '' || url.hash !== '') throw new ConfigError(`${prefix}.endpoint`, o['endpoint'], 'give a base URL without query or fragment');
-  if (typeof o['model'] !== 'string' || !NAME.test(o['model'])) throw new ConfigError(`${prefix}.model`, o['model'], 'name the model as the server knows it (letters, digits, ".", "_", "-")');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${prefix}.endpoint`, o['endpoint'], 'use an http:// or https:// URL');
+  if (url.username !== '' || url.password !== '')
+    throw new ConfigError(
+      `${prefix}.endpoint`,
+      '[redacted]',
+      'put no credentials in the URL; use auth: { kind: "env" | "file" | "secret", name }',
+    );
+  if (url.search !== '' || url.hash !== '')
+    throw new ConfigError(`${prefix}.endpoint`, o['endpoint'], 'give a base URL without query or fragment');
+  if (typeof o['model'] !== 'string' || !NAME.test(o['model']))
+    throw new ConfigError(`${prefix}.model`, o['model'], 'name the model as the server knows it (letters, digits, ".", "_", "-")');
   const modelVersion = o['modelVersion'];
   if (modelVersion !== undefined && (typeof modelVersion !== 'string' || !NAME.test(modelVersion))) {
-    throw new ConfigError(`${prefix}.modelVersion`, modelVersion, 'give the server-side version (letters, digits, ".", "_", "-") or leave it out');
+    throw new ConfigError(
+      `${prefix}.modelVersion`,
+      modelVersion,
+      'give the server-side version (letters, digits, ".", "_", "-") or leave it out',
+    );
   }
   const sig = o['signature'] as Record<string, unknown> | undefined;
-  if (sig === undefined || sig === null || typeof sig !== 'object') throw new ConfigError(`${prefix}.signature`, sig, 'give { input: [features], output: [outputs] }');
-  const signature = Object.freeze({ input: shape(`${prefix}.signature.input`, sig['input']), output: shape(`${prefix}.signature.output`, sig['output']) });
+  if (sig === undefined || sig === null || typeof sig !== 'object')
+    throw new ConfigError(`${prefix}.signature`, sig, 'give { input: [features], output: [outputs] }');
+  const signature = Object.freeze({
+    input: shape(`${prefix}.signature.input`, sig['input']),
+    output: shape(`${prefix}.signature.output`, sig['output']),
+  });
   const inputName = o['inputName'];
-  if (inputName !== undefined && (typeof inputName !== 'string' || inputName === '')) throw new ConfigError(`${prefix}.inputName`, inputName, 'give the input tensor\'s name or leave it out');
+  if (inputName !== undefined && (typeof inputName !== 'string' || inputName === ''))
+    throw new ConfigError(`${prefix}.inputName`, inputName, "give the input tensor's name or leave it out");
   const datatype = o['datatype'] ?? 'FP32';
   if (datatype !== 'FP32' && datatype !== 'FP64') throw new ConfigError(`${prefix}.datatype`, datatype, 'use "FP32" or "FP64"');
   let output: RemoteModelSpec['output'];
   if (o['output'] !== undefined) {
     const out = o['output'] as Record<string, unknown>;
     if (out === null || typeof out !== 'object') throw new ConfigError(`${prefix}.output`, out, 'give { name?, columns? }');
-    if (out['name'] !== undefined && (typeof out['name'] !== 'string' || out['name'] === '')) throw new ConfigError(`${prefix}.output.name`, out['name'], 'give the output tensor\'s name, e.g. "predict_proba"');
+    if (out['name'] !== undefined && (typeof out['name'] !== 'string' || out['name'] === ''))
+      throw new ConfigError(`${prefix}.output.name`, out['name'], 'give the output tensor\'s name, e.g. "predict_proba"');
     const columns = out['columns'];
-    if (columns !== undefined && (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => Number.isInteger(c) && (c as number) >= 0))) {
+    if (
+      columns !== undefined &&
+      (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => Number.isInteger(c) && (c as number) >= 0))
+    ) {
       throw new ConfigError(`${prefix}.output.columns`, columns, 'give the per-row column indexes to keep, e.g. [1]');
     }
     const outWidth = signature.output.reduce((a, b) => a * b, 1);
@@ -190,12 +225,22 @@ export function compileRemoteModelSpec(x: unknown, prefix = 'remote'): RemoteMod
   let auth: RemoteAuthRef | undefined;
   if (o['auth'] !== undefined) {
     const a = o['auth'] as Record<string, unknown>;
-    if (a === null || typeof a !== 'object') throw new ConfigError(`${prefix}.auth`, '[redacted]', 'give { kind: "env" | "file" | "secret", name }');
-    if (a['kind'] !== 'env' && a['kind'] !== 'file' && a['kind'] !== 'secret') throw new ConfigError(`${prefix}.auth.kind`, a['kind'], 'use "env", "file" or "secret"');
-    if (typeof a['name'] !== 'string' || a['name'] === '') throw new ConfigError(`${prefix}.auth.name`, a['name'], 'name the variable, file or Secret holding the credential (never the credential)');
-    if (a['kind'] !== 'file' && !/^[A-Za-z0-9_.-]{1,253}$/.test(a['name'])) throw new ConfigError(`${prefix}.auth.name`, a['name'], 'a variable or Secret name: letters, digits, "_", ".", "-"');
-    if (a['header'] !== undefined && (typeof a['header'] !== 'string' || !HEADER.test(a['header']))) throw new ConfigError(`${prefix}.auth.header`, a['header'], 'give an HTTP header name, e.g. "authorization"');
-    if (a['scheme'] !== undefined && typeof a['scheme'] !== 'string') throw new ConfigError(`${prefix}.auth.scheme`, a['scheme'], 'give a prefix such as "Bearer", or ""');
+    if (a === null || typeof a !== 'object')
+      throw new ConfigError(`${prefix}.auth`, '[redacted]', 'give { kind: "env" | "file" | "secret", name }');
+    if (a['kind'] !== 'env' && a['kind'] !== 'file' && a['kind'] !== 'secret')
+      throw new ConfigError(`${prefix}.auth.kind`, a['kind'], 'use "env", "file" or "secret"');
+    if (typeof a['name'] !== 'string' || a['name'] === '')
+      throw new ConfigError(
+        `${prefix}.auth.name`,
+        a['name'],
+        'name the variable, file or Secret holding the credential (never the credential)',
+      );
+    if (a['kind'] !== 'file' && !/^[A-Za-z0-9_.-]{1,253}$/.test(a['name']))
+      throw new ConfigError(`${prefix}.auth.name`, a['name'], 'a variable or Secret name: letters, digits, "_", ".", "-"');
+    if (a['header'] !== undefined && (typeof a['header'] !== 'string' || !HEADER.test(a['header'])))
+      throw new ConfigError(`${prefix}.auth.header`, a['header'], 'give an HTTP header name, e.g. "authorization"');
+    if (a['scheme'] !== undefined && typeof a['scheme'] !== 'string')
+      throw new ConfigError(`${prefix}.auth.scheme`, a['scheme'], 'give a prefix such as "Bearer", or ""');
     auth = Object.freeze({
       kind: a['kind'],
       name: a['name'],
@@ -207,7 +252,11 @@ export function compileRemoteModelSpec(x: unknown, prefix = 'remote'): RemoteMod
   // Validated now so a bad spec is refused at push, not when a worker loads it.
   const calls = compileRemoteCallOptions(callsIn, `${prefix}.calls`);
   if (auth !== undefined && url.protocol === 'http:' && !isLoopback(url.hostname) && !calls.allowInsecureAuth) {
-    throw new ConfigError(`${prefix}.endpoint`, url.origin, 'a credential would cross the network in clear text: use https://, or set calls.allowInsecureAuth: true on a trusted network');
+    throw new ConfigError(
+      `${prefix}.endpoint`,
+      url.origin,
+      'a credential would cross the network in clear text: use https://, or set calls.allowInsecureAuth: true on a trusted network',
+    );
   }
   const base = url.href.replace(/\/+$/, '');
   return Object.freeze({

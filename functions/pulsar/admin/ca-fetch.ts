@@ -34,7 +34,8 @@ export function caFetch(ca: CaCertificates): FetchLike {
       const location = res.headers.find(([k]) => k.toLowerCase() === 'location')?.[1];
       if (res.status >= 300 && res.status < 400 && location !== undefined && hop < MAX_REDIRECTS && init.redirect !== 'manual') {
         const next = new URL(location, url);
-        if (url.protocol === 'https:' && next.protocol !== 'https:') throw new TypeError(`refusing a redirect from ${url.origin} to ${next.origin} (not https)`);
+        if (url.protocol === 'https:' && next.protocol !== 'https:')
+          throw new TypeError(`refusing a redirect from ${url.origin} to ${next.origin} (not https)`);
         if (next.origin !== url.origin) {
           delete headers['authorization'];
           delete headers['Authorization'];
@@ -64,7 +65,14 @@ function bodyBytes(body: RequestInit['body']): Buffer | undefined {
   throw new TypeError('caFetch sends string or byte bodies only');
 }
 
-function send(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, agent: https.Agent): Promise<RawResponse> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal | undefined,
+  agent: https.Agent,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(signal.reason);

@@ -3,7 +3,6 @@ import { PULSAR_ADMIN_ERROR_CODES } from '../errors.ts';
 
 export { PULSAR_ADMIN_ERROR_CODES };
 
-
 export interface PulsarAdminErrorDetails {
   method: string;
   path: string;
@@ -32,17 +31,29 @@ export class PulsarAdminError extends BeamlineError {
 export function adminErrorFromResponse(method: string, path: string, status: number, reason: string | undefined): PulsarAdminError {
   const c = PULSAR_ADMIN_ERROR_CODES;
   const code =
-    status === 404 ? c.notFound
-    : status === 409 ? c.conflict
-    : status === 401 ? c.unauthorized
-    : status === 403 ? c.forbidden
-    : status === 412 ? c.preconditionFailed
-    : status === 400 ? c.badRequest
-    : status >= 500 ? c.server
-    : c.http;
+    status === 404
+      ? c.notFound
+      : status === 409
+        ? c.conflict
+        : status === 401
+          ? c.unauthorized
+          : status === 403
+            ? c.forbidden
+            : status === 412
+              ? c.preconditionFailed
+              : status === 400
+                ? c.badRequest
+                : status >= 500
+                  ? c.server
+                  : c.http;
   const retriable = status >= 500 || status === 429;
   const suffix = reason === undefined || reason === '' ? '' : `: ${reason}`;
-  return new PulsarAdminError(code, `Pulsar admin ${method} ${path} failed with HTTP ${status}${suffix}`, { method, path, status, ...(reason === undefined ? {} : { reason }) }, { retriable });
+  return new PulsarAdminError(
+    code,
+    `Pulsar admin ${method} ${path} failed with HTTP ${status}${suffix}`,
+    { method, path, status, ...(reason === undefined ? {} : { reason }) },
+    { retriable },
+  );
 }
 
 /** True when `err` is an admin error with the given HTTP status. */

@@ -94,7 +94,12 @@ export class AdminHttp {
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
-      throw new PulsarAdminError(PULSAR_ADMIN_ERROR_CODES.badResponse, `Pulsar admin ${method} ${path} returned invalid JSON`, { method, path, status: response.status }, { cause });
+      throw new PulsarAdminError(
+        PULSAR_ADMIN_ERROR_CODES.badResponse,
+        `Pulsar admin ${method} ${path} returned invalid JSON`,
+        { method, path, status: response.status },
+        { cause },
+      );
     }
   }
 }
@@ -112,7 +117,8 @@ function extractReason(text: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed !== null && typeof parsed === 'object' && 'reason' in parsed && typeof parsed.reason === 'string') reason = parsed.reason;
-    else if (parsed !== null && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string') reason = parsed.message;
+    else if (parsed !== null && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string')
+      reason = parsed.message;
   } catch {
     // Jetty answers some errors (e.g. 409 on schema upload) with an HTML page: keep its title.
     const title = /<title>(?:Error \d+ )?([\s\S]*?)<\/title>/i.exec(text);
@@ -127,5 +133,10 @@ function extractReason(text: string): string | undefined {
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }

@@ -18,5 +18,13 @@ export type {
 export type { TopicsApi, TopicStats, PartitionedTopicStats, CompactionStatus } from './topics.ts';
 export type { SchemasApi, SchemaInfo, SchemaType, SchemaCompatibility } from './schemas.ts';
 export type { BrokersApi } from './brokers.ts';
-export { decodeTokenClaims, MIN_RSA_BITS, MIN_SECRET_KEY_BYTES, readPrivateKeyFile, readSecretKeyFile, signHs256Token, signRs256Token } from './token.ts';
+export {
+  decodeTokenClaims,
+  MIN_RSA_BITS,
+  MIN_SECRET_KEY_BYTES,
+  readPrivateKeyFile,
+  readSecretKeyFile,
+  signHs256Token,
+  signRs256Token,
+} from './token.ts';
 export type { TokenClaims } from './token.ts';

@@ -52,7 +52,11 @@ export function compilePulsarAdminOptions(options: PulsarAdminOptions): PulsarAd
   if (options.ca !== undefined) {
     const list = Array.isArray(options.ca) ? (options.ca as (string | Buffer)[]) : [options.ca as string | Buffer];
     if (list.length === 0 || list.some((c) => c.length === 0)) {
-      throw new ConfigError('admin.ca', '', 'pass the PEM text (or bytes) of the CA certificate, e.g. readFileSync(process.env.PULSAR_TLS_TRUST_CERTS)');
+      throw new ConfigError(
+        'admin.ca',
+        '',
+        'pass the PEM text (or bytes) of the CA certificate, e.g. readFileSync(process.env.PULSAR_TLS_TRUST_CERTS)',
+      );
     }
     if (options.fetch !== undefined) {
       throw new ConfigError('admin.ca', '<PEM>', 'pass either ca or a custom fetch: a custom fetch makes its own TLS connections');
@@ -62,7 +66,9 @@ export function compilePulsarAdminOptions(options: PulsarAdminOptions): PulsarAd
     url: url.replace(/\/+$/, ''),
     token: options.token,
     timeoutMs,
-    fetch: options.fetch ?? (options.ca !== undefined ? caFetch(options.ca) : (input: string, init: RequestInit) => globalThis.fetch(input, init)),
+    fetch:
+      options.fetch ??
+      (options.ca !== undefined ? caFetch(options.ca) : (input: string, init: RequestInit) => globalThis.fetch(input, init)),
     logger: (options.logger ?? silentLogger).child({ component: 'pulsar-admin' }),
   });
 }

@@ -42,7 +42,13 @@ export class SchemasApi {
   /** Latest schema, or null when the topic has none. */
   async get(topic: string): Promise<SchemaInfo | null> {
     try {
-      const r = await this.#http.request<{ version: number; type: SchemaType; data: string; properties?: Record<string, string>; timestamp?: number }>('GET', this.#p(topic, '/schema'));
+      const r = await this.#http.request<{
+        version: number;
+        type: SchemaType;
+        data: string;
+        properties?: Record<string, string>;
+        timestamp?: number;
+      }>('GET', this.#p(topic, '/schema'));
       return r;
     } catch (err) {
       if (isAdminStatus(err, 404)) return null;
@@ -81,14 +87,25 @@ export class SchemasApi {
    * incompatible schema with an error (500) rather than `isCompatible: false`; both come back
    * here as `isCompatible: false` with the broker's reason.
    */
-  async checkCompatibility(topic: string, schema: { type: SchemaType; data: string; properties?: Record<string, string> }): Promise<SchemaCompatibility> {
+  async checkCompatibility(
+    topic: string,
+    schema: { type: SchemaType; data: string; properties?: Record<string, string> },
+  ): Promise<SchemaCompatibility> {
     const payload: PostSchemaPayload = { type: schema.type, schema: schema.data, properties: schema.properties ?? {} };
     try {
       // The broker names the field `compatibility`; older docs say `isCompatible`.
-      const r = await this.#http.request<{ compatibility?: boolean; isCompatible?: boolean; schemaCompatibilityStrategy: string }>('POST', this.#p(topic, '/compatibility'), { body: payload });
+      const r = await this.#http.request<{ compatibility?: boolean; isCompatible?: boolean; schemaCompatibilityStrategy: string }>(
+        'POST',
+        this.#p(topic, '/compatibility'),
+        { body: payload },
+      );
       return { isCompatible: r.compatibility ?? r.isCompatible ?? false, schemaCompatibilityStrategy: r.schemaCompatibilityStrategy };
     } catch (err) {
-      if (err instanceof PulsarAdminError && (err.status === 409 || err.status === 500) && /Incompatible|compatibility check/i.test(err.reason ?? '')) {
+      if (
+        err instanceof PulsarAdminError &&
+        (err.status === 409 || err.status === 500) &&
+        /Incompatible|compatibility check/i.test(err.reason ?? '')
+      ) {
         const strategy = /with strategy (\w+)/.exec(err.reason ?? '')?.[1] ?? 'UNKNOWN';
         return { isCompatible: false, schemaCompatibilityStrategy: strategy, ...(err.reason === undefined ? {} : { reason: err.reason }) };
       }

@@ -20,7 +20,11 @@ export function signHs256Token(claims: TokenClaims, secretKey: Uint8Array): stri
   }
   // #21: HS256 with a short key is guessable offline from any one token.
   if (secretKey.length < MIN_SECRET_KEY_BYTES) {
-    throw new ConfigError('token.secretKey', `${secretKey.length} bytes`, `use a key of at least ${MIN_SECRET_KEY_BYTES} random bytes (the broker's tokenSecretKey; openssl rand 32 > secret.key)`);
+    throw new ConfigError(
+      'token.secretKey',
+      `${secretKey.length} bytes`,
+      `use a key of at least ${MIN_SECRET_KEY_BYTES} random bytes (the broker's tokenSecretKey; openssl rand 32 > secret.key)`,
+    );
   }
   const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(JSON.stringify(claims));
@@ -43,7 +47,11 @@ export function signRs256Token(claims: TokenClaims, privateKey: KeyObject): stri
   }
   const details = privateKey.asymmetricKeyDetails;
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'rsa' || (details?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    throw new ConfigError('token.privateKey', `${privateKey.asymmetricKeyType ?? privateKey.type} ${details?.modulusLength ?? '?'} bits`, `use an RSA private key of at least ${MIN_RSA_BITS} bits (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048)`);
+    throw new ConfigError(
+      'token.privateKey',
+      `${privateKey.asymmetricKeyType ?? privateKey.type} ${details?.modulusLength ?? '?'} bits`,
+      `use an RSA private key of at least ${MIN_RSA_BITS} bits (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048)`,
+    );
   }
   const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const payload = b64url(JSON.stringify(claims));
@@ -58,10 +66,17 @@ export function readPrivateKeyFile(path: string): KeyObject {
   try {
     raw = readFileSync(file);
   } catch (cause) {
-    throw new ConfigError('privateKeyFile', path, 'point to the private half of the key pair whose public key the broker has (tokenPublicKey)', { cause });
+    throw new ConfigError(
+      'privateKeyFile',
+      path,
+      'point to the private half of the key pair whose public key the broker has (tokenPublicKey)',
+      { cause },
+    );
   }
   try {
-    return raw.toString('utf8').includes('-----BEGIN') ? createPrivateKey(raw) : createPrivateKey({ key: raw, format: 'der', type: 'pkcs8' });
+    return raw.toString('utf8').includes('-----BEGIN')
+      ? createPrivateKey(raw)
+      : createPrivateKey({ key: raw, format: 'der', type: 'pkcs8' });
   } catch (cause) {
     throw new ConfigError('privateKeyFile', path, 'give an RSA private key in PEM or DER (PKCS#8)', { cause });
   }
@@ -84,7 +99,7 @@ export function readSecretKeyFile(path: string): Buffer {
   try {
     raw = readFileSync(file);
   } catch (cause) {
-    throw new ConfigError('secretKeyFile', path, 'point to the broker\'s tokenSecretKey file (or set PULSAR_SECRET_KEY_FILE)', { cause });
+    throw new ConfigError('secretKeyFile', path, "point to the broker's tokenSecretKey file (or set PULSAR_SECRET_KEY_FILE)", { cause });
   }
   const text = raw.toString('utf8').trim();
   const dataUri = /^data:[^,]*;base64,(.+)$/s.exec(text);

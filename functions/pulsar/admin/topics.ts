@@ -86,7 +86,9 @@ export class TopicsApi {
   }
   /** Create a durable subscription at `earliest` (default) or `latest`. */
   async createSubscription(topic: string, subscription: string, position: 'earliest' | 'latest' = 'earliest'): Promise<void> {
-    return this.#http.request('PUT', this.#p(topic, `/subscription/${encodeURIComponent(subscription)}`), { query: { messageId: position } });
+    return this.#http.request('PUT', this.#p(topic, `/subscription/${encodeURIComponent(subscription)}`), {
+      query: { messageId: position },
+    });
   }
   /** Peek the first `count` messages of a subscription; needs consume permission. */
   async peekMessages(topic: string, subscription: string, count = 1): Promise<void> {

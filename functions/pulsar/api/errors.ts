@@ -3,11 +3,18 @@ import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 
 export function timeoutError(what: string, ms: number, details: Record<string, unknown> = {}): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.timeout, `${what} timed out after ${ms} ms`, { retriable: true, details: { operation: what, timeoutMs: ms, ...details } });
+  return new BeamlineError(PULSAR_ERROR_CODES.timeout, `${what} timed out after ${ms} ms`, {
+    retriable: true,
+    details: { operation: what, timeoutMs: ms, ...details },
+  });
 }
 
 export function connectionClosedError(reason: string, cause?: unknown): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.connectionClosed, `connection closed: ${reason}`, { retriable: true, cause, details: { reason } });
+  return new BeamlineError(PULSAR_ERROR_CODES.connectionClosed, `connection closed: ${reason}`, {
+    retriable: true,
+    cause,
+    details: { reason },
+  });
 }
 
 export function alreadyClosedError(what: string): BeamlineError {
@@ -21,7 +28,11 @@ export function invalidUrlError(url: string): BeamlineError {
 }
 
 export function cumulativeAckNotAllowedError(subscriptionType: string): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.cumulativeAckNotAllowed, 'cumulative acks are not allowed on Shared or Key_Shared subscriptions', {
-    details: { subscriptionType },
-  });
+  return new BeamlineError(
+    PULSAR_ERROR_CODES.cumulativeAckNotAllowed,
+    'cumulative acks are not allowed on Shared or Key_Shared subscriptions',
+    {
+      details: { subscriptionType },
+    },
+  );
 }

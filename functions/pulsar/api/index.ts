@@ -15,12 +15,7 @@ export {
   type PulsarClientApi,
   type ReaderApi,
 } from './client-api.ts';
-export {
-  listToProperties,
-  propertiesToList,
-  type Message,
-  type OutgoingMessage,
-} from './message.ts';
+export { listToProperties, propertiesToList, type Message, type OutgoingMessage } from './message.ts';
 export {
   compileClientOptions,
   compileConsumerOptions,
@@ -46,22 +41,6 @@ export {
   type TlsOptions,
   type TokenSource,
 } from './options.ts';
-export {
-  type TransactionApi,
-  type TransactionOptions,
-  type TransactionState,
-  type TxnId,
-} from './transaction.ts';
-export {
-  type TableChange,
-  type TableViewApi,
-  type TableViewOptions,
-  type TableViewState,
-} from './table-view.ts';
-export {
-  alreadyClosedError,
-  connectionClosedError,
-  cumulativeAckNotAllowedError,
-  invalidUrlError,
-  timeoutError,
-} from './errors.ts';
+export { type TransactionApi, type TransactionOptions, type TransactionState, type TxnId } from './transaction.ts';
+export { type TableChange, type TableViewApi, type TableViewOptions, type TableViewState } from './table-view.ts';
+export { alreadyClosedError, connectionClosedError, cumulativeAckNotAllowedError, invalidUrlError, timeoutError } from './errors.ts';

@@ -138,7 +138,9 @@ export interface ProducerOptions {
   partitionsAutoUpdateIntervalMs?: number;
 }
 
-export type ProducerConfig = Readonly<Required<Omit<ProducerOptions, 'name' | 'schema'>> & { name: string | undefined; schema: SchemaInfo | undefined }>;
+export type ProducerConfig = Readonly<
+  Required<Omit<ProducerOptions, 'name' | 'schema'>> & { name: string | undefined; schema: SchemaInfo | undefined }
+>;
 
 export function compileProducerOptions(o: ProducerOptions): ProducerConfig {
   return Object.freeze({
@@ -320,7 +322,12 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     replicateSubscriptionState: o.replicateSubscriptionState ?? false,
     schema: schemaInfoOf(o.schema),
     maxPendingChunkedMessages: int('maxPendingChunkedMessages', o.maxPendingChunkedMessages, 100, 1),
-    expireTimeOfIncompleteChunkedMessageMs: int('expireTimeOfIncompleteChunkedMessageMs', o.expireTimeOfIncompleteChunkedMessageMs, 60_000, 0),
+    expireTimeOfIncompleteChunkedMessageMs: int(
+      'expireTimeOfIncompleteChunkedMessageMs',
+      o.expireTimeOfIncompleteChunkedMessageMs,
+      60_000,
+      0,
+    ),
     partitionsAutoUpdateIntervalMs: int('partitionsAutoUpdateIntervalMs', o.partitionsAutoUpdateIntervalMs, 60_000, 0),
     onActiveChange: o.onActiveChange,
     durable: true,

@@ -29,7 +29,9 @@ export const NOOP_CLIENT_METRICS: ClientMetrics = Object.freeze({
 const SEND_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function clientMetrics(m: Metrics): ClientMetrics {
-  const sentTotal: CounterMetric = m.counter('pulsar_client_messages_sent_total', 'Messages stored by the broker (send receipts)', ['topic']);
+  const sentTotal: CounterMetric = m.counter('pulsar_client_messages_sent_total', 'Messages stored by the broker (send receipts)', [
+    'topic',
+  ]);
   const sendLatency: HistogramMetric = m.histogram(
     'pulsar_client_send_latency_seconds',
     'Time from send() to the broker receipt',
@@ -38,7 +40,11 @@ export function clientMetrics(m: Metrics): ClientMetrics {
   );
   const receivedTotal: CounterMetric = m.counter('pulsar_client_messages_received_total', 'Messages handed to the application', ['topic']);
   const acksTotal: CounterMetric = m.counter('pulsar_client_acks_total', 'Messages acknowledged by the application', ['topic']);
-  const reconnectsTotal: CounterMetric = m.counter('pulsar_client_reconnects_total', 'Producers and consumers re-attached after losing their broker', ['kind']);
+  const reconnectsTotal: CounterMetric = m.counter(
+    'pulsar_client_reconnects_total',
+    'Producers and consumers re-attached after losing their broker',
+    ['kind'],
+  );
   // parseTopicName on every message would dominate the hot path: memoize the label per name.
   const labels = new Map<string, { topic: string }>();
   const label = (topic: string): { topic: string } => {

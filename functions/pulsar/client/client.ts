@@ -118,7 +118,11 @@ export class PulsarClient implements PulsarClientApi {
     this.#checkOpen();
     const cfg = compileConsumerOptions(options);
     const holder: { v?: Consumer } = {};
-    const c = await Consumer.create(this.#ctx, cfg, this.#consumerDeps(() => holder.v));
+    const c = await Consumer.create(
+      this.#ctx,
+      cfg,
+      this.#consumerDeps(() => holder.v),
+    );
     holder.v = c;
     this.#owned.add(c);
     return c;
@@ -127,7 +131,11 @@ export class PulsarClient implements PulsarClientApi {
   async createReader(options: ReaderOptions): Promise<Reader> {
     this.#checkOpen();
     const holder: { v?: Reader } = {};
-    const r = await Reader.create(this.#ctx, options, this.#consumerDeps(() => holder.v));
+    const r = await Reader.create(
+      this.#ctx,
+      options,
+      this.#consumerDeps(() => holder.v),
+    );
     holder.v = r;
     this.#owned.add(r);
     return r;
@@ -136,7 +144,11 @@ export class PulsarClient implements PulsarClientApi {
   async createTableView(options: TableViewOptions): Promise<TableView> {
     this.#checkOpen();
     const holder: { v?: TableView } = {};
-    const t = await TableView.create(this.#ctx, options, this.#consumerDeps(() => holder.v));
+    const t = await TableView.create(
+      this.#ctx,
+      options,
+      this.#consumerDeps(() => holder.v),
+    );
     holder.v = t;
     this.#owned.add(t);
     return t;

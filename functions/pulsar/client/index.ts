@@ -13,14 +13,7 @@ export {
   type TransactionConfig,
   type TxnId,
 } from './transactions/transaction.ts';
-export {
-  binarySchemaFetcher,
-  getSchema,
-  getOrCreateSchema,
-  toSchemaData,
-  fromSchemaData,
-  incompatibleSchemaError,
-} from './schema-wire.ts';
+export { binarySchemaFetcher, getSchema, getOrCreateSchema, toSchemaData, fromSchemaData, incompatibleSchemaError } from './schema-wire.ts';
 export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transactions/transaction-coordinator.ts';
 export { Reader } from './consume/reader.ts';
 export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view/table-view.ts';

@@ -32,7 +32,9 @@ export function fromSchemaData(d: SchemaData): SchemaInfo {
 export function incompatibleSchemaError(cause: unknown, topic: string, info: SchemaInfo | undefined): unknown {
   if (!(cause instanceof BeamlineError) || cause.code !== PULSAR_ERROR_CODES.incompatibleSchema) return cause;
   const text = cause.message;
-  const m = /\b(ALWAYS_INCOMPATIBLE|ALWAYS_COMPATIBLE|BACKWARD_TRANSITIVE|FORWARD_TRANSITIVE|FULL_TRANSITIVE|BACKWARD|FORWARD|FULL)\b/.exec(text);
+  const m = /\b(ALWAYS_INCOMPATIBLE|ALWAYS_COMPATIBLE|BACKWARD_TRANSITIVE|FORWARD_TRANSITIVE|FULL_TRANSITIVE|BACKWARD|FORWARD|FULL)\b/.exec(
+    text,
+  );
   const strategy = m?.[1] ?? 'unknown (see the namespace schema-compatibility-strategy)';
   return new BeamlineError(
     PULSAR_ERROR_CODES.incompatibleSchema,
@@ -42,7 +44,11 @@ export function incompatibleSchemaError(cause: unknown, topic: string, info: Sch
 }
 
 /** GET_SCHEMA on the topic's broker: the schema at `version` (latest when undefined); undefined if none. */
-export async function getSchema(ctx: ClientContext, topic: string, version: Buffer | undefined): Promise<{ info: SchemaInfo; version: Buffer | undefined } | undefined> {
+export async function getSchema(
+  ctx: ClientContext,
+  topic: string,
+  version: Buffer | undefined,
+): Promise<{ info: SchemaInfo; version: Buffer | undefined } | undefined> {
   const { logicalUrl, physicalUrl } = await ctx.lookup.lookup(topic);
   const conn = await ctx.pool.get(logicalUrl, physicalUrl);
   const rid = conn.newRequestId();
@@ -63,12 +69,17 @@ export async function getSchema(ctx: ClientContext, topic: string, version: Buff
 /** GET_OR_CREATE_SCHEMA: registers `info` on the topic if compatible; resolves with its version. */
 export async function getOrCreateSchema(ctx: ClientContext, topic: string, info: SchemaInfo): Promise<Buffer> {
   const data = toSchemaData(info);
-  if (data === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.schemaNone, 'plain bytes have no schema to register', { details: { topic } });
+  if (data === undefined)
+    throw new BeamlineError(PULSAR_ERROR_CODES.schemaNone, 'plain bytes have no schema to register', { details: { topic } });
   const { logicalUrl, physicalUrl } = await ctx.lookup.lookup(topic);
   const conn = await ctx.pool.get(logicalUrl, physicalUrl);
   const rid = conn.newRequestId();
   try {
-    const resp = await conn.request({ type: CommandType.GET_OR_CREATE_SCHEMA, getOrCreateSchema: { request_id: rid, topic, schema: data } }, rid, 'get or create schema');
+    const resp = await conn.request(
+      { type: CommandType.GET_OR_CREATE_SCHEMA, getOrCreateSchema: { request_id: rid, topic, schema: data } },
+      rid,
+      'get or create schema',
+    );
     return resp.getOrCreateSchemaResponse?.schema_version ?? Buffer.alloc(0);
   } catch (err) {
     throw incompatibleSchemaError(err, topic, info);

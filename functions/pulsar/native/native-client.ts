@@ -106,7 +106,9 @@ export class NativePulsarClient implements PulsarClientApi {
     this.#checkOpen();
     const cfg = nativeProducerConfig(options);
     const p = await this.#call('create producer', () => this.#client.createProducer(cfg));
-    const adapter: NativeProducerAdapter = new NativeProducerAdapter(p, parseTopicName(options.topic).full, this.#ids, () => this.#owned.delete(adapter));
+    const adapter: NativeProducerAdapter = new NativeProducerAdapter(p, parseTopicName(options.topic).full, this.#ids, () =>
+      this.#owned.delete(adapter),
+    );
     this.#owned.add(adapter);
     return adapter;
   }
@@ -115,7 +117,9 @@ export class NativePulsarClient implements PulsarClientApi {
     this.#checkOpen();
     const { config, compiled } = nativeConsumerConfig(options);
     const c = await this.#call('subscribe', () => this.#client.subscribe(config));
-    const adapter: NativeConsumerAdapter = new NativeConsumerAdapter(c, this.#ids, compiled.subscriptionType, this.#logger, () => this.#owned.delete(adapter));
+    const adapter: NativeConsumerAdapter = new NativeConsumerAdapter(c, this.#ids, compiled.subscriptionType, this.#logger, () =>
+      this.#owned.delete(adapter),
+    );
     this.#owned.add(adapter);
     return adapter;
   }
@@ -126,7 +130,9 @@ export class NativePulsarClient implements PulsarClientApi {
     const startId = start.startMessageId;
     config.startMessageId = this.#ids.toNativeId(startId as NonNullable<typeof startId>);
     const r = await this.#call('create reader', () => this.#client.createReader(config));
-    const adapter: NativeReaderAdapter = new NativeReaderAdapter(r, parseTopicName(options.topic).full, this.#ids, () => this.#owned.delete(adapter));
+    const adapter: NativeReaderAdapter = new NativeReaderAdapter(r, parseTopicName(options.topic).full, this.#ids, () =>
+      this.#owned.delete(adapter),
+    );
     if (start.startPublishTimeMs !== undefined) {
       try {
         await adapter.seek(start.startPublishTimeMs);
@@ -140,11 +146,19 @@ export class NativePulsarClient implements PulsarClientApi {
   }
 
   createTableView(_options: TableViewOptions): Promise<TableViewApi> {
-    return Promise.reject(unsupportedFeatureError('native', 'createTableView()', "read the compacted topic with a reader (readCompacted: true), or use implementation: 'beamline'"));
+    return Promise.reject(
+      unsupportedFeatureError(
+        'native',
+        'createTableView()',
+        "read the compacted topic with a reader (readCompacted: true), or use implementation: 'beamline'",
+      ),
+    );
   }
 
   newTransaction(_options?: TransactionOptions): Promise<TransactionApi> {
-    return Promise.reject(unsupportedFeatureError('native', 'newTransaction()', "use implementation: 'beamline' (the native addon has no transaction API)"));
+    return Promise.reject(
+      unsupportedFeatureError('native', 'newTransaction()', "use implementation: 'beamline' (the native addon has no transaction API)"),
+    );
   }
 
   async getPartitions(topic: string): Promise<number> {

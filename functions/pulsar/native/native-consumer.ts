@@ -6,7 +6,16 @@
 import { PULSAR_ERROR_CODES } from '../errors.ts';
 import type { Logger } from '../../telemetry.ts';
 import { MessageId } from '../wire/index.ts';
-import { alreadyClosedError, cumulativeAckNotAllowedError, receiveUntilClosed, unsupportedFeatureError, type ConsumerApi, type Message, type SubscriptionType, type TransactionApi } from '../api/index.ts';
+import {
+  alreadyClosedError,
+  cumulativeAckNotAllowedError,
+  receiveUntilClosed,
+  unsupportedFeatureError,
+  type ConsumerApi,
+  type Message,
+  type SubscriptionType,
+  type TransactionApi,
+} from '../api/index.ts';
 import { fromNativeError } from './native-errors.ts';
 import type { NativeIds } from './native-message.ts';
 import type { NativeConsumer } from './native-module.ts';
@@ -50,7 +59,6 @@ export class NativeConsumerAdapter implements ConsumerApi {
     return receiveUntilClosed(() => this.receive());
   }
 
-
   ack(m: Message | MessageId): void;
   ack(m: Message | MessageId, options: { txn?: TransactionApi }): Promise<void>;
   ack(m: Message | MessageId, options?: { txn?: TransactionApi }): void | Promise<void> {
@@ -74,7 +82,9 @@ export class NativeConsumerAdapter implements ConsumerApi {
     }
     const orig = this.#ids.original(m);
     const done = orig !== undefined ? this.#c.acknowledgeCumulative(orig) : this.#c.acknowledgeCumulativeId(this.#ids.toNativeId(idOf(m)));
-    done.catch((err: unknown) => this.#logger.warn({ err: fromNativeError(err, 'ack cumulative'), id: idOf(m).toString() }, 'native cumulative ack failed'));
+    done.catch((err: unknown) =>
+      this.#logger.warn({ err: fromNativeError(err, 'ack cumulative'), id: idOf(m).toString() }, 'native cumulative ack failed'),
+    );
   }
 
   nack(m: Message): void {
@@ -101,7 +111,13 @@ export class NativeConsumerAdapter implements ConsumerApi {
   }
 
   hasMessageAvailable(): Promise<boolean> {
-    return Promise.reject(unsupportedFeatureError('native', 'consumer.hasMessageAvailable()', "use a reader's hasMessageAvailable(), or implementation: 'beamline'"));
+    return Promise.reject(
+      unsupportedFeatureError(
+        'native',
+        'consumer.hasMessageAvailable()',
+        "use a reader's hasMessageAvailable(), or implementation: 'beamline'",
+      ),
+    );
   }
 
   getLastMessageIds(): Promise<MessageId[]> {

@@ -42,7 +42,8 @@ function serverResult(name: string): { code: string; retriable: boolean } | unde
   // The C++ client names some broker errors slightly differently from the protocol.
   const alias = name === 'TopicTerminated' ? 'TopicTerminatedError' : name.replace(/Error$/, '');
   for (const info of SERVER_ERRORS.values()) {
-    if (info.name === name || info.name === alias || info.name.replace(/Error$/, '') === alias) return { code: info.code, retriable: info.retriable };
+    if (info.name === name || info.name === alias || info.name.replace(/Error$/, '') === alias)
+      return { code: info.code, retriable: info.retriable };
   }
   return undefined;
 }

@@ -60,12 +60,19 @@ export class NativeIds {
 export function toNativeMessage(m: OutgoingMessage | Buffer | string): NativeProducerMessage {
   const msg: OutgoingMessage = typeof m === 'string' || Buffer.isBuffer(m) ? { payload: m } : m;
   if (msg.nullValue === true) {
-    throw unsupportedFeatureError('native', 'nullValue (tombstone) messages', "send an empty payload to delete a key on a compacted topic, or use implementation: 'beamline'");
+    throw unsupportedFeatureError(
+      'native',
+      'nullValue (tombstone) messages',
+      "send an empty payload to delete a key on a compacted topic, or use implementation: 'beamline'",
+    );
   }
   if (msg.orderingKey !== undefined && typeof msg.orderingKey !== 'string') {
     throw unsupportedFeatureError('native', 'Buffer orderingKey', "pass the ordering key as a string, or use implementation: 'beamline'");
   }
-  const payload = typeof msg.payload === 'string' ? Buffer.from(msg.payload, 'utf8') : Buffer.from(msg.payload.buffer, msg.payload.byteOffset, msg.payload.byteLength);
+  const payload =
+    typeof msg.payload === 'string'
+      ? Buffer.from(msg.payload, 'utf8')
+      : Buffer.from(msg.payload.buffer, msg.payload.byteOffset, msg.payload.byteLength);
   const out: NativeProducerMessage = { data: payload };
   if (msg.key !== undefined) out.partitionKey = msg.key;
   if (msg.orderingKey !== undefined) out.orderingKey = msg.orderingKey;

@@ -52,11 +52,15 @@ export function nativeClientConfig(o: ClientOptions, mod: NativeModule, extras: 
   if (o.operationTimeoutMs !== undefined) cfg.operationTimeoutSeconds = Math.max(1, Math.ceil(o.operationTimeoutMs / 1000));
   if (o.connectTimeoutMs !== undefined) cfg.connectionTimeoutMs = o.connectTimeoutMs;
   for (const field of ['keepAliveIntervalMs', 'initialBackoffMs', 'maxBackoffMs'] as const) {
-    if (o[field] !== undefined) throw unsupportedOption(`client.${field}`, 'the native addon does not expose it; leave it unset (the C++ defaults apply)');
+    if (o[field] !== undefined)
+      throw unsupportedOption(`client.${field}`, 'the native addon does not expose it; leave it unset (the C++ defaults apply)');
   }
   if (o.tls !== undefined) {
     if (o.tls.cert !== undefined || o.tls.key !== undefined) {
-      throw unsupportedOption('client.tls.cert/key', "client certificates are not wired into the native adapter; use token auth or implementation: 'beamline'");
+      throw unsupportedOption(
+        'client.tls.cert/key',
+        "client certificates are not wired into the native adapter; use token auth or implementation: 'beamline'",
+      );
     }
     if (extras.tlsTrustCertsFilePath !== undefined) cfg.tlsTrustCertsFilePath = extras.tlsTrustCertsFilePath;
     if (o.tls.verifyHostname !== undefined) cfg.tlsValidateHostname = o.tls.verifyHostname;
@@ -68,7 +72,10 @@ export function nativeClientConfig(o: ClientOptions, mod: NativeModule, extras: 
 /** The C++ client re-checks partitions on its own schedule (60 s); the addon does not expose it. */
 function refusePartitionInterval(kind: string, o: { partitionsAutoUpdateIntervalMs?: number }): void {
   if (o.partitionsAutoUpdateIntervalMs !== undefined) {
-    throw unsupportedOption(`${kind}.partitionsAutoUpdateIntervalMs`, 'the native addon does not expose it (it re-checks partitions every 60 s); leave it unset');
+    throw unsupportedOption(
+      `${kind}.partitionsAutoUpdateIntervalMs`,
+      'the native addon does not expose it (it re-checks partitions every 60 s); leave it unset',
+    );
   }
 }
 
@@ -107,7 +114,8 @@ export function nativeConsumerConfig(o: ConsumerOptions): { config: Record<strin
     throw new ConfigError('ackTimeoutMs', c.ackTimeoutMs, `the native client accepts 0 (off) or at least ${NATIVE_MIN_ACK_TIMEOUT_MS}`);
   }
   if (c.priorityLevel !== 0) throw unsupportedOption('consumer.priorityLevel', 'the native addon does not expose it; leave it 0');
-  if (o.patternAutoDiscoveryPeriodMs !== undefined) throw unsupportedOption('consumer.patternAutoDiscoveryPeriodMs', 'the native addon does not expose it (its period is 60 s)');
+  if (o.patternAutoDiscoveryPeriodMs !== undefined)
+    throw unsupportedOption('consumer.patternAutoDiscoveryPeriodMs', 'the native addon does not expose it (its period is 60 s)');
   if (o.expireTimeOfIncompleteChunkedMessageMs !== undefined) {
     throw unsupportedOption('consumer.expireTimeOfIncompleteChunkedMessageMs', 'the native addon does not expose it (its expiry is 60 s)');
   }
@@ -141,8 +149,13 @@ export function nativeConsumerConfig(o: ConsumerOptions): { config: Record<strin
 export function nativeReaderConfig(o: ReaderOptions): { config: Record<string, unknown>; start: ReturnType<typeof compileReaderOptions> } {
   const c = compileReaderOptions(o);
   refusePartitionInterval('reader', o);
-  if (c.startMessageIdInclusive) throw unsupportedOption('reader.startMessageIdInclusive', 'the native addon has no inclusive start; start one message earlier or use startPublishTimeMs');
-  if (c.schema !== undefined) throw unsupportedOption('reader.schema', 'the native addon takes no schema on readers; read bytes and decode with the schema codec');
+  if (c.startMessageIdInclusive)
+    throw unsupportedOption(
+      'reader.startMessageIdInclusive',
+      'the native addon has no inclusive start; start one message earlier or use startPublishTimeMs',
+    );
+  if (c.schema !== undefined)
+    throw unsupportedOption('reader.schema', 'the native addon takes no schema on readers; read bytes and decode with the schema codec');
   const config: Record<string, unknown> = {
     topic: o.topic,
     receiverQueueSize: c.receiverQueueSize,

@@ -36,7 +36,6 @@ export class NativeReaderAdapter implements ReaderApi {
     return receiveUntilClosed(() => this.readNext());
   }
 
-
   /** The addon answers synchronously (a blocking C++ call); wrapped to match the interface. */
   async hasMessageAvailable(): Promise<boolean> {
     try {

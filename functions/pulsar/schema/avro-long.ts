@@ -46,7 +46,10 @@ function makeLongType(mode: AvroLongMode): avro.types.LongType {
   });
 }
 
-const LONG_TYPES: Readonly<Record<AvroLongMode, avro.types.LongType>> = Object.freeze({ auto: makeLongType('auto'), bigint: makeLongType('bigint') });
+const LONG_TYPES: Readonly<Record<AvroLongMode, avro.types.LongType>> = Object.freeze({
+  auto: makeLongType('auto'),
+  bigint: makeLongType('bigint'),
+});
 
 /** avsc `forSchema` options that make every `long` in the schema Beamline's exact long. */
 export function avroLongRegistry(mode: AvroLongMode): { registry: Record<string, avro.Type> } {

@@ -53,14 +53,18 @@ export interface AvroSchemaOptions {
 export function avroSchema<T = Record<string, unknown>>(definition: string | object, options: AvroSchemaOptions = {}): Schema<T> {
   const longs = options.longs ?? 'auto';
   if (longs !== 'auto' && longs !== 'bigint') {
-    throw new SchemaDefinitionError(`invalid Avro long mode ${String(longs)}`, { field: 'longs', value: longs, fix: "use 'auto' or 'bigint'" });
+    throw new SchemaDefinitionError(`invalid Avro long mode ${String(longs)}`, {
+      field: 'longs',
+      value: longs,
+      fix: "use 'auto' or 'bigint'",
+    });
   }
   const type = parseAvro(definition, {}, longs);
   // A definition given as text is registered as that exact text: the broker compares schema
   // bytes, so re-serializing the registry's own definition would add a needless new version.
   const text = typeof definition === 'string' ? definition : JSON.stringify(type.schema());
   const info: SchemaInfo = Object.freeze({
-    name: options.name ?? (type.name ?? 'avro'),
+    name: options.name ?? type.name ?? 'avro',
     type: 'AVRO',
     data: Buffer.from(text, 'utf8'),
     properties: Object.freeze({ __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false', ...(options.properties ?? {}) }),

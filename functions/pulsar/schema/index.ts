@@ -5,14 +5,7 @@ export type { AvroLongMode } from './avro-long.ts';
 export { SchemaDecodeError, SchemaDefinitionError, SchemaEncodeError } from './errors.ts';
 export { schemaFromInfo } from './from-info.ts';
 export { jsonSchema } from './json.ts';
-export {
-  decodeSeparated,
-  keyValueSchema,
-  splitWriter,
-  type KeyValue,
-  type KeyValueEncoding,
-  type KeyValueSchema,
-} from './key-value.ts';
+export { decodeSeparated, keyValueSchema, splitWriter, type KeyValue, type KeyValueEncoding, type KeyValueSchema } from './key-value.ts';
 export {
   booleanSchema,
   bytesSchema,
@@ -25,12 +18,6 @@ export {
   stringSchema,
   timestampSchema,
 } from './primitives.ts';
-export {
-  SchemaRegistry,
-  schemaVersionBytes,
-  schemaVersionNumber,
-  type SchemaFetcher,
-  type SchemaRegistryOptions,
-} from './registry.ts';
+export { SchemaRegistry, schemaVersionBytes, schemaVersionNumber, type SchemaFetcher, type SchemaRegistryOptions } from './registry.ts';
 export type { Schema } from './schema.ts';
 export { SCHEMA_TYPES, schemaTypeName, type SchemaInfo, type SchemaTypeName } from './schema-type.ts';

@@ -11,7 +11,7 @@ import { parseJson, stringifyJson } from '../../json.ts';
 export function jsonSchema<T = Record<string, unknown>>(avroDefinition: string | object, name?: string): Schema<T> {
   const type = parseAvro(avroDefinition);
   const info: SchemaInfo = Object.freeze({
-    name: name ?? (type.name ?? 'json'),
+    name: name ?? type.name ?? 'json',
     type: 'JSON',
     data: Buffer.from(JSON.stringify(type.schema()), 'utf8'),
     properties: Object.freeze({ __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' }),
@@ -29,7 +29,11 @@ export function jsonSchema<T = Record<string, unknown>>(avroDefinition: string |
       try {
         return parseJson(payload.toString('utf8')) as T;
       } catch (err) {
-        throw new SchemaDecodeError(`payload is not valid JSON for schema ${info.name}`, { schema: info.name, length: payload.length }, err);
+        throw new SchemaDecodeError(
+          `payload is not valid JSON for schema ${info.name}`,
+          { schema: info.name, length: payload.length },
+          err,
+        );
       }
     },
   };

@@ -35,7 +35,8 @@ function splitLengthPrefixed(buf: Buffer, what: string): [Buffer, Buffer] {
   const kLen = buf.readInt32BE(0);
   if (kLen < 0 || 8 + kLen > buf.length) throw new SchemaDecodeError(`${what}: key length ${kLen} out of range`, { length: buf.length });
   const vLen = buf.readInt32BE(4 + kLen);
-  if (vLen < 0 || 8 + kLen + vLen !== buf.length) throw new SchemaDecodeError(`${what}: value length ${vLen} out of range`, { length: buf.length });
+  if (vLen < 0 || 8 + kLen + vLen !== buf.length)
+    throw new SchemaDecodeError(`${what}: value length ${vLen} out of range`, { length: buf.length });
   return [buf.subarray(4, 4 + kLen), buf.subarray(8 + kLen)];
 }
 

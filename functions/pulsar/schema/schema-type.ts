@@ -30,9 +30,7 @@ export const SCHEMA_TYPES = {
 
 export type SchemaTypeName = keyof typeof SCHEMA_TYPES;
 
-const BY_NUMBER = new Map<number, SchemaTypeName>(
-  Object.entries(SCHEMA_TYPES).map(([k, v]) => [v, k as SchemaTypeName]),
-);
+const BY_NUMBER = new Map<number, SchemaTypeName>(Object.entries(SCHEMA_TYPES).map(([k, v]) => [v, k as SchemaTypeName]));
 
 export function schemaTypeName(n: number): SchemaTypeName | undefined {
   return BY_NUMBER.get(n);

@@ -97,7 +97,9 @@ export function compress(type: number, data: Buffer): Buffer {
   } catch (err) {
     throw codecError(PULSAR_ERROR_CODES.compressionFailed, type, err);
   }
-  throw new BeamlineError(PULSAR_ERROR_CODES.compressionUnsupported, `unknown compression type ${type}`, { details: { compression: type } });
+  throw new BeamlineError(PULSAR_ERROR_CODES.compressionUnsupported, `unknown compression type ${type}`, {
+    details: { compression: type },
+  });
 }
 
 /** Decompress to exactly `uncompressedSize` bytes (the size named in MessageMetadata). */

@@ -2,7 +2,16 @@
  * Consumer commands: SUBSCRIBE, FLOW, MESSAGE, ACK (and its transactional reply), redelivery,
  * SEEK, GET_LAST_MESSAGE_ID, UNSUBSCRIBE and the broker's consumer notifications.
  */
-import { KeyValueDef, MessageIdDataDef, msgId, SchemaDef, type CommandEntry, type KeyValue, type MessageIdData, type SchemaData } from './common-messages.ts';
+import {
+  KeyValueDef,
+  MessageIdDataDef,
+  msgId,
+  SchemaDef,
+  type CommandEntry,
+  type KeyValue,
+  type MessageIdData,
+  type SchemaData,
+} from './common-messages.ts';
 import { defineMessage } from './proto-message.ts';
 import { CommandType } from './protocol-enums.ts';
 
@@ -51,7 +60,14 @@ export interface ConsumeCommands {
   getLastMessageId?: { consumer_id: number; request_id: number };
   getLastMessageIdResponse?: { last_message_id: MessageIdData; request_id: number; consumer_mark_delete_position?: MessageIdData };
   active_consumer_change?: { consumer_id: number; is_active?: boolean };
-  ackResponse?: { consumer_id: number; txnid_least_bits?: bigint; txnid_most_bits?: bigint; error?: number; message?: string; request_id?: number };
+  ackResponse?: {
+    consumer_id: number;
+    txnid_least_bits?: bigint;
+    txnid_most_bits?: bigint;
+    error?: number;
+    message?: string;
+    request_id?: number;
+  };
 }
 
 export const consumeCommandTable: readonly CommandEntry[] = [

@@ -77,7 +77,13 @@ export class MessageId {
       partition,
       d.batch_index ?? -1,
       d.batch_size ?? 0,
-      first === undefined ? undefined : new MessageId(BigInt.asIntN(64, first.ledgerId), BigInt.asIntN(64, first.entryId), partitionOverride ?? first.partition ?? partition),
+      first === undefined
+        ? undefined
+        : new MessageId(
+            BigInt.asIntN(64, first.ledgerId),
+            BigInt.asIntN(64, first.entryId),
+            partitionOverride ?? first.partition ?? partition,
+          ),
     );
   }
 

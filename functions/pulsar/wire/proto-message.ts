@@ -8,19 +8,7 @@
 import { PULSAR_ERROR_CODES } from '../errors.ts';
 import { BeamlineError } from '../../errors.ts';
 
-export type FieldKind =
-  | 'uint32'
-  | 'int32'
-  | 'enum'
-  | 'bool'
-  | 'u64'
-  | 'i64'
-  | 'u64n'
-  | 'i64n'
-  | 'string'
-  | 'bytes'
-  | 'double'
-  | 'message';
+export type FieldKind = 'uint32' | 'int32' | 'enum' | 'bool' | 'u64' | 'i64' | 'u64n' | 'i64n' | 'string' | 'bytes' | 'double' | 'message';
 
 export interface FieldDef {
   readonly name: string;

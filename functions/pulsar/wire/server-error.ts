@@ -44,9 +44,7 @@ export const SERVER_ERRORS: ReadonlyMap<number, ServerErrorInfo> = new Map(
   table.map(([n, name, code, retriable]) => [n, Object.freeze({ name, code, retriable })]),
 );
 
-export const ServerError = Object.freeze(Object.fromEntries(table.map(([n, name]) => [name, n]))) as Readonly<
-  Record<string, number>
->;
+export const ServerError = Object.freeze(Object.fromEntries(table.map(([n, name]) => [name, n]))) as Readonly<Record<string, number>>;
 
 export function serverErrorInfo(error: number | undefined): ServerErrorInfo {
   const info = SERVER_ERRORS.get(error ?? 0);

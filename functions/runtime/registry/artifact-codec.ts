@@ -23,7 +23,12 @@ export function encodeArtifact(a: RegistryArtifact): Buffer {
     header = { format: 'onnx' };
     body = a.bytes;
   } else {
-    const json = typeof a.modelJson === 'string' ? a.modelJson : a.modelJson instanceof Uint8Array ? Buffer.from(a.modelJson).toString('utf8') : JSON.stringify(a.modelJson);
+    const json =
+      typeof a.modelJson === 'string'
+        ? a.modelJson
+        : a.modelJson instanceof Uint8Array
+          ? Buffer.from(a.modelJson).toString('utf8')
+          : JSON.stringify(a.modelJson);
     header = { format: 'tfjs-layers', modelJson: json };
     body = a.weights;
   }
@@ -34,21 +39,32 @@ export function encodeArtifact(a: RegistryArtifact): Buffer {
 }
 
 export function decodeArtifact(bytes: Buffer): RegistryArtifact {
-  if (bytes.length < 8 || !bytes.subarray(0, 4).equals(MAGIC)) throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, 'stored artifact has no BLM1 header');
+  if (bytes.length < 8 || !bytes.subarray(0, 4).equals(MAGIC))
+    throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, 'stored artifact has no BLM1 header');
   const n = bytes.readUInt32BE(4);
-  if (8 + n > bytes.length) throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, 'stored artifact header is truncated', { headerBytes: n, total: bytes.length });
+  if (8 + n > bytes.length)
+    throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, 'stored artifact header is truncated', {
+      headerBytes: n,
+      total: bytes.length,
+    });
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as { format?: string; modelJson?: string; spec?: unknown };
   if (header.format === 'remote') {
     try {
       return { format: 'remote', spec: compileRemoteModelSpec(header.spec) };
     } catch (cause) {
-      throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, `stored remote model spec is invalid: ${(cause as Error).message}`, {}, cause);
+      throw registryError(
+        REGISTRY_ERROR_CODES.artifactCorrupt,
+        `stored remote model spec is invalid: ${(cause as Error).message}`,
+        {},
+        cause,
+      );
     }
   }
   // Copy: the runtime may post the bytes to a worker thread, which needs its own buffer.
   const body = new Uint8Array(bytes.subarray(8 + n));
   if (header.format === 'onnx') return { format: 'onnx', bytes: body };
-  if (header.format === 'tfjs-layers' && typeof header.modelJson === 'string') return { format: 'tfjs-layers', modelJson: header.modelJson, weights: body };
+  if (header.format === 'tfjs-layers' && typeof header.modelJson === 'string')
+    return { format: 'tfjs-layers', modelJson: header.modelJson, weights: body };
   throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, 'stored artifact has an unknown format', { format: header.format });
 }
 

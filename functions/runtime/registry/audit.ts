@@ -32,7 +32,8 @@ export interface AuditEntry {
   readonly detail: string | null;
 }
 
-export type RegistryAuditType = 'model-pushed' | 'promoted' | 'rolled-back' | 'shadow-set' | 'canary-set' | 'retired' | 'feature-schema-set';
+export type RegistryAuditType =
+  'model-pushed' | 'promoted' | 'rolled-back' | 'shadow-set' | 'canary-set' | 'retired' | 'feature-schema-set';
 
 export interface RegistryAuditEvent {
   readonly type: RegistryAuditType;
@@ -57,12 +58,21 @@ export interface DecisionAuditEvent {
   readonly key: string | null;
   /** The model's inputs: the features, computed from PII-tokenized fields. */
   readonly inputs: Readonly<Record<string, number>>;
-  readonly output: { readonly decision: 'approve' | 'review' | 'block'; readonly score: number | null; readonly fallbackReason: string | null };
+  readonly output: {
+    readonly decision: 'approve' | 'review' | 'block';
+    readonly score: number | null;
+    readonly fallbackReason: string | null;
+  };
   readonly modelVersion: string | null;
   readonly policyVersion: string;
   readonly route: 'live' | 'canary' | null;
   readonly latencyMs: number | null;
-  readonly shadow: { readonly modelVersion: string; readonly score: number; readonly decision: 'approve' | 'review' | 'block'; readonly latencyMs: number } | null;
+  readonly shadow: {
+    readonly modelVersion: string;
+    readonly score: number;
+    readonly decision: 'approve' | 'review' | 'block';
+    readonly latencyMs: number;
+  } | null;
   readonly eventTimeMs: number;
 }
 

@@ -48,9 +48,15 @@ export function compareFromAudit(events: readonly AuditEvent[], options: { model
       (prefix === undefined || e.modelVersion.startsWith(prefix)) &&
       (options.sinceMs === undefined || e.eventTimeMs >= options.sinceMs),
   );
-  const by = (route: 'live' | 'canary'): Map<string, DecisionAuditEvent[]> => group(decisions.filter((d) => (d.route ?? 'live') === route), (d) => d.modelVersion as string);
+  const by = (route: 'live' | 'canary'): Map<string, DecisionAuditEvent[]> =>
+    group(
+      decisions.filter((d) => (d.route ?? 'live') === route),
+      (d) => d.modelVersion as string,
+    );
   const live = [...by('live')].map(([v, ds]) => slotStats(v, ds));
-  const liveMean = mean(decisions.filter((d) => (d.route ?? 'live') === 'live').flatMap((d) => (d.output.score === null ? [] : [d.output.score])));
+  const liveMean = mean(
+    decisions.filter((d) => (d.route ?? 'live') === 'live').flatMap((d) => (d.output.score === null ? [] : [d.output.score])),
+  );
   const canary = [...by('canary')].map(([v, ds]) => {
     const s = slotStats(v, ds);
     return { ...s, scoreDriftVsLive: s.meanScore === null || liveMean === null ? null : s.meanScore - liveMean };
@@ -85,8 +91,14 @@ function slotStats(modelVersion: string, ds: readonly DecisionAuditEvent[]): Slo
     decisions: ds.length,
     meanScore: mean(ds.flatMap((d) => (d.output.score === null ? [] : [d.output.score]))),
     decisionShare: share,
-    latencyP50Ms: quantile(ds.flatMap((d) => (d.latencyMs === null ? [] : [d.latencyMs])), 0.5),
-    latencyP99Ms: quantile(ds.flatMap((d) => (d.latencyMs === null ? [] : [d.latencyMs])), 0.99),
+    latencyP50Ms: quantile(
+      ds.flatMap((d) => (d.latencyMs === null ? [] : [d.latencyMs])),
+      0.5,
+    ),
+    latencyP99Ms: quantile(
+      ds.flatMap((d) => (d.latencyMs === null ? [] : [d.latencyMs])),
+      0.99,
+    ),
   };
 }
 

@@ -41,7 +41,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Model names and versions go into topic keys (`artifact/<name>/<version>`): no slashes. */
 export function checkModelName(field: 'name' | 'version', value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
-    throw registryError(REGISTRY_ERROR_CODES.invalidName, `model ${field} ${JSON.stringify(value)} is invalid: use 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit`, { field, value });
+    throw registryError(
+      REGISTRY_ERROR_CODES.invalidName,
+      `model ${field} ${JSON.stringify(value)} is invalid: use 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      { field, value },
+    );
   }
   return value;
 }
@@ -56,7 +60,8 @@ function fail(field: string, why: string): never {
 }
 
 function shape(field: string, v: unknown): number[] {
-  if (!Array.isArray(v) || v.length === 0 || !v.every((d) => Number.isInteger(d) && (d as number) > 0)) fail(field, 'must be a non-empty list of positive whole numbers');
+  if (!Array.isArray(v) || v.length === 0 || !v.every((d) => Number.isInteger(d) && (d as number) > 0))
+    fail(field, 'must be a non-empty list of positive whole numbers');
   return v as number[];
 }
 
@@ -67,13 +72,18 @@ export function validateManifest(x: unknown): ModelManifest {
   const name = checkModelName('name', o['name']);
   const version = checkModelName('version', o['version']);
   if (typeof o['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(o['sha256'])) fail('sha256', 'must be 64 lowercase hex digits');
-  if (o['format'] !== 'tfjs-layers' && o['format'] !== 'onnx' && o['format'] !== 'remote') fail('format', 'must be "tfjs-layers", "onnx" or "remote"');
+  if (o['format'] !== 'tfjs-layers' && o['format'] !== 'onnx' && o['format'] !== 'remote')
+    fail('format', 'must be "tfjs-layers", "onnx" or "remote"');
   if (!Number.isInteger(o['sizeBytes']) || (o['sizeBytes'] as number) <= 0) fail('sizeBytes', 'must be a positive whole number');
   const sig = o['signature'] as Record<string, unknown> | undefined;
   if (sig === undefined || sig === null || typeof sig !== 'object') fail('signature', 'must be { input: [...], output: [...] }');
-  const signature = Object.freeze({ input: Object.freeze(shape('signature.input', sig['input'])), output: Object.freeze(shape('signature.output', sig['output'])) });
+  const signature = Object.freeze({
+    input: Object.freeze(shape('signature.input', sig['input'])),
+    output: Object.freeze(shape('signature.output', sig['output'])),
+  });
   const metrics = (o['metrics'] ?? {}) as Record<string, unknown>;
-  if (typeof metrics !== 'object' || metrics === null || Object.values(metrics).some((m) => typeof m !== 'number' || !Number.isFinite(m))) fail('metrics', 'must map names to finite numbers');
+  if (typeof metrics !== 'object' || metrics === null || Object.values(metrics).some((m) => typeof m !== 'number' || !Number.isFinite(m)))
+    fail('metrics', 'must map names to finite numbers');
   if (typeof o['author'] !== 'string' || o['author'] === '') fail('author', 'must be a non-empty string');
   if (!Number.isInteger(o['createdAtMs'])) fail('createdAtMs', 'must be ms since the epoch');
   const retired = o['retiredAtMs'] ?? null;
@@ -95,8 +105,15 @@ export function validateManifest(x: unknown): ModelManifest {
 export function validateFeatureSchema(x: unknown): FeatureSchema {
   const o = (x ?? {}) as Record<string, unknown>;
   const features = o['features'];
-  if (!Array.isArray(features) || features.length === 0 || !features.every((f) => typeof f === 'string' && f !== '') || new Set(features).size !== features.length) {
-    throw registryError(REGISTRY_ERROR_CODES.invalidManifest, 'feature schema: features must be a non-empty list of unique names', { features });
+  if (
+    !Array.isArray(features) ||
+    features.length === 0 ||
+    !features.every((f) => typeof f === 'string' && f !== '') ||
+    new Set(features).size !== features.length
+  ) {
+    throw registryError(REGISTRY_ERROR_CODES.invalidManifest, 'feature schema: features must be a non-empty list of unique names', {
+      features,
+    });
   }
   const outputs = o['outputs'] ?? 1;
   if (!Number.isInteger(outputs) || (outputs as number) < 1) {

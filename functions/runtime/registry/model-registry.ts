@@ -14,7 +14,15 @@ import { encodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-cod
 import { auditEntry, openTopicWriter, type RegistryAuditEvent, type RegistryAuditType, type TopicWriter } from './audit.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import { checkModelName, checkSignature, validateFeatureSchema, type FeatureSchema, type ModelManifest } from './manifest.ts';
-import { FEATURE_SCHEMA_KEY, RegistryView, artifactKey, artifactPartKey, encodePartsIndex, manifestKey, rolloutKey } from './registry-view.ts';
+import {
+  FEATURE_SCHEMA_KEY,
+  RegistryView,
+  artifactKey,
+  artifactPartKey,
+  encodePartsIndex,
+  manifestKey,
+  rolloutKey,
+} from './registry-view.ts';
 import { applyRolloutChange, type RolloutChange, type RolloutState } from './rollout.ts';
 import { validateModel, validateRemoteModel } from './validate-model.ts';
 
@@ -118,11 +126,18 @@ export class ModelRegistry {
     const name = checkModelName('name', o.name);
     const schema = this.view.featureSchema();
     if (schema === undefined) {
-      throw registryError(REGISTRY_ERROR_CODES.noFeatureSchema, `the namespace has no feature schema; set one first (beamline model schema --features a,b,c)`, { name });
+      throw registryError(
+        REGISTRY_ERROR_CODES.noFeatureSchema,
+        `the namespace has no feature schema; set one first (beamline model schema --features a,b,c)`,
+        { name },
+      );
     }
     const version = checkModelName('version', o.version ?? this.#nextVersion(name));
     if (this.view.manifest(name, version) !== undefined) {
-      throw registryError(REGISTRY_ERROR_CODES.versionExists, `${name}@${version} already exists; versions are immutable, push a new one`, { name, version });
+      throw registryError(REGISTRY_ERROR_CODES.versionExists, `${name}@${version} already exists; versions are immutable, push a new one`, {
+        name,
+        version,
+      });
     }
     let bytes: Buffer;
     let validated;
@@ -141,7 +156,9 @@ export class ModelRegistry {
     checkSignature(validated.signature, schema);
 
     o.onProgress?.({ phase: 'uploading', bytes: 0, totalBytes: total });
-    const parts = await this.#putArtifact(name, version, bytes, (sent) => o.onProgress?.({ phase: sent < total ? 'uploading' : 'uploaded', bytes: sent, totalBytes: total }));
+    const parts = await this.#putArtifact(name, version, bytes, (sent) =>
+      o.onProgress?.({ phase: sent < total ? 'uploading' : 'uploaded', bytes: sent, totalBytes: total }),
+    );
     const manifest: ModelManifest = {
       name,
       version,
@@ -195,11 +212,16 @@ export class ModelRegistry {
   async change(name: string, c: RolloutChange): Promise<RolloutState> {
     this.#checkOpen();
     checkModelName('name', name);
-    if (this.view.models().indexOf(name) < 0) throw registryError(REGISTRY_ERROR_CODES.unknownModel, `no model named ${name} in this namespace`, { name, models: this.view.models() });
+    if (this.view.models().indexOf(name) < 0)
+      throw registryError(REGISTRY_ERROR_CODES.unknownModel, `no model named ${name} in this namespace`, {
+        name,
+        models: this.view.models(),
+      });
     const version = 'version' in c ? c.version : null;
     if (version !== null && c.type !== 'retired') {
       const m = this.#requireVersion(name, version);
-      if (m.retiredAtMs !== null) throw registryError(REGISTRY_ERROR_CODES.invalidRollout, `${name}@${version} is retired`, { name, version });
+      if (m.retiredAtMs !== null)
+        throw registryError(REGISTRY_ERROR_CODES.invalidRollout, `${name}@${version} is retired`, { name, version });
     }
     const next = applyRolloutChange(this.view.rollout(name), c, { atMs: this.#clock.now(), by: this.#actor });
     await this.#put(rolloutKey(name), Buffer.from(JSON.stringify(next)));
@@ -222,13 +244,20 @@ export class ModelRegistry {
     const m = this.view.manifest(name, version);
     if (m === undefined) {
       const known = this.view.manifests(name).map((x) => x.version);
-      throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `${name} has no version ${version}${known.length ? ` (known: ${known.join(', ')})` : ''}`, { name, version, known });
+      throw registryError(
+        REGISTRY_ERROR_CODES.unknownVersion,
+        `${name} has no version ${version}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+        { name, version, known },
+      );
     }
     return m;
   }
 
   #nextVersion(name: string): string {
-    const numeric = this.view.manifests(name).map((m) => Number(m.version)).filter((n) => Number.isInteger(n));
+    const numeric = this.view
+      .manifests(name)
+      .map((m) => Number(m.version))
+      .filter((n) => Number.isInteger(n));
     return String(numeric.length === 0 ? 1 : Math.max(...numeric) + 1);
   }
 

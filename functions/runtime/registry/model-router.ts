@@ -72,7 +72,8 @@ export class ModelRouter {
     this.#slots = { rollout: initial, live: undefined, canary: undefined, shadow: undefined };
     const counter = o.metrics?.counter('beamline_model_swaps_total', 'Rollout changes applied by the model router', ['model']);
     this.#swapCounter = counter === undefined ? undefined : (n) => counter.inc({ model: o.name }, n);
-    this.#versionMetrics = o.metrics === undefined ? undefined : new ModelVersionMetrics(o.metrics, o.name, (v) => o.view.manifest?.(o.name, v)?.metrics);
+    this.#versionMetrics =
+      o.metrics === undefined ? undefined : new ModelVersionMetrics(o.metrics, o.name, (v) => o.view.manifest?.(o.name, v)?.metrics);
     this.score = (features, options) => this.#score(features, options);
   }
 
@@ -119,16 +120,19 @@ export class ModelRouter {
   }
 
   #enqueue(next: RolloutState): void {
-    this.#applying = this.#applying.then(() => this.#apply(next)).catch((err: unknown) => {
-      // Keep serving the previous rollout: a version that fails to load never takes traffic.
-      this.#log.error({ err, revision: next.revision }, 'rollout not applied; still serving the previous one');
-    });
+    this.#applying = this.#applying
+      .then(() => this.#apply(next))
+      .catch((err: unknown) => {
+        // Keep serving the previous rollout: a version that fails to load never takes traffic.
+        this.#log.error({ err, revision: next.revision }, 'rollout not applied; still serving the previous one');
+      });
   }
 
   async #apply(r: RolloutState): Promise<void> {
     if (this.#state === 'closed') return;
     const live = r.live === null ? undefined : await this.#entry(r.live);
-    const canary = r.canary === null || r.canary.percent === 0 ? undefined : { entry: await this.#entry(r.canary.version), percent: r.canary.percent };
+    const canary =
+      r.canary === null || r.canary.percent === 0 ? undefined : { entry: await this.#entry(r.canary.version), percent: r.canary.percent };
     const shadow = r.shadow === null ? undefined : await this.#entry(r.shadow);
     // Closed while loading: the loaded entries are closed by close().
     if ((this.#state as ModelRouterState) === 'closed') return;
@@ -180,7 +184,8 @@ export class ModelRouter {
     // Read once: the whole call uses one rollout, whatever swaps happen meanwhile.
     const s = this.#slots;
     if (s.live === undefined) return { kind: 'fallback', decision: this.#o.fallback ?? 'review', reason: 'no-model' };
-    const route = s.canary === undefined ? 'live' : routeOf({ canary: { version: s.canary.entry.version, percent: s.canary.percent } }, options?.key);
+    const route =
+      s.canary === undefined ? 'live' : routeOf({ canary: { version: s.canary.entry.version, percent: s.canary.percent } }, options?.key);
     const decider = route === 'canary' && s.canary !== undefined ? s.canary.entry : s.live;
     const shadowP = s.shadow === undefined ? undefined : this.#timed(s.shadow, features, 'normal');
     const main = await this.#timed(decider, features, options?.priority ?? 'normal');
@@ -188,7 +193,10 @@ export class ModelRouter {
     if (main.score.kind !== 'scored') return main.score;
     this.#versionMetrics?.scored(decider.version, main.score.score);
     if (shadow?.score.kind === 'scored' && s.shadow !== undefined) this.#versionMetrics?.scored(s.shadow.version, shadow.score.score);
-    const sh = shadow !== undefined && shadow.score.kind === 'scored' ? { modelVersion: shadow.score.modelVersion, score: shadow.score.score, latencyMs: shadow.latencyMs } : undefined;
+    const sh =
+      shadow !== undefined && shadow.score.kind === 'scored'
+        ? { modelVersion: shadow.score.modelVersion, score: shadow.score.score, latencyMs: shadow.latencyMs }
+        : undefined;
     return { ...main.score, route, latencyMs: main.latencyMs, ...(sh === undefined ? {} : { shadow: sh }) };
   }
 

@@ -23,9 +23,21 @@ export class ModelVersionMetrics {
   constructor(m: Metrics, model: string, baselineOf: (version: string) => Readonly<Record<string, number>> | undefined) {
     this.#model = model;
     this.#baselineOf = baselineOf;
-    this.#traffic = m.gauge('beamline_model_traffic_ratio', 'Share of records a model version scores, by route (shadow scores all, decides none)', ['model', 'version', 'route']);
-    this.#scores = m.histogram('beamline_model_score_ratio', 'Prediction confidence: the deciding score per model version', ['model', 'version'], SCORE_BUCKETS);
-    this.#drift = m.gauge('beamline_model_score_drift_ratio', 'Population stability index of live scores against the training baseline', ['model', 'version']);
+    this.#traffic = m.gauge(
+      'beamline_model_traffic_ratio',
+      'Share of records a model version scores, by route (shadow scores all, decides none)',
+      ['model', 'version', 'route'],
+    );
+    this.#scores = m.histogram(
+      'beamline_model_score_ratio',
+      'Prediction confidence: the deciding score per model version',
+      ['model', 'version'],
+      SCORE_BUCKETS,
+    );
+    this.#drift = m.gauge('beamline_model_score_drift_ratio', 'Population stability index of live scores against the training baseline', [
+      'model',
+      'version',
+    ]);
   }
 
   /** A rollout was applied: the old routes drop to zero, the new ones get their shares. */

@@ -39,7 +39,14 @@ export async function startRegistryRouting(o: RegistryRoutingOptions): Promise<R
       log: o.log,
       metrics: o.metrics,
       ...(o.fallback === undefined ? {} : { fallback: o.fallback }),
-      loadScorer: (artifact, version) => createModelScorer({ artifact, version, log: o.log, metrics: o.metrics, ...(o.fallback === undefined ? {} : { fallback: o.fallback }) }),
+      loadScorer: (artifact, version) =>
+        createModelScorer({
+          artifact,
+          version,
+          log: o.log,
+          metrics: o.metrics,
+          ...(o.fallback === undefined ? {} : { fallback: o.fallback }),
+        }),
     });
     let closing: Promise<void> | undefined;
     return {

@@ -130,11 +130,20 @@ export class RegistryView {
   /** The model's bytes, checked against the manifest's sha256. */
   artifact(name: string, version: string): RegistryArtifact {
     const manifest = this.manifest(name, version);
-    if (manifest === undefined) throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `${name} has no version ${version}`, { name, version });
+    if (manifest === undefined)
+      throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `${name} has no version ${version}`, { name, version });
     const bytes = this.artifactBytes(name, version);
-    if (bytes === undefined) throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `the bytes of ${name}@${version} are not in the registry (retired?)`, { name, version });
+    if (bytes === undefined)
+      throw registryError(REGISTRY_ERROR_CODES.unknownVersion, `the bytes of ${name}@${version} are not in the registry (retired?)`, {
+        name,
+        version,
+      });
     const digest = sha256Hex(bytes);
-    if (digest !== manifest.sha256) throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, `the bytes of ${name}@${version} do not match the manifest's sha256`, { expected: manifest.sha256, actual: digest });
+    if (digest !== manifest.sha256)
+      throw registryError(REGISTRY_ERROR_CODES.artifactCorrupt, `the bytes of ${name}@${version} do not match the manifest's sha256`, {
+        expected: manifest.sha256,
+        actual: digest,
+      });
     return decodeArtifact(bytes);
   }
 
@@ -149,7 +158,11 @@ export class RegistryView {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(registryError(REGISTRY_ERROR_CODES.unknownVersion, `registry did not reach the expected state within ${timeoutMs} ms`, { timeoutMs }));
+        reject(
+          registryError(REGISTRY_ERROR_CODES.unknownVersion, `registry did not reach the expected state within ${timeoutMs} ms`, {
+            timeoutMs,
+          }),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -55,7 +55,13 @@ export function routeOf(r: Pick<RolloutState, 'canary'>, key: string | undefined
  * back on live), else makes the previous live version live again.
  */
 export function applyRolloutChange(r: RolloutState, c: RolloutChange, meta: { atMs: number; by: string }): RolloutState {
-  const bump = (next: Partial<RolloutState>): RolloutState => ({ ...r, ...next, revision: r.revision + 1, updatedAtMs: meta.atMs, updatedBy: meta.by });
+  const bump = (next: Partial<RolloutState>): RolloutState => ({
+    ...r,
+    ...next,
+    revision: r.revision + 1,
+    updatedAtMs: meta.atMs,
+    updatedBy: meta.by,
+  });
   switch (c.type) {
     case 'promoted': {
       if (r.live === c.version) throw invalid(`${c.version} is already live`);
@@ -70,7 +76,10 @@ export function applyRolloutChange(r: RolloutState, c: RolloutChange, meta: { at
       if (r.canary !== null) return bump({ canary: null });
       const previous = r.history.at(-1);
       if (previous === undefined) {
-        throw registryError(REGISTRY_ERROR_CODES.nothingToRollBack, `${r.name} has no canary and no earlier live version to roll back to`, { name: r.name, live: r.live });
+        throw registryError(REGISTRY_ERROR_CODES.nothingToRollBack, `${r.name} has no canary and no earlier live version to roll back to`, {
+          name: r.name,
+          live: r.live,
+        });
       }
       return bump({ live: previous, history: r.history.slice(0, -1) });
     }
@@ -79,7 +88,8 @@ export function applyRolloutChange(r: RolloutState, c: RolloutChange, meta: { at
       return bump({ shadow: c.version });
     case 'canary-set': {
       if (c.version === null || c.percent === 0) return bump({ canary: null });
-      if (!Number.isInteger(c.percent) || c.percent < 0 || c.percent > 100) throw invalid(`canary percent ${c.percent} is out of range; use a whole number from 0 to 100`);
+      if (!Number.isInteger(c.percent) || c.percent < 0 || c.percent > 100)
+        throw invalid(`canary percent ${c.percent} is out of range; use a whole number from 0 to 100`);
       if (c.version === r.live) throw invalid(`${c.version} is live; a canary must be another version`);
       if (r.live === null) throw invalid(`${r.name} has no live version yet; promote one before starting a canary`);
       return bump({ canary: { version: c.version, percent: c.percent } });

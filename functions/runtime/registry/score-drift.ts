@@ -32,7 +32,9 @@ export function scoreBaseline(metrics: Readonly<Record<string, number>>): number
  */
 export function populationStabilityIndex(expected: readonly number[], actual: readonly number[]): number {
   if (expected.length !== actual.length || expected.length === 0) {
-    throw new RangeError(`populationStabilityIndex: expected and actual need the same number of bins (got ${expected.length} and ${actual.length})`);
+    throw new RangeError(
+      `populationStabilityIndex: expected and actual need the same number of bins (got ${expected.length} and ${actual.length})`,
+    );
   }
   const share = (xs: readonly number[]): number[] => {
     const total = xs.reduce((a, b) => a + b, 0);

@@ -36,10 +36,19 @@ export async function validateModel(artifact: ModelArtifact): Promise<ValidatedM
     try {
       out = await loaded.runtime.predict(batch, [PROBE_ROWS, ...d.rowShape]);
     } catch (cause) {
-      throw registryError(REGISTRY_ERROR_CODES.probeFailed, `the model fails on a probe batch of ${PROBE_ROWS} rows: ${(cause as Error).message}`, {}, cause);
+      throw registryError(
+        REGISTRY_ERROR_CODES.probeFailed,
+        `the model fails on a probe batch of ${PROBE_ROWS} rows: ${(cause as Error).message}`,
+        {},
+        cause,
+      );
     }
     if (out.length !== PROBE_ROWS * d.outputsPerRow || out.some((v) => !Number.isFinite(v))) {
-      throw registryError(REGISTRY_ERROR_CODES.probeFailed, `the model's probe outputs are not ${PROBE_ROWS}x${d.outputsPerRow} finite numbers`, { outputs: Array.from(out).slice(0, 12) });
+      throw registryError(
+        REGISTRY_ERROR_CODES.probeFailed,
+        `the model's probe outputs are not ${PROBE_ROWS}x${d.outputsPerRow} finite numbers`,
+        { outputs: Array.from(out).slice(0, 12) },
+      );
     }
     return { signature: { input: [...d.rowShape], output: [d.outputsPerRow] }, backend: d.backend, probeRows: PROBE_ROWS };
   } finally {
@@ -52,7 +61,10 @@ export async function validateModel(artifact: ModelArtifact): Promise<ValidatedM
  * too: server and model ready, metadata matching the signature, one probe row scored. The
  * signature is the spec's (a remote server's metadata may leave shapes open).
  */
-export async function validateRemoteModel(artifact: RemoteArtifact, options: { probe?: boolean } = {}): Promise<ValidatedModel & { spec: RemoteModelSpec }> {
+export async function validateRemoteModel(
+  artifact: RemoteArtifact,
+  options: { probe?: boolean } = {},
+): Promise<ValidatedModel & { spec: RemoteModelSpec }> {
   const { RemoteScorer, compileRemoteModelSpec } = await import('../../inference/index.ts');
   let spec: RemoteModelSpec;
   try {
@@ -65,10 +77,20 @@ export async function validateRemoteModel(artifact: RemoteArtifact, options: { p
       const scorer = await RemoteScorer.connect(spec, { version: 'push-probe' });
       await scorer.close();
     } catch (cause) {
-      throw registryError(REGISTRY_ERROR_CODES.probeFailed, `the remote model fails its probe: ${(cause as Error).message}`, { endpoint: spec.endpoint, model: spec.model }, cause);
+      throw registryError(
+        REGISTRY_ERROR_CODES.probeFailed,
+        `the remote model fails its probe: ${(cause as Error).message}`,
+        { endpoint: spec.endpoint, model: spec.model },
+        cause,
+      );
     }
   }
-  return { spec, signature: { input: [...spec.signature.input], output: [...spec.signature.output] }, backend: 'remote-oip', probeRows: options.probe ?? true ? 1 : 0 };
+  return {
+    spec,
+    signature: { input: [...spec.signature.input], output: [...spec.signature.output] },
+    backend: 'remote-oip',
+    probeRows: (options.probe ?? true) ? 1 : 0,
+  };
 }
 
 /** A model folder (model.json + weights) or a .onnx file, read into memory. */

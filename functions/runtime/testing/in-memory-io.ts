@@ -146,7 +146,11 @@ export class InMemoryWorkerIo implements WorkerIo {
         if (o.nullValue) this.stateTopic.delete(o.key ?? '');
         else {
           const exp = o.properties?.[EXPIRES_AT_PROPERTY];
-          this.stateTopic.set(o.key ?? '', { key: o.key ?? '', value: o.payload, ...(exp === undefined ? {} : { expiresAtMs: Number(exp) }) });
+          this.stateTopic.set(o.key ?? '', {
+            key: o.key ?? '',
+            value: o.payload,
+            ...(exp === undefined ? {} : { expiresAtMs: Number(exp) }),
+          });
         }
       }
       const list = this.topics.get(o.topic) ?? [];

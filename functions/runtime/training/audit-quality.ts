@@ -16,7 +16,11 @@ export interface SlotQuality {
   readonly honestBlockedRate: number | null;
 }
 
-export function qualityFromAudit(events: readonly AuditEvent[], labels: ReadonlyMap<string, Label>, options: { model?: string; fromMs?: number; toMs?: number } = {}): SlotQuality[] {
+export function qualityFromAudit(
+  events: readonly AuditEvent[],
+  labels: ReadonlyMap<string, Label>,
+  options: { model?: string; fromMs?: number; toMs?: number } = {},
+): SlotQuality[] {
   const prefix = options.model === undefined ? undefined : `${options.model}@`;
   const groups = new Map<string, { slot: SlotQuality['slot']; modelVersion: string; rows: Array<{ fraud: boolean; decision: string }> }>();
   const add = (slot: SlotQuality['slot'], modelVersion: string, fraud: boolean, decision: string): void => {
@@ -33,7 +37,8 @@ export function qualityFromAudit(events: readonly AuditEvent[], labels: Readonly
     const label = labels.get(d.eventId);
     // At-least-once: a redelivered event is decided (and audited) again; count it once.
     if (label === undefined || d.modelVersion === null || seen.has(d.traceId)) continue;
-    if ((options.fromMs !== undefined && d.eventTimeMs < options.fromMs) || (options.toMs !== undefined && d.eventTimeMs >= options.toMs)) continue;
+    if ((options.fromMs !== undefined && d.eventTimeMs < options.fromMs) || (options.toMs !== undefined && d.eventTimeMs >= options.toMs))
+      continue;
     seen.add(d.traceId);
     add(d.route === 'canary' ? 'canary' : 'live', d.modelVersion, label.fraud, d.output.decision);
     if (d.shadow !== null) add('shadow', d.shadow.modelVersion, label.fraud, d.shadow.decision);

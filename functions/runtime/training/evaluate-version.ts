@@ -18,7 +18,12 @@ export async function evaluateRegistryVersion(o: {
 }): Promise<EvaluationReport> {
   const policy = compileDecisionPolicy(o.policy, 'policy');
   const modelVersion = `${o.name}@${o.version}`;
-  const scorer = await createModelScorer({ artifact: o.view.artifact(o.name, o.version), version: modelVersion, log: silentLogger, metrics: noopMetrics() });
+  const scorer = await createModelScorer({
+    artifact: o.view.artifact(o.name, o.version),
+    version: modelVersion,
+    log: silentLogger,
+    metrics: noopMetrics(),
+  });
   try {
     return await evaluateModel(modelVersion, policy, o.rows, scorer.score);
   } finally {

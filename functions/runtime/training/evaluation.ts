@@ -80,9 +80,13 @@ export async function evaluateModel(
   options: { concurrency?: number; now?: () => number } = {},
 ): Promise<EvaluationReport> {
   if (!rows.some((r) => r.label !== null)) {
-    throw trainingError(TRAINING_ERROR_CODES.noLabels, `no labelled events in the window to evaluate ${modelVersion} on; widen --from/--to or write labels (beamline features label)`, {
-      modelVersion,
-    });
+    throw trainingError(
+      TRAINING_ERROR_CODES.noLabels,
+      `no labelled events in the window to evaluate ${modelVersion} on; widen --from/--to or write labels (beamline features label)`,
+      {
+        modelVersion,
+      },
+    );
   }
   const now = options.now ?? (() => performance.now());
   const concurrency = options.concurrency ?? 64;
@@ -111,8 +115,10 @@ export interface EvaluationGate {
 /** Throws BL_TRAINING_BELOW_GATE naming the figure when the report misses a floor. */
 export function checkEvaluationGate(report: EvaluationReport, gate: EvaluationGate): void {
   const misses: string[] = [];
-  if (gate.minPrecision !== undefined && report.precision < gate.minPrecision) misses.push(`precision ${report.precision.toFixed(4)} < --min-precision ${gate.minPrecision}`);
-  if (gate.minRecall !== undefined && report.recall < gate.minRecall) misses.push(`recall ${report.recall.toFixed(4)} < --min-recall ${gate.minRecall}`);
+  if (gate.minPrecision !== undefined && report.precision < gate.minPrecision)
+    misses.push(`precision ${report.precision.toFixed(4)} < --min-precision ${gate.minPrecision}`);
+  if (gate.minRecall !== undefined && report.recall < gate.minRecall)
+    misses.push(`recall ${report.recall.toFixed(4)} < --min-recall ${gate.minRecall}`);
   if (misses.length > 0) {
     throw trainingError(
       TRAINING_ERROR_CODES.belowGate,

@@ -1,7 +1,14 @@
 /** #23: training sets from the stream, labels, and evaluation before promotion. */
 export { TRAINING_ERROR_CODES } from './errors.ts';
 export { LABEL_SCHEMA, labelsTopic, openLabelWriter, readLabels, validateLabel, type Label, type LabelWriter } from './labels.ts';
-export { FeatureReplay, checkWindow, exportTrainingSet, type TrainingRow, type TrainingSet, type TrainingSetOptions } from './training-set.ts';
+export {
+  FeatureReplay,
+  checkWindow,
+  exportTrainingSet,
+  type TrainingRow,
+  type TrainingSet,
+  type TrainingSetOptions,
+} from './training-set.ts';
 export { formatTrainingSet, tableFormatOf, type TableFormat } from './table-format.ts';
 export {
   checkEvaluationGate,

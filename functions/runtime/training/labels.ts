@@ -40,16 +40,29 @@ export function labelsTopic(tenant: string, namespace: string): string {
 /** Checks a label before it is written: each error names the field and the fix. */
 export function validateLabel(l: Partial<Label>): Label {
   if (typeof l.eventId !== 'string' || l.eventId === '') {
-    throw trainingError(TRAINING_ERROR_CODES.invalidLabel, `label.eventId: invalid value ${JSON.stringify(l.eventId)}; give the id of the labelled event`, { field: 'eventId' });
+    throw trainingError(
+      TRAINING_ERROR_CODES.invalidLabel,
+      `label.eventId: invalid value ${JSON.stringify(l.eventId)}; give the id of the labelled event`,
+      { field: 'eventId' },
+    );
   }
   if (typeof l.fraud !== 'boolean') {
-    throw trainingError(TRAINING_ERROR_CODES.invalidLabel, `label.fraud: invalid value ${JSON.stringify(l.fraud)}; use true (fraud) or false (honest)`, { field: 'fraud' });
+    throw trainingError(
+      TRAINING_ERROR_CODES.invalidLabel,
+      `label.fraud: invalid value ${JSON.stringify(l.fraud)}; use true (fraud) or false (honest)`,
+      { field: 'fraud' },
+    );
   }
   if (typeof l.source !== 'string' || l.source === '') {
-    throw trainingError(TRAINING_ERROR_CODES.invalidLabel, `label.source: invalid value ${JSON.stringify(l.source)}; say where the label comes from (review, feedback)`, { field: 'source' });
+    throw trainingError(
+      TRAINING_ERROR_CODES.invalidLabel,
+      `label.source: invalid value ${JSON.stringify(l.source)}; say where the label comes from (review, feedback)`,
+      { field: 'source' },
+    );
   }
   const atMs = l.atMs ?? Date.now();
-  if (!Number.isSafeInteger(atMs) || atMs < 0) throw trainingError(TRAINING_ERROR_CODES.invalidLabel, `label.atMs: invalid value ${atMs}; use epoch milliseconds`, { field: 'atMs' });
+  if (!Number.isSafeInteger(atMs) || atMs < 0)
+    throw trainingError(TRAINING_ERROR_CODES.invalidLabel, `label.atMs: invalid value ${atMs}; use epoch milliseconds`, { field: 'atMs' });
   return { eventId: l.eventId, key: l.key ?? null, fraud: l.fraud, source: l.source, atMs, by: l.by ?? null };
 }
 
@@ -72,7 +85,12 @@ export async function openLabelWriter(client: PulsarClient, tenant: string, name
 }
 
 /** Every label on the topic up to its current end, the latest per event id. Empty when none. */
-export async function readLabels(client: PulsarClient, tenant: string, namespace: string, options: { readTimeoutMs?: number } = {}): Promise<Map<string, Label>> {
+export async function readLabels(
+  client: PulsarClient,
+  tenant: string,
+  namespace: string,
+  options: { readTimeoutMs?: number } = {},
+): Promise<Map<string, Label>> {
   const out = new Map<string, Label>();
   const topic = labelsTopic(tenant, namespace);
   const exists = await client.getSchema(topic).catch(() => undefined);

@@ -15,20 +15,39 @@ export function tableFormatOf(path: string): TableFormat {
   const fix = path.endsWith('.parquet')
     ? 'Parquet is not written yet (#23): use .csv or .jsonl (pandas.read_csv reads the CSV directly)'
     : 'name the file .csv or .jsonl';
-  throw trainingError(TRAINING_ERROR_CODES.invalidOutput, `-o: unsupported output ${JSON.stringify(path)}; ${fix}`, { field: 'output', value: path });
+  throw trainingError(TRAINING_ERROR_CODES.invalidOutput, `-o: unsupported output ${JSON.stringify(path)}; ${fix}`, {
+    field: 'output',
+    value: path,
+  });
 }
 
 export function formatTrainingSet(set: TrainingSet, format: TableFormat): string {
   const names = set.names;
   if (format === 'jsonl') {
     return set.rows
-      .map((r) => JSON.stringify({ event_id: r.eventId, key: r.key, event_time_ms: r.eventTimeMs, ...r.values, label: r.label === null ? null : r.label ? 1 : 0, label_source: r.labelSource }))
+      .map((r) =>
+        JSON.stringify({
+          event_id: r.eventId,
+          key: r.key,
+          event_time_ms: r.eventTimeMs,
+          ...r.values,
+          label: r.label === null ? null : r.label ? 1 : 0,
+          label_source: r.labelSource,
+        }),
+      )
       .map((l) => `${l}\n`)
       .join('');
   }
   const header = ['event_id', 'key', 'event_time_ms', ...names, 'label', 'label_source'].map(csvCell).join(',');
   const lines = set.rows.map((r) =>
-    [csvCell(r.eventId), csvCell(r.key ?? ''), String(r.eventTimeMs), ...names.map((n) => num(r.values[n] ?? 0)), r.label === null ? '' : r.label ? '1' : '0', csvCell(r.labelSource ?? '')].join(','),
+    [
+      csvCell(r.eventId),
+      csvCell(r.key ?? ''),
+      String(r.eventTimeMs),
+      ...names.map((n) => num(r.values[n] ?? 0)),
+      r.label === null ? '' : r.label ? '1' : '0',
+      csvCell(r.labelSource ?? ''),
+    ].join(','),
   );
   return `${header}\n${lines.map((l) => `${l}\n`).join('')}`;
 }

@@ -5,7 +5,13 @@
  * exactly the features the worker had at that event's time. Labels are joined by event id.
  */
 import { SchemaRegistry, type PulsarClient } from '../../pulsar/index.ts';
-import { compileFeatureExtractor, readField, type FeatureExtractor, type FeatureHistoryEntry, type FeatureSpec } from '../feature-extractor.ts';
+import {
+  compileFeatureExtractor,
+  readField,
+  type FeatureExtractor,
+  type FeatureHistoryEntry,
+  type FeatureSpec,
+} from '../feature-extractor.ts';
 import { TRAINING_ERROR_CODES, trainingError } from './errors.ts';
 import { readLabels, type Label } from './labels.ts';
 
@@ -76,13 +82,21 @@ export interface TrainingSetOptions {
 }
 
 export function checkWindow(fromMs: number | undefined, toMs: number | undefined): void {
-  if (fromMs !== undefined && !Number.isFinite(fromMs)) throw trainingError(TRAINING_ERROR_CODES.invalidWindow, `--from: invalid time ${fromMs}; use an ISO time or epoch ms`, { field: 'from' });
-  if (toMs !== undefined && !Number.isFinite(toMs)) throw trainingError(TRAINING_ERROR_CODES.invalidWindow, `--to: invalid time ${toMs}; use an ISO time or epoch ms`, { field: 'to' });
-  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
-    throw trainingError(TRAINING_ERROR_CODES.invalidWindow, `--to (${new Date(toMs).toISOString()}) is not after --from (${new Date(fromMs).toISOString()}); give a window with to > from`, {
-      fromMs,
-      toMs,
+  if (fromMs !== undefined && !Number.isFinite(fromMs))
+    throw trainingError(TRAINING_ERROR_CODES.invalidWindow, `--from: invalid time ${fromMs}; use an ISO time or epoch ms`, {
+      field: 'from',
     });
+  if (toMs !== undefined && !Number.isFinite(toMs))
+    throw trainingError(TRAINING_ERROR_CODES.invalidWindow, `--to: invalid time ${toMs}; use an ISO time or epoch ms`, { field: 'to' });
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+    throw trainingError(
+      TRAINING_ERROR_CODES.invalidWindow,
+      `--to (${new Date(toMs).toISOString()}) is not after --from (${new Date(fromMs).toISOString()}); give a window with to > from`,
+      {
+        fromMs,
+        toMs,
+      },
+    );
   }
 }
 
@@ -90,10 +104,16 @@ export function checkWindow(fromMs: number | undefined, toMs: number | undefined
 export async function exportTrainingSet(o: TrainingSetOptions): Promise<TrainingSet> {
   checkWindow(o.fromMs, o.toMs);
   const replay = new FeatureReplay(o.features, o.historyMax);
-  const labels = o.labels ?? (await readLabels(o.client, o.tenant, o.namespace, o.readTimeoutMs === undefined ? {} : { readTimeoutMs: o.readTimeoutMs }));
+  const labels =
+    o.labels ??
+    (await readLabels(o.client, o.tenant, o.namespace, o.readTimeoutMs === undefined ? {} : { readTimeoutMs: o.readTimeoutMs }));
   const client = o.client;
   const schemas = new SchemaRegistry({ fetch: async (topic, version) => (await client.getSchema(topic, version))?.info });
-  const reader = await client.createReader({ topic: `persistent://${o.tenant}/${o.namespace}/${o.inputTopic ?? 'events'}`, startMessageId: 'earliest', receiverQueueSize: 1000 });
+  const reader = await client.createReader({
+    topic: `persistent://${o.tenant}/${o.namespace}/${o.inputTopic ?? 'events'}`,
+    startMessageId: 'earliest',
+    receiverQueueSize: 1000,
+  });
   const rows: TrainingRow[] = [];
   let eventsRead = 0;
   let skipped = 0;

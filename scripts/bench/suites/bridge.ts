@@ -20,7 +20,14 @@ import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
 
 const PROJECT = 'beamline-bench';
 const STREAMS = 16;
-const SCHEMA = { type: 'record', name: 'BenchEvent', fields: [{ name: 'n', type: 'int' }, { name: 'sentAt', type: 'double' }] };
+const SCHEMA = {
+  type: 'record',
+  name: 'BenchEvent',
+  fields: [
+    { name: 'n', type: 'int' },
+    { name: 'sentAt', type: 'double' },
+  ],
+};
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -51,9 +58,18 @@ async function publishPubsub(ps: PubSub, topicName: string, count: number, keys:
 }
 
 /** Counts (and times) what lands on a Pulsar topic. */
-async function pulsarWatch(client: PulsarClient, topic: string, avro: boolean): Promise<{ count: () => number; latencies: number[]; close: () => Promise<void> }> {
+async function pulsarWatch(
+  client: PulsarClient,
+  topic: string,
+  avro: boolean,
+): Promise<{ count: () => number; latencies: number[]; close: () => Promise<void> }> {
   const codec = avroSchema<{ n: number; sentAt: number }>(SCHEMA);
-  const consumer = await client.subscribe({ topic, subscription: `watch-${Date.now()}`, initialPosition: 'Latest', receiverQueueSize: 1000 });
+  const consumer = await client.subscribe({
+    topic,
+    subscription: `watch-${Date.now()}`,
+    initialPosition: 'Latest',
+    receiverQueueSize: 1000,
+  });
   const latencies: number[] = [];
   let n = 0;
   const loop = (async () => {
@@ -103,14 +119,28 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const target = which === 'source' ? t('events') : t('bare');
       let stop: () => Promise<void>;
       if (which === 'source') {
-        const source = new PubsubSource({ subscription: `projects/${PROJECT}/subscriptions/${topicName}-sub`, to: `${tenant}/ns/events`, maxMessages: 2000, streams: STREAMS }, { client, admin, pubsub: ps, log: ctx.log });
+        const source = new PubsubSource(
+          {
+            subscription: `projects/${PROJECT}/subscriptions/${topicName}-sub`,
+            to: `${tenant}/ns/events`,
+            maxMessages: 2000,
+            streams: STREAMS,
+          },
+          { client, admin, pubsub: ps, log: ctx.log },
+        );
         await source.start();
         stop = () => source.close();
       } else {
         const producer = await client.createProducer({ topic: target, batchingMaxDelayMs: 5, maxPendingMessages: 2000 });
-        const sub = ps.subscription(`${topicName}-sub`, { flowControl: { maxMessages: 2000, allowExcessMessages: false }, streamingOptions: { maxStreams: STREAMS } });
+        const sub = ps.subscription(`${topicName}-sub`, {
+          flowControl: { maxMessages: 2000, allowExcessMessages: false },
+          streamingOptions: { maxStreams: STREAMS },
+        });
         sub.on('message', (m: PubsubMessage) => {
-          producer.send({ payload: m.data, key: m.orderingKey ?? '', properties: m.attributes, eventTimeMs: m.publishTime.getTime() }).then(() => m.ack(), () => m.nack());
+          producer.send({ payload: m.data, key: m.orderingKey ?? '', properties: m.attributes, eventTimeMs: m.publishTime.getTime() }).then(
+            () => m.ack(),
+            () => m.nack(),
+          );
         });
         stop = async () => {
           await sub.close();
@@ -157,10 +187,14 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       received++;
       m.ack();
     });
-    const sink = new PubsubSink({ from: `${tenant}/ns/predictions`, topic: `projects/${PROJECT}/topics/out` }, { client, admin, pubsub: ps, log: ctx.log });
+    const sink = new PubsubSink(
+      { from: `${tenant}/ns/predictions`, topic: `projects/${PROJECT}/topics/out` },
+      { client, admin, pubsub: ps, log: ctx.log },
+    );
     const producer = await client.createProducer({ topic: t('predictions'), batchingMaxDelayMs: 5 });
     const sends: Promise<unknown>[] = [];
-    for (let n = 0; n < messages; n++) sends.push(producer.send({ key: `k${n % keys}`, payload: JSON.stringify({ n, sentAt: Date.now() }) }));
+    for (let n = 0; n < messages; n++)
+      sends.push(producer.send({ key: `k${n % keys}`, payload: JSON.stringify({ n, sentAt: Date.now() }) }));
     await Promise.all(sends);
     ctx.log.info({ messages }, 'bridge bench: sink backlog');
     const t0 = Date.now();

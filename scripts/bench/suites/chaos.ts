@@ -28,7 +28,15 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     burstS: numberOption(ctx, 'burst-s', DEFAULT_SCALE.burstS),
     poison: numberOption(ctx, 'poison', DEFAULT_SCALE.poison),
   };
-  const only = ctx.options['only']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const results = await runChaos({ timing, scale, ...(only === undefined ? {} : { only }), log: (line) => ctx.log.info({ line }, 'chaos') });
+  const only = ctx.options['only']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const results = await runChaos({
+    timing,
+    scale,
+    ...(only === undefined ? {} : { only }),
+    log: (line) => ctx.log.info({ line }, 'chaos'),
+  });
   return { rows: chaosRows(results), notes: chaosNotes(results, timing), failed: results.some((r) => r.verdict === 'fail') };
 }

@@ -67,7 +67,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const oursScript = resolve(ctx.options['ours-script'] ?? defaultOursScript);
   const baselineScript = ctx.options['baseline-script'] === undefined ? undefined : resolve(ctx.options['baseline-script']);
   if (baselineScript !== undefined && !existsSync(baselineScript)) {
-    throw new BeamlineError(BENCH_ERROR_CODES.clientOursFailed, `--baseline-script ${baselineScript} does not exist; pass the path of another checkout's scripts/bench/client-ours.ts`);
+    throw new BeamlineError(
+      BENCH_ERROR_CODES.clientOursFailed,
+      `--baseline-script ${baselineScript} does not exist; pass the path of another checkout's scripts/bench/client-ours.ts`,
+    );
   }
   const runId = Math.random().toString(36).slice(2, 8);
   const topics: string[] = [];
@@ -88,7 +91,13 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     withOurs = false;
   }
   const rows: Array<Record<string, BenchCell>> = [];
-  const plan = (name: string, r: number): PhasePlan => ({ durationS, rate, size, maxTopic: topic(`${name}-max-${r}`), rateTopic: topic(`${name}-rate-${r}`) });
+  const plan = (name: string, r: number): PhasePlan => ({
+    durationS,
+    rate,
+    size,
+    maxTopic: topic(`${name}-max-${r}`),
+    rateTopic: topic(`${name}-rate-${r}`),
+  });
   const javaMax: MaxFigures[] = [];
   const oursMax: MaxFigures[] = [];
   const javaFixed: FixedFigures[] = [];
@@ -134,7 +143,9 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         if (baselineScript !== undefined) baseFixed.push(await runOursFixed(ctx, baselineScript, basePlan));
       };
       const javaFirst = r % 2 === 0;
-      const order = javaFirst ? [maxJava, maxOurs, maxBase, fixedJava, fixedOurs, fixedBase] : [maxBase, maxOurs, maxJava, fixedBase, fixedOurs, fixedJava];
+      const order = javaFirst
+        ? [maxJava, maxOurs, maxBase, fixedJava, fixedOurs, fixedBase]
+        : [maxBase, maxOurs, maxJava, fixedBase, fixedOurs, fixedJava];
       for (const phase of order) await phase();
     }
     const javaF = javaMax.length === 0 ? undefined : { ...medianMax(javaMax), ...medianFixed(javaFixed) };
@@ -143,13 +154,30 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     if (oursF !== undefined) rows.push(row('beamline (TypeScript)', oursF));
     const baseF = baseMax.length === 0 ? undefined : { ...medianMax(baseMax), ...medianFixed(baseFixed) };
     if (baseF !== undefined) rows.push(row('beamline baseline', baseF));
-    for (const [who, list] of [['java', javaMax], ['ours', oursMax], ['baseline', baseMax]] as const) {
-      if (list.length > 0) notes.push(`${who} rounds produced/consumed msg/s: ${list.map((f) => `${Math.round(f.producedPerSec)}/${Math.round(f.consumedPerSec)}`).join(', ')}`);
+    for (const [who, list] of [
+      ['java', javaMax],
+      ['ours', oursMax],
+      ['baseline', baseMax],
+    ] as const) {
+      if (list.length > 0)
+        notes.push(
+          `${who} rounds produced/consumed msg/s: ${list.map((f) => `${Math.round(f.producedPerSec)}/${Math.round(f.consumedPerSec)}`).join(', ')}`,
+        );
     }
-    for (const [who, list] of [['java', javaFixed], ['ours', oursFixed], ['baseline', baseFixed]] as const) {
-      if (list.length > 0) notes.push(`${who} rounds @${rate} msg/s p50/p99 ms: ${list.map((f) => `${f.publishLatencyP50Ms}/${f.publishLatencyP99Ms}`).join(', ')}`);
+    for (const [who, list] of [
+      ['java', javaFixed],
+      ['ours', oursFixed],
+      ['baseline', baseFixed],
+    ] as const) {
+      if (list.length > 0)
+        notes.push(
+          `${who} rounds @${rate} msg/s p50/p99 ms: ${list.map((f) => `${f.publishLatencyP50Ms}/${f.publishLatencyP99Ms}`).join(', ')}`,
+        );
     }
-    for (const [who, list] of [['ours', oursCpu], ['baseline', baseCpu]] as const) {
+    for (const [who, list] of [
+      ['ours', oursCpu],
+      ['baseline', baseCpu],
+    ] as const) {
       const measured = list.filter((c) => c.consumeCpuUsPerMsg > 0);
       if (measured.length > 0) {
         notes.push(
@@ -239,7 +267,14 @@ async function runJavaMax(ctx: BenchContext, p: PhasePlan): Promise<MaxFigures> 
   const log = ctx.log.child({ client: 'java' });
   const conn = { serviceUrl: ctx.serviceUrl, token: ctx.token };
   log.info({ topic: p.maxTopic, durationS: p.durationS }, 'pulsar-perf produce at max rate');
-  const max = await runPerfProduce({ ...conn, adminUrl: ctx.adminUrl, topic: p.maxTopic, durationS: p.durationS, rate: 0, sizeBytes: p.size });
+  const max = await runPerfProduce({
+    ...conn,
+    adminUrl: ctx.adminUrl,
+    topic: p.maxTopic,
+    durationS: p.durationS,
+    rate: 0,
+    sizeBytes: p.size,
+  });
   log.info({ records: max.records, msgPerSec: Math.round(max.msgPerSec) }, 'pulsar-perf drain backlog');
   const drain = await runPerfConsume({
     ...conn,
@@ -249,13 +284,25 @@ async function runJavaMax(ctx: BenchContext, p: PhasePlan): Promise<MaxFigures> 
     numMessages: max.records,
     durationS: Math.max(60, p.durationS * 6),
   });
-  return { producedPerSec: max.msgPerSec, consumedPerSec: drain.msgPerSec, saturatedP50Ms: max.latency.p50Ms, saturatedP99Ms: max.latency.p99Ms };
+  return {
+    producedPerSec: max.msgPerSec,
+    consumedPerSec: drain.msgPerSec,
+    saturatedP50Ms: max.latency.p50Ms,
+    saturatedP99Ms: max.latency.p99Ms,
+  };
 }
 
 async function runJavaFixed(ctx: BenchContext, p: PhasePlan): Promise<FixedFigures> {
   ctx.log.child({ client: 'java' }).info({ rate: p.rate, topic: p.rateTopic }, 'pulsar-perf produce at fixed rate');
   const conn = { serviceUrl: ctx.serviceUrl, token: ctx.token };
-  const fixed = await runPerfProduce({ ...conn, adminUrl: ctx.adminUrl, topic: p.rateTopic, durationS: p.durationS, rate: p.rate, sizeBytes: p.size });
+  const fixed = await runPerfProduce({
+    ...conn,
+    adminUrl: ctx.adminUrl,
+    topic: p.rateTopic,
+    durationS: p.durationS,
+    rate: p.rate,
+    sizeBytes: p.size,
+  });
   return { publishLatencyP50Ms: fixed.latency.p50Ms, publishLatencyP99Ms: fixed.latency.p99Ms, fixedRateAchievedPerSec: fixed.msgPerSec };
 }
 
@@ -275,26 +322,49 @@ async function runOursMax(ctx: BenchContext, script: string, p: PhasePlan, cpu: 
   if (typeof max.consumeCpuUsPerMsg === 'number' && typeof max.produceCpuUsPerMsg === 'number') {
     cpu.push({ produceCpuUsPerMsg: max.produceCpuUsPerMsg, consumeCpuUsPerMsg: max.consumeCpuUsPerMsg });
   }
-  return { producedPerSec: max.producedPerSec, consumedPerSec: max.consumedPerSec, saturatedP50Ms: max.publishLatencyP50Ms, saturatedP99Ms: max.publishLatencyP99Ms };
+  return {
+    producedPerSec: max.producedPerSec,
+    consumedPerSec: max.consumedPerSec,
+    saturatedP50Ms: max.publishLatencyP50Ms,
+    saturatedP99Ms: max.publishLatencyP99Ms,
+  };
 }
 
 async function runOursFixed(ctx: BenchContext, script: string, p: PhasePlan): Promise<FixedFigures> {
   ctx.log.child({ client: 'ours' }).info({ topic: p.rateTopic, rate: p.rate }, 'client-ours at fixed rate');
   // Like pulsar-perf produce: nothing consumes while the fixed-rate latency is measured.
   const fixed = await runOursOnce(ctx, script, p, p.rateTopic, p.rate, true);
-  return { publishLatencyP50Ms: fixed.publishLatencyP50Ms, publishLatencyP99Ms: fixed.publishLatencyP99Ms, fixedRateAchievedPerSec: fixed.producedPerSec };
+  return {
+    publishLatencyP50Ms: fixed.publishLatencyP50Ms,
+    publishLatencyP99Ms: fixed.publishLatencyP99Ms,
+    fixedRateAchievedPerSec: fixed.producedPerSec,
+  };
 }
 
-async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topic: string, rate: number, skipConsume: boolean): Promise<OursLine> {
+async function runOursOnce(
+  ctx: BenchContext,
+  script: string,
+  p: PhasePlan,
+  topic: string,
+  rate: number,
+  skipConsume: boolean,
+): Promise<OursLine> {
   const args = [
     script,
-    '--service-url', ctx.serviceUrl,
-    '--admin-url', ctx.adminUrl,
-    '--topic', topic,
-    '--duration-s', String(p.durationS),
-    '--rate', String(rate),
-    '--size', String(p.size),
-    '--batching', 'true',
+    '--service-url',
+    ctx.serviceUrl,
+    '--admin-url',
+    ctx.adminUrl,
+    '--topic',
+    topic,
+    '--duration-s',
+    String(p.durationS),
+    '--rate',
+    String(rate),
+    '--size',
+    String(p.size),
+    '--batching',
+    'true',
     ...(skipConsume ? ['--skip-consume'] : []),
   ];
   const env = { ...process.env };
@@ -310,11 +380,19 @@ async function runOursOnce(ctx: BenchContext, script: string, p: PhasePlan, topi
     child.on('error', rej);
     child.on('close', res);
   }).finally(() => clearTimeout(timer));
-  const last = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const last = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (code !== 0 || last === undefined) {
-    throw new BeamlineError(BENCH_ERROR_CODES.clientOursFailed, `client-ours.ts exited with ${code} without a result line:\n${stderr.split('\n').slice(-15).join('\n')}`, {
-      details: { code },
-    });
+    throw new BeamlineError(
+      BENCH_ERROR_CODES.clientOursFailed,
+      `client-ours.ts exited with ${code} without a result line:\n${stderr.split('\n').slice(-15).join('\n')}`,
+      {
+        details: { code },
+      },
+    );
   }
   const parsed = JSON.parse(last) as Partial<OursLine>;
   for (const k of ['producedPerSec', 'consumedPerSec', 'publishLatencyP50Ms', 'publishLatencyP99Ms'] as const) {

@@ -50,7 +50,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     });
     const after = cpuTimes();
     const cpuPct = (100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total);
-    const achieved = Math.round((s.decided / Math.max(1, s.events)) * s.events / duration);
+    const achieved = Math.round(((s.decided / Math.max(1, s.events)) * s.events) / duration);
     rows.push({
       input_rate_per_s: rate,
       sent: s.events,

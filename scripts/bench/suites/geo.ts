@@ -26,7 +26,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const warmMs = numberOption(ctx, 'warm-s', 20) * 1000;
   const outageMs = numberOption(ctx, 'outage-s', 60) * 1000;
   const cut = ctx.options['cut'] ?? 'freeze';
-  if (cut !== 'freeze' && cut !== 'stop') throw new ConfigError('--cut', cut, 'use freeze (SIGSTOP central: a black-holed link) or stop (stop and restart its broker)');
+  if (cut !== 'freeze' && cut !== 'stop')
+    throw new ConfigError('--cut', cut, 'use freeze (SIGSTOP central: a black-holed link) or stop (stop and restart its broker)');
   const log = (line: string): void => ctx.log.info({ line }, 'geo');
   const topo = await startTopology(log);
   try {
@@ -58,7 +59,11 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       { metric: 'edge decision p99 before the cut (link up)', value: r.decisionBefore.p99Ms, unit: 'ms' },
       { metric: 'edge decision p99 while central is down', value: r.decisionDown.p99Ms, unit: 'ms' },
       { metric: 'edge decision p99 while central restarts (its JVM on the same cores)', value: r.decisionRestarting.p99Ms, unit: 'ms' },
-      { metric: 'edge decision p99 down / before (the issue asks <= 1.2)', value: Math.round((r.decisionDown.p99Ms / Math.max(1, r.decisionBefore.p99Ms)) * 100) / 100, unit: 'ratio' },
+      {
+        metric: 'edge decision p99 down / before (the issue asks <= 1.2)',
+        value: Math.round((r.decisionDown.p99Ms / Math.max(1, r.decisionBefore.p99Ms)) * 100) / 100,
+        unit: 'ratio',
+      },
       { metric: 'review cases from planted harsh trips at central', value: r.reviewCasesAtCentral, unit: 'cases' },
     ];
     return {

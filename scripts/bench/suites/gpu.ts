@@ -63,7 +63,13 @@ const MODELS: readonly BenchModel[] = [
     name: 'gru',
     rowShape: [32, 16],
     cpuBatches: [1, 32, 512],
-    build: () => tf.sequential({ layers: [tf.layers.gru({ inputShape: [32, 16], units: 32, recurrentInitializer: 'glorotUniform' }), tf.layers.dense({ units: 1, activation: 'sigmoid' })] }),
+    build: () =>
+      tf.sequential({
+        layers: [
+          tf.layers.gru({ inputShape: [32, 16], units: 32, recurrentInitializer: 'glorotUniform' }),
+          tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+        ],
+      }),
   },
 ];
 
@@ -76,7 +82,11 @@ function round(v: number, digits = 3): number {
 }
 
 /** Closed loop, one call in flight, until `ms` passed and at least 3 calls were timed. */
-async function measure(call: () => Promise<unknown>, rows: number, ms: number): Promise<{ calls: number; rowsPerS: number; p50Ms: number; p99Ms: number }> {
+async function measure(
+  call: () => Promise<unknown>,
+  rows: number,
+  ms: number,
+): Promise<{ calls: number; rowsPerS: number; p50Ms: number; p99Ms: number }> {
   await call(); // warm-up: first-call shader compiles and allocations are not what we measure
   const lat: number[] = [];
   const start = performance.now();
@@ -153,7 +163,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     notes.push(
       `${model.name}: compiled in ${Math.round(performance.now() - t0)} ms, ${compiled.onnx.length} bytes, max |tfjs - onnx| ${compiled.manifest.maxAbsDiff.toExponential(2)} on ${compiled.manifest.probeRows} rows`,
     );
-    const runtimes: ModelRuntime[] = [await bestTfjs(artifact, gpu), await OrtRuntime.create({ format: 'onnx', bytes: compiled.onnx }, 'cpu', { intraOpThreads: ortThreads })];
+    const runtimes: ModelRuntime[] = [
+      await bestTfjs(artifact, gpu),
+      await OrtRuntime.create({ format: 'onnx', bytes: compiled.onnx }, 'cpu', { intraOpThreads: ortThreads }),
+    ];
     if (gpu) {
       try {
         runtimes.push(await OrtRuntime.create({ format: 'onnx', bytes: compiled.onnx }, 'webgpu'));
@@ -185,7 +198,9 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     }
     for (const rt of runtimes) await rt.dispose();
   }
-  notes.push(`cell ${cellMs} ms closed loop, one call in flight; ORT intra-op threads ${ortThreads}; vs_tfjs = rows/s over the TF.js row of the same model and batch`);
+  notes.push(
+    `cell ${cellMs} ms closed loop, one call in flight; ORT intra-op threads ${ortThreads}; vs_tfjs = rows/s over the TF.js row of the same model and batch`,
+  );
   return { rows, notes };
 }
 

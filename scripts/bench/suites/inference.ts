@@ -28,7 +28,15 @@ export const needsBroker = false;
 
 const SIZES = [64, 256, 256, 1];
 const BATCHES = [1, 8, 32, 128, 512];
-const ALL_BACKENDS: readonly BackendName[] = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'tfjs-tensorflow', 'ort-cpu', 'ort-webgpu', 'ort-cuda'];
+const ALL_BACKENDS: readonly BackendName[] = [
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'tfjs-webgpu',
+  'tfjs-tensorflow',
+  'ort-cpu',
+  'ort-webgpu',
+  'ort-cuda',
+];
 
 type Row = Record<string, BenchCell>;
 
@@ -95,7 +103,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     try {
       rt = await createRuntime(artifactFor(backend, tfjs, onnx), backend);
     } catch (err) {
-      const msg = (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)).split('\n')[0] ?? '';
+      const msg =
+        (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)).split('\n')[0] ?? '';
       notes.push(`${backend}: unavailable (${(/was false\.\s*(.+)$/.exec(msg)?.[1] ?? msg).slice(0, 120)})`);
       continue;
     }
@@ -104,7 +113,16 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const input = sampleRows(batch, SIZES[0] ?? 1);
       const s = await measure(() => rt.predict(input, [batch, SIZES[0] ?? 1]), batch, cellMs);
       direct.set(`${backend}/${batch}`, s);
-      rows.push({ section: 'runtime', backend, threads: 1, batch, calls: s.calls, rows_per_s: round(s.rowsPerS), p50_ms: round(s.p50Ms), p99_ms: round(s.p99Ms) });
+      rows.push({
+        section: 'runtime',
+        backend,
+        threads: 1,
+        batch,
+        calls: s.calls,
+        rows_per_s: round(s.rowsPerS),
+        p50_ms: round(s.p50Ms),
+        p99_ms: round(s.p99Ms),
+      });
       ctx.log.info({ backend, batch, rowsPerS: Math.round(s.rowsPerS) }, 'runtime cell done');
     }
     await rt.dispose();
@@ -120,7 +138,17 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       notes.push(`${backend}: batch 1 already misses the ${budgetMs} ms p99 budget`);
       continue;
     }
-    rows.push({ section: 'gain', backend, threads: 1, batch: chosen, calls: best.calls, rows_per_s: round(best.rowsPerS), p50_ms: round(best.p50Ms), p99_ms: round(best.p99Ms), gain_vs_batch1: round(best.rowsPerS / one.rowsPerS) });
+    rows.push({
+      section: 'gain',
+      backend,
+      threads: 1,
+      batch: chosen,
+      calls: best.calls,
+      rows_per_s: round(best.rowsPerS),
+      p50_ms: round(best.p50Ms),
+      p99_ms: round(best.p99Ms),
+      gain_vs_batch1: round(best.rowsPerS / one.rowsPerS),
+    });
   }
 
   // 3. Warm pools of 1 and 2 threads (the CPU backends only: they are what scales with threads).
@@ -131,10 +159,21 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       for (const batch of [1, 32, 512]) {
         const input = sampleRows(batch, SIZES[0] ?? 1);
         const s = await measure(() => pool.predict(input, [batch, SIZES[0] ?? 1]), batch, cellMs, threads * 2);
-        rows.push({ section: 'pool', backend, threads, batch, calls: s.calls, rows_per_s: round(s.rowsPerS), p50_ms: round(s.p50Ms), p99_ms: round(s.p99Ms) });
+        rows.push({
+          section: 'pool',
+          backend,
+          threads,
+          batch,
+          calls: s.calls,
+          rows_per_s: round(s.rowsPerS),
+          p50_ms: round(s.p50Ms),
+          p99_ms: round(s.p99Ms),
+        });
       }
       const mem = await pool.memory();
-      notes.push(`pool ${backend} x${threads}: ${(mem.totalBytes / 2 ** 20).toFixed(1)} MiB JS heap+external (native allocations excluded); warm ms per bucket ${JSON.stringify(Object.fromEntries(Object.entries(pool.warmMs).map(([k, v]) => [k, Math.round(v)])))}`);
+      notes.push(
+        `pool ${backend} x${threads}: ${(mem.totalBytes / 2 ** 20).toFixed(1)} MiB JS heap+external (native allocations excluded); warm ms per bucket ${JSON.stringify(Object.fromEntries(Object.entries(pool.warmMs).map(([k, v]) => [k, Math.round(v)])))}`,
+      );
       await pool.close();
     }
   }
@@ -143,10 +182,23 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   for (const backend of poolBackends) {
     const host = await ModelHost.create(artifactFor(backend, tfjs, onnx), { threads: 1, backend, buckets: [1, 8, 32, 128] });
     for (const maxBatchSize of [1, 128]) {
-      const engine = new InferenceEngine(host, { batching: { maxBatchSize, maxWaitMs: 2, buckets: maxBatchSize === 1 ? [1] : [1, 8, 32, 128], maxQueued: 100_000 } }, { log: silentLogger });
+      const engine = new InferenceEngine(
+        host,
+        { batching: { maxBatchSize, maxWaitMs: 2, buckets: maxBatchSize === 1 ? [1] : [1, 8, 32, 128], maxQueued: 100_000 } },
+        { log: silentLogger },
+      );
       const row = sampleRows(1, SIZES[0] ?? 1);
       const s = await measure(() => engine.score(row), 1, engineMs, 256);
-      rows.push({ section: 'engine', backend, threads: 1, batch: maxBatchSize, calls: s.calls, rows_per_s: round(s.rowsPerS), p50_ms: round(s.p50Ms), p99_ms: round(s.p99Ms) });
+      rows.push({
+        section: 'engine',
+        backend,
+        threads: 1,
+        batch: maxBatchSize,
+        calls: s.calls,
+        rows_per_s: round(s.rowsPerS),
+        p50_ms: round(s.p50Ms),
+        p99_ms: round(s.p99Ms),
+      });
       await engine.close();
     }
     await host.close();

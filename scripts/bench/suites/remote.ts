@@ -43,7 +43,12 @@ function percentile(sorted: readonly number[], p: number): number {
 const round = (v: number, digits = 3): number => Number(v.toPrecision(digits));
 
 /** `concurrency` records outstanding at all times (as a worker's key lanes keep them) for `ms`. */
-async function load(score: (row: Float32Array) => Promise<Score>, rows: readonly Float32Array[], ms: number, concurrency: number): Promise<Stats> {
+async function load(
+  score: (row: Float32Array) => Promise<Score>,
+  rows: readonly Float32Array[],
+  ms: number,
+  concurrency: number,
+): Promise<Stats> {
   // Warm-up, not counted: connections, first-call effects.
   await Promise.all(rows.slice(0, concurrency).map((r) => score(r)));
   const lat: number[] = [];
@@ -123,7 +128,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         serving: 'onnx in-process (ort-cpu)',
         batching,
         make: async () => {
-          const options: InferenceEngineOptions = { model: 'bench', batching: size === 1 ? { maxBatchSize: 1, buckets: [1] } : { maxBatchSize: size, buckets: [1, 8, 32, size], maxWaitMs: 2 } };
+          const options: InferenceEngineOptions = {
+            model: 'bench',
+            batching: size === 1 ? { maxBatchSize: 1, buckets: [1] } : { maxBatchSize: size, buckets: [1, 8, 32, size], maxWaitMs: 2 },
+          };
           const engine = new InferenceEngine(runtimeScorer(onnx), options);
           return { engine, close: () => engine.close() };
         },
@@ -149,12 +157,15 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       }
     }
     await onnx.dispose();
-    const rate = (serving: string, batching: string): number => Number(rowsOut.find((r) => r.serving === serving && r.batching === batching)?.rows_per_s ?? NaN);
+    const rate = (serving: string, batching: string): number =>
+      Number(rowsOut.find((r) => r.serving === serving && r.batching === batching)?.rows_per_s ?? NaN);
     notes.push(
       `micro-batching gain through MLServer: ${round(rate('mlserver (OIP REST)', 'micro-batched') / rate('mlserver (OIP REST)', 'batch 1'))}x; ` +
         `in-process ONNX over MLServer, micro-batched: ${round(rate('onnx in-process (ort-cpu)', 'micro-batched') / rate('mlserver (OIP REST)', 'micro-batched'))}x`,
     );
-    notes.push(`model: scikit-learn MLPClassifier ${features}-${hidden}-2 (seeded), P(class 1) as the score; MLServer ${inFlight} requests in flight at most, one process, loopback; ${concurrency} records outstanding`);
+    notes.push(
+      `model: scikit-learn MLPClassifier ${features}-${hidden}-2 (seeded), P(class 1) as the score; MLServer ${inFlight} requests in flight at most, one process, loopback; ${concurrency} records outstanding`,
+    );
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

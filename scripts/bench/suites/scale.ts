@@ -88,7 +88,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
           if (line === 'ready') resolve(r);
           if (line.startsWith('partition ')) {
             const e = JSON.parse(line.slice(10)) as { kind: string; restoredKeys?: number; restoreMs?: number; fenceMs?: number };
-            if (e.kind === 'gained') r.gains.push({ restoredKeys: e.restoredKeys ?? 0, restoreMs: e.restoreMs ?? 0, fenceMs: e.fenceMs ?? 0 });
+            if (e.kind === 'gained')
+              r.gains.push({ restoredKeys: e.restoredKeys ?? 0, restoreMs: e.restoreMs ?? 0, fenceMs: e.fenceMs ?? 0 });
           }
         }
       });
@@ -104,7 +105,12 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const seen = new Map<number, Array<Output & { atMs: number }>>();
   const kills: Record<string, number> = {};
   try {
-    const consumer = await client.subscribe({ topic: topic('predictions'), subscription: 'bench', initialPosition: 'Earliest', receiverQueueSize: 1000 });
+    const consumer = await client.subscribe({
+      topic: topic('predictions'),
+      subscription: 'bench',
+      initialPosition: 'Earliest',
+      receiverQueueSize: 1000,
+    });
     const reading = (async () => {
       for await (const m of consumer) {
         const o = JSON.parse(m.payload.toString()) as Output;
@@ -115,13 +121,19 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       }
     })().catch(() => undefined);
     const [a, b] = await Promise.all([start('replica-a'), start('replica-b')]);
-    const producer = await client.createProducer({ topic: topic('events'), batching: true, batchingType: 'key-based', batchingMaxDelayMs: 5 });
+    const producer = await client.createProducer({
+      topic: topic('events'),
+      batching: true,
+      batchingType: 'key-based',
+      batchingMaxDelayMs: 5,
+    });
     const producing = (async () => {
       const t0 = Date.now();
       const chunk = Math.max(1, Math.floor(rate / 10));
       for (let from = 0; from < events; from += chunk) {
         const sends: Promise<unknown>[] = [];
-        for (let id = from; id < Math.min(events, from + chunk); id++) sends.push(producer.send({ key: `k${id % keys}`, payload: Buffer.from(JSON.stringify({ id, amount: (id % 7) + 1 })) }));
+        for (let id = from; id < Math.min(events, from + chunk); id++)
+          sends.push(producer.send({ key: `k${id % keys}`, payload: Buffer.from(JSON.stringify({ id, amount: (id % 7) + 1 })) }));
         await Promise.all(sends);
         const due = t0 + ((from + chunk) / rate) * 1000;
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
@@ -139,7 +151,9 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     await start('replica-b');
     await producing;
     await producer.close();
-    await until(() => seen.size >= events, 600_000, 'every output').catch((err: unknown) => ctx.log.error({ err: String(err) }, 'not every output came'));
+    await until(() => seen.size >= events, 600_000, 'every output').catch((err: unknown) =>
+      ctx.log.error({ err: String(err) }, 'not every output came'),
+    );
     await new Promise((r) => setTimeout(r, 2_000));
     await consumer.close();
     await reading;
@@ -192,7 +206,9 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const handovers: number[] = [];
   for (const l of byPartition.values()) {
     l.sort((x, y) => x.atMs - y.atMs);
-    for (let i = 1; i < l.length; i++) if ((l[i] as { replica: string }).replica !== (l[i - 1] as { replica: string }).replica) handovers.push((l[i] as { atMs: number }).atMs - (l[i - 1] as { atMs: number }).atMs);
+    for (let i = 1; i < l.length; i++)
+      if ((l[i] as { replica: string }).replica !== (l[i - 1] as { replica: string }).replica)
+        handovers.push((l[i] as { atMs: number }).atMs - (l[i - 1] as { atMs: number }).atMs);
   }
   handovers.sort((x, y) => x - y);
   const gains = replicas.flatMap((r) => r.gains);
@@ -222,7 +238,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     notes: [
       `Replicas: 2 at start, a third joined at ${kills['join']} outputs, one SIGKILLed at ${kills['sigkill']}, one SIGTERM + restart at ${kills['sigterm']}; input ${rate} events/s.`,
       `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's partitions wait for its transaction timeout (${txnTimeoutMs} ms) before the new owner starts: that move is the max.`,
-      'restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: wait for the previous owner\'s release record (a SIGKILLed owner: its transaction timeout + 2 s).',
+      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: wait for the previous owner's release record (a SIGKILLed owner: its transaction timeout + 2 s).",
       'lost, duplicated and stale must all be 0.',
     ],
   };

@@ -26,7 +26,15 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ModelScore, ScoreFn } from '../../../functions/contract.ts';
-import { PULSAR_ERROR_CODES, PulsarAdmin, createClient, jsonSchema, type Message, type Producer, type PulsarClient } from '@beamline/pulsar';
+import {
+  PULSAR_ERROR_CODES,
+  PulsarAdmin,
+  createClient,
+  jsonSchema,
+  type Message,
+  type Producer,
+  type PulsarClient,
+} from '@beamline/pulsar';
 import {
   HandlerEngine,
   Ingress,
@@ -116,7 +124,13 @@ async function prefill(client: PulsarClient, topic: string, n: number, keys: num
   let pending: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
     const card = `card-${i % keys}`;
-    pending.push(producer.send({ key: card, payload: eventSchema.encode({ id: `e${i}`, card, amount: 1 + (i % 997) }), eventTimeMs: base + Math.floor(i / 100) }));
+    pending.push(
+      producer.send({
+        key: card,
+        payload: eventSchema.encode({ id: `e${i}`, card, amount: 1 + (i % 997) }),
+        eventTimeMs: base + Math.floor(i / 100),
+      }),
+    );
     if (pending.length >= 10_000) {
       await Promise.all(pending);
       pending = [];
@@ -148,7 +162,13 @@ async function bareLoop(client: PulsarClient, ns: string, n: number, batch: numb
   });
   // As PulsarWorkerIo's output producers: mixed-key batches (one-key batches made each
   // transaction write one entry per key).
-  const producer = await client.createProducer({ topic: `${ns}/predictions`, batching: true, batchingMaxDelayMs: 1, batchingType: 'default', compression: 'lz4' });
+  const producer = await client.createProducer({
+    topic: `${ns}/predictions`,
+    batching: true,
+    batchingMaxDelayMs: 1,
+    batchingType: 'default',
+    compression: 'lz4',
+  });
   let done = 0;
   const t0 = performance.now();
   // Batches are filled as the worker fills them (functions/runtime/batch-receive.ts).
@@ -173,7 +193,11 @@ async function bareLoop(client: PulsarClient, ns: string, n: number, batch: numb
     const sends: Promise<unknown>[] = [];
     for (const m of msgs) {
       const e = JSON.parse(m.payload.toString('utf8')) as BenchEvent;
-      const out = { key: e.card, payload: JSON.stringify({ eventId: e.id, score: 0.5 }), ...(m.eventTimeMs === undefined ? {} : { eventTimeMs: m.eventTimeMs }) };
+      const out = {
+        key: e.card,
+        payload: JSON.stringify({ eventId: e.id, score: 0.5 }),
+        ...(m.eventTimeMs === undefined ? {} : { eventTimeMs: m.eventTimeMs }),
+      };
       sends.push(txn === undefined ? producer.send(out) : producer.send(out, { txn }));
     }
     if (txn === undefined) {
@@ -250,7 +274,13 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
   return { worker, stop: () => worker.drain() };
 }
 
-async function measureLatency(client: PulsarClient, ns: string, options: WorkerOptions, rate: number, seconds: number): Promise<Record<string, BenchCell>> {
+async function measureLatency(
+  client: PulsarClient,
+  ns: string,
+  options: WorkerOptions,
+  rate: number,
+  seconds: number,
+): Promise<Record<string, BenchCell>> {
   const committed: number[] = [];
   // The worker's event-to-commit histogram (functions/runtime/worker-metrics.ts).
   const running = await startBenchWorker(client, options, capturingMetrics('beamline_event_to_commit_latency_seconds', committed));
@@ -279,7 +309,9 @@ async function measureLatency(client: PulsarClient, ns: string, options: WorkerO
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const card = `card-${i % 1000}`;
-    sends.push(producer.send({ key: card, payload: eventSchema.encode({ id: `l${i}`, card, amount: 1 + (i % 97) }), eventTimeMs: Date.now() }));
+    sends.push(
+      producer.send({ key: card, payload: eventSchema.encode({ id: `l${i}`, card, amount: 1 + (i % 97) }), eventTimeMs: Date.now() }),
+    );
   }
   const sendSeconds = (performance.now() - t0) / 1000;
   await Promise.all(sends);
@@ -291,7 +323,10 @@ async function measureLatency(client: PulsarClient, ns: string, options: WorkerO
   await running.stop();
   // Leave out the first second: connection set-up and JIT warm-up are not steady state.
   const skip = Math.min(rate, Math.floor(total / 4));
-  const c = committed.slice(skip).map((s) => s * 1000).sort((a, b) => a - b);
+  const c = committed
+    .slice(skip)
+    .map((s) => s * 1000)
+    .sort((a, b) => a - b);
   const r = readBack.slice(skip).sort((a, b) => a - b);
   return {
     'achieved events/s': round(total / sendSeconds),
@@ -310,14 +345,28 @@ function collectGarbage(): () => void {
 /** Heap bytes the scoring handler's keyed state takes per 100k keys (one event per key). */
 async function memoryPer100k(keys: number): Promise<{ bytesPer100k: number; changelogBytesPer100k: number }> {
   const gc = collectGarbage();
-  const engine = new HandlerEngine<BenchEvent>({ tenant: 't', namespace: 'ns', topic: 'persistent://t/ns/events', process: scoringHandler(), score: trivialScore });
+  const engine = new HandlerEngine<BenchEvent>({
+    tenant: 't',
+    namespace: 'ns',
+    topic: 'persistent://t/ns/events',
+    process: scoringHandler(),
+    score: trivialScore,
+  });
   gc();
   const before = process.memoryUsage().heapUsed;
   let changelogBytes = 0;
   const now = Date.now();
   for (let i = 0; i < keys; i++) {
     const card = `card-${i}`;
-    await engine.run({ key: card, eventTimeMs: now, publishTimeMs: now, properties: {}, messageId: `${i}:0:-1:-1`, topic: 'persistent://t/ns/events', value: { id: `m${i}`, card, amount: 1 + (i % 997) } });
+    await engine.run({
+      key: card,
+      eventTimeMs: now,
+      publishTimeMs: now,
+      properties: {},
+      messageId: `${i}:0:-1:-1`,
+      topic: 'persistent://t/ns/events',
+      value: { id: `m${i}`, card, amount: 1 + (i % 997) },
+    });
     // The worker flushes once per batch; the flushed records are then published and dropped.
     if (i % 100 === 99) {
       for (const r of engine.flush().state) changelogBytes += r.key.length + r.value.byteLength;
@@ -371,7 +420,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       for (let r = 0; r < rounds; r++) namespaces.push(`${g}-bare${r}`, `${g}-worker${r}`);
       for (const ns of namespaces) {
         await admin.namespaces.create(`${tenant}/${ns}`);
-        for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state']) await admin.topics.createNonPartitioned(`persistent://${tenant}/${ns}/${t}`);
+        for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state'])
+          await admin.topics.createNonPartitioned(`persistent://${tenant}/${ns}/${t}`);
       }
       const bareRates: number[] = [];
       const workerRates: number[] = [];
@@ -393,8 +443,16 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       }
       const bare = Math.max(...bareRates);
       const workerRate = Math.max(...workerRates);
-      rows.push({ guarantee, measure: 'throughput', 'bare loop events/s': round(bare), 'worker events/s': round(workerRate), 'worker/bare': round(workerRate / bare) });
-      notes.push(`${guarantee} throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`);
+      rows.push({
+        guarantee,
+        measure: 'throughput',
+        'bare loop events/s': round(bare),
+        'worker events/s': round(workerRate),
+        'worker/bare': round(workerRate / bare),
+      });
+      notes.push(
+        `${guarantee} throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`,
+      );
 
       ctx.log.info({ guarantee, rate, latencyS }, 'fixed-rate latency');
       const latency = await measureLatency(client, nsPath(`${g}-latency`), base, rate, latencyS);
@@ -416,14 +474,25 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     await sink.close();
     const plainBest = Math.max(...plainMem);
     const tracedBest = Math.max(...tracedMem);
-    rows.push({ guarantee: 'at-least-once', measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O`, 'worker events/s': round(plainBest), 'traced worker events/s': round(tracedBest), 'traced/untraced': round(tracedBest / plainBest) });
+    rows.push({
+      guarantee: 'at-least-once',
+      measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O`,
+      'worker events/s': round(plainBest),
+      'traced worker events/s': round(tracedBest),
+      'traced/untraced': round(tracedBest / plainBest),
+    });
     notes.push(
       `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), 5 interleaved rounds: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s (best reported); spans to an in-process OTLP sink (${round(sink.bytes() / 2 ** 20)} MiB)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');
     const mem = await memoryPer100k(memKeys);
-    rows.push({ guarantee: '-', measure: 'memory', 'heap MiB / 100k keys': round(mem.bytesPer100k / 2 ** 20), 'changelog MiB / 100k keys': round(mem.changelogBytesPer100k / 2 ** 20) });
+    rows.push({
+      guarantee: '-',
+      measure: 'memory',
+      'heap MiB / 100k keys': round(mem.bytesPer100k / 2 ** 20),
+      'changelog MiB / 100k keys': round(mem.changelogBytesPer100k / 2 ** 20),
+    });
 
     notes.push(
       `${events} events over ${keys} keys, batches of ${batch}; guarantees: ${guarantees.join(', ')} (effectively-once: one transaction per batch, committed before the next batch, in the worker and in the bare loop)`,
@@ -435,7 +504,9 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     );
   } finally {
     await client.close();
-    await admin.tenants.delete(tenant, { force: true }).catch((err: unknown) => ctx.log.warn({ err, tenant }, 'could not delete the bench tenant'));
+    await admin.tenants
+      .delete(tenant, { force: true })
+      .catch((err: unknown) => ctx.log.warn({ err, tenant }, 'could not delete the bench tenant'));
   }
   return { rows, notes, latencyBasis: 'received' };
 }

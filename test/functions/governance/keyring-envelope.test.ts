@@ -16,11 +16,15 @@ const b64 = (n = 32): string => randomBytes(n).toString('base64');
 
 describe('keyring (#21)', () => {
   it('validates ids, base64, length and refuses passphrases', () => {
-    expect(() => compileKeyring({ current: 'a', keys: { a: randomBytes(16).toString('base64') } }, 'keys.json')).toThrow(/keys\.json\.keys\.a: invalid value "16 bytes"; give at least 32 random bytes/);
+    expect(() => compileKeyring({ current: 'a', keys: { a: randomBytes(16).toString('base64') } }, 'keys.json')).toThrow(
+      /keys\.json\.keys\.a: invalid value "16 bytes"; give at least 32 random bytes/,
+    );
     expect(() => compileKeyring({ current: 'a', keys: { a: 'not base64!' } }, 'f')).toThrow(/f\.keys\.a.*standard base64/);
     const passphrase = Buffer.from('correct horse battery staple, really long').toString('base64');
     expect(() => singleKeyring(passphrase, 'BEAMLINE_PII_KEY')).toThrow(/BEAMLINE_PII_KEY.*looks like a passphrase/);
-    expect(() => compileKeyring({ current: 'b', keys: { a: b64() } }, 'f')).toThrow(/f\.current: invalid value "b"; name one of the keys \(a\)/);
+    expect(() => compileKeyring({ current: 'b', keys: { a: b64() } }, 'f')).toThrow(
+      /f\.current: invalid value "b"; name one of the keys \(a\)/,
+    );
     expect(() => compileKeyring({ current: 'a', keys: { 'bad id': b64() } }, 'f')).toThrow(/key ids are/);
     expect(() => compileKeyring([], 'f')).toThrow(/give an object/);
   });

@@ -77,11 +77,17 @@ describe('InferenceEngine patterns', () => {
     closers.push(() => engine.close());
     await engine.scoreAsync('a', Float32Array.from([1, 0]), sink);
     await engine.scoreAsync('b', Float32Array.from([2, 0]), sink);
-    await expect(engine.scoreAsync('c', Float32Array.from([3, 0]), sink)).rejects.toMatchObject({ code: 'BL_INFERENCE_OVERLOADED', retriable: true });
+    await expect(engine.scoreAsync('c', Float32Array.from([3, 0]), sink)).rejects.toMatchObject({
+      code: 'BL_INFERENCE_OVERLOADED',
+      retriable: true,
+    });
     expect(written).toEqual([]);
     await clock.advance(10);
     await flush();
-    expect(written).toEqual([['a', 0.1], ['b', 0.2]]);
+    expect(written).toEqual([
+      ['a', 0.1],
+      ['b', 0.2],
+    ]);
   });
 
   it('a record with the wrong width is refused with BL_INFERENCE_BAD_INPUT', async () => {

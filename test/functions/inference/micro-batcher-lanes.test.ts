@@ -49,7 +49,11 @@ describe('micro-batcher priority lanes (#26)', () => {
   it('under load high batches stay small while normal batches fill up', async () => {
     const clock = new FakeClock();
     const { calls, exec } = manualExecutor(clock);
-    const b = new MicroBatcher(exec, { maxWaitMs: 20, highMaxWaitMs: 1, maxBatchSize: 64, highMaxBatchSize: 4, maxInFlight: 1, adaptive: false }, { clock });
+    const b = new MicroBatcher(
+      exec,
+      { maxWaitMs: 20, highMaxWaitMs: 1, maxBatchSize: 64, highMaxBatchSize: 4, maxInFlight: 1, adaptive: false },
+      { clock },
+    );
     // Occupy the only slot, then queue 100 normal and 10 high records.
     void b.submit(0);
     await clock.advance(20);
@@ -89,7 +93,11 @@ describe('micro-batcher priority lanes (#26)', () => {
     const clock = new FakeClock();
     const metrics = new PrometheusMetrics();
     const { exec } = manualExecutor(clock);
-    const b = new MicroBatcher(exec, { maxWaitMs: 1000, highMaxWaitMs: 1000, maxQueued: 4, highHeadroom: 2, adaptive: false }, { clock, metrics, model: 'm' });
+    const b = new MicroBatcher(
+      exec,
+      { maxWaitMs: 1000, highMaxWaitMs: 1000, maxQueued: 4, highHeadroom: 2, adaptive: false },
+      { clock, metrics, model: 'm' },
+    );
     for (let i = 0; i < 4; i++) void b.submit(i);
     await expect(b.submit(5)).rejects.toMatchObject({ code: 'BL_INFERENCE_OVERLOADED' });
     await expect(Promise.race([b.submit(6, 'high'), Promise.resolve('queued')])).resolves.toBe('queued');

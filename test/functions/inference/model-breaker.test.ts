@@ -29,7 +29,11 @@ describe('ModelBreaker', () => {
       return x * 2;
     };
     const metrics = new PrometheusMetrics();
-    const breaker = new ModelBreaker(action, { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 200, fallback: { decision: 'review' } }, { metrics, model: 'fraud' });
+    const breaker = new ModelBreaker(
+      action,
+      { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 200, fallback: { decision: 'review' } },
+      { metrics, model: 'fraud' },
+    );
 
     for (let i = 0; i < 3; i++) {
       await expect(breaker.fire(i)).resolves.toMatchObject({ ok: false, reason: 'error', fallback: { decision: 'review' } });
@@ -71,7 +75,10 @@ describe('ModelBreaker', () => {
   });
 
   it('a slow model times out into the fallback', async () => {
-    const breaker = new ModelBreaker(() => new Promise<number>(() => undefined), { timeoutMs: 50, fallback: { decision: 'allow', score: 0 } });
+    const breaker = new ModelBreaker(() => new Promise<number>(() => undefined), {
+      timeoutMs: 50,
+      fallback: { decision: 'allow', score: 0 },
+    });
     const p = breaker.fire();
     vi.advanceTimersByTime(50);
     await expect(p).resolves.toMatchObject({ ok: false, reason: 'timeout', fallback: { decision: 'allow', score: 0 } });

@@ -43,11 +43,26 @@ class FakeOip {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const seen: Seen = { method: req.method ?? '', path: req.url ?? '', body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>), headers: req.headers };
+        const seen: Seen = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
+          headers: req.headers,
+        };
         this.seen.push(seen);
         let reply: Reply;
         if (seen.path.endsWith('/ready')) reply = { status: this.ready ? 200 : 503 };
-        else if (seen.method === 'GET') reply = { status: 200, body: { name: 'm', versions: ['v1'], platform: 'sklearn', inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }], outputs: [] } };
+        else if (seen.method === 'GET')
+          reply = {
+            status: 200,
+            body: {
+              name: 'm',
+              versions: ['v1'],
+              platform: 'sklearn',
+              inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }],
+              outputs: [],
+            },
+          };
         else reply = this.infer(seen, this.inferRequests().length);
         if (reply === 'stall') return;
         if (reply === 'reset') return void req.socket.destroy();
@@ -99,7 +114,16 @@ async function server(): Promise<FakeOip> {
 }
 
 function spec(port: number, calls: RemoteModelSpec['calls'] = {}, extra: Partial<RemoteModelSpec> = {}): RemoteModelSpec {
-  return { protocol: 'oip-rest', endpoint: `http://127.0.0.1:${port}`, model: 'm', modelVersion: 'v1', signature: { input: [4], output: [1] }, output: { name: 'predict_proba', columns: [1] }, calls, ...extra };
+  return {
+    protocol: 'oip-rest',
+    endpoint: `http://127.0.0.1:${port}`,
+    model: 'm',
+    modelVersion: 'v1',
+    signature: { input: [4], output: [1] },
+    output: { name: 'predict_proba', columns: [1] },
+    calls,
+    ...extra,
+  };
 }
 
 /** Lets real I/O happen (no clock involved) until `cond` holds. */
@@ -133,11 +157,22 @@ async function thrown(p: Promise<unknown>): Promise<BeamlineError> {
 
 describe('compileRemoteModelSpec', () => {
   it('normalises a good spec and names the field of a bad one', () => {
-    const s = compileRemoteModelSpec({ protocol: 'oip-rest', endpoint: 'http://127.0.0.1:8080/', model: 'fraud', signature: { input: [4], output: [1] } });
+    const s = compileRemoteModelSpec({
+      protocol: 'oip-rest',
+      endpoint: 'http://127.0.0.1:8080/',
+      model: 'fraud',
+      signature: { input: [4], output: [1] },
+    });
     expect(s).toMatchObject({ endpoint: 'http://127.0.0.1:8080', datatype: 'FP32' });
     const bad = (x: Record<string, unknown>): string => {
       try {
-        compileRemoteModelSpec({ protocol: 'oip-rest', endpoint: 'http://127.0.0.1:8080', model: 'fraud', signature: { input: [4], output: [1] }, ...x });
+        compileRemoteModelSpec({
+          protocol: 'oip-rest',
+          endpoint: 'http://127.0.0.1:8080',
+          model: 'fraud',
+          signature: { input: [4], output: [1] },
+          ...x,
+        });
       } catch (err) {
         expect(err).toBeInstanceOf(ConfigError);
         return (err as Error).message;
@@ -154,7 +189,15 @@ describe('compileRemoteModelSpec', () => {
     expect(bad({ calls: { breaker: { errorThresholdPercentage: 0 } } })).toMatch(/^remote\.calls\.breaker/);
     // A credential never crosses a non-loopback network in clear text unless asked for.
     expect(bad({ endpoint: 'http://models.internal:8080', auth: { kind: 'env', name: 'TOKEN' } })).toMatch(/https/);
-    expect(() => compileRemoteModelSpec({ protocol: 'oip-rest', endpoint: 'https://models.internal', model: 'fraud', signature: { input: [4], output: [1] }, auth: { kind: 'env', name: 'TOKEN' } })).not.toThrow();
+    expect(() =>
+      compileRemoteModelSpec({
+        protocol: 'oip-rest',
+        endpoint: 'https://models.internal',
+        model: 'fraud',
+        signature: { input: [4], output: [1] },
+        auth: { kind: 'env', name: 'TOKEN' },
+      }),
+    ).not.toThrow();
   });
 
   it('draws backoff delays below a doubling cap', () => {
@@ -178,7 +221,9 @@ describe('RemoteScorer', () => {
     expect(r.version).toBe('fraud@2');
     const req = s.inferRequests()[1]?.body as { inputs: unknown[]; outputs: unknown[] };
     // The metadata's input name is used; the wanted output is requested by name.
-    expect(req.inputs).toEqual([{ name: 'features', shape: [3, 4], datatype: 'FP32', data: Array.from(Float32Array.of(0.1, 1, 1, 1, 0.7, 2, 2, 2, 0.3, 3, 3, 3)) }]);
+    expect(req.inputs).toEqual([
+      { name: 'features', shape: [3, 4], datatype: 'FP32', data: Array.from(Float32Array.of(0.1, 1, 1, 1, 0.7, 2, 2, 2, 0.3, 3, 3, 3)) },
+    ]);
     expect(req.outputs).toEqual([{ name: 'predict_proba' }]);
     expect(scorer.describe()).toMatchObject({ format: 'remote', backend: 'remote-oip', rowShape: [4], outputsPerRow: 1 });
   });
@@ -210,7 +255,10 @@ describe('RemoteScorer', () => {
   it('retries 5xx with jittered backoff on the clock, and succeeds when the server recovers', async () => {
     const s = await server();
     const clock = new SpyClock();
-    const scorer = await RemoteScorer.connect(spec(s.port, { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100 }), { clock, random: () => 0.5 });
+    const scorer = await RemoteScorer.connect(spec(s.port, { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100 }), {
+      clock,
+      random: () => 0.5,
+    });
     s.infer = (req, n) => (n <= 3 ? { status: 503, body: { error: 'overloaded' } } : { status: 200, body: echo(req) });
     const p = scorer.predict(row(0.25), [1, 4]);
     await until(() => clock.sleeps.length === 1, 'the first failure');
@@ -241,7 +289,9 @@ describe('RemoteScorer', () => {
   it('times a stalled request out on the clock, retries it, then fails as a timeout', async () => {
     const s = await server();
     const clock = new FakeClock();
-    const scorer = await RemoteScorer.connect(spec(s.port, { requestTimeoutMs: 300, maxAttempts: 2, retryBaseMs: 0, retryMaxMs: 0 }), { clock });
+    const scorer = await RemoteScorer.connect(spec(s.port, { requestTimeoutMs: 300, maxAttempts: 2, retryBaseMs: 0, retryMaxMs: 0 }), {
+      clock,
+    });
     s.infer = () => 'stall';
     const p = scorer.predict(row(0.1), [1, 4]).catch((e: unknown) => e as BeamlineError);
     await until(() => s.inferRequests().length === 2, 'the stalled request');
@@ -272,7 +322,9 @@ describe('RemoteScorer', () => {
       (b['outputs'] as { shape: number[] }[])[0]!.shape = [1, 2];
       return { status: 200, body: b };
     };
-    expect(await thrown(scorer.predict(Float32Array.of(0.1, 0, 0, 0, 0.2, 0, 0, 0), [2, 4]))).toMatchObject({ code: 'BL_INFERENCE_REMOTE_BAD_RESPONSE' });
+    expect(await thrown(scorer.predict(Float32Array.of(0.1, 0, 0, 0, 0.2, 0, 0, 0), [2, 4]))).toMatchObject({
+      code: 'BL_INFERENCE_REMOTE_BAD_RESPONSE',
+    });
     expect(s.inferRequests()).toHaveLength(3);
   });
 
@@ -302,7 +354,10 @@ describe('RemoteScorer', () => {
 
   it('sends the referenced credential and never puts it in an error', async () => {
     const s = await server();
-    const scorer = await RemoteScorer.connect(spec(s.port, { maxAttempts: 1 }, { auth: { kind: 'env', name: 'BL_TEST_TOKEN' } }), { clock: new FakeClock(), env: { BL_TEST_TOKEN: 's3cret-value' } });
+    const scorer = await RemoteScorer.connect(spec(s.port, { maxAttempts: 1 }, { auth: { kind: 'env', name: 'BL_TEST_TOKEN' } }), {
+      clock: new FakeClock(),
+      env: { BL_TEST_TOKEN: 's3cret-value' },
+    });
     await scorer.predict(row(0.5), [1, 4]);
     expect(s.seen.every((x) => x.headers.authorization === 'Bearer s3cret-value')).toBe(true);
     s.infer = () => ({ status: 500 });
@@ -332,11 +387,15 @@ describe('InferenceEngine over a RemoteScorer', () => {
   it('falls back when the server fails, opens the breaker, and stops calling it', async () => {
     const s = await server();
     const metrics = new PrometheusMetrics();
-    const scorer = await RemoteScorer.connect(spec(s.port, { maxAttempts: 1, maxBatchSize: 1, breaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 } }), { metrics, version: 'fraud@1' });
+    const scorer = await RemoteScorer.connect(
+      spec(s.port, { maxAttempts: 1, maxBatchSize: 1, breaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 } }),
+      { metrics, version: 'fraud@1' },
+    );
     const engine = new InferenceEngine(scorer, remoteEngineOptions(scorer, 'fraud@1', { fallback: { decision: 'review' } }), { metrics });
     closers.push(() => engine.close());
     s.infer = () => ({ status: 500 });
-    for (let i = 0; i < 2; i++) expect(await engine.score(row(0.5))).toMatchObject({ kind: 'fallback', reason: 'error', decision: { decision: 'review' } });
+    for (let i = 0; i < 2; i++)
+      expect(await engine.score(row(0.5))).toMatchObject({ kind: 'fallback', reason: 'error', decision: { decision: 'review' } });
     expect(engine.breakerState).toBe('open');
     const before = s.inferRequests().length;
     expect(await engine.score(row(0.5))).toMatchObject({ kind: 'fallback', reason: 'open' });

@@ -26,7 +26,11 @@ describe('compileWarmPoolOptions', () => {
 
 describe('WarmPool', () => {
   it('loads and warms every bucket in each thread before serving, and reports memory', async () => {
-    const pool = await WarmPool.create(await sampleTfjsMlp({ sizes: [8, 16, 1] }), { threads: 2, backend: 'tfjs-wasm', buckets: [1, 8, 32] });
+    const pool = await WarmPool.create(await sampleTfjsMlp({ sizes: [8, 16, 1] }), {
+      threads: 2,
+      backend: 'tfjs-wasm',
+      buckets: [1, 8, 32],
+    });
     closers.push(() => pool.close());
     expect(Object.keys(pool.warmMs).map(Number)).toEqual([1, 8, 32]);
     expect(pool.backendChoice.backend).toBe('tfjs-wasm');
@@ -39,7 +43,9 @@ describe('WarmPool', () => {
   });
 
   it('a model that fails to load fails create with its error code', async () => {
-    const err = await WarmPool.create({ format: 'onnx', bytes: Uint8Array.from([9, 9, 9]) }, { backend: 'ort-cpu' }).catch((e: unknown) => e);
+    const err = await WarmPool.create({ format: 'onnx', bytes: Uint8Array.from([9, 9, 9]) }, { backend: 'ort-cpu' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'BL_INFERENCE_NO_BACKEND' });
   });
 
@@ -114,7 +120,9 @@ describe('ModelHost.swap', () => {
   it('a failed swap leaves traffic on the old version', async () => {
     const host = await ModelHost.create(sampleOnnxMlp({ sizes: [8, 1] }), { backend: 'ort-cpu', buckets: [1] });
     closers.push(() => host.close());
-    await expect(host.swap({ format: 'onnx', bytes: Uint8Array.from([1]) }, 'v2')).rejects.toMatchObject({ code: 'BL_INFERENCE_NO_BACKEND' });
+    await expect(host.swap({ format: 'onnx', bytes: Uint8Array.from([1]) }, 'v2')).rejects.toMatchObject({
+      code: 'BL_INFERENCE_NO_BACKEND',
+    });
     expect(host.version).toBe('v1');
     await expect(host.predict(sampleRows(1, 8), [1, 8])).resolves.toMatchObject({ version: 'v1' });
   });

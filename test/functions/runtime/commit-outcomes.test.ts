@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../functions/clock.ts';
 import type { ProcessFn } from '../../../functions/contract.ts';
 import { jsonSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, InputGate, NamespaceWorker, schemaDecoder, type InputMessage, type WorkerHandler } from '../../../functions/runtime/index.ts';
+import {
+  Ingress,
+  InputGate,
+  NamespaceWorker,
+  schemaDecoder,
+  type InputMessage,
+  type WorkerHandler,
+} from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 
 interface Event {

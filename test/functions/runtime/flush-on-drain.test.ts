@@ -25,7 +25,14 @@ const handler: WorkerHandler<Click> = {
 
 function worker(io: InMemoryWorkerIo, flushWindowsOnDrain?: boolean): NamespaceWorker<Click> {
   return NamespaceWorker.create<Click>(
-    { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1, ...(flushWindowsOnDrain === undefined ? {} : { flushWindowsOnDrain }) },
+    {
+      tenant: 't',
+      namespace: 'ns',
+      batchMaxRecords: 10,
+      batchMaxWaitMs: 0,
+      httpPort: -1,
+      ...(flushWindowsOnDrain === undefined ? {} : { flushWindowsOnDrain }),
+    },
     { io, ingress: new Ingress({ decode: schemaDecoder(schema) }), handler },
   );
 }
@@ -84,6 +91,8 @@ describe('flushWindowsOnDrain', () => {
   });
 
   it('refuses a non-boolean, naming the option', () => {
-    expect(() => worker(new InMemoryWorkerIo(), 'yes' as unknown as boolean)).toThrow(expect.objectContaining({ code: 'BL_CONFIG_INVALID', message: expect.stringContaining('flushWindowsOnDrain') }));
+    expect(() => worker(new InMemoryWorkerIo(), 'yes' as unknown as boolean)).toThrow(
+      expect.objectContaining({ code: 'BL_CONFIG_INVALID', message: expect.stringContaining('flushWindowsOnDrain') }),
+    );
   });
 });

@@ -3,7 +3,14 @@ import type { ProcessFn } from '../../../functions/contract.ts';
 import { BeamlineError } from '../../../functions/errors.ts';
 import { createPiiTokenizer, singleKeyring } from '../../../functions/governance/index.ts';
 import { avroSchema, jsonSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, NamespaceWorker, openDeadLetter, schemaDecoder, type DeadLetterRecord, type WorkerHandler } from '../../../functions/runtime/index.ts';
+import {
+  Ingress,
+  NamespaceWorker,
+  openDeadLetter,
+  schemaDecoder,
+  type DeadLetterRecord,
+  type WorkerHandler,
+} from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 
 interface Payment {
@@ -31,15 +38,19 @@ const pay = (card: string, amount: number, eventTimeMs = 1_000): { key: string; 
 const proc = (process: ProcessFn<Payment>): WorkerHandler<Payment> => ({ process });
 
 const counting = proc((record, ctx) => {
-    const key = record.key ?? '';
-    const total = ((ctx.state.get(key) as number | undefined) ?? 0) + record.value.amount;
-    ctx.state.put(key, total);
-    ctx.emit({ card: record.value.card, total });
+  const key = record.key ?? '';
+  const total = ((ctx.state.get(key) as number | undefined) ?? 0) + record.value.amount;
+  ctx.state.put(key, total);
+  ctx.emit({ card: record.value.card, total });
 });
 
 const keyring = singleKeyring(Buffer.alloc(32, 7).toString('base64'), 'test');
 
-function worker(io: InMemoryWorkerIo, handler: WorkerHandler<Payment> = counting, extra: { pii?: boolean; piiKey?: boolean } = {}): NamespaceWorker<Payment> {
+function worker(
+  io: InMemoryWorkerIo,
+  handler: WorkerHandler<Payment> = counting,
+  extra: { pii?: boolean; piiKey?: boolean } = {},
+): NamespaceWorker<Payment> {
   const pii = extra.pii ? createPiiTokenizer({ key: Buffer.alloc(32, 7), fields: ['card'], keyIsPii: extra.piiKey ?? false }) : undefined;
   return NamespaceWorker.create<Payment>(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1, handlerRetries: 1 },
@@ -98,12 +109,15 @@ describe('NamespaceWorker', () => {
 
   it('dead-letters a record whose handler fails, without its partial state, and processes the rest of the batch', async () => {
     const io = new InMemoryWorkerIo();
-    const w = worker(io, proc((record, ctx) => {
+    const w = worker(
+      io,
+      proc((record, ctx) => {
         const key = record.key ?? '';
         ctx.state.put(key, ((ctx.state.get(key) as number | undefined) ?? 0) + record.value.amount);
         if (record.value.amount === 666) throw new Error('cannot score this');
         ctx.emit({ total: ctx.state.get(key) });
-    }));
+      }),
+    );
     await w.start();
     io.push(pay('a', 1), pay('a', 666), pay('a', 2));
     await io.acknowledged(3);
@@ -118,11 +132,14 @@ describe('NamespaceWorker', () => {
   it('retries a retriable handler error before giving up', async () => {
     const io = new InMemoryWorkerIo();
     let calls = 0;
-    const w = worker(io, proc((_record, ctx) => {
+    const w = worker(
+      io,
+      proc((_record, ctx) => {
         calls++;
         if (calls === 1) throw new BeamlineError('BL_TEST_FLAKY', 'flaky', { retriable: true });
         ctx.emit('ok');
-    }));
+      }),
+    );
     await w.start();
     io.push(pay('a', 1));
     await io.acknowledged(1);

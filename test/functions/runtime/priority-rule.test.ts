@@ -9,7 +9,14 @@ import { createTestDriver } from '../../../functions/runtime/testing/index.ts';
 describe('compilePriorityRule', () => {
   it('compares a numeric field', () => {
     const r = compilePriorityRule('amount > 1000');
-    expect([r({ amount: 1000.5 }), r({ amount: 1000 }), r({ amount: '2000' }), r({}), r(null), r({ amount: 'x' })]).toEqual([true, false, true, false, false, false]);
+    expect([r({ amount: 1000.5 }), r({ amount: 1000 }), r({ amount: '2000' }), r({}), r(null), r({ amount: 'x' })]).toEqual([
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
     expect(compilePriorityRule('amount<=5')({ amount: 5 })).toBe(true);
   });
 
@@ -41,20 +48,22 @@ describe('scoring handler priority (#26)', () => {
       return s;
     };
     const driver = createTestDriver<{ amount: number }>({
-      process: createScoringHandler<{ amount: number }>({ features: [{ name: 'amount', field: 'amount' }], priority: 'amount > 1000', audit: false }),
+      process: createScoringHandler<{ amount: number }>({
+        features: [{ name: 'amount', field: 'amount' }],
+        priority: 'amount > 1000',
+        audit: false,
+      }),
       score,
     });
     await driver.send({ amount: 5 }, { key: 'a' });
     await driver.send({ amount: 5000 }, { key: 'a' });
     await driver.send({ amount: 5000 });
-    expect(asked).toEqual([
-      { key: 'a', priority: 'normal' },
-      { key: 'a', priority: 'high' },
-      { priority: 'high' },
-    ]);
+    expect(asked).toEqual([{ key: 'a', priority: 'normal' }, { key: 'a', priority: 'high' }, { priority: 'high' }]);
   });
 
   it('a bad rule fails when the handler is built', () => {
-    expect(() => createScoringHandler({ features: [{ name: 'amount', field: 'amount' }], priority: 'amount ~ 3' })).toThrow(/scoring\.priority/);
+    expect(() => createScoringHandler({ features: [{ name: 'amount', field: 'amount' }], priority: 'amount ~ 3' })).toThrow(
+      /scoring\.priority/,
+    );
   });
 });

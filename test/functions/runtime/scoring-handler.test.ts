@@ -96,6 +96,13 @@ describe('built-in scoring handler', () => {
     expect(() => createScoringHandler({ features: [] })).toThrow(/scoring.features/);
     expect(() => createScoringHandler({ features: [{ name: 'x', window: { lookbackMs: 0, aggregate: 'count' } }] })).toThrow(/lookbackMs/);
     expect(() => createScoringHandler({ features: [{ name: 's', window: { lookbackMs: 10, aggregate: 'sum' } }] })).toThrow(/window.field/);
-    expect(() => createScoringHandler({ features: [{ name: 'a', field: 'a' }, { name: 'a', field: 'b' }] })).toThrow(/unique/);
+    expect(() =>
+      createScoringHandler({
+        features: [
+          { name: 'a', field: 'a' },
+          { name: 'a', field: 'b' },
+        ],
+      }),
+    ).toThrow(/unique/);
   });
 });

@@ -45,7 +45,13 @@ describe('StageMonitor', () => {
     expect(text).toContain('beamline_worker_stage_busy_ratio{tenant="t",namespace="n",stage="decide"} 0.8');
     expect(text).toContain('beamline_worker_bottleneck_info{tenant="t",namespace="n",stage="decide"} 1');
     expect(text).toContain('beamline_worker_bottleneck_info{tenant="t",namespace="n",stage="input"} 0');
-    expect(lines).toEqual([{ level: 'warn', msg: 'worker bottleneck changed', fields: expect.objectContaining({ stage: 'decide', previous: 'input', shares: { receive: 0.05, decide: 0.8, commit: 0.15 } }) }]);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        msg: 'worker bottleneck changed',
+        fields: expect.objectContaining({ stage: 'decide', previous: 'input', shares: { receive: 0.05, decide: 0.8, commit: 0.15 } }),
+      },
+    ]);
 
     // Same bottleneck next window: no new line. Then the broker is slow to commit.
     await window({ decide: 900 });

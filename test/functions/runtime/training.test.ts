@@ -4,9 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelScore } from '../../../functions/contract.ts';
-import {
-  createTestDriver,
-} from '../../../functions/index.ts';
+import { createTestDriver } from '../../../functions/index.ts';
 import {
   FeatureReplay,
   checkEvaluationGate,
@@ -33,7 +31,10 @@ describe('FeatureReplay', () => {
   it('gives each event the features the scoring handler computes for it, out-of-order events included', async () => {
     const seen: number[][] = [];
     const fallback: ModelScore = { kind: 'fallback', decision: 'review', reason: 'no-model' };
-    const driver = createTestDriver({ process: createScoringHandler({ features: FEATURES, audit: false }), score: async (f) => (seen.push(Array.from(f)), fallback) });
+    const driver = createTestDriver({
+      process: createScoringHandler({ features: FEATURES, audit: false }),
+      score: async (f) => (seen.push(Array.from(f)), fallback),
+    });
     const replay = new FeatureReplay(FEATURES);
     const offline: number[][] = [];
     let s = 9;
@@ -64,45 +65,94 @@ describe('evaluation', () => {
       { label: null, score: 0.99, decision: 'block' as const, latencyMs: 6 },
     ];
     const r = summarizeEvaluation('m@1', policy, rows);
-    expect(r).toMatchObject({ rows: 6, labelled: 5, frauds: 3, honest: 2, blocked: 2, fraudsBlocked: 1, fraudsFlagged: 2, precision: 0.5, honestBlockedRate: 0.5 });
+    expect(r).toMatchObject({
+      rows: 6,
+      labelled: 5,
+      frauds: 3,
+      honest: 2,
+      blocked: 2,
+      fraudsBlocked: 1,
+      fraudsFlagged: 2,
+      precision: 0.5,
+      honestBlockedRate: 0.5,
+    });
     expect(r.recall).toBeCloseTo(1 / 3);
     expect(r.flaggedRecall).toBeCloseTo(2 / 3);
-    expect(() => checkEvaluationGate(r, { minPrecision: 0.6 })).toThrow(/refusing to promote m@1: precision 0\.5000 < --min-precision 0\.6/);
+    expect(() => checkEvaluationGate(r, { minPrecision: 0.6 })).toThrow(
+      /refusing to promote m@1: precision 0\.5000 < --min-precision 0\.6/,
+    );
     expect(() => checkEvaluationGate(r, { minPrecision: 0.5, minRecall: 0.3 })).not.toThrow();
   });
 
   it('scores rows through a ScoreFn and refuses a window without labels', async () => {
-    const score = async (f: ArrayLike<number>): Promise<ModelScore> => ({ kind: 'scored', score: f[0] ?? 0, outputs: Float32Array.of(f[0] ?? 0), modelVersion: 'm@1' });
+    const score = async (f: ArrayLike<number>): Promise<ModelScore> => ({
+      kind: 'scored',
+      score: f[0] ?? 0,
+      outputs: Float32Array.of(f[0] ?? 0),
+      modelVersion: 'm@1',
+    });
     const rows = [0.95, 0.1, 0.97].map((v, i) => ({ row: Float32Array.of(v), label: i !== 1 }));
     let t = 0;
     const r = await evaluateModel('m@1', policy, rows, score, { now: () => (t += 2) });
     expect(r).toMatchObject({ precision: 1, recall: 1, fallbacks: 0 });
     expect(r.latencyP50Ms).toBeGreaterThan(0);
-    await expect(evaluateModel('m@1', policy, [{ row: Float32Array.of(1), label: null }], score)).rejects.toMatchObject({ code: 'BL_TRAINING_NO_LABELS' });
+    await expect(evaluateModel('m@1', policy, [{ row: Float32Array.of(1), label: null }], score)).rejects.toMatchObject({
+      code: 'BL_TRAINING_NO_LABELS',
+    });
   });
 });
 
 describe('labels and files', () => {
   it('names the field and the fix for a bad label', () => {
     expect(() => validateLabel({ eventId: '', fraud: true, source: 'x' })).toThrow(/label\.eventId: invalid value ""/);
-    expect(() => validateLabel({ eventId: 'e', fraud: 'yes' as unknown as boolean, source: 'x' })).toThrow(/label\.fraud: .*use true \(fraud\) or false \(honest\)/);
-    expect(validateLabel({ eventId: 'e', fraud: false, source: 'review', atMs: 5 })).toEqual({ eventId: 'e', key: null, fraud: false, source: 'review', atMs: 5, by: null });
+    expect(() => validateLabel({ eventId: 'e', fraud: 'yes' as unknown as boolean, source: 'x' })).toThrow(
+      /label\.fraud: .*use true \(fraud\) or false \(honest\)/,
+    );
+    expect(validateLabel({ eventId: 'e', fraud: false, source: 'review', atMs: 5 })).toEqual({
+      eventId: 'e',
+      key: null,
+      fraud: false,
+      source: 'review',
+      atMs: 5,
+      by: null,
+    });
   });
 
   it('writes CSV and JSON Lines with full-precision values and empty labels for unlabelled rows', () => {
     const set: TrainingSet = {
       names: ['a', 'b'],
       rows: [
-        { eventId: 'e,1', key: 'k', eventTimeMs: 7, values: { a: 0.1 + 0.2, b: 2 }, row: Float32Array.of(0.3, 2), label: true, labelSource: 'review' },
+        {
+          eventId: 'e,1',
+          key: 'k',
+          eventTimeMs: 7,
+          values: { a: 0.1 + 0.2, b: 2 },
+          row: Float32Array.of(0.3, 2),
+          label: true,
+          labelSource: 'review',
+        },
         { eventId: 'e2', key: null, eventTimeMs: 8, values: { a: 1, b: 0 }, row: Float32Array.of(1, 0), label: null, labelSource: null },
       ],
       eventsRead: 2,
       skipped: 0,
       labelled: 1,
     };
-    expect(formatTrainingSet(set, 'csv')).toBe('event_id,key,event_time_ms,a,b,label,label_source\n"e,1",k,7,0.30000000000000004,2,1,review\ne2,,8,1,0,,\n');
-    const lines = formatTrainingSet(set, 'jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toEqual({ event_id: 'e,1', key: 'k', event_time_ms: 7, a: 0.30000000000000004, b: 2, label: 1, label_source: 'review' });
+    expect(formatTrainingSet(set, 'csv')).toBe(
+      'event_id,key,event_time_ms,a,b,label,label_source\n"e,1",k,7,0.30000000000000004,2,1,review\ne2,,8,1,0,,\n',
+    );
+    const lines = formatTrainingSet(set, 'jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      event_id: 'e,1',
+      key: 'k',
+      event_time_ms: 7,
+      a: 0.30000000000000004,
+      b: 2,
+      label: 1,
+      label_source: 'review',
+    });
     expect(lines[1]).toMatchObject({ label: null });
     expect(tableFormatOf('x.csv')).toBe('csv');
     expect(tableFormatOf('x.jsonl')).toBe('jsonl');

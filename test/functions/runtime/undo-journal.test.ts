@@ -150,7 +150,14 @@ describe('NamespaceWorker with a failing handler', () => {
       }
     }
     const io = new CountingIo();
-    const schema = jsonSchema<Pay>({ type: 'record', name: 'Pay', fields: [{ name: 'card', type: 'string' }, { name: 'amount', type: 'double' }] });
+    const schema = jsonSchema<Pay>({
+      type: 'record',
+      name: 'Pay',
+      fields: [
+        { name: 'card', type: 'string' },
+        { name: 'amount', type: 'double' },
+      ],
+    });
     const w = NamespaceWorker.create<Pay>(
       { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1, handlerRetries: 0 },
       {
@@ -167,7 +174,10 @@ describe('NamespaceWorker with a failing handler', () => {
       },
     );
     await w.start();
-    const pay = (card: string, amount: number): { key: string; payload: Buffer } => ({ key: card, payload: Buffer.from(JSON.stringify({ card, amount })) });
+    const pay = (card: string, amount: number): { key: string; payload: Buffer } => ({
+      key: card,
+      payload: Buffer.from(JSON.stringify({ card, amount })),
+    });
     io.push(pay('a', 1), pay('a', -5), pay('b', 2), pay('a', -7), pay('a', 3));
     await io.acknowledged(5);
     await w.drain();

@@ -31,11 +31,24 @@ const attr = (s: S | undefined, key: string): unknown => Object.values(s?.attrib
 const SAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const UNSAMPLED = '00-11111111111111111111111111111111-2222222222222222-00';
 
-function setup(tracing: boolean): { io: InMemoryWorkerIo; worker: NamespaceWorker<{ card: string; amount: number }>; spans: () => S[]; tracer: OtlpTracer | undefined } {
+function setup(tracing: boolean): {
+  io: InMemoryWorkerIo;
+  worker: NamespaceWorker<{ card: string; amount: number }>;
+  spans: () => S[];
+  tracer: OtlpTracer | undefined;
+} {
   const bodies: string[] = [];
-  const tracer = tracing ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async (b) => void bodies.push(b) }) : undefined;
+  const tracer = tracing
+    ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async (b) => void bodies.push(b) })
+    : undefined;
   const io = new InMemoryWorkerIo();
-  const score = async (): Promise<ModelScore> => ({ kind: 'scored', score: 0.9, outputs: Float32Array.of(0.9), modelVersion: 'fraud@3', route: 'canary' });
+  const score = async (): Promise<ModelScore> => ({
+    kind: 'scored',
+    score: 0.9,
+    outputs: Float32Array.of(0.9),
+    modelVersion: 'fraud@3',
+    route: 'canary',
+  });
   const worker = NamespaceWorker.create(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
     {
@@ -54,7 +67,11 @@ function setup(tracing: boolean): { io: InMemoryWorkerIo; worker: NamespaceWorke
     },
   );
   const spans = (): S[] =>
-    bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: S[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans)));
+    bodies.flatMap((b) =>
+      (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: S[] }> }> }).resourceSpans.flatMap((r) =>
+        r.scopeSpans.flatMap((x) => x.spans),
+      ),
+    );
   return { io, worker, spans, tracer };
 }
 

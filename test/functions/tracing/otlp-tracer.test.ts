@@ -22,7 +22,11 @@ function capture(): { bodies: string[]; spans: () => OtlpSpan[]; transport: (b: 
     bodies,
     transport: async (b) => void bodies.push(b),
     spans: () =>
-      bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))),
+      bodies.flatMap((b) =>
+        (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((r) =>
+          r.scopeSpans.flatMap((s) => s.spans),
+        ),
+      ),
   };
 }
 
@@ -33,8 +37,15 @@ describe('OtlpTracer', () => {
   it('records children of a sampled parent and exports them as OTLP/JSON on the interval', async () => {
     const clock = new FakeClock();
     const out = capture();
-    const tracer = new OtlpTracer({ endpoint: 'http://collector:4318', sampleRatio: 0, serviceName: 'svc', exportIntervalMs: 1000 }, { clock, transport: out.transport });
-    const span = tracer.startSpan('events process', { kind: 'consumer', parent: PARENT, attributes: { 'messaging.system': 'pulsar', n: 3, ok: true, share: 0.5 } });
+    const tracer = new OtlpTracer(
+      { endpoint: 'http://collector:4318', sampleRatio: 0, serviceName: 'svc', exportIntervalMs: 1000 },
+      { clock, transport: out.transport },
+    );
+    const span = tracer.startSpan('events process', {
+      kind: 'consumer',
+      parent: PARENT,
+      attributes: { 'messaging.system': 'pulsar', n: 3, ok: true, share: 0.5 },
+    });
     expect(span.recording).toBe(true);
     expect(span.context?.traceId).toBe(PARENT?.traceId);
     await clock.advance(5);
@@ -44,10 +55,18 @@ describe('OtlpTracer', () => {
     expect(out.bodies).toHaveLength(0);
     await clock.advance(1000);
     await tracer.flush();
-    const body = JSON.parse(out.bodies[0] ?? '{}') as { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: unknown }> } }> };
+    const body = JSON.parse(out.bodies[0] ?? '{}') as {
+      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: unknown }> } }>;
+    };
     expect(body.resourceSpans[0]?.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'svc' } });
     const [s] = out.spans();
-    expect(s).toMatchObject({ name: 'events process', kind: 5, traceId: PARENT?.traceId, parentSpanId: PARENT?.spanId, status: { code: 2, message: 'boom' } });
+    expect(s).toMatchObject({
+      name: 'events process',
+      kind: 5,
+      traceId: PARENT?.traceId,
+      parentSpanId: PARENT?.spanId,
+      status: { code: 2, message: 'boom' },
+    });
     expect(s?.attributes).toEqual([
       { key: 'messaging.system', value: { stringValue: 'pulsar' } },
       { key: 'n', value: { intValue: '3' } },
@@ -115,7 +134,10 @@ describe('OtlpTracer', () => {
 
   it('sends a full batch at once', async () => {
     const out = capture();
-    const tracer = new OtlpTracer({ endpoint: 'http://c:4318/', sampleRatio: 1, maxExportBatch: 2 }, { clock: new FakeClock(), transport: out.transport });
+    const tracer = new OtlpTracer(
+      { endpoint: 'http://c:4318/', sampleRatio: 1, maxExportBatch: 2 },
+      { clock: new FakeClock(), transport: out.transport },
+    );
     expect(tracer.config.tracesUrl).toBe('http://c:4318/v1/traces');
     tracer.startSpan('a').end();
     tracer.startSpan('b').end();
@@ -128,7 +150,9 @@ describe('OtlpTracer', () => {
     expect(() => compileTracingOptions({ endpoint: 'collector:4318x' })).toThrow(/tracing\.endpoint.*http/);
     expect(() => compileTracingOptions({ endpoint: 'grpc://c:4317' })).toThrow(/tracing\.endpoint.*http:\/\//);
     expect(() => compileTracingOptions({ endpoint: 'http://u:p@c:4318' })).toThrow(/credentials/);
-    expect(() => compileTracingOptions({ endpoint: 'http://c:4318', sampleRatio: 1.5 })).toThrow(/tracing\.sampleRatio: invalid value 1\.5/);
+    expect(() => compileTracingOptions({ endpoint: 'http://c:4318', sampleRatio: 1.5 })).toThrow(
+      /tracing\.sampleRatio: invalid value 1\.5/,
+    );
     expect(() => compileTracingOptions({ endpoint: 'http://c:4318', maxQueue: 0 })).toThrow(/tracing\.maxQueue/);
   });
 

@@ -59,7 +59,10 @@ describe('aggregations', () => {
     for (let i = 0; i < 3_000; i++) steps.push({ t: i % 2 === 0 ? 1000 : 1005, v: i % 1500 });
     steps.push({ t: 1003, v: 123_456 }); // bridges the two sessions
     steps.push({ watermark: END });
-    const got = run(makeOperator<number>({ type: 'session', gapMs: 3, maxOutOfOrdernessMs: 10, aggregate: 'distinct-count', distinctExactLimit: 100 }), steps);
+    const got = run(
+      makeOperator<number>({ type: 'session', gapMs: 3, maxOutOfOrdernessMs: 10, aggregate: 'distinct-count', distinctExactLimit: 100 }),
+      steps,
+    );
     expect(got.results).toHaveLength(1);
     const estimate = got.results[0]?.value as number;
     expect(Math.abs(estimate - 1501) / 1501).toBeLessThan(0.05);

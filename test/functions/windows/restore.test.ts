@@ -113,8 +113,6 @@ describe('window state restored from the changelog', () => {
     const opB = new WindowOperator(config, b.store);
     expect(opB.watermarkMs).toBe(15);
     expect(opB.process({ key: 'x', eventTimeMs: 3, value: 1 }).late).toHaveLength(1);
-    expect(opB.advanceWatermark(20).results).toEqual([
-      { key: 'x', startMs: 10, endMs: 20, value: 1, count: 1, trigger: 'on-time' },
-    ]);
+    expect(opB.advanceWatermark(20).results).toEqual([{ key: 'x', startMs: 10, endMs: 20, value: 1, count: 1, trigger: 'on-time' }]);
   });
 });

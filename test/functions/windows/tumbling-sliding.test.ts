@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStateStore } from '../../../functions/state/index.ts';
 import { PrometheusMetrics } from '../../../functions/telemetry.ts';
-import {
-  assignWindows,
-  compileWindowOptions,
-  WindowOperator,
-  type WindowStoreValue,
-} from '../../../functions/windows/index.ts';
+import { assignWindows, compileWindowOptions, WindowOperator, type WindowStoreValue } from '../../../functions/windows/index.ts';
 import { END, makeOperator, rows, run } from './helpers.ts';
 
 describe('tumbling windows', () => {

@@ -20,7 +20,7 @@ const CONSUME_LOG = `
 `;
 
 describe('pulsar-perf summary parsing', () => {
-  it('takes producer throughput over the active phase, not pulsar-perf\'s shutdown-inflated figure', () => {
+  it("takes producer throughput over the active phase, not pulsar-perf's shutdown-inflated figure", () => {
     const r = parsePerfProduceOutput(PRODUCE_LOG);
     expect(r.records).toBe(59991);
     expect(r.activeMs).toBe(3002);
@@ -43,7 +43,9 @@ describe('pulsar-perf summary parsing', () => {
   });
 
   it('fails with a stable code when the summary is missing (e.g. pulsar-perf crashed)', () => {
-    expect(() => parsePerfProduceOutput('Exception in thread "main"')).toThrow(expect.objectContaining({ code: PULSAR_PERF_ERROR_CODES.unparsable }));
+    expect(() => parsePerfProduceOutput('Exception in thread "main"')).toThrow(
+      expect.objectContaining({ code: PULSAR_PERF_ERROR_CODES.unparsable }),
+    );
     expect(() => parsePerfConsumeOutput(PRODUCE_LOG)).toThrow(expect.objectContaining({ code: PULSAR_PERF_ERROR_CODES.unparsable }));
   });
 });

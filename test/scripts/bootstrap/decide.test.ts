@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commandFor, missingToolLine, needsNpmCi, nodeCachePaths, nodeIsRecentEnough, parseJavaMajor, toolsFor } from '../../../scripts/bootstrap/decide.mjs';
+import {
+  commandFor,
+  missingToolLine,
+  needsNpmCi,
+  nodeCachePaths,
+  nodeIsRecentEnough,
+  parseJavaMajor,
+  toolsFor,
+} from '../../../scripts/bootstrap/decide.mjs';
 
 describe('bootstrap decisions', () => {
   it('installs Node 24 below 22.18 only', () => {

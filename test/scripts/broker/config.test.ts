@@ -27,11 +27,12 @@ describe('renderStandaloneConf', () => {
     const c = parse(renderStandaloneConf(base));
     expect(c.get('brokerServicePort')).toBe('6670');
     expect(c.get('webServicePort')).toBe('8100');
-    for (const k of ['brokerServicePortTls', 'webServicePortTls', 'tlsCertificateFilePath', 'brokerClientTlsEnabled']) expect(c.has(k)).toBe(false);
+    for (const k of ['brokerServicePortTls', 'webServicePortTls', 'tlsCertificateFilePath', 'brokerClientTlsEnabled'])
+      expect(c.has(k)).toBe(false);
     expect(c.get('numHttpServerThreads')).toBe('4');
   });
 
-  it('gives the storage layer\'s frame limit headroom above maxMessageSize (at least Pulsar\'s own 10 KiB)', () => {
+  it("gives the storage layer's frame limit headroom above maxMessageSize (at least Pulsar's own 10 KiB)", () => {
     const c = parse(renderStandaloneConf(base));
     const max = Number(c.get('maxMessageSize'));
     expect(max).toBe(5 * 1024 * 1024);
@@ -55,14 +56,22 @@ describe('renderStandaloneConf', () => {
   });
 
   it('TLS and token auth combine: the broker client authenticates with the superuser token over TLS', () => {
-    const c = parse(renderStandaloneConf({ ...base, tls, auth: { secretKeyFile: '/s/secret.key', adminTokenFile: '/s/admin.token', superUserRole: 'admin' } }));
+    const c = parse(
+      renderStandaloneConf({
+        ...base,
+        tls,
+        auth: { secretKeyFile: '/s/secret.key', adminTokenFile: '/s/admin.token', superUserRole: 'admin' },
+      }),
+    );
     expect(c.get('authenticationEnabled')).toBe('true');
     expect(c.get('brokerClientAuthenticationParameters')).toBe('file:///s/admin.token');
     expect(c.get('brokerClientTlsEnabled')).toBe('true');
   });
 
   it('renders each key once', () => {
-    const lines = renderStandaloneConf({ ...base, tls }).trim().split('\n');
+    const lines = renderStandaloneConf({ ...base, tls })
+      .trim()
+      .split('\n');
     const keys = lines.map((l) => l.slice(0, l.indexOf('=')));
     expect(new Set(keys).size).toBe(keys.length);
   });

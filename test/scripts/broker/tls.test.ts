@@ -39,7 +39,20 @@ describe('openssl steps', () => {
     expect(steps[2]).toEqual(expect.arrayContaining(['-out', f.keyFile]));
     expect(steps[1]).toEqual(expect.arrayContaining(['-x509', '-extensions', 'ca_ext', '-out', f.caCertFile]));
     const sign = steps[4] as string[];
-    expect(sign).toEqual(expect.arrayContaining(['-CA', f.caCertFile, '-CAkey', f.caKeyFile, '-extensions', 'server_ext', '-out', f.certFile, '-set_serial', '0xab12']));
+    expect(sign).toEqual(
+      expect.arrayContaining([
+        '-CA',
+        f.caCertFile,
+        '-CAkey',
+        f.caKeyFile,
+        '-extensions',
+        'server_ext',
+        '-out',
+        f.certFile,
+        '-set_serial',
+        '0xab12',
+      ]),
+    );
   });
 
   it('the server certificate names localhost and 127.0.0.1 and is no CA', () => {
@@ -67,7 +80,11 @@ describe('ensureTlsFiles', () => {
 
   it('a missing openssl is a BrokerScriptError that says what, why and how to fix it', () => {
     const dir = join(scratch(), 'tls');
-    const run: CommandRunner = () => ({ status: null, stderr: '', error: Object.assign(new Error('spawnSync openssl ENOENT'), { code: 'ENOENT' }) });
+    const run: CommandRunner = () => ({
+      status: null,
+      stderr: '',
+      error: Object.assign(new Error('spawnSync openssl ENOENT'), { code: 'ENOENT' }),
+    });
     const err = (() => {
       try {
         ensureTlsFiles(dir, { name: 't', run });

@@ -45,13 +45,21 @@ export function replyOf(cmd: BaseCommand, broker: string): Reply | undefined {
     case CommandType.END_TXN_RESPONSE:
     case CommandType.TC_CLIENT_CONNECT_RESPONSE: {
       // Transaction coordinator replies share one layout (request_id, error, message).
-      const r = cmd.newTxnResponse ?? cmd.addPartitionToTxnResponse ?? cmd.addSubscriptionToTxnResponse ?? cmd.endTxnResponse ?? cmd.tcClientConnectResponse;
+      const r =
+        cmd.newTxnResponse ??
+        cmd.addPartitionToTxnResponse ??
+        cmd.addSubscriptionToTxnResponse ??
+        cmd.endTxnResponse ??
+        cmd.tcClientConnectResponse;
       return { requestId: r?.request_id, error: r?.error !== undefined ? serverError(r.error, r.message, { broker }) : undefined };
     }
     case CommandType.GET_SCHEMA_RESPONSE:
     case CommandType.GET_OR_CREATE_SCHEMA_RESPONSE: {
       const r = cmd.getSchemaResponse ?? cmd.getOrCreateSchemaResponse;
-      return { requestId: r?.request_id, error: r?.error_code !== undefined ? serverError(r.error_code, r.error_message, { broker }) : undefined };
+      return {
+        requestId: r?.request_id,
+        error: r?.error_code !== undefined ? serverError(r.error_code, r.error_message, { broker }) : undefined,
+      };
     }
     default:
       return undefined;

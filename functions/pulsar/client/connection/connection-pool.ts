@@ -88,9 +88,13 @@ export class ConnectionPool {
 function closedDuringHandshake(err: unknown, physicalUrl: string): unknown {
   if (!(err instanceof BeamlineError) || err.code !== PULSAR_ERROR_CODES.connectionClosed) return err;
   const hint = physicalUrl.startsWith('pulsar://') ? '; if that port is a TLS listener, use a pulsar+ssl:// url' : '';
-  return new BeamlineError(PULSAR_ERROR_CODES.connectionClosed, `${physicalUrl} closed the connection during the CONNECT handshake (${err.message})${hint}`, {
-    retriable: err.retriable,
-    cause: err,
-    details: { ...err.details, broker: physicalUrl },
-  });
+  return new BeamlineError(
+    PULSAR_ERROR_CODES.connectionClosed,
+    `${physicalUrl} closed the connection during the CONNECT handshake (${err.message})${hint}`,
+    {
+      retriable: err.retriable,
+      cause: err,
+      details: { ...err.details, broker: physicalUrl },
+    },
+  );
 }

@@ -98,7 +98,12 @@ export class LookupService {
         getTopicsOfNamespace: {
           request_id: requestId,
           namespace,
-          mode: mode === 'persistent' ? TopicDomainMode.PERSISTENT : mode === 'non-persistent' ? TopicDomainMode.NON_PERSISTENT : TopicDomainMode.ALL,
+          mode:
+            mode === 'persistent'
+              ? TopicDomainMode.PERSISTENT
+              : mode === 'non-persistent'
+                ? TopicDomainMode.NON_PERSISTENT
+                : TopicDomainMode.ALL,
         },
       },
       requestId,

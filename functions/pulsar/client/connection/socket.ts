@@ -10,8 +10,12 @@ import type { TlsOptions } from '../../api/index.ts';
 
 export type { TlsOptions } from '../../api/index.ts';
 
-
-export function openSocket(address: BrokerAddress, tlsOptions: TlsOptions | undefined, clock: Clock, timeoutMs: number): Promise<net.Socket> {
+export function openSocket(
+  address: BrokerAddress,
+  tlsOptions: TlsOptions | undefined,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     let settled = false;
     const timer = clock.setTimeout(() => {

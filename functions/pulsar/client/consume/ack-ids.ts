@@ -31,7 +31,8 @@ export function txnAckIds(ids: readonly MessageId[], chunkIdsOf: ChunkIdsOf): Me
     }
     for (const c of chunkIdsOf(id) ?? [id]) data.push(entryData(c));
   }
-  for (const e of entries.values()) data.push({ ledgerId: e.ledgerId, entryId: e.entryId, ack_set: BatchAcks.bitsExcept(e.batchSize, e.members), batch_size: e.batchSize });
+  for (const e of entries.values())
+    data.push({ ledgerId: e.ledgerId, entryId: e.entryId, ack_set: BatchAcks.bitsExcept(e.batchSize, e.members), batch_size: e.batchSize });
   return data;
 }
 

@@ -63,7 +63,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     const redeliver = (msgs: Message[]): void => void this.#redeliver(msgs);
     this.#nacked = new NackTracker(ctx, cfg.negativeAckRedeliveryDelayMs, redeliver);
     this.#unacked = new AckTimeoutTracker(ctx, cfg.ackTimeoutMs, () => this.#state === 'ready', redeliver);
-    if (cfg.deadLetterPolicy !== undefined) this.#dlq = new DeadLetter(cfg.deadLetterPolicy, cfg.subscription, (o) => deps.createProducer(o));
+    if (cfg.deadLetterPolicy !== undefined)
+      this.#dlq = new DeadLetter(cfg.deadLetterPolicy, cfg.subscription, (o) => deps.createProducer(o));
     this.#children = new PartitionConsumers(ctx, cfg, this, () => this.#paused, this.#log);
     if (cfg.topicsPattern !== undefined) {
       this.#discovery = new PatternDiscovery(
@@ -255,7 +256,10 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       await Promise.all(children.map((c) => c.seek(target)));
     } else {
       const c = children.find((ch) => ch.partition === target.partition);
-      if (c === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.seekInvalid, 'no partition matches the message id', { details: { id: target.toString() } });
+      if (c === undefined)
+        throw new BeamlineError(PULSAR_ERROR_CODES.seekInvalid, 'no partition matches the message id', {
+          details: { id: target.toString() },
+        });
       await c.seek(target);
     }
     this.#lastTaken.clear();
@@ -322,7 +326,10 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       const c = children.find((ch) => ch.partition === m.partition && ch.partition >= 0);
       if (c !== undefined && children.every((ch) => parseTopicName(ch.topic).base === parseTopicName(c.topic).base)) return c;
     }
-    throw new BeamlineError(PULSAR_ERROR_CODES.unknownMessage, 'the message does not belong to this consumer (pass the Message for multi-topic consumers)');
+    throw new BeamlineError(
+      PULSAR_ERROR_CODES.unknownMessage,
+      'the message does not belong to this consumer (pass the Message for multi-topic consumers)',
+    );
   }
 
   /** The topic (or partition) was deleted: close its consumer and drop what it queued. */

@@ -18,7 +18,11 @@ export class DeadLetter {
   readonly #create: (o: ProducerOptions) => Promise<DeadLetterProducer>;
   #producer: Promise<DeadLetterProducer> | undefined;
 
-  constructor(policy: Readonly<Required<DeadLetterPolicy>>, subscription: string, create: (o: ProducerOptions) => Promise<DeadLetterProducer>) {
+  constructor(
+    policy: Readonly<Required<DeadLetterPolicy>>,
+    subscription: string,
+    create: (o: ProducerOptions) => Promise<DeadLetterProducer>,
+  ) {
     this.#policy = policy;
     this.#subscription = subscription;
     this.#create = create;
@@ -31,7 +35,8 @@ export class DeadLetter {
 
   async send(m: Message): Promise<void> {
     if (this.#producer === undefined) {
-      const topic = this.#policy.deadLetterTopic !== '' ? this.#policy.deadLetterTopic : `${parseTopicName(m.topic).base}-${this.#subscription}-DLQ`;
+      const topic =
+        this.#policy.deadLetterTopic !== '' ? this.#policy.deadLetterTopic : `${parseTopicName(m.topic).base}-${this.#subscription}-DLQ`;
       this.#producer = this.#create({ topic, batching: false });
       this.#producer.catch(() => (this.#producer = undefined));
     }

@@ -27,13 +27,20 @@ export type DecodedEntry =
   /** `skipped` members were filtered out; their permits go back to the broker. */
   | { readonly kind: 'messages'; readonly messages: Message[]; readonly skipped: number };
 
-export function decodeEntry(topic: string, partition: number, cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload, filter: EntryFilter): DecodedEntry {
+export function decodeEntry(
+  topic: string,
+  partition: number,
+  cmd: NonNullable<BaseCommand['message']>,
+  payload: DecodedPayload,
+  filter: EntryFilter,
+): DecodedEntry {
   const mid = cmd.message_id;
   const ledgerId = BigInt.asIntN(64, mid.ledgerId);
   const entryId = BigInt.asIntN(64, mid.entryId);
   if (!payload.checksumValid) return { kind: 'corrupt', validationError: VALIDATION_CHECKSUM, permits: 1, cause: undefined };
   const meta = payload.metadata;
-  if ((meta.num_chunks_from_msg ?? 0) > 1 && meta.uuid !== undefined) return { kind: 'chunk', id: new MessageId(ledgerId, entryId, partition) };
+  if ((meta.num_chunks_from_msg ?? 0) > 1 && meta.uuid !== undefined)
+    return { kind: 'chunk', id: new MessageId(ledgerId, entryId, partition) };
   let body: Buffer;
   try {
     body = decompress(meta.compression ?? 0, payload.payload, meta.uncompressed_size ?? payload.payload.length);

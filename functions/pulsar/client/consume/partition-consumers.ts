@@ -30,7 +30,12 @@ export class PartitionConsumers {
     this.#cfg = cfg;
     this.#sink = sink;
     this.#paused = paused;
-    this.#growth = new PartitionGrowth(ctx, cfg.partitionsAutoUpdateIntervalMs, { topics: () => this.#partitions.entries(), grown: (t) => this.add(t, true) }, log);
+    this.#growth = new PartitionGrowth(
+      ctx,
+      cfg.partitionsAutoUpdateIntervalMs,
+      { topics: () => this.#partitions.entries(), grown: (t) => this.add(t, true) },
+      log,
+    );
   }
 
   get(name: string): TopicConsumer | undefined {

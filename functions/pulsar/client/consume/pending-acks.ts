@@ -38,7 +38,8 @@ export class PendingAcks {
     this.#scheduled = false;
     for (const p of this.#partial.values()) {
       // remaining 0: the whole entry was acked meanwhile and is already queued.
-      if (p.state.remaining > 0) this.#queue.push({ ledgerId: p.ledgerId, entryId: p.entryId, ack_set: BatchAcks.unackedBits(p.state), batch_size: p.state.size });
+      if (p.state.remaining > 0)
+        this.#queue.push({ ledgerId: p.ledgerId, entryId: p.entryId, ack_set: BatchAcks.unackedBits(p.state), batch_size: p.state.size });
     }
     this.#partial.clear();
     if (this.#queue.length === 0) return;

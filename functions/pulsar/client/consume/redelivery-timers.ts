@@ -49,21 +49,24 @@ export class NackTracker {
     const clock = this.#ctx.clock;
     if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      const now = clock.monotonic();
-      const due: Message[] = [];
-      let next = Infinity;
-      for (const [k, v] of this.#nacked) {
-        if (v.at <= now) {
-          due.push(v.msg);
-          this.#nacked.delete(k);
-        } else if (v.at < next) next = v.at;
-      }
-      if (next !== Infinity) this.#arm(next);
-      this.#due(due);
-    }, Math.max(0, at - clock.monotonic()));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        const now = clock.monotonic();
+        const due: Message[] = [];
+        let next = Infinity;
+        for (const [k, v] of this.#nacked) {
+          if (v.at <= now) {
+            due.push(v.msg);
+            this.#nacked.delete(k);
+          } else if (v.at < next) next = v.at;
+        }
+        if (next !== Infinity) this.#arm(next);
+        this.#due(due);
+      },
+      Math.max(0, at - clock.monotonic()),
+    );
   }
 }
 

@@ -6,7 +6,15 @@
 import { PULSAR_ERROR_CODES } from '../../errors.ts';
 import { BeamlineError } from '../../../errors.ts';
 import type { Logger } from '../../../telemetry.ts';
-import { AckType, CommandType, MessageId, type BaseCommand, type DecodedPayload, type MessageIdData, type MessageMetadata } from '../../wire/index.ts';
+import {
+  AckType,
+  CommandType,
+  MessageId,
+  type BaseCommand,
+  type DecodedPayload,
+  type MessageIdData,
+  type MessageMetadata,
+} from '../../wire/index.ts';
 import { cumulativeAckId, entryData, redeliverIds, txnAckIds } from './ack-ids.ts';
 import { Backoff } from '../connection/backoff.ts';
 import { createWithRetry } from '../create-retry.ts';
@@ -85,7 +93,13 @@ export class TopicConsumer implements ConsumerHandler {
     });
   }
 
-  static async create(ctx: ClientContext, cfg: ConsumerConfig, topic: string, partition: number, sink: MessageSink): Promise<TopicConsumer> {
+  static async create(
+    ctx: ClientContext,
+    cfg: ConsumerConfig,
+    topic: string,
+    partition: number,
+    sink: MessageSink,
+  ): Promise<TopicConsumer> {
     const c = new TopicConsumer(ctx, cfg, topic, partition, sink);
     c.#state = 'connecting';
     try {
@@ -132,7 +146,8 @@ export class TopicConsumer implements ConsumerHandler {
       const key = id.entryKey;
       const s = this.batchAcks.ack(key, id.batchSize, id.batchIndex);
       if (s.remaining === 0) this.#acks.add(entryData(id));
-      else if (this.#cfg.batchIndexAckEnabled) this.#acks.addPartial(key, BigInt.asUintN(64, id.ledgerId), BigInt.asUintN(64, id.entryId), s);
+      else if (this.#cfg.batchIndexAckEnabled)
+        this.#acks.addPartial(key, BigInt.asUintN(64, id.ledgerId), BigInt.asUintN(64, id.entryId), s);
       return;
     }
     const chunks = this.#chunks.chunkIdsOf(id);
@@ -219,7 +234,8 @@ export class TopicConsumer implements ConsumerHandler {
     if (r === undefined) throw new BeamlineError(PULSAR_ERROR_CODES.protocolDecode, 'empty GET_LAST_MESSAGE_ID response');
     return {
       last: MessageId.fromData(r.last_message_id, this.partition),
-      markDelete: r.consumer_mark_delete_position === undefined ? undefined : MessageId.fromData(r.consumer_mark_delete_position, this.partition),
+      markDelete:
+        r.consumer_mark_delete_position === undefined ? undefined : MessageId.fromData(r.consumer_mark_delete_position, this.partition),
     };
   }
 
@@ -259,7 +275,11 @@ export class TopicConsumer implements ConsumerHandler {
     const conn = await this.#readyConnection();
     this.#acks.flush();
     const requestId = conn.newRequestId();
-    await conn.request({ type: CommandType.UNSUBSCRIBE, unsubscribe: { consumer_id: this.#id, request_id: requestId } }, requestId, 'unsubscribe');
+    await conn.request(
+      { type: CommandType.UNSUBSCRIBE, unsubscribe: { consumer_id: this.#id, request_id: requestId } },
+      requestId,
+      'unsubscribe',
+    );
     this.#state = 'closed';
     conn.unregisterConsumer(this.#id);
     this.#conn = undefined;
@@ -274,7 +294,11 @@ export class TopicConsumer implements ConsumerHandler {
     if (conn !== undefined && wasReady && conn.state === 'ready') {
       const requestId = conn.newRequestId();
       await conn
-        .request({ type: CommandType.CLOSE_CONSUMER, close_consumer: { consumer_id: this.#id, request_id: requestId } }, requestId, 'close consumer')
+        .request(
+          { type: CommandType.CLOSE_CONSUMER, close_consumer: { consumer_id: this.#id, request_id: requestId } },
+          requestId,
+          'close consumer',
+        )
         .catch(() => undefined);
     }
     conn?.unregisterConsumer(this.#id);
@@ -294,7 +318,11 @@ export class TopicConsumer implements ConsumerHandler {
       this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
       return;
     }
-    const d = decodeEntry(this.topic, this.partition, cmd, payload, { start: this.#position.start, startInclusive: this.#position.startInclusive, batchAcks: this.batchAcks });
+    const d = decodeEntry(this.topic, this.partition, cmd, payload, {
+      start: this.#position.start,
+      startInclusive: this.#position.startInclusive,
+      batchAcks: this.batchAcks,
+    });
     if (d.kind === 'corrupt') {
       if (d.cause !== undefined) this.#log.warn({ err: (d.cause as Error).message }, 'dropping undecodable message');
       this.#discard(cmd.message_id, d.validationError, d.permits);
@@ -372,7 +400,12 @@ export class TopicConsumer implements ConsumerHandler {
   #discard(mid: MessageIdData, validationError: number, permits: number): void {
     this.#conn?.sendCommand({
       type: CommandType.ACK,
-      ack: { consumer_id: this.#id, ack_type: AckType.Individual, message_id: [{ ledgerId: mid.ledgerId, entryId: mid.entryId }], validation_error: validationError },
+      ack: {
+        consumer_id: this.#id,
+        ack_type: AckType.Individual,
+        message_id: [{ ledgerId: mid.ledgerId, entryId: mid.entryId }],
+        validation_error: validationError,
+      },
     });
     this.messageTaken(permits);
   }
@@ -405,7 +438,14 @@ export class TopicConsumer implements ConsumerHandler {
     const requestId = conn.newRequestId();
     const cfg = this.#cfg;
     if (!cfg.durable) this.#position.resume();
-    const cmd = subscribeCommand(cfg, { topic: this.topic, consumerId: this.#id, requestId, start: this.#position.start, startInclusive: this.#position.startInclusive, epoch: this.#epoch.current });
+    const cmd = subscribeCommand(cfg, {
+      topic: this.topic,
+      consumerId: this.#id,
+      requestId,
+      start: this.#position.start,
+      startInclusive: this.#position.startInclusive,
+      epoch: this.#epoch.current,
+    });
     try {
       await conn.request(cmd, requestId, 'subscribe');
     } catch (err) {

@@ -38,7 +38,9 @@ export function topicsHash(topics: Iterable<string>): string {
 }
 
 function unsupported(reason: string): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.topicWatcherUnsupported, `the broker cannot watch topic lists: ${reason}`, { retriable: false });
+  return new BeamlineError(PULSAR_ERROR_CODES.topicWatcherUnsupported, `the broker cannot watch topic lists: ${reason}`, {
+    retriable: false,
+  });
 }
 
 export class TopicListWatcher implements TopicListWatcherHandler {
@@ -98,7 +100,11 @@ export class TopicListWatcher implements TopicListWatcherHandler {
     if (conn !== undefined && wasWatching && conn.state === 'ready') {
       const requestId = conn.newRequestId();
       await conn
-        .request({ type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: requestId, watcher_id: this.#id } }, requestId, 'close topic list watcher')
+        .request(
+          { type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: requestId, watcher_id: this.#id } },
+          requestId,
+          'close topic list watcher',
+        )
         .catch(() => undefined);
     }
   }
@@ -144,7 +150,13 @@ export class TopicListWatcher implements TopicListWatcherHandler {
       resp = await conn.request(
         {
           type: CommandType.WATCH_TOPIC_LIST,
-          watchTopicList: { request_id: requestId, watcher_id: this.#id, namespace: this.#namespace, topics_pattern: this.#pattern, topics_hash: sentHash },
+          watchTopicList: {
+            request_id: requestId,
+            watcher_id: this.#id,
+            namespace: this.#namespace,
+            topics_pattern: this.#pattern,
+            topics_hash: sentHash,
+          },
         },
         requestId,
         'watch topic list',
@@ -159,7 +171,11 @@ export class TopicListWatcher implements TopicListWatcherHandler {
       conn.unregisterTopicListWatcher(this.#id);
       const closeId = conn.newRequestId();
       void conn
-        .request({ type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: closeId, watcher_id: this.#id } }, closeId, 'close topic list watcher')
+        .request(
+          { type: CommandType.WATCH_TOPIC_LIST_CLOSE, watchTopicListClose: { request_id: closeId, watcher_id: this.#id } },
+          closeId,
+          'close topic list watcher',
+        )
         .catch(() => undefined);
       return;
     }

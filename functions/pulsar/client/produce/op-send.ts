@@ -3,7 +3,14 @@
  * and how messages become ops: metadata, chunk splitting, and the SEND frame.
  */
 import { randomUUID } from 'node:crypto';
-import { CommandType, encodePayloadCommand, MessageId, type BaseCommand, type MessageMetadata, type SingleMessageMetadata } from '../../wire/index.ts';
+import {
+  CommandType,
+  encodePayloadCommand,
+  MessageId,
+  type BaseCommand,
+  type MessageMetadata,
+  type SingleMessageMetadata,
+} from '../../wire/index.ts';
 import { propertiesToList, type OutgoingMessage } from '../../api/index.ts';
 import type { TxnId } from '../../api/index.ts';
 
@@ -51,13 +58,39 @@ export function chunkLimitFor(maxMessageSize: number): number {
   return maxMessageSize - Math.min(CHUNK_HEADROOM_BYTES, Math.floor(maxMessageSize / 4));
 }
 
-export function newOp(sequenceId: number, metadata: MessageMetadata, payload: Buffer, callbacks: SendCallback[], extra: Partial<OpSend> = {}): OpSend {
-  return { sequenceId, highestSequenceId: sequenceId, numMessages: 1, metadata, payload, frame: undefined, written: false, callbacks, batch: false, deadline: 0, ...extra };
+export function newOp(
+  sequenceId: number,
+  metadata: MessageMetadata,
+  payload: Buffer,
+  callbacks: SendCallback[],
+  extra: Partial<OpSend> = {},
+): OpSend {
+  return {
+    sequenceId,
+    highestSequenceId: sequenceId,
+    numMessages: 1,
+    metadata,
+    payload,
+    frame: undefined,
+    written: false,
+    callbacks,
+    batch: false,
+    deadline: 0,
+    ...extra,
+  };
 }
 
 /** The per-message metadata of a batch member. */
-export function batchMemberMetadata(m: OutgoingMessage, payload: Buffer): { single: SingleMessageMetadata; orderingKey: Buffer | undefined } {
-  const orderingKey = m.orderingKey === undefined ? undefined : typeof m.orderingKey === 'string' ? Buffer.from(textEncoder.encode(m.orderingKey)) : m.orderingKey;
+export function batchMemberMetadata(
+  m: OutgoingMessage,
+  payload: Buffer,
+): { single: SingleMessageMetadata; orderingKey: Buffer | undefined } {
+  const orderingKey =
+    m.orderingKey === undefined
+      ? undefined
+      : typeof m.orderingKey === 'string'
+        ? Buffer.from(textEncoder.encode(m.orderingKey))
+        : m.orderingKey;
   const single: SingleMessageMetadata = { payload_size: payload.length };
   if (m.properties !== undefined) single.properties = propertiesToList(m.properties);
   if (m.key !== undefined) single.partition_key = m.key;
@@ -88,14 +121,28 @@ export function singleMessageMetadata(m: OutgoingMessage, seq: number, txn: TxnI
  * uuid/chunk_id/num_chunks_from_msg and the same sequence id; the send resolves once every chunk
  * is stored, with the last chunk's id carrying the first chunk's ({@link MessageId.firstChunkId}).
  */
-export function chunkOps(seq: number, metadata: MessageMetadata, body: Buffer, chunkLimit: number, publishTime: number, cb: SendCallback): OpSend[] {
+export function chunkOps(
+  seq: number,
+  metadata: MessageMetadata,
+  body: Buffer,
+  chunkLimit: number,
+  publishTime: number,
+  cb: SendCallback,
+): OpSend[] {
   const n = Math.max(1, Math.ceil(body.length / chunkLimit));
   const uuid = randomUUID();
   const ops: OpSend[] = [];
   // Receipts come in order: the first chunk's id is known when the last one's arrives.
   let first: MessageId | undefined;
   for (let i = 0; i < n; i++) {
-    const md: MessageMetadata = { ...metadata, publish_time: publishTime, uuid, chunk_id: i, num_chunks_from_msg: n, total_chunk_msg_size: body.length };
+    const md: MessageMetadata = {
+      ...metadata,
+      publish_time: publishTime,
+      uuid,
+      chunk_id: i,
+      num_chunks_from_msg: n,
+      total_chunk_msg_size: body.length,
+    };
     const part = body.subarray(i * chunkLimit, Math.min(body.length, (i + 1) * chunkLimit));
     const resolve =
       i === n - 1

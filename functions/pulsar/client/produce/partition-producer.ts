@@ -5,7 +5,17 @@
 import { PULSAR_ERROR_CODES } from '../../errors.ts';
 import { BeamlineError } from '../../../errors.ts';
 import type { Logger } from '../../../telemetry.ts';
-import { COMPRESSION_BY_NAME, CommandType, compress, CompressionType, MessageId, serverError, ServerError, type BaseCommand, type MessageMetadata } from '../../wire/index.ts';
+import {
+  COMPRESSION_BY_NAME,
+  CommandType,
+  compress,
+  CompressionType,
+  MessageId,
+  serverError,
+  ServerError,
+  type BaseCommand,
+  type MessageMetadata,
+} from '../../wire/index.ts';
 import { Backoff } from '../connection/backoff.ts';
 import { sealBatch, type OpenBatch } from './batch-builder.ts';
 import { createWithRetry } from '../create-retry.ts';
@@ -104,7 +114,8 @@ export class PartitionProducer implements ProducerHandler {
     if (this.#state === 'closing' || this.#state === 'closed' || this.#state === 'failed') throw alreadyClosedError('producer');
     const payload = toBuffer(m.payload);
     const brokerLimit = chunkLimitFor(this.#maxMessageSize);
-    const chunkLimit = this.#cfg.chunking && this.#cfg.chunkMaxMessageBytes > 0 ? Math.min(brokerLimit, this.#cfg.chunkMaxMessageBytes) : brokerLimit;
+    const chunkLimit =
+      this.#cfg.chunking && this.#cfg.chunkMaxMessageBytes > 0 ? Math.min(brokerLimit, this.#cfg.chunkMaxMessageBytes) : brokerLimit;
     if (payload.length > this.#maxMessageSize && !this.#cfg.chunking) {
       throw new BeamlineError(PULSAR_ERROR_CODES.messageTooLarge, 'payload exceeds the broker maximum message size (enable chunking)', {
         details: { size: payload.length, max: this.#maxMessageSize },
@@ -164,7 +175,11 @@ export class PartitionProducer implements ProducerHandler {
     if (conn !== undefined && conn.state === 'ready') {
       const requestId = conn.newRequestId();
       await conn
-        .request({ type: CommandType.CLOSE_PRODUCER, close_producer: { producer_id: this.#id, request_id: requestId } }, requestId, 'close producer')
+        .request(
+          { type: CommandType.CLOSE_PRODUCER, close_producer: { producer_id: this.#id, request_id: requestId } },
+          requestId,
+          'close producer',
+        )
         .catch(() => undefined);
       conn.unregisterProducer(this.#id);
     }
@@ -239,7 +254,14 @@ export class PartitionProducer implements ProducerHandler {
   }
 
   /** A message larger than the broker's max size, compressed as a whole, then sent in chunks. */
-  #enqueueChunks(seq: number, metadata: MessageMetadata, payload: Buffer, chunkLimit: number, resolve: (id: MessageId) => void, reject: (err: unknown) => void): void {
+  #enqueueChunks(
+    seq: number,
+    metadata: MessageMetadata,
+    payload: Buffer,
+    chunkLimit: number,
+    resolve: (id: MessageId) => void,
+    reject: (err: unknown) => void,
+  ): void {
     let body = payload;
     if (this.#compression !== CompressionType.NONE) {
       metadata.compression = this.#compression;
@@ -345,7 +367,14 @@ export class PartitionProducer implements ProducerHandler {
     conn.registerProducer(this.#id, this);
     this.#conn = conn;
     const requestId = conn.newRequestId();
-    const cmd = producerCommand(this.#cfg, { topic: this.topic, producerId: this.#id, requestId, epoch: this.#epoch, name: this.#name, topicEpoch: this.#topicEpoch });
+    const cmd = producerCommand(this.#cfg, {
+      topic: this.topic,
+      producerId: this.#id,
+      requestId,
+      epoch: this.#epoch,
+      name: this.#name,
+      topicEpoch: this.#topicEpoch,
+    });
     let resp: BaseCommand;
     try {
       resp = await conn.request(cmd, requestId, 'create producer');

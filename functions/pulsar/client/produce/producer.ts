@@ -36,7 +36,14 @@ export class Producer {
   readonly #growth: PartitionGrowth;
   #closed = false;
 
-  private constructor(ctx: ClientContext, topic: string, cfg: ProducerConfig, parts: PartitionProducer[], partitioned: boolean, onClose: () => void) {
+  private constructor(
+    ctx: ClientContext,
+    topic: string,
+    cfg: ProducerConfig,
+    parts: PartitionProducer[],
+    partitioned: boolean,
+    onClose: () => void,
+  ) {
     this.#ctx = ctx;
     this.topic = topic;
     this.#cfg = cfg;
@@ -62,9 +69,7 @@ export class Producer {
     const made = await Promise.allSettled(
       n === 0
         ? [PartitionProducer.create(ctx, cfg, topic, -1)]
-        : Array.from({ length: n }, (_, i) =>
-            PartitionProducer.create(ctx, cfg, partitionTopic(topic, i), i),
-          ),
+        : Array.from({ length: n }, (_, i) => PartitionProducer.create(ctx, cfg, partitionTopic(topic, i), i)),
     );
     const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = made.find((r) => r.status === 'rejected');
@@ -123,7 +128,9 @@ export class Producer {
   async #grow(n: number): Promise<void> {
     const from = this.#parts.length;
     const made = await Promise.allSettled(
-      Array.from({ length: n - from }, (_, i) => PartitionProducer.create(this.#ctx, this.#cfg, partitionTopic(this.topic, from + i), from + i)),
+      Array.from({ length: n - from }, (_, i) =>
+        PartitionProducer.create(this.#ctx, this.#cfg, partitionTopic(this.topic, from + i), from + i),
+      ),
     );
     const ok = made.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = made.find((r) => r.status === 'rejected');

@@ -89,7 +89,8 @@ export function boostHash(s: string): number {
     // 1 byte: b0; 2 bytes: b0, b1 at byte 1; 3 bytes: b0, b1 at byte 1, b2 at byte 2.
     const i1 = (n - 1) & 2;
     const i2 = n >> 1;
-    tail = (BigInt(data[p + i1] as number) << BigInt(i1 * 8)) | (BigInt(data[p + i2] as number) << BigInt(i2 * 8)) | BigInt(data[p] as number);
+    tail =
+      (BigInt(data[p + i1] as number) << BigInt(i1 * 8)) | (BigInt(data[p + i2] as number) << BigInt(i2 * 8)) | BigInt(data[p] as number);
   }
   w = U64(w + BOOST_Q);
   h ^= mulx(U64(tail + w), BOOST_K);

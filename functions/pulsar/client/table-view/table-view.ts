@@ -14,12 +14,16 @@ import type { MessageId } from '../../wire/index.ts';
 import type { Consumer, ConsumerDeps } from '../consume/consumer.ts';
 import { Consumer as ConsumerImpl } from '../consume/consumer.ts';
 import type { ClientContext } from '../context.ts';
-import { compileReaderOptions, type Message, type TableChange, type TableViewApi, type TableViewOptions, type TableViewState } from '../../api/index.ts';
+import {
+  compileReaderOptions,
+  type Message,
+  type TableChange,
+  type TableViewApi,
+  type TableViewOptions,
+  type TableViewState,
+} from '../../api/index.ts';
 
 export type { TableChange, TableViewOptions, TableViewState } from '../../api/index.ts';
-
-
-
 
 export class TableView implements TableViewApi {
   readonly topic: string;

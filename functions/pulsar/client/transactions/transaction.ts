@@ -42,10 +42,8 @@ import type { TransactionApi, TransactionOptions, TransactionState, TxnId } from
 
 export type { TransactionOptions, TransactionState, TxnId } from '../../api/index.ts';
 
-
 /** Longest wait between END_TXN attempts, so a retry lands soon after the coordinator is back. */
 const END_TXN_MAX_BACKOFF_MS = 500;
-
 
 export interface TransactionConfig {
   readonly timeoutMs: number;
@@ -112,11 +110,15 @@ export function txnTimeoutError(txn: string, timeoutMs: number): BeamlineError {
 }
 
 export function txnOperationFailedError(txn: string, cause: unknown): BeamlineError {
-  return new BeamlineError(PULSAR_ERROR_CODES.txnOperationFailed, `a send or ack in transaction ${txn} failed, so it was aborted instead of committed`, {
-    retriable: false,
-    cause,
-    details: { txn, causeCode: cause instanceof BeamlineError ? cause.code : undefined },
-  });
+  return new BeamlineError(
+    PULSAR_ERROR_CODES.txnOperationFailed,
+    `a send or ack in transaction ${txn} failed, so it was aborted instead of committed`,
+    {
+      retriable: false,
+      cause,
+      details: { txn, causeCode: cause instanceof BeamlineError ? cause.code : undefined },
+    },
+  );
 }
 
 export class Transaction implements TransactionApi {
@@ -189,7 +191,8 @@ export class Transaction implements TransactionApi {
   abort(): Promise<void> {
     if (this.#state === 'aborted') return Promise.resolve();
     if (this.#state === 'aborting' && this.#ending !== undefined) return this.#ending;
-    if (this.#state !== 'open' && this.#state !== 'error') return Promise.reject(txnInvalidStateError(this.toString(), this.#state, 'abort'));
+    if (this.#state !== 'open' && this.#state !== 'error')
+      return Promise.reject(txnInvalidStateError(this.toString(), this.#state, 'abort'));
     this.#state = 'aborting';
     this.#ending = (async () => {
       await this.#settleOps();
@@ -265,7 +268,11 @@ export class Transaction implements TransactionApi {
     };
     try {
       // The first attempt's failure may mean it landed: onRetry flags that before each retry.
-      await this.#tc.endTxn(this.id, 'commit', { deadlineMs: this.#outcomeTimeoutMs, maxBackoffMs: END_TXN_MAX_BACKOFF_MS, onRetry: mayHaveLanded });
+      await this.#tc.endTxn(this.id, 'commit', {
+        deadlineMs: this.#outcomeTimeoutMs,
+        maxBackoffMs: END_TXN_MAX_BACKOFF_MS,
+        onRetry: mayHaveLanded,
+      });
       this.#state = 'committed';
       return;
     } catch (err) {
@@ -287,7 +294,13 @@ export class Transaction implements TransactionApi {
         this.#aborted();
         throw this.#expired() ? txnTimeoutError(txn, this.timeoutMs) : txnAbortedError(txn, err);
       }
-      if (this.#commitMayHaveLanded || code === PULSAR_ERROR_CODES.txnNotFound || code === PULSAR_ERROR_CODES.txnInvalidStatus || isRetriable(err) || code === PULSAR_ERROR_CODES.alreadyClosed) {
+      if (
+        this.#commitMayHaveLanded ||
+        code === PULSAR_ERROR_CODES.txnNotFound ||
+        code === PULSAR_ERROR_CODES.txnInvalidStatus ||
+        isRetriable(err) ||
+        code === PULSAR_ERROR_CODES.alreadyClosed
+      ) {
         this.#commitMayHaveLanded = true;
         this.#state = 'unknown';
         throw txnOutcomeUnknownError(txn, err);

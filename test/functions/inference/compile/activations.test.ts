@@ -15,7 +15,11 @@ async function onnxActivation(name: string): Promise<Float32Array> {
   const y = applyActivation(g, 'x', name, 'act', { name: 'probe', className: 'Activation' });
   g.opInto('Identity', [y], [g.fresh('y')]);
   const bytes = encodeCompiledModel(
-    g.build('act', [{ name: 'x', dtype: 'float32', dims: ['batch', X.length] }], [{ name: 'y', dtype: 'float32', dims: ['batch', X.length] }]),
+    g.build(
+      'act',
+      [{ name: 'x', dtype: 'float32', dims: ['batch', X.length] }],
+      [{ name: 'y', dtype: 'float32', dims: ['batch', X.length] }],
+    ),
     { opset: 17, producerName: 'test', producerVersion: '0', docString: '', metadata: {} },
   );
   const session = await ort.InferenceSession.create(bytes);
@@ -44,7 +48,23 @@ describe('activation subgraphs', () => {
   });
 
   it('every supported name agrees with TF.js applied through an Activation layer', async () => {
-    for (const name of ['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hardSigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'linear', 'softmax', 'logSoftmax']) {
+    for (const name of [
+      'relu',
+      'relu6',
+      'elu',
+      'selu',
+      'sigmoid',
+      'hardSigmoid',
+      'tanh',
+      'softplus',
+      'softsign',
+      'swish',
+      'mish',
+      'gelu',
+      'linear',
+      'softmax',
+      'logSoftmax',
+    ]) {
       const layer = tf.layers.activation({ activation: name as never });
       const expected = (layer.apply(tf.tensor2d(X, [1, X.length])) as tf.Tensor).dataSync();
       expect(maxAbs(await onnxActivation(name), expected), name).toBeLessThan(1e-5);

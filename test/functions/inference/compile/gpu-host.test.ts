@@ -7,13 +7,20 @@ function view(files: readonly string[], env: Record<string, string> = {}, ortLib
   const set = new Set(files);
   return {
     exists: (p) => set.has(p),
-    list: (dir) => files.filter((f) => f.startsWith(`${dir}/`) && !f.slice(dir.length + 1).includes('/')).map((f) => f.slice(dir.length + 1)),
+    list: (dir) =>
+      files.filter((f) => f.startsWith(`${dir}/`) && !f.slice(dir.length + 1).includes('/')).map((f) => f.slice(dir.length + 1)),
     env,
     ortLibDir,
   };
 }
 
-const NVIDIA_WEBGPU = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/share/vulkan/icd.d/nvidia_icd.json', '/dev/nvidia0', '/dev/nvidiactl', '/dev/null'];
+const NVIDIA_WEBGPU = [
+  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+  '/usr/share/vulkan/icd.d/nvidia_icd.json',
+  '/dev/nvidia0',
+  '/dev/nvidiactl',
+  '/dev/null',
+];
 
 describe('checkGpuHost', () => {
   it('reports ready with the loader, ICD and devices it found', () => {
@@ -45,7 +52,9 @@ describe('checkGpuHost', () => {
   });
 
   it('says when VK_ICD_FILENAMES points at a file that does not exist', () => {
-    const r = checkGpuHost(view(['/usr/lib/libvulkan.so.1', '/dev/nvidia0', '/usr/share/vulkan/icd.d/nvidia_icd.json'], { VK_ICD_FILENAMES: '/nope.json' }));
+    const r = checkGpuHost(
+      view(['/usr/lib/libvulkan.so.1', '/dev/nvidia0', '/usr/share/vulkan/icd.d/nvidia_icd.json'], { VK_ICD_FILENAMES: '/nope.json' }),
+    );
     expect(r.ok).toBe(false);
     expect(r.missing).toEqual([expect.stringContaining('/nope.json')]);
   });

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BeamlineError, ConfigError } from '../../../../functions/errors.ts';
-import { COMPILE_ERROR_CODES, compileTfjsToOnnx, compileTfjsToOnnxOptions, maxDifference, supportedLayerClasses } from '../../../../functions/inference/compile/index.ts';
+import {
+  COMPILE_ERROR_CODES,
+  compileTfjsToOnnx,
+  compileTfjsToOnnxOptions,
+  maxDifference,
+  supportedLayerClasses,
+} from '../../../../functions/inference/compile/index.ts';
 import { tfjsArtifactFromSave } from '../../../../functions/inference/tfjs-runtime.ts';
 import { artifactsOf, randomArtifacts } from './models.ts';
 
@@ -22,7 +28,11 @@ describe('compileTfjsToOnnx refusals', () => {
   it('refuses an unsupported layer with BL_COMPILE_UNSUPPORTED_LAYER naming the layer and its class', async () => {
     const art = await artifactsOf(
       tf.sequential({
-        layers: [tf.layers.conv2dTranspose({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, name: 'upsample_features' }), tf.layers.flatten(), tf.layers.dense({ units: 1 })],
+        layers: [
+          tf.layers.conv2dTranspose({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, name: 'upsample_features' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 1 }),
+        ],
       }),
     );
     const err = await refusal(compileTfjsToOnnx(art));
@@ -36,7 +46,9 @@ describe('compileTfjsToOnnx refusals', () => {
 
   it('refuses a setting it cannot translate (Embedding mask_zero) with BL_COMPILE_UNSUPPORTED_CONFIG', async () => {
     const art = await artifactsOf(
-      tf.sequential({ layers: [tf.layers.embedding({ inputShape: [4], inputDim: 10, outputDim: 3, maskZero: true, name: 'tokens' }), tf.layers.flatten()] }),
+      tf.sequential({
+        layers: [tf.layers.embedding({ inputShape: [4], inputDim: 10, outputDim: 3, maskZero: true, name: 'tokens' }), tf.layers.flatten()],
+      }),
     );
     const err = await refusal(compileTfjsToOnnx(art));
     expect(err.code).toBe(COMPILE_ERROR_CODES.unsupportedConfig);

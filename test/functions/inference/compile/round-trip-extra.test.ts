@@ -24,7 +24,9 @@ describe('compileTfjsToOnnx round trips: wrappers and more image layers', () => 
       const td = sym(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 3, activation: 'relu' }) }).apply(seq));
       const a = sym(tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 4 }) as never, mergeMode: 'sum' }).apply(td));
       const b = sym(tf.layers.bidirectional({ layer: tf.layers.simpleRNN({ units: 4 }) as never, mergeMode: 'ave' }).apply(input));
-      const m = sym(tf.layers.bidirectional({ layer: tf.layers.gru({ units: 4, returnSequences: true }) as never, mergeMode: 'mul' }).apply(input));
+      const m = sym(
+        tf.layers.bidirectional({ layer: tf.layers.gru({ units: 4, returnSequences: true }) as never, mergeMode: 'mul' }).apply(input),
+      );
       const out = sym(tf.layers.concatenate().apply([a, b, sym(tf.layers.flatten().apply(m))]));
       return tf.model({ inputs: input, outputs: out });
     });
@@ -35,10 +37,28 @@ describe('compileTfjsToOnnx round trips: wrappers and more image layers', () => 
     await roundTrip(() => {
       const input = tf.input({ shape: [10, 10, 3] });
       let x = sym(tf.layers.rescaling({ scale: 0.5, offset: -0.25 }).apply(input));
-      x = sym(tf.layers.zeroPadding2d({ padding: [[1, 2], [0, 1]] }).apply(x));
+      x = sym(
+        tf.layers
+          .zeroPadding2d({
+            padding: [
+              [1, 2],
+              [0, 1],
+            ],
+          })
+          .apply(x),
+      );
       x = sym(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: 'relu' }).apply(x));
       x = sym(tf.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x));
-      x = sym(tf.layers.cropping2D({ cropping: [[1, 0], [2, 1]] }).apply(x));
+      x = sym(
+        tf.layers
+          .cropping2D({
+            cropping: [
+              [1, 0],
+              [2, 1],
+            ],
+          })
+          .apply(x),
+      );
       const near = sym(tf.layers.upSampling2d({ size: [2, 2] }).apply(x));
       const bil = sym(tf.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }).apply(x));
       const out = sym(tf.layers.concatenate().apply([sym(tf.layers.flatten().apply(near)), sym(tf.layers.flatten().apply(bil))]));
@@ -91,7 +111,9 @@ describe('compileTfjsToOnnx round trips: remaining merge, shape and 3-D layers',
 describe('compileTfjsToOnnx round trips: nested models', () => {
   it('inlines a Sequential used twice inside a functional model (shared weights)', async () => {
     const c = await roundTrip(() => {
-      const tower = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: 5, activation: 'tanh' }), tf.layers.dense({ units: 3 })] });
+      const tower = tf.sequential({
+        layers: [tf.layers.dense({ inputShape: [6], units: 5, activation: 'tanh' }), tf.layers.dense({ units: 3 })],
+      });
       const a = tf.input({ shape: [6] });
       const b = tf.input({ shape: [6] });
       const out = sym(tf.layers.add().apply([sym(tower.apply(a)), sym(tower.apply(b))]));

@@ -49,7 +49,23 @@ describe('compileTfjsToOnnx round trips (TF.js cpu vs ONNX Runtime cpu, 1e-4)', 
   });
 
   it('every activation TF.js layers offers, plus activation layers', async () => {
-    const acts = ['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'linear'];
+    const acts = [
+      'relu',
+      'relu6',
+      'elu',
+      'selu',
+      'sigmoid',
+      'hardSigmoid',
+      'tanh',
+      'softmax',
+      'logSoftmax',
+      'softplus',
+      'softsign',
+      'swish',
+      'mish',
+      'gelu',
+      'linear',
+    ];
     // 'gelu_new' is left out: tfjs-layers 4.22 saves it as 'geluNew' and then cannot load it.
     const c = await roundTrip(() => {
       const input = tf.input({ shape: [16] });
@@ -67,7 +83,9 @@ describe('compileTfjsToOnnx round trips (TF.js cpu vs ONNX Runtime cpu, 1e-4)', 
       const out = tf.layers.concatenate().apply(branches) as tf.SymbolicTensor;
       return tf.model({ inputs: input, outputs: out });
     });
-    expect(classes(c)).toEqual(expect.arrayContaining(['Activation', 'LeakyReLU', 'ReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate']));
+    expect(classes(c)).toEqual(
+      expect.arrayContaining(['Activation', 'LeakyReLU', 'ReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate']),
+    );
   });
 
   it('1-D conv: same/dilated/strided conv, max/average pooling, global pooling', async () => {
@@ -80,7 +98,9 @@ describe('compileTfjsToOnnx round trips (TF.js cpu vs ONNX Runtime cpu, 1e-4)', 
       x = tf.layers.averagePooling1d({ poolSize: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
       const gmax = tf.layers.globalMaxPooling1d().apply(x) as tf.SymbolicTensor;
       const gavg = tf.layers.globalAveragePooling1d().apply(x) as tf.SymbolicTensor;
-      const out = tf.layers.dense({ units: 2 }).apply(tf.layers.concatenate().apply([gmax, gavg]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+      const out = tf.layers
+        .dense({ units: 2 })
+        .apply(tf.layers.concatenate().apply([gmax, gavg]) as tf.SymbolicTensor) as tf.SymbolicTensor;
       return tf.model({ inputs: input, outputs: out });
     });
     expect(classes(c)).toContain('GlobalAveragePooling1D');
@@ -97,7 +117,9 @@ describe('compileTfjsToOnnx round trips (TF.js cpu vs ONNX Runtime cpu, 1e-4)', 
       const g1 = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
       const g2 = tf.layers.globalMaxPooling2d({}).apply(x) as tf.SymbolicTensor;
       const flat = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-      const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(tf.layers.concatenate().apply([g1, g2, flat]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+      const out = tf.layers
+        .dense({ units: 3, activation: 'softmax' })
+        .apply(tf.layers.concatenate().apply([g1, g2, flat]) as tf.SymbolicTensor) as tf.SymbolicTensor;
       return tf.model({ inputs: input, outputs: out });
     });
     expect(c.manifest.inputs[0]?.shape).toEqual(['batch', 12, 12, 3]);

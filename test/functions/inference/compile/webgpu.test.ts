@@ -46,11 +46,17 @@ const models: Array<[string, () => tf.LayersModel]> = [
   // these use sigmoid, the Keras default; the hard_sigmoid case is pinned down below.
   [
     'GRU',
-    () => tf.sequential({ layers: [tf.layers.gru({ inputShape: [8, 4], units: 6, recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 1 })] }),
+    () =>
+      tf.sequential({
+        layers: [tf.layers.gru({ inputShape: [8, 4], units: 6, recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 1 })],
+      }),
   ],
   [
     'LSTM',
-    () => tf.sequential({ layers: [tf.layers.lstm({ inputShape: [8, 4], units: 6, recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 1 })] }),
+    () =>
+      tf.sequential({
+        layers: [tf.layers.lstm({ inputShape: [8, 4], units: 6, recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 1 })],
+      }),
   ],
   [
     'embedding+dense',
@@ -103,7 +109,9 @@ describe('compiled models on ONNX Runtime WebGPU', () => {
 
 describe('known WebGPU gap', () => {
   it('a GRU with TF.js default hard_sigmoid does not run on ORT WebGPU (serve it on CPU); still exact on CPU', async () => {
-    const artifacts = await randomArtifacts(() => tf.sequential({ layers: [tf.layers.gru({ inputShape: [8, 4], units: 6 }), tf.layers.dense({ units: 1 })] }));
+    const artifacts = await randomArtifacts(() =>
+      tf.sequential({ layers: [tf.layers.gru({ inputShape: [8, 4], units: 6 }), tf.layers.dense({ units: 1 })] }),
+    );
     const compiled = await compileTfjsToOnnx(artifacts, { probeBatch: 8, tolerance: TOL });
     expect(compiled.manifest.maxAbsDiff).toBeLessThan(TOL);
     const session = await webgpuSession(compiled.onnx);

@@ -20,7 +20,9 @@ describe('ProtoWriter', () => {
 
 describe('encodeOnnxModel', () => {
   it('writes a ModelProto that a generic protobuf reader decodes (ir_version, opset, graph name)', () => {
-    const bytes = encodeOnnxModel(denseGraph(2, [{ kernel: new Float32Array(2), bias: new Float32Array(1), activation: 'linear' }], 'g1'), { opsetVersion: 13 });
+    const bytes = encodeOnnxModel(denseGraph(2, [{ kernel: new Float32Array(2), bias: new Float32Array(1), activation: 'linear' }], 'g1'), {
+      opsetVersion: 13,
+    });
     const r = protobuf.Reader.create(bytes);
     const seen: Record<number, unknown> = {};
     while (r.pos < r.len) {

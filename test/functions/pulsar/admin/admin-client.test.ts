@@ -14,14 +14,20 @@ function fakeFetch(respond: (call: Call) => Response | Promise<Response>): { fet
   return {
     calls,
     fetch: async (url, init) => {
-      const call = { url, method: init.method ?? 'GET', headers: init.headers as Record<string, string>, body: init.body as string | undefined };
+      const call = {
+        url,
+        method: init.method ?? 'GET',
+        headers: init.headers as Record<string, string>,
+        body: init.body as string | undefined,
+      };
       calls.push(call);
       return respond(call);
     },
   };
 }
 
-const json = (status: number, body: unknown): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown): Response =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('PulsarAdmin', () => {
   it('sends the bearer token and JSON bodies to the v2 paths', async () => {
@@ -71,23 +77,43 @@ describe('PulsarAdmin', () => {
 
   it('keeps a non-JSON error body as the reason', async () => {
     const f = fakeFetch(() => new Response('<html>Bad Gateway</html>', { status: 502 }));
-    const err = (await new PulsarAdmin({ url: 'http://b:8080', fetch: f.fetch }).brokers.healthCheck().catch((e: unknown) => e)) as PulsarAdminError;
+    const err = (await new PulsarAdmin({ url: 'http://b:8080', fetch: f.fetch }).brokers
+      .healthCheck()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect(err.reason).toBe('<html>Bad Gateway</html>');
     expect(err.retriable).toBe(true);
   });
 
   it('keeps the title of a Jetty HTML error page and drops Java stack traces from reasons', async () => {
-    const html = fakeFetch(() => new Response('<html><head><title>Error 409 Incompatible schema: &quot;R&quot;</title></head></html>', { status: 409 }));
-    const a = (await new PulsarAdmin({ url: 'http://b:8080', fetch: html.fetch }).tenants.list().catch((e: unknown) => e)) as PulsarAdminError;
+    const html = fakeFetch(
+      () => new Response('<html><head><title>Error 409 Incompatible schema: &quot;R&quot;</title></head></html>', { status: 409 }),
+    );
+    const a = (await new PulsarAdmin({ url: 'http://b:8080', fetch: html.fetch }).tenants
+      .list()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect(a.reason).toBe('Incompatible schema: "R"');
-    const trace = fakeFetch(() => json(500, { reason: '\n --- An unexpected error occurred in the server ---\n\nMessage: Boom happened\n\nStacktrace:\n\nat x.y(Z.java:1)' }));
-    const b = (await new PulsarAdmin({ url: 'http://b:8080', fetch: trace.fetch }).tenants.list().catch((e: unknown) => e)) as PulsarAdminError;
+    const trace = fakeFetch(() =>
+      json(500, {
+        reason: '\n --- An unexpected error occurred in the server ---\n\nMessage: Boom happened\n\nStacktrace:\n\nat x.y(Z.java:1)',
+      }),
+    );
+    const b = (await new PulsarAdmin({ url: 'http://b:8080', fetch: trace.fetch }).tenants
+      .list()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect(b.reason).toBe('Boom happened');
   });
 
   it('reads an incompatible-schema error from the compatibility endpoint as isCompatible false', async () => {
-    const f = fakeFetch(() => json(500, { reason: 'Error during schema compatibility check with strategy FULL: org.apache.avro.SchemaValidationException: Unable to read schema' }));
-    const r = await new PulsarAdmin({ url: 'http://b:8080', fetch: f.fetch }).schemas.checkCompatibility('t/n/x', { type: 'AVRO', data: '{}' });
+    const f = fakeFetch(() =>
+      json(500, {
+        reason:
+          'Error during schema compatibility check with strategy FULL: org.apache.avro.SchemaValidationException: Unable to read schema',
+      }),
+    );
+    const r = await new PulsarAdmin({ url: 'http://b:8080', fetch: f.fetch }).schemas.checkCompatibility('t/n/x', {
+      type: 'AVRO',
+      data: '{}',
+    });
     expect(r).toMatchObject({ isCompatible: false, schemaCompatibilityStrategy: 'FULL' });
   });
 
@@ -95,13 +121,17 @@ describe('PulsarAdmin', () => {
     const timeout = fakeFetch(() => {
       throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     });
-    const t = (await new PulsarAdmin({ url: 'http://b:8080', timeoutMs: 50, fetch: timeout.fetch }).tenants.list().catch((e: unknown) => e)) as PulsarAdminError;
+    const t = (await new PulsarAdmin({ url: 'http://b:8080', timeoutMs: 50, fetch: timeout.fetch }).tenants
+      .list()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect([t.code, t.status, t.retriable]).toEqual([PULSAR_ADMIN_ERROR_CODES.timeout, 0, true]);
     expect(t.message).toContain('timed out after 50 ms');
     const refused = fakeFetch(() => {
       throw new TypeError('fetch failed');
     });
-    const r = (await new PulsarAdmin({ url: 'http://b:8080', fetch: refused.fetch }).tenants.list().catch((e: unknown) => e)) as PulsarAdminError;
+    const r = (await new PulsarAdmin({ url: 'http://b:8080', fetch: refused.fetch }).tenants
+      .list()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect([r.code, r.retriable]).toEqual([PULSAR_ADMIN_ERROR_CODES.unreachable, true]);
   });
 

@@ -40,9 +40,15 @@ async function start(): Promise<{ url: string; seen: Seen[] }> {
         res.writeHead(307, { location: req.url.replace('/old/', '/') }).end();
       } else if (req.url?.startsWith('/other-host/')) {
         // Same server, another origin (the certificate also names 127.0.0.1).
-        res.writeHead(307, { location: `https://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/other-host/', '/')}` }).end();
+        res
+          .writeHead(307, {
+            location: `https://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/other-host/', '/')}`,
+          })
+          .end();
       } else if (req.url?.startsWith('/plain/')) {
-        res.writeHead(307, { location: `http://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/plain/', '/')}` }).end();
+        res
+          .writeHead(307, { location: `http://127.0.0.1:${(server?.address() as AddressInfo).port}${req.url.replace('/plain/', '/')}` })
+          .end();
       } else if (req.method === 'GET') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(['edge', 'central']));
       } else {
@@ -90,7 +96,9 @@ describe('PulsarAdmin over https with a private CA', () => {
 
   it('refuses a redirect from https to plain http, sending nothing there (#21)', async () => {
     const { url, seen } = await start();
-    const err = (await new PulsarAdmin({ url: `${url}/plain`, token: 'tkn', ca: cert }).clusters.list().catch((e: unknown) => e)) as PulsarAdminError;
+    const err = (await new PulsarAdmin({ url: `${url}/plain`, token: 'tkn', ca: cert }).clusters
+      .list()
+      .catch((e: unknown) => e)) as PulsarAdminError;
     expect(err.code).toBe(PULSAR_ADMIN_ERROR_CODES.insecureRedirect);
     expect(err.message).toContain('not https');
     expect(seen.map((s) => s.url)).toEqual(['/plain/admin/v2/clusters']);
@@ -101,7 +109,8 @@ describe('PulsarAdmin over https with a private CA', () => {
     const plain = createHttpServer((req, res) => {
       seen.push([`${req.headers.host}${req.url}`, req.headers.authorization]);
       const port = (plain.address() as AddressInfo).port;
-      if (req.url?.startsWith('/moved/')) res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url.replace('/moved/', '/')}` }).end();
+      if (req.url?.startsWith('/moved/'))
+        res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url.replace('/moved/', '/')}` }).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end('["c"]');
     });
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));

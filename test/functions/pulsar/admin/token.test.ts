@@ -21,7 +21,9 @@ describe('signHs256Token', () => {
     expect(() => signHs256Token({ sub: '' }, key)).toThrow(/token.sub/);
     expect(() => signHs256Token({ sub: 'r' }, Buffer.alloc(0))).toThrow(/token.secretKey/);
     // #21: a key shorter than 32 bytes is refused.
-    expect(() => signHs256Token({ sub: 'r' }, Buffer.alloc(31, 1))).toThrow(/token\.secretKey: invalid value "31 bytes"; use a key of at least 32 random bytes/);
+    expect(() => signHs256Token({ sub: 'r' }, Buffer.alloc(31, 1))).toThrow(
+      /token\.secretKey: invalid value "31 bytes"; use a key of at least 32 random bytes/,
+    );
   });
 
   it('reads raw and base64 data-URI key files', () => {

@@ -12,10 +12,16 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 function active(consumerId: number, isActive: boolean): Buffer {
-  return encodeCommand({ type: CommandType.ACTIVE_CONSUMER_CHANGE, active_consumer_change: { consumer_id: consumerId, is_active: isActive } });
+  return encodeCommand({
+    type: CommandType.ACTIVE_CONSUMER_CHANGE,
+    active_consumer_change: { consumer_id: consumerId, is_active: isActive },
+  });
 }
 
 function message(consumerId: number, entryId: bigint, payload: string): Buffer {

@@ -7,12 +7,23 @@ import { closeAfterEach, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 function chunk(consumerId: number, entryId: bigint, uuid: string, chunkId: number, n: number, body: string): Buffer {
   return encodePayloadCommand(
     { type: CommandType.MESSAGE, message: { consumer_id: consumerId, message_id: { ledgerId: 5n, entryId } } },
-    { producer_name: 'p', sequence_id: 0, publish_time: 1, uuid, chunk_id: chunkId, num_chunks_from_msg: n, total_chunk_msg_size: n * body.length },
+    {
+      producer_name: 'p',
+      sequence_id: 0,
+      publish_time: 1,
+      uuid,
+      chunk_id: chunkId,
+      num_chunks_from_msg: n,
+      total_chunk_msg_size: n * body.length,
+    },
     Buffer.from(body),
   );
 }
@@ -29,7 +40,12 @@ describe('incomplete chunked messages', () => {
     broker = b;
     const clock = new FakeClock();
     client = createClient({ serviceUrl: b.url, keepAliveIntervalMs: 0 }, { clock });
-    const c = await client.subscribe({ topic: 'big', subscription: 's', receiverQueueSize: 2, expireTimeOfIncompleteChunkedMessageMs: 1_000 });
+    const c = await client.subscribe({
+      topic: 'big',
+      subscription: 's',
+      receiverQueueSize: 2,
+      expireTimeOfIncompleteChunkedMessageMs: 1_000,
+    });
     const cid = b.of(CommandType.SUBSCRIBE)[0]!.command.subscribe!.consumer_id;
     const sock = b.sockets[0]!;
     // First message: only 2 of its 3 chunks ever arrive (its producer died).

@@ -13,9 +13,12 @@ import { MessageId } from '../../../../functions/pulsar/wire/index.ts';
 const chunked3 = MessageId.chunked(new MessageId(5n, 20n), new MessageId(5n, 22n));
 
 describe('chunked message ids', () => {
-  it('a chunked send resolves once, with the last chunk\'s id carrying the first chunk\'s', () => {
+  it("a chunked send resolves once, with the last chunk's id carrying the first chunk's", () => {
     const resolved: MessageId[] = [];
-    const ops = chunkOps(0, { producer_name: '', sequence_id: 0, publish_time: 0 }, Buffer.alloc(25), 10, 1, { resolve: (id) => resolved.push(id), reject: () => undefined });
+    const ops = chunkOps(0, { producer_name: '', sequence_id: 0, publish_time: 0 }, Buffer.alloc(25), 10, 1, {
+      resolve: (id) => resolved.push(id),
+      reject: () => undefined,
+    });
     expect(ops).toHaveLength(3);
     ops.forEach((op, i) => op.callbacks[0]?.resolve(new MessageId(5n, 20n + BigInt(i), -1)));
     expect(resolved).toHaveLength(1);
@@ -33,9 +36,21 @@ describe('chunked message ids', () => {
 
   it('a reader subscribing inclusively at a 3-chunk message starts the broker before its first chunk', () => {
     const cfg = compileReaderOptions({ topic: 'persistent://t/n/x', startMessageId: chunked3, startMessageIdInclusive: true });
-    const inclusive = subscribeCommand(cfg, { topic: 'persistent://t/n/x', consumerId: 1, requestId: 1, start: chunked3, startInclusive: true });
+    const inclusive = subscribeCommand(cfg, {
+      topic: 'persistent://t/n/x',
+      consumerId: 1,
+      requestId: 1,
+      start: chunked3,
+      startInclusive: true,
+    });
     expect(inclusive.subscribe?.start_message_id).toEqual({ ledgerId: 5n, entryId: 19n });
-    const exclusive = subscribeCommand(cfg, { topic: 'persistent://t/n/x', consumerId: 1, requestId: 1, start: chunked3, startInclusive: false });
+    const exclusive = subscribeCommand(cfg, {
+      topic: 'persistent://t/n/x',
+      consumerId: 1,
+      requestId: 1,
+      start: chunked3,
+      startInclusive: false,
+    });
     expect(exclusive.subscribe?.start_message_id).toEqual({ ledgerId: 5n, entryId: 22n });
   });
 });

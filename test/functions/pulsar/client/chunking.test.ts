@@ -7,7 +7,10 @@ import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 const MAX = 64 * 1024;
 
@@ -23,7 +26,14 @@ async function start(): Promise<{ b: FakeBroker; sends: Frame[] }> {
     if (f.command.type === CommandType.SEND) {
       sends.push(f);
       const send = f.command.send!;
-      reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 4n, entryId: BigInt(entry++) } } });
+      reply({
+        type: CommandType.SEND_RECEIPT,
+        send_receipt: {
+          producer_id: send.producer_id,
+          sequence_id: send.sequence_id,
+          message_id: { ledgerId: 4n, entryId: BigInt(entry++) },
+        },
+      });
       return;
     }
     defaultHandler(f, reply, s);

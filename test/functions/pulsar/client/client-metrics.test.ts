@@ -7,7 +7,10 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 /** The value of one sample line of the Prometheus exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -25,7 +28,11 @@ describe('client metrics', () => {
       if (f.command.type === CommandType.SEND) {
         const send = f.command.send!;
         // The receipt waits for the test, so the send has a latency on the fake clock.
-        held = () => reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+        held = () =>
+          reply({
+            type: CommandType.SEND_RECEIPT,
+            send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+          });
         return;
       }
       defaultHandler(f, reply, s);
@@ -44,7 +51,11 @@ describe('client metrics', () => {
     const consumerId = b.of(CommandType.SUBSCRIBE)[0]!.command.subscribe!.consumer_id;
     for (const entryId of [1n, 2n]) {
       b.sockets[0]!.write(
-        encodePayloadCommand({ type: CommandType.MESSAGE, message: { consumer_id: consumerId, message_id: { ledgerId: 3n, entryId } } }, { producer_name: 'x', sequence_id: 0, publish_time: 1 }, Buffer.from('m')),
+        encodePayloadCommand(
+          { type: CommandType.MESSAGE, message: { consumer_id: consumerId, message_id: { ledgerId: 3n, entryId } } },
+          { producer_name: 'x', sequence_id: 0, publish_time: 1 },
+          Buffer.from('m'),
+        ),
       );
     }
     const m1 = await c.receive();
@@ -77,12 +88,18 @@ describe('client metrics', () => {
       const cmd = f.command;
       if (cmd.type === CommandType.PARTITIONED_METADATA) {
         const n = cmd.partitionMetadata!.topic.endsWith('/pt') ? 2 : 0;
-        reply({ type: CommandType.PARTITIONED_METADATA_RESPONSE, partitionMetadataResponse: { request_id: cmd.partitionMetadata!.request_id, partitions: n } });
+        reply({
+          type: CommandType.PARTITIONED_METADATA_RESPONSE,
+          partitionMetadataResponse: { request_id: cmd.partitionMetadata!.request_id, partitions: n },
+        });
         return;
       }
       if (cmd.type === CommandType.SEND) {
         const send = cmd.send!;
-        reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+        reply({
+          type: CommandType.SEND_RECEIPT,
+          send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+        });
         return;
       }
       defaultHandler(f, reply, s);

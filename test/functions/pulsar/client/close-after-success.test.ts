@@ -11,7 +11,10 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 const topic = 'persistent://public/default/t';
 
@@ -25,7 +28,10 @@ async function start(closeOn: readonly number[], partitions = 3): Promise<{ b: F
   b.handler = (f, reply, s) => {
     const c = f.command;
     if (c.type === CommandType.PARTITIONED_METADATA) {
-      reply({ type: CommandType.PARTITIONED_METADATA_RESPONSE, partitionMetadataResponse: { request_id: c.partitionMetadata?.request_id ?? 0, partitions } });
+      reply({
+        type: CommandType.PARTITIONED_METADATA_RESPONSE,
+        partitionMetadataResponse: { request_id: c.partitionMetadata?.request_id ?? 0, partitions },
+      });
       return;
     }
     if (c.type === CommandType.SUBSCRIBE && closeOn.includes(++subscribes)) {
@@ -41,12 +47,20 @@ async function start(closeOn: readonly number[], partitions = 3): Promise<{ b: F
     if (c.type === CommandType.PRODUCER && closeOn.includes(-1) && b.of(CommandType.PRODUCER).length === 1) {
       const p = c.producer!;
       const ok: BaseCommand = { type: CommandType.PRODUCER_SUCCESS, producer_success: { request_id: p.request_id, producer_name: 'p' } };
-      s.write(Buffer.concat([encodeCommand(ok), encodeCommand({ type: CommandType.CLOSE_PRODUCER, close_producer: { producer_id: p.producer_id, request_id: 0 } })]));
+      s.write(
+        Buffer.concat([
+          encodeCommand(ok),
+          encodeCommand({ type: CommandType.CLOSE_PRODUCER, close_producer: { producer_id: p.producer_id, request_id: 0 } }),
+        ]),
+      );
       return;
     }
     if (c.type === CommandType.SEND) {
       const send = c.send!;
-      reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+      reply({
+        type: CommandType.SEND_RECEIPT,
+        send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+      });
       return;
     }
     defaultHandler(f, reply, s);

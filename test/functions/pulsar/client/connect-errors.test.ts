@@ -14,7 +14,10 @@ const key = readFileSync(new URL('./fixtures/broker-key.pem', import.meta.url));
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 async function failure(p: Promise<unknown>): Promise<BeamlineError> {
   const err = await p.then(

@@ -6,7 +6,10 @@ import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 describe('connection handshake and auth', () => {
   it('sends CONNECT with client version, protocol 21, feature flags and a static token', async () => {
@@ -58,7 +61,10 @@ describe('connection handshake and auth', () => {
     broker = await FakeBroker.start();
     broker.handler = (f, reply) => {
       if (f.command.type === CommandType.CONNECT) {
-        reply({ type: CommandType.ERROR, error: { request_id: 0, error: ServerError['AuthenticationError'] as number, message: 'bad token' } });
+        reply({
+          type: CommandType.ERROR,
+          error: { request_id: 0, error: ServerError['AuthenticationError'] as number, message: 'bad token' },
+        });
       }
     };
     client = createClient({ serviceUrl: broker.url, token: 'bad' }, { clock: new FakeClock() });
@@ -154,9 +160,21 @@ describe('lookup', () => {
       if (c.type === CommandType.LOOKUP) {
         const lk = c.lookupTopic;
         if (lk?.authoritative !== true) {
-          reply({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: lk?.request_id ?? 0, response: 0, brokerServiceUrl: redirectTo, authoritative: true, proxy_through_service_url: true } });
+          reply({
+            type: CommandType.LOOKUP_RESPONSE,
+            lookupTopicResponse: {
+              request_id: lk?.request_id ?? 0,
+              response: 0,
+              brokerServiceUrl: redirectTo,
+              authoritative: true,
+              proxy_through_service_url: true,
+            },
+          });
         } else {
-          reply({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: lk.request_id, response: 1, brokerServiceUrl: redirectTo, proxy_through_service_url: true } });
+          reply({
+            type: CommandType.LOOKUP_RESPONSE,
+            lookupTopicResponse: { request_id: lk.request_id, response: 1, brokerServiceUrl: redirectTo, proxy_through_service_url: true },
+          });
         }
         return;
       }
@@ -180,7 +198,15 @@ describe('lookup', () => {
     broker = await FakeBroker.start();
     broker.handler = (f, reply, s) => {
       if (f.command.type === CommandType.LOOKUP) {
-        reply({ type: CommandType.LOOKUP_RESPONSE, lookupTopicResponse: { request_id: f.command.lookupTopic?.request_id ?? 0, response: 2, error: ServerError['TopicNotFound'] as number, message: 'nope' } });
+        reply({
+          type: CommandType.LOOKUP_RESPONSE,
+          lookupTopicResponse: {
+            request_id: f.command.lookupTopic?.request_id ?? 0,
+            response: 2,
+            error: ServerError['TopicNotFound'] as number,
+            message: 'nope',
+          },
+        });
       } else defaultHandler(f, reply, s);
     };
     client = createClient({ serviceUrl: broker.url, keepAliveIntervalMs: 0 }, { clock: new FakeClock() });

@@ -13,22 +13,40 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
-async function setup(subscriptionType: 'Exclusive' | 'Shared'): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
+async function setup(
+  subscriptionType: 'Exclusive' | 'Shared',
+): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
   const b = await FakeBroker.start();
   b.handler = defaultHandler;
   broker = b;
   const clock = new FakeClock();
   client = createClient({ serviceUrl: b.url, keepAliveIntervalMs: 0 }, { clock });
-  const c = await client.subscribe({ topic: 'persistent://public/default/t', subscription: 'sub', subscriptionType, negativeAckRedeliveryDelayMs: 100, receiverQueueSize: 10 });
+  const c = await client.subscribe({
+    topic: 'persistent://public/default/t',
+    subscription: 'sub',
+    subscriptionType,
+    negativeAckRedeliveryDelayMs: 100,
+    receiverQueueSize: 10,
+  });
   const consumerId = b.of(CommandType.SUBSCRIBE)[0]!.command.subscribe!.consumer_id;
   return { b, clock, c, consumerId };
 }
 
 function frame(consumerId: number, entryId: bigint, payload: string, epoch: number | undefined): Buffer {
   return encodePayloadCommand(
-    { type: CommandType.MESSAGE, message: { consumer_id: consumerId, message_id: { ledgerId: 3n, entryId }, ...(epoch === undefined ? {} : { consumer_epoch: epoch }) } },
+    {
+      type: CommandType.MESSAGE,
+      message: {
+        consumer_id: consumerId,
+        message_id: { ledgerId: 3n, entryId },
+        ...(epoch === undefined ? {} : { consumer_epoch: epoch }),
+      },
+    },
     { producer_name: 'p', sequence_id: 0, publish_time: 1000 },
     Buffer.from(payload),
   );

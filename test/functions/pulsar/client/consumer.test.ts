@@ -13,14 +13,22 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
-async function setup(opts: Partial<Parameters<PulsarClient['subscribe']>[0]> = {}): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
+async function setup(
+  opts: Partial<Parameters<PulsarClient['subscribe']>[0]> = {},
+): Promise<{ b: FakeBroker; clock: FakeClock; c: Consumer; consumerId: number }> {
   const b = await FakeBroker.start();
   b.handler = (f, reply, s) => {
     if (f.command.type === CommandType.SEND) {
       const send = f.command.send!;
-      reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+      reply({
+        type: CommandType.SEND_RECEIPT,
+        send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+      });
       return;
     }
     defaultHandler(f, reply, s);
@@ -33,8 +41,15 @@ async function setup(opts: Partial<Parameters<PulsarClient['subscribe']>[0]> = {
   return { b, clock, c, consumerId };
 }
 
-function batchFrame(consumerId: number, entryId: bigint, payloads: string[], opts: { compression?: number; ackSet?: bigint[]; redelivery?: number; keys?: string[] } = {}): Buffer {
-  const raw = encodeBatch(payloads.map((p, i) => ({ metadata: { payload_size: 0, partition_key: opts.keys?.[i] }, payload: Buffer.from(p) })));
+function batchFrame(
+  consumerId: number,
+  entryId: bigint,
+  payloads: string[],
+  opts: { compression?: number; ackSet?: bigint[]; redelivery?: number; keys?: string[] } = {},
+): Buffer {
+  const raw = encodeBatch(
+    payloads.map((p, i) => ({ metadata: { payload_size: 0, partition_key: opts.keys?.[i] }, payload: Buffer.from(p) })),
+  );
   const md: MessageMetadata = { producer_name: 'p', sequence_id: 0, publish_time: 1000, num_messages_in_batch: payloads.length };
   let body = raw;
   if (opts.compression !== undefined) {
@@ -42,10 +57,11 @@ function batchFrame(consumerId: number, entryId: bigint, payloads: string[], opt
     md.uncompressed_size = raw.length;
     body = compress(opts.compression, raw);
   }
-  const message: { consumer_id: number; message_id: { ledgerId: bigint; entryId: bigint }; ack_set?: bigint[]; redelivery_count?: number } = {
-    consumer_id: consumerId,
-    message_id: { ledgerId: 3n, entryId },
-  };
+  const message: { consumer_id: number; message_id: { ledgerId: bigint; entryId: bigint }; ack_set?: bigint[]; redelivery_count?: number } =
+    {
+      consumer_id: consumerId,
+      message_id: { ledgerId: 3n, entryId },
+    };
   if (opts.ackSet) message.ack_set = opts.ackSet;
   if (opts.redelivery !== undefined) message.redelivery_count = opts.redelivery;
   return encodePayloadCommand({ type: CommandType.MESSAGE, message }, md, body);
@@ -53,7 +69,10 @@ function batchFrame(consumerId: number, entryId: bigint, payloads: string[], opt
 
 function singleFrame(consumerId: number, entryId: bigint, payload: string, md: Partial<MessageMetadata> = {}, redelivery = 0): Buffer {
   return encodePayloadCommand(
-    { type: CommandType.MESSAGE, message: { consumer_id: consumerId, message_id: { ledgerId: 3n, entryId }, redelivery_count: redelivery } },
+    {
+      type: CommandType.MESSAGE,
+      message: { consumer_id: consumerId, message_id: { ledgerId: 3n, entryId }, redelivery_count: redelivery },
+    },
     { producer_name: 'p', sequence_id: 0, publish_time: 1000, ...md },
     Buffer.from(payload),
   );

@@ -11,7 +11,10 @@ import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 const topic = 'persistent://public/default/t';
 
@@ -22,8 +25,10 @@ async function start(failures: number, error: keyof typeof ServerError): Promise
   let producers = 0;
   b.handler = (f, reply, s) => {
     const c = f.command;
-    const requestId = c.type === CommandType.SUBSCRIBE ? c.subscribe!.request_id : c.type === CommandType.PRODUCER ? c.producer!.request_id : undefined;
-    const failing = (c.type === CommandType.SUBSCRIBE && ++subscribes <= failures) || (c.type === CommandType.PRODUCER && ++producers <= failures);
+    const requestId =
+      c.type === CommandType.SUBSCRIBE ? c.subscribe!.request_id : c.type === CommandType.PRODUCER ? c.producer!.request_id : undefined;
+    const failing =
+      (c.type === CommandType.SUBSCRIBE && ++subscribes <= failures) || (c.type === CommandType.PRODUCER && ++producers <= failures);
     if (requestId !== undefined && failing) {
       reply({ type: CommandType.ERROR, error: { request_id: requestId, error: ServerError[error] as number, message: `${error} (fake)` } });
       return;
@@ -32,7 +37,10 @@ async function start(failures: number, error: keyof typeof ServerError): Promise
   };
   broker = b;
   const clock = new FakeClock();
-  client = createClient({ serviceUrl: b.url, keepAliveIntervalMs: 0, initialBackoffMs: 100, maxBackoffMs: 1_000, operationTimeoutMs: 30_000 }, { clock });
+  client = createClient(
+    { serviceUrl: b.url, keepAliveIntervalMs: 0, initialBackoffMs: 100, maxBackoffMs: 1_000, operationTimeoutMs: 30_000 },
+    { clock },
+  );
   return { b, clock };
 }
 
@@ -70,13 +78,17 @@ describe('creating a consumer or producer on a broker that is not ready yet', ()
 
   it('fails at once on a non-retriable answer', async () => {
     const { b, clock } = await start(1, 'AuthorizationError');
-    await expect(settle(b, clock, CommandType.SUBSCRIBE, client!.subscribe({ topic, subscription: 's' }))).rejects.toMatchObject({ code: 'BL_PULSAR_AUTHORIZATION' });
+    await expect(settle(b, clock, CommandType.SUBSCRIBE, client!.subscribe({ topic, subscription: 's' }))).rejects.toMatchObject({
+      code: 'BL_PULSAR_AUTHORIZATION',
+    });
     expect(b.of(CommandType.SUBSCRIBE)).toHaveLength(1);
   });
 
   it('gives up with the broker error once the operation timeout has passed', async () => {
     const { b, clock } = await start(1_000, 'PersistenceError');
-    await expect(settle(b, clock, CommandType.SUBSCRIBE, client!.subscribe({ topic, subscription: 's' }))).rejects.toMatchObject({ code: 'BL_PULSAR_PERSISTENCE_ERROR' });
+    await expect(settle(b, clock, CommandType.SUBSCRIBE, client!.subscribe({ topic, subscription: 's' }))).rejects.toMatchObject({
+      code: 'BL_PULSAR_PERSISTENCE_ERROR',
+    });
     expect(b.of(CommandType.SUBSCRIBE).length).toBeGreaterThan(3);
   });
 });

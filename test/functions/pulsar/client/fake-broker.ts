@@ -78,7 +78,10 @@ export const defaultHandler: Handler = (f, reply, socket) => {
   const c = f.command;
   switch (c.type) {
     case CommandType.CONNECT:
-      reply({ type: CommandType.CONNECTED, connected: { server_version: 'fake', protocol_version: 21, max_message_size: 5 * 1024 * 1024 } });
+      reply({
+        type: CommandType.CONNECTED,
+        connected: { server_version: 'fake', protocol_version: 21, max_message_size: 5 * 1024 * 1024 },
+      });
       return;
     case CommandType.LOOKUP:
       reply({
@@ -92,13 +95,19 @@ export const defaultHandler: Handler = (f, reply, socket) => {
       });
       return;
     case CommandType.PARTITIONED_METADATA:
-      reply({ type: CommandType.PARTITIONED_METADATA_RESPONSE, partitionMetadataResponse: { request_id: c.partitionMetadata?.request_id ?? 0, partitions: 0 } });
+      reply({
+        type: CommandType.PARTITIONED_METADATA_RESPONSE,
+        partitionMetadataResponse: { request_id: c.partitionMetadata?.request_id ?? 0, partitions: 0 },
+      });
       return;
     case CommandType.PING:
       reply({ type: CommandType.PONG, pong: {} });
       return;
     case CommandType.PRODUCER:
-      reply({ type: CommandType.PRODUCER_SUCCESS, producer_success: { request_id: c.producer?.request_id ?? 0, producer_name: c.producer?.producer_name ?? 'fake-producer' } });
+      reply({
+        type: CommandType.PRODUCER_SUCCESS,
+        producer_success: { request_id: c.producer?.request_id ?? 0, producer_name: c.producer?.producer_name ?? 'fake-producer' },
+      });
       return;
     case CommandType.SUBSCRIBE:
       reply({ type: CommandType.SUCCESS, success: { request_id: c.subscribe?.request_id ?? 0 } });

@@ -27,7 +27,13 @@ describe('lookup redirect followed by a proxied Connect', () => {
       if (f.command.type === CommandType.LOOKUP && lk !== undefined) {
         reply({
           type: CommandType.LOOKUP_RESPONSE,
-          lookupTopicResponse: { request_id: lk.request_id, response: LookupResponseType.Redirect, brokerServiceUrl: owner.url, authoritative: true, proxy_through_service_url: false },
+          lookupTopicResponse: {
+            request_id: lk.request_id,
+            response: LookupResponseType.Redirect,
+            brokerServiceUrl: owner.url,
+            authoritative: true,
+            proxy_through_service_url: false,
+          },
         });
       } else defaultHandler(f, reply, s);
     };
@@ -36,7 +42,13 @@ describe('lookup redirect followed by a proxied Connect', () => {
       if (c.type === CommandType.LOOKUP && c.lookupTopic !== undefined) {
         reply({
           type: CommandType.LOOKUP_RESPONSE,
-          lookupTopicResponse: { request_id: c.lookupTopic.request_id, response: LookupResponseType.Connect, brokerServiceUrl: owner.url, authoritative: true, proxy_through_service_url: true },
+          lookupTopicResponse: {
+            request_id: c.lookupTopic.request_id,
+            response: LookupResponseType.Connect,
+            brokerServiceUrl: owner.url,
+            authoritative: true,
+            proxy_through_service_url: true,
+          },
         });
       } else if (c.type === CommandType.PRODUCER) {
         reply({ type: CommandType.PRODUCER_SUCCESS, producer_success: { request_id: c.producer?.request_id ?? 0, producer_name: 'p' } });

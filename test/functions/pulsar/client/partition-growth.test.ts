@@ -10,7 +10,10 @@ const topic = 'persistent://public/default/grow';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 /** A fake broker whose partition count for `topic` the test raises, as the admin API would. */
 async function start(): Promise<{ b: FakeBroker; clock: FakeClock; grow: (n: number) => void }> {
@@ -21,12 +24,22 @@ async function start(): Promise<{ b: FakeBroker; clock: FakeClock; grow: (n: num
     const c = f.command;
     if (c.type === CommandType.PARTITIONED_METADATA) {
       const n = c.partitionMetadata!.topic === topic ? partitions : 0;
-      reply({ type: CommandType.PARTITIONED_METADATA_RESPONSE, partitionMetadataResponse: { request_id: c.partitionMetadata!.request_id, partitions: n } });
+      reply({
+        type: CommandType.PARTITIONED_METADATA_RESPONSE,
+        partitionMetadataResponse: { request_id: c.partitionMetadata!.request_id, partitions: n },
+      });
       return;
     }
     if (c.type === CommandType.SEND) {
       const send = c.send!;
-      reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: BigInt(entry++) } } });
+      reply({
+        type: CommandType.SEND_RECEIPT,
+        send_receipt: {
+          producer_id: send.producer_id,
+          sequence_id: send.sequence_id,
+          message_id: { ledgerId: 1n, entryId: BigInt(entry++) },
+        },
+      });
       return;
     }
     defaultHandler(f, reply, s);
@@ -55,7 +68,9 @@ describe('partition growth', () => {
     expect([...producerTopics(b).values()].sort()).toEqual([0, 1, 2, 3].map((i) => `${topic}-partition-${i}`));
 
     // A key that hashes to another partition with 4 than with 2 partitions.
-    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => keyPartition(k, 4, 'java-string') !== keyPartition(k, 2, 'java-string'))!;
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
+      (k) => keyPartition(k, 4, 'java-string') !== keyPartition(k, 2, 'java-string'),
+    )!;
     const id = await p.send({ payload: 'x', key });
     expect(id.partition).toBe(keyPartition(key, 4, 'java-string'));
     const sent = b.of(CommandType.SEND).at(-1)!.command.send!;
@@ -82,7 +97,11 @@ describe('partition growth', () => {
 
   it('keeps checking every interval, and never for plain topics', async () => {
     const { b, clock, grow } = await start();
-    const plain = await client!.subscribe({ topic: 'persistent://public/default/plain', subscription: 's', partitionsAutoUpdateIntervalMs: 1000 });
+    const plain = await client!.subscribe({
+      topic: 'persistent://public/default/plain',
+      subscription: 's',
+      partitionsAutoUpdateIntervalMs: 1000,
+    });
     expect(clock.pendingTimers).toBe(0);
     const p = await client!.createProducer({ topic, batching: false, partitionsAutoUpdateIntervalMs: 1000 });
     await clock.advance(1000);
@@ -95,7 +114,11 @@ describe('partition growth', () => {
     }
     expect(p.partitions).toBe(3);
     expect(plain.topics).toEqual(['persistent://public/default/plain']);
-    expect(b.of(CommandType.PARTITIONED_METADATA).every((f) => f.command.partitionMetadata!.topic === topic || f.command.partitionMetadata!.topic.endsWith('/plain'))).toBe(true);
+    expect(
+      b
+        .of(CommandType.PARTITIONED_METADATA)
+        .every((f) => f.command.partitionMetadata!.topic === topic || f.command.partitionMetadata!.topic.endsWith('/plain')),
+    ).toBe(true);
     expect(b.of(CommandType.PARTITIONED_METADATA).filter((f) => f.command.partitionMetadata!.topic.endsWith('/plain'))).toHaveLength(1);
   });
 

@@ -13,7 +13,10 @@ import { closeAfterEach, defaultHandler, FakeBroker, until } from './fake-broker
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 let entry = 0;
 /** Fake broker that acknowledges every SEND (unless `hold` is set). */
@@ -29,7 +32,11 @@ async function start(hold = false): Promise<{ broker: FakeBroker; clock: FakeClo
       const send = f.command.send!;
       reply({
         type: CommandType.SEND_RECEIPT,
-        send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 7n, entryId: BigInt(entry++) } },
+        send_receipt: {
+          producer_id: send.producer_id,
+          sequence_id: send.sequence_id,
+          message_id: { ledgerId: 7n, entryId: BigInt(entry++) },
+        },
       });
       return;
     }
@@ -45,7 +52,11 @@ function receipt(f: Frame): Buffer {
   const send = f.command.send!;
   return encodeCommand({
     type: CommandType.SEND_RECEIPT,
-    send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 9n, entryId: BigInt(send.sequence_id) } },
+    send_receipt: {
+      producer_id: send.producer_id,
+      sequence_id: send.sequence_id,
+      message_id: { ledgerId: 9n, entryId: BigInt(send.sequence_id) },
+    },
   });
 }
 
@@ -116,7 +127,12 @@ describe('producer', () => {
     await Promise.all(sends);
     const frames = b.of(CommandType.SEND);
     expect(frames).toHaveLength(2);
-    const byKey = Object.fromEntries(frames.map((f) => [f.payload!.metadata.partition_key, decodeBatch(f.payload!.payload, f.command.send!.num_messages!).map((e) => e.payload.toString())]));
+    const byKey = Object.fromEntries(
+      frames.map((f) => [
+        f.payload!.metadata.partition_key,
+        decodeBatch(f.payload!.payload, f.command.send!.num_messages!).map((e) => e.payload.toString()),
+      ]),
+    );
     expect(byKey).toEqual({ a: ['a0', 'a2', 'a4'], b: ['b1', 'b3'] });
     // Sequence ids stay contiguous per batch and increasing in flush order (broker de-dup safe).
     expect(frames.map((f) => [f.command.send?.sequence_id, f.command.send?.highest_sequence_id])).toEqual([
@@ -212,7 +228,12 @@ describe('producer', () => {
     await until(() => client!.pendingDeadlines === 0, 'producer_ready=false to stop the request timeout');
     await clock.advance(5000);
     expect(done).toBe(false);
-    b.sockets[0]!.write(encodeCommand({ type: CommandType.PRODUCER_SUCCESS, producer_success: { request_id: reqId, producer_name: 'w', producer_ready: true } }));
+    b.sockets[0]!.write(
+      encodeCommand({
+        type: CommandType.PRODUCER_SUCCESS,
+        producer_success: { request_id: reqId, producer_name: 'w', producer_ready: true },
+      }),
+    );
     const p = await created;
     expect(p.names).toEqual(['w']);
   });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
-import { BatchAcks, boostHash, DeadlineTicker, javaStringHash, keyPartition, murmur3Hash, parseServiceUrl } from '../../../../functions/pulsar/client/index.ts';
+import {
+  BatchAcks,
+  boostHash,
+  DeadlineTicker,
+  javaStringHash,
+  keyPartition,
+  murmur3Hash,
+  parseServiceUrl,
+} from '../../../../functions/pulsar/client/index.ts';
 import { compileConsumerOptions, compileProducerOptions } from '../../../../functions/pulsar/api/index.ts';
 import { parseTopicName } from '../../../../functions/pulsar/topic/index.ts';
 
@@ -33,7 +41,7 @@ describe('partition routing hashes', () => {
       'user-12345': 8,
       ABCDEFGH: 1,
       abcdefghijklmnop: 5,
-      'ünïcödé': 7,
+      ünïcödé: 7,
       ['x'.repeat(100)]: 11,
       '1234567': 1,
       '123456789012': 10,
@@ -60,7 +68,9 @@ describe('topic names and urls', () => {
   });
 
   it('parses single and multi-host service urls', () => {
-    expect(parseServiceUrl('pulsar://127.0.0.1:6650')).toEqual([{ url: 'pulsar://127.0.0.1:6650', host: '127.0.0.1', port: 6650, tls: false }]);
+    expect(parseServiceUrl('pulsar://127.0.0.1:6650')).toEqual([
+      { url: 'pulsar://127.0.0.1:6650', host: '127.0.0.1', port: 6650, tls: false },
+    ]);
     expect(parseServiceUrl('pulsar+ssl://a:6651,b').map((a) => [a.host, a.port, a.tls])).toEqual([
       ['a', 6651, true],
       ['b', 6651, true],
@@ -105,9 +115,17 @@ describe('BatchAcks', () => {
 describe('options', () => {
   it('fills defaults and rejects bad values with ConfigError', () => {
     const p = compileProducerOptions({ topic: 't' });
-    expect(p).toMatchObject({ batching: true, batchingMaxMessages: 1000, compression: 'none', accessMode: 'Shared', hashingScheme: 'java-string' });
+    expect(p).toMatchObject({
+      batching: true,
+      batchingMaxMessages: 1000,
+      compression: 'none',
+      accessMode: 'Shared',
+      hashingScheme: 'java-string',
+    });
     expect(Object.isFrozen(p)).toBe(true);
-    expect(() => compileProducerOptions({ topic: 't', compression: 'gzip' as never })).toThrow(expect.objectContaining({ code: 'BL_CONFIG_INVALID' }));
+    expect(() => compileProducerOptions({ topic: 't', compression: 'gzip' as never })).toThrow(
+      expect.objectContaining({ code: 'BL_CONFIG_INVALID' }),
+    );
     expect(() => compileConsumerOptions({ subscription: 's' })).toThrow(expect.objectContaining({ code: 'BL_CONFIG_INVALID' }));
     const c = compileConsumerOptions({ topicsPattern: 'public/default/foo-.*', subscription: 's' });
     expect(c.topicsPattern?.test('persistent://public/default/foo-1')).toBe(true);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { BeamlineError } from '../../../../functions/errors.ts';
-import { createClient, fromSchemaData, incompatibleSchemaError, toSchemaData, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
+import {
+  createClient,
+  fromSchemaData,
+  incompatibleSchemaError,
+  toSchemaData,
+  type PulsarClient,
+} from '../../../../functions/pulsar/client/index.ts';
 import { avroSchema, bytesSchema, schemaVersionBytes, stringSchema } from '../../../../functions/pulsar/schema/index.ts';
 import { CommandType, ServerError, serverError } from '../../../../functions/pulsar/wire/index.ts';
 import { closeAfterEach, defaultHandler, FakeBroker } from './fake-broker.ts';
@@ -10,29 +16,45 @@ const DEF = '{"type":"record","name":"U","fields":[{"name":"id","type":"int"}]}'
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 async function setup(): Promise<{ b: FakeBroker; c: PulsarClient }> {
   const b = await FakeBroker.start();
   b.handler = (f, reply, s) => {
     const c = f.command;
     if (c.type === CommandType.PRODUCER) {
-      reply({ type: CommandType.PRODUCER_SUCCESS, producer_success: { request_id: c.producer!.request_id, producer_name: 'p', schema_version: schemaVersionBytes(3) } });
+      reply({
+        type: CommandType.PRODUCER_SUCCESS,
+        producer_success: { request_id: c.producer!.request_id, producer_name: 'p', schema_version: schemaVersionBytes(3) },
+      });
       return;
     }
     if (c.type === CommandType.SEND) {
-      reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: c.send!.producer_id, sequence_id: c.send!.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+      reply({
+        type: CommandType.SEND_RECEIPT,
+        send_receipt: { producer_id: c.send!.producer_id, sequence_id: c.send!.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+      });
       return;
     }
     if (c.type === CommandType.GET_SCHEMA) {
       const g = c.getSchema!;
       if (g.schema_version?.equals(schemaVersionBytes(9))) {
-        reply({ type: CommandType.GET_SCHEMA_RESPONSE, getSchemaResponse: { request_id: g.request_id, error_code: ServerError['TopicNotFound'], error_message: 'no schema' } });
+        reply({
+          type: CommandType.GET_SCHEMA_RESPONSE,
+          getSchemaResponse: { request_id: g.request_id, error_code: ServerError['TopicNotFound'], error_message: 'no schema' },
+        });
         return;
       }
       reply({
         type: CommandType.GET_SCHEMA_RESPONSE,
-        getSchemaResponse: { request_id: g.request_id, schema: { name: 'U', type: 4, schema_data: Buffer.from(DEF) }, schema_version: g.schema_version ?? schemaVersionBytes(2) },
+        getSchemaResponse: {
+          request_id: g.request_id,
+          schema: { name: 'U', type: 4, schema_data: Buffer.from(DEF) },
+          schema_version: g.schema_version ?? schemaVersionBytes(2),
+        },
       });
       return;
     }
@@ -77,7 +99,10 @@ describe('schema on the wire', () => {
   });
 
   it('turns IncompatibleSchema into an error naming the topic and the strategy', () => {
-    const raw = serverError(ServerError['IncompatibleSchema'], 'org.apache.avro.SchemaValidationException: Unable to read schema ... with strategy BACKWARD_TRANSITIVE');
+    const raw = serverError(
+      ServerError['IncompatibleSchema'],
+      'org.apache.avro.SchemaValidationException: Unable to read schema ... with strategy BACKWARD_TRANSITIVE',
+    );
     const e = incompatibleSchemaError(raw, 'persistent://t/n/x', avroSchema(DEF).info) as BeamlineError;
     expect(e.code).toBe('BL_PULSAR_INCOMPATIBLE_SCHEMA');
     expect(e.message).toContain('persistent://t/n/x');

@@ -11,7 +11,10 @@ const other = `${ns}/other`;
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 interface Setup {
   b: FakeBroker;
@@ -29,22 +32,34 @@ async function setup(supportsWatchers: boolean, topics: string[] = [a, b1, other
     const c = f.command;
     switch (c.type) {
       case CommandType.CONNECT:
-        reply({ type: CommandType.CONNECTED, connected: { server_version: 'fake', protocol_version: 21, feature_flags: { supports_topic_watchers: supportsWatchers } } });
+        reply({
+          type: CommandType.CONNECTED,
+          connected: { server_version: 'fake', protocol_version: 21, feature_flags: { supports_topic_watchers: supportsWatchers } },
+        });
         return;
       case CommandType.GET_TOPICS_OF_NAMESPACE:
-        reply({ type: CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE, getTopicsOfNamespaceResponse: { request_id: c.getTopicsOfNamespace!.request_id, topics: [...topics] } });
+        reply({
+          type: CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE,
+          getTopicsOfNamespaceResponse: { request_id: c.getTopicsOfNamespace!.request_id, topics: [...topics] },
+        });
         return;
       case CommandType.WATCH_TOPIC_LIST: {
         const w = c.watchTopicList!;
         const hash = topicsHash(matching());
         // Like the broker: the list only when the client's hash differs.
         const topic = w.topics_hash === hash ? [] : matching();
-        reply({ type: CommandType.WATCH_TOPIC_LIST_SUCCESS, watchTopicListSuccess: { request_id: w.request_id, watcher_id: w.watcher_id, topic, topics_hash: hash } });
+        reply({
+          type: CommandType.WATCH_TOPIC_LIST_SUCCESS,
+          watchTopicListSuccess: { request_id: w.request_id, watcher_id: w.watcher_id, topic, topics_hash: hash },
+        });
         return;
       }
       case CommandType.WATCH_TOPIC_LIST_CLOSE: {
         const w = c.watchTopicListClose!;
-        reply({ type: CommandType.WATCH_TOPIC_LIST_SUCCESS, watchTopicListSuccess: { request_id: w.request_id, watcher_id: w.watcher_id } });
+        reply({
+          type: CommandType.WATCH_TOPIC_LIST_SUCCESS,
+          watchTopicListSuccess: { request_id: w.request_id, watcher_id: w.watcher_id },
+        });
         return;
       }
     }
@@ -89,7 +104,11 @@ describe('regex consumer with a topic list watcher (PIP-145)', () => {
     const { b, c } = await setup(true);
     await b.waitFor(CommandType.WATCH_TOPIC_LIST);
     const created = `${ns}/w-new`;
-    update(b, { watcher_id: b.of(CommandType.WATCH_TOPIC_LIST)[0]!.command.watchTopicList!.watcher_id, new_topics: [created], topics_hash: topicsHash([a, b1, created]) });
+    update(b, {
+      watcher_id: b.of(CommandType.WATCH_TOPIC_LIST)[0]!.command.watchTopicList!.watcher_id,
+      new_topics: [created],
+      topics_hash: topicsHash([a, b1, created]),
+    });
     await until(() => c.topics.includes(created), 'new topic subscribed');
     expect(subscribedTopics(b)).toContain(created);
     expect(b.of(CommandType.GET_TOPICS_OF_NAMESPACE)).toHaveLength(1);
@@ -161,11 +180,20 @@ describe('regex consumer on a broker without topic list watchers', () => {
     bk.handler = (f, reply, s) => {
       const c = f.command;
       if (c.type === CommandType.CONNECT) {
-        reply({ type: CommandType.CONNECTED, connected: { server_version: 'fake', protocol_version: 21, feature_flags: { supports_topic_watchers: true } } });
+        reply({
+          type: CommandType.CONNECTED,
+          connected: { server_version: 'fake', protocol_version: 21, feature_flags: { supports_topic_watchers: true } },
+        });
       } else if (c.type === CommandType.GET_TOPICS_OF_NAMESPACE) {
-        reply({ type: CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE, getTopicsOfNamespaceResponse: { request_id: c.getTopicsOfNamespace!.request_id, topics: [a] } });
+        reply({
+          type: CommandType.GET_TOPICS_OF_NAMESPACE_RESPONSE,
+          getTopicsOfNamespaceResponse: { request_id: c.getTopicsOfNamespace!.request_id, topics: [a] },
+        });
       } else if (c.type === CommandType.WATCH_TOPIC_LIST) {
-        reply({ type: CommandType.ERROR, error: { request_id: c.watchTopicList!.request_id, error: 22, message: 'Evaluating subscription patterns is disabled.' } });
+        reply({
+          type: CommandType.ERROR,
+          error: { request_id: c.watchTopicList!.request_id, error: 22, message: 'Evaluating subscription patterns is disabled.' },
+        });
       } else defaultHandler(f, reply, s);
     };
     broker = bk;

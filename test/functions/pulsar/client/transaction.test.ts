@@ -3,12 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../../functions/clock.ts';
 import { BeamlineError } from '../../../../functions/errors.ts';
 import { compileTransactionOptions, createClient, TC_ASSIGN_TOPIC, type PulsarClient } from '../../../../functions/pulsar/client/index.ts';
-import { CommandType, decodeBatch, encodePayloadCommand, ServerError, type BaseCommand, type Frame } from '../../../../functions/pulsar/wire/index.ts';
+import {
+  CommandType,
+  decodeBatch,
+  encodePayloadCommand,
+  ServerError,
+  type BaseCommand,
+  type Frame,
+} from '../../../../functions/pulsar/wire/index.ts';
 import { closeAfterEach, defaultHandler, FakeBroker, type Handler, until } from './fake-broker.ts';
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 interface Script {
   coordinators?: number;
@@ -28,23 +38,39 @@ async function setup(script: Script = {}): Promise<{ b: FakeBroker; clock: FakeC
       case CommandType.PARTITIONED_METADATA:
         reply({
           type: CommandType.PARTITIONED_METADATA_RESPONSE,
-          partitionMetadataResponse: { request_id: c.partitionMetadata!.request_id, partitions: c.partitionMetadata!.topic === TC_ASSIGN_TOPIC ? n : 0 },
+          partitionMetadataResponse: {
+            request_id: c.partitionMetadata!.request_id,
+            partitions: c.partitionMetadata!.topic === TC_ASSIGN_TOPIC ? n : 0,
+          },
         });
         return;
       case CommandType.TC_CLIENT_CONNECT_REQUEST:
-        reply({ type: CommandType.TC_CLIENT_CONNECT_RESPONSE, tcClientConnectResponse: { request_id: c.tcClientConnectRequest!.request_id } });
+        reply({
+          type: CommandType.TC_CLIENT_CONNECT_RESPONSE,
+          tcClientConnectResponse: { request_id: c.tcClientConnectRequest!.request_id },
+        });
         return;
       case CommandType.NEW_TXN:
         reply({
           type: CommandType.NEW_TXN_RESPONSE,
-          newTxnResponse: { request_id: c.newTxn!.request_id, txnid_most_bits: BigInt(c.newTxn!.tc_id ?? 0), txnid_least_bits: nextLeast++ },
+          newTxnResponse: {
+            request_id: c.newTxn!.request_id,
+            txnid_most_bits: BigInt(c.newTxn!.tc_id ?? 0),
+            txnid_least_bits: nextLeast++,
+          },
         });
         return;
       case CommandType.ADD_PARTITION_TO_TXN:
-        reply({ type: CommandType.ADD_PARTITION_TO_TXN_RESPONSE, addPartitionToTxnResponse: { request_id: c.addPartitionToTxn!.request_id } });
+        reply({
+          type: CommandType.ADD_PARTITION_TO_TXN_RESPONSE,
+          addPartitionToTxnResponse: { request_id: c.addPartitionToTxn!.request_id },
+        });
         return;
       case CommandType.ADD_SUBSCRIPTION_TO_TXN:
-        reply({ type: CommandType.ADD_SUBSCRIPTION_TO_TXN_RESPONSE, addSubscriptionToTxnResponse: { request_id: c.addSubscriptionToTxn!.request_id } });
+        reply({
+          type: CommandType.ADD_SUBSCRIPTION_TO_TXN_RESPONSE,
+          addSubscriptionToTxnResponse: { request_id: c.addSubscriptionToTxn!.request_id },
+        });
         return;
       case CommandType.END_TXN:
         reply({ type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: c.endTxn!.request_id } });
@@ -57,7 +83,11 @@ async function setup(script: Script = {}): Promise<{ b: FakeBroker; clock: FakeC
       case CommandType.SEND:
         reply({
           type: CommandType.SEND_RECEIPT,
-          send_receipt: { producer_id: c.send!.producer_id, sequence_id: c.send!.sequence_id, message_id: { ledgerId: 1n, entryId: BigInt(c.send!.sequence_id) } },
+          send_receipt: {
+            producer_id: c.send!.producer_id,
+            sequence_id: c.send!.sequence_id,
+            message_id: { ledgerId: 1n, entryId: BigInt(c.send!.sequence_id) },
+          },
         });
         return;
     }
@@ -66,7 +96,10 @@ async function setup(script: Script = {}): Promise<{ b: FakeBroker; clock: FakeC
   b.handler = handler;
   broker = b;
   const clock = new FakeClock();
-  client = createClient({ serviceUrl: b.url, keepAliveIntervalMs: 0, operationTimeoutMs: 5_000, initialBackoffMs: 100, maxBackoffMs: 400 }, { clock });
+  client = createClient(
+    { serviceUrl: b.url, keepAliveIntervalMs: 0, operationTimeoutMs: 5_000, initialBackoffMs: 100, maxBackoffMs: 400 },
+    { clock },
+  );
   return { b, clock, c: client };
 }
 
@@ -115,7 +148,9 @@ describe('transaction coordinator discovery', () => {
   it('validates the timeout option', () => {
     expect(() => compileTransactionOptions({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_TXN_INVALID_OPTIONS' }));
     expect(compileTransactionOptions({})).toEqual({ timeoutMs: 60_000, outcomeTimeoutMs: 120_000 });
-    expect(() => compileTransactionOptions({ outcomeTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_TXN_INVALID_OPTIONS' }));
+    expect(() => compileTransactionOptions({ outcomeTimeoutMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_TXN_INVALID_OPTIONS' }),
+    );
   });
 });
 
@@ -148,7 +183,10 @@ describe('transactional send and ack', () => {
     const producer = await c.createProducer({ topic: 'persistent://public/default/out' });
     const t1 = await c.newTransaction();
     const t2 = await c.newTransaction();
-    await pump(clock, Promise.all([producer.send('a', { txn: t1 }), producer.send('b', { txn: t2 }), producer.send('c'), producer.send('d', { txn: t1 })]));
+    await pump(
+      clock,
+      Promise.all([producer.send('a', { txn: t1 }), producer.send('b', { txn: t2 }), producer.send('c'), producer.send('d', { txn: t1 })]),
+    );
     const owner: Record<string, bigint | undefined> = { a: t1.id.leastBits, d: t1.id.leastBits, b: t2.id.leastBits, c: undefined };
     const seen: string[] = [];
     for (const f of b.of(CommandType.SEND)) {
@@ -194,7 +232,9 @@ describe('transactional send and ack', () => {
     const ack = b.of(CommandType.ACK).find((f) => f.command.ack!.request_id !== undefined)!.command.ack!;
     expect(ack.txnid_least_bits).toBe(txn.id.leastBits);
     expect(ack.message_id).toEqual([{ ledgerId: 7n, entryId: 3n }]);
-    expect(firstIndex(b, CommandType.ADD_SUBSCRIPTION_TO_TXN)).toBeLessThan(b.received.findIndex((f) => f.command.ack?.request_id !== undefined));
+    expect(firstIndex(b, CommandType.ADD_SUBSCRIPTION_TO_TXN)).toBeLessThan(
+      b.received.findIndex((f) => f.command.ack?.request_id !== undefined),
+    );
 
     // Aborting asks the broker to deliver the acked message again.
     await txn.abort();
@@ -209,7 +249,12 @@ describe('transactional send and ack', () => {
         if (f.command.type !== CommandType.ACK || a?.request_id === undefined) return false;
         reply({
           type: CommandType.ACK_RESPONSE,
-          ackResponse: { consumer_id: a.consumer_id, request_id: a.request_id, error: ServerError['TransactionConflict'], message: 'already acked in (0,9)' },
+          ackResponse: {
+            consumer_id: a.consumer_id,
+            request_id: a.request_id,
+            error: ServerError['TransactionConflict'],
+            message: 'already acked in (0,9)',
+          },
         });
         return true;
       },
@@ -237,7 +282,11 @@ describe('transactional send and ack', () => {
       tc: (f, reply) => {
         if (f.command.type !== CommandType.SEND) return false;
         const s = f.command.send!;
-        held = () => reply({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: s.producer_id, sequence_id: s.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } } });
+        held = () =>
+          reply({
+            type: CommandType.SEND_RECEIPT,
+            send_receipt: { producer_id: s.producer_id, sequence_id: s.sequence_id, message_id: { ledgerId: 1n, entryId: 1n } },
+          });
         return true;
       },
     });
@@ -285,7 +334,11 @@ describe('transaction states and errors', () => {
         refusals--;
         reply({
           type: CommandType.END_TXN_RESPONSE,
-          endTxnResponse: { request_id: f.command.endTxn!.request_id, error: ServerError['TransactionCoordinatorNotFound'], message: 'moved' },
+          endTxnResponse: {
+            request_id: f.command.endTxn!.request_id,
+            error: ServerError['TransactionCoordinatorNotFound'],
+            message: 'moved',
+          },
         });
         return true;
       },
@@ -329,7 +382,10 @@ describe('transaction states and errors', () => {
 
 /** An END_TXN reply with a coordinator error, as the broker words it. */
 function endTxnError(f: Frame, error: string, message: string): BaseCommand {
-  return { type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: f.command.endTxn!.request_id, error: ServerError[error], message } };
+  return {
+    type: CommandType.END_TXN_RESPONSE,
+    endTxnResponse: { request_id: f.command.endTxn!.request_id, error: ServerError[error], message },
+  };
 }
 
 describe('transaction outcome resolution (#27)', () => {
@@ -359,7 +415,8 @@ describe('transaction outcome resolution (#27)', () => {
       tc: (f, reply, socket) => {
         if (f.command.type !== CommandType.END_TXN) return false;
         ends++;
-        if (ends <= 3) socket.destroy(); // broker down: every attempt loses its connection
+        if (ends <= 3)
+          socket.destroy(); // broker down: every attempt loses its connection
         else if (ends <= 5) reply(endTxnError(f, 'UnknownError', 'coordinator not ready'));
         else reply({ type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: f.command.endTxn!.request_id } });
         return true;

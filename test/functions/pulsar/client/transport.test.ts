@@ -10,7 +10,10 @@ const key = readFileSync(new URL('./fixtures/broker-key.pem', import.meta.url));
 
 let broker: FakeBroker | undefined;
 let client: PulsarClient | undefined;
-closeAfterEach(() => [client, broker], () => (client = broker = undefined));
+closeAfterEach(
+  () => [client, broker],
+  () => (client = broker = undefined),
+);
 
 describe('TLS (pulsar+ssl://)', () => {
   it('connects over TLS, verifying the broker certificate against the given CA', async () => {
@@ -51,7 +54,16 @@ describe('socket backpressure', () => {
     await until(() => held.length === 400, 'every SEND to arrive');
     for (const f of held) {
       const send = f.command.send!;
-      server.write(encodeCommand({ type: CommandType.SEND_RECEIPT, send_receipt: { producer_id: send.producer_id, sequence_id: send.sequence_id, message_id: { ledgerId: 1n, entryId: BigInt(send.sequence_id) } } }));
+      server.write(
+        encodeCommand({
+          type: CommandType.SEND_RECEIPT,
+          send_receipt: {
+            producer_id: send.producer_id,
+            sequence_id: send.sequence_id,
+            message_id: { ledgerId: 1n, entryId: BigInt(send.sequence_id) },
+          },
+        }),
+      );
     }
     const ids = await Promise.all(sends);
     expect(ids.map((id) => id.entryId)).toEqual(Array.from({ length: 400 }, (_, i) => BigInt(i)));

@@ -18,9 +18,19 @@ const mod = { Client: class {}, MessageId: {}, AuthenticationToken: Token } as u
 
 describe('native option translation', () => {
   it('maps client options to the addon keys and units', () => {
-    const cfg = nativeClientConfig({ serviceUrl: 'pulsar+ssl://b:6651', token: 't', operationTimeoutMs: 1500, connectTimeoutMs: 700, tls: { verifyHostname: true, rejectUnauthorized: false } }, mod, {
-      tlsTrustCertsFilePath: '/tmp/ca.pem',
-    });
+    const cfg = nativeClientConfig(
+      {
+        serviceUrl: 'pulsar+ssl://b:6651',
+        token: 't',
+        operationTimeoutMs: 1500,
+        connectTimeoutMs: 700,
+        tls: { verifyHostname: true, rejectUnauthorized: false },
+      },
+      mod,
+      {
+        tlsTrustCertsFilePath: '/tmp/ca.pem',
+      },
+    );
     expect(cfg).toMatchObject({
       serviceUrl: 'pulsar+ssl://b:6651',
       operationTimeoutSeconds: 2,
@@ -69,7 +79,11 @@ describe('native option translation', () => {
       blockIfQueueFull: true,
     });
     expect(cfg.schema).toMatchObject({ schemaType: 'Avro', schema: expect.stringContaining('"name":"R"') });
-    expect(nativeProducerConfig({ topic: 't' })).toMatchObject({ compressionType: 'None', hashingScheme: 'JavaStringHash', messageRoutingMode: 'RoundRobinDistribution' });
+    expect(nativeProducerConfig({ topic: 't' })).toMatchObject({
+      compressionType: 'None',
+      hashingScheme: 'JavaStringHash',
+      messageRoutingMode: 'RoundRobinDistribution',
+    });
   });
 
   it('maps consumer options, including Key_Shared and the dead-letter policy', () => {
@@ -94,17 +108,26 @@ describe('native option translation', () => {
     });
     expect(compiled.subscriptionType).toBe('Key_Shared');
     expect(nativeConsumerConfig({ topics: ['a', 'b'], subscription: 's' }).config).toMatchObject({ topics: ['a', 'b'] });
-    expect(nativeConsumerConfig({ topicsPattern: 'public/default/x-.*', subscription: 's' }).config).toMatchObject({ topicsPattern: 'public/default/x-.*' });
-    expect(nativeConsumerConfig({ topic: 'a', subscription: 's', deadLetterPolicy: { maxRedeliverCount: 2 } }).config.deadLetterPolicy).toEqual({ maxRedeliverCount: 2 });
+    expect(nativeConsumerConfig({ topicsPattern: 'public/default/x-.*', subscription: 's' }).config).toMatchObject({
+      topicsPattern: 'public/default/x-.*',
+    });
+    expect(
+      nativeConsumerConfig({ topic: 'a', subscription: 's', deadLetterPolicy: { maxRedeliverCount: 2 } }).config.deadLetterPolicy,
+    ).toEqual({ maxRedeliverCount: 2 });
   });
 
   it('refuses an ack timeout the C++ client would reject, with the field and the fix', () => {
     expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', ackTimeoutMs: 5000 })).toThrow(
       expect.objectContaining({ code: 'BL_CONFIG_INVALID', message: expect.stringMatching(/ackTimeoutMs.*5000.*10000/) }),
     );
-    expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', priorityLevel: 1 })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }));
+    expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', priorityLevel: 1 })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }),
+    );
     expect(() => nativeProducerConfig({ topic: 'a', partitionsAutoUpdateIntervalMs: 1000 })).toThrow(
-      expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE', message: expect.stringContaining('producer.partitionsAutoUpdateIntervalMs') }),
+      expect.objectContaining({
+        code: 'BL_PULSAR_UNSUPPORTED_FEATURE',
+        message: expect.stringContaining('producer.partitionsAutoUpdateIntervalMs'),
+      }),
     );
   });
 
@@ -118,6 +141,8 @@ describe('native option translation', () => {
   });
 
   it('still validates with the shared compile step (same errors as the wire client)', () => {
-    expect(() => nativeProducerConfig({ topic: 't', compression: 'brotli' as never })).toThrow(expect.objectContaining({ code: 'BL_CONFIG_INVALID', field: 'compression' }));
+    expect(() => nativeProducerConfig({ topic: 't', compression: 'brotli' as never })).toThrow(
+      expect.objectContaining({ code: 'BL_CONFIG_INVALID', field: 'compression' }),
+    );
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../../../functions/errors.ts';
 import { MessageId, PulsarClient } from '../../../../functions/pulsar/client/index.ts';
 import { openClient } from '../../../../functions/pulsar/index.ts';
-import { fromNativeError, loadNativeModule, NativeIds, ReceiveGate, toNativeMessage, type NativeModule } from '../../../../functions/pulsar/native/index.ts';
+import {
+  fromNativeError,
+  loadNativeModule,
+  NativeIds,
+  ReceiveGate,
+  toNativeMessage,
+  type NativeModule,
+} from '../../../../functions/pulsar/native/index.ts';
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -37,7 +44,10 @@ describe('loading the addon', () => {
     expect(c.implementation).toBe('beamline');
     expect(c.capabilities.transactions).toBe(true);
     await c.close();
-    await expect(openClient({ serviceUrl: 'pulsar://x:1', implementation: 'jni' as never })).rejects.toMatchObject({ code: 'BL_CONFIG_INVALID', field: 'implementation' });
+    await expect(openClient({ serviceUrl: 'pulsar://x:1', implementation: 'jni' as never })).rejects.toMatchObject({
+      code: 'BL_CONFIG_INVALID',
+      field: 'implementation',
+    });
   });
 });
 
@@ -81,8 +91,12 @@ describe('native ids and messages', () => {
   });
 
   it('refuses what the addon cannot send instead of dropping it', () => {
-    expect(() => toNativeMessage({ payload: 'x', nullValue: true })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }));
-    expect(() => toNativeMessage({ payload: 'x', orderingKey: Buffer.from([1]) })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }));
+    expect(() => toNativeMessage({ payload: 'x', nullValue: true })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }),
+    );
+    expect(() => toNativeMessage({ payload: 'x', orderingKey: Buffer.from([1]) })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }),
+    );
     expect(toNativeMessage({ payload: 'x', key: 'k', orderingKey: 'o', eventTimeMs: 5, deliverAtMs: 9, properties: { a: 'b' } })).toEqual({
       data: Buffer.from('x'),
       partitionKey: 'k',

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseJson, stringifyJson } from '../../../../functions/json.ts';
 import { avroSchema } from '../../../../functions/pulsar/schema/index.ts';
 
-const R = { type: 'record', name: 'R', fields: [{ name: 'n', type: 'long' }, { name: 'o', type: ['null', 'long'], default: null }] };
+const R = {
+  type: 'record',
+  name: 'R',
+  fields: [
+    { name: 'n', type: 'long' },
+    { name: 'o', type: ['null', 'long'], default: null },
+  ],
+};
 
 describe('Avro long', () => {
   it('round-trips the 64-bit limits exactly: numbers while safe, bigint beyond (auto) or always (bigint)', () => {
@@ -19,7 +26,9 @@ describe('Avro long', () => {
 
   it('refuses a rounded number and a bigint outside 64 bits, naming the field', () => {
     const s = avroSchema(R);
-    expect(() => s.encode({ n: 2 ** 60, o: null })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_SCHEMA_ENCODE', message: expect.stringContaining('at n') }));
+    expect(() => s.encode({ n: 2 ** 60, o: null })).toThrow(
+      expect.objectContaining({ code: 'BL_PULSAR_SCHEMA_ENCODE', message: expect.stringContaining('at n') }),
+    );
     expect(() => s.encode({ n: 2n ** 63n, o: null })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_SCHEMA_ENCODE' }));
     expect(() => avroSchema(R, { longs: 'string' as 'auto' })).toThrow(expect.objectContaining({ code: 'BL_PULSAR_SCHEMA_DEFINITION' }));
   });

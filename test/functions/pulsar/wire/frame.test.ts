@@ -161,7 +161,10 @@ describe('protobuf tables', () => {
 describe('batch payloads', () => {
   it('encodes and decodes entries with keys, properties and empty payloads, through every codec', () => {
     const entries = [
-      { metadata: { payload_size: 0, partition_key: 'a', properties: [{ key: 'p', value: '1' }], event_time: 99 }, payload: Buffer.from('one') },
+      {
+        metadata: { payload_size: 0, partition_key: 'a', properties: [{ key: 'p', value: '1' }], event_time: 99 },
+        payload: Buffer.from('one'),
+      },
       { metadata: { payload_size: 0, ordering_key: Buffer.from('ok') }, payload: Buffer.alloc(0) },
       { metadata: { payload_size: 0, null_value: true }, payload: Buffer.from('three'.repeat(100)) },
     ];

@@ -36,7 +36,7 @@ describe('MessageId', () => {
     expect(() => MessageId.fromBytes(Buffer.from([0x0a, 0x05]))).toThrow(expect.objectContaining({ code: 'BL_PULSAR_MESSAGE_ID_INVALID' }));
   });
 
-  it('carries a chunked message\'s first chunk through bytes (MessageIdData field 7) and compares by the last chunk', () => {
+  it("carries a chunked message's first chunk through bytes (MessageIdData field 7) and compares by the last chunk", () => {
     const id = MessageId.chunked(new MessageId(7n, 10n, 2), new MessageId(7n, 12n, 2));
     expect(id.toData().first_chunk_message_id).toEqual({ ledgerId: 7n, entryId: 10n, partition: 2 });
     const bytes = id.toBytes();

@@ -23,15 +23,31 @@ describe('compare from the audit trail', () => {
     const events: AuditEvent[] = [
       { type: 'promoted', model: 'fraud', version: '1', actor: 'a', atMs: 0 },
       decision({ modelVersion: 'fraud@1', shadow: { modelVersion: 'fraud@2', score: 0.2, decision: 'approve', latencyMs: 4 } }),
-      decision({ modelVersion: 'fraud@1', output: { decision: 'review', score: 0.6, fallbackReason: null }, shadow: { modelVersion: 'fraud@2', score: 0.4, decision: 'approve', latencyMs: 6 } }),
-      decision({ modelVersion: 'fraud@2', route: 'canary', output: { decision: 'block', score: 0.95, fallbackReason: null }, latencyMs: 8 }),
+      decision({
+        modelVersion: 'fraud@1',
+        output: { decision: 'review', score: 0.6, fallbackReason: null },
+        shadow: { modelVersion: 'fraud@2', score: 0.4, decision: 'approve', latencyMs: 6 },
+      }),
+      decision({
+        modelVersion: 'fraud@2',
+        route: 'canary',
+        output: { decision: 'block', score: 0.95, fallbackReason: null },
+        latencyMs: 8,
+      }),
       decision({ modelVersion: 'other@1' }),
       decision({ modelVersion: null, output: { decision: 'review', score: null, fallbackReason: 'no-model' } }),
     ];
     const r = compareFromAudit(events, { model: 'fraud' });
     expect(r.decisions).toBe(3);
     expect(r.live).toEqual([
-      { modelVersion: 'fraud@1', decisions: 2, meanScore: 0.35, decisionShare: { approve: 0.5, review: 0.5, block: 0 }, latencyP50Ms: 2, latencyP99Ms: 2 },
+      {
+        modelVersion: 'fraud@1',
+        decisions: 2,
+        meanScore: 0.35,
+        decisionShare: { approve: 0.5, review: 0.5, block: 0 },
+        latencyP50Ms: 2,
+        latencyP99Ms: 2,
+      },
     ]);
     expect(r.shadow).toHaveLength(1);
     expect(r.shadow[0]).toMatchObject({ modelVersion: 'fraud@2', compared: 2, agreementRate: 0.5, latencyP50Ms: 6, latencyP99Ms: 6 });

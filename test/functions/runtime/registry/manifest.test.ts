@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BeamlineError } from '../../../../functions/errors.ts';
-import { checkModelName, checkSignature, decodeArtifact, encodeArtifact, sha256Hex, validateFeatureSchema, validateManifest } from '../../../../functions/runtime/registry/index.ts';
+import {
+  checkModelName,
+  checkSignature,
+  decodeArtifact,
+  encodeArtifact,
+  sha256Hex,
+  validateFeatureSchema,
+  validateManifest,
+} from '../../../../functions/runtime/registry/index.ts';
 
 const good = {
   name: 'fraud',
@@ -32,7 +40,9 @@ describe('manifests', () => {
 
   it('name the field that is wrong', () => {
     expect(thrown(() => validateManifest({ ...good, sha256: 'xyz' })).message).toContain('manifest.sha256');
-    expect(thrown(() => validateManifest({ ...good, signature: { input: [0], output: [1] } })).message).toContain('manifest.signature.input');
+    expect(thrown(() => validateManifest({ ...good, signature: { input: [0], output: [1] } })).message).toContain(
+      'manifest.signature.input',
+    );
     expect(thrown(() => validateManifest({ ...good, metrics: { auc: 'high' } })).code).toBe('BL_REGISTRY_INVALID_MANIFEST');
     expect(thrown(() => validateManifest({ ...good, version: 'a/b' })).code).toBe('BL_REGISTRY_INVALID_NAME');
   });

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { ModelScore } from '../../../../functions/contract.ts';
 import type { RegistryArtifact } from '../../../../functions/runtime/registry/index.ts';
 import type { ModelScorer } from '../../../../functions/runtime/model-scorer.ts';
-import { ModelRouter, applyRolloutChange, canaryBucket, emptyRollout, type RolloutChange, type RolloutState, type RouterView } from '../../../../functions/runtime/registry/index.ts';
+import {
+  ModelRouter,
+  applyRolloutChange,
+  canaryBucket,
+  emptyRollout,
+  type RolloutChange,
+  type RolloutState,
+  type RouterView,
+} from '../../../../functions/runtime/registry/index.ts';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -94,8 +102,16 @@ describe('ModelRouter', () => {
     expect(router.serving).toEqual({ revision: 3, live: '1', canary: { version: '2', percent: 30 }, shadow: '3' });
     const canaryKey = keyIn(true, 30);
     const liveKey = keyIn(false, 30);
-    expect(await router.score([1, 2], { key: canaryKey })).toMatchObject({ modelVersion: 'fraud@2', route: 'canary', shadow: { modelVersion: 'fraud@3', score: 0.3 } });
-    expect(await router.score([1, 2], { key: liveKey })).toMatchObject({ modelVersion: 'fraud@1', route: 'live', shadow: { modelVersion: 'fraud@3' } });
+    expect(await router.score([1, 2], { key: canaryKey })).toMatchObject({
+      modelVersion: 'fraud@2',
+      route: 'canary',
+      shadow: { modelVersion: 'fraud@3', score: 0.3 },
+    });
+    expect(await router.score([1, 2], { key: liveKey })).toMatchObject({
+      modelVersion: 'fraud@1',
+      route: 'live',
+      shadow: { modelVersion: 'fraud@3' },
+    });
   });
 
   it('keeps serving the old rollout until the new version is loaded and warmed', async () => {

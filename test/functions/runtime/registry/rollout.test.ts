@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { BeamlineError } from '../../../../functions/errors.ts';
-import { applyRolloutChange, canaryBucket, emptyRollout, parseRollout, routeOf, type RolloutState } from '../../../../functions/runtime/registry/index.ts';
+import {
+  applyRolloutChange,
+  canaryBucket,
+  emptyRollout,
+  parseRollout,
+  routeOf,
+  type RolloutState,
+} from '../../../../functions/runtime/registry/index.ts';
 
 const meta = { atMs: 1000, by: 'alice' };
 const code = (f: () => unknown): string => {
@@ -19,7 +26,9 @@ describe('canary buckets', () => {
     for (let i = 0; i < 100_000; i++) counts[canaryBucket(`card-${i}`)]! += 1;
     expect(Math.min(...counts)).toBeGreaterThan(800);
     expect(Math.max(...counts)).toBeLessThan(1200);
-    const share = Array.from({ length: 10_000 }, (_, i) => routeOf({ canary: { version: '2', percent: 10 } }, `k${i}`)).filter((r) => r === 'canary').length / 10_000;
+    const share =
+      Array.from({ length: 10_000 }, (_, i) => routeOf({ canary: { version: '2', percent: 10 } }, `k${i}`)).filter((r) => r === 'canary')
+        .length / 10_000;
     expect(share).toBeGreaterThan(0.09);
     expect(share).toBeLessThan(0.11);
   });
@@ -53,9 +62,15 @@ describe('rollout transitions', () => {
   it('refuses a canary or shadow of the live version, a canary without live, and bad percents', () => {
     expect(code(() => applyRolloutChange(v1, { type: 'canary-set', version: '1', percent: 5 }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
     expect(code(() => applyRolloutChange(v1, { type: 'shadow-set', version: '1' }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
-    expect(code(() => applyRolloutChange(emptyRollout('fraud'), { type: 'canary-set', version: '2', percent: 5 }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
-    expect(code(() => applyRolloutChange(v1, { type: 'canary-set', version: '2', percent: 101 }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
-    expect(code(() => applyRolloutChange(v1, { type: 'canary-set', version: '2', percent: 2.5 }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
+    expect(code(() => applyRolloutChange(emptyRollout('fraud'), { type: 'canary-set', version: '2', percent: 5 }, meta))).toBe(
+      'BL_REGISTRY_INVALID_ROLLOUT',
+    );
+    expect(code(() => applyRolloutChange(v1, { type: 'canary-set', version: '2', percent: 101 }, meta))).toBe(
+      'BL_REGISTRY_INVALID_ROLLOUT',
+    );
+    expect(code(() => applyRolloutChange(v1, { type: 'canary-set', version: '2', percent: 2.5 }, meta))).toBe(
+      'BL_REGISTRY_INVALID_ROLLOUT',
+    );
     expect(applyRolloutChange(v1, { type: 'canary-set', version: '2', percent: 0 }, meta).canary).toBeNull();
   });
 
@@ -63,7 +78,11 @@ describe('rollout transitions', () => {
     let r: RolloutState = applyRolloutChange(v1, { type: 'promoted', version: '2' }, meta);
     r = applyRolloutChange(r, { type: 'shadow-set', version: '3' }, meta);
     expect(code(() => applyRolloutChange(r, { type: 'retired', version: '2' }, meta))).toBe('BL_REGISTRY_INVALID_ROLLOUT');
-    const retired = applyRolloutChange(applyRolloutChange(r, { type: 'retired', version: '1' }, meta), { type: 'retired', version: '3' }, meta);
+    const retired = applyRolloutChange(
+      applyRolloutChange(r, { type: 'retired', version: '1' }, meta),
+      { type: 'retired', version: '3' },
+      meta,
+    );
     expect(retired).toMatchObject({ live: '2', history: [], shadow: null });
   });
 

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { ModelScore, ScoreFn } from '../../../../functions/contract.ts';
 import { createTestDriver } from '../../../../functions/runtime/testing/index.ts';
 import { createScoringHandler } from '../../../../functions/runtime/scoring-handler.ts';
-import { AUDIT_ENTRY_SCHEMA, decodeAuditPayload, type AuditEntry, type DecisionAuditEvent } from '../../../../functions/runtime/registry/index.ts';
+import {
+  AUDIT_ENTRY_SCHEMA,
+  decodeAuditPayload,
+  type AuditEntry,
+  type DecisionAuditEvent,
+} from '../../../../functions/runtime/registry/index.ts';
 import { avroSchema } from '../../../../functions/pulsar/index.ts';
 
 describe('scoring handler with a registry router', () => {
@@ -23,7 +28,10 @@ describe('scoring handler with a registry router', () => {
       return s;
     };
     const driver = createTestDriver<{ amount: number }>({
-      process: createScoringHandler({ features: [{ name: 'amount', field: 'amount' }], policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: 'p3' } }),
+      process: createScoringHandler({
+        features: [{ name: 'amount', field: 'amount' }],
+        policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: 'p3' },
+      }),
       score,
     });
     await driver.send({ amount: 12 }, { key: 'card-1' });
@@ -33,7 +41,12 @@ describe('scoring handler with a registry router', () => {
     const entries = driver.outputs.filter((o) => o.to === 'audit').map((o) => o.value as AuditEntry);
     expect(entries).toHaveLength(1);
     // The envelope tenant specs give the audit topic; the whole event is in detail.
-    expect(entries[0]).toMatchObject({ actor: 'fraud@1', action: 'decision', subject: (prediction as { traceId: string }).traceId, at: expect.any(Number) });
+    expect(entries[0]).toMatchObject({
+      actor: 'fraud@1',
+      action: 'decision',
+      subject: (prediction as { traceId: string }).traceId,
+      at: expect.any(Number),
+    });
     const audits = entries.map((e) => decodeAuditPayload(Buffer.from(JSON.stringify(e))) as DecisionAuditEvent);
     expect(audits[0]).toMatchObject({
       type: 'decision',
@@ -61,7 +74,9 @@ describe('scoring handler with a registry router', () => {
   });
 
   it('writes no audit records when audit is off', async () => {
-    const driver = createTestDriver<{ amount: number }>({ process: createScoringHandler({ features: [{ name: 'amount', field: 'amount' }], audit: false }) });
+    const driver = createTestDriver<{ amount: number }>({
+      process: createScoringHandler({ features: [{ name: 'amount', field: 'amount' }], audit: false }),
+    });
     await driver.send({ amount: 1 }, { key: 'k' });
     expect(driver.outputs.filter((o) => o.to === 'audit')).toEqual([]);
   });

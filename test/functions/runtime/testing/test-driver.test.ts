@@ -70,9 +70,7 @@ describe('createTestDriver', () => {
       ['u', 999, { w: [0, 'late'], pages: ['f', 'a', 'd', 'b'] }],
       ['u', 1_999, { w: [1_000, 'on-time'], pages: ['c', 'e', 'g'] }],
     ]);
-    expect(driver.late.map((l) => [l.record.value.page, l.reason, l.watermarkMs])).toEqual([
-      ['h', 'beyond-allowed-lateness', 1_600],
-    ]);
+    expect(driver.late.map((l) => [l.record.value.page, l.reason, l.watermarkMs])).toEqual([['h', 'beyond-allowed-lateness', 1_600]]);
   });
 
   it('feeds aggregated window results to a per-record handler', async () => {
@@ -87,7 +85,12 @@ describe('createTestDriver', () => {
         ctx.emit(result.value);
       },
     });
-    for (const [t, ms] of [[0, 10], [50, 20], [400, 7]] as const) await driver.send({ page: '/', ms }, { key: 'u', eventTimeMs: t });
+    for (const [t, ms] of [
+      [0, 10],
+      [50, 20],
+      [400, 7],
+    ] as const)
+      await driver.send({ page: '/', ms }, { key: 'u', eventTimeMs: t });
     await driver.endOfStream();
     expect(seen.map((r) => [r.startMs, r.endMs, r.count])).toEqual([
       [0, 150, 2],
@@ -128,8 +131,8 @@ describe('createTestDriver', () => {
     expect(() => createTestDriver({})).toThrow(/handler\.process/);
     // @ts-expect-error: processWindow without windows
     expect(() => createTestDriver({ processWindow: () => undefined })).toThrow(/handler\.windows/);
-    expect(() =>
-      createTestDriver({ processWindow: () => undefined, windows: { type: 'tumbling', sizeMs: 5, aggregate: 'sum' } }),
-    ).toThrow(/handler\.windows\.aggregate/);
+    expect(() => createTestDriver({ processWindow: () => undefined, windows: { type: 'tumbling', sizeMs: 5, aggregate: 'sum' } })).toThrow(
+      /handler\.windows\.aggregate/,
+    );
   });
 });
