@@ -50,7 +50,12 @@ export function parseArgs(
     if (spec === undefined) {
       const known = Object.keys(specs);
       const close = known.find((k) => k.startsWith(name.slice(0, 3)));
-      throw new ConfigError(`--${name}`, arg, `unknown option${close === undefined ? '' : `; did you mean --${close}?`} (run with --help)`);
+      // The flag's name only: `--tokn=SECRET` must not put the secret in an error or a log.
+      throw new ConfigError(
+        `--${name}`,
+        `--${name}`,
+        `unknown option${close === undefined ? '' : `; did you mean --${close}?`} (run with --help)`,
+      );
     }
     if (spec.type === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false')

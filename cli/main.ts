@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, processIo, type CliIo } from './io.ts';
 import { CLI_ERROR_CODES } from './errors.ts';
+import { COMPLETION_SHELLS, completionScript, type CompletionShell } from './completion.ts';
 import { nounList } from './noun.ts';
 import { NOUNS } from './nouns.ts';
 
@@ -20,6 +21,7 @@ async function overview(): Promise<string> {
     'usage: beamline <noun> <verb> [options]    (every command takes --help and --output json)',
     '       beamline help <noun>                 (the verbs of one noun)',
     '       beamline --version',
+    '       beamline completion bash|zsh         (a shell completion script: source <(beamline completion bash))',
     '',
     'nouns:',
     ...nounList(nouns),
@@ -39,6 +41,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const [noun, ...rest] = argv;
   if (noun === '--version' || noun === '-V' || noun === 'version') {
     io.stdout(versionLine());
+    return EXIT.ok;
+  }
+  if (noun === 'completion') {
+    const shell = rest[0];
+    if (shell === undefined || !(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
+      io.stderr(
+        `error [${CLI_ERROR_CODES.usage}]: completion: ${shell === undefined ? 'no shell given' : `unknown shell "${shell}"`}; use beamline completion ${COMPLETION_SHELLS.join('|')}`,
+      );
+      return EXIT.usage;
+    }
+    const nouns = await Promise.all(Object.values(NOUNS).map((load) => load()));
+    io.stdout(completionScript(shell as CompletionShell, nouns));
     return EXIT.ok;
   }
   // `help <noun>` is `<noun> --help`.

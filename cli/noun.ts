@@ -74,10 +74,17 @@ export interface RawNounSpec {
 
 export type NounSpec = VerbNounSpec | SingleNounSpec | RawNounSpec;
 
+/** What shell completion offers after `beamline NOUN`: its verbs, and each verb's flags. */
+export interface NounCompletion {
+  /** Verb -> its flags (`--name`, `-x`); a noun without verbs has the single key ''. */
+  readonly verbs: Readonly<Record<string, readonly string[]>>;
+}
+
 /** A declared noun, as main dispatches it. */
 export interface Noun {
   readonly name: string;
   readonly summary: string;
+  readonly completion: NounCompletion;
   /** Resolves to the process exit code. */
   run(argv: readonly string[], io: CliIo): Promise<number>;
 }
@@ -168,15 +175,32 @@ async function runVerb(
   }
 }
 
+/** `--name` and `-x` for every flag of a set. */
+function flagWords(flags: Flags | undefined): readonly string[] {
+  return Object.entries(flags ?? {}).flatMap(([name, f]) => [`--${name}`, ...(f.short === undefined ? [] : [`-${f.short}`])]);
+}
+
+function completionOf(spec: VerbNounSpec | SingleNounSpec): NounCompletion {
+  if ('command' in spec) return { verbs: { '': flagWords(spec.command.flags ?? spec.flags) } };
+  return { verbs: Object.fromEntries(Object.entries(spec.verbs).map(([name, v]) => [name, flagWords(v.flags ?? spec.flags)])) };
+}
+
 /** Declare a noun; the result is what cli/nouns.ts lists and main dispatches. */
 export function defineNoun(spec: NounSpec): Noun {
   if (!('verbs' in spec) && !('command' in spec))
-    return Object.freeze({ name: spec.name, summary: spec.summary, run: (argv: readonly string[], io: CliIo) => spec.run(argv, io) });
+    return Object.freeze({
+      name: spec.name,
+      summary: spec.summary,
+      completion: { verbs: { '': ['--help'] } },
+      run: (argv: readonly string[], io: CliIo) => spec.run(argv, io),
+    });
   const help = (): string => nounHelp(spec);
+  const completion = completionOf(spec);
   if ('command' in spec) {
     return Object.freeze({
       name: spec.name,
       summary: spec.summary,
+      completion,
       async run(argv: readonly string[], io: CliIo): Promise<number> {
         if (argv[0] === 'help') {
           io.stdout(help());
@@ -189,6 +213,7 @@ export function defineNoun(spec: NounSpec): Noun {
   return Object.freeze({
     name: spec.name,
     summary: spec.summary,
+    completion,
     async run(argv: readonly string[], io: CliIo): Promise<number> {
       const [verb, ...rest] = argv;
       if (verb === undefined || HELP_WORDS.includes(verb)) {
