@@ -3,7 +3,7 @@
  * artifact with identical weights. Tests, benchmarks and smoke checks use them; nothing is
  * read from disk.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.ts';
 import { seededRandom } from '../random.ts';
 import { denseGraph, encodeOnnxModel } from './onnx/index.ts';
 import type { DenseActivation, DenseLayerSpec } from './onnx/index.ts';

@@ -6,7 +6,7 @@
  * was collected), `navigator.gpu` must return it, and only then may
  * `@tensorflow/tfjs-backend-webgpu` load, because it registers only if navigator.gpu exists.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.ts';
 
 // Held forever on purpose: see the module comment.
 let dawnInstance: unknown;

@@ -2,17 +2,13 @@
  * TF.js layers models. TF.js has one active backend per thread, so a runtime switches the
  * global backend to its own before each call; warm pools give each model its own thread.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tfjs.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import { BeamlineError } from '../errors.ts';
 import { INFERENCE_ERROR_CODES } from './errors.ts';
 import type { ModelRuntime, RuntimeDescription, TfjsBackend, TfjsLayersArtifact } from './model-runtime.ts';
 import { rowSize } from './model-runtime.ts';
 import { ensureTfjsNode, ensureTfjsWebgpu } from './tfjs-backends.ts';
-
-// Production mode: skips per-op debug checks and the "install tfjs-node" console banner. This
-// module is the only TF.js user in Beamline, so the process-wide flag is ours to set.
-tf.env().set('PROD', true);
 
 export class TfjsRuntime implements ModelRuntime {
   readonly #model: tf.LayersModel;

@@ -3,7 +3,7 @@
  * probe batch within the tolerance. The manifest records what was checked so serving can trust
  * the compiled model without re-running TF.js.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tfjs.ts';
 import * as ort from 'onnxruntime-node';
 import { BeamlineError } from '../../errors.ts';
 import type { TfjsLayersArtifact } from '../model-runtime.ts';
