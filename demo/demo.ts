@@ -193,7 +193,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
     o.out(
-      `  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`,
+      `  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${model.backend} (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`,
     );
     const modelDir = join(repo, '.beamline', 'demo-model');
     mkdirSync(modelDir, { recursive: true });

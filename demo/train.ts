@@ -43,6 +43,8 @@ export interface TrainedModel {
   trainRows: number;
   fraudShare: number;
   seed: number;
+  /** The TF.js backend it trained on, and why: `wasm`, or `cpu` when WebAssembly did not load. */
+  backend: string;
 }
 
 /** Feature rows and labels for `n` synthetic events, through the worker's own feature code. */
@@ -66,7 +68,9 @@ const HONEST_KEEP = 4;
 export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedModel> {
   // WebAssembly trains several times faster than the pure-JS backend; CPU when it cannot load.
   await import('@tensorflow/tfjs-backend-wasm');
-  if (!(await tf.setBackend('wasm').catch(() => false))) await tf.setBackend('cpu');
+  const onWasm = await tf.setBackend('wasm').catch(() => false);
+  if (!onWasm) await tf.setBackend('cpu');
+  const backend = onWasm ? 'TF.js wasm' : 'TF.js cpu (WebAssembly did not load)';
   const total = o.events ?? 40_000;
   const seed = o.seed ?? randomInt(1, 2 ** 31 - 1);
   const x: Float32Array[] = [];
@@ -185,6 +189,7 @@ export async function trainFraudModel(o: TrainOptions = {}): Promise<TrainedMode
     trainRows: keep.length,
     fraudShare: y.filter((v) => v === 1).length / rowsTotal,
     seed,
+    backend,
   };
 }
 
