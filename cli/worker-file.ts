@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../functions/index.ts';
 import type { WorkerFile } from '../functions/control-plane.ts';
-import { suggest } from '../tenants/spec/index.ts';
+import { suggest } from '../tenants/definition/index.ts';
 
 // Every key of WorkerFile, as a record so the compiler refuses a key added to WorkerFile but not here.
 const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {

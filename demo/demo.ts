@@ -28,7 +28,7 @@ import {
   type RunningWorker,
 } from '../functions/control-plane.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../tenants/plan/index.ts';
-import { compileTenantSpec } from '../tenants/spec/index.ts';
+import { compileTenantSpec } from '../tenants/definition/index.ts';
 import { startBroker, stopBroker, type BrokerInfo } from '../scripts/broker/broker.ts';
 import { BrokerScriptError } from '../scripts/broker/errors.ts';
 import { DEMO_FEATURES } from './features.ts';

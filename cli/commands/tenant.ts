@@ -13,7 +13,7 @@ import {
   type RegionAdmins,
 } from '../../tenants/plan/index.ts';
 import type { ObservedTenant } from '../../tenants/plan/index.ts';
-import { loadTenantSpecFile, type TenantConfig } from '../../tenants/spec/index.ts';
+import { loadTenantSpecFile, type TenantConfig } from '../../tenants/definition/index.ts';
 import type { FlagSpec, ParsedArgs } from '../args.ts';
 import { adminFromFlags, tokenFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, usageError, type CliIo } from '../io.ts';

@@ -1,5 +1,5 @@
 import { readPrivateKeyFile, readSecretKeyFile, signHs256Token, signRs256Token } from '../../functions/control-plane.ts';
-import { parseDurationMs } from '../../tenants/spec/index.ts';
+import { parseDurationMs } from '../../tenants/definition/index.ts';
 import type { FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';

@@ -18,7 +18,7 @@
  */
 import { avroSchema, createClient, type Message, type PulsarClient } from '@beamline/pulsar';
 import { startGeo, stopGeo } from '../broker/geo.ts';
-import type { TenantConfig } from '../../tenants/spec/index.ts';
+import type { TenantConfig } from '../../tenants/definition/index.ts';
 import type { GeoTopology } from './geo-topology.ts';
 
 export interface DrillOptions {

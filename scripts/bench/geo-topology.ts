@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { PulsarAdmin } from '../../functions/control-plane.ts';
 import { GEO_MEMBERS, geoStatus, runningMembers, startGeo, stopGeo, type GeoCluster } from '../broker/geo.ts';
 import type { RegionAdmins } from '../../tenants/plan/index.ts';
-import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';
+import { compileTenantSpec, type TenantConfig } from '../../tenants/definition/index.ts';
 
 export interface GeoTopology {
   readonly clusters: Readonly<Record<'central' | 'edge-nyc' | 'edge-sfo', GeoCluster>>;

@@ -1,4 +1,4 @@
-import { PROPERTY_PREFIX, canonicalJson, type DesiredNamespace, type DesiredTopic, type TenantConfig } from '../spec/index.ts';
+import { PROPERTY_PREFIX, canonicalJson, type DesiredNamespace, type DesiredTopic, type TenantConfig } from '../definition/index.ts';
 import type { Change, ChangeOp, ObservedNamespace, ObservedTenant, ObservedTopic, TenantPlan } from './types.ts';
 
 /**

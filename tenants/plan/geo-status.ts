@@ -7,7 +7,7 @@
  * an outbound connection, and a backlog that does not drain shows up as lag.
  */
 import { PulsarAdmin, isAdminStatus, type TopicStats } from '../../functions/control-plane.ts';
-import { propertyKeys } from '../spec/index.ts';
+import { propertyKeys } from '../definition/index.ts';
 
 export type LinkState = 'up' | 'down' | 'idle' | 'unreachable';
 

@@ -1,5 +1,5 @@
 import { isAdminStatus, type PulsarAdmin } from '../../functions/control-plane.ts';
-import type { TenantConfig } from '../spec/index.ts';
+import type { TenantConfig } from '../definition/index.ts';
 import type { ObservedNamespace, ObservedTenant, ObservedTopic } from './types.ts';
 
 const PARTITION_SUFFIX = /-partition-\d+$/;

@@ -8,7 +8,7 @@
  */
 import { BeamlineError } from '../../functions/index.ts';
 import type { AdminSchemaInfo as SchemaInfo, PulsarAdmin } from '../../functions/control-plane.ts';
-import { canonicalJson, type DesiredRegion, type DesiredTopic, type TenantConfig } from '../spec/index.ts';
+import { canonicalJson, type DesiredRegion, type DesiredTopic, type TenantConfig } from '../definition/index.ts';
 import { applyTenantPlan } from './apply.ts';
 import { diffTenant } from './diff.ts';
 import { observeTenant } from './observe.ts';

@@ -103,9 +103,9 @@ describe('#15: cli/ composes tenants/ and models/; product code never imports sc
     expect(
       checkFile(root, at('tenants/plan/apply.ts'), `import { ReviewQueue } from '../../models/index.ts';`).map((v) => v.rule),
     ).toContain('tenants/ and models/ never import each other (cli/ composes them)');
-    expect(checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/spec/index.ts';`)).toHaveLength(
-      1,
-    );
+    expect(
+      checkFile(root, at('models/review/queue.ts'), `import type { TenantConfig } from '../../tenants/definition/index.ts';`),
+    ).toHaveLength(1);
   });
 
   it('lets only cli/ import both tenants/ and models/', () => {

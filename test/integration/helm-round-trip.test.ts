@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PREDICTION_SCHEMA, PulsarAdmin, avroSchema, createClient, type PulsarClient } from '../../functions/control-plane.ts';
-import { compileTenantSpec } from '../../tenants/spec/index.ts';
+import { compileTenantSpec } from '../../tenants/definition/index.ts';
 import { pulsarEnv } from '../support/pulsar-env.ts';
 import { PROJECT, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { KEDA_API, documents, ensureHelmTools, find, renderChart, valuesFile, type K8sObject } from './helm-support.ts';

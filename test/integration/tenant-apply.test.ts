@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PulsarAdmin, type FetchLike } from '../../functions/control-plane.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
-import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';
+import { compileTenantSpec, type TenantConfig } from '../../tenants/definition/index.ts';
 import { pulsarEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const env = pulsarEnv();

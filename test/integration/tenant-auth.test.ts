@@ -14,7 +14,7 @@ import { BeamlineError } from '../../functions/index.ts';
 import { PulsarAdmin, PulsarAdminError, readSecretKeyFile, signHs256Token } from '../../functions/control-plane.ts';
 import { createClient, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
-import { compileTenantSpec, type TenantConfig } from '../../tenants/spec/index.ts';
+import { compileTenantSpec, type TenantConfig } from '../../tenants/definition/index.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
 
 const e = process.env;

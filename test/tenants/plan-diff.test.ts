@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffTenant, formatPlan, type ObservedNamespace, type ObservedTenant, type ObservedTopic } from '../../tenants/plan/index.ts';
-import { loadTenantSpecFile, type TenantConfig } from '../../tenants/spec/index.ts';
+import { loadTenantSpecFile, type TenantConfig } from '../../tenants/definition/index.ts';
 
 const local = loadTenantSpecFile('tenants/acme-payments.yaml', { localCluster: 'standalone' });
 const multi = loadTenantSpecFile('tenants/acme-payments.yaml');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configForCluster, regionClusters } from '../../tenants/plan/index.ts';
-import { loadTenantSpecFile } from '../../tenants/spec/index.ts';
+import { loadTenantSpecFile } from '../../tenants/definition/index.ts';
 
 const rides = loadTenantSpecFile('tenants/ride-safety.yaml');
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTenantSpecFile, MAX_TENANT_SPEC_BYTES } from '../../tenants/spec/index.ts';
+import { loadTenantSpecFile, MAX_TENANT_SPEC_BYTES } from '../../tenants/definition/index.ts';
 
 describe('tenant spec size', () => {
   it('refuses a spec over the limit before reading it, naming the size, the limit and the file', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TenantSpecError, compileTenantSpec, loadTenantSpecFile, type TenantConfig } from '../../tenants/spec/index.ts';
+import { TenantSpecError, compileTenantSpec, loadTenantSpecFile, type TenantConfig } from '../../tenants/definition/index.ts';
 
 type Doc = Record<string, unknown> & { topics: Record<string, Record<string, unknown>>; regions: Record<string, unknown>[] };
 const base = parse(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Doc;
