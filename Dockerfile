@@ -24,6 +24,8 @@ COPY tenants ./tenants
 # The `beamline` command (bin/beamline.js loads cli/main.ts; the worker entry point is `beamline worker`).
 COPY cli ./cli
 COPY models ./models
+COPY review ./review
+COPY sinks ./sinks
 # `beamline bridge` (#24): the Pub/Sub bridges the chart's bridge Deployments run.
 COPY bridge ./bridge
 

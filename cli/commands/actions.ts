@@ -1,5 +1,5 @@
 import { createClient, createRootLogger, PrometheusMetrics } from '../../functions/control-plane.ts';
-import { ActionConsumer, type WebhookSinkOptions } from '../../models/index.ts';
+import { ActionConsumer, type WebhookSinkOptions } from '../../sinks/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';

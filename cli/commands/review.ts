@@ -1,5 +1,5 @@
 import { createClient } from '../../functions/control-plane.ts';
-import { ReviewQueue, type ReviewEntry } from '../../models/index.ts';
+import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';

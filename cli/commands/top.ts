@@ -1,5 +1,5 @@
 import { createClient, PulsarAdminError, type PulsarAdmin, type PulsarClient } from '../../functions/control-plane.ts';
-import { ReviewQueue } from '../../models/index.ts';
+import { ReviewQueue } from '../../review/index.ts';
 import {
   buildRows,
   parsePromText,

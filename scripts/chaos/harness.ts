@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PulsarAdmin, createClient, jsonSchema, type Consumer, type Producer, type PulsarClient } from '../../functions/control-plane.ts';
-import { ActionConsumer } from '../../models/index.ts';
+import { ActionConsumer } from '../../sinks/index.ts';
 import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../broker/broker.ts';
 import { DecisionLedger, recoveredAt, type Phase } from './measure.ts';
 import { ChaosModelServer } from './model-server.ts';

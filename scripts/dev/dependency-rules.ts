@@ -4,7 +4,7 @@
  * - Each folder under functions/ is one concept; other folders reach it only through its
  *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
  *   contract) may be imported directly.
- * - tenants/, models/, bridge/ and bin/ use functions/ only through its two entries:
+ * - tenants/, models/, review/, sinks/, cli/, demo/, bridge/ and bin/ use functions/ only through its two entries:
  *   functions/index.ts (the handler author's surface) and functions/control-plane.ts.
  * - bridge/ alone imports the Pub/Sub client (`@google-cloud/pubsub`) (scripts/ may, for the
  *   bench's bare baseline); others reach the bridge through bridge/index.ts.
@@ -23,6 +23,8 @@
  * - #15: product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/
  *   (dev tools, the local broker, bootstrap, benchmarks); one named exception: demo/ starts the
  *   local broker (scripts/broker/), as the demo is a local run by definition.
+ * - #15: review/ (the human review queue) and sinks/ (webhook action sinks) are leaves: they use
+ *   functions/ and nothing else of the product; cli/ composes them with the rest.
  * - #15: nothing imports past a package's index. functions/pulsar/ is the workspace package
  *   `@beamline/pulsar`: code outside it imports `@beamline/pulsar` (or functions/pulsar/index.ts)
  *   and the sub-path entries its package.json exports, never a file or sub-folder behind them.
@@ -40,10 +42,13 @@ export interface Violation {
   rule: string;
 }
 
-const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'cli', 'bridge', 'demo', 'bin', 'scripts'];
+const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'review', 'sinks', 'cli', 'bridge', 'demo', 'bin', 'scripts'];
 
 /** #15: the product's folders; none of them imports scripts/. */
-const PRODUCT_ROOTS: readonly string[] = ['functions', 'tenants', 'models', 'cli', 'bridge', 'demo', 'bin'];
+const PRODUCT_ROOTS: readonly string[] = ['functions', 'tenants', 'models', 'review', 'sinks', 'cli', 'bridge', 'demo', 'bin'];
+
+/** #15: product folders that import nothing of the product but functions/. */
+const LEAF_ROOTS: readonly string[] = ['review', 'sinks'];
 
 /** #15: the only way product code reaches scripts/: the demo starts the local broker. */
 const SCRIPTS_ALLOWED: Readonly<Record<string, readonly string[]>> = { demo: ['scripts/broker/'] };
@@ -195,12 +200,15 @@ export function checkFile(root: string, file: string, source: string): Violation
         add('tenants/ and models/ never import each other (cli/ composes them)');
       }
       if ((tTop === 'tenants' || tTop === 'models') && tTop !== fromTop) composes.add(tTop);
+      if (LEAF_ROOTS.includes(fromTop ?? '') && tTop !== fromTop && PRODUCT_ROOTS.includes(tTop) && tTop !== 'functions') {
+        add(`${fromTop}/ is a leaf: it imports functions/ and nothing else of the product (cli/ composes it)`);
+      }
       if (
         tTop === 'scripts' &&
         PRODUCT_ROOTS.includes(fromTop ?? '') &&
         !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))
       ) {
-        add('product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/');
+        add('product code (functions, tenants, models, review, sinks, cli, bridge, demo, bin) never imports scripts/');
       }
       const tPackage = PACKAGES.find((p) => target.startsWith(`${p.dir}/`));
       const fromInside = tPackage !== undefined && from.startsWith(`${tPackage.dir}/`);
@@ -220,6 +228,8 @@ export function checkFile(root: string, file: string, source: string): Violation
       if (
         fromTop === 'tenants' ||
         fromTop === 'models' ||
+        fromTop === 'review' ||
+        fromTop === 'sinks' ||
         fromTop === 'cli' ||
         fromTop === 'bridge' ||
         fromTop === 'bin' ||

@@ -108,6 +108,15 @@ describe('#15: cli/ composes tenants/ and models/; product code never imports sc
     ).toHaveLength(1);
   });
 
+  it('keeps review/ and sinks/ leaves that use only functions/', () => {
+    expect(checkFile(root, at('review/review-queue.ts'), `import { x } from '../tenants/definition/index.ts';`).map((v) => v.rule)).toEqual(
+      ['review/ is a leaf: it imports functions/ and nothing else of the product (cli/ composes it)'],
+    );
+    expect(checkFile(root, at('sinks/webhook-sink.ts'), `import { ReviewQueue } from '../review/index.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('sinks/webhook-sink.ts'), `import { systemClock } from '../functions/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('sinks/webhook-sink.ts'), `import { x } from '../functions/runtime/index.ts';`)).toHaveLength(1);
+  });
+
   it('lets only cli/ import both tenants/ and models/', () => {
     const both = `import { observeTenant } from '../../tenants/plan/index.ts';\nimport { ReviewQueue } from '../../models/index.ts';`;
     expect(checkFile(root, at('cli/commands/a.ts'), both)).toEqual([]);
@@ -116,7 +125,7 @@ describe('#15: cli/ composes tenants/ and models/; product code never imports sc
   });
 
   it('keeps product code out of scripts/, but for the demo starting the local broker', () => {
-    const rule = 'product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/';
+    const rule = 'product code (functions, tenants, models, review, sinks, cli, bridge, demo, bin) never imports scripts/';
     expect(
       checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule),
     ).toEqual([rule]);

@@ -426,7 +426,8 @@ describe('Dockerfile (no container engine here: its contract with the chart is c
     const docs = documents(await renderChart({ values: [minimal] }));
     expect(podOf(find(docs, 'Deployment')[0]!).spec.containers[0]!['command']).toEqual(entrypoint);
     // Every directory the worker imports from at run time is copied; dev-only ones are not.
-    for (const dir of ['bin', 'functions', 'tenants', 'cli', 'models', 'bridge']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    for (const dir of ['bin', 'functions', 'tenants', 'cli', 'models', 'review', 'sinks', 'bridge'])
+      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n');
     for (const p of ['node_modules', '.git', 'test', 'helm', '.beamline']) expect(ignored).toContain(p);
   });

@@ -18,7 +18,7 @@ import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/i
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
-import { ActionConsumer } from '../../models/index.ts';
+import { ActionConsumer } from '../../sinks/index.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';

@@ -7,15 +7,8 @@ import {
   type ModelManifest,
   type RolloutState,
 } from '../../functions/control-plane.ts';
-import {
-  decodeReviewPayload,
-  formatCompare,
-  formatDescribe,
-  formatList,
-  parseValidationMetrics,
-  progressPrinter,
-  renderProgress,
-} from '../../models/index.ts';
+import { formatCompare, formatDescribe, formatList, parseValidationMetrics, progressPrinter, renderProgress } from '../../models/index.ts';
+import { decodeReviewPayload } from '../../review/index.ts';
 
 const rollout: RolloutState = {
   name: 'fraud',

@@ -11,10 +11,10 @@
  * settles the copy as well. Delivery to sinks is at least once per idempotency key (see
  * WebhookSink for the contract a receiver must meet).
  */
-import { systemClock, type Clock, type Logger, type Metrics } from '../../functions/index.ts';
-import { noopMetrics, silentLogger, type Consumer, type Message, type PulsarClient } from '../../functions/control-plane.ts';
+import { systemClock, type Clock, type Logger, type Metrics } from '../functions/index.ts';
+import { noopMetrics, silentLogger, type Consumer, type Message, type PulsarClient } from '../functions/control-plane.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
-import { MODELS_ERROR_CODES } from '../errors.ts';
+import { SINKS_ERROR_CODES } from './errors.ts';
 
 export interface ActionConsumerOptions {
   client: PulsarClient;
@@ -141,7 +141,7 @@ export class ActionConsumer {
       try {
         m = await this.#consumer.receive(250);
       } catch (err) {
-        if ((err as { code?: string }).code === MODELS_ERROR_CODES.pulsarTimeout) continue;
+        if ((err as { code?: string }).code === SINKS_ERROR_CODES.pulsarTimeout) continue;
         if (this.#state !== 'running') return;
         this.#log.error({ err }, 'receive failed');
         continue;

@@ -10,3 +10,4 @@ export {
   type WebhookSinkDeps,
   type WebhookSinkOptions,
 } from './webhook-sink.ts';
+export { SINKS_ERROR_CODES } from './errors.ts';

@@ -1,6 +1,6 @@
 /** The human review queue (`beamline review`): items and analysts' outcomes on the `review` topic. */
+export { REVIEW_ERROR_CODES } from './errors.ts';
 export {
-  REVIEW_ERROR_CODES,
   ReviewQueue,
   decodeReviewPayload,
   type ReviewEntry,

@@ -8,8 +8,8 @@
  * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
  */
 import { userInfo } from 'node:os';
-import { MODELS_ERROR_CODES } from '../errors.ts';
-import { BeamlineError, systemClock, type Clock } from '../../functions/index.ts';
+import { REVIEW_ERROR_CODES } from './errors.ts';
+import { BeamlineError, systemClock, type Clock } from '../functions/index.ts';
 import {
   REVIEW_ITEM_SCHEMA,
   auditEntry,
@@ -19,7 +19,7 @@ import {
   type LabelWriter,
   type PulsarClient,
   type TopicWriter,
-} from '../../functions/control-plane.ts';
+} from '../functions/control-plane.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
 
@@ -80,12 +80,6 @@ export function decodeReviewPayload(payload: Buffer): ReviewRecord | undefined {
     }
   }
 }
-
-/** The review queue's codes (models/errors.ts is the catalogue). */
-export const REVIEW_ERROR_CODES = Object.freeze({
-  unknownItem: MODELS_ERROR_CODES.reviewUnknownItem,
-  alreadyDecided: MODELS_ERROR_CODES.reviewAlreadyDecided,
-});
 
 export interface ReviewQueueOptions {
   client: PulsarClient;

@@ -16,10 +16,10 @@
  * duplicate deliveries at the receiver are at most `timeouts + connectionErrors` (plus one per
  * key after a restart of this process, which forgets the keys it applied).
  */
-import { MODELS_ERROR_CODES } from '../errors.ts';
+import { SINKS_ERROR_CODES } from './errors.ts';
 import CircuitBreaker from 'opossum';
-import { BeamlineError, ConfigError, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../../functions/index.ts';
-import { noopMetrics, silentLogger, type BreakerState } from '../../functions/control-plane.ts';
+import { BeamlineError, ConfigError, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../functions/index.ts';
+import { noopMetrics, silentLogger, type BreakerState } from '../functions/control-plane.ts';
 
 export interface WebhookSinkOptions {
   name: string;
@@ -100,14 +100,14 @@ export function compileWebhookSinkOptions(o: WebhookSinkOptions): WebhookSinkCon
 /** An HTTP answer that retrying cannot change (4xx other than 408 and 429). */
 class PermanentSinkError extends BeamlineError {
   constructor(status: number) {
-    super(MODELS_ERROR_CODES.sinkRejected, `the sink answered HTTP ${status}`, { retriable: false, details: { status } });
+    super(SINKS_ERROR_CODES.rejected, `the sink answered HTTP ${status}`, { retriable: false, details: { status } });
   }
 }
 
 /** An attempt that got no answer within `timeoutMs` (it was aborted; the receiver may still have applied it). */
 class SinkTimeoutError extends BeamlineError {
   constructor(timeoutMs: number) {
-    super(MODELS_ERROR_CODES.sinkTimeout, `the sink did not answer within ${timeoutMs} ms`, { retriable: true, details: { timeoutMs } });
+    super(SINKS_ERROR_CODES.timeout, `the sink did not answer within ${timeoutMs} ms`, { retriable: true, details: { timeoutMs } });
   }
 }
 
@@ -182,7 +182,7 @@ export class WebhookSink {
       }
       if (res.ok) return;
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSinkError(res.status);
-      throw new BeamlineError(MODELS_ERROR_CODES.sinkFailed, `the sink answered HTTP ${res.status}`, {
+      throw new BeamlineError(SINKS_ERROR_CODES.failed, `the sink answered HTTP ${res.status}`, {
         retriable: true,
         details: { status: res.status },
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../functions/index.ts';
-import { WebhookSink, compileWebhookSinkOptions, type FetchFn } from '../../models/index.ts';
+import { WebhookSink, compileWebhookSinkOptions, type FetchFn } from '../../sinks/index.ts';
 
 /** A sink endpoint that answers with the given statuses in turn (the last one repeats). */
 function endpoint(statuses: number[]): { fetch: FetchFn; calls: { key: string; trace: string; body: string }[] } {

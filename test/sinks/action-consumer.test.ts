@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../functions/index.ts';
 import { silentLogger, type PulsarClient } from '../../functions/control-plane.ts';
-import { ActionConsumer, type FetchFn } from '../../models/index.ts';
+import { ActionConsumer, type FetchFn } from '../../sinks/index.ts';
 
 interface FakeMessage {
   id: { toString(): string };
