@@ -33,6 +33,12 @@ export interface VerbSpec {
    * reads it again from `argv`.
    */
   readonly preparse?: (argv: readonly string[]) => readonly string[];
+  /**
+   * The most positional arguments the verb takes; default: read from `usage` (the words after the
+   * command up to the first option; `X...` means any number). More is a usage error naming the
+   * first extra one (strict parsing).
+   */
+  readonly maxPositionals?: number;
   /** The exit code of a failed run, from the one reportError chose (plan --detailed-exitcode: always 1). */
   readonly errorExit?: (argv: readonly string[], code: number) => number;
   run(ctx: VerbContext): Promise<number>;
@@ -150,6 +156,25 @@ function verbHelp(spec: VerbNounSpec, verb: string, v: VerbSpec): string {
   ].join('\n');
 }
 
+/**
+ * The most positionals a usage line allows: after `beamline NOUN [VERB]`, the words before the
+ * first option (`-x`, `--x`, `[-x ...]`, `(--a | --b)`); one ending in `...` allows any number.
+ */
+export function positionalsFromUsage(usage: string | readonly string[], commandWords: number): number {
+  let most = 0;
+  for (const line of lines(usage)) {
+    const words = line.match(/<[^>]*>(?:\.\.\.)?|\[[^\]]*\](?:\.\.\.)?|\([^)]*\)|\S+/g) ?? [];
+    let n = 0;
+    for (const w of words.slice(commandWords)) {
+      if (/^[-([]/.test(w) && (w.startsWith('-') || w.startsWith('(') || /^\[-/.test(w))) break;
+      if (w.includes('...')) return Number.POSITIVE_INFINITY;
+      n++;
+    }
+    most = Math.max(most, n);
+  }
+  return most;
+}
+
 /** Parses, checks the output mode, answers --help, runs; every error is reported in the mode asked for. */
 async function runVerb(
   spec: VerbNounSpec | SingleNounSpec,
@@ -167,6 +192,13 @@ async function runVerb(
     if (args.flags['help'] === true) {
       io.stdout(help());
       return EXIT.ok;
+    }
+    const most = v.maxPositionals ?? positionalsFromUsage(v.usage, verb === '' ? 2 : 3);
+    if (args.positionals.length > most) {
+      const command = `beamline ${spec.name}${verb === '' ? '' : ` ${verb}`}`;
+      throw usageError(
+        `unexpected argument ${JSON.stringify(args.positionals[most])}; ${command} takes ${most === 0 ? 'options only' : `at most ${most} argument${most === 1 ? '' : 's'}`} (${command} --help)`,
+      );
     }
     return await v.run({ verb, argv, args, io, mode });
   } catch (err) {

@@ -133,7 +133,7 @@ const verbs: Readonly<Record<string, VerbSpec>> = {
     usage: 'beamline tenant apply <spec.yaml> [--admin-url URL] [--local-cluster NAME]',
     examples: [
       'beamline tenant apply tenants/acme-payments.yaml --local-cluster standalone',
-      'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token "$PULSAR_TOKEN"',
+      'beamline tenant apply tenants/ride-safety.yaml --admin-url https://pulsar-central:8443 --token-file /etc/beamline/token',
     ],
     flags: { ...SPEC_FLAGS, ...REGION_FLAGS, ...ADMIN_FLAGS, ...COMMON_FLAGS },
     async run({ args, io, mode }) {

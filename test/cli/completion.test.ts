@@ -57,3 +57,28 @@ describe('beamline completion', () => {
     expect(all).not.toContain('s3cr3t-value');
   });
 });
+
+describe('strict positionals (#14)', () => {
+  it('reads the most arguments from the usage line and names the first extra one', async () => {
+    const { positionalsFromUsage } = await import('../../cli/noun.ts');
+    expect(positionalsFromUsage('beamline tenant list [--admin-url URL]', 3)).toBe(0);
+    expect(positionalsFromUsage('beamline review show    ID -t T -n NS                 ID: the event id', 3)).toBe(1);
+    expect(positionalsFromUsage('beamline schema check <topic> <file.avsc> [--admin-url URL]', 3)).toBe(2);
+    expect(positionalsFromUsage('beamline tenant delete <tenant | spec.yaml> [--confirm <tenant>] [--force]', 3)).toBe(1);
+    expect(positionalsFromUsage('beamline dlq replay [ID...] -t T -n NS', 3)).toBe(Number.POSITIVE_INFINITY);
+    expect(positionalsFromUsage('beamline top [-t TENANT] -m URL', 2)).toBe(0);
+    expect(positionalsFromUsage(['beamline model push DIR  -t T', 'beamline model push SPEC --remote'], 3)).toBe(1);
+
+    const list = io();
+    expect(await main(['tenant', 'list', 'extra'], list)).toBe(EXIT.usage);
+    expect(list.err.join('\n')).toMatch(
+      /unexpected argument "extra"; beamline tenant list takes options only \(beamline tenant list --help\)/,
+    );
+    const token = io();
+    expect(await main(['token', 'issue', '--role', 'r', 'stray', '--secret-key-file', '/nonexistent'], token)).toBe(EXIT.usage);
+    expect(token.err.join('\n')).toMatch(/unexpected argument "stray"/);
+    const schema = io();
+    expect(await main(['schema', 'check', 'a/b/c', 'x.avsc', 'y.avsc'], schema)).toBe(EXIT.usage);
+    expect(schema.err.join('\n')).toMatch(/unexpected argument "y.avsc"; beamline schema check takes at most 2 arguments/);
+  });
+});
