@@ -1,6 +1,6 @@
 /**
  * The namespace worker: the only composition root. It wires the Pulsar client, schemas, PII
- * tokenization, state, windows and (TODO(#7)) the scorer around a tenant's handler.
+ * tokenization, state, windows and the scorer (ctx.score, registry rollouts) around a tenant's handler.
  */
 export { compileDecisionPolicy, decide, type Decision, type DecisionPolicy, type DecisionPolicyOptions } from './decision-policy.ts';
 export {

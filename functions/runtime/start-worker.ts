@@ -34,7 +34,7 @@ export interface StartWorkerOptions extends WorkerOptions {
    */
   ca?: string | Buffer;
   handler: WorkerHandler<unknown>;
-  /** The model behind `ctx.score`. TODO(#9): loaded from the namespace's registry instead. */
+  /** A fixed model behind `ctx.score` (tests, the demo); production workers name a registry model (`registry`). */
   model?: { artifact: ModelArtifact | RemoteArtifact; version: string };
   /**
    * #9: score with the namespace's registry model of this name instead of `model`: live, canary
