@@ -304,7 +304,10 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       return Object.freeze({
         kind,
         name: `persistent://${nsName}/${kind}`,
-        partitions: region.partitions[kind] ?? t.partitions,
+        // #17: a state topic partitioned like events stays so where a region repartitions events.
+        partitions:
+          region.partitions[kind] ??
+          (kind === 'state' && t.partitions === topics.events.partitions ? (region.partitions.events ?? t.partitions) : t.partitions),
         // #19: a topic that replicates is de-duplicated (on every cluster that holds it) unless the
         // spec says otherwise: the replicator resends what a cut link left unacknowledged, and
         // only the remote broker's de-duplication drops the copies (the geo outage test saw
@@ -403,7 +406,16 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     }
     const spec: Obj = t ?? {};
     unknownKeys(spec, TOPIC_KEYS, `${f}.`, p);
-    const partitions = partitionCount(spec['partitions'] ?? TENANT_SPEC_DEFAULTS.partitions, `${f}.partitions`, p) ?? 1;
+    // #17: ownership by partition needs `state` partitioned exactly like `events` (state of input
+    // partition p lives in state partition p), so the state topic's default is the events topic's
+    // count; a spec that sets both differently runs one worker per namespace (logged at start).
+    const eventsSpec = kind === 'state' && isObj(raw['events']) ? raw['events'] : undefined;
+    const eventsPartitions = eventsSpec?.['partitions'];
+    const partitionsDefault =
+      typeof eventsPartitions === 'number' && Number.isInteger(eventsPartitions) && eventsPartitions >= 1 && eventsPartitions <= 1024
+        ? eventsPartitions
+        : TENANT_SPEC_DEFAULTS.partitions;
+    const partitions = partitionCount(spec['partitions'] ?? partitionsDefault, `${f}.partitions`, p) ?? 1;
 
     const sensitivity = spec['sensitivity'] ?? TENANT_SPEC_DEFAULTS.sensitivity;
     if (!(SENSITIVITY_LEVELS as readonly unknown[]).includes(sensitivity))

@@ -61,6 +61,22 @@ describe('compileTenantSpec: the examples', () => {
     expect(JSON.parse(nyc?.topics[0]?.schema?.data ?? '{}')).toMatchObject({ name: 'RideTelemetry' });
   });
 
+  it('partitions the state topic like the events topic unless the spec says otherwise (#17)', () => {
+    const c = loadTenantSpecFile('tenants/ride-safety.yaml');
+    const partitionsOf = (i: number, kind: string) => c.namespaces[i]?.topics.find((t) => t.kind === kind)?.partitions;
+    // ride-safety partitions state like events (8): 16 where edge-nyc repartitions events.
+    expect([partitionsOf(0, 'state'), partitionsOf(0, 'events')]).toEqual([16, 16]);
+    expect([partitionsOf(1, 'state'), partitionsOf(1, 'events')]).toEqual([8, 8]);
+    const acme = loadTenantSpecFile('tenants/acme-payments.yaml');
+    for (const ns of acme.namespaces)
+      expect(ns.topics.find((t) => t.kind === 'state')?.partitions).toBe(ns.topics.find((t) => t.kind === 'events')?.partitions);
+    // Unset: the events topic's count (here 6), not the spec-wide default (4).
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], partitions: 6 };
+    delete d.topics['state']?.['partitions'];
+    expect(compileTenantSpec(d).namespaces[0]?.topics.find((t) => t.kind === 'state')?.partitions).toBe(6);
+  });
+
   it('narrows replication per topic: edge data to central, models from central to every edge, state stays home', () => {
     const c = loadTenantSpecFile('tenants/ride-safety.yaml');
     const topic = (ns: string, kind: string) =>
