@@ -84,7 +84,8 @@ export class PubsubSink {
   #topic: Topic | undefined;
   #breaker: CircuitBreaker<[Buffer, Record<string, string>, string | undefined], string> | undefined;
   #consumer: Consumer | undefined;
-  #deadLetters: Producer | undefined;
+  /** Created once, on the first dead letter; concurrent dead letters share the one creation. */
+  #deadLetters: Promise<Producer> | undefined;
   #latest: Schema<unknown> | undefined;
   #rewind = false;
   #loop: Promise<void> | undefined;
@@ -183,7 +184,7 @@ export class PubsubSink {
     await this.#loop;
     await Promise.allSettled(this.#inflight);
     await this.#consumer?.close().catch(() => undefined);
-    await this.#deadLetters?.close().catch(() => undefined);
+    await this.#deadLetters?.then((p) => p.close()).catch(() => undefined);
     await this.#topic?.flush().catch(() => undefined);
     this.#breaker?.shutdown();
     this.#state = 'closed';
@@ -340,8 +341,8 @@ export class PubsubSink {
     );
     this.#log.warn({ messageId: record.messageId, reason, errorCode: record.errorCode }, 'pulsar message dead-lettered');
     const p = (async () => {
-      this.#deadLetters ??= await this.#deps.client.createProducer({ topic: this.config.from.deadLetter });
-      await this.#deadLetters.send(deadLetterMessage(record));
+      this.#deadLetters ??= this.#deps.client.createProducer({ topic: this.config.from.deadLetter });
+      await (await this.#deadLetters).send(deadLetterMessage(record));
     })().then(
       () => {
         consumer.ack(m);

@@ -81,7 +81,8 @@ export class PubsubSource {
   readonly #counters: { received: CounterMetric; produced: CounterMetric; duplicates: CounterMetric; deadLettered: CounterMetric };
   #state: PubsubSourceState = 'created';
   #producer: Producer | undefined;
-  #deadLetters: Producer | undefined;
+  /** Created once, on the first dead letter; concurrent dead letters share the one creation. */
+  #deadLetters: Promise<Producer> | undefined;
   #subscription: Subscription | undefined;
   #codec: Schema<unknown> | undefined;
   #failure: unknown;
@@ -195,7 +196,7 @@ export class PubsubSource {
     await this.#subscription?.close().catch(() => undefined);
     await Promise.allSettled(this.#inflight);
     await this.#producer?.close().catch(() => undefined);
-    await this.#deadLetters?.close().catch(() => undefined);
+    await this.#deadLetters?.then((p) => p.close()).catch(() => undefined);
     if (!failed) this.#state = 'closed';
     this.#log.info(this.stats, 'pubsub source closed');
   }
@@ -387,11 +388,11 @@ export class PubsubSource {
     );
     this.#log.warn({ messageId: m.id, reason, errorCode: record.errorCode }, 'pubsub message dead-lettered');
     const p = (async () => {
-      this.#deadLetters ??= await this.#deps.client.createProducer({
+      this.#deadLetters ??= this.#deps.client.createProducer({
         topic: this.config.to.deadLetter,
         name: `${this.config.producerName}-dlq`,
       });
-      await this.#deadLetters.send(deadLetterMessage(record));
+      await (await this.#deadLetters).send(deadLetterMessage(record));
     })();
     this.#track(
       p.then(

@@ -41,15 +41,19 @@ function fakes(opts: { lastSequenceId: number; persisted?: Message[]; landing?: 
   const persisted = [...(opts.persisted ?? [])];
   const landing = [...(opts.landing ?? [])];
   const sends: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const producers: string[] = [];
   const subscription = Object.assign(new EventEmitter(), { close: async () => undefined });
   const deps = {
     admin: { schemas: { get: async () => null }, topics: { setDeduplication: async () => undefined } },
     client: {
-      createProducer: async () => ({
-        partitionProducers: [{ topic: TOPIC, lastSequenceId: opts.lastSequenceId }],
-        send: () => new Promise<void>((resolve, reject) => sends.push({ resolve, reject })),
-        close: async () => undefined,
-      }),
+      createProducer: async (o: { topic: string }) => (
+        producers.push(o.topic),
+        {
+          partitionProducers: [{ topic: TOPIC, lastSequenceId: opts.lastSequenceId }],
+          send: () => new Promise<void>((resolve, reject) => sends.push({ resolve, reject })),
+          close: async () => undefined,
+        }
+      ),
       createReader: async () => ({
         hasMessageAvailable: async () => persisted.length > 0,
         readNext: async (timeoutMs: number) => {
@@ -64,7 +68,7 @@ function fakes(opts: { lastSequenceId: number; persisted?: Message[]; landing?: 
     pubsub: { subscription: () => subscription },
     clock: opts.clock,
   } as unknown as PubsubSourceDeps;
-  return { deps, sends, subscription };
+  return { deps, sends, subscription, producers };
 }
 
 const options = { subscription: 'projects/acme/subscriptions/cards', to: 'acme/central/events', recoverySettleMs: 5_000 };
@@ -87,6 +91,23 @@ describe('PubsubSource', () => {
     expect(source.stats).toMatchObject({ produced: 1, duplicatesSkipped: 1 });
     subscription.emit('message', pubsubMessage('m1'));
     expect(sends).toHaveLength(1);
+  });
+
+  it('creates one dead-letter producer for dead letters that come at once', async () => {
+    const clock = new FakeClock();
+    const { deps, sends, subscription, producers } = fakes({ lastSequenceId: -1, clock });
+    const source = new PubsubSource(options, deps);
+    await source.start();
+    const a = { ...pubsubMessage('a'), orderingKey: '' };
+    const b = { ...pubsubMessage('b'), orderingKey: '' };
+    subscription.emit('message', a);
+    subscription.emit('message', b);
+    for (let i = 0; i < 10 && sends.length < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(producers).toEqual(['persistent://acme/central/events', 'persistent://acme/central/dead-letter']);
+    sends.forEach((x) => x.resolve());
+    for (let i = 0; i < 10 && source.stats.deadLettered < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(source.stats).toMatchObject({ deadLettered: 2 });
+    expect(source.state).toBe('running');
   });
 
   it("waits at start for a killed predecessor's last send the broker counted but had not persisted", async () => {
