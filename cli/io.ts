@@ -40,6 +40,12 @@ export const COMMON_FLAGS = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
+/** `-t/--tenant` and `-n/--namespace`, required by every command that works on one namespace. */
+export const NAMESPACE_FLAGS = {
+  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
+  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+} as const satisfies Readonly<Record<string, FlagSpec>>;
+
 export const ADMIN_FLAGS = {
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'Pulsar admin URL, e.g. http://127.0.0.1:8080' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT for the admin API (never printed; prefer --token-file)' },

@@ -2,12 +2,11 @@ import { createClient, createRootLogger, PrometheusMetrics } from '../../functio
 import { ActionConsumer, type WebhookSinkOptions } from '../../sinks/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
+import { COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   webhook: { type: 'string', short: 'w', description: 'sink URL(s), comma-separated; each gets its own retries and breaker (required)' },
   only: { type: 'string', description: 'action types to apply, comma-separated (default: all), e.g. block' },
   'timeout-ms': { type: 'string', description: 'per-call timeout in ms; slower counts as a failure (default 5000)' },

@@ -18,12 +18,11 @@ import {
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { adminFromFlags, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, usageError } from '../io.ts';
+import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   reason: { type: 'string', description: 'list/replay: only records with this reason (decode-error, late-event, ...)' },
   limit: { type: 'string', description: 'list: at most this many records, newest last (default 100)' },
   decrypt: { type: 'boolean', description: 'show: open the sealed content with the tenant keys' },

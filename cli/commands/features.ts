@@ -14,13 +14,12 @@ import {
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { EXIT, usageError } from '../io.ts';
+import { EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 import { parseWindow, scoringFromWorkerFile } from '../training-input.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   'worker-file': { type: 'string', short: 'c', description: 'export: the worker file the namespace runs (its scoring.features)' },
   from: { type: 'string', description: 'export: first event time (ISO 8601, epoch ms, or ago: 2h); earlier events still build history' },
   to: { type: 'string', description: 'export: end of the window, exclusive (default: the topic end)' },

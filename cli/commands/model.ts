@@ -26,13 +26,12 @@ import {
 } from '../../models/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { COMMON_FLAGS, EXIT, usageError, type CliIo } from '../io.ts';
+import { COMMON_FLAGS, EXIT, usageError, type CliIo, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 import { parseShare, parseWindow, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   name: { type: 'string', description: 'model name, e.g. fraud' },
   version: { type: 'string', short: 'v', description: 'model version (push: default next number)' },
   percent: { type: 'string', short: 'p', description: 'canary: share of keys (0-100) decided by the canary' },

@@ -2,12 +2,11 @@ import { createClient } from '../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
+import { COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   status: { type: 'string', short: 's', description: 'list: open (default), decided or all' },
   limit: { type: 'string', description: 'list: at most this many items (default 50)' },
   note: { type: 'string', description: 'approve/reject: a note kept with the outcome' },

@@ -2,13 +2,12 @@ import { dirname, resolve } from 'node:path';
 import { loadWorkerFile, startWorker } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
-import { COMMON_FLAGS, EXIT } from '../io.ts';
+import { COMMON_FLAGS, EXIT, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 import { readWorkerFile } from '../worker-file.ts';
 
 const FLAGS = {
-  tenant: { type: 'string', short: 't', description: 'tenant (required)' },
-  namespace: { type: 'string', short: 'n', description: 'namespace (required)' },
+  ...NAMESPACE_FLAGS,
   config: { type: 'string', short: 'c', description: 'worker file: handler, scoring features, policy, model' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
