@@ -95,9 +95,12 @@ export interface RunningWorker {
 /**
  * Client settings of the worker's connection. Reconnect and coordinator retries back off to at
  * most 1 s (the client default is 30 s), so decisions resume within about a second of a restarted
- * broker being ready again (#27).
+ * broker being ready again (#27). The first reconnect is spread over a second, so the namespace
+ * topics a broker closed together reopen apart (see the client's reconnectSpreadMs: after a
+ * restart, transaction buffers recovering together stalled for the broker's internal timeout and
+ * were closed again, in cycles of 10 s).
  */
-export const WORKER_CLIENT_OPTIONS = Object.freeze({ maxBackoffMs: 1_000 });
+export const WORKER_CLIENT_OPTIONS = Object.freeze({ maxBackoffMs: 1_000, reconnectSpreadMs: 1_000 });
 
 /** Namespace property listing the input topic's PII fields (written by `beamline tenant apply`). */
 export function piiPropertyKey(topic: string): string {

@@ -84,6 +84,19 @@ async function unloadNamespaces(tenant: string): Promise<void> {
 export async function createNamespace(tenant: string, namespace: string): Promise<void> {
   await admin.namespaces.create(`${tenant}/${namespace}`);
   for (const t of NAMESPACE_TOPICS) await admin.topics.createNonPartitioned(topic(tenant, namespace, t));
+  await deduplicateOutputs(tenant, namespace);
+}
+
+/** The topics a worker writes, deduplicated by default as `beamline tenant apply` sets them up. */
+export const DEDUPLICATED_TOPICS = ['predictions', 'actions', 'review', 'dead-letter', 'state'] as const;
+
+/**
+ * Broker de-duplication on the worker's output topics, as `beamline tenant apply` sets it. Without
+ * it, a producer's resend after its topic was closed under it (a send whose receipt was lost)
+ * is stored twice, inside the same transaction: a second output for one decision.
+ */
+export async function deduplicateOutputs(tenant: string, namespace: string): Promise<void> {
+  for (const t of DEDUPLICATED_TOPICS) await admin.topics.setDeduplication(topic(tenant, namespace, t), true);
 }
 
 export function topic(tenant: string, namespace: string, name: string): string {

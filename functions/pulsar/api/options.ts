@@ -65,6 +65,16 @@ export interface ClientOptions {
   initialBackoffMs?: number;
   /** Longest reconnect delay. @default 30000 */
   maxBackoffMs?: number;
+  /**
+   * A random 0..reconnectSpreadMs added to a producer's or consumer's first reconnect delay. A
+   * broker that closes several topics of one namespace at once (a restart, a failed transaction
+   * buffer recovery) sees their clients come back at once, and Pulsar 4.0's transaction buffers
+   * of one namespace share one snapshot reader whose concurrent use can stall a recovery until the
+   * broker's internal operation timeout, after which it closes the topics again: in a loop for
+   * as long as they keep coming back together. Spread apart, each recovery finds the reader free.
+   * @default 0
+   */
+  reconnectSpreadMs?: number;
 }
 
 export type ClientConfig = Readonly<Required<Omit<ClientOptions, 'token' | 'tls'>> & Pick<ClientOptions, 'token' | 'tls'>>;
@@ -79,6 +89,7 @@ export function compileClientOptions(o: ClientOptions): ClientConfig {
     keepAliveIntervalMs: int('keepAliveIntervalMs', o.keepAliveIntervalMs, 30_000, 0),
     initialBackoffMs: int('initialBackoffMs', o.initialBackoffMs, 100, 1),
     maxBackoffMs: int('maxBackoffMs', o.maxBackoffMs, 30_000, 1),
+    reconnectSpreadMs: int('reconnectSpreadMs', o.reconnectSpreadMs, 0, 0),
   });
 }
 

@@ -85,6 +85,7 @@ export class PulsarClient implements PulsarClientApi {
       operationTimeoutMs: this.config.operationTimeoutMs,
       initialBackoffMs: this.config.initialBackoffMs,
       maxBackoffMs: this.config.maxBackoffMs,
+      reconnectSpreadMs: this.config.reconnectSpreadMs,
       nextId: () => nextId++,
     };
   }

@@ -16,6 +16,8 @@ export interface ClientContext {
   readonly operationTimeoutMs: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  /** See ClientOptions.reconnectSpreadMs. */
+  readonly reconnectSpreadMs: number;
   /** Producer and consumer ids are unique per client, so they stay valid on any connection. */
   nextId(): number;
 }

@@ -80,7 +80,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#sink = sink;
     this.#id = ctx.nextId();
     this.#log = ctx.logger.child({ component: 'pulsar-consumer', topic, subscription: cfg.subscription });
-    this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs);
+    this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs, ctx.reconnectSpreadMs);
     this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive);
     this.#flow = new FlowPermits(cfg.receiverQueueSize);
     this.#epoch = new ConsumerEpoch(cfg.subscriptionType);

@@ -74,7 +74,7 @@ export class PartitionProducer implements ProducerHandler {
     this.#log = ctx.logger.child({ component: 'pulsar-producer', topic });
     this.#compression = COMPRESSION_BY_NAME[cfg.compression];
     this.#batches = new ProducerBatches(cfg, ctx.clock, (b, txn) => this.#sealBatch(b, txn));
-    this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs);
+    this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs, ctx.reconnectSpreadMs);
     this.#name = cfg.name;
     this.#nextSequenceId = cfg.initialSequenceId;
     this.#slots = new SendSlots(cfg.maxPendingMessages);

@@ -47,6 +47,13 @@ export interface EndTxnRetry {
   readonly deadlineMs?: number;
   /** Longest wait between attempts. @default the client's maxBackoffMs */
   readonly maxBackoffMs?: number;
+  /**
+   * Longest wait for one attempt's reply before asking again. A coordinator can lose a request
+   * without closing the connection (after a broker restart its own call to a topic that failed
+   * to recover can vanish with the broker-internal connection), and waiting out the whole
+   * operation timeout then stalls the caller for it. @default the client's operationTimeoutMs
+   */
+  readonly attemptTimeoutMs?: number;
   /** Called before each retry (after a failed attempt), e.g. to note the request may have landed. */
   readonly onRetry?: (err: unknown) => void;
 }
@@ -222,7 +229,7 @@ export class TransactionCoordinatorClient {
         const conn = await this.#connection(c);
         const rid = conn.newRequestId();
         const left = Math.max(1, deadline - this.#ctx.clock.monotonic());
-        return await conn.request(build(rid), rid, what, Math.min(left, budgetMs));
+        return await conn.request(build(rid), rid, what, Math.min(left, retry.attemptTimeoutMs ?? budgetMs));
       } catch (err) {
         const code = err instanceof BeamlineError ? err.code : '';
         const retriable = RETRIABLE_CODES.has(code) || (retry.anyRetriable === true && err instanceof BeamlineError && err.retriable);

@@ -42,6 +42,15 @@ import type { TransactionApi, TransactionOptions, TransactionState, TxnId } from
 
 export type { TransactionOptions, TransactionState, TxnId } from '../../api/index.ts';
 
+/**
+ * Longest wait for one END_TXN reply before asking again (the request is idempotent: the
+ * coordinator answers a repeat from the status it reached, and a repeat while it is still ending
+ * the transaction re-drives the same end). Measured after a broker restart: a coordinator's
+ * END_TXN whose call to a topic was lost with the broker's own internal connection never
+ * answered, and the worker waited out the 30 s operation timeout before asking again (#27).
+ */
+const END_TXN_ATTEMPT_TIMEOUT_MS = 3_000;
+
 /** Longest wait between END_TXN attempts, so a retry lands soon after the coordinator is back. */
 const END_TXN_MAX_BACKOFF_MS = 500;
 
@@ -271,6 +280,7 @@ export class Transaction implements TransactionApi {
       await this.#tc.endTxn(this.id, 'commit', {
         deadlineMs: this.#outcomeTimeoutMs,
         maxBackoffMs: END_TXN_MAX_BACKOFF_MS,
+        attemptTimeoutMs: END_TXN_ATTEMPT_TIMEOUT_MS,
         onRetry: mayHaveLanded,
       });
       this.#state = 'committed';
@@ -316,7 +326,11 @@ export class Transaction implements TransactionApi {
   async #abortOnCoordinator(): Promise<void> {
     this.#state = 'aborting';
     try {
-      await this.#tc.endTxn(this.id, 'abort', { deadlineMs: this.#outcomeTimeoutMs, maxBackoffMs: END_TXN_MAX_BACKOFF_MS });
+      await this.#tc.endTxn(this.id, 'abort', {
+        deadlineMs: this.#outcomeTimeoutMs,
+        maxBackoffMs: END_TXN_MAX_BACKOFF_MS,
+        attemptTimeoutMs: END_TXN_ATTEMPT_TIMEOUT_MS,
+      });
     } catch (err) {
       const status = reportedTxnStatus(err);
       const code = err instanceof BeamlineError ? err.code : '';

@@ -505,6 +505,35 @@ describe('transaction outcome resolution (#27)', () => {
     expect(txn.state).toBe('aborted');
   });
 
+  it('asks again when one END_TXN reply never comes on a live connection, without waiting out the operation timeout', async () => {
+    let ends = 0;
+    const { b, c, clock } = await setup({
+      coordinators: 1,
+      tc: (f, reply) => {
+        if (f.command.type !== CommandType.END_TXN) return false;
+        ends++;
+        // The first request is lost inside the broker (no reply, connection stays up).
+        if (ends > 1) reply({ type: CommandType.END_TXN_RESPONSE, endTxnResponse: { request_id: f.command.endTxn!.request_id } });
+        return true;
+      },
+    });
+    // An operation timeout far longer than one attempt's: the retry must not wait for it.
+    const txn = await c.newTransaction({ outcomeTimeoutMs: 60_000 });
+    const t0 = clock.monotonic();
+    let settled = false;
+    const ending = txn.commit();
+    void ending.finally(() => (settled = true)).catch(() => undefined);
+    for (let i = 0; i < 400 && !settled; i++) {
+      for (let j = 0; j < 5; j++) await new Promise((r) => setImmediate(r));
+      await clock.advance(50);
+    }
+    await ending;
+    expect(txn.state).toBe('committed');
+    expect(b.of(CommandType.END_TXN)).toHaveLength(2);
+    // One attempt's timeout (3 s) plus a backoff, well under the client's 5 s operation timeout.
+    expect(clock.monotonic() - t0).toBeLessThan(4_000);
+  });
+
   it('reports the outcome unknown when the coordinator stays unreachable past outcomeTimeoutMs', async () => {
     const { c, clock } = await setup({
       coordinators: 1,
