@@ -29,8 +29,7 @@ import {
 } from '../functions/control-plane.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../tenants/plan/index.ts';
 import { compileTenantSpec } from '../tenants/definition/index.ts';
-import { startBroker, stopBroker, type BrokerInfo } from '../scripts/broker/broker.ts';
-import { BrokerScriptError } from '../scripts/broker/errors.ts';
+import { BrokerScriptError, startBroker, stopBroker, type BrokerInfo } from '../local-broker/index.ts';
 import { DEMO_FEATURES } from './features.ts';
 import { PaymentGenerator, type CardAuthorization } from './generator.ts';
 import { meanOf, renderLive, renderSummary, sampleOf } from './view.ts';

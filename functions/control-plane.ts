@@ -153,7 +153,7 @@ export {
   type RegistryAuditEvent,
   type RolloutState,
   type TopicWriter,
-} from './runtime/registry/index.ts';
+} from './runtime/model-registry/index.ts';
 // #23: training sets from the stream, labels, evaluation before promotion.
 export {
   FeatureReplay,

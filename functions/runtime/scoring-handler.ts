@@ -11,7 +11,7 @@ import type { EventRecord, HandlerContext, ProcessFn } from '../contract.ts';
 import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOptions } from './decision-policy.ts';
 import { compilePriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 import { compileFeatureExtractor, readField, type FeatureHistoryEntry, type FeatureSpec } from './feature-extractor.ts';
-import { auditEntry, type DecisionAuditEvent } from './registry/index.ts';
+import { auditEntry, type DecisionAuditEvent } from './model-registry/index.ts';
 
 export type { FeatureSpec, WindowAggregate } from './feature-extractor.ts';
 

@@ -21,7 +21,7 @@ import { partitionLayout } from './partition-layout.ts';
 import { hostname } from 'node:os';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
 // #9: model rollouts from the namespace's registry.
-import { startRegistryRouting, type RegistryRouting } from './registry/index.ts';
+import { startRegistryRouting, type RegistryRouting } from './model-registry/index.ts';
 
 export interface StartWorkerOptions extends WorkerOptions {
   serviceUrl: string;

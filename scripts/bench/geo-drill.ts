@@ -17,7 +17,7 @@
  * and the worker's prediction carries both, so events and decisions are matched one to one.
  */
 import { avroSchema, createClient, type Message, type PulsarClient } from '@beamline/pulsar';
-import { startGeo, stopGeo } from '../broker/geo.ts';
+import { startGeo, stopGeo } from '../../local-broker/index.ts';
 import type { TenantConfig } from '../../tenants/definition/index.ts';
 import type { GeoTopology } from './geo-topology.ts';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { PulsarAdmin } from '../../functions/control-plane.ts';
-import { GEO_MEMBERS, geoStatus, runningMembers, startGeo, stopGeo, type GeoCluster } from '../broker/geo.ts';
+import { GEO_MEMBERS, geoStatus, runningMembers, startGeo, stopGeo, type GeoCluster } from '../../local-broker/index.ts';
 import type { RegionAdmins } from '../../tenants/plan/index.ts';
 import { compileTenantSpec, type TenantConfig } from '../../tenants/definition/index.ts';
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- SUITE [--flag value ...]`: runs scripts/bench/suites/<SUITE>.ts and writes
  * bench-results/<SUITE>.{json,md}. Uses the broker named by PULSAR_SERVICE_URL/PULSAR_ADMIN_URL
- * (and PULSAR_TOKEN) when set; otherwise starts a local one through scripts/broker (and stops it
+ * (and PULSAR_TOKEN) when set; otherwise starts a local one through local-broker/ (and stops it
  * afterwards). Suites that export `needsBroker = false` never get one.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { ConfigError, type Logger } from '../../functions/index.ts';
 import { createRootLogger } from '../../functions/control-plane.ts';
 import { machineInfo, renderTable, writeReport, type BenchReport } from './report.ts';
 import type { BenchContext, SuiteModule } from './suite.ts';
-import type * as BrokerModule from '../broker/broker.ts';
+import type * as BrokerModule from '../../local-broker/index.ts';
 
 const benchDir = resolve(fileURLToPath(new URL('.', import.meta.url)));
 const repoRoot = resolve(benchDir, '..', '..');
@@ -90,12 +90,12 @@ async function acquireBroker(log: Logger): Promise<BrokerHandle> {
   if (serviceUrl && adminUrl) {
     return { serviceUrl, adminUrl, ...(token === undefined ? {} : { token }), started: false, stop: async () => undefined };
   }
-  const brokerModule = join(repoRoot, 'scripts', 'broker', 'broker.ts');
+  const brokerModule = join(repoRoot, 'local-broker', 'index.ts');
   if (!existsSync(brokerModule)) {
     throw new ConfigError(
       'PULSAR_SERVICE_URL',
       serviceUrl,
-      'set PULSAR_SERVICE_URL and PULSAR_ADMIN_URL to a running broker (scripts/broker is not available to start one)',
+      'set PULSAR_SERVICE_URL and PULSAR_ADMIN_URL to a running broker (local-broker/ is not available to start one)',
     );
   }
   const broker = (await import(pathToFileURL(brokerModule).href)) as typeof BrokerModule;

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PulsarAdmin, createClient, jsonSchema, type Consumer, type Producer, type PulsarClient } from '../../functions/control-plane.ts';
 import { ActionConsumer } from '../../sinks/index.ts';
-import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../broker/broker.ts';
+import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { DecisionLedger, recoveredAt, type Phase } from './measure.ts';
 import { ChaosModelServer } from './model-server.ts';
 import { ChaosProxy } from './tcp-proxy.ts';

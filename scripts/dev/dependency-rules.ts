@@ -4,8 +4,9 @@
  * - Each folder under functions/ is one concept; other folders reach it only through its
  *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
  *   contract) may be imported directly.
- * - tenants/, models/, review/, sinks/, cli/, demo/, bridge/ and bin/ use functions/ only through its two entries:
- *   functions/index.ts (the handler author's surface) and functions/control-plane.ts.
+ * - tenants/, models/, review/, sinks/, cli/, demo/, local-broker/, bridge/ and bin/ use
+ *   functions/ only through its two entries: functions/index.ts (the handler author's surface)
+ *   and functions/control-plane.ts.
  * - bridge/ alone imports the Pub/Sub client (`@google-cloud/pubsub`) (scripts/ may, for the
  *   bench's bare baseline); others reach the bridge through bridge/index.ts.
  * - functions/pulsar/ alone touches sockets and Avro/protobuf bytes.
@@ -20,9 +21,12 @@
  *   each other (windows may use state).
  * - #15: tenants/ and models/ are siblings that never import each other; cli/ (the `beamline`
  *   command) is the only place that composes them: no other file imports both.
- * - #15: product code (functions, tenants, models, cli, bridge, demo, bin) never imports scripts/
- *   (dev tools, the local broker, bootstrap, benchmarks); one named exception: demo/ starts the
- *   local broker (scripts/broker/), as the demo is a local run by definition.
+ * - #15: product code (functions, tenants, models, review, sinks, cli, bridge, demo, local-broker,
+ *   bin) never imports scripts/ (dev tools, bootstrap, benchmarks, the thin `scripts/pulsar` entry).
+ * - #15: local-broker/ (a standalone Pulsar run from Maven jars: start/stop/status, config, geo
+ *   topology, TLS material) is the demo's, the tests' and scripts/' way to a real broker: only
+ *   demo/, scripts/ and test/ import it, through local-broker/index.ts (tests may reach its files),
+ *   and it is a leaf (functions/ and nothing else of the product).
  * - #15: review/ (the human review queue) and sinks/ (webhook action sinks) are leaves: they use
  *   functions/ and nothing else of the product; cli/ composes them with the rest.
  * - #15: nothing imports past a package's index. functions/pulsar/ is the workspace package
@@ -42,16 +46,31 @@ export interface Violation {
   rule: string;
 }
 
-const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'review', 'sinks', 'cli', 'bridge', 'demo', 'bin', 'scripts'];
+const SOURCE_ROOTS = ['functions', 'tenants', 'models', 'review', 'sinks', 'cli', 'bridge', 'demo', 'local-broker', 'bin', 'scripts'];
 
 /** #15: the product's folders; none of them imports scripts/. */
-const PRODUCT_ROOTS: readonly string[] = ['functions', 'tenants', 'models', 'review', 'sinks', 'cli', 'bridge', 'demo', 'bin'];
+const PRODUCT_ROOTS: readonly string[] = [
+  'functions',
+  'tenants',
+  'models',
+  'review',
+  'sinks',
+  'cli',
+  'bridge',
+  'demo',
+  'local-broker',
+  'bin',
+];
 
-/** #15: product folders that import nothing of the product but functions/. */
-const LEAF_ROOTS: readonly string[] = ['review', 'sinks'];
+/** #15: product folders that import nothing of the product but functions/, and who uses each. */
+const LEAF_USERS: Readonly<Record<string, string>> = {
+  review: 'cli/ composes it',
+  sinks: 'cli/ composes it',
+  'local-broker': 'demo/, scripts/ and the tests use it',
+};
 
-/** #15: the only way product code reaches scripts/: the demo starts the local broker. */
-const SCRIPTS_ALLOWED: Readonly<Record<string, readonly string[]>> = { demo: ['scripts/broker/'] };
+/** #15: the folders that may start a local broker (local-broker/). */
+const LOCAL_BROKER_USERS: readonly string[] = ['demo', 'scripts', 'test'];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** An error code written as a string literal (`'BL_X'`, `"BL_X"` or a template starting with it). */
@@ -200,15 +219,17 @@ export function checkFile(root: string, file: string, source: string): Violation
         add('tenants/ and models/ never import each other (cli/ composes them)');
       }
       if ((tTop === 'tenants' || tTop === 'models') && tTop !== fromTop) composes.add(tTop);
-      if (LEAF_ROOTS.includes(fromTop ?? '') && tTop !== fromTop && PRODUCT_ROOTS.includes(tTop) && tTop !== 'functions') {
-        add(`${fromTop}/ is a leaf: it imports functions/ and nothing else of the product (cli/ composes it)`);
+      const leafUsers = LEAF_USERS[fromTop ?? ''];
+      if (leafUsers !== undefined && tTop !== fromTop && PRODUCT_ROOTS.includes(tTop) && tTop !== 'functions') {
+        add(`${fromTop}/ is a leaf: it imports functions/ and nothing else of the product (${leafUsers})`);
       }
-      if (
-        tTop === 'scripts' &&
-        PRODUCT_ROOTS.includes(fromTop ?? '') &&
-        !(SCRIPTS_ALLOWED[fromTop ?? ''] ?? []).some((p) => target.startsWith(p))
-      ) {
-        add('product code (functions, tenants, models, review, sinks, cli, bridge, demo, bin) never imports scripts/');
+      if (tTop === 'scripts' && PRODUCT_ROOTS.includes(fromTop ?? '')) {
+        add('product code (functions, tenants, models, review, sinks, cli, bridge, demo, local-broker, bin) never imports scripts/');
+      }
+      if (tTop === 'local-broker' && fromTop !== 'local-broker') {
+        if (!LOCAL_BROKER_USERS.includes(fromTop ?? ''))
+          add('only demo/, scripts/ and test/ import local-broker/ (a local run, not production)');
+        else if (target !== 'local-broker/index.ts' && fromTop !== 'test') add('import local-broker/ only through local-broker/index.ts');
       }
       const tPackage = PACKAGES.find((p) => target.startsWith(`${p.dir}/`));
       const fromInside = tPackage !== undefined && from.startsWith(`${tPackage.dir}/`);
@@ -233,7 +254,8 @@ export function checkFile(root: string, file: string, source: string): Violation
         fromTop === 'cli' ||
         fromTop === 'bridge' ||
         fromTop === 'bin' ||
-        fromTop === 'demo'
+        fromTop === 'demo' ||
+        fromTop === 'local-broker'
       ) {
         if (!FUNCTIONS_ENTRIES.includes(target))
           add(`${fromTop}/ imports functions/ only through functions/index.ts or functions/control-plane.ts`);

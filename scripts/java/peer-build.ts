@@ -18,7 +18,7 @@ import { JAVA_PEER_ERROR_CODES } from './errors.ts';
 
 export { JAVA_PEER_ERROR_CODES };
 
-/** The Pulsar version of the client jars; matches the dev broker (scripts/broker/pom.xml). */
+/** The Pulsar version of the client jars; matches the dev broker (local-broker/pom.xml). */
 export const JAVA_PEER_PULSAR_VERSION = '4.0.7';
 
 export class JavaPeerError extends BeamlineError {}

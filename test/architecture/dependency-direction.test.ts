@@ -124,17 +124,39 @@ describe('#15: cli/ composes tenants/ and models/; product code never imports sc
     expect(checkFile(root, at('bridge/a/b.ts'), both).map((v) => v.rule)).toEqual(['only cli/ composes tenants/ and models/']);
   });
 
-  it('keeps product code out of scripts/, but for the demo starting the local broker', () => {
-    const rule = 'product code (functions, tenants, models, review, sinks, cli, bridge, demo, bin) never imports scripts/';
+  it('keeps product code out of scripts/, the demo included', () => {
+    const rule = 'product code (functions, tenants, models, review, sinks, cli, bridge, demo, local-broker, bin) never imports scripts/';
     expect(
       checkFile(root, at('cli/commands/demo.ts'), `const { demoMain } = await import('../../scripts/demo/demo.ts');`).map((v) => v.rule),
     ).toEqual([rule]);
     expect(checkFile(root, at('tenants/plan/apply.ts'), `import { x } from '../../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([
       rule,
     ]);
-    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../scripts/broker/broker.ts';`)).toEqual([]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../scripts/broker/broker.ts';`).map((v) => v.rule)).toEqual([
+      rule,
+    ]);
     expect(checkFile(root, at('demo/demo.ts'), `import { runSuite } from '../scripts/bench/suite.ts';`).map((v) => v.rule)).toEqual([rule]);
+    expect(checkFile(root, at('local-broker/broker.ts'), `import { x } from '../scripts/dev/tools.ts';`).map((v) => v.rule)).toEqual([
+      rule,
+    ]);
     expect(checkFile(root, at('scripts/bench/suites/e2e.ts'), `import { runDemo } from '../../../demo/demo.ts';`)).toEqual([]);
+  });
+
+  it('lets only demo/, scripts/ and tests start the local broker, through its index', () => {
+    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../local-broker/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('scripts/pulsar-cli.ts'), `import { startBroker } from '../local-broker/index.ts';`)).toEqual([]);
+    expect(checkFile(root, at('demo/demo.ts'), `import { startBroker } from '../local-broker/broker.ts';`).map((v) => v.rule)).toEqual([
+      'import local-broker/ only through local-broker/index.ts',
+    ]);
+    expect(checkFile(root, at('test/local-broker/tls.test.ts'), `import { tlsFilesIn } from '../../local-broker/tls.ts';`)).toEqual([]);
+    expect(
+      checkFile(root, at('cli/commands/a.ts'), `import { startBroker } from '../../local-broker/index.ts';`).map((v) => v.rule),
+    ).toEqual(['only demo/, scripts/ and test/ import local-broker/ (a local run, not production)']);
+    expect(checkFile(root, at('local-broker/token.ts'), `import { signHs256Token } from '../functions/control-plane.ts';`)).toEqual([]);
+    expect(checkFile(root, at('local-broker/a.ts'), `import { x } from '../functions/runtime/index.ts';`)).toHaveLength(1);
+    expect(checkFile(root, at('local-broker/a.ts'), `import { x } from '../tenants/plan/index.ts';`).map((v) => v.rule)).toEqual([
+      'local-broker/ is a leaf: it imports functions/ and nothing else of the product (demo/, scripts/ and the tests use it)',
+    ]);
   });
 
   it('makes cli/ go through functions/index.ts', () => {

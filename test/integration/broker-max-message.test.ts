@@ -10,8 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type PulsarClient } from '@beamline/pulsar';
-import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
-import { MAX_MESSAGE_SIZE_BYTES } from '../../scripts/broker/config.ts';
+import { MAX_MESSAGE_SIZE_BYTES, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { ensureJavaPeer, javaPeerPayload, runJavaPeer, sha256Hex } from '../support/java-peer.ts';
 
 const NAME = 'maxsize';

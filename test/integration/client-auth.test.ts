@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BeamlineError } from '../../functions/index.ts';
 import { decodeTokenClaims, readSecretKeyFile, signHs256Token } from '../../functions/control-plane.ts';
 import { createClient, type ClientOptions, type PulsarClient } from '@beamline/pulsar';
-import { newSecretKey, signToken } from '../../scripts/broker/token.ts';
+import { newSecretKey, signToken } from '../../local-broker/index.ts';
 import { pulsarAuthEnv, uniqueName } from '../support/pulsar-env.ts';
 
 const env = pulsarAuthEnv();

@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { CommandType, LookupResponseType } from '../../functions/pulsar/wire/index.ts';
-import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { pulsarEnv, testBrokerOffset, uniqueName } from '../support/pulsar-env.ts';
 import { receiveN, roundTripKeyedAcrossPartitions } from '../support/receive.ts';
 

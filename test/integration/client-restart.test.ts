@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Message, type PulsarClient } from '@beamline/pulsar';
-import { startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const NAME = 'restart';

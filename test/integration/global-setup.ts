@@ -13,7 +13,7 @@
  * using it, so the setup fails and says how to restart it. Brokers this setup starts itself are
  * stopped at teardown, so a running one was never started by an earlier run of this setup.
  */
-import { brokerStatus, startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { brokerStatus, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const started: string[] = [];

@@ -17,7 +17,7 @@ import { readAudit, silentLogger } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
+import { ModelRegistry } from '../../functions/runtime/model-registry/index.ts';
 import { ActionConsumer } from '../../sinks/index.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';

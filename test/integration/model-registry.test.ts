@@ -8,7 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../functions/control-plane.ts';
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
-import { ARTIFACT_PART_BYTES, ModelRegistry, RegistryView, encodeArtifact, sha256Hex } from '../../functions/runtime/registry/index.ts';
+import {
+  ARTIFACT_PART_BYTES,
+  ModelRegistry,
+  RegistryView,
+  encodeArtifact,
+  sha256Hex,
+} from '../../functions/runtime/model-registry/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, newClient, topic, waitFor } from './worker-support.ts';
 
 const client = newClient();

@@ -18,7 +18,7 @@ import {
   compareFromAudit,
   readAudit,
   type DecisionAuditEvent,
-} from '../../functions/runtime/registry/index.ts';
+} from '../../functions/runtime/model-registry/index.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor } from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];

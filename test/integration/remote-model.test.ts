@@ -19,7 +19,7 @@ import { silentLogger } from '../../functions/control-plane.ts';
 import type { RemoteModelSpec } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import { ModelRegistry } from '../../functions/runtime/registry/index.ts';
+import { ModelRegistry } from '../../functions/runtime/model-registry/index.ts';
 import { MlserverProcess, prepareMlserverModel } from '../../scripts/remote-model/mlserver-process.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulsarAdmin } from '../../functions/control-plane.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
-import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../scripts/broker/broker.ts';
+import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 
 const NAME = 'txn-kill-commit';
 const OFFSET = 160;

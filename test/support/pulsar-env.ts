@@ -53,7 +53,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
- * The port offset of the brokers the tests start (ports: scripts/broker/config.ts): the base from
+ * The port offset of the brokers the tests start (ports: local-broker/config.ts): the base from
  * BEAMLINE_TEST_BROKER_OFFSET (default 100: `test` at 100, `test-auth` at 110, files with their
  * own broker at 130-150) plus `relative`. A soak run on a fresh clone sets another base so its
  * brokers never meet the ones a developer or another checkout is running.

@@ -2,7 +2,7 @@
  * #23: `model compare` with ground truth: the audit trail's decisions (live, canary, and each
  * shadow's would-be decision on the same records) joined with the `labels` topic by event id.
  */
-import type { AuditEvent, DecisionAuditEvent } from '../registry/index.ts';
+import type { AuditEvent, DecisionAuditEvent } from '../model-registry/index.ts';
 import type { Label } from './labels.ts';
 
 export interface SlotQuality {

@@ -5,7 +5,7 @@
 import { noopMetrics, silentLogger } from '../../telemetry.ts';
 import { compileDecisionPolicy, type DecisionPolicyOptions } from '../decision-policy.ts';
 import { createModelScorer } from '../model-scorer.ts';
-import type { RegistryView } from '../registry/index.ts';
+import type { RegistryView } from '../model-registry/index.ts';
 import { evaluateModel, type EvaluationReport } from './evaluation.ts';
 import type { TrainingRow } from './training-set.ts';
 

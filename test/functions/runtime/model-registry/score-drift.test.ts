@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScoreDrift, populationStabilityIndex, scoreBaseline, scoreBin } from '../../../../functions/runtime/registry/index.ts';
+import { ScoreDrift, populationStabilityIndex, scoreBaseline, scoreBin } from '../../../../functions/runtime/model-registry/index.ts';
 
 describe('population stability index', () => {
   it('is zero for identical distributions, whatever their scale', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareFromAudit, type AuditEvent, type DecisionAuditEvent } from '../../../../functions/runtime/registry/index.ts';
+import { compareFromAudit, type AuditEvent, type DecisionAuditEvent } from '../../../../functions/runtime/model-registry/index.ts';
 
 function decision(over: Partial<DecisionAuditEvent> & Pick<DecisionAuditEvent, 'modelVersion'>): DecisionAuditEvent {
   return {

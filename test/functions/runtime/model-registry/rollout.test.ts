@@ -7,7 +7,7 @@ import {
   parseRollout,
   routeOf,
   type RolloutState,
-} from '../../../../functions/runtime/registry/index.ts';
+} from '../../../../functions/runtime/model-registry/index.ts';
 
 const meta = { atMs: 1000, by: 'alice' };
 const code = (f: () => unknown): string => {

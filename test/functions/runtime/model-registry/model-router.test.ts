@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelScore } from '../../../../functions/contract.ts';
-import type { RegistryArtifact } from '../../../../functions/runtime/registry/index.ts';
+import type { RegistryArtifact } from '../../../../functions/runtime/model-registry/index.ts';
 import type { ModelScorer } from '../../../../functions/runtime/model-scorer.ts';
 import {
   ModelRouter,
@@ -10,7 +10,7 @@ import {
   type RolloutChange,
   type RolloutState,
   type RouterView,
-} from '../../../../functions/runtime/registry/index.ts';
+} from '../../../../functions/runtime/model-registry/index.ts';
 
 interface Deferred<T> {
   promise: Promise<T>;

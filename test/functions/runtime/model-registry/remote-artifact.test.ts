@@ -5,7 +5,7 @@ import {
   sha256Hex,
   validateManifest,
   validateRemoteModel,
-} from '../../../../functions/runtime/registry/index.ts';
+} from '../../../../functions/runtime/model-registry/index.ts';
 import type { RemoteModelSpec } from '../../../../functions/inference/index.ts';
 
 const spec: RemoteModelSpec = {

@@ -4,8 +4,8 @@
  * entries are refused so a manifest never carries a metric nobody can compare.
  */
 import { readFile } from 'node:fs/promises';
-import { BeamlineError } from '../../functions/index.ts';
-import { MODELS_ERROR_CODES } from '../errors.ts';
+import { BeamlineError } from '../functions/index.ts';
+import { MODELS_ERROR_CODES } from './errors.ts';
 
 export async function readValidationMetrics(path: string): Promise<Record<string, number>> {
   let parsed: unknown;

@@ -1,5 +1,5 @@
 /** Text renderings of registry state for the CLI (JSON output prints the objects as they are). */
-import type { CompareReport, ModelManifest, RolloutState } from '../../functions/control-plane.ts';
+import type { CompareReport, ModelManifest, RolloutState } from '../functions/control-plane.ts';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 const num = (x: number | null, digits = 3): string => (x === null ? '-' : x.toFixed(digits));

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const PULSAR_VERSION = '4.0.7';
 
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 export function cacheRoot(): string {
   return process.env['BEAMLINE_CACHE'] ?? join(homedir(), '.cache', 'beamline');
@@ -24,4 +24,4 @@ export function instanceDir(name: string): string {
   return join(base, 'brokers', name);
 }
 
-export const pomFile = join(repoRoot, 'scripts', 'broker', 'pom.xml');
+export const pomFile = join(repoRoot, 'local-broker', 'pom.xml');

@@ -8,7 +8,7 @@ import {
   sha256Hex,
   validateFeatureSchema,
   validateManifest,
-} from '../../../../functions/runtime/registry/index.ts';
+} from '../../../../functions/runtime/model-registry/index.ts';
 
 const good = {
   name: 'fraud',

@@ -2,6 +2,12 @@
  * The model registry of a namespace (issue #9): manifests, artifacts and rollouts on the
  * compacted `models` topic, audit events on `audit`, and the router behind the worker's
  * `ctx.score` that follows rollouts (live, canary by key hash, shadow) with hot swaps.
+ *
+ * #15: it lives inside runtime/, the composition root, because it composes three concepts: it
+ * reads and writes Pulsar topics (pulsar/), loads and validates models (inference/) and routes
+ * `ctx.score` through the runtime's own scorer and decision policy. As a concept of its own
+ * under functions/ it would import runtime/, which no concept may. The data scientist's tools
+ * over it (`beamline model`) are models/.
  */
 export { REGISTRY_ERROR_CODES } from './errors.ts';
 export {

@@ -1,6 +1,6 @@
 /** The standalone.conf the broker script renders: plain, with token auth, and with TLS listeners. */
 import { describe, expect, it } from 'vitest';
-import { portsFor, renderStandaloneConf, tlsPortsFor } from '../../../scripts/broker/config.ts';
+import { portsFor, renderStandaloneConf, tlsPortsFor } from '../../local-broker/config.ts';
 
 function parse(conf: string): Map<string, string> {
   return new Map(

@@ -1,13 +1,23 @@
 /**
  * `scripts/pulsar start|stop|status|fetch|env` — a real Apache Pulsar broker for development
  * and tests, fetched and run by the project itself. Run `scripts/pulsar --help`.
+ * #15: a thin entry (arguments, help, output) over local-broker/, which does the work.
  */
 import { parseArgs } from 'node:util';
-import { brokerStatus, readInfo, startBroker, stopBroker } from './broker.ts';
-import { BrokerScriptError } from './errors.ts';
-import { ensureJars } from './fetch-jars.ts';
-import { GEO_MEMBERS, geoEnvLines, geoStatus, startGeo, stopGeo } from './geo.ts';
-import { PULSAR_VERSION } from './paths.ts';
+import {
+  BrokerScriptError,
+  GEO_MEMBERS,
+  PULSAR_VERSION,
+  brokerStatus,
+  ensureJars,
+  geoEnvLines,
+  geoStatus,
+  readInfo,
+  startBroker,
+  startGeo,
+  stopBroker,
+  stopGeo,
+} from '../local-broker/index.ts';
 
 const HELP = `Usage: scripts/pulsar <command> [options]
 

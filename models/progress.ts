@@ -2,7 +2,7 @@
  * The upload progress bar of `beamline model push`, on stderr so `--output json` stays clean.
  * Renders one line per phase change (no cursor tricks: logs and CI output stay readable).
  */
-import { formatBytes, type PushPhase } from '../../functions/control-plane.ts';
+import { formatBytes, type PushPhase } from '../functions/control-plane.ts';
 
 const WIDTH = 24;
 

@@ -8,7 +8,7 @@ import {
   decodeAuditPayload,
   type AuditEntry,
   type DecisionAuditEvent,
-} from '../../../../functions/runtime/registry/index.ts';
+} from '../../../../functions/runtime/model-registry/index.ts';
 import { avroSchema } from '../../../../functions/pulsar/index.ts';
 
 describe('scoring handler with a registry router', () => {

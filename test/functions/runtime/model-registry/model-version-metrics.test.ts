@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics } from '../../../../functions/control-plane.ts';
-import { ModelVersionMetrics, applyRolloutChange, emptyRollout, type RolloutState } from '../../../../functions/runtime/registry/index.ts';
+import {
+  ModelVersionMetrics,
+  applyRolloutChange,
+  emptyRollout,
+  type RolloutState,
+} from '../../../../functions/runtime/model-registry/index.ts';
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

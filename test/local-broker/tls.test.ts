@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BrokerScriptError } from '../../../scripts/broker/errors.ts';
-import { ensureTlsFiles, opensslSteps, renderOpensslConf, tlsFilesIn, type CommandRunner } from '../../../scripts/broker/tls.ts';
+import { BrokerScriptError } from '../../local-broker/errors.ts';
+import { ensureTlsFiles, opensslSteps, renderOpensslConf, tlsFilesIn, type CommandRunner } from '../../local-broker/tls.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

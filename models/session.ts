@@ -2,7 +2,7 @@
  * A registry session for one namespace: a client and the `ModelRegistry` over its `models` and
  * `audit` topics, closed together.
  */
-import { ModelRegistry, createClient, type PulsarClient } from '../../functions/control-plane.ts';
+import { ModelRegistry, createClient, type PulsarClient } from '../functions/control-plane.ts';
 
 export interface RegistrySessionOptions {
   serviceUrl: string;

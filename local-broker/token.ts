@@ -4,7 +4,7 @@
  * the same code `beamline token issue` uses.
  */
 import { randomBytes } from 'node:crypto';
-import { signHs256Token } from '../../functions/control-plane.ts';
+import { signHs256Token } from '../functions/control-plane.ts';
 
 export function newSecretKey(): Buffer {
   return randomBytes(32);
