@@ -13,14 +13,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import type { ProcessFn } from '../functions/index.ts';
 import {
   PREDICTION_SCHEMA,
   OtlpTracer,
   PulsarAdmin,
   avroSchema,
   createClient,
-  createScoringHandler,
   silentLogger,
   startWorker,
   traceProperties,
@@ -30,19 +28,19 @@ import {
 import { applyTenantPlan, diffTenant, observeTenant } from '../tenants/plan/index.ts';
 import { compileTenantSpec } from '../tenants/definition/index.ts';
 import { BrokerScriptError, startBroker, stopBroker, type BrokerInfo } from '../local-broker/index.ts';
-import { DEMO_FEATURES } from './features.ts';
+import { DEMO_MODEL_VERSION, DEMO_NAMESPACE, DEMO_TENANT, demoHandler } from './handler.ts';
 import { PaymentGenerator, type CardAuthorization } from './generator.ts';
+import { DemoReplicas, ownershipLine } from './replicas.ts';
 import { meanOf, renderLive, renderSummary, sampleOf } from './view.ts';
 import { DemoStats, type DecisionSeen, type DemoSummary } from './stats.ts';
 import { trainFraudModel } from './train.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
-const TENANT = 'acme-payments';
+const TENANT = DEMO_TENANT;
+const NAMESPACE = DEMO_NAMESPACE;
 /** The worker's decision-latency SLO bound (its default, sloDecisionLatencyMs). */
 const SLO_BOUND_MS = 500;
-
-const NAMESPACE = 'central';
 
 export interface DemoOptions {
   /** Payments per second. @default 400 */
@@ -55,6 +53,11 @@ export interface DemoOptions {
   fraudRate: number;
   /** #23: seconds of synthetic warm-up stream the model trains on. @default 300 */
   trainSeconds?: number;
+  /**
+   * #17: run the namespace as this many worker processes, each owning some of the `events`
+   * partitions (1: one worker inside the demo's own process). @default 1
+   */
+  replicas?: number;
   /**
    * Seeds of the training stream and of the live stream. A person running the demo gets fresh
    * ones every run (the model is not tuned to one stream); a test pins them, because floors on
@@ -88,6 +91,7 @@ Options:
   --cards N         distinct cards (default 4000: at 400/s each card pays every 10 s)
   --fraud-rate P    share of payments that start a fraud episode (default 0.01)
   --train-seconds S seconds of synthetic warm-up stream to train on (default 300)
+  --replicas N      run the namespace as N worker processes sharing its partitions (default 1)
   --keep-running    keep the worker and broker up after the summary, until Ctrl-C
   --report FILE     JSON report (default bench-results/demo-report.json)
   --otlp-endpoint URL   trace payments from the generator through the worker: OTLP/HTTP base URL
@@ -107,6 +111,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
       cards: { type: 'string', default: '4000' },
       'fraud-rate': { type: 'string', default: '0.01' },
       'train-seconds': { type: 'string', default: '300' },
+      replicas: { type: 'string', default: '1' },
       'keep-running': { type: 'boolean', default: false },
       report: { type: 'string', default: join(repo, 'bench-results', 'demo-report.json') },
       'otlp-endpoint': { type: 'string' },
@@ -127,6 +132,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
     cards: Math.floor(num('cards', values.cards, 10, 10_000_000)),
     fraudRate: num('fraud-rate', values['fraud-rate'], 0, 0.5),
     trainSeconds: num('train-seconds', values['train-seconds'], 10, 3600),
+    replicas: Math.floor(num('replicas', values.replicas, 1, 16)),
     keepRunning: values['keep-running'],
     reportFile: values.report,
     ...(values['otlp-endpoint'] === undefined ? {} : { otlpEndpoint: values['otlp-endpoint'] }),
@@ -165,6 +171,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const c = await cluster(o);
   let client: PulsarClient | undefined;
   let running: RunningWorker | undefined;
+  let replicas: DemoReplicas | undefined;
   try {
     const admin = new PulsarAdmin({ url: c.adminUrl, ...(c.token === undefined ? {} : { token: c.token }) });
     const clusters = await admin.clusters.list();
@@ -199,27 +206,41 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     writeFileSync(join(modelDir, 'model.json'), model.modelJson);
     writeFileSync(join(modelDir, 'weights.bin'), model.weights);
 
-    const handler = createScoringHandler<CardAuthorization>({
-      features: DEMO_FEATURES,
-      idField: 'eventId',
-      // #23: calibrated scores: review from 0.3 (an analyst looks), block from 0.9 (almost surely fraud).
-      policy: { reviewAtScore: 0.3, blockAtScore: 0.9, version: 'demo-policy-2' },
-    });
-    running = await startWorker({
-      tenant: TENANT,
-      namespace: NAMESPACE,
-      serviceUrl: c.serviceUrl,
-      adminUrl: c.adminUrl,
-      ...(c.token === undefined ? {} : { token: c.token }),
-      handler: { process: handler as ProcessFn<unknown> },
-      model: { artifact: { format: 'tfjs-layers', modelJson: model.modelJson, weights: model.weights }, version: 'fraud@demo-1' },
-      piiKey: randomBytes(32),
-      httpPort: 0,
-      // #22: the worker records what the generator sampled, and starts no traces of its own.
-      ...(o.otlpEndpoint === undefined ? {} : { tracing: { endpoint: o.otlpEndpoint, sampleRatio: 0, serviceName: 'beamline-worker' } }),
-      log: silentLogger,
-    });
-    o.out(`worker running (model fraud@demo-1 on ${running.modelBackend}; metrics at http://127.0.0.1:${running.http?.port}/metrics)`);
+    const replicaCount = o.replicas ?? 1;
+    if (replicaCount > 1) {
+      replicas = await DemoReplicas.start({
+        count: replicaCount,
+        serviceUrl: c.serviceUrl,
+        adminUrl: c.adminUrl,
+        token: c.token,
+        modelDir,
+        piiKey: randomBytes(32),
+        ...(o.otlpEndpoint === undefined ? {} : { otlpEndpoint: o.otlpEndpoint }),
+      });
+      o.out(
+        `${replicaCount} worker processes running (model ${DEMO_MODEL_VERSION} on ${replicas.backend}; metrics at ${replicas.replicas
+          .map((r) => `:${r.metricsPort}`)
+          .join(' ')}); partitions: ${ownershipLine(replicas.replicas)}`,
+      );
+    } else {
+      running = await startWorker({
+        tenant: TENANT,
+        namespace: NAMESPACE,
+        serviceUrl: c.serviceUrl,
+        adminUrl: c.adminUrl,
+        ...(c.token === undefined ? {} : { token: c.token }),
+        handler: { process: demoHandler() },
+        model: { artifact: { format: 'tfjs-layers', modelJson: model.modelJson, weights: model.weights }, version: DEMO_MODEL_VERSION },
+        piiKey: randomBytes(32),
+        httpPort: 0,
+        // #22: the worker records what the generator sampled, and starts no traces of its own.
+        ...(o.otlpEndpoint === undefined ? {} : { tracing: { endpoint: o.otlpEndpoint, sampleRatio: 0, serviceName: 'beamline-worker' } }),
+        log: silentLogger,
+      });
+      o.out(
+        `worker running (model ${DEMO_MODEL_VERSION} on ${running.modelBackend}; metrics at http://127.0.0.1:${running.http?.port}/metrics)`,
+      );
+    }
 
     client = createClient({ serviceUrl: c.serviceUrl, ...(c.token === undefined ? {} : { token: c.token }) });
     const stats = new DemoStats();
@@ -244,6 +265,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
             receivedLatencyMs: receivedAt - p.eventTime,
             publishLatencyMs: m.publishTimeMs - p.eventTime,
             modelVersion: p.modelVersion,
+            messageId: m.id.toString(),
           };
           if (stats.recordDecision(d)) o.onDecision?.(d);
         } catch {
@@ -292,8 +314,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       void (async () => {
         const w = stats.takeWindow();
         const lat = stats.recentLatency(2000, SLO_BOUND_MS);
-        // #22: backlog and batch fill from the worker's own /metrics figures.
-        const text = (await running?.metrics.render().catch(() => '')) ?? '';
+        // #22: backlog and batch fill from the workers' own /metrics figures.
+        const texts = replicas !== undefined ? await replicas.metrics() : [(await running?.metrics.render().catch(() => '')) ?? ''];
+        const backlogs = texts.map((t) => sampleOf(t, 'beamline_consumer_backlog_messages')).filter((n) => n !== undefined);
+        const fills = texts.map((t) => meanOf(t, 'beamline_inference_batch_fill_ratio')).filter((n) => n !== undefined);
         o.out(
           renderLive({
             tty: o.tty,
@@ -303,12 +327,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
             p99: lat.p99,
             sent: stats.sent,
             decided: stats.decided,
-            worker: running?.worker.state ?? '?',
+            worker: replicas?.state ?? running?.worker.state ?? '?',
             slo: { boundMs: SLO_BOUND_MS, withinBound: lat.withinBound },
-            backlog: sampleOf(text, 'beamline_consumer_backlog_messages'),
-            batchFill: meanOf(text, 'beamline_inference_batch_fill_ratio'),
+            // Each replica reports the subscription's whole backlog: the largest is the freshest.
+            ...(backlogs.length === 0 ? {} : { backlog: Math.max(...backlogs) }),
+            ...(fills.length === 0 ? {} : { batchFill: fills.reduce((a, b) => a + b, 0) / fills.length }),
             modelVersion: stats.lastModelVersion,
             reviews: stats.reviews,
+            ...(replicas === undefined ? {} : { partitions: ownershipLine(replicas.replicas) }),
           }),
         );
       })();
@@ -353,7 +379,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     while (stats.decided < stats.sent && Date.now() < waitUntil && !stopping) await new Promise((r) => setTimeout(r, 100));
     clearInterval(view);
     process.off('SIGINT', onSigint);
-    const summary = stats.summary();
+    const summary: DemoSummary = {
+      ...stats.summary(),
+      ...(replicas === undefined
+        ? {}
+        : { replicas: replicas.replicas.map((r) => ({ name: r.name, owned: [...r.owned] })), partitionMoves: replicas.moves }),
+    };
     o.out(renderSummary(summary));
     mkdirSync(dirname(o.reportFile), { recursive: true });
     writeFileSync(o.reportFile, `${JSON.stringify(summary, null, 2)}\n`);
@@ -368,6 +399,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     return summary;
   } finally {
     await running?.stop().catch(() => undefined);
+    await replicas?.stop().catch(() => undefined);
     await client?.close().catch(() => undefined);
     if (c.started !== undefined) {
       o.out('stopping the local broker');

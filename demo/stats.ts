@@ -17,6 +17,8 @@ export interface DecisionSeen {
   /** Event time to the decision's publish time (the worker's send, before its commit), ms. */
   publishLatencyMs: number;
   modelVersion: string | null;
+  /** The prediction's message id: a second decision of an event under another id is a duplicate output. */
+  messageId?: string;
 }
 
 export interface DemoSummary {
@@ -49,6 +51,12 @@ export interface DemoSummary {
   honestBlockedRate: number;
   deadLettered: number;
   modelVersions: string[];
+  /** Events decided twice: a second committed prediction (another message id), never a redelivery. */
+  duplicateOutputs: number;
+  /** #17 (`--replicas N`): each worker process and the partitions it owned at the end. */
+  replicas?: Array<{ name: string; owned: number[] }>;
+  /** #17: partition gains and losses the replicas reported. */
+  partitionMoves?: number;
 }
 
 export interface LatencyFigures {
@@ -61,6 +69,7 @@ export interface LatencyFigures {
 export class DemoStats {
   readonly #labels = new Map<string, FraudPattern | null>();
   readonly #decided = new Map<string, DecisionSeen>();
+  #duplicateOutputs = 0;
   readonly #latencies: number[] = [];
   readonly #publishLatencies: number[] = [];
   deadLettered = 0;
@@ -83,7 +92,10 @@ export class DemoStats {
     // At-least-once redelivery may repeat a decision: count each event once. Decisions for
     // events this run did not send (a backlog an earlier run left, another run on the same
     // cluster) are not this run's to measure.
-    if (this.#decided.has(d.eventId) || !this.#labels.has(d.eventId)) return false;
+    const before = this.#decided.get(d.eventId);
+    if (before !== undefined && before.messageId !== undefined && d.messageId !== undefined && before.messageId !== d.messageId)
+      this.#duplicateOutputs++;
+    if (before !== undefined || !this.#labels.has(d.eventId)) return false;
     this.#decided.set(d.eventId, d);
     this.#latencies.push(d.receivedLatencyMs);
     this.#publishLatencies.push(d.publishLatencyMs);
@@ -175,6 +187,7 @@ export class DemoStats {
       honestBlockedRate: round(ratio(blocked - blockedFraud, Math.max(1, this.sent - frauds)), 5),
       deadLettered: this.deadLettered,
       modelVersions: [...versions],
+      duplicateOutputs: this.#duplicateOutputs,
     };
   }
 }

@@ -16,6 +16,8 @@ export interface LiveFigures {
   batchFill?: number | undefined;
   modelVersion?: string | null;
   reviews?: number;
+  /** #17 (`--replicas N`): which partitions each worker process owns, e.g. `replica-1 [0,3]  replica-2 [1,4]`. */
+  partitions?: string;
 }
 
 export function renderLive(f: LiveFigures): string {
@@ -27,7 +29,8 @@ export function renderLive(f: LiveFigures): string {
     (f.backlog === undefined ? '' : `  backlog ${f.backlog}`) +
     (f.batchFill === undefined ? '' : `  fill ${(f.batchFill * 100).toFixed(0)}%`) +
     (f.modelVersion === undefined || f.modelVersion === null ? '' : `  model ${f.modelVersion}`) +
-    (f.reviews === undefined ? '' : `  review ${f.reviews}`);
+    (f.reviews === undefined ? '' : `  review ${f.reviews}`) +
+    (f.partitions === undefined ? '' : `  partitions ${f.partitions}`);
   // On a terminal, rewrite the previous line in place.
   return f.tty ? `\u001b[1A\u001b[2K${line}` : line;
 }
@@ -65,6 +68,13 @@ export function renderSummary(s: DemoSummary): string {
     ['honest payments blocked', `${(s.honestBlockedRate * 100).toFixed(2)}%`],
     ['dead-lettered', String(s.deadLettered)],
     ['model versions', s.modelVersions.join(', ') || '-'],
+    ['decided twice', String(s.duplicateOutputs)],
+    ...(s.replicas === undefined
+      ? []
+      : ([
+          ['worker processes', s.replicas.map((r) => `${r.name} [${r.owned.join(',')}]`).join('  ')],
+          ['partition hand-overs', String(s.partitionMoves ?? 0)],
+        ] as Array<[string, string]>)),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return ['', 'Beamline demo summary', ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), ''].join('\n');

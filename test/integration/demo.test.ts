@@ -54,5 +54,44 @@ describe('npm run demo (short)', () => {
     expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(summary.publishLatencyMs.p50);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.publishLatencyMs.p99);
     expect(lines.join('\n')).toContain('Beamline demo summary');
+    expect(summary.duplicateOutputs).toBe(0);
   });
+
+  it(
+    '--replicas 3: three worker processes share the namespace by partition and decide every payment once (#17)',
+    { timeout: 300_000 },
+    async () => {
+      const reportFile = join(mkdtempSync(join(tmpdir(), 'beamline-demo-')), 'report.json');
+      const lines: string[] = [];
+      const summary = await runDemo({
+        rate: 200,
+        durationSeconds: 20,
+        cards: 2000,
+        fraudRate: 0.02,
+        trainSeconds: 60,
+        seeds: { train: 20261206, live: 515151 },
+        replicas: 3,
+        keepRunning: false,
+        reportFile,
+        out: (l) => void lines.push(l),
+        tty: false,
+      });
+      console.log(`[demo --replicas 3] ${JSON.stringify({ ...summary, recallByPattern: undefined, flaggedRecallByPattern: undefined })}`);
+      expect(summary.events).toBeGreaterThan(2000);
+      expect(summary.decided).toBe(summary.events);
+      expect(summary.duplicateOutputs).toBe(0);
+      expect(summary.deadLettered).toBe(0);
+      expect(summary.modelVersions).toEqual(['fraud@demo-1']);
+      // Every events partition owned by exactly one of the three processes at the end, each owning some.
+      const owned = (summary.replicas ?? []).map((r) => r.owned);
+      expect(owned).toHaveLength(3);
+      for (const o of owned) expect(o.length).toBeGreaterThan(0);
+      const all = owned.flat().sort((a, b) => a - b);
+      expect(new Set(all).size).toBe(all.length);
+      expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i));
+      expect(all.length).toBeGreaterThanOrEqual(3);
+      // The live view showed the ownership.
+      expect(lines.some((l) => /partitions replica-1 \[[\d,]*\] {2}replica-2 \[/.test(l))).toBe(true);
+    },
+  );
 });

@@ -96,7 +96,7 @@ describe('helm lint', () => {
     expect(r.out).toMatch(/additional propert/i);
   });
 
-  it('fails on a wrong type and on more than one replica, naming the key', async () => {
+  it('fails on a wrong type and on a replica minimum above its maximum, naming the key; scales past one replica (#17)', async () => {
     const wrongType = await tool(helmTools().HELM, [
       'lint',
       CHART,
@@ -107,16 +107,29 @@ describe('helm lint', () => {
     ]);
     expect(wrongType.code).not.toBe(0);
     expect(wrongType.out).toContain('httpPort');
+    // helm lint reports a template's fail() only as information: render to see it refuse.
+    const inverted = await tool(helmTools().HELM, [
+      'template',
+      'beamline',
+      CHART,
+      '--values',
+      minimal,
+      '--values',
+      valuesFile({ autoscaling: { keda: { minReplicaCount: 5, maxReplicaCount: 4 } } }),
+    ]);
+    expect(inverted.code).not.toBe(0);
+    expect(inverted.out).toContain('autoscaling.keda.minReplicaCount is 5, above autoscaling.keda.maxReplicaCount 4');
+    // Replicas own partitions now: more than one per namespace is a normal configuration.
     const scaleOut = await tool(helmTools().HELM, [
       'lint',
       CHART,
       '--values',
       minimal,
       '--values',
-      valuesFile({ autoscaling: { keda: { maxReplicaCount: 4 } } }),
+      valuesFile({ replicaCount: 3, autoscaling: { keda: { maxReplicaCount: 6 }, hpa: { maxReplicas: 6 } } }),
     ]);
-    expect(scaleOut.code).not.toBe(0);
-    expect(scaleOut.out).toContain('maxReplicaCount');
+    expect(scaleOut.out).not.toMatch(/error/i);
+    expect(scaleOut.code).toBe(0);
   });
 });
 
@@ -140,6 +153,8 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     const file = workerFileOf(docs, 'beamline-eu-west');
     expect(file).toMatchObject({ handler: 'builtin-scoring', httpHost: '0.0.0.0', httpPort: 9464, drainDeadlineMs: 30_000 });
     expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan((file['drainDeadlineMs'] as number) / 1000);
+    // #17: partitions hand over pod by pod; a new pod is up before an old one drains.
+    expect(deployment['spec']).toMatchObject({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
     expect(worker['readinessProbe'].httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
     expect(worker['livenessProbe'].httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(worker['lifecycle'].preStop.exec.command.join(' ')).toContain('kill -TERM 1');
@@ -246,7 +261,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     ]);
     expect(notes.out).toContain('rollout status deployment/beamline-eu-west');
     expect(notes.out).toContain('install KEDA >= 2.18 to scale on backlog');
-    expect(notes.out).toContain('capped at 1 per namespace');
+    expect(notes.out).toContain('share its events partitions');
     expect(notes.code).toBe(0);
   });
 

@@ -68,12 +68,14 @@ derived from the drain deadline).
 {{- toYaml $file -}}
 {{- end -}}
 
-{{/* Fails the render when a replica bound exceeds 1 (the scale-out issue, #17, lifts this). */}}
-{{- define "beamline.checkReplicaCap" -}}
-{{- $v := .Values -}}
-{{- range $what, $n := dict "replicaCount" $v.replicaCount "autoscaling.keda.maxReplicaCount" $v.autoscaling.keda.maxReplicaCount "autoscaling.keda.minReplicaCount" $v.autoscaling.keda.minReplicaCount "autoscaling.hpa.maxReplicas" $v.autoscaling.hpa.maxReplicas "autoscaling.hpa.minReplicas" $v.autoscaling.hpa.minReplicas "autoscaling.keda.fallback.replicas" $v.autoscaling.keda.fallback.replicas -}}
-{{- if gt (int $n) 1 -}}
-{{- fail (printf "%s is %v: Beamline workers are capped at 1 replica per namespace until scale-out (#17) lands (keyed state is not yet handed over between replicas); set it to 1" $what $n) -}}
+{{/* Fails the render when a minimum exceeds its maximum, naming both keys. */}}
+{{- define "beamline.checkReplicaBounds" -}}
+{{- $k := .Values.autoscaling.keda -}}
+{{- $h := .Values.autoscaling.hpa -}}
+{{- if gt (int $k.minReplicaCount) (int $k.maxReplicaCount) -}}
+{{- fail (printf "autoscaling.keda.minReplicaCount is %v, above autoscaling.keda.maxReplicaCount %v: raise the maximum or lower the minimum" $k.minReplicaCount $k.maxReplicaCount) -}}
 {{- end -}}
+{{- if gt (int $h.minReplicas) (int $h.maxReplicas) -}}
+{{- fail (printf "autoscaling.hpa.minReplicas is %v, above autoscaling.hpa.maxReplicas %v: raise the maximum or lower the minimum" $h.minReplicas $h.maxReplicas) -}}
 {{- end -}}
 {{- end -}}
