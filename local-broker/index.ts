@@ -17,7 +17,7 @@ export {
   type StartOptions,
 } from './broker.ts';
 export { MAX_MESSAGE_SIZE_BYTES } from './config.ts';
-export { BrokerScriptError } from './errors.ts';
+export { BrokerScriptError, LOCAL_BROKER_ERROR_CODES } from './errors.ts';
 export { ensureJars } from './fetch-jars.ts';
 export { GEO_MEMBERS, geoEnvLines, geoStatus, runningMembers, startGeo, stopGeo, type GeoCluster, type GeoStartOptions } from './geo.ts';
 export { PULSAR_VERSION } from './paths.ts';
