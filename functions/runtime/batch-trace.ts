@@ -12,7 +12,11 @@
  *     └ `commit` (client) the batch's transaction (or publish + acks)
  *
  * A record whose producer did not sample it gets no spans; its context still passes through to
- * the outputs. With tracing off (noopTracer) only that pass-through is left.
+ * the outputs. A record with no context that the tracer does not sample gets an unsampled W3C
+ * context (flags 00) for its outputs, so they share one trace id downstream. With tracing off
+ * (noopTracer) only the pass-through of incoming contexts is left.
+ *
+ * Attribute names come from OpenTelemetry's semantic conventions (functions/tracing's MESSAGING).
  */
 import {
   activeSpanContext,
@@ -26,8 +30,10 @@ import {
 import type { ScoreFn } from '../contract.ts';
 import type { InputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
+import { MESSAGING } from '../tracing/index.ts';
 
 interface RecordSpans {
+  /** The context its outputs carry when it has no process span: incoming, or an unsampled new one. */
   readonly inbound: SpanContext | undefined;
   /** Undefined when the record is not traced (unsampled, or tracing off). */
   readonly receive: Span | undefined;
@@ -45,7 +51,7 @@ export interface BatchTraceScope {
   readonly topicName: (t: OutputTopic) => string;
 }
 
-const SYSTEM = { 'messaging.system': 'pulsar' } as const;
+const SYSTEM = { [MESSAGING.system]: MESSAGING.systemPulsar } as const;
 
 export class BatchTrace {
   readonly #tracer: Tracer;
@@ -64,8 +70,9 @@ export class BatchTrace {
     }
     const common = {
       ...SYSTEM,
-      'messaging.destination.name': scope.topic,
-      'messaging.consumer.group.name': scope.subscription,
+      [MESSAGING.destination]: scope.topic,
+      [MESSAGING.subscription]: scope.subscription,
+      [MESSAGING.consumerGroup]: scope.subscription,
       'beamline.tenant': scope.tenant,
       'beamline.namespace': scope.namespace,
     };
@@ -73,13 +80,13 @@ export class BatchTrace {
     this.#records = batch.map((m) => {
       const inbound = traceContextOf(m.properties);
       const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
-      if (!receive.recording) return { inbound, receive: undefined, process: undefined, publishes: [] };
+      if (!receive.recording) return { inbound: receive.context, receive: undefined, process: undefined, publishes: [] };
       // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
       const attributes = {
         ...common,
-        'messaging.operation.type': 'receive',
-        'messaging.operation.name': 'receive',
-        'messaging.message.id': m.messageId,
+        [MESSAGING.operationType]: MESSAGING.receive,
+        [MESSAGING.operationName]: 'receive',
+        [MESSAGING.messageId]: m.messageId,
         'messaging.pulsar.redelivery_count': m.redeliveryCount,
       };
       for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
@@ -93,7 +100,7 @@ export class BatchTrace {
         kind: 'consumer',
         sampled: true,
         links,
-        attributes: { ...common, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.length },
+        attributes: { ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.batchCount]: batch.length },
       });
     }
   }
@@ -109,9 +116,9 @@ export class BatchTrace {
       parent: r.receive.context,
       attributes: {
         ...SYSTEM,
-        'messaging.destination.name': this.#scope.topic,
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'process',
+        [MESSAGING.destination]: this.#scope.topic,
+        [MESSAGING.operationType]: MESSAGING.process,
+        [MESSAGING.operationName]: 'process',
       },
     });
   }
@@ -146,9 +153,9 @@ export class BatchTrace {
       parent: r.process.context,
       attributes: {
         ...SYSTEM,
-        'messaging.destination.name': name,
-        'messaging.operation.type': 'publish',
-        'messaging.operation.name': 'send',
+        [MESSAGING.destination]: name,
+        [MESSAGING.operationType]: MESSAGING.send,
+        [MESSAGING.operationName]: 'send',
       },
     });
     r.publishes.push(span);
@@ -163,8 +170,8 @@ export class BatchTrace {
       parent: this.#batch.context,
       attributes: {
         ...SYSTEM,
-        'messaging.operation.type': 'settle',
-        'messaging.batch.message_count': records,
+        [MESSAGING.operationType]: MESSAGING.settle,
+        [MESSAGING.batchCount]: records,
         'beamline.outputs': outputs,
       },
     });
@@ -185,9 +192,9 @@ export class BatchTrace {
         parent: r.process.context,
         attributes: {
           ...SYSTEM,
-          'messaging.destination.name': this.#scope.topic,
-          'messaging.operation.type': 'settle',
-          'messaging.operation.name': 'ack',
+          [MESSAGING.destination]: this.#scope.topic,
+          [MESSAGING.operationType]: MESSAGING.settle,
+          [MESSAGING.operationName]: 'ack',
           'beamline.commit.outcome': outcome,
         },
       });

@@ -1,3 +1,4 @@
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
 import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
@@ -37,10 +38,8 @@ function setup(tracing: boolean): {
   spans: () => S[];
   tracer: OtlpTracer | undefined;
 } {
-  const bodies: string[] = [];
-  const tracer = tracing
-    ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async (b) => void bodies.push(b) })
-    : undefined;
+  const exporter = new InMemorySpanExporter();
+  const tracer = tracing ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter }) : undefined;
   const io = new InMemoryWorkerIo();
   const score = async (): Promise<ModelScore> => ({
     kind: 'scored',
@@ -66,12 +65,18 @@ function setup(tracing: boolean): {
       },
     },
   );
+  // The SDK's finished spans in the OTLP shape (kind and status codes as OTLP numbers them).
   const spans = (): S[] =>
-    bodies.flatMap((b) =>
-      (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: S[] }> }> }).resourceSpans.flatMap((r) =>
-        r.scopeSpans.flatMap((x) => x.spans),
-      ),
-    );
+    exporter.getFinishedSpans().map((r) => ({
+      traceId: r.spanContext().traceId,
+      spanId: r.spanContext().spanId,
+      ...(r.parentSpanContext === undefined ? {} : { parentSpanId: r.parentSpanContext.spanId }),
+      name: r.name,
+      kind: r.kind + 1,
+      attributes: Object.entries(r.attributes).map(([key, v]) => ({ key, value: { v } })),
+      ...(r.links.length === 0 ? {} : { links: r.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) }),
+      ...(r.status.code === 0 ? {} : { status: { code: r.status.code } }),
+    }));
   return { io, worker, spans, tracer };
 }
 
@@ -88,7 +93,8 @@ describe('worker tracing (#22)', () => {
     io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), { key: 'x', payload: Buffer.from([0xff]), properties: { traceparent: SAMPLED } });
     await io.acknowledged(3);
     await worker.drain();
-    await tracer?.close();
+    // flush, not close: the in-memory exporter forgets its spans on shutdown.
+    await tracer?.flush();
     const all = spans();
     const inbound = parseTraceparent(SAMPLED)!;
     const trace = all.filter((s) => s.traceId === inbound.traceId);
