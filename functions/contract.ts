@@ -50,6 +50,8 @@ export type ModelScore =
       readonly route?: 'live' | 'canary';
       /** #9: time spent scoring this row with the deciding model. */
       readonly latencyMs?: number;
+      /** #22: rows in the micro-batch that scored this row, when a micro-batcher did. */
+      readonly batchSize?: number;
       /** #9: the shadow model's score of the same row: recorded, never acted on. */
       readonly shadow?: { readonly modelVersion: string; readonly score: number; readonly latencyMs: number };
     }

@@ -9,6 +9,7 @@
  *             │   context is the output message's traceparent, so the trace goes on downstream
  *             └ `<events> settle` (client) the commit that decided the record
  *   `<events> process batch` (consumer, its own trace) links every record's receive span
+ *     ├ `state` the keyed-state and window changelog of the batch (records it writes)
  *     └ `commit` (client) the batch's transaction (or publish + acks)
  *
  * A record whose producer did not sample it gets no spans; its context still passes through to
@@ -123,17 +124,48 @@ export class BatchTrace {
     });
   }
 
-  /** Runs fn with record i's process span active (for `score` spans). */
+  /** Decodes record i under a `decode` span (when traced); a dead letter marks it failed. */
+  async decode<R extends { ok: boolean }>(i: number, fn: () => Promise<R>): Promise<R> {
+    const parent = this.#records[i]?.process?.context;
+    if (parent === undefined) return fn();
+    const span = this.#tracer.startSpan('decode', { parent });
+    try {
+      const r = await fn();
+      span.setAttribute('beamline.decode.outcome', r.ok ? 'ok' : 'dead-letter');
+      if (!r.ok) span.setError('dead-lettered: undecodable');
+      return r;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Runs the batch's changelog flush under a `state` span of the batch span (when traced). */
+  state<R extends { readonly state: readonly unknown[]; readonly windows: readonly unknown[] }>(fn: () => R): R {
+    if (this.#batch === undefined) return fn();
+    const span = this.#tracer.startSpan('state', { parent: this.#batch.context });
+    const r = fn();
+    span.setAttribute('beamline.state.changes', r.state.length);
+    span.setAttribute('beamline.windows.changes', r.windows.length);
+    span.end();
+    return r;
+  }
+
+  /** Runs fn with record i's process span active (for `score` and `windows` spans). */
   within<R>(i: number, fn: () => R): R {
     const r = this.#records[i];
     return r?.process === undefined ? fn() : withSpanContext(r.process.context, fn);
   }
 
-  /** Ends record i's process span; `error` marks it failed (the pass is re-run or the record dead-lettered). */
-  endProcess(i: number, error?: string): void {
+  /**
+   * Ends record i's process span; `error` marks it failed (the pass is re-run or the record
+   * dead-lettered); `step` adds the handler's keyed-state reads and writes.
+   */
+  endProcess(i: number, error?: string, step?: { readonly stateReads?: number; readonly stateWrites?: number }): void {
     const p = this.#records[i]?.process;
     if (p === undefined) return;
     if (error !== undefined) p.setError(error);
+    if (step?.stateReads !== undefined) p.setAttribute('beamline.state.reads', step.stateReads);
+    if (step?.stateWrites !== undefined) p.setAttribute('beamline.state.writes', step.stateWrites);
     p.end();
   }
 
@@ -235,6 +267,7 @@ export function tracedScore(score: ScoreFn, tracer: Tracer, backend: string | un
         span.setAttribute('beamline.model.name', at > 0 ? s.modelVersion.slice(0, at) : s.modelVersion);
         if (s.route !== undefined) span.setAttribute('beamline.model.route', s.route);
         if (s.latencyMs !== undefined) span.setAttribute('beamline.score.latency_ms', s.latencyMs);
+        if (s.batchSize !== undefined) span.setAttribute('beamline.score.batch_size', s.batchSize);
       } else {
         span.setAttribute('beamline.score.fallback_reason', s.reason);
         span.setAttribute('beamline.decision', s.decision);

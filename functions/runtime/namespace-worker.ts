@@ -158,6 +158,7 @@ export class NamespaceWorker<T = unknown> {
       clock: this.#clock,
       metrics,
       log: this.#log,
+      tracer: this.#tracer,
       ...(score === undefined ? {} : { score }),
     } as HandlerEngineOptions<T>);
   }
@@ -356,7 +357,7 @@ export class NamespaceWorker<T = unknown> {
       }
       await this.#rollback();
     }
-    const changes = this.#engine.flush();
+    const changes = trace.state(() => this.#engine.flush());
     outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
     const marker = String(++this.#batchSeq);
     if (this.config.guarantee === 'effectively-once') outputs.push({ topic: 'state', key: this.#markerKey, payload: Buffer.from(marker) });
@@ -423,7 +424,9 @@ export class NamespaceWorker<T = unknown> {
   ): Promise<{ index: number; error: unknown } | undefined> {
     const now = this.#clock.now();
     for (let i = 0; i < batch.length; i++) trace.beginProcess(i);
-    const decoded = await Promise.all(batch.map((m, i) => (poisoned.has(i) ? undefined : this.#ingress.decode(m, now))));
+    const decoded = await Promise.all(
+      batch.map((m, i) => (poisoned.has(i) ? undefined : trace.decode(i, () => this.#ingress.decode(m, now)))),
+    );
     const results: Array<{ encoded: OutputMessage[]; late: OutputMessage[]; eventTimeMs: number } | undefined> = new Array(batch.length);
     const runOne = async (i: number): Promise<void> => {
       const r = decoded[i];
@@ -446,7 +449,7 @@ export class NamespaceWorker<T = unknown> {
         ),
       );
       results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };
-      trace.endProcess(i);
+      trace.endProcess(i, undefined, step);
     };
     // A holder, so the lanes below can record the earliest failure across closures.
     const failed: { first?: { index: number; error: unknown } } = {};

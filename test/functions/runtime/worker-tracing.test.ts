@@ -47,6 +47,7 @@ function setup(tracing: boolean): {
     outputs: Float32Array.of(0.9),
     modelVersion: 'fraud@3',
     route: 'canary',
+    batchSize: 4,
   });
   const worker = NamespaceWorker.create(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
@@ -58,6 +59,7 @@ function setup(tracing: boolean): {
       ...(tracer === undefined ? {} : { tracer }),
       handler: {
         process: async (r, ctx) => {
+          ctx.state.put(r.value.card, (Number(ctx.state.get(r.value.card) ?? 0) || 0) + 1);
           const s = await ctx.score([r.value.amount]);
           ctx.emit({ card: r.value.card, score: s.kind === 'scored' ? s.score : -1 });
           ctx.emit({ card: r.value.card }, { to: 'actions' });
@@ -116,6 +118,19 @@ describe('worker tracing (#22)', () => {
     expect(attr(score, 'beamline.model.name')).toBe('fraud');
     expect(attr(score, 'beamline.model.route')).toBe('canary');
     expect(attr(score, 'beamline.model.backend')).toBe('cpu');
+    expect(attr(score, 'beamline.score.batch_size')).toBe(4);
+    // Decode under each process span; the undecodable record's fails.
+    const decodes = trace.filter((s) => s.name === 'decode');
+    expect(decodes.map((d) => d.parentSpanId).sort()).toEqual([ok?.spanId, dead?.spanId].sort());
+    expect(decodes.find((d) => d.parentSpanId === dead?.spanId)?.status?.code).toBe(2);
+    expect(
+      attr(
+        decodes.find((d) => d.parentSpanId === ok?.spanId),
+        'beamline.decode.outcome',
+      ),
+    ).toBe('ok');
+    expect(attr(ok, 'beamline.state.writes')).toBe(1);
+    expect(attr(ok, 'beamline.state.reads')).toBe(1);
     const publishes = trace.filter((s) => s.name.endsWith(' publish'));
     expect(publishes.map((s) => s.name).sort()).toEqual([
       'persistent://t/ns/actions publish',
@@ -139,6 +154,10 @@ describe('worker tracing (#22)', () => {
     const batch = all.find((s) => s.name === 'persistent://t/ns/events process batch');
     expect(batch?.links?.map((l) => l.spanId).sort()).toEqual(receive.map((r) => r.spanId).sort());
     expect(all.find((s) => s.name === 'commit')?.parentSpanId).toBe(batch?.spanId);
+    const state = all.find((s) => s.name === 'state');
+    expect(state?.parentSpanId).toBe(batch?.spanId);
+    // Cards a and b (the undecodable record changes nothing).
+    expect(attr(state, 'beamline.state.changes')).toBe(2);
 
     // Nothing recorded for the unsampled record; its context passes through unchanged.
     expect(all.some((s) => s.traceId === '11111111111111111111111111111111')).toBe(false);
@@ -155,5 +174,38 @@ describe('worker tracing (#22)', () => {
     expect(io.topics.get('predictions')?.find((o) => o.key === 'a')?.properties?.['traceparent']).toBe(SAMPLED);
     expect(io.topics.get('actions')?.find((o) => o.key === 'a')?.properties?.['tracestate']).toBe('k=v');
     expect(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties).not.toHaveProperty('traceparent');
+  });
+
+  it('windowed handlers get a windows span per traced record: type, fired and late counts', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+    const io = new InMemoryWorkerIo();
+    const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+      {
+        io,
+        ingress: new Ingress({ decode: schemaDecoder(schema) }),
+        tracer,
+        handler: {
+          windows: { type: 'tumbling', sizeMs: 1000, aggregate: 'sum', extract: (v: { amount: number }) => v.amount },
+          process: (r: { value: unknown }, ctx: { emit: (v: unknown) => void }) => ctx.emit(r.value),
+        } as never,
+      },
+    );
+    await worker.start();
+    io.push({ ...pay('a', SAMPLED), eventTimeMs: 1_000 }, { ...pay('a', SAMPLED), eventTimeMs: 2_500 });
+    await io.acknowledged(2);
+    await worker.drain();
+    await tracer.flush();
+    const finished = exporter.getFinishedSpans();
+    const windows = finished.filter((s) => s.name === 'windows');
+    expect(windows).toHaveLength(2);
+    const process = finished.filter((s) => s.name === 'persistent://t/ns/events process').map((s) => s.spanContext().spanId);
+    expect(windows.every((w) => process.includes(w.parentSpanContext?.spanId ?? ''))).toBe(true);
+    expect(windows.map((w) => w.attributes['beamline.window.type'])).toEqual(['tumbling', 'tumbling']);
+    // The second record's event time passes the first window's end: that one fires.
+    expect(windows.map((w) => w.attributes['beamline.window.fired'])).toEqual([0, 1]);
+    expect(windows.map((w) => w.attributes['beamline.window.late'])).toEqual([0, 0]);
+    await tracer.close();
   });
 });
