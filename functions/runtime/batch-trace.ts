@@ -24,6 +24,7 @@ import {
   traceContextOf,
   traceProperties,
   withSpanContext,
+  type Exemplar,
   type Span,
   type SpanContext,
   type Tracer,
@@ -192,6 +193,18 @@ export class BatchTrace {
     });
     r.publishes.push(span);
     return traceProperties(span.context);
+  }
+
+  /** Record i's sampled trace (its receive span), for latency exemplars; none when not recorded. */
+  exemplar(i: number): Exemplar | undefined {
+    const c = this.#records[i]?.receive?.context;
+    return c === undefined ? undefined : { traceId: c.traceId, spanId: c.spanId };
+  }
+
+  /** The batch span's trace, for the batch-duration exemplar; none when not recorded. */
+  batchExemplar(): Exemplar | undefined {
+    const c = this.#batch?.context;
+    return c === undefined ? undefined : { traceId: c.traceId, spanId: c.spanId };
   }
 
   /** The batch's commit begins. */

@@ -336,7 +336,7 @@ export class NamespaceWorker<T = unknown> {
     const failures = new Map<number, number>();
     const poisoned = new Map<number, DeadLetterRecord>();
     let outputs: OutputMessage[];
-    let decided: number[];
+    let decided: Array<{ eventTimeMs: number; index: number }>;
     // Each pass either completes or poisons one record (or retries a retriable one), so the
     // number of passes is bounded by the batch size times the retries.
     for (;;) {
@@ -385,9 +385,9 @@ export class NamespaceWorker<T = unknown> {
     this.#gate.committed(batch);
     this.#processed += batch.length;
     const now = this.#clock.now();
-    this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);
-    for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
-    this.#m.settled(batch, decided.length, now);
+    this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000, trace.batchExemplar());
+    for (const d of decided) this.#m.endToEnd((now - d.eventTimeMs) / 1000, trace.exemplar(d.index));
+    this.#m.settled(batch, decided.length, now, (i) => trace.exemplar(i));
     return 0;
   }
 
@@ -419,7 +419,7 @@ export class NamespaceWorker<T = unknown> {
     batch: readonly InputMessage[],
     poisoned: ReadonlyMap<number, DeadLetterRecord>,
     outputs: OutputMessage[],
-    decided: number[],
+    decided: Array<{ eventTimeMs: number; index: number }>,
     trace: BatchTrace,
   ): Promise<{ index: number; error: unknown } | undefined> {
     const now = this.#clock.now();
@@ -501,7 +501,7 @@ export class NamespaceWorker<T = unknown> {
       }
       const res = results[i];
       if (res === undefined) continue;
-      decided.push(res.eventTimeMs);
+      decided.push({ eventTimeMs: res.eventTimeMs, index: i });
       outputs.push(...res.encoded, ...res.late);
     }
     trace.endAllProcess();

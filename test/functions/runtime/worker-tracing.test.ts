@@ -4,7 +4,7 @@ import { avroSchema } from '../../../functions/pulsar/index.ts';
 import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import type { ModelScore } from '../../../functions/index.ts';
-import { parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
+import { PrometheusMetrics, parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
 import { OtlpTracer } from '../../../functions/tracing/index.ts';
 
 const schema = avroSchema<{ card: string; amount: number }>({
@@ -37,10 +37,12 @@ function setup(tracing: boolean): {
   worker: NamespaceWorker<{ card: string; amount: number }>;
   spans: () => S[];
   tracer: OtlpTracer | undefined;
+  metrics: PrometheusMetrics;
 } {
   const exporter = new InMemorySpanExporter();
   const tracer = tracing ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter }) : undefined;
   const io = new InMemoryWorkerIo();
+  const metrics = new PrometheusMetrics();
   const score = async (): Promise<ModelScore> => ({
     kind: 'scored',
     score: 0.9,
@@ -56,6 +58,7 @@ function setup(tracing: boolean): {
       ingress: new Ingress({ decode: schemaDecoder(schema) }),
       score,
       scoreBackend: 'cpu',
+      metrics,
       ...(tracer === undefined ? {} : { tracer }),
       handler: {
         process: async (r, ctx) => {
@@ -79,7 +82,7 @@ function setup(tracing: boolean): {
       ...(r.links.length === 0 ? {} : { links: r.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) }),
       ...(r.status.code === 0 ? {} : { status: { code: r.status.code } }),
     }));
-  return { io, worker, spans, tracer };
+  return { io, worker, spans, tracer, metrics };
 }
 
 const pay = (card: string, traceparent?: string) => ({
@@ -90,7 +93,7 @@ const pay = (card: string, traceparent?: string) => ({
 
 describe('worker tracing (#22)', () => {
   it('continues a sampled trace: receive -> process -> score, publish and settle spans, outputs carry it on', async () => {
-    const { io, worker, spans, tracer } = setup(true);
+    const { io, worker, spans, tracer, metrics } = setup(true);
     await worker.start();
     io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), { key: 'x', payload: Buffer.from([0xff]), properties: { traceparent: SAMPLED } });
     await io.acknowledged(3);
@@ -158,6 +161,19 @@ describe('worker tracing (#22)', () => {
     expect(state?.parentSpanId).toBe(batch?.spanId);
     // Cards a and b (the undecodable record changes nothing).
     expect(attr(state, 'beamline.state.changes')).toBe(2);
+
+    // Latency exemplars point at the traced records' receive spans (OpenMetrics scrapes only).
+    const om = await metrics.render('openmetrics');
+    const exemplars = [...om.matchAll(/^beamline_decision_latency_seconds_bucket\{[^}]*\} \d+ # \{trace_id="(\w+)",span_id="(\w+)"\}/gm)];
+    expect(exemplars.length).toBeGreaterThan(0);
+    expect(exemplars.every((e) => e[1] === inbound.traceId && receive.some((r) => r.spanId === e[2]))).toBe(true);
+    expect(om).toMatch(
+      new RegExp(`^beamline_event_to_commit_latency_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${inbound.traceId}"`, 'm'),
+    );
+    expect(om).toMatch(
+      new RegExp(`^beamline_batch_processing_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${batch?.traceId ?? 'x'}"`, 'm'),
+    );
+    expect(om).not.toContain('11111111111111111111111111111111');
 
     // Nothing recorded for the unsampled record; its context passes through unchanged.
     expect(all.some((s) => s.traceId === '11111111111111111111111111111111')).toBe(false);
