@@ -10,6 +10,7 @@
  *   `noopTracer()` (the default) records nothing but still passes an incoming context through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomFillSync } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.ts';
@@ -287,6 +288,31 @@ export function traceProperties(ctx: SpanContext | undefined): Record<string, st
   const p: Record<string, string> = { [TRACEPARENT]: formatTraceparent(ctx) };
   if (ctx.traceState !== undefined && ctx.traceState !== '') p[TRACESTATE] = ctx.traceState;
   return p;
+}
+
+/** Random ids from a pooled buffer (one crypto call per 170 contexts). */
+const idPool = Buffer.alloc(4096);
+let idAt = idPool.length;
+
+function randomHex(bytes: number): string {
+  for (;;) {
+    if (idAt + bytes > idPool.length) {
+      randomFillSync(idPool);
+      idAt = 0;
+    }
+    const id = idPool.toString('hex', idAt, idAt + bytes);
+    idAt += bytes;
+    if (!/^0+$/.test(id)) return id;
+  }
+}
+
+/**
+ * A new, unsampled W3C context (#22): for a record that arrives without one and is not traced,
+ * so its outputs (predictions, actions, review items, audit records) still share one trace id
+ * (`traceId` fields, `x-beamline-trace-id`) and downstream keeps the not-sampled decision.
+ */
+export function newTraceContext(): SpanContext {
+  return { traceId: randomHex(16), spanId: randomHex(8), sampled: false };
 }
 
 const activeContext = new AsyncLocalStorage<SpanContext>();

@@ -15,12 +15,13 @@
  * A record whose producer did not sample it gets no spans; its context still passes through to
  * the outputs. A record with no context that the tracer does not sample gets an unsampled W3C
  * context (flags 00) for its outputs, so they share one trace id downstream. With tracing off
- * (noopTracer) only the pass-through of incoming contexts is left.
+ * (noopTracer) only the pass-through is left: incoming contexts, or new unsampled ones.
  *
  * Attribute names come from OpenTelemetry's semantic conventions (functions/tracing's MESSAGING).
  */
 import {
   activeSpanContext,
+  newTraceContext,
   traceContextOf,
   traceProperties,
   withSpanContext,
@@ -66,8 +67,13 @@ export class BatchTrace {
     this.#tracer = tracer;
     this.#scope = scope;
     if (!tracer.enabled) {
-      // Tracing off: only the incoming contexts, to pass on to the outputs.
-      this.#records = batch.map((m) => ({ inbound: traceContextOf(m.properties), receive: undefined, process: undefined, publishes: [] }));
+      // Tracing off: only the incoming contexts (or new unsampled ones), to pass on to the outputs.
+      this.#records = batch.map((m) => ({
+        inbound: traceContextOf(m.properties) ?? newTraceContext(),
+        receive: undefined,
+        process: undefined,
+        publishes: [],
+      }));
       return;
     }
     const common = {
@@ -151,10 +157,13 @@ export class BatchTrace {
     return r;
   }
 
-  /** Runs fn with record i's process span active (for `score` and `windows` spans). */
+  /**
+   * Runs fn with record i's context active: its process span (parent of `score` and `windows`
+   * spans), else the context its outputs carry (the handler reads the trace id from it).
+   */
   within<R>(i: number, fn: () => R): R {
     const r = this.#records[i];
-    return r?.process === undefined ? fn() : withSpanContext(r.process.context, fn);
+    return withSpanContext(r?.process?.context ?? r?.inbound, fn);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
+import { createScoringHandler, Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import type { ModelScore } from '../../../functions/index.ts';
 import { PrometheusMetrics, parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
@@ -189,7 +189,11 @@ describe('worker tracing (#22)', () => {
     await worker.drain();
     expect(io.topics.get('predictions')?.find((o) => o.key === 'a')?.properties?.['traceparent']).toBe(SAMPLED);
     expect(io.topics.get('actions')?.find((o) => o.key === 'a')?.properties?.['tracestate']).toBe('k=v');
-    expect(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties).not.toHaveProperty('traceparent');
+    // A record without one gets a new unsampled context, so its outputs share one W3C trace id.
+    const c = traceContextOf(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties);
+    expect(c?.sampled).toBe(false);
+    expect(c?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceContextOf(io.topics.get('actions')?.find((o) => o.key === 'c')?.properties)?.traceId).toBe(c?.traceId);
   });
 
   it('windowed handlers get a windows span per traced record: type, fired and late counts', async () => {
@@ -223,5 +227,52 @@ describe('worker tracing (#22)', () => {
     expect(windows.map((w) => w.attributes['beamline.window.fired'])).toEqual([0, 1]);
     expect(windows.map((w) => w.attributes['beamline.window.late'])).toEqual([0, 0]);
     await tracer.close();
+  });
+
+  it("the scoring handler's traceId is the record's W3C trace id, traced or not, tracing on or off", async () => {
+    for (const tracing of [false, true]) {
+      const exporter = new InMemorySpanExporter();
+      const io = new InMemoryWorkerIo();
+      const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+        { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+        {
+          io,
+          ingress: new Ingress({ decode: schemaDecoder(schema) }),
+          ...(tracing ? { tracer: new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter }) } : {}),
+          score: async (): Promise<ModelScore> => ({ kind: 'scored', score: 0.95, outputs: Float32Array.of(0.95), modelVersion: 'm@1' }),
+          handler: {
+            process: createScoringHandler<{ card: string; amount: number }>({
+              features: [{ name: 'amount', field: 'amount' }],
+              policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: 'p1' },
+            }),
+          },
+        },
+      );
+      await worker.start();
+      io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), pay('c'));
+      await io.acknowledged(3);
+      await worker.drain();
+      for (const topic of ['predictions', 'actions', 'audit'] as const) {
+        for (const o of io.topics.get(topic) ?? []) {
+          const carried = traceContextOf(o.properties)?.traceId;
+          const body = JSON.parse(o.payload.toString()) as { traceId?: string; detail?: string };
+          const traceId = body.traceId ?? (JSON.parse(body.detail ?? '{}') as { traceId?: string }).traceId;
+          expect(traceId, `${topic} ${o.key ?? ''} (tracing ${String(tracing)})`).toBe(carried);
+          expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        }
+      }
+      const traceOf = (key: string): string | undefined =>
+        (
+          JSON.parse(
+            io.topics
+              .get('predictions')
+              ?.find((o) => o.key === key)
+              ?.payload.toString() ?? '{}',
+          ) as { traceId?: string }
+        ).traceId;
+      expect(traceOf('a')).toBe(parseTraceparent(SAMPLED)?.traceId);
+      expect(traceOf('b')).toBe('11111111111111111111111111111111');
+      expect(io.topics.get('actions')?.length).toBe(3);
+    }
   });
 });
