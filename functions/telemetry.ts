@@ -300,9 +300,11 @@ function randomHex(bytes: number): string {
       randomFillSync(idPool);
       idAt = 0;
     }
+    let zero = true;
+    for (let i = idAt; i < idAt + bytes; i++) if (idPool[i] !== 0) zero = false;
     const id = idPool.toString('hex', idAt, idAt + bytes);
     idAt += bytes;
-    if (!/^0+$/.test(id)) return id;
+    if (!zero) return id;
   }
 }
 

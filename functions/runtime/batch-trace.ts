@@ -157,13 +157,16 @@ export class BatchTrace {
     return r;
   }
 
-  /**
-   * Runs fn with record i's context active: its process span (parent of `score` and `windows`
-   * spans), else the context its outputs carry (the handler reads the trace id from it).
-   */
+  /** Runs fn with record i's process span active (parent of `score` and `windows` spans). */
   within<R>(i: number, fn: () => R): R {
     const r = this.#records[i];
-    return withSpanContext(r?.process?.context ?? r?.inbound, fn);
+    return r?.process === undefined ? fn() : withSpanContext(r.process.context, fn);
+  }
+
+  /** Record i's W3C trace id (traced or not), for `ctx.traceId`. */
+  traceIdOf(i: number): string | undefined {
+    const r = this.#records[i];
+    return r?.process?.context?.traceId ?? r?.inbound?.traceId;
   }
 
   /**

@@ -189,15 +189,18 @@ export class HandlerEngine<T = unknown> {
     return this.#operator?.watermarkMs ?? null;
   }
 
-  /** Runs one record. Throws what the handler throws; then call `reset()` before going on. */
-  async run(record: EventRecord<T>): Promise<EngineStep<T>> {
+  /**
+   * Runs one record. Throws what the handler throws; then call `reset()` before going on.
+   * `traceId` (#22): the record's W3C trace id, for `ctx.traceId`.
+   */
+  async run(record: EventRecord<T>, traceId?: string): Promise<EngineStep<T>> {
     const step: EngineStep<T> = { emitted: [], late: [] };
     const parent = this.#tracer.enabled ? activeSpanContext() : undefined;
     const traced = parent !== undefined && parent.sampled;
     // A traced record counts its own state reads and writes (for its process span).
     const state = traced ? new CountedState(this.#stateJournal, step) : this.#stateJournal;
     if (this.#operator === undefined) {
-      const ctx = this.#context(step.emitted, record.key, record.eventTimeMs, record.messageId, state);
+      const ctx = this.#context(step.emitted, record.key, record.eventTimeMs, record.messageId, state, traceId);
       await (this.#options.process as ProcessFn<T>)(record, ctx);
       return step;
     }
@@ -306,6 +309,7 @@ export class HandlerEngine<T = unknown> {
     eventTimeMs: number,
     sourceId: string,
     state: KeyValueStore<unknown> = this.#stateJournal,
+    traceId?: string,
   ): HandlerContext {
     return {
       tenant: this.#options.tenant,
@@ -313,6 +317,7 @@ export class HandlerEngine<T = unknown> {
       log: this.#options.log ?? silentLogger,
       metrics: this.#metrics,
       state,
+      traceId,
       score: this.#options.score ?? noModel,
       emit: (value: unknown, options: EmitOptions = {}) => {
         emitted.push({

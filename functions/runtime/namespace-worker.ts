@@ -431,7 +431,7 @@ export class NamespaceWorker<T = unknown> {
     const runOne = async (i: number): Promise<void> => {
       const r = decoded[i];
       if (r === undefined || !r.ok) return;
-      const step: EngineStep<T> = await trace.within(i, () => this.#engine.run(r.record));
+      const step: EngineStep<T> = await trace.within(i, () => this.#engine.run(r.record, trace.traceIdOf(i)));
       // Encoding belongs to the record: a value its topic's schema refuses fails the record.
       const encoded = step.emitted.map((e) => this.#toOutput(e, trace.outputProperties(i, e.to)));
       const m = batch[i] as InputMessage;

@@ -12,7 +12,7 @@ import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOption
 import { compilePriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 import { compileFeatureExtractor, readField, type FeatureHistoryEntry, type FeatureSpec } from './feature-extractor.ts';
 import { auditEntry, type DecisionAuditEvent } from './registry/index.ts';
-import { activeSpanContext, newTraceContext, traceContextOf } from '../telemetry.ts';
+import { newTraceContext, traceContextOf } from '../telemetry.ts';
 
 export type { FeatureSpec, WindowAggregate } from './feature-extractor.ts';
 
@@ -72,9 +72,9 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
     const id = options.idField === undefined ? null : readField(record.value, options.idField);
     const score = s.kind === 'scored' ? s.score : null;
     const modelVersion = s.kind === 'scored' ? s.modelVersion : null;
-    // #22: the W3C trace id of the record's trace (the worker makes its context active; the
-    // in-process driver has none): joins prediction, action, review item, audit and the trace.
-    const traceId = activeSpanContext()?.traceId ?? traceContextOf(record.properties)?.traceId ?? newTraceContext().traceId;
+    // #22: the W3C trace id of the record's trace (the worker gives it; the in-process driver
+    // has none): joins prediction, action, review item, audit and the trace.
+    const traceId = ctx.traceId ?? traceContextOf(record.properties)?.traceId ?? newTraceContext().traceId;
     const common = {
       eventId: id === null ? record.messageId : String(id),
       key: record.key ?? null,

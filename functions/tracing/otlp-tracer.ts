@@ -37,7 +37,9 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  RandomIdGenerator,
   TraceIdRatioBasedSampler,
+  type IdGenerator,
   type ReadableSpan,
   type Sampler,
   type SamplingResult,
@@ -47,6 +49,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
+  newTraceContext,
   noopMetrics,
   silentLogger,
   type CounterMetric,
@@ -113,6 +116,23 @@ class BeamlineSampler implements Sampler {
   }
   toString(): string {
     return `BeamlineSampler{${this.#delegate.toString()}}`;
+  }
+}
+
+/**
+ * The SDK's random ids, except that the next trace id can be handed in: a new trace whose id the
+ * tracer already drew (to ask the sampler first, see startSpan) keeps that id.
+ */
+class PresetIdGenerator implements IdGenerator {
+  readonly #random = new RandomIdGenerator();
+  next: string | undefined;
+  generateTraceId(): string {
+    const id = this.next;
+    this.next = undefined;
+    return id ?? this.#random.generateTraceId();
+  }
+  generateSpanId(): string {
+    return this.#random.generateSpanId();
   }
 }
 
@@ -225,6 +245,8 @@ export class OtlpTracer implements Tracer {
   readonly #provider: BasicTracerProvider;
   readonly #tracer: OtelTracer;
   readonly #dropped: CounterMetric;
+  readonly #sampler: Sampler;
+  readonly #ids = new PresetIdGenerator();
   #state: TracerState = 'running';
   #closed: Promise<void> | undefined;
 
@@ -254,9 +276,11 @@ export class OtlpTracer implements Tracer {
       exportTimeoutMillis: this.config.exportTimeoutMs,
     });
     const bounded = new BoundedProcessor(batch, this.config.maxQueue, inFlight, this.#dropped);
+    this.#sampler = new BeamlineSampler(this.config.sampleRatio);
     this.#provider = new BasicTracerProvider({
       resource: defaultResource().merge(resourceFromAttributes({ ...this.config.resource, [ATTR_SERVICE_NAME]: this.config.serviceName })),
-      sampler: new BeamlineSampler(this.config.sampleRatio),
+      sampler: this.#sampler,
+      idGenerator: this.#ids,
       spanProcessors: [bounded],
     });
     this.#tracer = this.#provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
@@ -265,6 +289,22 @@ export class OtlpTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}): Span {
     const parent = options.parent;
     if (this.#state !== 'running') return passThrough(parent);
+    // Fast paths for what the SDK would not record (most records at a 10% ratio), deciding as its
+    // ParentBased(TraceIdRatioBased) sampler does without building its span objects: under an
+    // unsampled parent nothing is recorded; a new trace asks the sampler with the trace id it
+    // would get (then kept through PresetIdGenerator when it is recorded).
+    if (parent !== undefined && !parent.sampled) return passThrough(parent);
+    if (parent === undefined && options.sampled === undefined) {
+      const fresh = newTraceContext();
+      const kind = KIND[options.kind ?? 'internal'];
+      if (
+        this.#sampler.shouldSample(ROOT_CONTEXT, fresh.traceId, name, kind, options.attributes ?? {}, []).decision !==
+        SamplingDecision.RECORD_AND_SAMPLED
+      ) {
+        return passThrough(fresh);
+      }
+      this.#ids.next = fresh.traceId;
+    }
     let ctx = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, toOtel(parent));
     if (parent === undefined && options.sampled !== undefined) ctx = ctx.setValue(FORCED, options.sampled);
     const span = this.#tracer.startSpan(
@@ -276,6 +316,7 @@ export class OtlpTracer implements Tracer {
       },
       ctx,
     );
+    this.#ids.next = undefined;
     if (!span.isRecording()) {
       // Under a parent: pass its context through unchanged. A new trace: the SDK's unsampled
       // context (fresh trace id, flags 00) so downstream shares the trace id and the decision.

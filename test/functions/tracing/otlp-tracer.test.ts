@@ -1,5 +1,12 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
 import { compileTracingOptions, OtlpTracer } from '../../../functions/tracing/index.ts';
@@ -88,6 +95,26 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     for (let i = 0; i < 10_000; i++) if (tenth.startSpan('r').recording) recorded++;
     expect(recorded).toBeGreaterThan(800);
     expect(recorded).toBeLessThan(1200);
+  });
+
+  it("decides new traces by their trace id, as the SDK's TraceIdRatioBased does, and records them under that id", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0.5 }, { exporter });
+    const sdk = new TraceIdRatioBasedSampler(0.5);
+    const decide = (traceId: string): boolean => sdk.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const recorded: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const s = tracer.startSpan('root');
+      expect(s.recording).toBe(decide(s.context?.traceId ?? ''));
+      if (s.recording) recorded.push(s.context?.traceId ?? '');
+      s.end();
+    }
+    await tracer.flush();
+    expect(recorded.length).toBeGreaterThan(50);
+    expect(exporter.getFinishedSpans().map((s) => s.spanContext().traceId)).toEqual(recorded);
+    // Children of a sampled parent are recorded whatever their trace id (ParentBased).
+    expect(tracer.startSpan('child', { parent: PARENT }).recording).toBe(true);
+    await tracer.close();
   });
 
   it('bounds the queue and counts spans dropped when it is full and when an export fails', async () => {
