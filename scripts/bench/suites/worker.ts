@@ -266,7 +266,12 @@ async function inMemoryRate(events: number, keys: number, batch: number, tracer:
   return rate;
 }
 
-async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics): Promise<RunningBenchWorker> {
+async function startBenchWorker(
+  client: PulsarClient,
+  options: WorkerOptions,
+  metrics: Metrics,
+  tracer?: Tracer,
+): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
   const worker = NamespaceWorker.create<BenchEvent>(options, {
@@ -276,6 +281,7 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
     score: trivialScore,
     metrics,
     log: silentLogger,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   await worker.start();
   return { worker, stop: () => worker.drain() };
@@ -425,7 +431,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     for (const guarantee of guarantees) {
       const g = SHORT[guarantee];
       const namespaces = [`${g}-latency`];
-      for (let r = 0; r < rounds; r++) namespaces.push(`${g}-bare${r}`, `${g}-worker${r}`);
+      for (let r = 0; r < rounds; r++) namespaces.push(`${g}-bare${r}`, `${g}-worker${r}`, `${g}-traced${r}`);
       for (const ns of namespaces) {
         await admin.namespaces.create(`${tenant}/${ns}`);
         for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state'])
@@ -433,22 +439,47 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       }
       const bareRates: number[] = [];
       const workerRates: number[] = [];
+      const tracedRates: number[] = [];
+      const sink = await spanSink();
       const base: WorkerOptions = { tenant, namespace: `${g}-latency`, guarantee, httpPort: -1, batchMaxRecords: batch };
       for (let r = 0; r < rounds; r++) {
         ctx.log.info({ guarantee, round: r, events, keys }, 'prefilling backlogs');
         await prefill(client, `${nsPath(`${g}-bare${r}`)}/events`, events, keys);
         await prefill(client, `${nsPath(`${g}-worker${r}`)}/events`, events, keys);
+        await prefill(client, `${nsPath(`${g}-traced${r}`)}/events`, events, keys);
 
         ctx.log.info({ guarantee, round: r }, 'bare consume-and-produce loop');
         bareRates.push(await bareLoop(client, nsPath(`${g}-bare${r}`), events, batch, guarantee));
 
-        ctx.log.info({ guarantee, round: r }, 'worker');
-        const t0 = performance.now();
-        const w = await startBenchWorker(client, { ...base, namespace: `${g}-worker${r}` }, noopMetrics());
-        await waitUntil(() => w.worker.processed >= events, 600_000, 'the worker to drain its backlog');
-        workerRates.push(events / ((performance.now() - t0) / 1000));
-        await w.stop();
+        // #22: the worker untraced and traced (10% sampled, spans to an in-process OTLP sink),
+        // alternating which goes first per round.
+        const plainRound = async (): Promise<void> => {
+          ctx.log.info({ guarantee, round: r }, 'worker');
+          const t0 = performance.now();
+          const w = await startBenchWorker(client, { ...base, namespace: `${g}-worker${r}` }, noopMetrics());
+          await waitUntil(() => w.worker.processed >= events, 600_000, 'the worker to drain its backlog');
+          workerRates.push(events / ((performance.now() - t0) / 1000));
+          await w.stop();
+        };
+        const tracedRound = async (): Promise<void> => {
+          ctx.log.info({ guarantee, round: r, traceSample }, 'traced worker');
+          const tracer = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+          const t0 = performance.now();
+          const w = await startBenchWorker(client, { ...base, namespace: `${g}-traced${r}` }, noopMetrics(), tracer);
+          await waitUntil(() => w.worker.processed >= events, 600_000, 'the traced worker to drain its backlog');
+          tracedRates.push(events / ((performance.now() - t0) / 1000));
+          await w.stop();
+          await tracer.close();
+        };
+        if (r % 2 === 0) {
+          await plainRound();
+          await tracedRound();
+        } else {
+          await tracedRound();
+          await plainRound();
+        }
       }
+      await sink.close();
       const bare = Math.max(...bareRates);
       const workerRate = Math.max(...workerRates);
       rows.push({
@@ -461,6 +492,21 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       notes.push(
         `${guarantee} throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`,
       );
+      for (const [how, pick] of [
+        ['best', (v: number[]) => Math.max(...v)],
+        ['median', median],
+      ] as const) {
+        rows.push({
+          guarantee,
+          measure: `tracing @ ${traceSample * 100}% sampled, broker (${how})`,
+          'worker events/s': round(pick(workerRates)),
+          'traced worker events/s': round(pick(tracedRates)),
+          'traced/untraced': round(pick(tracedRates) / pick(workerRates)),
+        });
+      }
+      notes.push(
+        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, alternating order): untraced ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s`,
+      );
 
       ctx.log.info({ guarantee, rate, latencyS }, 'fixed-rate latency');
       const latency = await measureLatency(client, nsPath(`${g}-latency`), base, rate, latencyS);
@@ -470,7 +516,6 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     // #22: the tracing cost alone, over in-memory I/O (no broker: free of its noise). Rounds
     // alternate which of the two goes first (ABBA...), so a machine slowing down or warming up
     // during the run does not favour one; best and median of each are reported.
-    // TODO(#22): the traced rounds against the broker were lost merging with #18's per-guarantee rounds.
     ctx.log.info({ traceEvents, traceSample, traceRounds }, 'tracing overhead over in-memory I/O');
     const sink = await spanSink();
     const plainMem: number[] = [];
