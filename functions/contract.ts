@@ -50,6 +50,8 @@ export type ModelScore =
       readonly route?: 'live' | 'canary';
       /** #9: time spent scoring this row with the deciding model. */
       readonly latencyMs?: number;
+      /** #22: rows in the micro-batch that scored this row, when a micro-batcher did. */
+      readonly batchSize?: number;
       /** #9: the shadow model's score of the same row: recorded, never acted on. */
       readonly shadow?: { readonly modelVersion: string; readonly score: number; readonly latencyMs: number };
     }
@@ -83,6 +85,12 @@ export interface HandlerContext {
    * Key_Shared, only that key is guaranteed to be routed to this consumer.
    */
   readonly state: KeyValueStore<unknown>;
+  /**
+   * #22: the W3C trace id of the record being handled (its `traceparent`'s, or the one the worker
+   * gave it): put it on outputs to join them to the record's trace. Undefined outside the worker
+   * (the test driver) and for window results, which belong to no single record.
+   */
+  readonly traceId?: string | undefined;
 }
 
 /** The window a `ProcessWindowFn` call covers: [startMs, endMs) of one key. */

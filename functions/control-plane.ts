@@ -21,7 +21,9 @@ export {
   TRACESTATE,
   activeSpanContext,
   checkMetricName,
+  contentTypeOf,
   createRootLogger,
+  metricsFormatFor,
   formatTraceparent,
   noopMetrics,
   noopTracer,
@@ -37,6 +39,8 @@ export {
   type SpanOptions,
   type Tracer,
   type RootLoggerOptions,
+  type Exemplar,
+  type MetricsFormat,
 } from './telemetry.ts';
 export {
   PULSAR_ADMIN_ERROR_CODES,

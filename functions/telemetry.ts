@@ -10,9 +10,22 @@
  *   `noopTracer()` (the default) records nothing but still passes an incoming context through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomFillSync } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock.ts';
 import { ConfigError } from './errors.ts';
+import {
+  HistogramExemplars,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  renderOpenMetrics,
+  type Exemplar,
+  type MetricFamilyJson,
+  type MetricsFormat,
+} from './openmetrics.ts';
+
+export { metricsFormatFor, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type Exemplar, type MetricsFormat } from './openmetrics.ts';
 
 export type { Logger } from 'pino';
 
@@ -62,16 +75,29 @@ export interface GaugeMetric {
   dec(labels?: Labels, value?: number): void;
 }
 export interface HistogramMetric {
-  observe(labels: Labels, value: number): void;
+  /**
+   * `exemplar` (#22): the trace this observation belongs to (a sampled one, so the trace exists);
+   * OpenMetrics scrapes show the latest one per bucket.
+   */
+  observe(labels: Labels, value: number, exemplar?: Exemplar): void;
 }
 
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): CounterMetric;
   gauge(name: string, help: string, labelNames?: readonly string[]): GaugeMetric;
   histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): HistogramMetric;
-  /** Prometheus text exposition of everything registered. */
-  render(): Promise<string>;
+  /**
+   * Text exposition of everything registered: Prometheus text (the default) or OpenMetrics, with
+   * histogram exemplars (#22; `metricsFormatFor(accept)` picks from a scrape's Accept header).
+   */
+  render(format?: MetricsFormat): Promise<string>;
+  /** Content type of the Prometheus text format. */
   readonly contentType: string;
+}
+
+/** The content type of `format`'s exposition. */
+export function contentTypeOf(format: MetricsFormat): string {
+  return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
 }
 
 const UNIT_SUFFIX = /^[a-z][a-z0-9_]*_(total|seconds|milliseconds|bytes|ratio|count|rows|messages|keys|info|state)$/;
@@ -91,9 +117,13 @@ export function checkMetricName(name: string): void {
 export class PrometheusMetrics implements Metrics {
   readonly registry: Registry;
   readonly #byName = new Map<string, Counter | Gauge | Histogram>();
+  readonly #exemplars = new Map<string, HistogramExemplars>();
+  readonly #clock: Clock;
 
-  constructor(registry: Registry = new Registry()) {
+  /** `clock` stamps exemplars. @default systemClock */
+  constructor(registry: Registry = new Registry(), clock: Clock = systemClock) {
     this.registry = registry;
+    this.#clock = clock;
   }
 
   get contentType(): string {
@@ -124,11 +154,24 @@ export class PrometheusMetrics implements Metrics {
       name,
       () => new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] }),
     ) as Histogram;
-    return { observe: (labels, value) => h.observe(labels, value) };
+    let exemplars = this.#exemplars.get(name);
+    if (exemplars === undefined) {
+      exemplars = new HistogramExemplars((h as unknown as { upperBounds: number[] }).upperBounds ?? buckets);
+      this.#exemplars.set(name, exemplars);
+    }
+    const store = exemplars;
+    return {
+      observe: (labels, value, exemplar) => {
+        h.observe(labels, value);
+        if (exemplar !== undefined) store.record(labels, value, exemplar, this.#clock.now());
+      },
+    };
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(format: MetricsFormat = 'prometheus'): Promise<string> {
+    if (format === 'prometheus') return this.registry.metrics();
+    const families = (await this.registry.getMetricsAsJSON()) as unknown as MetricFamilyJson[];
+    return renderOpenMetrics(families, (name) => this.#exemplars.get(name));
   }
 
   #get(name: string, make: () => Counter | Gauge | Histogram): Counter | Gauge | Histogram {
@@ -149,8 +192,8 @@ export function noopMetrics(): Metrics {
     counter: (name) => (checkMetricName(name), { inc: nothing }),
     gauge: (name) => (checkMetricName(name), { set: nothing, inc: nothing, dec: nothing }),
     histogram: (name) => (checkMetricName(name), { observe: nothing }),
-    render: async () => '',
-    contentType: 'text/plain; version=0.0.4; charset=utf-8',
+    render: async (format) => (format === 'openmetrics' ? '# EOF\n' : ''),
+    contentType: PROMETHEUS_CONTENT_TYPE,
   };
 }
 
@@ -245,6 +288,33 @@ export function traceProperties(ctx: SpanContext | undefined): Record<string, st
   const p: Record<string, string> = { [TRACEPARENT]: formatTraceparent(ctx) };
   if (ctx.traceState !== undefined && ctx.traceState !== '') p[TRACESTATE] = ctx.traceState;
   return p;
+}
+
+/** Random ids from a pooled buffer (one crypto call per 170 contexts). */
+const idPool = Buffer.alloc(4096);
+let idAt = idPool.length;
+
+function randomHex(bytes: number): string {
+  for (;;) {
+    if (idAt + bytes > idPool.length) {
+      randomFillSync(idPool);
+      idAt = 0;
+    }
+    let zero = true;
+    for (let i = idAt; i < idAt + bytes; i++) if (idPool[i] !== 0) zero = false;
+    const id = idPool.toString('hex', idAt, idAt + bytes);
+    idAt += bytes;
+    if (!zero) return id;
+  }
+}
+
+/**
+ * A new, unsampled W3C context (#22): for a record that arrives without one and is not traced,
+ * so its outputs (predictions, actions, review items, audit records) still share one trace id
+ * (`traceId` fields, `x-beamline-trace-id`) and downstream keeps the not-sampled decision.
+ */
+export function newTraceContext(): SpanContext {
+  return { traceId: randomHex(16), spanId: randomHex(8), sampled: false };
 }
 
 const activeContext = new AsyncLocalStorage<SpanContext>();

@@ -6,6 +6,8 @@
  * Two analysts deciding the same item at once both write; the first outcome on the topic wins
  * when the queue is read (later ones are kept as events but ignored).
  * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
+ * #22: an outcome continues the item's trace (the `traceparent` the worker put on the item): a
+ * `review decide` span under it, whose context the outcome's review and audit messages carry.
  */
 import { userInfo } from 'node:os';
 import { REVIEW_ERROR_CODES } from './errors.ts';
@@ -14,11 +16,16 @@ import {
   REVIEW_ITEM_SCHEMA,
   auditEntry,
   avroSchema,
+  noopTracer,
   openLabelWriter,
   openTopicWriter,
+  traceContextOf,
+  traceProperties,
   type LabelWriter,
   type PulsarClient,
+  type SpanContext,
   type TopicWriter,
+  type Tracer,
 } from '../functions/control-plane.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
@@ -90,10 +97,15 @@ export interface ReviewQueueOptions {
   clock?: Clock;
   /** @default 10000 */
   readTimeoutMs?: number;
+  /** #22: a span per decision, continuing the item's trace. @default noopTracer() (the context still passes on) */
+  tracer?: Tracer;
 }
 
 export class ReviewQueue {
-  readonly #entries = new Map<string, { item: ReviewItem; openedAtMs: number; outcome: ReviewOutcome | undefined }>();
+  readonly #entries = new Map<
+    string,
+    { item: ReviewItem; openedAtMs: number; outcome: ReviewOutcome | undefined; trace: SpanContext | undefined }
+  >();
   readonly #o: ReviewQueueOptions;
   readonly #clock: Clock;
   #producers: { review: TopicWriter; audit: TopicWriter; labels: LabelWriter } | undefined;
@@ -111,7 +123,7 @@ export class ReviewQueue {
       while (await reader.hasMessageAvailable()) {
         const m = await reader.readNext(o.readTimeoutMs ?? 10_000);
         const v = decodeReviewPayload(m.payload);
-        if (v !== undefined) q.#fold(v, m.publishTimeMs);
+        if (v !== undefined) q.#fold(v, m.publishTimeMs, traceContextOf(m.properties));
       }
     } finally {
       await reader.close();
@@ -168,13 +180,26 @@ export class ReviewQueue {
     };
     const p = await this.#producersOnce();
     const key = entry.item.key ?? entry.item.eventId;
-    await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now });
-    const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, {
-      ...outcome,
-      type: 'review-decided',
-      atMs: now,
+    const trace = this.#entries.get(entry.item.eventId)?.trace;
+    const span = (this.#o.tracer ?? noopTracer()).startSpan('review decide', {
+      parent: trace,
+      attributes: { 'beamline.review.status': status, 'beamline.review.time_to_decision_ms': outcome.timeToDecisionMs },
     });
-    await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now });
+    const properties = traceProperties(span.context);
+    try {
+      await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now, properties });
+      const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, {
+        ...outcome,
+        type: 'review-decided',
+        atMs: now,
+      });
+      await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now, properties });
+    } catch (err) {
+      span.setError('review outcome not written');
+      throw err;
+    } finally {
+      span.end();
+    }
     // #23: the outcome is ground truth for training: a rejected payment is fraud, an approved one honest.
     await p.labels.write({
       eventId: outcome.eventId,
@@ -184,7 +209,7 @@ export class ReviewQueue {
       atMs: now,
       by: outcome.decidedBy,
     });
-    this.#fold(outcome, now);
+    this.#fold(outcome, now, trace);
     return outcome;
   }
 
@@ -194,12 +219,12 @@ export class ReviewQueue {
     if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.audit.producer.close(), p.labels.close()]);
   }
 
-  #fold(v: ReviewRecord, publishTimeMs: number): void {
+  #fold(v: ReviewRecord, publishTimeMs: number, trace: SpanContext | undefined): void {
     if (typeof v.eventId !== 'string') return;
     const existing = this.#entries.get(v.eventId);
     if (v.status === 'open') {
       if (existing === undefined)
-        this.#entries.set(v.eventId, { item: v as unknown as ReviewItem, openedAtMs: publishTimeMs, outcome: undefined });
+        this.#entries.set(v.eventId, { item: v as unknown as ReviewItem, openedAtMs: publishTimeMs, outcome: undefined, trace });
       return;
     }
     if (

@@ -10,9 +10,21 @@
  * is dropped (`stats.overlapping`): the handling in flight acks or nacks that message id, which
  * settles the copy as well. Delivery to sinks is at least once per idempotency key (see
  * WebhookSink for the contract a receiver must meet).
+ *
+ * #22: each action continues its record's trace (the `traceparent` the worker put on it): a
+ * `<actions> process` consumer span, with each sink's HTTP attempts below it.
  */
 import { systemClock, type Clock, type Logger, type Metrics } from '../functions/index.ts';
-import { noopMetrics, silentLogger, type Consumer, type Message, type PulsarClient } from '../functions/control-plane.ts';
+import {
+  noopMetrics,
+  noopTracer,
+  silentLogger,
+  traceContextOf,
+  type Consumer,
+  type Message,
+  type PulsarClient,
+  type Tracer,
+} from '../functions/control-plane.ts';
 import { WebhookSink, type FetchFn, type SinkOutcome, type SinkStats, type WebhookSinkOptions } from './webhook-sink.ts';
 import { SINKS_ERROR_CODES } from './errors.ts';
 
@@ -31,6 +43,8 @@ export interface ActionConsumerOptions {
   clock?: Clock;
   log?: Logger;
   metrics?: Metrics;
+  /** #22: spans continuing each action's trace. @default noopTracer() */
+  tracer?: Tracer;
 }
 
 export type ActionConsumerState = 'created' | 'running' | 'draining' | 'closed';
@@ -50,6 +64,9 @@ export class ActionConsumer {
   readonly #sinks: readonly WebhookSink[];
   readonly #log: Logger;
   readonly #concurrency: number;
+  readonly #tracer: Tracer;
+  readonly #topic: string;
+  readonly #subscription: string;
   readonly #inflight = new Set<Promise<void>>();
   /** Message ids being handled now. */
   readonly #handling = new Set<string>();
@@ -66,6 +83,9 @@ export class ActionConsumer {
     this.#sinks = sinks;
     this.#log = (o.log ?? silentLogger).child({ component: 'action-consumer', tenant: o.tenant, namespace: o.namespace });
     this.#concurrency = o.concurrency ?? 32;
+    this.#tracer = o.tracer ?? noopTracer();
+    this.#topic = actionsTopic(o);
+    this.#subscription = o.subscription ?? 'beamline-actions';
   }
 
   /** Validates the sinks, then subscribes to the namespace's `actions` topic. */
@@ -74,12 +94,13 @@ export class ActionConsumer {
       clock: o.clock ?? systemClock,
       log: o.log ?? silentLogger,
       metrics: o.metrics ?? noopMetrics(),
+      ...(o.tracer === undefined ? {} : { tracer: o.tracer }),
       ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
     };
     const sinks = o.sinks.map((s) => new WebhookSink(s, deps));
     try {
       const consumer = await o.client.subscribe({
-        topic: `persistent://${o.tenant}/${o.namespace}/actions`,
+        topic: actionsTopic(o),
         subscription: o.subscription ?? 'beamline-actions',
         subscriptionType: 'Shared',
         initialPosition: 'Earliest',
@@ -175,8 +196,30 @@ export class ActionConsumer {
     }
     const type = typeof action['action'] === 'string' ? action['action'] : 'unknown';
     const key = typeof action['idempotencyKey'] === 'string' ? action['idempotencyKey'] : `${m.id.toString()}:${type}`;
-    const outcomes: SinkOutcome[] = await Promise.all(this.#sinks.filter((s) => s.handles(type)).map((s) => s.apply(action, key)));
-    if (outcomes.includes('deferred')) {
+    const span = this.#tracer.startSpan(`${this.#topic} process`, {
+      kind: 'consumer',
+      parent: traceContextOf(m.properties),
+      attributes: {
+        'messaging.system': 'pulsar',
+        'messaging.destination.name': this.#topic,
+        'messaging.destination.subscription.name': this.#subscription,
+        'messaging.operation.type': 'process',
+        'messaging.message.id': m.id.toString(),
+        'beamline.action': type,
+      },
+    });
+    let outcomes: SinkOutcome[];
+    try {
+      outcomes = await Promise.all(this.#sinks.filter((s) => s.handles(type)).map((s) => s.apply(action, key, span.context)));
+    } catch (err) {
+      span.setError('sink failed');
+      span.end();
+      throw err;
+    }
+    const deferred = outcomes.includes('deferred');
+    span.setAttribute('beamline.action.outcome', deferred ? 'deferred' : 'settled');
+    span.end();
+    if (deferred) {
       this.#redelivered++;
       this.#consumer.nack(m);
       return;
@@ -190,4 +233,8 @@ export class ActionConsumer {
       this.#log.warn({ err }, 'ack failed; the action may come again (sinks skip applied keys)'),
     );
   }
+}
+
+function actionsTopic(o: { tenant: string; namespace: string }): string {
+  return `persistent://${o.tenant}/${o.namespace}/actions`;
 }

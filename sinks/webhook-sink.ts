@@ -15,11 +15,23 @@
  * so the receiver must apply each key once (dedupe by `Idempotency-Key`, as payment APIs do);
  * duplicate deliveries at the receiver are at most `timeouts + connectionErrors` (plus one per
  * key after a restart of this process, which forgets the keys it applied).
+ *
+ * #22: each attempt continues the action's trace: a `POST` client span under the caller's span,
+ * whose W3C context goes out in `traceparent` / `tracestate`, and `x-beamline-trace-id` carries
+ * the W3C trace id (the receiver can join its logs to the payment's trace).
  */
 import { SINKS_ERROR_CODES } from './errors.ts';
 import CircuitBreaker from 'opossum';
 import { BeamlineError, ConfigError, systemClock, type Clock, type Logger, type Metrics, type TimerHandle } from '../functions/index.ts';
-import { noopMetrics, silentLogger, type BreakerState } from '../functions/control-plane.ts';
+import {
+  noopMetrics,
+  noopTracer,
+  silentLogger,
+  traceProperties,
+  type BreakerState,
+  type SpanContext,
+  type Tracer,
+} from '../functions/control-plane.ts';
 
 export interface WebhookSinkOptions {
   name: string;
@@ -121,6 +133,8 @@ export interface WebhookSinkDeps {
   clock?: Clock;
   log?: Logger;
   metrics?: Metrics;
+  /** #22: a client span per attempt. @default noopTracer() (the context still goes out in headers) */
+  tracer?: Tracer;
 }
 
 export class WebhookSink {
@@ -136,13 +150,15 @@ export class WebhookSink {
     connectionErrors: 0,
     opened: 0,
   };
-  readonly #breaker: CircuitBreaker<[string, string, string], void>;
+  readonly #breaker: CircuitBreaker<[string, string, Record<string, string>], void>;
   readonly #applied = new Set<string>();
   /** Keys being applied now: a second apply of one joins it instead of sending the key again concurrently. */
   readonly #pending = new Map<string, Promise<SinkOutcome>>();
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #outcomes: ReturnType<Metrics['counter']>;
+  readonly #tracer: Tracer;
+  readonly #server: { readonly 'server.address': string; readonly 'server.port': number };
 
   constructor(options: WebhookSinkOptions, deps: WebhookSinkDeps = {}) {
     const c = compileWebhookSinkOptions(options);
@@ -150,11 +166,14 @@ export class WebhookSink {
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.log ?? silentLogger).child({ component: 'webhook-sink', sink: c.name });
     const metrics = deps.metrics ?? noopMetrics();
+    this.#tracer = deps.tracer ?? noopTracer();
+    const u = new URL(c.url);
+    this.#server = { 'server.address': u.hostname, 'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
     this.#outcomes = metrics.counter('beamline_action_sink_outcomes_total', 'Actions per sink by outcome', ['sink', 'outcome']);
     const state = metrics.gauge('beamline_action_sink_breaker_state', 'Sink breaker: 1 open, 0 closed', ['sink']);
     const fetchFn: FetchFn = deps.fetch ?? ((url, init) => fetch(url, init));
     const clock = this.#clock;
-    const call = async (body: string, key: string, traceId: string): Promise<void> => {
+    const call = async (body: string, key: string, trace: Record<string, string>): Promise<void> => {
       // One timer both aborts the request and fails the attempt, so a timed-out request is gone
       // before the retry starts (opossum's own timeout would leave it running beside the retry).
       const abort = new AbortController();
@@ -171,7 +190,7 @@ export class WebhookSink {
         res = await Promise.race([
           fetchFn(c.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': key, 'x-beamline-trace-id': traceId, ...c.headers },
+            headers: { 'content-type': 'application/json', 'idempotency-key': key, ...trace, ...c.headers },
             body,
             signal: abort.signal,
           }),
@@ -219,30 +238,46 @@ export class WebhookSink {
   /**
    * Applies one action: at most one request per key in flight, and once applied a key is not sent
    * again by this process. A call for a key already in flight waits for that one and reports
-   * `duplicate` if it applied (else its outcome).
+   * `duplicate` if it applied (else its outcome). `trace` (#22): the caller's span context, which
+   * the request continues.
    */
-  async apply(action: Readonly<Record<string, unknown>>, key: string): Promise<SinkOutcome> {
+  async apply(action: Readonly<Record<string, unknown>>, key: string, trace?: SpanContext): Promise<SinkOutcome> {
     if (this.#applied.has(key)) return this.#count('duplicate');
     const pending = this.#pending.get(key);
     if (pending !== undefined) {
       const first = await pending;
       return this.#count(first === 'applied' ? 'duplicate' : first);
     }
-    const p = this.#send(action, key).finally(() => this.#pending.delete(key));
+    const p = this.#send(action, key, trace).finally(() => this.#pending.delete(key));
     this.#pending.set(key, p);
     return p;
   }
 
-  async #send(action: Readonly<Record<string, unknown>>, key: string): Promise<SinkOutcome> {
+  async #send(action: Readonly<Record<string, unknown>>, key: string, trace: SpanContext | undefined): Promise<SinkOutcome> {
     const body = JSON.stringify(action);
-    const traceId = typeof action['traceId'] === 'string' ? action['traceId'] : '';
+    const fallbackTraceId = typeof action['traceId'] === 'string' ? action['traceId'] : '';
     for (let attempt = 1; attempt <= this.config.maxAttempts; attempt++) {
       if (attempt > 1) this.stats.retries++;
+      const span = this.#tracer.startSpan('POST', {
+        kind: 'client',
+        parent: trace,
+        attributes: {
+          'http.request.method': 'POST',
+          ...this.#server,
+          'beamline.sink': this.config.name,
+          ...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+        },
+      });
+      const ctx = span.context;
+      const headers = { ...traceProperties(ctx), 'x-beamline-trace-id': ctx?.traceId ?? fallbackTraceId };
       try {
-        await this.#breaker.fire(body, key, traceId);
+        await this.#breaker.fire(body, key, headers);
+        span.end();
         this.#remember(key);
         return this.#count('applied');
       } catch (err) {
+        span.setError((err as { code?: string }).code ?? 'request failed');
+        span.end();
         if (err instanceof PermanentSinkError) {
           this.#log.warn({ key, err: err.message }, 'sink rejected the action');
           return this.#count('rejected');

@@ -1,4 +1,4 @@
-import { createClient, createRootLogger, PrometheusMetrics } from '../../functions/control-plane.ts';
+import { createClient, createRootLogger, OtlpTracer, PrometheusMetrics } from '../../functions/control-plane.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../sinks/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
@@ -13,6 +13,12 @@ const FLAGS = {
   'max-attempts': { type: 'string', description: 'attempts per delivery before the action is handed back (default 4)' },
   'reset-ms': { type: 'string', description: 'how long an open breaker waits before a trial call (default 10000)' },
   'redelivery-ms': { type: 'string', description: 'when a handed-back action comes again (default 5000)' },
+  'otlp-endpoint': {
+    type: 'string',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description: "OpenTelemetry Collector OTLP/HTTP URL: spans continuing each action's trace (default: off)",
+  },
+  'trace-sample': { type: 'string', description: 'share of actions without a trace of their own to trace, 0 to 1 (default 0.1)' },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   ...TOKEN_FILE_FLAG,
@@ -67,6 +73,16 @@ async function apply({ args, io, mode }: VerbContext): Promise<number> {
       ...(resetTimeoutMs === undefined ? {} : { resetTimeoutMs }),
     }));
   const log = createRootLogger().child({ component: 'beamline-actions' });
+  const metrics = new PrometheusMetrics();
+  const endpoint = args.flags['otlp-endpoint'];
+  const sample = args.flags['trace-sample'];
+  const tracer =
+    typeof endpoint === 'string' && endpoint !== ''
+      ? new OtlpTracer(
+          { endpoint, serviceName: 'beamline-actions', ...(typeof sample === 'string' ? { sampleRatio: Number(sample) } : {}) },
+          { log, metrics },
+        )
+      : undefined;
   const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
   let consumer: ActionConsumer;
   try {
@@ -76,11 +92,13 @@ async function apply({ args, io, mode }: VerbContext): Promise<number> {
       namespace,
       sinks,
       log,
-      metrics: new PrometheusMetrics(),
+      metrics,
+      ...(tracer === undefined ? {} : { tracer }),
       ...(redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs }),
     });
   } catch (err) {
     await client.close();
+    await tracer?.close();
     throw err;
   }
   consumer.start();
@@ -96,6 +114,7 @@ async function apply({ args, io, mode }: VerbContext): Promise<number> {
   });
   await consumer.close();
   await client.close();
+  await tracer?.close();
   io.stdout(mode === 'json' ? JSON.stringify({ ok: true, stats: consumer.stats }, null, 2) : `stopped: ${JSON.stringify(consumer.stats)}`);
   return EXIT.ok;
 }

@@ -1,4 +1,4 @@
-import { createClient } from '../../functions/control-plane.ts';
+import { createClient, OtlpTracer } from '../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
@@ -11,6 +11,11 @@ const FLAGS = {
   limit: { type: 'string', description: 'list: at most this many items (default 50)' },
   note: { type: 'string', description: 'approve/reject: a note kept with the outcome' },
   analyst: { type: 'string', description: "approve/reject: who decides, without auth only (with a token: the token's subject)" },
+  'otlp-endpoint': {
+    type: 'string',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description: "approve/reject: OpenTelemetry Collector OTLP/HTTP URL; the decision continues the item's trace (default: off)",
+  },
   'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
   token: { type: 'string', env: 'PULSAR_TOKEN', description: "the analyst role's JWT (never printed)" },
   ...TOKEN_FILE_FLAG,
@@ -71,12 +76,28 @@ async function review({ verb, args, io, mode }: VerbContext): Promise<number> {
     if (!Number.isInteger(limit) || limit < 1)
       throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
     const analyst = actorFromFlags(args.flags, 'analyst');
+    const endpoint = args.flags['otlp-endpoint'];
+    // A decision's span follows its item's sampling (parent-based); nothing starts new traces here.
+    const tracer =
+      typeof endpoint === 'string' && endpoint !== ''
+        ? new OtlpTracer({ endpoint, sampleRatio: 0, serviceName: 'beamline-review' })
+        : undefined;
     const client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(args.flags) });
-    close = () => client.close();
-    const queue = await ReviewQueue.open({ client, tenant, namespace, ...(typeof analyst === 'string' ? { analyst } : {}) });
+    close = async () => {
+      await client.close();
+      await tracer?.close();
+    };
+    const queue = await ReviewQueue.open({
+      client,
+      tenant,
+      namespace,
+      ...(typeof analyst === 'string' ? { analyst } : {}),
+      ...(tracer === undefined ? {} : { tracer }),
+    });
     close = async () => {
       await queue.close();
       await client.close();
+      await tracer?.close();
     };
     if (verb === 'list') {
       const entries = queue.entries(status).slice(0, limit);

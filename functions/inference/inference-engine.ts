@@ -42,7 +42,13 @@ export function runtimeScorer(runtime: ModelRuntime, version = 'v1', clock: Cloc
 }
 
 export type Score =
-  | { readonly kind: 'scored'; readonly outputs: Float32Array; readonly version: string }
+  | {
+      readonly kind: 'scored';
+      readonly outputs: Float32Array;
+      readonly version: string;
+      /** #22: rows in the micro-batch that scored this one (before padding to its bucket). */
+      readonly batchSize: number;
+    }
   | { readonly kind: 'fallback'; readonly decision: FallbackDecision; readonly reason: 'open' | 'timeout' | 'error' };
 
 /** Where asynchronous scores go (e.g. a producer on a scores topic). */
@@ -195,6 +201,7 @@ export class InferenceEngine {
       kind: 'scored',
       outputs: result.output.slice(i * per, (i + 1) * per),
       version: result.version,
+      batchSize: rows.length,
     }));
     this.#metrics.batch(
       desc.backend,

@@ -9,16 +9,23 @@
  *             │   context is the output message's traceparent, so the trace goes on downstream
  *             └ `<events> settle` (client) the commit that decided the record
  *   `<events> process batch` (consumer, its own trace) links every record's receive span
+ *     ├ `state` the keyed-state and window changelog of the batch (records it writes)
  *     └ `commit` (client) the batch's transaction (or publish + acks)
  *
  * A record whose producer did not sample it gets no spans; its context still passes through to
- * the outputs. With tracing off (noopTracer) only that pass-through is left.
+ * the outputs. A record with no context that the tracer does not sample gets an unsampled W3C
+ * context (flags 00) for its outputs, so they share one trace id downstream. With tracing off
+ * (noopTracer) only the pass-through is left: incoming contexts, or new unsampled ones.
+ *
+ * Attribute names come from OpenTelemetry's semantic conventions (functions/tracing's MESSAGING).
  */
 import {
   activeSpanContext,
+  newTraceContext,
   traceContextOf,
   traceProperties,
   withSpanContext,
+  type Exemplar,
   type Span,
   type SpanContext,
   type Tracer,
@@ -26,8 +33,10 @@ import {
 import type { ScoreFn } from '../contract.ts';
 import type { InputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
+import { MESSAGING } from '../tracing/index.ts';
 
 interface RecordSpans {
+  /** The context its outputs carry when it has no process span: incoming, or an unsampled new one. */
   readonly inbound: SpanContext | undefined;
   /** Undefined when the record is not traced (unsampled, or tracing off). */
   readonly receive: Span | undefined;
@@ -45,7 +54,7 @@ export interface BatchTraceScope {
   readonly topicName: (t: OutputTopic) => string;
 }
 
-const SYSTEM = { 'messaging.system': 'pulsar' } as const;
+const SYSTEM = { [MESSAGING.system]: MESSAGING.systemPulsar } as const;
 
 export class BatchTrace {
   readonly #tracer: Tracer;
@@ -58,14 +67,20 @@ export class BatchTrace {
     this.#tracer = tracer;
     this.#scope = scope;
     if (!tracer.enabled) {
-      // Tracing off: only the incoming contexts, to pass on to the outputs.
-      this.#records = batch.map((m) => ({ inbound: traceContextOf(m.properties), receive: undefined, process: undefined, publishes: [] }));
+      // Tracing off: only the incoming contexts (or new unsampled ones), to pass on to the outputs.
+      this.#records = batch.map((m) => ({
+        inbound: traceContextOf(m.properties) ?? newTraceContext(),
+        receive: undefined,
+        process: undefined,
+        publishes: [],
+      }));
       return;
     }
     const common = {
       ...SYSTEM,
-      'messaging.destination.name': scope.topic,
-      'messaging.consumer.group.name': scope.subscription,
+      [MESSAGING.destination]: scope.topic,
+      [MESSAGING.subscription]: scope.subscription,
+      [MESSAGING.consumerGroup]: scope.subscription,
       'beamline.tenant': scope.tenant,
       'beamline.namespace': scope.namespace,
     };
@@ -73,13 +88,13 @@ export class BatchTrace {
     this.#records = batch.map((m) => {
       const inbound = traceContextOf(m.properties);
       const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
-      if (!receive.recording) return { inbound, receive: undefined, process: undefined, publishes: [] };
+      if (!receive.recording) return { inbound: receive.context, receive: undefined, process: undefined, publishes: [] };
       // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
       const attributes = {
         ...common,
-        'messaging.operation.type': 'receive',
-        'messaging.operation.name': 'receive',
-        'messaging.message.id': m.messageId,
+        [MESSAGING.operationType]: MESSAGING.receive,
+        [MESSAGING.operationName]: 'receive',
+        [MESSAGING.messageId]: m.messageId,
         'messaging.pulsar.redelivery_count': m.redeliveryCount,
       };
       for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
@@ -93,7 +108,7 @@ export class BatchTrace {
         kind: 'consumer',
         sampled: true,
         links,
-        attributes: { ...common, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.length },
+        attributes: { ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.batchCount]: batch.length },
       });
     }
   }
@@ -109,24 +124,61 @@ export class BatchTrace {
       parent: r.receive.context,
       attributes: {
         ...SYSTEM,
-        'messaging.destination.name': this.#scope.topic,
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'process',
+        [MESSAGING.destination]: this.#scope.topic,
+        [MESSAGING.operationType]: MESSAGING.process,
+        [MESSAGING.operationName]: 'process',
       },
     });
   }
 
-  /** Runs fn with record i's process span active (for `score` spans). */
+  /** Decodes record i under a `decode` span (when traced); a dead letter marks it failed. */
+  async decode<R extends { ok: boolean }>(i: number, fn: () => Promise<R>): Promise<R> {
+    const parent = this.#records[i]?.process?.context;
+    if (parent === undefined) return fn();
+    const span = this.#tracer.startSpan('decode', { parent });
+    try {
+      const r = await fn();
+      span.setAttribute('beamline.decode.outcome', r.ok ? 'ok' : 'dead-letter');
+      if (!r.ok) span.setError('dead-lettered: undecodable');
+      return r;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Runs the batch's changelog flush under a `state` span of the batch span (when traced). */
+  state<R extends { readonly state: readonly unknown[]; readonly windows: readonly unknown[] }>(fn: () => R): R {
+    if (this.#batch === undefined) return fn();
+    const span = this.#tracer.startSpan('state', { parent: this.#batch.context });
+    const r = fn();
+    span.setAttribute('beamline.state.changes', r.state.length);
+    span.setAttribute('beamline.windows.changes', r.windows.length);
+    span.end();
+    return r;
+  }
+
+  /** Runs fn with record i's process span active (parent of `score` and `windows` spans). */
   within<R>(i: number, fn: () => R): R {
     const r = this.#records[i];
     return r?.process === undefined ? fn() : withSpanContext(r.process.context, fn);
   }
 
-  /** Ends record i's process span; `error` marks it failed (the pass is re-run or the record dead-lettered). */
-  endProcess(i: number, error?: string): void {
+  /** Record i's W3C trace id (traced or not), for `ctx.traceId`. */
+  traceIdOf(i: number): string | undefined {
+    const r = this.#records[i];
+    return r?.process?.context?.traceId ?? r?.inbound?.traceId;
+  }
+
+  /**
+   * Ends record i's process span; `error` marks it failed (the pass is re-run or the record
+   * dead-lettered); `step` adds the handler's keyed-state reads and writes.
+   */
+  endProcess(i: number, error?: string, step?: { readonly stateReads?: number; readonly stateWrites?: number }): void {
     const p = this.#records[i]?.process;
     if (p === undefined) return;
     if (error !== undefined) p.setError(error);
+    if (step?.stateReads !== undefined) p.setAttribute('beamline.state.reads', step.stateReads);
+    if (step?.stateWrites !== undefined) p.setAttribute('beamline.state.writes', step.stateWrites);
     p.end();
   }
 
@@ -146,13 +198,25 @@ export class BatchTrace {
       parent: r.process.context,
       attributes: {
         ...SYSTEM,
-        'messaging.destination.name': name,
-        'messaging.operation.type': 'publish',
-        'messaging.operation.name': 'send',
+        [MESSAGING.destination]: name,
+        [MESSAGING.operationType]: MESSAGING.send,
+        [MESSAGING.operationName]: 'send',
       },
     });
     r.publishes.push(span);
     return traceProperties(span.context);
+  }
+
+  /** Record i's sampled trace (its receive span), for latency exemplars; none when not recorded. */
+  exemplar(i: number): Exemplar | undefined {
+    const c = this.#records[i]?.receive?.context;
+    return c === undefined ? undefined : { traceId: c.traceId, spanId: c.spanId };
+  }
+
+  /** The batch span's trace, for the batch-duration exemplar; none when not recorded. */
+  batchExemplar(): Exemplar | undefined {
+    const c = this.#batch?.context;
+    return c === undefined ? undefined : { traceId: c.traceId, spanId: c.spanId };
   }
 
   /** The batch's commit begins. */
@@ -163,8 +227,8 @@ export class BatchTrace {
       parent: this.#batch.context,
       attributes: {
         ...SYSTEM,
-        'messaging.operation.type': 'settle',
-        'messaging.batch.message_count': records,
+        [MESSAGING.operationType]: MESSAGING.settle,
+        [MESSAGING.batchCount]: records,
         'beamline.outputs': outputs,
       },
     });
@@ -185,9 +249,9 @@ export class BatchTrace {
         parent: r.process.context,
         attributes: {
           ...SYSTEM,
-          'messaging.destination.name': this.#scope.topic,
-          'messaging.operation.type': 'settle',
-          'messaging.operation.name': 'ack',
+          [MESSAGING.destination]: this.#scope.topic,
+          [MESSAGING.operationType]: MESSAGING.settle,
+          [MESSAGING.operationName]: 'ack',
           'beamline.commit.outcome': outcome,
         },
       });
@@ -228,6 +292,7 @@ export function tracedScore(score: ScoreFn, tracer: Tracer, backend: string | un
         span.setAttribute('beamline.model.name', at > 0 ? s.modelVersion.slice(0, at) : s.modelVersion);
         if (s.route !== undefined) span.setAttribute('beamline.model.route', s.route);
         if (s.latencyMs !== undefined) span.setAttribute('beamline.score.latency_ms', s.latencyMs);
+        if (s.batchSize !== undefined) span.setAttribute('beamline.score.batch_size', s.batchSize);
       } else {
         span.setAttribute('beamline.score.fallback_reason', s.reason);
         span.setAttribute('beamline.decision', s.decision);

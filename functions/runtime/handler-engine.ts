@@ -22,7 +22,18 @@ import type {
 } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
 import { createStateStore, type ChangeRecord, type KeyValueStore, type StateStore, type StoreOptions } from '../state/index.ts';
-import { noopMetrics, silentLogger, type Logger, type Metrics } from '../telemetry.ts';
+import {
+  activeSpanContext,
+  noopMetrics,
+  noopTracer,
+  silentLogger,
+  type Logger,
+  type Metrics,
+  type Span,
+  type SpanContext,
+  type Tracer,
+} from '../telemetry.ts';
+import { CountedState } from './counted-state.ts';
 import { JournaledStore } from './undo-journal.ts';
 import {
   compileWindowOptions,
@@ -51,6 +62,8 @@ interface CommonOptions {
   log?: Logger;
   /** The namespace's scorer. @default no model: every score is a 'no-model' fallback */
   score?: ScoreFn;
+  /** #22: a `windows` span per traced record, under the active span context. @default noopTracer() */
+  tracer?: Tracer;
 }
 
 const NO_MODEL: ModelScore = Object.freeze({ kind: 'fallback', decision: 'review', reason: 'no-model' });
@@ -102,6 +115,9 @@ export interface LateRecord<T = unknown> {
 export interface EngineStep<T = unknown> {
   readonly emitted: EmittedOutput[];
   readonly late: LateRecord<T>[];
+  /** #22: keyed-state reads and writes (puts and deletes) the handler made, when traced. */
+  stateReads?: number;
+  stateWrites?: number;
 }
 
 /** Both changelogs: the handler's keyed state and the window operator's state. */
@@ -116,6 +132,7 @@ export class HandlerEngine<T = unknown> {
   readonly #options: HandlerEngineOptions<T>;
   readonly #clock: Clock;
   readonly #metrics: Metrics;
+  readonly #tracer: Tracer;
   readonly #windowConfig: WindowConfig | undefined;
   readonly #windowMode: WindowMode | undefined;
   #state: StateStore<unknown>;
@@ -144,6 +161,7 @@ export class HandlerEngine<T = unknown> {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? noopMetrics();
+    this.#tracer = options.tracer ?? noopTracer();
     if (options.windows !== undefined) {
       this.#windowMode = options.processWindow !== undefined ? 'records' : 'values';
       const windows = options.windows as WindowOptions<unknown>;
@@ -171,19 +189,44 @@ export class HandlerEngine<T = unknown> {
     return this.#operator?.watermarkMs ?? null;
   }
 
-  /** Runs one record. Throws what the handler throws; then call `reset()` before going on. */
-  async run(record: EventRecord<T>): Promise<EngineStep<T>> {
+  /**
+   * Runs one record. Throws what the handler throws; then call `reset()` before going on.
+   * `traceId` (#22): the record's W3C trace id, for `ctx.traceId`.
+   */
+  async run(record: EventRecord<T>, traceId?: string): Promise<EngineStep<T>> {
     const step: EngineStep<T> = { emitted: [], late: [] };
+    const parent = this.#tracer.enabled ? activeSpanContext() : undefined;
+    const traced = parent !== undefined && parent.sampled;
+    // A traced record counts its own state reads and writes (for its process span).
+    const state = traced ? new CountedState(this.#stateJournal, step) : this.#stateJournal;
     if (this.#operator === undefined) {
-      await (this.#options.process as ProcessFn<T>)(record, this.#context(step.emitted, record.key, record.eventTimeMs, record.messageId));
+      const ctx = this.#context(step.emitted, record.key, record.eventTimeMs, record.messageId, state, traceId);
+      await (this.#options.process as ProcessFn<T>)(record, ctx);
       return step;
     }
     // Window handlers get their records back, so then the operator collects whole records.
     const windowed = this.#windowMode === 'records' ? record : record.value;
+    const span = traced ? this.#windowSpan(parent) : undefined;
     const out = this.#operator.process({ key: record.key ?? '', eventTimeMs: record.eventTimeMs, value: windowed });
+    if (span !== undefined) {
+      span.setAttribute('beamline.window.fired', out.results.length);
+      span.setAttribute('beamline.window.late', out.late.length);
+      const wm = this.#operator.watermarkMs;
+      if (wm !== null) span.setAttribute('beamline.window.watermark_ms', wm);
+      span.end();
+    }
     for (const l of out.late) step.late.push({ record, reason: l.reason, watermarkMs: l.watermarkMs });
-    await this.#deliver(out, step.emitted);
+    await this.#deliver(out, step.emitted, state);
     return step;
+  }
+
+  /** A `windows` span (the operator's assign / fire / late step) under the record's span. */
+  #windowSpan(parent: SpanContext): Span {
+    const c = this.#windowConfig;
+    return this.#tracer.startSpan('windows', {
+      parent,
+      attributes: c === undefined ? {} : { 'beamline.window.type': c.type, 'beamline.window.mode': this.#windowMode ?? 'values' },
+    });
   }
 
   /** Moves the watermark as an idle source would; fires complete windows. */
@@ -237,10 +280,10 @@ export class HandlerEngine<T = unknown> {
     this.#windowJournal.checkpoint();
   }
 
-  async #deliver(out: WindowOutput<unknown>, emitted: EmittedOutput[]): Promise<void> {
+  async #deliver(out: WindowOutput<unknown>, emitted: EmittedOutput[], state: KeyValueStore<unknown> = this.#stateJournal): Promise<void> {
     for (const result of out.results) {
       const sourceId = `window:${result.key}:${result.startMs}:${result.endMs}`;
-      const ctx = this.#context(emitted, result.key, result.endMs - 1, sourceId);
+      const ctx = this.#context(emitted, result.key, result.endMs - 1, sourceId, state);
       if (this.#windowMode === 'records') {
         const records = (result.value as TimedValue<EventRecord<T>>[]).map((tv) => tv.value);
         const window: WindowInfo = { key: result.key, startMs: result.startMs, endMs: result.endMs, trigger: result.trigger };
@@ -260,13 +303,21 @@ export class HandlerEngine<T = unknown> {
     }
   }
 
-  #context(emitted: EmittedOutput[], key: string | undefined, eventTimeMs: number, sourceId: string): HandlerContext {
+  #context(
+    emitted: EmittedOutput[],
+    key: string | undefined,
+    eventTimeMs: number,
+    sourceId: string,
+    state: KeyValueStore<unknown> = this.#stateJournal,
+    traceId?: string,
+  ): HandlerContext {
     return {
       tenant: this.#options.tenant,
       namespace: this.#options.namespace,
       log: this.#options.log ?? silentLogger,
       metrics: this.#metrics,
-      state: this.#stateJournal,
+      state,
+      traceId,
       score: this.#options.score ?? noModel,
       emit: (value: unknown, options: EmitOptions = {}) => {
         emitted.push({

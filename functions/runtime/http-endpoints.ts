@@ -1,10 +1,11 @@
 /**
  * The worker's HTTP surface for orchestrators and scrapers: /healthz (the process is alive and
- * not failed), /readyz (state restored, consuming), /metrics (Prometheus text).
+ * not failed), /readyz (state restored, consuming), /metrics (Prometheus text; OpenMetrics with
+ * exemplars when the scraper's Accept header asks for it, #22).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Metrics } from '../telemetry.ts';
+import { contentTypeOf, metricsFormatFor, type Metrics } from '../telemetry.ts';
 
 export interface HealthSource {
   /** Alive: false only when the worker has failed and should be restarted. */
@@ -34,9 +35,10 @@ export async function startHttpEndpoints(host: string, port: number, health: Hea
       return;
     }
     if (path === '/metrics') {
-      metrics.render().then(
+      const format = metricsFormatFor(req.headers.accept);
+      metrics.render(format).then(
         (text) => {
-          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.writeHead(200, { 'content-type': format === 'prometheus' ? metrics.contentType : contentTypeOf(format), vary: 'accept' });
           res.end(text);
         },
         () => res.writeHead(500).end(),

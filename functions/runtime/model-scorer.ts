@@ -79,7 +79,13 @@ function wrap(engine: InferenceEngine, version: string, backend: string, close: 
   const score: ScoreFn = async (features, options) => {
     const s = await engine.score(Float32Array.from(features), options?.priority ?? 'normal');
     if (s.kind === 'scored') {
-      const result: ModelScore = { kind: 'scored', score: s.outputs[0] ?? Number.NaN, outputs: s.outputs, modelVersion: s.version };
+      const result: ModelScore = {
+        kind: 'scored',
+        score: s.outputs[0] ?? Number.NaN,
+        outputs: s.outputs,
+        modelVersion: s.version,
+        batchSize: s.batchSize,
+      };
       return result;
     }
     const d = s.decision['decision'];

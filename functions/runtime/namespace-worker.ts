@@ -158,6 +158,7 @@ export class NamespaceWorker<T = unknown> {
       clock: this.#clock,
       metrics,
       log: this.#log,
+      tracer: this.#tracer,
       ...(score === undefined ? {} : { score }),
     } as HandlerEngineOptions<T>);
   }
@@ -335,7 +336,7 @@ export class NamespaceWorker<T = unknown> {
     const failures = new Map<number, number>();
     const poisoned = new Map<number, DeadLetterRecord>();
     let outputs: OutputMessage[];
-    let decided: number[];
+    let decided: Array<{ eventTimeMs: number; index: number }>;
     // Each pass either completes or poisons one record (or retries a retriable one), so the
     // number of passes is bounded by the batch size times the retries.
     for (;;) {
@@ -356,7 +357,7 @@ export class NamespaceWorker<T = unknown> {
       }
       await this.#rollback();
     }
-    const changes = this.#engine.flush();
+    const changes = trace.state(() => this.#engine.flush());
     outputs.push(...stateOutputs(changes.state, STATE_KEY_PREFIX), ...stateOutputs(changes.windows, WINDOW_KEY_PREFIX));
     const marker = String(++this.#batchSeq);
     if (this.config.guarantee === 'effectively-once') outputs.push({ topic: 'state', key: this.#markerKey, payload: Buffer.from(marker) });
@@ -384,9 +385,9 @@ export class NamespaceWorker<T = unknown> {
     this.#gate.committed(batch);
     this.#processed += batch.length;
     const now = this.#clock.now();
-    this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000);
-    for (const eventTimeMs of decided) this.#m.endToEnd((now - eventTimeMs) / 1000);
-    this.#m.settled(batch, decided.length, now);
+    this.#m.committed(batch.length, outputs, (this.#clock.monotonic() - t0) / 1000, trace.batchExemplar());
+    for (const d of decided) this.#m.endToEnd((now - d.eventTimeMs) / 1000, trace.exemplar(d.index));
+    this.#m.settled(batch, decided.length, now, (i) => trace.exemplar(i));
     return 0;
   }
 
@@ -418,17 +419,19 @@ export class NamespaceWorker<T = unknown> {
     batch: readonly InputMessage[],
     poisoned: ReadonlyMap<number, DeadLetterRecord>,
     outputs: OutputMessage[],
-    decided: number[],
+    decided: Array<{ eventTimeMs: number; index: number }>,
     trace: BatchTrace,
   ): Promise<{ index: number; error: unknown } | undefined> {
     const now = this.#clock.now();
     for (let i = 0; i < batch.length; i++) trace.beginProcess(i);
-    const decoded = await Promise.all(batch.map((m, i) => (poisoned.has(i) ? undefined : this.#ingress.decode(m, now))));
+    const decoded = await Promise.all(
+      batch.map((m, i) => (poisoned.has(i) ? undefined : trace.decode(i, () => this.#ingress.decode(m, now)))),
+    );
     const results: Array<{ encoded: OutputMessage[]; late: OutputMessage[]; eventTimeMs: number } | undefined> = new Array(batch.length);
     const runOne = async (i: number): Promise<void> => {
       const r = decoded[i];
       if (r === undefined || !r.ok) return;
-      const step: EngineStep<T> = await trace.within(i, () => this.#engine.run(r.record));
+      const step: EngineStep<T> = await trace.within(i, () => this.#engine.run(r.record, trace.traceIdOf(i)));
       // Encoding belongs to the record: a value its topic's schema refuses fails the record.
       const encoded = step.emitted.map((e) => this.#toOutput(e, trace.outputProperties(i, e.to)));
       const m = batch[i] as InputMessage;
@@ -446,7 +449,7 @@ export class NamespaceWorker<T = unknown> {
         ),
       );
       results[i] = { encoded, late, eventTimeMs: r.record.eventTimeMs };
-      trace.endProcess(i);
+      trace.endProcess(i, undefined, step);
     };
     // A holder, so the lanes below can record the earliest failure across closures.
     const failed: { first?: { index: number; error: unknown } } = {};
@@ -498,7 +501,7 @@ export class NamespaceWorker<T = unknown> {
       }
       const res = results[i];
       if (res === undefined) continue;
-      decided.push(res.eventTimeMs);
+      decided.push({ eventTimeMs: res.eventTimeMs, index: i });
       outputs.push(...res.encoded, ...res.late);
     }
     trace.endAllProcess();

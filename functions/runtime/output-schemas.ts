@@ -24,7 +24,11 @@ export const PREDICTION_SCHEMA = Object.freeze({
     { name: 'policyVersion', type: 'string' },
     { name: 'fallbackReason', type: optionalString, default: null },
     { name: 'features', type: ['null', { type: 'map', values: 'double' }], default: null },
-    { name: 'traceId', type: 'string', doc: 'The input message id: joins decision, audit and input' },
+    {
+      name: 'traceId',
+      type: 'string',
+      doc: "The W3C trace id of the input record's trace (its traceparent): joins decision, action, review item, audit and trace",
+    },
     { name: 'eventTime', type: timestampMillis },
   ],
 });

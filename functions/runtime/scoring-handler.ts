@@ -12,6 +12,7 @@ import { compileDecisionPolicy, decide, type Decision, type DecisionPolicyOption
 import { compilePriorityRule, type PriorityRuleSpec } from './priority-rule.ts';
 import { compileFeatureExtractor, readField, type FeatureHistoryEntry, type FeatureSpec } from './feature-extractor.ts';
 import { auditEntry, type DecisionAuditEvent } from './model-registry/index.ts';
+import { newTraceContext, traceContextOf } from '../telemetry.ts';
 
 export type { FeatureSpec, WindowAggregate } from './feature-extractor.ts';
 
@@ -71,13 +72,16 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
     const id = options.idField === undefined ? null : readField(record.value, options.idField);
     const score = s.kind === 'scored' ? s.score : null;
     const modelVersion = s.kind === 'scored' ? s.modelVersion : null;
+    // #22: the W3C trace id of the record's trace (the worker gives it; the in-process driver
+    // has none): joins prediction, action, review item, audit and the trace.
+    const traceId = ctx.traceId ?? traceContextOf(record.properties)?.traceId ?? newTraceContext().traceId;
     const common = {
       eventId: id === null ? record.messageId : String(id),
       key: record.key ?? null,
       score,
       modelVersion,
       policyVersion: policy.version,
-      traceId: record.messageId,
+      traceId,
       eventTime: record.eventTimeMs,
     };
     const prediction: Prediction = {
@@ -93,7 +97,7 @@ export function createScoringHandler<T = Record<string, unknown>>(options: Scori
       // #9: what an auditor needs to explain this decision, without the input topic.
       const event: DecisionAuditEvent = {
         type: 'decision',
-        traceId: record.messageId,
+        traceId,
         eventId: prediction.eventId,
         key: prediction.key,
         inputs: values,

@@ -1,5 +1,5 @@
 /** The worker's metrics (Prometheus names, snake_case ending in their unit). */
-import type { CounterMetric, GaugeMetric, HistogramMetric, Labels, Metrics } from '../telemetry.ts';
+import type { CounterMetric, Exemplar, GaugeMetric, HistogramMetric, Labels, Metrics } from '../telemetry.ts';
 import type { OutputMessage } from './records.ts';
 import type { WorkerConfig } from './worker-options.ts';
 
@@ -69,21 +69,30 @@ export class WorkerMetrics {
     this.#received.inc(this.#labels, records);
   }
 
-  /** A committed batch: `decided` of its records got a decision; every record is settled at `nowMs`. */
-  settled(batch: readonly { publishTimeMs: number }[], decided: number, nowMs: number): void {
+  /**
+   * A committed batch: `decided` of its records got a decision; every record is settled at `nowMs`.
+   * `exemplarOf(i)` (#22): record i's sampled trace, for the latency histogram's exemplars.
+   */
+  settled(
+    batch: readonly { publishTimeMs: number }[],
+    decided: number,
+    nowMs: number,
+    exemplarOf: (i: number) => Exemplar | undefined = () => undefined,
+  ): void {
     this.#decided.inc(this.#labels, decided);
     let slow = 0;
-    for (const r of batch) {
-      const s = Math.max(0, nowMs - r.publishTimeMs) / 1000;
-      this.#decision.observe(this.#labels, s);
+    for (let i = 0; i < batch.length; i++) {
+      const s = Math.max(0, nowMs - (batch[i] as { publishTimeMs: number }).publishTimeMs) / 1000;
+      this.#decision.observe(this.#labels, s, exemplarOf(i));
       if (s > this.#boundSeconds) slow++;
     }
     if (slow > 0) this.#slow.inc(this.#labels, slow);
   }
 
-  committed(inputs: number, outputs: readonly OutputMessage[], seconds: number): void {
+  /** `exemplar` (#22): the batch span's trace, when the batch was traced. */
+  committed(inputs: number, outputs: readonly OutputMessage[], seconds: number, exemplar?: Exemplar): void {
     this.#eventsIn.inc(this.#labels, inputs);
-    this.#batchSeconds.observe(this.#labels, seconds);
+    this.#batchSeconds.observe(this.#labels, seconds, exemplar);
     for (const o of outputs) {
       this.#eventsOut.inc({ ...this.#labels, topic: o.topic });
       if (o.topic === 'dead-letter') {
@@ -95,8 +104,8 @@ export class WorkerMetrics {
   }
 
   /** Event time to this worker's commit of the decision, seconds (EVENT_TO_COMMIT_METRIC). */
-  endToEnd(seconds: number): void {
-    this.#endToEnd.observe(this.#labels, Math.max(0, seconds));
+  endToEnd(seconds: number, exemplar?: Exemplar): void {
+    this.#endToEnd.observe(this.#labels, Math.max(0, seconds), exemplar);
   }
 
   commitFailed(): void {

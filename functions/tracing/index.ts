@@ -1,6 +1,5 @@
-/** Tracing (#22): OTLP export of the spans components start through telemetry.ts's `Tracer`. */
-export { OtlpTracer, type OtlpTracerDeps } from './otlp-tracer.ts';
+/** Tracing (#22): the OpenTelemetry JS SDK behind telemetry.ts's small `Tracer` interface. */
+export { OtlpTracer, type OtlpTracerDeps, type SpanExporter } from './otlp-tracer.ts';
 export { compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing-options.ts';
-export { encodeSpans, unixNanos, type ExportScope, type FinishedSpan } from './otlp-json.ts';
+export { MESSAGING, SERVICE_NAME } from './semconv.ts';
 export { TRACING_ERROR_CODES } from './errors.ts';
-export { otlpHttpTransport, TraceExportError, type SpanTransport } from './otlp-http.ts';

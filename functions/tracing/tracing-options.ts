@@ -6,13 +6,15 @@ import { ConfigError } from '../errors.ts';
 
 export interface TracingOptions {
   /**
-   * The OpenTelemetry Collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`; spans
-   * are POSTed (OTLP/JSON) to `<endpoint>/v1/traces`. The one setting that turns tracing on.
+   * The OpenTelemetry Collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`; the
+   * SDK's OTLP/HTTP exporter POSTs spans (OTLP/JSON) to `<endpoint>/v1/traces`. The one setting
+   * that turns tracing on.
    */
   endpoint: string;
   /**
-   * Share of new traces recorded (records that arrive without a `traceparent`); a record whose
-   * producer sampled it is always recorded, one it did not sample never is (parent-based).
+   * Share of new traces recorded (records that arrive without a `traceparent`), decided from the
+   * trace id (TraceIdRatioBased); a record whose producer sampled it is always recorded, one it did
+   * not sample never is (ParentBased).
    * @default 0.1
    */
   sampleRatio?: number;
@@ -22,7 +24,7 @@ export interface TracingOptions {
   resource?: Readonly<Record<string, string>>;
   /** Spans are sent at least this often. @default 1000 */
   exportIntervalMs?: number;
-  /** Spans per request. @default 512 */
+  /** Spans per request; at most `maxQueue`. @default 512 */
   maxExportBatch?: number;
   /** Spans buffered at most; more are dropped (and counted) while the collector is slow. @default 4096 */
   maxQueue?: number;
@@ -71,6 +73,15 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
   if (typeof serviceName !== 'string' || serviceName === '')
     throw new ConfigError('tracing.serviceName', o.serviceName, 'use a non-empty name');
   const base = url.href.replace(/\/+$/, '');
+  const maxQueue = positiveInt('maxQueue', o.maxQueue, 4_096, 1_000_000);
+  const maxExportBatch = positiveInt('maxExportBatch', o.maxExportBatch, 512, 100_000);
+  if (maxExportBatch > maxQueue) {
+    throw new ConfigError(
+      'tracing.maxExportBatch',
+      maxExportBatch,
+      `use at most tracing.maxQueue (${maxQueue}): a batch comes from the queue`,
+    );
+  }
   return Object.freeze({
     endpoint: base,
     tracesUrl: `${base}/v1/traces`,
@@ -78,8 +89,8 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
     serviceName,
     resource: Object.freeze({ ...o.resource }),
     exportIntervalMs: positiveInt('exportIntervalMs', o.exportIntervalMs, 1_000, 3_600_000),
-    maxExportBatch: positiveInt('maxExportBatch', o.maxExportBatch, 512, 100_000),
-    maxQueue: positiveInt('maxQueue', o.maxQueue, 4_096, 1_000_000),
+    maxExportBatch,
+    maxQueue,
     exportTimeoutMs: positiveInt('exportTimeoutMs', o.exportTimeoutMs, 10_000, 600_000),
   });
 }

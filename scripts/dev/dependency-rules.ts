@@ -14,8 +14,10 @@
  *   remote-model runtime, functions/inference/remote/ (Open Inference Protocol calls through
  *   Node's global fetch). Calling a model server is model serving, which belongs to inference/;
  *   keeping it to that one sub-folder keeps every other concept free of outbound network calls.
- *   #22: functions/tracing/otlp-http.ts POSTs spans to an OpenTelemetry Collector (OTLP/HTTP).
  * - functions/inference/ alone imports TensorFlow.js, ONNX Runtime and WebGPU.
+ * - #22: functions/tracing/ alone imports the OpenTelemetry JS SDK (`@opentelemetry/*`): runtime
+ *   code traces through telemetry.ts's small `Tracer`, so one folder knows the SDK (its OTLP
+ *   exporter is how spans reach a collector; no file of ours fetches for it).
  * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
  *   each other (windows may use state).
@@ -86,6 +88,7 @@ const SOCKETS = ['node:net', 'node:tls', 'node:dgram', 'net', 'tls', 'dgram'];
 const WIRE_LIBS = ['avsc', 'protobufjs', 'lz4js', 'snappyjs'];
 const ML_LIBS = ['@tensorflow/', 'onnxruntime-node', 'onnxruntime-web', 'webgpu'];
 const PUBSUB_LIBS = ['@google-cloud/pubsub'];
+const OTEL_LIBS = ['@opentelemetry/'];
 const IO_MODULES = [
   ...SOCKETS,
   'node:fs',
@@ -179,12 +182,12 @@ export function checkFile(root: string, file: string, source: string): Violation
   // The concept a file under functions/ belongs to ('' for the shared top-level files).
   const fromConcept = fromTop === 'functions' && fromParts.length > 2 ? (fromParts[1] ?? '') : '';
 
-  const mayFetch = fromConcept === 'pulsar' || from.startsWith('functions/inference/remote/') || from === 'functions/tracing/otlp-http.ts';
+  const mayFetch = fromConcept === 'pulsar' || from.startsWith('functions/inference/remote/');
   if (fromTop === 'functions' && !mayFetch && FETCH_RE.test(source)) {
     violations.push({
       file: from,
       specifier: 'fetch',
-      rule: 'only functions/pulsar/, functions/inference/remote/ and functions/tracing/otlp-http.ts call other servers (fetch)',
+      rule: 'only functions/pulsar/ and functions/inference/remote/ call other servers (fetch)',
     });
   }
   // #15: a package's error codes live in its catalogue; code names the constant, never the string.
@@ -198,6 +201,10 @@ export function checkFile(root: string, file: string, source: string): Violation
     const add = (rule: string): void => void violations.push({ file: from, specifier: spec, rule });
     // scripts/ (the bench's bare baseline loop) may use the raw client; product code may not.
     if (matches(spec, PUBSUB_LIBS) && fromTop !== 'bridge' && fromTop !== 'scripts') add('only bridge/ imports the Pub/Sub client');
+    // #22: type-only imports too: the SDK's types are its API, which stays behind functions/tracing/.
+    if (matches(spec, OTEL_LIBS) && !from.startsWith('functions/tracing/')) {
+      add('only functions/tracing/ imports the OpenTelemetry SDK (@opentelemetry/*); trace through telemetry.ts');
+    }
     const bare = PACKAGES.find((p) => spec === p.name || spec.startsWith(`${p.name}/`));
     if (spec.startsWith('.') || bare !== undefined) {
       let target: string;

@@ -35,6 +35,16 @@ describe('dependency direction (house style rule 2)', () => {
     expect(checkFile(root, at('functions/runtime/a.ts'), `await view.fetch(url); prefetch(x);`)).toEqual([]);
   });
 
+  it('keeps the OpenTelemetry SDK in functions/tracing/ (#22)', () => {
+    expect(
+      checkFile(root, at('functions/tracing/otlp-tracer.ts'), `import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';`),
+    ).toEqual([]);
+    expect(checkFile(root, at('functions/runtime/batch-trace.ts'), `import { trace } from '@opentelemetry/api';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/runtime/a.ts'), `import type { Span } from '@opentelemetry/api';`)).toHaveLength(1);
+    expect(checkFile(root, at('sinks/webhook-sink.ts'), `import { trace } from '@opentelemetry/api';`)).toHaveLength(1);
+    expect(checkFile(root, at('functions/tracing/a.ts'), `await fetch(url);`)).toHaveLength(1);
+  });
+
   it('flags I/O in windows/ and state/', () => {
     expect(checkFile(root, at('functions/state/store.ts'), `import { readFile } from 'node:fs/promises';`)).toHaveLength(1);
     expect(checkFile(root, at('functions/windows/w.ts'), `import type { KeyValueStore } from '../state/index.ts';`)).toEqual([]);

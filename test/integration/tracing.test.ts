@@ -291,6 +291,10 @@ describe('traces across topics', () => {
     const score = find((e) => e.span.name === 'score');
     expect(score.parentSpanId).toBe(process.spanId);
     expect(attr(score, 'beamline.model.version')).toBe(MODEL_VERSION);
+    expect(Number(attr(score, 'beamline.score.batch_size'))).toBeGreaterThanOrEqual(1);
+    expect(attr(score, 'beamline.model.backend')).toBeDefined();
+    const decode = find((e) => e.span.name === 'decode');
+    expect(decode.parentSpanId).toBe(process.spanId);
     const out = find((e) => e.span.name === `${predictionsTopic} publish`);
     expect(out.parentSpanId).toBe(process.spanId);
     expect(out.spanId).toBe(byTrace.get(first.traceId));

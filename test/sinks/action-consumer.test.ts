@@ -2,14 +2,16 @@
  * ActionConsumer with an in-memory consumer and a fake clock: the interleavings that delivered one
  * block twice to a webhook under CPU load (#14).
  */
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../functions/index.ts';
-import { silentLogger, type PulsarClient } from '../../functions/control-plane.ts';
+import { OtlpTracer, parseTraceparent, silentLogger, type PulsarClient } from '../../functions/control-plane.ts';
 import { ActionConsumer, type FetchFn } from '../../sinks/index.ts';
 
 interface FakeMessage {
   id: { toString(): string };
   payload: Buffer;
+  properties?: Record<string, string>;
 }
 
 /** A Shared subscription's consumer as ActionConsumer sees it: deliveries pushed by the test, acks and nacks recorded. */
@@ -69,6 +71,7 @@ async function consumerWith(
   fetch: FetchFn,
   clock: FakeClock,
   sink: Record<string, unknown> = {},
+  tracer?: OtlpTracer,
 ): Promise<{ consumer: ActionConsumer; fake: FakeConsumer }> {
   const fake = new FakeConsumer();
   const client = { subscribe: async () => fake } as unknown as PulsarClient;
@@ -80,6 +83,7 @@ async function consumerWith(
     fetch,
     clock,
     log: silentLogger,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   return { consumer, fake };
 }
@@ -91,6 +95,34 @@ async function closeAll(consumer: ActionConsumer, fake: FakeConsumer): Promise<v
 }
 
 describe('action consumer', () => {
+  it("continues the action's trace (#22): a process span under the worker's publish span, the webhook call below it", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+    const sent: Array<Record<string, string>> = [];
+    const fetch: FetchFn = async (_url, init) => {
+      sent.push(init.headers);
+      return { ok: true, status: 200 };
+    };
+    const { consumer, fake } = await consumerWith(fetch, new FakeClock(), {}, tracer);
+    consumer.start();
+    fake.deliver({ ...message(3, 0, 'ev-t'), properties: { traceparent } });
+    await flush();
+    expect(fake.acked).toEqual(['7:3:-1:0']);
+    await closeAll(consumer, fake);
+    await tracer.flush();
+    const spans = exporter.getFinishedSpans();
+    const processSpan = spans.find((s) => s.name === 'persistent://t/ns/actions process');
+    const post = spans.find((s) => s.name === 'POST');
+    expect(processSpan?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(processSpan?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(processSpan?.attributes).toMatchObject({ 'messaging.operation.type': 'process', 'beamline.action.outcome': 'settled' });
+    expect(post?.parentSpanContext?.spanId).toBe(processSpan?.spanContext().spanId);
+    expect(parseTraceparent(sent[0]?.['traceparent'])?.spanId).toBe(post?.spanContext().spanId);
+    expect(sent[0]?.['x-beamline-trace-id']).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    await tracer.close();
+  });
+
   it('never handles one message twice at once: a batch neighbour nacked redelivers the entry while the first is in flight', async () => {
     const clock = new FakeClock();
     const requests: string[] = [];

@@ -35,11 +35,12 @@ export function qualityFromAudit(
     if (e.type !== 'decision') continue;
     const d = e as DecisionAuditEvent;
     const label = labels.get(d.eventId);
-    // At-least-once: a redelivered event is decided (and audited) again; count it once.
-    if (label === undefined || d.modelVersion === null || seen.has(d.traceId)) continue;
+    // At-least-once: a redelivered event is decided (and audited) again; count it once (by event
+    // id: #22 made traceId the W3C trace id, which one producer trace may share across events).
+    if (label === undefined || d.modelVersion === null || seen.has(d.eventId)) continue;
     if ((options.fromMs !== undefined && d.eventTimeMs < options.fromMs) || (options.toMs !== undefined && d.eventTimeMs >= options.toMs))
       continue;
-    seen.add(d.traceId);
+    seen.add(d.eventId);
     add(d.route === 'canary' ? 'canary' : 'live', d.modelVersion, label.fraud, d.output.decision);
     if (d.shadow !== null) add('shadow', d.shadow.modelVersion, label.fraud, d.shadow.decision);
   }

@@ -107,6 +107,13 @@ function capturingMetrics(name: string, into: number[]): Metrics {
   };
 }
 
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -259,7 +266,12 @@ async function inMemoryRate(events: number, keys: number, batch: number, tracer:
   return rate;
 }
 
-async function startBenchWorker(client: PulsarClient, options: WorkerOptions, metrics: Metrics): Promise<RunningBenchWorker> {
+async function startBenchWorker(
+  client: PulsarClient,
+  options: WorkerOptions,
+  metrics: Metrics,
+  tracer?: Tracer,
+): Promise<RunningBenchWorker> {
   const config = compileWorkerOptions(options);
   const io = await PulsarWorkerIo.create(config, { client, log: silentLogger });
   const worker = NamespaceWorker.create<BenchEvent>(options, {
@@ -269,6 +281,7 @@ async function startBenchWorker(client: PulsarClient, options: WorkerOptions, me
     score: trivialScore,
     metrics,
     log: silentLogger,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   await worker.start();
   return { worker, stop: () => worker.drain() };
@@ -404,6 +417,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const guarantees = guaranteesOption(ctx);
   const traceSample = numberOption(ctx, 'trace-sample', 0.1);
   const traceEvents = numberOption(ctx, 'trace-events', 20_000);
+  const traceRounds = numberOption(ctx, 'trace-rounds', 6);
   const tokenOpt = ctx.token === undefined ? {} : { token: ctx.token };
   const admin = new PulsarAdmin({ url: ctx.adminUrl, ...tokenOpt });
   const client = createClient({ serviceUrl: ctx.serviceUrl, ...tokenOpt });
@@ -417,7 +431,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     for (const guarantee of guarantees) {
       const g = SHORT[guarantee];
       const namespaces = [`${g}-latency`];
-      for (let r = 0; r < rounds; r++) namespaces.push(`${g}-bare${r}`, `${g}-worker${r}`);
+      for (let r = 0; r < rounds; r++) namespaces.push(`${g}-bare${r}`, `${g}-worker${r}`, `${g}-traced${r}`);
       for (const ns of namespaces) {
         await admin.namespaces.create(`${tenant}/${ns}`);
         for (const t of ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state'])
@@ -425,22 +439,47 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       }
       const bareRates: number[] = [];
       const workerRates: number[] = [];
+      const tracedRates: number[] = [];
+      const sink = await spanSink();
       const base: WorkerOptions = { tenant, namespace: `${g}-latency`, guarantee, httpPort: -1, batchMaxRecords: batch };
       for (let r = 0; r < rounds; r++) {
         ctx.log.info({ guarantee, round: r, events, keys }, 'prefilling backlogs');
         await prefill(client, `${nsPath(`${g}-bare${r}`)}/events`, events, keys);
         await prefill(client, `${nsPath(`${g}-worker${r}`)}/events`, events, keys);
+        await prefill(client, `${nsPath(`${g}-traced${r}`)}/events`, events, keys);
 
         ctx.log.info({ guarantee, round: r }, 'bare consume-and-produce loop');
         bareRates.push(await bareLoop(client, nsPath(`${g}-bare${r}`), events, batch, guarantee));
 
-        ctx.log.info({ guarantee, round: r }, 'worker');
-        const t0 = performance.now();
-        const w = await startBenchWorker(client, { ...base, namespace: `${g}-worker${r}` }, noopMetrics());
-        await waitUntil(() => w.worker.processed >= events, 600_000, 'the worker to drain its backlog');
-        workerRates.push(events / ((performance.now() - t0) / 1000));
-        await w.stop();
+        // #22: the worker untraced and traced (10% sampled, spans to an in-process OTLP sink),
+        // alternating which goes first per round.
+        const plainRound = async (): Promise<void> => {
+          ctx.log.info({ guarantee, round: r }, 'worker');
+          const t0 = performance.now();
+          const w = await startBenchWorker(client, { ...base, namespace: `${g}-worker${r}` }, noopMetrics());
+          await waitUntil(() => w.worker.processed >= events, 600_000, 'the worker to drain its backlog');
+          workerRates.push(events / ((performance.now() - t0) / 1000));
+          await w.stop();
+        };
+        const tracedRound = async (): Promise<void> => {
+          ctx.log.info({ guarantee, round: r, traceSample }, 'traced worker');
+          const tracer = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+          const t0 = performance.now();
+          const w = await startBenchWorker(client, { ...base, namespace: `${g}-traced${r}` }, noopMetrics(), tracer);
+          await waitUntil(() => w.worker.processed >= events, 600_000, 'the traced worker to drain its backlog');
+          tracedRates.push(events / ((performance.now() - t0) / 1000));
+          await w.stop();
+          await tracer.close();
+        };
+        if (r % 2 === 0) {
+          await plainRound();
+          await tracedRound();
+        } else {
+          await tracedRound();
+          await plainRound();
+        }
       }
+      await sink.close();
       const bare = Math.max(...bareRates);
       const workerRate = Math.max(...workerRates);
       rows.push({
@@ -453,36 +492,75 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       notes.push(
         `${guarantee} throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`,
       );
+      for (const [how, pick] of [
+        ['best', (v: number[]) => Math.max(...v)],
+        ['median', median],
+      ] as const) {
+        rows.push({
+          guarantee,
+          measure: `tracing @ ${traceSample * 100}% sampled, broker (${how})`,
+          'worker events/s': round(pick(workerRates)),
+          'traced worker events/s': round(pick(tracedRates)),
+          'traced/untraced': round(pick(tracedRates) / pick(workerRates)),
+        });
+      }
+      notes.push(
+        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, alternating order): untraced ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s`,
+      );
 
       ctx.log.info({ guarantee, rate, latencyS }, 'fixed-rate latency');
       const latency = await measureLatency(client, nsPath(`${g}-latency`), base, rate, latencyS);
       rows.push({ guarantee, measure: `latency @ ${rate}/s`, ...latency });
     }
 
-    // #22: the tracing cost alone, over in-memory I/O (no broker: free of its and the machine's noise).
-    // TODO(#22): the traced rounds against the broker were lost merging with #18's per-guarantee rounds.
-    ctx.log.info({ traceEvents, traceSample }, 'tracing overhead over in-memory I/O');
+    // #22: the tracing cost alone, over in-memory I/O (no broker: free of its noise). Rounds
+    // alternate which of the two goes first (ABBA...), so a machine slowing down or warming up
+    // during the run does not favour one; best and median of each are reported.
+    ctx.log.info({ traceEvents, traceSample, traceRounds }, 'tracing overhead over in-memory I/O');
     const sink = await spanSink();
     const plainMem: number[] = [];
     const tracedMem: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      plainMem.push(await inMemoryRate(traceEvents, keys, batch, undefined));
+    const traced = async (): Promise<void> => {
       const tracer = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
       tracedMem.push(await inMemoryRate(traceEvents, keys, batch, tracer));
       await tracer.close();
+    };
+    const plain = async (): Promise<void> => void plainMem.push(await inMemoryRate(traceEvents, keys, batch, undefined));
+    // One warm-up of each (JIT, the SDK's first export), not reported.
+    await inMemoryRate(Math.min(traceEvents, 5_000), keys, batch, undefined);
+    const warm = new OtlpTracer({ endpoint: sink.url, sampleRatio: traceSample, serviceName: 'bench-worker' });
+    await inMemoryRate(Math.min(traceEvents, 5_000), keys, batch, warm);
+    await warm.close();
+    for (let r = 0; r < traceRounds; r++) {
+      if (r % 2 === 0) {
+        await plain();
+        await traced();
+      } else {
+        await traced();
+        await plain();
+      }
     }
     await sink.close();
     const plainBest = Math.max(...plainMem);
     const tracedBest = Math.max(...tracedMem);
+    const plainMedian = median(plainMem);
+    const tracedMedian = median(tracedMem);
     rows.push({
       guarantee: 'at-least-once',
-      measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O`,
+      measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O (best)`,
       'worker events/s': round(plainBest),
       'traced worker events/s': round(tracedBest),
       'traced/untraced': round(tracedBest / plainBest),
     });
+    rows.push({
+      guarantee: 'at-least-once',
+      measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O (median)`,
+      'worker events/s': round(plainMedian),
+      'traced worker events/s': round(tracedMedian),
+      'traced/untraced': round(tracedMedian / plainMedian),
+    });
     notes.push(
-      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), 5 interleaved rounds: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s (best reported); spans to an in-process OTLP sink (${round(sink.bytes() / 2 ** 20)} MiB)`,
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) to an in-process OTLP sink (${round(sink.bytes() / 2 ** 20)} MiB); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (receive, process, decode, score, publish, settle spans each)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');

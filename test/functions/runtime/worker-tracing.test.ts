@@ -1,9 +1,10 @@
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
-import { Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
+import { createScoringHandler, Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import type { ModelScore } from '../../../functions/index.ts';
-import { parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
+import { PrometheusMetrics, parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
 import { OtlpTracer } from '../../../functions/tracing/index.ts';
 
 const schema = avroSchema<{ card: string; amount: number }>({
@@ -36,18 +37,19 @@ function setup(tracing: boolean): {
   worker: NamespaceWorker<{ card: string; amount: number }>;
   spans: () => S[];
   tracer: OtlpTracer | undefined;
+  metrics: PrometheusMetrics;
 } {
-  const bodies: string[] = [];
-  const tracer = tracing
-    ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async (b) => void bodies.push(b) })
-    : undefined;
+  const exporter = new InMemorySpanExporter();
+  const tracer = tracing ? new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter }) : undefined;
   const io = new InMemoryWorkerIo();
+  const metrics = new PrometheusMetrics();
   const score = async (): Promise<ModelScore> => ({
     kind: 'scored',
     score: 0.9,
     outputs: Float32Array.of(0.9),
     modelVersion: 'fraud@3',
     route: 'canary',
+    batchSize: 4,
   });
   const worker = NamespaceWorker.create(
     { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
@@ -56,9 +58,11 @@ function setup(tracing: boolean): {
       ingress: new Ingress({ decode: schemaDecoder(schema) }),
       score,
       scoreBackend: 'cpu',
+      metrics,
       ...(tracer === undefined ? {} : { tracer }),
       handler: {
         process: async (r, ctx) => {
+          ctx.state.put(r.value.card, (Number(ctx.state.get(r.value.card) ?? 0) || 0) + 1);
           const s = await ctx.score([r.value.amount]);
           ctx.emit({ card: r.value.card, score: s.kind === 'scored' ? s.score : -1 });
           ctx.emit({ card: r.value.card }, { to: 'actions' });
@@ -66,13 +70,19 @@ function setup(tracing: boolean): {
       },
     },
   );
+  // The SDK's finished spans in the OTLP shape (kind and status codes as OTLP numbers them).
   const spans = (): S[] =>
-    bodies.flatMap((b) =>
-      (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: S[] }> }> }).resourceSpans.flatMap((r) =>
-        r.scopeSpans.flatMap((x) => x.spans),
-      ),
-    );
-  return { io, worker, spans, tracer };
+    exporter.getFinishedSpans().map((r) => ({
+      traceId: r.spanContext().traceId,
+      spanId: r.spanContext().spanId,
+      ...(r.parentSpanContext === undefined ? {} : { parentSpanId: r.parentSpanContext.spanId }),
+      name: r.name,
+      kind: r.kind + 1,
+      attributes: Object.entries(r.attributes).map(([key, v]) => ({ key, value: { v } })),
+      ...(r.links.length === 0 ? {} : { links: r.links.map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId })) }),
+      ...(r.status.code === 0 ? {} : { status: { code: r.status.code } }),
+    }));
+  return { io, worker, spans, tracer, metrics };
 }
 
 const pay = (card: string, traceparent?: string) => ({
@@ -83,12 +93,13 @@ const pay = (card: string, traceparent?: string) => ({
 
 describe('worker tracing (#22)', () => {
   it('continues a sampled trace: receive -> process -> score, publish and settle spans, outputs carry it on', async () => {
-    const { io, worker, spans, tracer } = setup(true);
+    const { io, worker, spans, tracer, metrics } = setup(true);
     await worker.start();
     io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), { key: 'x', payload: Buffer.from([0xff]), properties: { traceparent: SAMPLED } });
     await io.acknowledged(3);
     await worker.drain();
-    await tracer?.close();
+    // flush, not close: the in-memory exporter forgets its spans on shutdown.
+    await tracer?.flush();
     const all = spans();
     const inbound = parseTraceparent(SAMPLED)!;
     const trace = all.filter((s) => s.traceId === inbound.traceId);
@@ -110,6 +121,19 @@ describe('worker tracing (#22)', () => {
     expect(attr(score, 'beamline.model.name')).toBe('fraud');
     expect(attr(score, 'beamline.model.route')).toBe('canary');
     expect(attr(score, 'beamline.model.backend')).toBe('cpu');
+    expect(attr(score, 'beamline.score.batch_size')).toBe(4);
+    // Decode under each process span; the undecodable record's fails.
+    const decodes = trace.filter((s) => s.name === 'decode');
+    expect(decodes.map((d) => d.parentSpanId).sort()).toEqual([ok?.spanId, dead?.spanId].sort());
+    expect(decodes.find((d) => d.parentSpanId === dead?.spanId)?.status?.code).toBe(2);
+    expect(
+      attr(
+        decodes.find((d) => d.parentSpanId === ok?.spanId),
+        'beamline.decode.outcome',
+      ),
+    ).toBe('ok');
+    expect(attr(ok, 'beamline.state.writes')).toBe(1);
+    expect(attr(ok, 'beamline.state.reads')).toBe(1);
     const publishes = trace.filter((s) => s.name.endsWith(' publish'));
     expect(publishes.map((s) => s.name).sort()).toEqual([
       'persistent://t/ns/actions publish',
@@ -133,6 +157,23 @@ describe('worker tracing (#22)', () => {
     const batch = all.find((s) => s.name === 'persistent://t/ns/events process batch');
     expect(batch?.links?.map((l) => l.spanId).sort()).toEqual(receive.map((r) => r.spanId).sort());
     expect(all.find((s) => s.name === 'commit')?.parentSpanId).toBe(batch?.spanId);
+    const state = all.find((s) => s.name === 'state');
+    expect(state?.parentSpanId).toBe(batch?.spanId);
+    // Cards a and b (the undecodable record changes nothing).
+    expect(attr(state, 'beamline.state.changes')).toBe(2);
+
+    // Latency exemplars point at the traced records' receive spans (OpenMetrics scrapes only).
+    const om = await metrics.render('openmetrics');
+    const exemplars = [...om.matchAll(/^beamline_decision_latency_seconds_bucket\{[^}]*\} \d+ # \{trace_id="(\w+)",span_id="(\w+)"\}/gm)];
+    expect(exemplars.length).toBeGreaterThan(0);
+    expect(exemplars.every((e) => e[1] === inbound.traceId && receive.some((r) => r.spanId === e[2]))).toBe(true);
+    expect(om).toMatch(
+      new RegExp(`^beamline_event_to_commit_latency_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${inbound.traceId}"`, 'm'),
+    );
+    expect(om).toMatch(
+      new RegExp(`^beamline_batch_processing_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${batch?.traceId ?? 'x'}"`, 'm'),
+    );
+    expect(om).not.toContain('11111111111111111111111111111111');
 
     // Nothing recorded for the unsampled record; its context passes through unchanged.
     expect(all.some((s) => s.traceId === '11111111111111111111111111111111')).toBe(false);
@@ -148,6 +189,90 @@ describe('worker tracing (#22)', () => {
     await worker.drain();
     expect(io.topics.get('predictions')?.find((o) => o.key === 'a')?.properties?.['traceparent']).toBe(SAMPLED);
     expect(io.topics.get('actions')?.find((o) => o.key === 'a')?.properties?.['tracestate']).toBe('k=v');
-    expect(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties).not.toHaveProperty('traceparent');
+    // A record without one gets a new unsampled context, so its outputs share one W3C trace id.
+    const c = traceContextOf(io.topics.get('predictions')?.find((o) => o.key === 'c')?.properties);
+    expect(c?.sampled).toBe(false);
+    expect(c?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceContextOf(io.topics.get('actions')?.find((o) => o.key === 'c')?.properties)?.traceId).toBe(c?.traceId);
+  });
+
+  it('windowed handlers get a windows span per traced record: type, fired and late counts', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+    const io = new InMemoryWorkerIo();
+    const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+      {
+        io,
+        ingress: new Ingress({ decode: schemaDecoder(schema) }),
+        tracer,
+        handler: {
+          windows: { type: 'tumbling', sizeMs: 1000, aggregate: 'sum', extract: (v: { amount: number }) => v.amount },
+          process: (r: { value: unknown }, ctx: { emit: (v: unknown) => void }) => ctx.emit(r.value),
+        } as never,
+      },
+    );
+    await worker.start();
+    io.push({ ...pay('a', SAMPLED), eventTimeMs: 1_000 }, { ...pay('a', SAMPLED), eventTimeMs: 2_500 });
+    await io.acknowledged(2);
+    await worker.drain();
+    await tracer.flush();
+    const finished = exporter.getFinishedSpans();
+    const windows = finished.filter((s) => s.name === 'windows');
+    expect(windows).toHaveLength(2);
+    const process = finished.filter((s) => s.name === 'persistent://t/ns/events process').map((s) => s.spanContext().spanId);
+    expect(windows.every((w) => process.includes(w.parentSpanContext?.spanId ?? ''))).toBe(true);
+    expect(windows.map((w) => w.attributes['beamline.window.type'])).toEqual(['tumbling', 'tumbling']);
+    // The second record's event time passes the first window's end: that one fires.
+    expect(windows.map((w) => w.attributes['beamline.window.fired'])).toEqual([0, 1]);
+    expect(windows.map((w) => w.attributes['beamline.window.late'])).toEqual([0, 0]);
+    await tracer.close();
+  });
+
+  it("the scoring handler's traceId is the record's W3C trace id, traced or not, tracing on or off", async () => {
+    for (const tracing of [false, true]) {
+      const exporter = new InMemorySpanExporter();
+      const io = new InMemoryWorkerIo();
+      const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+        { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+        {
+          io,
+          ingress: new Ingress({ decode: schemaDecoder(schema) }),
+          ...(tracing ? { tracer: new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter }) } : {}),
+          score: async (): Promise<ModelScore> => ({ kind: 'scored', score: 0.95, outputs: Float32Array.of(0.95), modelVersion: 'm@1' }),
+          handler: {
+            process: createScoringHandler<{ card: string; amount: number }>({
+              features: [{ name: 'amount', field: 'amount' }],
+              policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: 'p1' },
+            }),
+          },
+        },
+      );
+      await worker.start();
+      io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), pay('c'));
+      await io.acknowledged(3);
+      await worker.drain();
+      for (const topic of ['predictions', 'actions', 'audit'] as const) {
+        for (const o of io.topics.get(topic) ?? []) {
+          const carried = traceContextOf(o.properties)?.traceId;
+          const body = JSON.parse(o.payload.toString()) as { traceId?: string; detail?: string };
+          const traceId = body.traceId ?? (JSON.parse(body.detail ?? '{}') as { traceId?: string }).traceId;
+          expect(traceId, `${topic} ${o.key ?? ''} (tracing ${String(tracing)})`).toBe(carried);
+          expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        }
+      }
+      const traceOf = (key: string): string | undefined =>
+        (
+          JSON.parse(
+            io.topics
+              .get('predictions')
+              ?.find((o) => o.key === key)
+              ?.payload.toString() ?? '{}',
+          ) as { traceId?: string }
+        ).traceId;
+      expect(traceOf('a')).toBe(parseTraceparent(SAMPLED)?.traceId);
+      expect(traceOf('b')).toBe('11111111111111111111111111111111');
+      expect(io.topics.get('actions')?.length).toBe(3);
+    }
   });
 });

@@ -1,45 +1,39 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../functions/index.ts';
 import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
-import { compileTracingOptions, encodeSpans, OtlpTracer, unixNanos } from '../../../functions/tracing/index.ts';
+import { compileTracingOptions, OtlpTracer } from '../../../functions/tracing/index.ts';
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: Array<{ key: string; value: Record<string, unknown> }>;
-  links?: Array<{ traceId: string; spanId: string }>;
-  status?: { code: number; message: string };
-}
-
-function capture(): { bodies: string[]; spans: () => OtlpSpan[]; transport: (b: string) => Promise<void> } {
-  const bodies: string[] = [];
-  return {
-    bodies,
-    transport: async (b) => void bodies.push(b),
-    spans: () =>
-      bodies.flatMap((b) =>
-        (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((r) =>
-          r.scopeSpans.flatMap((s) => s.spans),
-        ),
-      ),
-  };
-}
-
-const PARENT = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+const PARENT = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'vendor=x');
 const UNSAMPLED = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00');
 
-describe('OtlpTracer', () => {
-  it('records children of a sampled parent and exports them as OTLP/JSON on the interval', async () => {
-    const clock = new FakeClock();
-    const out = capture();
+/** An exporter that holds each batch until the test answers it. */
+class HeldExporter implements SpanExporter {
+  readonly calls: Array<{ spans: ReadableSpan[]; done: (r: ExportResult) => void }> = [];
+  export(spans: ReadableSpan[], done: (r: ExportResult) => void): void {
+    this.calls.push({ spans, done });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+/** Lets queued promise callbacks and immediates run (no timers). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
+describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
+  it('records children of a sampled parent and hands them to the exporter on flush', async () => {
+    const exporter = new InMemorySpanExporter();
     const tracer = new OtlpTracer(
-      { endpoint: 'http://collector:4318', sampleRatio: 0, serviceName: 'svc', exportIntervalMs: 1000 },
-      { clock, transport: out.transport },
+      { endpoint: 'http://collector:4318', sampleRatio: 0, serviceName: 'svc', resource: { 'service.instance.id': 'pod-1' } },
+      { exporter },
     );
     const span = tracer.startSpan('events process', {
       kind: 'consumer',
@@ -47,106 +41,120 @@ describe('OtlpTracer', () => {
       attributes: { 'messaging.system': 'pulsar', n: 3, ok: true, share: 0.5 },
     });
     expect(span.recording).toBe(true);
-    expect(span.context?.traceId).toBe(PARENT?.traceId);
-    await clock.advance(5);
+    expect(span.context).toMatchObject({ traceId: PARENT?.traceId, sampled: true, traceState: 'vendor=x' });
+    expect(span.context?.spanId).not.toBe(PARENT?.spanId);
+    span.setAttribute('late', 'yes');
     span.setError('boom');
     span.end();
     span.end();
-    expect(out.bodies).toHaveLength(0);
-    await clock.advance(1000);
     await tracer.flush();
-    const body = JSON.parse(out.bodies[0] ?? '{}') as {
-      resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: unknown }> } }>;
-    };
-    expect(body.resourceSpans[0]?.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'svc' } });
-    const [s] = out.spans();
-    expect(s).toMatchObject({
-      name: 'events process',
-      kind: 5,
-      traceId: PARENT?.traceId,
-      parentSpanId: PARENT?.spanId,
-      status: { code: 2, message: 'boom' },
-    });
-    expect(s?.attributes).toEqual([
-      { key: 'messaging.system', value: { stringValue: 'pulsar' } },
-      { key: 'n', value: { intValue: '3' } },
-      { key: 'ok', value: { boolValue: true } },
-      { key: 'share', value: { doubleValue: 0.5 } },
-    ]);
-    expect(BigInt(s!.endTimeUnixNano) - BigInt(s!.startTimeUnixNano)).toBe(5_000_000n);
-    expect(out.spans()).toHaveLength(1);
+    const [s] = exporter.getFinishedSpans();
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+    expect(s?.name).toBe('events process');
+    expect(s?.kind).toBe(4); // SpanKind.CONSUMER
+    expect(s?.spanContext().traceId).toBe(PARENT?.traceId);
+    expect(s?.parentSpanContext?.spanId).toBe(PARENT?.spanId);
+    expect(s?.status).toEqual({ code: 2, message: 'boom' });
+    expect(s?.attributes).toEqual({ 'messaging.system': 'pulsar', n: 3, ok: true, share: 0.5, late: 'yes' });
+    expect(s?.resource.attributes['service.name']).toBe('svc');
+    expect(s?.resource.attributes['service.instance.id']).toBe('pod-1');
+    expect(s?.resource.attributes['telemetry.sdk.name']).toBe('opentelemetry');
+    expect(s?.instrumentationScope.name).toBe('beamline');
     await tracer.close();
   });
 
-  it('is parent-based: nothing under an unsampled parent, whose context still passes through', async () => {
-    const out = capture();
-    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 1 }, { clock: new FakeClock(), transport: out.transport });
+  it('is parent-based: nothing under an unsampled parent, whose context passes through unchanged', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 1 }, { exporter });
     const span = tracer.startSpan('x', { parent: UNSAMPLED });
     expect(span.recording).toBe(false);
     expect(span.context).toEqual(UNSAMPLED);
     span.end();
     await tracer.flush();
-    expect(out.bodies).toHaveLength(0);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
 
-  it('samples new traces by ratio unless told; an unsampled root propagates nothing', () => {
-    const none = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { transport: async () => undefined });
+  it('samples new traces by trace-id ratio unless told; an unsampled root still gets a W3C context', async () => {
+    const exporter = new InMemorySpanExporter();
+    const none = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
     const root = none.startSpan('root');
     expect(root.recording).toBe(false);
-    expect(root.context).toBeUndefined();
-    const forced = none.startSpan('forced', { sampled: true });
+    expect(root.context?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(root.context?.sampled).toBe(false);
+    const forced = none.startSpan('forced', { sampled: true, links: [PARENT!] });
     expect(forced.recording).toBe(true);
-    expect(forced.context?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(forced.context?.spanId).toMatch(/^[0-9a-f]{16}$/);
-    const tenth = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0.1 }, { transport: async () => undefined });
+    forced.end();
+    expect(none.startSpan('never', { sampled: false }).recording).toBe(false);
+    await none.flush();
+    const [f] = exporter.getFinishedSpans();
+    expect(f?.links.map((l) => l.context.spanId)).toEqual([PARENT?.spanId]);
+
+    const tenth = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0.1 }, { exporter: new InMemorySpanExporter() });
     let recorded = 0;
     for (let i = 0; i < 10_000; i++) if (tenth.startSpan('r').recording) recorded++;
     expect(recorded).toBeGreaterThan(800);
     expect(recorded).toBeLessThan(1200);
   });
 
-  it('drops spans beyond the queue and after a failed export, and counts them', async () => {
-    const metrics = new PrometheusMetrics();
-    const clock = new FakeClock();
-    let calls = 0;
-    const tracer = new OtlpTracer(
-      { endpoint: 'http://c:4318', sampleRatio: 1, maxQueue: 3, maxExportBatch: 10 },
-      {
-        clock,
-        metrics,
-        transport: async () => {
-          calls++;
-          throw new Error('collector down');
-        },
-      },
-    );
-    for (let i = 0; i < 5; i++) tracer.startSpan(`s${i}`).end();
+  it("decides new traces by their trace id, as the SDK's TraceIdRatioBased does, and records them under that id", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0.5 }, { exporter });
+    const sdk = new TraceIdRatioBasedSampler(0.5);
+    const decide = (traceId: string): boolean => sdk.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const recorded: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const s = tracer.startSpan('root');
+      expect(s.recording).toBe(decide(s.context?.traceId ?? ''));
+      if (s.recording) recorded.push(s.context?.traceId ?? '');
+      s.end();
+    }
     await tracer.flush();
-    expect(calls).toBe(1);
+    expect(recorded.length).toBeGreaterThan(50);
+    expect(exporter.getFinishedSpans().map((s) => s.spanContext().traceId)).toEqual(recorded);
+    // Children of a sampled parent are recorded whatever their trace id (ParentBased).
+    expect(tracer.startSpan('child', { parent: PARENT }).recording).toBe(true);
+    await tracer.close();
+  });
+
+  it('bounds the queue and counts spans dropped when it is full and when an export fails', async () => {
+    const metrics = new PrometheusMetrics();
+    const exporter = new HeldExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 1, maxQueue: 3, maxExportBatch: 3 }, { metrics, exporter });
+    for (let i = 0; i < 5; i++) tracer.startSpan(`s${i}`).end();
+    await settle();
+    expect(exporter.calls.map((c) => c.spans.length)).toEqual([3]);
+    exporter.calls[0]?.done({ code: ExportResultCode.FAILED, error: new Error('collector down') });
+    await settle();
+    // Answered: room again.
+    tracer.startSpan('s5').end();
+    const flushed = tracer.flush();
+    await settle();
+    exporter.calls[1]?.done({ code: ExportResultCode.SUCCESS });
+    await flushed;
     const text = await metrics.render();
     expect(text).toContain('beamline_trace_spans_dropped_total{reason="queue-full"} 2');
     expect(text).toContain('beamline_trace_spans_dropped_total{reason="export-failed"} 3');
     expect(text).toContain('beamline_trace_exports_failed_total 1');
-    await tracer.close();
-    tracer.startSpan('late').end();
-    expect(tracer.startSpan('after close').recording).toBe(false);
+    expect(text).toContain('beamline_trace_spans_exported_total 1');
+    expect(exporter.calls[1]?.spans.map((s) => s.name)).toEqual(['s5']);
   });
 
-  it('sends a full batch at once', async () => {
-    const out = capture();
-    const tracer = new OtlpTracer(
-      { endpoint: 'http://c:4318/', sampleRatio: 1, maxExportBatch: 2 },
-      { clock: new FakeClock(), transport: out.transport },
-    );
-    expect(tracer.config.tracesUrl).toBe('http://c:4318/v1/traces');
-    tracer.startSpan('a').end();
-    tracer.startSpan('b').end();
-    await tracer.flush();
-    expect(out.bodies).toHaveLength(1);
-    expect(out.spans().map((s) => s.name)).toEqual(['a', 'b']);
+  it('records nothing after close, and close is idempotent', async () => {
+    const metrics = new PrometheusMetrics();
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 1 }, { exporter, metrics });
+    const open = tracer.startSpan('open');
+    tracer.startSpan('done').end();
+    await Promise.all([tracer.close(), tracer.close()]);
+    open.end();
+    expect(tracer.startSpan('after close', { parent: PARENT }).recording).toBe(false);
+    expect(tracer.startSpan('after close', { parent: PARENT }).context).toEqual(PARENT);
+    expect(await metrics.render()).toContain('beamline_trace_spans_dropped_total{reason="closed"} 1');
   });
 
   it('names the field, value and fix of a bad option', () => {
+    expect(compileTracingOptions({ endpoint: 'http://c:4318/' }).tracesUrl).toBe('http://c:4318/v1/traces');
     expect(() => compileTracingOptions({ endpoint: 'collector:4318x' })).toThrow(/tracing\.endpoint.*http/);
     expect(() => compileTracingOptions({ endpoint: 'grpc://c:4317' })).toThrow(/tracing\.endpoint.*http:\/\//);
     expect(() => compileTracingOptions({ endpoint: 'http://u:p@c:4318' })).toThrow(/credentials/);
@@ -154,34 +162,8 @@ describe('OtlpTracer', () => {
       /tracing\.sampleRatio: invalid value 1\.5/,
     );
     expect(() => compileTracingOptions({ endpoint: 'http://c:4318', maxQueue: 0 })).toThrow(/tracing\.maxQueue/);
-  });
-
-  it('encodes exact nanoseconds and links', () => {
-    expect(unixNanos(1_700_000_000_123.25)).toBe('1700000000123250000');
-    expect(unixNanos(5.9999999)).toBe('6000000');
-    const body = JSON.parse(
-      encodeSpans(
-        [
-          {
-            name: 'batch',
-            kind: 'consumer',
-            traceId: 'a'.repeat(32),
-            spanId: 'b'.repeat(16),
-            parentSpanId: undefined,
-            traceState: undefined,
-            startTimeUnixNano: '1',
-            endTimeUnixNano: '2',
-            attributes: {},
-            links: [PARENT!],
-            error: undefined,
-          },
-        ],
-        { resource: {}, scopeName: 's', scopeVersion: '1' },
-      ),
-    ) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
-    const s = body.resourceSpans[0]?.scopeSpans[0]?.spans[0];
-    expect(s?.links).toEqual([{ traceId: PARENT?.traceId, spanId: PARENT?.spanId }]);
-    expect(s).not.toHaveProperty('parentSpanId');
-    expect(s).not.toHaveProperty('status');
+    expect(() => compileTracingOptions({ endpoint: 'http://c:4318', maxQueue: 10, maxExportBatch: 20 })).toThrow(
+      /tracing\.maxExportBatch.*at most tracing\.maxQueue \(10\)/,
+    );
   });
 });

@@ -44,9 +44,12 @@ describe('scoring handler with a registry router', () => {
     expect(entries[0]).toMatchObject({
       actor: 'fraud@1',
       action: 'decision',
-      subject: (prediction as { traceId: string }).traceId,
+      subject: expect.any(String),
       at: expect.any(Number),
     });
+    // #22: the subject is the input message; traceId is a W3C trace id (new here: the driver sends no traceparent).
+    expect((prediction as { traceId: string }).traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(entries[0]?.subject).not.toBe((prediction as { traceId: string }).traceId);
     const audits = entries.map((e) => decodeAuditPayload(Buffer.from(JSON.stringify(e))) as DecisionAuditEvent);
     expect(audits[0]).toMatchObject({
       type: 'decision',
