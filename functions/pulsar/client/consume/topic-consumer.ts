@@ -171,7 +171,19 @@ export class TopicConsumer implements ConsumerHandler {
    */
   ackWithReceipt(id: MessageId): Promise<void> {
     let data: MessageIdData[];
-    if (id.batchIndex >= 0 && id.batchSize > 1) {
+    if (id.batchIndex >= 0 && id.batchSize > 1 && this.batchAcks.get(id.entryKey) === undefined) {
+      // An entry this consumer tracks no acks of (an id from an earlier session, or an entry
+      // already acked whole): only this member, and no state that would wait for the others.
+      if (!this.#cfg.batchIndexAckEnabled) return Promise.reject(batchReceiptError(this.topic, id));
+      data = [
+        {
+          ledgerId: BigInt.asUintN(64, id.ledgerId),
+          entryId: BigInt.asUintN(64, id.entryId),
+          ack_set: BatchAcks.bitsExcept(id.batchSize, new Set([id.batchIndex])),
+          batch_size: id.batchSize,
+        },
+      ];
+    } else if (id.batchIndex >= 0 && id.batchSize > 1) {
       const s = this.batchAcks.ack(id.entryKey, id.batchSize, id.batchIndex);
       if (s.remaining === 0) data = [entryData(id)];
       else if (this.#cfg.batchIndexAckEnabled)
@@ -183,14 +195,7 @@ export class TopicConsumer implements ConsumerHandler {
             batch_size: s.size,
           },
         ];
-      else
-        return Promise.reject(
-          new BeamlineError(
-            PULSAR_ERROR_CODES.unsupportedFeature,
-            'an ack receipt for one member of a batch needs batch-index acks; subscribe with batchIndexAckEnabled: true',
-            { details: { topic: this.topic, id: id.toString() } },
-          ),
-        );
+      else return Promise.reject(batchReceiptError(this.topic, id));
     } else {
       const chunks = this.#chunks.chunkIdsOf(id);
       if (chunks !== undefined) this.#chunks.forget(id);
@@ -576,4 +581,12 @@ export class TopicConsumer implements ConsumerHandler {
       this.#reconnecting = false;
     }
   }
+}
+
+function batchReceiptError(topic: string, id: MessageId): BeamlineError {
+  return new BeamlineError(
+    PULSAR_ERROR_CODES.unsupportedFeature,
+    'an ack receipt for one member of a batch needs batch-index acks; subscribe with batchIndexAckEnabled: true',
+    { details: { topic, id: id.toString() } },
+  );
 }
