@@ -115,7 +115,8 @@ export class SinkLedgerKeeper {
       );
     let empty = 0;
     for (;;) {
-      if (clock.now() > deadline) throw fail(`not done within ledgerRecoveryTimeoutMs ${recoveryTimeoutMs}; restart (it resumes) or raise it`);
+      if (clock.now() > deadline)
+        throw fail(`not done within ledgerRecoveryTimeoutMs ${recoveryTimeoutMs}; restart (it resumes) or raise it`);
       const at = clock.now();
       let copies: LedgerCopy[];
       try {

@@ -26,7 +26,8 @@ const FLAGS = {
   'reset-ms': { type: 'string', description: 'pubsub-sink: how long an open breaker waits before a trial publish (default 10000)' },
   'ledger-subscription': {
     type: 'string',
-    description: 'pubsub-sink: the ledger subscription that makes it exactly once (default <pulsar-subscription>-<tenant>.<ns>.<topic>-ledger)',
+    description:
+      'pubsub-sink: the ledger subscription that makes it exactly once (default <pulsar-subscription>-<tenant>.<ns>.<topic>-ledger)',
   },
   'no-ledger': {
     type: 'boolean',

@@ -67,7 +67,9 @@ export class NativeConsumerAdapter implements ConsumerApi {
     }
     // The addon resolves acknowledge() when the ack is queued, not when the broker confirmed it.
     if (options?.receipt === true) {
-      return Promise.reject(unsupportedFeatureError('native', 'ack receipts (ack with { receipt: true })', "use implementation: 'beamline'"));
+      return Promise.reject(
+        unsupportedFeatureError('native', 'ack receipts (ack with { receipt: true })', "use implementation: 'beamline'"),
+      );
     }
     const orig = this.#ids.original(m);
     const done = (orig !== undefined ? this.#c.acknowledge(orig) : this.#c.acknowledgeId(this.#ids.toNativeId(idOf(m)))).then(
