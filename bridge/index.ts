@@ -27,8 +27,9 @@ export { openPubsub, type OpenPubsubOptions } from './pubsub-client.ts';
 export { RecentIds } from './recent-ids.ts';
 export { EVENT_TIME_ATTRIBUTE, PULSAR_ID_ATTRIBUTE, PULSAR_ID_BYTES_ATTRIBUTE, PULSAR_TOPIC_ATTRIBUTE } from './attributes.ts';
 export { LEDGER_ACK_DEADLINE_SECONDS, PubsubLedger, type LedgerCopy, type SinkLedger } from './ledger.ts';
+export { pubsubRefusal } from './pubsub-refusal.ts';
 export { SinkLedgerKeeper, type SinkLedgerKeeperOptions, type SinkLedgerStats } from './sink-ledger.ts';
-export { PubsubSink, pubsubRefusal, type PubsubSinkDeps, type PubsubSinkState, type PubsubSinkStats } from './sink.ts';
+export { PubsubSink, type PubsubSinkDeps, type PubsubSinkState, type PubsubSinkStats } from './sink.ts';
 export {
   PUBSUB_ID_PROPERTY,
   PUBSUB_PUBLISH_TIME_PROPERTY,
