@@ -17,6 +17,8 @@ import type { PubsubName } from './names.ts';
 export const LEDGER_ACK_DEADLINE_SECONDS = 10;
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_DEADLINE_EXCEEDED = 4;
+/** Each Pull or Acknowledge call; a long pull that finds nothing ends by then (the sink's close waits on one). */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** One copy pulled from the ledger. */
 export interface LedgerCopy {
@@ -115,7 +117,7 @@ export class PubsubLedger implements SinkLedger {
   #request<T>(method: string, reqOpts: object): Promise<T | null | undefined> {
     return new Promise((resolve, reject) => {
       const cb: Callback<T> = (err, res) => (err ? reject(err) : resolve(res));
-      this.#pubsub.request<T>({ client: 'SubscriberClient', method, reqOpts, gaxOpts: { timeout: 30_000 } }, cb as never);
+      this.#pubsub.request<T>({ client: 'SubscriberClient', method, reqOpts, gaxOpts: { timeout: REQUEST_TIMEOUT_MS } }, cb as never);
     });
   }
 }

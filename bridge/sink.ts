@@ -44,7 +44,6 @@
  * namespace's dead-letter topic with its reason and is acked.
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
-import CircuitBreaker from 'opossum';
 import { BeamlineError, systemClock, type Clock, type CounterMetric, type Logger, type Metrics } from '../functions/index.ts';
 import {
   avroSchema,
@@ -62,9 +61,10 @@ import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from
 import { EVENT_TIME_ATTRIBUTE, PULSAR_ID_ATTRIBUTE, PULSAR_ID_BYTES_ATTRIBUTE, PULSAR_TOPIC_ATTRIBUTE } from './attributes.ts';
 import { IDEMPOTENCY_KEY_ATTRIBUTE, idempotencyKey } from './dedupe.ts';
 import { PubsubLedger, type SinkLedger } from './ledger.ts';
+import { publishBreaker, type PublishBreaker } from './publish-breaker.ts';
 import { GRPC_INVALID_ARGUMENT, grpcCode, pubsubRefusal } from './pubsub-refusal.ts';
 import { SinkLedgerKeeper } from './sink-ledger.ts';
-import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
+import { BRIDGE_ERROR_CODES } from './errors.ts';
 import { compilePubsubSinkOptions, type PubsubSinkConfig, type PubsubSinkOptions } from './options.ts';
 import { PULSAR_ERROR_CODES } from '../functions/control-plane.ts';
 
@@ -100,6 +100,8 @@ export class PubsubSink {
   readonly #log: Logger;
   readonly #inflight = new Set<Promise<void>>();
   readonly #failedKeys = new Set<string>();
+  /** Idempotency keys of the publishes awaiting Pub/Sub. */
+  readonly #publishing = new Set<string>();
   readonly #counters: {
     received: CounterMetric;
     published: CounterMetric;
@@ -120,7 +122,7 @@ export class PubsubSink {
   #ledgerLoop: Promise<void> | undefined;
   #state: PubsubSinkState = 'created';
   #topic: Topic | undefined;
-  #breaker: CircuitBreaker<[Buffer, Record<string, string>, string | undefined], string> | undefined;
+  #breaker: PublishBreaker | undefined;
   #consumer: Consumer | undefined;
   /** Created once, on the first dead letter; concurrent dead letters share the one creation. */
   #deadLetters: Promise<Producer> | undefined;
@@ -193,39 +195,7 @@ export class PubsubSink {
       batching: { maxMessages: 500, maxMilliseconds: 5 },
     });
     const topic = this.#topic;
-    const timeoutMs = this.config.publishTimeoutMs;
-    // opossum keeps its own real timers (it cannot take our Clock); the timeout is ours.
-    this.#breaker = new CircuitBreaker(
-      async (data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined) => {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          return await Promise.race([
-            topic.publishMessage({ data, attributes, ...(orderingKey === undefined ? {} : { orderingKey }) }),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () =>
-                  reject(
-                    new BridgeError(BRIDGE_ERROR_CODES.pubsubPublishFailed, `Pub/Sub did not accept a publish within ${timeoutMs} ms`, {
-                      retriable: true,
-                    }),
-                  ),
-                timeoutMs,
-              );
-            }),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
-      },
-      {
-        timeout: false,
-        errorThresholdPercentage: this.config.breakerErrorPercentage,
-        volumeThreshold: this.config.breakerVolumeThreshold,
-        resetTimeout: this.config.breakerResetMs,
-        // A refused message is the message's fault, not Pub/Sub's: it must not open the breaker.
-        errorFilter: (err: unknown) => grpcCode(err) === GRPC_INVALID_ARGUMENT,
-      },
-    );
+    this.#breaker = publishBreaker(topic, this.config);
     this.#breaker.on('open', () => this.#log.warn({}, 'pubsub breaker open; publishing paused'));
     this.#breaker.on('close', () => this.#log.info({}, 'pubsub breaker closed'));
     this.#consumer = await this.#subscribe();
@@ -352,6 +322,13 @@ export class PubsubSink {
       this.#counters.duplicates.inc();
       return;
     }
+    // Redelivered (a consumer reconnect) while its first copy is being published: that publish
+    // acks the same id if Pub/Sub accepts it, and a failure rewinds, which brings it back.
+    if (this.#publishing.has(ikey)) {
+      this.#stats.duplicatesSkipped++;
+      this.#counters.duplicates.inc();
+      return;
+    }
     const key = m.key === undefined || m.key === '' ? undefined : m.key;
     if (key === undefined && this.config.requireOrderingKey) {
       this.#deadLetter(
@@ -385,14 +362,17 @@ export class PubsubSink {
       this.#deadLetter(consumer, m, 'pubsub-refused', new BeamlineError(BRIDGE_ERROR_CODES.pubsubRefused, refusal));
       return;
     }
+    this.#publishing.add(ikey);
     const p = this.#breaker!.fire(data, attributes, key).then(
       () => {
+        this.#publishing.delete(ikey);
         this.#keeper?.published(ikey);
         consumer.ack(m);
         this.#stats.published++;
         this.#counters.published.inc();
       },
       (err: unknown) => {
+        this.#publishing.delete(ikey);
         if (grpcCode(err) === GRPC_INVALID_ARGUMENT) {
           if (key !== undefined) this.#failedKeys.add(key);
           this.#deadLetter(consumer, m, 'pubsub-refused', err);

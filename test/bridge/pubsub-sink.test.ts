@@ -65,7 +65,11 @@ async function closeSink(sink: PubsubSink, clock: FakeClock): Promise<void> {
   await closing;
 }
 
-function world(messages: Message[], clock: FakeClock, opts: { receiptFails?: boolean; ignoreAcksOf?: number[] } = {}) {
+function world(
+  messages: Message[],
+  clock: FakeClock,
+  opts: { receiptFails?: boolean; ignoreAcksOf?: number[]; deliverTwice?: boolean; holdPublishes?: Promise<void> } = {},
+) {
   const acked = new Set<string>();
   const receipts: string[] = [];
   const published: string[] = [];
@@ -103,6 +107,7 @@ function world(messages: Message[], clock: FakeClock, opts: { receiptFails?: boo
   const subscribe = async () => {
     subscribes++;
     const queue = messages.filter((m) => !acked.has(m.id.toString()));
+    if (opts.deliverTwice === true) queue.push(...queue); // a reconnect redelivers what is unacked
     return {
       receive: (timeoutMs: number) =>
         new Promise<Message>((resolve, reject) => {
@@ -123,6 +128,7 @@ function world(messages: Message[], clock: FakeClock, opts: { receiptFails?: boo
   const topic = {
     publishMessage: async (p: { data: Buffer; attributes: Record<string, string> }) => {
       published.push(p.data.toString());
+      await opts.holdPublishes;
       ledger.push({ copy: { ackId: `a${nextAckId++}`, attributes: p.attributes }, visibleAt: 0, acked: false });
       return `ps-${published.length}`;
     },
@@ -181,6 +187,21 @@ describe('PubsubSink with its ledger', () => {
     await sink.start();
     await until(() => w.published.length === 1 && sink.stats.duplicatesSkipped === 1);
     expect(w.published).toEqual(['m1']);
+    await closeSink(sink, clock);
+  });
+
+  it('does not publish a redelivery that arrives while its first copy is still being published', async () => {
+    const clock = new FakeClock();
+    const ms = [0, 1].map(message);
+    let release = (): void => undefined;
+    const w = world(ms, clock, { deliverTwice: true, holdPublishes: new Promise<void>((r) => (release = r)) });
+    const sink = new PubsubSink(options, w.deps);
+    await sink.start();
+    await until(() => sink.stats.received === 4);
+    release();
+    await until(() => sink.stats.published === 2);
+    expect(w.published).toEqual(['m0', 'm1']);
+    expect(sink.stats.duplicatesSkipped).toBe(2);
     await closeSink(sink, clock);
   });
 

@@ -395,7 +395,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
                   topic: 'projects/acme/topics/d',
                   ledgerSubscription: 'd-ledger',
                 },
-                { name: 'off', from: 'acme-payments/eu-west/actions', topic: 'projects/acme/topics/a', ledger: false },
+                { name: 'nol', from: 'acme-payments/eu-west/actions', topic: 'projects/acme/topics/a', ledger: false },
               ],
             },
           }),
@@ -410,7 +410,7 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
       ).spec.template.spec.containers[0]!.args;
     expect(argsOf('beamline-bridge-sink-named')).toEqual(expect.arrayContaining(['--ledger-subscription', 'd-ledger']));
     expect(argsOf('beamline-bridge-sink-named')).not.toContain('--no-ledger');
-    expect(argsOf('beamline-bridge-sink-off')).toContain('--no-ledger');
+    expect(argsOf('beamline-bridge-sink-nol')).toContain('--no-ledger');
   });
 
   it('the validator rejects what an API server would: unknown fields, broken references, bad KEDA metadata', async () => {
