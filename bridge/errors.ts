@@ -12,6 +12,10 @@ export const BRIDGE_ERROR_CODES = Object.freeze({
   pubsubPublishFailed: 'BL_BRIDGE_PUBSUB_PUBLISH_FAILED',
   /** Reading back the bridge's own recent messages at start failed. */
   recoveryFailed: 'BL_BRIDGE_RECOVERY_FAILED',
+  /** The sink's ledger subscription cannot serve (it is on another topic, or filters). */
+  ledgerInvalid: 'BL_BRIDGE_LEDGER_INVALID',
+  /** The sink could not read back its ledger at start (Pub/Sub or Pulsar failed, or too slow). */
+  ledgerRecoveryFailed: 'BL_BRIDGE_LEDGER_RECOVERY_FAILED',
   /** Dead-lettered: a message without the key that orders it (Pub/Sub ordering key, Pulsar key). */
   missingOrderingKey: 'BL_BRIDGE_MISSING_ORDERING_KEY',
   /** Dead-lettered: a Pub/Sub message's attributes are over maxAttributeBytes. */

@@ -16,6 +16,7 @@ export { parseNamespaceTopic, parsePubsubTopicName, parseSubscriptionName, type 
 export {
   compilePubsubSinkOptions,
   compilePubsubSourceOptions,
+  defaultLedgerName,
   type PubsubSinkConfig,
   type PubsubSinkOptions,
   type PubsubSourceConfig,
@@ -24,16 +25,11 @@ export {
 export { IDEMPOTENCY_KEY_ATTRIBUTE, PubsubDeduplicator, idempotencyKey, type PubsubDeduplicatorOptions } from './dedupe.ts';
 export { openPubsub, type OpenPubsubOptions } from './pubsub-client.ts';
 export { RecentIds } from './recent-ids.ts';
-export {
-  EVENT_TIME_ATTRIBUTE,
-  PULSAR_ID_ATTRIBUTE,
-  PULSAR_TOPIC_ATTRIBUTE,
-  PubsubSink,
-  pubsubRefusal,
-  type PubsubSinkDeps,
-  type PubsubSinkState,
-  type PubsubSinkStats,
-} from './sink.ts';
+export { EVENT_TIME_ATTRIBUTE, PULSAR_ID_ATTRIBUTE, PULSAR_ID_BYTES_ATTRIBUTE, PULSAR_TOPIC_ATTRIBUTE } from './attributes.ts';
+export { LEDGER_ACK_DEADLINE_SECONDS, PubsubLedger, type LedgerCopy, type SinkLedger } from './ledger.ts';
+export { pubsubRefusal } from './pubsub-refusal.ts';
+export { SinkLedgerKeeper, type SinkLedgerKeeperOptions, type SinkLedgerStats } from './sink-ledger.ts';
+export { PubsubSink, type PubsubSinkDeps, type PubsubSinkState, type PubsubSinkStats } from './sink.ts';
 export {
   PUBSUB_ID_PROPERTY,
   PUBSUB_PUBLISH_TIME_PROPERTY,

@@ -116,6 +116,25 @@ export interface PubsubSinkOptions {
   breakerVolumeThreshold?: number;
   /** Breaker: how long it stays open before a trial publish. @default 10000 */
   breakerResetMs?: number;
+  /**
+   * Exactly once into Pub/Sub through the ledger subscription (sink.ts explains it); false: at
+   * least once, duplicates recognisable by `beamline.idempotency_key` (dedupe.ts). @default true
+   */
+  ledger?: boolean;
+  /**
+   * The ledger subscription: a name in the topic's project, or projects/P/subscriptions/S. It
+   * must persist across restarts; deleting it (or running with ledger false) resets it.
+   * @default `<subscription>-<tenant>.<namespace>.<topic>-ledger` (characters Pub/Sub refuses become `_`)
+   */
+  ledgerSubscription?: string;
+  /**
+   * Idempotency keys remembered as already in Pub/Sub (oldest forgotten first): this run's
+   * publishes and the ledger's copies, checked before each publish. At least maxInFlight.
+   * @default 100000
+   */
+  maxLedgerIds?: number;
+  /** The start fails (retriable) when the ledger is not read back within this. @default 120000 */
+  ledgerRecoveryTimeoutMs?: number;
 }
 
 export type PubsubSinkConfig = Readonly<{
@@ -131,18 +150,48 @@ export type PubsubSinkConfig = Readonly<{
   breakerErrorPercentage: number;
   breakerVolumeThreshold: number;
   breakerResetMs: number;
+  /** undefined with ledger: false. */
+  ledger: PubsubName | undefined;
+  maxLedgerIds: number;
+  ledgerRecoveryTimeoutMs: number;
 }>;
+
+const PUBSUB_ID_CHARS = /[^A-Za-z0-9\-_.~+%]/g;
+
+/** The default ledger subscription name: deterministic from the Pulsar side of the sink. */
+export function defaultLedgerName(subscription: string, from: NamespaceTopic): string {
+  return `${subscription}-${from.tenant}.${from.namespace}.${from.topic}-ledger`.replace(PUBSUB_ID_CHARS, '_');
+}
 
 export function compilePubsubSinkOptions(o: PubsubSinkOptions): PubsubSinkConfig {
   const format = o.format ?? 'json';
   if (format !== 'json' && format !== 'raw') throw new ConfigError('format', format, "use 'json' or 'raw'");
   const subscription = o.subscription ?? 'beamline-bridge-pubsub-sink';
   if (subscription === '') throw new ConfigError('subscription', subscription, 'use a non-empty Pulsar subscription name');
+  const from = parseNamespaceTopic('from', o.from);
+  const topic = parsePubsubTopicName('topic', o.topic);
+  const maxInFlight = int('maxInFlight', o.maxInFlight, 1000, 1);
+  const maxLedgerIds = int('maxLedgerIds', o.maxLedgerIds, 100_000, 1);
+  if (maxLedgerIds < maxInFlight)
+    throw new ConfigError(
+      'maxLedgerIds',
+      maxLedgerIds,
+      `use at least maxInFlight (${maxInFlight}): every publish in flight must be remembered until its Pulsar ack is confirmed`,
+    );
+  let ledger: PubsubName | undefined;
+  if (o.ledger !== false) {
+    const name = o.ledgerSubscription ?? defaultLedgerName(subscription, from);
+    ledger = name.startsWith('projects/')
+      ? parseSubscriptionName('ledgerSubscription', name)
+      : parseSubscriptionName('ledgerSubscription', `projects/${topic.project}/subscriptions/${name}`);
+  } else if (o.ledgerSubscription !== undefined) {
+    throw new ConfigError('ledgerSubscription', o.ledgerSubscription, 'drop it, or turn the ledger on (it names the ledger)');
+  }
   return Object.freeze({
-    from: parseNamespaceTopic('from', o.from),
-    topic: parsePubsubTopicName('topic', o.topic),
+    from,
+    topic,
     subscription,
-    maxInFlight: int('maxInFlight', o.maxInFlight, 1000, 1),
+    maxInFlight,
     requireOrderingKey: o.requireOrderingKey ?? true,
     format,
     initialBackoffMs: int('initialBackoffMs', o.initialBackoffMs, 200, 1),
@@ -151,5 +200,8 @@ export function compilePubsubSinkOptions(o: PubsubSinkOptions): PubsubSinkConfig
     breakerErrorPercentage: int('breakerErrorPercentage', o.breakerErrorPercentage, 50, 1),
     breakerVolumeThreshold: int('breakerVolumeThreshold', o.breakerVolumeThreshold, 20, 1),
     breakerResetMs: int('breakerResetMs', o.breakerResetMs, 10_000, 1),
+    ledger,
+    maxLedgerIds,
+    ledgerRecoveryTimeoutMs: int('ledgerRecoveryTimeoutMs', o.ledgerRecoveryTimeoutMs, 120_000, 1),
   });
 }

@@ -12,19 +12,38 @@
  * order) and subscribes again after a backoff that doubles per consecutive failure. A breaker
  * (opossum) fails publishes fast while Pub/Sub is down, so the rewinds wait out its reset time.
  *
- * Exactly-once is not on offer from Pub/Sub publishing: a message accepted by Pub/Sub whose
- * Pulsar ack was lost (a crash in between) is published again. Every publish carries an
- * idempotency key (`beamline.idempotency_key`: the Pulsar topic and message id; also
- * `beamline.pulsar_message_id` and `beamline.pulsar_topic`), so a copy is recognisable and a
- * consumer de-duplicates on it (dedupe.ts states the contract; `PubsubDeduplicator` implements
- * it): delivery is at least once, in order per key, and a duplicate always carries the same key
- * and data as the first copy.
+ * Exactly once into Pub/Sub, by default (the ledger). Pub/Sub has no idempotent publish: a
+ * message it accepted whose Pulsar ack was lost (a crash in between) would be published again.
+ * But the sink can read back what it published, as the source reads back Pulsar: it owns a
+ * "ledger" subscription on the destination topic (ledger.ts; created if missing, named from the
+ * sink's Pulsar subscription and topic), which receives a copy of every publish. Every publish
+ * carries the Pulsar topic and message id (attributes.ts), so a copy proves "this Pulsar message
+ * is in Pub/Sub". The rule (sink-ledger.ts): for each copy, remember its idempotency key, ack that
+ * Pulsar message with a receipt (the broker confirmed it), and only then ack the copy. So at any
+ * moment the unacked copies name every publish whose Pulsar ack may be lost. On start, before
+ * publishing anything, the sink reads back every unacked copy (waiting out the ledger's ack
+ * deadline, so copies a killed predecessor had pulled come back too), acks their Pulsar
+ * messages, and subscribes again, so Pulsar redelivers only messages that are not in Pub/Sub.
+ * While running, a redelivered message whose key is known (a rewind, a reconnect) is acked
+ * without publishing; a rewind needs no new read-back because this run's publishes are in that
+ * set (bounded by maxLedgerIds, newest kept; a forgotten key matters only if its Pulsar ack is
+ * still unconfirmed after that many later publishes).
+ * Ordering keys stay in order when messages are skipped: the Pub/Sub client sends one batch per
+ * ordering key at a time and Pub/Sub accepts a key's batches in order, so what a crash left
+ * accepted is, per key, a prefix of what was sent; the skipped messages are that prefix and
+ * everything after it is published after it, in order.
+ * The cost: one extra subscription delivery (pull and ack) per message, one confirmed Pulsar ack
+ * per message (grouped), and a start that waits at least the ledger's ack deadline (10 s).
+ * Limits: a publish that timed out here (publishTimeoutMs) but that Pub/Sub accepted later, and a
+ * broker that loses acks it had confirmed, can still give a duplicate; one sink per ledger (the
+ * copies of two would be split between them). With `ledger: false` the sink is at least once and
+ * every copy carries the same `beamline.idempotency_key` (dedupe.ts, `PubsubDeduplicator`); the
+ * ledger subscription is then not read, so delete it (the next ledger start creates it afresh).
  *
  * A message Pub/Sub would refuse (attribute limits, size, INVALID_ARGUMENT) goes to the
  * namespace's dead-letter topic with its reason and is acked.
  */
 import type { PubSub, Topic } from '@google-cloud/pubsub';
-import CircuitBreaker from 'opossum';
 import { BeamlineError, systemClock, type Clock, type CounterMetric, type Logger, type Metrics } from '../functions/index.ts';
 import {
   avroSchema,
@@ -39,18 +58,15 @@ import {
   type Schema,
 } from '../functions/control-plane.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
+import { EVENT_TIME_ATTRIBUTE, PULSAR_ID_ATTRIBUTE, PULSAR_ID_BYTES_ATTRIBUTE, PULSAR_TOPIC_ATTRIBUTE } from './attributes.ts';
 import { IDEMPOTENCY_KEY_ATTRIBUTE, idempotencyKey } from './dedupe.ts';
-import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
+import { PubsubLedger, type SinkLedger } from './ledger.ts';
+import { publishBreaker, type PublishBreaker } from './publish-breaker.ts';
+import { GRPC_INVALID_ARGUMENT, grpcCode, pubsubRefusal } from './pubsub-refusal.ts';
+import { SinkLedgerKeeper } from './sink-ledger.ts';
+import { BRIDGE_ERROR_CODES } from './errors.ts';
 import { compilePubsubSinkOptions, type PubsubSinkConfig, type PubsubSinkOptions } from './options.ts';
 import { PULSAR_ERROR_CODES } from '../functions/control-plane.ts';
-
-export const PULSAR_ID_ATTRIBUTE = 'beamline.pulsar_message_id';
-export const PULSAR_TOPIC_ATTRIBUTE = 'beamline.pulsar_topic';
-export const EVENT_TIME_ATTRIBUTE = 'beamline.event_time_ms';
-
-/** Pub/Sub's documented publish limits. */
-const PUBSUB_LIMITS = Object.freeze({ attributes: 100, keyBytes: 256, valueBytes: 1024, dataBytes: 10_000_000, orderingKeyBytes: 1024 });
-const GRPC_INVALID_ARGUMENT = 3;
 
 export type PubsubSinkState = 'created' | 'running' | 'draining' | 'closed';
 
@@ -61,6 +77,8 @@ export interface PubsubSinkDeps {
   clock?: Clock;
   log?: Logger;
   metrics?: Metrics;
+  /** The ledger's Pub/Sub side; @default a PubsubLedger on `pubsub` (unit tests give a fake). */
+  ledger?: SinkLedger;
 }
 
 export interface PubsubSinkStats {
@@ -69,6 +87,10 @@ export interface PubsubSinkStats {
   deadLettered: number;
   failedPublishes: number;
   rewinds: number;
+  /** Redelivered Pulsar messages already in Pub/Sub (per the ledger), acked without publishing. */
+  duplicatesSkipped: number;
+  /** Unacked ledger copies of this sink's messages found at start. */
+  recoveredIds: number;
 }
 
 export class PubsubSink {
@@ -78,11 +100,29 @@ export class PubsubSink {
   readonly #log: Logger;
   readonly #inflight = new Set<Promise<void>>();
   readonly #failedKeys = new Set<string>();
-  readonly #counters: { received: CounterMetric; published: CounterMetric; deadLettered: CounterMetric; failed: CounterMetric };
-  readonly #stats: PubsubSinkStats = { received: 0, published: 0, deadLettered: 0, failedPublishes: 0, rewinds: 0 };
+  /** Idempotency keys of the publishes awaiting Pub/Sub. */
+  readonly #publishing = new Set<string>();
+  readonly #counters: {
+    received: CounterMetric;
+    published: CounterMetric;
+    deadLettered: CounterMetric;
+    failed: CounterMetric;
+    duplicates: CounterMetric;
+  };
+  readonly #stats: PubsubSinkStats = {
+    received: 0,
+    published: 0,
+    deadLettered: 0,
+    failedPublishes: 0,
+    rewinds: 0,
+    duplicatesSkipped: 0,
+    recoveredIds: 0,
+  };
+  readonly #keeper: SinkLedgerKeeper | undefined;
+  #ledgerLoop: Promise<void> | undefined;
   #state: PubsubSinkState = 'created';
   #topic: Topic | undefined;
-  #breaker: CircuitBreaker<[Buffer, Record<string, string>, string | undefined], string> | undefined;
+  #breaker: PublishBreaker | undefined;
   #consumer: Consumer | undefined;
   /** Created once, on the first dead letter; concurrent dead letters share the one creation. */
   #deadLetters: Promise<Producer> | undefined;
@@ -106,7 +146,30 @@ export class PubsubSink {
       published: m.counter('beamline_bridge_sink_published_total', 'messages accepted by Pub/Sub and acked in Pulsar'),
       deadLettered: m.counter('beamline_bridge_sink_dead_lettered_total', 'messages sent to the dead-letter topic', ['reason']),
       failed: m.counter('beamline_bridge_sink_publish_failures_total', 'publishes Pub/Sub did not accept (retried after a rewind)'),
+      duplicates: m.counter(
+        'beamline_bridge_sink_duplicates_skipped_total',
+        'redelivered Pulsar messages already in Pub/Sub (per the ledger), acked without publishing',
+      ),
     };
+    const ledger = this.config.ledger;
+    this.#keeper =
+      ledger === undefined
+        ? undefined
+        : new SinkLedgerKeeper({
+            ledger: deps.ledger ?? new PubsubLedger(deps.pubsub, ledger, this.config.topic.path),
+            from: this.config.from,
+            maxIds: this.config.maxLedgerIds,
+            recoveryTimeoutMs: this.config.ledgerRecoveryTimeoutMs,
+            retryMs: this.config.initialBackoffMs,
+            clock: this.#clock,
+            log: this.#log,
+            metrics: m,
+          });
+  }
+
+  /** The ledger subscription's path; undefined when the sink runs without one (at least once). */
+  get ledgerPath(): string | undefined {
+    return this.#keeper?.path;
   }
 
   get state(): PubsubSinkState {
@@ -132,45 +195,37 @@ export class PubsubSink {
       batching: { maxMessages: 500, maxMilliseconds: 5 },
     });
     const topic = this.#topic;
-    const timeoutMs = this.config.publishTimeoutMs;
-    // opossum keeps its own real timers (it cannot take our Clock); the timeout is ours.
-    this.#breaker = new CircuitBreaker(
-      async (data: Buffer, attributes: Record<string, string>, orderingKey: string | undefined) => {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          return await Promise.race([
-            topic.publishMessage({ data, attributes, ...(orderingKey === undefined ? {} : { orderingKey }) }),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () =>
-                  reject(
-                    new BridgeError(BRIDGE_ERROR_CODES.pubsubPublishFailed, `Pub/Sub did not accept a publish within ${timeoutMs} ms`, {
-                      retriable: true,
-                    }),
-                  ),
-                timeoutMs,
-              );
-            }),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
-      },
-      {
-        timeout: false,
-        errorThresholdPercentage: this.config.breakerErrorPercentage,
-        volumeThreshold: this.config.breakerVolumeThreshold,
-        resetTimeout: this.config.breakerResetMs,
-        // A refused message is the message's fault, not Pub/Sub's: it must not open the breaker.
-        errorFilter: (err: unknown) => grpcCode(err) === GRPC_INVALID_ARGUMENT,
-      },
-    );
+    this.#breaker = publishBreaker(topic, this.config);
     this.#breaker.on('open', () => this.#log.warn({}, 'pubsub breaker open; publishing paused'));
     this.#breaker.on('close', () => this.#log.info({}, 'pubsub breaker closed'));
     this.#consumer = await this.#subscribe();
+    const keeper = this.#keeper;
+    if (keeper !== undefined) {
+      try {
+        this.#stats.recoveredIds = await keeper.recover(this.#consumer);
+      } catch (err) {
+        await this.#consumer.close().catch(() => undefined);
+        this.#breaker.shutdown();
+        throw err;
+      }
+      // Subscribe again: what the consumer fetched during the read-back may include messages
+      // acked since; the broker now redelivers only what is not in Pub/Sub.
+      if (this.#stats.recoveredIds > 0) {
+        await this.#consumer.close();
+        this.#consumer = await this.#subscribe();
+      }
+    }
     this.#state = 'running';
     this.#loop = this.#run();
-    this.#log.info({ maxInFlight: this.config.maxInFlight }, 'pubsub sink running');
+    if (keeper !== undefined)
+      this.#ledgerLoop = keeper.run(
+        () => (this.#rewind ? undefined : this.#consumer),
+        () => this.#state === 'running',
+      );
+    this.#log.info(
+      { maxInFlight: this.config.maxInFlight, ledger: keeper?.path ?? null, recoveredIds: this.#stats.recoveredIds },
+      'pubsub sink running',
+    );
   }
 
   /** Stops taking messages, lets publishes in flight finish (and ack), then closes. Idempotent. */
@@ -183,6 +238,7 @@ export class PubsubSink {
     this.#state = 'draining';
     await this.#loop;
     await Promise.allSettled(this.#inflight);
+    await this.#ledgerLoop;
     await this.#consumer?.close().catch(() => undefined);
     await this.#deadLetters?.then((p) => p.close()).catch(() => undefined);
     await this.#topic?.flush().catch(() => undefined);
@@ -258,6 +314,21 @@ export class PubsubSink {
   }
 
   #handle(consumer: Consumer, m: Message): void {
+    const id = m.id.toString();
+    const ikey = idempotencyKey(m.topic, id);
+    if (this.#keeper?.has(ikey) === true) {
+      consumer.ack(m);
+      this.#stats.duplicatesSkipped++;
+      this.#counters.duplicates.inc();
+      return;
+    }
+    // Redelivered (a consumer reconnect) while its first copy is being published: that publish
+    // acks the same id if Pub/Sub accepts it, and a failure rewinds, which brings it back.
+    if (this.#publishing.has(ikey)) {
+      this.#stats.duplicatesSkipped++;
+      this.#counters.duplicates.inc();
+      return;
+    }
     const key = m.key === undefined || m.key === '' ? undefined : m.key;
     if (key === undefined && this.config.requireOrderingKey) {
       this.#deadLetter(
@@ -278,12 +349,12 @@ export class PubsubSink {
       this.#deadLetter(consumer, m, 'decode-error', err);
       return;
     }
-    const id = m.id.toString();
     const attributes: Record<string, string> = {
       ...m.properties,
       [PULSAR_ID_ATTRIBUTE]: id,
       [PULSAR_TOPIC_ATTRIBUTE]: m.topic,
-      [IDEMPOTENCY_KEY_ATTRIBUTE]: idempotencyKey(m.topic, id),
+      [IDEMPOTENCY_KEY_ATTRIBUTE]: ikey,
+      [PULSAR_ID_BYTES_ATTRIBUTE]: m.id.toBytes().toString('base64'),
     };
     if (m.eventTimeMs !== undefined) attributes[EVENT_TIME_ATTRIBUTE] = String(m.eventTimeMs);
     const refusal = pubsubRefusal(data, attributes, key);
@@ -291,13 +362,17 @@ export class PubsubSink {
       this.#deadLetter(consumer, m, 'pubsub-refused', new BeamlineError(BRIDGE_ERROR_CODES.pubsubRefused, refusal));
       return;
     }
+    this.#publishing.add(ikey);
     const p = this.#breaker!.fire(data, attributes, key).then(
       () => {
+        this.#publishing.delete(ikey);
+        this.#keeper?.published(ikey);
         consumer.ack(m);
         this.#stats.published++;
         this.#counters.published.inc();
       },
       (err: unknown) => {
+        this.#publishing.delete(ikey);
         if (grpcCode(err) === GRPC_INVALID_ARGUMENT) {
           if (key !== undefined) this.#failedKeys.add(key);
           this.#deadLetter(consumer, m, 'pubsub-refused', err);
@@ -361,31 +436,4 @@ export class PubsubSink {
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
   }
-}
-
-function grpcCode(err: unknown): number | undefined {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === 'number' ? c : undefined;
-}
-
-/** Why Pub/Sub would refuse this publish, checked before sending; undefined when it fits. */
-export function pubsubRefusal(
-  data: Buffer,
-  attributes: Readonly<Record<string, string>>,
-  orderingKey: string | undefined,
-): string | undefined {
-  const entries = Object.entries(attributes);
-  if (entries.length > PUBSUB_LIMITS.attributes)
-    return `${entries.length} attributes, over Pub/Sub's limit of ${PUBSUB_LIMITS.attributes}; carry fewer Pulsar properties`;
-  for (const [k, v] of entries) {
-    if (Buffer.byteLength(k) > PUBSUB_LIMITS.keyBytes)
-      return `attribute key "${k.slice(0, 40)}..." is over Pub/Sub's ${PUBSUB_LIMITS.keyBytes} bytes; shorten the property name`;
-    if (Buffer.byteLength(v) > PUBSUB_LIMITS.valueBytes)
-      return `attribute "${k}" is ${Buffer.byteLength(v)} bytes, over Pub/Sub's ${PUBSUB_LIMITS.valueBytes}; move large values into the payload`;
-    if (k.startsWith('goog')) return `attribute key "${k}" starts with "goog", which Pub/Sub reserves; rename the property`;
-  }
-  if (data.length > PUBSUB_LIMITS.dataBytes) return `data is ${data.length} bytes, over Pub/Sub's ${PUBSUB_LIMITS.dataBytes}`;
-  if (orderingKey !== undefined && Buffer.byteLength(orderingKey) > PUBSUB_LIMITS.orderingKeyBytes)
-    return `ordering key is over Pub/Sub's ${PUBSUB_LIMITS.orderingKeyBytes} bytes; use a shorter Pulsar key`;
-  return undefined;
 }

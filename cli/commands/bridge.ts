@@ -24,6 +24,15 @@ const FLAGS = {
   'max-in-flight': { type: 'string', description: 'pubsub-sink: publishes awaiting Pub/Sub (default 1000)' },
   'pulsar-subscription': { type: 'string', description: 'pubsub-sink: Pulsar subscription (default beamline-bridge-pubsub-sink)' },
   'reset-ms': { type: 'string', description: 'pubsub-sink: how long an open breaker waits before a trial publish (default 10000)' },
+  'ledger-subscription': {
+    type: 'string',
+    description:
+      'pubsub-sink: the ledger subscription that makes it exactly once (default <pulsar-subscription>-<tenant>.<ns>.<topic>-ledger)',
+  },
+  'no-ledger': {
+    type: 'boolean',
+    description: 'pubsub-sink: no ledger, at least once (copies share beamline.idempotency_key); delete the ledger subscription',
+  },
   'allow-missing-ordering-key': { type: 'boolean', description: 'carry messages without an ordering key instead of dead-lettering them' },
   'emulator-host': {
     type: 'string',
@@ -44,7 +53,8 @@ const ABOUT = [
   "  -> Avro by the topic's schema; acked in Pub/Sub once Pulsar persisted it; no duplicates after a",
   "  restart (fixed producer name, de-duplication, the Pub/Sub id kept in each message's properties).",
   'pubsub-sink: in order per key, acked in Pulsar once Pub/Sub accepted it, retries with backoff and a',
-  '  breaker; at least once: each publish carries beamline.idempotency_key (same on every copy) to de-duplicate on.',
+  '  breaker; exactly once through a ledger subscription of its own on the topic (read back at start,',
+  '  one extra delivery per message); --no-ledger: at least once, each publish carries beamline.idempotency_key.',
   "Messages that cannot be carried go to the namespace's dead-letter topic with their reason.",
 ];
 
@@ -124,6 +134,8 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
               ...opt('maxInFlight', num('max-in-flight')),
               ...opt('breakerResetMs', num('reset-ms')),
               ...(typeof args.flags['pulsar-subscription'] === 'string' ? { subscription: args.flags['pulsar-subscription'] } : {}),
+              ...(args.flags['no-ledger'] === true ? { ledger: false } : {}),
+              ...(typeof args.flags['ledger-subscription'] === 'string' ? { ledgerSubscription: args.flags['ledger-subscription'] } : {}),
             },
             deps,
           );
@@ -137,9 +149,15 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
       );
     }
     const recovered =
-      bridge instanceof PubsubSource ? { recoveredIds: bridge.stats.recoveredIds, recoveredLate: bridge.stats.recoveredLate } : {};
+      bridge instanceof PubsubSource
+        ? { recoveredIds: bridge.stats.recoveredIds, recoveredLate: bridge.stats.recoveredLate }
+        : { ledger: bridge.ledgerPath ?? null, recoveredIds: bridge.stats.recoveredIds };
     const recoveredText =
-      bridge instanceof PubsubSource ? `; recovered ${bridge.stats.recoveredIds} ids, ${bridge.stats.recoveredLate} still landing` : '';
+      bridge instanceof PubsubSource
+        ? `; recovered ${bridge.stats.recoveredIds} ids, ${bridge.stats.recoveredLate} still landing`
+        : bridge.ledgerPath === undefined
+          ? '; no ledger (at least once)'
+          : `; ledger ${bridge.ledgerPath}, recovered ${bridge.stats.recoveredIds} ids`;
     io.stdout(
       mode === 'json'
         ? JSON.stringify({ ok: true, state: 'running', metricsPort: http?.port ?? null, ...recovered })

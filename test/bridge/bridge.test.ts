@@ -58,6 +58,32 @@ describe('bridge options', () => {
     );
   });
 
+  it("names the sink's ledger from its Pulsar subscription and topic, and checks the ledger options", () => {
+    const c = compilePubsubSinkOptions({ from: 'acme-payments/central/predictions', topic: 'projects/acme/topics/decisions' });
+    expect(c.ledger?.path).toBe('projects/acme/subscriptions/beamline-bridge-pubsub-sink-acme-payments.central.predictions-ledger');
+    expect(c).toMatchObject({ maxLedgerIds: 100_000, ledgerRecoveryTimeoutMs: 120_000 });
+    expect(compilePubsubSinkOptions({ from: 'a/b/p=1', topic: 'projects/acme/topics/out', subscription: 'sink:eu' }).ledger?.name).toBe(
+      'sink_eu-a.b.p_1-ledger',
+    );
+    expect(
+      compilePubsubSinkOptions({
+        from: 'a/b/c',
+        topic: 'projects/acme/topics/out',
+        ledgerSubscription: 'projects/other/subscriptions/mine',
+      }).ledger?.path,
+    ).toBe('projects/other/subscriptions/mine');
+    expect(compilePubsubSinkOptions({ from: 'a/b/c', topic: 'projects/acme/topics/out', ledger: false }).ledger).toBeUndefined();
+    expect(() =>
+      compilePubsubSinkOptions({ from: 'a/b/c', topic: 'projects/acme/topics/out', ledger: false, ledgerSubscription: 'mine' }),
+    ).toThrow(/ledgerSubscription: .*turn the ledger on/);
+    expect(() => compilePubsubSinkOptions({ from: 'a/b/c', topic: 'projects/acme/topics/out', ledgerSubscription: '9x' })).toThrow(
+      /ledgerSubscription: invalid value/,
+    );
+    expect(() =>
+      compilePubsubSinkOptions({ from: 'a/b/c', topic: 'projects/acme/topics/out', maxInFlight: 500, maxLedgerIds: 100 }),
+    ).toThrow(/maxLedgerIds: .*at least maxInFlight \(500\)/);
+  });
+
   it('parses full topic names too', () => {
     expect(parseNamespaceTopic('to', 'persistent://t/ns/events').topic).toBe('events');
   });

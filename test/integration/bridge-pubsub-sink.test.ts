@@ -1,26 +1,27 @@
 /**
  * The Pub/Sub sink across crashes (#24): keyed messages on a namespace's predictions topic go
  * through `beamline bridge pubsub-sink`, which is SIGKILLed 3 times at random points and
- * restarted. Pub/Sub publishing cannot be exactly once (a publish accepted just before the
- * crash, whose Pulsar ack was lost, is published again), so the claim checked is: every
- * message arrives at least once; per key, nothing arrives before all its predecessors have (a
- * crash replays a tail, never skips); and every copy carries the same Pulsar message id and the
- * same data, so a downstream de-duplicates on `beamline.pulsar_message_id`.
+ * restarted. With its ledger subscription (the default) the claim checked is exactly once: an
+ * independent subscriber on the topic (not the ledger) receives every message once and only
+ * once, in order per key, each with its Pulsar message id, the same data and attributes; and the
+ * sink's starts report the copies they read back from the ledger.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Message as PubsubMessage } from '@google-cloud/pubsub';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PulsarClient } from '../../functions/control-plane.ts';
 import { PULSAR_ID_ATTRIBUTE } from '../../bridge/index.ts';
-import { kill, PROJECT, sleep, startBridge, startFake, stopFake, type Fake } from './bridge-support.ts';
+import { kill, lastRunningLine, PROJECT, sleep, startBridge, startFake, stopFake, type Fake } from './bridge-support.ts';
 import { createNamespace, createTenant, deleteTenant, newClient, topic } from './worker-support.ts';
 
 const MESSAGES = Number(process.env['BEAMLINE_BRIDGE_CRASH_MESSAGES'] ?? 50_000);
 const KEYS = 50;
 const KILLS = 3;
+/** The sink's default ledger: `<pulsar subscription>-<tenant>.<namespace>.<topic>-ledger`. */
+let LEDGER = '';
 const log = (line: string): void => console.log(`[bridge-sink-crash] ${line}`);
 
-describe('pubsub-sink crash recovery (at least once, in order, duplicates recognisable)', () => {
+describe('pubsub-sink crash recovery (exactly once through the ledger, in order)', () => {
   let tenant = '';
   let fake: Fake | undefined;
   let client: PulsarClient | undefined;
@@ -32,15 +33,18 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
     if (tenant !== '') await deleteTenant(tenant);
   });
 
-  it(`publishes ${MESSAGES} messages at least once, in order per key, across ${KILLS} SIGKILLs`, { timeout: 600_000 }, async () => {
+  it(`publishes ${MESSAGES} messages exactly once, in order per key, across ${KILLS} SIGKILLs`, { timeout: 600_000 }, async () => {
     tenant = await createTenant('bsink');
+    LEDGER = `beamline-bridge-pubsub-sink-${tenant}.ns.predictions-ledger`;
     await createNamespace(tenant, 'ns');
     client = newClient();
     fake = await startFake();
     const [t] = await fake.pubsub.createTopic('decisions');
     await t.createSubscription('decisions-check', { enableMessageOrdering: true, ackDeadlineSeconds: 30 });
 
-    const copies = new Map<number, { id: string; data: string; count: number }>();
+    // Per message: its Pulsar id, data, arrivals, and the Pub/Sub message ids it arrived under
+    // (two ids = published twice; one id arriving twice would be Pub/Sub redelivering to the checker).
+    const copies = new Map<number, { id: string; data: string; count: number; pubsubIds: Set<string> }>();
     const maxSeq = new Map<string, number>();
     const skipped: string[] = [];
     const inconsistent: string[] = [];
@@ -53,9 +57,10 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
       const v = JSON.parse(data) as { n: number; key: string; seq: number };
       const id = m.attributes[PULSAR_ID_ATTRIBUTE] ?? '';
       const prev = copies.get(v.n);
-      if (prev === undefined) copies.set(v.n, { id, data, count: 1 });
+      if (prev === undefined) copies.set(v.n, { id, data, count: 1, pubsubIds: new Set([m.id]) });
       else {
         prev.count++;
+        prev.pubsubIds.add(m.id);
         if (prev.id !== id || prev.data !== data) inconsistent.push(`n=${v.n}: ${prev.id} vs ${id}`);
       }
       const max = maxSeq.get(v.key) ?? -1;
@@ -106,7 +111,17 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
 
     const args = ['--from', `${tenant}/ns/predictions`, '--topic', `projects/${PROJECT}/topics/decisions`];
     const t1 = Date.now();
+    const recovered: number[] = [];
+    const restart = async (): Promise<ChildProcess> => {
+      const c = await startBridge(fake!, 'pubsub-sink', args);
+      const line = lastRunningLine(c);
+      const m = /ledger projects\/\S+\/subscriptions\/(\S+), recovered (\d+) ids/.exec(line);
+      expect(m?.[1], line).toBe(LEDGER);
+      recovered.push(Number(m?.[2]));
+      return c;
+    };
     child = await startBridge(fake, 'pubsub-sink', args);
+    expect(lastRunningLine(child)).toMatch(/recovered 0 ids/);
     for (let k = 0; k < KILLS; k++) {
       const target = Math.min(MESSAGES - 1, copies.size + Math.floor(MESSAGES * (0.1 + Math.random() * 0.2)));
       const until = Date.now() + 240_000;
@@ -116,10 +131,15 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
       const batch = batchesDone;
       const busyBy = Date.now() + 60_000;
       while (batchesDone === batch && Date.now() < busyBy) await sleep(5);
-      await sleep(Math.random() * 50);
+      // ... and while Pub/Sub is accepting its publishes (the checker sees them arrive), so some
+      // accepted publishes are not yet settled in the ledger: the window a crash must not repeat.
+      const arrived = copies.size;
+      while (copies.size < arrived + 50 && Date.now() < busyBy) await sleep(5);
+      await sleep(Math.random() * 100);
       await kill(child);
-      log(`kill ${k + 1} at ${copies.size} messages in Pub/Sub, ${produced} produced`);
-      child = await startBridge(fake, 'pubsub-sink', args);
+      log(`kill ${k + 1} at ${((Date.now() - t1) / 1000).toFixed(1)} s: ${copies.size} messages in Pub/Sub, ${produced} produced`);
+      child = await restart();
+      log(`restart ${k + 1}: ledger read back ${recovered.at(-1)} ids`);
     }
     await producing;
     await producer.close();
@@ -129,12 +149,20 @@ describe('pubsub-sink crash recovery (at least once, in order, duplicates recogn
     await kill(child, 'SIGTERM');
     child = undefined;
     await check.close();
-    const duplicates = [...copies.values()].filter((c) => c.count > 1).length;
+    const duplicates = [...copies.values()].filter((c) => c.pubsubIds.size > 1);
+    const redelivered = [...copies.values()].filter((c) => c.count > c.pubsubIds.size).length;
     log(
-      `${copies.size} distinct in Pub/Sub after ${((Date.now() - t1) / 1000).toFixed(1)} s; ${arrivals} arrivals, ${duplicates} messages arrived more than once`,
+      `${copies.size} distinct in Pub/Sub after ${((Date.now() - t1) / 1000).toFixed(1)} s; ${arrivals} arrivals, ${duplicates.length} messages published more than once, ${redelivered} redelivered by Pub/Sub to the checker; ledger read back ${recovered.join(' / ')} ids at the restarts`,
     );
 
     expect(copies.size).toBe(MESSAGES);
+    // Exactly once: no message was published twice (it would reach the checker under a second
+    // Pub/Sub message id).
+    expect(duplicates.slice(0, 5).map((c) => c.id)).toEqual([]);
+    // The ledger is the sink's own subscription, beside the checker's, and outlives the sink.
+    const [subs] = await fake.pubsub.topic('decisions').getSubscriptions();
+    expect(subs.map((x) => x.name.split('/').pop()).sort()).toEqual(['decisions-check', LEDGER].sort());
+    expect(recovered).toHaveLength(KILLS);
     expect(skipped.slice(0, 5)).toEqual([]);
     expect(inconsistent.slice(0, 5)).toEqual([]);
     expect(wrongAttributes.slice(0, 5)).toEqual([]);

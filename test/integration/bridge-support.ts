@@ -43,12 +43,20 @@ export function startBridge(f: Fake, verb: 'pubsub-source' | 'pubsub-sink', args
     child.stdout?.on('data', (d: Buffer) => {
       const line = d.toString();
       if (line.includes('running')) {
-        if (verb === 'pubsub-source') console.log(`[bridge] ${line.trim()}`);
+        console.log(`[bridge] ${line.trim()}`);
+        runningLines.set(child, line.trim());
         resolve(child);
       }
     });
     child.once('exit', (code) => reject(new Error(`bridge ${verb} exited before running (code ${String(code)}): ${err}`)));
   });
+}
+
+const runningLines = new WeakMap<ChildProcess, string>();
+
+/** The line a bridge started by startBridge printed when it was running. */
+export function lastRunningLine(child: ChildProcess): string {
+  return runningLines.get(child) ?? '';
 }
 
 export function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -6,7 +6,7 @@
  * batchIndexAckEnabled defaults to true (see ConsumerOptions in functions/pulsar/api/options.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConsumerOptions, Message } from '@beamline/pulsar';
+import { MessageId, type ConsumerOptions, type Message } from '@beamline/pulsar';
 import { cleanupTopics, newClient, topicName } from './client-support.ts';
 
 const client = newClient();
@@ -60,5 +60,21 @@ describe('batch-index acknowledgements', () => {
     const opts: ConsumerOptions = { topic, subscription: 's', initialPosition: 'Earliest', batchIndexAckEnabled: false };
     expect(await round(opts, [0, 3, 7])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await round(opts, [])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('acks with a receipt resolve once the broker has them, also for ids of an earlier session (the Pub/Sub sink ledger, #24)', async () => {
+    const topic = topicName('batch-ack-receipt');
+    await produceOneBatch(topic);
+    const opts: ConsumerOptions = { topic, subscription: 's', subscriptionType: 'Failover', initialPosition: 'Earliest' };
+    // Session 1 receives the batch and keeps the ids as bytes (what the sink carries to Pub/Sub).
+    const first = await client.subscribe(opts);
+    const saved: Buffer[] = [];
+    for (let i = 0; i < 10; i++) saved.push((await first.receive(10_000)).id.toBytes());
+    await first.close();
+    // Session 2 acks members 0, 3 and 7 by those ids, with receipts, then goes away without any flush.
+    const second = await client.subscribe(opts);
+    await Promise.all([0, 3, 7].map((i) => second.ack(MessageId.fromBytes(saved[i]!), { receipt: true })));
+    await second.close();
+    expect(await round(opts, [])).toEqual([1, 2, 4, 5, 6, 8, 9]);
   });
 });

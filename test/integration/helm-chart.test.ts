@@ -396,6 +396,36 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     ]);
     expect(bad.code).not.toBe(0);
     expect(bad.out).toContain('topic');
+    // The sink's ledger (exactly once, #24): named, or turned off.
+    const ledgers = documents(
+      await renderChart({
+        values: [
+          bridge,
+          valuesFile({
+            bridge: {
+              sinks: [
+                {
+                  name: 'named',
+                  from: 'acme-payments/eu-west/predictions',
+                  topic: 'projects/acme/topics/d',
+                  ledgerSubscription: 'd-ledger',
+                },
+                { name: 'nol', from: 'acme-payments/eu-west/actions', topic: 'projects/acme/topics/a', ledger: false },
+              ],
+            },
+          }),
+        ],
+      }),
+    );
+    const argsOf = (name: string): string[] =>
+      (
+        find(ledgers, 'Deployment').find((d) => d.metadata.name === name) as unknown as {
+          spec: { template: { spec: { containers: { args: string[] }[] } } };
+        }
+      ).spec.template.spec.containers[0]!.args;
+    expect(argsOf('beamline-bridge-sink-named')).toEqual(expect.arrayContaining(['--ledger-subscription', 'd-ledger']));
+    expect(argsOf('beamline-bridge-sink-named')).not.toContain('--no-ledger');
+    expect(argsOf('beamline-bridge-sink-nol')).toContain('--no-ledger');
   });
 
   it('the validator rejects what an API server would: unknown fields, broken references, bad KEDA metadata', async () => {

@@ -52,9 +52,12 @@ export interface ProducerApi {
 
 export interface ConsumerApi extends AsyncIterable<Message> {
   receive(timeoutMs?: number): Promise<Message>;
-  /** Without options: fire and forget. With options: resolves when the ack is done. */
+  /**
+   * Without options: fire and forget. With options: resolves when the ack is done; with
+   * `receipt: true`, once the broker confirmed it (a crash after that cannot redeliver it).
+   */
   ack(m: Message | MessageId): void;
-  ack(m: Message | MessageId, options: { txn?: TransactionApi }): Promise<void>;
+  ack(m: Message | MessageId, options: { txn?: TransactionApi; receipt?: boolean }): Promise<void>;
   ackCumulative(m: Message | MessageId): void;
   nack(m: Message): void;
   pause(): void;

@@ -60,10 +60,16 @@ export class NativeConsumerAdapter implements ConsumerApi {
   }
 
   ack(m: Message | MessageId): void;
-  ack(m: Message | MessageId, options: { txn?: TransactionApi }): Promise<void>;
-  ack(m: Message | MessageId, options?: { txn?: TransactionApi }): void | Promise<void> {
+  ack(m: Message | MessageId, options: { txn?: TransactionApi; receipt?: boolean }): Promise<void>;
+  ack(m: Message | MessageId, options?: { txn?: TransactionApi; receipt?: boolean }): void | Promise<void> {
     if (options?.txn !== undefined) {
       return Promise.reject(unsupportedFeatureError('native', 'transactions (ack with { txn })', "use implementation: 'beamline'"));
+    }
+    // The addon resolves acknowledge() when the ack is queued, not when the broker confirmed it.
+    if (options?.receipt === true) {
+      return Promise.reject(
+        unsupportedFeatureError('native', 'ack receipts (ack with { receipt: true })', "use implementation: 'beamline'"),
+      );
     }
     const orig = this.#ids.original(m);
     const done = (orig !== undefined ? this.#c.acknowledge(orig) : this.#c.acknowledgeId(this.#ids.toNativeId(idOf(m)))).then(

@@ -29,6 +29,12 @@ export type ConsumerState = 'subscribing' | 'ready' | 'closing' | 'closed';
 export interface AckOptions {
   /** Acknowledge inside this transaction. */
   txn?: Transaction;
+  /**
+   * Resolve only once the broker confirmed the ack (ACK_RESPONSE), so a crash after it cannot
+   * bring the message back. Without it (and without txn) the promise resolves when the ack is
+   * queued. @default false
+   */
+  receipt?: boolean;
 }
 
 export interface ConsumerDeps {
@@ -132,7 +138,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   /**
    * Acknowledge one message. In a batch, only this message: the entry is acked when all are.
    * With `{ txn }` the ack takes effect when the transaction commits (the message comes again if
-   * it aborts); the promise resolves once the broker confirmed the ack (ACK_RESPONSE).
+   * it aborts); the promise resolves once the broker confirmed the ack (ACK_RESPONSE). With
+   * `{ receipt: true }` (no txn) the same confirmation for an ordinary ack.
    */
   ack(m: Message | MessageId): void;
   ack(m: Message | MessageId, options: AckOptions): Promise<void>;
@@ -159,6 +166,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     this.#unacked.forget(id);
     this.#nacked.forget(id);
     this.#metrics.acked(child.topic, 1);
+    if (options?.receipt === true) return child.ackWithReceipt(id);
     if (options === undefined) child.ack(id);
     else {
       child.ack(id);
@@ -170,7 +178,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
    * Acknowledge many messages inside a transaction with one ACK command per topic partition,
    * resolved when the broker confirmed them all.
    */
-  async ackAll(messages: readonly Message[], options: Required<AckOptions>): Promise<void> {
+  async ackAll(messages: readonly Message[], options: { txn: Transaction }): Promise<void> {
     const txn = options.txn;
     const byChild = new Map<TopicConsumer, MessageId[]>();
     for (const m of messages) {

@@ -62,6 +62,8 @@ export class TopicConsumer implements ConsumerHandler {
   #conn: Connection | undefined;
   readonly #flow: FlowPermits;
   readonly #acks: PendingAcks;
+  /** Acks with a receipt made in this turn: one ACK command with a request id at the next turn. */
+  #receipts: { ids: MessageIdData[]; waiters: { resolve: () => void; reject: (err: unknown) => void }[] } | undefined;
   #reconnecting = false;
   #seeking = false;
   #seekDone: Promise<void> | undefined;
@@ -157,6 +159,76 @@ export class TopicConsumer implements ConsumerHandler {
       return;
     }
     this.#acks.add(entryData(id));
+  }
+
+  /**
+   * An individual ack the broker confirms (ACK with a request id -> ACK_RESPONSE): resolved once
+   * the broker applied it to the subscription, so the message is not redelivered after a crash of
+   * this process. For callers that act on the ack (the Pub/Sub sink's ledger, #24). Acks made in
+   * one turn share one command and one response. A batch member whose entry is not complete needs
+   * batch-index acks (batchIndexAckEnabled, and the broker's acknowledgmentAtBatchIndexLevelEnabled);
+   * without them nothing the broker could confirm is sent, so the promise rejects.
+   */
+  ackWithReceipt(id: MessageId): Promise<void> {
+    let data: MessageIdData[];
+    if (id.batchIndex >= 0 && id.batchSize > 1 && this.batchAcks.get(id.entryKey) === undefined) {
+      // An entry this consumer tracks no acks of (an id from an earlier session, or an entry
+      // already acked whole): only this member, and no state that would wait for the others.
+      if (!this.#cfg.batchIndexAckEnabled) return Promise.reject(batchReceiptError(this.topic, id));
+      data = [
+        {
+          ledgerId: BigInt.asUintN(64, id.ledgerId),
+          entryId: BigInt.asUintN(64, id.entryId),
+          ack_set: BatchAcks.bitsExcept(id.batchSize, new Set([id.batchIndex])),
+          batch_size: id.batchSize,
+        },
+      ];
+    } else if (id.batchIndex >= 0 && id.batchSize > 1) {
+      const s = this.batchAcks.ack(id.entryKey, id.batchSize, id.batchIndex);
+      if (s.remaining === 0) data = [entryData(id)];
+      else if (this.#cfg.batchIndexAckEnabled)
+        data = [
+          {
+            ledgerId: BigInt.asUintN(64, id.ledgerId),
+            entryId: BigInt.asUintN(64, id.entryId),
+            ack_set: BatchAcks.unackedBits(s),
+            batch_size: s.size,
+          },
+        ];
+      else return Promise.reject(batchReceiptError(this.topic, id));
+    } else {
+      const chunks = this.#chunks.chunkIdsOf(id);
+      if (chunks !== undefined) this.#chunks.forget(id);
+      data = chunks === undefined ? [entryData(id)] : chunks.map((c) => entryData(c));
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.#receipts === undefined) {
+        this.#receipts = { ids: [], waiters: [] };
+        setImmediate(() => void this.#sendReceipts());
+      }
+      this.#receipts.ids.push(...data);
+      this.#receipts.waiters.push({ resolve, reject });
+    });
+  }
+
+  async #sendReceipts(): Promise<void> {
+    const r = this.#receipts;
+    this.#receipts = undefined;
+    if (r === undefined) return;
+    try {
+      const conn = await this.#readyConnection();
+      const requestId = conn.newRequestId();
+      const ack: NonNullable<BaseCommand['ack']> = {
+        consumer_id: this.#id,
+        ack_type: AckType.Individual,
+        message_id: r.ids,
+        request_id: requestId,
+      };
+      await conn.request({ type: CommandType.ACK, ack }, requestId, 'ack with receipt');
+      for (const w of r.waiters) w.resolve();
+    } catch (err) {
+      for (const w of r.waiters) w.reject(err);
+    }
   }
 
   /** One individual ack inside a transaction, confirmed by the broker (ACK -> ACK_RESPONSE). */
@@ -509,4 +581,12 @@ export class TopicConsumer implements ConsumerHandler {
       this.#reconnecting = false;
     }
   }
+}
+
+function batchReceiptError(topic: string, id: MessageId): BeamlineError {
+  return new BeamlineError(
+    PULSAR_ERROR_CODES.unsupportedFeature,
+    'an ack receipt for one member of a batch needs batch-index acks; subscribe with batchIndexAckEnabled: true',
+    { details: { topic, id: id.toString() } },
+  );
 }
