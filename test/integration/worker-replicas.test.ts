@@ -203,6 +203,8 @@ async function check(
         .join(' ')}`,
     );
   if (stale.length > 0) log(`wrong: ${JSON.stringify(stale.slice(0, 10))}`);
+  // Which replicas wrote each copy: one replica twice is a resend, two replicas a second decision.
+  if (duplicated.length > 0) log(`duplicated: ${JSON.stringify(duplicated.slice(0, 10).map((id) => ({ id, copies: seen.get(id) })))}`);
   expect(missing.slice(0, 10)).toEqual([]);
   expect(duplicated.slice(0, 10)).toEqual([]);
   expect(stale.slice(0, 5)).toEqual([]);
