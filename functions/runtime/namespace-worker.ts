@@ -102,6 +102,9 @@ const BACKLOG_EVERY_MS = 5_000;
 const HOLD_REASK_MS = 1_000;
 /** Stop holding newer inputs after this long without the handed-back ones (liveness first). */
 const HOLD_GIVE_UP_MS = 60_000;
+/** First and longest pause between attempts to re-read state after a failed commit. */
+const RESTORE_RETRY_MS = 500;
+const RESTORE_RETRY_MAX_MS = 5_000;
 
 export class NamespaceWorker<T = unknown> {
   readonly config: WorkerConfig;
@@ -280,7 +283,27 @@ export class NamespaceWorker<T = unknown> {
   async #rollback(): Promise<void> {
     if (this.#engine.rollback()) return;
     this.#log.warn({}, 'state undo not possible; restoring from the state topic');
-    await this.#restore();
+    await this.#restoreRetrying();
+  }
+
+  /**
+   * #restore() after a failed commit, asked again while it fails retriably (a broker that is still
+   * recovering its topics: measured, GET_LAST_MESSAGE_ID timing out after a restart). Failing the
+   * worker here would stop a process whose state is merely not re-read yet; nothing is decided
+   * until the restore succeeds.
+   */
+  async #restoreRetrying(): Promise<ChangelogSnapshot> {
+    let delayMs = RESTORE_RETRY_MS;
+    for (;;) {
+      try {
+        return await this.#restore();
+      } catch (err) {
+        if (!isRetriable(err) || (this.#state !== 'running' && this.#state !== 'draining')) throw err;
+        this.#log.warn({ err, delayMs }, 'state restore failed; asking again');
+        await this.#clock.sleep(delayMs);
+        delayMs = Math.min(RESTORE_RETRY_MAX_MS, delayMs * 2);
+      }
+    }
   }
 
   async #run(): Promise<void> {
@@ -402,7 +425,7 @@ export class NamespaceWorker<T = unknown> {
       return false;
     }
     this.#log.warn({ err, records: batch.length }, 'commit outcome unknown; resolving it from the state topic');
-    const snapshot = await this.#restore();
+    const snapshot = await this.#restoreRetrying();
     const committed = snapshot.markers.get(this.#markerKey.slice(MARKER_KEY_PREFIX.length)) === marker;
     this.#log.warn({ committed, records: batch.length }, 'commit outcome resolved from the state topic');
     return committed;

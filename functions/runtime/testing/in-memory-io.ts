@@ -10,6 +10,7 @@
  */
 import type { ChangeRecord } from '../../state/index.ts';
 import { BeamlineError } from '../../errors.ts';
+import { PULSAR_ERROR_CODES } from '../../pulsar/index.ts';
 import type { InputMessage, OutputMessage } from '../records.ts';
 import type { OutputTopic } from '../../topics.ts';
 import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, splitChangelog, type ChangelogSnapshot, type WorkerIo } from '../worker-io.ts';
@@ -38,6 +39,7 @@ export class InMemoryWorkerIo implements WorkerIo {
   #queue: InputMessage[] = [];
   #seq = 0;
   #failNext: InjectedCommitFailure[] = [];
+  #failRestores = 0;
   /** Every input pushed, by id (for redeliverCommitted). */
   readonly #all = new Map<string, InputMessage>();
   /** Released inputs go behind what is queued (a prefetching consumer) instead of in front. */
@@ -112,7 +114,16 @@ export class InMemoryWorkerIo implements WorkerIo {
     return this.topics.get(topic) ?? [];
   }
 
+  /** The next `n` readChangelog() calls fail with a retriable error (a broker request that timed out). */
+  failNextRestores(n: number): void {
+    this.#failRestores = n;
+  }
+
   async readChangelog(): Promise<ChangelogSnapshot> {
+    if (this.#failRestores > 0) {
+      this.#failRestores--;
+      throw new BeamlineError(PULSAR_ERROR_CODES.timeout, 'injected: get last message id timed out', { retriable: true });
+    }
     return splitChangelog(this.stateTopic.values());
   }
 

@@ -94,6 +94,25 @@ describe('commit outcome resolution', () => {
     expect(io.releases).toHaveLength(1);
   });
 
+  it('keeps asking when re-reading state after an unknown outcome fails retriably (a broker still recovering): the worker does not fail', async () => {
+    const io = new InMemoryWorkerIo();
+    const w = worker(io);
+    await w.start();
+    io.push(ev('a', 1));
+    await io.acknowledged(1);
+    io.failNextCommit('unknown-committed');
+    io.failNextRestores(2);
+    io.push(ev('a', 10));
+    await io.acknowledged(2);
+    io.push(ev('a', 100));
+    await io.acknowledged(3);
+    expect(w.state).toBe('running');
+    await w.drain();
+    expect(outputs(io).map((o) => o.total)).toEqual([1, 11, 111]);
+    expect(stateOf(io, 'a')).toBe(111);
+    expect(w.processed).toBe(3);
+  });
+
   it('an aborted commit is undone in memory and exactly its inputs are handed back', async () => {
     const io = new InMemoryWorkerIo();
     const w = worker(io);
