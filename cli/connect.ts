@@ -43,6 +43,17 @@ export const CA_FLAG = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/**
+ * The flags of every command that opens a Pulsar client: the service URL, the token (`--token`
+ * or, better, `--token-file`) and a private CA. Read them with `clientAuthFromFlags`.
+ */
+export const CLIENT_FLAGS = {
+  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650 (pulsar+ssl:// with TLS)' },
+  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed; prefer --token-file)' },
+  ...TOKEN_FILE_FLAG,
+  ...CA_FLAG,
+} as const satisfies Record<string, FlagSpec>;
+
 /** The CA bundle named by `--ca-file`/PULSAR_TLS_TRUST_CERTS, or undefined. */
 export function caFromFlags(flags: Readonly<Record<string, string | boolean | undefined>>): Buffer | undefined {
   const file = flags['ca-file'];

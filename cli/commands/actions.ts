@@ -1,7 +1,7 @@
 import { createClient, createRootLogger, OtlpTracer, PrometheusMetrics } from '../../functions/control-plane.ts';
 import { ActionConsumer, type WebhookSinkOptions } from '../../sinks/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 
@@ -19,10 +19,7 @@ const FLAGS = {
     description: "OpenTelemetry Collector OTLP/HTTP URL: spans continuing each action's trace (default: off)",
   },
   'trace-sample': { type: 'string', description: 'share of actions without a trace of their own to trace, 0 to 1 (default 0.1)' },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
-  ...TOKEN_FILE_FLAG,
-  ...CA_FLAG,
+  ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 

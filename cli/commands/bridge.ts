@@ -10,7 +10,7 @@ import { openPubsub, parsePubsubTopicName, parseSubscriptionName, PubsubSink, Pu
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
-import { caFromFlags, CA_FLAG } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS, tokenFromFlags } from '../connect.ts';
 
 const FLAGS = {
   subscription: { type: 'string', description: 'pubsub-source: projects/P/subscriptions/S to read (required)' },
@@ -39,11 +39,9 @@ const FLAGS = {
     env: 'PUBSUB_EMULATOR_HOST',
     description: 'host:port of a Pub/Sub emulator (default: Google, credentials from the environment)',
   },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  ...CLIENT_FLAGS,
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9465; -1 for none)' },
-  ...CA_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 
@@ -90,7 +88,7 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
     return n;
   };
   const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
-  const token = args.flags['token'];
+  const token = tokenFromFlags(args.flags);
   const emulatorHost = args.flags['emulator-host'];
   const requireOrderingKey = args.flags['allow-missing-ordering-key'] !== true;
   const httpPort = num('http-port') ?? 9465;
@@ -103,10 +101,11 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
       : parsePubsubTopicName('--topic', need('topic')).project;
   const adminUrl = need('admin-url');
   const serviceUrl = need('service-url');
-  const auth = typeof token === 'string' ? { token } : {};
-  const ca = caFromFlags(args.flags); // #21
-  const client = createClient({ serviceUrl, ...auth, ...(ca === undefined ? {} : { tls: { ca } }) });
-  const admin = new PulsarAdmin({ url: adminUrl, ...auth, ...(ca === undefined ? {} : { ca }) });
+  // One token (--token or --token-file) and one CA (#21) for the client and the admin API.
+  const clientAuth = clientAuthFromFlags(args.flags);
+  const ca = clientAuth.tls?.ca;
+  const client = createClient({ serviceUrl, ...clientAuth });
+  const admin = new PulsarAdmin({ url: adminUrl, ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
   const pubsub = openPubsub({ projectId: project, ...(typeof emulatorHost === 'string' ? { emulatorHost } : {}) });
   const deps = { client, admin, pubsub, log, metrics };
   let http: HttpEndpoints | undefined;

@@ -17,7 +17,7 @@ import {
   type TenantKeyring,
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { adminFromFlags, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { adminFromFlags, clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
@@ -32,9 +32,8 @@ const FLAGS = {
     env: 'BEAMLINE_KEYS_FILE',
     description: "the tenant's keys file or mounted Secret directory (else $BEAMLINE_PII_KEY)",
   },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  ...CLIENT_FLAGS,
   ...ADMIN_FLAGS,
-  ...TOKEN_FILE_FLAG,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 

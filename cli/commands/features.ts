@@ -13,7 +13,7 @@ import {
   type PulsarClient,
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 import { parseWindow, scoringFromWorkerFile } from '../training-input.ts';
@@ -32,9 +32,7 @@ const FLAGS = {
   source: { type: 'string', description: 'label: where it comes from (default feedback)' },
   by: { type: 'string', description: 'label: who confirmed it' },
   json: { type: 'boolean', description: 'print the result as JSON' },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
-  ...TOKEN_FILE_FLAG,
+  ...CLIENT_FLAGS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -72,7 +70,6 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
     const need = (flag: keyof typeof FLAGS): string => requiredFlag(args, FLAGS, flag);
     const tenant = need('tenant');
     const namespace = need('namespace');
-    const token = tokenFromFlags(args.flags);
     const f = args.flags;
     if (verb === 'export') {
       // Local inputs first, so a typo fails before connecting.
@@ -80,7 +77,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
       const format = tableFormatOf(out);
       const scoring = await scoringFromWorkerFile(f['worker-file']);
       const window = parseWindow(f);
-      client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+      client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(f) });
       const set = await exportTrainingSet({
         client,
         tenant,
@@ -112,7 +109,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
     }
     if ((f['fraud'] === true) === (f['honest'] === true)) throw usageError('give exactly one of --fraud or --honest');
     const eventId = need('event-id');
-    client = createClient({ serviceUrl: need('service-url'), ...(typeof token === 'string' ? { token } : {}) });
+    client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(f) });
     const writer = await openLabelWriter(client, tenant, namespace);
     try {
       const label = await writer.write({

@@ -25,7 +25,7 @@ import {
   type RegistrySession,
 } from '../../models/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { actorFromFlags, caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { actorFromFlags, caFromFlags, CLIENT_FLAGS, tokenFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, type CliIo, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 import { parseShare, parseWindow, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
@@ -58,10 +58,7 @@ const FLAGS = {
   'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
   'min-recall': { type: 'string', description: 'promote: refuse unless block recall on the labelled window is at least this (0-1)' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: 'JWT (never printed)' },
-  ...TOKEN_FILE_FLAG,
-  ...CA_FLAG,
+  ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 

@@ -1,7 +1,7 @@
 import { createClient, OtlpTracer } from '../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { actorFromFlags, CA_FLAG, clientAuthFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { actorFromFlags, clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
@@ -16,10 +16,7 @@ const FLAGS = {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     description: "approve/reject: OpenTelemetry Collector OTLP/HTTP URL; the decision continues the item's trace (default: off)",
   },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: "the analyst role's JWT (never printed)" },
-  ...TOKEN_FILE_FLAG,
-  ...CA_FLAG,
+  ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
 

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { loadWorkerFile, startWorker } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { caFromFlags, CA_FLAG, tokenFromFlags, TOKEN_FILE_FLAG } from '../connect.ts';
+import { caFromFlags, CLIENT_FLAGS, tokenFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 import { readWorkerFile } from '../worker-file.ts';
@@ -9,11 +9,8 @@ import { readWorkerFile } from '../worker-file.ts';
 const FLAGS = {
   ...NAMESPACE_FLAGS,
   config: { type: 'string', short: 'c', description: 'worker file: handler, scoring features, policy, model' },
-  'service-url': { type: 'string', env: 'PULSAR_SERVICE_URL', description: 'pulsar://host:6650' },
+  ...CLIENT_FLAGS,
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
-  token: { type: 'string', env: 'PULSAR_TOKEN', description: "the worker role's JWT (never printed; prefer --token-file)" },
-  ...TOKEN_FILE_FLAG,
-  ...CA_FLAG,
   guarantee: { type: 'string', description: 'effectively-once (default) or at-least-once' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9464; -1 for none)' },
   ...COMMON_FLAGS,

@@ -75,6 +75,46 @@ describe('beamline CLI', () => {
     }
   });
 
+  it('every command that opens a Pulsar client takes the same client flags: --service-url, --token, --token-file, --ca-file', async () => {
+    for (const argv of [
+      ['worker', '--help'],
+      ['actions', 'run', '--help'],
+      ['review', 'list', '--help'],
+      ['model', 'list', '--help'],
+      ['dlq', 'list', '--help'],
+      ['features', 'export', '--help'],
+      ['bridge', 'pubsub-sink', '--help'],
+    ]) {
+      const a = io();
+      expect(await main(argv, a), argv.join(' ')).toBe(0);
+      const help = a.out.join('\n');
+      for (const flag of ['--service-url', '--token ', '--token-file', '--ca-file'])
+        expect(help, `${argv.join(' ')}: ${flag}`).toContain(flag);
+    }
+  });
+
+  it('bridge: a --token-file that cannot be read is refused naming the flag, before anything connects', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'bl-cli-')), 'nope.jwt');
+    const argv = [
+      'bridge',
+      'pubsub-sink',
+      '--from',
+      'acme/eu/predictions',
+      '--topic',
+      'projects/p/topics/t',
+      '--service-url',
+      'pulsar://127.0.0.1:1',
+      '--admin-url',
+      'http://127.0.0.1:1',
+      '--token-file',
+      missing,
+    ];
+    const a = io();
+    expect(await main(argv, a)).not.toBe(0);
+    expect(a.err.join('\n')).toContain('--token-file');
+    expect(a.err.join('\n')).toContain('readable file holding the JWT');
+  });
+
   it('validates a spec in text and JSON', async () => {
     const a = io();
     expect(await main(['tenant', 'validate', 'tenants/acme-payments.yaml'], a)).toBe(0);
