@@ -19,6 +19,7 @@ export const NOUNS: Readonly<Record<string, () => Promise<Noun>>> = {
   bridge: async () => (await import('./commands/bridge.ts')).bridgeNoun,
   top: async () => (await import('./commands/top.ts')).topNoun,
   dlq: async () => (await import('./commands/dlq.ts')).dlqNoun,
+  audit: async () => (await import('./commands/audit.ts')).auditNoun,
   keys: async () => (await import('./commands/keys.ts')).keysNoun,
   token: async () => (await import('./commands/token.ts')).tokenNoun,
 };

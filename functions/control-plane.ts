@@ -106,10 +106,16 @@ export {
   type DeadLetterRecord,
 } from './runtime/index.ts';
 export {
+  AUDIT_CHAIN_PROPERTIES,
+  auditSealOf,
   compileKeyring,
   DecryptError,
   newKeyringDocument,
   rotateKeyringDocument,
+  verifyAuditChain,
+  type AuditRecordRead,
+  type AuditSeal,
+  type AuditVerifyReport,
   type KeyringDocument,
   type TenantKeyring,
 } from './governance/index.ts';
@@ -141,6 +147,7 @@ export {
   compareFromAudit,
   decodeAuditPayload,
   modelVersionId,
+  openAuditWriter,
   openTopicWriter,
   readAudit,
   readModelPath,
@@ -156,6 +163,7 @@ export {
   type RegistryArtifact,
   type RegistryAuditEvent,
   type RolloutState,
+  type AuditWriter,
   type TopicWriter,
 } from './runtime/model-registry/index.ts';
 // #23: training sets from the stream, labels, evaluation before promotion.

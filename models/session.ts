@@ -2,7 +2,7 @@
  * A registry session for one namespace: a client and the `ModelRegistry` over its `models` and
  * `audit` topics, closed together.
  */
-import { ModelRegistry, createClient, type PulsarClient } from '../functions/control-plane.ts';
+import { ModelRegistry, createClient, type AuditSeal, type PulsarClient } from '../functions/control-plane.ts';
 
 export interface RegistrySessionOptions {
   serviceUrl: string;
@@ -13,6 +13,8 @@ export interface RegistrySessionOptions {
   namespace: string;
   /** Recorded as the author of changes. @default the OS user */
   actor?: string;
+  /** #21: seals the registry's audit records. @default bare SHA-256 */
+  auditSeal?: AuditSeal;
   /** @default 30000 */
   operationTimeoutMs?: number;
 }
@@ -40,6 +42,7 @@ export async function openRegistrySession(o: RegistrySessionOptions): Promise<Re
       tenant: o.tenant,
       namespace: o.namespace,
       ...(o.actor === undefined ? {} : { actor: o.actor }),
+      ...(o.auditSeal === undefined ? {} : { auditSeal: o.auditSeal }),
     });
     let closing: Promise<void> | undefined;
     return {

@@ -18,12 +18,15 @@ import {
   avroSchema,
   noopTracer,
   openLabelWriter,
+  openAuditWriter,
   openTopicWriter,
   traceContextOf,
   traceProperties,
   type LabelWriter,
   type PulsarClient,
   type SpanContext,
+  type AuditSeal,
+  type AuditWriter,
   type TopicWriter,
   type Tracer,
 } from '../functions/control-plane.ts';
@@ -94,6 +97,8 @@ export interface ReviewQueueOptions {
   namespace: string;
   /** Recorded on outcomes. @default the OS user */
   analyst?: string;
+  /** #21: seals the outcomes' audit records (`auditSealOf(keyring)`). @default bare SHA-256 */
+  auditSeal?: AuditSeal;
   clock?: Clock;
   /** @default 10000 */
   readTimeoutMs?: number;
@@ -108,7 +113,7 @@ export class ReviewQueue {
   >();
   readonly #o: ReviewQueueOptions;
   readonly #clock: Clock;
-  #producers: { review: TopicWriter; audit: TopicWriter; labels: LabelWriter } | undefined;
+  #producers: { review: TopicWriter; audit: AuditWriter; labels: LabelWriter } | undefined;
 
   private constructor(o: ReviewQueueOptions) {
     this.#o = o;
@@ -193,7 +198,7 @@ export class ReviewQueue {
         type: 'review-decided',
         atMs: now,
       });
-      await p.audit.producer.send({ key, payload: p.audit.encode(audited), eventTimeMs: now, properties });
+      await p.audit.send(audited, { key, eventTimeMs: now, properties });
     } catch (err) {
       span.setError('review outcome not written');
       throw err;
@@ -237,12 +242,12 @@ export class ReviewQueue {
     }
   }
 
-  async #producersOnce(): Promise<{ review: TopicWriter; audit: TopicWriter; labels: LabelWriter }> {
+  async #producersOnce(): Promise<{ review: TopicWriter; audit: AuditWriter; labels: LabelWriter }> {
     if (this.#producers === undefined) {
       const review = await openTopicWriter(this.#o.client, this.#topic('review'));
-      let audit: TopicWriter | undefined;
+      let audit: AuditWriter | undefined;
       try {
-        audit = await openTopicWriter(this.#o.client, this.#topic('audit'));
+        audit = await openAuditWriter(this.#o.client, this.#topic('audit'), this.#o.auditSeal ?? { kind: 'sha256' }, 'review');
         this.#producers = { review, audit, labels: await openLabelWriter(this.#o.client, this.#o.tenant, this.#o.namespace) };
       } catch (err) {
         await review.producer.close().catch(() => undefined);

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import {
+  auditSealOf,
   checkEvaluationGate,
   compareFromAudit,
   evaluateRegistryVersion,
   exportTrainingSet,
   qualityFromAudit,
+  keyringFromEnv,
   readAudit,
   readLabels,
   readModelPath,
@@ -148,6 +150,8 @@ async function model({ verb, args, io, mode }: VerbContext): Promise<number> {
       ...(typeof token === 'string' ? { token } : {}),
       ...(caFromFlags(args.flags) === undefined ? {} : { ca: caFromFlags(args.flags) as Buffer }),
       ...(typeof author === 'string' ? { actor: author } : {}),
+      // #21: the registry's audit records are sealed with the tenant key where one is set.
+      auditSeal: auditSealOf(keyringFromEnv(io.env)),
     });
     const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode, evaluation);
     io.stdout(mode === 'json' ? JSON.stringify({ ok: true, ...result.json }, null, 2) : result.text);

@@ -1,4 +1,4 @@
-import { createClient, OtlpTracer } from '../../functions/control-plane.ts';
+import { auditSealOf, createClient, keyringFromEnv, OtlpTracer } from '../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
@@ -90,6 +90,8 @@ async function review({ verb, args, io, mode }: VerbContext): Promise<number> {
       namespace,
       ...(typeof analyst === 'string' ? { analyst } : {}),
       ...(tracer === undefined ? {} : { tracer }),
+      // #21: outcomes' audit records are sealed with the tenant key where one is set.
+      auditSeal: auditSealOf(keyringFromEnv(io.env)),
     });
     close = async () => {
       await queue.close();

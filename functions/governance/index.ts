@@ -14,3 +14,17 @@ export {
 } from './keyring.ts';
 export { GOVERNANCE_ERROR_CODES } from './errors.ts';
 export { DecryptError, isEnvelope, openEnvelope, sealEnvelope, type Envelope } from './envelope.ts';
+export {
+  AUDIT_CHAIN_PROPERTIES,
+  AuditChainWriter,
+  auditSealOf,
+  verifyAuditChain,
+  type AuditChainWriterOptions,
+  type AuditProblem,
+  type AuditProblemKind,
+  type AuditRecordRead,
+  type AuditSeal,
+  type AuditVerifyOptions,
+  type AuditVerifyReport,
+  type AuditWriterSummary,
+} from './audit-chain.ts';

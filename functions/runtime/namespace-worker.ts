@@ -31,6 +31,7 @@
 import { systemClock, type Clock } from '../clock.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
+import { AuditChainWriter, auditSealOf } from '../governance/index.ts';
 import { lateEventReason } from '../windows/index.ts';
 import { noopMetrics, noopTracer, silentLogger, type Logger, type Metrics, type Tracer } from '../telemetry.ts';
 import { BatchTrace, tracedScore, type BatchTraceScope } from './batch-trace.ts';
@@ -86,6 +87,11 @@ export interface NamespaceWorkerDeps<T> {
   tracer?: Tracer;
   /** #22: the scorer's backend, recorded on `score` spans. @default none */
   scoreBackend?: string;
+  /**
+   * #21: hash-chains this worker's `audit` records (`beamline audit verify`). @default a chain
+   * sealed with bare SHA-256 (start-worker seals with the tenant key when it has a keyring)
+   */
+  auditChain?: AuditChainWriter;
 }
 
 /** Turns one emitted value into the payload for its topic; throws when the topic refuses it. */
@@ -128,6 +134,7 @@ export class NamespaceWorker<T = unknown> {
   #batchSeq = 0;
   /** #26: names the stage that bounds throughput (metric and log line). */
   readonly #stages: StageMonitor;
+  readonly #auditChain: AuditChainWriter;
 
   private constructor(config: WorkerConfig, deps: NamespaceWorkerDeps<T>) {
     this.config = config;
@@ -145,6 +152,7 @@ export class NamespaceWorker<T = unknown> {
       { clock: this.#clock, log: this.#log },
     );
     this.#tracer = deps.tracer ?? noopTracer();
+    this.#auditChain = deps.auditChain ?? new AuditChainWriter({ seal: auditSealOf(undefined), role: 'worker' });
     this.#traceScope = {
       tenant: config.tenant,
       namespace: config.namespace,
@@ -389,6 +397,9 @@ export class NamespaceWorker<T = unknown> {
     this.#stages.add('decide', commitFrom - t0);
     let outcome: 'committed' | 'aborted' | 'unknown-committed' | 'unknown-aborted' = 'committed';
     trace.beginCommit(batch.length, outputs.length);
+    // Linked now, in publish order; the chain moves on only if the batch commits (an aborted
+    // transaction leaves no audit record, so no gap either).
+    outputs = this.#chainAudit(outputs);
     try {
       await this.#io.commit(outputs, batch);
     } catch (err) {
@@ -396,6 +407,8 @@ export class NamespaceWorker<T = unknown> {
       committed = await this.#afterFailedCommit(err, batch, marker);
       outcome = commitOutcomeOf(err) === 'aborted' ? 'aborted' : committed ? 'unknown-committed' : 'unknown-aborted';
     }
+    if (committed) this.#auditChain.commit();
+    else this.#auditChain.discard();
     this.#stages.add('commit', this.#clock.monotonic() - commitFrom);
     trace.endCommit(outcome);
     if (!committed) {
@@ -412,6 +425,15 @@ export class NamespaceWorker<T = unknown> {
     for (const d of decided) this.#m.endToEnd((now - d.eventTimeMs) / 1000, trace.exemplar(d.index));
     this.#m.settled(batch, decided.length, now, (i) => trace.exemplar(i));
     return 0;
+  }
+
+  /** The batch's outputs with chain properties on its `audit` records (staged on the chain). */
+  #chainAudit(outputs: OutputMessage[]): OutputMessage[] {
+    const audit = outputs.filter((o) => o.topic === 'audit');
+    if (audit.length === 0) return outputs;
+    const links = this.#auditChain.stage(audit);
+    let i = 0;
+    return outputs.map((o) => (o.topic === 'audit' ? { ...o, properties: { ...o.properties, ...links[i++] } } : o));
   }
 
   /**

@@ -4,7 +4,15 @@
  * topic's schema from the cluster, then starts the worker and its HTTP endpoints.
  */
 import { ConfigError } from '../errors.ts';
-import { createPiiTokenizer, PII_KEY_FIELD, singleKeyring, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
+import {
+  AuditChainWriter,
+  auditSealOf,
+  createPiiTokenizer,
+  PII_KEY_FIELD,
+  singleKeyring,
+  type PiiTokenizer,
+  type TenantKeyring,
+} from '../governance/index.ts';
 import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
 import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import { createRootLogger, noopTracer, PrometheusMetrics, type Logger, type Metrics, type Tracer } from '../telemetry.ts';
@@ -127,6 +135,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], keyring);
   if (keyring === undefined)
     log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
+  // #21: audit records are hash-chained, sealed with the tenant key where there is one.
+  const auditSeal = auditSealOf(keyring);
   const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
   const ingress = new Ingress<unknown>({
     decode: autoDecoder(registry),
@@ -197,6 +207,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
               ...(score === undefined ? {} : { score }),
               tracer,
               ...(scorer === undefined ? {} : { scoreBackend: scorer.backend }),
+              // One chain per partition worker: each is its own audit producer.
+              auditChain: new AuditChainWriter({ seal: auditSeal, role: 'worker' }),
             },
           ),
       });
@@ -213,6 +225,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         ...(score === undefined ? {} : { score }),
         tracer,
         ...(scorer === undefined ? {} : { scoreBackend: scorer.backend }),
+        auditChain: new AuditChainWriter({ seal: auditSeal, role: 'worker' }),
       });
     }
     await worker.start();

@@ -304,4 +304,70 @@ describe('nothing raw leaves ingress (#21)', () => {
       expect(shown.code, shown.out).toBe(0);
     }
   }, 240_000);
+
+  it('audit verify: the trail of two worker runs and the registry verifies with the keys; a removed, altered or reordered record is named (#21)', async () => {
+    const ns = ['-t', tenant, '-n', NS];
+    const auditTopic = `persistent://${tenant}/${NS}/audit`;
+    // A registry change by the control plane: a third writer, sealed with the same tenant key.
+    const { openRegistrySession } = await import('../../models/index.ts');
+    const { auditSealOf, readKeyringFile } = await import('../../functions/control-plane.ts');
+    const session = await openRegistrySession({
+      serviceUrl: env.serviceUrl,
+      ...(env.token === undefined ? {} : { token: env.token }),
+      tenant,
+      namespace: NS,
+      auditSeal: auditSealOf(readKeyringFile(keysFile)),
+    });
+    try {
+      await session.registry.setFeatureSchema({ features: ['amount'], outputs: 1 });
+    } finally {
+      await session.close();
+    }
+    const ok = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'audit', 'verify', ...ns, '-o', 'json');
+    expect(ok.code, ok.out + ok.err).toBe(0);
+    const report = JSON.parse(ok.out) as {
+      records: number;
+      writers: Array<{ writer: string; records: number; sealedWith: string }>;
+      problems: unknown[];
+    };
+    // GOOD decisions before the rotation, 20 after (a second worker run: its own chain), one registry event.
+    expect(report.records).toBe(GOOD + 20 + 1);
+    expect(report.problems).toEqual([]);
+    expect(report.writers.map((x) => x.writer.replace(/-[0-9a-f]{16}$/, '')).sort()).toEqual(['registry', 'worker', 'worker']);
+    expect(report.writers.every((x) => x.sealedWith === 'hmac-sha256 (key 2026-12-a)')).toBe(true);
+    // Without the keys the seals cannot be checked: not a pass.
+    const unkeyed = await cli({}, 'audit', 'verify', ...ns);
+    expect(unkeyed.code).toBe(1);
+    expect(unkeyed.out).toContain('UNKNOWN-KEY');
+
+    // Tampered copies of the real trail (key, payload and properties copied byte for byte).
+    const original = await readAll(client, auditTopic);
+    expect(original).toHaveLength(GOOD + 21);
+    // Records 10 and 11 of the first worker run: one writer's consecutive records (a removed or
+    // reordered record is found by the one after it; a cut tail is what anchors are for).
+    const writerOf = (i: number): string | undefined => original[i]?.properties['beamline.audit.writer'];
+    const at = [10, 11, 20].map((i) => {
+      expect(writerOf(i)).toBeDefined();
+      return i;
+    });
+    expect(writerOf(10)).toBe(writerOf(11));
+    expect(writerOf(20)).toBe(writerOf(21));
+    const copies: Record<string, typeof original> = {
+      removed: original.filter((_, i) => i !== at[0]),
+      altered: original.map((m, i) => (i === at[2] ? { ...m, payload: Buffer.concat([m.payload.subarray(0, -1), Buffer.from(' ')]) } : m)),
+      reordered: original.map((m, i) => (i === 10 ? original[11] : i === 11 ? original[10] : m) as (typeof original)[0]),
+    };
+    expect(copies['altered']?.[20]?.payload.equals(original[20]?.payload as Buffer)).toBe(false);
+    await admin.namespaces.create(`${tenant}/tamper`).catch(() => undefined);
+    for (const [kind, msgs] of Object.entries(copies)) {
+      const copy = `persistent://${tenant}/tamper/audit-${kind}`;
+      const p = await client.createProducer({ topic: copy, batching: false });
+      for (const m of msgs) await p.send({ payload: m.payload, ...(m.key === undefined ? {} : { key: m.key }), properties: m.properties });
+      await p.close();
+      const r = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'audit', 'verify', ...ns, '--topic', copy, '-o', 'json');
+      expect(r.code, `${kind}: ${r.out}`).toBe(1);
+      const problems = (JSON.parse(r.out) as { problems: Array<{ kind: string; messageId: string }> }).problems.map((x) => x.kind);
+      expect(problems, kind).toContain(kind);
+    }
+  }, 180_000);
 });

@@ -198,6 +198,14 @@ describe('human review', () => {
       timeToDecisionMs: number;
     }[];
     expect(outcomes.map((o) => `${o.eventId}:${o.status}`)).toEqual([`${first.item.eventId}:approved`, `${second.item.eventId}:rejected`]);
+
+    // #21: registry, worker and review outcomes each chained on the audit topic (no keyring here:
+    // bare SHA-256 seals, which verify checks without keys).
+    const verified = await cli('audit', 'verify', ...ns, '-o', 'json');
+    expect(verified.code, JSON.stringify(verified.json['problems'])).toBe(0);
+    const roles = (verified.json['writers'] as { writer: string }[]).map((w) => w.writer.replace(/-[0-9a-f]{16}$/, ''));
+    expect(new Set(roles)).toEqual(new Set(['registry', 'worker', 'review']));
+    expect(verified.json['records']).toBe(audit.length);
   });
 });
 

@@ -7,6 +7,7 @@
  * record tenant specs give the audit topic (tenants/acme-payments.yaml), with the full event as
  * JSON text in `detail`: Avro where the topic has that schema, JSON text where it has none.
  */
+import { AuditChainWriter, type AuditSeal } from '../../governance/index.ts';
 import { avroSchema, type Producer, type PulsarClient } from '../../pulsar/index.ts';
 import type { RolloutState } from './rollout.ts';
 
@@ -148,5 +149,42 @@ export async function openTopicWriter(client: PulsarClient, topic: string): Prom
   return {
     producer,
     encode: (value) => (schema === undefined ? Buffer.from(JSON.stringify(value)) : schema.encode(value)),
+  };
+}
+
+/** #21: a writer of audit records that hash-chains them (see governance/audit-chain.ts). */
+export interface AuditWriter {
+  readonly producer: Producer;
+  readonly writerId: string;
+  /**
+   * Links and sends one entry. Sends run one at a time, so the chain follows the topic's order;
+   * a send that fails leaves the chain where it was (the next record links to the last one sent).
+   */
+  send(entry: AuditEntry, o: { key: string; eventTimeMs: number; properties?: Readonly<Record<string, string>> }): Promise<void>;
+}
+
+/** Opens an audit writer for `role` (`registry`, `review`) sealing with `seal`. */
+export async function openAuditWriter(client: PulsarClient, topic: string, seal: AuditSeal, role: string): Promise<AuditWriter> {
+  const w = await openTopicWriter(client, topic);
+  const chain = new AuditChainWriter({ seal, role });
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    producer: w.producer,
+    writerId: chain.writerId,
+    send(entry, o) {
+      const sent = tail.then(async () => {
+        const payload = w.encode(entry);
+        const [link] = chain.stage([{ key: o.key, payload }]);
+        try {
+          await w.producer.send({ key: o.key, payload, eventTimeMs: o.eventTimeMs, properties: { ...o.properties, ...link } });
+          chain.commit();
+        } catch (err) {
+          chain.discard();
+          throw err;
+        }
+      });
+      tail = sent.catch(() => undefined);
+      return sent;
+    },
   };
 }

@@ -11,7 +11,8 @@ import { systemClock, type Clock } from '../../clock.ts';
 import type { Producer, PulsarClient } from '../../pulsar/index.ts';
 import { silentLogger, type Logger } from '../../telemetry.ts';
 import { encodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-codec.ts';
-import { auditEntry, openTopicWriter, type RegistryAuditEvent, type RegistryAuditType, type TopicWriter } from './audit.ts';
+import { auditEntry, openAuditWriter, type AuditWriter, type RegistryAuditEvent, type RegistryAuditType } from './audit.ts';
+import type { AuditSeal } from '../../governance/index.ts';
 import { REGISTRY_ERROR_CODES, registryError } from './errors.ts';
 import { checkModelName, checkSignature, validateFeatureSchema, type FeatureSchema, type ModelManifest } from './manifest.ts';
 import {
@@ -32,6 +33,8 @@ export interface ModelRegistryOptions {
   namespace: string;
   /** Who makes the changes (recorded in manifests and audit events). @default the OS user */
   actor?: string;
+  /** #21: seals the registry's audit records (`auditSealOf(keyring)`). @default bare SHA-256 */
+  auditSeal?: AuditSeal;
   clock?: Clock;
   log?: Logger;
 }
@@ -75,13 +78,13 @@ export function namespaceTopicName(tenant: string, namespace: string, topic: str
 export class ModelRegistry {
   readonly view: RegistryView;
   readonly #models: Producer;
-  readonly #audit: TopicWriter;
+  readonly #audit: AuditWriter;
   readonly #actor: string;
   readonly #clock: Clock;
   readonly #log: Logger;
   #closed = false;
 
-  private constructor(view: RegistryView, models: Producer, audit: TopicWriter, o: ModelRegistryOptions) {
+  private constructor(view: RegistryView, models: Producer, audit: AuditWriter, o: ModelRegistryOptions) {
     this.view = view;
     this.#models = models;
     this.#audit = audit;
@@ -93,19 +96,24 @@ export class ModelRegistry {
   static async create(o: ModelRegistryOptions): Promise<ModelRegistry> {
     const view = await RegistryView.create(o.client, namespaceTopicName(o.tenant, o.namespace, 'models'));
     const producers: Producer[] = [];
-    let audit: TopicWriter | undefined;
+    let audit: AuditWriter | undefined;
     try {
       // Not batched: each registry write is its own record. Chunking only as a safety net for a
       // value above the broker's limit; parts (ARTIFACT_PART_BYTES) stay well below it.
       producers.push(await o.client.createProducer({ topic: view.topic, batching: false, chunking: true, compression: 'none' }));
-      audit = await openTopicWriter(o.client, namespaceTopicName(o.tenant, o.namespace, 'audit'));
+      audit = await openAuditWriter(
+        o.client,
+        namespaceTopicName(o.tenant, o.namespace, 'audit'),
+        o.auditSeal ?? { kind: 'sha256' },
+        'registry',
+      );
       producers.push(audit.producer);
     } catch (err) {
       await Promise.allSettled(producers.map((p) => p.close()));
       await view.close();
       throw err;
     }
-    return new ModelRegistry(view, producers[0] as Producer, audit as TopicWriter, o);
+    return new ModelRegistry(view, producers[0] as Producer, audit as AuditWriter, o);
   }
 
   async setFeatureSchema(schema: FeatureSchema): Promise<FeatureSchema> {
@@ -286,7 +294,7 @@ export class ModelRegistry {
   async #auditEvent(type: RegistryAuditType, model: string, version: string | null, extra: Partial<RegistryAuditEvent>): Promise<void> {
     const e: RegistryAuditEvent = { type, model, version, ...extra, actor: this.#actor, atMs: this.#clock.now() };
     const entry = auditEntry(e.atMs, e.actor, type, version === null ? model : `${model}@${version}`, e);
-    await this.#audit.producer.send({ key: model, payload: this.#audit.encode(entry), eventTimeMs: e.atMs });
+    await this.#audit.send(entry, { key: model, eventTimeMs: e.atMs });
   }
 
   #checkOpen(): void {
