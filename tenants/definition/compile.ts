@@ -39,7 +39,17 @@ const TOP_LEVEL_KEYS = [
   'grants',
   'replication',
 ];
-const TOPIC_KEYS = ['partitions', 'sensitivity', 'schema', 'schemaFile', 'pii', 'piiKey', 'deduplication', 'compactionThreshold'];
+const TOPIC_KEYS = [
+  'partitions',
+  'sensitivity',
+  'schema',
+  'schemaFile',
+  'pii',
+  'piiKey',
+  'deduplication',
+  'compactionThreshold',
+  'retention',
+];
 const REGION_KEYS = ['name', 'cluster', 'serviceUrl', 'adminUrl', 'partitions'];
 const ROLE_KINDS: readonly RoleKind[] = ['worker', 'producer', 'analyst'];
 // Pulsar's own rule for tenant, namespace and cluster names.
@@ -314,6 +324,7 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
         // thousands of duplicated events at central without it, none on de-duplicated topics).
         deduplication: t.deduplicationSet || replicationClusters === null || replicationClusters.length < 2 ? t.deduplication : true,
         compactionThresholdBytes: t.compactionThresholdBytes,
+        retention: t.retention,
         schema: t.schema,
         sensitivity: t.sensitivity,
         pii: Object.freeze([...t.pii]),
@@ -381,6 +392,7 @@ interface CompiledTopic {
   /** The spec set `deduplication` itself (a replicated topic's default is on). */
   deduplicationSet: boolean;
   compactionThresholdBytes: number | null;
+  retention: RetentionPolicy | null;
   schema: DesiredSchema | null;
   sensitivity: Sensitivity;
   pii: string[];
@@ -443,6 +455,14 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
       else compactionThresholdBytes = bytes;
     }
 
+    // #21: an audit trail outlives the namespace's retention (days): unlimited unless the spec says.
+    const topicRetention =
+      spec['retention'] !== undefined
+        ? (compileRetention(spec['retention'], p, `${f}.retention`) ?? null)
+        : kind === 'audit'
+          ? AUDIT_RETENTION
+          : null;
+
     const schema = compileSchema(spec, kind, f, options, p);
     const pii =
       spec['pii'] === undefined
@@ -468,6 +488,7 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
       deduplication: dedup === true,
       deduplicationSet: spec['deduplication'] !== undefined,
       compactionThresholdBytes,
+      retention: topicRetention,
       schema: schema?.desired ?? null,
       sensitivity: sensitivity as Sensitivity,
       pii,
@@ -526,19 +547,22 @@ function compileSchema(
   };
 }
 
-function compileRetention(raw: unknown, p: Problems): RetentionPolicy | undefined {
+/** The `audit` topic's retention unless its spec sets one: keep every record. */
+const AUDIT_RETENTION: RetentionPolicy = Object.freeze({ retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
+
+function compileRetention(raw: unknown, p: Problems, field = 'retention'): RetentionPolicy | undefined {
   const r = raw ?? TENANT_SPEC_DEFAULTS.retention;
   if (!isObj(r)) {
-    p.add('retention', r, 'give { time: 7d, size: 10GB }');
+    p.add(field, r, 'give { time: 7d, size: 10GB } ("infinite" for either keeps everything)');
     return undefined;
   }
-  unknownKeys(r, ['time', 'size'], 'retention.', p);
+  unknownKeys(r, ['time', 'size'], `${field}.`, p);
   const ms = parseDurationMs(r['time'] ?? TENANT_SPEC_DEFAULTS.retention.time);
   const bytes = parseSizeBytes(r['size'] ?? TENANT_SPEC_DEFAULTS.retention.size);
   if (ms === undefined || (ms > 0 && ms % 60_000 !== 0))
-    p.add('retention.time', r['time'], `${DURATION_FIX}; Pulsar keeps retention in whole minutes`);
+    p.add(`${field}.time`, r['time'], `${DURATION_FIX}; Pulsar keeps retention in whole minutes`);
   if (bytes === undefined || (bytes > 0 && bytes % (1024 * 1024) !== 0))
-    p.add('retention.size', r['size'], `${SIZE_FIX}; Pulsar keeps retention in whole MB`);
+    p.add(`${field}.size`, r['size'], `${SIZE_FIX}; Pulsar keeps retention in whole MB`);
   if (ms === undefined || bytes === undefined) return undefined;
   return Object.freeze({
     retentionTimeInMinutes: ms < 0 ? -1 : ms / 60_000,

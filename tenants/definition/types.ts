@@ -22,6 +22,8 @@ export interface DesiredTopic {
   readonly deduplication: boolean;
   /** Bytes; null = not compacted automatically. */
   readonly compactionThresholdBytes: number | null;
+  /** #21: topic-level retention (the `audit` topic keeps everything by default); null = the namespace's. */
+  readonly retention: RetentionPolicy | null;
   readonly schema: DesiredSchema | null;
   readonly sensitivity: Sensitivity;
   readonly pii: readonly string[];

@@ -84,6 +84,8 @@ async function applyChange(admin: PulsarAdmin, c: Change): Promise<void> {
       return admin.topics.updatePartitions(c.target, after as number);
     case 'set-topic-deduplication':
       return admin.topics.setDeduplication(c.target, after as boolean);
+    case 'set-topic-retention':
+      return admin.topics.setRetention(c.target, after as RetentionPolicy);
     case 'set-topic-compaction-threshold':
       return admin.topics.setCompactionThresholdBytes(c.target, after as number);
     case 'set-topic-replication':

@@ -131,6 +131,9 @@ function diffTopic(t: DesiredTopic, found: ObservedTopic | undefined, add: Add, 
   if (t.replicationClusters !== null && (cur.replicationClusters == null || !sameList(cur.replicationClusters, t.replicationClusters))) {
     add('set-topic-replication', t.name, cur.replicationClusters ?? null, [...t.replicationClusters]);
   }
+  if (t.retention !== null && (cur.retention == null || !sameJson(cur.retention, t.retention))) {
+    add('set-topic-retention', t.name, cur.retention ?? null, t.retention);
+  }
   if (t.schema !== null && (cur.schema === null || cur.schema.type !== t.schema.type || !sameSchema(cur.schema.data, t.schema.data))) {
     add('upload-schema', t.name, cur.schema === null ? null : { version: cur.schema.version }, t.schema);
   }

@@ -51,13 +51,14 @@ async function observeNamespace(admin: PulsarAdmin, ns: string): Promise<Observe
   await Promise.all(
     topicNames.map(async (name) => {
       const isPartitioned = partitioned.includes(name);
-      const [meta, dedup, threshold, schema, replication] = await Promise.all([
+      const [meta, dedup, threshold, schema, replication, retention] = await Promise.all([
         isPartitioned ? admin.topics.getPartitionedMetadata(name) : Promise.resolve({ partitions: 0 }),
         orNull(admin.topics.getDeduplication(name)),
         orNull(admin.topics.getCompactionThresholdBytes(name)),
         admin.schemas.get(name),
         // Only namespaces on several clusters carry topic-level replication (geo, #19).
         (policies.replication_clusters ?? []).length > 1 ? orNull(admin.topics.getReplicationClusters(name)) : Promise.resolve(null),
+        orNull(admin.topics.getRetention(name)),
       ]);
       topics[name] = {
         partitions: meta.partitions,
@@ -66,6 +67,7 @@ async function observeNamespace(admin: PulsarAdmin, ns: string): Promise<Observe
         schema: schema === null ? null : { type: schema.type, data: schema.data, version: schema.version ?? 0 },
         permissions: sortedGrants(destAuth[name] ?? {}),
         replicationClusters: replication === null ? null : [...replication].sort(),
+        retention,
       };
     }),
   );

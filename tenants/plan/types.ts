@@ -11,6 +11,8 @@ export interface ObservedTopic {
   readonly permissions: Readonly<Record<string, readonly string[]>>;
   /** Topic-level replication clusters (sorted); null or absent = inherits the namespace's. */
   readonly replicationClusters?: readonly string[] | null;
+  /** Topic-level retention; null or absent = inherits the namespace's. */
+  readonly retention?: RetentionPolicy | null;
 }
 
 export interface ObservedNamespace {
@@ -55,6 +57,7 @@ export const CHANGE_OPS = [
   'set-topic-deduplication',
   'set-topic-compaction-threshold',
   'set-topic-replication',
+  'set-topic-retention',
   'upload-schema',
   'grant-topic-permission',
   'revoke-topic-permission',

@@ -82,6 +82,9 @@ describe('tenant apply against the dev broker', () => {
     expect(await admin.topics.getDeduplication(`persistent://${ns}/events`)).toBe(false);
     expect(await admin.topics.getCompactionThresholdBytes(`persistent://${ns}/state`)).toBe(100 * 1024 * 1024);
     expect(await admin.topics.getCompactionThresholdBytes(`persistent://${ns}/models`)).toBe(10 * 1024 * 1024);
+    // #21: the audit trail is kept forever; other topics keep the namespace's retention.
+    expect(await admin.topics.getRetention(`persistent://${ns}/audit`)).toEqual({ retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
+    expect(await admin.topics.getRetention(`persistent://${ns}/predictions`)).toBeNull();
   });
 
   it('a second apply reports no changes', async () => {

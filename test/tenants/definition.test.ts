@@ -188,6 +188,15 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
     d.topics['events'] = { ...d.topics['events'], compactionThreshold: '10MB' };
     expectProblem(d, 'topics.events.compactionThreshold', 'only state and models are compacted');
   });
+  it('9b. a topic retention is checked like the namespace one, and may keep an audit trail for a bounded time (#21)', () => {
+    const d = doc();
+    d.topics['audit'] = { ...d.topics['audit'], retention: { time: '1 year' } };
+    expectProblem(d, 'topics.audit.retention.time', '"1 year"', 'unit s, m, h, d or w');
+    const ok = doc();
+    ok.topics['audit'] = { ...ok.topics['audit'], retention: { time: '3650d', size: 'infinite' } };
+    const audit = compileTenantSpec(ok).namespaces[0]?.topics.find((t) => t.kind === 'audit');
+    expect(audit?.retention).toEqual({ retentionTimeInMinutes: 3650 * 24 * 60, retentionSizeInMB: -1 });
+  });
   it('10. unknown compatibility strategy', () => {
     const d = doc();
     d['schemaCompatibility'] = 'BACKWARDS';

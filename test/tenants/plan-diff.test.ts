@@ -19,6 +19,7 @@ function matching(config: TenantConfig): ObservedTenant {
         schema: t.schema === null ? null : { type: 'AVRO', data: JSON.stringify(JSON.parse(t.schema.data), null, 2), version: i },
         permissions: t.permissions,
         replicationClusters: t.replicationClusters,
+        retention: t.retention,
       };
     });
     namespaces[ns.name] = {
@@ -159,6 +160,20 @@ describe('diffTenant', () => {
       n.backlogQuota = { ...n.backlogQuota, limitSize: 30 * 1024 ** 3 };
     });
     expect(diffTenant(local, observed).changes.map((c) => c.op)).toEqual(['set-backlog-quota', 'set-retention']);
+  });
+
+  it('keeps the audit trail forever by default: a topic retention on audit only, re-set when it drifts (#21)', () => {
+    const audit = local.namespaces[0]?.topics.find((t) => t.kind === 'audit');
+    expect(audit?.retention).toEqual({ retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
+    expect(local.namespaces[0]?.topics.filter((t) => t.retention !== null).map((t) => t.kind)).toEqual(['audit']);
+    const observed = mutate(matching(local), (o) => {
+      (topic(o, 'persistent://acme-payments/us-east/audit') as unknown as { retention: unknown }).retention = null;
+    });
+    const plan = diffTenant(local, observed);
+    expect(plan.changes.map((c) => [c.op, c.target, c.after])).toEqual([
+      ['set-topic-retention', 'persistent://acme-payments/us-east/audit', { retentionTimeInMinutes: -1, retentionSizeInMB: -1 }],
+    ]);
+    expect(formatPlan(plan)).toContain('~ set-topic-retention persistent://acme-payments/us-east/audit: {"retentionTimeInMinutes":-1');
   });
 
   it('removes stale beamline.* properties and leaves other properties alone', () => {

@@ -1,5 +1,5 @@
 import type { AdminHttp } from './http.ts';
-import type { AuthAction } from './namespaces.ts';
+import type { AuthAction, RetentionPolicy } from './namespaces.ts';
 import { parseTopicName } from '../topic/index.ts';
 import { ADMIN_TOPIC, namespacePath } from './rest-path.ts';
 
@@ -108,6 +108,14 @@ export class TopicsApi {
   }
   async setReplicationClusters(topic: string, clusters: readonly string[]): Promise<void> {
     return this.#http.request('POST', this.#p(topic, '/replication'), { body: clusters });
+  }
+  /** The topic-level retention policy; null when the topic inherits its namespace's. */
+  async getRetention(topic: string): Promise<RetentionPolicy | null> {
+    const r = await this.#http.request<RetentionPolicy | undefined | null>('GET', this.#p(topic, '/retention'));
+    return r === undefined || r === null || typeof r.retentionTimeInMinutes !== 'number' ? null : r;
+  }
+  async setRetention(topic: string, policy: RetentionPolicy): Promise<void> {
+    return this.#http.request('POST', this.#p(topic, '/retention'), { body: policy });
   }
   async getCompactionThresholdBytes(topic: string): Promise<number | null> {
     return (await this.#http.request<number | undefined>('GET', this.#p(topic, '/compactionThreshold'))) ?? null;
