@@ -56,6 +56,7 @@ import {
   type PulsarAdmin,
   type PulsarClient,
   type Schema,
+  type TenantKeyring,
 } from '../functions/control-plane.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
 import { EVENT_TIME_ATTRIBUTE, PULSAR_ID_ATTRIBUTE, PULSAR_ID_BYTES_ATTRIBUTE, PULSAR_TOPIC_ATTRIBUTE } from './attributes.ts';
@@ -79,6 +80,8 @@ export interface PubsubSinkDeps {
   metrics?: Metrics;
   /** The ledger's Pub/Sub side; @default a PubsubLedger on `pubsub` (unit tests give a fake). */
   ledger?: SinkLedger;
+  /** #21: seals dead letters' content; without it the content is dropped. @default none */
+  keyring?: TenantKeyring;
 }
 
 export interface PubsubSinkStats {
@@ -408,11 +411,14 @@ export class PubsubSink {
         source: m.topic,
         messageId: m.id.toString(),
         key: m.key ?? null,
+        // An output key: tokenized by the worker where it is personal data.
+        keyInClear: true,
         publishTimeMs: m.publishTimeMs,
         properties: m.properties,
         payload: m.payload,
       },
       this.#clock.now(),
+      this.#deps.keyring,
     );
     this.#log.warn({ messageId: record.messageId, reason, errorCode: record.errorCode }, 'pulsar message dead-lettered');
     const p = (async () => {

@@ -37,6 +37,7 @@ import {
   type PulsarAdmin,
   type PulsarClient,
   type Schema,
+  type TenantKeyring,
 } from '../functions/control-plane.ts';
 import { deadLetterMessage, deadLetterRecord, type BridgeDeadLetterReason } from './dead-letter.ts';
 import { BRIDGE_ERROR_CODES, BridgeError } from './errors.ts';
@@ -57,6 +58,8 @@ export interface PubsubSourceDeps {
   clock?: Clock;
   log?: Logger;
   metrics?: Metrics;
+  /** #21: seals dead letters' content; without it the content is dropped. @default none */
+  keyring?: TenantKeyring;
 }
 
 export interface PubsubSourceStats {
@@ -380,11 +383,14 @@ export class PubsubSource {
         source: this.config.subscription.path,
         messageId: m.id,
         key: m.orderingKey === undefined || m.orderingKey === '' ? null : m.orderingKey,
+        // Raw input, possibly personal data (a card or rider id): sealed, never in the clear.
+        keyInClear: false,
         publishTimeMs: m.publishTime.getTime(),
         properties: m.attributes,
         payload: m.data,
       },
       this.#clock.now(),
+      this.#deps.keyring,
     );
     this.#log.warn({ messageId: m.id, reason, errorCode: record.errorCode }, 'pubsub message dead-lettered');
     const p = (async () => {

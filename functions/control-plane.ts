@@ -99,6 +99,7 @@ export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './runtime/
 // #21: governance: dead letters sealed under the tenant's versioned keys.
 export {
   KEYS_FILE_IN_SECRET,
+  deadLetterAad,
   keyringFromEnv,
   openDeadLetter,
   readKeyringFile,
@@ -112,10 +113,12 @@ export {
   DecryptError,
   newKeyringDocument,
   rotateKeyringDocument,
+  sealEnvelope,
   verifyAuditChain,
   type AuditRecordRead,
   type AuditSeal,
   type AuditVerifyReport,
+  type Envelope,
   type KeyringDocument,
   type TenantKeyring,
 } from './governance/index.ts';

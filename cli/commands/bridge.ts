@@ -1,8 +1,10 @@
 import {
   createClient,
   createRootLogger,
+  keyringFromEnv,
   PrometheusMetrics,
   PulsarAdmin,
+  readKeyringFile,
   startHttpEndpoints,
   type HttpEndpoints,
 } from '../../functions/control-plane.ts';
@@ -39,6 +41,11 @@ const FLAGS = {
     env: 'PUBSUB_EMULATOR_HOST',
     description: 'host:port of a Pub/Sub emulator (default: Google, credentials from the environment)',
   },
+  'keys-file': {
+    type: 'string',
+    env: 'BEAMLINE_KEYS_FILE',
+    description: "the tenant's keys file or mounted Secret: seals dead letters' content (without it the content is dropped)",
+  },
   ...CLIENT_FLAGS,
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9465; -1 for none)' },
@@ -53,7 +60,8 @@ const ABOUT = [
   'pubsub-sink: in order per key, acked in Pulsar once Pub/Sub accepted it, retries with backoff and a',
   '  breaker; exactly once through a ledger subscription of its own on the topic (read back at start,',
   '  one extra delivery per message); --no-ledger: at least once, each publish carries beamline.idempotency_key.',
-  "Messages that cannot be carried go to the namespace's dead-letter topic with their reason.",
+  "Messages that cannot be carried go to the namespace's dead-letter topic with their reason; their content",
+  '  is sealed under the tenant key (--keys-file), read it with beamline dlq show --decrypt.',
 ];
 
 export const bridgeNoun = defineNoun({
@@ -107,7 +115,12 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
   const client = createClient({ serviceUrl, ...clientAuth });
   const admin = new PulsarAdmin({ url: adminUrl, ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
   const pubsub = openPubsub({ projectId: project, ...(typeof emulatorHost === 'string' ? { emulatorHost } : {}) });
-  const deps = { client, admin, pubsub, log, metrics };
+  // #21: dead letters seal the original under the tenant key; without one nothing raw is kept.
+  const keysFile = args.flags['keys-file'];
+  const keyring = typeof keysFile === 'string' ? readKeyringFile(keysFile, '--keys-file') : keyringFromEnv(io.env);
+  if (keyring === undefined)
+    log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
+  const deps = { client, admin, pubsub, log, metrics, ...(keyring === undefined ? {} : { keyring }) };
   let http: HttpEndpoints | undefined;
   let failed = false;
   try {

@@ -163,6 +163,13 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
     const chosen = ids.size === 0 ? all : all.filter((e) => ids.has(e.record.messageId) || ids.has(e.id));
     const missing = [...ids].filter((id) => !chosen.some((e) => e.record.messageId === id || e.id === id));
     if (missing.length > 0) throw usageError(`no dead letter with message id ${missing.join(', ')} (beamline dlq list)`);
+    // The bridge's source dead letters came from Pub/Sub (#24): their data is Pub/Sub's, not the
+    // topic's encoding, so they go back through Pub/Sub, not straight into the topic.
+    const fromPubsub = chosen.filter((e) => !e.record.topic.startsWith('persistent://') && !e.record.topic.startsWith('non-persistent://'));
+    if (fromPubsub.length > 0)
+      throw usageError(
+        `dead letter ${fromPubsub.map((e) => e.record.messageId).join(', ')} came from Pub/Sub (${fromPubsub[0]?.record.topic}); publish it to Pub/Sub again (beamline dlq show ID --decrypt gives its data and attributes), or narrow --all with --reason`,
+      );
     const ring = keys();
     const opened = chosen.map((e) => ({ e, content: openDeadLetter(e.record, ring) }));
     const admin = adminFromFlags(args.flags);

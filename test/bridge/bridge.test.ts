@@ -12,6 +12,7 @@ import {
   pubsubRefusal,
   RecentIds,
 } from '../../bridge/index.ts';
+import { compileKeyring, newKeyringDocument, openDeadLetter, type DeadLetterRecord } from '../../functions/control-plane.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 
@@ -133,44 +134,68 @@ describe('pubsubRefusal', () => {
   });
 });
 
-describe('dead-letter records', () => {
-  it('keep the reason, the error code and the original payload', () => {
+describe("dead-letter records (#21: sealed like the worker's)", () => {
+  it('keep reason, error code and ids in the clear; the original only sealed under the tenant key', () => {
+    const keyring = compileKeyring(newKeyringDocument('k1'), 'keys');
     const d = deadLetterRecord(
       'schema-mismatch',
       new BeamlineError('BL_PULSAR_SCHEMA_ENCODE', 'x'.repeat(600)),
       {
         source: 'projects/p/subscriptions/s',
         messageId: '7',
-        key: 'k',
+        key: 'RIDER-4111',
+        keyInClear: false,
         publishTimeMs: 1,
         properties: { a: 'b' },
-        payload: Buffer.from('{}'),
+        payload: Buffer.from('{"card":"4111"}'),
       },
       2,
+      keyring,
     );
     expect(d).toMatchObject({
       reason: 'schema-mismatch',
       errorCode: 'BL_PULSAR_SCHEMA_ENCODE',
+      topic: 'projects/p/subscriptions/s',
       messageId: '7',
-      key: 'k',
-      payloadBase64: Buffer.from('{}').toString('base64'),
+      key: null,
+      payloadBytes: 15,
       failedAtMs: 2,
+      sealed: { v: 1, kid: 'k1' },
     });
-    expect(d.errorMessage.length).toBe(500);
-    const plain = deadLetterRecord(
-      'missing-ordering-key',
-      new Error('no key'),
-      { source: 's', messageId: '8', key: null, publishTimeMs: 1, properties: {}, payload: Buffer.alloc(0) },
-      2,
-    );
-    expect(plain.errorCode).toBe('BL_BRIDGE_MISSING_ORDERING_KEY');
-    const m = deadLetterMessage(d);
-    expect(m.key).toBe('k');
-    expect(m.properties).toEqual({
+    const wire = deadLetterMessage(d);
+    expect(wire.key).toBeUndefined();
+    expect(String(wire.payload)).not.toContain('4111');
+    expect(wire.properties).toEqual({
       'beamline.reason': 'schema-mismatch',
       'beamline.error-code': 'BL_PULSAR_SCHEMA_ENCODE',
       'beamline.source-message-id': '7',
     });
+    // `beamline dlq show --decrypt` opens it like a worker's dead letter.
+    const content = openDeadLetter(d as unknown as DeadLetterRecord, keyring);
+    expect(content).toMatchObject({
+      key: 'RIDER-4111',
+      properties: { a: 'b' },
+      payloadBase64: Buffer.from('{"card":"4111"}').toString('base64'),
+    });
+    expect(content.errorMessage.length).toBe(500);
+    // Without a tenant key nothing of the original is kept; a sink's output key stays in the clear.
+    const plain = deadLetterRecord(
+      'missing-ordering-key',
+      new Error('no key'),
+      {
+        source: 'persistent://t/ns/predictions',
+        messageId: '8',
+        key: 'tok_1',
+        keyInClear: true,
+        publishTimeMs: 1,
+        properties: {},
+        payload: Buffer.from('p'),
+      },
+      2,
+      undefined,
+    );
+    expect(plain).toMatchObject({ errorCode: 'BL_BRIDGE_MISSING_ORDERING_KEY', key: 'tok_1', sealed: null, payloadBytes: 1 });
+    expect(deadLetterMessage(plain).key).toBe('tok_1');
   });
 });
 

@@ -4,8 +4,22 @@
  * reasons, and a Pub/Sub outage stalls only the sink (scoring's writes go on), which catches up
  * once Pub/Sub is back.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { avroSchema, PulsarAdmin, type PulsarClient } from '../../functions/control-plane.ts';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
+import {
+  avroSchema,
+  compileKeyring,
+  newKeyringDocument,
+  openDeadLetter,
+  PulsarAdmin,
+  type DeadLetterContent,
+  type DeadLetterRecord,
+  type PulsarClient,
+} from '../../functions/control-plane.ts';
 import { PULSAR_ID_ATTRIBUTE, PubsubSink, PubsubSource, type BridgeDeadLetter } from '../../bridge/index.ts';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';
@@ -23,6 +37,28 @@ const SCHEMA = {
 
 describe('pubsub bridge dead letters and outages', () => {
   let tenant = '';
+  // #21: dead letters are sealed under the tenant key; only a holder of the keys opens them.
+  const keysDoc = newKeyringDocument('bridge-k1');
+  const keyring = compileKeyring(keysDoc, 'test keys');
+  const keysFile = join(mkdtempSync(join(tmpdir(), 'bl-bdlq-')), 'keys.json');
+  writeFileSync(keysFile, JSON.stringify(keysDoc), { mode: 0o600 });
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = {
+      env: {
+        PULSAR_SERVICE_URL: env.serviceUrl,
+        PULSAR_ADMIN_URL: env.adminUrl,
+        BEAMLINE_KEYS_FILE: keysFile,
+        ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
+      },
+      stdout: (t) => void out.push(t),
+      stderr: (t) => void err.push(t),
+    };
+    const code = await main(argv, io);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+  const open = (d: BridgeDeadLetter): DeadLetterContent => openDeadLetter(d as unknown as DeadLetterRecord, keyring);
   let fake: Fake | undefined;
   let client: PulsarClient;
   const admin = new PulsarAdmin({ url: env.adminUrl, ...(env.token === undefined ? {} : { token: env.token }) });
@@ -52,13 +88,13 @@ describe('pubsub bridge dead letters and outages', () => {
     await t.createSubscription('raw-cards-bridge', { enableMessageOrdering: true });
     const source = new PubsubSource(
       { subscription: `projects/${PROJECT}/subscriptions/raw-cards-bridge`, to: `${tenant}/ns/events`, maxAttributeBytes: 4096 },
-      { client, admin, pubsub: fake!.pubsub },
+      { client, admin, pubsub: fake!.pubsub, keyring },
     );
     await source.start();
     const pub = fake!.pubsub.topic('raw-cards', { messageOrdering: true });
     await pub.publishMessage({ json: { n: 1, card: 'c1' }, orderingKey: 'c1', attributes: { via: 'test' } });
     await pub.publishMessage({ json: { n: 2, card: 'c2' } });
-    await pub.publishMessage({ json: { n: 'three', card: 'c3' }, orderingKey: 'c3' });
+    await pub.publishMessage({ json: { n: 'three', card: 'c3' }, orderingKey: 'RIDER9PLANT3Q' });
     await pub.publishMessage({ data: Buffer.from('{not json'), orderingKey: 'c4' });
     await pub.publishMessage({ json: { n: 5, card: 'c5' }, orderingKey: 'c5', attributes: { blob: 'x'.repeat(5000) } });
     await waitFor(() => source.stats.produced + source.stats.deadLettered >= 5, 60_000, 'all five settled');
@@ -74,12 +110,36 @@ describe('pubsub bridge dead letters and outages', () => {
     const dead = await deadLetters();
     const byReason = new Map(dead.map((d) => [d.reason, d]));
     expect([...byReason.keys()].sort()).toEqual(['attributes-too-large', 'decode-error', 'missing-ordering-key', 'schema-mismatch']);
-    expect(byReason.get('missing-ordering-key')?.errorMessage).toMatch(/no ordering key/);
-    expect(byReason.get('schema-mismatch')?.errorMessage).toMatch(/n/);
-    expect(byReason.get('schema-mismatch')?.key).toBe('c3');
-    expect(byReason.get('attributes-too-large')?.errorMessage).toMatch(/over maxAttributeBytes 4096/);
-    expect(Buffer.from(byReason.get('decode-error')!.payloadBase64, 'base64').toString()).toBe('{not json');
-    for (const d of dead) expect(d.source).toBe(`projects/${PROJECT}/subscriptions/raw-cards-bridge`);
+    const content = (reason: string): DeadLetterContent => open(byReason.get(reason as BridgeDeadLetter['reason']) as BridgeDeadLetter);
+    expect(content('missing-ordering-key').errorMessage).toMatch(/no ordering key/);
+    expect(content('schema-mismatch').errorMessage).toMatch(/n/);
+    expect(content('schema-mismatch').key).toBe('RIDER9PLANT3Q');
+    expect(content('attributes-too-large').errorMessage).toMatch(/over maxAttributeBytes 4096/);
+    expect(Buffer.from(content('decode-error').payloadBase64, 'base64').toString()).toBe('{not json');
+    for (const d of dead) {
+      expect(d.topic).toBe(`projects/${PROJECT}/subscriptions/raw-cards-bridge`);
+      // Nothing of the original in the clear: the ordering key (raw input) and the data are sealed.
+      expect(d).toMatchObject({ key: null, sealed: { kid: 'bridge-k1' } });
+    }
+    const raw = (await readAll(client, topic(tenant, 'ns', 'dead-letter'))).map((m) => m.payload.toString('latin1') + (m.key ?? ''));
+    // `beamline dlq` reads the bridge's dead letters like the worker's: listed, opened with the
+    // keys; replay refuses what came from Pub/Sub (its data goes back through Pub/Sub).
+    const ns = ['-t', tenant, '-n', 'ns'];
+    const listed = await cli('dlq', 'list', ...ns);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out).toContain('4 dead letter(s)');
+    const decodeError = byReason.get('decode-error') as BridgeDeadLetter;
+    const shown = await cli('dlq', 'show', decodeError.messageId, ...ns, '--decrypt');
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toContain('payload: {not json');
+    const replay = await cli('dlq', 'replay', '--all', ...ns);
+    expect(replay.code).toBe(2);
+    expect(replay.err).toContain('came from Pub/Sub');
+    for (const planted of ['RIDER9PLANT3Q', '{not json', 'x'.repeat(100)])
+      expect(
+        raw.some((r) => r.includes(planted)),
+        planted,
+      ).toBe(false);
   });
 
   it('sink: a message without a key and one whose properties Pub/Sub would refuse go to the dead-letter topic', async () => {
@@ -98,7 +158,7 @@ describe('pubsub bridge dead letters and outages', () => {
     await producer.close();
     const sink = new PubsubSink(
       { from: `${tenant}/ns/actions`, topic: `projects/${PROJECT}/topics/decisions` },
-      { client, admin, pubsub: fake!.pubsub },
+      { client, admin, pubsub: fake!.pubsub, keyring },
     );
     await sink.start();
     await waitFor(() => sink.stats.published + sink.stats.deadLettered >= 3 && got.length >= 1, 60_000, 'all three settled');
@@ -108,7 +168,10 @@ describe('pubsub bridge dead letters and outages', () => {
     expect(got).toEqual([{ data: '{"action":"block"}', key: 'c1', id: goodId.toString() }]);
     const dead = (await deadLetters()).slice(before);
     expect(dead.map((d) => d.reason).sort()).toEqual(['missing-ordering-key', 'pubsub-refused']);
-    expect(dead.find((d) => d.reason === 'pubsub-refused')?.errorMessage).toMatch(/attribute "note" is 2000 bytes/);
+    const refused = dead.find((d) => d.reason === 'pubsub-refused') as BridgeDeadLetter;
+    // The sink's key is an output key (tokenized upstream where it is personal): kept in the clear.
+    expect(refused).toMatchObject({ key: 'c2', topic: topic(tenant, 'ns', 'actions') });
+    expect(open(refused).errorMessage).toMatch(/attribute "note" is 2000 bytes/);
   });
 
   it(

@@ -428,6 +428,41 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(argsOf('beamline-bridge-sink-nol')).toContain('--no-ledger');
   });
 
+  it('tenant keys (#21): keysSecret is mounted read-only into workers and bridges as BEAMLINE_KEYS_FILE; with piiKeySecret too the render fails', async () => {
+    const rendered = await renderChart({ values: [bridge, valuesFile({ keysSecret: { name: 'acme-keys' } })], namespace: 'acme' });
+    await expectValid(rendered);
+    const docs = documents(rendered);
+    const deployments = find(docs, 'Deployment');
+    expect(deployments).toHaveLength(3);
+    for (const d of deployments) {
+      const pod = podOf(d) as unknown as {
+        spec: {
+          containers: Array<{
+            env: Array<{ name: string; value?: string }>;
+            volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+          }>;
+          volumes: Array<{ name: string; secret?: { secretName: string; defaultMode?: number } }>;
+        };
+      };
+      const c = pod.spec.containers[0]!;
+      expect(c.env.find((e) => e.name === 'BEAMLINE_KEYS_FILE')?.value, d.metadata.name).toBe('/etc/beamline-keys');
+      expect(c.env.some((e) => e.name === 'BEAMLINE_PII_KEY')).toBe(false);
+      expect(c.volumeMounts).toContainEqual({ name: 'tenant-keys', mountPath: '/etc/beamline-keys', readOnly: true });
+      expect(pod.spec.volumes).toContainEqual({ name: 'tenant-keys', secret: { secretName: 'acme-keys', defaultMode: 0o400 } });
+    }
+    const both = await tool(helmTools().HELM, [
+      'template',
+      'beamline',
+      CHART,
+      '--values',
+      minimal,
+      '--values',
+      valuesFile({ keysSecret: { name: 'acme-keys' }, piiKeySecret: { name: 'acme-pii', key: 'pii-key' } }),
+    ]);
+    expect(both.code).not.toBe(0);
+    expect(both.out).toContain('keysSecret.name (acme-keys) and piiKeySecret.name (acme-pii) are both set');
+  });
+
   it('the validator rejects what an API server would: unknown fields, broken references, bad KEDA metadata', async () => {
     const rendered = await renderChart({ values: [production, acmeSpec()], apiVersions: [KEDA_API] });
     const broken = rendered

@@ -68,8 +68,11 @@ derived from the drain deadline).
 {{- toYaml $file -}}
 {{- end -}}
 
-{{/* Fails the render when a minimum exceeds its maximum, naming both keys. */}}
+{{/* Fails the render when a minimum exceeds its maximum, naming both keys; and on two key sources. */}}
 {{- define "beamline.checkReplicaBounds" -}}
+{{- if and .Values.keysSecret.name .Values.piiKeySecret.name -}}
+{{- fail (printf "keysSecret.name (%s) and piiKeySecret.name (%s) are both set: a worker refuses two key sources; keep keysSecret (versioned keys) and clear piiKeySecret.name" .Values.keysSecret.name .Values.piiKeySecret.name) -}}
+{{- end -}}
 {{- $k := .Values.autoscaling.keda -}}
 {{- $h := .Values.autoscaling.hpa -}}
 {{- if gt (int $k.minReplicaCount) (int $k.maxReplicaCount) -}}
