@@ -19,7 +19,6 @@ import {
   PulsarAdmin,
   avroSchema,
   createClient,
-  silentLogger,
   startWorker,
   traceProperties,
   type PulsarClient,
@@ -28,7 +27,7 @@ import {
 import { applyTenantPlan, diffTenant, observeTenant } from '../tenants/plan/index.ts';
 import { compileTenantSpec } from '../tenants/definition/index.ts';
 import { BrokerScriptError, startBroker, stopBroker, type BrokerInfo } from '../local-broker/index.ts';
-import { DEMO_MODEL_VERSION, DEMO_NAMESPACE, DEMO_TENANT, demoHandler } from './handler.ts';
+import { DEMO_MODEL_VERSION, DEMO_NAMESPACE, DEMO_TENANT, demoWorkerOptions } from './handler.ts';
 import { PaymentGenerator, type CardAuthorization } from './generator.ts';
 import { DemoReplicas, ownershipLine } from './replicas.ts';
 import { meanOf, renderLive, renderSummary, sampleOf } from './view.ts';
@@ -223,20 +222,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           .join(' ')}); partitions: ${ownershipLine(replicas.replicas)}`,
       );
     } else {
-      running = await startWorker({
-        tenant: TENANT,
-        namespace: NAMESPACE,
-        serviceUrl: c.serviceUrl,
-        adminUrl: c.adminUrl,
-        ...(c.token === undefined ? {} : { token: c.token }),
-        handler: { process: demoHandler() },
-        model: { artifact: { format: 'tfjs-layers', modelJson: model.modelJson, weights: model.weights }, version: DEMO_MODEL_VERSION },
-        piiKey: randomBytes(32),
-        httpPort: 0,
-        // #22: the worker records what the generator sampled, and starts no traces of its own.
-        ...(o.otlpEndpoint === undefined ? {} : { tracing: { endpoint: o.otlpEndpoint, sampleRatio: 0, serviceName: 'beamline-worker' } }),
-        log: silentLogger,
-      });
+      running = await startWorker(
+        demoWorkerOptions({
+          serviceUrl: c.serviceUrl,
+          adminUrl: c.adminUrl,
+          token: c.token,
+          model: { modelJson: model.modelJson, weights: model.weights },
+          piiKey: randomBytes(32),
+          otlpEndpoint: o.otlpEndpoint,
+        }),
+      );
       o.out(
         `worker running (model ${DEMO_MODEL_VERSION} on ${running.modelBackend}; metrics at http://127.0.0.1:${running.http?.port}/metrics)`,
       );

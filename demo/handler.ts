@@ -3,7 +3,7 @@
  * (`--replicas N`): the built-in scoring handler on the demo's features and its decision policy.
  */
 import type { ProcessFn } from '../functions/index.ts';
-import { createScoringHandler } from '../functions/control-plane.ts';
+import { createScoringHandler, silentLogger, type StartWorkerOptions } from '../functions/control-plane.ts';
 import { DEMO_FEATURES } from './features.ts';
 import type { CardAuthorization } from './generator.ts';
 
@@ -18,4 +18,38 @@ export function demoHandler(): ProcessFn<unknown> {
     // #23: calibrated scores: review from 0.3 (an analyst looks), block from 0.9 (almost surely fraud).
     policy: { reviewAtScore: 0.3, blockAtScore: 0.9, version: 'demo-policy-2' },
   }) as ProcessFn<unknown>;
+}
+
+/** Where the demo's worker finds the broker, its model and its key; the same for every replica. */
+export interface DemoWorkerInputs {
+  serviceUrl: string;
+  adminUrl: string;
+  token: string | undefined;
+  model: { modelJson: string; weights: Uint8Array };
+  /** The 32-byte PII key (every replica the same one, so tokens agree). */
+  piiKey: Buffer;
+  otlpEndpoint: string | undefined;
+}
+
+/**
+ * The demo worker's options: the in-process worker (demo.ts) and each replica process
+ * (replica-main.ts) start exactly this, the replicas adding their id and partition events.
+ */
+export function demoWorkerOptions(i: DemoWorkerInputs): StartWorkerOptions {
+  return {
+    tenant: DEMO_TENANT,
+    namespace: DEMO_NAMESPACE,
+    serviceUrl: i.serviceUrl,
+    adminUrl: i.adminUrl,
+    ...(i.token === undefined || i.token === '' ? {} : { token: i.token }),
+    handler: { process: demoHandler() },
+    model: { artifact: { format: 'tfjs-layers', modelJson: i.model.modelJson, weights: i.model.weights }, version: DEMO_MODEL_VERSION },
+    piiKey: i.piiKey,
+    httpPort: 0,
+    // #22: the worker records what the generator sampled, and starts no traces of its own.
+    ...(i.otlpEndpoint === undefined || i.otlpEndpoint === ''
+      ? {}
+      : { tracing: { endpoint: i.otlpEndpoint, sampleRatio: 0, serviceName: 'beamline-worker' } }),
+    log: silentLogger,
+  };
 }

@@ -10,8 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { silentLogger, startWorker, type PartitionedWorker } from '../functions/control-plane.ts';
-import { DEMO_MODEL_VERSION, DEMO_NAMESPACE, DEMO_TENANT, demoHandler } from './handler.ts';
+import { startWorker, type PartitionedWorker } from '../functions/control-plane.ts';
+import { demoWorkerOptions } from './handler.ts';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -25,28 +25,18 @@ const otlp = process.env['BEAMLINE_DEMO_OTLP_ENDPOINT'];
 const replicaId = required('BEAMLINE_REPLICA_ID');
 const ref: { worker?: PartitionedWorker } = {};
 const running = await startWorker({
-  tenant: DEMO_TENANT,
-  namespace: DEMO_NAMESPACE,
-  serviceUrl: required('PULSAR_SERVICE_URL'),
-  adminUrl: required('PULSAR_ADMIN_URL'),
-  ...(token === undefined || token === '' ? {} : { token }),
+  ...demoWorkerOptions({
+    serviceUrl: required('PULSAR_SERVICE_URL'),
+    adminUrl: required('PULSAR_ADMIN_URL'),
+    token,
+    model: { modelJson: readFileSync(join(modelDir, 'model.json'), 'utf8'), weights: readFileSync(join(modelDir, 'weights.bin')) },
+    piiKey: readFileSync(required('BEAMLINE_DEMO_PII_KEY_FILE')),
+    otlpEndpoint: otlp,
+  }),
   replicaId,
-  handler: { process: demoHandler() },
-  model: {
-    artifact: {
-      format: 'tfjs-layers',
-      modelJson: readFileSync(join(modelDir, 'model.json'), 'utf8'),
-      weights: readFileSync(join(modelDir, 'weights.bin')),
-    },
-    version: DEMO_MODEL_VERSION,
-  },
-  piiKey: readFileSync(required('BEAMLINE_DEMO_PII_KEY_FILE')),
-  httpPort: 0,
-  ...(otlp === undefined || otlp === '' ? {} : { tracing: { endpoint: otlp, sampleRatio: 0, serviceName: 'beamline-worker' } }),
   onPartitionEvent: (e) => {
     process.stdout.write(`partition ${JSON.stringify({ kind: e.kind, partition: e.partition, owned: ref.worker?.owned ?? [] })}\n`);
   },
-  log: silentLogger,
 });
 if ('owned' in running.worker) ref.worker = running.worker;
 process.stdout.write(`ready ${JSON.stringify({ port: running.http?.port ?? 0, backend: running.modelBackend })}\n`);
