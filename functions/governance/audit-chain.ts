@@ -55,13 +55,15 @@ interface LinkFields {
 
 /** The hash a record is known by (its successor's `prev`), and its MAC property value. */
 function seal(s: AuditSeal, f: LinkFields): { hash: string; mac: string } {
-  const body = JSON.stringify([DOMAIN, f.writer, f.seq, f.prev, f.key ?? null, createHash('sha256').update(f.payload).digest('hex')]);
-  if (s.kind === 'sha256') {
-    const hash = createHash('sha256').update(body).digest('hex');
-    return { hash, mac: `sha256:${hash}` };
-  }
-  const hash = createHmac('sha256', s.key).update(body).digest('hex');
-  return { hash, mac: `hmac-sha256:${s.keyId}:${hash}` };
+  // One pass: a length-prefixed JSON head (domain, writer, seq, prev, key or null, payload
+  // length), then the payload. The head's length and the payload's length in it keep any field
+  // from running into the next.
+  const head = Buffer.from(JSON.stringify([DOMAIN, f.writer, f.seq, f.prev, f.key ?? null, f.payload.length]));
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(head.length);
+  const h = s.kind === 'sha256' ? createHash('sha256') : createHmac('sha256', s.key);
+  const hash = h.update(Buffer.concat([len, head, f.payload])).digest('hex');
+  return { hash, mac: s.kind === 'sha256' ? `sha256:${hash}` : `hmac-sha256:${s.keyId}:${hash}` };
 }
 
 export interface AuditChainWriterOptions {
