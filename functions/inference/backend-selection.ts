@@ -8,7 +8,7 @@ import { INFERENCE_ERROR_CODES } from './errors.ts';
 import { ORT_BACKENDS, TFJS_BACKENDS } from './model-runtime.ts';
 import type { BackendName, ModelArtifact, ModelRuntime, OrtBackend, TfjsBackend } from './model-runtime.ts';
 import { OrtRuntime } from './ort-runtime.ts';
-import { probeWebgpuAdapter } from './tfjs-backends.ts';
+import { probeWebgpuAdapter, webgpuImpossibleHere } from './tfjs-backends.ts';
 import { TfjsRuntime } from './tfjs-runtime.ts';
 
 export interface LoadRuntimeOptions {
@@ -73,6 +73,11 @@ export async function loadRuntime(artifact: ModelArtifact, options: LoadRuntimeO
   const candidates = requested === 'auto' ? (options.prefer ?? backendsFor(artifact.format)) : [requested];
   const skipped: { backend: BackendName; error: string }[] = [];
   for (const backend of candidates) {
+    // Without the Vulkan loader WebGPU cannot load; trying prints Dawn's native warning (#14).
+    if (backend.endsWith('-webgpu') && webgpuImpossibleHere()) {
+      skipped.push({ backend, error: 'no Vulkan loader (libvulkan.so.1): WebGPU runs on Dawn over Vulkan' });
+      continue;
+    }
     if (requested === 'auto' && backend.endsWith('-webgpu') && !options.allowSoftwareGpu) {
       const adapter = await probeWebgpuAdapter();
       if (adapter?.software === true) {

@@ -6,6 +6,7 @@
  * was collected), `navigator.gpu` must return it, and only then may
  * `@tensorflow/tfjs-backend-webgpu` load, because it registers only if navigator.gpu exists.
  */
+import { checkGpuHost } from './compile/index.ts';
 import { tf } from './tfjs.ts';
 
 // Held forever on purpose: see the module comment.
@@ -57,8 +58,21 @@ export function probeWebgpuAdapter(): Promise<WebgpuAdapterInfo | undefined> {
   return adapterProbe;
 }
 
+let vulkanMissing: boolean | undefined;
+
+/**
+ * True on Linux without the Vulkan loader: Dawn has nothing to run on there, and asking it anyway
+ * prints a native "Couldn't load Vulkan" warning with a stack to stderr (#14: users saw it in
+ * `npm run demo`). Cached: the loader does not appear while the process runs.
+ */
+export function webgpuImpossibleHere(): boolean {
+  vulkanMissing ??= process.platform === 'linux' && checkGpuHost().vulkanLoader === undefined;
+  return vulkanMissing;
+}
+
 /** Installs navigator.gpu from the `webgpu` package; undefined when no adapter is found. */
 export async function webgpuNavigatorGpu(): Promise<{ requestAdapter(): Promise<unknown> } | undefined> {
+  if (webgpuImpossibleHere()) return undefined;
   try {
     const mod = (await import('webgpu')) as unknown as { create(flags: string[]): unknown; globals: object };
     if (dawnInstance === undefined) {

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BeamlineError, ConfigError } from '../../../functions/errors.ts';
 import {
@@ -14,6 +16,7 @@ import {
 import { PrometheusMetrics } from '../../../functions/telemetry.ts';
 
 const SPEC = { sizes: [8, 16, 16, 1], seed: 3 };
+const execFileAsync = promisify(execFile);
 
 /** Plain-JS reference forward pass of the sample MLP. */
 function reference(rows: Float32Array, n: number): Float32Array {
@@ -60,6 +63,33 @@ describe('backend selection', () => {
     if (adapter === undefined && choice.backend === 'ort-cpu') expect(webgpu?.error).toBeDefined();
     await runtime.dispose();
   });
+
+  it('without a Vulkan loader, WebGPU is skipped with that reason and Dawn is never asked (no native warning on stderr) (#14)', async () => {
+    // A child process: Dawn writes its warning from native code, past anything in-process.
+    const code = [
+      "import { checkGpuHost, loadRuntime, sampleOnnxMlp, sampleTfjsMlp } from './functions/inference/index.ts';",
+      'const spec = { sizes: [8, 4, 1], seed: 1 };',
+      'const t = await loadRuntime(await sampleTfjsMlp(spec));',
+      'const o = await loadRuntime(sampleOnnxMlp(spec));',
+      'console.log(JSON.stringify({ vulkan: checkGpuHost().vulkanLoader ?? null, tfjs: t.choice, ort: o.choice }));',
+      'await t.runtime.dispose(); await o.runtime.dispose();',
+    ].join('\n');
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['--input-type=module', '-e', code], { timeout: 120_000 });
+    const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      vulkan: string | null;
+      tfjs: { skipped: { backend: string; error: string }[] };
+      ort: { skipped: { backend: string; error: string }[] };
+    };
+    const vulkanReason = 'no Vulkan loader (libvulkan.so.1): WebGPU runs on Dawn over Vulkan';
+    const reasons = [...r.tfjs.skipped, ...r.ort.skipped].filter((s) => s.backend.endsWith('-webgpu')).map((s) => s.error);
+    if (r.vulkan === null) {
+      expect(reasons).toEqual([vulkanReason, vulkanReason]);
+      expect(stderr).not.toMatch(/Vulkan/);
+    } else {
+      // A host with the loader (a GPU runner, lavapipe): WebGPU is tried, never refused for this.
+      expect(reasons).not.toContain(vulkanReason);
+    }
+  }, 150_000);
 
   it('honours an explicit override', async () => {
     const { runtime, choice } = await loadRuntime(await sampleTfjsMlp(SPEC), { backend: 'tfjs-cpu' });
