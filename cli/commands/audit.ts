@@ -14,6 +14,8 @@ import {
   type AuditVerifyReport,
   type PulsarClient,
 } from '../../functions/control-plane.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../../functions/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, NAMESPACE_FLAGS } from '../io.ts';
@@ -28,6 +30,11 @@ const FLAGS = {
     description: "the tenant's keys file or mounted Secret directory: checks the seals (else $BEAMLINE_PII_KEY)",
   },
   'allow-unchained': { type: 'boolean', description: 'verify: records without a chain (written before it existed) are not problems' },
+  anchor: {
+    type: 'string',
+    description: "verify: a file of writers' heads from an earlier verify (--write-anchor or -o json): finds a cut-off tail",
+  },
+  'write-anchor': { type: 'string', description: "verify: save the writers' heads to this file (keep it outside the cluster)" },
   ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
@@ -40,7 +47,8 @@ export const auditNoun = defineNoun({
     "Every audit record carries its writer, a sequence number, the hash of the writer's previous record",
     'and a seal (HMAC-SHA256 under a key derived from the tenant key). verify reads the whole topic and',
     'reports each record removed, altered, reordered or forged (exit 1). A cut-off tail leaves no trace',
-    "inside the topic: keep each writer's last hash (printed) as an anchor and compare.",
+    "inside the topic: save the writers' heads with --write-anchor FILE, keep the file elsewhere, and pass it",
+    'back with --anchor FILE: a writer whose saved head is gone is reported truncated.',
   ],
   examples: [
     'beamline audit verify -t acme-payments -n central --keys-file keys.json',
@@ -76,21 +84,55 @@ async function verify({ args, io, mode }: VerbContext): Promise<number> {
   const file = args.flags['keys-file'];
   const keyring = typeof file === 'string' ? readKeyringFile(file, '--keys-file') : keyringFromEnv(io.env);
   const topic = typeof args.flags['topic'] === 'string' ? args.flags['topic'] : `persistent://${tenant}/${namespace}/audit`;
+  const anchorFile = args.flags['anchor'];
+  const anchors = typeof anchorFile === 'string' ? readAnchors(anchorFile) : undefined;
   const client = createClient({ serviceUrl: requiredFlag(args, FLAGS, 'service-url'), ...clientAuthFromFlags(args.flags) });
   let report: AuditVerifyReport;
   try {
     const records = await readAuditRecords(client, topic);
     report = verifyAuditChain(records, {
       ...(keyring === undefined ? {} : { keyring }),
+      ...(anchors === undefined ? {} : { anchors }),
       allowUnchained: args.flags['allow-unchained'] === true,
     });
   } finally {
     await client.close();
   }
+  const out = args.flags['write-anchor'];
+  if (typeof out === 'string') {
+    const heads = report.writers.map((w) => ({ writer: w.writer, lastSeq: w.lastSeq, lastHash: w.lastHash }));
+    writeFileSync(out, `${JSON.stringify({ topic, savedAtMs: Date.now(), writers: heads }, null, 2)}\n`, { mode: 0o600 });
+  }
   if (mode === 'json')
     io.stdout(JSON.stringify({ topic, sealCheckedWith: keyring === undefined ? null : auditSealOf(keyring).kind, ...report }, null, 2));
   else io.stdout(render(topic, report));
   return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+type Anchor = { writer: string; lastSeq: number; lastHash: string };
+
+/** Heads from `--write-anchor` or a `-o json` report: `{ writers: [{ writer, lastSeq, lastHash }] }`. */
+function readAnchors(file: string): Anchor[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError('--anchor', file, 'give the file --write-anchor wrote (or the -o json output of a verify)', { cause });
+  }
+  const writers = (doc as { writers?: unknown } | null)?.writers;
+  const ok = (w: unknown): w is Anchor =>
+    typeof w === 'object' &&
+    w !== null &&
+    typeof (w as Anchor).writer === 'string' &&
+    Number.isSafeInteger((w as Anchor).lastSeq) &&
+    /^[0-9a-f]{64}$/.test(String((w as Anchor).lastHash));
+  if (!Array.isArray(writers) || !writers.every(ok))
+    throw new ConfigError(
+      '--anchor',
+      file,
+      'the file holds no { writers: [{ writer, lastSeq, lastHash }] }; write one with --write-anchor',
+    );
+  return writers;
 }
 
 function render(topic: string, r: AuditVerifyReport): string {

@@ -141,7 +141,7 @@ export interface AuditRecordRead {
   readonly properties: Readonly<Record<string, string>>;
 }
 
-export type AuditProblemKind = 'unchained' | 'altered' | 'forged' | 'removed' | 'reordered' | 'unknown-key';
+export type AuditProblemKind = 'unchained' | 'altered' | 'forged' | 'removed' | 'reordered' | 'unknown-key' | 'truncated';
 
 export interface AuditProblem {
   readonly kind: AuditProblemKind;
@@ -174,6 +174,11 @@ export interface AuditVerifyOptions {
   readonly keyring?: TenantKeyring;
   /** Records without chain properties (written before the chain existed) are not problems. @default false */
   readonly allowUnchained?: boolean;
+  /**
+   * Writers' heads saved by an earlier verify (kept outside the topic): each must still be in
+   * the trail, or records at its tail were cut off (`truncated`). @default none
+   */
+  readonly anchors?: ReadonlyArray<Pick<AuditWriterSummary, 'writer' | 'lastSeq' | 'lastHash'>>;
 }
 
 interface Entry {
@@ -188,7 +193,8 @@ interface Entry {
  * Checks every record's seal and every writer's links. Removal: a record whose predecessor
  * (sequence - 1, hash = its `prev`) is nowhere, or a writer whose first record is not sequence 0.
  * Reordering: the predecessor exists but comes later in the same partition. A cut-off tail leaves
- * no trace inside the topic; compare the writers' last hashes with an anchor kept elsewhere.
+ * no trace inside the topic: `anchors` (the writers' heads from an earlier verify, kept
+ * elsewhere) find it.
  */
 export function verifyAuditChain(records: readonly AuditRecordRead[], o: AuditVerifyOptions = {}): AuditVerifyReport {
   const problems: AuditProblem[] = [];
@@ -290,6 +296,21 @@ export function verifyAuditChain(records: readonly AuditRecordRead[], o: AuditVe
     writers.push({ writer, records: entries.length, lastSeq: last.seq, lastHash: last.hash, sealedWith: sealedWith.get(writer) ?? '' });
   }
   writers.sort((a, b) => a.writer.localeCompare(b.writer));
+  for (const a of o.anchors ?? []) {
+    const entries = byWriter.get(a.writer) ?? [];
+    if (entries.some((e) => e.seq === a.lastSeq && e.hash === a.lastHash)) continue;
+    const last = entries.reduce<Entry | undefined>((x, e) => (x === undefined || e.seq > x.seq ? e : x), undefined);
+    problems.push({
+      kind: 'truncated',
+      messageId: last?.r.messageId ?? '-',
+      writer: a.writer,
+      seq: a.lastSeq,
+      detail:
+        last === undefined
+          ? `the anchor saw this writer up to #${a.lastSeq}; none of its records is in the topic now`
+          : `the anchor saw this writer up to #${a.lastSeq} (${a.lastHash.slice(0, 16)}); the topic has it only up to #${last.seq}`,
+    });
+  }
   return { records: records.length, writers, resends, problems, ok: problems.length === 0 };
 }
 

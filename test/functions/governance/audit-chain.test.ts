@@ -8,6 +8,7 @@ import {
   rotateKeyringDocument,
   verifyAuditChain,
   type AuditRecordRead,
+  type AuditVerifyOptions,
 } from '../../../functions/governance/index.ts';
 
 const keyring = compileKeyring(newKeyringDocument('k1'), 'test keys');
@@ -19,7 +20,7 @@ function write(w: AuditChainWriter, n: number, from = 0, partition = -1): AuditR
     .map((properties, i) => ({ messageId: `m${from + i}`, partition, ...(rs[i] as { key: string; payload: Buffer }), properties }));
 }
 
-const kinds = (rs: readonly AuditRecordRead[], o = { keyring }): string[] =>
+const kinds = (rs: readonly AuditRecordRead[], o: AuditVerifyOptions = { keyring }): string[] =>
   verifyAuditChain(rs, o).problems.map((p) => `${p.kind}@${p.messageId}`);
 
 describe('audit chain (#21)', () => {
@@ -65,7 +66,7 @@ describe('audit chain (#21)', () => {
     expect(kinds([...trail, { ...fake, properties: {} }])).toEqual(['unchained@fake']);
     expect(verifyAuditChain([...trail, { ...fake, properties: {} }], { keyring, allowUnchained: true }).ok).toBe(true);
     // Without the keyring an HMAC seal cannot be checked: said, not passed.
-    expect(kinds(trail.slice(0, 1), { keyring: undefined as never })).toEqual(['unknown-key@m0']);
+    expect(kinds(trail.slice(0, 1), {})).toEqual(['unknown-key@m0']);
   });
 
   it('an aborted batch leaves no gap: staged links are discarded; a resent batch is a resend, not a problem', () => {
@@ -105,6 +106,22 @@ describe('audit chain (#21)', () => {
     expect(kinds([rs[1], rs[3], rs[0], rs[2]] as AuditRecordRead[])).toEqual([]);
     const rotated = compileKeyring(rotateKeyringDocument(newKeyringDocumentFrom(keyring), 'k2'), 'rotated');
     expect(verifyAuditChain(rs, { keyring: rotated }).ok).toBe(true);
+  });
+
+  it('an anchor from an earlier verify finds a cut-off tail and a writer gone altogether', () => {
+    const a = new AuditChainWriter({ seal: auditSealOf(keyring), role: 'worker' });
+    const b = new AuditChainWriter({ seal: auditSealOf(keyring), role: 'registry' });
+    const trail = [...write(a, 5), ...write(b, 2, 100)];
+    const anchors = verifyAuditChain(trail, { keyring }).writers;
+    // Later: more records; the anchor still holds (its heads are in the trail).
+    const later = [...trail, ...write(a, 3, 5)];
+    expect(verifyAuditChain(later, { keyring, anchors }).problems).toEqual([]);
+    // The last two records of the worker cut off: nothing inside the topic shows it, the anchor does.
+    expect(verifyAuditChain(trail.slice(0, 3), { keyring }).problems).toEqual([]);
+    expect(kinds([...trail.slice(0, 3), ...trail.slice(5)], { keyring, anchors })).toEqual(['truncated@m2']);
+    expect(verifyAuditChain(trail.slice(0, 5), { keyring, anchors }).problems).toMatchObject([
+      { kind: 'truncated', writer: b.writerId, seq: 1, detail: expect.stringContaining('none of its records') },
+    ]);
   });
 
   it('without a keyring the chain is bare SHA-256 and says so', () => {
