@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../functions/index.ts';
-import { decodeTokenClaims, PulsarAdmin } from '../functions/control-plane.ts';
+import { decodeTokenClaims, keyringFromEnv, PulsarAdmin, readKeyringFile, type TenantKeyring } from '../functions/control-plane.ts';
 import type { FlagSpec } from './args.ts';
 import { usageError } from './io.ts';
 
@@ -32,6 +32,27 @@ export function tokenFromFlags(flags: Readonly<Record<string, string | boolean |
   if (text === '')
     throw new ConfigError('--token-file', file, 'the file is empty; write the JWT into it (e.g. beamline token issue -r ROLE > FILE)');
   return text;
+}
+
+/** #21: the tenant's keys, for every command that seals, opens or checks with them. */
+export const KEYS_FILE_FLAG = {
+  'keys-file': {
+    type: 'string',
+    env: 'BEAMLINE_KEYS_FILE',
+    description: "the tenant's keys file or mounted Secret directory (else $BEAMLINE_PII_KEY)",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/**
+ * The keyring named by `--keys-file`/BEAMLINE_KEYS_FILE, else the legacy $BEAMLINE_PII_KEY, else
+ * undefined (the command decides whether that is an error).
+ */
+export function keyringFromFlags(
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+): TenantKeyring | undefined {
+  const file = flags['keys-file'];
+  return typeof file === 'string' ? readKeyringFile(file, '--keys-file') : keyringFromEnv(env);
 }
 
 /** #21: `--ca-file` for commands that open a Pulsar client (admin commands have it in ADMIN_FLAGS). */

@@ -7,8 +7,6 @@
 import {
   auditSealOf,
   createClient,
-  keyringFromEnv,
-  readKeyringFile,
   verifyAuditChain,
   type AuditRecordRead,
   type AuditVerifyReport,
@@ -17,18 +15,14 @@ import {
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../functions/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
 
 const FLAGS = {
   ...NAMESPACE_FLAGS,
   topic: { type: 'string', description: "verify: the topic to read (default: the namespace's audit topic), e.g. a copy kept elsewhere" },
-  'keys-file': {
-    type: 'string',
-    env: 'BEAMLINE_KEYS_FILE',
-    description: "the tenant's keys file or mounted Secret directory: checks the seals (else $BEAMLINE_PII_KEY)",
-  },
+  ...KEYS_FILE_FLAG,
   'allow-unchained': { type: 'boolean', description: 'verify: records without a chain (written before it existed) are not problems' },
   anchor: {
     type: 'string',
@@ -81,8 +75,7 @@ export async function readAuditRecords(client: PulsarClient, topic: string): Pro
 async function verify({ args, io, mode }: VerbContext): Promise<number> {
   const tenant = requiredFlag(args, FLAGS, 'tenant');
   const namespace = requiredFlag(args, FLAGS, 'namespace');
-  const file = args.flags['keys-file'];
-  const keyring = typeof file === 'string' ? readKeyringFile(file, '--keys-file') : keyringFromEnv(io.env);
+  const keyring = keyringFromFlags(args.flags, io.env);
   const topic = typeof args.flags['topic'] === 'string' ? args.flags['topic'] : `persistent://${tenant}/${namespace}/audit`;
   const anchorFile = args.flags['anchor'];
   const anchors = typeof anchorFile === 'string' ? readAnchors(anchorFile) : undefined;

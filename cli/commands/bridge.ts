@@ -1,10 +1,8 @@
 import {
   createClient,
   createRootLogger,
-  keyringFromEnv,
   PrometheusMetrics,
   PulsarAdmin,
-  readKeyringFile,
   startHttpEndpoints,
   type HttpEndpoints,
 } from '../../functions/control-plane.ts';
@@ -12,7 +10,7 @@ import { openPubsub, parsePubsubTopicName, parseSubscriptionName, PubsubSink, Pu
 import { requiredFlag, type FlagSpec } from '../args.ts';
 import { COMMON_FLAGS, EXIT, usageError } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
-import { clientAuthFromFlags, CLIENT_FLAGS, tokenFromFlags } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags, tokenFromFlags } from '../connect.ts';
 
 const FLAGS = {
   subscription: { type: 'string', description: 'pubsub-source: projects/P/subscriptions/S to read (required)' },
@@ -41,11 +39,7 @@ const FLAGS = {
     env: 'PUBSUB_EMULATOR_HOST',
     description: 'host:port of a Pub/Sub emulator (default: Google, credentials from the environment)',
   },
-  'keys-file': {
-    type: 'string',
-    env: 'BEAMLINE_KEYS_FILE',
-    description: "the tenant's keys file or mounted Secret: seals dead letters' content (without it the content is dropped)",
-  },
+  ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   'admin-url': { type: 'string', env: 'PULSAR_ADMIN_URL', description: 'http://host:8080' },
   'http-port': { type: 'string', description: 'port of /healthz, /readyz, /metrics (default 9465; -1 for none)' },
@@ -116,8 +110,7 @@ async function carry({ verb, args, io, mode }: VerbContext): Promise<number> {
   const admin = new PulsarAdmin({ url: adminUrl, ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
   const pubsub = openPubsub({ projectId: project, ...(typeof emulatorHost === 'string' ? { emulatorHost } : {}) });
   // #21: dead letters seal the original under the tenant key; without one nothing raw is kept.
-  const keysFile = args.flags['keys-file'];
-  const keyring = typeof keysFile === 'string' ? readKeyringFile(keysFile, '--keys-file') : keyringFromEnv(io.env);
+  const keyring = keyringFromFlags(args.flags, io.env);
   if (keyring === undefined)
     log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
   const deps = { client, admin, pubsub, log, metrics, ...(keyring === undefined ? {} : { keyring }) };

@@ -7,9 +7,7 @@ import {
   avroSchema,
   createClient,
   jsonSchema,
-  keyringFromEnv,
   openDeadLetter,
-  readKeyringFile,
   type DeadLetterContent,
   type DeadLetterRecord,
   type PulsarClient,
@@ -17,7 +15,7 @@ import {
   type TenantKeyring,
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { adminFromFlags, clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
+import { adminFromFlags, clientAuthFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags } from '../connect.ts';
 import { ADMIN_FLAGS, COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
@@ -27,11 +25,7 @@ const FLAGS = {
   limit: { type: 'string', description: 'list: at most this many records, newest last (default 100)' },
   decrypt: { type: 'boolean', description: 'show: open the sealed content with the tenant keys' },
   all: { type: 'boolean', description: 'replay: every record (with --reason: every record of that reason)' },
-  'keys-file': {
-    type: 'string',
-    env: 'BEAMLINE_KEYS_FILE',
-    description: "the tenant's keys file or mounted Secret directory (else $BEAMLINE_PII_KEY)",
-  },
+  ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   ...ADMIN_FLAGS,
   ...COMMON_FLAGS,
@@ -112,8 +106,7 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
     if (!Number.isInteger(limit) || limit < 1)
       throw usageError(`--limit: invalid value "${String(args.flags['limit'])}"; use a positive whole number`);
     const keys = (): TenantKeyring => {
-      const file = args.flags['keys-file'];
-      const ring = typeof file === 'string' ? readKeyringFile(file, '--keys-file') : keyringFromEnv(io.env);
+      const ring = keyringFromFlags(args.flags, io.env);
       if (ring === undefined) throw usageError('no tenant keys: pass --keys-file FILE (or set BEAMLINE_KEYS_FILE)');
       return ring;
     };

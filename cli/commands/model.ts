@@ -7,7 +7,6 @@ import {
   evaluateRegistryVersion,
   exportTrainingSet,
   qualityFromAudit,
-  keyringFromEnv,
   readAudit,
   readLabels,
   readModelPath,
@@ -27,7 +26,7 @@ import {
   type RegistrySession,
 } from '../../models/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { actorFromFlags, caFromFlags, CLIENT_FLAGS, tokenFromFlags } from '../connect.ts';
+import { actorFromFlags, caFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags, tokenFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, type CliIo, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 import { parseShare, parseWindow, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
@@ -60,6 +59,7 @@ const FLAGS = {
   'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
   'min-recall': { type: 'string', description: 'promote: refuse unless block recall on the labelled window is at least this (0-1)' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
+  ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
@@ -151,7 +151,7 @@ async function model({ verb, args, io, mode }: VerbContext): Promise<number> {
       ...(caFromFlags(args.flags) === undefined ? {} : { ca: caFromFlags(args.flags) as Buffer }),
       ...(typeof author === 'string' ? { actor: author } : {}),
       // #21: the registry's audit records are sealed with the tenant key where one is set.
-      auditSeal: auditSealOf(keyringFromEnv(io.env)),
+      auditSeal: auditSealOf(keyringFromFlags(args.flags, io.env)),
     });
     const result = await runVerb(verb as Verb, session, args.flags, dir, need, io, mode, evaluation);
     io.stdout(mode === 'json' ? JSON.stringify({ ok: true, ...result.json }, null, 2) : result.text);

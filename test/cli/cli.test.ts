@@ -93,6 +93,25 @@ describe('beamline CLI', () => {
     }
   });
 
+  it('every command that seals, opens or checks with the tenant keys takes one --keys-file (BEAMLINE_KEYS_FILE) (#21)', async () => {
+    for (const argv of [
+      ['audit', 'verify', '--help'],
+      ['bridge', 'pubsub-source', '--help'],
+      ['dlq', 'show', '--help'],
+      ['model', 'push', '--help'],
+      ['review', 'approve', '--help'],
+    ]) {
+      const a = io();
+      expect(await main(argv, a), argv.join(' ')).toBe(0);
+      expect(a.out.join('\n'), argv.join(' ')).toMatch(/--keys-file .*BEAMLINE_KEYS_FILE|--keys-file[\s\S]*BEAMLINE_KEYS_FILE/);
+    }
+    // An unreadable keys file is refused naming the flag, before anything connects.
+    const missing = join(mkdtempSync(join(tmpdir(), 'bl-cli-')), 'keys.json');
+    const a = io({ PULSAR_SERVICE_URL: 'pulsar://127.0.0.1:1' });
+    expect(await main(['audit', 'verify', '-t', 't', '-n', 'ns', '--keys-file', missing], a)).toBe(2);
+    expect(a.err.join('\n')).toContain(`--keys-file: invalid value "${missing}"`);
+  });
+
   it('bridge: a --token-file that cannot be read is refused naming the flag, before anything connects', async () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'bl-cli-')), 'nope.jwt');
     const argv = [
