@@ -45,13 +45,14 @@ export const auditNoun = defineNoun({
     'back with --anchor FILE: a writer whose saved head is gone is reported truncated.',
   ],
   examples: [
-    'beamline audit verify -t acme-payments -n central --keys-file keys.json',
-    'beamline audit verify -t acme-payments -n central --topic persistent://acme-payments/central/audit-archive --json',
+    'beamline audit verify -t acme-payments -n central --keys-file keys.json --write-anchor audit-heads.json',
+    'beamline audit verify -t acme-payments -n central --keys-file keys.json --anchor audit-heads.json',
+    'beamline audit verify -t acme-payments -n central --topic persistent://acme-payments/central/audit-archive -o json',
   ],
   verbs: {
     verify: {
       summary: 'check every hash chain on the audit topic',
-      usage: 'beamline audit verify -t T -n NS [--keys-file F] [--topic TOPIC] [--allow-unchained]',
+      usage: 'beamline audit verify -t T -n NS [--keys-file F] [--topic TOPIC] [--allow-unchained] [--anchor F] [--write-anchor F]',
       run: verify,
     },
   },

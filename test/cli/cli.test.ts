@@ -75,6 +75,39 @@ describe('beamline CLI', () => {
     }
   });
 
+  it('every --help example names only flags its verb declares (examples run as written, #14)', async () => {
+    const { NOUNS } = await import('../../cli/nouns.ts');
+    const bad: string[] = [];
+    let checked = 0;
+    for (const [name, load] of Object.entries(NOUNS)) {
+      const noun = await load();
+      for (const [verb, flags] of Object.entries(noun.completion.verbs)) {
+        if (verb === '' && name === 'demo') continue; // the demo parses its own options (npm run demo -- --help)
+        const a = io();
+        await main(verb === '' ? [name, '--help'] : [name, verb, '--help'], a);
+        const text = a.out.join('\n');
+        const examples = text
+          .slice(text.indexOf('\nexamples:\n') + 1)
+          .split('\n')
+          .slice(1);
+        for (const line of examples) {
+          const at = line.indexOf(`beamline ${name}${verb === '' ? '' : ` ${verb}`} `);
+          if (at === -1) continue;
+          checked++;
+          const words = line.slice(at).split(/\s+/);
+          const end = words.findIndex((w) => ['|', '>', '#', '&&', ';'].includes(w) || w.startsWith('$('));
+          for (const w of words.slice(0, end === -1 ? undefined : end)) {
+            if (!w.startsWith('-') || w === '-' || w === '--') continue;
+            const flag = w.split('=')[0] as string;
+            if (!flags.includes(flag)) bad.push(`${line.trim()}: ${flag}`);
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+    expect(bad).toEqual([]);
+  });
+
   it('every command that opens a Pulsar client takes the same client flags: --service-url, --token, --token-file, --ca-file', async () => {
     for (const argv of [
       ['worker', '--help'],
