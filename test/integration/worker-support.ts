@@ -28,7 +28,14 @@ export async function createTenant(prefix: string): Promise<string> {
  * system-topic producer, or 422 when deleting a topic hits an IllegalStateException (a topic still
  * being closed or compacted). Each retry first checks whether the tenant is gone, then deletes
  * the topics one by one (what a forced namespace delete does, but each failure on its own),
- * unloads the namespaces and waits a little longer.
+ * unloads the namespaces and the broker's own system topics, and waits a little longer.
+ *
+ * One refusal outlives every retry: Pulsar 4.0.7 can leave a namespace's
+ * `__transaction_buffer_snapshot` fenced by a first delete that failed half-way (its internal
+ * snapshot reader keeps reconnecting), and every later delete answers 500 "Topic is already
+ * fenced" until the broker restarts (a clean-clone run met it once, in features-loop's teardown,
+ * after all its tests passed). That tenant is the broker's stuck state, not the test's: it is
+ * reported with a warning and left (a unique name on a throwaway test broker), never a failure.
  */
 export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise<void> {
   const a = admin;
@@ -45,10 +52,17 @@ export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise
       last = err;
     }
     await deleteTopicsOneByOne(tenant);
+    await unloadSystemTopics(tenant);
     await unloadNamespaces(tenant);
     await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** i)));
   }
   if (!(await tenantExists(a, tenant))) return;
+  if (last instanceof Error && /Topic is already fenced/.test(last.message)) {
+    console.warn(
+      `test tenant ${tenant} left behind: the broker keeps a system topic fenced (Topic is already fenced) after ${tries} forced deletes`,
+    );
+    return;
+  }
   throw new Error(`test tenant ${tenant} still exists after ${tries} forced deletes in ${deadlineMs} ms`, { cause: last });
 }
 
@@ -68,6 +82,18 @@ async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
   } catch (err) {
     if (isAdminStatus(err, 404)) return false;
     throw err;
+  }
+}
+
+/** Unloads the broker's per-namespace system topics, dropping an in-memory instance a failed delete left fenced. */
+async function unloadSystemTopics(tenant: string): Promise<void> {
+  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
+    for (const t of ['__transaction_buffer_snapshot', '__change_events']) {
+      await fetch(`${env.adminUrl}/admin/v2/persistent/${ns}/${t}/unload`, {
+        method: 'PUT',
+        ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }),
+      }).catch(() => undefined);
+    }
   }
 }
 
