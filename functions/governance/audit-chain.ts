@@ -244,7 +244,21 @@ export function verifyAuditChain(records: readonly AuditRecordRead[], o: AuditVe
       });
       return;
     }
-    sealedWith.set(writer, chosen.s.kind === 'hmac' ? `hmac-sha256 (key ${chosen.s.keyId})` : 'sha256 (no keyring: not forgery-proof)');
+    // One writer seals every record the same way: a bare SHA-256 seal inside a keyed writer's
+    // chain is a forger recomputing hashes without the key (a downgrade), not a valid link.
+    const label = chosen.s.kind === 'hmac' ? `hmac-sha256 (key ${chosen.s.keyId})` : 'sha256 (no keyring: not forgery-proof)';
+    const first = sealedWith.get(writer);
+    if (first !== undefined && first !== label) {
+      problems.push({
+        kind: 'forged',
+        messageId: r.messageId,
+        writer,
+        seq,
+        detail: `sealed ${label.split(' ')[0]}, but the writer's other records are sealed ${first.split(' ')[0]}`,
+      });
+      return;
+    }
+    sealedWith.set(writer, label);
     let list = byWriter.get(writer);
     if (list === undefined) byWriter.set(writer, (list = []));
     list.push({ r, index, seq, prev, hash: expected.hash });

@@ -63,6 +63,13 @@ describe('audit chain (#21)', () => {
       [AUDIT_CHAIN_PROPERTIES.mac]: (forged[AUDIT_CHAIN_PROPERTIES.mac] as string).replace('sha256:', `hmac-sha256:k1:`),
     };
     expect(kinds([...trail.slice(0, 3), { ...fake, properties: claimed }, ...trail.slice(3)])).toEqual(['altered@fake']);
+    // A forger sealing with bare SHA-256 under the worker's own writer id: a valid SHA-256 link
+    // (a fork at #0, which alone would pass as a resend), refused because the writer is keyed.
+    const downgrade = new AuditChainWriter({ seal: { kind: 'sha256' }, role: 'worker' });
+    Object.defineProperty(downgrade, 'writerId', { value: w.writerId });
+    const [linked] = downgrade.link([{ key: 'k9', payload: fake.payload }]) as [Record<string, string>];
+    expect(linked[AUDIT_CHAIN_PROPERTIES.writer]).toBe(w.writerId);
+    expect(kinds([...trail, { ...fake, properties: linked }])).toEqual(['forged@fake']);
     expect(kinds([...trail, { ...fake, properties: {} }])).toEqual(['unchained@fake']);
     expect(verifyAuditChain([...trail, { ...fake, properties: {} }], { keyring, allowUnchained: true }).ok).toBe(true);
     // Without the keyring an HMAC seal cannot be checked: said, not passed.
