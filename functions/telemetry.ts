@@ -227,6 +227,11 @@ export interface SpanOptions {
   /** Causal links to spans of other traces (a batch span links to each record's span). */
   links?: readonly SpanContext[];
   attributes?: Attributes;
+  /**
+   * More attributes, built only when the span is recorded: an unsampled record (most of them)
+   * pays nothing for them.
+   */
+  attributesIfRecorded?: () => Attributes;
   /** A new trace only: record it regardless of the tracer's sample ratio (true) or never (false). */
   sampled?: boolean;
 }

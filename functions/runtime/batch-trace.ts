@@ -1,16 +1,22 @@
 /**
  * The spans of one batch (#22), following OpenTelemetry's messaging conventions
- * (messaging.system = pulsar, destination, operation receive / process / publish / settle):
+ * (messaging.system = pulsar, destination, operation process / send / settle):
  *
- *   producer's span (traceparent on the input message)
- *     └ `<events> receive`  (consumer)  one per record
- *         └ `<events> process` (consumer) decode + handler; `score` spans below it (ctx.score)
- *             ├ `<predictions|actions|review|audit|dead-letter> publish` (producer), whose
- *             │   context is the output message's traceparent, so the trace goes on downstream
- *             └ `<events> settle` (client) the commit that decided the record
- *   `<events> process batch` (consumer, its own trace) links every record's receive span
+ *   producer's span (traceparent on the input message: the record's creation context)
+ *     └ `<events> process` (consumer) one per record: its receipt (message id, redelivery count,
+ *         subscription), decode and handler
+ *         ├ `decode`, and `score` spans below it (ctx.score)
+ *         └ `<predictions|actions|review|audit|dead-letter> publish` (producer), whose context is
+ *             the output message's traceparent, so the trace goes on downstream; it ends with the
+ *             commit and carries its outcome (`beamline.commit.outcome`)
+ *   `<events> process batch` (consumer, its own trace) links every record's process span
  *     ├ `state` the keyed-state and window changelog of the batch (records it writes)
- *     └ `commit` (client) the batch's transaction (or publish + acks)
+ *     └ `commit` (client, operation settle) the batch's transaction (or publish + acks): one
+ *         settle for the whole batch, as the conventions allow for batch acknowledgement
+ *
+ * Four spans per traced record with one output (was six: a receive span per record, ended at once,
+ * and a settle span per record repeated what the batch's commit span says). Tracing cost is per
+ * traced record, so fewer spans is what keeps 10% sampling within the overhead goal.
  *
  * A record whose producer did not sample it gets no spans; its context still passes through to
  * the outputs. A record with no context that the tracer does not sample gets an unsampled W3C
@@ -38,9 +44,11 @@ import { MESSAGING } from '../tracing/index.ts';
 interface RecordSpans {
   /** The context its outputs carry when it has no process span: incoming, or an unsampled new one. */
   readonly inbound: SpanContext | undefined;
-  /** Undefined when the record is not traced (unsampled, or tracing off). */
-  readonly receive: Span | undefined;
+  /** The first process span's context: the record's place in its trace. Undefined when not traced. */
+  readonly traced: SpanContext | undefined;
   process: Span | undefined;
+  /** The open process span has not been handed to a pass yet (the first pass takes it). */
+  fresh: boolean;
   readonly publishes: Span[];
 }
 
@@ -62,6 +70,8 @@ export class BatchTrace {
   readonly #records: RecordSpans[];
   #batch: Span | undefined;
   #commit: Span | undefined;
+  #processName = '';
+  #processAttributes: Readonly<Record<string, string | number | boolean>> = {};
 
   constructor(tracer: Tracer, scope: BatchTraceScope, batch: readonly InputMessage[]) {
     this.#tracer = tracer;
@@ -70,8 +80,9 @@ export class BatchTrace {
       // Tracing off: only the incoming contexts (or new unsampled ones), to pass on to the outputs.
       this.#records = batch.map((m) => ({
         inbound: traceContextOf(m.properties) ?? newTraceContext(),
-        receive: undefined,
+        traced: undefined,
         process: undefined,
+        fresh: false,
         publishes: [],
       }));
       return;
@@ -81,53 +92,63 @@ export class BatchTrace {
       [MESSAGING.destination]: scope.topic,
       [MESSAGING.subscription]: scope.subscription,
       [MESSAGING.consumerGroup]: scope.subscription,
-      'beamline.tenant': scope.tenant,
-      'beamline.namespace': scope.namespace,
     };
-    const receiveName = `${scope.topic} receive`;
+    this.#processName = `${scope.topic} process`;
+    this.#processAttributes = { ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.operationName]: 'process' };
     this.#records = batch.map((m) => {
       const inbound = traceContextOf(m.properties);
-      const receive = tracer.startSpan(receiveName, { kind: 'consumer', parent: inbound });
-      if (!receive.recording) return { inbound: receive.context, receive: undefined, process: undefined, publishes: [] };
-      // Attributes only for recorded spans: an unsampled record costs no allocations beyond this.
-      const attributes = {
-        ...common,
-        [MESSAGING.operationType]: MESSAGING.receive,
-        [MESSAGING.operationName]: 'receive',
-        [MESSAGING.messageId]: m.messageId,
-        'messaging.pulsar.redelivery_count': m.redeliveryCount,
-      };
-      for (const [k, v] of Object.entries(attributes)) receive.setAttribute(k, v);
-      receive.end();
-      return { inbound, receive, process: undefined, publishes: [] };
+      // The sampling decision is made here, once per record (parent-based, or the ratio for a
+      // record that came without a context); attributes are built only for a recorded span.
+      const process = tracer.startSpan(this.#processName, {
+        kind: 'consumer',
+        parent: inbound,
+        attributesIfRecorded: () => ({
+          ...this.#processAttributes,
+          [MESSAGING.messageId]: m.messageId,
+          'messaging.pulsar.redelivery_count': m.redeliveryCount,
+        }),
+      });
+      if (!process.recording) return { inbound: process.context, traced: undefined, process: undefined, fresh: false, publishes: [] };
+      return { inbound, traced: process.context, process, fresh: true, publishes: [] };
     });
-    const links = this.#records.flatMap((r) => (r.receive?.context === undefined ? [] : [r.receive.context]));
+    const links = this.#records.flatMap((r) => (r.traced === undefined ? [] : [r.traced]));
     if (links.length > 0) {
       // Its own trace, always recorded when one of its records is.
       this.#batch = tracer.startSpan(`${scope.topic} process batch`, {
         kind: 'consumer',
         sampled: true,
         links,
-        attributes: { ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.batchCount]: batch.length },
+        attributes: {
+          ...common,
+          'beamline.tenant': scope.tenant,
+          'beamline.namespace': scope.namespace,
+          [MESSAGING.operationType]: MESSAGING.process,
+          [MESSAGING.batchCount]: batch.length,
+        },
       });
     }
   }
 
-  /** Starts record i's process span (one per pass over the batch). */
+  /** Starts record i's process span for a pass over the batch (the first pass takes the one opened on receipt). */
   beginProcess(i: number): void {
     const r = this.#records[i];
-    if (r?.receive === undefined) return;
+    if (r?.traced === undefined) return;
+    if (r.fresh) {
+      r.fresh = false;
+      return;
+    }
+    // A pass re-run (a handler error failed the last one): a new process span in the same trace;
+    // the last pass's outputs were thrown away, so their publish spans end as abandoned.
     r.process?.end();
+    for (const p of r.publishes) {
+      p.setError('pass re-run; output discarded');
+      p.end();
+    }
     r.publishes.length = 0;
-    r.process = this.#tracer.startSpan(`${this.#scope.topic} process`, {
+    r.process = this.#tracer.startSpan(this.#processName, {
       kind: 'consumer',
-      parent: r.receive.context,
-      attributes: {
-        ...SYSTEM,
-        [MESSAGING.destination]: this.#scope.topic,
-        [MESSAGING.operationType]: MESSAGING.process,
-        [MESSAGING.operationName]: 'process',
-      },
+      parent: r.inbound ?? r.traced,
+      attributes: this.#processAttributes,
     });
   }
 
@@ -207,9 +228,9 @@ export class BatchTrace {
     return traceProperties(span.context);
   }
 
-  /** Record i's sampled trace (its receive span), for latency exemplars; none when not recorded. */
+  /** Record i's sampled trace (its first process span), for latency exemplars; none when not recorded. */
   exemplar(i: number): Exemplar | undefined {
-    const c = this.#records[i]?.receive?.context;
+    const c = this.#records[i]?.traced;
     return c === undefined ? undefined : { traceId: c.traceId, spanId: c.spanId };
   }
 
@@ -234,29 +255,17 @@ export class BatchTrace {
     });
   }
 
-  /** The commit's outcome: ends the commit, settle, publish and batch spans. */
+  /** The commit's outcome: ends the commit, publish and batch spans (and process spans left open). */
   endCommit(outcome: 'committed' | 'aborted' | 'unknown-committed' | 'unknown-aborted'): void {
     if (this.#batch === undefined) return;
     const failed = outcome !== 'committed' && outcome !== 'unknown-committed';
     for (const r of this.#records) {
-      if (r.process === undefined) continue;
       for (const p of r.publishes) {
+        p.setAttribute('beamline.commit.outcome', outcome);
         if (failed) p.setError(`commit ${outcome}`);
         p.end();
       }
-      const settle = this.#tracer.startSpan(`${this.#scope.topic} settle`, {
-        kind: 'client',
-        parent: r.process.context,
-        attributes: {
-          ...SYSTEM,
-          [MESSAGING.destination]: this.#scope.topic,
-          [MESSAGING.operationType]: MESSAGING.settle,
-          [MESSAGING.operationName]: 'ack',
-          'beamline.commit.outcome': outcome,
-        },
-      });
-      if (failed) settle.setError(`commit ${outcome}`);
-      settle.end();
+      r.process?.end();
     }
     this.#commit?.setAttribute('beamline.commit.outcome', outcome);
     if (failed) this.#commit?.setError(`commit ${outcome}`);

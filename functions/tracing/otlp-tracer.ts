@@ -307,11 +307,13 @@ export class OtlpTracer implements Tracer {
     }
     let ctx = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, toOtel(parent));
     if (parent === undefined && options.sampled !== undefined) ctx = ctx.setValue(FORCED, options.sampled);
+    const attributes =
+      options.attributesIfRecorded === undefined ? options.attributes : { ...options.attributes, ...options.attributesIfRecorded() };
     const span = this.#tracer.startSpan(
       name,
       {
         kind: KIND[options.kind ?? 'internal'],
-        ...(options.attributes === undefined ? {} : { attributes: options.attributes }),
+        ...(attributes === undefined ? {} : { attributes }),
         ...(options.links === undefined || options.links.length === 0 ? {} : { links: options.links.map((l) => ({ context: toOtel(l) })) }),
       },
       ctx,
@@ -338,19 +340,25 @@ export class OtlpTracer implements Tracer {
     };
   }
 
-  /** Sends what is buffered now (the batch processor's forceFlush). */
+  /**
+   * Sends what is buffered now (the batch processor's forceFlush). Never rejects: a failed export
+   * is already counted and logged (CountingExporter), and traces are diagnostics, so an absent
+   * collector must not fail a worker's drain.
+   */
   async flush(): Promise<void> {
     if (this.#state === 'closed') return;
-    await this.#provider.forceFlush();
+    await this.#provider.forceFlush().catch(() => undefined);
   }
 
-  /** Flushes, then shuts the provider (and its exporter) down. Idempotent. */
+  /** Flushes, then shuts the provider (and its exporter) down. Idempotent; never rejects (see flush). */
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
     this.#state = 'closing';
     this.#closed = this.#provider
       .forceFlush()
+      .catch(() => undefined)
       .then(() => this.#provider.shutdown())
+      .catch(() => undefined)
       .finally(() => {
         this.#state = 'closed';
       });

@@ -3,8 +3,9 @@
  * modules by scripts/dev/otelcol.sh; OTLP/HTTP in, file exporter out), a real worker on the shared
  * `test` broker scoring with a TF.js model, and payments produced with a W3C `traceparent`. The
  * collector's file must hold one payment's whole trace: the producer's publish span, the worker's
- * receive, process, score (with the model version), publish and settle spans, and a downstream
- * consumer's receive span continued from the prediction message's own `traceparent`.
+ * process (the record's receipt), decode, score (with the model version) and publish spans (the
+ * publish ending with the commit's outcome), the batch span's commit (the settle), and a
+ * downstream consumer's receive span continued from the prediction message's own `traceparent`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -250,11 +251,10 @@ describe('traces across topics', () => {
     const file = join(work, 'traces.jsonl');
     const need = [
       'payments-producer:publish',
-      'receive',
       'process',
+      'decode',
       'score',
       'predictions publish',
-      'settle',
       'payments-producer:predictions receive',
     ];
     let trace: Exported[] = [];
@@ -283,11 +283,10 @@ describe('traces across topics', () => {
     };
     const publish = find((e) => e.service === 'payments-producer' && e.span.kind === 4);
     expect(publish.spanId).toBe(first.spanId);
-    const receive = find((e) => e.service === 'beamline-worker' && e.span.name.endsWith('events receive'));
-    expect(receive.parentSpanId).toBe(publish.spanId);
-    expect(attr(receive, 'messaging.system')).toBe('pulsar');
-    const process = find((e) => e.span.name.endsWith('events process'));
-    expect(process.parentSpanId).toBe(receive.spanId);
+    const process = find((e) => e.service === 'beamline-worker' && e.span.name.endsWith('events process'));
+    expect(process.parentSpanId).toBe(publish.spanId);
+    expect(attr(process, 'messaging.system')).toBe('pulsar');
+    expect(attr(process, 'messaging.operation.type')).toBe('process');
     const score = find((e) => e.span.name === 'score');
     expect(score.parentSpanId).toBe(process.spanId);
     expect(attr(score, 'beamline.model.version')).toBe(MODEL_VERSION);
@@ -298,15 +297,18 @@ describe('traces across topics', () => {
     const out = find((e) => e.span.name === `${predictionsTopic} publish`);
     expect(out.parentSpanId).toBe(process.spanId);
     expect(out.spanId).toBe(byTrace.get(first.traceId));
-    const settle = find((e) => e.span.name.endsWith('events settle'));
-    expect(settle.parentSpanId).toBe(process.spanId);
-    expect(attr(settle, 'beamline.commit.outcome')).toBe('committed');
+    expect(attr(out, 'beamline.commit.outcome')).toBe('committed');
     const downstream = find((e) => e.service === 'payments-producer' && e.span.kind === 5);
     expect(downstream.parentSpanId).toBe(out.spanId);
-    // The batch span (its own trace) links this payment's receive span.
+    // The batch span (its own trace) links this payment's process span; its commit is the settle.
     const batches = exportedSpans(file).filter((e) => e.span.name.endsWith('events process batch'));
-    expect(
-      batches.some((b) => (b.span as OtlpSpan & { links?: Array<{ spanId: string }> }).links?.some((l) => l.spanId === receive.spanId)),
-    ).toBe(true);
+    const batch = batches.find((b) =>
+      (b.span as OtlpSpan & { links?: Array<{ spanId: string }> }).links?.some((l) => l.spanId === process.spanId),
+    );
+    expect(batch).toBeDefined();
+    const commit = exportedSpans(file).find((e) => e.span.name === 'commit' && e.span.parentSpanId === batch?.span.spanId);
+    expect(commit).toBeDefined();
+    expect(attr(commit?.span as OtlpSpan, 'messaging.operation.type')).toBe('settle');
+    expect(attr(commit?.span as OtlpSpan, 'beamline.commit.outcome')).toBe('committed');
   }, 180_000);
 });

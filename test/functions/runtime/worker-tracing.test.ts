@@ -92,7 +92,7 @@ const pay = (card: string, traceparent?: string) => ({
 });
 
 describe('worker tracing (#22)', () => {
-  it('continues a sampled trace: receive -> process -> score, publish and settle spans, outputs carry it on', async () => {
+  it('continues a sampled trace: process (receipt folded in) -> decode, score and publish spans, outputs carry it on', async () => {
     const { io, worker, spans, tracer, metrics } = setup(true);
     await worker.start();
     io.push(pay('a', SAMPLED), pay('b', UNSAMPLED), { key: 'x', payload: Buffer.from([0xff]), properties: { traceparent: SAMPLED } });
@@ -103,14 +103,17 @@ describe('worker tracing (#22)', () => {
     const all = spans();
     const inbound = parseTraceparent(SAMPLED)!;
     const trace = all.filter((s) => s.traceId === inbound.traceId);
-    const receive = trace.filter((s) => s.name === 'persistent://t/ns/events receive');
-    expect(receive).toHaveLength(2);
-    expect(receive.every((s) => s.parentSpanId === inbound.spanId && s.kind === 5)).toBe(true);
-    expect(attr(receive[0], 'messaging.system')).toBe('pulsar');
-    expect(attr(receive[0], 'messaging.operation.type')).toBe('receive');
-
+    // Four spans per traced record: no receive or settle span of its own (the batch's commit
+    // span is the settle; the record's receipt is on its process span).
+    expect(trace.filter((s) => s.name.endsWith(' receive') || s.name.endsWith(' settle'))).toEqual([]);
     const process = trace.filter((s) => s.name === 'persistent://t/ns/events process');
     expect(process).toHaveLength(2);
+    expect(process.every((s) => s.parentSpanId === inbound.spanId && s.kind === 5)).toBe(true);
+    expect(attr(process[0], 'messaging.system')).toBe('pulsar');
+    expect(attr(process[0], 'messaging.operation.type')).toBe('process');
+    expect(attr(process[0], 'messaging.consumer.group.name')).toBeDefined();
+    expect(attr(process[0], 'messaging.message.id')).toBeDefined();
+    expect(attr(process[0], 'messaging.pulsar.redelivery_count')).toBe(0);
     const ok = process.find((p) => p.status === undefined);
     const dead = process.find((p) => p.status?.code === 2);
     expect(ok).toBeDefined();
@@ -140,9 +143,8 @@ describe('worker tracing (#22)', () => {
       'persistent://t/ns/dead-letter publish',
       'persistent://t/ns/predictions publish',
     ]);
-    const settles = trace.filter((s) => s.name.endsWith(' settle'));
-    expect(settles.map((s) => s.parentSpanId).sort()).toEqual([ok?.spanId, dead?.spanId].sort());
-    expect(settles.every((s) => attr(s, 'beamline.commit.outcome') === 'committed')).toBe(true);
+    // Each publish ends with the commit that made its output visible, and says how it ended.
+    expect(publishes.every((s) => attr(s, 'beamline.commit.outcome') === 'committed')).toBe(true);
 
     // The output messages carry the publish spans' contexts, so the trace goes on downstream.
     const prediction = io.topics.get('predictions')?.find((o) => o.key === 'a');
@@ -153,20 +155,23 @@ describe('worker tracing (#22)', () => {
     const deadLetter = io.topics.get('dead-letter')?.[0];
     expect(traceContextOf(deadLetter?.properties)?.traceId).toBe(inbound.traceId);
 
-    // The batch span is its own trace, linking the records' receive spans; commit below it.
+    // The batch span is its own trace, linking the records' process spans; commit (the settle) below it.
     const batch = all.find((s) => s.name === 'persistent://t/ns/events process batch');
-    expect(batch?.links?.map((l) => l.spanId).sort()).toEqual(receive.map((r) => r.spanId).sort());
-    expect(all.find((s) => s.name === 'commit')?.parentSpanId).toBe(batch?.spanId);
+    expect(batch?.links?.map((l) => l.spanId).sort()).toEqual(process.map((r) => r.spanId).sort());
+    const commit = all.find((s) => s.name === 'commit');
+    expect(commit?.parentSpanId).toBe(batch?.spanId);
+    expect(attr(commit, 'messaging.operation.type')).toBe('settle');
+    expect(attr(commit, 'beamline.commit.outcome')).toBe('committed');
     const state = all.find((s) => s.name === 'state');
     expect(state?.parentSpanId).toBe(batch?.spanId);
     // Cards a and b (the undecodable record changes nothing).
     expect(attr(state, 'beamline.state.changes')).toBe(2);
 
-    // Latency exemplars point at the traced records' receive spans (OpenMetrics scrapes only).
+    // Latency exemplars point at the traced records' process spans (OpenMetrics scrapes only).
     const om = await metrics.render('openmetrics');
     const exemplars = [...om.matchAll(/^beamline_decision_latency_seconds_bucket\{[^}]*\} \d+ # \{trace_id="(\w+)",span_id="(\w+)"\}/gm)];
     expect(exemplars.length).toBeGreaterThan(0);
-    expect(exemplars.every((e) => e[1] === inbound.traceId && receive.some((r) => r.spanId === e[2]))).toBe(true);
+    expect(exemplars.every((e) => e[1] === inbound.traceId && process.some((r) => r.spanId === e[2]))).toBe(true);
     expect(om).toMatch(
       new RegExp(`^beamline_event_to_commit_latency_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${inbound.traceId}"`, 'm'),
     );
@@ -179,6 +184,50 @@ describe('worker tracing (#22)', () => {
     expect(all.some((s) => s.traceId === '11111111111111111111111111111111')).toBe(false);
     const b = io.topics.get('predictions')?.find((o) => o.key === 'b');
     expect(b?.properties?.['traceparent']).toBe(UNSAMPLED);
+  });
+
+  it('a pass re-run after a handler error: a new process span in the same trace, the first marked failed', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+    const io = new InMemoryWorkerIo();
+    const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+      {
+        io,
+        ingress: new Ingress({ decode: schemaDecoder(schema) }),
+        tracer,
+        handler: {
+          process: (r, ctx) => {
+            if (r.value.card === 'b') throw Object.assign(new Error('bad'), { code: 'BL_TEST_BAD' });
+            ctx.emit(r.value);
+          },
+        },
+      },
+    );
+    await worker.start();
+    io.push(pay('a', SAMPLED), pay('b', SAMPLED));
+    await io.acknowledged(2);
+    await worker.drain();
+    await tracer.flush();
+    const finished = exporter.getFinishedSpans();
+    const traceId = parseTraceparent(SAMPLED)?.traceId;
+    const process = finished.filter((s) => s.name === 'persistent://t/ns/events process');
+    // Two records, two passes (b fails the first and is dead-lettered in the second): four
+    // process spans, all in the producer's trace.
+    expect(process).toHaveLength(4);
+    expect(process.every((s) => s.spanContext().traceId === traceId)).toBe(true);
+    expect(process.map((s) => s.status.message ?? '').sort()).toEqual(['', '', 'BL_TEST_BAD', 'dead-lettered: handler-error']);
+    // a's first-pass output was discarded with the pass: its publish span ends so; the second
+    // pass's output is the one committed.
+    const publishes = finished.filter((s) => s.name === 'persistent://t/ns/predictions publish');
+    expect(publishes.map((s) => s.status.message ?? String(s.attributes['beamline.commit.outcome'])).sort()).toEqual([
+      'committed',
+      'pass re-run; output discarded',
+    ]);
+    const deadLetter = finished.filter((s) => s.name === 'persistent://t/ns/dead-letter publish');
+    expect(deadLetter.map((s) => s.attributes['beamline.commit.outcome'])).toEqual(['committed']);
+    expect(io.topics.get('predictions')).toHaveLength(1);
+    await tracer.close();
   });
 
   it('with tracing off, passes incoming trace context through to the outputs', async () => {

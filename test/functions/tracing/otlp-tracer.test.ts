@@ -153,6 +153,18 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     expect(await metrics.render()).toContain('beamline_trace_spans_dropped_total{reason="closed"} 1');
   });
 
+  it('flush and close resolve when the collector is down: the spans are counted as dropped, the caller is not failed', async () => {
+    const metrics = new PrometheusMetrics();
+    // Nothing listens on port 9 (discard) here: every export is refused.
+    const tracer = new OtlpTracer({ endpoint: 'http://127.0.0.1:9', sampleRatio: 1, exportTimeoutMs: 2_000 }, { metrics });
+    tracer.startSpan('a').end();
+    await expect(tracer.flush()).resolves.toBeUndefined();
+    tracer.startSpan('b').end();
+    await expect(tracer.close()).resolves.toBeUndefined();
+    const text = await metrics.render();
+    expect(text).toMatch(/beamline_trace_spans_dropped_total\{reason="export-failed"\} [12]/);
+  });
+
   it('names the field, value and fix of a bad option', () => {
     expect(compileTracingOptions({ endpoint: 'http://c:4318/' }).tracesUrl).toBe('http://c:4318/v1/traces');
     expect(() => compileTracingOptions({ endpoint: 'collector:4318x' })).toThrow(/tracing\.endpoint.*http/);
