@@ -13,9 +13,7 @@ import { userInfo } from 'node:os';
 import { REVIEW_ERROR_CODES } from './errors.ts';
 import { BeamlineError, systemClock, type Clock } from '../functions/index.ts';
 import {
-  REVIEW_ITEM_SCHEMA,
   auditEntry,
-  avroSchema,
   noopTracer,
   openLabelWriter,
   openAuditWriter,
@@ -29,6 +27,7 @@ import {
   type AuditWriter,
   type TopicWriter,
   type Tracer,
+  decodeReviewPayload as decodeReviewRecord,
 } from '../functions/control-plane.ts';
 
 export type ReviewStatus = 'open' | 'approved' | 'rejected';
@@ -72,23 +71,12 @@ export interface ReviewStats {
 
 type ReviewRecord = Partial<Omit<ReviewOutcome, 'status'>> & { status?: ReviewStatus };
 
-const reviewItemCodec = avroSchema<ReviewRecord>(REVIEW_ITEM_SCHEMA);
-
 /**
- * A review topic message: JSON text (a topic without a schema), or Avro in REVIEW_ITEM_SCHEMA
- * (the tenant spec's schema; the worker encodes with it). Undefined for anything else.
+ * A review topic message: JSON text (a topic without a schema), or Avro in REVIEW_ITEM_SCHEMA.
+ * One decoder for the queue and the worker's depth gauge (functions/runtime/review-depth.ts).
  */
 export function decodeReviewPayload(payload: Buffer): ReviewRecord | undefined {
-  try {
-    const v = JSON.parse(payload.toString('utf8')) as unknown;
-    return v !== null && typeof v === 'object' ? (v as ReviewRecord) : undefined;
-  } catch {
-    try {
-      return reviewItemCodec.decode(payload);
-    } catch {
-      return undefined;
-    }
-  }
+  return decodeReviewRecord(payload) as ReviewRecord | undefined;
 }
 
 export interface ReviewQueueOptions {

@@ -26,7 +26,7 @@ const FLAGS = {
   'service-url': {
     type: 'string',
     env: 'PULSAR_SERVICE_URL',
-    description: 'pulsar://host:6650: also count open review items (reads each review topic)',
+    description: 'pulsar://host:6650: count open review items by reading each review topic (else the workers report them)',
   },
   subscription: { type: 'string', description: "the workers' subscription, for backlog (default beamline-worker)" },
   sort: { type: 'string', short: 's', description: `column to sort by: ${SORT_KEYS.join(', ')} (default namespace)` },

@@ -31,6 +31,15 @@ export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } f
 export { piiPropertyKey, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export { NamespaceWorker, type NamespaceWorkerDeps, type OutputEncoder, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
+export {
+  ReviewDepth,
+  decodeReviewPayload,
+  tailReviewDepth,
+  type ReviewDepthTail,
+  type ReviewDepthTailOptions,
+  type ReviewDepthTailState,
+  type ReviewRecord,
+} from './review-depth.ts';
 export { type DeadLetterContent, type DeadLetterReason, type DeadLetterRecord, type InputMessage, type OutputMessage } from './records.ts';
 export { RUNTIME_ERROR_CODES } from './errors.ts';
 export {

@@ -26,6 +26,8 @@ import { outputSchemasFor } from './output-encoders.ts';
 import { PulsarWorkerIo } from './pulsar-io.ts';
 import { PartitionedWorker, type PartitionEvent } from './partition-ownership.ts';
 import { partitionLayout } from './partition-layout.ts';
+import { tailReviewDepth, type ReviewDepthTail } from './review-depth.ts';
+import { systemClock } from '../clock.ts';
 import { hostname } from 'node:os';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
 // #9: model rollouts from the namespace's registry.
@@ -84,6 +86,11 @@ export interface StartWorkerOptions extends WorkerOptions {
   replicaId?: string;
   /** #17: partition gains, losses and first commits of this replica. @default none */
   onPartitionEvent?: (e: PartitionEvent) => void;
+  /**
+   * #22: tail the namespace's `review` topic and export its open items as
+   * `beamline_review_queue_depth_messages` (the worker role may read `review`). @default true
+   */
+  reviewDepth?: boolean;
 }
 
 export interface RunningWorker {
@@ -156,6 +163,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   let client: PulsarClient | undefined;
   let http: HttpEndpoints | undefined;
   let routing: RegistryRouting | undefined; // #9
+  let reviewDepth: ReviewDepthTail | undefined; // #22
   try {
     if (o.model !== undefined && o.registry !== undefined)
       throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
@@ -229,6 +237,16 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       });
     }
     await worker.start();
+    if (o.reviewDepth !== false)
+      reviewDepth = tailReviewDepth({
+        client,
+        topic: namespaceTopic(config, 'review'),
+        tenant: config.tenant,
+        namespace: config.namespace,
+        metrics,
+        log: log.child({ component: 'review-depth' }),
+        clock: systemClock,
+      });
     if (config.httpPort >= 0) {
       http = await startHttpEndpoints(
         config.httpHost,
@@ -261,6 +279,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       modelBackend: scorer?.backend,
       stop() {
         stopping ??= (async () => {
+          await reviewDepth?.close(); // #22
           await worker.drain();
           await scorer?.close();
           await routing?.close(); // #9
@@ -272,6 +291,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       },
     };
   } catch (err) {
+    await reviewDepth?.close().catch(() => undefined); // #22
     await scorer?.close().catch(() => undefined);
     await routing?.close().catch(() => undefined); // #9
     await client?.close().catch(() => undefined);

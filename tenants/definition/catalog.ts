@@ -46,7 +46,11 @@ export type Action = 'produce' | 'consume';
 
 /** Least privilege: each role gets exactly what its job needs, per topic. */
 export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<Action, readonly TopicKind[]>>>>> = {
-  worker: { consume: ['events', 'state', 'models'], produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'] },
+  // `review` read back only for the queue's depth (#22): items the worker itself wrote, and outcomes.
+  worker: {
+    consume: ['events', 'state', 'models', 'review'],
+    produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'],
+  },
   producer: { produce: ['events'] },
   // Analysts decide review items: they read the queue and write outcomes and their audit trail.
   analyst: { consume: ['review'], produce: ['review', 'audit'] },

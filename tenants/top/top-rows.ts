@@ -57,7 +57,7 @@ export interface RowInputs {
   readonly before?: readonly Scrape[];
   /** Keyed `tenant/namespace`. */
   readonly broker?: ReadonlyMap<string, BrokerFigures>;
-  /** Open review items, keyed `tenant/namespace`. */
+  /** Open review items read from the review topics, keyed `tenant/namespace` (else the workers' gauge). */
   readonly reviewQueue?: ReadonlyMap<string, number>;
   /** Namespaces to show even when no worker reports them (from the admin API). */
   readonly namespaces?: readonly string[];
@@ -94,7 +94,8 @@ export function buildRows(inputs: RowInputs): TopRow[] {
       models: modelShares(mine),
       breaker: breakerOf(mine),
       reviewPerSec: rate('beamline_events_out_total', (s) => nsOnly(s) && s.labels['topic'] === 'review'),
-      reviewQueue: inputs.reviewQueue?.get(key) ?? null,
+      // Read from the topic when asked (--service-url), else the workers' gauge (#22; replicas agree, so the max).
+      reviewQueue: inputs.reviewQueue?.get(key) ?? maxValue(mine, 'beamline_review_queue_depth_messages', nsOnly),
       deadLetterPerSec: rate('beamline_dead_lettered_total'),
       replicationBacklog: broker?.replicationBacklog ?? null,
     });
@@ -150,6 +151,11 @@ function sumRates(eps: readonly Endpoint[], name: string, where: (s: Sample) => 
 function sumValues(eps: readonly Endpoint[], name: string, where: (s: Sample) => boolean): number | null {
   const vs = eps.map((e) => total(e.now, name, where)).filter((v): v is number => v !== null);
   return vs.length === 0 ? null : vs.reduce((a, b) => a + b, 0);
+}
+
+function maxValue(eps: readonly Endpoint[], name: string, where: (s: Sample) => boolean): number | null {
+  const vs = eps.map((e) => total(e.now, name, where)).filter((v): v is number => v !== null);
+  return vs.length === 0 ? null : Math.max(...vs);
 }
 
 function first(eps: readonly Endpoint[], name: string, where: (s: Sample) => boolean): number | null {

@@ -186,6 +186,19 @@ describe('human review', () => {
 
     const open = (await cli('review', 'list', ...ns, '-o', 'json')).json;
     expect((open['items'] as unknown[]).length).toBe(items.length - 2);
+    // #22: the worker tails the review topic and its depth gauge agrees with `review list`.
+    const depth = async (): Promise<number | undefined> => {
+      const text = await (running?.metrics as { render(): Promise<string> }).render();
+      const m = new RegExp(`^beamline_review_queue_depth_messages\\{tenant="${tenant}",namespace="ns"\\} (\\d+)$`, 'm').exec(text);
+      return m === null ? undefined : Number(m[1]);
+    };
+    const deadline = Date.now() + 30_000;
+    let seen = await depth();
+    while (seen !== items.length - 2) {
+      if (Date.now() > deadline) throw new Error(`the review depth gauge is ${String(seen)}, not ${items.length - 2}, after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await depth();
+    }
     const decided = (await cli('review', 'list', ...ns, '--status', 'decided', '-o', 'json')).json;
     expect((decided['items'] as { outcome: { status: string } }[]).map((d) => d.outcome.status).sort()).toEqual(['approved', 'rejected']);
     expect(decided['stats']).toMatchObject({ decided: 2, timeToDecisionP50Ms: expect.any(Number) });

@@ -36,8 +36,12 @@ describe('compileTenantSpec: the examples', () => {
     expect(events?.permissions).toEqual({ 'acme-payments-gateway': ['produce'], 'acme-payments-worker': ['consume'] });
     expect(events?.deduplication).toBe(false);
     const review = central?.topics.find((t) => t.kind === 'review');
-    // Analysts read the queue and write their outcomes back; the worker only writes.
-    expect(review?.permissions).toEqual({ 'acme-payments-analyst': ['consume', 'produce'], 'acme-payments-worker': ['produce'] });
+    // Analysts read the queue and write their outcomes back; the worker writes items and reads
+    // the topic back only for the queue's depth gauge (#22).
+    expect(review?.permissions).toEqual({
+      'acme-payments-analyst': ['consume', 'produce'],
+      'acme-payments-worker': ['consume', 'produce'],
+    });
     expect(central?.topics.find((t) => t.kind === 'state')?.compactionThresholdBytes).toBe(100 * 1024 * 1024);
     expect(central?.topics.find((t) => t.kind === 'predictions')?.deduplication).toBe(true);
     expect(central?.properties['beamline.topic.events.pii']).toBe('cardNumber,holderName');
