@@ -3,7 +3,7 @@
  * Reads the namespace's governance (PII fields, set by `beamline tenant apply`) and the input
  * topic's schema from the cluster, then starts the worker and its HTTP endpoints.
  */
-import { ConfigError } from '../errors.ts';
+import { BeamlineError, ConfigError } from '../errors.ts';
 import {
   AuditChainWriter,
   auditSealOf,
@@ -23,11 +23,12 @@ import { keyringFromEnv } from './keyring-source.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
-import { PulsarWorkerIo } from './pulsar-io.ts';
+import { PulsarWorkerIo, type TopicStatsSource } from './pulsar-io.ts';
+import { RUNTIME_ERROR_CODES } from './errors.ts';
 import { PartitionedWorker, type PartitionEvent } from './partition-ownership.ts';
 import { partitionLayout } from './partition-layout.ts';
 import { tailReviewDepth, type ReviewDepthTail } from './review-depth.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { hostname } from 'node:os';
 import { compileWorkerOptions, namespaceTopic, type WorkerOptions } from './worker-options.ts';
 // #9: model rollouts from the namespace's registry.
@@ -222,6 +223,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       });
       log.info({ partitions: layout.partitions, replicaId }, 'ownership by partition');
     } else {
+      await refuseSecondReplica(admin.topics, inputTopic, config.subscription);
       const io = await PulsarWorkerIo.create(config, { client, log, stats: admin.topics, schemas: outputs.schemas });
       worker = NamespaceWorker.create<unknown>(o, {
         io,
@@ -297,6 +299,48 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     await client?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
     await ownTracer?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * #17: ownership by partition needs partitioned `events` and `state` topics. Without them a
+ * namespace runs as one replica: a second one on the same Key_Shared subscription would take
+ * keys whose state it restored once, at its start, and compute on it stale. So a worker waits up
+ * to `waitMs` for another consumer of the subscription to go (a restarted worker's predecessor,
+ * killed a moment ago, is still listed until the broker sees its connection close), then refuses
+ * to start. The check runs before this worker subscribes; two starting in the same instant can
+ * both pass it, which the Helm chart's `worker.updateStrategy: Recreate` for such namespaces avoids.
+ */
+export async function refuseSecondReplica(
+  stats: Pick<TopicStatsSource, 'getStats'>,
+  inputTopic: string,
+  subscription: string,
+  options: { clock?: Clock; waitMs?: number } = {},
+): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const until = clock.monotonic() + (options.waitMs ?? 15_000);
+  for (;;) {
+    const consumers = await consumersOf(stats, inputTopic, subscription);
+    if (consumers === 0) return;
+    if (clock.monotonic() >= until) {
+      throw new BeamlineError(
+        RUNTIME_ERROR_CODES.secondReplica,
+        `${inputTopic} is not partitioned and ${consumers} consumer(s) already read it on subscription ${subscription}: run this namespace as one replica (Helm: replicaCount 1, worker.updateStrategy Recreate), or partition its events and state topics alike (the tenant spec's partitions) to run several`,
+        { retriable: true, details: { topic: inputTopic, subscription, consumers } },
+      );
+    }
+    await clock.sleep(500);
+  }
+}
+
+async function consumersOf(stats: Pick<TopicStatsSource, 'getStats'>, topic: string, subscription: string): Promise<number> {
+  try {
+    const sub = (await stats.getStats(topic)).subscriptions?.[subscription];
+    return Array.isArray(sub?.['consumers']) ? (sub['consumers'] as unknown[]).length : 0;
+  } catch (err) {
+    // A topic the broker does not know yet has no consumers; anything else is the caller's to see.
+    if ((err as { status?: number }).status === 404) return 0;
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * `beamline top` against a real worker on the shared broker: `--once -o json` checked field by
  * field while payments (one in five malformed) flow, and a pseudo-terminal run (util-linux
- * `script`) that draws the namespace's live figures in place.
+ * `script`) that draws the namespace's live figures in place. The same running worker shows that
+ * a second replica of a namespace whose `events` topic is not partitioned is refused (#17).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -179,5 +180,25 @@ describe('beamline top', () => {
     expect(cells[1]).toBe('1');
     expect(Number(cells[2])).toBeGreaterThan(0);
     expect(cells).toContain('250');
+  }, 60_000);
+});
+
+describe('a namespace without partitions runs one replica (#17)', () => {
+  it('a second worker is refused while the first reads the subscription, naming the fix', async () => {
+    const second = startWorker({
+      serviceUrl: env.serviceUrl,
+      adminUrl: env.adminUrl,
+      ...(env.token === undefined ? {} : { token: env.token }),
+      tenant,
+      namespace: 'ns',
+      httpPort: -1,
+      handler: { process: (r, ctx) => ctx.emit(r.value) },
+      log: silentLogger,
+    });
+    await expect(second).rejects.toMatchObject({ code: 'BL_WORKER_SECOND_REPLICA', retriable: true });
+    await expect(second).rejects.toThrow(/is not partitioned and 1 consumer\(s\) already read it.*partition its events and state topics/);
+    // The first one is untouched.
+    const before = running?.worker.processed ?? 0;
+    await waitFor(() => (running?.worker.processed ?? 0) > before, 30_000, 'the first worker to go on deciding');
   }, 60_000);
 });
