@@ -298,6 +298,7 @@ export class PartitionedWorker {
       {
         client: this.#deps.client,
         log: this.#log,
+        producerId: this.#deps.replicaId,
         ...(this.#deps.stats === undefined ? {} : { stats: this.#deps.stats }),
         ...(this.#deps.schemas === undefined ? {} : { schemas: this.#deps.schemas }),
       },
@@ -378,7 +379,7 @@ export class PartitionedWorker {
   async #release(partition: number, claim: string): Promise<void> {
     const io = PulsarWorkerIo.forPartition(
       this.config,
-      { client: this.#deps.client, log: this.#log },
+      { client: this.#deps.client, log: this.#log, producerId: this.#deps.replicaId },
       {
         consumer: this.#slots[partition]?.consumer as Consumer,
         partition,

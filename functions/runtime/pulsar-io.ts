@@ -68,6 +68,12 @@ export interface PulsarWorkerIoDeps {
    * refuse producers without one). @default none: raw bytes
    */
   schemas?: Partial<Record<OutputTopic, Schema<unknown>>>;
+  /**
+   * This replica's part of its producers' names, unique per replica: two replicas of a namespace
+   * in one process (each its own `startWorker`) must not claim the same producer name (the
+   * broker refuses the second with ProducerBusy). @default `<hostname>-<pid>`
+   */
+  producerId?: string;
 }
 
 /** #17: one input partition's port (PulsarWorkerIo.forPartition). */
@@ -90,6 +96,7 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #log: Logger;
   readonly #consumer: Consumer;
   readonly #stats: TopicStatsSource | undefined;
+  readonly #producerId: string;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
   readonly #producers: Map<OutputTopic, Promise<Producer>>;
   readonly #part: PartitionIoDeps | undefined;
@@ -107,6 +114,7 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#log = deps.log.child({ component: 'worker-io', ...(part === undefined ? {} : { partition: part.partition }) });
     this.#consumer = consumer;
     this.#stats = deps.stats;
+    this.#producerId = deps.producerId ?? `${hostname()}-${process.pid}`;
     this.#schemas = deps.schemas ?? {};
     this.#part = part;
     this.#producers = part?.producers ?? new Map();
@@ -431,7 +439,7 @@ export class PulsarWorkerIo implements WorkerIo {
     const p = this.#client.createProducer({
       topic: fullTopic,
       // Stable names let the broker de-duplicate resends after a reconnect.
-      name: `beamline-${this.#config.subscription}-${topic}-${hostname()}-${process.pid}${nameSuffix}`,
+      name: `beamline-${this.#config.subscription}-${topic}-${this.#producerId}${nameSuffix}`,
       batching: true,
       batchingMaxDelayMs: 1,
       // Mixed-key batches: a batch commits as one entry, and inside a transaction every entry is
