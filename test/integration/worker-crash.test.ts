@@ -3,17 +3,32 @@
  * while it works through 100k events, and restarted each time. Afterwards the output topic holds
  * exactly one decision per input event, and the state equals that of a run without crashes
  * (each key's running total = the sum of its amounts).
+ *
+ * Run twice: one worker on an unpartitioned namespace, and three replicas on a 6-partition one
+ * (#17: each kill hits one replica at random; the others take its partitions after its open
+ * transaction times out, and the restarted one takes some back).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PulsarClient } from '../../functions/pulsar/index.ts';
-import { createNamespace, createTenant, deleteTenant, env, newClient, readAll, topic } from './worker-support.ts';
+import {
+  admin,
+  createNamespace,
+  createTenant,
+  deduplicateOutputs,
+  deleteTenant,
+  env,
+  newClient,
+  readAll,
+  topic,
+} from './worker-support.ts';
 
 const EVENTS = Number(process.env['BL_CRASH_TEST_EVENTS'] ?? 100_000);
 const KEYS = 1_000;
 // Knobs for hunting rare losses: more kills over fewer events. Defaults are what CI runs.
 const KILLS = Number(process.env['BL_CRASH_TEST_KILLS'] ?? 5);
+const PARTITIONS = 6;
 const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 // Where the kills landed, for whoever reads a failing run.
 const log = (line: string): void => console.log(`[worker-crash] ${line}`);
@@ -36,13 +51,13 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-describe('worker crash recovery (effectively-once)', () => {
+describe.each([1, 3])('worker crash recovery (effectively-once), %i replica(s)', (replicas) => {
   let tenant = '';
   let client: PulsarClient | undefined;
-  let child: ChildProcess | undefined;
+  const children: Array<ChildProcess | undefined> = [];
   afterAll(async () => {
-    // A run that timed out leaves its worker running: stop it before its namespace goes.
-    if (child !== undefined) await kill(child);
+    // A run that timed out leaves its workers running: stop them before the namespace goes.
+    for (const c of children) if (c !== undefined) await kill(c);
     await client?.close();
     if (tenant !== '') await deleteTenant(tenant);
   });
@@ -51,10 +66,18 @@ describe('worker crash recovery (effectively-once)', () => {
   // of 8-25 s each on a loaded machine and the 100k sends.
   it(
     `keeps exactly one decision per input and the right state across ${KILLS} SIGKILLs in ${EVENTS} events`,
-    { timeout: 600_000 },
+    { timeout: replicas === 1 ? 600_000 : 900_000 },
     async () => {
       tenant = await createTenant('wcrash');
-      await createNamespace(tenant, 'ns');
+      if (replicas === 1) await createNamespace(tenant, 'ns');
+      else {
+        await admin.namespaces.create(`${tenant}/ns`);
+        for (const t of ['events', 'state']) await admin.topics.createPartitioned(topic(tenant, 'ns', t), PARTITIONS);
+        for (const t of ['predictions', 'actions', 'review', 'dead-letter'])
+          await admin.topics.createNonPartitioned(topic(tenant, 'ns', t));
+        // As `beamline tenant apply` sets them up (see worker-replicas.test.ts).
+        await deduplicateOutputs(tenant, 'ns');
+      }
       client = newClient();
       const expected = new Map<string, number>();
       const producer = await client.createProducer({
@@ -63,6 +86,9 @@ describe('worker crash recovery (effectively-once)', () => {
         batchingType: 'key-based',
         batchingMaxDelayMs: 5,
       });
+      // Replicas start before the events go out (they split the partitions first), so every kill
+      // lands mid-stream; the single worker meets the events as a backlog.
+      if (replicas > 1) await Promise.all(Array.from({ length: replicas }, async (_, i) => (children[i] = await startChild(tenant))));
       const sends: Promise<unknown>[] = [];
       for (let id = 0; id < EVENTS; id++) {
         const key = `k${id % KEYS}`;
@@ -95,7 +121,7 @@ describe('worker crash recovery (effectively-once)', () => {
         }
       })();
 
-      child = await startChild(tenant);
+      if (replicas === 1) children[0] = await startChild(tenant);
       // Recovery: a restarted worker's 'ready' -> the first output it commits, for the note.
       let restart: { k: number; readyAt: number; size: number } | undefined;
       const noteRecovery = (): void => {
@@ -113,10 +139,11 @@ describe('worker crash recovery (effectively-once)', () => {
           await new Promise((r) => setTimeout(r, 20));
         }
         noteRecovery();
-        await kill(child);
-        log(`kill ${k + 1} at ${seen.size} outputs`);
+        const victim = Math.floor(Math.random() * replicas);
+        await kill(children[victim] as ChildProcess);
+        log(`kill ${k + 1} (replica ${victim + 1} of ${replicas}) at ${seen.size} outputs`);
         const spawnedAt = Date.now();
-        child = await startChild(tenant);
+        children[victim] = await startChild(tenant);
         restart = { k: k + 1, readyAt: Date.now(), size: seen.size };
         log(`restart ${k + 1}: ready ${restart.readyAt - spawnedAt} ms after spawn`);
       }
@@ -126,9 +153,13 @@ describe('worker crash recovery (effectively-once)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       log(`${seen.size} outputs after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${late} decided after a newer event of their key`);
-      const last = child;
-      last.kill('SIGTERM');
-      await new Promise((r) => last.once('exit', r));
+      await Promise.all(
+        children.map(async (c) => {
+          if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+          c.kill('SIGTERM');
+          await new Promise((r) => c.once('exit', r));
+        }),
+      );
       await outputs.close();
       await reading.catch(() => undefined);
 
