@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWorker, type PartitionedWorker } from '../functions/control-plane.ts';
 import { demoWorkerOptions } from './handler.ts';
+import { partitionLine, readyLine } from './replica-protocol.ts';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -35,11 +36,11 @@ const running = await startWorker({
   }),
   replicaId,
   onPartitionEvent: (e) => {
-    process.stdout.write(`partition ${JSON.stringify({ kind: e.kind, partition: e.partition, owned: ref.worker?.owned ?? [] })}\n`);
+    process.stdout.write(partitionLine({ kind: e.kind, partition: e.partition, owned: ref.worker?.owned ?? [] }));
   },
 });
 if ('owned' in running.worker) ref.worker = running.worker;
-process.stdout.write(`ready ${JSON.stringify({ port: running.http?.port ?? 0, backend: running.modelBackend })}\n`);
+process.stdout.write(readyLine({ port: running.http?.port ?? 0, backend: running.modelBackend }));
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseReplicaLine } from './replica-protocol.ts';
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), 'replica-main.ts');
 /** A cold replica process (imports, model load, subscriptions) on a loaded machine. */
@@ -134,16 +135,15 @@ export class DemoReplicas {
         reject(new Error(`${name} exited before it was ready (${code ?? signal}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`));
       });
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-        if (line.startsWith('ready ')) {
-          const ready = JSON.parse(line.slice('ready '.length)) as { port: number; backend: string };
-          r.metricsPort = ready.port;
-          r.backend = ready.backend;
+        const m = parseReplicaLine(line);
+        if (m.type === 'ready') {
+          r.metricsPort = Number(m.info['port'] ?? 0);
+          r.backend = String(m.info['backend'] ?? '?');
           clearTimeout(timer);
           resolve();
-        } else if (line.startsWith('partition ')) {
-          const e = JSON.parse(line.slice('partition '.length)) as { kind: string; owned: number[] };
-          r.owned = e.owned;
-          if (e.kind === 'gained' || e.kind === 'lost') this.moves++;
+        } else if (m.type === 'partition') {
+          r.owned = [...m.event.owned];
+          if (m.event.kind === 'gained' || m.event.kind === 'lost') this.moves++;
         }
       });
     });

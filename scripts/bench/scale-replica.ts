@@ -7,6 +7,7 @@
 import type { ProcessFn } from '../../functions/index.ts';
 import { startWorker, type PartitionedWorker } from '../../functions/control-plane.ts';
 import { silentLogger } from '../../functions/telemetry.ts';
+import { partitionLine, readyLine } from '../../demo/replica-protocol.ts';
 
 const [serviceUrl, adminUrl, tenant, namespace, replicaId] = process.argv.slice(2) as [string, string, string, string, string];
 const token = process.env['PULSAR_TOKEN'];
@@ -38,11 +39,10 @@ const running = await startWorker({
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
   log: silentLogger,
-  onPartitionEvent: (e) =>
-    process.stdout.write(`partition ${JSON.stringify({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })}\n`),
+  onPartitionEvent: (e) => process.stdout.write(partitionLine({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })),
 });
 ref.worker = running.worker as PartitionedWorker;
-process.stdout.write('ready\n');
+process.stdout.write(readyLine());
 process.on('SIGTERM', () => {
   running.stop().then(() => process.exit(0));
 });

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Consumer, PulsarClient } from '../../functions/pulsar/index.ts';
+import { parseReplicaLine } from '../../demo/replica-protocol.ts';
 import { admin, createTenant, deduplicateOutputs, deleteTenant, env, newClient, readAll, topic, waitFor } from './worker-support.ts';
 
 const PARTITIONS = 6;
@@ -89,11 +90,11 @@ function listen(r: Replica, resolve: (r: Replica) => void): void {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       r.lines.push(line);
-      if (line === 'ready') resolve(r);
-      if (line.startsWith('partition ')) {
-        const e = JSON.parse(line.slice('partition '.length)) as { owned: number[]; kind: string; partition: number };
-        r.owned = e.owned;
-        log(`${name} ${e.kind} ${e.partition} -> owns [${e.owned.join(',')}]`);
+      const m = parseReplicaLine(line);
+      if (m.type === 'ready') resolve(r);
+      if (m.type === 'partition') {
+        r.owned = [...m.event.owned];
+        log(`${name} ${m.event.kind} ${m.event.partition} -> owns [${r.owned.join(',')}]`);
       }
     }
   });

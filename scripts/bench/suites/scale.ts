@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
+import { parseReplicaLine } from '../../../demo/replica-protocol.ts';
 
 const replicaScript = fileURLToPath(new URL('../scale-replica.ts', import.meta.url));
 
@@ -85,11 +86,11 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
-          if (line === 'ready') resolve(r);
-          if (line.startsWith('partition ')) {
-            const e = JSON.parse(line.slice(10)) as { kind: string; restoredKeys?: number; restoreMs?: number; fenceMs?: number };
-            if (e.kind === 'gained')
-              r.gains.push({ restoredKeys: e.restoredKeys ?? 0, restoreMs: e.restoreMs ?? 0, fenceMs: e.fenceMs ?? 0 });
+          const m = parseReplicaLine(line);
+          if (m.type === 'ready') resolve(r);
+          if (m.type === 'partition' && m.event.kind === 'gained') {
+            const e = m.event as { restoredKeys?: number; restoreMs?: number; fenceMs?: number };
+            r.gains.push({ restoredKeys: e.restoredKeys ?? 0, restoreMs: e.restoreMs ?? 0, fenceMs: e.fenceMs ?? 0 });
           }
         }
       });
