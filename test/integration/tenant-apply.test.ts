@@ -76,7 +76,8 @@ describe('tenant apply against the dev broker', () => {
     // The broker lists actions in no fixed order.
     expect(Object.fromEntries(Object.entries(review).map(([role, actions]) => [role, [...actions].sort()]))).toEqual({
       'acme-payments-analyst': ['consume', 'produce'],
-      'acme-payments-worker': ['produce'],
+      // The worker reads `review` back only for the queue's depth gauge (#22).
+      'acme-payments-worker': ['consume', 'produce'],
     });
     expect(await admin.topics.getDeduplication(`persistent://${ns}/predictions`)).toBe(true);
     expect(await admin.topics.getDeduplication(`persistent://${ns}/events`)).toBe(false);
