@@ -16,11 +16,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord, HandlerContext } from '../../functions/index.ts';
 import { createRootLogger, silentLogger } from '../../functions/control-plane.ts';
 import type { PulsarClient } from '../../functions/pulsar/index.ts';
-import { startWorker, type PartitionedWorker, type RunningWorker, type WorkerHandler } from '../../functions/runtime/index.ts';
-import type { WindowOptions, WindowResult } from '../../functions/windows/index.ts';
+import { startWorker, type PartitionedWorker, type RunningWorker } from '../../functions/runtime/index.ts';
+import type { WindowOptions } from '../../functions/windows/index.ts';
+import { windowSumHandler } from './window-support.ts';
 import { admin, createTenant, deduplicateOutputs, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 const logFile = process.env['BL_RWIN_LOG'];
@@ -29,7 +29,6 @@ const PARTITIONS = 6;
 const KEYS = 24;
 const EVENTS = 900;
 const T0 = 1_700_000_000_000;
-const LATENESS = { maxOutOfOrdernessMs: 2_000, allowedLatenessMs: 3_000 } as const;
 
 const TYPES: Array<{ name: string; windows: WindowOptions<unknown> }> = [
   { name: 'tumbling', windows: { type: 'tumbling', sizeMs: 10_000 } },
@@ -69,26 +68,6 @@ function stream(): Event[] {
   return out;
 }
 
-function handler(windows: WindowOptions<unknown>): WorkerHandler<unknown> {
-  const amount = (v: unknown): number =>
-    (Buffer.isBuffer(v) ? (JSON.parse(v.toString()) as { amount: number }) : (v as { amount: number })).amount;
-  return {
-    windows: { ...windows, ...LATENESS, aggregate: 'sum', extract: amount },
-    process: (record: EventRecord<WindowResult>, ctx: HandlerContext) => {
-      const r = record.value;
-      ctx.emit({
-        key: r.key,
-        startMs: r.startMs,
-        endMs: r.endMs,
-        sum: r.value,
-        count: r.count,
-        trigger: r.trigger,
-        ...(r.replaces ? { replaces: r.replaces } : {}),
-      });
-    },
-  };
-}
-
 const client = newClient();
 const events = stream();
 let tenant = '';
@@ -126,7 +105,7 @@ async function replica(namespace: string, windows: WindowOptions<unknown>, repli
     batchMaxRecords: 20,
     batchMaxWaitMs: 5,
     reviewDepth: false,
-    handler: handler(windows),
+    handler: windowSumHandler(windows),
     log: log.child({ ns: namespace, replicaId }),
   });
   running.push(w);

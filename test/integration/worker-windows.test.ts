@@ -8,20 +8,15 @@
  * watermark and fires every open window (its own window stays open and emits nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord, HandlerContext } from '../../functions/index.ts';
 import { compileKeyring, newKeyringDocument, openDeadLetter, silentLogger, type DeadLetterRecord } from '../../functions/control-plane.ts';
-import { startWorker, type RunningWorker, type WorkerHandler } from '../../functions/runtime/index.ts';
-import type { WindowOptions, WindowResult } from '../../functions/windows/index.ts';
+import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
+import type { WindowOptions } from '../../functions/windows/index.ts';
+import { windowSumHandler } from './window-support.ts';
 import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
 
 /** Aligned to 10 s, so window bounds are easy to read relative to it. */
 const T0 = 1_700_000_000_000;
 const s = (sec: number): number => T0 + sec * 1000;
-
-interface Payment {
-  card: string;
-  amount: number;
-}
 
 /** [key, event time in s after T0, amount], in publish order. */
 const STREAM: ReadonlyArray<readonly [string, number, number]> = [
@@ -38,8 +33,6 @@ const STREAM: ReadonlyArray<readonly [string, number, number]> = [
   ['a', 4, 128], // #10 beyond the allowed lateness for every window type
   ['zz', 100, 0], // #11 far future: watermark -> 98, fires everything
 ];
-
-const LATENESS = { maxOutOfOrdernessMs: 2000, allowedLatenessMs: 3000 } as const;
 
 /** What one window result looks like on `predictions` (times in s after T0). */
 type Expected = [
@@ -113,24 +106,6 @@ const JSON_SCHEMA = {
   properties: { __alwaysAllowNull: 'true', __jsr310ConversionEnabled: 'false' },
 } as const;
 
-function windowHandler(windows: WindowOptions<unknown>): WorkerHandler<unknown> {
-  return {
-    windows: { ...windows, ...LATENESS, aggregate: 'sum', extract: (v: unknown) => (v as Payment).amount },
-    process: (record: EventRecord<WindowResult>, ctx: HandlerContext) => {
-      const r = record.value;
-      ctx.emit({
-        key: r.key,
-        startMs: r.startMs,
-        endMs: r.endMs,
-        sum: r.value,
-        count: r.count,
-        trigger: r.trigger,
-        ...(r.replaces ? { replaces: r.replaces } : {}),
-      });
-    },
-  };
-}
-
 const client = newClient();
 /** #21: dead letters seal their content under the tenant key; the test opens them with it. */
 const keyring = compileKeyring(newKeyringDocument('test-1'), 'test');
@@ -166,7 +141,7 @@ async function start(namespace: string, windows: WindowOptions<unknown>): Promis
     // Small batches so the stream spans several commits.
     batchMaxRecords: 4,
     batchMaxWaitMs: 5,
-    handler: windowHandler(windows),
+    handler: windowSumHandler(windows),
     log: silentLogger,
   });
   workers.push(w);

@@ -1,7 +1,7 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { avroSchema } from '../../../functions/pulsar/index.ts';
-import { createScoringHandler, Ingress, NamespaceWorker, schemaDecoder } from '../../../functions/runtime/index.ts';
+import { createScoringHandler, Ingress, NamespaceWorker, schemaDecoder, type WorkerHandler } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
 import type { ModelScore } from '../../../functions/index.ts';
 import { PrometheusMetrics, parseTraceparent, traceContextOf } from '../../../functions/control-plane.ts';
@@ -83,6 +83,23 @@ function setup(tracing: boolean): {
       ...(r.status.code === 0 ? {} : { status: { code: r.status.code } }),
     }));
   return { io, worker, spans, tracer, metrics };
+}
+
+/** A worker over in-memory I/O with every trace recorded by the SDK into an in-memory exporter. */
+function tracedWorker(handler: WorkerHandler<{ card: string; amount: number }>): {
+  exporter: InMemorySpanExporter;
+  tracer: OtlpTracer;
+  io: InMemoryWorkerIo;
+  worker: NamespaceWorker<{ card: string; amount: number }>;
+} {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+  const io = new InMemoryWorkerIo();
+  const worker = NamespaceWorker.create<{ card: string; amount: number }>(
+    { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
+    { io, ingress: new Ingress({ decode: schemaDecoder(schema) }), tracer, handler },
+  );
+  return { exporter, tracer, io, worker };
 }
 
 const pay = (card: string, traceparent?: string) => ({
@@ -187,23 +204,12 @@ describe('worker tracing (#22)', () => {
   });
 
   it('a pass re-run after a handler error: a new process span in the same trace, the first marked failed', async () => {
-    const exporter = new InMemorySpanExporter();
-    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
-    const io = new InMemoryWorkerIo();
-    const worker = NamespaceWorker.create<{ card: string; amount: number }>(
-      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
-      {
-        io,
-        ingress: new Ingress({ decode: schemaDecoder(schema) }),
-        tracer,
-        handler: {
-          process: (r, ctx) => {
-            if (r.value.card === 'b') throw Object.assign(new Error('bad'), { code: 'BL_TEST_BAD' });
-            ctx.emit(r.value);
-          },
-        },
+    const { exporter, tracer, io, worker } = tracedWorker({
+      process: (r, ctx) => {
+        if (r.value.card === 'b') throw Object.assign(new Error('bad'), { code: 'BL_TEST_BAD' });
+        ctx.emit(r.value);
       },
-    );
+    });
     await worker.start();
     io.push(pay('a', SAMPLED), pay('b', SAMPLED));
     await io.acknowledged(2);
@@ -246,21 +252,10 @@ describe('worker tracing (#22)', () => {
   });
 
   it('windowed handlers get a windows span per traced record: type, fired and late counts', async () => {
-    const exporter = new InMemorySpanExporter();
-    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
-    const io = new InMemoryWorkerIo();
-    const worker = NamespaceWorker.create<{ card: string; amount: number }>(
-      { tenant: 't', namespace: 'ns', batchMaxRecords: 10, batchMaxWaitMs: 0, httpPort: -1 },
-      {
-        io,
-        ingress: new Ingress({ decode: schemaDecoder(schema) }),
-        tracer,
-        handler: {
-          windows: { type: 'tumbling', sizeMs: 1000, aggregate: 'sum', extract: (v: { amount: number }) => v.amount },
-          process: (r: { value: unknown }, ctx: { emit: (v: unknown) => void }) => ctx.emit(r.value),
-        } as never,
-      },
-    );
+    const { exporter, tracer, io, worker } = tracedWorker({
+      windows: { type: 'tumbling', sizeMs: 1000, aggregate: 'sum', extract: (v: { amount: number }) => v.amount },
+      process: (r: { value: unknown }, ctx: { emit: (v: unknown) => void }) => ctx.emit(r.value),
+    } as never);
     await worker.start();
     io.push({ ...pay('a', SAMPLED), eventTimeMs: 1_000 }, { ...pay('a', SAMPLED), eventTimeMs: 2_500 });
     await io.acknowledged(2);
