@@ -194,14 +194,18 @@ export class ReviewQueue {
       span.end();
     }
     // #23: the outcome is ground truth for training: a rejected payment is fraud, an approved one honest.
-    await p.labels.write({
-      eventId: outcome.eventId,
-      key: entry.item.key ?? null,
-      fraud: status === 'rejected',
-      source: 'review',
-      atMs: now,
-      by: outcome.decidedBy,
-    });
+    await p.labels.write(
+      {
+        eventId: outcome.eventId,
+        key: entry.item.key ?? null,
+        fraud: status === 'rejected',
+        source: 'review',
+        atMs: now,
+        by: outcome.decidedBy,
+      },
+      // The label continues the decision's trace too (#22).
+      { properties },
+    );
     this.#fold(outcome, now, trace);
     return outcome;
   }

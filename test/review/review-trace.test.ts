@@ -65,8 +65,8 @@ describe('review decisions continue the trace (#22)', () => {
     expect(span?.name).toBe('review decide');
     expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
     expect(span?.attributes['beamline.review.status']).toBe('rejected');
-    const carried = sent.filter((s) => s.topic.endsWith('/review') || s.topic.endsWith('/audit'));
-    expect(carried.map((s) => s.topic)).toEqual(['persistent://t/ns/review', 'persistent://t/ns/audit']);
+    const carried = sent.filter((s) => s.topic.endsWith('/review') || s.topic.endsWith('/audit') || s.topic.endsWith('/labels'));
+    expect(carried.map((s) => s.topic)).toEqual(['persistent://t/ns/review', 'persistent://t/ns/audit', 'persistent://t/ns/labels']);
     for (const s of carried) {
       expect(traceContextOf(s.properties)).toMatchObject({
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

@@ -67,7 +67,8 @@ export function validateLabel(l: Partial<Label>): Label {
 }
 
 export interface LabelWriter {
-  write(label: Partial<Label>): Promise<Label>;
+  /** `properties`: message properties, e.g. the W3C trace context of the decision it records (#22). */
+  write(label: Partial<Label>, options?: { properties?: Readonly<Record<string, string>> }): Promise<Label>;
   close(): Promise<void>;
 }
 
@@ -75,9 +76,14 @@ export interface LabelWriter {
 export async function openLabelWriter(client: PulsarClient, tenant: string, namespace: string): Promise<LabelWriter> {
   const producer: Producer = await client.createProducer({ topic: labelsTopic(tenant, namespace), batching: false, schema: codec });
   return {
-    async write(raw) {
+    async write(raw, options = {}) {
       const label = validateLabel(raw);
-      await producer.send({ payload: codec.encode(label), ...(label.key === null ? {} : { key: label.key }), eventTimeMs: label.atMs });
+      await producer.send({
+        payload: codec.encode(label),
+        ...(label.key === null ? {} : { key: label.key }),
+        eventTimeMs: label.atMs,
+        ...(options.properties === undefined ? {} : { properties: { ...options.properties } }),
+      });
       return label;
     },
     close: () => producer.close(),
