@@ -29,6 +29,7 @@
  * TODO(#17): tombstone the marker on drain (one compacted key per worker instance remains).
  */
 import { systemClock, type Clock } from '../clock.ts';
+import { Backoff } from '../backoff.ts';
 import type { EmitTarget, ScoreFn } from '../contract.ts';
 import { isRetriable } from '../errors.ts';
 import { AuditChainWriter, auditSealOf } from '../governance/index.ts';
@@ -301,15 +302,15 @@ export class NamespaceWorker<T = unknown> {
    * until the restore succeeds.
    */
   async #restoreRetrying(): Promise<ChangelogSnapshot> {
-    let delayMs = RESTORE_RETRY_MS;
+    const backoff = new Backoff(RESTORE_RETRY_MS, RESTORE_RETRY_MAX_MS);
     for (;;) {
       try {
         return await this.#restore();
       } catch (err) {
         if (!isRetriable(err) || (this.#state !== 'running' && this.#state !== 'draining')) throw err;
+        const delayMs = backoff.next();
         this.#log.warn({ err, delayMs }, 'state restore failed; asking again');
         await this.#clock.sleep(delayMs);
-        delayMs = Math.min(RESTORE_RETRY_MAX_MS, delayMs * 2);
       }
     }
   }

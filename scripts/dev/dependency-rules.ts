@@ -2,7 +2,7 @@
  * The project's dependency direction (house style rule 2), checked on every `npm test`:
  *
  * - Each folder under functions/ is one concept; other folders reach it only through its
- *   index.ts. The small shared files at functions/ top level (errors, clock, telemetry,
+ *   index.ts. The small shared files at functions/ top level (errors, clock, backoff, telemetry,
  *   contract) may be imported directly.
  * - tenants/, models/, review/, sinks/, cli/, demo/, local-broker/, bridge/ and bin/ use
  *   functions/ only through its two entries: functions/index.ts (the handler author's surface)

@@ -9,7 +9,7 @@
  */
 import { isRetriable } from '../../errors.ts';
 import type { Logger } from '../../telemetry.ts';
-import { Backoff } from './connection/backoff.ts';
+import { Backoff } from '../../backoff.ts';
 import type { ClientContext } from './context.ts';
 
 export interface CreateAttempt {

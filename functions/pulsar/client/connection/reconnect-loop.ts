@@ -3,7 +3,7 @@
  * on a fatal (non-retriable) error, or when the owner left the connecting state meanwhile.
  */
 import type { Clock } from '../../../clock.ts';
-import type { Backoff } from './backoff.ts';
+import type { Backoff } from '../../../backoff.ts';
 
 export interface ReconnectSteps {
   readonly clock: Clock;

@@ -16,7 +16,7 @@ import {
   type MessageMetadata,
 } from '../../wire/index.ts';
 import { cumulativeAckId, entryData, redeliverIds, txnAckIds } from './ack-ids.ts';
-import { Backoff } from '../connection/backoff.ts';
+import { Backoff } from '../../../backoff.ts';
 import { createWithRetry } from '../create-retry.ts';
 import { BatchAcks } from './batch-acks.ts';
 import { ChunkAssembler } from './chunk-assembler.ts';

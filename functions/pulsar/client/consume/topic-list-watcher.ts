@@ -11,7 +11,7 @@ import { PULSAR_ERROR_CODES } from '../../errors.ts';
 import { BeamlineError } from '../../../errors.ts';
 import type { Logger } from '../../../telemetry.ts';
 import { CommandType, crc32c, type BaseCommand } from '../../wire/index.ts';
-import { Backoff } from '../connection/backoff.ts';
+import { Backoff } from '../../../backoff.ts';
 import type { Connection } from '../connection/connection.ts';
 import type { TopicListWatcherHandler } from '../connection/connection-handlers.ts';
 import type { ClientContext } from '../context.ts';

@@ -16,7 +16,7 @@ import {
   type BaseCommand,
   type MessageMetadata,
 } from '../../wire/index.ts';
-import { Backoff } from '../connection/backoff.ts';
+import { Backoff } from '../../../backoff.ts';
 import { sealBatch, type OpenBatch } from './batch-builder.ts';
 import { createWithRetry } from '../create-retry.ts';
 import type { Connection } from '../connection/connection.ts';

@@ -10,7 +10,7 @@ import { PULSAR_ERROR_CODES } from '../../errors.ts';
 import { BeamlineError } from '../../../errors.ts';
 import type { Logger } from '../../../telemetry.ts';
 import { CommandType, TxnAction, type BaseCommand, type TxnResponse } from '../../wire/index.ts';
-import { Backoff } from '../connection/backoff.ts';
+import { Backoff } from '../../../backoff.ts';
 import type { Connection } from '../connection/connection.ts';
 import type { ClientContext } from '../context.ts';
 import { alreadyClosedError, type TxnId } from '../../api/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../../../functions/pulsar/client/connection/backoff.ts';
+import { Backoff } from '../../functions/backoff.ts';
 
 describe('reconnect backoff', () => {
   it('doubles up to the maximum with +-10% jitter', () => {

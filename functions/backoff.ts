@@ -1,5 +1,7 @@
 /**
- * Exponential backoff with jitter for reconnects. `spreadMs` adds a random 0..spreadMs to the
+ * Exponential backoff with jitter: the Pulsar client's reconnects and retries, and the worker's
+ * state re-reads (one shared file, house style: the small shared files at functions/ top level).
+ * `spreadMs` adds a random 0..spreadMs to the
  * first delay after each reset: the producers and consumers of topics a broker closed at the same
  * moment then reopen them apart (see ClientOptions.reconnectSpreadMs for why that matters).
  */
