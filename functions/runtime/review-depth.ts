@@ -112,16 +112,18 @@ export function tailReviewDepth(o: ReviewDepthTailOptions): ReviewDepthTail {
     while (!stop.signal.aborted) {
       try {
         reader = await o.client.createReader({ topic: o.topic, startMessageId: 'earliest', receiverQueueSize: 100 });
-        if (stop.signal.aborted) break;
-        if (warned) o.log.info({ topic: o.topic }, 'review queue depth: reading the review topic again');
-        warned = false;
-        for await (const m of reader) {
-          const v = decodeReviewPayload(m.payload);
-          if (v !== undefined && depth.observe(v)) gauge.set(labels, depth.open);
+        // Closed while the reader was opening: it is closed below, never read.
+        if (!stop.signal.aborted) {
+          if (warned) o.log.info({ topic: o.topic }, 'review queue depth: reading the review topic again');
+          warned = false;
+          for await (const m of reader) {
+            const v = decodeReviewPayload(m.payload);
+            if (v !== undefined && depth.observe(v)) gauge.set(labels, depth.open);
+          }
         }
       } catch (err) {
-        if (stop.signal.aborted) break;
-        if (!warned) o.log.warn({ err, topic: o.topic }, 'review queue depth: cannot read the review topic; retrying');
+        if (!warned && !stop.signal.aborted)
+          o.log.warn({ err, topic: o.topic }, 'review queue depth: cannot read the review topic; retrying');
         warned = true;
       }
       await reader?.close().catch(() => undefined);

@@ -95,6 +95,24 @@ describe('tailReviewDepth (#22)', () => {
     expect(reader.closed).toBe(true);
   });
 
+  it('a reader still opening when the tail closes is closed, never left open', async () => {
+    const reader = new ListReader();
+    let opened: (r: ReaderApi) => void = () => undefined;
+    const tail = tailReviewDepth({
+      client: { createReader: () => new Promise<ReaderApi>((resolve) => (opened = resolve)) },
+      topic: reader.topic,
+      tenant: 't',
+      namespace: 'ns',
+      metrics: new PrometheusMetrics(),
+      log: silentLogger,
+      clock: new FakeClock(),
+    });
+    const closing = tail.close();
+    opened(reader as unknown as ReaderApi);
+    await closing;
+    expect(reader.closed).toBe(true);
+  });
+
   it('a reader that cannot open (no permission yet) is tried again after retryMs, never failing the worker', async () => {
     const clock = new FakeClock();
     const reader = new ListReader();
