@@ -21,7 +21,19 @@ import { ModelRegistry } from '../../functions/runtime/model-registry/index.ts';
 import { ActionConsumer } from '../../sinks/index.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
-import { admin, createNamespace, createTenant, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
+import {
+  admin,
+  createNamespace,
+  createTenant,
+  deleteTenant,
+  env,
+  newClient,
+  parse,
+  readAll,
+  topic,
+  waitFor,
+  waitForAsync,
+} from './worker-support.ts';
 
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
 
@@ -192,13 +204,14 @@ describe('human review', () => {
       const m = new RegExp(`^beamline_review_queue_depth_messages\\{tenant="${tenant}",namespace="ns"\\} (\\d+)$`, 'm').exec(text);
       return m === null ? undefined : Number(m[1]);
     };
-    const deadline = Date.now() + 30_000;
-    let seen = await depth();
-    while (seen !== items.length - 2) {
-      if (Date.now() > deadline) throw new Error(`the review depth gauge is ${String(seen)}, not ${items.length - 2}, after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-      seen = await depth();
-    }
+    let seen: number | undefined;
+    await waitForAsync(
+      async () => (seen = await depth()) === items.length - 2,
+      30_000,
+      `the review depth gauge to reach ${items.length - 2}`,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)} (it is ${String(seen)})`);
+    });
     const decided = (await cli('review', 'list', ...ns, '--status', 'decided', '-o', 'json')).json;
     expect((decided['items'] as { outcome: { status: string } }[]).map((d) => d.outcome.status).sort()).toEqual(['approved', 'rejected']);
     expect(decided['stats']).toMatchObject({ decided: 2, timeToDecisionP50Ms: expect.any(Number) });

@@ -18,7 +18,7 @@ import { OtlpTracer, silentLogger, traceContextOf, traceProperties, type SpanCon
 import { tfjsArtifactFromSave, type TfjsLayersArtifact } from '../../functions/inference/index.ts';
 import type { Producer } from '../../functions/pulsar/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor } from './worker-support.ts';
+import { admin, createNamespace, createTenant, deleteTenant, env, newClient, topic, waitFor, waitForAsync } from './worker-support.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const FEATURES = ['x0', 'x1', 'x2', 'x3'];
@@ -67,15 +67,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Polls an async condition every 200 ms until it holds or the deadline passes. */
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const attr = (s: OtlpSpan | undefined, key: string): unknown => Object.values(s?.attributes?.find((a) => a.key === key)?.value ?? {})[0];
@@ -146,7 +137,7 @@ beforeAll(async () => {
   collector.stdout?.on('data', (d: Buffer) => void (collectorLog += d.toString()));
   collector.stderr?.on('data', (d: Buffer) => void (collectorLog += d.toString()));
   // Ready when an empty export request is accepted.
-  await until(
+  await waitForAsync(
     async () => {
       if (collector?.exitCode !== null) throw new Error(`the collector exited (${String(collector?.exitCode)}):\n${collectorLog}`);
       const res = await fetch(`${endpoint}/v1/traces`, {
@@ -265,7 +256,7 @@ describe('traces across topics', () => {
           return name.startsWith('events') ? 'payments-producer:publish' : 'payments-producer:predictions receive';
         return name.replace(/^events /, '');
       });
-    await until(
+    await waitForAsync(
       () => {
         trace = exportedSpans(file).filter((e) => e.span.traceId === first.traceId);
         return need.every((k) => kinds().includes(k));

@@ -21,7 +21,19 @@ import type { PulsarClient } from '../../functions/pulsar/index.ts';
 import { startWorker, type PartitionedWorker, type RunningWorker } from '../../functions/runtime/index.ts';
 import type { WindowOptions } from '../../functions/windows/index.ts';
 import { windowSumHandler } from './window-support.ts';
-import { admin, createTenant, deduplicateOutputs, deleteTenant, env, newClient, parse, readAll, topic, waitFor } from './worker-support.ts';
+import {
+  admin,
+  createTenant,
+  deduplicateOutputs,
+  deleteTenant,
+  env,
+  newClient,
+  parse,
+  readAll,
+  topic,
+  waitFor,
+  waitForAsync,
+} from './worker-support.ts';
 
 const logFile = process.env['BL_RWIN_LOG'];
 const log = logFile === undefined ? silentLogger : createRootLogger({ destination: createWriteStream(logFile) });
@@ -142,14 +154,6 @@ async function lateEvents(ns: string): Promise<string[]> {
     .sort();
 }
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe('windows with replicas (#17)', () => {
   it('tumbling, sliding and session results with replicas joining and leaving equal the one-replica run', async () => {
     const third = Math.floor(EVENTS / 3);
@@ -194,15 +198,22 @@ describe('windows with replicas (#17)', () => {
       expect(wantLate.length, t.name).toBeGreaterThan(0);
       // Outputs of the replicas run are committed when their inputs are: wait for all of them.
       let got: string[] = [];
-      await until(`${t.name}: the replicas run to emit ${want.length} window results`, async () => {
-        got = await results(`${t.name}-many`);
-        return got.length >= want.length;
-      }).catch((err: unknown) => {
+      await waitForAsync(
+        async () => {
+          got = await results(`${t.name}-many`);
+          return got.length >= want.length;
+        },
+        90_000,
+        `${t.name}: the replicas run to emit ${want.length} window results`,
+      ).catch((err: unknown) => {
         const missing = want.filter((w) => !got.includes(w)).map((w) => (JSON.parse(w) as { key: string }).key);
         const extra = got.filter((g) => !want.includes(g)).length;
         const byPartition = new Map<number, number>();
-        for (const k of missing)
-          byPartition.set(Number(k.replace(/\D/g, '')) % PARTITIONS, (byPartition.get(Number(k.replace(/\D/g, '')) % PARTITIONS) ?? 0) + 1);
+        for (const k of missing) {
+          // k<i> is on partition i mod PARTITIONS, zz<p> on partition p (see stream()).
+          const p = Number(k.replace(/\D/g, '')) % PARTITIONS;
+          byPartition.set(p, (byPartition.get(p) ?? 0) + 1);
+        }
         throw new Error(
           `${String(err)} (has ${got.length}; missing by partition ${JSON.stringify([...byPartition])}; ${extra} not in the reference; owners ${many
             .map((ws) => ws.map((w) => `[${(w.worker as PartitionedWorker).owned.join(',')}]:${w.worker.state}`).join(' '))

@@ -141,6 +141,18 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
 }
 
 /**
+ * Waits until an async condition holds (one that does I/O: a topic read, a metrics scrape),
+ * asking every `everyMs`; fails after `timeoutMs`.
+ */
+export async function waitForAsync(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 200): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
  * Every message on a topic, read from the start up to the last one the broker has (a reader
  * stops when `hasMessageAvailable()` says it has seen the last id).
  */
