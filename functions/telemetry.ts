@@ -313,6 +313,11 @@ function randomHex(bytes: number): string {
   }
 }
 
+/** A new random span id (16 hex digits, not all zero). */
+export function newSpanId(): string {
+  return randomHex(8);
+}
+
 /**
  * A new, unsampled W3C context (#22): for a record that arrives without one and is not traced,
  * so its outputs (predictions, actions, review items, audit records) still share one trace id

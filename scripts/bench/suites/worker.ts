@@ -602,7 +602,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       'traced/untraced': round(pairedRatio(plainMem, tracedMem)),
     });
     notes.push(
-      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each: untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');

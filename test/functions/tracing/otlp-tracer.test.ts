@@ -7,12 +7,29 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
 import { compileTracingOptions, OtlpTracer } from '../../../functions/tracing/index.ts';
 
 const PARENT = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'vendor=x');
 const UNSAMPLED = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00');
+
+/** The fields of an OTLP/JSON span this test reads. */
+interface OtlpSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: unknown[];
+  status: { code?: number; message?: string };
+  links: Array<{ traceId: string; spanId: string }>;
+}
 
 /** An exporter that holds each batch until the test answers it. */
 class HeldExporter implements SpanExporter {
@@ -60,6 +77,36 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     expect(s?.resource.attributes['service.instance.id']).toBe('pod-1');
     expect(s?.resource.attributes['telemetry.sdk.name']).toBe('opentelemetry');
     expect(s?.instrumentationScope.name).toBe('beamline');
+    await tracer.close();
+  });
+
+  it('exports what the SDK span would: local parents not remote, times in order, nothing changes after end', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
+    const before = Date.now();
+    const process = tracer.startSpan('process', { kind: 'consumer', parent: PARENT, attributesIfRecorded: () => ({ id: 'm1' }) });
+    const decode = tracer.startSpan('decode', { parent: process.context, attributes: { shared: 1 } });
+    decode.end();
+    decode.setAttribute('late', true);
+    decode.setError('too late');
+    process.end();
+    await tracer.flush();
+    const [d, p] = exporter.getFinishedSpans();
+    expect(d?.name).toBe('decode');
+    expect(d?.kind).toBe(0); // SpanKind.INTERNAL
+    expect(d?.parentSpanContext).toMatchObject({ spanId: p?.spanContext().spanId, isRemote: false });
+    expect(p?.parentSpanContext).toMatchObject({ spanId: PARENT?.spanId, isRemote: true, traceFlags: 1 });
+    // The trace's vendor state goes on to children, local or not.
+    expect(d?.spanContext().traceState?.serialize()).toBe('vendor=x');
+    expect(p?.spanContext().traceState?.serialize()).toBe('vendor=x');
+    expect(d?.attributes).toEqual({ shared: 1 });
+    expect(d?.status).toEqual({ code: 0 });
+    expect(p?.attributes).toEqual({ id: 'm1' });
+    const ms = (t: readonly [number, number] | undefined): number => (t === undefined ? Number.NaN : t[0] * 1000 + t[1] / 1e6);
+    expect(ms(p?.startTime)).toBeGreaterThanOrEqual(before - 1);
+    expect(ms(p?.endTime)).toBeGreaterThanOrEqual(ms(d?.endTime));
+    expect(ms(p?.duration)).toBeCloseTo(ms(p?.endTime) - ms(p?.startTime), 3);
+    expect(p?.ended).toBe(true);
     await tracer.close();
   });
 
@@ -151,6 +198,54 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     expect(tracer.startSpan('after close', { parent: PARENT }).recording).toBe(false);
     expect(tracer.startSpan('after close', { parent: PARENT }).context).toEqual(PARENT);
     expect(await metrics.render()).toContain('beamline_trace_spans_dropped_total{reason="closed"} 1');
+  });
+
+  it('exports from its own thread as OTLP/HTTP JSON: ids, parents, kinds, attributes, status, links and the resource', async () => {
+    const bodies: Array<{
+      resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
+    }> = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const metrics = new PrometheusMetrics();
+    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc' }, { metrics });
+    try {
+      const process = tracer.startSpan('events process', { kind: 'consumer', parent: PARENT, attributes: { n: 3, ok: true } });
+      const score = tracer.startSpan('score', { parent: process.context, attributes: { 'beamline.model.version': 'm@2' } });
+      score.setError('stalled');
+      score.end();
+      process.end();
+      const batch = tracer.startSpan('events process batch', { kind: 'consumer', sampled: true, links: [process.context!] });
+      batch.end();
+      await tracer.flush();
+      const spans = bodies.flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans)));
+      const byName = new Map(spans.map((x) => [x.name, x]));
+      expect([...byName.keys()].sort()).toEqual(['events process', 'events process batch', 'score']);
+      const p = byName.get('events process');
+      expect(p).toMatchObject({ traceId: PARENT?.traceId, parentSpanId: PARENT?.spanId, kind: 5, traceState: 'vendor=x' });
+      expect(p?.attributes).toEqual([
+        { key: 'n', value: { intValue: 3 } },
+        { key: 'ok', value: { boolValue: true } },
+      ]);
+      expect(Number(p?.endTimeUnixNano) - Number(p?.startTimeUnixNano)).toBeGreaterThanOrEqual(0);
+      const s = byName.get('score');
+      expect(s).toMatchObject({ traceId: PARENT?.traceId, parentSpanId: p?.spanId, kind: 1, status: { code: 2, message: 'stalled' } });
+      expect(byName.get('events process batch')?.links).toMatchObject([{ traceId: PARENT?.traceId, spanId: p?.spanId }]);
+      const resource = bodies[0]?.resourceSpans[0]?.resource.attributes;
+      expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'svc' } });
+      expect(bodies[0]?.resourceSpans[0]?.scopeSpans[0]?.scope.name).toBe('beamline');
+      expect(await metrics.render()).toContain('beamline_trace_spans_exported_total 3');
+    } finally {
+      await tracer.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('flush and close resolve when the collector is down: the spans are counted as dropped, the caller is not failed', async () => {
