@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { settlingExporter, spanResource, SpanView } from './span-record.ts';
+import { settlingExporter, spanResource, SpanView, type SpanRecord } from './span-record.ts';
 import type { ExportThreadConfig, FromExportThread, ToExportThread } from './thread-export.ts';
 
 const config = workerData as ExportThreadConfig;
@@ -33,7 +33,7 @@ const scope = { name: config.scopeName, version: config.scopeVersion };
 
 port.on('message', (m: ToExportThread) => {
   if (m.type === 'spans') {
-    for (const r of m.spans) processor.onEnd(new SpanView(r, resource, scope));
+    for (const r of JSON.parse(m.spans) as SpanRecord[]) processor.onEnd(new SpanView(r, resource, scope));
   } else if (m.type === 'flush') {
     void processor
       .forceFlush()

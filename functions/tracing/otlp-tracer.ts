@@ -34,9 +34,9 @@ import {
   type Tracer,
 } from '../telemetry.ts';
 import { ExportAccounting } from './export-accounting.ts';
-import { RecordedSpan } from './recorded-span.ts';
+import { LocalSpanContext, RecordedSpan } from './recorded-span.ts';
 import { InProcessExport, type SpanExport } from './span-export.ts';
-import { spanResource, type ContextRecord, type SpanRecord } from './span-record.ts';
+import { spanResource, type SpanRecord } from './span-record.ts';
 import { ThreadExport } from './thread-export.ts';
 import { compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing-options.ts';
 import type { Logger, Metrics } from '../telemetry.ts';
@@ -75,8 +75,6 @@ export class OtlpTracer implements Tracer {
   readonly #export: SpanExport;
   /** New traces only: parent-based sampling is decided in startSpan (a sampled parent records). */
   readonly #root: Sampler;
-  /** Contexts of spans this tracer recorded: a child's parent is remote unless it is one of these. */
-  readonly #local = new WeakSet<SpanContext>();
   readonly #ended = (record: SpanRecord): void => {
     if (this.#state === 'closed') this.#accounting.dropped('closed');
     else if (this.#accounting.admit()) this.#export.add(record);
@@ -125,35 +123,30 @@ export class OtlpTracer implements Tracer {
     } else {
       traceId = parent.traceId;
     }
-    const spanId = newSpanId();
-    const traceState = parent?.traceState;
-    const context: SpanContext =
-      traceState === undefined || traceState === '' ? { traceId, spanId, sampled: true } : { traceId, spanId, sampled: true, traceState };
-    this.#local.add(context);
+    const traceState = parent?.traceState === '' ? undefined : parent?.traceState;
+    const context = new LocalSpanContext(traceId, newSpanId(), traceState);
+    const links = options.links;
+    const computed = options.attributesIfRecorded;
     const record: SpanRecord = {
-      name,
-      kind,
-      context: { ...context, remote: false },
-      parent: parent === undefined ? undefined : this.#recordOf(parent),
-      links: options.links === undefined || options.links.length === 0 ? undefined : options.links.map((l) => this.#recordOf(l)),
-      // Copied: the span adds attributes later, and callers pass shared objects.
-      attributes:
-        options.attributesIfRecorded === undefined
-          ? { ...options.attributes }
-          : { ...options.attributes, ...options.attributesIfRecorded() },
-      status: SpanStatusCode.UNSET,
-      message: undefined,
-      startMs: performance.timeOrigin + performance.now(),
-      endMs: 0,
+      n: name,
+      k: kind,
+      t: traceId,
+      s: context.spanId,
+      ts: traceState ?? '',
+      p: parent?.spanId ?? '',
+      pr: !(parent instanceof LocalSpanContext),
+      l:
+        links === undefined || links.length === 0
+          ? undefined
+          : links.map((c) => [c.traceId, c.spanId, c.traceState ?? '', c.sampled ? 1 : 0] as const),
+      // The caller's object, copied on the span's first change (callers share them across spans).
+      a: computed === undefined ? (options.attributes ?? {}) : { ...options.attributes, ...computed() },
+      c: SpanStatusCode.UNSET,
+      m: undefined,
+      b: performance.timeOrigin + performance.now(),
+      e: 0,
     };
-    return new RecordedSpan(context, record, this.#ended);
-  }
-
-  #recordOf(c: SpanContext): ContextRecord {
-    const remote = !this.#local.has(c);
-    return c.traceState === undefined
-      ? { traceId: c.traceId, spanId: c.spanId, sampled: c.sampled, remote }
-      : { traceId: c.traceId, spanId: c.spanId, sampled: c.sampled, traceState: c.traceState, remote };
+    return new RecordedSpan(context, record, computed === undefined, this.#ended);
   }
 
   /**

@@ -12,33 +12,58 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { AttributeValue, Span, SpanContext } from '../telemetry.ts';
 import type { SpanRecord } from './span-record.ts';
 
+/**
+ * The context of a span this process recorded: a child's parent is remote (came in a message)
+ * unless it is one of these.
+ */
+export class LocalSpanContext implements SpanContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled = true;
+  readonly traceState: string | undefined;
+
+  constructor(traceId: string, spanId: string, traceState: string | undefined) {
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.traceState = traceState;
+  }
+}
+
 export class RecordedSpan implements Span {
   readonly recording = true;
   readonly context: SpanContext;
   readonly #record: SpanRecord;
   readonly #ended: (record: SpanRecord) => void;
+  /** The record's attributes are still the caller's object (copied on the first change). */
+  #shared: boolean;
   #done = false;
 
-  constructor(context: SpanContext, record: SpanRecord, ended: (record: SpanRecord) => void) {
+  constructor(context: SpanContext, record: SpanRecord, sharedAttributes: boolean, ended: (record: SpanRecord) => void) {
     this.context = context;
     this.#record = record;
+    this.#shared = sharedAttributes;
     this.#ended = ended;
   }
 
   setAttribute(key: string, value: AttributeValue): void {
-    if (!this.#done) this.#record.attributes[key] = value;
+    if (this.#done) return;
+    if (this.#shared) {
+      this.#record.a = { ...this.#record.a };
+      this.#shared = false;
+    }
+    this.#record.a[key] = value;
   }
 
   setError(message: string): void {
     if (this.#done) return;
-    this.#record.status = SpanStatusCode.ERROR;
-    this.#record.message = message;
+    this.#record.c = SpanStatusCode.ERROR;
+    this.#record.m = message;
   }
 
   end(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#record.endMs = performance.timeOrigin + performance.now();
+    this.#record.e = performance.timeOrigin + performance.now();
     this.#ended(this.#record);
   }
 }

@@ -2,7 +2,7 @@
  * A finished span as plain data (#22), and the SDK's view of it.
  *
  * `SpanRecord` is what a recorded span keeps: strings, numbers and one attribute object, so it
- * crosses to the export thread by structured clone (export-thread.ts). `SpanView` presents a
+ * crosses to the export thread as JSON (thread-export.ts). `SpanView` presents a
  * record as the SDK's `ReadableSpan`, which its span processors and OTLP exporter read; the
  * SDK's context objects are built only there, when a span is exported.
  */
@@ -21,30 +21,32 @@ import { defaultResource, resourceFromAttributes, type Resource } from '@opentel
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
-/** A span context as data. */
-export interface ContextRecord {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly sampled: boolean;
-  readonly traceState?: string | undefined;
-  /** Propagated from another process (a message's traceparent), not a span of this tracer. */
-  readonly remote: boolean;
-}
-
+/**
+ * A finished span, flat: no nested objects but the attributes and the link list, which keeps the
+ * JSON the export thread receives small and quick to write and read.
+ */
 export interface SpanRecord {
-  readonly name: string;
-  /** OpenTelemetry's SpanKind number. */
-  readonly kind: number;
-  readonly context: ContextRecord;
-  readonly parent: ContextRecord | undefined;
-  readonly links: readonly ContextRecord[] | undefined;
-  readonly attributes: Attributes;
-  /** SpanStatusCode: UNSET until a span is marked failed (ERROR, with its message). */
-  status: number;
-  message: string | undefined;
-  /** Milliseconds since the epoch, fractional. */
-  readonly startMs: number;
-  endMs: number;
+  /** name */
+  readonly n: string;
+  /** OpenTelemetry's SpanKind number */
+  readonly k: number;
+  /** trace id, span id, trace state ('' for none) */
+  readonly t: string;
+  readonly s: string;
+  readonly ts: string;
+  /** parent span id ('' for a root) and whether the parent came from another process */
+  readonly p: string;
+  readonly pr: boolean;
+  /** links: [traceId, spanId, traceState, sampled (1 or 0)] each */
+  readonly l: ReadonlyArray<readonly [string, string, string, number]> | undefined;
+  /** attributes */
+  a: Attributes;
+  /** SpanStatusCode (UNSET until a span is marked failed: ERROR with its message) */
+  c: number;
+  m: string | undefined;
+  /** start and end, milliseconds since the epoch (fractional) */
+  readonly b: number;
+  e: number;
 }
 
 const NO_EVENTS: TimedEvent[] = [];
@@ -56,13 +58,13 @@ function hrTime(ms: number): HrTime {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-export function otelContext(c: ContextRecord): OtelSpanContext {
+function otelContext(traceId: string, spanId: string, traceState: string, sampled: boolean, isRemote: boolean): OtelSpanContext {
   return {
-    traceId: c.traceId,
-    spanId: c.spanId,
-    traceFlags: c.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-    isRemote: c.remote,
-    ...(c.traceState === undefined || c.traceState === '' ? {} : { traceState: createTraceState(c.traceState) }),
+    traceId,
+    spanId,
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote,
+    ...(traceState === '' ? {} : { traceState: createTraceState(traceState) }),
   };
 }
 
@@ -83,42 +85,46 @@ export class SpanView implements ReadableSpan {
 
   constructor(record: SpanRecord, resource: Resource, scope: InstrumentationScope) {
     this.#r = record;
-    this.name = record.name;
-    this.kind = record.kind;
-    this.attributes = record.attributes;
+    this.name = record.n;
+    this.kind = record.k;
+    this.attributes = record.a;
     this.resource = resource;
     this.instrumentationScope = scope;
   }
 
   spanContext(): OtelSpanContext {
-    this.#context ??= otelContext(this.#r.context);
+    const r = this.#r;
+    this.#context ??= otelContext(r.t, r.s, r.ts, true, false);
     return this.#context;
   }
 
   get parentSpanContext(): OtelSpanContext | undefined {
-    return this.#r.parent === undefined ? undefined : otelContext(this.#r.parent);
+    const r = this.#r;
+    return r.p === '' ? undefined : otelContext(r.t, r.p, r.ts, true, r.pr);
   }
 
   get links(): Link[] {
-    return this.#r.links === undefined ? NO_LINKS : this.#r.links.map((l) => ({ context: otelContext(l) }));
+    return this.#r.l === undefined
+      ? NO_LINKS
+      : this.#r.l.map(([t, s, ts, sampled]) => ({ context: otelContext(t, s, ts, sampled === 1, true) }));
   }
 
   get status(): SpanStatus {
-    return this.#r.status === SpanStatusCode.ERROR && this.#r.message !== undefined
-      ? { code: SpanStatusCode.ERROR, message: this.#r.message }
-      : { code: this.#r.status };
+    return this.#r.c === SpanStatusCode.ERROR && this.#r.m !== undefined
+      ? { code: SpanStatusCode.ERROR, message: this.#r.m }
+      : { code: this.#r.c };
   }
 
   get startTime(): HrTime {
-    return hrTime(this.#r.startMs);
+    return hrTime(this.#r.b);
   }
 
   get endTime(): HrTime {
-    return hrTime(this.#r.endMs);
+    return hrTime(this.#r.e);
   }
 
   get duration(): HrTime {
-    return hrTime(Math.max(0, this.#r.endMs - this.#r.startMs));
+    return hrTime(Math.max(0, this.#r.e - this.#r.b));
   }
 }
 
