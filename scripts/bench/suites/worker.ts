@@ -44,6 +44,7 @@ import {
   DEFAULT_FILL_GAP_MS,
   receiveBatch,
   type BatchSource,
+  type InputMessage,
   schemaDecoder,
   type WorkerOptions,
 } from '../../../functions/runtime/index.ts';
@@ -52,6 +53,7 @@ import { ConfigError } from '../../../functions/errors.ts';
 import { noopMetrics, silentLogger, type HistogramMetric, type Metrics, type Tracer } from '../../../functions/telemetry.ts';
 import { OtlpTracer } from '../../../functions/tracing/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
+import { PrometheusMetrics } from '../../../functions/control-plane.ts';
 import { numberOption, type BenchCell, type BenchContext, type SuiteResult } from '../suite.ts';
 
 interface BenchEvent {
@@ -271,19 +273,47 @@ async function spanSink(): Promise<{ url: string; bytes: () => Promise<number>; 
 }
 
 /**
+ * In-memory I/O whose receive is one event-loop turn away, as a socket read is. Without it the
+ * worker's loop runs on promise callbacks alone for a whole run: nothing that needs a turn of the
+ * loop (the tracer's export thread answering, a timer) happens until the run ends, so the
+ * tracer's bounded queue fills and later spans are dropped, which made traced runs look cheaper.
+ */
+class YieldingInMemoryIo extends InMemoryWorkerIo {
+  override async receive(max: number, firstWaitMs: number): Promise<InputMessage[]> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return super.receive(max, firstWaitMs);
+  }
+}
+
+/** What a bench tracer exported and dropped (spans), for the report: a dropped span costs less. */
+interface TracerCounts {
+  exported(): Promise<number>;
+  dropped(): Promise<number>;
+}
+
+/**
  * A tracer to the sink whose export thread is up and whose exporter has sent once: a worker's
  * tracer lives as long as the worker, so its start is not charged to the records of one round.
  */
-async function warmTracer(url: string, sampleRatio: number): Promise<OtlpTracer> {
-  const tracer = new OtlpTracer({ endpoint: url, sampleRatio, serviceName: 'bench-worker' });
+async function warmTracer(url: string, sampleRatio: number): Promise<OtlpTracer & TracerCounts> {
+  const metrics = new PrometheusMetrics();
+  const tracer = new OtlpTracer({ endpoint: url, sampleRatio, serviceName: 'bench-worker' }, { metrics });
   tracer.startSpan('warm-up', { sampled: true }).end();
   await tracer.flush();
-  return tracer;
+  const sum = async (name: string): Promise<number> =>
+    (await metrics.render())
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return Object.assign(tracer, {
+    exported: () => sum('beamline_trace_spans_exported_total'),
+    dropped: () => sum('beamline_trace_spans_dropped_total'),
+  });
 }
 
 /** Events/s of the worker over in-memory I/O (no broker): decode, handler, state, outputs, acks. */
 async function inMemoryRate(events: number, keys: number, batch: number, tracer: Tracer | undefined): Promise<number> {
-  const io = new InMemoryWorkerIo();
+  const io = new YieldingInMemoryIo();
   const worker = NamespaceWorker.create<BenchEvent>(
     { tenant: 't', namespace: 'ns', guarantee: 'at-least-once', httpPort: -1, batchMaxRecords: batch, batchMaxWaitMs: 0 },
     {
@@ -522,6 +552,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
           await plainRound();
         }
       }
+      await tracer.flush();
+      const spans = { exported: await tracer.exported(), dropped: await tracer.dropped() };
       await tracer.close();
       await sink.close();
       const bare = Math.max(...bareRates);
@@ -554,7 +586,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         'traced/untraced': round(pairedRatio(workerRates, tracedRates)),
       });
       notes.push(
-        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, alternating order): untraced ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s`,
+        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, alternating order): untraced ${workerRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s; spans exported ${spans.exported}, dropped ${spans.dropped}`,
       );
 
       ctx.log.info({ guarantee, rate, latencyS }, 'fixed-rate latency');
@@ -585,6 +617,8 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         await plain();
       }
     }
+    await memTracer.flush();
+    const memSpans = { exported: await memTracer.exported(), dropped: await memTracer.dropped() };
     await memTracer.close();
     const sinkBytes = await sink.bytes();
     await sink.close();
@@ -612,7 +646,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       'traced/untraced': round(pairedRatio(plainMem, tracedMem)),
     });
     notes.push(
-      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing; each receive one event-loop turn away, as a socket read is), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB; spans exported ${memSpans.exported}, dropped ${memSpans.dropped}); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');
