@@ -5,11 +5,12 @@
  *   `exportIntervalMs`) and its OTLP/HTTP (JSON) trace exporter, in a worker thread of their own
  *   (thread-export.ts); new traces are sampled by its `TraceIdRatioBased` sampler. The spans
  *   themselves are ours (`RecordedSpan` over a plain `SpanRecord`, which the export thread shows
- *   the SDK as a `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: the
- *   SDK's span objects and its OTLP encoding on the worker's event loop cost a cheap record 10-17%
- *   of its throughput (`npm run bench -- worker`, tracing rows). Only functions/tracing/ imports the SDK (the dependency test
- *   enforces it): runtime code sees the small interface, so tracing stays swappable and off by
- *   default (`noopTracer()`).
+ *   the SDK as a `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: with
+ *   the SDK's span objects and its OTLP encoding on the worker's event loop, a traced record's four
+ *   spans cost that loop about 60 µs; now about 20 (`npm run bench -- worker` gives the
+ *   throughput). Only functions/tracing/ imports the SDK (the dependency test enforces it):
+ *   runtime code sees the small interface, so tracing stays swappable and off by default
+ *   (`noopTracer()`).
  * - Parent-based: a span under a sampled parent is recorded, one under an unsampled parent is not
  *   (the parent's context passes through unchanged). A new trace is recorded when its trace id
  *   falls under the ratio (TraceIdRatioBased: the same id gets the same decision everywhere); an

@@ -1,10 +1,11 @@
 /**
  * The tracer's side of the export thread (#22; the thread is export-thread.ts).
  *
- * Finished span records are posted to the thread in chunks, as one JSON string each (about 1 µs a
+ * Finished span records are posted to the thread in chunks, as one JSON string each (about 2 µs a
  * span, against about 6 µs for the SDK's OTLP JSON encoding that the thread does instead; a
- * structured clone of the records cost more than the string). The thread
- * starts with the first span, never in a constructor, and does not keep the process alive.
+ * structured clone of the records cost more than the string). The thread starts with the first
+ * span, never in a constructor, and does not keep the process alive. Its answers arrive on turns
+ * of the event loop: a loop that never yields (no I/O) fills the bound and drops spans, counted.
  * If it fails, spans are dropped and counted (`export-failed`) and flushes resolve: traces are
  * diagnostics and never fail a worker.
  */
