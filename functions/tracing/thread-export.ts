@@ -135,10 +135,11 @@ export class ThreadExport implements SpanExport {
     if (this.#state === 'running') return this.#worker;
     if (this.#state !== 'idle') return undefined;
     const worker = new Worker(new URL('./export-thread.ts', import.meta.url), { workerData: this.#config });
-    worker.unref();
     worker.on('message', (m: FromExportThread) => this.#onMessage(m));
     worker.on('error', (err) => this.#stopped(err));
     worker.on('exit', (code) => this.#stopped(code === 0 ? undefined : new Error(`the trace export thread exited with code ${code}`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.#worker = worker;
     this.#state = 'running';
     return worker;

@@ -7,8 +7,13 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
 import { compileTracingOptions, OtlpTracer } from '../../../functions/tracing/index.ts';
@@ -245,6 +250,42 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     } finally {
       await tracer.close();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('does not keep the process alive: a program that never closes its tracer still exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beamline-tracer-'));
+    const script = join(dir, 'never-closed.ts');
+    const tracing = pathToFileURL(join(process.cwd(), 'functions', 'tracing', 'index.ts')).href;
+    writeFileSync(
+      script,
+      [
+        `import { OtlpTracer } from ${JSON.stringify(tracing)};`,
+        // Nothing listens on port 9: the export thread is up and its exporter keeps trying.
+        "const tracer = new OtlpTracer({ endpoint: 'http://127.0.0.1:9', sampleRatio: 1 });",
+        "for (let i = 0; i < 10; i++) tracer.startSpan('s').end();",
+        "setTimeout(() => process.stdout.write('ended spans\\n'), 300);",
+      ].join('\n'),
+    );
+    try {
+      const t0 = Date.now();
+      const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.once('error', reject);
+        child.once('exit', (c) => {
+          clearTimeout(kill);
+          resolve({ code: c, out });
+        });
+      });
+      expect(out).toContain('ended spans');
+      expect(code).toBe(0);
+      // Well before the export's own 10 s timeout: the thread did not hold the process.
+      expect(Date.now() - t0).toBeLessThan(8_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
