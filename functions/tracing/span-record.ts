@@ -73,6 +73,7 @@ export class SpanView implements ReadableSpan {
   readonly name: string;
   readonly kind: number;
   readonly attributes: Attributes;
+  readonly parentSpanContext: OtelSpanContext | undefined;
   readonly events: TimedEvent[] = NO_EVENTS;
   readonly ended = true;
   readonly droppedAttributesCount = 0;
@@ -85,6 +86,8 @@ export class SpanView implements ReadableSpan {
 
   constructor(record: SpanRecord, resource: Resource, scope: InstrumentationScope) {
     this.#r = record;
+    // A field, not a getter: the OTLP encoder reads it three times per span.
+    this.parentSpanContext = record.p === '' ? undefined : otelContext(record.t, record.p, record.ts, true, record.pr);
     this.name = record.n;
     this.kind = record.k;
     this.attributes = record.a;
@@ -96,11 +99,6 @@ export class SpanView implements ReadableSpan {
     const r = this.#r;
     this.#context ??= otelContext(r.t, r.s, r.ts, true, false);
     return this.#context;
-  }
-
-  get parentSpanContext(): OtelSpanContext | undefined {
-    const r = this.#r;
-    return r.p === '' ? undefined : otelContext(r.t, r.p, r.ts, true, r.pr);
   }
 
   get links(): Link[] {
