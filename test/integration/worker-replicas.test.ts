@@ -42,6 +42,8 @@ interface Replica {
   /** Partitions owned after the last partition event. */
   owned: number[];
   lines: string[];
+  /** The last lines of its stderr (its log), for a diagnosis; also passed through to ours. */
+  logTail: string[];
 }
 
 async function createPartitionedNamespace(tenant: string): Promise<void> {
@@ -61,11 +63,11 @@ interface Spawned {
 function spawnReplica(tenant: string, name: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
   return new Promise((loaded, failed) => {
     const child = spawn(process.execPath, [fixture, env.serviceUrl, env.adminUrl, tenant, 'ns', name], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...extraEnv, BL_REPLICA_WAIT_GO: '1' },
     });
     children.push(child);
-    const r: Replica = { name, child, owned: [], lines: [] };
+    const r: Replica = { name, child, owned: [], lines: [], logTail: [] };
     let ready: (r: Replica) => void = () => undefined;
     const isReady = new Promise<Replica>((resolve) => (ready = resolve));
     child.stdout?.on('data', (d: Buffer) => {
@@ -82,6 +84,11 @@ async function startReplica(tenant: string, name: string, extraEnv: Record<strin
 
 function listen(r: Replica, resolve: (r: Replica) => void): void {
   const { child, name } = r;
+  child.stderr?.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    for (const line of d.toString().split('\n')) if (line !== '') r.logTail.push(line);
+    if (r.logTail.length > 40) r.logTail.splice(0, r.logTail.length - 40);
+  });
   let buf = '';
   child.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -98,6 +105,57 @@ function listen(r: Replica, resolve: (r: Replica) => void): void {
       }
     }
   });
+}
+
+/**
+ * What the broker and the replicas say when a wait times out, folded into the error (a CI log
+ * keeps the failure summary, not the lines before it): per input partition its active consumer,
+ * messages in and the workers' backlog; outputs in and the checker's backlog; each replica's
+ * partitions, exit and last log lines. Tells a stalled producer, replica or checker apart.
+ */
+async function diagnosis(tenant: string, rs: readonly Replica[], produced: () => number): Promise<string> {
+  const parts: string[] = [`produced ${produced()}`];
+  try {
+    const events = await admin.topics.getPartitionedStats(topic(tenant, 'ns', 'events'), { perPartition: true });
+    for (const [name, st] of Object.entries(events.partitions ?? {})) {
+      const subs = Object.entries(st.subscriptions ?? {}).map(([sub, v]) => {
+        const x = v as { msgBacklog?: number; activeConsumerName?: string; consumers?: unknown[]; unackedMessages?: number };
+        return `${sub}: backlog ${x.msgBacklog} unacked ${x.unackedMessages} active ${x.activeConsumerName} of ${x.consumers?.length}`;
+      });
+      parts.push(`${name.slice(name.lastIndexOf('-') + 1)}: in ${String(st['msgInCounter'])}; ${subs.join('; ')}`);
+    }
+    const out = await admin.topics.getStats(topic(tenant, 'ns', 'predictions'));
+    const check = out.subscriptions?.['check'] as { msgBacklog?: number; unackedMessages?: number; msgOutCounter?: number } | undefined;
+    parts.push(
+      `predictions: in ${String(out['msgInCounter'])}; check: backlog ${check?.msgBacklog} unacked ${check?.unackedMessages} out ${check?.msgOutCounter}`,
+    );
+  } catch (err) {
+    parts.push(`stats failed: ${String(err)}`);
+  }
+  for (const r of rs) {
+    // Its log is JSON lines on stdout, with the partition events: the last lines and warnings.
+    const warnings = r.lines.filter((l) => /"level":[456]0/.test(l)).slice(-5);
+    const tail = [...warnings, ...r.lines.slice(-3), ...r.logTail.slice(-3)].join(' | ').slice(-3000);
+    parts.push(`${r.name}: owns [${r.owned.join(',')}], exit ${r.child.exitCode ?? r.child.signalCode ?? 'no'}; ${tail}`);
+  }
+  return parts.join('\n  ');
+}
+
+/** waitFor, with the diagnosis above in the error when it times out. */
+async function waitOrDiagnose(
+  cond: () => boolean,
+  timeoutMs: number,
+  what: string,
+  tenant: string,
+  rs: readonly Replica[],
+  produced: () => number,
+): Promise<void> {
+  try {
+    await waitFor(cond, timeoutMs, what);
+  } catch (err) {
+    dumpLogs(rs);
+    throw new Error(`${(err as Error).message}\n  ${await diagnosis(tenant, rs, produced)}`, { cause: err });
+  }
 }
 
 /** Each replica's own log lines, to files under $BL_REPLICAS_LOG_DIR when set. */
@@ -125,7 +183,7 @@ function produce(
   events: number,
   keys: number,
   perSecond: number,
-): { expected: Map<number, { key: string; count: number; sum: number }>; done: Promise<void> } {
+): { expected: Map<number, { key: string; count: number; sum: number }>; done: Promise<void>; sent: () => number } {
   const expected = new Map<number, { key: string; count: number; sum: number }>();
   const running = new Map<string, { count: number; sum: number }>();
   for (let id = 0; id < events; id++) {
@@ -136,6 +194,7 @@ function produce(
     running.set(key, r);
     expected.set(id, { key, count: r.count, sum: r.sum });
   }
+  let sent = 0;
   const done = (async () => {
     const producer = await client.createProducer({
       topic: topic(tenant, 'ns', 'events'),
@@ -151,12 +210,15 @@ function produce(
         sends.push(producer.send({ key: `k${id % keys}`, payload: Buffer.from(JSON.stringify({ id, amount: (id % 7) + 1 })) }));
       }
       await Promise.all(sends);
+      sent += sends.length;
       const due = t0 + ((from + chunk) / perSecond) * 1000;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     }
     await producer.close();
   })();
-  return { expected, done };
+  // Awaited by the test; when the test fails first, the client's close rejects it: not unhandled.
+  done.catch(() => undefined);
+  return { expected, done, sent: () => sent };
 }
 
 /** Collects committed outputs (a consumer sees only committed transactions). */
@@ -243,7 +305,7 @@ describe('worker replicas own partitions (#17)', () => {
     for (const child of children) {
       if (child.signalCode === null && child.exitCode === null) {
         child.kill('SIGCONT');
-        await stop({ name: '', child, owned: [], lines: [] }, 'SIGKILL');
+        await stop({ name: '', child, owned: [], lines: [], logTail: [] }, 'SIGKILL');
       }
     }
     await client?.close();
@@ -268,16 +330,17 @@ describe('worker replicas own partitions (#17)', () => {
       const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       const ticker = setInterval(() => log(progress()), 10_000);
       // ~60 s of input at 500 events/s: every hand-over below happens while events keep coming.
-      const { expected, done: produced } = produce(client, tenant, EVENTS, 300, 500);
-      await waitFor(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
+      const { expected, done: produced, sent } = produce(client, tenant, EVENTS, 300, 500);
+      const wait = (cond: () => boolean, ms: number, what: string): Promise<void> => waitOrDiagnose(cond, ms, what, tenant, replicas, sent);
+      await wait(() => seen.size >= EVENTS / 3, 300_000, 'a third of the outputs');
       const c = await cLoaded.go();
       replicas.push(c);
       log(`replica-c joined at ${progress()}`);
-      await waitFor(() => seen.size >= (2 * EVENTS) / 3, 300_000, 'two thirds of the outputs');
+      await wait(() => seen.size >= (2 * EVENTS) / 3, 300_000, 'two thirds of the outputs');
       await stop(a, 'SIGKILL');
       const killedAt = seen.size;
       log(`replica-a SIGKILLed at ${progress()}`);
-      await waitFor(() => seen.size >= Math.min(EVENTS - 1, killedAt + EVENTS / 10), 300_000, 'outputs after the SIGKILL');
+      await wait(() => seen.size >= Math.min(EVENTS - 1, killedAt + EVENTS / 10), 300_000, 'outputs after the SIGKILL');
       await stop(b, 'SIGTERM');
       const termAt = seen.size;
       log(`replica-b SIGTERM (drained, exit ${b.child.exitCode}) at ${progress()}`);
@@ -286,7 +349,7 @@ describe('worker replicas own partitions (#17)', () => {
       log(`replica-b restarted at ${progress()}`);
       await produced;
       // On a timeout the checks below still run: they say which outputs are missing.
-      await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
+      await wait(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
       clearInterval(ticker);
       log(`all outputs at ${progress()}`);
       dumpLogs([a, b, c, b2]);
@@ -295,7 +358,7 @@ describe('worker replicas own partitions (#17)', () => {
       expect(termAt).toBeLessThan(EVENTS);
       expect(b.child.exitCode).toBe(0);
       // The two live replicas end with three partitions each, every partition owned once.
-      await waitFor(() => c.owned.length === 3 && b2.owned.length === 3, 120_000, 'partitions spread 3 + 3 over the two live replicas');
+      await wait(() => c.owned.length === 3 && b2.owned.length === 3, 120_000, 'partitions spread 3 + 3 over the two live replicas');
       expect([...c.owned, ...b2.owned].sort()).toEqual([0, 1, 2, 3, 4, 5]);
       // Outputs still arriving would be duplicates: give them a moment, then check.
       await new Promise((r) => setTimeout(r, 2_000));
@@ -322,21 +385,22 @@ describe('worker replicas own partitions (#17)', () => {
     const z = await startReplica(tenant, 'replica-a', zenv);
     const s = await startReplica(tenant, 'replica-b', { BL_REPLICA_TXN_TIMEOUT_MS: '60000' });
     replicas.push(z, s);
-    const { expected, done: produced } = produce(client, tenant, EVENTS, 120, 200);
+    const { expected, done: produced, sent } = produce(client, tenant, EVENTS, 120, 200);
+    const wait = (cond: () => boolean, ms: number, what: string): Promise<void> => waitOrDiagnose(cond, ms, what, tenant, replicas, sent);
     const ticker = setInterval(() => log(`${seen.size} outputs`), 10_000);
-    await waitFor(() => seen.size >= EVENTS / 5, 300_000, 'a fifth of the outputs');
+    await wait(() => seen.size >= EVENTS / 5, 300_000, 'a fifth of the outputs');
     writeFileSync(stopFile, '');
-    await waitFor(() => z.lines.includes('stopping mid-commit'), 60_000, 'the zombie to stop itself mid-commit');
+    await wait(() => z.lines.includes('stopping mid-commit'), 60_000, 'the zombie to stop itself mid-commit');
     const stoppedAt = seen.size;
     log(`replica-a stopped mid-commit at ${stoppedAt} outputs`);
-    await waitFor(() => s.owned.length === PARTITIONS, 180_000, 'the survivor to own every partition');
+    await wait(() => s.owned.length === PARTITIONS, 180_000, 'the survivor to own every partition');
     log(`replica-b owns every partition; ${seen.size} outputs`);
     // Let the survivor run into the zombie's pending acks before the zombie resumes.
     await new Promise((r) => setTimeout(r, 5_000));
     z.child.kill('SIGCONT');
     log('replica-a resumed (SIGCONT)');
     await produced;
-    await waitFor(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
+    await wait(() => seen.size >= EVENTS, 180_000, 'every output').catch((err: unknown) => log(String(err)));
     clearInterval(ticker);
     dumpLogs([z, s]);
     expect(stoppedAt).toBeLessThan(EVENTS);
