@@ -119,8 +119,15 @@ async function diagnosis(tenant: string, rs: readonly Replica[], produced: () =>
     const events = await admin.topics.getPartitionedStats(topic(tenant, 'ns', 'events'), { perPartition: true });
     for (const [name, st] of Object.entries(events.partitions ?? {})) {
       const subs = Object.entries(st.subscriptions ?? {}).map(([sub, v]) => {
-        const x = v as { msgBacklog?: number; activeConsumerName?: string; consumers?: unknown[]; unackedMessages?: number };
-        return `${sub}: backlog ${x.msgBacklog} unacked ${x.unackedMessages} active ${x.activeConsumerName} of ${x.consumers?.length}`;
+        const x = v as {
+          msgBacklog?: number;
+          activeConsumerName?: string;
+          unackedMessages?: number;
+          consumers?: { consumerName?: string; availablePermits?: number; unackedMessages?: number }[];
+        };
+        // A consumer with no permits never gets a message: a lost FLOW shows here.
+        const consumers = (x.consumers ?? []).map((c) => `${c.consumerName} permits ${c.availablePermits}`).join(', ');
+        return `${sub}: backlog ${x.msgBacklog} unacked ${x.unackedMessages} active ${x.activeConsumerName} (${consumers})`;
       });
       parts.push(`${name.slice(name.lastIndexOf('-') + 1)}: in ${String(st['msgInCounter'])}; ${subs.join('; ')}`);
     }
