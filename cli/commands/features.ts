@@ -23,7 +23,7 @@ const FLAGS = {
   'worker-file': { type: 'string', short: 'c', description: 'export: the worker file the namespace runs (its scoring.features)' },
   from: { type: 'string', description: 'export: first event time (ISO 8601, epoch ms, or ago: 2h); earlier events still build history' },
   to: { type: 'string', description: 'export: end of the window, exclusive (default: the topic end)' },
-  output: { type: 'string', short: 'o', description: 'export: the file to write, .csv or .jsonl' },
+  output: { type: 'string', short: 'o', description: 'export: the file to write, .parquet, .csv or .jsonl' },
   'labelled-only': { type: 'boolean', description: 'export: only rows that have a label' },
   'event-id': { type: 'string', description: 'label: the event labelled (its idField value, or message id)' },
   key: { type: 'string', description: 'label: the event key (e.g. the card id)' },
@@ -51,8 +51,9 @@ export const featuresNoun = defineNoun({
   verbs: {
     export: {
       summary: "replay the events through the worker's feature code, join labels, write CSV or JSONL",
-      usage: 'beamline features export -t T -n NS -c worker.yaml [--from T0] [--to T1] -o train.csv|train.jsonl [--labelled-only]',
-      examples: ['beamline features export -t acme-payments -n central -c worker.yaml --from 7d -o train.csv'],
+      usage:
+        'beamline features export -t T -n NS -c worker.yaml [--from T0] [--to T1] -o train.parquet|train.csv|train.jsonl [--labelled-only]',
+      examples: ['beamline features export -t acme-payments -n central -c worker.yaml --from 7d -o train.parquet'],
       run: features,
     },
     label: {

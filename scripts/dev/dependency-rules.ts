@@ -18,7 +18,7 @@
  * - #22: functions/tracing/ alone imports the OpenTelemetry JS SDK (`@opentelemetry/*`): runtime
  *   code traces through telemetry.ts's small `Tracer`, so one folder knows the SDK (its OTLP
  *   exporter is how spans reach a collector; no file of ours fetches for it).
- * - functions/windows/, functions/state/ and functions/governance/ do no I/O.
+ * - functions/windows/, functions/state/, functions/governance/ and functions/parquet/ do no I/O.
  * - functions/runtime/ is the only composition root: the other concepts never import it, nor
  *   each other (windows may use state).
  * - #15: tenants/ and models/ are siblings that never import each other; cli/ (the `beamline`
@@ -127,6 +127,7 @@ const ALLOWED_CONCEPT_DEPS: Record<string, readonly string[]> = {
   windows: ['state'],
   governance: [],
   tracing: [],
+  parquet: [],
   runtime: ['*'],
 };
 
@@ -291,7 +292,10 @@ export function checkFile(root: string, file: string, source: string): Violation
       add('only functions/pulsar/ touches sockets and wire bytes');
     }
     if (matches(spec, ML_LIBS) && fromConcept !== 'inference') add('only functions/inference/ imports ML runtimes');
-    if ((fromConcept === 'windows' || fromConcept === 'state' || fromConcept === 'governance') && matches(spec, IO_MODULES)) {
+    if (
+      (fromConcept === 'windows' || fromConcept === 'state' || fromConcept === 'governance' || fromConcept === 'parquet') &&
+      matches(spec, IO_MODULES)
+    ) {
       add(`functions/${fromConcept}/ does no I/O`);
     }
   }

@@ -1,6 +1,6 @@
-"""Train a fraud model in Python on a `beamline features export` CSV and write it as ONNX (#23).
+"""Train a fraud model in Python on a `beamline features export` file and write it as ONNX (#23).
 
-    scripts/mlserver python scripts/training/train_gbm.py train.csv model.onnx [--seed 1]
+    scripts/mlserver python scripts/training/train_gbm.py train.parquet|train.csv model.onnx [--seed 1]
 
 Reads the feature columns between `event_time_ms` and `label` (the model's input order, as the
 worker computes them), fits scikit-learn's GradientBoostingClassifier on the labelled rows,
@@ -19,6 +19,8 @@ from sklearn.ensemble import GradientBoostingClassifier
 
 
 def load(path):
+    if path.endswith(".parquet"):
+        return load_parquet(path)
     with open(path, newline="") as f:
         header = f.readline().rstrip("\n").split(",")
         first = header.index("event_time_ms") + 1
@@ -36,6 +38,20 @@ def load(path):
     return names, np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.int64)
 
 
+def load_parquet(path):
+    """The same columns, typed: float64 features, int32 label (null when unlabelled)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    cols = table.column_names
+    names = cols[cols.index("event_time_ms") + 1 : cols.index("label")]
+    labels = table.column("label").to_pylist()
+    keep = [i for i, v in enumerate(labels) if v is not None]
+    features = [table.column(n).to_numpy() for n in names]
+    xs = np.stack(features, axis=1)[keep] if names else np.zeros((len(keep), 0))
+    return names, np.asarray(xs, dtype=np.float32), np.asarray([labels[i] for i in keep], dtype=np.int64)
+
+
 def single_output(model_proto, n_features):
     """skl2onnx gives `label` and `probabilities` [N, 2]; keep P(class 1) as `fraud` [N, 1]."""
     g = model_proto.graph
@@ -50,14 +66,14 @@ def single_output(model_proto, n_features):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("csv")
+    p.add_argument("table", help="a features export: .parquet or .csv")
     p.add_argument("out")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--estimators", type=int, default=150)
     a = p.parse_args()
-    names, x, y = load(a.csv)
+    names, x, y = load(a.table)
     if len(y) == 0 or y.sum() == 0 or y.sum() == len(y):
-        print(f"train_gbm: {a.csv} needs labelled rows of both classes (got {len(y)} rows, {int(y.sum())} fraud)", file=sys.stderr)
+        print(f"train_gbm: {a.table} needs labelled rows of both classes (got {len(y)} rows, {int(y.sum())} fraud)", file=sys.stderr)
         return 2
     clf = GradientBoostingClassifier(n_estimators=a.estimators, max_depth=3, learning_rate=0.1, random_state=a.seed)
     clf.fit(x, y)

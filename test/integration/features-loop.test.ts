@@ -258,9 +258,9 @@ describe('beamline features export', () => {
   });
 
   it('refuses bad input with the field and the fix', async () => {
-    const bad = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', join(dir, 'x.parquet'));
+    const bad = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', join(dir, 'x.xlsx'));
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/BL_TRAINING_INVALID_OUTPUT.*use \.csv or \.jsonl/);
+    expect(bad.err).toMatch(/BL_TRAINING_INVALID_OUTPUT.*name the file \.csv, \.jsonl or \.parquet/);
     const window = await cli(
       'features',
       'export',
@@ -283,11 +283,12 @@ describe('beamline features export', () => {
 
 describe('a model from Python: train on the export, push, shadow, evaluate, promote with floors, roll back', () => {
   it('runs the loop with scikit-learn + skl2onnx', { timeout: 600_000 }, async () => {
-    const csv = join(dir, 'train.csv');
-    const e = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', csv, '--labelled-only', '--json');
+    // Parquet, as data scientists take training sets: pyarrow reads it in train_gbm.py (#23).
+    const table = join(dir, 'train.parquet');
+    const e = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', table, '--labelled-only', '--json');
     expect(e.code, e.err + e.out).toBe(0);
     const onnx = join(dir, 'model.onnx');
-    const py = await run('scripts/mlserver', ['python', 'scripts/training/train_gbm.py', csv, onnx, '--seed', '3'], { timeout: 480_000 });
+    const py = await run('scripts/mlserver', ['python', 'scripts/training/train_gbm.py', table, onnx, '--seed', '3'], { timeout: 480_000 });
     const trained = JSON.parse(py.stdout.trim().split('\n').at(-1) as string) as { rows: number; frauds: number; features: string[] };
     expect(trained).toMatchObject({ rows: 5000, features: NAMES });
 

@@ -156,6 +156,13 @@ describe('labels and files', () => {
     expect(lines[1]).toMatchObject({ label: null });
     expect(tableFormatOf('x.csv')).toBe('csv');
     expect(tableFormatOf('x.jsonl')).toBe('jsonl');
-    expect(() => tableFormatOf('x.parquet')).toThrow(/use \.csv or \.jsonl/);
+    expect(tableFormatOf('x.parquet')).toBe('parquet');
+    expect(() => tableFormatOf('x.xlsx')).toThrow(/name the file \.csv, \.jsonl or \.parquet/);
+    const parquet = formatTrainingSet(set, 'parquet');
+    expect(Buffer.isBuffer(parquet)).toBe(true);
+    // Typed columns, the features in the model's order (pyarrow reads them back: parquet-pyarrow.test.ts).
+    const text = parquet.toString('latin1');
+    expect(text.startsWith('PAR1') && text.endsWith('PAR1')).toBe(true);
+    for (const name of ['event_id', 'key', 'event_time_ms', 'a', 'b', 'label', 'label_source']) expect(text).toContain(name);
   });
 });
