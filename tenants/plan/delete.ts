@@ -1,4 +1,4 @@
-import { BeamlineError } from '../../functions/index.ts';
+import { BeamlineError, systemClock, type Clock } from '../../functions/index.ts';
 import { isAdminStatus, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 import { TENANTS_ERROR_CODES } from '../errors.ts';
@@ -58,13 +58,31 @@ export async function deleteTenant(
   return { deleted: true, backlog };
 }
 
+export interface DeleteRounds {
+  /** Forced deletes tried before giving up. @default 5 */
+  rounds?: number;
+  /** Pause after the first refused round, doubling each round up to 4 s. @default 1000 */
+  pauseMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
 /**
  * Namespaces first, so a failure leaves a tenant that a re-run can finish deleting. A forced
- * delete races the broker's own system topics (it can answer 404 for a
- * `__transaction_buffer_snapshot` it removed meanwhile): what is already gone counts as deleted,
- * and a refused round is retried on what is left, up to `rounds` times.
+ * delete races the broker's own system topics: it can answer 404 for a
+ * `__transaction_buffer_snapshot` it removed meanwhile, or 422 while its own snapshot writer
+ * still holds that topic (measured: three rounds within 3 s all refused, while the same delete
+ * a few seconds later went through). What is already gone counts as deleted, and a refused round
+ * is retried on what is left after a pause, up to `rounds` times.
  */
-export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, rounds = 3): Promise<void> {
+export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, options: DeleteRounds = {}): Promise<void> {
+  const rounds = options.rounds ?? 5;
+  const clock = options.clock ?? systemClock;
+  let pauseMs = options.pauseMs ?? 1_000;
+  const pause = async (): Promise<void> => {
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, pauseMs));
+    pauseMs = Math.min(4_000, pauseMs * 2);
+  };
   for (let round = 1; ; round++) {
     try {
       for (const ns of await admin.namespaces.list(tenant)) await goneIsFine(admin.namespaces.delete(ns, { force: true }));
@@ -72,6 +90,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, r
     } catch (err) {
       if (!(await stillThere(admin, tenant))) return;
       if (round >= rounds) throw err;
+      await pause();
       continue;
     }
     if (!(await stillThere(admin, tenant))) return;
@@ -81,6 +100,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, r
         `tenant ${tenant} still exists after ${rounds} forced deletes; run the delete again`,
         { retriable: true, details: { tenant } },
       );
+    await pause();
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../functions/index.ts';
 import { PulsarAdminError, type PulsarAdmin } from '../../functions/control-plane.ts';
 
 function adminError(method: string, path: string, status: number, reason: string): PulsarAdminError {
@@ -47,18 +48,38 @@ function fakeAdmin(nss: string[], refuse: (call: string) => number | undefined):
 describe('deleteTenantContents', () => {
   it('retries a tenant delete the broker answered 404 for a system topic, and succeeds', async () => {
     const { admin, calls } = fakeAdmin(['t/a', 't/b'], (c) => (c === 'tenant #1' ? 404 : undefined));
-    await deleteTenantContents(admin, 't');
+    await deleteTenantContents(admin, 't', { pauseMs: 0 });
     expect(calls).toEqual(['ns t/a', 'ns t/b', 'tenant', 'tenant']);
   });
 
   it('counts a namespace already gone (404) as deleted', async () => {
     const { admin, calls } = fakeAdmin(['t/a'], (c) => (c === 'ns t/a #1' ? 404 : undefined));
-    await deleteTenantContents(admin, 't');
+    await deleteTenantContents(admin, 't', { pauseMs: 0 });
     expect(calls).toEqual(['ns t/a', 'tenant']);
+  });
+
+  it('pauses before each new round, 1 s doubling: the broker lets go of its system topics meanwhile', async () => {
+    // Refused (422, its own snapshot writer still on the topic) twice, then deleted.
+    const { admin, calls } = fakeAdmin(['t/a'], (c) => (c === 'tenant #1' || c === 'tenant #2' ? 422 : undefined));
+    const clock = new FakeClock();
+    let done = false;
+    const deleting = deleteTenantContents(admin, 't', { clock }).then(() => (done = true));
+    await clock.advance(0);
+    expect(calls).toEqual(['ns t/a', 'tenant']);
+    await clock.advance(999);
+    expect(calls).toHaveLength(2);
+    await clock.advance(1);
+    expect(calls).toEqual(['ns t/a', 'tenant', 'tenant']);
+    await clock.advance(1_999);
+    expect(calls).toHaveLength(3);
+    await clock.advance(1);
+    await deleting;
+    expect(done).toBe(true);
+    expect(calls).toEqual(['ns t/a', 'tenant', 'tenant', 'tenant']);
   });
 
   it('gives up after the rounds with the broker error when the tenant stays', async () => {
     const { admin } = fakeAdmin(['t/a'], (c) => (c.startsWith('tenant') ? 500 : undefined));
-    await expect(deleteTenantContents(admin, 't', 3)).rejects.toMatchObject({ status: 500 });
+    await expect(deleteTenantContents(admin, 't', { rounds: 3, pauseMs: 0 })).rejects.toMatchObject({ status: 500 });
   });
 });
