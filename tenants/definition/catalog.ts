@@ -7,19 +7,25 @@ import { OUTPUT_TOPICS, TOPIC_KINDS, piiPropertyKey, type TopicKind } from '../.
 // The topic names and which ones workers write live in functions/topics.ts (one catalogue).
 export { OUTPUT_TOPICS, TOPIC_KINDS, type TopicKind };
 
-/** Topics that carry typed records and therefore need an Avro schema. */
+/** Topics that carry typed records and therefore need an Avro schema from the spec. */
 export const DATA_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'actions', 'review', 'audit'];
+/**
+ * #23: topics whose records Beamline itself defines: their schema is fixed (`labels`:
+ * dev.beamline.Label), so a spec may tune them but gives no schema, and may leave them out
+ * (specs written before the topic existed keep compiling; apply then creates it).
+ */
+export const BUILT_IN_TOPICS: readonly TopicKind[] = ['labels'];
 /** Topics that hold latest-value-per-key and must be compacted. */
 export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
 
 /**
  * Which way each topic replicates when a namespace spans several clusters (geo, #19). Decisions
- * and their inputs flow from each edge to central (review, training, audit); models flow from
+ * and their inputs flow from each edge to central (review, training, audit, labels); models flow from
  * central to every edge (push once, every edge hot-swaps). Everything else stays in its region:
  * `state` (each region owns its keys: two regions writing one compacted key would race),
  * `actions` (an edge's actuators act locally), `dead-letter` (replayed where it failed).
  */
-export const EDGE_TO_CENTRAL_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'review', 'audit'];
+export const EDGE_TO_CENTRAL_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'review', 'audit', 'labels'];
 export const CENTRAL_TO_EDGE_TOPICS: readonly TopicKind[] = ['models'];
 /** The region that hosts models, review and audit for the whole tenant. */
 export const CENTRAL_REGION = 'central';
@@ -52,8 +58,9 @@ export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<A
     produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'],
   },
   producer: { produce: ['events'] },
-  // Analysts decide review items: they read the queue and write outcomes and their audit trail.
-  analyst: { consume: ['review'], produce: ['review', 'audit'] },
+  // Analysts decide review items: they read the queue and write outcomes, their audit trail and
+  // the decision as a label (#23; also `beamline features label` for confirmed feedback).
+  analyst: { consume: ['review'], produce: ['review', 'audit', 'labels'] },
 };
 
 /** Namespace property keys workers read for data governance. */

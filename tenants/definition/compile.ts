@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import avsc from 'avsc';
-import type { BacklogQuota, BacklogQuotaPolicy, RetentionPolicy } from '../../functions/control-plane.ts';
+import { LABEL_SCHEMA, type BacklogQuota, type BacklogQuotaPolicy, type RetentionPolicy } from '../../functions/control-plane.ts';
 import {
   BACKLOG_POLICIES,
+  BUILT_IN_TOPICS,
   CENTRAL_REGION,
   CENTRAL_TO_EDGE_TOPICS,
   EDGE_TO_CENTRAL_TOPICS,
@@ -407,7 +408,8 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
   const out: Partial<Record<TopicKind, CompiledTopic>> = {};
   for (const kind of TOPIC_KINDS) {
     const f = `topics.${kind}`;
-    const t = raw[kind];
+    // A built-in topic left out of the spec gets the defaults, as `labels: {}` would.
+    const t = raw[kind] === undefined && BUILT_IN_TOPICS.includes(kind) ? null : raw[kind];
     if (t === undefined) {
       p.add(f, undefined, `add the ${kind} topic; every Beamline namespace has ${TOPIC_KINDS.join(', ')}`);
       continue;
@@ -506,6 +508,18 @@ function compileSchema(
 ): { desired: DesiredSchema; fieldNames: string[] } | undefined {
   let raw: unknown = spec['schema'];
   let field = `${f}.schema`;
+  if (BUILT_IN_TOPICS.includes(kind)) {
+    const given = spec['schema'] !== undefined ? 'schema' : spec['schemaFile'] !== undefined ? 'schemaFile' : undefined;
+    if (given !== undefined) {
+      p.add(
+        `${f}.${given}`,
+        spec[given],
+        `remove it: the ${kind} topic holds Beamline's own records (dev.beamline.Label), whose schema is fixed`,
+      );
+      return undefined;
+    }
+    raw = BUILT_IN_SCHEMAS[kind];
+  }
   if (spec['schemaFile'] !== undefined) {
     field = `${f}.schemaFile`;
     if (raw !== undefined) {
@@ -546,6 +560,9 @@ function compileSchema(
     fieldNames: fields.map((x: unknown) => (isObj(x) && typeof x['name'] === 'string' ? x['name'] : '')).filter((n) => n !== ''),
   };
 }
+
+/** The schemas of BUILT_IN_TOPICS: the records Beamline's own code writes there. */
+const BUILT_IN_SCHEMAS: Partial<Record<TopicKind, unknown>> = { labels: LABEL_SCHEMA };
 
 /** The `audit` topic's retention unless its spec sets one: keep every record. */
 const AUDIT_RETENTION: RetentionPolicy = Object.freeze({ retentionTimeInMinutes: -1, retentionSizeInMB: -1 });

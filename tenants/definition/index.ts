@@ -3,6 +3,7 @@ export { loadTenantSpecFile, MAX_TENANT_SPEC_BYTES } from './load.ts';
 export { TenantSpecError, suggest } from './problems.ts';
 export {
   TOPIC_KINDS,
+  BUILT_IN_TOPICS,
   DATA_TOPICS,
   COMPACTED_TOPICS,
   OUTPUT_TOPICS,

@@ -61,13 +61,17 @@ describe('tenant apply against the dev broker', () => {
     expect(policies.auth_policies?.namespace_auth).toEqual({});
 
     expect((await admin.topics.listPartitioned(ns)).sort()).toEqual(
-      ['actions', 'audit', 'dead-letter', 'events', 'models', 'predictions', 'review', 'state'].map((t) => `persistent://${ns}/${t}`),
+      ['actions', 'audit', 'dead-letter', 'events', 'labels', 'models', 'predictions', 'review', 'state'].map(
+        (t) => `persistent://${ns}/${t}`,
+      ),
     );
     expect(await admin.topics.getPartitionedMetadata(`persistent://${ns}/events`)).toMatchObject({ partitions: 8 });
     const events = await admin.schemas.get(`persistent://${ns}/events`);
     expect(events?.type).toBe('AVRO');
     expect((JSON.parse(events?.data ?? '{}') as { name: string }).name).toBe('CardAuthorization');
     expect(await admin.schemas.get(`persistent://${ns}/dead-letter`)).toBeNull();
+    // #23: the built-in labels topic, though the spec leaves it out, with Beamline's Label schema.
+    expect((JSON.parse((await admin.schemas.get(`persistent://${ns}/labels`))?.data ?? '{}') as { name: string }).name).toBe('Label');
     expect(await admin.topics.getPermissions(`persistent://${ns}/events`)).toEqual({
       'acme-payments-gateway': ['produce'],
       'acme-payments-worker': ['consume'],

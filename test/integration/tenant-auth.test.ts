@@ -11,7 +11,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { BeamlineError } from '../../functions/index.ts';
-import { PulsarAdmin, PulsarAdminError, readSecretKeyFile, signHs256Token } from '../../functions/control-plane.ts';
+import {
+  openLabelWriter,
+  PulsarAdmin,
+  PulsarAdminError,
+  readLabels,
+  readSecretKeyFile,
+  signHs256Token,
+} from '../../functions/control-plane.ts';
 import { createClient, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { applyTenantPlan, diffTenant, observeTenant } from '../../tenants/plan/index.ts';
 import { compileTenantSpec, type TenantConfig } from '../../tenants/definition/index.ts';
@@ -162,6 +169,24 @@ describe('tenant isolation over the binary protocol', () => {
     expect(await refused(worker.subscribe({ topic: topic(b, 'events'), subscription: 'steal' }))).toBe('BL_PULSAR_AUTHORIZATION');
     expect(await refused(worker.createProducer({ topic: topic(b, 'predictions') }))).toBe('BL_PULSAR_AUTHORIZATION');
     expect(await refused(worker.createProducer({ topic: topic(a, 'events') }))).toBe('BL_PULSAR_AUTHORIZATION');
+  });
+
+  it("A's analyst writes labels (a review decision's ground truth) on A's namespace only; the worker may not (#23)", async () => {
+    const analyst = clientAs(`${a}-analyst`);
+    // The topic and its schema come from the apply; the analyst's producer carries the same schema.
+    const writer = await openLabelWriter(analyst, a, 'central');
+    await writer.write({ eventId: 'ev-1', key: 'card-1', fraud: true, source: 'review', by: `${a}-analyst` });
+    await writer.close();
+    expect(await refused(openLabelWriter(analyst, b, 'central'))).toBe('BL_PULSAR_AUTHORIZATION');
+    expect(await refused(clientAs(`${a}-worker`).createProducer({ topic: topic(a, 'labels') }))).toBe('BL_PULSAR_AUTHORIZATION');
+    const admin = createClient({
+      serviceUrl: e['PULSAR_AUTH_SERVICE_URL'] ?? '',
+      token: e['PULSAR_AUTH_TOKEN'] ?? '',
+      operationTimeoutMs: 15_000,
+    });
+    clients.push(admin);
+    const labels = await readLabels(admin, a, 'central');
+    expect(labels.get('ev-1')).toMatchObject({ key: 'card-1', fraud: true, source: 'review', by: `${a}-analyst` });
   });
 
   it('a producer token produces events but cannot consume them; a forged token cannot connect', async () => {

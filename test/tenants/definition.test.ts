@@ -167,6 +167,22 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
     delete d.topics['audit'];
     expectProblem(d, 'topics.audit', 'add the audit topic');
   });
+  it('4b. the built-in labels topic may be left out: defaults, its fixed schema, analysts may write it (#23)', () => {
+    const d = doc();
+    delete d.topics['labels'];
+    const labels = compileTenantSpec(d).namespaces[0]?.topics.find((t) => t.kind === 'labels');
+    expect(labels?.name).toMatch(/\/labels$/);
+    expect(JSON.parse(labels?.schema?.data ?? '{}')).toMatchObject({ name: 'Label', namespace: 'dev.beamline' });
+    // A review decision writes its label with the analyst's token; nobody else but admins writes.
+    const analyst = Object.entries(labels?.permissions ?? {}).filter(([, actions]) => actions.includes('produce'));
+    expect(analyst).toHaveLength(1);
+    expect(analyst[0]?.[1]).toEqual(['produce']);
+    // Tuned like any topic; a schema of its own is refused (the records are Beamline's).
+    d.topics['labels'] = { partitions: 2 };
+    expect(compileTenantSpec(d).namespaces[0]?.topics.find((t) => t.kind === 'labels')?.partitions).toBe(2);
+    d.topics['labels'] = { schema: { type: 'record', name: 'X', fields: [] } };
+    expectProblem(d, 'topics.labels.schema', "holds Beamline's own records", 'schema is fixed');
+  });
   it('5. an unknown topic gets a did-you-mean', () => {
     const d = doc();
     d.topics['event'] = { partitions: 1 };
