@@ -2,7 +2,8 @@
  * #23: what `beamline features export` and `beamline model evaluate` share: the worker file's
  * scoring options (the features the worker computes) and the --from/--to window.
  */
-import { checkWindow, type WorkerFile } from '../functions/control-plane.ts';
+import { checkWindow, namespacePiiTokenizer, type PiiTokenizer, type WorkerFile } from '../functions/control-plane.ts';
+import { adminFromFlags, keyringFromFlags } from './connect.ts';
 import { usageError } from './io.ts';
 import { readWorkerFile } from './worker-file.ts';
 
@@ -18,6 +19,36 @@ export async function scoringFromWorkerFile(path: string | boolean | undefined):
     throw usageError(`--worker-file ${path}: no scoring section; export and evaluate need the built-in scoring handler's scoring.features`);
   }
   return file.scoring;
+}
+
+/** `--admin-url`: where a replay reads the namespace's PII marks (export, evaluate). */
+export const REPLAY_ADMIN_FLAG = {
+  'admin-url': {
+    type: 'string',
+    env: 'PULSAR_ADMIN_URL',
+    description: "export, evaluate: Pulsar admin URL, to read the namespace's PII marks and tokenize as the worker does",
+  },
+} as const;
+
+/**
+ * #21/#23: a replay of the events tokenizes them as the worker's ingress does, from the PII marks
+ * `tenant apply` put on the namespace and the tenant's keys (`--keys-file`/BEAMLINE_KEYS_FILE).
+ * Without an admin URL the marks cannot be read: `warn` says so and events replay as stored.
+ */
+export async function replayPii(
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+  namespace: string,
+  warn: (line: string) => void,
+): Promise<PiiTokenizer | undefined> {
+  if (typeof flags['admin-url'] !== 'string') {
+    warn(
+      "warning: no --admin-url (or PULSAR_ADMIN_URL): the namespace's PII marks were not read, so events replay as stored, untokenized; pass it to tokenize as the worker does",
+    );
+    return undefined;
+  }
+  const properties = await adminFromFlags(flags).namespaces.getProperties(namespace);
+  return namespacePiiTokenizer(properties, 'events', keyringFromFlags(flags, env));
 }
 
 /** An ISO time (2026-01-01T00:00:00Z), epoch ms, or a duration before now (15m, 2h, 7d). */

@@ -82,6 +82,7 @@ export {
   createScoringHandler,
   decide,
   loadWorkerFile,
+  namespacePiiTokenizer,
   piiPropertyKey,
   startWorker,
   type Decision,
@@ -120,6 +121,7 @@ export {
   type AuditVerifyReport,
   type Envelope,
   type KeyringDocument,
+  type PiiTokenizer,
   type TenantKeyring,
 } from './governance/index.ts';
 // /healthz, /readyz and /metrics for long-running commands besides the worker (the bridge, #24).

@@ -1,6 +1,6 @@
 /**
  * #23: `beamline features`: training sets from the stream and the labels that go with them.
- *   export: replay the namespace's events through the worker's own feature code, join labels, write CSV/JSONL
+ *   export: replay the namespace's events through the worker's own feature code, join labels, write Parquet/CSV/JSONL
  *   label:  write one label (confirmed fraud, or honest) on the namespace's `labels` topic
  */
 import { writeFile } from 'node:fs/promises';
@@ -13,10 +13,10 @@ import {
   type PulsarClient,
 } from '../../functions/control-plane.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
+import { clientAuthFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG } from '../connect.ts';
 import { EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext } from '../noun.ts';
-import { parseWindow, scoringFromWorkerFile } from '../training-input.ts';
+import { parseWindow, replayPii, REPLAY_ADMIN_FLAG, scoringFromWorkerFile } from '../training-input.ts';
 
 const FLAGS = {
   ...NAMESPACE_FLAGS,
@@ -32,6 +32,8 @@ const FLAGS = {
   source: { type: 'string', description: 'label: where it comes from (default feedback)' },
   by: { type: 'string', description: 'label: who confirmed it' },
   json: { type: 'boolean', description: 'print the result as JSON' },
+  ...REPLAY_ADMIN_FLAG,
+  ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
@@ -50,7 +52,8 @@ export const featuresNoun = defineNoun({
   ],
   verbs: {
     export: {
-      summary: "replay the events through the worker's feature code, join labels, write CSV or JSONL",
+      summary:
+        "replay the events through the worker's feature code (PII tokenized as the worker does), join labels, write Parquet, CSV or JSONL",
       usage:
         'beamline features export -t T -n NS -c worker.yaml [--from T0] [--to T1] -o train.parquet|train.csv|train.jsonl [--labelled-only]',
       examples: ['beamline features export -t acme-payments -n central -c worker.yaml --from 7d -o train.parquet'],
@@ -78,6 +81,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
       const format = tableFormatOf(out);
       const scoring = await scoringFromWorkerFile(f['worker-file']);
       const window = parseWindow(f);
+      const pii = await replayPii(f, io.env, `${tenant}/${namespace}`, (line) => io.stderr(line));
       client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(f) });
       const set = await exportTrainingSet({
         client,
@@ -87,6 +91,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
         ...(scoring.historyMax === undefined ? {} : { historyMax: scoring.historyMax }),
         ...(scoring.idField === undefined ? {} : { idField: scoring.idField }),
         ...window,
+        ...(pii === undefined ? {} : { pii }),
       });
       const rows = f['labelled-only'] === true ? set.rows.filter((r) => r.label !== null) : set.rows;
       await writeFile(out, formatTrainingSet({ ...set, rows }, format));

@@ -12,6 +12,7 @@ import {
   readModelPath,
   validateFeatureSchema,
   type EvaluationReport,
+  type PiiTokenizer,
   type RegistryArtifact,
   type SlotQuality,
 } from '../../functions/control-plane.ts';
@@ -29,7 +30,7 @@ import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags, tokenFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, type CliIo, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
-import { parseShare, parseWindow, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
+import { parseShare, parseWindow, replayPii, REPLAY_ADMIN_FLAG, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
 
 const FLAGS = {
   ...NAMESPACE_FLAGS,
@@ -59,6 +60,7 @@ const FLAGS = {
   'min-precision': { type: 'string', description: 'promote: refuse unless block precision on the labelled window is at least this (0-1)' },
   'min-recall': { type: 'string', description: 'promote: refuse unless block recall on the labelled window is at least this (0-1)' },
   outputs: { type: 'string', description: 'schema: outputs per row (default 1)' },
+  ...REPLAY_ADMIN_FLAG,
   ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
@@ -142,7 +144,7 @@ async function model({ verb, args, io, mode }: VerbContext): Promise<number> {
     if (verb === 'evaluate' && (dir === undefined || !/^[^@]+@[^@]+$/.test(dir)))
       throw usageError(`evaluate: give the version as NAME@VERSION (e.g. fraud@2), not ${JSON.stringify(dir ?? '')}`);
     const gated = verb === 'promote' && (args.flags['min-precision'] !== undefined || args.flags['min-recall'] !== undefined);
-    const evaluation = verb === 'evaluate' || gated ? await evaluationInputs(args.flags) : undefined;
+    const evaluation = verb === 'evaluate' || gated ? await evaluationInputs(args.flags, io, `${tenant}/${namespace}`) : undefined;
     session = await openRegistrySession({
       serviceUrl: need('service-url'),
       tenant,
@@ -277,16 +279,25 @@ async function runVerb(
 
 interface EvaluationInputs {
   scoring: ScoringOptions;
+  /** The namespace's PII tokenizer, as the worker's ingress applies it (#21). */
+  pii: PiiTokenizer | undefined;
   window: { fromMs?: number; toMs?: number };
   gate: { minPrecision?: number; minRecall?: number };
 }
 
-async function evaluationInputs(flags: Readonly<Record<string, string | boolean | undefined>>): Promise<EvaluationInputs> {
+async function evaluationInputs(
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  io: CliIo,
+  namespace: string,
+): Promise<EvaluationInputs> {
   const minPrecision = parseShare('min-precision', flags['min-precision']);
   const minRecall = parseShare('min-recall', flags['min-recall']);
+  const scoring = await scoringFromWorkerFile(flags['worker-file']);
+  const window = parseWindow(flags);
   return {
-    scoring: await scoringFromWorkerFile(flags['worker-file']),
-    window: parseWindow(flags),
+    scoring,
+    pii: await replayPii(flags, io.env, namespace, (line) => io.stderr(line)),
+    window,
     gate: { ...(minPrecision === undefined ? {} : { minPrecision }), ...(minRecall === undefined ? {} : { minRecall }) },
   };
 }
@@ -301,6 +312,7 @@ async function evaluateOn(s: RegistrySession, e: EvaluationInputs, name: string,
     ...(e.scoring.historyMax === undefined ? {} : { historyMax: e.scoring.historyMax }),
     ...(e.scoring.idField === undefined ? {} : { idField: e.scoring.idField }),
     ...e.window,
+    ...(e.pii === undefined ? {} : { pii: e.pii }),
   });
   return evaluateRegistryVersion({
     view: s.registry.view,

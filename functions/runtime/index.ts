@@ -28,14 +28,8 @@ export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type Top
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
-export {
-  piiPropertyKey,
-  refuseSecondReplica,
-  startWorker,
-  WORKER_CLIENT_OPTIONS,
-  type RunningWorker,
-  type StartWorkerOptions,
-} from './start-worker.ts';
+export { namespacePiiTokenizer, piiPropertyKey } from './namespace-pii.ts';
+export { refuseSecondReplica, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export { NamespaceWorker, type NamespaceWorkerDeps, type OutputEncoder, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
 export {

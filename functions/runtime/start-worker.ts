@@ -4,15 +4,7 @@
  * topic's schema from the cluster, then starts the worker and its HTTP endpoints.
  */
 import { BeamlineError, ConfigError } from '../errors.ts';
-import {
-  AuditChainWriter,
-  auditSealOf,
-  createPiiTokenizer,
-  PII_KEY_FIELD,
-  singleKeyring,
-  type PiiTokenizer,
-  type TenantKeyring,
-} from '../governance/index.ts';
+import { AuditChainWriter, auditSealOf, singleKeyring, type TenantKeyring } from '../governance/index.ts';
 import { PulsarAdmin, SchemaRegistry, adminSchemaFetcher, createClient, type PulsarClient } from '../pulsar/index.ts';
 import type { ModelArtifact, RemoteArtifact } from '../inference/index.ts';
 import { createRootLogger, noopTracer, PrometheusMetrics, type Logger, type Metrics, type Tracer } from '../telemetry.ts';
@@ -20,6 +12,7 @@ import { OtlpTracer, type TracingOptions } from '../tracing/index.ts';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
 import { keyringFromEnv } from './keyring-source.ts';
+import { namespacePiiTokenizer } from './namespace-pii.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
@@ -118,11 +111,6 @@ export interface RunningWorker {
  */
 export const WORKER_CLIENT_OPTIONS = Object.freeze({ maxBackoffMs: 1_000, reconnectSpreadMs: 1_000 });
 
-/** Namespace property listing the input topic's PII fields (written by `beamline tenant apply`). */
-export function piiPropertyKey(topic: string): string {
-  return `beamline.topic.${topic}.pii`;
-}
-
 export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker> {
   const config = compileWorkerOptions(o);
   const log = (o.log ?? createRootLogger()).child({ component: 'worker', tenant: config.tenant, namespace: config.namespace });
@@ -140,7 +128,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
 
   const properties = await admin.namespaces.getProperties(namespace);
   const keyring = o.keyring ?? (o.piiKey === undefined ? keyringFromEnv() : singleKeyring(o.piiKey.toString('base64'), 'piiKey'));
-  const pii = piiTokenizerFor(properties[piiPropertyKey(config.inputTopic)], keyring);
+  const pii = namespacePiiTokenizer(properties, config.inputTopic, keyring);
   if (keyring === undefined)
     log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
   // #21: audit records are hash-chained, sealed with the tenant key where there is one.
@@ -343,21 +331,4 @@ async function consumersOf(stats: Pick<TopicStatsSource, 'getStats'>, topic: str
     if ((err as { status?: number }).status === 404) return 0;
     throw err;
   }
-}
-
-function piiTokenizerFor(fieldList: string | undefined, keyring: TenantKeyring | undefined): PiiTokenizer | undefined {
-  const listed = (fieldList ?? '')
-    .split(',')
-    .map((f) => f.trim())
-    .filter((f) => f !== '');
-  if (listed.length === 0) return undefined;
-  const fields = listed.filter((f) => f !== PII_KEY_FIELD);
-  if (keyring === undefined) {
-    throw new ConfigError(
-      'keyring',
-      undefined,
-      `the namespace marks PII (${listed.join(', ')}); set BEAMLINE_KEYS_FILE to a keys file (beamline keys create) or BEAMLINE_PII_KEY to a base64 secret of at least 32 bytes`,
-    );
-  }
-  return createPiiTokenizer({ key: keyring.key(keyring.tokenKeyId), fields, keyIsPii: fields.length < listed.length });
 }

@@ -85,7 +85,12 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
-    env: { PULSAR_SERVICE_URL: env.serviceUrl, ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }) },
+    // The admin URL too: export and evaluate read the namespace's PII marks (none here) as the worker does.
+    env: {
+      PULSAR_SERVICE_URL: env.serviceUrl,
+      PULSAR_ADMIN_URL: env.adminUrl,
+      ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
+    },
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
   };
@@ -191,6 +196,7 @@ describe('beamline features export', () => {
     const file = join(dir, 'all.jsonl');
     const r = await cli('features', 'export', ...ns(), '-c', workerFile, '-o', file, '--json');
     expect(r.code, r.err + r.out).toBe(0);
+    expect(r.err).not.toMatch(/no --admin-url/);
     expect(r.json).toMatchObject({ ok: true, rows: sentPayments.length, labelled: sentPayments.length, skipped: 0, features: NAMES });
     const rows = readFileSync(file, 'utf8')
       .trim()

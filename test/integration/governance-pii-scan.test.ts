@@ -376,4 +376,53 @@ describe('nothing raw leaves ingress (#21)', () => {
       expect(problems, kind).toContain(kind);
     }
   }, 180_000);
+
+  it('features export tokenizes as the worker does: the same features, no planted value in the file (#21, #23)', async () => {
+    const ns = ['-t', tenant, '-n', NS];
+    const workerFile = join(dir, 'worker.yaml');
+    writeFileSync(
+      workerFile,
+      stringify({
+        handler: 'builtin-scoring',
+        scoring: {
+          features: [
+            { name: 'amount', field: 'amount' },
+            { name: 'n1h', window: { lookbackMs: 3_600_000, aggregate: 'count' } },
+            { name: 'holders1h', window: { lookbackMs: 3_600_000, aggregate: 'distinct', field: 'holderName' } },
+          ],
+          idField: 'eventId',
+        },
+      }),
+    );
+    // The namespace marks PII: without the tenant's keys the export refuses, naming the fix.
+    const refused = await cli({}, 'features', 'export', ...ns, '-c', workerFile, '-o', join(dir, 'x.jsonl'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/marks PII .*BEAMLINE_KEYS_FILE/);
+
+    // Every event the worker decided: its features by event time (all distinct here).
+    const online = new Map<number, Record<string, number> | null>();
+    for (const m of await readAll(client, `persistent://${tenant}/${NS}/predictions`)) {
+      const pr = predictionSchema.decode(m.payload);
+      online.set(pr.eventTime, pr.features);
+    }
+    const values = Array.from({ length: 220 }, (_, n) => planted(n)).flatMap((v) => [v.pan, v.holder, v.key]);
+    for (const file of [join(dir, 'train.jsonl'), join(dir, 'train.parquet')]) {
+      const r = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'features', 'export', ...ns, '-c', workerFile, '-o', file);
+      expect(r.code, r.err + r.out).toBe(0);
+      expect(r.err).not.toMatch(/no --admin-url/);
+      expect(leaks(readFileSync(file), values)).toEqual([]);
+    }
+    const rows = readFileSync(join(dir, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows).toHaveLength(online.size);
+    for (const row of rows) {
+      expect(row['key']).toMatch(/^tok_/);
+      const want = online.get(row['event_time_ms'] as number);
+      expect({ amount: row['amount'], n1h: row['n1h'], holders1h: row['holders1h'] }, `event at ${String(row['event_time_ms'])}`).toEqual(
+        want,
+      );
+    }
+  }, 120_000);
 });

@@ -3,7 +3,10 @@
  * the built-in scoring handler's own feature code (compileFeatureExtractor, the function the
  * worker calls), with per-key history carried from the first retained event, so each row holds
  * exactly the features the worker had at that event's time. Labels are joined by event id.
+ * Where the namespace marks PII, events are tokenized first, as the worker's ingress does
+ * (namespacePiiTokenizer): the same features, and no raw PII value in a row.
  */
+import type { PiiTokenizer } from '../../governance/index.ts';
 import { SchemaRegistry, type PulsarClient } from '../../pulsar/index.ts';
 import {
   compileFeatureExtractor,
@@ -79,6 +82,11 @@ export interface TrainingSetOptions {
   labels?: ReadonlyMap<string, Label>;
   /** @default 10000 */
   readTimeoutMs?: number;
+  /**
+   * The namespace's PII tokenizer (namespacePiiTokenizer), applied to each event and its key
+   * before features, as at the worker's ingress. @default none: events as stored
+   */
+  pii?: PiiTokenizer;
 }
 
 export function checkWindow(fromMs: number | undefined, toMs: number | undefined): void {
@@ -129,15 +137,25 @@ export async function exportTrainingSet(o: TrainingSetOptions): Promise<Training
         skipped++;
         continue;
       }
-      // As the worker's ingress: the producer's event time, else the publish time.
+      // As the worker's ingress: PII tokenized (a record it cannot tokenize is dead-lettered
+      // there, skipped here), the producer's event time, else the publish time.
+      if (o.pii !== undefined) {
+        try {
+          value = o.pii.tokenize(value);
+        } catch {
+          skipped++;
+          continue;
+        }
+      }
+      const key = m.key === undefined || o.pii === undefined ? m.key : o.pii.tokenizeKey(m.key);
       const eventTimeMs = m.eventTimeMs ?? m.publishTimeMs;
-      const { values, row } = replay.push(m.key, value, eventTimeMs);
+      const { values, row } = replay.push(key, value, eventTimeMs);
       if ((o.fromMs !== undefined && eventTimeMs < o.fromMs) || (o.toMs !== undefined && eventTimeMs >= o.toMs)) continue;
       const id = o.idField === undefined ? null : readField(value, o.idField);
       const eventId = id === null ? m.id.toString() : String(id);
       const label = labels.get(eventId);
       if (label !== undefined) labelled++;
-      rows.push({ eventId, key: m.key ?? null, eventTimeMs, values, row, label: label?.fraud ?? null, labelSource: label?.source ?? null });
+      rows.push({ eventId, key: key ?? null, eventTimeMs, values, row, label: label?.fraud ?? null, labelSource: label?.source ?? null });
     }
   } finally {
     await reader.close();
