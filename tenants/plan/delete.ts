@@ -80,7 +80,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, o
   const clock = options.clock ?? systemClock;
   let pauseMs = options.pauseMs ?? 1_000;
   const pause = async (): Promise<void> => {
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, pauseMs));
+    await clock.sleep(pauseMs);
     pauseMs = Math.min(4_000, pauseMs * 2);
   };
   for (let round = 1; ; round++) {

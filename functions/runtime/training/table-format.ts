@@ -86,7 +86,7 @@ function finite(v: number): number {
 
 /** Full precision: the float64 value the handler computed, so a reader gets it back exactly. */
 function num(v: number): string {
-  return Number.isFinite(v) ? String(v) : '0';
+  return String(finite(v));
 }
 
 function csvCell(s: string): string {
