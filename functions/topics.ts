@@ -4,14 +4,15 @@
  */
 
 /** Every topic a namespace has; a spec tunes each one but cannot add, drop or rename one. */
-export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit', 'labels'] as const;
+export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit', 'labels', 'owners'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 /**
- * The topics a worker writes: every topic but its inputs (events), the model feed (models) and
- * the ground truth (labels, #23: written by analysts' review decisions and feedback commands).
+ * The topics a worker writes: every topic but its inputs (events), the model feed (models),
+ * the ground truth (labels, #23: written by analysts' review decisions and feedback commands)
+ * and the ownership journal (owners, #17: the replicas' fencing records, outside transactions).
  */
-export type OutputTopic = Exclude<TopicKind, 'events' | 'models' | 'labels'>;
+export type OutputTopic = Exclude<TopicKind, 'events' | 'models' | 'labels' | 'owners'>;
 
 /** Topics workers write: deduplicated by default so retries never double-publish. */
 export const OUTPUT_TOPICS: readonly TopicKind[] = [

@@ -13,6 +13,7 @@ export {
   Transaction,
   createClient,
   type AckOptions,
+  type ForeignTxnEnd,
   type SendOptions,
 } from './client/index.ts';
 // The contract both implementations share (api/): interfaces, messages, options, shapes.

@@ -11,10 +11,16 @@ export { OUTPUT_TOPICS, TOPIC_KINDS, type TopicKind };
 export const DATA_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'actions', 'review', 'audit'];
 /**
  * #23: topics whose records Beamline itself defines: their schema is fixed (`labels`:
- * dev.beamline.Label), so a spec may tune them but gives no schema, and may leave them out
- * (specs written before the topic existed keep compiling; apply then creates it).
+ * dev.beamline.Label; `owners`, #17: the replicas' ownership journal, JSON without a registered
+ * schema), so a spec may tune them but gives no schema, and may leave them out (specs written
+ * before the topic existed keep compiling; apply then creates it).
  */
-export const BUILT_IN_TOPICS: readonly TopicKind[] = ['labels'];
+export const BUILT_IN_TOPICS: readonly TopicKind[] = ['labels', 'owners'];
+/**
+ * #17: topics partitioned exactly like `events` unless a spec says otherwise: the state of input
+ * partition p, and the ownership records of p, live in their partition p.
+ */
+export const PARTITIONED_LIKE_EVENTS: readonly TopicKind[] = ['state', 'owners'];
 /** Topics that hold latest-value-per-key and must be compacted. */
 export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
 
@@ -23,6 +29,7 @@ export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
  * and their inputs flow from each edge to central (review, training, audit, labels); models flow from
  * central to every edge (push once, every edge hot-swaps). Everything else stays in its region:
  * `state` (each region owns its keys: two regions writing one compacted key would race),
+ * `owners` (each region's replicas fence each other, never another region's),
  * `actions` (an edge's actuators act locally), `dead-letter` (replayed where it failed).
  */
 export const EDGE_TO_CENTRAL_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'review', 'audit', 'labels'];
@@ -53,9 +60,10 @@ export type Action = 'produce' | 'consume';
 /** Least privilege: each role gets exactly what its job needs, per topic. */
 export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<Action, readonly TopicKind[]>>>>> = {
   // `review` read back only for the queue's depth (#22): items the worker itself wrote, and outcomes.
+  // `owners` (#17): replicas of a namespace record and read their partitions' fencing records.
   worker: {
-    consume: ['events', 'state', 'models', 'review'],
-    produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit'],
+    consume: ['events', 'state', 'models', 'review', 'owners'],
+    produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit', 'owners'],
   },
   producer: { produce: ['events'] },
   // Analysts decide review items: they read the queue and write outcomes, their audit trail and

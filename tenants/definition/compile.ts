@@ -5,6 +5,7 @@ import { LABEL_SCHEMA, type BacklogQuota, type BacklogQuotaPolicy, type Retentio
 import {
   BACKLOG_POLICIES,
   BUILT_IN_TOPICS,
+  PARTITIONED_LIKE_EVENTS,
   CENTRAL_REGION,
   CENTRAL_TO_EDGE_TOPICS,
   EDGE_TO_CENTRAL_TOPICS,
@@ -315,10 +316,13 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       return Object.freeze({
         kind,
         name: `persistent://${nsName}/${kind}`,
-        // #17: a state topic partitioned like events stays so where a region repartitions events.
+        // #17: a state (or owners) topic partitioned like events stays so where a region
+        // repartitions events.
         partitions:
           region.partitions[kind] ??
-          (kind === 'state' && t.partitions === topics.events.partitions ? (region.partitions.events ?? t.partitions) : t.partitions),
+          (PARTITIONED_LIKE_EVENTS.includes(kind) && t.partitions === topics.events.partitions
+            ? (region.partitions.events ?? t.partitions)
+            : t.partitions),
         // #19: a topic that replicates is de-duplicated (on every cluster that holds it) unless the
         // spec says otherwise: the replicator resends what a cut link left unacknowledged, and
         // only the remote broker's de-duplication drops the copies (the geo outage test saw
@@ -423,7 +427,7 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     // #17: ownership by partition needs `state` partitioned exactly like `events` (state of input
     // partition p lives in state partition p), so the state topic's default is the events topic's
     // count; a spec that sets both differently runs one worker per namespace (logged at start).
-    const eventsSpec = kind === 'state' && isObj(raw['events']) ? raw['events'] : undefined;
+    const eventsSpec = PARTITIONED_LIKE_EVENTS.includes(kind) && isObj(raw['events']) ? raw['events'] : undefined;
     const eventsPartitions = eventsSpec?.['partitions'];
     const partitionsDefault =
       typeof eventsPartitions === 'number' && Number.isInteger(eventsPartitions) && eventsPartitions >= 1 && eventsPartitions <= 1024
@@ -514,7 +518,7 @@ function compileSchema(
       p.add(
         `${f}.${given}`,
         spec[given],
-        `remove it: the ${kind} topic holds Beamline's own records (dev.beamline.Label), whose schema is fixed`,
+        `remove it: the ${kind} topic holds Beamline's own records${kind === 'labels' ? ' (dev.beamline.Label)' : ''}, whose schema is fixed`,
       );
       return undefined;
     }

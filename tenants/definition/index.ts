@@ -4,6 +4,7 @@ export { TenantSpecError, suggest } from './problems.ts';
 export {
   TOPIC_KINDS,
   BUILT_IN_TOPICS,
+  PARTITIONED_LIKE_EVENTS,
   DATA_TOPICS,
   COMPACTED_TOPICS,
   OUTPUT_TOPICS,

@@ -61,11 +61,13 @@ describe('tenant apply against the dev broker', () => {
     expect(policies.auth_policies?.namespace_auth).toEqual({});
 
     expect((await admin.topics.listPartitioned(ns)).sort()).toEqual(
-      ['actions', 'audit', 'dead-letter', 'events', 'labels', 'models', 'predictions', 'review', 'state'].map(
+      ['actions', 'audit', 'dead-letter', 'events', 'labels', 'models', 'owners', 'predictions', 'review', 'state'].map(
         (t) => `persistent://${ns}/${t}`,
       ),
     );
     expect(await admin.topics.getPartitionedMetadata(`persistent://${ns}/events`)).toMatchObject({ partitions: 8 });
+    // #17: the replicas' ownership journal, partitioned like events.
+    expect(await admin.topics.getPartitionedMetadata(`persistent://${ns}/owners`)).toMatchObject({ partitions: 8 });
     const events = await admin.schemas.get(`persistent://${ns}/events`);
     expect(events?.type).toBe('AVRO');
     expect((JSON.parse(events?.data ?? '{}') as { name: string }).name).toBe('CardAuthorization');

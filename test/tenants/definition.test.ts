@@ -183,6 +183,19 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
     d.topics['labels'] = { schema: { type: 'record', name: 'X', fields: [] } };
     expectProblem(d, 'topics.labels.schema', "holds Beamline's own records", 'schema is fixed');
   });
+  it('4c. the built-in owners topic: partitioned like events, worker-only, never replicated, no schema (#17)', () => {
+    const d = doc();
+    delete d.topics['owners'];
+    const ns = compileTenantSpec(d).namespaces[0];
+    const owners = ns?.topics.find((t) => t.kind === 'owners');
+    const events = ns?.topics.find((t) => t.kind === 'events');
+    expect(owners?.partitions).toBe(events?.partitions);
+    expect(owners?.schema ?? null).toBeNull();
+    // Replicas fence each other through it: the worker role reads and writes it, nobody else.
+    expect(Object.values(owners?.permissions ?? {})).toEqual([['consume', 'produce']]);
+    d.topics['owners'] = { schema: { type: 'record', name: 'X', fields: [] } };
+    expectProblem(d, 'topics.owners.schema', "holds Beamline's own records", 'schema is fixed');
+  });
   it('5. an unknown topic gets a did-you-mean', () => {
     const d = doc();
     d.topics['event'] = { partitions: 1 };

@@ -27,6 +27,8 @@ import { parseServiceUrl } from './connection/service-url.ts';
 import { TableView, type TableViewOptions } from './table-view/table-view.ts';
 import { compileTransactionOptions, Transaction, type TransactionOptions } from './transactions/transaction.ts';
 import { TransactionCoordinatorClient } from './transactions/transaction-coordinator.ts';
+import { abortForeignTransaction, type ForeignTxnEnd } from './transactions/foreign-abort.ts';
+import type { TxnId } from '../api/index.ts';
 import type { SchemaFetcher, SchemaInfo } from '../schema/index.ts';
 import { binarySchemaFetcher, getOrCreateSchema, getSchema } from './schema-wire.ts';
 import { schemaInfoOf, type SchemaOption } from '../api/index.ts';
@@ -165,6 +167,17 @@ export class PulsarClient implements PulsarClientApi {
     this.#tc ??= new TransactionCoordinatorClient(this.#ctx);
     const id = await this.#tc.newTxn(cfg.timeoutMs);
     return new Transaction(this.#tc, id, cfg, this.#ctx.clock);
+  }
+
+  /**
+   * #17: aborts a transaction another client opened (same role, or a superuser), and resolves
+   * once the coordinator has finished with it: see transactions/foreign-abort.ts.
+   * @param deadlineMs how long to keep asking. @default the client's operationTimeoutMs
+   */
+  abortTransaction(id: TxnId, deadlineMs?: number): Promise<ForeignTxnEnd> {
+    this.#checkOpen();
+    this.#tc ??= new TransactionCoordinatorClient(this.#ctx);
+    return abortForeignTransaction(this.#tc, id, this.#ctx.clock, deadlineMs ?? this.#ctx.operationTimeoutMs);
   }
 
   /** A SchemaFetcher over GET_SCHEMA (writer schemas by version) for a SchemaRegistry. */

@@ -15,6 +15,7 @@ export {
 } from './transactions/transaction.ts';
 export { binarySchemaFetcher, getSchema, getOrCreateSchema, toSchemaData, fromSchemaData, incompatibleSchemaError } from './schema-wire.ts';
 export { TransactionCoordinatorClient, TC_ASSIGN_TOPIC, type TransactionCoordinatorState } from './transactions/transaction-coordinator.ts';
+export { type ForeignTxnEnd } from './transactions/foreign-abort.ts';
 export { Reader } from './consume/reader.ts';
 export { TableView, type TableViewOptions, type TableChange, type TableViewState } from './table-view/table-view.ts';
 export { boostHash, javaStringHash, murmur3Hash, keyPartition } from './produce/routing.ts';
