@@ -43,12 +43,6 @@ import { PULSAR_ERROR_CODES } from '../pulsar/index.ts';
 
 /** #17: a commit refused because the partition moved to another replica (nothing was sent). */
 export const PARTITION_REVOKED = RUNTIME_ERROR_CODES.partitionRevoked;
-/** #17: the partition's owner records in its state partition (keys outside the changelogs). */
-const OWNER_CLAIM_KEY = 'o/claim';
-const OWNER_RELEASE_KEY = 'o/release';
-/** #17: how often a new owner looks for the previous owner's release. */
-const OWNERSHIP_POLL_MS = 200;
-
 /** Pause between abort() rounds (each round retries END_TXN for outcomeTimeoutMs itself). */
 const ABORT_RETRY_MS = 200;
 
@@ -88,6 +82,17 @@ export interface PartitionIoDeps {
   onFailedCommit: (err: unknown) => void;
   /** Called after each committed batch. */
   onCommitted: () => void;
+  /**
+   * The ownership's journal (ownership-journal.ts): each transaction is recorded there before it
+   * touches the partition. @default none (no other replica ends this one's transactions)
+   */
+  journal?: TxnJournal;
+}
+
+/** What a partition port needs of its OwnershipJournal. */
+export interface TxnJournal {
+  opened(txn: Transaction): Promise<void>;
+  ended(txn: Transaction): void;
 }
 
 export class PulsarWorkerIo implements WorkerIo {
@@ -217,52 +222,6 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#revoked = true;
   }
 
-  /**
-   * #17: waits until the previous owner of the partition released it (its `o/release` record in
-   * the state partition names the latest `o/claim`), or `deadlineMs` passed. 'none': never claimed.
-   */
-  async awaitRelease(deadlineMs: number): Promise<'none' | 'released' | 'timeout'> {
-    const reader = await this.#client.createReader({
-      topic: this.#stateTopic(),
-      startMessageId: 'earliest',
-      readCompacted: true,
-      receiverQueueSize: 1000,
-    });
-    let claim: string | undefined;
-    let release: string | undefined;
-    const until = Date.now() + deadlineMs;
-    try {
-      for (;;) {
-        while (await reader.hasMessageAvailable()) {
-          const m = await reader.readNext(this.#config.transactionTimeoutMs);
-          if (m.key === OWNER_CLAIM_KEY) claim = m.payload.toString('utf8');
-          else if (m.key === OWNER_RELEASE_KEY) release = m.payload.toString('utf8');
-        }
-        if (claim === undefined) return 'none';
-        if (claim === release) return 'released';
-        if (Date.now() >= until) return 'timeout';
-        await new Promise((resolve) => setTimeout(resolve, OWNERSHIP_POLL_MS));
-      }
-    } finally {
-      await reader.close();
-    }
-  }
-
-  /** #17: records this owner's claim on (or release of) the partition in its state partition. */
-  async recordOwnership(kind: 'claim' | 'release', owner: string): Promise<void> {
-    const producer = await this.#producer('state');
-    // In a transaction of its own: the broker refused plain sends to a state partition that
-    // transactions write (SendError, which makes the client drop the whole connection).
-    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
-    try {
-      await producer.send({ key: kind === 'claim' ? OWNER_CLAIM_KEY : OWNER_RELEASE_KEY, payload: Buffer.from(owner) }, { txn });
-    } catch (err) {
-      await this.#confirmAbort(txn);
-      throw err;
-    }
-    await this.#resolveCommit(txn);
-  }
-
   /** Keys (state and windows) the last readChangelog() returned. */
   get restoredKeys(): number {
     return this.#restoredKeys;
@@ -280,6 +239,16 @@ export class PulsarWorkerIo implements WorkerIo {
     }
     // effectively-once: outputs, state changelog and input acks commit or abort together.
     const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
+    const journal = this.#part?.journal;
+    if (journal !== undefined) {
+      // #17: recorded before it touches the partition, so a new owner can end it (see the journal).
+      try {
+        await journal.opened(txn);
+      } catch (err) {
+        await this.#confirmAbort(txn);
+        throw err;
+      }
+    }
     try {
       const sends = outputs.map((o) => (producers.get(o.topic) as Producer).send(toOutgoing(o), { txn }));
       // All input acks in one ACK command per partition (one pending-ack write each).
@@ -294,9 +263,15 @@ export class PulsarWorkerIo implements WorkerIo {
     } catch (err) {
       // Never committed: the abort is certain once the coordinator confirms it.
       await this.#confirmAbort(txn);
+      if (txn.state === 'aborted') journal?.ended(txn);
       throw err;
     }
-    await this.#resolveCommit(txn);
+    try {
+      await this.#resolveCommit(txn);
+    } finally {
+      // An outcome still unknown stays listed: a new owner must end it.
+      if (txn.state === 'committed' || txn.state === 'aborted') journal?.ended(txn);
+    }
   }
 
   /**

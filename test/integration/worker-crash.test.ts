@@ -72,7 +72,7 @@ describe.each([1, 3])('worker crash recovery (effectively-once), %i replica(s)',
       if (replicas === 1) await createNamespace(tenant, 'ns');
       else {
         await admin.namespaces.create(`${tenant}/ns`);
-        for (const t of ['events', 'state']) await admin.topics.createPartitioned(topic(tenant, 'ns', t), PARTITIONS);
+        for (const t of ['events', 'state', 'owners']) await admin.topics.createPartitioned(topic(tenant, 'ns', t), PARTITIONS);
         for (const t of ['predictions', 'actions', 'review', 'dead-letter'])
           await admin.topics.createNonPartitioned(topic(tenant, 'ns', t));
         // As `beamline tenant apply` sets them up (see worker-replicas.test.ts).

@@ -90,7 +90,7 @@ beforeAll(async () => {
   for (const t of TYPES) {
     for (const ns of [`${t.name}-one`, `${t.name}-many`]) {
       await admin.namespaces.create(`${tenant}/${ns}`);
-      for (const name of ['events', 'state']) await admin.topics.createPartitioned(topic(tenant, ns, name), PARTITIONS);
+      for (const name of ['events', 'state', 'owners']) await admin.topics.createPartitioned(topic(tenant, ns, name), PARTITIONS);
       for (const name of ['predictions', 'actions', 'review', 'dead-letter'])
         await admin.topics.createNonPartitioned(topic(tenant, ns, name));
       await deduplicateOutputs(tenant, ns);

@@ -48,7 +48,7 @@ interface Replica {
 
 async function createPartitionedNamespace(tenant: string): Promise<void> {
   await admin.namespaces.create(`${tenant}/ns`);
-  for (const t of ['events', 'state']) await admin.topics.createPartitioned(topic(tenant, 'ns', t), PARTITIONS);
+  for (const t of ['events', 'state', 'owners']) await admin.topics.createPartitioned(topic(tenant, 'ns', t), PARTITIONS);
   for (const t of ['predictions', 'actions', 'review', 'dead-letter']) await admin.topics.createNonPartitioned(topic(tenant, 'ns', t));
   // As `beamline tenant apply` sets them up: a resend after a topic closed under its producer
   // is dropped by the broker, so a second output for an id can only be a second decision.

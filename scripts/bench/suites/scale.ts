@@ -67,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const ns = `${tenant}/ns`;
   const topic = (t: string): string => `persistent://${ns}/${t}`;
   await admin.namespaces.create(ns);
-  for (const t of ['events', 'state']) await admin.topics.createPartitioned(topic(t), partitions);
+  for (const t of ['events', 'state', 'owners']) await admin.topics.createPartitioned(topic(t), partitions);
   for (const t of ['predictions', 'actions', 'review', 'dead-letter']) await admin.topics.createNonPartitioned(topic(t));
 
   const replicas: Replica[] = [];
