@@ -4,7 +4,18 @@
  */
 
 /** Every topic a namespace has; a spec tunes each one but cannot add, drop or rename one. */
-export const TOPIC_KINDS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state', 'models', 'audit', 'labels', 'owners'] as const;
+export const TOPIC_KINDS = [
+  'events',
+  'predictions',
+  'actions',
+  'review',
+  'dead-letter',
+  'state',
+  'models',
+  'audit',
+  'labels',
+  'owners',
+] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 /**

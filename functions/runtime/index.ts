@@ -26,6 +26,7 @@ export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
+export { OwnershipJournal, JOURNAL_SKEW_MARGIN_MS, type FenceResult, type OwnershipJournalDeps } from './ownership-journal.ts';
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
 export { namespacePiiTokenizer, piiPropertyKey } from './namespace-pii.ts';

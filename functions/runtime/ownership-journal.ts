@@ -110,7 +110,11 @@ export class OwnershipJournal {
       });
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === PULSAR_ERROR_CODES.authorization || code === PULSAR_ERROR_CODES.topicNotFound || code === PULSAR_ERROR_CODES.notAllowed) {
+      if (
+        code === PULSAR_ERROR_CODES.authorization ||
+        code === PULSAR_ERROR_CODES.topicNotFound ||
+        code === PULSAR_ERROR_CODES.notAllowed
+      ) {
         this.#unavailable = true;
         return { mode: 'unavailable', reason: String((err as Error).message) };
       }

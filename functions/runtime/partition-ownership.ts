@@ -341,8 +341,8 @@ export class PartitionedWorker {
       if (fence.mode === 'unavailable') {
         const waitMs = this.config.transactionTimeoutMs + FENCE_MARGIN_MS;
         this.#log.warn(
-          { partition, waitMs, reason: fence.reason, fix: 'run `beamline tenant apply` again: it creates the namespace\'s owners topic' },
-          'no ownership journal; waiting out the previous owner\'s transactions',
+          { partition, waitMs, reason: fence.reason, fix: "run `beamline tenant apply` again: it creates the namespace's owners topic" },
+          "no ownership journal; waiting out the previous owner's transactions",
         );
         await this.#clock.sleep(waitMs);
       }
