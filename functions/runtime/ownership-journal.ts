@@ -87,6 +87,7 @@ export class OwnershipJournal {
   readonly #open = new Set<string>();
   #producer: Producer | undefined;
   #unavailable = false;
+  #revoked = false;
   #closed = false;
 
   constructor(config: WorkerConfig, deps: OwnershipJournalDeps, partition: number, owner: string) {
@@ -100,6 +101,11 @@ export class OwnershipJournal {
   /** The new owner's side: fences earlier owners and ends their open transactions (see the top). */
   async fence(): Promise<FenceResult> {
     const { client, clock } = this.#deps;
+    // The reader opens (and seeks) while the producer fences: both take a round trip or two, and
+    // the reader reads on to the fence record whenever that lands.
+    const from = clock.now() - this.#config.transactionTimeoutMs - JOURNAL_SKEW_MARGIN_MS;
+    const opening = client.createReader({ topic: this.#topic, startMessageId: 'earliest', startPublishTimeMs: Math.max(0, from) });
+    opening.catch(() => undefined);
     try {
       this.#producer = await client.createProducer({
         topic: this.#topic,
@@ -109,6 +115,7 @@ export class OwnershipJournal {
         compression: 'none',
       });
     } catch (err) {
+      void opening.then((r) => r.close()).catch(() => undefined);
       const code = (err as { code?: string }).code;
       if (
         code === PULSAR_ERROR_CODES.authorization ||
@@ -120,9 +127,8 @@ export class OwnershipJournal {
       }
       throw err;
     }
-    const from = clock.now() - this.#config.transactionTimeoutMs - JOURNAL_SKEW_MARGIN_MS;
     const marker = await this.#producer.send({ key: RECORD_KEY, payload: encode({ v: 1, owner: this.#owner, open: [], fence: true }) });
-    const reader = await client.createReader({ topic: this.#topic, startMessageId: 'earliest', startPublishTimeMs: Math.max(0, from) });
+    const reader = await opening;
     const lastByOwner = new Map<string, readonly string[]>();
     let scanned = 0;
     try {
@@ -152,7 +158,7 @@ export class OwnershipJournal {
   async opened(txn: { readonly id: TxnId }): Promise<void> {
     if (this.#unavailable) return;
     const producer = this.#producer;
-    if (producer === undefined || this.#closed) throw fencedError(this.#topic, undefined);
+    if (producer === undefined || this.#revoked) throw fencedError(this.#topic, undefined);
     const id = formatTxnId(txn.id);
     this.#open.add(id);
     try {
@@ -169,19 +175,20 @@ export class OwnershipJournal {
   }
 
   /**
-   * Ends this ownership's records. After a drain nothing is open: a last record says so, and the
-   * next owner has nothing to end (best effort: without it, it asks the coordinator about a
-   * transaction that is long over).
+   * The partition was lost: record nothing more. A send on a producer the broker has just fenced
+   * makes Pulsar 4.0.7 close the whole connection ("Received message, but the producer is not
+   * ready"), dropping every consumer of this replica (measured: partitions moving back and forth
+   * for seconds), so after a loss this journal stays silent.
    */
+  revoke(): void {
+    this.#revoked = true;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const producer = this.#producer;
-    if (producer === undefined) return;
-    if (this.#open.size === 0) {
-      await producer.send({ key: RECORD_KEY, payload: encode({ v: 1, owner: this.#owner, open: [] }) }).catch(() => undefined);
-    }
-    await producer.close().catch(() => undefined);
+    this.#revoked = true;
+    await this.#producer?.close().catch(() => undefined);
   }
 }
 

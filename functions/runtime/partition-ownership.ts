@@ -231,7 +231,10 @@ export class PartitionedWorker {
   #onActive(slot: Slot, active: boolean): void {
     slot.active = active;
     // At once, not after the queued steps: no transaction of this partition starts from here on.
-    if (!active) slot.owned?.io.revoke();
+    if (!active) {
+      slot.owned?.io.revoke();
+      slot.owned?.journal.revoke();
+    }
     this.#log.info({ partition: slot.partition, active }, 'partition active consumer changed');
     if (this.#state === 'running') void this.#schedule(slot);
   }
@@ -376,6 +379,7 @@ export class PartitionedWorker {
     slot.owned = undefined;
     slot.restartGen = undefined;
     owned.io.revoke();
+    owned.journal.revoke();
     await owned.worker.drain(this.config.drainDeadlineMs);
     // A batch past the deadline may still be committing: the next owner's fence ends it.
     await owned.journal.close();

@@ -6,7 +6,7 @@
  */
 import type { ProcessFn } from '../../functions/index.ts';
 import { startWorker, type PartitionedWorker } from '../../functions/control-plane.ts';
-import { silentLogger } from '../../functions/telemetry.ts';
+import { createRootLogger, silentLogger } from '../../functions/telemetry.ts';
 import { partitionLine, readyLine } from '../../demo/replica-protocol.ts';
 
 const [serviceUrl, adminUrl, tenant, namespace, replicaId] = process.argv.slice(2) as [string, string, string, string, string];
@@ -38,7 +38,8 @@ const running = await startWorker({
   drainDeadlineMs: 20_000,
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
-  log: silentLogger,
+  // Logs only when the bench keeps them (BL_SCALE_LOG_DIR, see suites/scale.ts): stdout is the line protocol.
+  log: process.env['BL_SCALE_LOG_DIR'] === undefined ? silentLogger : createRootLogger(),
   onPartitionEvent: (e) => process.stdout.write(partitionLine({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })),
 });
 ref.worker = running.worker as PartitionedWorker;

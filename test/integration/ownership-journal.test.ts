@@ -77,7 +77,7 @@ describe('ownership journal (#17)', () => {
     await late.abort();
     await old.close();
 
-    // A drained owner leaves a last record with nothing open: the next fence ends nothing.
+    // An owner whose last record lists nothing open: the next fence ends nothing.
     await fresh.close();
     const third = journal(config, newClient2, 'third');
     expect(await third.fence()).toMatchObject({ mode: 'fenced', aborted: 0, committed: 0 });

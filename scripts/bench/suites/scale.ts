@@ -11,13 +11,14 @@
  * - hand-over p50/p99 per partition: on each partition, every change of the replica deciding it,
  *   the old owner's last output to the new owner's first (publish times of the outputs, which
  *   are sent inside each commit): graceful moves (join, SIGTERM) and crash moves (SIGKILL, which
- *   include the wait for the dead owner's transaction timeout) separately.
+ *   include ending the dead owner's open transactions) separately.
  * - restore keys/s: keys restored over restore time, summed over every partition gain.
  * - lost (inputs with no output), duplicated (inputs with two), stale (outputs whose count/sum
  *   differ from the one-owner reference: the n-th event of a key has count n and the sum of the
  *   key's first n amounts). Each must be 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
@@ -79,8 +80,11 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       });
       const r: Replica = { name, child, gains: [] };
       replicas.push(r);
+      // BL_SCALE_LOG_DIR=<dir> keeps each replica's log (one file per process) for a diagnosis.
+      const logDir = process.env['BL_SCALE_LOG_DIR'];
       let buf = '';
       child.stdout?.on('data', (d: Buffer) => {
+        if (logDir !== undefined) appendFileSync(`${logDir}/${name}-${child.pid}.log`, d);
         buf += d.toString();
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -178,6 +182,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   let lost = 0;
   let duplicated = 0;
   let stale = 0;
+  const copies: string[] = [];
   for (let id = 0; id < events; id++) {
     const key = `k${id % keys}`;
     const r = running.get(key) ?? { count: 0, sum: 0 };
@@ -187,7 +192,11 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     const got = seen.get(id);
     if (got === undefined) lost++;
     else {
-      if (got.length > 1) duplicated++;
+      if (got.length > 1) {
+        duplicated++;
+        // Which replica wrote each copy, and when: one replica twice is a resend, two a second decision.
+        if (copies.length < 5) copies.push(`${id}: ${got.map((o) => `${o.replica}@p${o.partition}+${o.atMs}`).join(', ')}`);
+      }
       if (got.some((o) => o.count !== r.count || o.sum !== r.sum)) stale++;
     }
   }
@@ -238,9 +247,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     ],
     notes: [
       `Replicas: 2 at start, a third joined at ${kills['join']} outputs, one SIGKILLed at ${kills['sigkill']}, one SIGTERM + restart at ${kills['sigterm']}; input ${rate} events/s.`,
-      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's partitions wait for its transaction timeout (${txnTimeoutMs} ms) before the new owner starts: that move is the max.`,
-      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: wait for the previous owner's release record (a SIGKILLed owner: its transaction timeout + 2 s).",
+      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (then a 2 s settle before the rewind), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
+      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open, the settle after an abort).",
       'lost, duplicated and stale must all be 0.',
+      ...(copies.length > 0 ? [`duplicated inputs (first 5; replica@partition+publish time ms): ${copies.join('; ')}`] : []),
     ],
   };
 }
