@@ -39,6 +39,7 @@ const running = await startWorker({
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
   // Logs only when the bench keeps them (BL_SCALE_LOG_DIR, see suites/scale.ts): stdout is the line protocol.
+  // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   log: process.env['BL_SCALE_LOG_DIR'] === undefined ? silentLogger : createRootLogger(),
   onPartitionEvent: (e) => process.stdout.write(partitionLine({ ...e, replica: replicaId, owned: ref.worker?.owned ?? [] })),
 });

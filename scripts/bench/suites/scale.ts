@@ -81,6 +81,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       const r: Replica = { name, child, gains: [] };
       replicas.push(r);
       // BL_SCALE_LOG_DIR=<dir> keeps each replica's log (one file per process) for a diagnosis.
+      // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
       const logDir = process.env['BL_SCALE_LOG_DIR'];
       let buf = '';
       child.stdout?.on('data', (d: Buffer) => {
