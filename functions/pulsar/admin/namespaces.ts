@@ -60,6 +60,10 @@ export class NamespacesApi {
   async delete(namespace: string, options: { force?: boolean } = {}): Promise<void> {
     return this.#http.request('DELETE', this.#p(namespace), { query: { force: options.force } });
   }
+  /** Unloads every bundle: the broker closes the namespace's topics and loads them again on use. */
+  async unload(namespace: string): Promise<void> {
+    return this.#http.request('PUT', this.#p(namespace, '/unload'));
+  }
   /** All policies in one call: the cheapest way to describe a namespace. */
   async getPolicies(namespace: string): Promise<NamespacePolicies> {
     return this.#http.request('GET', this.#p(namespace));

@@ -59,6 +59,10 @@ export class TopicsApi {
   async delete(topic: string, options: { force?: boolean } = {}): Promise<void> {
     return this.#http.request('DELETE', this.#p(topic), { query: { force: options.force } });
   }
+  /** Closes the topic on its broker (dropping an in-memory instance a failed delete left fenced). */
+  async unload(topic: string): Promise<void> {
+    return this.#http.request('PUT', this.#p(topic, '/unload'));
+  }
   async getStats(topic: string): Promise<TopicStats> {
     return this.#http.request('GET', this.#p(topic, '/stats'));
   }
