@@ -90,7 +90,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, o
     } catch (err) {
       if (!(await stillThere(admin, tenant))) return;
       if (round >= rounds) throw err;
-      await loosen(admin, tenant);
+      await loosenTenant(admin, tenant);
       await pause();
       continue;
     }
@@ -113,7 +113,7 @@ export async function deleteTenantContents(admin: PulsarAdmin, tenant: string, o
  * already fenced" while that in-memory instance lives (a clean-clone run met it in
  * tenant-cli.test.ts); unloading drops it. Best effort: every step may fail.
  */
-async function loosen(admin: PulsarAdmin, tenant: string): Promise<void> {
+export async function loosenTenant(admin: PulsarAdmin, tenant: string): Promise<void> {
   const quiet = async (p: () => Promise<unknown>): Promise<unknown> => {
     try {
       return await p();

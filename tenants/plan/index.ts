@@ -3,7 +3,7 @@ export { diffTenant } from './diff.ts';
 export { applyTenantPlan } from './apply.ts';
 export type { ApplyResult } from './apply.ts';
 export { formatPlan, formatChange } from './format.ts';
-export { deleteTenant, deleteTenantContents, tenantBacklog, type DeleteRounds } from './delete.ts';
+export { deleteTenant, deleteTenantContents, loosenTenant, tenantBacklog, type DeleteRounds } from './delete.ts';
 export type { TopicBacklog } from './delete.ts';
 export { CHANGE_OPS } from './types.ts';
 export type { Change, ChangeOp, TenantPlan, ObservedTenant, ObservedNamespace, ObservedTopic } from './types.ts';

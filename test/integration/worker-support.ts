@@ -2,6 +2,7 @@
 import { isAdminStatus, PulsarAdmin } from '../../functions/control-plane.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { pulsarEnv, uniqueName, type PulsarEnv } from '../support/pulsar-env.ts';
+import { loosenTenant } from '../../tenants/plan/index.ts';
 
 export const env: PulsarEnv = pulsarEnv();
 export const admin = new PulsarAdmin({ url: env.adminUrl, ...(env.token === undefined ? {} : { token: env.token }) });
@@ -51,9 +52,7 @@ export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise
     } catch (err) {
       last = err;
     }
-    await deleteTopicsOneByOne(tenant);
-    await unloadSystemTopics(tenant);
-    await unloadNamespaces(tenant);
+    await loosenTenant(a, tenant);
     await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** i)));
   }
   if (!(await tenantExists(a, tenant))) return;
@@ -66,15 +65,6 @@ export async function deleteTenant(tenant: string, deadlineMs = 90_000): Promise
   throw new Error(`test tenant ${tenant} still exists after ${tries} forced deletes in ${deadlineMs} ms`, { cause: last });
 }
 
-async function deleteTopicsOneByOne(tenant: string): Promise<void> {
-  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    for (const t of await admin.topics.listPartitioned(ns).catch(() => [] as string[]))
-      await admin.topics.deletePartitioned(t, { force: true }).catch(() => undefined);
-    for (const t of await admin.topics.list(ns).catch(() => [] as string[]))
-      await admin.topics.delete(t, { force: true }).catch(() => undefined);
-  }
-}
-
 async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
   try {
     await a.tenants.get(tenant);
@@ -82,27 +72,6 @@ async function tenantExists(a: PulsarAdmin, tenant: string): Promise<boolean> {
   } catch (err) {
     if (isAdminStatus(err, 404)) return false;
     throw err;
-  }
-}
-
-/** Unloads the broker's per-namespace system topics, dropping an in-memory instance a failed delete left fenced. */
-async function unloadSystemTopics(tenant: string): Promise<void> {
-  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    for (const t of ['__transaction_buffer_snapshot', '__change_events']) {
-      await fetch(`${env.adminUrl}/admin/v2/persistent/${ns}/${t}/unload`, {
-        method: 'PUT',
-        ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }),
-      }).catch(() => undefined);
-    }
-  }
-}
-
-async function unloadNamespaces(tenant: string): Promise<void> {
-  for (const ns of await admin.namespaces.list(tenant).catch(() => [] as string[])) {
-    await fetch(`${env.adminUrl}/admin/v2/namespaces/${ns}/unload`, {
-      method: 'PUT',
-      ...(env.token === undefined ? {} : { headers: { authorization: `Bearer ${env.token}` } }),
-    }).catch(() => undefined);
   }
 }
 
