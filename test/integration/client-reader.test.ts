@@ -1,7 +1,7 @@
 /** Readers (non-durable): earliest/latest/id/publish time, hasMessageAvailable, seek, compacted reads. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageId, type Reader } from '@beamline/pulsar';
-import { cleanupTopics, compact, createPartitionedTopic, newClient, subscriptions, topicName } from './client-support.ts';
+import { admin, cleanupTopics, compact, createPartitionedTopic, newClient, restPath, subscriptions, topicName } from './client-support.ts';
 
 const client = newClient();
 afterAll(async () => {
@@ -80,6 +80,29 @@ describe('reader', () => {
     await byTime.seek(cut);
     expect(await readAll(byTime)).toEqual(['late0', 'late1', 'late2']);
     await byTime.close();
+    await producer.close();
+  });
+
+  it('starts a rollback duration back by the broker clock, with no seek, and resumes after a reconnect', async () => {
+    const topic = topicName('reader-rollback');
+    const producer = await client.createProducer({ topic, batching: false });
+    for (let i = 0; i < 3; i++) await producer.send(`old${i}`);
+    // The broker rewinds whole seconds by publish time: 3.5 s between old and new, a 2 s rewind.
+    await new Promise((r) => setTimeout(r, 3_500));
+    for (let i = 0; i < 3; i++) await producer.send(`new${i}`);
+    const reader = await client.createReader({ topic, startMessageId: 'earliest', startRollbackDurationMs: 1_500 });
+    expect(await readAll(reader)).toEqual(['new0', 'new1', 'new2']);
+    // Rewound past everything: nothing available, said by the broker's cursor, not the start id.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const none = await client.createReader({ topic, startMessageId: 'earliest', startRollbackDurationMs: 1_000 });
+    expect(await none.hasMessageAvailable()).toBe(false);
+    await none.close();
+    // After a delivery a resubscribe resumes after it; the rewind is not asked again.
+    const unloaded = await admin('PUT', `${restPath(topic)}/unload`);
+    expect(unloaded.status).toBe(204);
+    await producer.send('after');
+    expect((await reader.readNext(30_000)).payload.toString()).toBe('after');
+    await reader.close();
     await producer.close();
   });
 

@@ -285,6 +285,8 @@ export interface ConsumerConfig {
   readonly durable: boolean;
   readonly startMessageId: MessageId | undefined;
   readonly startMessageIdInclusive: boolean;
+  /** Reader only: the broker rewinds a new cursor this many seconds by its clock (0: no rewind). */
+  readonly startRollbackDurationSec: number;
 }
 
 export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
@@ -344,6 +346,7 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     durable: true,
     startMessageId: undefined,
     startMessageIdInclusive: false,
+    startRollbackDurationSec: 0,
   });
 }
 
@@ -355,6 +358,14 @@ export interface ReaderOptions {
   startMessageIdInclusive?: boolean;
   /** Start at the first message published at or after this time (SEEK by time after subscribing). */
   startPublishTimeMs?: number;
+  /**
+   * Start at the first message published within this long before the broker's now, rounded up
+   * to whole seconds (SUBSCRIBE start_message_rollback_duration_sec; Java's
+   * startMessageFromRollbackDuration). Unlike startPublishTimeMs it costs no SEEK, and with it no
+   * reconnect. Leave startMessageId at 'earliest' (the rewind moves a cursor opened there).
+   * @default none
+   */
+  startRollbackDurationMs?: number;
   /** @default false */
   readCompacted?: boolean;
   /** @default 1000 */
@@ -386,5 +397,6 @@ export function compileReaderOptions(o: ReaderOptions): ConsumerConfig & { reado
     startMessageId: startId,
     startMessageIdInclusive: o.startMessageIdInclusive ?? false,
     startPublishTimeMs: o.startPublishTimeMs === undefined ? undefined : int('startPublishTimeMs', o.startPublishTimeMs, 0, 0),
+    startRollbackDurationSec: Math.ceil(int('startRollbackDurationMs', o.startRollbackDurationMs, 0, 0) / 1000),
   });
 }

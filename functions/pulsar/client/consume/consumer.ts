@@ -42,6 +42,9 @@ export interface ConsumerDeps {
   onClose(): void;
 }
 
+/** How long hasMessageAvailable() waits for a message the broker has named before asking again. */
+const EXPECTED_MESSAGE_WAIT_MS = 100;
+
 export class Consumer implements MessageSink, AsyncIterable<Message> {
   readonly subscription: string;
   readonly #cfg: ConsumerConfig;
@@ -58,6 +61,8 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   readonly #dlq: DeadLetter | undefined;
   readonly #discovery: PatternDiscovery | undefined;
   readonly #lastTaken = new Map<TopicConsumer, MessageId>();
+  /** Per partition, the last message id the broker named in its latest GET_LAST_MESSAGE_ID answer. */
+  readonly #lastKnown = new Map<TopicConsumer, MessageId>();
 
   private constructor(ctx: ClientContext, cfg: ConsumerConfig, deps: ConsumerDeps) {
     this.#cfg = cfg;
@@ -271,6 +276,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
       await c.seek(target);
     }
     this.#lastTaken.clear();
+    this.#lastKnown.clear();
   }
 
   /** Last message id per partition, from the broker (GET_LAST_MESSAGE_ID). */
@@ -281,12 +287,24 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
   /** True when the broker holds messages this consumer has not received yet. */
   async hasMessageAvailable(): Promise<boolean> {
     if (this.queued > 0) return true;
+    // The broker said earlier that messages past the last one taken exist: they are on their way,
+    // so wait a moment for one before asking again. A reader that keeps up with delivery found
+    // its queue empty before nearly every message and asked each time (measured: a restore of
+    // 4,400 records made 4,400 GET_LAST_MESSAGE_ID round trips, 70% of its time). Only a message
+    // actually queued answers true here; otherwise the broker is asked, as before.
+    if (this.#expectsMore() && (await this.#queue.whenNonEmpty(EXPECTED_MESSAGE_WAIT_MS))) return true;
     for (const c of this.#children.all()) {
-      const { last } = await c.getLastMessageId();
+      const { last, markDelete } = await c.getLastMessageId();
+      this.#lastKnown.set(c, last);
       if (last.entryId < 0n) continue;
       // Compare with what the application has taken: messages may land in the queue meanwhile.
       if (this.queued > 0) return true;
       const seen = this.#lastTaken.get(c);
+      if (seen === undefined && this.#cfg.startRollbackDurationSec > 0 && markDelete !== undefined) {
+        // The broker rewound the cursor by time: it knows where, the start id does not say.
+        if (afterId(last, markDelete)) return true;
+        continue;
+      }
       if (seen === undefined) {
         const start = this.#cfg.startMessageId;
         if (start === undefined || start === MessageId.earliest) return true;
@@ -295,6 +313,17 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
         continue;
       }
       if (afterId(last, seen)) return true;
+    }
+    return false;
+  }
+
+  /** Did the broker's last answer name, on some partition, a message after the last one taken? */
+  #expectsMore(): boolean {
+    for (const c of this.#children.all()) {
+      const last = this.#lastKnown.get(c);
+      if (last === undefined || last.entryId < 0n) continue;
+      const seen = this.#lastTaken.get(c);
+      if (seen !== undefined && afterId(last, seen)) return true;
     }
     return false;
   }

@@ -9,10 +9,21 @@ export class ReaderPosition {
   #start: MessageId | undefined;
   #inclusive: boolean;
   #lastReceived: MessageId | undefined;
+  #rollbackSec: number;
 
-  constructor(start: MessageId | undefined, inclusive: boolean) {
+  constructor(start: MessageId | undefined, inclusive: boolean, rollbackSec = 0) {
     this.#start = start;
     this.#inclusive = inclusive;
+    this.#rollbackSec = rollbackSec;
+  }
+
+  /**
+   * The broker-side rewind (seconds) to ask for in SUBSCRIBE: only until the first delivery or
+   * seek. A resubscribe after a delivery resumes at that id; asked again, the rewind would move
+   * the new cursor back before it.
+   */
+  get rollbackSec(): number {
+    return this.#rollbackSec;
   }
 
   get start(): MessageId | undefined {
@@ -27,6 +38,7 @@ export class ReaderPosition {
 
   received(id: MessageId): void {
     this.#lastReceived = id;
+    this.#rollbackSec = 0;
   }
 
   /** Is `id` before the start (the broker starts at the entry holding it; members before are skipped)? */
@@ -48,5 +60,6 @@ export class ReaderPosition {
     this.#start = typeof target === 'number' ? MessageId.earliest : target;
     this.#inclusive = typeof target !== 'number';
     this.#lastReceived = undefined;
+    this.#rollbackSec = 0;
   }
 }

@@ -25,6 +25,8 @@ export class ReceiveQueue<S> {
   /** Index of the next message (a queue without O(n) shifts). */
   #head = 0;
   #waiters: Waiter[] = [];
+  /** whenNonEmpty() calls waiting for a message to be queued (they take nothing). */
+  #watchers: Array<(queued: boolean) => void> = [];
 
   constructor(clock: Clock, taken: (msg: Message, from: S) => void) {
     this.#clock = clock;
@@ -44,6 +46,26 @@ export class ReceiveQueue<S> {
       return;
     }
     this.#queue.push({ msg, from });
+    for (const w of this.#watchers.splice(0)) w(true);
+  }
+
+  /**
+   * True as soon as a message is queued (now or within `timeoutMs`), false after that long
+   * without one. Takes nothing: the caller receives as usual.
+   */
+  whenNonEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.size > 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#watchers = this.#watchers.filter((x) => x !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = (queued: boolean): void => {
+        this.#clock.clearTimeout(timer);
+        resolve(queued);
+      };
+      this.#watchers.push(done);
+    });
   }
 
   /** The next message now, or undefined when the queue is empty. */
@@ -90,6 +112,7 @@ export class ReceiveQueue<S> {
 
   /** Fail every waiting receive() with `err`. */
   rejectWaiters(err: unknown): void {
+    for (const w of this.#watchers.splice(0)) w(false);
     for (const w of this.#waiters.splice(0)) {
       if (w.timer !== undefined) this.#clock.clearTimeout(w.timer);
       w.reject(err);

@@ -10,6 +10,8 @@ export interface SubscribeTarget {
   /** Non-durable (reader) start: where to resume, and whether that id itself is included. */
   readonly start: MessageId | undefined;
   readonly startInclusive: boolean;
+  /** Non-durable start: the broker rewinds the new cursor this many seconds (0: none). */
+  readonly rollbackSec?: number;
   /** The consumer epoch (Exclusive/Failover only), kept across reconnects. */
   readonly epoch?: number | undefined;
 }
@@ -46,5 +48,6 @@ export function subscribeCommand(cfg: ConsumerConfig, t: SubscribeTarget): BaseC
     }
     sub.start_message_id = d;
   }
+  if (!cfg.durable && t.rollbackSec !== undefined && t.rollbackSec > 0) sub.start_message_rollback_duration_sec = t.rollbackSec;
   return { type: CommandType.SUBSCRIBE, subscribe: sub };
 }

@@ -83,7 +83,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#id = ctx.nextId();
     this.#log = ctx.logger.child({ component: 'pulsar-consumer', topic, subscription: cfg.subscription });
     this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs, ctx.reconnectSpreadMs);
-    this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive);
+    this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive, cfg.startRollbackDurationSec);
     this.#flow = new FlowPermits(cfg.receiverQueueSize);
     this.#epoch = new ConsumerEpoch(cfg.subscriptionType);
     this.#chunks = new ChunkAssembler(cfg.maxPendingChunkedMessages, cfg.expireTimeOfIncompleteChunkedMessageMs);
@@ -516,6 +516,7 @@ export class TopicConsumer implements ConsumerHandler {
       requestId,
       start: this.#position.start,
       startInclusive: this.#position.startInclusive,
+      rollbackSec: this.#position.rollbackSec,
       epoch: this.#epoch.current,
     });
     try {
