@@ -23,6 +23,7 @@ const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
   drainDeadlineMs: true,
   gpu: true,
   sloDecisionLatencyMs: true,
+  standbyState: true,
   tracing: true,
 };
 const TOP_KEYS = Object.keys(TOP_KEY_SET) as readonly (keyof WorkerFile)[];

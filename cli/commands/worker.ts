@@ -62,6 +62,7 @@ async function work({ args }: VerbContext): Promise<number> {
     ...(loaded.gpu ? { gpuCheck: true } : {}),
     ...(loaded.batchMaxRecords === undefined ? {} : { batchMaxRecords: loaded.batchMaxRecords }),
     ...(loaded.sloDecisionLatencyMs === undefined ? {} : { sloDecisionLatencyMs: loaded.sloDecisionLatencyMs }),
+    ...(loaded.standbyState === undefined ? {} : { standbyState: loaded.standbyState }),
     ...(loaded.tracing === undefined ? {} : { tracing: loaded.tracing }),
     ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
   });

@@ -27,6 +27,8 @@ export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './
 export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
 export { OwnershipJournal, JOURNAL_SKEW_MARGIN_MS, type FenceResult, type OwnershipJournalDeps } from './ownership-journal.ts';
+export { StateStandby, type StandbyState, type StateStandbyDeps } from './state-standby.ts';
+export { ChangelogAccumulator } from './changelog-accumulator.ts';
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
 export { namespacePiiTokenizer, piiPropertyKey } from './namespace-pii.ts';

@@ -27,6 +27,7 @@ import { silentLogger, type Logger } from '../telemetry.ts';
 import type { NamespaceWorker, WorkerState } from './namespace-worker.ts';
 import { OwnershipJournal } from './ownership-journal.ts';
 import { PulsarWorkerIo, type TopicStatsSource } from './pulsar-io.ts';
+import { StateStandby } from './state-standby.ts';
 import type { OutputTopic } from '../topics.ts';
 import type { WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
@@ -51,6 +52,12 @@ const FENCE_MARGIN_MS = 2_000;
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
 const WATCH_MS = 1_000;
+/**
+ * standbyState: a standby of a partition this replica does not own starts this long after the
+ * replica subscribed or lost the partition, so its full read does not compete with the restores
+ * of a hand-over in progress.
+ */
+const STANDBY_START_DELAY_MS = 3_000;
 
 /** What happened to a partition, for logs, the live view and the scale benchmark. */
 export interface PartitionEvent {
@@ -63,6 +70,8 @@ export interface PartitionEvent {
   readonly restoreMs?: number;
   /** gained: time spent fencing the previous owner (ending its open transactions). */
   readonly fenceMs?: number;
+  /** gained: restored from this replica's standby of the partition (standbyState). */
+  readonly fromStandby?: boolean;
 }
 
 export interface PartitionedWorkerDeps {
@@ -113,6 +122,8 @@ export class PartitionedWorker {
   readonly #slots: Slot[];
   /** Output producers shared by the partitions' workers (the state producer is per partition). */
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
+  /** standbyState: warm copies of the state partitions this replica does not own (state-standby.ts). */
+  readonly #standbys = new Map<number, StateStandby>();
   #state: WorkerState = 'created';
   #gen = 0;
   #processedBefore = 0;
@@ -177,6 +188,12 @@ export class PartitionedWorker {
   async #start(): Promise<void> {
     this.#state = 'restoring';
     const input = namespaceTopic(this.config, this.config.inputTopic);
+    // standbyState: warm up before joining. The broker hands this replica partitions the moment
+    // it subscribes, and the previous owners stop deciding them then: with every state partition
+    // already read here, each of those gains restores only what was committed since (Kafka
+    // Streams' warm-up replicas, KIP-441), and the joining replica pays the full read while the
+    // namespace keeps running.
+    if (this.config.standbyState) await this.#warmUp();
     try {
       await Promise.all(
         this.#slots.map(async (slot) => {
@@ -207,6 +224,39 @@ export class PartitionedWorker {
     // The broker may have said "active" while the subscription was still being set up.
     for (const s of this.#slots) void this.#schedule(s);
     this.#watch();
+    this.#standbyLater();
+  }
+
+  /** standbyState: a standby of every partition, each read to the end, before subscribing. */
+  async #warmUp(): Promise<void> {
+    const t0 = this.#clock.monotonic();
+    for (const s of this.#slots) this.#startStandby(s.partition);
+    await Promise.all([...this.#standbys.values()].map((s) => s.caughtUp()));
+    const keys = [...this.#standbys.values()].reduce((n, s) => n + s.keys, 0);
+    this.#log.info({ keys, ms: this.#clock.monotonic() - t0 }, 'standbys caught up; joining');
+  }
+
+  /** standbyState: after STANDBY_START_DELAY_MS, a standby for each partition not owned here. */
+  #standbyLater(): void {
+    if (!this.config.standbyState) return;
+    this.#clock.setTimeout(() => {
+      if (this.#state !== 'running') return;
+      for (const s of this.#slots) {
+        const held = this.#standbys.get(s.partition);
+        if (s.active || s.owned !== undefined || (held !== undefined && held.state !== 'failed')) continue;
+        this.#startStandby(s.partition);
+      }
+    }, STANDBY_START_DELAY_MS);
+  }
+
+  #startStandby(partition: number): void {
+    const standby = new StateStandby(
+      { client: this.#deps.client, log: this.#log, clock: this.#clock },
+      `${namespaceTopic(this.config, 'state')}-partition-${partition}`,
+      this.config.transactionTimeoutMs,
+    );
+    this.#standbys.set(partition, standby);
+    standby.start();
   }
 
   /** A partition worker whose loop failed is restarted (re-read state, rewind). */
@@ -221,7 +271,10 @@ export class PartitionedWorker {
     if (this.#state !== 'failed') this.#state = 'draining';
     this.#log.info({ owned: this.owned }, 'replica draining');
     await Promise.all(this.#slots.map((s) => this.#schedule(s)));
+    // Consumers first: the broker hands the partitions on as soon as they close.
     await Promise.allSettled(this.#slots.map((s) => s.consumer?.close()));
+    await Promise.allSettled([...this.#standbys.values()].map((s) => s.close()));
+    this.#standbys.clear();
     const producers = await Promise.allSettled(this.#producers.values());
     await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     if (this.#state !== 'failed') this.#state = 'closed';
@@ -300,6 +353,9 @@ export class PartitionedWorker {
     const gen = ++this.#gen;
     const partition = slot.partition;
     const claim = `${this.#deps.replicaId}/${gen}/${globalThis.crypto.randomUUID().slice(0, 8)}`;
+    // A standby of p (standbyState) is handed to the first restore; it ends here either way.
+    const standby = this.#standbys.get(partition);
+    this.#standbys.delete(partition);
     const journal = new OwnershipJournal(
       this.config,
       { client: this.#deps.client, log: this.#log, clock: this.#clock, replicaId: this.#deps.replicaId },
@@ -320,6 +376,7 @@ export class PartitionedWorker {
         partition,
         producers: this.#producers,
         journal,
+        standby,
         onFailedCommit: (err) => {
           if (slot.owned?.gen !== gen) return;
           this.#log.warn({ partition, err }, 'commit failed; partition restarts from its committed state');
@@ -352,6 +409,7 @@ export class PartitionedWorker {
       if (slot.owned?.gen !== gen || !slot.active) {
         // Lost again while fencing.
         if (slot.owned?.gen === gen) slot.owned = undefined;
+        await standby?.close();
         await journal.close();
         await io.close();
         void this.#schedule(slot);
@@ -363,6 +421,7 @@ export class PartitionedWorker {
       await worker.start();
     } catch (err) {
       this.#log.error({ partition, err }, 'partition restore failed; trying again');
+      void standby?.close();
       slot.owned = undefined;
       await worker.drain(0).catch(() => undefined);
       await journal.close();
@@ -371,7 +430,15 @@ export class PartitionedWorker {
     }
     const restoreMs = this.#clock.monotonic() - t0;
     this.#log.info({ partition, fenceMs, restoreMs, owned: this.owned }, 'partition gained: state restored, running');
-    this.#emit({ partition, kind: 'gained', atMs: this.#clock.now(), fenceMs, restoreMs, restoredKeys: io.restoredKeys });
+    this.#emit({
+      partition,
+      kind: 'gained',
+      atMs: this.#clock.now(),
+      fenceMs,
+      restoreMs,
+      restoredKeys: io.restoredKeys,
+      fromStandby: io.restoredFromStandby,
+    });
   }
 
   /** Finishes (or, past the deadline, abandons) the batch in flight, then drops p's state. */
@@ -386,6 +453,7 @@ export class PartitionedWorker {
     this.#processedBefore += owned.worker.processed;
     this.#log.info({ partition: slot.partition, kind, owned: this.owned }, 'partition released: state dropped');
     this.#emit({ partition: slot.partition, kind, atMs: this.#clock.now() });
+    if (kind === 'lost') this.#standbyLater();
   }
 
   #emit(e: PartitionEvent): void {

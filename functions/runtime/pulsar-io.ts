@@ -18,7 +18,6 @@
  * the replica's partitions. It leaves the consumer and the shared producers open on close().
  */
 import { hostname } from 'node:os';
-import type { ChangeRecord } from '../state/index.ts';
 import type { Logger } from '../telemetry.ts';
 import { systemClock } from '../clock.ts';
 import { BeamlineError } from '../errors.ts';
@@ -36,7 +35,9 @@ import type {
 import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
-import { COMMIT_OUTCOME_UNKNOWN, EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { COMMIT_OUTCOME_UNKNOWN, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { ChangelogAccumulator } from './changelog-accumulator.ts';
+import type { StateStandby } from './state-standby.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
 import { PULSAR_ERROR_CODES } from '../pulsar/index.ts';
@@ -87,6 +88,11 @@ export interface PartitionIoDeps {
    * touches the partition. @default none (no other replica ends this one's transactions)
    */
   journal?: TxnJournal;
+  /**
+   * A warm copy of the state partition (state-standby.ts), taken by the first restore instead of
+   * reading the partition from its start. @default none
+   */
+  standby?: StateStandby | undefined;
 }
 
 /** What a partition port needs of its OwnershipJournal. */
@@ -104,13 +110,14 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #producerId: string;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
   readonly #producers: Map<OutputTopic, Promise<Producer>>;
-  readonly #part: PartitionIoDeps | undefined;
+  #part: PartitionIoDeps | undefined;
   /** Partition mode: the state partition's producer (not shared). */
   #stateProducer: Promise<Producer> | undefined;
   #paused = false;
   /** Partition mode: the partition was lost; no new commit may start (see revoke()). */
   #revoked = false;
   #restoredKeys = 0;
+  #restoredFromStandby = false;
   #closed = false;
 
   private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps) {
@@ -152,41 +159,33 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   async readChangelog(): Promise<ChangelogSnapshot> {
+    // #17: the first restore of a gained partition takes a standby's warm copy when there is one
+    // (it reads only what was committed since); later ones (after a failed commit) read it all.
+    const standby = this.#part?.standby;
+    if (standby !== undefined && this.#part !== undefined) {
+      this.#part = { ...this.#part, standby: undefined };
+      const warm = await standby.take();
+      if (warm !== undefined) {
+        this.#restoredKeys = warm.snapshot.state.length + warm.snapshot.windows.length;
+        this.#restoredFromStandby = true;
+        return warm.snapshot;
+      }
+    }
+    this.#restoredFromStandby = false;
     const reader = await this.#client.createReader({
       topic: this.#stateTopic(),
       startMessageId: 'earliest',
       readCompacted: true,
       receiverQueueSize: 1000,
     });
-    // Split by prefix while reading: one record object per key, and no second pass over a
-    // million entries (restores are on the start-up path).
-    const state = new Map<string, ChangeRecord>();
-    const windows = new Map<string, ChangeRecord>();
-    const markers = new Map<string, string>();
+    const acc = new ChangelogAccumulator();
     try {
-      while (await reader.hasMessageAvailable()) {
-        const m = await reader.readNext(this.#config.transactionTimeoutMs);
-        const at = m.key === undefined ? undefined : parseChangelogKey(m.key);
-        if (at === undefined) continue;
-        if (at.store === 'markers') {
-          if (m.nullValue || m.payload.length === 0) markers.delete(at.key);
-          else markers.set(at.key, m.payload.toString('utf8'));
-          continue;
-        }
-        const into = at.store === 'state' ? state : windows;
-        const key = at.key;
-        if (m.nullValue || m.payload.length === 0) {
-          into.delete(key);
-          continue;
-        }
-        const exp = m.properties[EXPIRES_AT_PROPERTY];
-        into.set(key, exp === undefined ? { key, value: m.payload } : { key, value: m.payload, expiresAtMs: Number(exp) });
-      }
+      while (await reader.hasMessageAvailable()) acc.apply(await reader.readNext(this.#config.transactionTimeoutMs));
     } finally {
       await reader.close();
     }
-    this.#restoredKeys = state.size + windows.size;
-    return { state: [...state.values()], windows: [...windows.values()], markers };
+    this.#restoredKeys = acc.keys;
+    return acc.snapshot();
   }
 
   receive(max: number, firstWaitMs: number, fillWaitMs: number): Promise<InputMessage[]> {
@@ -225,6 +224,11 @@ export class PulsarWorkerIo implements WorkerIo {
   /** Keys (state and windows) the last readChangelog() returned. */
   get restoredKeys(): number {
     return this.#restoredKeys;
+  }
+
+  /** The last restore took a standby's warm copy (#17) rather than reading the partition. */
+  get restoredFromStandby(): boolean {
+    return this.#restoredFromStandby;
   }
 
   async #commit(outputs: readonly OutputMessage[], inputs: readonly InputMessage[]): Promise<void> {

@@ -62,6 +62,8 @@ export interface WorkerFile {
   gpu?: boolean;
   /** The namespace's decision-latency SLO bound (see observability/prometheus/). @default 500 */
   sloDecisionLatencyMs?: number;
+  /** #17: replicas keep standbys of the partitions they do not own (see WorkerOptions). @default false */
+  standbyState?: boolean;
   /** #22: export spans to an OpenTelemetry Collector (OTLP/HTTP); off without it. */
   tracing?: TracingOptions;
 }
@@ -78,6 +80,7 @@ export interface LoadedWorkerFile {
   drainDeadlineMs: number | undefined;
   gpu: boolean;
   sloDecisionLatencyMs: number | undefined;
+  standbyState: boolean | undefined;
   tracing: TracingOptions | undefined;
 }
 
@@ -160,6 +163,7 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     drainDeadlineMs: file.drainDeadlineMs,
     gpu: file.gpu ?? false,
     sloDecisionLatencyMs: file.sloDecisionLatencyMs,
+    standbyState: file.standbyState,
     tracing: file.tracing,
   };
 }

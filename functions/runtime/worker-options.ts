@@ -51,6 +51,14 @@ export interface WorkerOptions {
   httpHost?: string;
   /** Decision-latency SLO bound (publish to commit; p99 under it is the objective). @default 500 */
   sloDecisionLatencyMs?: number;
+  /**
+   * #17, replicas that own partitions: keep a standby of every state partition this replica does
+   * not own (a reader tailing it into memory), so a partition that moves here restores from it
+   * (only what was committed since) instead of reading the partition from its start. Costs the
+   * memory of the whole namespace's state on every replica, and a reader per partition on the
+   * broker; worth it where state is large and hand-overs must be short. @default false
+   */
+  standbyState?: boolean;
 }
 
 export type WorkerConfig = Readonly<Required<WorkerOptions>>;
@@ -98,6 +106,7 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
     httpPort: int('httpPort', o.httpPort, 9464, -1, 65_535),
     httpHost: o.httpHost ?? '127.0.0.1',
     sloDecisionLatencyMs: int('sloDecisionLatencyMs', o.sloDecisionLatencyMs, 500, 1, 3_600_000),
+    standbyState: bool('standbyState', o.standbyState, false),
   });
 }
 

@@ -38,6 +38,8 @@ const running = await startWorker({
   drainDeadlineMs: 20_000,
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   transactionTimeoutMs: Number(process.env['BL_SCALE_TXN_TIMEOUT_MS'] ?? 10_000),
+  // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
+  standbyState: process.env['BL_SCALE_STANDBY'] === '1',
   // Logs only when the bench keeps them (BL_SCALE_LOG_DIR, see suites/scale.ts): stdout is the line protocol.
   // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
   log: process.env['BL_SCALE_LOG_DIR'] === undefined ? silentLogger : createRootLogger(),

@@ -98,7 +98,9 @@ describe('worker file keys the runtime reads', () => {
       'drainDeadlineMs: 30000',
       'gpu: false',
       'sloDecisionLatencyMs: 250',
+      'standbyState: true',
     ].join('\n');
     expect(parseWorkerFile(text, 'w.yaml').scoring?.idField).toBe('eventId');
+    expect(parseWorkerFile(text, 'w.yaml').standbyState).toBe(true);
   });
 });

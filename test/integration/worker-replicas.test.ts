@@ -44,6 +44,8 @@ interface Replica {
   lines: string[];
   /** The last lines of its stderr (its log), for a diagnosis; also passed through to ours. */
   logTail: string[];
+  /** Partition gains restored from a standby (BL_REPLICA_STANDBY=1). */
+  standbyGains: number;
 }
 
 async function createPartitionedNamespace(tenant: string): Promise<void> {
@@ -67,7 +69,7 @@ function spawnReplica(tenant: string, name: string, extraEnv: Record<string, str
       env: { ...process.env, ...extraEnv, BL_REPLICA_WAIT_GO: '1' },
     });
     children.push(child);
-    const r: Replica = { name, child, owned: [], lines: [], logTail: [] };
+    const r: Replica = { name, child, owned: [], lines: [], logTail: [], standbyGains: 0 };
     let ready: (r: Replica) => void = () => undefined;
     const isReady = new Promise<Replica>((resolve) => (ready = resolve));
     child.stdout?.on('data', (d: Buffer) => {
@@ -101,6 +103,7 @@ function listen(r: Replica, resolve: (r: Replica) => void): void {
       if (m.type === 'ready') resolve(r);
       if (m.type === 'partition') {
         r.owned = [...m.event.owned];
+        if (m.event.kind === 'gained' && (m.event as { fromStandby?: boolean }).fromStandby === true) r.standbyGains++;
         log(`${name} ${m.event.kind} ${m.event.partition} -> owns [${r.owned.join(',')}]`);
       }
     }
@@ -312,7 +315,7 @@ describe('worker replicas own partitions (#17)', () => {
     for (const child of children) {
       if (child.signalCode === null && child.exitCode === null) {
         child.kill('SIGCONT');
-        await stop({ name: '', child, owned: [], lines: [], logTail: [] }, 'SIGKILL');
+        await stop({ name: '', child, owned: [], lines: [], logTail: [], standbyGains: 0 }, 'SIGKILL');
       }
     }
     await client?.close();
@@ -331,8 +334,14 @@ describe('worker replicas own partitions (#17)', () => {
       const { seen, consumer, done } = await collect(client, tenant);
       const [a, b] = await Promise.all([startReplica(tenant, 'replica-a'), startReplica(tenant, 'replica-b')]);
       replicas.push(a, b);
-      // Loaded now, started on cue below (a cold process start takes many seconds here).
-      const [cLoaded, b2Loaded] = await Promise.all([spawnReplica(tenant, 'replica-c'), spawnReplica(tenant, 'replica-b')]);
+      // Loaded now, started on cue below (a cold process start takes many seconds here). These two
+      // keep standbys (standbyState): they read all state before joining, so their gains restore
+      // from warm copies, checked against the same reference as the full restores of a and b.
+      const standby = { BL_REPLICA_STANDBY: '1' };
+      const [cLoaded, b2Loaded] = await Promise.all([
+        spawnReplica(tenant, 'replica-c', standby),
+        spawnReplica(tenant, 'replica-b', standby),
+      ]);
       const t0 = Date.now();
       const progress = (): string => `${seen.size} outputs at ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       const ticker = setInterval(() => log(progress()), 10_000);
@@ -367,6 +376,8 @@ describe('worker replicas own partitions (#17)', () => {
       // The two live replicas end with three partitions each, every partition owned once.
       await wait(() => c.owned.length === 3 && b2.owned.length === 3, 120_000, 'partitions spread 3 + 3 over the two live replicas');
       expect([...c.owned, ...b2.owned].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(c.standbyGains).toBeGreaterThan(0);
+      expect(b2.standbyGains).toBeGreaterThan(0);
       // Outputs still arriving would be duplicates: give them a moment, then check.
       await new Promise((r) => setTimeout(r, 2_000));
       await consumer.close();

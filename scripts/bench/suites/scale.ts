@@ -38,7 +38,7 @@ interface Output {
 interface Replica {
   name: string;
   child: ChildProcess;
-  gains: Array<{ restoredKeys: number; restoreMs: number; fenceMs: number }>;
+  gains: Array<{ restoredKeys: number; restoreMs: number; fenceMs: number; fromStandby: boolean }>;
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -55,11 +55,62 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
 }
 
 export async function run(ctx: BenchContext): Promise<SuiteResult> {
+  const standby = numberOption(ctx, 'standby', 2);
+  const modes = standby === 2 ? [false, true] : [standby === 1];
+  const rows: SuiteResult['rows'] = [];
+  const notes: string[] = [];
+  for (const on of modes) {
+    const r = await scenario(ctx, on);
+    rows.push(r.row);
+    notes.push(...r.notes.map((n) => (modes.length > 1 ? `standby ${on ? 'on' : 'off'}: ${n}` : n)));
+  }
+  if (rows.length === 2) {
+    const [off, on] = rows as [Record<string, number | string>, Record<string, number | string>];
+    const ratio = (k: string): number => Math.round(((on[k] as number) / Math.max(1, off[k] as number)) * 100) / 100;
+    notes.unshift(
+      `standby on / off, same run: hand-over p50 x${ratio('handover_p50_ms')}, p99 x${ratio('handover_p99_ms')}, restore p50 x${ratio('restore_p50_ms')}, max x${ratio('restore_max_ms')}.`,
+    );
+  }
+  return { rows, notes };
+}
+
+/** Keys of ballast state per transaction: the worker's batchMaxRecords, its commits under a backlog. */
+const BALLAST_PER_TXN = 100;
+
+/**
+ * Ballast: `n` keys of state that no event touches, written to the state partitions the way the
+ * workers write them (in transactions, one record per key), so every hand-over restores them too.
+ */
+async function writeBallast(client: PulsarClient, stateTopic: string, n: number): Promise<void> {
+  if (n === 0) return;
+  const producer = await client.createProducer({ topic: stateTopic, batching: true, batchingMaxDelayMs: 1, compression: 'none' });
+  const inflight: Promise<void>[] = [];
+  for (let from = 0; from < n; from += BALLAST_PER_TXN) {
+    inflight.push(
+      (async () => {
+        const txn = await client.newTransaction({ timeoutMs: 60_000 });
+        const sends: Promise<unknown>[] = [];
+        for (let i = from; i < Math.min(n, from + BALLAST_PER_TXN); i++) {
+          // The partition is chosen by key, as the workers' are by input partition: ballast is spread evenly.
+          sends.push(producer.send({ key: `h/ballast-${i}`, payload: Buffer.from(JSON.stringify({ count: 1, sum: i % 7 })) }, { txn }));
+        }
+        await Promise.all(sends);
+        await txn.commit();
+      })(),
+    );
+    if (inflight.length >= 32) await Promise.all(inflight.splice(0));
+  }
+  await Promise.all(inflight);
+  await producer.close();
+}
+
+async function scenario(ctx: BenchContext, standby: boolean): Promise<{ row: SuiteResult['rows'][number]; notes: string[] }> {
   const events = numberOption(ctx, 'events', 30_000);
   const keys = numberOption(ctx, 'keys', 3_000);
   const rate = numberOption(ctx, 'rate', 500);
   const partitions = numberOption(ctx, 'partitions', 6);
   const txnTimeoutMs = numberOption(ctx, 'txn-timeout-ms', 10_000);
+  const ballast = numberOption(ctx, 'ballast-keys', 0);
   const admin = new PulsarAdmin({ url: ctx.adminUrl, ...(ctx.token === undefined ? {} : { token: ctx.token }) });
   const client: PulsarClient = createClient({ serviceUrl: ctx.serviceUrl, ...(ctx.token === undefined ? {} : { token: ctx.token }) });
   const tenant = `bench-scale-${Date.now().toString(36)}`;
@@ -70,13 +121,16 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   await admin.namespaces.create(ns);
   for (const t of ['events', 'state', 'owners']) await admin.topics.createPartitioned(topic(t), partitions);
   for (const t of ['predictions', 'actions', 'review', 'dead-letter']) await admin.topics.createNonPartitioned(topic(t));
+  const ballastStart = Date.now();
+  await writeBallast(client, topic('state'), ballast);
+  const ballastMs = Date.now() - ballastStart;
 
   const replicas: Replica[] = [];
   const start = (name: string): Promise<Replica> =>
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [replicaScript, ctx.serviceUrl, ctx.adminUrl, tenant, 'ns', name], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, BL_SCALE_TXN_TIMEOUT_MS: String(txnTimeoutMs) },
+        env: { ...process.env, BL_SCALE_TXN_TIMEOUT_MS: String(txnTimeoutMs), BL_SCALE_STANDBY: standby ? '1' : '0' },
       });
       const r: Replica = { name, child, gains: [] };
       replicas.push(r);
@@ -94,8 +148,13 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
           const m = parseReplicaLine(line);
           if (m.type === 'ready') resolve(r);
           if (m.type === 'partition' && m.event.kind === 'gained') {
-            const e = m.event as { restoredKeys?: number; restoreMs?: number; fenceMs?: number };
-            r.gains.push({ restoredKeys: e.restoredKeys ?? 0, restoreMs: e.restoreMs ?? 0, fenceMs: e.fenceMs ?? 0 });
+            const e = m.event as { restoredKeys?: number; restoreMs?: number; fenceMs?: number; fromStandby?: boolean };
+            r.gains.push({
+              restoredKeys: e.restoredKeys ?? 0,
+              restoreMs: e.restoreMs ?? 0,
+              fenceMs: e.fenceMs ?? 0,
+              fromStandby: e.fromStandby === true,
+            });
           }
         }
       });
@@ -233,27 +292,39 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
   const restoredKeys = gains.reduce((n, g) => n + g.restoredKeys, 0);
   const restoreMs = gains.reduce((n, g) => n + g.restoreMs, 0);
   const fences = gains.map((g) => g.fenceMs).sort((x, y) => x - y);
+  const restores = gains.map((g) => g.restoreMs).sort((x, y) => x - y);
+  const restoredPerGain = gains.map((g) => g.restoredKeys).sort((x, y) => x - y);
   return {
-    rows: [
-      {
-        events,
-        keys,
-        partitions,
-        events_per_s: Math.round(events / Math.max(0.001, (last - first) / 1000)),
-        handovers: handovers.length,
-        handover_p50_ms: percentile(handovers, 0.5),
-        handover_p99_ms: percentile(handovers, 0.99),
-        handover_max_ms: handovers.at(-1) ?? 0,
-        restore_keys_per_s: restoreMs === 0 ? 0 : Math.round((restoredKeys / restoreMs) * 1000),
-        gains: gains.length,
-        fence_p50_ms: Math.round(percentile(fences, 0.5)),
-        fence_max_ms: Math.round(fences.at(-1) ?? 0),
-        lost,
-        duplicated,
-        stale,
-      },
-    ],
+    row: {
+      standby: standby ? 'on' : 'off',
+      events,
+      keys,
+      ballast_keys: ballast,
+      partitions,
+      events_per_s: Math.round(events / Math.max(0.001, (last - first) / 1000)),
+      handovers: handovers.length,
+      handover_p50_ms: percentile(handovers, 0.5),
+      handover_p99_ms: percentile(handovers, 0.99),
+      handover_max_ms: handovers.at(-1) ?? 0,
+      restore_keys_per_s: restoreMs === 0 ? 0 : Math.round((restoredKeys / restoreMs) * 1000),
+      gains: gains.length,
+      gains_from_standby: gains.filter((g) => g.fromStandby).length,
+      keys_per_gain_p50: percentile(restoredPerGain, 0.5),
+      keys_per_gain_max: restoredPerGain.at(-1) ?? 0,
+      restore_p50_ms: Math.round(percentile(restores, 0.5)),
+      restore_max_ms: Math.round(restores.at(-1) ?? 0),
+      fence_p50_ms: Math.round(percentile(fences, 0.5)),
+      fence_max_ms: Math.round(fences.at(-1) ?? 0),
+      lost,
+      duplicated,
+      stale,
+    },
     notes: [
+      ...(ballast > 0
+        ? [
+            `Ballast: ${ballast} keys of state no event touches, written before the replicas start in transactions of ${BALLAST_PER_TXN} records (the workers' commits under a backlog), ${ballastMs} ms; every gain restores its partition's share.`,
+          ]
+        : []),
       `Replicas: 2 at start, a third joined at ${kills['join']} outputs, one SIGKILLed at ${kills['sigkill']}, one SIGTERM + restart at ${kills['sigterm']}; input ${rate} events/s.`,
       `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (then a 2 s settle before the rewind), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
       "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open, the settle after an abort).",

@@ -42,6 +42,11 @@ export class Reader implements AsyncIterable<Message> {
     return this.#consumer.hasMessageAvailable();
   }
 
+  /** Messages received and not yet taken: readNext() returns one of them at once. */
+  get queued(): number {
+    return this.#consumer.queued;
+  }
+
   /** Last message id per partition on the broker. */
   getLastMessageIds(): Promise<MessageId[]> {
     return this.#consumer.getLastMessageIds();
