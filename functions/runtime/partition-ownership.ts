@@ -27,7 +27,7 @@ import { silentLogger, type Logger } from '../telemetry.ts';
 import type { NamespaceWorker, WorkerState } from './namespace-worker.ts';
 import { OwnershipJournal } from './ownership-journal.ts';
 import { PulsarWorkerIo, type TopicStatsSource } from './pulsar-io.ts';
-import { StateStandby } from './state-standby.ts';
+import { StandbySet } from './standby-set.ts';
 import type { OutputTopic } from '../topics.ts';
 import type { WorkerIo } from './worker-io.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
@@ -42,22 +42,17 @@ const RESTART_PAUSE_MS = 500;
 /** Added to transactionTimeoutMs when a new owner without a journal waits out the previous owner. */
 const FENCE_MARGIN_MS = 2_000;
 /**
- * After the fence aborted a previous owner's transaction, wait this long before the rewind. The
- * coordinator confirms the abort once the pending acks are released, yet a rewind sent right
- * after it was measured to deliver newer inputs of the partition before the released ones
- * (about 0.6 s of them, the zombie test: stale counts one run in three); with this pause, none
- * in every run. Root cause in the broker not pinned down; a clean hand-over (nothing aborted)
- * does not wait.
+ * After the fence aborted a previous owner's transaction, wait this long before the rewind and
+ * restore. Without it the zombie test saw stale counts (one run in three in an earlier stop;
+ * three runs in three with the hand-over of this stop). Root cause not pinned down; what it is
+ * not, measured: the inputs the aborted transaction held do come back first (an experiment
+ * recorded each transaction's earliest input in the journal and checked the first redelivered
+ * entry: it matched in every abort, and the counts were still stale without the pause). A clean
+ * hand-over (nothing aborted) does not wait. TODO(#17): find the cause and drop the pause.
  */
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
 const WATCH_MS = 1_000;
-/**
- * standbyState: a standby of a partition this replica does not own starts this long after the
- * replica subscribed or lost the partition, so its full read does not compete with the restores
- * of a hand-over in progress.
- */
-const STANDBY_START_DELAY_MS = 3_000;
 
 /** What happened to a partition, for logs, the live view and the scale benchmark. */
 export interface PartitionEvent {
@@ -122,8 +117,8 @@ export class PartitionedWorker {
   readonly #slots: Slot[];
   /** Output producers shared by the partitions' workers (the state producer is per partition). */
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
-  /** standbyState: warm copies of the state partitions this replica does not own (state-standby.ts). */
-  readonly #standbys = new Map<number, StateStandby>();
+  /** standbyState: warm copies of the state partitions this replica does not own. */
+  readonly #standbys: StandbySet;
   #state: WorkerState = 'created';
   #gen = 0;
   #processedBefore = 0;
@@ -136,6 +131,7 @@ export class PartitionedWorker {
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
     this.#log = (deps.log ?? silentLogger).child({ component: 'partitions', replica: deps.replicaId });
+    this.#standbys = new StandbySet(config, { client: deps.client, log: this.#log, clock: this.#clock });
     this.#slots = Array.from({ length: deps.partitions }, (_, partition) => ({
       partition,
       consumer: undefined,
@@ -230,33 +226,20 @@ export class PartitionedWorker {
   /** standbyState: a standby of every partition, each read to the end, before subscribing. */
   async #warmUp(): Promise<void> {
     const t0 = this.#clock.monotonic();
-    for (const s of this.#slots) this.#startStandby(s.partition);
-    await Promise.all([...this.#standbys.values()].map((s) => s.caughtUp()));
-    const keys = [...this.#standbys.values()].reduce((n, s) => n + s.keys, 0);
+    const keys = await this.#standbys.warmUp(this.#slots.map((s) => s.partition));
     this.#log.info({ keys, ms: this.#clock.monotonic() - t0 }, 'standbys caught up; joining');
   }
 
-  /** standbyState: after STANDBY_START_DELAY_MS, a standby for each partition not owned here. */
+  /** standbyState: a standby, a moment from now, for each partition not owned here then. */
   #standbyLater(): void {
-    if (!this.config.standbyState) return;
-    this.#clock.setTimeout(() => {
-      if (this.#state !== 'running') return;
-      for (const s of this.#slots) {
-        const held = this.#standbys.get(s.partition);
-        if (s.active || s.owned !== undefined || (held !== undefined && held.state !== 'failed')) continue;
-        this.#startStandby(s.partition);
-      }
-    }, STANDBY_START_DELAY_MS);
-  }
-
-  #startStandby(partition: number): void {
-    const standby = new StateStandby(
-      { client: this.#deps.client, log: this.#log, clock: this.#clock },
-      `${namespaceTopic(this.config, 'state')}-partition-${partition}`,
-      this.config.transactionTimeoutMs,
+    if (!this.config.standbyState || this.#state !== 'running') return;
+    this.#standbys.later(
+      this.#slots.map((s) => s.partition),
+      (p) => {
+        const slot = this.#slots[p];
+        return this.#state === 'running' && slot !== undefined && !slot.active && slot.owned === undefined;
+      },
     );
-    this.#standbys.set(partition, standby);
-    standby.start();
   }
 
   /** A partition worker whose loop failed is restarted (re-read state, rewind). */
@@ -273,8 +256,7 @@ export class PartitionedWorker {
     await Promise.all(this.#slots.map((s) => this.#schedule(s)));
     // Consumers first: the broker hands the partitions on as soon as they close.
     await Promise.allSettled(this.#slots.map((s) => s.consumer?.close()));
-    await Promise.allSettled([...this.#standbys.values()].map((s) => s.close()));
-    this.#standbys.clear();
+    await this.#standbys.close();
     const producers = await Promise.allSettled(this.#producers.values());
     await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     if (this.#state !== 'failed') this.#state = 'closed';
@@ -354,8 +336,7 @@ export class PartitionedWorker {
     const partition = slot.partition;
     const claim = `${this.#deps.replicaId}/${gen}/${globalThis.crypto.randomUUID().slice(0, 8)}`;
     // A standby of p (standbyState) is handed to the first restore; it ends here either way.
-    const standby = this.#standbys.get(partition);
-    this.#standbys.delete(partition);
+    const standby = this.#standbys.take(partition);
     const journal = new OwnershipJournal(
       this.config,
       { client: this.#deps.client, log: this.#log, clock: this.#clock, replicaId: this.#deps.replicaId },

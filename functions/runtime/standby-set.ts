@@ -1,0 +1,78 @@
+/**
+ * The standbys of one replica (#17, worker option standbyState): one StateStandby per state
+ * partition this replica does not own. Warmed up before the replica joins, handed to the restore
+ * of a partition it gains, started again (after a pause) for a partition it loses.
+ */
+import type { Clock } from '../clock.ts';
+import type { PulsarClient } from '../pulsar/index.ts';
+import type { Logger } from '../telemetry.ts';
+import { StateStandby } from './state-standby.ts';
+import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
+
+/**
+ * A standby of a partition this replica does not own starts this long after the replica lost
+ * it, so its full read does not compete with the restores of a hand-over in progress.
+ */
+const STANDBY_START_DELAY_MS = 3_000;
+
+export interface StandbySetDeps {
+  client: PulsarClient;
+  log: Logger;
+  clock: Clock;
+}
+
+export class StandbySet {
+  readonly #config: WorkerConfig;
+  readonly #deps: StandbySetDeps;
+  readonly #standbys = new Map<number, StateStandby>();
+  #closed = false;
+
+  constructor(config: WorkerConfig, deps: StandbySetDeps) {
+    this.#config = config;
+    this.#deps = deps;
+  }
+
+  /** A standby of each partition, each read to the end; resolves with the keys held. */
+  async warmUp(partitions: readonly number[]): Promise<number> {
+    for (const p of partitions) this.#start(p);
+    await Promise.all([...this.#standbys.values()].map((s) => s.caughtUp()));
+    return [...this.#standbys.values()].reduce((n, s) => n + s.keys, 0);
+  }
+
+  /** After STANDBY_START_DELAY_MS, a standby for each of `partitions` still free then (not owned). */
+  later(partitions: readonly number[], free: (partition: number) => boolean): void {
+    this.#deps.clock.setTimeout(() => {
+      if (this.#closed) return;
+      for (const p of partitions) {
+        const held = this.#standbys.get(p);
+        if (!free(p) || (held !== undefined && held.state !== 'failed')) continue;
+        this.#start(p);
+      }
+    }, STANDBY_START_DELAY_MS);
+  }
+
+  /** The standby of `partition`, handed over (it leaves the set); undefined when there is none. */
+  take(partition: number): StateStandby | undefined {
+    const s = this.#standbys.get(partition);
+    this.#standbys.delete(partition);
+    return s;
+  }
+
+  /** Closes every standby; none starts after this. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#standbys.values()].map((s) => s.close()));
+    this.#standbys.clear();
+  }
+
+  #start(partition: number): void {
+    if (this.#closed) return;
+    const standby = new StateStandby(
+      this.#deps,
+      `${namespaceTopic(this.#config, 'state')}-partition-${partition}`,
+      this.#config.transactionTimeoutMs,
+    );
+    this.#standbys.set(partition, standby);
+    standby.start();
+  }
+}
