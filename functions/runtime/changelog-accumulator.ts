@@ -4,34 +4,8 @@
  * reading: one record object per key, and no second pass over a million entries.
  */
 import type { ChangeRecord } from '../state/index.ts';
-import type { Message, Reader } from '../pulsar/index.ts';
+import type { Message } from '../pulsar/index.ts';
 import { EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot } from './worker-io.ts';
-
-/** A record a read of the state partition must reach before it may stop (see markStateEnd). */
-export interface StateEnd {
-  readonly key: string;
-  readonly value: string;
-}
-
-/**
- * Reads into `acc` while the broker says more is available, and in any case until `until` was
- * read (the broker gives nothing past an undecided transaction, so "nothing available" can come
- * before records already committed).
- */
-export async function readToEnd(
-  reader: Pick<Reader, 'hasMessageAvailable' | 'readNext'>,
-  acc: ChangelogAccumulator,
-  until: StateEnd | undefined,
-  readTimeoutMs: number,
-): Promise<void> {
-  // A standby may have read it already, before it was handed over.
-  let reached = until === undefined || acc.has(until);
-  while (!reached || (await reader.hasMessageAvailable())) {
-    const m = await reader.readNext(readTimeoutMs);
-    acc.apply(m);
-    if (!reached && until !== undefined && acc.has(until)) reached = true;
-  }
-}
 
 export class ChangelogAccumulator {
   readonly #state = new Map<string, ChangeRecord>();
@@ -66,12 +40,6 @@ export class ChangelogAccumulator {
     }
     const exp = m.properties[EXPIRES_AT_PROPERTY];
     into.set(key, exp === undefined ? { key, value: m.payload } : { key, value: m.payload, expiresAtMs: Number(exp) });
-  }
-
-  /** Was this marker record (key `t/...`, this value) the last one read for its key? */
-  has(end: StateEnd): boolean {
-    const at = parseChangelogKey(end.key);
-    return at?.store === 'markers' && this.#markers.get(at.key) === end.value;
   }
 
   snapshot(): ChangelogSnapshot {

@@ -28,7 +28,7 @@ export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type Top
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
 export { OwnershipJournal, JOURNAL_SKEW_MARGIN_MS, type FenceResult, type OwnershipJournalDeps } from './ownership-journal.ts';
 export { StateStandby, type StandbyState, type StateStandbyDeps } from './state-standby.ts';
-export { ChangelogAccumulator, readToEnd, type StateEnd } from './changelog-accumulator.ts';
+export { ChangelogAccumulator } from './changelog-accumulator.ts';
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
 export { namespacePiiTokenizer, piiPropertyKey } from './namespace-pii.ts';

@@ -31,10 +31,7 @@
  * transaction after this abort. The broker ends such late operations itself: each END_TXN it
  * receives for p carries the coordinator's low watermark, and pending acks and buffered sends of
  * transactions below it are aborted (Pulsar's pending-ack and transaction-buffer low watermark
- * handling). Until then the late op's transaction is open on the broker and readers are given
- * nothing past it, so the new owner commits a mark to the state partition (an END_TXN there, with
- * that watermark) and restores up to it (PulsarWorkerIo.markStateEnd). The zombie test
- * (worker-replicas.test.ts) checks the outcome end to end.
+ * handling). The zombie test (worker-replicas.test.ts) checks the outcome end to end.
  *
  * A tenant applied before the `owners` topic existed has no journal (the broker refuses the
  * producer): fence() says 'unavailable' and the caller falls back to waiting out the

@@ -35,8 +35,8 @@ import type {
 import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
-import { COMMIT_OUTCOME_UNKNOWN, MARKER_KEY_PREFIX, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
-import { ChangelogAccumulator, readToEnd, type StateEnd } from './changelog-accumulator.ts';
+import { COMMIT_OUTCOME_UNKNOWN, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
+import { ChangelogAccumulator } from './changelog-accumulator.ts';
 import type { StateStandby } from './state-standby.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
@@ -118,8 +118,6 @@ export class PulsarWorkerIo implements WorkerIo {
   #revoked = false;
   #restoredKeys = 0;
   #restoredFromStandby = false;
-  /** Set by markStateEnd(): the record a restore must read before it may stop. */
-  #until: StateEnd | undefined;
   #closed = false;
 
   private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps) {
@@ -160,41 +158,13 @@ export class PulsarWorkerIo implements WorkerIo {
     return new PulsarWorkerIo(config, deps, consumer);
   }
 
-  /**
-   * #17, the new owner after its fence: commits, in its own transaction, a record that ends what
-   * a restore of the state partition must read (key `t/fence-<p>`, value `claim`). A restore then
-   * reads on until it has seen it, not merely until the broker says nothing more is available.
-   *
-   * Why: a zombie's operation that reaches the broker after its transaction was aborted (its
-   * process paused with sends in flight) leaves an open transaction in the state partition's
-   * transaction buffer; until the buffer ends it, readers are not given anything after it, so a
-   * restore that stops at "nothing more available" missed commits made since (measured, the zombie
-   * test: counts 5 updates behind). Committing here sends END_TXN to the partition with the
-   * coordinator's low watermark, which makes the buffer end every transaction below it, and the
-   * record can only be read once everything before it is decided.
-   */
-  async markStateEnd(claim: string): Promise<void> {
-    if (this.#part === undefined || this.#config.guarantee !== 'effectively-once') return;
-    const key = `${MARKER_KEY_PREFIX}fence-${this.#part.partition}`;
-    const producer = await this.#producer('state');
-    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
-    try {
-      await producer.send({ key, payload: Buffer.from(claim) }, { txn });
-    } catch (err) {
-      await this.#confirmAbort(txn);
-      throw err;
-    }
-    await this.#resolveCommit(txn);
-    this.#until = { key, value: claim };
-  }
-
   async readChangelog(): Promise<ChangelogSnapshot> {
     // #17: the first restore of a gained partition takes a standby's warm copy when there is one
     // (it reads only what was committed since); later ones (after a failed commit) read it all.
     const standby = this.#part?.standby;
     if (standby !== undefined && this.#part !== undefined) {
       this.#part = { ...this.#part, standby: undefined };
-      const warm = await standby.take(this.#until);
+      const warm = await standby.take();
       if (warm !== undefined) {
         this.#restoredKeys = warm.snapshot.state.length + warm.snapshot.windows.length;
         this.#restoredFromStandby = true;
@@ -210,7 +180,7 @@ export class PulsarWorkerIo implements WorkerIo {
     });
     const acc = new ChangelogAccumulator();
     try {
-      await readToEnd(reader, acc, this.#until, this.#config.transactionTimeoutMs);
+      while (await reader.hasMessageAvailable()) acc.apply(await reader.readNext(this.#config.transactionTimeoutMs));
     } finally {
       await reader.close();
     }

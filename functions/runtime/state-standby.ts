@@ -18,7 +18,7 @@
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { PulsarClient, Reader } from '../pulsar/index.ts';
 import type { Logger } from '../telemetry.ts';
-import { ChangelogAccumulator, readToEnd, type StateEnd } from './changelog-accumulator.ts';
+import { ChangelogAccumulator } from './changelog-accumulator.ts';
 import type { ChangelogSnapshot } from './worker-io.ts';
 
 /** How often a standby takes what its reader has buffered (the receiver queue holds the rest). */
@@ -97,7 +97,7 @@ export class StateStandby {
    * Ends tailing: reads on to what the broker holds now and returns the warm copy, with the
    * number of records that catch-up read; undefined when the standby failed or never started.
    */
-  async take(until?: StateEnd): Promise<{ snapshot: ChangelogSnapshot; caughtUp: number } | undefined> {
+  async take(): Promise<{ snapshot: ChangelogSnapshot; caughtUp: number } | undefined> {
     if (this.#state !== 'tailing') return undefined;
     this.#state = 'taken';
     this.#stopTimer();
@@ -106,7 +106,7 @@ export class StateStandby {
     if (reader === undefined) return undefined;
     const before = this.#acc.records;
     try {
-      await readToEnd(reader, this.#acc, until, this.#readTimeoutMs);
+      while (await reader.hasMessageAvailable()) this.#acc.apply(await reader.readNext(this.#readTimeoutMs));
     } catch (err) {
       this.#log.warn({ err }, 'standby catch-up failed; the restore reads the partition');
       return undefined;

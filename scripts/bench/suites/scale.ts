@@ -326,8 +326,8 @@ async function scenario(ctx: BenchContext, standby: boolean): Promise<{ row: Sui
           ]
         : []),
       `Replicas: 2 at start, a third joined at ${kills['join']} outputs, one SIGKILLed at ${kills['sigkill']}, one SIGTERM + restart at ${kills['sigterm']}; input ${rate} events/s.`,
-      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (then it commits a mark to the state partition that the restore reads up to), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
-      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open, the mark it commits to the state partition).",
+      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (then a 2 s settle before the rewind), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
+      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open, the settle after an abort).",
       'lost, duplicated and stale must all be 0.',
       ...(copies.length > 0 ? [`duplicated inputs (first 5; replica@partition+publish time ms): ${copies.join('; ')}`] : []),
     ],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../functions/clock.ts';
 import { silentLogger } from '../../../functions/control-plane.ts';
 import type { Message, PulsarClient } from '../../../functions/pulsar/index.ts';
-import { ChangelogAccumulator, readToEnd, StateStandby } from '../../../functions/runtime/index.ts';
+import { ChangelogAccumulator, StateStandby } from '../../../functions/runtime/index.ts';
 
 /**
  * A state partition and a reader of it: `topic` holds what the broker has, `sent` how far it was
@@ -101,21 +101,6 @@ describe('StateStandby (#17)', () => {
     expect(standby.state).toBe('closed');
   });
 
-  it("take(until) ends at the new owner's fence record, also when tailing already read it", async () => {
-    const part = new FakePartition();
-    part.append('h/a', '1');
-    const clock = new FakeClock();
-    const standby = standbyOn(part, clock);
-    standby.start();
-    await standby.caughtUp();
-    part.append('t/fence-0', 'claim-1');
-    await clock.advance(50);
-    await flush();
-    expect(part.taken).toBe(2);
-    const warm = await standby.take({ key: 't/fence-0', value: 'claim-1' });
-    expect(warm?.snapshot).toEqual(fullRead(part));
-  });
-
   it('take() during the first read waits for it and still reads to the end', async () => {
     const part = new FakePartition();
     for (let i = 0; i < 500; i++) part.append(`h/k${i}`, String(i));
@@ -150,69 +135,5 @@ describe('StateStandby (#17)', () => {
     await flush();
     expect(part.taken).toBe(1);
     expect(await standby.take()).toBeUndefined();
-  });
-});
-
-describe("readToEnd (#17: a restore reads on to the new owner's fence record)", () => {
-  /** A reader over `part` whose broker names only the first `visible` records as available. */
-  function limited(part: FakePartition, visible: () => number) {
-    const r = part.reader();
-    return {
-      hasMessageAvailable: async () => part.taken < Math.min(visible(), part.topic.length),
-      readNext: r.readNext.bind(r),
-    };
-  }
-
-  it('does not stop at "nothing available" before the fence record, and stops right after it', async () => {
-    const part = new FakePartition();
-    part.append('h/a', '1');
-    part.append('h/a', '2');
-    part.append('t/fence-0', 'claim-1');
-    part.append('h/b', 'later');
-    // The broker names one record only (an undecided transaction hides the rest).
-    const acc = new ChangelogAccumulator();
-    await readToEnd(
-      limited(part, () => 1),
-      acc,
-      { key: 't/fence-0', value: 'claim-1' },
-      1_000,
-    );
-    expect(part.taken).toBe(3);
-    expect(acc.snapshot().state).toEqual([{ key: 'a', value: Buffer.from('2') }]);
-    // Without the fence record it stops where the broker says.
-    const part2 = new FakePartition();
-    part2.append('h/a', '1');
-    part2.append('h/a', '2');
-    const acc2 = new ChangelogAccumulator();
-    await readToEnd(
-      limited(part2, () => 1),
-      acc2,
-      undefined,
-      1_000,
-    );
-    expect(acc2.snapshot().state).toEqual([{ key: 'a', value: Buffer.from('1') }]);
-  });
-
-  it('an older fence record of the partition does not end the read; one read already does', async () => {
-    const part = new FakePartition();
-    part.append('t/fence-0', 'claim-0');
-    part.append('h/a', '1');
-    part.append('t/fence-0', 'claim-1');
-    const acc = new ChangelogAccumulator();
-    await readToEnd(
-      limited(part, () => 0),
-      acc,
-      { key: 't/fence-0', value: 'claim-1' },
-      1_000,
-    );
-    expect(part.taken).toBe(3);
-    // Read again with the record already in: nothing more is needed.
-    await readToEnd(
-      limited(part, () => 0),
-      acc,
-      { key: 't/fence-0', value: 'claim-1' },
-      1_000,
-    );
-    expect(part.taken).toBe(3);
   });
 });
