@@ -51,8 +51,13 @@ const FENCE_MARGIN_MS = 2_000;
  * it only a restore that stops early behind a transaction the broker still holds open: a second
  * experiment committed a mark to the state partition after the fence and restored up to it, with
  * no pause (3 clean runs of 3 here, then 1,440 outputs 10 updates behind in a clean-clone CI run).
- * The stale outputs are all the new owner's, each key a fixed number of updates behind. A clean
- * hand-over (nothing aborted) does not wait. TODO(#17): find the cause and drop the pause.
+ * What it is, seen by listing one key's outputs in input order: the new owner restored the right
+ * state, then decided the partition's inputs in blocks out of order (each once), so the stream
+ * is delivered out of order after the abort; most likely the broker rewinds the Failover cursor
+ * itself when the aborted transaction's pending acks are released, in the same consumer epoch,
+ * while the new owner already consumes. A clean hand-over (nothing aborted) does not wait.
+ * TODO(#17): detect a delivery going backwards within an epoch, restart the stream there, drop
+ * the pause.
  */
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
