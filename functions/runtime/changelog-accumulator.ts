@@ -4,8 +4,21 @@
  * reading: one record object per key, and no second pass over a million entries.
  */
 import type { ChangeRecord } from '../state/index.ts';
-import type { Message } from '../pulsar/index.ts';
+import type { Message, Reader } from '../pulsar/index.ts';
 import { EXPIRES_AT_PROPERTY, parseChangelogKey, type ChangelogSnapshot } from './worker-io.ts';
+
+/**
+ * Reads the state partition into `acc` while the broker says more is available (and `go()`
+ * holds): the end of a restore, of a standby's first read and of its hand-over alike.
+ */
+export async function readToEnd(
+  reader: Pick<Reader, 'hasMessageAvailable' | 'readNext'>,
+  acc: ChangelogAccumulator,
+  readTimeoutMs: number,
+  go: () => boolean = () => true,
+): Promise<void> {
+  while (go() && (await reader.hasMessageAvailable())) acc.apply(await reader.readNext(readTimeoutMs));
+}
 
 export class ChangelogAccumulator {
   readonly #state = new Map<string, ChangeRecord>();

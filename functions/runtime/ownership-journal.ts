@@ -19,9 +19,10 @@
  *    producer on p and refuses them from then on, so no earlier owner records, and therefore
  *    starts, a transaction on p any more.
  * 2. It writes a fence record and reads p back from (now - transactionTimeoutMs - clock skew
- *    margin; the broker's now, the writers' publish times) to that record: every record before it is persisted and read (the managed ledger
- *    confirms entries in order). Older records cannot name an open transaction: the coordinator
- *    ends every transaction after transactionTimeoutMs.
+ *    margin; the broker's now, the writers' publish times) to that record: every record before
+ *    it is persisted and read (the managed ledger confirms entries in order). Older records
+ *    cannot name an open transaction: the coordinator ends every transaction after
+ *    transactionTimeoutMs.
  * 3. It aborts every transaction named by each earlier owner's last record, waiting until the
  *    coordinator has finished each (aborted, or committed when the old owner's commit won, or no
  *    longer known). The coordinator answers only after its markers are written, so the state

@@ -229,7 +229,7 @@ export class PartitionedWorker {
     // The broker may have said "active" while the subscription was still being set up.
     for (const s of this.#slots) void this.#schedule(s);
     this.#watch();
-    this.#standbyLater();
+    this.#fillStandbys();
   }
 
   /** standbyState: a standby of every partition, each read to the end, before subscribing. */
@@ -239,16 +239,10 @@ export class PartitionedWorker {
     this.#log.info({ keys, ms: this.#clock.monotonic() - t0 }, 'standbys caught up; joining');
   }
 
-  /** standbyState: a standby, a moment from now, for each partition not owned here then. */
-  #standbyLater(): void {
+  /** standbyState: a standby for each partition not owned here. */
+  #fillStandbys(): void {
     if (!this.config.standbyState || this.#state !== 'running') return;
-    this.#standbys.later(
-      this.#slots.map((s) => s.partition),
-      (p) => {
-        const slot = this.#slots[p];
-        return this.#state === 'running' && slot !== undefined && !slot.active && slot.owned === undefined;
-      },
-    );
+    this.#standbys.fill(this.#slots.filter((s) => !s.active && s.owned === undefined).map((s) => s.partition));
   }
 
   /** A partition worker whose loop failed is restarted (re-read state, rewind). */
@@ -443,7 +437,7 @@ export class PartitionedWorker {
     this.#processedBefore += owned.worker.processed;
     this.#log.info({ partition: slot.partition, kind, owned: this.owned }, 'partition released: state dropped');
     this.#emit({ partition: slot.partition, kind, atMs: this.#clock.now() });
-    if (kind === 'lost') this.#standbyLater();
+    if (kind === 'lost') this.#fillStandbys();
   }
 
   #emit(e: PartitionEvent): void {

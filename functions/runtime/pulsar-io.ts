@@ -36,7 +36,7 @@ import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
 import { COMMIT_OUTCOME_UNKNOWN, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
-import { ChangelogAccumulator } from './changelog-accumulator.ts';
+import { ChangelogAccumulator, readToEnd } from './changelog-accumulator.ts';
 import type { StateStandby } from './state-standby.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
@@ -110,7 +110,9 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #producerId: string;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
   readonly #producers: Map<OutputTopic, Promise<Producer>>;
-  #part: PartitionIoDeps | undefined;
+  readonly #part: PartitionIoDeps | undefined;
+  /** #17: the partition's standby, until the first restore takes it. */
+  #standby: StateStandby | undefined;
   /** Partition mode: the state partition's producer (not shared). */
   #stateProducer: Promise<Producer> | undefined;
   #paused = false;
@@ -129,6 +131,7 @@ export class PulsarWorkerIo implements WorkerIo {
     this.#producerId = deps.producerId ?? `${hostname()}-${process.pid}`;
     this.#schemas = deps.schemas ?? {};
     this.#part = part;
+    this.#standby = part?.standby;
     this.#producers = part?.producers ?? new Map();
   }
 
@@ -161,9 +164,9 @@ export class PulsarWorkerIo implements WorkerIo {
   async readChangelog(): Promise<ChangelogSnapshot> {
     // #17: the first restore of a gained partition takes a standby's warm copy when there is one
     // (it reads only what was committed since); later ones (after a failed commit) read it all.
-    const standby = this.#part?.standby;
-    if (standby !== undefined && this.#part !== undefined) {
-      this.#part = { ...this.#part, standby: undefined };
+    const standby = this.#standby;
+    if (standby !== undefined) {
+      this.#standby = undefined;
       const warm = await standby.take();
       if (warm !== undefined) {
         this.#restoredKeys = warm.snapshot.state.length + warm.snapshot.windows.length;
@@ -180,7 +183,7 @@ export class PulsarWorkerIo implements WorkerIo {
     });
     const acc = new ChangelogAccumulator();
     try {
-      while (await reader.hasMessageAvailable()) acc.apply(await reader.readNext(this.#config.transactionTimeoutMs));
+      await readToEnd(reader, acc, this.#config.transactionTimeoutMs);
     } finally {
       await reader.close();
     }

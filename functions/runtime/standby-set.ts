@@ -1,21 +1,13 @@
 /**
  * The standbys of one replica (#17, worker option standbyState): one StateStandby per state
  * partition this replica does not own. Warmed up before the replica joins, handed to the restore
- * of a partition it gains, started again (after a pause) for a partition it loses.
+ * of a partition it gains, started again at once for a partition it loses.
  */
 import type { Clock } from '../clock.ts';
 import type { PulsarClient } from '../pulsar/index.ts';
 import type { Logger } from '../telemetry.ts';
 import { StateStandby } from './state-standby.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
-
-/**
- * A standby of a partition this replica lost starts this long after the loss. Not later: a
- * partition often comes back within seconds (a replica that joined leaves again, a rolling
- * update), and a replica regaining it before its standby started restored the whole partition
- * (measured, `npm run bench -- scale` with 300k keys: 3.4 s, with a 3 s delay here).
- */
-const STANDBY_START_DELAY_MS = 0;
 
 export interface StandbySetDeps {
   client: PulsarClient;
@@ -41,16 +33,17 @@ export class StandbySet {
     return [...this.#standbys.values()].reduce((n, s) => n + s.keys, 0);
   }
 
-  /** Soon (STANDBY_START_DELAY_MS), a standby for each of `partitions` still free then (not owned). */
-  later(partitions: readonly number[], free: (partition: number) => boolean): void {
-    this.#deps.clock.setTimeout(() => {
-      if (this.#closed) return;
-      for (const p of partitions) {
-        const held = this.#standbys.get(p);
-        if (!free(p) || (held !== undefined && held.state !== 'failed')) continue;
-        this.#start(p);
-      }
-    }, STANDBY_START_DELAY_MS);
+  /**
+   * A standby for each of `partitions` (not owned here) that has none, or a failed one. At once,
+   * not after a pause: a partition often comes back within seconds (a replica that joined leaves
+   * again, a rolling update), and one regained before its standby started was restored in full
+   * (measured, `npm run bench -- scale` with 300k keys: 3.4 s, when this waited 3 s).
+   */
+  fill(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      const held = this.#standbys.get(p);
+      if (held === undefined || held.state === 'failed') this.#start(p);
+    }
   }
 
   /** The standby of `partition`, handed over (it leaves the set); undefined when there is none. */

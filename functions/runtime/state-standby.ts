@@ -18,7 +18,7 @@
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { PulsarClient, Reader } from '../pulsar/index.ts';
 import type { Logger } from '../telemetry.ts';
-import { ChangelogAccumulator } from './changelog-accumulator.ts';
+import { ChangelogAccumulator, readToEnd } from './changelog-accumulator.ts';
 import type { ChangelogSnapshot } from './worker-io.ts';
 
 /** How often a standby takes what its reader has buffered (the receiver queue holds the rest). */
@@ -79,8 +79,7 @@ export class StateStandby {
     });
     this.#draining = this.#caughtUp = this.#reader.then(
       async (reader) => {
-        while (this.#state === 'tailing' && (await reader.hasMessageAvailable()))
-          this.#acc.apply(await reader.readNext(this.#readTimeoutMs));
+        await readToEnd(reader, this.#acc, this.#readTimeoutMs, () => this.#state === 'tailing');
         this.#schedule();
       },
       (err: unknown) => this.#fail(err),
@@ -106,7 +105,7 @@ export class StateStandby {
     if (reader === undefined) return undefined;
     const before = this.#acc.records;
     try {
-      while (await reader.hasMessageAvailable()) this.#acc.apply(await reader.readNext(this.#readTimeoutMs));
+      await readToEnd(reader, this.#acc, this.#readTimeoutMs);
     } catch (err) {
       this.#log.warn({ err }, 'standby catch-up failed; the restore reads the partition');
       return undefined;

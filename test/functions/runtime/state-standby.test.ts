@@ -57,6 +57,14 @@ function standbyOn(part: FakePartition | Error, clock: FakeClock): StateStandby 
   return new StateStandby({ client, log: silentLogger, clock }, 'persistent://t/ns/state-partition-0', 5_000);
 }
 
+/** A standby of `part`, started and through its first read to the end. */
+async function tailing(part: FakePartition, clock: FakeClock): Promise<StateStandby> {
+  const standby = standbyOn(part, clock);
+  standby.start();
+  await standby.caughtUp();
+  return standby;
+}
+
 /** What a full restore reads: every record folded, as pulsar-io's readChangelog does. */
 function fullRead(part: FakePartition) {
   const acc = new ChangelogAccumulator();
@@ -71,9 +79,7 @@ describe('StateStandby (#17)', () => {
     part.append('w/win-1', 'open', { 'beamline.expires-at-ms': '5000' });
     part.append('t/replica-a', 'marker-1');
     const clock = new FakeClock();
-    const standby = standbyOn(part, clock);
-    standby.start();
-    await standby.caughtUp();
+    const standby = await tailing(part, clock);
     expect(standby.keys).toBe(11);
     // Committed later: updates, a delete, a new key; drained on the clock, a queue-full at a time.
     part.append('h/k1', JSON.stringify({ count: 100 }));
@@ -125,9 +131,7 @@ describe('StateStandby (#17)', () => {
     const part = new FakePartition();
     part.append('h/a', '1');
     const clock = new FakeClock();
-    const standby = standbyOn(part, clock);
-    standby.start();
-    await standby.caughtUp();
+    const standby = await tailing(part, clock);
     await standby.close();
     expect(part.closed).toBe(true);
     part.append('h/b', '2');
