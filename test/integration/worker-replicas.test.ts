@@ -275,6 +275,19 @@ async function check(
         .map((id) => `${id}(${expected.get(id)?.key}#${expected.get(id)?.count})`)
         .join(' ')}`,
     );
+  if (missing.length > 0) {
+    // Checker or worker? Whether the missing outputs are on the topic at all (a reader sees only
+    // committed transactions), and where.
+    const lost = new Set(missing);
+    const found: string[] = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      for (const m of await readAll(client, `${topic(tenant, 'ns', 'predictions')}-partition-${p}`)) {
+        const o = JSON.parse(m.payload.toString()) as Output;
+        if (lost.has(o.id)) found.push(`${o.id}@p${p}/${m.id.ledgerId}:${m.id.entryId}/${o.replica}`);
+      }
+    }
+    log(`missing outputs found on the topic by a reader: ${found.length} ${found.slice(0, 20).join(' ')}`);
+  }
   if (stale.length > 0) log(`wrong: ${JSON.stringify(stale.slice(0, 10))}`);
   // Which replicas wrote each copy: one replica twice is a resend, two replicas a second decision.
   if (duplicated.length > 0) log(`duplicated: ${JSON.stringify(duplicated.slice(0, 10).map((id) => ({ id, copies: seen.get(id) })))}`);
