@@ -23,7 +23,11 @@ export function estimateBytes(value: unknown, depth = 0): number {
         for (const item of value) total += 8 + estimateBytes(item, depth + 1);
         return total;
       }
-      for (const [k, v] of Object.entries(value)) total += 8 + k.length * 2 + estimateBytes(v, depth + 1);
+      // for-in, not Object.entries: no array of pairs per value (a restore calls this per key).
+      const record = value as Record<string, unknown>;
+      for (const k in record) {
+        if (Object.hasOwn(record, k)) total += 8 + k.length * 2 + estimateBytes(record[k], depth + 1);
+      }
       return total;
     }
     default:
