@@ -57,8 +57,10 @@ const FENCE_MARGIN_MS = 2_000;
  * broker reads nothing for a newly active consumer during its failover delay
  * (activeConsumerFailoverDelayTimeMillis, 1 s by default) and the fence (0.1-0.3 s) and our
  * rewind come within it (reasoned from the broker's dispatcher, not measured apart).
- * TODO(#17): rewind only once no read can be in flight (every permit granted to the broker used,
- * or the partition read to its end), instead of waiting a fixed time; then drop the pause.
+ * TODO(#17): instead of a fixed wait, rewind once the broker's own rewind has visibly run (the
+ * aborted transaction's earliest input, recorded in the journal, delivered again in the current
+ * epoch) and no read can be in flight (every permit granted used, or the partition read to its
+ * end); then drop the pause.
  */
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
