@@ -60,7 +60,9 @@ const FENCE_MARGIN_MS = 2_000;
  * TODO(#17): instead of a fixed wait, rewind once the broker's own rewind has visibly run (the
  * aborted transaction's earliest input, recorded in the journal, delivered again in the current
  * epoch) and no read can be in flight (every permit granted used, or the partition read to its
- * end); then drop the pause.
+ * end), taking nothing meanwhile; then drop the pause. (Stop 23 tried waiting for that input
+ * while receiving and dropping what came: still out of order 1 run in 4, as each message taken
+ * returned a permit and kept reads in flight; branch s23-abort.)
  */
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
