@@ -50,19 +50,18 @@ const FENCE_MARGIN_MS = 2_000;
  * What happens, measured at stop 23 (delivery order logged per partition, pause 0): right after
  * the abort the new owner's rewind was answered, in its new consumer epoch, by entries 190-289,
  * then 390-489, then 290-389 (the dispatcher's 100-entry reads, out of order), then from 190
- * again (taken for committed inputs); 390-489 were decided before 290-389. The abort releases the
- * transaction's pending acks and the broker rewinds the active consumer itself (no epoch change);
- * with that rewind and ours both crossing reads already in flight, a read issued before a rewind
- * is dispatched after it, stamped with the current epoch. A clean hand-over does not wait: the
- * broker reads nothing for a newly active consumer during its failover delay
+ * again (taken for committed inputs); 390-489 were decided before 290-389. Pulsar 4.0.7's
+ * dispatcher (its source) stamps a read with the consumer epoch when it issues the read, so a read
+ * issued before our rewind is dropped by the client; what can cross us is a rewind that runs after
+ * ours without a new epoch: it cannot cancel a read already under way, clears the pending-read
+ * flag and starts a second read. The abort's own redelivery of the released acks is one (queued
+ * on the topic's executor), but not the whole cause: waiting until the released input came again
+ * (stop 23, branch s23-abort) still saw the disorder 1 run in 4. A clean hand-over does not
+ * wait: the broker reads nothing for a newly active consumer during its failover delay
  * (activeConsumerFailoverDelayTimeMillis, 1 s by default) and the fence (0.1-0.3 s) and our
- * rewind come within it (reasoned from the broker's dispatcher, not measured apart).
- * TODO(#17): instead of a fixed wait, rewind once the broker's own rewind has visibly run (the
- * aborted transaction's earliest input, recorded in the journal, delivered again in the current
- * epoch) and no read can be in flight (every permit granted used, or the partition read to its
- * end), taking nothing meanwhile; then drop the pause. (Stop 23 tried waiting for that input
- * while receiving and dropping what came: still out of order 1 run in 4, as each message taken
- * returned a permit and kept reads in flight; branch s23-abort.)
+ * rewind come within it (reasoned from the dispatcher, not measured apart).
+ * TODO(#17): find what else rewinds the partition after ours (the delivery-order log of branch
+ * exp-order beside the broker's dispatcher debug log), wait for exactly that, drop the pause.
  */
 const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
