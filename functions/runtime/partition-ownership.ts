@@ -43,26 +43,25 @@ const RESTART_PAUSE_MS = 500;
 const FENCE_MARGIN_MS = 2_000;
 /**
  * After the fence aborted a previous owner's transaction, wait this long before the rewind and
- * restore. Without it the zombie test sees stale counts (1 run in 3 at stop 23; 3 in 3 at stop
- * 22). Not the cause, measured at stop 22: the held inputs coming back late (the first entry
- * redelivered was the aborted transaction's earliest input every time), nor a restore stopping
- * early behind a transaction still open (a state mark instead of the pause failed a CI run).
- * What happens, measured at stop 23 (delivery order logged per partition, pause 0): right after
- * the abort the new owner's rewind was answered, in its new consumer epoch, by entries 190-289,
- * then 390-489, then 290-389 (the dispatcher's 100-entry reads, out of order), then from 190
- * again (taken for committed inputs); 390-489 were decided before 290-389. Why, from the broker's
- * dispatcher debug log beside that order log (another failing run) and its 4.0.7 source: the
- * failover delay's task rewound the cursor and started reading 1.0 s after the consumer became
- * active (192-291 done, 292-391 in flight); our REDELIVER came 150 ms later (this gain's fence
- * had only started when the delay ended), rewound to 192 and
- * started another read, but the read in flight cannot be cancelled: it completes after our
- * rewind, its entries go out with the old epoch (our client drops them), yet its completion has
- * moved the cursor's read position to 392 and starts the next read from there. So the new
- * epoch's stream arrives out of order whenever our rewind crosses a read in flight. (That run's
- * fence had aborted nothing: the zombie's transaction had already ended; what matters is when
- * our rewind lands.) The rewind is safe while the failover delay runs (the broker has read
- * nothing yet; a fence of 0.1-0.3 s that starts at once fits in it) and once no read can be in
- * flight; the 2 s pause gets the second most of the time (nothing is taken, the receive queue
+ * restore. Without it the zombie test sees stale counts (1 run in 3 at stop 23; 3 in 3 at stop 22).
+ * Not the cause, measured at stop 22: the held inputs coming back late (the first entry redelivered
+ * was the aborted transaction's earliest input every time), nor a restore stopping early behind a
+ * transaction still open (a state mark instead of the pause failed a CI run). What happens,
+ * measured at stop 23 (delivery order logged per partition, pause 0): right after the abort the new
+ * owner's rewind was answered, in its new consumer epoch, by entries 190-289, then 390-489, then
+ * 290-389 (the dispatcher's 100-entry reads, out of order), then from 190 again (taken for
+ * committed inputs); 390-489 were decided before 290-389. Why, from the broker's dispatcher debug
+ * log beside that order log (another failing run) and its 4.0.7 source: the failover delay's task
+ * rewound the cursor and started reading 1.0 s after the consumer became active (192-291 done,
+ * 292-391 in flight); our REDELIVER came 150 ms later (this gain's fence had only started when the
+ * delay ended), rewound to 192 and started another read, but the read in flight cannot be
+ * cancelled: it completes after our rewind, its entries go out with the old epoch (our client drops
+ * them), yet its completion has moved the cursor's read position to 392 and starts the next read
+ * from there. So the new epoch's stream arrives out of order whenever our rewind crosses a read in
+ * flight. (That run's fence had aborted nothing: the zombie's transaction had already ended; what
+ * matters is when our rewind lands.) The rewind is safe while the failover delay runs (the broker
+ * has read nothing yet; a fence of 0.1-0.3 s that starts at once fits in it) and once no read can
+ * be in flight; the 2 s pause gets the second most of the time (nothing is taken, the receive queue
  * fills and the broker runs out of permits, or the partition is read to its end).
  * TODO(#17): rewind only where no read can be in flight: a partition consumer that grants the
  * broker no permits until its partition is fenced and rewound, instead of a fixed wait.
