@@ -268,14 +268,13 @@ async function check(
     return e === undefined || l.some((o) => o.key !== e.key || o.count !== e.count || o.sum !== e.sum);
   });
   log(`outputs ${seen.size}, missing ${missing.length}, duplicated ${duplicated.length}, wrong count/sum ${stale.length}`);
-  if (missing.length > 0)
+  if (missing.length > 0) {
     log(
       `missing: ${missing
         .slice(0, 60)
         .map((id) => `${id}(${expected.get(id)?.key}#${expected.get(id)?.count})`)
         .join(' ')}`,
     );
-  if (missing.length > 0) {
     // Checker or worker? Whether the missing outputs are on the topic at all (a reader sees only
     // committed transactions), and where.
     const lost = new Set(missing);
