@@ -43,6 +43,12 @@ function oneOf<T extends string>(field: string, v: unknown, allowed: readonly T[
   return v as T;
 }
 
+function bool(field: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(field, v, 'use true or false');
+  return v;
+}
+
 function str(field: string, v: unknown): string {
   if (typeof v !== 'string' || v.length === 0) throw new ConfigError(field, v, 'use a non-empty string');
   return v;
@@ -199,6 +205,13 @@ export interface ConsumerOptions {
   initialPosition?: InitialPositionName;
   /** Messages prefetched per partition. @default 1000 */
   receiverQueueSize?: number;
+  /**
+   * Subscribe paused: the broker gets no FLOW permits, so reads nothing for this consumer, until
+   * `resume()`. A Failover owner that must rewind before its first read (the partitioned worker)
+   * needs it: a rewind that crosses a broker read in flight gets entries out of order.
+   * @default false
+   */
+  startPaused?: boolean;
   /** @default random */
   consumerName?: string;
   /** Redeliver messages not acknowledged within this time; 0 disables. @default 0 */
@@ -267,6 +280,7 @@ export interface ConsumerConfig {
   readonly subscriptionType: SubscriptionType;
   readonly initialPosition: InitialPositionName;
   readonly receiverQueueSize: number;
+  readonly startPaused: boolean;
   readonly consumerName: string;
   readonly ackTimeoutMs: number;
   readonly negativeAckRedeliveryDelayMs: number;
@@ -324,6 +338,7 @@ export function compileConsumerOptions(o: ConsumerOptions): ConsumerConfig {
     subscriptionType: type,
     initialPosition: oneOf('initialPosition', o.initialPosition, ['Latest', 'Earliest'], 'Latest'),
     receiverQueueSize: int('receiverQueueSize', o.receiverQueueSize, 1000, 1),
+    startPaused: bool('startPaused', o.startPaused, false),
     consumerName: o.consumerName ?? `beamline-${Math.random().toString(36).slice(2, 10)}`,
     ackTimeoutMs: int('ackTimeoutMs', o.ackTimeoutMs, 0, 0),
     negativeAckRedeliveryDelayMs: int('negativeAckRedeliveryDelayMs', o.negativeAckRedeliveryDelayMs, 60_000, 0),

@@ -113,6 +113,11 @@ export function nativeConsumerConfig(o: ConsumerOptions): { config: Record<strin
   if (c.ackTimeoutMs > 0 && c.ackTimeoutMs < NATIVE_MIN_ACK_TIMEOUT_MS) {
     throw new ConfigError('ackTimeoutMs', c.ackTimeoutMs, `the native client accepts 0 (off) or at least ${NATIVE_MIN_ACK_TIMEOUT_MS}`);
   }
+  if (c.startPaused)
+    throw unsupportedOption(
+      'consumer.startPaused',
+      'the native addon prefetches from subscribe on; leave it unset and pause() after subscribing',
+    );
   if (c.priorityLevel !== 0) throw unsupportedOption('consumer.priorityLevel', 'the native addon does not expose it; leave it 0');
   if (o.patternAutoDiscoveryPeriodMs !== undefined)
     throw unsupportedOption('consumer.patternAutoDiscoveryPeriodMs', 'the native addon does not expose it (its period is 60 s)');

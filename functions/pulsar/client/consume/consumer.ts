@@ -66,6 +66,7 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
 
   private constructor(ctx: ClientContext, cfg: ConsumerConfig, deps: ConsumerDeps) {
     this.#cfg = cfg;
+    this.#paused = cfg.startPaused;
     this.#deps = deps;
     this.subscription = cfg.subscription;
     this.#log = ctx.logger.child({ component: 'pulsar-consumer', subscription: cfg.subscription });
@@ -231,6 +232,16 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
    */
   redeliverUnacknowledged(): void {
     for (const c of this.#children.all()) c.redeliver(undefined);
+  }
+
+  /**
+   * FLOW permits the broker still holds for this consumer (granted, not yet used by a message),
+   * as this side counts them. A paused consumer's broker reads nothing once this is 0.
+   */
+  get brokerPermits(): number {
+    let n = 0;
+    for (const c of this.#children.all()) n += c.brokerPermits;
+    return n;
   }
 
   pause(): void {

@@ -85,8 +85,11 @@ export class PartitionConsumers {
     let p = this.#creating.get(name);
     if (p === undefined) {
       p = (async () => {
-        const child = await TopicConsumer.create(this.#ctx, cfg, name, partition, this.#sink);
-        if (this.#paused()) child.pause();
+        // Paused before its SUBSCRIBE: a child added while the consumer is paused sends no FLOW.
+        const childCfg = this.#paused() && !cfg.startPaused ? Object.freeze({ ...cfg, startPaused: true }) : cfg;
+        const child = await TopicConsumer.create(this.#ctx, childCfg, name, partition, this.#sink);
+        // resume() may have run while it subscribed.
+        if (!this.#paused()) child.resume();
         this.#children.set(name, child);
       })().finally(() => this.#creating.delete(name));
       this.#creating.set(name, p);

@@ -61,6 +61,8 @@ export class TopicConsumer implements ConsumerHandler {
   #state: TopicConsumerState = 'idle';
   #conn: Connection | undefined;
   readonly #flow: FlowPermits;
+  /** Permits granted to the broker's consumer on this connection and not yet used by a message. */
+  #brokerPermits = 0;
   readonly #acks: PendingAcks;
   /** Acks with a receipt made in this turn: one ACK command with a request id at the next turn. */
   #receipts: { ids: MessageIdData[]; waiters: { resolve: () => void; reject: (err: unknown) => void }[] } | undefined;
@@ -85,6 +87,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#backoff = new Backoff(ctx.initialBackoffMs, ctx.maxBackoffMs, ctx.reconnectSpreadMs);
     this.#position = new ReaderPosition(cfg.startMessageId, cfg.startMessageIdInclusive, cfg.startRollbackDurationSec);
     this.#flow = new FlowPermits(cfg.receiverQueueSize);
+    if (cfg.startPaused) this.#flow.pause();
     this.#epoch = new ConsumerEpoch(cfg.subscriptionType);
     this.#chunks = new ChunkAssembler(cfg.maxPendingChunkedMessages, cfg.expireTimeOfIncompleteChunkedMessageMs);
     this.#acks = new PendingAcks((ids) => {
@@ -126,6 +129,10 @@ export class TopicConsumer implements ConsumerHandler {
   }
   get lastReceived(): MessageId | undefined {
     return this.#position.lastReceived;
+  }
+  /** FLOW permits the broker still holds (granted minus messages received), as counted here. */
+  get brokerPermits(): number {
+    return this.#brokerPermits;
   }
 
   /** The application took `n` messages: return permits, refilling at half the queue. */
@@ -385,6 +392,8 @@ export class TopicConsumer implements ConsumerHandler {
   // --- ConsumerHandler -------------------------------------------------------------------------
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
+    // The broker took a permit per message of the entry, whatever happens to it here.
+    this.#brokerPermits = Math.max(0, this.#brokerPermits - (payload.metadata.num_messages_in_batch ?? 1));
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
     if (this.#epoch.isStale(cmd.consumer_epoch)) {
       this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
@@ -485,7 +494,9 @@ export class TopicConsumer implements ConsumerHandler {
   #maybeFlow(force = false): void {
     if (this.#state !== 'ready' || this.#conn === undefined) return;
     const n = this.#flow.due(force);
-    if (n > 0) this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
+    if (n === 0) return;
+    this.#brokerPermits += n;
+    this.#conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: n } });
   }
 
   async #readyConnection(): Promise<Connection> {
@@ -535,6 +546,8 @@ export class TopicConsumer implements ConsumerHandler {
     this.#state = 'ready';
     this.#backoff.reset();
     const permits = this.#flow.subscribed();
+    // A new consumer on the broker: it holds only what this FLOW grants.
+    this.#brokerPermits = permits;
     if (permits > 0) conn.sendCommand({ type: CommandType.FLOW, flow: { consumer_id: this.#id, messagePermits: permits } });
     return 'ready';
   }
@@ -544,6 +557,7 @@ export class TopicConsumer implements ConsumerHandler {
     this.#conn?.unregisterConsumer(this.#id);
     this.#conn = undefined;
     this.#state = 'connecting';
+    this.#brokerPermits = 0;
     this.#acks.clear();
     // The broker redelivers everything unacknowledged to the new subscription; drop local copies
     // of durable subscriptions so they are not seen twice. Readers resume after the last received.

@@ -160,6 +160,49 @@ describe('consumer delivery', () => {
     expect(flows[1]!.command.flow!.messagePermits).toBe(2);
   });
 
+  it('startPaused: no FLOW until resume(), so a rewind before it crosses no broker read (#17)', async () => {
+    const { b, c, consumerId } = await setup({ subscriptionType: 'Failover', receiverQueueSize: 5, startPaused: true });
+    expect(c.brokerPermits).toBe(0);
+    c.redeliverUnacknowledged();
+    await b.waitFor(CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES);
+    expect(b.of(CommandType.FLOW)).toHaveLength(0);
+    c.resume();
+    const [flow] = await b.waitFor(CommandType.FLOW);
+    expect(flow!.command.flow!.messagePermits).toBe(5);
+    const order = b.received
+      .map((f) => f.command.type)
+      .filter((t) => t === CommandType.FLOW || t === CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES);
+    expect(order).toEqual([CommandType.REDELIVER_UNACKNOWLEDGED_MESSAGES, CommandType.FLOW]);
+    expect(c.brokerPermits).toBe(5);
+    b.sockets[0]!.write(batchFrame(consumerId, 1n, ['a', 'b', 'c']));
+    await c.receive();
+    expect(c.brokerPermits).toBe(2);
+  });
+
+  it('brokerPermits counts what the broker still holds: granted less every message sent, reset by a resubscribe', async () => {
+    const { b, c, consumerId, clock } = await setup({ receiverQueueSize: 4 });
+    await b.waitFor(CommandType.FLOW);
+    expect(c.brokerPermits).toBe(4);
+    c.pause();
+    b.sockets[0]!.write(singleFrame(consumerId, 1n, 'one'));
+    b.sockets[0]!.write(batchFrame(consumerId, 2n, ['a', 'b']));
+    await c.receive();
+    await c.receive();
+    await c.receive();
+    // Taken, but paused: nothing granted back.
+    expect(c.brokerPermits).toBe(1);
+    const { encodeCommand } = await import('../../../../functions/pulsar/wire/index.ts');
+    b.sockets[0]!.write(encodeCommand({ type: CommandType.CLOSE_CONSUMER, close_consumer: { consumer_id: consumerId, request_id: 1 } }));
+    await until(() => c.topicConsumers[0]?.state === 'connecting', 'consumer to notice the close');
+    expect(c.brokerPermits).toBe(0);
+    await clock.advance(1000);
+    await until(() => c.topicConsumers[0]?.state === 'ready', 'resubscribe');
+    expect(c.brokerPermits).toBe(0);
+    c.resume();
+    await b.waitFor(CommandType.FLOW, 2);
+    expect(c.brokerPermits).toBe(4);
+  });
+
   it('supports for-await iteration that ends on close', async () => {
     const { b, c, consumerId } = await setup();
     b.sockets[0]!.write(singleFrame(consumerId, 1n, 'one'));

@@ -95,6 +95,41 @@ describe('partition growth', () => {
     ]);
   });
 
+  it('a partition added while the consumer is paused gets no FLOW until resume()', async () => {
+    const { b, clock, grow } = await start();
+    const c = await client!.subscribe({
+      topic,
+      subscription: 's',
+      subscriptionType: 'Failover',
+      receiverQueueSize: 3,
+      partitionsAutoUpdateIntervalMs: 1000,
+    });
+    await b.waitFor(CommandType.FLOW, 2);
+    c.pause();
+    grow(3);
+    for (let i = 0; i < 50 && c.topics.length < 3; i++) {
+      await clock.advance(1000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => c.topics.length === 3 && c.topicConsumers.every((t) => t.state === 'ready'), 'the added partition subscribed');
+    expect(b.of(CommandType.SUBSCRIBE)).toHaveLength(3);
+    expect(b.of(CommandType.FLOW)).toHaveLength(2);
+    c.resume();
+    const flows = await b.waitFor(CommandType.FLOW, 3);
+    expect(flows[2]!.command.flow!.messagePermits).toBe(3);
+    expect(c.brokerPermits).toBe(9);
+  });
+
+  it("startPaused holds every partition's FLOW until resume()", async () => {
+    const { b } = await start();
+    const c = await client!.subscribe({ topic, subscription: 's', subscriptionType: 'Failover', startPaused: true, receiverQueueSize: 3 });
+    expect(b.of(CommandType.SUBSCRIBE)).toHaveLength(2);
+    expect(b.of(CommandType.FLOW)).toHaveLength(0);
+    c.resume();
+    const flows = await b.waitFor(CommandType.FLOW, 2);
+    expect(flows.map((f) => f.command.flow!.messagePermits)).toEqual([3, 3]);
+  });
+
   it('keeps checking every interval, and never for plain topics', async () => {
     const { b, clock, grow } = await start();
     const plain = await client!.subscribe({
@@ -137,6 +172,8 @@ describe('partition growth', () => {
     expect(compileProducerOptions({ topic }).partitionsAutoUpdateIntervalMs).toBe(60_000);
     expect(compileConsumerOptions({ topic, subscription: 's' }).partitionsAutoUpdateIntervalMs).toBe(60_000);
     expect(() => compileProducerOptions({ topic, partitionsAutoUpdateIntervalMs: -1 })).toThrow(ConfigError);
+    expect(compileConsumerOptions({ topic, subscription: 's' }).startPaused).toBe(false);
+    expect(() => compileConsumerOptions({ topic, subscription: 's', startPaused: 'yes' as unknown as boolean })).toThrow(/startPaused/);
     expect(() => compileConsumerOptions({ topic, subscription: 's', partitionsAutoUpdateIntervalMs: 1.5 })).toThrow(ConfigError);
   });
 });

@@ -120,6 +120,7 @@ describe('native option translation', () => {
     expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', ackTimeoutMs: 5000 })).toThrow(
       expect.objectContaining({ code: 'BL_CONFIG_INVALID', message: expect.stringMatching(/ackTimeoutMs.*5000.*10000/) }),
     );
+    expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', startPaused: true })).toThrow(/startPaused/);
     expect(() => nativeConsumerConfig({ topic: 'a', subscription: 's', priorityLevel: 1 })).toThrow(
       expect.objectContaining({ code: 'BL_PULSAR_UNSUPPORTED_FEATURE' }),
     );
