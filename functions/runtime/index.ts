@@ -25,6 +25,15 @@ export { KEYS_FILE_IN_SECRET, keyringFromEnv, readKeyringFile } from './keyring-
 export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing } from './dead-letters.ts';
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
+export { FirstSendGate } from './first-send-gate.ts';
+export {
+  awaitLeftoverPermits,
+  BROKER_FAILOVER_DELAY_MS,
+  LEFTOVER_PERMITS_WAIT_MS,
+  LEFTOVER_STREAMING_PERMITS,
+  LEFTOVER_WINDOW_MS,
+  type PermitHolder,
+} from './leftover-permits.ts';
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
 export { OwnershipJournal, JOURNAL_SKEW_MARGIN_MS, type FenceResult, type OwnershipJournalDeps } from './ownership-journal.ts';
 export { StateStandby, type StandbyState, type StateStandbyDeps } from './state-standby.ts';

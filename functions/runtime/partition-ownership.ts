@@ -25,6 +25,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { ActiveConsumerChange, Consumer, Producer, PulsarClient, Schema } from '../pulsar/index.ts';
 import { silentLogger, type Logger } from '../telemetry.ts';
 import type { NamespaceWorker, WorkerState } from './namespace-worker.ts';
+import { FirstSendGate } from './first-send-gate.ts';
+import { awaitLeftoverPermits } from './leftover-permits.ts';
 import { OwnershipJournal } from './ownership-journal.ts';
 import { PulsarWorkerIo, type TopicStatsSource } from './pulsar-io.ts';
 import { StandbySet } from './standby-set.ts';
@@ -41,32 +43,6 @@ const RETRY_GAIN_MS = 1_000;
 const RESTART_PAUSE_MS = 500;
 /** Added to transactionTimeoutMs when a new owner without a journal waits out the previous owner. */
 const FENCE_MARGIN_MS = 2_000;
-/**
- * After the fence aborted a previous owner's transaction, wait this long before the rewind and
- * restore. Without it the zombie test sees stale counts (1 run in 3 at stop 23; 3 in 3 at stop 22).
- * Not the cause, measured at stop 22: the held inputs coming back late (the first entry redelivered
- * was the aborted transaction's earliest input every time), nor a restore stopping early behind a
- * transaction still open (a state mark instead of the pause failed a CI run). What happens,
- * measured at stop 23 (delivery order logged per partition, pause 0): right after the abort the new
- * owner's rewind was answered, in its new consumer epoch, by entries 190-289, then 390-489, then
- * 290-389 (the dispatcher's 100-entry reads, out of order), then from 190 again (taken for
- * committed inputs); 390-489 were decided before 290-389. Why, from the broker's dispatcher debug
- * log beside that order log (another failing run) and its 4.0.7 source: the failover delay's task
- * rewound the cursor and started reading 1.0 s after the consumer became active (192-291 done,
- * 292-391 in flight); our REDELIVER came 150 ms later (this gain's fence had only started when the
- * delay ended), rewound to 192 and started another read, but the read in flight cannot be
- * cancelled: it completes after our rewind, its entries go out with the old epoch (our client drops
- * them), yet its completion has moved the cursor's read position to 392 and starts the next read
- * from there. So the new epoch's stream arrives out of order whenever our rewind crosses a read in
- * flight. (That run's fence had aborted nothing: the zombie's transaction had already ended; what
- * matters is when our rewind lands.) The rewind is safe while the failover delay runs (the broker
- * has read nothing yet; a fence of 0.1-0.3 s that starts at once fits in it) and once no read can
- * be in flight; the 2 s pause gets the second most of the time (nothing is taken, the receive queue
- * fills and the broker runs out of permits, or the partition is read to its end).
- * TODO(#17): rewind only where no read can be in flight: a partition consumer that grants the
- * broker no permits until its partition is fenced and rewound, instead of a fixed wait.
- */
-const ABORT_SETTLE_MS = 2_000;
 /** How often a failed partition worker is looked for (and restarted). */
 const WATCH_MS = 1_000;
 
@@ -79,7 +55,10 @@ export interface PartitionEvent {
   /** gained: keys restored from the state partition and how long the restore took. */
   readonly restoredKeys?: number;
   readonly restoreMs?: number;
-  /** gained: time spent fencing the previous owner (ending its open transactions). */
+  /**
+   * gained: time before the rewind: fencing the previous owner (ending its open transactions)
+   * and, on a regain, waiting for the broker to use permits left from the earlier ownership.
+   */
   readonly fenceMs?: number;
   /** gained: restored from this replica's standby of the partition (standbyState). */
   readonly fromStandby?: boolean;
@@ -117,6 +96,8 @@ interface Slot {
   consumer: Consumer | undefined;
   /** The broker's last word for this replica's consumer of the partition. */
   active: boolean;
+  /** When the broker last made this consumer the active one (monotonic ms). */
+  activeSinceMs: number;
   owned: Owned | undefined;
   /** A failed commit of this generation asks for a restart (re-read state, rewind). */
   restartGen: number | undefined;
@@ -133,6 +114,8 @@ export class PartitionedWorker {
   readonly #slots: Slot[];
   /** Output producers shared by the partitions' workers (the state producer is per partition). */
   readonly #producers = new Map<OutputTopic, Promise<Producer>>();
+  /** Each shared output topic's first transactional message goes alone (first-send-gate.ts). */
+  readonly #firstSends = new FirstSendGate<OutputTopic>();
   /** standbyState: warm copies of the state partitions this replica does not own. */
   readonly #standbys: StandbySet;
   #state: WorkerState = 'created';
@@ -152,6 +135,7 @@ export class PartitionedWorker {
       partition,
       consumer: undefined,
       active: false,
+      activeSinceMs: 0,
       owned: undefined,
       restartGen: undefined,
       chain: Promise.resolve(),
@@ -216,6 +200,8 @@ export class PartitionedWorker {
             consumerName: this.#deps.replicaId,
             initialPosition: 'Earliest',
             receiverQueueSize: Math.min(this.config.maxInFlight, 1000),
+            // FLOW only once owned and rewound (leftover-permits.ts says why).
+            startPaused: true,
             negativeAckRedeliveryDelayMs: 0,
             batchIndexAckEnabled: true,
             // Partitions are never added to the consumer: the partition count is fixed per slot.
@@ -275,10 +261,12 @@ export class PartitionedWorker {
 
   #onActive(slot: Slot, active: boolean): void {
     slot.active = active;
+    if (active) slot.activeSinceMs = this.#clock.monotonic();
     // At once, not after the queued steps: no transaction of this partition starts from here on.
     if (!active) {
       slot.owned?.io.revoke();
       slot.owned?.journal.revoke();
+      slot.consumer?.pause();
     }
     this.#log.info({ partition: slot.partition, active }, 'partition active consumer changed');
     if (this.#state === 'running') void this.#schedule(slot);
@@ -366,6 +354,7 @@ export class PartitionedWorker {
         consumer,
         partition,
         producers: this.#producers,
+        firstSends: this.#firstSends,
         journal,
         standby,
         onFailedCommit: (err) => {
@@ -386,9 +375,9 @@ export class PartitionedWorker {
     slot.owned = { worker, io, journal, gen, committed: false };
     let t0 = this.#clock.monotonic();
     let fenceMs: number;
+    let leftover: { permits: number; ms: number };
     try {
       const fence = await journal.fence();
-      if (fence.mode === 'fenced' && fence.aborted > 0) await this.#clock.sleep(ABORT_SETTLE_MS);
       if (fence.mode === 'unavailable') {
         const waitMs = this.config.transactionTimeoutMs + FENCE_MARGIN_MS;
         this.#log.warn(
@@ -397,6 +386,8 @@ export class PartitionedWorker {
         );
         await this.#clock.sleep(waitMs);
       }
+      fenceMs = this.#clock.monotonic() - t0;
+      leftover = await awaitLeftoverPermits(consumer, slot.activeSinceMs, this.#clock);
       if (slot.owned?.gen !== gen || !slot.active) {
         // Lost again while fencing.
         if (slot.owned?.gen === gen) slot.owned = undefined;
@@ -406,9 +397,10 @@ export class PartitionedWorker {
         void this.#schedule(slot);
         return;
       }
-      fenceMs = this.#clock.monotonic() - t0;
       t0 = this.#clock.monotonic();
       consumer.redeliverUnacknowledged();
+      // Reads start after the rewind: nothing was in flight to cross it.
+      consumer.resume();
       await worker.start();
     } catch (err) {
       this.#log.error({ partition, err }, 'partition restore failed; trying again');
@@ -420,12 +412,15 @@ export class PartitionedWorker {
       return;
     }
     const restoreMs = this.#clock.monotonic() - t0;
-    this.#log.info({ partition, fenceMs, restoreMs, owned: this.owned }, 'partition gained: state restored, running');
+    this.#log.info(
+      { partition, fenceMs, restoreMs, leftoverPermits: leftover.permits, leftoverWaitMs: leftover.ms, owned: this.owned },
+      'partition gained: state restored, running',
+    );
     this.#emit({
       partition,
       kind: 'gained',
       atMs: this.#clock.now(),
-      fenceMs,
+      fenceMs: fenceMs + leftover.ms,
       restoreMs,
       restoredKeys: io.restoredKeys,
       fromStandby: io.restoredFromStandby,
@@ -436,6 +431,8 @@ export class PartitionedWorker {
   async #lose(slot: Slot, owned: Owned, kind: 'lost' | 'restarted'): Promise<void> {
     slot.owned = undefined;
     slot.restartGen = undefined;
+    // A restart keeps the partition: no more permits until its next rewind.
+    slot.consumer?.pause();
     owned.io.revoke();
     owned.journal.revoke();
     await owned.worker.drain(this.config.drainDeadlineMs);

@@ -35,6 +35,7 @@ import type {
 import { RUNTIME_ERROR_CODES } from './errors.ts';
 import type { InputMessage, OutputMessage } from './records.ts';
 import type { OutputTopic } from '../topics.ts';
+import type { FirstSendGate } from './first-send-gate.ts';
 import { COMMIT_OUTCOME_UNKNOWN, type ChangelogSnapshot, type WorkerIo } from './worker-io.ts';
 import { ChangelogAccumulator, readToEnd } from './changelog-accumulator.ts';
 import type { StateStandby } from './state-standby.ts';
@@ -93,6 +94,11 @@ export interface PartitionIoDeps {
    * reading the partition from its start. @default none
    */
   standby?: StateStandby | undefined;
+  /**
+   * Shared by the replica's partitions: each shared output topic's first transactional message
+   * from this process goes alone (first-send-gate.ts says why). @default none
+   */
+  firstSends?: FirstSendGate<OutputTopic>;
 }
 
 /** What a partition port needs of its OwnershipJournal. */
@@ -245,6 +251,7 @@ export class PulsarWorkerIo implements WorkerIo {
       return;
     }
     // effectively-once: outputs, state changelog and input acks commit or abort together.
+    await this.#firstSends(producers);
     const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
     const journal = this.#part?.journal;
     if (journal !== undefined) {
@@ -390,6 +397,33 @@ export class PulsarWorkerIo implements WorkerIo {
     } catch (err) {
       if ((err as { code?: string }).code === PULSAR_ERROR_CODES.timeout) return undefined;
       throw err;
+    }
+  }
+
+  /** Partition mode: waits until each shared output topic had its first transactional message alone. */
+  async #firstSends(producers: ReadonlyMap<OutputTopic, Producer>): Promise<void> {
+    const gate = this.#part?.firstSends;
+    if (gate === undefined) return;
+    const shared = [...producers].filter(([topic]) => topic !== 'state');
+    await Promise.all(
+      shared.map(([topic, producer]) =>
+        gate
+          .pass(topic, () => this.#abortedSend(producer))
+          .catch((err: unknown) => {
+            // Only a guard against a broker race: the batch goes on either way.
+            this.#log.warn({ err, topic }, 'first transactional message failed; committing anyway');
+          }),
+      ),
+    );
+  }
+
+  /** One empty message in a transaction that is then aborted: no consumer or reader ever sees it. */
+  async #abortedSend(producer: Producer): Promise<void> {
+    const txn = await this.#client.newTransaction({ timeoutMs: this.#config.transactionTimeoutMs });
+    try {
+      await producer.send({ payload: Buffer.alloc(0) }, { txn });
+    } finally {
+      await txn.abort();
     }
   }
 

@@ -18,7 +18,7 @@
  *   key's first n amounts). Each must be 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PulsarAdmin, createClient, type PulsarClient } from '@beamline/pulsar';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
@@ -137,6 +137,7 @@ async function scenario(ctx: BenchContext, standby: boolean): Promise<{ row: Sui
       // BL_SCALE_LOG_DIR=<dir> keeps each replica's log (one file per process) for a diagnosis.
       // eslint-disable-next-line no-restricted-syntax -- an environment variable's name, not an error code
       const logDir = process.env['BL_SCALE_LOG_DIR'];
+      if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
       let buf = '';
       child.stdout?.on('data', (d: Buffer) => {
         if (logDir !== undefined) appendFileSync(`${logDir}/${name}-${child.pid}.log`, d);
@@ -326,8 +327,8 @@ async function scenario(ctx: BenchContext, standby: boolean): Promise<{ row: Sui
           ]
         : []),
       `Replicas: 2 at start, a third joined at ${kills['join']} outputs, one SIGKILLed at ${kills['sigkill']}, one SIGTERM + restart at ${kills['sigterm']}; input ${rate} events/s.`,
-      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (then a 2 s settle before the rewind), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
-      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open, the settle after an abort).",
+      `Hand-over = on one partition, the old owner's last output to the new owner's first (output publish times). A SIGKILLed owner's open transactions are aborted by the new owner through the partition's ownership journal (the rewind comes before the partition's consumer grants the broker any permit), not waited out (transaction timeout ${txnTimeoutMs} ms).`,
+      "restore keys/s: keys restored from the state partitions over the restore time (fence excluded), over every gain. fence: the new owner's journal fence (producer, read-back, aborts of what the previous owner left open) and, on a regain, the wait for the broker to use permits left from the replica's earlier ownership.",
       'lost, duplicated and stale must all be 0.',
       ...(copies.length > 0 ? [`duplicated inputs (first 5; replica@partition+publish time ms): ${copies.join('; ')}`] : []),
     ],
