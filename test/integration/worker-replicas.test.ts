@@ -55,6 +55,31 @@ async function createPartitionedNamespace(tenant: string): Promise<void> {
   // As `beamline tenant apply` sets them up: a resend after a topic closed under its producer
   // is dropped by the broker, so a second output for an id can only be a second decision.
   await deduplicateOutputs(tenant, 'ns');
+  await primeTransactionBuffers(tenant);
+}
+
+/**
+ * One aborted transactional message on each output topic the replicas share, one at a time, before
+ * any replica runs. Concurrent first transactional publishes to a fresh topic can leave Pulsar
+ * 4.0.7's transaction buffer refusing every later one (apache/pulsar#24945; seen once here on a
+ * fresh broker, `predictions` stuck). A replica sends its own first one alone
+ * (functions/runtime/first-send-gate.ts), but two replicas started together can still race each
+ * other; this does what `beamline tenant apply` should (TODO(#17)). Never delivered: consumers and
+ * readers skip aborted messages.
+ */
+async function primeTransactionBuffers(tenant: string): Promise<void> {
+  const c = newClient();
+  try {
+    for (const t of ['predictions', 'actions', 'review', 'dead-letter']) {
+      const producer = await c.createProducer({ topic: topic(tenant, 'ns', t), batching: false });
+      const txn = await c.newTransaction({ timeoutMs: 30_000 });
+      await producer.send({ payload: Buffer.from('{}') }, { txn });
+      await txn.abort();
+      await producer.close();
+    }
+  } finally {
+    await c.close();
+  }
 }
 
 /** A replica process, loaded but not started: `go()` starts it and resolves once it is ready. */
