@@ -29,6 +29,7 @@ export { FirstSendGate } from './first-send-gate.ts';
 export {
   awaitLeftoverPermits,
   BROKER_FAILOVER_DELAY_MS,
+  DELAY_MARGIN_MS,
   LEFTOVER_PERMITS_WAIT_MS,
   LEFTOVER_STREAMING_PERMITS,
   LEFTOVER_WINDOW_MS,

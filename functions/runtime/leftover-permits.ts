@@ -27,6 +27,8 @@ export const LEFTOVER_STREAMING_PERMITS = 100;
  * new active consumer gets nothing read for it this long after the switch.
  */
 export const BROKER_FAILOVER_DELAY_MS = 1_000;
+/** A rewind sent this long before the broker's delay ends still reaches it first. */
+export const DELAY_MARGIN_MS = 200;
 /** What a gain needs of its consumer: the permits the broker still holds for it. */
 export interface PermitHolder {
   readonly brokerPermits: number;
@@ -35,11 +37,19 @@ export interface PermitHolder {
 /**
  * Permits a consumer granted while its replica owned the partition before (a regain, a restart)
  * let the broker read for it once it is active again, so a rewind now could cross a read in
- * flight. Waits while the broker streams a backlog on them, until they are used up (then it reads
- * nothing more). Stops early once, past the broker's failover delay, they fall by less than one
- * read's worth in a window: the partition is read to its end and the broker's read waits for new
- * entries, which the rewind cancels (a read in flight is then one new entry being read, rare and
- * short; waiting would not make it rarer). LEFTOVER_PERMITS_WAIT_MS at most.
+ * flight. The broker starts reading for a new active Failover consumer only after its failover
+ * delay (and at once only where the previous owner's read was in flight at the switch, which then
+ * streams the permits away within milliseconds). So:
+ * - the broker used none in the last poll and its delay still runs: rewind now, ahead of its
+ *   first read (the usual regain: a fence takes 0.1-0.3 s). The broker then only takes the new
+ *   epoch (its dispatcher ignores a REDELIVER while that first read is pending), and that read
+ *   rewinds by itself and is stamped with the new epoch;
+ * - else wait while the broker streams a backlog on them, until they are used up (then it reads
+ *   nothing more), or, past the delay, until they fall by less than one read's worth in a window:
+ *   the partition is read to its end and the broker's read waits for new entries, which the
+ *   rewind cancels (a read in flight is then one new entry being read, rare and short; waiting
+ *   would not make it rarer);
+ * - LEFTOVER_PERMITS_WAIT_MS at most.
  * @param activeSinceMs when the broker made the consumer active (`clock.monotonic()` time)
  */
 export async function awaitLeftoverPermits(
@@ -49,19 +59,23 @@ export async function awaitLeftoverPermits(
 ): Promise<{ permits: number; ms: number }> {
   const permits = consumer.brokerPermits;
   const t0 = clock.monotonic();
+  let last = permits;
   let windowFrom = t0;
   let windowPermits = permits;
-  for (;;) {
+  while (consumer.brokerPermits > 0) {
+    await clock.sleep(LEFTOVER_POLL_MS);
     const n = consumer.brokerPermits;
     const now = clock.monotonic();
     if (n === 0 || now - t0 >= LEFTOVER_PERMITS_WAIT_MS) break;
+    const idle = n === last;
+    last = n;
+    if (idle && now - activeSinceMs < BROKER_FAILOVER_DELAY_MS - DELAY_MARGIN_MS) break;
     if (now - windowFrom >= LEFTOVER_WINDOW_MS) {
       const delayOver = windowFrom - activeSinceMs >= BROKER_FAILOVER_DELAY_MS;
       if (delayOver && windowPermits - n < LEFTOVER_STREAMING_PERMITS) break;
       windowFrom = now;
       windowPermits = n;
     }
-    await clock.sleep(LEFTOVER_POLL_MS);
   }
   return { permits, ms: clock.monotonic() - t0 };
 }
