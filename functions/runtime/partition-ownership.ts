@@ -404,6 +404,8 @@ export class PartitionedWorker {
       await worker.start();
     } catch (err) {
       this.#log.error({ partition, err }, 'partition restore failed; trying again');
+      // The retry rewinds again: no permits meanwhile (it may have resumed before the failure).
+      consumer.pause();
       void standby?.close();
       slot.owned = undefined;
       await worker.drain(0).catch(() => undefined);
