@@ -26,15 +26,7 @@ export { deadLetterAad, openDeadLetter, sealedDeadLetter, type DeadLetterSealing
 export { createModelScorer, type ModelScorer, type ModelScorerOptions } from './model-scorer.ts';
 export { PulsarWorkerIo, type PartitionIoDeps, type PulsarWorkerIoDeps, type TopicStatsSource } from './pulsar-io.ts';
 export { FirstSendGate } from './first-send-gate.ts';
-export {
-  awaitLeftoverPermits,
-  BROKER_FAILOVER_DELAY_MS,
-  DELAY_MARGIN_MS,
-  LEFTOVER_PERMITS_WAIT_MS,
-  LEFTOVER_STREAMING_PERMITS,
-  LEFTOVER_WINDOW_MS,
-  type PermitHolder,
-} from './leftover-permits.ts';
+export { awaitLeftoverPermits, LEFTOVER_PERMITS_WAIT_MS } from './leftover-permits.ts';
 export { PartitionedWorker, type PartitionEvent, type PartitionedWorkerDeps } from './partition-ownership.ts';
 export { OwnershipJournal, JOURNAL_SKEW_MARGIN_MS, type FenceResult, type OwnershipJournalDeps } from './ownership-journal.ts';
 export { StateStandby, type StandbyState, type StateStandbyDeps } from './state-standby.ts';

@@ -19,16 +19,16 @@ export const LEFTOVER_PERMITS_WAIT_MS = 2_000;
 /** How often the leftover permits are looked at while waiting. */
 const LEFTOVER_POLL_MS = 20;
 /** The window over which the broker's use of leftover permits is looked at. */
-export const LEFTOVER_WINDOW_MS = 200;
+const LEFTOVER_WINDOW_MS = 200;
 /** Fewer permits used in a window than this (the broker's read batch): no backlog is streaming. */
-export const LEFTOVER_STREAMING_PERMITS = 100;
+const LEFTOVER_STREAMING_PERMITS = 100;
 /**
  * The broker's activeConsumerFailoverDelayTimeMillis (its default, kept by Beamline's brokers): a
  * new active consumer gets nothing read for it this long after the switch.
  */
-export const BROKER_FAILOVER_DELAY_MS = 1_000;
+const BROKER_FAILOVER_DELAY_MS = 1_000;
 /** A rewind sent this long before the broker's delay ends still reaches it first. */
-export const DELAY_MARGIN_MS = 200;
+const DELAY_MARGIN_MS = 200;
 /** What a gain needs of its consumer: the permits the broker still holds for it. */
 export interface PermitHolder {
   readonly brokerPermits: number;

@@ -392,11 +392,12 @@ export class TopicConsumer implements ConsumerHandler {
   // --- ConsumerHandler -------------------------------------------------------------------------
 
   onMessage(cmd: NonNullable<BaseCommand['message']>, payload: DecodedPayload): void {
+    const messages = payload.metadata.num_messages_in_batch ?? 1;
     // The broker took a permit per message of the entry, whatever happens to it here.
-    this.#brokerPermits = Math.max(0, this.#brokerPermits - (payload.metadata.num_messages_in_batch ?? 1));
+    this.#brokerPermits = Math.max(0, this.#brokerPermits - messages);
     if (this.#seeking || this.#state === 'closed' || this.#state === 'closing') return;
     if (this.#epoch.isStale(cmd.consumer_epoch)) {
-      this.messageTaken(payload.metadata.num_messages_in_batch ?? 1);
+      this.messageTaken(messages);
       return;
     }
     const d = decodeEntry(this.topic, this.partition, cmd, payload, {
