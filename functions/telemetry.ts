@@ -295,21 +295,29 @@ export function traceProperties(ctx: SpanContext | undefined): Record<string, st
   return p;
 }
 
-/** Random ids from a pooled buffer (one crypto call per 170 contexts). */
-const idPool = Buffer.alloc(4096);
-let idAt = idPool.length;
+/**
+ * Random ids as slices of one pooled hex string (one crypto call and one hex encoding per 170
+ * contexts): a slice costs a fraction of a Buffer-to-hex call per id, which tracing makes for
+ * every span and every untraced record (#22).
+ */
+const POOL_BYTES = 4096;
+const idPool = Buffer.alloc(POOL_BYTES);
+let idHex = '';
+/** Next unused hex digit of idHex. */
+let idAt = 0;
 
 function randomHex(bytes: number): string {
+  const digits = bytes * 2;
   for (;;) {
-    if (idAt + bytes > idPool.length) {
+    if (idAt + digits > idHex.length) {
       randomFillSync(idPool);
+      idHex = idPool.toString('hex');
       idAt = 0;
     }
-    let zero = true;
-    for (let i = idAt; i < idAt + bytes; i++) if (idPool[i] !== 0) zero = false;
-    const id = idPool.toString('hex', idAt, idAt + bytes);
-    idAt += bytes;
-    if (!zero) return id;
+    const id = idHex.slice(idAt, idAt + digits);
+    idAt += digits;
+    // W3C: an all-zero trace or span id is invalid.
+    if (id !== ZERO_TRACE && id !== ZERO_SPAN) return id;
   }
 }
 

@@ -31,6 +31,7 @@ import {
   traceContextOf,
   traceProperties,
   withSpanContext,
+  type Attributes,
   type Exemplar,
   type Span,
   type SpanContext,
@@ -64,14 +65,79 @@ export interface BatchTraceScope {
 
 const SYSTEM = { [MESSAGING.system]: MESSAGING.systemPulsar } as const;
 
+/**
+ * The attributes every span of a kind carries in one worker, built once per scope and frozen: a
+ * tracer sends a frozen set to its exporter once, not in every span (functions/tracing's
+ * attribute-sets.ts), which is most of what a traced record costs the event loop.
+ */
+interface ScopeAttributes {
+  readonly processName: string;
+  readonly batchName: string;
+  readonly process: Attributes;
+  readonly batch: Attributes;
+  readonly commit: Attributes;
+  /** Per output topic: the publish span's name and attributes. */
+  readonly publish: Map<OutputTopic, { readonly name: string; readonly attributes: Attributes }>;
+}
+
+const scopeAttributes = new WeakMap<BatchTraceScope, ScopeAttributes>();
+
+function attributesOf(scope: BatchTraceScope): ScopeAttributes {
+  let a = scopeAttributes.get(scope);
+  if (a !== undefined) return a;
+  const common = {
+    ...SYSTEM,
+    [MESSAGING.destination]: scope.topic,
+    [MESSAGING.subscription]: scope.subscription,
+    [MESSAGING.consumerGroup]: scope.subscription,
+  };
+  a = {
+    processName: `${scope.topic} process`,
+    batchName: `${scope.topic} process batch`,
+    process: Object.freeze({ ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.operationName]: 'process' }),
+    batch: Object.freeze({
+      ...common,
+      'beamline.tenant': scope.tenant,
+      'beamline.namespace': scope.namespace,
+      [MESSAGING.operationType]: MESSAGING.process,
+    }),
+    commit: Object.freeze({ ...SYSTEM, [MESSAGING.operationType]: MESSAGING.settle }),
+    publish: new Map(),
+  };
+  scopeAttributes.set(scope, a);
+  return a;
+}
+
+function publishOf(
+  a: ScopeAttributes,
+  scope: BatchTraceScope,
+  topic: OutputTopic,
+): { readonly name: string; readonly attributes: Attributes } {
+  let p = a.publish.get(topic);
+  if (p === undefined) {
+    const name = scope.topicName(topic);
+    p = {
+      name: `${name} publish`,
+      attributes: Object.freeze({
+        ...SYSTEM,
+        [MESSAGING.destination]: name,
+        [MESSAGING.operationType]: MESSAGING.send,
+        [MESSAGING.operationName]: 'send',
+      }),
+    };
+    a.publish.set(topic, p);
+  }
+  return p;
+}
+
 export class BatchTrace {
   readonly #tracer: Tracer;
   readonly #scope: BatchTraceScope;
   readonly #records: RecordSpans[];
   #batch: Span | undefined;
   #commit: Span | undefined;
-  #processName = '';
-  #processAttributes: Readonly<Record<string, string | number | boolean>> = {};
+  /** Set when tracing is on. */
+  #attributes: ScopeAttributes | undefined;
 
   constructor(tracer: Tracer, scope: BatchTraceScope, batch: readonly InputMessage[]) {
     this.#tracer = tracer;
@@ -87,23 +153,17 @@ export class BatchTrace {
       }));
       return;
     }
-    const common = {
-      ...SYSTEM,
-      [MESSAGING.destination]: scope.topic,
-      [MESSAGING.subscription]: scope.subscription,
-      [MESSAGING.consumerGroup]: scope.subscription,
-    };
-    this.#processName = `${scope.topic} process`;
-    this.#processAttributes = { ...common, [MESSAGING.operationType]: MESSAGING.process, [MESSAGING.operationName]: 'process' };
+    const attributes = attributesOf(scope);
+    this.#attributes = attributes;
     this.#records = batch.map((m) => {
       const inbound = traceContextOf(m.properties);
       // The sampling decision is made here, once per record (parent-based, or the ratio for a
-      // record that came without a context); attributes are built only for a recorded span.
-      const process = tracer.startSpan(this.#processName, {
+      // record that came without a context); its own attributes are built only when recorded.
+      const process = tracer.startSpan(attributes.processName, {
         kind: 'consumer',
         parent: inbound,
+        attributes: attributes.process,
         attributesIfRecorded: () => ({
-          ...this.#processAttributes,
           [MESSAGING.messageId]: m.messageId,
           'messaging.pulsar.redelivery_count': m.redeliveryCount,
         }),
@@ -114,18 +174,13 @@ export class BatchTrace {
     const links = this.#records.flatMap((r) => (r.traced === undefined ? [] : [r.traced]));
     if (links.length > 0) {
       // Its own trace, always recorded when one of its records is.
-      this.#batch = tracer.startSpan(`${scope.topic} process batch`, {
+      this.#batch = tracer.startSpan(attributes.batchName, {
         kind: 'consumer',
         sampled: true,
         links,
-        attributes: {
-          ...common,
-          'beamline.tenant': scope.tenant,
-          'beamline.namespace': scope.namespace,
-          [MESSAGING.operationType]: MESSAGING.process,
-          [MESSAGING.batchCount]: batch.length,
-        },
+        attributes: attributes.batch,
       });
+      this.#batch.setAttribute(MESSAGING.batchCount, batch.length);
     }
   }
 
@@ -145,11 +200,8 @@ export class BatchTrace {
       p.end();
     }
     r.publishes.length = 0;
-    r.process = this.#tracer.startSpan(this.#processName, {
-      kind: 'consumer',
-      parent: r.inbound ?? r.traced,
-      attributes: this.#processAttributes,
-    });
+    const a = this.#attributes as ScopeAttributes;
+    r.process = this.#tracer.startSpan(a.processName, { kind: 'consumer', parent: r.inbound ?? r.traced, attributes: a.process });
   }
 
   /** Decodes record i under a `decode` span (when traced); a dead letter marks it failed. */
@@ -213,17 +265,8 @@ export class BatchTrace {
     const r = this.#records[i];
     if (r === undefined) return {};
     if (r.process === undefined) return traceProperties(r.inbound);
-    const name = this.#scope.topicName(topic);
-    const span = this.#tracer.startSpan(`${name} publish`, {
-      kind: 'producer',
-      parent: r.process.context,
-      attributes: {
-        ...SYSTEM,
-        [MESSAGING.destination]: name,
-        [MESSAGING.operationType]: MESSAGING.send,
-        [MESSAGING.operationName]: 'send',
-      },
-    });
+    const publish = publishOf(this.#attributes as ScopeAttributes, this.#scope, topic);
+    const span = this.#tracer.startSpan(publish.name, { kind: 'producer', parent: r.process.context, attributes: publish.attributes });
     r.publishes.push(span);
     return traceProperties(span.context);
   }
@@ -243,16 +286,14 @@ export class BatchTrace {
   /** The batch's commit begins. */
   beginCommit(records: number, outputs: number): void {
     if (this.#batch === undefined) return;
-    this.#commit = this.#tracer.startSpan('commit', {
+    const commit = this.#tracer.startSpan('commit', {
       kind: 'client',
       parent: this.#batch.context,
-      attributes: {
-        ...SYSTEM,
-        [MESSAGING.operationType]: MESSAGING.settle,
-        [MESSAGING.batchCount]: records,
-        'beamline.outputs': outputs,
-      },
+      attributes: (this.#attributes as ScopeAttributes).commit,
     });
+    commit.setAttribute(MESSAGING.batchCount, records);
+    commit.setAttribute('beamline.outputs', outputs);
+    this.#commit = commit;
   }
 
   /** The commit's outcome: ends the commit, publish and batch spans (and process spans left open). */
@@ -280,38 +321,50 @@ export class BatchTrace {
  */
 export function tracedScore(score: ScoreFn, tracer: Tracer, backend: string | undefined): ScoreFn {
   if (!tracer.enabled) return score;
-  return async (features, options) => {
+  // Not async itself: an untraced record (most of them) pays no extra promise.
+  return (features, options) => {
     const parent = activeSpanContext();
     if (parent === undefined || !parent.sampled) return score(features, options);
-    const span = tracer.startSpan('score', {
-      kind: 'internal',
-      parent,
-      attributes: {
-        'beamline.score.features': features.length,
-        ...(backend === undefined ? {} : { 'beamline.model.backend': backend }),
-        ...(options?.priority === undefined ? {} : { 'beamline.score.priority': options.priority }),
-      },
-    });
-    try {
-      const s = await score(features, options);
-      span.setAttribute('beamline.score.kind', s.kind);
-      if (s.kind === 'scored') {
-        span.setAttribute('beamline.model.version', s.modelVersion);
-        const at = s.modelVersion.lastIndexOf('@');
-        span.setAttribute('beamline.model.name', at > 0 ? s.modelVersion.slice(0, at) : s.modelVersion);
-        if (s.route !== undefined) span.setAttribute('beamline.model.route', s.route);
-        if (s.latencyMs !== undefined) span.setAttribute('beamline.score.latency_ms', s.latencyMs);
-        if (s.batchSize !== undefined) span.setAttribute('beamline.score.batch_size', s.batchSize);
-      } else {
-        span.setAttribute('beamline.score.fallback_reason', s.reason);
-        span.setAttribute('beamline.decision', s.decision);
-      }
-      return s;
-    } catch (err) {
-      span.setError((err as { code?: string }).code ?? 'score failed');
-      throw err;
-    } finally {
-      span.end();
-    }
+    return scoreUnderSpan(score, tracer, backend, parent, features, options);
   };
+}
+
+async function scoreUnderSpan(
+  score: ScoreFn,
+  tracer: Tracer,
+  backend: string | undefined,
+  parent: SpanContext,
+  features: Parameters<ScoreFn>[0],
+  options: Parameters<ScoreFn>[1],
+): ReturnType<ScoreFn> {
+  const span = tracer.startSpan('score', {
+    kind: 'internal',
+    parent,
+    attributes: {
+      'beamline.score.features': features.length,
+      ...(backend === undefined ? {} : { 'beamline.model.backend': backend }),
+      ...(options?.priority === undefined ? {} : { 'beamline.score.priority': options.priority }),
+    },
+  });
+  try {
+    const s = await score(features, options);
+    span.setAttribute('beamline.score.kind', s.kind);
+    if (s.kind === 'scored') {
+      span.setAttribute('beamline.model.version', s.modelVersion);
+      const at = s.modelVersion.lastIndexOf('@');
+      span.setAttribute('beamline.model.name', at > 0 ? s.modelVersion.slice(0, at) : s.modelVersion);
+      if (s.route !== undefined) span.setAttribute('beamline.model.route', s.route);
+      if (s.latencyMs !== undefined) span.setAttribute('beamline.score.latency_ms', s.latencyMs);
+      if (s.batchSize !== undefined) span.setAttribute('beamline.score.batch_size', s.batchSize);
+    } else {
+      span.setAttribute('beamline.score.fallback_reason', s.reason);
+      span.setAttribute('beamline.decision', s.decision);
+    }
+    return s;
+  } catch (err) {
+    span.setError((err as { code?: string }).code ?? 'score failed');
+    throw err;
+  } finally {
+    span.end();
+  }
 }

@@ -10,6 +10,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Attributes } from '@opentelemetry/api';
+import type { SetDefinitions } from './attribute-sets.ts';
 import { settlingExporter, spanResource, SpanView, type SpanRecord } from './span-record.ts';
 import type { ExportThreadConfig, FromExportThread, ToExportThread } from './thread-export.ts';
 
@@ -30,10 +32,14 @@ const processor = new BatchSpanProcessor(exporter, {
 });
 const resource = spanResource(config.serviceName, config.resource);
 const scope = { name: config.scopeName, version: config.scopeVersion };
+/** The tracer's shared attribute sets by number (attribute-sets.ts), as they arrive. */
+const sets: Attributes[] = [];
+const shared = (n: number): Attributes | undefined => sets[n];
 
 port.on('message', (m: ToExportThread) => {
   if (m.type === 'spans') {
-    for (const r of JSON.parse(m.spans) as SpanRecord[]) processor.onEnd(new SpanView(r, resource, scope));
+    if (m.sets !== '') for (const [n, a] of JSON.parse(m.sets) as SetDefinitions) sets[n] = a;
+    for (const r of JSON.parse(m.spans) as SpanRecord[]) processor.onEnd(new SpanView(r, resource, scope, shared));
   } else if (m.type === 'flush') {
     void processor
       .forceFlush()

@@ -37,10 +37,11 @@ import {
 import { ExportAccounting } from './export-accounting.ts';
 import { LocalSpanContext, RecordedSpan } from './recorded-span.ts';
 import { InProcessExport, type SpanExport } from './span-export.ts';
-import { spanResource, type SpanRecord } from './span-record.ts';
+import { AttributeSets } from './attribute-sets.ts';
+import { nowUs, spanResource, type SpanRecord } from './span-record.ts';
 import { ThreadExport } from './thread-export.ts';
 import { compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing-options.ts';
-import type { Logger, Metrics } from '../telemetry.ts';
+import type { Attributes, Logger, Metrics } from '../telemetry.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -61,6 +62,8 @@ type TracerState = 'running' | 'closing' | 'closed';
 
 const SCOPE = Object.freeze({ name: 'beamline', version: '0.1.0' });
 
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 const KIND: Record<SpanKind, OtelSpanKind> = {
   internal: OtelSpanKind.INTERNAL,
   server: OtelSpanKind.SERVER,
@@ -74,6 +77,8 @@ export class OtlpTracer implements Tracer {
   readonly config: TracingConfig;
   readonly #accounting: ExportAccounting;
   readonly #export: SpanExport;
+  /** Frozen attribute sets, sent to the exporter once each (attribute-sets.ts). */
+  readonly #sets = new AttributeSets();
   /** New traces only: parent-based sampling is decided in startSpan (a sampled parent records). */
   readonly #root: Sampler;
   readonly #ended = (record: SpanRecord): void => {
@@ -90,13 +95,14 @@ export class OtlpTracer implements Tracer {
     this.#accounting = new ExportAccounting(this.config.maxQueue, deps.metrics ?? noopMetrics(), log, this.config.tracesUrl);
     this.#export =
       deps.exporter === undefined
-        ? new ThreadExport(this.config, SCOPE, this.#accounting, log)
+        ? new ThreadExport(this.config, SCOPE, this.#accounting, this.#sets, log)
         : new InProcessExport(
             this.config,
             deps.exporter,
             this.#accounting,
             spanResource(this.config.serviceName, this.config.resource),
             SCOPE,
+            this.#sets,
           );
     this.#root = new TraceIdRatioBasedSampler(this.config.sampleRatio);
   }
@@ -128,6 +134,17 @@ export class OtlpTracer implements Tracer {
     const context = new LocalSpanContext(traceId, newSpanId(), traceState);
     const links = options.links;
     const computed = options.attributesIfRecorded;
+    const attributes = options.attributes;
+    // A frozen set goes by number (sent once); the record's own attributes start empty (or the
+    // computed ones). An unfrozen one is the caller's object, copied on the span's first change
+    // (callers share them across spans).
+    const set = this.#sets.idOf(attributes);
+    const own =
+      set !== undefined
+        ? (computed?.() ?? NO_ATTRIBUTES)
+        : computed === undefined
+          ? (attributes ?? NO_ATTRIBUTES)
+          : { ...attributes, ...computed() };
     const record: SpanRecord = {
       n: name,
       k: kind,
@@ -140,14 +157,14 @@ export class OtlpTracer implements Tracer {
         links === undefined || links.length === 0
           ? undefined
           : links.map((c) => [c.traceId, c.spanId, c.traceState ?? '', c.sampled ? 1 : 0] as const),
-      // The caller's object, copied on the span's first change (callers share them across spans).
-      a: computed === undefined ? (options.attributes ?? {}) : { ...options.attributes, ...computed() },
+      a: own,
+      x: set,
       c: SpanStatusCode.UNSET,
       m: undefined,
-      b: performance.timeOrigin + performance.now(),
+      b: nowUs(),
       e: 0,
     };
-    return new RecordedSpan(context, record, computed === undefined, this.#ended);
+    return new RecordedSpan(context, record, own === NO_ATTRIBUTES || own === attributes, this.#ended);
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { AttributeValue, Span, SpanContext } from '../telemetry.ts';
-import type { SpanRecord } from './span-record.ts';
+import { nowUs, type SpanRecord } from './span-record.ts';
 
 /**
  * The context of a span this process recorded: a child's parent is remote (came in a message)
@@ -34,7 +34,7 @@ export class RecordedSpan implements Span {
   readonly context: SpanContext;
   readonly #record: SpanRecord;
   readonly #ended: (record: SpanRecord) => void;
-  /** The record's attributes are still the caller's object (copied on the first change). */
+  /** The record's own attributes are still a shared object (copied on the first change). */
   #shared: boolean;
   #done = false;
 
@@ -63,7 +63,7 @@ export class RecordedSpan implements Span {
   end(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#record.e = performance.timeOrigin + performance.now();
+    this.#record.e = nowUs();
     this.#ended(this.#record);
   }
 }

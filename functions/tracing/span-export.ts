@@ -3,9 +3,11 @@
  * either in the export thread (the default, thread-export.ts) or in this thread (an exporter
  * handed in: tests, or an application with its own).
  */
+import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { AttributeSets } from './attribute-sets.ts';
 import type { ExportAccounting } from './export-accounting.ts';
 import { settlingExporter, SpanView, type SpanRecord } from './span-record.ts';
 import type { TracingConfig } from './tracing-options.ts';
@@ -24,6 +26,7 @@ export class InProcessExport implements SpanExport {
   readonly #processor: BatchSpanProcessor;
   readonly #resource: Resource;
   readonly #scope: InstrumentationScope;
+  readonly #shared: (n: number) => Attributes | undefined;
 
   constructor(
     config: TracingConfig,
@@ -31,6 +34,7 @@ export class InProcessExport implements SpanExport {
     accounting: ExportAccounting,
     resource: Resource,
     scope: InstrumentationScope,
+    sets: AttributeSets,
   ) {
     this.#processor = new BatchSpanProcessor(
       settlingExporter(exporter, (spans, ok, error) => accounting.settled(spans, ok, error)),
@@ -43,10 +47,11 @@ export class InProcessExport implements SpanExport {
     );
     this.#resource = resource;
     this.#scope = scope;
+    this.#shared = (n) => sets.get(n);
   }
 
   add(record: SpanRecord): void {
-    this.#processor.onEnd(new SpanView(record, this.#resource, this.#scope));
+    this.#processor.onEnd(new SpanView(record, this.#resource, this.#scope, this.#shared));
   }
 
   flush(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
  * A finished span as plain data (#22), and the SDK's view of it.
  *
- * `SpanRecord` is what a recorded span keeps: strings, numbers and one attribute object, so it
- * crosses to the export thread as JSON (thread-export.ts). `SpanView` presents a
- * record as the SDK's `ReadableSpan`, which its span processors and OTLP exporter read; the
- * SDK's context objects are built only there, when a span is exported.
+ * `SpanRecord` is what a recorded span keeps: strings, integers, its own attributes and the
+ * number of a shared attribute set (attribute-sets.ts), so it crosses to the export thread as
+ * short JSON (thread-export.ts). Times are integer microseconds: a fractional millisecond
+ * timestamp took JSON.stringify a third of a record's time to write. `SpanView` presents a record
+ * as the SDK's `ReadableSpan`, which its span processors and OTLP exporter read; the SDK's
+ * context objects are built only there, when a span is exported.
  */
 import {
   createTraceState,
@@ -20,6 +22,7 @@ import { ExportResultCode, type ExportResult, type InstrumentationScope } from '
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { withShared } from './attribute-sets.ts';
 
 /**
  * A finished span, flat: no nested objects but the attributes and the link list, which keeps the
@@ -39,12 +42,14 @@ export interface SpanRecord {
   readonly pr: boolean;
   /** links: [traceId, spanId, traceState, sampled (1 or 0)] each */
   readonly l: ReadonlyArray<readonly [string, string, string, number]> | undefined;
-  /** attributes */
+  /** the span's own attributes (on top of the shared set, if any) */
   a: Attributes;
+  /** the number of its shared attribute set (attribute-sets.ts), or undefined */
+  readonly x: number | undefined;
   /** SpanStatusCode (UNSET until a span is marked failed: ERROR with its message) */
   c: number;
   m: string | undefined;
-  /** start and end, milliseconds since the epoch (fractional) */
+  /** start and end, whole microseconds since the epoch */
   readonly b: number;
   e: number;
 }
@@ -52,10 +57,17 @@ export interface SpanRecord {
 const NO_EVENTS: TimedEvent[] = [];
 const NO_LINKS: Link[] = [];
 
-/** Milliseconds (fractional) as the OpenTelemetry [seconds, nanoseconds] pair. */
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+/** Microseconds as the OpenTelemetry [seconds, nanoseconds] pair. */
+function hrTime(us: number): HrTime {
+  const seconds = Math.floor(us / 1e6);
+  return [seconds, (us - seconds * 1e6) * 1000];
+}
+
+const ORIGIN_US = performance.timeOrigin * 1000;
+
+/** Now, in whole microseconds since the epoch (a span's start and end). */
+export function nowUs(): number {
+  return Math.round(ORIGIN_US + performance.now() * 1000);
 }
 
 function otelContext(traceId: string, spanId: string, traceState: string, sampled: boolean, isRemote: boolean): OtelSpanContext {
@@ -84,13 +96,14 @@ export class SpanView implements ReadableSpan {
   readonly #r: SpanRecord;
   #context: OtelSpanContext | undefined;
 
-  constructor(record: SpanRecord, resource: Resource, scope: InstrumentationScope) {
+  /** `shared(n)`: attribute set n, as the tracer numbered it. */
+  constructor(record: SpanRecord, resource: Resource, scope: InstrumentationScope, shared: (n: number) => Attributes | undefined) {
     this.#r = record;
     // A field, not a getter: the OTLP encoder reads it three times per span.
     this.parentSpanContext = record.p === '' ? undefined : otelContext(record.t, record.p, record.ts, true, record.pr);
     this.name = record.n;
     this.kind = record.k;
-    this.attributes = record.a;
+    this.attributes = record.x === undefined ? record.a : withShared(shared(record.x), record.a);
     this.resource = resource;
     this.instrumentationScope = scope;
   }

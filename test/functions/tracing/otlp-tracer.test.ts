@@ -253,6 +253,63 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     }
   });
 
+  it('sends a frozen attribute set to the export thread once; each span exports it with its own attributes on top', async () => {
+    const bodies: Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }> = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tracer = new OtlpTracer({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      sampleRatio: 0,
+      serviceName: 'svc',
+    });
+    const shared = Object.freeze({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'process' });
+    try {
+      const first = tracer.startSpan('p1', {
+        parent: PARENT,
+        attributes: shared,
+        attributesIfRecorded: () => ({ 'messaging.message.id': '1:0' }),
+      });
+      first.setAttribute('beamline.state.reads', 2);
+      first.end();
+      await tracer.flush();
+      // A later post refers to the set by number only (the thread kept it).
+      const second = tracer.startSpan('p2', { parent: PARENT, attributes: shared });
+      second.setAttribute('messaging.operation.type', 'settle');
+      second.end();
+      tracer.startSpan('p3', { parent: PARENT, attributes: shared }).end();
+      await tracer.flush();
+      const spans = new Map(
+        bodies.flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans))).map((x) => [x.name, x]),
+      );
+      const attrs = (name: string): Record<string, unknown> =>
+        Object.fromEntries(
+          (spans.get(name)?.attributes as Array<{ key: string; value: Record<string, unknown> }>).map((a) => [
+            a.key,
+            Object.values(a.value)[0],
+          ]),
+        );
+      expect(attrs('p1')).toEqual({
+        'messaging.system': 'pulsar',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': '1:0',
+        'beamline.state.reads': 2,
+      });
+      expect(attrs('p2')).toEqual({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'settle' });
+      expect(attrs('p3')).toEqual({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'process' });
+      expect(shared).toEqual({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'process' });
+    } finally {
+      await tracer.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('does not keep the process alive: a program that never closes its tracer still exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'beamline-tracer-'));
     const script = join(dir, 'never-closed.ts');
