@@ -3,7 +3,8 @@
  *
  * - The SDK exports: finished spans go to its `BatchSpanProcessor` (batches every
  *   `exportIntervalMs`) and its OTLP/HTTP (JSON) trace exporter, in a worker thread of their own
- *   (thread-export.ts); new traces are sampled by its `TraceIdRatioBased` sampler. The spans
+ *   (thread-export.ts); new traces are sampled as its `TraceIdRatioBased` sampler would
+ *   (trace-id-ratio.ts: the same decision for the same id, without its per-call cost). The spans
  *   themselves are ours (`RecordedSpan` over a plain `SpanRecord`, which the export thread shows
  *   the SDK as a `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: with
  *   the SDK's span objects and its OTLP encoding on the worker's event loop, a traced record's four
@@ -21,8 +22,7 @@
  *   memory and never blocks a decision. A failed export is logged once per failure streak and its
  *   spans dropped (counted): traces are diagnostics, not data.
  */
-import { ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { SamplingDecision, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base';
+import { SpanKind as OtelSpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   newSpanId,
   newTraceContext,
@@ -40,6 +40,7 @@ import { InProcessExport, type SpanExport } from './span-export.ts';
 import { AttributeSets } from './attribute-sets.ts';
 import { nowUs, spanResource, type SpanRecord } from './span-record.ts';
 import { ThreadExport } from './thread-export.ts';
+import { TraceIdRatio } from './trace-id-ratio.ts';
 import { compileTracingOptions, type TracingConfig, type TracingOptions } from './tracing-options.ts';
 import type { Attributes, Logger, Metrics } from '../telemetry.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -80,7 +81,7 @@ export class OtlpTracer implements Tracer {
   /** Frozen attribute sets, sent to the exporter once each (attribute-sets.ts). */
   readonly #sets = new AttributeSets();
   /** New traces only: parent-based sampling is decided in startSpan (a sampled parent records). */
-  readonly #root: Sampler;
+  readonly #root: TraceIdRatio;
   readonly #ended = (record: SpanRecord): void => {
     if (this.#state === 'closed') this.#accounting.dropped('closed');
     else if (this.#accounting.admit()) this.#export.add(record);
@@ -104,13 +105,13 @@ export class OtlpTracer implements Tracer {
             SCOPE,
             this.#sets,
           );
-    this.#root = new TraceIdRatioBasedSampler(this.config.sampleRatio);
+    this.#root = new TraceIdRatio(this.config.sampleRatio);
   }
 
   /**
    * Parent-based: under a sampled parent the span is recorded, under an unsampled one nothing is
    * (the parent's context passes through). A new trace is recorded when the SDK's
-   * TraceIdRatioBased sampler says so for its trace id (or when `sampled` decides); an unrecorded
+   * TraceIdRatioBased sampler would say so for its trace id (trace-id-ratio.ts) (or when `sampled` decides); an unrecorded
    * one still gets a W3C context (flags 00) so its outputs share a trace id downstream.
    */
   startSpan(name: string, options: SpanOptions = {}): Span {
@@ -121,10 +122,7 @@ export class OtlpTracer implements Tracer {
     let traceId: string;
     if (parent === undefined) {
       const fresh = newTraceContext();
-      const record =
-        options.sampled ??
-        this.#root.shouldSample(ROOT_CONTEXT, fresh.traceId, name, kind, options.attributes ?? {}, []).decision ===
-          SamplingDecision.RECORD_AND_SAMPLED;
+      const record = options.sampled ?? this.#root.sampled(fresh.traceId);
       if (!record) return passThrough(fresh);
       traceId = fresh.traceId;
     } else {
@@ -193,7 +191,18 @@ export class OtlpTracer implements Tracer {
   }
 }
 
+/** A span not recorded: its context (the parent's, or a new unsampled one) passes through. */
+class PassThrough implements Span {
+  readonly recording = false;
+  readonly context: SpanContext | undefined;
+  constructor(context: SpanContext | undefined) {
+    this.context = context;
+  }
+  setAttribute(): void {}
+  setError(): void {}
+  end(): void {}
+}
+
 function passThrough(context: SpanContext | undefined): Span {
-  const nothing = (): void => undefined;
-  return { context, recording: false, setAttribute: nothing, setError: nothing, end: nothing };
+  return new PassThrough(context);
 }

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics, parseTraceparent } from '../../../functions/control-plane.ts';
+import { newTraceContext } from '../../../functions/telemetry.ts';
+import { TraceIdRatio } from '../../../functions/tracing/trace-id-ratio.ts';
 import { compileTracingOptions, OtlpTracer } from '../../../functions/tracing/index.ts';
 
 const PARENT = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'vendor=x');
@@ -167,6 +169,30 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     // Children of a sampled parent are recorded whatever their trace id (ParentBased).
     expect(tracer.startSpan('child', { parent: PARENT }).recording).toBe(true);
     await tracer.close();
+  });
+
+  it("TraceIdRatio decides every id as the SDK's TraceIdRatioBasedSampler does, at every ratio", () => {
+    for (const ratio of [0, 0.001, 0.1, 0.5, 0.9, 1]) {
+      const ours = new TraceIdRatio(ratio);
+      const sdk = new TraceIdRatioBasedSampler(ratio);
+      let sampled = 0;
+      for (let i = 0; i < 5000; i++) {
+        const id = newTraceContext().traceId;
+        const expected = sdk.shouldSample(ROOT_CONTEXT, id).decision === SamplingDecision.RECORD_AND_SAMPLED;
+        expect(ours.sampled(id), `${id} at ${ratio}`).toBe(expected);
+        if (expected) sampled++;
+      }
+      // The ids are random: the share sampled is near the ratio.
+      expect(Math.abs(sampled / 5000 - ratio)).toBeLessThan(0.03);
+    }
+    // Edge words: all ones and zero in every word.
+    for (const id of ['ffffffffffffffffffffffffffffffff', '0000000100000000000000000000000f', 'ffffffff00000000ffffffff00000001']) {
+      for (const ratio of [0.1, 0.5, 1]) {
+        expect(new TraceIdRatio(ratio).sampled(id)).toBe(
+          new TraceIdRatioBasedSampler(ratio).shouldSample(ROOT_CONTEXT, id).decision === SamplingDecision.RECORD_AND_SAMPLED,
+        );
+      }
+    }
   });
 
   it('bounds the queue and counts spans dropped when it is full and when an export fails', async () => {
