@@ -198,12 +198,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
     const best = model.evaluation.find((e) => e.threshold === 0.9);
     o.out(
-      `  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${model.backend} (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9`,
+      `  trained in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${model.backend} (seed ${model.seed}, ${model.trainRows} rows); held-out precision ${best?.precision.toFixed(2)} / recall ${best?.recall.toFixed(2)} at score 0.9; review from score ${model.reviewAtScore} (held-out recall ${model.evaluation.find((e) => e.threshold === model.reviewAtScore)?.recall.toFixed(2)})`,
     );
     const modelDir = join(repo, '.beamline', 'demo-model');
     mkdirSync(modelDir, { recursive: true });
     writeFileSync(join(modelDir, 'model.json'), model.modelJson);
     writeFileSync(join(modelDir, 'weights.bin'), model.weights);
+    writeFileSync(join(modelDir, 'policy.json'), JSON.stringify({ reviewAtScore: model.reviewAtScore }));
 
     const replicaCount = o.replicas ?? 1;
     if (replicaCount > 1) {
@@ -227,7 +228,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           serviceUrl: c.serviceUrl,
           adminUrl: c.adminUrl,
           token: c.token,
-          model: { modelJson: model.modelJson, weights: model.weights },
+          model: { modelJson: model.modelJson, weights: model.weights, reviewAtScore: model.reviewAtScore },
           piiKey: randomBytes(32),
           otlpEndpoint: o.otlpEndpoint,
         }),

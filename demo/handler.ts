@@ -11,12 +11,16 @@ export const DEMO_TENANT = 'acme-payments';
 export const DEMO_NAMESPACE = 'central';
 export const DEMO_MODEL_VERSION = 'fraud@demo-1';
 
-export function demoHandler(): ProcessFn<unknown> {
+/** Where the review band starts unless the model says (its training's reviewThresholdFor). */
+export const DEMO_REVIEW_AT_SCORE = 0.3;
+
+export function demoHandler(reviewAtScore = DEMO_REVIEW_AT_SCORE): ProcessFn<unknown> {
   return createScoringHandler<CardAuthorization>({
     features: DEMO_FEATURES,
     idField: 'eventId',
-    // #23: calibrated scores: review from 0.3 (an analyst looks), block from 0.9 (almost surely fraud).
-    policy: { reviewAtScore: 0.3, blockAtScore: 0.9, version: 'demo-policy-2' },
+    // #23: calibrated scores: review from the model's held-out threshold (an analyst looks),
+    // block from 0.9 (almost surely fraud).
+    policy: { reviewAtScore, blockAtScore: 0.9, version: `demo-policy-3-review-${reviewAtScore}` },
   }) as ProcessFn<unknown>;
 }
 
@@ -25,7 +29,8 @@ export interface DemoWorkerInputs {
   serviceUrl: string;
   adminUrl: string;
   token: string | undefined;
-  model: { modelJson: string; weights: Uint8Array };
+  /** The model, and where its review band starts (policy.json beside it for replicas). */
+  model: { modelJson: string; weights: Uint8Array; reviewAtScore?: number };
   /** The 32-byte PII key (every replica the same one, so tokens agree). */
   piiKey: Buffer;
   otlpEndpoint: string | undefined;
@@ -42,7 +47,7 @@ export function demoWorkerOptions(i: DemoWorkerInputs): StartWorkerOptions {
     serviceUrl: i.serviceUrl,
     adminUrl: i.adminUrl,
     ...(i.token === undefined || i.token === '' ? {} : { token: i.token }),
-    handler: { process: demoHandler() },
+    handler: { process: demoHandler(i.model.reviewAtScore) },
     model: { artifact: { format: 'tfjs-layers', modelJson: i.model.modelJson, weights: i.model.weights }, version: DEMO_MODEL_VERSION },
     piiKey: i.piiKey,
     httpPort: 0,

@@ -2,7 +2,7 @@
  * One replica of the demo's namespace worker in its own process (`npm run demo -- --replicas N`,
  * #17). Started by demo/replicas.ts, never by hand. Everything comes from the environment, no
  * secret on the command line: PULSAR_SERVICE_URL, PULSAR_ADMIN_URL, PULSAR_TOKEN (optional),
- * BEAMLINE_REPLICA_ID, BEAMLINE_DEMO_MODEL_DIR (model.json + weights.bin), BEAMLINE_DEMO_PII_KEY_FILE
+ * BEAMLINE_REPLICA_ID, BEAMLINE_DEMO_MODEL_DIR (model.json + weights.bin + policy.json), BEAMLINE_DEMO_PII_KEY_FILE
  * (the 32-byte key every replica shares, so tokens agree), BEAMLINE_DEMO_OTLP_ENDPOINT (optional).
  *
  * stdout: `ready {"port":N,"backend":"..."}`, then `partition {"kind","partition","owned"}` per
@@ -30,7 +30,12 @@ const running = await startWorker({
     serviceUrl: required('PULSAR_SERVICE_URL'),
     adminUrl: required('PULSAR_ADMIN_URL'),
     token,
-    model: { modelJson: readFileSync(join(modelDir, 'model.json'), 'utf8'), weights: readFileSync(join(modelDir, 'weights.bin')) },
+    model: {
+      modelJson: readFileSync(join(modelDir, 'model.json'), 'utf8'),
+      weights: readFileSync(join(modelDir, 'weights.bin')),
+      // The review band the demo chose for this model (policy.json, written beside it).
+      reviewAtScore: (JSON.parse(readFileSync(join(modelDir, 'policy.json'), 'utf8')) as { reviewAtScore: number }).reviewAtScore,
+    },
     piiKey: readFileSync(required('BEAMLINE_DEMO_PII_KEY_FILE')),
     otlpEndpoint: otlp,
   }),

@@ -226,6 +226,11 @@ export interface SpanOptions {
   parent?: SpanContext | undefined;
   /** Causal links to spans of other traces (a batch span links to each record's span). */
   links?: readonly SpanContext[];
+  /**
+   * The span's attributes; never changed through this object. A frozen object (`Object.freeze`)
+   * is a set many spans share (per topic, per worker): a tracer may send it to its exporter once
+   * and refer to it from each span (#22).
+   */
   attributes?: Attributes;
   /**
    * More attributes, built only when the span is recorded: an unsampled record (most of them)
