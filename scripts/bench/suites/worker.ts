@@ -311,8 +311,19 @@ async function warmTracer(url: string, sampleRatio: number): Promise<OtlpTracer 
   });
 }
 
-/** Events/s of the worker over in-memory I/O (no broker): decode, handler, state, outputs, acks. */
-async function inMemoryRate(events: number, keys: number, batch: number, tracer: Tracer | undefined): Promise<number> {
+/** One in-memory round: events/s, and the worker thread's CPU time per event (µs). */
+interface InMemoryRound {
+  rate: number;
+  cpuUsPerEvent: number;
+}
+
+/**
+ * The worker over in-memory I/O (no broker): decode, handler, state, outputs, acks. Each round
+ * starts after a full garbage collection, so a round does not pay for the garbage of the one
+ * before. The CPU time is this thread's only
+ * (`process.threadCpuUsage`): the tracer's export thread and the span sink are not in it.
+ */
+async function inMemoryRound(events: number, keys: number, batch: number, tracer: Tracer | undefined): Promise<InMemoryRound> {
   const io = new YieldingInMemoryIo();
   const worker = NamespaceWorker.create<BenchEvent>(
     { tenant: 't', namespace: 'ns', guarantee: 'at-least-once', httpPort: -1, batchMaxRecords: batch, batchMaxWaitMs: 0 },
@@ -330,12 +341,15 @@ async function inMemoryRate(events: number, keys: number, batch: number, tracer:
     const card = `card-${i % keys}`;
     io.push({ key: card, payload: Buffer.from(JSON.stringify({ id: `m${i}`, card, amount: 1 + (i % 997) })), eventTimeMs: now + i });
   }
+  collectGarbage()();
+  const cpu0 = process.threadCpuUsage();
   const t0 = performance.now();
   await worker.start();
   await io.acknowledged(events);
   const rate = events / ((performance.now() - t0) / 1000);
+  const cpu = process.threadCpuUsage(cpu0);
   await worker.drain();
-  return rate;
+  return { rate, cpuUsPerEvent: (cpu.user + cpu.system) / events };
 }
 
 async function startBenchWorker(
@@ -594,38 +608,45 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       rows.push({ guarantee, measure: `latency @ ${rate}/s`, ...latency });
     }
 
-    // #22: the tracing cost alone, over in-memory I/O (no broker: free of its noise). Rounds
-    // alternate which of the two goes first (ABBA...), so a machine slowing down or warming up
-    // during the run does not favour one; best and median of each are reported.
+    // #22: the tracing cost alone, over in-memory I/O (no broker: free of its noise). Each round
+    // runs untraced, traced at the ratio and every record traced, rotating which goes first, so a
+    // machine slowing down or warming up during the run does not favour one; best and median of
+    // each are reported, and per-round ratios and CPU differences (paired within a round).
     ctx.log.info({ traceEvents, traceSample, traceRounds }, 'tracing overhead over in-memory I/O');
     const sink = await spanSink();
-    const plainMem: number[] = [];
-    const tracedMem: number[] = [];
-    // One tracer for every traced round (see the broker rounds above).
+    const plainMem: InMemoryRound[] = [];
+    const tracedMem: InMemoryRound[] = [];
+    const fullMem: InMemoryRound[] = [];
+    // One tracer for every traced round (see the broker rounds above); a second one records every
+    // record, for the cost of one traced record.
     const memTracer = await warmTracer(sink.url, traceSample);
-    const traced = async (): Promise<void> => void tracedMem.push(await inMemoryRate(traceEvents, keys, batch, memTracer));
-    const plain = async (): Promise<void> => void plainMem.push(await inMemoryRate(traceEvents, keys, batch, undefined));
+    const fullTracer = await warmTracer(sink.url, 1);
+    const variants = [
+      async (): Promise<void> => void plainMem.push(await inMemoryRound(traceEvents, keys, batch, undefined)),
+      async (): Promise<void> => void tracedMem.push(await inMemoryRound(traceEvents, keys, batch, memTracer)),
+      async (): Promise<void> => void fullMem.push(await inMemoryRound(traceEvents, keys, batch, fullTracer)),
+    ];
     // One warm-up of each (JIT, the SDK's first export), not reported.
-    await inMemoryRate(Math.min(traceEvents, 5_000), keys, batch, undefined);
-    await inMemoryRate(Math.min(traceEvents, 5_000), keys, batch, memTracer);
+    for (const t of [undefined, memTracer, fullTracer]) await inMemoryRound(Math.min(traceEvents, 5_000), keys, batch, t);
     for (let r = 0; r < traceRounds; r++) {
-      if (r % 2 === 0) {
-        await plain();
-        await traced();
-      } else {
-        await traced();
-        await plain();
-      }
+      // Rotating which goes first, so none is always first or last.
+      for (let v = 0; v < variants.length; v++) await (variants[(r + v) % variants.length] as () => Promise<void>)();
     }
     await memTracer.flush();
-    const memSpans = { exported: await memTracer.exported(), dropped: await memTracer.dropped() };
+    await fullTracer.flush();
+    const memSpans = {
+      exported: (await memTracer.exported()) + (await fullTracer.exported()),
+      dropped: (await memTracer.dropped()) + (await fullTracer.dropped()),
+    };
     await memTracer.close();
+    await fullTracer.close();
     const sinkBytes = await sink.bytes();
     await sink.close();
-    const plainBest = Math.max(...plainMem);
-    const tracedBest = Math.max(...tracedMem);
-    const plainMedian = median(plainMem);
-    const tracedMedian = median(tracedMem);
+    const rates = (v: readonly InMemoryRound[]): number[] => v.map((x) => x.rate);
+    const plainBest = Math.max(...rates(plainMem));
+    const tracedBest = Math.max(...rates(tracedMem));
+    const plainMedian = median(rates(plainMem));
+    const tracedMedian = median(rates(tracedMem));
     rows.push({
       guarantee: 'at-least-once',
       measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O (best)`,
@@ -643,10 +664,33 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     rows.push({
       guarantee: 'at-least-once',
       measure: `tracing @ ${traceSample * 100}% sampled, in-memory I/O (median of round ratios)`,
-      'traced/untraced': round(pairedRatio(plainMem, tracedMem)),
+      'traced/untraced': round(pairedRatio(rates(plainMem), rates(tracedMem))),
+    });
+    // The worker thread's CPU per event, paired by round: what tracing adds to the event loop,
+    // whatever the machine's speed that round (a 2-core VM's rates moved by a third between rounds).
+    const cpuDiff = (v: readonly InMemoryRound[]): number =>
+      median(v.map((x, i) => x.cpuUsPerEvent - (plainMem[i]?.cpuUsPerEvent ?? Number.NaN)).filter((x) => Number.isFinite(x)));
+    const plainCpu = median(plainMem.map((x) => x.cpuUsPerEvent));
+    rows.push({
+      guarantee: 'at-least-once',
+      measure: `tracing, in-memory I/O: worker-thread CPU µs per event (median), added by tracing (median of round differences)`,
+      'untraced CPU µs/event': round(plainCpu),
+      [`+ at ${traceSample * 100}%`]: round(cpuDiff(tracedMem)),
+      '+ at 100%': round(cpuDiff(fullMem)),
+      [`CPU ratio at ${traceSample * 100}%`]: round(plainCpu / (plainCpu + cpuDiff(tracedMem))),
     });
     notes.push(
-      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing; each receive one event-loop turn away, as a socket read is), ${traceRounds} interleaved rounds each, alternating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${plainMem.map((x) => round(x)).join(', ')}; traced ${tracedMem.map((x) => round(x)).join(', ')} events/s; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB; spans exported ${memSpans.exported}, dropped ${memSpans.dropped}); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing; each receive one event-loop turn away, as a socket read is), ${traceRounds} interleaved rounds each of untraced, traced at the ratio and every record traced, rotating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${rates(
+        plainMem,
+      )
+        .map((x) => round(x))
+        .join(', ')}; traced ${rates(tracedMem)
+        .map((x) => round(x))
+        .join(', ')}; every record traced ${rates(fullMem)
+        .map((x) => round(x))
+        .join(
+          ', ',
+        )} events/s; each round after a full GC; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB; spans exported ${memSpans.exported}, dropped ${memSpans.dropped}); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');
