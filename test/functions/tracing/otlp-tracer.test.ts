@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,26 @@ interface OtlpSpan {
   attributes: unknown[];
   status: { code?: number; message?: string };
   links: Array<{ traceId: string; spanId: string }>;
+}
+
+/** An OTLP/HTTP request body as this test reads it. */
+interface OtlpBody {
+  resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
+}
+
+/** A collector on a free local port that keeps every /v1/traces body it receives. */
+async function collector(): Promise<{ bodies: OtlpBody[]; server: Server; port: number }> {
+  const bodies: OtlpBody[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpBody);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { bodies, server, port: (server.address() as AddressInfo).port };
 }
 
 /** An exporter that holds each batch until the test answers it. */
@@ -232,19 +252,7 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
   });
 
   it('exports from its own thread as OTLP/HTTP JSON: ids, parents, kinds, attributes, status, links and the resource', async () => {
-    const bodies: Array<{
-      resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
-    }> = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const { bodies, server, port } = await collector();
     const metrics = new PrometheusMetrics();
     const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc' }, { metrics });
     try {
@@ -280,21 +288,8 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
   });
 
   it('sends a frozen attribute set to the export thread once; each span exports it with its own attributes on top', async () => {
-    const bodies: Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }> = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof bodies)[number]);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const tracer = new OtlpTracer({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      sampleRatio: 0,
-      serviceName: 'svc',
-    });
+    const { bodies, server, port } = await collector();
+    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc' });
     const shared = Object.freeze({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'process' });
     try {
       const first = tracer.startSpan('p1', {
