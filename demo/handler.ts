@@ -12,7 +12,7 @@ export const DEMO_NAMESPACE = 'central';
 export const DEMO_MODEL_VERSION = 'fraud@demo-1';
 
 /** Where the review band starts unless the model says (its training's reviewThresholdFor). */
-export const DEMO_REVIEW_AT_SCORE = 0.3;
+const DEMO_REVIEW_AT_SCORE = 0.3;
 
 export function demoHandler(reviewAtScore = DEMO_REVIEW_AT_SCORE): ProcessFn<unknown> {
   return createScoringHandler<CardAuthorization>({

@@ -110,20 +110,21 @@ export class OtlpTracer implements Tracer {
 
   /**
    * Parent-based: under a sampled parent the span is recorded, under an unsampled one nothing is
-   * (the parent's context passes through). A new trace is recorded when the SDK's
-   * TraceIdRatioBased sampler would say so for its trace id (trace-id-ratio.ts) (or when `sampled` decides); an unrecorded
-   * one still gets a W3C context (flags 00) so its outputs share a trace id downstream.
+   * (the parent's context passes through). A new trace is recorded when its trace id falls under
+   * the ratio as the SDK's TraceIdRatioBased sampler decides it (trace-id-ratio.ts), or when
+   * `sampled` says so; an unrecorded one still gets a W3C context (flags 00) so its outputs share a
+   * trace id downstream.
    */
   startSpan(name: string, options: SpanOptions = {}): Span {
     const parent = options.parent;
-    if (this.#state !== 'running') return passThrough(parent);
-    if (parent !== undefined && !parent.sampled) return passThrough(parent);
+    if (this.#state !== 'running') return new PassThrough(parent);
+    if (parent !== undefined && !parent.sampled) return new PassThrough(parent);
     const kind = KIND[options.kind ?? 'internal'];
     let traceId: string;
     if (parent === undefined) {
       const fresh = newTraceContext();
       const record = options.sampled ?? this.#root.sampled(fresh.traceId);
-      if (!record) return passThrough(fresh);
+      if (!record) return new PassThrough(fresh);
       traceId = fresh.traceId;
     } else {
       traceId = parent.traceId;
@@ -201,8 +202,4 @@ class PassThrough implements Span {
   setAttribute(): void {}
   setError(): void {}
   end(): void {}
-}
-
-function passThrough(context: SpanContext | undefined): Span {
-  return new PassThrough(context);
 }

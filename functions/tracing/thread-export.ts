@@ -5,9 +5,8 @@
  * a span once shared attribute sets go by number, against about 6 µs for the SDK's OTLP JSON
  * encoding that the thread does instead; a structured clone of the records cost more than the
  * string, and a hand-written delimited encoding measured no faster than JSON.stringify in the
- * worker). The thread starts with the first
- * span, never in a constructor, and does not keep the process alive. Its answers arrive on turns
- * of the event loop: a loop that never yields (no I/O) fills the bound and drops spans, counted.
+ * worker). The thread starts with the first span, never in a constructor, and does not keep the
+ * process alive. Its answers arrive on turns of the event loop: a loop that never yields (no I/O) fills the bound and drops spans, counted.
  * If it fails, spans are dropped and counted (`export-failed`) and flushes resolve: traces are
  * diagnostics and never fail a worker.
  */

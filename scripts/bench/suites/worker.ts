@@ -436,9 +436,15 @@ async function measureLatency(
   };
 }
 
+let gcFn: (() => void) | undefined;
+
+/** V8's full collection, exposed once per process (each in-memory round calls it). */
 function collectGarbage(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  if (gcFn === undefined) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  return gcFn;
 }
 
 /** Heap bytes the scoring handler's keyed state takes per 100k keys (one event per key). */
