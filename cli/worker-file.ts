@@ -42,6 +42,7 @@ const NESTED_KEYS: Readonly<Record<string, readonly string[]>> = {
   registry: Object.keys({ name: true, namespace: true } satisfies Keys<WorkerFile['registry']>),
   tracing: Object.keys({
     endpoint: true,
+    protocol: true,
     sampleRatio: true,
     serviceName: true,
     resource: true,

@@ -2,14 +2,14 @@
  * Beamline's `Tracer` (functions/telemetry.ts) on the OpenTelemetry JS SDK (#22).
  *
  * - The SDK exports: finished spans go to its `BatchSpanProcessor` (batches every
- *   `exportIntervalMs`) and its OTLP/HTTP (JSON) trace exporter, in a worker thread of their own
- *   (thread-export.ts); new traces are sampled as its `TraceIdRatioBased` sampler would
- *   (trace-id-ratio.ts: the same decision for the same id, without its per-call cost). The spans
- *   themselves are ours (`RecordedSpan` over a plain `SpanRecord`, which the export thread shows
- *   the SDK as a `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: with
- *   the SDK's span objects and its OTLP encoding on the worker's event loop, a traced record's four
- *   spans cost that loop about 60 µs; now about 20 (`npm run bench -- worker` gives the
- *   throughput). Only functions/tracing/ imports the SDK (the dependency test enforces it):
+ *   `exportIntervalMs`) and its OTLP/HTTP trace exporter (protobuf unless `protocol` says JSON),
+ *   in a worker thread of their own (thread-export.ts); new traces are sampled as its
+ *   `TraceIdRatioBased` sampler would (trace-id-ratio.ts: the same decision for the same id,
+ *   without its per-call cost). The spans themselves are ours (`RecordedSpan` over a plain
+ *   `SpanRecord`, written to the thread as bytes by span-wire.ts and shown to the SDK there as a
+ *   `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: the SDK's span
+ *   objects and its OTLP encoding on the worker's event loop cost it more than the rest of a
+ *   traced record (`npm run bench -- worker` gives today's figures). Only functions/tracing/ imports the SDK (the dependency test enforces it):
  *   runtime code sees the small interface, so tracing stays swappable and off by default
  *   (`noopTracer()`).
  * - Parent-based: a span under a sampled parent is recorded, one under an unsampled parent is not

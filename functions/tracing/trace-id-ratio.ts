@@ -10,7 +10,17 @@
  * lowercase hex digits, never all zero), so there is nothing to validate.
  *
  * The rule: the id's four 32-bit words XORed together, compared with the ratio's share of 2^32-1.
+ * The words are read digit by digit from a table (four `parseInt(slice)` calls took about 0.5 µs a
+ * record in the worker's profile, about 1% of an untraced record).
  */
+
+/** Hex digit values by character code (ids are ours: lowercase, checked by the callers' format). */
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 export class TraceIdRatio {
   readonly #bound: number;
 
@@ -23,7 +33,11 @@ export class TraceIdRatio {
   sampled(traceId: string): boolean {
     if (this.#bound === 0) return false;
     let acc = 0;
-    for (let i = 0; i < 32; i += 8) acc = (acc ^ Number.parseInt(traceId.slice(i, i + 8), 16)) >>> 0;
-    return acc < this.#bound;
+    for (let w = 0; w < 32; w += 8) {
+      let word = 0;
+      for (let i = w; i < w + 8; i++) word = (word << 4) | (HEX_VALUE[traceId.charCodeAt(i) & 127] ?? 0);
+      acc ^= word;
+    }
+    return acc >>> 0 < this.#bound;
   }
 }

@@ -7,10 +7,17 @@ import { ConfigError } from '../errors.ts';
 export interface TracingOptions {
   /**
    * The OpenTelemetry Collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`; the
-   * SDK's OTLP/HTTP exporter POSTs spans (OTLP/JSON) to `<endpoint>/v1/traces`. The one setting
-   * that turns tracing on.
+   * SDK's OTLP/HTTP exporter POSTs spans to `<endpoint>/v1/traces`. The one setting that turns
+   * tracing on.
    */
   endpoint: string;
+  /**
+   * OTLP/HTTP's encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names it: `http/protobuf` (the
+   * specification's default; a span is about 225 bytes, against about 600 in JSON, which the
+   * export thread writes to its socket and the collector parses) or `http/json`.
+   * @default 'http/protobuf'
+   */
+  protocol?: OtlpProtocol;
   /**
    * Share of new traces recorded (records that arrive without a `traceparent`), decided from the
    * trace id (TraceIdRatioBased); a record whose producer sampled it is always recorded, one it did
@@ -32,8 +39,14 @@ export interface TracingOptions {
   exportTimeoutMs?: number;
 }
 
+/** OTLP/HTTP's two encodings (`grpc` is not offered: the SDK's OTLP/HTTP exporters only). */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+
 export interface TracingConfig {
   readonly endpoint: string;
+  readonly protocol: OtlpProtocol;
   readonly tracesUrl: string;
   readonly sampleRatio: number;
   readonly serviceName: string;
@@ -65,6 +78,10 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
   if (url.username !== '' || url.password !== '') {
     throw new ConfigError('tracing.endpoint', '[redacted]', 'do not put credentials in the URL');
   }
+  const protocol = o.protocol ?? 'http/protobuf';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new ConfigError('tracing.protocol', o.protocol, `use ${PROTOCOLS.join(' or ')} (OTLP over HTTP; gRPC is not offered)`);
+  }
   const sampleRatio = o.sampleRatio ?? 0.1;
   if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) {
     throw new ConfigError('tracing.sampleRatio', o.sampleRatio, 'use a number from 0 (no new traces) to 1 (every new trace)');
@@ -84,6 +101,7 @@ export function compileTracingOptions(o: TracingOptions): TracingConfig {
   }
   return Object.freeze({
     endpoint: base,
+    protocol,
     tracesUrl: `${base}/v1/traces`,
     sampleRatio,
     serviceName,

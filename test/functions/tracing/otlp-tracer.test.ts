@@ -43,19 +43,35 @@ interface OtlpBody {
   resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
 }
 
-/** A collector on a free local port that keeps every /v1/traces body it receives. */
-async function collector(): Promise<{ bodies: OtlpBody[]; server: Server; port: number }> {
+/**
+ * A collector on a free local port that keeps every /v1/traces body it receives: JSON ones parsed
+ * (`bodies`), protobuf ones raw (`raw`, with their content type).
+ */
+async function collector(): Promise<{
+  bodies: OtlpBody[];
+  raw: Array<{ type: string | undefined; body: Buffer }>;
+  server: Server;
+  port: number;
+}> {
   const bodies: OtlpBody[] = [];
+  const raw: Array<{ type: string | undefined; body: Buffer }> = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpBody);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const body = Buffer.concat(chunks);
+      const type = req.headers['content-type'];
+      if (req.url === '/v1/traces') {
+        if (type === 'application/json') bodies.push(JSON.parse(body.toString('utf8')) as OtlpBody);
+        else raw.push({ type, body });
+      }
+      if (type === 'application/json') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse: zero bytes of protobuf.
+      else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { bodies, server, port: (server.address() as AddressInfo).port };
+  return { bodies, raw, server, port: (server.address() as AddressInfo).port };
 }
 
 /** An exporter that holds each batch until the test answers it. */
@@ -254,7 +270,10 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
   it('exports from its own thread as OTLP/HTTP JSON: ids, parents, kinds, attributes, status, links and the resource', async () => {
     const { bodies, server, port } = await collector();
     const metrics = new PrometheusMetrics();
-    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc' }, { metrics });
+    const tracer = new OtlpTracer(
+      { endpoint: `http://127.0.0.1:${port}`, protocol: 'http/json', sampleRatio: 0, serviceName: 'svc' },
+      { metrics },
+    );
     try {
       const process = tracer.startSpan('events process', { kind: 'consumer', parent: PARENT, attributes: { n: 3, ok: true } });
       const score = tracer.startSpan('score', { parent: process.context, attributes: { 'beamline.model.version': 'm@2' } });
@@ -287,9 +306,40 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     }
   });
 
+  it('exports OTLP/HTTP protobuf by default (the specification default): binary ids, names, the resource', async () => {
+    const { raw, bodies, server, port } = await collector();
+    const metrics = new PrometheusMetrics();
+    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc-proto' }, { metrics });
+    try {
+      const span = tracer.startSpan('events process', { kind: 'consumer', parent: PARENT, attributes: { 'beamline.tenant': 'acme' } });
+      span.end();
+      await tracer.flush();
+      expect(bodies).toEqual([]);
+      expect(raw.map((r) => r.type)).toEqual(['application/x-protobuf']);
+      const body = raw[0]?.body ?? Buffer.alloc(0);
+      // Protobuf carries ids as raw bytes (JSON as hex text) and strings as UTF-8.
+      for (const bytes of [
+        Buffer.from(PARENT?.traceId ?? '', 'hex'),
+        Buffer.from(span.context?.spanId ?? '', 'hex'),
+        Buffer.from(PARENT?.spanId ?? '', 'hex'),
+        Buffer.from('events process'),
+        Buffer.from('svc-proto'),
+        Buffer.from('beamline.tenant'),
+        Buffer.from('acme'),
+      ]) {
+        expect(body.includes(bytes)).toBe(true);
+      }
+      expect(body.includes(Buffer.from(PARENT?.traceId ?? ''))).toBe(false);
+      expect(await metrics.render()).toContain('beamline_trace_spans_exported_total 1');
+    } finally {
+      await tracer.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('sends a frozen attribute set to the export thread once; each span exports it with its own attributes on top', async () => {
     const { bodies, server, port } = await collector();
-    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, sampleRatio: 0, serviceName: 'svc' });
+    const tracer = new OtlpTracer({ endpoint: `http://127.0.0.1:${port}`, protocol: 'http/json', sampleRatio: 0, serviceName: 'svc' });
     const shared = Object.freeze({ 'messaging.system': 'pulsar', 'messaging.operation.type': 'process' });
     try {
       const first = tracer.startSpan('p1', {
@@ -386,6 +436,10 @@ describe('OtlpTracer (OpenTelemetry JS SDK)', () => {
     expect(() => compileTracingOptions({ endpoint: 'http://u:p@c:4318' })).toThrow(/credentials/);
     expect(() => compileTracingOptions({ endpoint: 'http://c:4318', sampleRatio: 1.5 })).toThrow(
       /tracing\.sampleRatio: invalid value 1\.5/,
+    );
+    expect(compileTracingOptions({ endpoint: 'http://c:4318' }).protocol).toBe('http/protobuf');
+    expect(() => compileTracingOptions({ endpoint: 'http://c:4318', protocol: 'grpc' as 'http/json' })).toThrow(
+      /tracing\.protocol: invalid value "grpc".*http\/protobuf or http\/json/,
     );
     expect(() => compileTracingOptions({ endpoint: 'http://c:4318', maxQueue: 0 })).toThrow(/tracing\.maxQueue/);
     expect(() => compileTracingOptions({ endpoint: 'http://c:4318', maxQueue: 10, maxExportBatch: 20 })).toThrow(
