@@ -17,6 +17,13 @@
  * 3. Per-key order after a failed commit: the batch's inputs are handed back and the gate holds
  *    everything received after them until every one of them is back, then releases all of it
  *    sorted by position, so no newer event of a key is decided before an older one.
+ * 4. Bounded memory while holding (#26): at most `maxHeld` inputs are held. Past it, a newer input
+ *    is handed back to the broker too (`takeOverflow()`; the worker releases it) and only its id
+ *    is kept. Its key stays blocked until it comes back: any input of that key newer than the
+ *    oldest one handed back goes back as well, whether the hold has ended or not, so inputs
+ *    already on the wire when the first went back cannot overtake it (the broker has no epoch to
+ *    drop them). An input older than one held of its key is held anyway (rare: a late
+ *    redelivery), so the bound never reorders a key.
  *
  * No I/O; the worker asks the subscription to redeliver what `missing()` lists.
  */
@@ -31,11 +38,15 @@ import type { InputMessage } from './records.ts';
  */
 export const MAX_COMMITTED_IDS = 100_000;
 
+/** Held inputs at most, by default (the worker passes its `maxInFlight`). */
+export const MAX_HELD = 1_000;
+
 /** A message id `ledger:entry[:partition[:batchIndex]]` as comparable numbers. */
 type Position = readonly [ledger: bigint, entry: bigint, batchIndex: number];
 
 export class InputGate {
   readonly #maxCommitted: number;
+  readonly #maxHeld: number;
   /** `${topic}\0${messageId}` of recently committed inputs, oldest first. */
   readonly #committed = new Set<string>();
   /** Ids queued, held, or in the batch being decided (for dropping second copies). */
@@ -46,9 +57,19 @@ export class InputGate {
   #held: InputMessage[] = [];
   /** Ready to decide, in order. */
   #ready: InputMessage[] = [];
+  /** Per key held: its newest held input's id (an older arrival of the key is held past the bound). */
+  readonly #heldNewest = new Map<string, string>();
+  /** Per key: ids handed back past the bound and not received again, oldest first. */
+  readonly #overflow = new Map<string, string[]>();
+  #overflowIds = 0;
+  /** Handed back past the bound since the last takeOverflow(): for the worker to release. */
+  #toRelease: InputMessage[] = [];
+  /** Inputs handed back past the bound that came back (progress, for the worker's give-up). */
+  #returned = 0;
 
-  constructor(maxCommitted = MAX_COMMITTED_IDS) {
+  constructor(maxCommitted = MAX_COMMITTED_IDS, maxHeld = MAX_HELD) {
     this.#maxCommitted = maxCommitted;
+    this.#maxHeld = maxHeld;
   }
 
   /** True while handed-back inputs are awaited (newer inputs are held meanwhile). */
@@ -64,6 +85,23 @@ export class InputGate {
   /** Inputs received but held behind handed-back ones. */
   get held(): number {
     return this.#held.length;
+  }
+
+  /** Inputs handed back past the hold's bound and not received again (ids only are kept). */
+  get overflowed(): number {
+    return this.#overflowIds;
+  }
+
+  /** How many inputs handed back past the bound have come back so far. */
+  get overflowReturned(): number {
+    return this.#returned;
+  }
+
+  /** Inputs to hand back to the broker (past the hold's bound); each is listed once. */
+  takeOverflow(): InputMessage[] {
+    const out = this.#toRelease;
+    this.#toRelease = [];
+    return out;
   }
 
   /** Handed-back inputs not received again yet (to ask for again). */
@@ -83,13 +121,22 @@ export class InputGate {
         continue;
       }
       if (this.#present.has(m.messageId)) continue;
-      this.#present.add(m.messageId);
+      if (this.#blockedByOverflow(m)) {
+        this.#handBack(m);
+        continue;
+      }
       if (this.#missing.size === 0) {
+        this.#present.add(m.messageId);
         this.#ready.push(m);
         continue;
       }
-      this.#missing.delete(m.messageId);
-      this.#held.push(m);
+      const wasMissing = this.#missing.delete(m.messageId);
+      if (!wasMissing && this.#held.length >= this.#maxHeld && !this.#olderThanHeld(m)) {
+        this.#handBack(m);
+        continue;
+      }
+      this.#present.add(m.messageId);
+      this.#hold(m);
       if (this.#missing.size === 0) this.#releaseHeld();
     }
     return duplicates;
@@ -118,7 +165,7 @@ export class InputGate {
       this.#present.delete(m.messageId);
       this.#missing.set(m.messageId, m);
     }
-    this.#held.push(...this.#ready.splice(0));
+    for (const m of this.#ready.splice(0)) this.#hold(m);
   }
 
   /**
@@ -132,12 +179,79 @@ export class InputGate {
     return gone;
   }
 
+  /**
+   * Stop waiting for inputs handed back past the bound (their keys are no longer blocked): the
+   * liveness escape when they do not come back. Per-key order is no longer guaranteed for those
+   * keys. Returns how many were forgotten.
+   */
+  forgetOverflow(): number {
+    const n = this.#overflowIds;
+    this.#overflow.clear();
+    this.#overflowIds = 0;
+    return n;
+  }
+
   /** Forget everything queued and held (the worker is stopping; the broker redelivers it). */
   clear(): void {
     this.#present.clear();
     this.#missing.clear();
     this.#held = [];
+    this.#heldNewest.clear();
     this.#ready = [];
+    this.#overflow.clear();
+    this.#overflowIds = 0;
+    this.#toRelease = [];
+  }
+
+  #hold(m: InputMessage): void {
+    this.#held.push(m);
+    const k = keyOf(m);
+    const newest = this.#heldNewest.get(k);
+    if (newest === undefined || compareIds(m.messageId, newest) > 0) this.#heldNewest.set(k, m.messageId);
+  }
+
+  /** Older than a held input of its key: handing it back could let the newer one overtake it. */
+  #olderThanHeld(m: InputMessage): boolean {
+    const newest = this.#heldNewest.get(keyOf(m));
+    return newest !== undefined && compareIds(m.messageId, newest) < 0;
+  }
+
+  /**
+   * Whether m must go back because its key has inputs handed back past the bound: yes when it is
+   * newer than the oldest of them. The oldest itself coming back unblocks it (one step).
+   */
+  #blockedByOverflow(m: InputMessage): boolean {
+    const k = keyOf(m);
+    const ids = this.#overflow.get(k);
+    if (ids === undefined) return false;
+    const c = compareIds(m.messageId, ids[0] as string);
+    if (c < 0) return false;
+    if (c === 0 && ids[0] === m.messageId) {
+      ids.shift();
+      this.#overflowIds--;
+      this.#returned++;
+      if (ids.length === 0) this.#overflow.delete(k);
+      return false;
+    }
+    return true;
+  }
+
+  /** Hands m back to the broker (once per arrival) and keeps its id until it returns. */
+  #handBack(m: InputMessage): void {
+    const k = keyOf(m);
+    let ids = this.#overflow.get(k);
+    if (ids === undefined) {
+      ids = [];
+      this.#overflow.set(k, ids);
+    }
+    if (!ids.includes(m.messageId)) {
+      // Sorted by position: arrivals are mostly in order, so the scan from the end is short.
+      let i = ids.length;
+      while (i > 0 && compareIds(ids[i - 1] as string, m.messageId) > 0) i--;
+      ids.splice(i, 0, m.messageId);
+      this.#overflowIds++;
+    }
+    this.#toRelease.push(m);
   }
 
   #releaseHeld(): void {
@@ -153,6 +267,7 @@ export class InputGate {
     for (const list of perTopic.values()) list.sort((x, y) => compareIds(x.messageId, y.messageId));
     for (const m of this.#held) this.#ready.push((perTopic.get(m.topic) as InputMessage[]).shift() as InputMessage);
     this.#held = [];
+    this.#heldNewest.clear();
   }
 
   #isCommitted(m: InputMessage): boolean {
@@ -162,6 +277,11 @@ export class InputGate {
 
 function committedKey(m: InputMessage): string {
   return `${m.topic}\u0000${m.messageId}`;
+}
+
+/** A key's place: its topic partition and key (keyless inputs share one). */
+function keyOf(m: InputMessage): string {
+  return `${m.topic}\u0000${m.key ?? ''}`;
 }
 
 /** `ledger:entry[:partition[:batchIndex]]`; undefined when it is not one. */

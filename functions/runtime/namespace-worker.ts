@@ -39,7 +39,7 @@ import { BatchTrace, tracedScore, type BatchTraceScope } from './batch-trace.ts'
 import { HandlerEngine, type EmittedOutput, type EngineStep, type HandlerEngineOptions } from './handler-engine.ts';
 import type { Ingress } from './ingress.ts';
 import { deadLetterOutput, stateOutputs } from './batch-outputs.ts';
-import { InputGate } from './input-gate.ts';
+import { InputGate, MAX_COMMITTED_IDS } from './input-gate.ts';
 import type { DeadLetterRecord, InputMessage, OutputMessage } from './records.ts';
 import {
   commitOutcomeOf,
@@ -109,6 +109,11 @@ const BACKLOG_EVERY_MS = 5_000;
 const HOLD_REASK_MS = 1_000;
 /** Stop holding newer inputs after this long without the handed-back ones (liveness first). */
 const HOLD_GIVE_UP_MS = 60_000;
+/**
+ * After handing inputs back past the hold's bound, wait this long before receiving again: what
+ * the consumer gets meanwhile is mostly newer input that would go straight back (#26).
+ */
+const OVERFLOW_PAUSE_MS = 50;
 /** First and longest pause between attempts to re-read state after a failed commit. */
 const RESTORE_RETRY_MS = 500;
 const RESTORE_RETRY_MAX_MS = 5_000;
@@ -130,7 +135,7 @@ export class NamespaceWorker<T = unknown> {
   #draining: Promise<void> | undefined;
   #failure: unknown;
   #processed = 0;
-  readonly #gate = new InputGate();
+  readonly #gate: InputGate;
   readonly #markerKey: string;
   #batchSeq = 0;
   /** #26: names the stage that bounds throughput (metric and log line). */
@@ -139,6 +144,8 @@ export class NamespaceWorker<T = unknown> {
 
   private constructor(config: WorkerConfig, deps: NamespaceWorkerDeps<T>) {
     this.config = config;
+    // Held inputs are in flight too: past maxInFlight, newer ones go back to the broker (#26).
+    this.#gate = new InputGate(MAX_COMMITTED_IDS, config.maxInFlight);
     this.#io = deps.io;
     this.#ingress = deps.ingress;
     this.#clock = deps.clock ?? systemClock;
@@ -320,6 +327,9 @@ export class NamespaceWorker<T = unknown> {
     let backlogAt = 0;
     let holdSince: number | undefined;
     let askedAt = 0;
+    /** Inputs handed back past the hold's bound: when one last came back (or the first went). */
+    let overflowProgressAt = 0;
+    let overflowReturned = 0;
     while (this.#state === 'running') {
       if (this.#clock.monotonic() >= backlogAt) {
         backlogAt = this.#clock.monotonic() + BACKLOG_EVERY_MS;
@@ -337,6 +347,24 @@ export class NamespaceWorker<T = unknown> {
           this.#log.info({ records: duplicates.length }, 'already committed inputs redelivered; acknowledged, not decided again');
           this.#io.ackCommitted(duplicates);
         }
+        const overflow = this.#gate.takeOverflow();
+        if (overflow.length > 0) {
+          this.#io.release(overflow);
+          this.#m.inputsHandedBack(overflow.length);
+          await this.#clock.sleep(OVERFLOW_PAUSE_MS);
+        }
+      }
+      if (this.#gate.overflowed > 0) {
+        const now = this.#clock.monotonic();
+        if (overflowProgressAt === 0 || this.#gate.overflowReturned !== overflowReturned) {
+          overflowProgressAt = now;
+          overflowReturned = this.#gate.overflowReturned;
+        } else if (now - overflowProgressAt >= HOLD_GIVE_UP_MS) {
+          const n = this.#gate.forgetOverflow();
+          this.#log.warn({ records: n }, 'inputs handed back past the hold bound did not come back; their keys are decided without them');
+        }
+      } else {
+        overflowProgressAt = 0;
       }
       if (this.#gate.holding) {
         const now = this.#clock.monotonic();

@@ -10,6 +10,7 @@ export class WorkerMetrics {
   readonly #deadLettered: CounterMetric;
   readonly #lateEvents: CounterMetric;
   readonly #commitFailures: CounterMetric;
+  readonly #handedBack: CounterMetric;
   /** Event time to the commit of the batch that decided it (see endToEnd()). */
   readonly #endToEnd: HistogramMetric;
   readonly #batchSeconds: HistogramMetric;
@@ -30,6 +31,11 @@ export class WorkerMetrics {
     this.#deadLettered = m.counter('beamline_dead_lettered_total', 'Records sent to the dead-letter topic', [...base, 'reason']);
     this.#lateEvents = m.counter('beamline_window_late_events_total', 'Events beyond the allowed lateness', base);
     this.#commitFailures = m.counter('beamline_commit_failures_total', 'Batches whose commit failed and were redelivered', base);
+    this.#handedBack = m.counter(
+      'beamline_inputs_handed_back_total',
+      'Inputs handed back to the broker undecided because held inputs reached maxInFlight (#26)',
+      base,
+    );
     // Named for what it measures: the worker's commit, not the moment a consumer downstream
     // receives the decision (that comes later: the broker dispatches after the commit). The
     // user-visible figure is measured outside the worker (npm run demo, npm run bench -- e2e).
@@ -106,6 +112,11 @@ export class WorkerMetrics {
   /** Event time to this worker's commit of the decision, seconds (EVENT_TO_COMMIT_METRIC). */
   endToEnd(seconds: number, exemplar?: Exemplar): void {
     this.#endToEnd.observe(this.#labels, Math.max(0, seconds), exemplar);
+  }
+
+  /** Inputs received while holding at the bound, handed back to the broker undecided. */
+  inputsHandedBack(n: number): void {
+    this.#handedBack.inc(this.#labels, n);
   }
 
   commitFailed(): void {

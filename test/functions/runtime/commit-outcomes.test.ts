@@ -23,6 +23,7 @@ import {
   type WorkerHandler,
 } from '../../../functions/runtime/index.ts';
 import { InMemoryWorkerIo } from '../../../functions/runtime/testing/index.ts';
+import { PrometheusMetrics } from '../../../functions/control-plane.ts';
 
 interface Event {
   card: string;
@@ -227,6 +228,34 @@ describe('per-key order after a failed commit', () => {
     expect(io.acked).toEqual(['0:0:-1:-1', '1:0:-1:-1', '2:0:-1:-1', '3:0:-1:-1', '4:0:-1:-1']);
   });
 
+  it('holds at most maxInFlight inputs while waiting: newer ones go back to the broker, and each key keeps its order (#26)', async () => {
+    const io = new InMemoryWorkerIo();
+    io.releaseToBack = true;
+    const metrics = new PrometheusMetrics();
+    const w = NamespaceWorker.create<Event>(
+      { tenant: 't', namespace: 'ns', batchMaxRecords: 2, batchMaxWaitMs: 0, maxInFlight: 3, httpPort: -1 },
+      { io, ingress: new Ingress({ decode: schemaDecoder(schema) }), handler: { process: totals }, instanceId: 'w1', metrics },
+    );
+    await w.start();
+    io.failNextCommit('aborted');
+    const keys = ['a', 'b', 'c'];
+    const pushed = Array.from({ length: 30 }, (_, i) => ev(keys[i % 3] as string, i + 1));
+    io.push(...pushed);
+    await io.acknowledged(30);
+    await w.drain();
+    // Every event decided once, and per key in the order it was produced, totals running.
+    expect(outputs(io)).toHaveLength(30);
+    for (const k of keys) {
+      const mine = pushed.filter((p) => p.key === k).map((p) => (JSON.parse(p.payload.toString()) as Event).amount);
+      const got = outputs(io).filter((o) => o.card === k);
+      expect(got.map((o) => o.amount)).toEqual(mine);
+      expect(got.map((o) => o.total)).toEqual(mine.map((_, i) => mine.slice(0, i + 1).reduce((x, y) => x + y, 0)));
+    }
+    // Beyond the aborted batch's own hand-back, inputs went back because the hold was full.
+    expect(io.releases.length).toBeGreaterThan(1);
+    expect(await metrics.render()).toMatch(/beamline_inputs_handed_back_total\{[^}]*\} [1-9]/);
+  });
+
   it('asks again for handed-back inputs whose redelivery request was lost', async () => {
     const io = new InMemoryWorkerIo();
     io.releaseToBack = true;
@@ -276,6 +305,70 @@ describe('InputGate', () => {
     gate.admit([a1, a1]);
     expect(gate.holding).toBe(false);
     expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:1:0:-1', '7:1:1:-1', '5:2:0:-1', '5:3:0:-1']);
+  });
+
+  it('holds at most maxHeld inputs; newer ones go back, and their keys stay blocked until the oldest comes back (#26)', () => {
+    const gate = new InputGate(100, 2);
+    const a1 = input('5:1:0:-1', 'a');
+    gate.admit([a1]);
+    gate.handedBack(gate.take(1));
+    const b1 = input('5:2:0:-1', 'b');
+    const c1 = input('5:3:0:-1', 'c');
+    const b2 = input('5:4:0:-1', 'b');
+    const c2 = input('5:5:0:-1', 'c');
+    gate.admit([b1, c1, b2, c2]);
+    expect(gate.held).toBe(2);
+    expect(gate.takeOverflow().map((m) => m.messageId)).toEqual(['5:4:0:-1', '5:5:0:-1']);
+    expect(gate.takeOverflow()).toEqual([]);
+    expect(gate.overflowed).toBe(2);
+    // The handed-back input returns: the hold ends and releases what it held, in order.
+    gate.admit([a1]);
+    expect(gate.holding).toBe(false);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:1:0:-1', '5:2:0:-1', '5:3:0:-1']);
+    // A newer input of a blocked key goes back too (it may have been on the wire already)...
+    const b3 = input('5:6:0:-1', 'b');
+    const d1 = input('5:7:0:-1', 'd');
+    gate.admit([b3, d1]);
+    expect(gate.takeOverflow().map((m) => m.messageId)).toEqual(['5:6:0:-1']);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:7:0:-1']);
+    // ...until the key's oldest handed-back input is back; then its later ones, one after another.
+    gate.admit([b3, c2]);
+    expect(gate.takeOverflow().map((m) => m.messageId)).toEqual(['5:6:0:-1']);
+    gate.admit([b2, b3]);
+    expect(gate.takeOverflow()).toEqual([]);
+    expect(gate.overflowed).toBe(0);
+    expect(gate.overflowReturned).toBe(3);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:5:0:-1', '5:4:0:-1', '5:6:0:-1']);
+  });
+
+  it('at the bound, holds an input older than one held of its key rather than let the newer overtake it', () => {
+    const gate = new InputGate(100, 1);
+    gate.admit([input('5:1:0:-1', 'x')]);
+    gate.handedBack(gate.take(1));
+    gate.admit([input('5:9:0:-1', 'a'), input('5:5:0:-1', 'a'), input('5:10:0:-1', 'a')]);
+    expect(gate.held).toBe(2);
+    expect(gate.takeOverflow().map((m) => m.messageId)).toEqual(['5:10:0:-1']);
+    gate.admit([input('5:1:0:-1', 'x')]);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:1:0:-1', '5:5:0:-1', '5:9:0:-1']);
+  });
+
+  it('forgets inputs handed back past the bound on request (liveness), and on clear', () => {
+    const gate = new InputGate(100, 1);
+    gate.admit([input('5:1:0:-1', 'x')]);
+    gate.handedBack(gate.take(1));
+    gate.admit([input('5:2:0:-1', 'a'), input('5:3:0:-1', 'a')]);
+    expect(gate.overflowed).toBe(1);
+    expect(gate.forgetOverflow()).toBe(1);
+    gate.giveUp();
+    gate.admit([input('5:4:0:-1', 'a')]);
+    expect(gate.takeOverflow().map((m) => m.messageId)).toEqual(['5:3:0:-1']);
+    expect(gate.take(10).map((m) => m.messageId)).toEqual(['5:2:0:-1', '5:4:0:-1']);
+    gate.handedBack([input('5:9:0:-1', 'y')]);
+    gate.admit([input('5:5:0:-1', 'b'), input('5:6:0:-1', 'b')]);
+    expect(gate.overflowed).toBe(1);
+    gate.clear();
+    expect(gate.overflowed).toBe(0);
+    expect(gate.takeOverflow()).toEqual([]);
   });
 
   it('recognises exactly the committed inputs as duplicates, per topic partition', () => {
