@@ -39,7 +39,7 @@ import type { InputMessage } from './records.ts';
 export const MAX_COMMITTED_IDS = 100_000;
 
 /** Held inputs at most, by default (the worker passes its `maxInFlight`). */
-export const MAX_HELD = 1_000;
+const MAX_HELD = 1_000;
 
 /** A message id `ledger:entry[:partition[:batchIndex]]` as comparable numbers. */
 type Position = readonly [ledger: bigint, entry: bigint, batchIndex: number];

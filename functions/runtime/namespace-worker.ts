@@ -328,7 +328,7 @@ export class NamespaceWorker<T = unknown> {
     let holdSince: number | undefined;
     let askedAt = 0;
     /** Inputs handed back past the hold's bound: when one last came back (or the first went). */
-    let overflowProgressAt = 0;
+    let overflowProgressAt: number | undefined;
     let overflowReturned = 0;
     while (this.#state === 'running') {
       if (this.#clock.monotonic() >= backlogAt) {
@@ -356,7 +356,7 @@ export class NamespaceWorker<T = unknown> {
       }
       if (this.#gate.overflowed > 0) {
         const now = this.#clock.monotonic();
-        if (overflowProgressAt === 0 || this.#gate.overflowReturned !== overflowReturned) {
+        if (overflowProgressAt === undefined || this.#gate.overflowReturned !== overflowReturned) {
           overflowProgressAt = now;
           overflowReturned = this.#gate.overflowReturned;
         } else if (now - overflowProgressAt >= HOLD_GIVE_UP_MS) {
@@ -364,7 +364,7 @@ export class NamespaceWorker<T = unknown> {
           this.#log.warn({ records: n }, 'inputs handed back past the hold bound did not come back; their keys are decided without them');
         }
       } else {
-        overflowProgressAt = 0;
+        overflowProgressAt = undefined;
       }
       if (this.#gate.holding) {
         const now = this.#clock.monotonic();

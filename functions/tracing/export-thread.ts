@@ -2,9 +2,9 @@
  * The export thread's entry (#22; started by thread-export.ts, never imported).
  *
  * Runs the SDK's `BatchSpanProcessor` and OTLP/HTTP exporter over the span records the worker's
- * thread posts: turning spans into OTLP (protobuf by default) and sending them cost about 6 µs per span, more than
- * recording them, and here it costs the worker's event loop nothing (pino's transports run in a
- * worker thread for the same reason). Tells the tracer how each request ended and answers its
+ * thread posts: turning spans into OTLP (protobuf by default) and sending them cost about 6 µs
+ * per span, more than recording them, and here it costs the worker's event loop nothing (pino's
+ * transports run in a worker thread for the same reason). Tells the tracer how each request ended and answers its
  * flush and shutdown requests, in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -9,8 +9,8 @@
  *   `SpanRecord`, written to the thread as bytes by span-wire.ts and shown to the SDK there as a
  *   `ReadableSpan`). Both choices are for the 5% overhead goal at 10% sampling: the SDK's span
  *   objects and its OTLP encoding on the worker's event loop cost it more than the rest of a
- *   traced record (`npm run bench -- worker` gives today's figures). Only functions/tracing/ imports the SDK (the dependency test enforces it):
- *   runtime code sees the small interface, so tracing stays swappable and off by default
+ *   traced record (`npm run bench -- worker` gives today's figures). Only functions/tracing/
+ *   imports the SDK (the dependency test enforces it): runtime code sees the small interface, so tracing stays swappable and off by default
  *   (`noopTracer()`).
  * - Parent-based: a span under a sampled parent is recorded, one under an unsampled parent is not
  *   (the parent's context passes through unchanged). A new trace is recorded when its trace id

@@ -37,8 +37,10 @@ const TAG_TRUE = 3;
 const TAG_FALSE = 4;
 const TAG_JSON = 5;
 
-/** The fixed part of a record, and the most a record's ids and counts add. */
-const FIXED_BYTES = 2 + 3 + 8 + 8 + 4 + 3 * 256 + 4 + 2;
+/** A record's fixed header after its name: kind, flags, status, start, end, set number. */
+const HEADER_BYTES = 3 + 8 + 8 + 4;
+/** The header and the three ids after it (each at most a length byte and 255 digits). */
+const HEADER_AND_IDS_BYTES = HEADER_BYTES + 3 * 256;
 
 /** A chunk of written records and the strings numbered since the last chunk. */
 export interface WireChunk {
@@ -96,7 +98,7 @@ export class SpanWriter {
 
   write(r: SpanRecord): void {
     this.#name(this.#names, r.n);
-    this.#ensure(FIXED_BYTES);
+    this.#ensure(HEADER_AND_IDS_BYTES);
     const buf = this.#buf;
     const view = this.#view;
     const at = this.#at;
@@ -106,7 +108,7 @@ export class SpanWriter {
     view.setFloat64(at + 3, r.b, true);
     view.setFloat64(at + 11, r.e, true);
     view.setInt32(at + 19, r.x ?? -1, true);
-    this.#at = at + 23;
+    this.#at = at + HEADER_BYTES;
     this.#ascii(r.t);
     this.#ascii(r.s);
     this.#ascii(r.p);
@@ -265,7 +267,7 @@ export class SpanReader {
       const b = view.getFloat64(at + 3, true);
       const e = view.getFloat64(at + 11, true);
       const xv = view.getInt32(at + 19, true);
-      at += 23;
+      at += HEADER_BYTES;
       const t = ascii();
       const s = ascii();
       const p = ascii();

@@ -5,8 +5,8 @@
  * against about 3 µs for a JSON string and its copy, and about 6 µs for the SDK's OTLP encoding
  * that the thread does instead) and the buffer is transferred to the thread in chunks, not
  * copied. The thread starts with the first span, never in a constructor, and does not keep the
- * process alive. Its answers arrive on turns of the event loop: a loop that never yields (no I/O) fills the bound and drops spans, counted.
- * If it fails, spans are dropped and counted (`export-failed`) and flushes resolve: traces are
+ * process alive. Its answers arrive on turns of the event loop: a loop that never yields (no
+ * I/O) fills the bound and drops spans, counted. If it fails, spans are dropped and counted (`export-failed`) and flushes resolve: traces are
  * diagnostics and never fail a worker.
  */
 import { Worker } from 'node:worker_threads';

@@ -14,7 +14,7 @@
  * record in the worker's profile, about 1% of an untraced record).
  */
 
-/** Hex digit values by character code (ids are ours: lowercase, checked by the callers' format). */
+/** Hex digit values by character code (ids are ours, lowercase; uppercase digits read alike). */
 const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 16; i++) {
   HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;

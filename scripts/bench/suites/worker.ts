@@ -136,6 +136,9 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round = (v: number, digits = 3): number => Number(v.toPrecision(digits));
 
+/** Per-round figures for a note: rounded, comma-separated. */
+const listed = (values: readonly number[]): string => values.map((x) => round(x)).join(', ');
+
 function randomSuffix(): string {
   return Math.random().toString(36).slice(2, 8);
 }
@@ -594,9 +597,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         'worker events/s': round(workerRate),
         'worker/bare': round(workerRate / bare),
       });
-      notes.push(
-        `${guarantee} throughput rounds: bare ${bareRates.map((x) => round(x)).join(', ')}; worker ${workerRates.map((x) => round(x)).join(', ')} events/s (best reported)`,
-      );
+      notes.push(`${guarantee} throughput rounds: bare ${listed(bareRates)}; worker ${listed(workerRates)} events/s (best reported)`);
       for (const [how, pick] of [
         ['best', (v: number[]) => Math.max(...v)],
         ['median', median],
@@ -615,7 +616,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
         'traced/untraced': round(pairedRatio(untracedRates, tracedRates)),
       });
       notes.push(
-        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, ${traceBrokerRounds} rounds, alternating order): untraced ${untracedRates.map((x) => round(x)).join(', ')}; traced ${tracedRates.map((x) => round(x)).join(', ')} events/s; spans exported ${spans.exported}, dropped ${spans.dropped}`,
+        `${guarantee} tracing rounds against the broker (${traceSample * 100}% sampled, ${traceBrokerRounds} rounds, alternating order): untraced ${listed(untracedRates)}; traced ${listed(tracedRates)} events/s; spans exported ${spans.exported}, dropped ${spans.dropped}`,
       );
 
       ctx.log.info({ guarantee, rate, latencyS }, 'fixed-rate latency');
@@ -702,17 +703,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
       [`CPU ratio at ${traceSample * 100}%`]: round(plainCpu / (plainCpu + cpuDiff(tracedMem))),
     });
     notes.push(
-      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing; each receive one event-loop turn away, as a socket read is), ${traceRounds} interleaved rounds each of untraced, traced at the ratio and every record traced, rotating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${rates(
-        plainMem,
-      )
-        .map((x) => round(x))
-        .join(', ')}; traced ${rates(tracedMem)
-        .map((x) => round(x))
-        .join(', ')}; every record traced ${rates(fullMem)
-        .map((x) => round(x))
-        .join(
-          ', ',
-        )} events/s; each round after a full GC; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP protobuf exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB; spans exported ${memSpans.exported}, dropped ${memSpans.dropped}); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
+      `tracing without a broker: ${traceEvents} events over in-memory I/O (functions/runtime/testing; each receive one event-loop turn away, as a socket read is), ${traceRounds} interleaved rounds each of untraced, traced at the ratio and every record traced, rotating which goes first, after one warm-up each; one tracer for all traced rounds (a worker has one for its lifetime): untraced ${listed(rates(plainMem))}; traced ${listed(rates(tracedMem))}; every record traced ${listed(rates(fullMem))} events/s; each round after a full GC; spans recorded on the worker thread, exported by the OpenTelemetry JS SDK (BatchSpanProcessor, OTLP/HTTP protobuf exporter) in the tracer's export thread to an OTLP sink in a child process, as a collector would be (${round(sinkBytes / 2 ** 20)} MiB; spans exported ${memSpans.exported}, dropped ${memSpans.dropped}); records arrive without traceparent, so ${traceSample * 100}% of them start a sampled trace (process, decode, score and publish spans each, and per batch process batch, state and commit)`,
     );
 
     ctx.log.info({ memKeys }, 'memory per 100k keys');
