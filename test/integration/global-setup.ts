@@ -14,9 +14,12 @@
  * stopped at teardown, so a running one was never started by an earlier run of this setup.
  */
 import { brokerStatus, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
+import { BrokerWatchdog } from '../support/broker-watchdog.ts';
 import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const started: string[] = [];
+const watched: BrokerInfo[] = [];
+let watchdog: BrokerWatchdog | undefined;
 
 interface Needs {
   offset: number;
@@ -39,6 +42,7 @@ async function ensure(name: string, needs: Needs): Promise<BrokerInfo> {
           `\`scripts/pulsar stop --name ${name} && scripts/pulsar start --name ${name} ${flags}\``,
       );
     }
+    watched.push(s.info);
     return s.info;
   }
   if (s.running) await stopBroker(name);
@@ -50,6 +54,7 @@ async function ensure(name: string, needs: Needs): Promise<BrokerInfo> {
     log: (line) => void process.stderr.write(`[pulsar ${name}] ${line}\n`),
   });
   started.push(name);
+  watched.push(info);
   return info;
 }
 
@@ -89,8 +94,12 @@ export async function setup(): Promise<void> {
   }
   // Test workers are forked after global setup and inherit these variables.
   await Promise.all(jobs);
+  watchdog = new BrokerWatchdog(watched);
+  watchdog.start();
 }
 
 export async function teardown(): Promise<void> {
+  watchdog?.stop();
+  watchdog?.report();
   for (const name of started.splice(0)) await stopBroker(name);
 }
