@@ -13,6 +13,7 @@ import { suggest } from '../tenants/definition/index.ts';
 const TOP_KEY_SET: Readonly<Record<keyof WorkerFile, true>> = {
   handler: true,
   guarantee: true,
+  priorityTopic: true,
   scoring: true,
   model: true,
   registry: true,

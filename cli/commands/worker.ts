@@ -65,6 +65,7 @@ async function work({ args }: VerbContext): Promise<number> {
     ...(loaded.standbyState === undefined ? {} : { standbyState: loaded.standbyState }),
     ...(loaded.tracing === undefined ? {} : { tracing: loaded.tracing }),
     ...(loaded.batchMaxWaitMs === undefined ? {} : { batchMaxWaitMs: loaded.batchMaxWaitMs }),
+    ...(loaded.priorityTopic === undefined ? {} : { priorityTopic: loaded.priorityTopic }),
   });
   await new Promise<void>((done) => {
     const stop = (): void => {

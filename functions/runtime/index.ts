@@ -33,6 +33,7 @@ export { StateStandby, type StandbyState, type StateStandbyDeps } from './state-
 export { ChangelogAccumulator } from './changelog-accumulator.ts';
 export { layoutOf, partitionLayout, type PartitionLayout, type PartitionMetadataSource } from './partition-layout.ts';
 export { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchFill, type BatchSource } from './batch-receive.ts';
+export { priorityFirst, type LaneInput } from './lane-source.ts';
 export { namespacePiiTokenizer, piiPropertyKey } from './namespace-pii.ts';
 export { refuseSecondReplica, startWorker, WORKER_CLIENT_OPTIONS, type RunningWorker, type StartWorkerOptions } from './start-worker.ts';
 export { NamespaceWorker, type NamespaceWorkerDeps, type OutputEncoder, type WorkerHandler, type WorkerState } from './namespace-worker.ts';

@@ -41,6 +41,7 @@ import { ChangelogAccumulator, readToEnd } from './changelog-accumulator.ts';
 import type { StateStandby } from './state-standby.ts';
 import { namespaceTopic, type WorkerConfig } from './worker-options.ts';
 import { DEFAULT_FILL_GAP_MS, receiveBatch, type BatchSource } from './batch-receive.ts';
+import { priorityFirst, type LaneInput } from './lane-source.ts';
 import { PULSAR_ERROR_CODES } from '../pulsar/index.ts';
 
 /** #17: a commit refused because the partition moved to another replica (nothing was sent). */
@@ -112,6 +113,8 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #client: PulsarClient;
   readonly #log: Logger;
   readonly #consumer: Consumer;
+  /** #26: the priority lane's consumer (`priorityTopic`), taken from first. */
+  readonly #lane: Consumer | undefined;
   readonly #stats: TopicStatsSource | undefined;
   readonly #producerId: string;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
@@ -128,11 +131,12 @@ export class PulsarWorkerIo implements WorkerIo {
   #restoredFromStandby = false;
   #closed = false;
 
-  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps) {
+  private constructor(config: WorkerConfig, deps: PulsarWorkerIoDeps, consumer: Consumer, part?: PartitionIoDeps, lane?: Consumer) {
     this.#config = config;
     this.#client = deps.client;
     this.#log = deps.log.child({ component: 'worker-io', ...(part === undefined ? {} : { partition: part.partition }) });
     this.#consumer = consumer;
+    this.#lane = lane;
     this.#stats = deps.stats;
     this.#producerId = deps.producerId ?? `${hostname()}-${process.pid}`;
     this.#schemas = deps.schemas ?? {};
@@ -153,18 +157,35 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 
   static async create(config: WorkerConfig, deps: PulsarWorkerIoDeps): Promise<PulsarWorkerIo> {
-    const consumer = await deps.client.subscribe({
-      topic: namespaceTopic(config, config.inputTopic),
-      subscription: config.subscription,
-      subscriptionType: 'Key_Shared',
-      initialPosition: 'Earliest',
-      receiverQueueSize: Math.min(config.maxInFlight, 1000),
-      // A committed batch is acked explicitly; a failed one is handed back with nack, at once:
-      // the worker holds newer inputs of its keys until they are back (#27).
-      negativeAckRedeliveryDelayMs: 0,
-      batchIndexAckEnabled: true,
-    });
-    return new PulsarWorkerIo(config, deps, consumer);
+    const subscribe = (topic: string): Promise<Consumer> =>
+      deps.client.subscribe({
+        topic: namespaceTopic(config, topic),
+        subscription: config.subscription,
+        subscriptionType: 'Key_Shared',
+        initialPosition: 'Earliest',
+        receiverQueueSize: Math.min(config.maxInFlight, 1000),
+        // A committed batch is acked explicitly; a failed one is handed back with nack, at once:
+        // the worker holds newer inputs of its keys until they are back (#27).
+        negativeAckRedeliveryDelayMs: 0,
+        batchIndexAckEnabled: true,
+      });
+    const consumer = await subscribe(config.inputTopic);
+    let lane: Consumer | undefined;
+    if (config.priorityTopic !== undefined) {
+      try {
+        lane = await subscribe(config.priorityTopic);
+      } catch (err) {
+        await consumer.close().catch(() => undefined);
+        throw err;
+      }
+    }
+    return new PulsarWorkerIo(config, deps, consumer, undefined, lane);
+  }
+
+  /** The consumer a received input came from (the priority lane's or the input topic's). */
+  #consumerOf(m: Message): Consumer {
+    const lane = this.#lane;
+    return lane !== undefined && lane.topics.includes(m.topic) ? lane : this.#consumer;
   }
 
   async readChangelog(): Promise<ChangelogSnapshot> {
@@ -202,12 +223,16 @@ export class PulsarWorkerIo implements WorkerIo {
     if (this.#paused && this.#part !== undefined) return Promise.resolve([]);
     // Adaptive fill (#18): no wait when input is already buffered, short gaps when it is slow.
     const consumer = this.#consumer;
-    const source: BatchSource<InputMessage> = {
-      get queued() {
-        return consumer.queued;
-      },
-      receive: (ms) => this.#receiveOne(ms),
-    };
+    const lane = this.#lane;
+    const source: BatchSource<InputMessage> =
+      lane === undefined
+        ? {
+            get queued() {
+              return consumer.queued;
+            },
+            receive: (ms) => this.#receiveOne(ms),
+          }
+        : priorityFirst(laneInput(lane), laneInput(consumer), systemClock);
     return receiveBatch(source, systemClock, { max, firstWaitMs, fillWaitMs, fillGapMs: DEFAULT_FILL_GAP_MS });
   }
 
@@ -247,7 +272,7 @@ export class PulsarWorkerIo implements WorkerIo {
     for (const o of outputs) if (!producers.has(o.topic)) producers.set(o.topic, await this.#producer(o.topic));
     if (this.#config.guarantee === 'at-least-once') {
       await Promise.all(outputs.map((o) => (producers.get(o.topic) as Producer).send(toOutgoing(o))));
-      for (const i of inputs) this.#consumer.ack(i.ref as Message);
+      for (const i of inputs) this.#consumerOf(i.ref as Message).ack(i.ref as Message);
       return;
     }
     // effectively-once: outputs, state changelog and input acks commit or abort together.
@@ -266,10 +291,7 @@ export class PulsarWorkerIo implements WorkerIo {
     try {
       const sends = outputs.map((o) => (producers.get(o.topic) as Producer).send(toOutgoing(o), { txn }));
       // All input acks in one ACK command per partition (one pending-ack write each).
-      const acks = this.#consumer.ackAll(
-        inputs.map((i) => i.ref as Message),
-        { txn },
-      );
+      const acks = this.#ackAll(inputs, txn);
       // Settle every operation before ending the transaction (commit() waits for them too).
       const ops = await Promise.allSettled([...sends, acks]);
       const failed = ops.find((r) => r.status === 'rejected');
@@ -337,12 +359,29 @@ export class PulsarWorkerIo implements WorkerIo {
     }
   }
 
+  /** The inputs' acks in the transaction: one ACK command per partition of each lane. */
+  #ackAll(inputs: readonly InputMessage[], txn: Transaction): Promise<void> {
+    const lane = this.#lane;
+    if (lane === undefined)
+      return this.#consumer.ackAll(
+        inputs.map((i) => i.ref as Message),
+        { txn },
+      );
+    const mine: Message[] = [];
+    const lanes: Message[] = [];
+    for (const i of inputs) (this.#consumerOf(i.ref as Message) === lane ? lanes : mine).push(i.ref as Message);
+    return Promise.all([
+      mine.length === 0 ? undefined : this.#consumer.ackAll(mine, { txn }),
+      lanes.length === 0 ? undefined : lane.ackAll(lanes, { txn }),
+    ]).then(() => undefined);
+  }
+
   release(inputs: readonly InputMessage[]): void {
-    for (const i of inputs) this.#consumer.nack(i.ref as Message);
+    for (const i of inputs) this.#consumerOf(i.ref as Message).nack(i.ref as Message);
   }
 
   ackCommitted(inputs: readonly InputMessage[]): void {
-    for (const i of inputs) this.#consumer.ack(i.ref as Message);
+    for (const i of inputs) this.#consumerOf(i.ref as Message).ack(i.ref as Message);
   }
 
   /**
@@ -362,19 +401,32 @@ export class PulsarWorkerIo implements WorkerIo {
     // up its partitions' backlogs under the same subscription name.
     const partitioned = this.#consumer.topics.some((t) => /-partition-\d+$/.test(t));
     const stats = partitioned ? await this.#stats.getPartitionedStats(topic) : await this.#stats.getStats(topic);
-    return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
+    const backlog = stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
+    if (this.#config.priorityTopic === undefined || backlog === undefined) return backlog;
+    // The lane's backlog counts too (it is input waiting for this worker).
+    const laneTopic = namespaceTopic(this.#config, this.#config.priorityTopic);
+    const laneStats = this.#lane?.topics.some((t) => /-partition-\d+$/.test(t))
+      ? await this.#stats.getPartitionedStats(laneTopic)
+      : await this.#stats.getStats(laneTopic);
+    return backlog + (laneStats.subscriptions?.[this.#config.subscription]?.msgBacklog ?? 0);
   }
 
   pause(): void {
     // Partition mode: the consumer stays with the replica (its Failover membership); receive()
     // just stops returning batches.
     if (this.#part !== undefined) this.#paused = true;
-    else this.#consumer.pause();
+    else {
+      this.#consumer.pause();
+      this.#lane?.pause();
+    }
   }
 
   resume(): void {
     if (this.#part !== undefined) this.#paused = false;
-    else this.#consumer.resume();
+    else {
+      this.#consumer.resume();
+      this.#lane?.resume();
+    }
   }
 
   async close(): Promise<void> {
@@ -387,6 +439,7 @@ export class PulsarWorkerIo implements WorkerIo {
     }
     const producers = await Promise.allSettled(this.#producers.values());
     await Promise.allSettled(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
+    await this.#lane?.close().catch(() => undefined);
     await this.#consumer.close();
   }
 
@@ -474,6 +527,20 @@ export class PulsarWorkerIo implements WorkerIo {
     });
     return p;
   }
+}
+
+/** A consumer as one lane of priorityFirst(). */
+function laneInput(c: Consumer): LaneInput<InputMessage> {
+  return {
+    get queued() {
+      return c.queued;
+    },
+    take: () => {
+      const m = c.takeQueued();
+      return m === undefined ? undefined : toInput(m);
+    },
+    whenQueued: (ms) => c.whenQueued(ms),
+  };
 }
 
 function toInput(m: Message): InputMessage {

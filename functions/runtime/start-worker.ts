@@ -180,6 +180,15 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     if (layout.warning !== undefined) log.warn({ events: layout.events, state: layout.state }, layout.warning);
     let worker: NamespaceWorker<unknown> | PartitionedWorker;
     if (layout.partitions > 0) {
+      // TODO(#26): a lane per owned partition (the priority topic partitioned alike, each lane
+      // partition owned with its input partition).
+      if (config.priorityTopic !== undefined) {
+        throw new ConfigError(
+          'priorityTopic',
+          config.priorityTopic,
+          `the input topic ${inputTopic} is partitioned (ownership by partition), which has no priority lane yet: leave priorityTopic unset, or run the namespace on an unpartitioned input`,
+        );
+      }
       const replicaId = o.replicaId ?? `${hostname()}-${process.pid}`;
       const wc = client;
       worker = new PartitionedWorker(config, {

@@ -8,6 +8,7 @@
  *     features: [{ name: amount, field: amount }, ...]
  *     policy: { reviewAtScore: 0.5, blockAtScore: 0.9, version: p1 }
  *     priority: "amount > 1000"      # #26: these events take the micro-batcher's high lane
+ *   priorityTopic: events-priority    # #26: the priority lane's input topic, taken first
  *   model: { path: ./models/fraud, version: fraud@1 }
  *   # or, #25, a model served elsewhere (Open Inference Protocol; see README "Remote models"):
  *   model: { remote: { protocol: oip-rest, endpoint: http://127.0.0.1:8080, model: fraud, signature: { input: [4], output: [1] } }, version: fraud@1 }
@@ -51,6 +52,8 @@ export interface WorkerFile {
    * `central`'s models, which geo-replication carries to every edge. @default the worker's namespace
    */
   registry?: { name: string; namespace?: string };
+  /** #26: the priority lane's input topic (see WorkerOptions.priorityTopic). */
+  priorityTopic?: string;
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   httpPort?: number;
@@ -73,6 +76,7 @@ export interface LoadedWorkerFile {
   model: { artifact: ModelArtifact | RemoteArtifact; version: string } | undefined;
   registry: { name: string; namespace?: string } | undefined;
   guarantee: ProcessingGuarantee | undefined;
+  priorityTopic: string | undefined;
   batchMaxRecords: number | undefined;
   batchMaxWaitMs: number | undefined;
   httpPort: number | undefined;
@@ -156,6 +160,7 @@ export async function loadWorkerFile(file: WorkerFile, baseDir: string): Promise
     model,
     registry: file.registry,
     guarantee: file.guarantee,
+    priorityTopic: file.priorityTopic,
     batchMaxRecords: file.batchMaxRecords,
     batchMaxWaitMs: file.batchMaxWaitMs,
     httpPort: file.httpPort,

@@ -12,6 +12,14 @@ export interface WorkerOptions {
   /** Input topic name inside the namespace. @default 'events' */
   inputTopic?: string;
   /**
+   * The priority lane's input topic inside the namespace (#26), e.g. 'events-priority': its
+   * records have their own subscription queue and are taken before any record of `inputTopic`,
+   * so a backlog of ordinary events never delays them. Producers (or the ingress) route
+   * priority events there. Not with ownership by partition (partitioned inputs) yet.
+   * @default undefined (no lane)
+   */
+  priorityTopic?: string;
+  /**
    * The input subscription of all replicas of this worker: Failover per partition when they own
    * partitions (#17), else Key_Shared. @default 'beamline-worker'
    */
@@ -61,7 +69,8 @@ export interface WorkerOptions {
   standbyState?: boolean;
 }
 
-export type WorkerConfig = Readonly<Required<WorkerOptions>>;
+/** Compiled options; `priorityTopic` stays undefined when there is no lane. */
+export type WorkerConfig = Readonly<Required<Omit<WorkerOptions, 'priorityTopic'>> & { priorityTopic: string | undefined }>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.=-]*$/;
 
@@ -90,10 +99,20 @@ export function compileWorkerOptions(o: WorkerOptions): WorkerConfig {
   if (maxInFlight < batchMaxRecords) {
     throw new ConfigError('maxInFlight', maxInFlight, `make it at least batchMaxRecords (${batchMaxRecords})`);
   }
+  const inputTopic = name('inputTopic', o.inputTopic ?? 'events');
+  const priorityTopic = o.priorityTopic === undefined ? undefined : name('priorityTopic', o.priorityTopic);
+  if (priorityTopic === inputTopic) {
+    throw new ConfigError(
+      'priorityTopic',
+      priorityTopic,
+      `name a topic other than the input topic (${inputTopic}), e.g. "${inputTopic}-priority"`,
+    );
+  }
   return Object.freeze({
     tenant: name('tenant', o.tenant),
     namespace: name('namespace', o.namespace),
-    inputTopic: name('inputTopic', o.inputTopic ?? 'events'),
+    inputTopic,
+    priorityTopic,
     subscription: name('subscription', o.subscription ?? 'beamline-worker'),
     guarantee,
     batchMaxRecords,

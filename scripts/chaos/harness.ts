@@ -13,17 +13,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { PulsarAdmin, createClient, jsonSchema, type Consumer, type Producer, type PulsarClient } from '../../functions/control-plane.ts';
+import {
+  PulsarAdmin,
+  compilePriorityRule,
+  createClient,
+  jsonSchema,
+  type Consumer,
+  type Producer,
+  type PulsarClient,
+} from '../../functions/control-plane.ts';
 import { ActionConsumer } from '../../sinks/index.ts';
 import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
 import { DecisionLedger, recoveredAt, type Phase } from './measure.ts';
+import { PRIORITY_RULE, PRIORITY_TOPIC } from './priority.ts';
+import type { ChildConfig } from './worker-child.ts';
 import { ChaosModelServer } from './model-server.ts';
 import { ChaosProxy } from './tcp-proxy.ts';
 import { ChaosWebhookServer } from './webhook-server.ts';
 
 const WORKER_CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 const SUBSCRIPTION = 'beamline-worker';
-const TOPICS = ['events', 'predictions', 'actions', 'review', 'dead-letter', 'state'] as const;
+const TOPICS = ['events', PRIORITY_TOPIC, 'predictions', 'actions', 'review', 'dead-letter', 'state'] as const;
 
 export interface ChaosEnv {
   broker: BrokerInfo;
@@ -47,6 +57,11 @@ export interface Timing {
   maxRecoverS: number;
   /** Worker heap ceiling (the expectation for bounded memory). */
   heapCeilingMiB: number;
+  /**
+   * Priority events (PRIORITY_RULE) go to their own topic, which the worker takes first (#26);
+   * false sends them to `events` with the rest (for comparison). @default true
+   */
+  lanes: boolean;
 }
 
 export interface Scenario {
@@ -201,8 +216,15 @@ interface Worker {
   exited: boolean;
 }
 
-async function startWorkerChild(env: ChaosEnv, namespace: string): Promise<Worker> {
-  const config = { serviceUrl: env.proxy.url, adminUrl: env.broker.adminUrl, tenant: env.tenant, namespace, modelUrl: env.model.url };
+async function startWorkerChild(env: ChaosEnv, namespace: string, lanes: boolean): Promise<Worker> {
+  const config: ChildConfig = {
+    serviceUrl: env.proxy.url,
+    adminUrl: env.broker.adminUrl,
+    tenant: env.tenant,
+    namespace,
+    modelUrl: env.model.url,
+    ...(lanes ? { priorityTopic: PRIORITY_TOPIC } : {}),
+  };
   const child = spawn(process.execPath, [WORKER_CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const w: Worker = { child, heapPeak: 0, exited: false };
   let ready = false;
@@ -299,7 +321,7 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
   });
   actions.start();
   const repeatsBefore = env.webhook.repeats;
-  const worker = await startWorkerChild(env, namespace);
+  const worker = await startWorkerChild(env, namespace, t.lanes);
   const producer: Producer = await env.client.createProducer({
     topic: topic('events'),
     schema: EVENT_SCHEMA,
@@ -308,6 +330,18 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
     sendTimeoutMs: 0,
     maxPendingMessages: 50_000,
   });
+  // #26: the producer routes priority events by the worker's own rule.
+  const isPriority = compilePriorityRule(PRIORITY_RULE);
+  const urgent: Producer | undefined = t.lanes
+    ? await env.client.createProducer({
+        topic: topic(PRIORITY_TOPIC),
+        schema: EVENT_SCHEMA,
+        batching: true,
+        batchingMaxDelayMs: 2,
+        sendTimeoutMs: 0,
+        maxPendingMessages: 50_000,
+      })
+    : undefined;
 
   // Producer: the base rate, times rateFactor while the fault is held.
   let n = 0;
@@ -333,8 +367,9 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
           continue;
         }
         const e = payment(namespace, n++);
-        ledger.sent(e.eventId, performance.now(), phase, e.amount > 1000);
-        producer.send({ payload: EVENT_SCHEMA.encode(e), key: e.cardId }).then(
+        const priority = isPriority(e);
+        ledger.sent(e.eventId, performance.now(), phase, priority);
+        (priority && urgent !== undefined ? urgent : producer).send({ payload: EVENT_SCHEMA.encode(e), key: e.cardId }).then(
           () => ledger.acked(e.eventId),
           () => undefined,
         );
@@ -393,7 +428,7 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
     producing = false;
     await producing$;
   }
-  await withTimeout(producer.flush(), 120_000);
+  await withTimeout(Promise.all([producer.flush(), urgent?.flush()]), 120_000);
   // Every acknowledged event decided (bounded wait), then time for a late duplicate to show.
   await until(() => ledger.complete(), t.maxRecoverS * 1000);
   await until(() => [...blocks].every((k) => env.webhook.applied.has(k)), 60_000);
@@ -403,6 +438,7 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
   await stopWorkerChild(worker);
   await actions.close().catch(() => undefined);
   await producer.close().catch(() => undefined);
+  await urgent?.close().catch(() => undefined);
   await observer.close().catch(() => undefined);
   await observing.catch(() => undefined);
   const deadLettered = await countMessages(env.client, topic('dead-letter')).catch(() => -1);

@@ -3,7 +3,7 @@
  * it): the built-in scoring handler with a priority rule, a remote model (the suite's model
  * server), connected to the broker through the suite's TCP proxy.
  *
- * argv[2]: JSON { serviceUrl, adminUrl, tenant, namespace, modelUrl, logLevel? }
+ * argv[2]: JSON { serviceUrl, adminUrl, tenant, namespace, modelUrl, priorityTopic?, logLevel? }
  * stdout lines: `ready <httpPort>`, then `heap <bytes> <rssBytes>` every 250 ms.
  * SIGTERM drains and exits 0.
  */
@@ -11,6 +11,7 @@ import { compileRemoteModelSpec } from '../../functions/inference/index.ts';
 import type { ProcessFn } from '../../functions/index.ts';
 import { createRootLogger, createScoringHandler, startWorker } from '../../functions/control-plane.ts';
 import { CHAOS_MODEL } from './model-server.ts';
+import { PRIORITY_RULE } from './priority.ts';
 
 export interface ChildConfig {
   serviceUrl: string;
@@ -18,11 +19,10 @@ export interface ChildConfig {
   tenant: string;
   namespace: string;
   modelUrl: string;
+  /** #26: the priority lane's topic (the harness routes PRIORITY_RULE's events there). */
+  priorityTopic?: string;
   logLevel?: string;
 }
-
-/** Events with amount above this take the high lane (the README's example rule). */
-export const PRIORITY_RULE = 'amount > 1000';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const log = createRootLogger({ level: config.logLevel ?? 'warn', destination: process.stderr });
@@ -55,6 +55,7 @@ const running = await startWorker({
     version: 'chaos@1',
   },
   httpPort: 0,
+  ...(config.priorityTopic === undefined ? {} : { priorityTopic: config.priorityTopic }),
   log,
 });
 process.stdout.write(`ready ${running.http?.port ?? 0}\n`);

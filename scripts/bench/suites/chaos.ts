@@ -8,9 +8,11 @@
  *   --pause-s S       seconds the broker is paused (default 30)
  *   --burst-s S       seconds of the 5x burst (default 60)
  *   --before-s S / --after-s S
+ *   --lanes off       priority events on `events` with the rest, no priority lane (#26; default on)
  */
 import { chaosNotes, chaosRows, DEFAULT_TIMING, runChaos } from '../../chaos/run.ts';
 import { DEFAULT_SCALE } from '../../chaos/scenarios.ts';
+import { ConfigError } from '../../../functions/index.ts';
 import { numberOption, type BenchContext, type SuiteResult } from '../suite.ts';
 
 export const needsBroker = false;
@@ -21,6 +23,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     rate: numberOption(ctx, 'rate', DEFAULT_TIMING.rate),
     beforeS: numberOption(ctx, 'before-s', DEFAULT_TIMING.beforeS),
     afterS: numberOption(ctx, 'after-s', DEFAULT_TIMING.afterS),
+    lanes: lanesOption(ctx.options['lanes']),
   };
   const scale = {
     faultS: numberOption(ctx, 'fault-s', DEFAULT_SCALE.faultS),
@@ -39,4 +42,10 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     log: (line) => ctx.log.info({ line }, 'chaos'),
   });
   return { rows: chaosRows(results), notes: chaosNotes(results, timing), failed: results.some((r) => r.verdict === 'fail') };
+}
+
+function lanesOption(v: string | undefined): boolean {
+  if (v === undefined || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new ConfigError('--lanes', v, 'use on (default) or off');
 }

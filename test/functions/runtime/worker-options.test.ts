@@ -9,4 +9,15 @@ describe('compileWorkerOptions', () => {
       expect.objectContaining({ field: 'standbyState', message: expect.stringContaining('true or false') }),
     );
   });
+
+  it('priorityTopic (#26) is off by default, a topic name when given, and never the input topic itself', () => {
+    expect(compileWorkerOptions({ tenant: 't', namespace: 'ns' }).priorityTopic).toBeUndefined();
+    expect(compileWorkerOptions({ tenant: 't', namespace: 'ns', priorityTopic: 'events-priority' }).priorityTopic).toBe('events-priority');
+    expect(() => compileWorkerOptions({ tenant: 't', namespace: 'ns', priorityTopic: 'events' })).toThrow(
+      expect.objectContaining({ field: 'priorityTopic', message: expect.stringContaining('events-priority') }),
+    );
+    expect(() => compileWorkerOptions({ tenant: 't', namespace: 'ns', priorityTopic: 'not a/topic' })).toThrow(
+      expect.objectContaining({ field: 'priorityTopic' }),
+    );
+  });
 });

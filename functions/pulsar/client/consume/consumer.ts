@@ -130,6 +130,22 @@ export class Consumer implements MessageSink, AsyncIterable<Message> {
     return this.#queue.size;
   }
 
+  /**
+   * True as soon as a message is buffered (now or within `timeoutMs`), false after that long
+   * without one, or once the consumer is closed. Takes nothing: waiting on several consumers at
+   * once (the worker's priority lane, #26) cannot strand a message in a receive() nobody awaits.
+   */
+  whenQueued(timeoutMs: number): Promise<boolean> {
+    if (this.#error !== undefined || this.#state === 'closed' || this.#state === 'closing') return Promise.resolve(false);
+    return this.#queue.whenNonEmpty(timeoutMs);
+  }
+
+  /** A buffered message now, without waiting; undefined when none is buffered or the consumer is closed. */
+  takeQueued(): Message | undefined {
+    if (this.#error !== undefined || this.#state === 'closed' || this.#state === 'closing') return undefined;
+    return this.#queue.take();
+  }
+
   /** Next message; waits (without polling) until one arrives, or rejects after `timeoutMs`. */
   receive(timeoutMs?: number): Promise<Message> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
