@@ -94,12 +94,24 @@ export async function setup(): Promise<void> {
   }
   // Test workers are forked after global setup and inherit these variables.
   await Promise.all(jobs);
-  watchdog = new BrokerWatchdog(watched);
+  watchdog = new BrokerWatchdog(watched, {
+    // A shared broker that stopped answering fails every later test by timeout: end the run
+    // with the evidence at its end rather than let it run into the CI deadline.
+    onGiveUp: (broker) => {
+      process.stderr.write(`[pulsar ${broker.name}] the run ends here: every later test would time out on this broker\n`);
+      watchdog?.stop();
+      void stopStarted().finally(() => process.exit(1));
+    },
+  });
   watchdog.start();
 }
 
 export async function teardown(): Promise<void> {
   watchdog?.stop();
   watchdog?.report();
-  for (const name of started.splice(0)) await stopBroker(name);
+  await stopStarted();
+}
+
+async function stopStarted(): Promise<void> {
+  for (const name of started.splice(0)) await stopBroker(name).catch(() => undefined);
 }

@@ -5,10 +5,13 @@
  * first time one does not answer within `hungAfterMs`, it takes the evidence while the broker is
  * still in that state (a thread dump, the heap, the broker log's last warnings) and prints a
  * summary. `report()` prints it again at the end of the run, where a CI log's tail shows it.
- * Evidence only: it never restarts a broker (tests in flight would fail in other ways).
+ * It never restarts a broker (tests in flight would fail in other ways). A broker that has not
+ * answered for `giveUpAfterMs` will not serve the rest of the run either: every later test would
+ * wait out its timeouts and the run its CI deadline, and a killed run prints no end; the watchdog
+ * prints what it saw and calls `onGiveUp` (the global setup ends the run).
  */
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface WatchedBroker {
@@ -26,6 +29,10 @@ export interface WatchdogOptions {
   intervalMs?: number;
   /** A broker whose admin API has not answered for this long is hung. @default 45_000 */
   hungAfterMs?: number;
+  /** A broker that has not answered for this long is given up on. @default 600_000 */
+  giveUpAfterMs?: number;
+  /** Called once when a broker is given up on (after the evidence is printed again). */
+  onGiveUp?: (broker: WatchedBroker) => void;
   /** Where lines go. @default stderr */
   print?: (line: string) => void;
 }
@@ -35,6 +42,8 @@ interface Watch {
   lastOkMs: number;
   pinging: boolean;
   incident: string[] | undefined;
+  /** The evidence being taken (a thread dump can take seconds). */
+  taking: Promise<void> | undefined;
   recovered: boolean;
 }
 
@@ -42,15 +51,21 @@ export class BrokerWatchdog {
   readonly #watches: Watch[] = [];
   readonly #intervalMs: number;
   readonly #hungAfterMs: number;
+  readonly #giveUpAfterMs: number;
+  readonly #onGiveUp: ((broker: WatchedBroker) => void) | undefined;
   readonly #print: (line: string) => void;
   #timer: NodeJS.Timeout | undefined;
+  #gaveUp = false;
 
   constructor(brokers: readonly WatchedBroker[], options: WatchdogOptions = {}) {
     this.#intervalMs = options.intervalMs ?? 10_000;
     this.#hungAfterMs = options.hungAfterMs ?? 45_000;
+    this.#giveUpAfterMs = options.giveUpAfterMs ?? 600_000;
+    this.#onGiveUp = options.onGiveUp;
     this.#print = options.print ?? ((line) => void process.stderr.write(`${line}\n`));
     const now = Date.now();
-    for (const broker of brokers) this.#watches.push({ broker, lastOkMs: now, pinging: false, incident: undefined, recovered: false });
+    for (const broker of brokers)
+      this.#watches.push({ broker, lastOkMs: now, pinging: false, incident: undefined, taking: undefined, recovered: false });
   }
 
   start(): void {
@@ -78,9 +93,19 @@ export class BrokerWatchdog {
   }
 
   async #check(w: Watch): Promise<void> {
+    if (w.incident !== undefined && !this.#gaveUp && Date.now() - w.lastOkMs >= this.#giveUpAfterMs) {
+      this.#gaveUp = true;
+      await w.taking;
+      this.#print(
+        `[pulsar ${w.broker.name}] watchdog: no answer for ${Math.round((Date.now() - w.lastOkMs) / 1000)} s; giving up on this run`,
+      );
+      this.report();
+      this.#onGiveUp?.(w.broker);
+      return;
+    }
     if (w.pinging) {
       // A ping still waiting: the hang is measured from the last answer.
-      if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) await this.#takeEvidence(w);
+      if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) await (w.taking = this.#takeEvidence(w));
       return;
     }
     w.pinging = true;
@@ -93,7 +118,7 @@ export class BrokerWatchdog {
           this.#print(`[pulsar ${w.broker.name}] watchdog: the admin API answers again`);
         }
       } else if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) {
-        await this.#takeEvidence(w);
+        await (w.taking = this.#takeEvidence(w));
       }
     } finally {
       w.pinging = false;
@@ -108,6 +133,15 @@ export class BrokerWatchdog {
     lines.push(
       `admin API unanswered for ${Math.round((Date.now() - w.lastOkMs) / 1000)} s at ${stamp} (pid ${b.pid}, alive: ${alive(b.pid)})`,
     );
+    // Stopped, spinning (a GC spiral) or idle (a deadlock): the process state and its CPU use.
+    const before = procCpu(b.pid);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = procCpu(b.pid);
+    if (before !== undefined && after !== undefined) {
+      lines.push(
+        `process state ${after.state}, CPU ${Math.round(((after.ticks - before.ticks) / CLOCK_TICKS / 2) * 100)} % of one core over 2 s`,
+      );
+    }
     const dump = await run('jcmd', [String(b.pid), 'Thread.print']);
     if (dump !== undefined) {
       const file = join(b.dir, `watchdog-${stamp.replace(/[:.]/g, '-')}.threads.txt`);
@@ -139,6 +173,20 @@ async function ping(b: WatchedBroker, timeoutMs: number): Promise<boolean> {
     return res.ok;
   } catch {
     return false;
+  }
+}
+
+/** Linux's USER_HZ: /proc/PID/stat counts CPU time in these. */
+const CLOCK_TICKS = 100;
+
+function procCpu(pid: number): { state: string; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces, inside parentheses).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0] as string, ticks: Number(rest[11]) + Number(rest[12]) };
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,10 +3,11 @@
  * verdicts. Starts its own broker (it kills and pauses it), so it never uses PULSAR_SERVICE_URL.
  *
  *   --only a,b        run these scenarios only
- *   --rate N          base events per second (default 100)
+ *   --rate N          base events per second (default 50)
  *   --fault-s S       seconds a timed fault is held (default 20)
  *   --pause-s S       seconds the broker is paused (default 30)
- *   --burst-s S       seconds of the 5x burst (default 60)
+ *   --burst-s S       seconds of the producer burst (default 30)
+ *   --burst-factor F  the burst's rate as a multiple of --rate (default 20)
  *   --before-s S / --after-s S
  *   --lanes off       priority events on `events` with the rest, no priority lane (#26; default on)
  */
@@ -29,6 +30,7 @@ export async function run(ctx: BenchContext): Promise<SuiteResult> {
     faultS: numberOption(ctx, 'fault-s', DEFAULT_SCALE.faultS),
     pauseS: numberOption(ctx, 'pause-s', DEFAULT_SCALE.pauseS),
     burstS: numberOption(ctx, 'burst-s', DEFAULT_SCALE.burstS),
+    burstFactor: numberOption(ctx, 'burst-factor', DEFAULT_SCALE.burstFactor),
     poison: numberOption(ctx, 'poison', DEFAULT_SCALE.poison),
   };
   const only = ctx.options['only']
