@@ -106,6 +106,8 @@ export interface ScenarioResult {
   p99AfterMs: number | null;
   p99PriorityDuringMs: number | null;
   p99NormalDuringMs: number | null;
+  /** Priority events had their own lane (Timing.lanes). */
+  lanes: boolean;
   blocks: number;
   actionsMissing: number;
   actionRepeats: number;
@@ -477,6 +479,7 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
     p99AfterMs: ledger.latency('after').p99Ms,
     p99PriorityDuringMs: ledger.latency('during', 'priority').p99Ms,
     p99NormalDuringMs: ledger.latency('during', 'normal').p99Ms,
+    lanes: t.lanes,
     blocks: blocks.size,
     actionsMissing,
     actionRepeats: env.webhook.repeats - repeatsBefore,

@@ -3,7 +3,7 @@
  * scenarios.ts against a broker of the suite's own (name `chaos`, port offset 550), one after
  * another, each with its verdict; rows for bench-results/chaos.{json,md}.
  *
- *   npm run chaos                                   # every scenario, about 12-15 minutes
+ *   npm run chaos                                   # every scenario, about 10-12 minutes
  *   npm run chaos -- --only proxy-resets,model-stall --fault-s 8 --rate 50
  */
 import { ConfigError } from '../../functions/index.ts';

@@ -6,8 +6,8 @@
  *   --rate N          base events per second (default 50)
  *   --fault-s S       seconds a timed fault is held (default 20)
  *   --pause-s S       seconds the broker is paused (default 30)
- *   --burst-s S       seconds of the producer burst (default 30)
- *   --burst-factor F  the burst's rate as a multiple of --rate (default 20)
+ *   --burst-s S       seconds of the producer burst (default 20)
+ *   --burst-factor F  the burst's rate as a multiple of --rate (default 100)
  *   --before-s S / --after-s S
  *   --lanes off       priority events on `events` with the rest, no priority lane (#26; default on)
  */
