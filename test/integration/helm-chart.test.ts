@@ -287,6 +287,23 @@ describe('helm template, validated against Kubernetes 1.37.2 and KEDA 2.20.2 sch
     expect(workerFileOf(docs, 'beamline-us-east')).toMatchObject({ gpu: true, registry: { name: 'fraud' } });
   });
 
+  it('the priority topic (#26) reaches the worker file; a name that is not a topic name is refused, naming the key', async () => {
+    const lane = valuesFile({ worker: { file: { priorityTopic: 'events-priority' } } });
+    const rendered = await renderChart({ values: [minimal, lane] });
+    await expectValid(rendered);
+    expect(workerFileOf(documents(rendered), 'beamline-eu-west')).toMatchObject({ priorityTopic: 'events-priority' });
+    const bad = await tool(helmTools().HELM, [
+      'lint',
+      CHART,
+      '--values',
+      minimal,
+      '--values',
+      valuesFile({ worker: { file: { priorityTopic: 'a/b' } } }),
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain('priorityTopic');
+  });
+
   it('two namespaces: one worker each, with its own file, selector and resources', async () => {
     const rendered = await renderChart({ values: [twoNamespaces], release: 'acme', namespace: 'payments' });
     await expectValid(rendered);
