@@ -115,6 +115,8 @@ export class PulsarWorkerIo implements WorkerIo {
   readonly #consumer: Consumer;
   /** #26: the priority lane's consumer (`priorityTopic`), taken from first. */
   readonly #lane: Consumer | undefined;
+  /** #26: messages received from the lane (their acks and nacks go to its consumer). */
+  readonly #fromLane = new WeakSet<Message>();
   readonly #stats: TopicStatsSource | undefined;
   readonly #producerId: string;
   readonly #schemas: Partial<Record<OutputTopic, Schema<unknown>>>;
@@ -184,8 +186,7 @@ export class PulsarWorkerIo implements WorkerIo {
 
   /** The consumer a received input came from (the priority lane's or the input topic's). */
   #consumerOf(m: Message): Consumer {
-    const lane = this.#lane;
-    return lane !== undefined && lane.topics.includes(m.topic) ? lane : this.#consumer;
+    return this.#lane !== undefined && this.#fromLane.has(m) ? this.#lane : this.#consumer;
   }
 
   async readChangelog(): Promise<ChangelogSnapshot> {
@@ -232,7 +233,11 @@ export class PulsarWorkerIo implements WorkerIo {
             },
             receive: (ms) => this.#receiveOne(ms),
           }
-        : priorityFirst(laneInput(lane), laneInput(consumer), systemClock);
+        : priorityFirst(
+            laneInput(lane, (m) => this.#fromLane.add(m)),
+            laneInput(consumer, () => undefined),
+            systemClock,
+          );
     return receiveBatch(source, systemClock, { max, firstWaitMs, fillWaitMs, fillGapMs: DEFAULT_FILL_GAP_MS });
   }
 
@@ -396,19 +401,22 @@ export class PulsarWorkerIo implements WorkerIo {
       );
       return stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
     }
-    const topic = namespaceTopic(this.#config, this.#config.inputTopic);
-    // The consumer knows whether it subscribed to partitions; a partitioned topic's stats add
-    // up its partitions' backlogs under the same subscription name.
-    const partitioned = this.#consumer.topics.some((t) => /-partition-\d+$/.test(t));
-    const stats = partitioned ? await this.#stats.getPartitionedStats(topic) : await this.#stats.getStats(topic);
-    const backlog = stats.subscriptions?.[this.#config.subscription]?.msgBacklog;
-    if (this.#config.priorityTopic === undefined || backlog === undefined) return backlog;
+    const backlog = await this.#subscriptionBacklog(this.#stats, this.#config.inputTopic, this.#consumer);
+    if (this.#lane === undefined || this.#config.priorityTopic === undefined || backlog === undefined) return backlog;
     // The lane's backlog counts too (it is input waiting for this worker).
-    const laneTopic = namespaceTopic(this.#config, this.#config.priorityTopic);
-    const laneStats = this.#lane?.topics.some((t) => /-partition-\d+$/.test(t))
-      ? await this.#stats.getPartitionedStats(laneTopic)
-      : await this.#stats.getStats(laneTopic);
-    return backlog + (laneStats.subscriptions?.[this.#config.subscription]?.msgBacklog ?? 0);
+    return backlog + ((await this.#subscriptionBacklog(this.#stats, this.#config.priorityTopic, this.#lane)) ?? 0);
+  }
+
+  /**
+   * The subscription's backlog on one input topic. The consumer knows whether it subscribed to
+   * partitions; a partitioned topic's stats add up its partitions' backlogs under the same
+   * subscription name.
+   */
+  async #subscriptionBacklog(stats: TopicStatsSource, name: string, consumer: Consumer): Promise<number | undefined> {
+    const topic = namespaceTopic(this.#config, name);
+    const partitioned = consumer.topics.some((t) => /-partition-\d+$/.test(t));
+    const s = partitioned ? await stats.getPartitionedStats(topic) : await stats.getStats(topic);
+    return s.subscriptions?.[this.#config.subscription]?.msgBacklog;
   }
 
   pause(): void {
@@ -529,15 +537,17 @@ export class PulsarWorkerIo implements WorkerIo {
   }
 }
 
-/** A consumer as one lane of priorityFirst(). */
-function laneInput(c: Consumer): LaneInput<InputMessage> {
+/** A consumer as one lane of priorityFirst(); `taken` sees each message it hands out. */
+function laneInput(c: Consumer, taken: (m: Message) => void): LaneInput<InputMessage> {
   return {
     get queued() {
       return c.queued;
     },
     take: () => {
       const m = c.takeQueued();
-      return m === undefined ? undefined : toInput(m);
+      if (m === undefined) return undefined;
+      taken(m);
+      return toInput(m);
     },
     whenQueued: (ms) => c.whenQueued(ms),
   };

@@ -324,26 +324,19 @@ export async function runScenario(env: ChaosEnv, sc: Scenario, t: Timing): Promi
   actions.start();
   const repeatsBefore = env.webhook.repeats;
   const worker = await startWorkerChild(env, namespace, t.lanes);
-  const producer: Producer = await env.client.createProducer({
-    topic: topic('events'),
-    schema: EVENT_SCHEMA,
-    batching: true,
-    batchingMaxDelayMs: 2,
-    sendTimeoutMs: 0,
-    maxPendingMessages: 50_000,
-  });
+  const eventsProducer = (name: string): Promise<Producer> =>
+    env.client.createProducer({
+      topic: topic(name),
+      schema: EVENT_SCHEMA,
+      batching: true,
+      batchingMaxDelayMs: 2,
+      sendTimeoutMs: 0,
+      maxPendingMessages: 50_000,
+    });
+  const producer = await eventsProducer('events');
   // #26: the producer routes priority events by the worker's own rule.
   const isPriority = compilePriorityRule(PRIORITY_RULE);
-  const urgent: Producer | undefined = t.lanes
-    ? await env.client.createProducer({
-        topic: topic(PRIORITY_TOPIC),
-        schema: EVENT_SCHEMA,
-        batching: true,
-        batchingMaxDelayMs: 2,
-        sendTimeoutMs: 0,
-        maxPendingMessages: 50_000,
-      })
-    : undefined;
+  const urgent = t.lanes ? await eventsProducer(PRIORITY_TOPIC) : undefined;
 
   // Producer: the base rate, times rateFactor while the fault is held.
   let n = 0;

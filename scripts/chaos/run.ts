@@ -24,7 +24,7 @@ export interface ChaosOptions {
 
 /**
  * 50 events/s: about a third of what one worker decides on a loaded 2-core machine, so a fault's
- * backlog drains at a visible rate afterwards (the 5x burst goes well past it).
+ * backlog drains at a visible rate afterwards (the producer burst goes well past it).
  */
 export const DEFAULT_TIMING: Timing = { rate: 50, beforeS: 5, afterS: 10, maxRecoverS: 240, heapCeilingMiB: 384, lanes: true };
 

@@ -106,7 +106,7 @@ export function scenarios(scale: ScenarioScale = DEFAULT_SCALE): Scenario[] {
       rateFactor: scale.burstFactor,
       inject: async () => undefined,
       heal: async () => undefined,
-      check: (r) => burstChecks(r),
+      check: burstChecks,
     },
   ];
 }

@@ -105,7 +105,7 @@ export class BrokerWatchdog {
     }
     if (w.pinging) {
       // A ping still waiting: the hang is measured from the last answer.
-      if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) await (w.taking = this.#takeEvidence(w));
+      await this.#evidenceIfHung(w);
       return;
     }
     w.pinging = true;
@@ -117,12 +117,17 @@ export class BrokerWatchdog {
           w.recovered = true;
           this.#print(`[pulsar ${w.broker.name}] watchdog: the admin API answers again`);
         }
-      } else if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) {
-        await (w.taking = this.#takeEvidence(w));
+      } else {
+        await this.#evidenceIfHung(w);
       }
     } finally {
       w.pinging = false;
     }
+  }
+
+  /** The first time w has not answered for hungAfterMs: take the evidence (once per broker). */
+  async #evidenceIfHung(w: Watch): Promise<void> {
+    if (w.incident === undefined && Date.now() - w.lastOkMs >= this.#hungAfterMs) await (w.taking = this.#takeEvidence(w));
   }
 
   async #takeEvidence(w: Watch): Promise<void> {
