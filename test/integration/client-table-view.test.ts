@@ -63,4 +63,25 @@ describe('TableView', () => {
     await view.close();
     await producer.close();
   });
+
+  it('refresh() returns once every message written before it is in the view (another writer, batched sends)', async () => {
+    const topic = topicName('table-refresh');
+    const view = await client.createTableView({ topic });
+    // A second client: nothing in this process's connection orders its sends before the refresh.
+    const other = newClient();
+    try {
+      const producer = await other.createProducer({ topic, batching: true, batchingMaxMessages: 50 });
+      const sends = Array.from({ length: 200 }, (_, i) => producer.send({ payload: String(i), key: `k${i % 40}` }));
+      await Promise.all(sends);
+      expect(await view.refresh(30_000)).toBe(true);
+      // Each key holds its last value: nothing of what was confirmed before refresh() is missing.
+      for (let k = 0; k < 40; k++) expect(view.get(`k${k}`)?.toString()).toBe(String(160 + k));
+      // Caught up already: answers at once.
+      expect(await view.refresh(30_000)).toBe(true);
+      await producer.close();
+    } finally {
+      await other.close();
+      await view.close();
+    }
+  });
 });

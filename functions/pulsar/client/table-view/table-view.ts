@@ -33,6 +33,9 @@ export class TableView implements TableViewApi {
   readonly #listeners = new Set<(c: TableChange) => void>();
   #state: TableViewState = 'replaying';
   #loop: Promise<void> | undefined;
+  /** The last message applied, per partition (refresh() compares it with the topic's last). */
+  readonly #applied = new Map<number, MessageId>();
+  readonly #waiters = new Set<{ pending: Map<number, MessageId>; done: () => void }>();
 
   private constructor(ctx: ClientContext, topic: string, consumer: Consumer) {
     this.topic = topic;
@@ -90,6 +93,35 @@ export class TableView implements TableViewApi {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Catches up with every message written before the call (the topic's last message ids, as at
+   * start): true once the view holds them, false when `timeoutMs` passed first (for example when
+   * compaction removed the last message itself, a trailing tombstone). Java's TableView has the
+   * same (refreshAsync).
+   */
+  async refresh(timeoutMs = 5000): Promise<boolean> {
+    if (this.#state === 'closed') return false;
+    const targets = await this.#consumer.getLastMessageIds();
+    const pending = new Map<number, MessageId>();
+    for (const t of targets) {
+      const at = this.#applied.get(t.partition);
+      if (t.entryId >= 0n && (at === undefined || !reached(at, t))) pending.set(t.partition, t);
+    }
+    if (pending.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: { pending: Map<number, MessageId>; done: () => void } | undefined;
+    try {
+      return await new Promise<boolean>((resolve) => {
+        waiter = { pending, done: () => resolve(true) };
+        this.#waiters.add(waiter);
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      if (waiter !== undefined) this.#waiters.delete(waiter);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
@@ -98,6 +130,12 @@ export class TableView implements TableViewApi {
   }
 
   #apply(m: Message): void {
+    this.#applied.set(m.id.partition, m.id);
+    for (const w of this.#waiters) {
+      const t = w.pending.get(m.id.partition);
+      if (t !== undefined && reached(m.id, t)) w.pending.delete(m.id.partition);
+      if (w.pending.size === 0) w.done();
+    }
     if (m.key === undefined) return;
     const deleted = m.nullValue || m.payload.length === 0;
     if (deleted) this.#data.delete(m.key);
