@@ -2,7 +2,14 @@
  * #23: what `beamline features export` and `beamline model evaluate` share: the worker file's
  * scoring options (the features the worker computes) and the --from/--to window.
  */
-import { checkWindow, namespacePiiTokenizer, type PiiTokenizer, type WorkerFile } from '../functions/control-plane.ts';
+import {
+  checkWindow,
+  namespacePiiTokenizer,
+  namespaceSubjectFields,
+  type PiiTokenizer,
+  type TenantKeyring,
+  type WorkerFile,
+} from '../functions/control-plane.ts';
 import { adminFromFlags, keyringFromFlags } from './connect.ts';
 import { usageError } from './io.ts';
 import { readWorkerFile } from './worker-file.ts';
@@ -40,15 +47,28 @@ export async function replayPii(
   env: Readonly<Record<string, string | undefined>>,
   namespace: string,
   warn: (line: string) => void,
-): Promise<PiiTokenizer | undefined> {
+): Promise<ReplayTokenization> {
   if (typeof flags['admin-url'] !== 'string') {
     warn(
       "warning: no --admin-url (or PULSAR_ADMIN_URL): the namespace's PII marks were not read, so events replay as stored, untokenized; pass it to tokenize as the worker does",
     );
-    return undefined;
+    return {};
   }
   const properties = await adminFromFlags(flags).namespaces.getProperties(namespace);
-  return namespacePiiTokenizer(properties, 'events', keyringFromFlags(flags, env));
+  const keyring = keyringFromFlags(flags, env);
+  const pii = namespacePiiTokenizer(properties, 'events', keyring);
+  // #21: a namespace with a data subject tokenizes each subject under its own key.
+  const fields = namespaceSubjectFields(properties, 'events', keyring);
+  return {
+    ...(pii === undefined ? {} : { pii }),
+    ...(fields === undefined || keyring === undefined ? {} : { subjects: { keyring, fields } }),
+  };
+}
+
+/** How a replay tokenizes: the namespace's tokenizer, and its subjects' keys where it names one. */
+export interface ReplayTokenization {
+  pii?: PiiTokenizer;
+  subjects?: { keyring: TenantKeyring; fields: readonly string[] };
 }
 
 /** An ISO time (2026-01-01T00:00:00Z), epoch ms, or a duration before now (15m, 2h, 7d). */

@@ -15,15 +15,17 @@ export const TOPIC_KINDS = [
   'audit',
   'labels',
   'owners',
+  'subject-keys',
 ] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 /**
  * The topics a worker writes: every topic but its inputs (events), the model feed (models),
  * the ground truth (labels, #23: written by analysts' review decisions and feedback commands)
- * and the ownership journal (owners, #17: the replicas' fencing records, outside transactions).
+ * the ownership journal (owners, #17: the replicas' fencing records, outside transactions) and
+ * the subjects' keys (subject-keys, #21: recorded outside transactions, before first use).
  */
-export type OutputTopic = Exclude<TopicKind, 'events' | 'models' | 'labels' | 'owners'>;
+export type OutputTopic = Exclude<TopicKind, 'events' | 'models' | 'labels' | 'owners' | 'subject-keys'>;
 
 /** Topics workers write: deduplicated by default so retries never double-publish. */
 export const OUTPUT_TOPICS: readonly TopicKind[] = [

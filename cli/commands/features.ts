@@ -81,7 +81,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
       const format = tableFormatOf(out);
       const scoring = await scoringFromWorkerFile(f['worker-file']);
       const window = parseWindow(f);
-      const pii = await replayPii(f, io.env, `${tenant}/${namespace}`, (line) => io.stderr(line));
+      const tokenization = await replayPii(f, io.env, `${tenant}/${namespace}`, (line) => io.stderr(line));
       client = createClient({ serviceUrl: need('service-url'), ...clientAuthFromFlags(f) });
       const set = await exportTrainingSet({
         client,
@@ -91,7 +91,7 @@ async function features({ verb, args, io, mode }: VerbContext): Promise<number> 
         ...(scoring.historyMax === undefined ? {} : { historyMax: scoring.historyMax }),
         ...(scoring.idField === undefined ? {} : { idField: scoring.idField }),
         ...window,
-        ...(pii === undefined ? {} : { pii }),
+        ...tokenization,
       });
       const rows = f['labelled-only'] === true ? set.rows.filter((r) => r.label !== null) : set.rows;
       await writeFile(out, formatTrainingSet({ ...set, rows }, format));

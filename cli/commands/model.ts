@@ -12,7 +12,6 @@ import {
   readModelPath,
   validateFeatureSchema,
   type EvaluationReport,
-  type PiiTokenizer,
   type RegistryArtifact,
   type SlotQuality,
 } from '../../functions/control-plane.ts';
@@ -30,7 +29,15 @@ import { requiredFlag, type FlagSpec } from '../args.ts';
 import { actorFromFlags, caFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags, tokenFromFlags } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, type CliIo, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
-import { parseShare, parseWindow, replayPii, REPLAY_ADMIN_FLAG, scoringFromWorkerFile, type ScoringOptions } from '../training-input.ts';
+import {
+  parseShare,
+  parseWindow,
+  replayPii,
+  REPLAY_ADMIN_FLAG,
+  scoringFromWorkerFile,
+  type ReplayTokenization,
+  type ScoringOptions,
+} from '../training-input.ts';
 
 const FLAGS = {
   ...NAMESPACE_FLAGS,
@@ -280,7 +287,8 @@ async function runVerb(
 interface EvaluationInputs {
   scoring: ScoringOptions;
   /** The namespace's PII tokenizer, as the worker's ingress applies it (#21). */
-  pii: PiiTokenizer | undefined;
+  /** As the worker's ingress tokenizes (#21): the namespace's PII marks and subject keys. */
+  tokenization: ReplayTokenization;
   window: { fromMs?: number; toMs?: number };
   gate: { minPrecision?: number; minRecall?: number };
 }
@@ -296,7 +304,7 @@ async function evaluationInputs(
   const window = parseWindow(flags);
   return {
     scoring,
-    pii: await replayPii(flags, io.env, namespace, (line) => io.stderr(line)),
+    tokenization: await replayPii(flags, io.env, namespace, (line) => io.stderr(line)),
     window,
     gate: { ...(minPrecision === undefined ? {} : { minPrecision }), ...(minRecall === undefined ? {} : { minRecall }) },
   };
@@ -312,7 +320,7 @@ async function evaluateOn(s: RegistrySession, e: EvaluationInputs, name: string,
     ...(e.scoring.historyMax === undefined ? {} : { historyMax: e.scoring.historyMax }),
     ...(e.scoring.idField === undefined ? {} : { idField: e.scoring.idField }),
     ...e.window,
-    ...(e.pii === undefined ? {} : { pii: e.pii }),
+    ...e.tokenization,
   });
   return evaluateRegistryVersion({
     view: s.registry.view,

@@ -13,6 +13,18 @@ export {
   type TenantKeyring,
 } from './keyring.ts';
 export { GOVERNANCE_ERROR_CODES } from './errors.ts';
+export {
+  encodeSubjectKeyRecord,
+  newSubjectKey,
+  openSubjectKey,
+  parseSubjectKeyRecord,
+  SUBJECT_IS_KEY,
+  SUBJECT_KEY_ID,
+  subjectIndexer,
+  subjectKeyring,
+  subjectTokenizer,
+  type SubjectKeyRecord,
+} from './subject-keys.ts';
 export { DecryptError, isEnvelope, openEnvelope, sealEnvelope, type Envelope } from './envelope.ts';
 export {
   AUDIT_CHAIN_PROPERTIES,

@@ -25,6 +25,8 @@ export interface DeadLetterSealing {
   keyring?: TenantKeyring;
   /** Tokenizes the clear key when the key is PII. */
   pii?: PiiTokenizer;
+  /** #21: the record's data subject was erased: no content and no key are kept. */
+  erased?: boolean;
 }
 
 export function sealedDeadLetter(
@@ -43,7 +45,7 @@ export function sealedDeadLetter(
     properties: { ...m.properties },
     payloadBase64: m.payload.toString('base64'),
   };
-  const key = m.key === undefined ? null : s.pii === undefined ? m.key : s.pii.tokenizeKey(m.key);
+  const key = m.key === undefined || s.erased === true ? null : s.pii === undefined ? m.key : s.pii.tokenizeKey(m.key);
   return {
     reason,
     errorCode: code,

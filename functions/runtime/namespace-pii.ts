@@ -6,7 +6,7 @@
  * offline equal the online ones, and nothing they write holds a raw PII value.
  */
 import { ConfigError } from '../errors.ts';
-import { createPiiTokenizer, PII_KEY_FIELD, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
+import { createPiiTokenizer, PII_KEY_FIELD, SUBJECT_IS_KEY, type PiiTokenizer, type TenantKeyring } from '../governance/index.ts';
 
 /** Namespace property listing the input topic's PII fields (written by `beamline tenant apply`). */
 export function piiPropertyKey(topic: string): string {
@@ -33,4 +33,40 @@ export function namespacePiiTokenizer(
     );
   }
   return createPiiTokenizer({ key: keyring.key(keyring.tokenKeyId), fields, keyIsPii: fields.length < listed.length });
+}
+
+/** #21: namespace property naming the input topic's data subject (`$key`: the message key). */
+export function subjectPropertyKey(topic: string): string {
+  return `beamline.topic.${topic}.subject`;
+}
+
+/**
+ * #21: the PII fields (besides the key) to tokenize under each subject's own key, when the
+ * namespace names a data subject (crypto-shredding); undefined when it names none.
+ */
+export function namespaceSubjectFields(
+  properties: Readonly<Record<string, string>>,
+  inputTopic: string,
+  keyring: TenantKeyring | undefined,
+): readonly string[] | undefined {
+  const subject = properties[subjectPropertyKey(inputTopic)];
+  if (subject === undefined || subject === '') return undefined;
+  if (subject !== SUBJECT_IS_KEY) {
+    throw new ConfigError(
+      subjectPropertyKey(inputTopic),
+      subject,
+      `only the message key can be the data subject yet: key the events by the subject and set dataSubject: ${SUBJECT_IS_KEY}`,
+    );
+  }
+  if (keyring === undefined) {
+    throw new ConfigError(
+      'keyring',
+      undefined,
+      'the namespace names a data subject (crypto-shredding needs the tenant keys): set BEAMLINE_KEYS_FILE to a keys file (beamline keys create)',
+    );
+  }
+  return (properties[piiPropertyKey(inputTopic)] ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '' && f !== PII_KEY_FIELD);
 }

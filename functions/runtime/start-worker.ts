@@ -12,7 +12,8 @@ import { OtlpTracer, type TracingOptions } from '../tracing/index.ts';
 import { startHttpEndpoints, type HttpEndpoints } from './http-endpoints.ts';
 import { Ingress, autoDecoder } from './ingress.ts';
 import { keyringFromEnv } from './keyring-source.ts';
-import { namespacePiiTokenizer } from './namespace-pii.ts';
+import { namespacePiiTokenizer, namespaceSubjectFields } from './namespace-pii.ts';
+import { openSubjectVault } from './subject-vault.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
@@ -133,12 +134,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     log.warn({}, 'no tenant key (BEAMLINE_KEYS_FILE): dead letters keep reason, code and ids only, never the content');
   // #21: audit records are hash-chained, sealed with the tenant key where there is one.
   const auditSeal = auditSealOf(keyring);
+  const subjectFields = namespaceSubjectFields(properties, config.inputTopic, keyring);
   const registry = new SchemaRegistry({ fetch: adminSchemaFetcher(admin.schemas) });
-  const ingress = new Ingress<unknown>({
-    decode: autoDecoder(registry),
-    ...(pii === undefined ? {} : { pii }),
-    ...(keyring === undefined ? {} : { keyring }),
-  });
 
   if (o.gpuCheck === true) {
     const { checkGpuHost } = await import('../inference/index.ts');
@@ -162,6 +159,22 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       ...WORKER_CLIENT_OPTIONS,
       ...(o.token === undefined ? {} : { token: o.token }),
       ...(o.ca === undefined ? {} : { tls: { ca: o.ca } }),
+    });
+    // #21: crypto-shredding: each subject's key comes from (or goes to) the subject-keys topic.
+    const subjects =
+      subjectFields === undefined || keyring === undefined
+        ? undefined
+        : await openSubjectVault(client, namespaceTopic(config, 'subject-keys'), {
+            keyring,
+            fields: subjectFields,
+            clock: systemClock,
+            log,
+          });
+    const ingress = new Ingress<unknown>({
+      decode: autoDecoder(registry),
+      ...(pii === undefined ? {} : { pii }),
+      ...(keyring === undefined ? {} : { keyring }),
+      ...(subjects === undefined ? {} : { subjects }),
     });
     // #9: the registry router loads and warms the rollout's versions before the worker starts.
     if (o.registry !== undefined)
@@ -265,6 +278,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         model: scorer?.version,
         backend: scorer?.backend,
         piiFields: pii?.fields.length ?? 0,
+        subjectKeys: subjects !== undefined,
         tracing: tracer.enabled,
       },
       'worker started',

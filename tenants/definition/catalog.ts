@@ -2,7 +2,7 @@
  * The fixed topic layout of a Beamline namespace. Workers rely on these names, so a spec can
  * tune each topic but not add, drop or rename one.
  */
-import { OUTPUT_TOPICS, TOPIC_KINDS, piiPropertyKey, type TopicKind } from '../../functions/control-plane.ts';
+import { OUTPUT_TOPICS, TOPIC_KINDS, piiPropertyKey, subjectPropertyKey, type TopicKind } from '../../functions/control-plane.ts';
 
 // The topic names and which ones workers write live in functions/topics.ts (one catalogue).
 export { OUTPUT_TOPICS, TOPIC_KINDS, type TopicKind };
@@ -15,21 +15,22 @@ export const DATA_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'acti
  * schema), so a spec may tune them but gives no schema, and may leave them out (specs written
  * before the topic existed keep compiling; apply then creates it).
  */
-export const BUILT_IN_TOPICS: readonly TopicKind[] = ['labels', 'owners'];
+export const BUILT_IN_TOPICS: readonly TopicKind[] = ['labels', 'owners', 'subject-keys'];
 /**
  * #17: topics partitioned exactly like `events` unless a spec says otherwise: the state of input
  * partition p, and the ownership records of p, live in their partition p.
  */
 export const PARTITIONED_LIKE_EVENTS: readonly TopicKind[] = ['state', 'owners'];
 /** Topics that hold latest-value-per-key and must be compacted. */
-export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models'];
+export const COMPACTED_TOPICS: readonly TopicKind[] = ['state', 'models', 'subject-keys'];
 
 /**
  * Which way each topic replicates when a namespace spans several clusters (geo, #19). Decisions
  * and their inputs flow from each edge to central (review, training, audit, labels); models flow from
  * central to every edge (push once, every edge hot-swaps). Everything else stays in its region:
  * `state` (each region owns its keys: two regions writing one compacted key would race),
- * `owners` (each region's replicas fence each other, never another region's),
+ * `owners` (each region's replicas fence each other, never another region's), `subject-keys`
+ * (#21: a subject is erased in each region that holds its key),
  * `actions` (an edge's actuators act locally), `dead-letter` (replayed where it failed).
  */
 export const EDGE_TO_CENTRAL_TOPICS: readonly TopicKind[] = ['events', 'predictions', 'review', 'audit', 'labels'];
@@ -62,8 +63,9 @@ export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<A
   // `review` read back only for the queue's depth (#22): items the worker itself wrote, and outcomes.
   // `owners` (#17): replicas of a namespace record and read their partitions' fencing records.
   worker: {
-    consume: ['events', 'state', 'models', 'review', 'owners'],
-    produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit', 'owners'],
+    // `subject-keys` (#21): each data subject's own key, created on its first event.
+    consume: ['events', 'state', 'models', 'review', 'owners', 'subject-keys'],
+    produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit', 'owners', 'subject-keys'],
   },
   producer: { produce: ['events'] },
   // Analysts decide review items: they read the queue and write outcomes, their audit trail and
@@ -81,5 +83,7 @@ export const propertyKeys = {
   sensitivity: (topic: string) => `beamline.topic.${topic}.sensitivity`,
   // The worker reads this one to tokenize PII at ingress: one definition for writer and reader.
   pii: piiPropertyKey,
+  // #21: the data subject (crypto-shredding), read by the worker and `beamline gdpr`.
+  subject: subjectPropertyKey,
   role: (kind: RoleKind) => `beamline.role.${kind}`,
 };

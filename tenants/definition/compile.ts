@@ -48,6 +48,7 @@ const TOPIC_KEYS = [
   'schemaFile',
   'pii',
   'piiKey',
+  'dataSubject',
   'deduplication',
   'compactionThreshold',
   'retention',
@@ -309,6 +310,7 @@ function compile(doc: unknown, options: CompileTenantSpecOptions, p: Problems): 
       const t = topics[kind];
       properties[propertyKeys.sensitivity(kind)] = t.sensitivity;
       if (t.pii.length > 0) properties[propertyKeys.pii(kind)] = t.pii.join(',');
+      if (t.dataSubject !== null) properties[propertyKeys.subject(kind)] = t.dataSubject;
       const perms: Record<string, string[]> = {};
       for (const [role, actions] of [...(grants.get(kind) ?? new Map<string, Set<Action>>())].sort(([a], [b]) => a.localeCompare(b)))
         perms[role] = [...actions].sort();
@@ -401,6 +403,8 @@ interface CompiledTopic {
   schema: DesiredSchema | null;
   sensitivity: Sensitivity;
   pii: string[];
+  /** #21: the data subject whose own key tokenizes and seals its data ('$key'), or null. */
+  dataSubject: string | null;
 }
 
 function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Problems): Record<TopicKind, CompiledTopic> | undefined {
@@ -448,7 +452,7 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
       p.add(
         `${f}.compactionThreshold`,
         spec['compactionThreshold'],
-        `remove it: only ${COMPACTED_TOPICS.join(' and ')} are compacted; compacting ${kind} would hide records from readers of the compacted view`,
+        `remove it: only ${COMPACTED_TOPICS.join(', ')} are compacted; compacting ${kind} would hide records from readers of the compacted view`,
       );
     } else if (compacted) {
       const bytes = parseSizeBytes(spec['compactionThreshold'] ?? TENANT_SPEC_DEFAULTS.compactionThreshold);
@@ -486,6 +490,25 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
     const piiKey = spec['piiKey'] ?? false;
     if (typeof piiKey !== 'boolean') p.add(`${f}.piiKey`, piiKey, 'use true (the message key holds personal data) or false');
     else if (piiKey) pii.push('$key');
+    // #21: crypto-shredding. Only the message key can be the subject yet: Key_Shared (or ownership
+    // by partition) gives a key to one replica at a time, which is what makes creating a
+    // subject's key on its first event safe.
+    let dataSubject: string | null = null;
+    if (spec['dataSubject'] !== undefined) {
+      if (spec['dataSubject'] !== '$key') {
+        p.add(
+          `${f}.dataSubject`,
+          spec['dataSubject'],
+          'use $key (the message key is the data subject: key the events by card or rider id)',
+        );
+      } else if (kind !== 'events') {
+        p.add(`${f}.dataSubject`, spec['dataSubject'], 'name the data subject on the events topic, where the worker reads it');
+      } else if (!pii.includes('$key')) {
+        p.add(`${f}.dataSubject`, spec['dataSubject'], 'the data subject is personal data: set piiKey: true as well');
+      } else {
+        dataSubject = '$key';
+      }
+    }
     if (pii.length > 0 && (sensitivity === 'public' || sensitivity === 'internal')) {
       p.add(`${f}.sensitivity`, sensitivity, 'a topic with PII fields must be confidential or restricted');
     }
@@ -498,6 +521,7 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
       schema: schema?.desired ?? null,
       sensitivity: sensitivity as Sensitivity,
       pii,
+      dataSubject,
     };
   }
   return TOPIC_KINDS.every((k) => out[k] !== undefined) ? (out as Record<TopicKind, CompiledTopic>) : undefined;

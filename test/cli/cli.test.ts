@@ -170,7 +170,7 @@ describe('beamline CLI', () => {
   it('validates a spec in text and JSON', async () => {
     const a = io();
     expect(await main(['tenant', 'validate', 'tenants/acme-payments.yaml'], a)).toBe(0);
-    expect(a.out[0]).toContain('valid. tenant acme-payments: 3 namespace(s), 30 topic(s)');
+    expect(a.out[0]).toContain('valid. tenant acme-payments: 3 namespace(s), 33 topic(s)');
     const b = io({ BEAMLINE_LOCAL_CLUSTER: 'standalone' });
     expect(await main(['tenant', 'validate', 'tenants/ride-safety.yaml', '-o', 'json'], b)).toBe(0);
     const parsed = JSON.parse(b.out.join('')) as { ok: boolean; config: { allowedClusters: string[] } };

@@ -61,7 +61,7 @@ describe('tenant apply against the dev broker', () => {
     expect(policies.auth_policies?.namespace_auth).toEqual({});
 
     expect((await admin.topics.listPartitioned(ns)).sort()).toEqual(
-      ['actions', 'audit', 'dead-letter', 'events', 'labels', 'models', 'owners', 'predictions', 'review', 'state'].map(
+      ['actions', 'audit', 'dead-letter', 'events', 'labels', 'models', 'owners', 'predictions', 'review', 'state', 'subject-keys'].map(
         (t) => `persistent://${ns}/${t}`,
       ),
     );

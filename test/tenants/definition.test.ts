@@ -219,7 +219,7 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
   it('9. compaction on a topic that must not be compacted', () => {
     const d = doc();
     d.topics['events'] = { ...d.topics['events'], compactionThreshold: '10MB' };
-    expectProblem(d, 'topics.events.compactionThreshold', 'only state and models are compacted');
+    expectProblem(d, 'topics.events.compactionThreshold', 'only state, models, subject-keys are compacted');
   });
   it('9b. a topic retention is checked like the namespace one, and may keep an audit trail for a bounded time (#21)', () => {
     const d = doc();
@@ -260,6 +260,30 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
     const e = doc();
     e.topics['events'] = { ...e.topics['events'], piiKey: 'yes' };
     expectProblem(e, 'topics.events.piiKey', '"yes"', 'use true');
+  });
+  it('13c. dataSubject names the message key as the data subject (#21); another field, or without piiKey, is refused', () => {
+    const d = doc();
+    d.topics['events'] = { ...d.topics['events'], piiKey: true, dataSubject: '$key' };
+    const spec = compileTenantSpec(d);
+    const ns = spec.namespaces[0];
+    expect(ns?.properties['beamline.topic.events.subject']).toBe('$key');
+    // Its keys topic exists, compacted, and only the worker reads and writes it.
+    const keys = ns?.topics.find((t) => t.kind === 'subject-keys');
+    expect(keys?.name).toMatch(/\/subject-keys$/);
+    expect(
+      Object.values(keys?.permissions ?? {})
+        .flat()
+        .sort(),
+    ).toEqual(['consume', 'produce']);
+    const withoutKey = doc();
+    withoutKey.topics['events'] = { ...withoutKey.topics['events'], dataSubject: '$key' };
+    expectProblem(withoutKey, 'topics.events.dataSubject', '"$key"', 'set piiKey: true');
+    const field = doc();
+    field.topics['events'] = { ...field.topics['events'], piiKey: true, dataSubject: 'cardNumber' };
+    expectProblem(field, 'topics.events.dataSubject', '"cardNumber"', 'use $key');
+    const elsewhere = doc();
+    elsewhere.topics['predictions'] = { ...elsewhere.topics['predictions'], dataSubject: '$key' };
+    expectProblem(elsewhere, 'topics.predictions.dataSubject', 'on the events topic');
   });
   it('14. a data topic without a schema', () => {
     const d = doc();

@@ -80,7 +80,7 @@ describe('diffTenant', () => {
     const ops = plan.changes.map((c) => c.op);
     expect(ops[0]).toBe('create-tenant');
     expect(ops.filter((o) => o === 'create-namespace')).toHaveLength(3);
-    expect(ops.filter((o) => o === 'create-topic')).toHaveLength(30);
+    expect(ops.filter((o) => o === 'create-topic')).toHaveLength(33);
     expect(ops.filter((o) => o === 'upload-schema')).toHaveLength(18);
     const idx = (op: string, target: string): number => plan.changes.findIndex((c) => c.op === op && c.target === target);
     const events = 'persistent://acme-payments/us-east/events';

@@ -6,7 +6,8 @@
  * Where the namespace marks PII, events are tokenized first, as the worker's ingress does
  * (namespacePiiTokenizer): the same features, and no raw PII value in a row.
  */
-import type { PiiTokenizer } from '../../governance/index.ts';
+import { systemClock } from '../../clock.ts';
+import type { PiiTokenizer, TenantKeyring } from '../../governance/index.ts';
 import { SchemaRegistry, type PulsarClient } from '../../pulsar/index.ts';
 import {
   compileFeatureExtractor,
@@ -17,6 +18,8 @@ import {
 } from '../feature-extractor.ts';
 import { TRAINING_ERROR_CODES, trainingError } from './errors.ts';
 import { readLabels, type Label } from './labels.ts';
+import { SubjectVault } from '../subject-vault.ts';
+import { createRootLogger } from '../../telemetry.ts';
 
 /** Per-key history in memory, stepped by the worker's extractor: the offline twin of keyed state. */
 export class FeatureReplay {
@@ -87,6 +90,12 @@ export interface TrainingSetOptions {
    * before features, as at the worker's ingress. @default none: events as stored
    */
   pii?: PiiTokenizer;
+  /**
+   * #21: the namespace names a data subject: each event is tokenized under its subject's key, read
+   * from the `subject-keys` topic (never written: a subject without a key gets a throwaway one).
+   * @default none
+   */
+  subjects?: { keyring: TenantKeyring; fields: readonly string[] };
 }
 
 export function checkWindow(fromMs: number | undefined, toMs: number | undefined): void {
@@ -122,6 +131,12 @@ export async function exportTrainingSet(o: TrainingSetOptions): Promise<Training
     startMessageId: 'earliest',
     receiverQueueSize: 1000,
   });
+  const keysView =
+    o.subjects === undefined ? undefined : await client.createTableView({ topic: `persistent://${o.tenant}/${o.namespace}/subject-keys` });
+  const subjects =
+    o.subjects === undefined || keysView === undefined
+      ? undefined
+      : new SubjectVault({ ...o.subjects, view: keysView, clock: systemClock, log: createRootLogger({ level: 'warn' }) });
   const rows: TrainingRow[] = [];
   let eventsRead = 0;
   let skipped = 0;
@@ -139,15 +154,16 @@ export async function exportTrainingSet(o: TrainingSetOptions): Promise<Training
       }
       // As the worker's ingress: PII tokenized (a record it cannot tokenize is dead-lettered
       // there, skipped here), the producer's event time, else the publish time.
-      if (o.pii !== undefined) {
+      const pii = subjects !== undefined && m.key !== undefined ? (await subjects.keysFor(m.key)).tokenizer : o.pii;
+      if (pii !== undefined) {
         try {
-          value = o.pii.tokenize(value);
+          value = pii.tokenize(value);
         } catch {
           skipped++;
           continue;
         }
       }
-      const key = m.key === undefined || o.pii === undefined ? m.key : o.pii.tokenizeKey(m.key);
+      const key = m.key === undefined || pii === undefined ? m.key : pii.tokenizeKey(m.key);
       const eventTimeMs = m.eventTimeMs ?? m.publishTimeMs;
       const { values, row } = replay.push(key, value, eventTimeMs);
       if ((o.fromMs !== undefined && eventTimeMs < o.fromMs) || (o.toMs !== undefined && eventTimeMs >= o.toMs)) continue;
@@ -159,6 +175,8 @@ export async function exportTrainingSet(o: TrainingSetOptions): Promise<Training
     }
   } finally {
     await reader.close();
+    subjects?.close();
+    await keysView?.close();
   }
   return { names: replay.names, rows, eventsRead, skipped, labelled };
 }
