@@ -20,6 +20,7 @@ export const NOUNS: Readonly<Record<string, () => Promise<Noun>>> = {
   top: async () => (await import('./commands/top.ts')).topNoun,
   dlq: async () => (await import('./commands/dlq.ts')).dlqNoun,
   audit: async () => (await import('./commands/audit.ts')).auditNoun,
+  gdpr: async () => (await import('./commands/gdpr.ts')).gdprNoun,
   keys: async () => (await import('./commands/keys.ts')).keysNoun,
   token: async () => (await import('./commands/token.ts')).tokenNoun,
 };

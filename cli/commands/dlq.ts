@@ -7,7 +7,7 @@ import {
   avroSchema,
   createClient,
   jsonSchema,
-  openDeadLetter,
+  openDeadLetters,
   type DeadLetterContent,
   type DeadLetterRecord,
   type PulsarClient,
@@ -130,7 +130,7 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
       const e = all.find((x) => x.record.messageId === id || x.id === id);
       if (e === undefined) throw usageError(`no dead letter with message id ${id} (beamline dlq list)`);
       let content: DeadLetterContent | undefined;
-      if (args.flags['decrypt'] === true) content = openDeadLetter(e.record, keys());
+      if (args.flags['decrypt'] === true) [content] = await openDeadLetters({ client, tenant, namespace, keyring: keys() }, [e.record]);
       if (mode === 'json') {
         io.stdout(JSON.stringify({ ok: true, record: e.record, ...(content === undefined ? {} : { content }) }, null, 2));
       } else {
@@ -163,8 +163,11 @@ async function dlq({ verb, args, io, mode }: VerbContext): Promise<number> {
       throw usageError(
         `dead letter ${fromPubsub.map((e) => e.record.messageId).join(', ')} came from Pub/Sub (${fromPubsub[0]?.record.topic}); publish it to Pub/Sub again (beamline dlq show ID --decrypt gives its data and attributes), or narrow --all with --reason`,
       );
-    const ring = keys();
-    const opened = chosen.map((e) => ({ e, content: openDeadLetter(e.record, ring) }));
+    const contents = await openDeadLetters(
+      { client, tenant, namespace, keyring: keys() },
+      chosen.map((e) => e.record),
+    );
+    const opened = chosen.map((e, i) => ({ e, content: contents[i] as DeadLetterContent }));
     const admin = adminFromFlags(args.flags);
     const byTopic = new Map<string, typeof opened>();
     for (const o of opened) byTopic.set(baseTopic(o.e.record.topic), [...(byTopic.get(baseTopic(o.e.record.topic)) ?? []), o]);

@@ -17,7 +17,7 @@ import { createScoringHandler, startWorker, type RunningWorker } from '../../fun
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
-import { admin, env, newClient, readAll, waitFor } from './worker-support.ts';
+import { admin, env, leakedValues, newClient, readAll, waitFor } from './worker-support.ts';
 
 const tenant = uniqueName('pii');
 const NS = 'central';
@@ -92,27 +92,6 @@ async function cli(extraEnv: Record<string, string>, ...argv: string[]): Promise
   const io: CliIo = { env: { ...cliEnv, ...extraEnv }, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
   const code = await main(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-/** Every way a planted value could appear: as is, base64, base64url, hex (of the UTF-8 bytes). */
-function leaks(bytes: Buffer, values: readonly string[]): string[] {
-  const text = bytes.toString('latin1');
-  const found: string[] = [];
-  const decodedRuns: Buffer[] = [bytes];
-  for (const run of text.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []) {
-    // A run may start inside a base64 group: try each of the four alignments.
-    for (let s = 0; s < 4; s++) {
-      decodedRuns.push(Buffer.from(run.slice(s).replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
-    }
-  }
-  for (const run of text.match(/(?:[0-9a-fA-F]{2}){8,}/g) ?? []) {
-    decodedRuns.push(Buffer.from(run, 'hex'), Buffer.from(run.slice(1), 'hex'));
-  }
-  for (const v of values) {
-    const needle = Buffer.from(v);
-    if (decodedRuns.some((b) => b.includes(needle))) found.push(v);
-  }
-  return found;
 }
 
 beforeAll(async () => {
@@ -198,7 +177,7 @@ describe('nothing raw leaves ingress (#21)', () => {
       perTopic[t.slice(t.lastIndexOf('/') + 1)] = msgs.length;
       for (const m of msgs) {
         const bytes = Buffer.concat([m.payload, Buffer.from(m.key ?? ''), Buffer.from(JSON.stringify(m.properties))]);
-        for (const v of leaks(bytes, values)) leaked.push(`${t} ${m.id.toString()}: ${v}`);
+        for (const v of leakedValues(bytes, values)) leaked.push(`${t} ${m.id.toString()}: ${v}`);
       }
     }
     // The scan saw real data: decisions, audit records, state and the dead letters.
@@ -410,7 +389,7 @@ describe('nothing raw leaves ingress (#21)', () => {
       const r = await cli({ BEAMLINE_KEYS_FILE: keysFile }, 'features', 'export', ...ns, '-c', workerFile, '-o', file);
       expect(r.code, r.err + r.out).toBe(0);
       expect(r.err).not.toMatch(/no --admin-url/);
-      expect(leaks(readFileSync(file), values)).toEqual([]);
+      expect(leakedValues(readFileSync(file), values)).toEqual([]);
     }
     const rows = readFileSync(join(dir, 'train.jsonl'), 'utf8')
       .trim()

@@ -137,3 +137,24 @@ export async function readAll(client: PulsarClient, t: string): Promise<Message[
 }
 
 export const parse = (m: Message): Record<string, unknown> => JSON.parse(m.payload.toString('utf8')) as Record<string, unknown>;
+
+/** Every way a planted value could appear: as is, base64, base64url, hex (of the UTF-8 bytes). */
+export function leakedValues(bytes: Buffer, values: readonly string[]): string[] {
+  const text = bytes.toString('latin1');
+  const found: string[] = [];
+  const decodedRuns: Buffer[] = [bytes];
+  for (const run of text.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []) {
+    // A run may start inside a base64 group: try each of the four alignments.
+    for (let s = 0; s < 4; s++) {
+      decodedRuns.push(Buffer.from(run.slice(s).replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+    }
+  }
+  for (const run of text.match(/(?:[0-9a-fA-F]{2}){8,}/g) ?? []) {
+    decodedRuns.push(Buffer.from(run, 'hex'), Buffer.from(run.slice(1), 'hex'));
+  }
+  for (const v of values) {
+    const needle = Buffer.from(v);
+    if (decodedRuns.some((b) => b.includes(needle))) found.push(v);
+  }
+  return found;
+}
