@@ -99,29 +99,36 @@ async function stateEntriesOf(t: GdprTarget, pseudonym: string): Promise<{ topic
   return out;
 }
 
-export async function eraseSubject(t: GdprTarget & { actor: string; auditSeal: AuditSeal; clock: Clock }): Promise<ErasureReceipt> {
+export interface EraseOptions {
+  actor: string;
+  auditSeal: AuditSeal;
+  clock: Clock;
+  /**
+   * How long to wait, after the key's tombstone, for worker batches in flight to commit before
+   * the state is swept again: a batch decoded just before a worker saw the tombstone may still
+   * write the subject's state under the old pseudonym. @default 5000
+   */
+  graceMs?: number;
+}
+
+export async function eraseSubject(t: GdprTarget & EraseOptions): Promise<ErasureReceipt> {
   const erasureId = randomUUID();
   const subject = await subjectKeyOf(t);
   let stateEntriesErased = 0;
   if (subject !== undefined) {
     // State first: were the key destroyed first and this step then failed, a retry could no
     // longer find the pseudonym the state is keyed by.
-    const entries = await stateEntriesOf(t, subject.pseudonym);
-    for (const e of entries) {
-      const producer = await t.client.createProducer({ topic: e.topic });
-      try {
-        await producer.send({ key: e.key, payload: Buffer.alloc(0), nullValue: true });
-      } finally {
-        await producer.close();
-      }
-    }
-    stateEntriesErased = entries.length;
+    stateEntriesErased += await tombstoneState(t, subject.pseudonym);
     const keys = await t.client.createProducer({ topic: topicOf(t, 'subject-keys') });
     try {
       await keys.send({ key: subject.index, payload: Buffer.alloc(0), nullValue: true });
     } finally {
       await keys.close();
     }
+    // Workers forget the key as soon as they read its tombstone; a batch decoded just before
+    // commits within moments. Sweep once more after that.
+    await t.clock.sleep(t.graceMs ?? 5000);
+    stateEntriesErased += await tombstoneState(t, subject.pseudonym);
   }
   const atMs = t.clock.now();
   const receipt: ErasureReceipt = Object.freeze({ erasureId, subjectKeyFound: subject !== undefined, stateEntriesErased, atMs });
@@ -175,6 +182,20 @@ export async function openDeadLetters(
     }
     return openDeadLetter(r, ring);
   });
+}
+
+/** Tombstones every `state` entry of the pseudonym, in the partition that holds it; how many. */
+async function tombstoneState(t: GdprTarget, pseudonym: string): Promise<number> {
+  const entries = await stateEntriesOf(t, pseudonym);
+  for (const e of entries) {
+    const producer = await t.client.createProducer({ topic: e.topic });
+    try {
+      await producer.send({ key: e.key, payload: Buffer.alloc(0), nullValue: true });
+    } finally {
+      await producer.close();
+    }
+  }
+  return entries.length;
 }
 
 /** Everything the namespace holds about the subject, readable (right of access). */
