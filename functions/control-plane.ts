@@ -105,7 +105,7 @@ export {
   type WorkerFile,
   type WorkerOptions,
 } from './runtime/index.ts';
-export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA, decodeReviewPayload } from './runtime/index.ts';
+export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA, decodeReviewPayload, isReviewOutcome } from './runtime/index.ts';
 // #21: governance: dead letters sealed under the tenant's versioned keys.
 export {
   KEYS_FILE_IN_SECRET,

@@ -1,30 +1,29 @@
 /**
  * The human review queue of a namespace, on its `review` topic: the worker writes items with
  * status `open`; analysts' outcomes (`approved` / `rejected`) are events on the same topic, keyed
- * like the item, so the topic alone tells the whole story. Each outcome also goes to `audit`.
+ * like the item, so the topic alone tells the whole story. The namespace's worker writes each
+ * outcome's audit record (#21: analysts may not write `audit`; functions/runtime/review-audit.ts).
  *
  * Two analysts deciding the same item at once both write; the first outcome on the topic wins
  * when the queue is read (later ones are kept as events but ignored).
  * #23: each outcome is also a label on `labels` (rejected = fraud, approved = honest) for training.
  * #22: an outcome continues the item's trace (the `traceparent` the worker put on the item): a
- * `review decide` span under it, whose context the outcome's review and audit messages carry.
+ * `review decide` span under it, whose context the outcome's review message (and so its audit
+ * record) carries.
  */
 import { userInfo } from 'node:os';
 import { REVIEW_ERROR_CODES } from './errors.ts';
 import { BeamlineError, systemClock, type Clock } from '../functions/index.ts';
 import {
-  auditEntry,
+  isReviewOutcome,
   noopTracer,
   openLabelWriter,
-  openAuditWriter,
   openTopicWriter,
   traceContextOf,
   traceProperties,
   type LabelWriter,
   type PulsarClient,
   type SpanContext,
-  type AuditSeal,
-  type AuditWriter,
   type TopicWriter,
   type Tracer,
   decodeReviewPayload as decodeReviewRecord,
@@ -85,8 +84,6 @@ export interface ReviewQueueOptions {
   namespace: string;
   /** Recorded on outcomes. @default the OS user */
   analyst?: string;
-  /** #21: seals the outcomes' audit records (`auditSealOf(keyring)`). @default bare SHA-256 */
-  auditSeal?: AuditSeal;
   clock?: Clock;
   /** @default 10000 */
   readTimeoutMs?: number;
@@ -101,7 +98,7 @@ export class ReviewQueue {
   >();
   readonly #o: ReviewQueueOptions;
   readonly #clock: Clock;
-  #producers: { review: TopicWriter; audit: AuditWriter; labels: LabelWriter } | undefined;
+  #producers: { review: TopicWriter; labels: LabelWriter } | undefined;
 
   private constructor(o: ReviewQueueOptions) {
     this.#o = o;
@@ -144,7 +141,7 @@ export class ReviewQueue {
     return { open: this.entries('open').length, decided: times.length, timeToDecisionP50Ms: q(0.5), timeToDecisionP90Ms: q(0.9) };
   }
 
-  /** Approves or rejects an open item: an outcome event on `review` and on `audit`. */
+  /** Approves or rejects an open item: an outcome event on `review` (and a label). */
   async decide(id: string, status: 'approved' | 'rejected', options: { note?: string } = {}): Promise<ReviewOutcome> {
     const entry = this.get(id);
     if (entry === undefined) {
@@ -181,12 +178,6 @@ export class ReviewQueue {
     const properties = traceProperties(span.context);
     try {
       await p.review.producer.send({ key, payload: p.review.encode(outcome), eventTimeMs: now, properties });
-      const audited = auditEntry(now, outcome.decidedBy, 'review-decided', outcome.eventId, {
-        ...outcome,
-        type: 'review-decided',
-        atMs: now,
-      });
-      await p.audit.send(audited, { key, eventTimeMs: now, properties });
     } catch (err) {
       span.setError('review outcome not written');
       throw err;
@@ -213,7 +204,7 @@ export class ReviewQueue {
   async close(): Promise<void> {
     const p = this.#producers;
     this.#producers = undefined;
-    if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.audit.producer.close(), p.labels.close()]);
+    if (p !== undefined) await Promise.allSettled([p.review.producer.close(), p.labels.close()]);
   }
 
   #fold(v: ReviewRecord, publishTimeMs: number, trace: SpanContext | undefined): void {
@@ -224,26 +215,18 @@ export class ReviewQueue {
         this.#entries.set(v.eventId, { item: v as unknown as ReviewItem, openedAtMs: publishTimeMs, outcome: undefined, trace });
       return;
     }
-    if (
-      (v.status === 'approved' || v.status === 'rejected') &&
-      v.type === 'review-outcome' &&
-      existing !== undefined &&
-      existing.outcome === undefined
-    ) {
+    if (isReviewOutcome(v) && existing !== undefined && existing.outcome === undefined) {
       existing.outcome = v as unknown as ReviewOutcome;
     }
   }
 
-  async #producersOnce(): Promise<{ review: TopicWriter; audit: AuditWriter; labels: LabelWriter }> {
+  async #producersOnce(): Promise<{ review: TopicWriter; labels: LabelWriter }> {
     if (this.#producers === undefined) {
       const review = await openTopicWriter(this.#o.client, this.#topic('review'));
-      let audit: AuditWriter | undefined;
       try {
-        audit = await openAuditWriter(this.#o.client, this.#topic('audit'), this.#o.auditSeal ?? { kind: 'sha256' }, 'review');
-        this.#producers = { review, audit, labels: await openLabelWriter(this.#o.client, this.#o.tenant, this.#o.namespace) };
+        this.#producers = { review, labels: await openLabelWriter(this.#o.client, this.#o.tenant, this.#o.namespace) };
       } catch (err) {
         await review.producer.close().catch(() => undefined);
-        await audit?.producer.close().catch(() => undefined);
         throw err;
       }
     }

@@ -1,7 +1,7 @@
-import { auditSealOf, createClient, OtlpTracer } from '../../functions/control-plane.ts';
+import { createClient, OtlpTracer } from '../../functions/control-plane.ts';
 import { ReviewQueue, type ReviewEntry } from '../../review/index.ts';
 import { requiredFlag, type FlagSpec } from '../args.ts';
-import { actorFromFlags, clientAuthFromFlags, CLIENT_FLAGS, KEYS_FILE_FLAG, keyringFromFlags } from '../connect.ts';
+import { actorFromFlags, clientAuthFromFlags, CLIENT_FLAGS } from '../connect.ts';
 import { COMMON_FLAGS, EXIT, usageError, NAMESPACE_FLAGS } from '../io.ts';
 import { defineNoun, type VerbContext, type VerbSpec } from '../noun.ts';
 
@@ -16,7 +16,6 @@ const FLAGS = {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     description: "approve/reject: OpenTelemetry Collector OTLP/HTTP URL; the decision continues the item's trace (default: off)",
   },
-  ...KEYS_FILE_FLAG,
   ...CLIENT_FLAGS,
   ...COMMON_FLAGS,
 } as const satisfies Record<string, FlagSpec>;
@@ -91,8 +90,6 @@ async function review({ verb, args, io, mode }: VerbContext): Promise<number> {
       namespace,
       ...(typeof analyst === 'string' ? { analyst } : {}),
       ...(tracer === undefined ? {} : { tracer }),
-      // #21: outcomes' audit records are sealed with the tenant key where one is set.
-      auditSeal: auditSealOf(keyringFromFlags(args.flags, io.env)),
     });
     close = async () => {
       await queue.close();

@@ -41,6 +41,7 @@ export { refuseSecondReplica, startWorker, WORKER_CLIENT_OPTIONS, type RunningWo
 export { NamespaceWorker, type NamespaceWorkerDeps, type OutputEncoder, type WorkerHandler, type WorkerState } from './namespace-worker.ts';
 export { ACTION_SCHEMA, PREDICTION_SCHEMA, REVIEW_ITEM_SCHEMA } from './output-schemas.ts';
 export {
+  isReviewOutcome,
   ReviewDepth,
   decodeReviewPayload,
   tailReviewDepth,
@@ -49,6 +50,13 @@ export {
   type ReviewDepthTailState,
   type ReviewRecord,
 } from './review-depth.ts';
+export {
+  ANALYST_ROLE_PROPERTY,
+  REVIEW_AUDIT_SUBSCRIPTION,
+  ReviewAuditor,
+  type ReviewAuditorOptions,
+  type ReviewAuditorState,
+} from './review-audit.ts';
 export { type DeadLetterContent, type DeadLetterReason, type DeadLetterRecord, type InputMessage, type OutputMessage } from './records.ts';
 export { RUNTIME_ERROR_CODES } from './errors.ts';
 export {

@@ -66,5 +66,11 @@ export const REVIEW_ITEM_SCHEMA = Object.freeze({
     { name: 'features', type: ['null', { type: 'map', values: 'double' }], default: null },
     { name: 'traceId', type: 'string' },
     { name: 'eventTime', type: timestampMillis },
+    // An analyst's outcome on the same topic (#21): without these, Avro drops who decided and when.
+    { name: 'type', type: optionalString, default: null, doc: 'review-outcome for an outcome' },
+    { name: 'decidedBy', type: optionalString, default: null },
+    { name: 'decidedAtMs', type: ['null', 'long'], default: null },
+    { name: 'timeToDecisionMs', type: ['null', 'long'], default: null },
+    { name: 'note', type: optionalString, default: null },
   ],
 });

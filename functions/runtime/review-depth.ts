@@ -20,6 +20,15 @@ export interface ReviewRecord {
 }
 
 const reviewItemCodec = avroSchema<ReviewRecord>(REVIEW_ITEM_SCHEMA);
+/**
+ * The schema before the outcome fields (#21): records written in it stay readable (Avro binary
+ * carries no schema; decoding them with the newer one runs past their end and fails).
+ */
+const OUTCOME_FIELDS = new Set(['type', 'decidedBy', 'decidedAtMs', 'timeToDecisionMs', 'note']);
+const legacyReviewItemCodec = avroSchema<ReviewRecord>({
+  ...REVIEW_ITEM_SCHEMA,
+  fields: REVIEW_ITEM_SCHEMA.fields.filter((f) => !OUTCOME_FIELDS.has(f.name)),
+});
 
 /**
  * A review topic message: JSON text (a topic without a schema), or Avro in REVIEW_ITEM_SCHEMA
@@ -33,9 +42,21 @@ export function decodeReviewPayload(payload: Buffer): ReviewRecord | undefined {
     try {
       return reviewItemCodec.decode(payload);
     } catch {
+      // written in the schema before the outcome fields
+    }
+    try {
+      const v = legacyReviewItemCodec.decode(payload);
+      // That schema had no type: only `beamline review` wrote approved or rejected records.
+      return v.status === 'approved' || v.status === 'rejected' ? { ...v, type: 'review-outcome' } : v;
+    } catch {
       return undefined;
     }
   }
+}
+
+/** An analyst's outcome: approved or rejected, typed `review-outcome`. */
+export function isReviewOutcome(v: ReviewRecord): boolean {
+  return (v.status === 'approved' || v.status === 'rejected') && v.type === 'review-outcome';
 }
 
 /** Decided ids remembered to ignore a late duplicate of an item already decided (bounded, oldest forgotten first). */
@@ -59,7 +80,7 @@ export class ReviewDepth {
       this.#open.add(id);
       return true;
     }
-    if ((v.status === 'approved' || v.status === 'rejected') && v.type === 'review-outcome') {
+    if (isReviewOutcome(v)) {
       this.#decided.add(id);
       if (this.#decided.size > DECIDED_REMEMBERED) this.#decided.delete(this.#decided.values().next().value as string);
       return this.#open.delete(id);

@@ -14,6 +14,7 @@ import { Ingress, autoDecoder } from './ingress.ts';
 import { keyringFromEnv } from './keyring-source.ts';
 import { namespacePiiTokenizer, namespaceSubjectFields } from './namespace-pii.ts';
 import { openSubjectVault } from './subject-vault.ts';
+import { ANALYST_ROLE_PROPERTY, ReviewAuditor } from './review-audit.ts';
 import { createModelScorer, type ModelScorer } from './model-scorer.ts';
 import { NamespaceWorker, type WorkerHandler } from './namespace-worker.ts';
 import { outputSchemasFor } from './output-encoders.ts';
@@ -86,6 +87,11 @@ export interface StartWorkerOptions extends WorkerOptions {
    * `beamline_review_queue_depth_messages` (the worker role may read `review`). @default true
    */
   reviewDepth?: boolean;
+  /**
+   * #21: write the audit record of each analyst's review outcome (analysts may not write
+   * `audit`): one replica per namespace does, through a Failover subscription. @default true
+   */
+  reviewAudit?: boolean;
 }
 
 export interface RunningWorker {
@@ -150,6 +156,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   let http: HttpEndpoints | undefined;
   let routing: RegistryRouting | undefined; // #9
   let reviewDepth: ReviewDepthTail | undefined; // #22
+  let reviewAudit: ReviewAuditor | undefined; // #21
   try {
     if (o.model !== undefined && o.registry !== undefined)
       throw new ConfigError('registry', o.registry, 'give either model or registry, not both');
@@ -249,6 +256,18 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       });
     }
     await worker.start();
+    if (o.reviewAudit !== false) {
+      reviewAudit = new ReviewAuditor({
+        client,
+        reviewTopic: namespaceTopic(config, 'review'),
+        auditTopic: namespaceTopic(config, 'audit'),
+        analystRole: properties[ANALYST_ROLE_PROPERTY],
+        seal: auditSeal,
+        clock: systemClock,
+        log: log.child({ component: 'review-audit' }),
+      });
+      reviewAudit.start();
+    }
     if (o.reviewDepth !== false)
       reviewDepth = tailReviewDepth({
         client,
@@ -293,6 +312,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       stop() {
         stopping ??= (async () => {
           await reviewDepth?.close(); // #22
+          await reviewAudit?.close(); // #21
           await worker.drain();
           await scorer?.close();
           await routing?.close(); // #9
@@ -305,6 +325,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     };
   } catch (err) {
     await reviewDepth?.close().catch(() => undefined); // #22
+    await reviewAudit?.close().catch(() => undefined); // #21
     await scorer?.close().catch(() => undefined);
     await routing?.close().catch(() => undefined); // #9
     await client?.close().catch(() => undefined);

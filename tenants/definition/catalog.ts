@@ -68,9 +68,11 @@ export const DEFAULT_GRANTS: Readonly<Record<RoleKind, Readonly<Partial<Record<A
     produce: ['predictions', 'actions', 'review', 'dead-letter', 'state', 'audit', 'owners', 'subject-keys'],
   },
   producer: { produce: ['events'] },
-  // Analysts decide review items: they read the queue and write outcomes, their audit trail and
-  // the decision as a label (#23; also `beamline features label` for confirmed feedback).
-  analyst: { consume: ['review'], produce: ['review', 'audit', 'labels'] },
+  // Analysts decide review items: they read the queue and write outcomes and the decision as a
+  // label (#23; also `beamline features label` for confirmed feedback). Never `audit` (#21): the
+  // worker writes each outcome's audit record, so the trail's writers are workers and the
+  // control plane alone.
+  analyst: { consume: ['review'], produce: ['review', 'labels'] },
 };
 
 /** Namespace property keys workers read for data governance. */

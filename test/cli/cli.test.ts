@@ -132,7 +132,7 @@ describe('beamline CLI', () => {
       ['bridge', 'pubsub-source', '--help'],
       ['dlq', 'show', '--help'],
       ['model', 'push', '--help'],
-      ['review', 'approve', '--help'],
+      ['gdpr', 'erase', '--help'],
     ]) {
       const a = io();
       expect(await main(argv, a), argv.join(' ')).toBe(0);

@@ -217,12 +217,21 @@ describe('human review', () => {
     expect(decided['stats']).toMatchObject({ decided: 2, timeToDecisionP50Ms: expect.any(Number) });
     expect((await cli('review', 'list', ...ns)).out).toMatch(/open, 2 decided; time to decision p50 \d+\.\d s/);
 
-    const audit = await readAudit(client, topic(tenant, 'ns', 'audit'));
-    const outcomes = audit.filter((e) => (e.type as string) === 'review-decided') as unknown as {
+    // #21: the worker writes each outcome's audit record (analysts may not write audit).
+    let audit = await readAudit(client, topic(tenant, 'ns', 'audit'));
+    const decidedIn = (a: typeof audit): typeof audit => a.filter((e) => (e.type as string) === 'review-decided');
+    await waitForAsync(
+      async () => decidedIn((audit = await readAudit(client, topic(tenant, 'ns', 'audit')))).length >= 2,
+      30_000,
+      'the worker to audit both review outcomes',
+    );
+    const outcomes = decidedIn(audit) as unknown as {
       eventId: string;
       status: string;
       timeToDecisionMs: number;
+      decidedBy: string;
     }[];
+    expect(outcomes.map((o) => o.decidedBy)).toEqual(['ana', 'ana']);
     expect(outcomes.map((o) => `${o.eventId}:${o.status}`)).toEqual([`${first.item.eventId}:approved`, `${second.item.eventId}:rejected`]);
 
     // #21: registry, worker and review outcomes each chained on the audit topic (no keyring here:

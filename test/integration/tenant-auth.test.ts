@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { BeamlineError } from '../../functions/index.ts';
 import {
   openLabelWriter,
+  openTopicWriter,
   PulsarAdmin,
   PulsarAdminError,
   readLabels,
@@ -178,6 +179,10 @@ describe('tenant isolation over the binary protocol', () => {
     await writer.write({ eventId: 'ev-1', key: 'card-1', fraud: true, source: 'review', by: `${a}-analyst` });
     await writer.close();
     expect(await refused(openLabelWriter(analyst, b, 'central'))).toBe('BL_PULSAR_AUTHORIZATION');
+    // #21: the audit trail's writers are workers and the control plane: an analyst cannot produce to it.
+    expect(await refused(openTopicWriter(analyst, topic(a, 'audit')).then((w) => w.producer))).toBe('BL_PULSAR_AUTHORIZATION');
+    const workerAudit = await openTopicWriter(clientAs(`${a}-worker`), topic(a, 'audit'));
+    await workerAudit.producer.close();
     expect(await refused(clientAs(`${a}-worker`).createProducer({ topic: topic(a, 'labels') }))).toBe('BL_PULSAR_AUTHORIZATION');
     const admin = createClient({
       serviceUrl: e['PULSAR_AUTH_SERVICE_URL'] ?? '',

@@ -82,7 +82,7 @@ describe('beamline tenant', () => {
     expect(described.code).toBe(0);
     const observed = (JSON.parse(described.out) as { observed: { namespaces: Record<string, { topics: Record<string, unknown> }> } })
       .observed;
-    expect(Object.keys(observed.namespaces[`${tenant}/central`]?.topics ?? {})).toHaveLength(10);
+    expect(Object.keys(observed.namespaces[`${tenant}/central`]?.topics ?? {})).toHaveLength(11);
     const text = await run('tenant', 'describe', tenant);
     expect(text.out).toContain(`topic ${events}: 8 partition(s)`);
     expect((await run('tenant', 'list')).out).toContain(`${tenant}\t1 namespace(s)`);

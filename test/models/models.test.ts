@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BeamlineError } from '../../functions/index.ts';
 import {
   REVIEW_ITEM_SCHEMA,
+  isReviewOutcome,
   avroSchema,
   type CompareReport,
   type ModelManifest,
@@ -144,5 +145,36 @@ describe('review topic payloads', () => {
       features: { amount: 3 },
     });
     expect(decodeReviewPayload(Buffer.from([0xff, 0x01]))).toBeUndefined();
+  });
+
+  it('keep an outcome an outcome in Avro (who decided, when), and read records written in the schema before the outcome fields (#21)', () => {
+    const outcome = {
+      eventId: 'ev-2',
+      key: null,
+      status: 'rejected',
+      score: 0.9,
+      modelVersion: null,
+      policyVersion: 'p1',
+      features: null,
+      traceId: 't',
+      eventTime: 1000,
+      type: 'review-outcome',
+      decidedBy: 'ana',
+      decidedAtMs: 2000,
+      timeToDecisionMs: 1000,
+      note: 'stolen card',
+    };
+    const decoded = decodeReviewPayload(avroSchema(REVIEW_ITEM_SCHEMA).encode(outcome));
+    expect(decoded).toMatchObject({ type: 'review-outcome', decidedBy: 'ana', decidedAtMs: 2000, note: 'stolen card' });
+    expect(isReviewOutcome(decoded as Record<string, unknown>)).toBe(true);
+    const legacy = avroSchema({
+      ...REVIEW_ITEM_SCHEMA,
+      fields: REVIEW_ITEM_SCHEMA.fields.filter((f) => !['type', 'decidedBy', 'decidedAtMs', 'timeToDecisionMs', 'note'].includes(f.name)),
+    });
+    const old = decodeReviewPayload(legacy.encode(outcome));
+    expect(old).toMatchObject({ eventId: 'ev-2', status: 'rejected' });
+    // An outcome that lost its type to the old schema is still an outcome; an item is not.
+    expect(isReviewOutcome(old as Record<string, unknown>)).toBe(true);
+    expect(isReviewOutcome({ ...outcome, status: 'open', type: null })).toBe(false);
   });
 });

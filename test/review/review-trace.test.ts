@@ -47,7 +47,7 @@ function fakeClient(sent: Sent[]): PulsarClient {
 }
 
 describe('review decisions continue the trace (#22)', () => {
-  it('writes the outcome to review and audit under a review decide span of the item trace', async () => {
+  it('writes the outcome to review (and its label) under a review decide span of the item trace', async () => {
     const sent: Sent[] = [];
     const exporter = new InMemorySpanExporter();
     const tracer = new OtlpTracer({ endpoint: 'http://c:4318', sampleRatio: 0 }, { exporter });
@@ -66,7 +66,8 @@ describe('review decisions continue the trace (#22)', () => {
     expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
     expect(span?.attributes['beamline.review.status']).toBe('rejected');
     const carried = sent.filter((s) => s.topic.endsWith('/review') || s.topic.endsWith('/audit') || s.topic.endsWith('/labels'));
-    expect(carried.map((s) => s.topic)).toEqual(['persistent://t/ns/review', 'persistent://t/ns/audit', 'persistent://t/ns/labels']);
+    // #21: no audit record from the analyst: the worker writes it from the outcome.
+    expect(carried.map((s) => s.topic)).toEqual(['persistent://t/ns/review', 'persistent://t/ns/labels']);
     for (const s of carried) {
       expect(traceContextOf(s.properties)).toMatchObject({
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
