@@ -82,6 +82,14 @@ function subjectFrom(file: string): string {
   return id;
 }
 
+/** Erasure cannot rewrite the raw input: say for how long it stays. */
+function rawInputLine(minutes: number | null): string {
+  if (minutes === null) return "note: the events topic's retention could not be read; the subject's raw input stays there until it ends";
+  if (minutes < 0)
+    return "warning: the events topic keeps acknowledged input forever (retention unlimited): the subject's raw input stays there; set a retention on events (topics.events.retention)";
+  return `note: the subject's raw input stays on the events topic for up to ${minutes} min after it was processed (its retention)`;
+}
+
 async function gdpr({ verb, args, io, mode }: VerbContext): Promise<number> {
   let client: PulsarClient | undefined;
   try {
@@ -139,9 +147,12 @@ async function gdpr({ verb, args, io, mode }: VerbContext): Promise<number> {
     io.stdout(
       mode === 'json'
         ? JSON.stringify({ ok: true, tenant, namespace, ...receipt }, null, 2)
-        : receipt.subjectKeyFound
-          ? `erased: the subject's key and ${receipt.stateEntriesErased} state entr(ies) are destroyed (erasure id ${receipt.erasureId}, in the audit trail)`
-          : `the namespace held no key for this subject (nothing under it to destroy); recorded as erasure ${receipt.erasureId}`,
+        : [
+            receipt.subjectKeyFound
+              ? `erased: the subject's key and ${receipt.stateEntriesErased} state entr(ies) are destroyed (erasure id ${receipt.erasureId}, in the audit trail)`
+              : `the namespace held no key for this subject (nothing under it to destroy); recorded as erasure ${receipt.erasureId}`,
+            rawInputLine(receipt.rawEventsRetentionMinutes),
+          ].join('\n'),
     );
     return EXIT.ok;
   } finally {

@@ -36,7 +36,7 @@ import { parseChangelogKey } from './worker-io.ts';
 
 export interface GdprTarget {
   client: PulsarClient;
-  admin: Pick<PulsarAdmin, 'topics'>;
+  admin: Pick<PulsarAdmin, 'topics' | 'namespaces'>;
   tenant: string;
   namespace: string;
   keyring: TenantKeyring;
@@ -51,6 +51,11 @@ export interface ErasureReceipt {
   readonly subjectKeyFound: boolean;
   readonly stateEntriesErased: number;
   readonly atMs: number;
+  /**
+   * What erasure cannot reach: the raw input on `events` stays until its retention ends (after
+   * the worker acknowledged it). Minutes; -1 when retention is unlimited; null when unknown.
+   */
+  readonly rawEventsRetentionMinutes: number | null;
 }
 
 export interface SubjectExport {
@@ -131,7 +136,13 @@ export async function eraseSubject(t: GdprTarget & EraseOptions): Promise<Erasur
     stateEntriesErased += await tombstoneState(t, subject.pseudonym);
   }
   const atMs = t.clock.now();
-  const receipt: ErasureReceipt = Object.freeze({ erasureId, subjectKeyFound: subject !== undefined, stateEntriesErased, atMs });
+  const receipt: ErasureReceipt = Object.freeze({
+    erasureId,
+    subjectKeyFound: subject !== undefined,
+    stateEntriesErased,
+    atMs,
+    rawEventsRetentionMinutes: await eventsRetentionMinutes(t),
+  });
   const audit = await openAuditWriter(t.client, topicOf(t, 'audit'), t.auditSeal, 'gdpr');
   try {
     await audit.send(
@@ -182,6 +193,16 @@ export async function openDeadLetters(
     }
     return openDeadLetter(r, ring);
   });
+}
+
+async function eventsRetentionMinutes(t: GdprTarget): Promise<number | null> {
+  try {
+    const policy =
+      (await t.admin.topics.getRetention(topicOf(t, 'events'))) ?? (await t.admin.namespaces.getRetention(`${t.tenant}/${t.namespace}`));
+    return policy === null ? 0 : policy.retentionTimeInMinutes;
+  } catch {
+    return null;
+  }
 }
 
 /** Tombstones every `state` entry of the pseudonym, in the partition that holds it; how many. */

@@ -234,8 +234,16 @@ describe('GDPR erasure by crypto-shredding (#21)', () => {
     expect((await cli('gdpr', 'erase', ...ns)).err).toContain(`--confirm ${tenant}/${NS}`);
     const erased = await cli('gdpr', 'erase', ...ns, '--confirm', `${tenant}/${NS}`, '-o', 'json');
     expect(erased.code, erased.err).toBe(0);
-    const receipt = JSON.parse(erased.out) as { erasureId: string; subjectKeyFound: boolean; stateEntriesErased: number };
+    const receipt = JSON.parse(erased.out) as {
+      erasureId: string;
+      subjectKeyFound: boolean;
+      stateEntriesErased: number;
+      rawEventsRetentionMinutes: number | null;
+    };
     expect(receipt.subjectKeyFound).toBe(true);
+    // What erasure cannot reach is stated: the raw input stays for the events topic's retention.
+    const policy = await admin.namespaces.getRetention(`${tenant}/${NS}`);
+    expect(receipt.rawEventsRetentionMinutes).toBe(policy?.retentionTimeInMinutes ?? 0);
     expect(receipt.stateEntriesErased).toBeGreaterThan(0);
 
     // Both subjects go on streaming.
