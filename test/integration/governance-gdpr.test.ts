@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import {
   avroSchema,
   newKeyringDocument,
@@ -25,9 +25,8 @@ import {
 } from '../../functions/control-plane.ts';
 import { openSubjectKey, parseSubjectKeyRecord, subjectKeyring, subjectTokenizer } from '../../functions/governance/index.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import type { CliIo } from '../../cli/io.ts';
-import { main } from '../../cli/main.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
+import { applySpec, exampleSpec, runCli, type CliResult } from './governance-support.ts';
 import { admin, env, leakedValues, newClient, readAll, waitFor } from './worker-support.ts';
 
 const tenant = uniqueName('gdpr');
@@ -38,10 +37,7 @@ const A = 'RIDER9ERASE7A';
 const B = 'RIDER9KEEP7B';
 const PAN: Readonly<Record<string, string>> = { [A]: 'PAN9ERASE4111A', [B]: 'PAN9KEEP4111B' };
 
-const doc = parseYaml(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & {
-  topics: Record<string, Record<string, unknown>>;
-};
-for (const t of Object.values(doc.topics)) t['partitions'] = 1;
+const doc = exampleSpec();
 Object.assign(doc.topics['events'] as Record<string, unknown>, { partitions: 2, piiKey: true, dataSubject: '$key' });
 // State (and the ownership journal) partitioned like events: ownership by partition, and a
 // subject's state lives in one partition of two (erasure must find it there).
@@ -62,21 +58,7 @@ let producer: Producer | undefined;
 let keyring: TenantKeyring;
 let seq = 0;
 
-const cliEnv = {
-  PULSAR_ADMIN_URL: env.adminUrl,
-  PULSAR_SERVICE_URL: env.serviceUrl,
-  BEAMLINE_LOCAL_CLUSTER: env.cluster,
-  BEAMLINE_KEYS_FILE: keysFile,
-  ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
-};
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { env: cliEnv, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]): Promise<CliResult> => runCli({ BEAMLINE_KEYS_FILE: keysFile }, ...argv);
 
 async function send(subject: string): Promise<void> {
   const n = seq++;
@@ -128,8 +110,7 @@ async function stateKeys(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'spec.yaml'), stringify({ ...doc, tenant, regions: [{ name: NS, cluster: NS }], replication: undefined }));
-  const applied = await cli('tenant', 'apply', join(dir, 'spec.yaml'));
+  const applied = await applySpec(doc, tenant, NS, dir);
   expect(applied.code, applied.err).toBe(0);
   writeFileSync(keysFile, JSON.stringify(newKeyringDocument('2026-12-g')));
   keyring = readKeyringFile(keysFile);

@@ -11,12 +11,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { avroSchema, newKeyringDocument, silentLogger, type Producer } from '../../functions/control-plane.ts';
 import { createScoringHandler, startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import type { CliIo } from '../../cli/io.ts';
-import { main } from '../../cli/main.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
+import { applySpec, exampleSpec, runCli } from './governance-support.ts';
 import { admin, env, leakedValues, newClient, readAll, waitFor } from './worker-support.ts';
 
 const tenant = uniqueName('pii');
@@ -26,10 +25,7 @@ const keysFile = join(dir, 'keys.json');
 const GOOD = 60;
 const BAD = 12;
 
-const doc = parseYaml(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & {
-  topics: Record<string, Record<string, unknown>>;
-};
-for (const t of Object.values(doc.topics)) t['partitions'] = 1;
+const doc = exampleSpec();
 (doc.topics['events'] as Record<string, unknown>)['partitions'] = 2;
 (doc.topics['events'] as Record<string, unknown>)['piiKey'] = true;
 const eventSchema = avroSchema<Record<string, unknown>>((doc.topics['events'] as { schema: object }).schema);
@@ -79,24 +75,10 @@ function event(n: number): Buffer {
 let running: RunningWorker | undefined;
 let producer: Producer | undefined;
 
-const cliEnv = {
-  PULSAR_ADMIN_URL: env.adminUrl,
-  PULSAR_SERVICE_URL: env.serviceUrl,
-  BEAMLINE_LOCAL_CLUSTER: env.cluster,
-  ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
-};
-
-async function cli(extraEnv: Record<string, string>, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { env: { ...cliEnv, ...extraEnv }, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'spec.yaml'), stringify({ ...doc, tenant, regions: [{ name: NS, cluster: NS }], replication: undefined }));
-  const applied = await cli({}, 'tenant', 'apply', join(dir, 'spec.yaml'));
+  const applied = await applySpec(doc, tenant, NS, dir);
   expect(applied.code, applied.err).toBe(0);
   writeFileSync(keysFile, JSON.stringify(newKeyringDocument('2026-12-a')));
   const { readKeyringFile } = await import('../../functions/control-plane.ts');

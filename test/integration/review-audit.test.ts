@@ -6,16 +6,14 @@
  * restarted worker audits nothing twice. The outcome keeps who decided and when through the
  * topic's Avro schema (`review list --status decided`).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify } from 'yaml';
 import { decodeAuditPayload, newKeyringDocument, openTopicWriter, readKeyringFile, silentLogger } from '../../functions/control-plane.ts';
 import { startWorker, type RunningWorker } from '../../functions/runtime/index.ts';
-import type { CliIo } from '../../cli/io.ts';
-import { main } from '../../cli/main.ts';
 import { uniqueName } from '../support/pulsar-env.ts';
+import { applySpec, exampleSpec, runCli, type CliResult } from './governance-support.ts';
 import { admin, env, newClient, readAll, waitForAsync } from './worker-support.ts';
 
 const tenant = uniqueName('raudit');
@@ -23,30 +21,13 @@ const NS = 'central';
 const dir = mkdtempSync(join(tmpdir(), 'bl-raudit-it-'));
 const keysFile = join(dir, 'keys.json');
 writeFileSync(keysFile, JSON.stringify(newKeyringDocument('2026-12-r')));
-const doc = parseYaml(readFileSync('tenants/acme-payments.yaml', 'utf8')) as Record<string, unknown> & {
-  topics: Record<string, Record<string, unknown>>;
-};
-for (const t of Object.values(doc.topics)) t['partitions'] = 1;
+const doc = exampleSpec();
 const client = newClient();
 const reviewTopic = `persistent://${tenant}/${NS}/review`;
 const auditTopic = `persistent://${tenant}/${NS}/audit`;
 let running: RunningWorker | undefined;
 
-const cliEnv = {
-  PULSAR_ADMIN_URL: env.adminUrl,
-  PULSAR_SERVICE_URL: env.serviceUrl,
-  BEAMLINE_LOCAL_CLUSTER: env.cluster,
-  BEAMLINE_KEYS_FILE: keysFile,
-  ...(env.token === undefined ? {} : { PULSAR_TOKEN: env.token }),
-};
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { env: cliEnv, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (...argv: string[]): Promise<CliResult> => runCli({ BEAMLINE_KEYS_FILE: keysFile }, ...argv);
 
 function start(): Promise<RunningWorker> {
   return startWorker({
@@ -70,8 +51,7 @@ async function decidedAudit(): Promise<{ actor: string; eventId: string; decided
 }
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'spec.yaml'), stringify({ ...doc, tenant, regions: [{ name: NS, cluster: NS }], replication: undefined }));
-  const applied = await cli('tenant', 'apply', join(dir, 'spec.yaml'));
+  const applied = await applySpec(doc, tenant, NS, dir);
   expect(applied.code, applied.err).toBe(0);
   running = await start();
 }, 120_000);
