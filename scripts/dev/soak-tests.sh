@@ -6,8 +6,9 @@
 # The clone is of this checkout's HEAD (commit first), in $SOAK_DIR (default: a new temporary
 # folder, kept for its logs). Its test brokers are its own: state under the clone
 # (BEAMLINE_STATE_DIR) and ports at offset $SOAK_OFFSET (default 300: `test` 300, `test-auth` 310,
-# the files with their own broker 330-350), so brokers on the default offsets (100/110) or other
-# checkouts are never touched. The first run bootstraps the clone (npm test does: Node 24,
+# the files with their own broker at 330-370 and the chaos subset at 760), so brokers on the default
+# offsets (100-170, 560) or other checkouts are never touched. The geo test's three brokers sit at
+# fixed offsets (400/410/420, scripts/geo): do not run it in two checkouts at once. The first run bootstraps the clone (npm test does: Node 24,
 # npm ci). Exit status 0 only when every run passed.
 set -euo pipefail
 

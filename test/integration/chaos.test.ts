@@ -1,5 +1,5 @@
 /**
- * #26: a short subset of `npm run chaos` as a test. Its own broker (`chaos-test`, offset 560),
+ * #26: a short subset of `npm run chaos` as a test. Its own broker (`chaos-test`, offset 560 by default: testBrokerOffset(460)),
  * the worker in a child process behind the suite's TCP proxy, a remote model server and a
  * webhook receiver. Two scenarios, each with faults held 6 s:
  *   - proxy-resets: every worker<->broker connection reset every 3 s;
@@ -11,13 +11,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../../scripts/chaos/run.ts';
+import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 describe('chaos subset (#26)', () => {
   it('survives connection resets and a stalled model exactly once, and recovers', { timeout: 600_000 }, async () => {
     const results = await runChaos({
       only: ['proxy-resets', 'model-stall'],
       brokerName: 'chaos-test',
-      brokerOffset: 560,
+      brokerOffset: testBrokerOffset(460), // 560 by default
       timing: { rate: 50, beforeS: 2, afterS: 2, maxRecoverS: 120 },
       scale: { faultS: 6 },
       log: (line) => void process.stderr.write(`[chaos-test] ${line}\n`),

@@ -1,6 +1,6 @@
 /**
  * Effectively-once when the broker dies mid-commit (#27). This file starts its own broker
- * (`txn-kill-commit`, offset 160). One namespace worker (a child process,
+ * (`txn-kill-commit`, offset 160 by default: testBrokerOffset(60)). One namespace worker (a child process,
  * fixtures/commit-kill-worker.ts, worker settings at their defaults) decides a keyed stream with a
  * handler whose every output carries the key's running count, while the broker's JVM is
  * SIGKILLed KILLS times, each time 0-50 ms after one of the worker's commits started (sends, acks
@@ -21,9 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulsarAdmin } from '../../functions/control-plane.ts';
 import { createClient, type Message, type PulsarClient } from '../../functions/pulsar/index.ts';
 import { isAlive, startBroker, stopBroker, type BrokerInfo } from '../../local-broker/index.ts';
+import { testBrokerOffset } from '../support/pulsar-env.ts';
 
 const NAME = 'txn-kill-commit';
-const OFFSET = 160;
+// Relative to the run's base (a soak on another base never meets a developer's run).
+const OFFSET = testBrokerOffset(60);
 /** The issue's stream: 30,000 events over 300 keys. */
 const EVENTS = Number(process.env['BL_KILL_TEST_EVENTS'] ?? 30_000);
 const KEYS = 300;
