@@ -13,7 +13,9 @@
  * Erasure (`beamline gdpr erase`) tombstones the subject's key; the vault forgets it at once, so
  * the subject's next event starts under a fresh key (a new pseudonym, empty history).
  */
+import { Backoff } from '../backoff.ts';
 import type { Clock } from '../clock.ts';
+import { isRetriable } from '../errors.ts';
 import {
   encodeSubjectKeyRecord,
   newSubjectKey,
@@ -54,6 +56,11 @@ export interface SubjectVaultOptions {
   cacheSize?: number;
   /** How long a miss waits for the view to catch up before a key is created. @default 5000 */
   refreshTimeoutMs?: number;
+  /**
+   * How long a miss keeps asking while the broker fails retriably (a restart): the batch waits,
+   * as the worker's other re-reads do, instead of failing the worker. @default 120000
+   */
+  retryForMs?: number;
 }
 
 export class SubjectVault {
@@ -83,7 +90,7 @@ export class SubjectVault {
     if (known !== undefined) return known;
     const pending = this.#creating.get(index);
     if (pending !== undefined) return pending;
-    const p = this.#resolve(index, subjectId).finally(() => this.#creating.delete(index));
+    const p = this.#resolveRetrying(index, subjectId).finally(() => this.#creating.delete(index));
     this.#creating.set(index, p);
     return p;
   }
@@ -109,6 +116,22 @@ export class SubjectVault {
     if (stored === undefined) return undefined;
     const key = openSubjectKey(this.#o.keyring, index, parseSubjectKeyRecord(index, stored));
     return this.#remember(index, key);
+  }
+
+  async #resolveRetrying(index: string, subjectId: string): Promise<SubjectKeys> {
+    const clock = this.#o.clock;
+    const until = clock.monotonic() + (this.#o.retryForMs ?? 120_000);
+    const backoff = new Backoff(200, 5_000);
+    for (;;) {
+      try {
+        return await this.#resolve(index, subjectId);
+      } catch (err) {
+        if (!isRetriable(err) || clock.monotonic() >= until) throw err;
+        const delayMs = backoff.next();
+        this.#o.log.warn({ err, delayMs }, 'subject key not read or recorded; asking again');
+        await clock.sleep(delayMs);
+      }
+    }
   }
 
   async #resolve(index: string, subjectId: string): Promise<SubjectKeys> {

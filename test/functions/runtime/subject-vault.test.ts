@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../functions/clock.ts';
+import { BeamlineError } from '../../../functions/errors.ts';
 import {
   compileKeyring,
   newKeyringDocument,
@@ -158,6 +159,39 @@ describe('subject keys (#21 crypto-shredding)', () => {
         parseSubjectKeyRecord(subjectIndexer(ring1)('s'), topic.data.get(subjectIndexer(ring1)('s')) as Buffer),
       ),
     ).toThrow(UnknownKeyError);
+  });
+
+  it('keeps asking while the broker fails retriably (a restart), then records the key once; a non-retriable failure is thrown', async () => {
+    const topic = new FakeKeysTopic();
+    const clock = new FakeClock(0);
+    let failures = 3;
+    const v = new SubjectVault({
+      view: topic,
+      record: async (index, payload) => {
+        if (failures-- > 0) throw new BeamlineError('BL_TEST_DISCONNECTED', 'connection closed', { retriable: true });
+        await topic.record(index, payload);
+      },
+      keyring,
+      fields: [],
+      clock,
+      log,
+    });
+    const pending = v.keysFor('s-1');
+    for (let i = 0; i < 50 && topic.writes.length === 0; i++) {
+      await new Promise((r) => setImmediate(r));
+      await clock.advance(1_000);
+    }
+    await pending;
+    expect(topic.writes).toHaveLength(1);
+    const fatal = new SubjectVault({
+      view: topic,
+      record: () => Promise.reject(new BeamlineError('BL_TEST_AUTH', 'not authorized', { retriable: false })),
+      keyring,
+      fields: [],
+      clock,
+      log,
+    });
+    await expect(fatal.keysFor('s-2')).rejects.toThrow('not authorized');
   });
 
   it('read-only (a replay) never records a key: an unknown subject gets a throwaway one', async () => {
