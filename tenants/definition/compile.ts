@@ -455,7 +455,9 @@ function compileTopics(raw: unknown, options: CompileTenantSpecOptions, p: Probl
         `remove it: only ${COMPACTED_TOPICS.join(', ')} are compacted; compacting ${kind} would hide records from readers of the compacted view`,
       );
     } else if (compacted) {
-      const bytes = parseSizeBytes(spec['compactionThreshold'] ?? TENANT_SPEC_DEFAULTS.compactionThreshold);
+      const bytes = parseSizeBytes(
+        spec['compactionThreshold'] ?? (kind === 'subject-keys' ? SUBJECT_KEYS_COMPACTION : TENANT_SPEC_DEFAULTS.compactionThreshold),
+      );
       if (bytes === undefined || bytes <= 0)
         p.add(
           `${f}.compactionThreshold`,
@@ -591,6 +593,14 @@ function compileSchema(
 
 /** The schemas of BUILT_IN_TOPICS: the records Beamline's own code writes there. */
 const BUILT_IN_SCHEMAS: Partial<Record<TopicKind, unknown>> = { labels: LABEL_SCHEMA };
+
+/**
+ * #21: `subject-keys` compacts as soon as the broker's compaction monitor (every minute) sees a
+ * kilobyte of new records: a subject's key must reach the compacted view before the namespace's
+ * retention could trim the raw ledger that holds it (readers keep no subscription there), and an
+ * erased key should leave the compacted view quickly. The topic is small (one record per subject).
+ */
+const SUBJECT_KEYS_COMPACTION = '1KB';
 
 /** The `audit` topic's retention unless its spec sets one: keep every record. */
 const AUDIT_RETENTION: RetentionPolicy = Object.freeze({ retentionTimeInMinutes: -1, retentionSizeInMB: -1 });

@@ -275,6 +275,8 @@ describe('compileTenantSpec: mistakes name the field, the value and the fix', ()
         .flat()
         .sort(),
     ).toEqual(['consume', 'produce']);
+    // Compacted within about a minute of new keys (before retention could trim them).
+    expect(keys?.compactionThresholdBytes).toBe(1024);
     const withoutKey = doc();
     withoutKey.topics['events'] = { ...withoutKey.topics['events'], dataSubject: '$key' };
     expectProblem(withoutKey, 'topics.events.dataSubject', '"$key"', 'set piiKey: true');
