@@ -12,13 +12,24 @@
 # npm ci). Exit status 0 only when every run passed.
 set -euo pipefail
 
+# A soak runs for hours, and bash reads a script as it goes: edit this file in the checkout
+# meanwhile and the running soak reads the rest at the wrong offsets (seen: the summary step failed
+# with a syntax error after three green runs). So it runs from a private copy.
+if [ -z "${SOAK_REPO:-}" ]; then
+  SOAK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  export SOAK_REPO
+  self="$(mktemp /tmp/beamline-soak-script.XXXXXX)"
+  cp "${BASH_SOURCE[0]}" "$self"
+  exec bash "$self" "$@"
+fi
+
 runs="${1:-}"
 if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: scripts/dev/soak-tests.sh N [vitest args...]   (N: how many runs, 1 or more)" >&2
   exit 2
 fi
 shift
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+repo="$SOAK_REPO"
 dir="${SOAK_DIR:-$(mktemp -d /tmp/beamline-soak.XXXXXX)}"
 offset="${SOAK_OFFSET:-300}"
 clone="$dir/clone"
