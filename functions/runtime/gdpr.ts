@@ -28,9 +28,10 @@ import {
   type TenantKeyring,
 } from '../governance/index.ts';
 import type { PulsarAdmin, PulsarClient } from '../pulsar/index.ts';
-import { avroSchema } from '../pulsar/index.ts';
+import { partitionTopic } from '../pulsar/index.ts';
 import { openDeadLetter } from './dead-letters.ts';
-import { openAuditWriter } from './model-registry/index.ts';
+import { currentAvroSchema, openAuditWriter } from './model-registry/index.ts';
+import { namespaceTopic } from './worker-options.ts';
 import type { DeadLetterContent, DeadLetterRecord } from './records.ts';
 import { parseChangelogKey } from './worker-io.ts';
 
@@ -67,18 +68,16 @@ export interface SubjectExport {
   readonly deadLetters: readonly { record: DeadLetterRecord; content: DeadLetterContent | null }[];
 }
 
-const topicOf = (t: Pick<GdprTarget, 'tenant' | 'namespace'>, kind: string): string => `persistent://${t.tenant}/${t.namespace}/${kind}`;
-
 /** The topic itself when it is not partitioned, else each partition's. */
 async function partitionsOf(t: GdprTarget, topic: string): Promise<string[]> {
   const { partitions } = await t.admin.topics.getPartitionedMetadata(topic);
-  return partitions > 0 ? Array.from({ length: partitions }, (_, i) => `${topic}-partition-${i}`) : [topic];
+  return partitions > 0 ? Array.from({ length: partitions }, (_, i) => partitionTopic(topic, i)) : [topic];
 }
 
 /** The subject's key and pseudonym, when the namespace holds one. */
 async function subjectKeyOf(t: GdprTarget): Promise<{ index: string; key: Buffer; pseudonym: string } | undefined> {
   const index = subjectIndexer(t.keyring)(t.subjectId);
-  const view = await t.client.createTableView({ topic: topicOf(t, 'subject-keys') });
+  const view = await t.client.createTableView({ topic: namespaceTopic(t, 'subject-keys') });
   try {
     const stored = view.get(index);
     if (stored === undefined) return undefined;
@@ -92,7 +91,7 @@ async function subjectKeyOf(t: GdprTarget): Promise<{ index: string; key: Buffer
 /** Every compacted `state` entry that belongs to the pseudonym, with the partition it lives in. */
 async function stateEntriesOf(t: GdprTarget, pseudonym: string): Promise<{ topic: string; key: string; value: Buffer }[]> {
   const out: { topic: string; key: string; value: Buffer }[] = [];
-  for (const topic of await partitionsOf(t, topicOf(t, 'state'))) {
+  for (const topic of await partitionsOf(t, namespaceTopic(t, 'state'))) {
     const view = await t.client.createTableView({ topic });
     try {
       // Handlers key state by the record key (scoring: a prefix and the key; windows: w:start:end:key).
@@ -124,7 +123,7 @@ export async function eraseSubject(t: GdprTarget & EraseOptions): Promise<Erasur
     // State first: were the key destroyed first and this step then failed, a retry could no
     // longer find the pseudonym the state is keyed by.
     stateEntriesErased += await tombstoneState(t, subject.pseudonym);
-    const keys = await t.client.createProducer({ topic: topicOf(t, 'subject-keys') });
+    const keys = await t.client.createProducer({ topic: namespaceTopic(t, 'subject-keys') });
     try {
       await keys.send({ key: subject.index, payload: Buffer.alloc(0), nullValue: true });
     } finally {
@@ -143,7 +142,7 @@ export async function eraseSubject(t: GdprTarget & EraseOptions): Promise<Erasur
     atMs,
     rawEventsRetentionMinutes: await eventsRetentionMinutes(t),
   });
-  const audit = await openAuditWriter(t.client, topicOf(t, 'audit'), t.auditSeal, 'gdpr');
+  const audit = await openAuditWriter(t.client, namespaceTopic(t, 'audit'), t.auditSeal, 'gdpr');
   try {
     await audit.send(
       { at: atMs, actor: t.actor, action: 'gdpr-erase', subject: erasureId, detail: JSON.stringify({ type: 'gdpr-erase', ...receipt }) },
@@ -153,7 +152,10 @@ export async function eraseSubject(t: GdprTarget & EraseOptions): Promise<Erasur
     await audit.producer.close();
   }
   // The compacted views drop the tombstoned records now rather than at the next threshold.
-  for (const topic of [...(await partitionsOf(t, topicOf(t, 'subject-keys'))), ...(await partitionsOf(t, topicOf(t, 'state')))]) {
+  for (const topic of [
+    ...(await partitionsOf(t, namespaceTopic(t, 'subject-keys'))),
+    ...(await partitionsOf(t, namespaceTopic(t, 'state'))),
+  ]) {
     await t.admin.topics.triggerCompaction(topic).catch(() => undefined); // one already running is fine
   }
   return receipt;
@@ -171,7 +173,7 @@ export async function openDeadLetters(
   let bySubject: Map<string, TenantKeyring> | undefined;
   if (records.some((r) => r.sealed?.kid === SUBJECT_KEY_ID)) {
     bySubject = new Map();
-    const view = await t.client.createTableView({ topic: topicOf(t, 'subject-keys') });
+    const view = await t.client.createTableView({ topic: namespaceTopic(t, 'subject-keys') });
     try {
       for (const [index, value] of view.entries()) {
         const record = parseSubjectKeyRecord(index, value);
@@ -198,7 +200,8 @@ export async function openDeadLetters(
 async function eventsRetentionMinutes(t: GdprTarget): Promise<number | null> {
   try {
     const policy =
-      (await t.admin.topics.getRetention(topicOf(t, 'events'))) ?? (await t.admin.namespaces.getRetention(`${t.tenant}/${t.namespace}`));
+      (await t.admin.topics.getRetention(namespaceTopic(t, 'events'))) ??
+      (await t.admin.namespaces.getRetention(`${t.tenant}/${t.namespace}`));
     return policy === null ? 0 : policy.retentionTimeInMinutes;
   } catch {
     return null;
@@ -208,10 +211,11 @@ async function eventsRetentionMinutes(t: GdprTarget): Promise<number | null> {
 /** Tombstones every `state` entry of the pseudonym, in the partition that holds it; how many. */
 async function tombstoneState(t: GdprTarget, pseudonym: string): Promise<number> {
   const entries = await stateEntriesOf(t, pseudonym);
-  for (const e of entries) {
-    const producer = await t.client.createProducer({ topic: e.topic });
+  // One producer per partition that holds any (a subject's state is usually in one).
+  for (const topic of new Set(entries.map((e) => e.topic))) {
+    const producer = await t.client.createProducer({ topic });
     try {
-      await producer.send({ key: e.key, payload: Buffer.alloc(0), nullValue: true });
+      for (const e of entries) if (e.topic === topic) await producer.send({ key: e.key, payload: Buffer.alloc(0), nullValue: true });
     } finally {
       await producer.close();
     }
@@ -231,10 +235,10 @@ export async function exportSubject(t: GdprTarget): Promise<SubjectExport> {
   });
   const topics = { predictions: [] as unknown[], actions: [] as unknown[], review: [] as unknown[], audit: [] as unknown[] };
   for (const kind of ['predictions', 'actions', 'review', 'audit'] as const) {
-    topics[kind] = await readKeyed(t, topicOf(t, kind), subject.pseudonym);
+    topics[kind] = await readKeyed(t, namespaceTopic(t, kind), subject.pseudonym);
   }
   const deadLetters: { record: DeadLetterRecord; content: DeadLetterContent | null }[] = [];
-  for (const value of await readKeyed(t, topicOf(t, 'dead-letter'), undefined)) {
+  for (const value of await readKeyed(t, namespaceTopic(t, 'dead-letter'), undefined)) {
     const record = value as DeadLetterRecord;
     if (record === null || typeof record !== 'object' || record.key !== subject.pseudonym) continue;
     deadLetters.push({ record, content: isEnvelope(record.sealed) ? openDeadLetter(record, subjectKeyring(subject.key)) : null });
@@ -253,9 +257,7 @@ function decodeValue(b: Buffer): unknown {
 
 /** The values of a topic's messages keyed `key` (every message when undefined), decoded. */
 async function readKeyed(t: GdprTarget, topic: string, key: string | undefined): Promise<unknown[]> {
-  const current = await t.client.getSchema(topic).catch(() => undefined);
-  const schema =
-    current !== undefined && current.info.type === 'AVRO' ? avroSchema<unknown>(current.info.data.toString('utf8')) : undefined;
+  const schema = await currentAvroSchema<unknown>(t.client, topic);
   const out: unknown[] = [];
   for (const part of await partitionsOf(t, topic)) {
     const reader = await t.client.createReader({ topic: part, startMessageId: 'earliest', receiverQueueSize: 1000 });

@@ -87,7 +87,7 @@ export class ReviewAuditor {
     let warned = false;
     while (!this.#stop.signal.aborted) {
       try {
-        this.#writer ??= await openTopicWriter(this.#o.client as PulsarClient, this.#o.auditTopic);
+        this.#writer ??= await openTopicWriter(this.#o.client, this.#o.auditTopic);
         this.#consumer = await this.#o.client.subscribe({
           topic: this.#o.reviewTopic,
           subscription: REVIEW_AUDIT_SUBSCRIPTION,

@@ -8,7 +8,7 @@
  * JSON text in `detail`: Avro where the topic has that schema, JSON text where it has none.
  */
 import { AuditChainWriter, type AuditSeal } from '../../governance/index.ts';
-import { avroSchema, type Producer, type PulsarClient } from '../../pulsar/index.ts';
+import { avroSchema, type Producer, type PulsarClient, type Schema } from '../../pulsar/index.ts';
 import type { RolloutState } from './rollout.ts';
 
 export const AUDIT_ENTRY_SCHEMA = Object.freeze({
@@ -142,14 +142,19 @@ export interface TopicWriter {
  * Opens a producer declaring the topic's current schema: on a tenant's audit and review topics
  * schema validation is enforced, and the broker refuses producers without one.
  */
-export async function openTopicWriter(client: PulsarClient, topic: string): Promise<TopicWriter> {
-  const current = await client.getSchema(topic).catch(() => undefined);
-  const schema = current !== undefined && current.info.type === 'AVRO' ? avroSchema<object>(current.info.data.toString('utf8')) : undefined;
+export async function openTopicWriter(client: Pick<PulsarClient, 'getSchema' | 'createProducer'>, topic: string): Promise<TopicWriter> {
+  const schema = await currentAvroSchema<object>(client, topic);
   const producer = await client.createProducer({ topic, batching: false, ...(schema === undefined ? {} : { schema }) });
   return {
     producer,
     encode: (value) => (schema === undefined ? Buffer.from(JSON.stringify(value)) : schema.encode(value)),
   };
+}
+
+/** The topic's registered schema when it is Avro (undefined for none, another type, or no access). */
+export async function currentAvroSchema<T>(client: Pick<PulsarClient, 'getSchema'>, topic: string): Promise<Schema<T> | undefined> {
+  const current = await client.getSchema(topic).catch(() => undefined);
+  return current !== undefined && current.info.type === 'AVRO' ? avroSchema<T>(current.info.data.toString('utf8')) : undefined;
 }
 
 /** #21: a writer of audit records that hash-chains them (see governance/audit-chain.ts). */

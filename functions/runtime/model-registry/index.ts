@@ -21,7 +21,7 @@ export {
   type ModelManifest,
   type ModelSignature,
 } from './manifest.ts';
-export { openAuditWriter, openTopicWriter, type AuditWriter, type TopicWriter } from './audit.ts';
+export { currentAvroSchema, openAuditWriter, openTopicWriter, type AuditWriter, type TopicWriter } from './audit.ts';
 export { decodeArtifact, encodeArtifact, sha256Hex, type RegistryArtifact } from './artifact-codec.ts';
 export {
   applyRolloutChange,

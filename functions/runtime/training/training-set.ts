@@ -19,7 +19,7 @@ import {
 import { TRAINING_ERROR_CODES, trainingError } from './errors.ts';
 import { readLabels, type Label } from './labels.ts';
 import { SubjectVault } from '../subject-vault.ts';
-import { createRootLogger } from '../../telemetry.ts';
+import { silentLogger, type Logger } from '../../telemetry.ts';
 
 /** Per-key history in memory, stepped by the worker's extractor: the offline twin of keyed state. */
 export class FeatureReplay {
@@ -96,6 +96,8 @@ export interface TrainingSetOptions {
    * @default none
    */
   subjects?: { keyring: TenantKeyring; fields: readonly string[] };
+  /** Where the replay's warnings go (a child of the caller's root logger). @default silent */
+  log?: Logger;
 }
 
 export function checkWindow(fromMs: number | undefined, toMs: number | undefined): void {
@@ -136,7 +138,7 @@ export async function exportTrainingSet(o: TrainingSetOptions): Promise<Training
   const subjects =
     o.subjects === undefined || keysView === undefined
       ? undefined
-      : new SubjectVault({ ...o.subjects, view: keysView, clock: systemClock, log: createRootLogger({ level: 'warn' }) });
+      : new SubjectVault({ ...o.subjects, view: keysView, clock: systemClock, log: o.log ?? silentLogger });
   const rows: TrainingRow[] = [];
   let eventsRead = 0;
   let skipped = 0;
